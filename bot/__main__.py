@@ -1,0 +1,200 @@
+"""The command line: ``python -m bot run | programme import/show | schedule | export | backup``.
+
+Settings are built here, from the environment and .env, and every resource is opened here and handed on.
+A user mistake prints one clear line on stderr and exits non-zero; it never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings, load_settings
+from bot.domain.errors import SettingsError, UserFacingError
+from bot.domain.parsers import parse_programme_file
+from bot.domain.programme import ProgrammeRecord, redate
+from bot.services.programme import ProgrammeService
+from bot.storage.database import Database
+
+EXIT_USER_ERROR = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, help="the SQLite database (default: DATABASE_PATH)")
+    common.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file (default: .env)")
+
+    guild = argparse.ArgumentParser(add_help=False)
+    guild.add_argument("--guild", type=int, help="the Discord server id (default: GUILD_ID)")
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="A Discord bot that runs a programme of online workshop sessions."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", parents=[common], help="start the bot")
+    run.add_argument("--sync", action="store_true", help="sync slash commands to GUILD_ID now")
+
+    programme = commands.add_parser("programme", help="import or show the programme")
+    programme_commands = programme.add_subparsers(dest="action", required=True, metavar="ACTION")
+    importer = programme_commands.add_parser(
+        "import", parents=[common, guild], help="import a programme file (.toml or the published listing)"
+    )
+    importer.add_argument("file", type=Path)
+    importer.add_argument("--start", type=_iso_date, help="re-date the programme to begin on YYYY-MM-DD")
+    importer.add_argument("--force", action="store_true", help="allow deleting answers to removed prompts")
+    show = programme_commands.add_parser("show", parents=[common, guild], help="show the stored programme")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+
+    schedule = commands.add_parser("schedule", parents=[common, guild], help="what reminders are sent when")
+    schedule.add_argument("--json", action="store_true")
+
+    export = commands.add_parser("export", parents=[common, guild], help="export answers to a file")
+    export.add_argument("--week", type=int)
+    export.add_argument("--format", required=True, choices=["csv", "json", "xlsx", "markdown"])
+    export.add_argument("--out", type=Path, required=True)
+    export.add_argument("--named", action="store_true", help="include Discord ids (not pseudonyms)")
+
+    backup = commands.add_parser("backup", parents=[common], help="a consistent copy of the database")
+    backup.add_argument("file", type=Path)
+    return parser
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _database_path(args: argparse.Namespace, settings: Settings) -> Path:
+    return args.db if getattr(args, "db", None) else settings.database_path
+
+
+def _guild(args: argparse.Namespace, settings: Settings) -> int:
+    guild_id = args.guild if getattr(args, "guild", None) else settings.guild_id
+    if guild_id is None:
+        raise SettingsError("no Discord server given: pass --guild ID or set GUILD_ID in .env")
+    return int(guild_id)
+
+
+async def programme_import(args: argparse.Namespace, settings: Settings) -> int:
+    path: Path = args.file
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UserFacingError(f"cannot read {path}: {error.strerror or error}") from None
+    programme = parse_programme_file(data, filename=path.name, default_timezone=settings.timezone)
+    if args.start:
+        programme = redate(programme, args.start)
+    guild_id = _guild(args, settings)
+    async with Database.open(_database_path(args, settings)) as db:
+        plan = await ProgrammeService(db).import_programme(guild_id, programme, force=args.force)
+    verb = "Imported" if plan.changes_anything else "Unchanged:"
+    print(f"{verb} {programme.title!r} for server {guild_id}: {plan.summary()}")
+    return 0
+
+
+def programme_as_json(programme: ProgrammeRecord) -> dict[str, Any]:
+    def utc(moment: Any) -> str:
+        return str(moment.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    return {
+        "title": programme.title,
+        "timezone": programme.timezone,
+        "sessions": [
+            {
+                "week": s.week,
+                "title": s.title,
+                "start": utc(s.start),
+                "end": utc(s.end),
+                "location": s.location,
+                "description": s.description,
+                "prompts": [p.text for p in s.prompts],
+            }
+            for s in programme.sessions
+        ],
+    }
+
+
+def programme_as_text(programme: ProgrammeRecord) -> str:
+    zone = programme.zone
+    lines = [programme.title, f"Times in {programme.timezone}, with UTC in brackets.", ""]
+    for s in programme.sessions:
+        start, end = s.start.astimezone(zone), s.end.astimezone(zone)
+        lines.append(f"Week {s.week}: {s.title}")
+        lines.append(
+            f"  {start:%a %d %b %Y %H:%M}-{end:%H:%M} {start.tzname()} "
+            f"({s.start:%Y-%m-%d %H:%M}-{s.end:%H:%M} UTC), {s.location}"
+        )
+        if s.meeting_link:
+            lines.append(f"  {s.meeting_link}")
+        lines += [f"  {p.number}. {p.text}" for p in s.prompts]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+async def programme_show(args: argparse.Namespace, settings: Settings) -> int:
+    guild_id = _guild(args, settings)
+    async with Database.open(_database_path(args, settings)) as db:
+        programme = await ProgrammeService(db).require(guild_id)
+    if args.json:
+        print(json.dumps(programme_as_json(programme), ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(programme_as_text(programme))
+    return 0
+
+
+async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
+    token = settings.require_token()
+    from bot.client import run  # imported here: the programme commands need no discord start-up
+
+    return await run(settings, token=token, database_path=_database_path(args, settings), sync=args.sync)
+
+
+async def backup(args: argparse.Namespace, settings: Settings) -> int:
+    target: Path = args.file
+    if target.exists():
+        raise UserFacingError(f"{target} already exists; choose a new file name for the backup")
+    async with Database.open(_database_path(args, settings)) as db:
+        await db.backup_to(target)
+    print(f"Backed up {_database_path(args, settings)} to {target}")
+    return 0
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "run":
+        return await run_bot(args, settings)
+    if args.command == "programme":
+        if args.action == "import":
+            return await programme_import(args, settings)
+        return await programme_show(args, settings)
+    if args.command == "backup":
+        return await backup(args, settings)
+    raise UserFacingError(f"'{args.command}' is not available in this version")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.env_file if "env_file" in args else Path(".env"))
+        if args.command == "run":
+            from bot.log_setup import setup_logging
+
+            setup_logging(settings.log_level, settings.log_file)
+        return asyncio.run(dispatch(args, settings))
+    except UserFacingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Settings, built from the environment (and a .env file) by the entry point, never at import.
+
+Frozen and validated: a bad value stops the bot with a message naming the setting and what it expects.
+The token is wrapped so it never shows in a repr, a log line or an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from bot.domain.errors import SettingsError, UserFacingError
+from bot.domain.reminders import parse_offsets
+
+DEFAULT_DATABASE_PATH = Path("data/bot.sqlite3")
+DEFAULT_PROGRAMME_FILE = Path("data/programme.toml")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class Secret:
+    """A string that does not show itself: ``repr`` and ``str`` are masked, ``reveal()`` is explicit."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting the bot reads. See .env.example and the README's table for what each one does."""
+
+    discord_token: Secret | None = None
+    guild_id: int | None = None
+    database_path: Path = DEFAULT_DATABASE_PATH
+    programme_file: Path = DEFAULT_PROGRAMME_FILE
+    timezone: str = "Europe/London"
+    log_level: str = "INFO"
+    log_file: Path | None = None
+    discord_api_base: str | None = None
+    discord_gateway_url: str | None = None
+    message_content_intent: bool = False
+    reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
+    reminder_channel_id: int | None = None
+    ping_role_id: int | None = None
+    facilitator_role_id: int | None = None
+    organiser_role_id: int | None = None
+    dm_rate_per_second: float = 5.0
+    export_secret: Secret | None = field(default=None)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build and validate settings from a mapping of environment variables."""
+
+        def text(name: str) -> str | None:
+            value = environ.get(name, "").strip()
+            return value or None
+
+        def snowflake(name: str, kind: str) -> int | None:
+            value = text(name)
+            if value is None:
+                return None
+            if not value.isdigit() or not 15 <= len(value) <= 21:
+                raise SettingsError(f"{name} must be a Discord {kind} id (a number), got {value!r}")
+            return int(value)
+
+        def url(name: str, schemes: tuple[str, ...]) -> str | None:
+            value = text(name)
+            if value is None:
+                return None
+            parts = urlsplit(value)
+            if parts.scheme not in schemes or not parts.netloc:
+                raise SettingsError(f"{name} must be a {' or '.join(schemes)} URL, got {value!r}")
+            return value.rstrip("/")
+
+        timezone = text("TIMEZONE") or "Europe/London"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(
+                f"TIMEZONE must be an IANA time zone such as Europe/London, got {timezone!r}"
+            ) from None
+        log_level = (text("LOG_LEVEL") or "INFO").upper()
+        if log_level not in LOG_LEVELS:
+            raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
+        intent = (text("MESSAGE_CONTENT_INTENT") or "false").lower()
+        if intent not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+            raise SettingsError(f"MESSAGE_CONTENT_INTENT must be true or false, got {intent!r}")
+        offsets_text = text("REMINDER_OFFSETS") or "24h,1h"
+        try:
+            offsets = parse_offsets(offsets_text)
+        except UserFacingError as error:
+            raise SettingsError(f"REMINDER_OFFSETS: {error}") from None
+        rate_text = text("DM_RATE_PER_SECOND") or "5"
+        try:
+            rate = float(rate_text)
+        except ValueError:
+            rate = -1.0
+        if not 0 < rate <= 40:
+            raise SettingsError(f"DM_RATE_PER_SECOND must be a number above 0 and at most 40, got {rate_text!r}")
+        token = text("DISCORD_TOKEN")
+        secret = text("EXPORT_SECRET")
+        log_file = text("LOG_FILE")
+        return cls(
+            discord_token=Secret(token) if token else None,
+            guild_id=snowflake("GUILD_ID", "server"),
+            database_path=Path(text("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+            programme_file=Path(text("PROGRAMME_FILE") or DEFAULT_PROGRAMME_FILE),
+            timezone=timezone,
+            log_level=log_level,
+            log_file=Path(log_file) if log_file else None,
+            discord_api_base=url("DISCORD_API_BASE", ("http", "https")),
+            discord_gateway_url=url("DISCORD_GATEWAY_URL", ("ws", "wss")),
+            message_content_intent=intent in ("true", "1", "yes", "on"),
+            reminder_offsets=offsets,
+            reminder_channel_id=snowflake("REMINDER_CHANNEL_ID", "channel"),
+            ping_role_id=snowflake("PING_ROLE_ID", "role"),
+            facilitator_role_id=snowflake("FACILITATOR_ROLE_ID", "role"),
+            organiser_role_id=snowflake("ORGANISER_ROLE_ID", "role"),
+            dm_rate_per_second=rate,
+            export_secret=Secret(secret) if secret else None,
+        )
+
+    def require_token(self) -> str:
+        if self.discord_token is None:
+            raise SettingsError(
+                "DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications "
+                "(Bot > Reset Token), then put DISCORD_TOKEN=... in .env (see .env.example)."
+            )
+        return self.discord_token.reveal()
+
+
+def load_settings(env_file: Path | None = Path(".env")) -> Settings:
+    """Settings from the process environment over the values in ``env_file`` (if it exists)."""
+    file_values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        file_values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    merged = {**file_values, **os.environ}
+    settings = Settings.from_env(merged)
+    logging.getLogger(__name__).debug("settings loaded (env file: %s)", env_file if file_values else "none")
+    return settings

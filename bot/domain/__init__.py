@@ -1,0 +1,1 @@
+"""Pure domain code: no discord, no I/O. Frozen dataclasses and functions over them."""

@@ -1,0 +1,361 @@
+"""Export writers: answers as CSV, JSON, XLSX or a Markdown report.
+
+Every writer streams: it takes an iterable of rows (possibly a generator over a large database query)
+and a binary file object, writes as it goes, and returns how many rows it wrote. Nothing holds all rows
+in memory, so a big export costs about as much memory as a small one.
+
+Members are identified by pseudonym unless the organiser asks for named identities (``named=True``),
+which adds the Discord id and display name columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+import xlsxwriter
+
+from bot.domain.errors import UserFacingError
+
+
+class BinaryOutput(Protocol):
+    """A file object opened for binary writing (a file, ``io.BytesIO``, ...)."""
+
+    def write(self, data: bytes, /) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    """One answer as exported."""
+
+    week: int
+    session_title: str
+    prompt_number: int
+    prompt_text: str
+    member: str  # the pseudonym
+    answer: str
+    source: str  # "modal" or "thread"
+    created: datetime  # aware
+    updated: datetime  # aware
+    late: bool
+    discord_id: int | None = None  # only filled in for named exports
+    display_name: str | None = None
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    JSON = "json"
+    XLSX = "xlsx"
+    MARKDOWN = "markdown"
+
+    @property
+    def extension(self) -> str:
+        """The file name extension, with its dot."""
+        return _EXTENSIONS[self]
+
+    @property
+    def mime_type(self) -> str:
+        return _MIME_TYPES[self]
+
+
+_EXTENSIONS = {
+    ExportFormat.CSV: ".csv",
+    ExportFormat.JSON: ".json",
+    ExportFormat.XLSX: ".xlsx",
+    ExportFormat.MARKDOWN: ".md",
+}
+_MIME_TYPES = {
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.JSON: "application/json",
+    ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ExportFormat.MARKDOWN: "text/markdown; charset=utf-8",
+}
+
+PSEUDONYMOUS_COLUMNS: tuple[str, ...] = (
+    "week",
+    "session_title",
+    "prompt_number",
+    "prompt_text",
+    "member",
+    "answer",
+    "source",
+    "created",
+    "updated",
+    "late",
+)
+NAMED_COLUMNS: tuple[str, ...] = (*PSEUDONYMOUS_COLUMNS, "discord_id", "display_name")
+
+
+def export_columns(*, named: bool) -> tuple[str, ...]:
+    return NAMED_COLUMNS if named else PSEUDONYMOUS_COLUMNS
+
+
+def format_utc(moment: datetime) -> str:
+    """An aware datetime as ISO-8601 UTC to the second, e.g. ``2020-08-03T18:00:00Z``."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("export datetimes must be aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# OWASP CSV injection: spreadsheets treat a cell starting with one of these as a formula (tab, CR and
+# LF because some apps strip them first and then see the formula).
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+
+
+def neutralise_formula(value: str) -> str:
+    """``value`` with a leading ``'`` if a spreadsheet could read it as a formula."""
+    return "'" + value if value.startswith(_FORMULA_TRIGGERS) else value
+
+
+def _record(row: ExportRow, *, named: bool) -> dict[str, Any]:
+    """The row as column name -> plain value (ints, bools and strings)."""
+    record: dict[str, Any] = {
+        "week": row.week,
+        "session_title": row.session_title,
+        "prompt_number": row.prompt_number,
+        "prompt_text": row.prompt_text,
+        "member": row.member,
+        "answer": row.answer,
+        "source": row.source,
+        "created": format_utc(row.created),
+        "updated": format_utc(row.updated),
+        "late": row.late,
+    }
+    if named:
+        # As text: Discord ids exceed the 2**53 that JSON readers and the 15 digits that Excel keep exact.
+        record["discord_id"] = "" if row.discord_id is None else str(row.discord_id)
+        record["display_name"] = row.display_name or ""
+    return record
+
+
+# Columns holding free text that came from people (members, organisers): neutralised in spreadsheets.
+_TEXT_COLUMNS = frozenset({"session_title", "prompt_text", "member", "answer", "source", "display_name"})
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+
+
+class _EncodingSink:
+    """Lets ``csv.writer`` write text straight into a binary output, one row at a time."""
+
+    __slots__ = ("_out",)
+
+    def __init__(self, out: BinaryOutput) -> None:
+        self._out = out
+
+    def write(self, text: str) -> None:
+        self._out.write(text.encode("utf-8"))
+
+
+def write_csv(rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool) -> int:
+    """RFC 4180 CSV (CRLF line ends, quotes doubled) in UTF-8 with a BOM so Excel reads it as UTF-8."""
+    columns = export_columns(named=named)
+    out.write("\ufeff".encode())
+    writer = csv.writer(_EncodingSink(out), lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(columns)
+    count = 0
+    for row in rows:
+        record = _record(row, named=named)
+        writer.writerow(_csv_cell(name, record[name]) for name in columns)
+        count += 1
+    return count
+
+
+def _csv_cell(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if name in _TEXT_COLUMNS:
+        return neutralise_formula(str(value))
+    return str(value)
+
+
+# --- JSON -----------------------------------------------------------------------------------------
+
+
+def write_json(rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool) -> int:
+    """A JSON array with one object per row, written one row at a time (UTF-8, no BOM)."""
+    count = 0
+    for row in rows:
+        out.write(b"[\n" if count == 0 else b",\n")
+        out.write(json.dumps(_record(row, named=named), ensure_ascii=False).encode("utf-8"))
+        count += 1
+    out.write(b"[]\n" if count == 0 else b"\n]\n")
+    return count
+
+
+# --- XLSX -----------------------------------------------------------------------------------------
+
+# Excel's limit is 1,048,576 rows, one of which is the header.
+XLSX_MAX_ROWS = 1_048_575
+
+_XLSX_WIDTHS = {
+    "week": 6,
+    "session_title": 28,
+    "prompt_number": 8,
+    "prompt_text": 45,
+    "member": 18,
+    "answer": 80,
+    "source": 8,
+    "created": 21,
+    "updated": 21,
+    "late": 6,
+    "discord_id": 21,
+    "display_name": 24,
+}
+_XLSX_WRAPPED = frozenset({"prompt_text", "answer"})
+
+
+def write_xlsx(rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool) -> int:
+    """An Excel workbook with one sheet, "Answers", written row by row.
+
+    Text always goes in as text (``write_string``), never as a formula, number or link guessed from its
+    content; it is also neutralised, in case the sheet is later saved as CSV.
+    """
+    columns = export_columns(named=named)
+    workbook = xlsxwriter.Workbook(
+        out,
+        {
+            # constant_memory flushes each row to a temporary file once the next row starts.
+            "constant_memory": True,
+            "in_memory": False,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    try:
+        sheet = workbook.add_worksheet("Answers")
+        header = workbook.add_format({"bold": True})
+        wrapped = workbook.add_format({"text_wrap": True, "valign": "top"})
+        top = workbook.add_format({"valign": "top"})
+        for index, name in enumerate(columns):
+            sheet.set_column(index, index, _XLSX_WIDTHS[name], wrapped if name in _XLSX_WRAPPED else top)
+            sheet.write_string(0, index, name, header)
+        sheet.freeze_panes(1, 0)
+        count = 0
+        for row in rows:
+            if count >= XLSX_MAX_ROWS:
+                raise UserFacingError(
+                    f"This export has more than {XLSX_MAX_ROWS:,} answers, more than a spreadsheet can "
+                    "hold. Please export it as CSV or JSON instead."
+                )
+            count += 1
+            record = _record(row, named=named)
+            for index, name in enumerate(columns):
+                value = record[name]
+                cell_format = wrapped if name in _XLSX_WRAPPED else top
+                if isinstance(value, bool):
+                    sheet.write_boolean(count, index, value, cell_format)
+                elif isinstance(value, int):
+                    sheet.write_number(count, index, value, cell_format)
+                else:
+                    text = neutralise_formula(value) if name in _TEXT_COLUMNS else value
+                    sheet.write_string(count, index, text, cell_format)
+        sheet.autofilter(0, 0, max(count, 1), len(columns) - 1)
+    finally:
+        # Also on error: close() removes xlsxwriter's temporary files.
+        workbook.close()
+    return count
+
+
+# --- Markdown -------------------------------------------------------------------------------------
+
+# Escaped wherever they appear: emphasis, code, links and images, tables, HTML, entities, strikethrough,
+# and '>' and '#' so no line can become a quote or heading of its own.
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>|~&#])")
+# Block markers at the start of a line: list items, setext heading underlines ("===", "---") and
+# numbered lists.
+_MARKDOWN_LINE_START = re.compile(r"^([ \t]*)([-+=])|^([ \t]*[0-9]+)([.)])", re.MULTILINE)
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` with markdown syntax escaped by backslashes, so it renders exactly as written."""
+    escaped = _MARKDOWN_INLINE.sub(r"\\\1", text)
+    return _MARKDOWN_LINE_START.sub(_escape_line_start, escaped)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    if match.group(2) is not None:
+        return f"{match.group(1)}\\{match.group(2)}"
+    return f"{match.group(3)}\\{match.group(4)}"
+
+
+def _one_line(text: str) -> str:
+    # Headings must stay on one line: a newline in a title would end the heading.
+    return escape_markdown(" ".join(text.split()))
+
+
+def write_markdown(
+    rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool, title: str = "Answers"
+) -> int:
+    """A readable report: weeks, then prompts, then each answer quoted with who wrote it and when.
+
+    Rows should arrive ordered by week, prompt and time; a heading is written whenever the week or
+    prompt changes.
+    """
+    out.write(f"# {_one_line(title)}\n".encode())
+    count = 0
+    week: int | None = None
+    prompt: tuple[int, int] | None = None
+    for row in rows:
+        lines: list[str] = []
+        if row.week != week:
+            week, prompt = row.week, None
+            lines += ["", f"## Week {row.week}: {_one_line(row.session_title)}"]
+        if (row.week, row.prompt_number) != prompt:
+            prompt = (row.week, row.prompt_number)
+            lines += ["", f"### Prompt {row.prompt_number}: {_one_line(row.prompt_text)}"]
+        lines.append("")
+        lines += [f"> {line}" if line else ">" for line in escape_markdown(row.answer).split("\n")]
+        lines += [">", f"> — {_attribution(row, named=named)}"]
+        out.write(("\n".join(lines) + "\n").encode("utf-8"))
+        count += 1
+    if count == 0:
+        out.write(b"\nNo answers yet.\n")
+    return count
+
+
+def _attribution(row: ExportRow, *, named: bool) -> str:
+    who = escape_markdown(row.member)
+    if named:
+        name = escape_markdown(" ".join((row.display_name or "").split())) or "(no name)"
+        discord_id = "unknown" if row.discord_id is None else str(row.discord_id)
+        who = f"{name}, {who}, Discord ID {discord_id}"
+    details = [escape_markdown(row.source), format_utc(row.created)]
+    if row.updated != row.created:
+        details.append(f"edited {format_utc(row.updated)}")
+    if row.late:
+        details.append("late")
+    return f"{who} ({', '.join(details)})"
+
+
+# --- Dispatch -------------------------------------------------------------------------------------
+
+
+def write_export(
+    fmt: ExportFormat,
+    rows: Iterable[ExportRow],
+    out: BinaryOutput,
+    *,
+    named: bool,
+    title: str = "Answers",
+) -> int:
+    """Write ``rows`` to ``out`` in ``fmt``; returns the number of rows written.
+
+    ``title`` heads the Markdown report; the other formats have no place for it.
+    """
+    if fmt == ExportFormat.CSV:
+        return write_csv(rows, out, named=named)
+    if fmt == ExportFormat.JSON:
+        return write_json(rows, out, named=named)
+    if fmt == ExportFormat.XLSX:
+        return write_xlsx(rows, out, named=named)
+    if fmt == ExportFormat.MARKDOWN:
+        return write_markdown(rows, out, named=named, title=title)
+    raise ValueError(f"unknown export format {fmt!r}")

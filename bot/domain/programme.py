@@ -1,0 +1,193 @@
+"""The programme: sessions with a topic, times and prompt questions.
+
+Times are written as wall-clock times in the programme's time zone and held here as aware UTC datetimes.
+Conversion goes through zoneinfo only; a wall-clock time that a clock change skips or repeats is refused,
+because guessing would put a session an hour out for everyone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain.errors import InvalidTimeError, ProgrammeFormatError
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """One session as written in a programme file (no database ids)."""
+
+    week: int
+    title: str
+    start: datetime  # aware, UTC
+    end: datetime  # aware, UTC
+    location: str
+    description: str
+    prompts: tuple[str, ...]
+    meeting_link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Programme:
+    """A parsed programme: sessions ordered by start time."""
+
+    title: str
+    timezone: str
+    sessions: tuple[Session, ...]
+    introduction: str = ""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """A stored prompt: the unit an answer belongs to."""
+
+    id: int
+    session_id: int
+    week: int
+    number: int  # 1-based position within its session
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A stored session, with its database id and its prompts."""
+
+    id: int
+    guild_id: int
+    week: int
+    title: str
+    start: datetime  # aware, UTC
+    end: datetime  # aware, UTC
+    location: str
+    description: str
+    meeting_link: str | None
+    prompts: tuple[Prompt, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeRecord:
+    """A stored programme for one Discord server."""
+
+    guild_id: int
+    title: str
+    timezone: str
+    introduction: str
+    sessions: tuple[SessionRecord, ...]  # ordered by start
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def session_for_week(self, week: int) -> SessionRecord | None:
+        return next((s for s in self.sessions if s.week == week), None)
+
+    @property
+    def weeks(self) -> list[int]:
+        return sorted(s.week for s in self.sessions)
+
+
+class SessionStatus(StrEnum):
+    PAST = "past"
+    LIVE = "live"
+    NEXT = "next"
+    UPCOMING = "upcoming"
+
+
+def load_zone(name: str) -> ZoneInfo:
+    """The IANA zone called ``name``, or a clear error."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ProgrammeFormatError(
+            f"unknown time zone {name!r}; expected an IANA name such as 'Europe/London'"
+        ) from None
+
+
+def local_to_utc(local: datetime, zone: ZoneInfo, *, what: str) -> datetime:
+    """Convert a naive wall-clock time in ``zone`` to aware UTC.
+
+    Refuses a time that does not exist (the spring-forward gap) or that happens twice (the autumn
+    fold): either way there is no single instant the organiser can have meant.
+    """
+    if local.tzinfo is not None:
+        raise ValueError("local_to_utc takes a naive wall-clock time")
+    first = local.replace(tzinfo=zone, fold=0)
+    second = local.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+        stamp = local.strftime("%Y-%m-%d %H:%M")
+        if round_trip != local:
+            raise InvalidTimeError(
+                f"{what}: {stamp} does not exist in {zone.key} (the clocks go forward then)"
+            )
+        raise InvalidTimeError(
+            f"{what}: {stamp} happens twice in {zone.key} (the clocks go back then); pick another time"
+        )
+    return first.astimezone(UTC)
+
+
+def redate(programme: Programme, start: date) -> Programme:
+    """The same programme moved so that its first session falls on ``start``.
+
+    Keeps the gaps between sessions in calendar days and each session's local clock time, so a
+    19:00 session is still at 19:00 local after a clock change (never wall-clock arithmetic in UTC).
+    """
+    if not programme.sessions:
+        return programme
+    zone = programme.zone
+    first_local_day = min(s.start.astimezone(zone).date() for s in programme.sessions)
+    shift = start - first_local_day
+    moved: list[Session] = []
+    for session in programme.sessions:
+        local_start = session.start.astimezone(zone)
+        local_end = session.end.astimezone(zone)
+        label = f"week {session.week}"
+        new_start = local_to_utc(
+            (local_start.replace(tzinfo=None) + shift), zone, what=f"{label} start"
+        )
+        new_end = local_to_utc((local_end.replace(tzinfo=None) + shift), zone, what=f"{label} end")
+        moved.append(dataclasses.replace(session, start=new_start, end=new_end))
+    return dataclasses.replace(programme, sessions=sort_sessions(moved))
+
+
+def sort_sessions(sessions: Iterable[Session]) -> tuple[Session, ...]:
+    return tuple(sorted(sessions, key=lambda s: (s.start, s.week)))
+
+
+def session_status(
+    session: SessionRecord, sessions: Sequence[SessionRecord], now: datetime
+) -> SessionStatus:
+    """Where ``session`` stands at ``now``: past, live, the next one, or further ahead."""
+    if session.end <= now:
+        return SessionStatus.PAST
+    if session.start <= now:
+        return SessionStatus.LIVE
+    upcoming = next_session(sessions, now)
+    if upcoming is not None and upcoming.id == session.id:
+        return SessionStatus.NEXT
+    return SessionStatus.UPCOMING
+
+
+def next_session(sessions: Iterable[SessionRecord], now: datetime) -> SessionRecord | None:
+    """The first session, by start time (not week number), that has not started yet."""
+    future = [s for s in sessions if s.start > now]
+    return min(future, key=lambda s: (s.start, s.week), default=None)
+
+
+def validate_session_times(week: int, start: datetime, end: datetime, *, line: int | None = None) -> None:
+    if end <= start:
+        raise ProgrammeFormatError(
+            f"week {week} ends before it starts; expected an end time after the start time", line=line
+        )
+    if end - start > timedelta(hours=24):
+        raise ProgrammeFormatError(
+            f"week {week} lasts more than 24 hours; expected a session of a few hours", line=line
+        )

@@ -1,0 +1,1 @@
+"""Use cases joining the domain and storage. They reach Discord only through small interfaces."""

@@ -1,0 +1,70 @@
+"""Use cases for the programme: read it, preview an import, import it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.domain.clock import Clock, system_clock
+from bot.domain.errors import ImportConflictError, NotFoundError
+from bot.domain.importing import ImportPlan, plan_import
+from bot.domain.programme import Programme, ProgrammeRecord
+from bot.storage.database import Database
+from bot.storage.programmes import ProgrammeRepository
+
+log = logging.getLogger(__name__)
+
+ProgrammeListener = Callable[[int], Awaitable[None]]
+
+
+class ProgrammeService:
+    def __init__(self, db: Database, *, clock: Clock = system_clock) -> None:
+        self._db = db
+        self._clock = clock
+        self.repository = ProgrammeRepository(db)
+        self._listeners: list[ProgrammeListener] = []
+
+    def on_change(self, listener: ProgrammeListener) -> None:
+        """Call ``listener(guild_id)`` after an import changed a server's programme (reminders re-plan)."""
+        self._listeners.append(listener)
+
+    async def get(self, guild_id: int) -> ProgrammeRecord | None:
+        return await self.repository.load(guild_id)
+
+    async def require(self, guild_id: int) -> ProgrammeRecord:
+        programme = await self.repository.load(guild_id)
+        if programme is None:
+            raise NotFoundError(
+                "No programme has been imported for this server yet. An organiser can import one with /import."
+            )
+        return programme
+
+    async def preview(self, guild_id: int, programme: Programme) -> ImportPlan:
+        current = await self.repository.load(guild_id)
+        async with self._db.transaction() as conn:  # a consistent snapshot of the answer counts
+            counts = await self.repository.answer_counts(guild_id, using=conn)
+        return plan_import(current, counts, programme)
+
+    async def import_programme(self, guild_id: int, programme: Programme, *, force: bool = False) -> ImportPlan:
+        """Import all-or-nothing. Refuses (unless ``force``) to drop prompts that have answers."""
+        async with self._db.transaction() as conn:
+            current = await self.repository.load(guild_id, using=conn)
+            counts = await self.repository.answer_counts(guild_id, using=conn)
+            plan = plan_import(current, counts, programme)
+            if plan.answers_lost and not force:
+                weeks = sorted({p.week for p in plan.dropped_prompts})
+                raise ImportConflictError(
+                    f"This import would delete {plan.answers_lost} answer(s) to prompts it removes "
+                    f"(week {', '.join(map(str, weeks))}). Nothing was changed. "
+                    "Keep those prompts, or import again with --force to delete the answers."
+                )
+            if plan.changes_anything:
+                await self.repository.apply(conn, guild_id, current, programme, plan, self._clock())
+        if plan.changes_anything:
+            log.info("programme imported for guild %s: %s", guild_id, plan.summary())
+            for listener in self._listeners:
+                try:
+                    await listener(guild_id)
+                except Exception:
+                    log.exception("a programme-change listener failed for guild %s", guild_id)
+        return plan

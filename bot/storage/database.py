@@ -1,0 +1,235 @@
+"""The SQLite database: one writer connection with serialised transactions, one reader connection.
+
+Why a lock around every write: aiosqlite runs one connection on one thread, but coroutines interleave
+between awaits. Without the lock, coroutine A's COMMIT can persist coroutine B's half-done writes that
+share the connection. ``transaction()`` holds the lock from BEGIN IMMEDIATE to COMMIT or ROLLBACK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+Params = Sequence[Any] | dict[str, Any]
+
+
+class DatabaseLockedError(UserFacingError):
+    """Another bot process already has this database open."""
+
+
+class DatabaseUnavailableError(UserFacingError):
+    """The database cannot be written (full disk, read-only file, ...)."""
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    """(number, name, sql) for every file in migrations/, in order."""
+    found = []
+    for entry in resources.files("bot.storage").joinpath("migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    numbers = [n for n, _, _ in found]
+    if numbers != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1..N without gaps, found {numbers}")
+    return found
+
+
+LATEST_VERSION = len(_migrations())
+
+
+async def _configure(connection: aiosqlite.Connection) -> None:
+    connection.row_factory = aiosqlite.Row
+    # synchronous=FULL: an acknowledged answer survives a power cut, not just a crash.
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=FULL",
+        "PRAGMA foreign_keys=ON",
+        f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+        "PRAGMA secure_delete=ON",  # deleted answers are overwritten, not left in free pages
+    ):
+        await connection.execute(pragma)
+
+
+class Database:
+    """Owns the connections. Open with ``async with Database.open(path) as db``."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+        self._lock_file: int | None = None
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, path: Path | str, *, exclusive: bool = False) -> AsyncIterator[Database]:
+        """Open (creating the file and folder if needed) and migrate.
+
+        ``exclusive`` takes an advisory lock beside the database so a second bot process refuses to
+        start rather than sending every reminder twice.
+        """
+        db = await cls.connect(Path(path), exclusive=exclusive)
+        try:
+            yield db
+        finally:
+            await db.close()
+
+    @classmethod
+    async def connect(cls, path: Path, *, exclusive: bool = False) -> Database:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock_fd = _take_process_lock(path) if exclusive else None
+        try:
+            writer = await aiosqlite.connect(path, isolation_level=None)
+        except Exception:
+            if lock_fd is not None:
+                os.close(lock_fd)
+            raise
+        reader: aiosqlite.Connection | None = None
+        try:
+            await _configure(writer)
+            reader = await aiosqlite.connect(path, isolation_level=None)
+            await _configure(reader)
+            await reader.execute("PRAGMA query_only=ON")
+            db = cls(path, writer, reader)
+            db._lock_file = lock_fd
+            await db.migrate()
+        except BaseException:
+            await writer.close()
+            if reader is not None:
+                await reader.close()
+            if lock_fd is not None:
+                os.close(lock_fd)
+            raise
+        return db
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            await self._reader.close()
+            await self._writer.close()
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None
+
+    # --- migrations -----------------------------------------------------------------------------------
+
+    async def schema_version(self) -> int:
+        async with self._writer.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(self) -> int:
+        """Apply every migration newer than ``PRAGMA user_version``, each in its own transaction."""
+        async with self._write_lock:
+            current = await self.schema_version()
+            if current > LATEST_VERSION:
+                raise UserFacingError(
+                    f"the database {self.path} is from a newer version of the bot "
+                    f"(schema {current}, this version knows {LATEST_VERSION}); upgrade the bot"
+                )
+            for number, name, sql in _migrations():
+                if number <= current:
+                    continue
+                log.info("applying migration %s", name)
+                # executescript commits any open transaction first, so the script carries its own
+                # BEGIN/COMMIT: the schema change and the version bump land together or not at all.
+                script = f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;"
+                try:
+                    await self._writer.executescript(script)
+                except Exception:
+                    if self._writer.in_transaction:
+                        await self._writer.execute("ROLLBACK")
+                    raise
+            return await self.schema_version()
+
+    # --- writes ---------------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A serialised write transaction: committed on exit, rolled back on any exception."""
+        async with self._write_lock:
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+            except aiosqlite.OperationalError as error:
+                raise _unavailable(error) from error
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            try:
+                await self._writer.execute("COMMIT")
+            except aiosqlite.OperationalError as error:
+                if self._writer.in_transaction:
+                    await self._writer.execute("ROLLBACK")
+                raise _unavailable(error) from error
+
+    # --- reads ----------------------------------------------------------------------------------------
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        async with self._reader.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        async with self._reader.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def iterate(self, sql: str, params: Params = (), *, batch: int = 500) -> AsyncIterator[aiosqlite.Row]:
+        """Rows one batch at a time, for exports that must not hold every row in memory."""
+        async with self._reader.execute(sql, params) as cursor:
+            while rows := await cursor.fetchmany(batch):
+                for row in rows:
+                    yield row
+
+    async def backup_to(self, target: Path) -> None:
+        """A consistent copy through SQLite's online backup API, safe while the bot writes."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        async with aiosqlite.connect(target) as destination:
+            await self._reader.backup(destination)
+
+    async def check_integrity(self) -> list[str]:
+        problems = [str(r[0]) for r in await self.fetchall("PRAGMA integrity_check") if r[0] != "ok"]
+        problems += [str(tuple(r)) for r in await self.fetchall("PRAGMA foreign_key_check")]
+        return problems
+
+
+def _take_process_lock(path: Path) -> int:
+    lock_path = path.with_name(path.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DatabaseLockedError(
+            f"another bot process is already using {path}; stop it first (two bots would double every reminder)"
+        ) from None
+    return fd
+
+
+def _unavailable(error: Exception) -> DatabaseUnavailableError:
+    text = str(error).lower()
+    if "readonly" in text or "read-only" in text:
+        reason = "the database file is read-only"
+    elif "full" in text:
+        reason = "the disk is full"
+    else:
+        reason = "the database is busy or unavailable"
+    return DatabaseUnavailableError(f"Could not save: {reason}. Nothing was changed; please try again later.")
+
+
+def placeholders(values: Iterable[object]) -> str:
+    return ",".join("?" for _ in values)

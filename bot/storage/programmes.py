@@ -1,0 +1,184 @@
+"""The programme tables: programmes, sessions, prompts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.domain.importing import ImportPlan, session_differs
+from bot.domain.programme import Programme, ProgrammeRecord, Prompt, Session, SessionRecord
+from bot.storage.codec import from_db_time, to_db_time
+from bot.storage.database import Database
+
+Reader = Database | aiosqlite.Connection
+
+
+async def _rows(source: Reader, sql: str, params: tuple[object, ...]) -> list[aiosqlite.Row]:
+    if isinstance(source, Database):
+        return await source.fetchall(sql, params)
+    async with source.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
+class ProgrammeRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def load(self, guild_id: int, *, using: aiosqlite.Connection | None = None) -> ProgrammeRecord | None:
+        """The stored programme, or None. Pass ``using`` to read inside a write transaction."""
+        source: Reader = using or self._db
+        head = await _rows(
+            source, "SELECT title, timezone, introduction FROM programmes WHERE guild_id = ?", (guild_id,)
+        )
+        if not head:
+            return None
+        session_rows = await _rows(
+            source,
+            "SELECT id, week, title, starts_at, ends_at, location, description, meeting_link "
+            "FROM sessions WHERE guild_id = ? ORDER BY starts_at, week",
+            (guild_id,),
+        )
+        prompt_rows = await _rows(
+            source,
+            "SELECT p.id, p.session_id, p.position, p.text FROM prompts p "
+            "JOIN sessions s ON s.id = p.session_id WHERE s.guild_id = ? ORDER BY p.session_id, p.position",
+            (guild_id,),
+        )
+        weeks = {row["id"]: row["week"] for row in session_rows}
+        prompts: dict[int, list[Prompt]] = {}
+        for row in prompt_rows:
+            prompts.setdefault(row["session_id"], []).append(
+                Prompt(
+                    id=row["id"],
+                    session_id=row["session_id"],
+                    week=weeks[row["session_id"]],
+                    number=row["position"],
+                    text=row["text"],
+                )
+            )
+        sessions = tuple(
+            SessionRecord(
+                id=row["id"],
+                guild_id=guild_id,
+                week=row["week"],
+                title=row["title"],
+                start=from_db_time(row["starts_at"]),
+                end=from_db_time(row["ends_at"]),
+                location=row["location"],
+                description=row["description"],
+                meeting_link=row["meeting_link"],
+                prompts=tuple(prompts.get(row["id"], ())),
+            )
+            for row in session_rows
+        )
+        return ProgrammeRecord(
+            guild_id=guild_id,
+            title=head[0]["title"],
+            timezone=head[0]["timezone"],
+            introduction=head[0]["introduction"],
+            sessions=sessions,
+        )
+
+    async def answer_counts(self, guild_id: int, *, using: aiosqlite.Connection) -> dict[int, int]:
+        rows = await _rows(
+            using,
+            "SELECT a.prompt_id, COUNT(*) AS n FROM answers a WHERE a.guild_id = ? GROUP BY a.prompt_id",
+            (guild_id,),
+        )
+        return {row["prompt_id"]: row["n"] for row in rows}
+
+    async def guild_ids(self) -> list[int]:
+        return [row["guild_id"] for row in await self._db.fetchall("SELECT guild_id FROM programmes")]
+
+    async def prompt(self, prompt_id: int) -> tuple[Prompt, int] | None:
+        """A prompt by id with its server id (for Answer buttons, whose custom_id holds only the id)."""
+        row = await self._db.fetchone(
+            "SELECT p.id, p.session_id, p.position, p.text, s.week, s.guild_id FROM prompts p "
+            "JOIN sessions s ON s.id = p.session_id WHERE p.id = ?",
+            (prompt_id,),
+        )
+        if row is None:
+            return None
+        prompt = Prompt(row["id"], row["session_id"], row["week"], row["position"], row["text"])
+        return prompt, row["guild_id"]
+
+    async def apply(
+        self,
+        conn: aiosqlite.Connection,
+        guild_id: int,
+        current: ProgrammeRecord | None,
+        programme: Programme,
+        plan: ImportPlan,
+        now: datetime,
+    ) -> None:
+        """Write ``programme`` over ``current`` inside the caller's transaction, touching only what changed."""
+        if plan.programme_details_changed:
+            await conn.execute(
+                "INSERT INTO programmes (guild_id, title, timezone, introduction, imported_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET title = excluded.title, "
+                "timezone = excluded.timezone, introduction = excluded.introduction, "
+                "imported_at = excluded.imported_at",
+                (guild_id, programme.title, programme.timezone, programme.introduction, to_db_time(now)),
+            )
+        stored = {s.week: s for s in current.sessions} if current else {}
+        for session in programme.sessions:
+            old = stored.get(session.week)
+            if old is None:
+                await self._insert_session(conn, guild_id, session)
+            elif session_differs(old, session):
+                await self._update_session(conn, old, session)
+        new_weeks = {s.week for s in programme.sessions}
+        for week, old in stored.items():
+            if week not in new_weeks:
+                await conn.execute("DELETE FROM sessions WHERE id = ?", (old.id,))
+
+    async def _insert_session(self, conn: aiosqlite.Connection, guild_id: int, session: Session) -> None:
+        cursor = await conn.execute(
+            "INSERT INTO sessions (guild_id, week, title, starts_at, ends_at, location, description, "
+            "meeting_link) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                guild_id,
+                session.week,
+                session.title,
+                to_db_time(session.start),
+                to_db_time(session.end),
+                session.location,
+                session.description,
+                session.meeting_link,
+            ),
+        )
+        session_id = cursor.lastrowid
+        await conn.executemany(
+            "INSERT INTO prompts (session_id, position, text) VALUES (?, ?, ?)",
+            [(session_id, n, text) for n, text in enumerate(session.prompts, start=1)],
+        )
+
+    async def _update_session(self, conn: aiosqlite.Connection, old: SessionRecord, session: Session) -> None:
+        await conn.execute(
+            "UPDATE sessions SET title = ?, starts_at = ?, ends_at = ?, location = ?, description = ?, "
+            "meeting_link = ? WHERE id = ?",
+            (
+                session.title,
+                to_db_time(session.start),
+                to_db_time(session.end),
+                session.location,
+                session.description,
+                session.meeting_link,
+                old.id,
+            ),
+        )
+        keep = {p.text: p for p in old.prompts}
+        new_texts = set(session.prompts)
+        for prompt in old.prompts:
+            if prompt.text not in new_texts:
+                await conn.execute("DELETE FROM prompts WHERE id = ?", (prompt.id,))
+        # Positions are unique per session: park kept prompts on negative positions before renumbering.
+        await conn.execute("UPDATE prompts SET position = -position WHERE session_id = ?", (old.id,))
+        for number, text in enumerate(session.prompts, start=1):
+            if text in keep:
+                await conn.execute("UPDATE prompts SET position = ? WHERE id = ?", (number, keep[text].id))
+            else:
+                await conn.execute(
+                    "INSERT INTO prompts (session_id, position, text) VALUES (?, ?, ?)", (old.id, number, text)
+                )
