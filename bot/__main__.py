@@ -87,7 +87,7 @@ def _guild(args: argparse.Namespace, settings: Settings) -> int:
 async def programme_import(args: argparse.Namespace, settings: Settings) -> int:
     path: Path = args.file
     try:
-        data = path.read_bytes()
+        data = await asyncio.to_thread(path.read_bytes)
     except OSError as error:
         raise UserFacingError(f"cannot read {path}: {error.strerror or error}") from None
     programme = parse_programme_file(data, filename=path.name, default_timezone=settings.timezone)
@@ -160,7 +160,7 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
 
 async def backup(args: argparse.Namespace, settings: Settings) -> int:
     target: Path = args.file
-    if target.exists():
+    if await asyncio.to_thread(target.exists):
         raise UserFacingError(f"{target} already exists; choose a new file name for the backup")
     async with Database.open(_database_path(args, settings)) as db:
         await db.backup_to(target)

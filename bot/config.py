@@ -99,9 +99,7 @@ class Settings:
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise SettingsError(
-                f"TIMEZONE must be an IANA time zone such as Europe/London, got {timezone!r}"
-            ) from None
+            raise SettingsError(f"TIMEZONE must be an IANA time zone such as Europe/London, got {timezone!r}") from None
         log_level = (text("LOG_LEVEL") or "INFO").upper()
         if log_level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")

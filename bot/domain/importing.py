@@ -64,9 +64,7 @@ def session_differs(stored: SessionRecord, new: Session) -> bool:
     )
 
 
-def plan_import(
-    current: ProgrammeRecord | None, answer_counts: Mapping[int, int], new: Programme
-) -> ImportPlan:
+def plan_import(current: ProgrammeRecord | None, answer_counts: Mapping[int, int], new: Programme) -> ImportPlan:
     """Compare the stored programme (if any) with ``new``; ``answer_counts`` maps prompt id to answers."""
     stored = {s.week: s for s in current.sessions} if current else {}
     changes: list[SessionChange] = []

@@ -107,9 +107,7 @@ def _build_programme(
     if not drafts:
         raise ProgrammeFormatError("no sessions found; expected at least one session", source=source)
     if len(drafts) > MAX_SESSIONS:
-        raise ProgrammeFormatError(
-            f"{len(drafts)} sessions; expected at most {MAX_SESSIONS}", source=source
-        )
+        raise ProgrammeFormatError(f"{len(drafts)} sessions; expected at most {MAX_SESSIONS}", source=source)
     seen: dict[int, int] = {}
     sessions: list[Session] = []
     for draft in drafts:
@@ -149,9 +147,7 @@ def _resolve(draft: _Draft, zone: ZoneInfo, *, source: str) -> Session:
             f"expected at most {MAX_DESCRIPTION_LENGTH}"
         )
     if len(draft.prompts) > MAX_PROMPTS_PER_SESSION:
-        raise fail(
-            f"week {draft.week} has {len(draft.prompts)} prompts; expected at most {MAX_PROMPTS_PER_SESSION}"
-        )
+        raise fail(f"week {draft.week} has {len(draft.prompts)} prompts; expected at most {MAX_PROMPTS_PER_SESSION}")
     prompts: list[str] = []
     for number, prompt in enumerate(draft.prompts, start=1):
         text = " ".join(prompt.split())
@@ -172,7 +168,7 @@ def _resolve(draft: _Draft, zone: ZoneInfo, *, source: str) -> Session:
     label = f"week {draft.week}"
     start = local_to_utc(datetime.combine(draft.day, draft.start), zone, what=f"{label} start (line {draft.line})")
     end = local_to_utc(datetime.combine(draft.day, draft.end), zone, what=f"{label} end (line {draft.line})")
-    validate_session_times(draft.week, start, end, line=draft.line)
+    validate_session_times(draft.week, start, end, line=draft.line, source=source)
     return Session(
         week=draft.week,
         title=title,
@@ -192,7 +188,9 @@ def _clock(text: str, *, what: str, line: int, source: str) -> time:
     hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
     if hour > 23 or minute > 59 or second > 59:
         raise ProgrammeFormatError(
-            f"{what} {text!r} is not a time of day; expected HH:MM from 00:00 to 23:59", line=line, source=source
+            f"{what} {text!r} is not a time of day; expected HH:MM from 00:00 to 23:59",
+            line=line,
+            source=source,
         )
     return time(hour, minute, second)
 
@@ -223,7 +221,9 @@ def parse_listing(text: str, *, timezone: str, source: str = "listing") -> Progr
     title_line, title = numbered[0]
     if _DATE_LINE.match(title) or _WEEK_LINE.match(title):
         raise ProgrammeFormatError(
-            "the first line is a session; expected the programme's title first", line=title_line, source=source
+            "the first line is a session; expected the programme's title first",
+            line=title_line,
+            source=source,
         )
     introduction: list[str] = []
     drafts: list[_Draft] = []
@@ -257,12 +257,18 @@ def parse_listing(text: str, *, timezone: str, source: str = "listing") -> Progr
             match = _DATE_LINE.match(line)
             if not match:
                 raise ProgrammeFormatError(
-                    f"cannot read this date line; expected '{LISTING_DATE_FORMAT}'", line=number, source=source
+                    f"cannot read this date line; expected '{LISTING_DATE_FORMAT}'",
+                    line=number,
+                    source=source,
                 )
             finish()
             day = _calendar_day(
-                int(match["year"]), int(match["month"]), int(match["day"]),
-                text=f"{match['day']}/{match['month']}/{match['year']}", line=number, source=source,
+                int(match["year"]),
+                int(match["month"]),
+                int(match["day"]),
+                text=f"{match['day']}/{match['month']}/{match['year']}",
+                line=number,
+                source=source,
             )
             week = pending_label[1] if pending_label else last_week + 1
             week_title = (pending_label[2] if pending_label else "") or f"Week {week}"
@@ -298,14 +304,22 @@ def parse_listing(text: str, *, timezone: str, source: str = "listing") -> Progr
             source=source,
         )
     finish()
-    return _build_programme(
-        title, timezone, "\n".join(introduction), drafts, source=source, title_line=title_line
-    )
+    return _build_programme(title, timezone, "\n".join(introduction), drafts, source=source, title_line=title_line)
 
 
 # --- the canonical TOML --------------------------------------------------------------------------------
 
-_SESSION_KEYS = {"week", "title", "date", "start", "end", "location", "description", "prompts", "meeting_link"}
+_SESSION_KEYS = {
+    "week",
+    "title",
+    "date",
+    "start",
+    "end",
+    "location",
+    "description",
+    "prompts",
+    "meeting_link",
+}
 _TOP_KEYS = {"title", "timezone", "introduction", "sessions"}
 
 
@@ -346,7 +360,7 @@ def parse_programme_toml(text: str, *, source: str = "programme.toml") -> Progra
 def _string(table: dict[str, Any], key: str, *, line: int, source: str, where: str) -> str:
     value = table.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise ProgrammeFormatError(f"{where} needs {key} = \"...\" (text)", line=line, source=source)
+        raise ProgrammeFormatError(f'{where} needs {key} = "..." (text)', line=line, source=source)
     return value
 
 
@@ -384,7 +398,7 @@ def _toml_session(table: Any, *, line: int, source: str) -> _Draft:
         elif isinstance(raw, str):
             clocks[key] = _clock(raw, what=f"{where} {key}", line=line, source=source)
         else:
-            raise ProgrammeFormatError(f"{where} needs {key} = \"HH:MM\"", line=line, source=source)
+            raise ProgrammeFormatError(f'{where} needs {key} = "HH:MM"', line=line, source=source)
     description = table.get("description", "")
     if not isinstance(description, str):
         raise ProgrammeFormatError(f"{where}: description must be text", line=line, source=source)

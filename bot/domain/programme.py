@@ -125,9 +125,7 @@ def local_to_utc(local: datetime, zone: ZoneInfo, *, what: str) -> datetime:
         round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
         stamp = local.strftime("%Y-%m-%d %H:%M")
         if round_trip != local:
-            raise InvalidTimeError(
-                f"{what}: {stamp} does not exist in {zone.key} (the clocks go forward then)"
-            )
+            raise InvalidTimeError(f"{what}: {stamp} does not exist in {zone.key} (the clocks go forward then)")
         raise InvalidTimeError(
             f"{what}: {stamp} happens twice in {zone.key} (the clocks go back then); pick another time"
         )
@@ -150,9 +148,7 @@ def redate(programme: Programme, start: date) -> Programme:
         local_start = session.start.astimezone(zone)
         local_end = session.end.astimezone(zone)
         label = f"week {session.week}"
-        new_start = local_to_utc(
-            (local_start.replace(tzinfo=None) + shift), zone, what=f"{label} start"
-        )
+        new_start = local_to_utc((local_start.replace(tzinfo=None) + shift), zone, what=f"{label} start")
         new_end = local_to_utc((local_end.replace(tzinfo=None) + shift), zone, what=f"{label} end")
         moved.append(dataclasses.replace(session, start=new_start, end=new_end))
     return dataclasses.replace(programme, sessions=sort_sessions(moved))
@@ -162,9 +158,7 @@ def sort_sessions(sessions: Iterable[Session]) -> tuple[Session, ...]:
     return tuple(sorted(sessions, key=lambda s: (s.start, s.week)))
 
 
-def session_status(
-    session: SessionRecord, sessions: Sequence[SessionRecord], now: datetime
-) -> SessionStatus:
+def session_status(session: SessionRecord, sessions: Sequence[SessionRecord], now: datetime) -> SessionStatus:
     """Where ``session`` stands at ``now``: past, live, the next one, or further ahead."""
     if session.end <= now:
         return SessionStatus.PAST
@@ -182,12 +176,18 @@ def next_session(sessions: Iterable[SessionRecord], now: datetime) -> SessionRec
     return min(future, key=lambda s: (s.start, s.week), default=None)
 
 
-def validate_session_times(week: int, start: datetime, end: datetime, *, line: int | None = None) -> None:
+def validate_session_times(
+    week: int, start: datetime, end: datetime, *, line: int | None = None, source: str | None = None
+) -> None:
     if end <= start:
         raise ProgrammeFormatError(
-            f"week {week} ends before it starts; expected an end time after the start time", line=line
+            f"week {week} ends before it starts; expected an end time after the start time",
+            line=line,
+            source=source,
         )
     if end - start > timedelta(hours=24):
         raise ProgrammeFormatError(
-            f"week {week} lasts more than 24 hours; expected a session of a few hours", line=line
+            f"week {week} lasts more than 24 hours; expected a session of a few hours",
+            line=line,
+            source=source,
         )

@@ -180,5 +180,6 @@ class ProgrammeRepository:
                 await conn.execute("UPDATE prompts SET position = ? WHERE id = ?", (number, keep[text].id))
             else:
                 await conn.execute(
-                    "INSERT INTO prompts (session_id, position, text) VALUES (?, ?, ?)", (old.id, number, text)
+                    "INSERT INTO prompts (session_id, position, text) VALUES (?, ?, ?)",
+                    (old.id, number, text),
                 )

@@ -1,0 +1,46 @@
+"""House rules that a test can hold: the core never imports discord; nothing reads settings at import."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+CORE = ["bot/domain", "bot/storage", "bot/services"]
+
+
+def python_files(folder: str) -> list[Path]:
+    return sorted((REPO_ROOT / folder).rglob("*.py"))
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", [p for folder in CORE for p in python_files(folder)], ids=str)
+def test_core_code_does_not_import_discord(path: Path) -> None:
+    assert not {m for m in imported_modules(path) if m == "discord" or m.startswith("discord.")}
+
+
+@pytest.mark.parametrize("path", python_files("bot/domain"), ids=str)
+def test_domain_code_does_no_io(path: Path) -> None:
+    forbidden = {"aiosqlite", "sqlite3", "aiohttp", "os", "apscheduler"}
+    assert not imported_modules(path) & forbidden
+
+
+def test_sql_lives_in_storage() -> None:
+    for folder in ["bot/domain", "bot/services", "cogs"]:
+        for path in python_files(folder):
+            text = path.read_text(encoding="utf-8")
+            for keyword in ("SELECT ", "INSERT INTO", "DELETE FROM", "UPDATE "):
+                assert keyword not in text, f"{path} has SQL ({keyword.strip()})"
