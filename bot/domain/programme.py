@@ -70,6 +70,7 @@ class SessionRecord:
     description: str
     meeting_link: str | None
     prompts: tuple[Prompt, ...]
+    revision: int = 0  # bumped each time an import changes the session
 
 
 @dataclass(frozen=True, slots=True)

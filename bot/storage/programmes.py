@@ -35,7 +35,7 @@ class ProgrammeRepository:
             return None
         session_rows = await _rows(
             source,
-            "SELECT id, week, title, starts_at, ends_at, location, description, meeting_link "
+            "SELECT id, week, title, starts_at, ends_at, location, description, meeting_link, revision "
             "FROM sessions WHERE guild_id = ? ORDER BY starts_at, week",
             (guild_id,),
         )
@@ -69,6 +69,7 @@ class ProgrammeRepository:
                 description=row["description"],
                 meeting_link=row["meeting_link"],
                 prompts=tuple(prompts.get(row["id"], ())),
+                revision=row["revision"],
             )
             for row in session_rows
         )
@@ -157,7 +158,7 @@ class ProgrammeRepository:
     async def _update_session(self, conn: aiosqlite.Connection, old: SessionRecord, session: Session) -> None:
         await conn.execute(
             "UPDATE sessions SET title = ?, starts_at = ?, ends_at = ?, location = ?, description = ?, "
-            "meeting_link = ? WHERE id = ?",
+            "meeting_link = ?, revision = revision + 1 WHERE id = ?",
             (
                 session.title,
                 to_db_time(session.start),

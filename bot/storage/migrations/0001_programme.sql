@@ -19,6 +19,7 @@ CREATE TABLE sessions (
     location     TEXT NOT NULL,
     description  TEXT NOT NULL,
     meeting_link TEXT,
+    revision     INTEGER NOT NULL DEFAULT 0,  -- bumped on every change: the calendar's SEQUENCE
     UNIQUE (guild_id, week)
 ) STRICT;
 

@@ -1,0 +1,235 @@
+"""The bot and its composition root.
+
+``run`` opens the database, builds the bot with everything injected, and starts it. ``setup_hook`` is
+the one place start-up work happens: services, the first programme import, the scheduler, persistent
+buttons, the cogs, and a command sync only when the command set changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+import logging
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import discord
+import yarl
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.domain.clock import Clock, system_clock
+from bot.domain.errors import SettingsError, UserFacingError
+from bot.domain.parsers import parse_programme_file
+from bot.domain.server_settings import ServerDefaults
+from bot.services.programme import ProgrammeService
+from bot.services.server_settings import ServerSettingsService
+from bot.storage.database import Database
+from bot.storage.state import StateRepository
+from bot.tree import WorkshopTree
+from cogs._views import AnswerButton
+
+log = logging.getLogger(__name__)
+
+# Loaded in this order; one that fails is logged and the rest still load.
+EXTENSIONS: tuple[str, ...] = ("cogs.programme",)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the cogs call. Built once in setup_hook."""
+
+    programme: ProgrammeService
+    settings: ServerSettingsService
+    state: StateRepository
+
+
+def build_intents(settings: Settings) -> discord.Intents:
+    intents = discord.Intents.none()
+    intents.guilds = True  # channels, threads and roles in the cache
+    intents.guild_messages = True  # replies in prompt threads become answers
+    intents.message_content = settings.message_content_intent  # privileged: off unless asked for
+    return intents
+
+
+def point_discord_py_at(settings: Settings) -> None:
+    """Send discord.py's REST calls and gateway connection elsewhere (tests, proxies)."""
+    if settings.discord_api_base:
+        discord.http.Route.BASE = settings.discord_api_base
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+def server_defaults(settings: Settings) -> ServerDefaults:
+    return ServerDefaults(
+        reminder_offsets=settings.reminder_offsets,
+        reminder_channel_id=settings.reminder_channel_id,
+        ping_role_id=settings.ping_role_id,
+        facilitator_role_id=settings.facilitator_role_id,
+        organiser_role_id=settings.organiser_role_id,
+    )
+
+
+class WorkshopBot(commands.Bot):
+    services: Services
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        clock: Clock = system_clock,
+        extensions: Sequence[str] = EXTENSIONS,
+        force_sync: bool = False,
+        message_content_refused: bool = False,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=build_intents(settings),
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=WorkshopTree,
+            help_command=None,
+        )
+        if settings.guild_id is None:
+            raise SettingsError("GUILD_ID is not set: the bot registers its slash commands in that server")
+        self.settings = settings
+        self.guild_id: int = settings.guild_id
+        self.db = db
+        self.clock = clock
+        self.extensions_to_load = tuple(extensions)
+        self.force_sync = force_sync
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.failed_extensions: list[str] = []
+        # Thread replies are collected only with the privileged Message Content intent granted.
+        self.message_content_enabled = settings.message_content_intent
+        self.message_content_refused = message_content_refused
+
+    async def setup_hook(self) -> None:
+        defaults = server_defaults(self.settings)
+        self.services = Services(
+            programme=ProgrammeService(self.db, clock=self.clock),
+            settings=ServerSettingsService(self.db, defaults, clock=self.clock),
+            state=StateRepository(self.db),
+        )
+        await self._import_first_programme()
+        self.scheduler.start()
+        self.add_dynamic_items(AnswerButton)  # Answer buttons on any bot message, working after restarts
+        for extension in self.extensions_to_load:
+            try:
+                await self.load_extension(extension)
+            except Exception:
+                self.failed_extensions.append(extension)
+                log.exception("extension %s failed to load; the others go on", extension)
+        await self.sync_commands(force=self.force_sync)
+
+    async def _import_first_programme(self) -> None:
+        if await self.services.programme.get(self.guild_id) is not None:
+            return
+        path = self.settings.programme_file
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError:
+            log.warning("no programme yet and %s cannot be read; an organiser can /import one", path)
+            return
+        try:
+            programme = parse_programme_file(data, filename=path.name, default_timezone=self.settings.timezone)
+            await self.services.programme.import_programme(self.guild_id, programme)
+        except UserFacingError as error:
+            log.error("the programme in %s was not imported: %s", path, error)
+            return
+        log.info("imported %s for guild %s on first start", path, self.guild_id)
+
+    def command_payload(self) -> list[dict[str, Any]]:
+        guild = discord.Object(id=self.guild_id)
+        self.tree.copy_global_to(guild=guild)
+        return [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+
+    async def sync_commands(self, *, force: bool = False) -> bool:
+        """Sync the guild's commands when they changed since the last sync (or when forced).
+
+        Never a global sync: guild commands update at once, and a sync on every start would run into
+        Discord's daily limit on command creation.
+        """
+        payload = self.command_payload()
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        key = f"command_sync:{self.guild_id}"
+        if not force and await self.services.state.get(key) == digest:
+            log.info("slash commands unchanged since the last sync; not syncing")
+            return False
+        await self.tree.sync(guild=discord.Object(id=self.guild_id))
+        await self.services.state.set(key, digest)
+        log.info("synced %d slash commands to guild %s", len(payload), self.guild_id)
+        return True
+
+    async def on_ready(self) -> None:
+        log.info("ready as %s (id %s) in %d server(s)", self.user, self.user.id if self.user else "?", len(self.guilds))
+        if not self.message_content_enabled:
+            log.warning(
+                "the Message Content intent is off: replies in prompt threads are not collected as answers "
+                "(set MESSAGE_CONTENT_INTENT=true and switch it on in the developer portal)"
+            )
+
+    async def close(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await super().close()
+
+
+async def run(settings: Settings, *, token: str, database_path: Path, sync: bool = False) -> int:
+    """Start the bot and run until it is stopped (SIGTERM, SIGINT or a fatal error)."""
+    if settings.guild_id is None:
+        raise SettingsError("GUILD_ID is not set: put the id of your Discord server in .env (see .env.example)")
+    point_discord_py_at(settings)
+    async with Database.open(database_path, exclusive=True) as db:
+        intent_refused = False
+        while True:
+            bot = WorkshopBot(settings=settings, db=db, force_sync=sync, message_content_refused=intent_refused)
+            try:
+                await _run_until_stopped(bot, token)
+                break
+            except discord.PrivilegedIntentsRequired:
+                if not settings.message_content_intent:
+                    raise UserFacingError(
+                        "Discord refused a privileged intent the bot did not ask for; please report this"
+                    ) from None
+                log.warning(
+                    "Discord refused the Message Content intent (switch it on in the developer portal under "
+                    "Bot > Privileged Gateway Intents). Carrying on without it: replies in prompt threads are not "
+                    "collected; /answer and the Answer buttons still work."
+                )
+                settings = dataclasses.replace(settings, message_content_intent=False)
+                intent_refused = True
+    log.info("stopped cleanly")
+    return 0
+
+
+async def _run_until_stopped(bot: WorkshopBot, token: str) -> None:
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+
+    def stop(signame: str) -> None:
+        log.info("%s received: stopping", signame)
+        if not stopping:
+            stopping.append(loop.create_task(bot.close()))
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop, signum.name)
+    try:
+        async with bot:
+            await bot.start(token)
+    except discord.LoginFailure:
+        raise UserFacingError(
+            "Discord refused the token: check DISCORD_TOKEN (Bot > Reset Token in the developer portal)"
+        ) from None
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        if stopping:
+            await asyncio.gather(*stopping, return_exceptions=True)

@@ -1,0 +1,41 @@
+"""Reading and changing a server's settings; listeners hear of changes (reminders re-plan at once)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.domain.clock import Clock, system_clock
+from bot.domain.server_settings import ServerDefaults, ServerSettings, effective_settings
+from bot.storage.database import Database
+from bot.storage.server_settings import ServerSettingsRepository
+
+log = logging.getLogger(__name__)
+
+SettingsListener = Callable[[int, frozenset[str]], Awaitable[None]]
+
+
+class ServerSettingsService:
+    def __init__(self, db: Database, defaults: ServerDefaults, *, clock: Clock = system_clock) -> None:
+        self.repository = ServerSettingsRepository(db)
+        self.defaults = defaults
+        self._clock = clock
+        self._listeners: list[SettingsListener] = []
+
+    def on_change(self, listener: SettingsListener) -> None:
+        """Call ``listener(guild_id, changed_names)`` after settings change."""
+        self._listeners.append(listener)
+
+    async def get(self, guild_id: int) -> ServerSettings:
+        return effective_settings(guild_id, await self.repository.load(guild_id), self.defaults)
+
+    async def update(self, guild_id: int, **changes: Any) -> ServerSettings:
+        await self.repository.update(guild_id, changes, self._clock())
+        log.info("settings changed for guild %s: %s", guild_id, ", ".join(sorted(changes)))
+        for listener in self._listeners:
+            try:
+                await listener(guild_id, frozenset(changes))
+            except Exception:
+                log.exception("a settings listener failed for guild %s", guild_id)
+        return await self.get(guild_id)

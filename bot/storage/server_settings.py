@@ -1,0 +1,92 @@
+"""The guild_settings table."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.domain.reminders import format_offsets, parse_offsets
+from bot.domain.server_settings import SETTING_NAMES, StoredServerSettings
+from bot.storage.codec import to_db_time
+from bot.storage.database import Database
+
+_COLUMNS = {
+    "reminder_channel_id": "reminder_channel_id",
+    "reminder_offsets": "reminder_offsets",
+    "ping_role_id": "ping_role_id",
+    "facilitator_role_id": "facilitator_role_id",
+    "organiser_role_id": "organiser_role_id",
+    "discussion_channel_id": "discussion_channel_id",
+    "meeting_link": "meeting_link",
+    "answer_window": "answer_window_minutes",
+    "retention": "retention_days",
+}
+
+
+def _to_column(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name == "reminder_offsets":
+        return format_offsets(value)
+    if name == "answer_window":
+        return int(value.total_seconds() // 60)
+    if name == "retention":
+        return value.days
+    return value
+
+
+def _from_row(row: Any) -> StoredServerSettings:
+    offsets = row["reminder_offsets"]
+    window = row["answer_window_minutes"]
+    retention = row["retention_days"]
+    return StoredServerSettings(
+        reminder_channel_id=row["reminder_channel_id"],
+        reminder_offsets=parse_offsets(offsets) if offsets else None,
+        ping_role_id=row["ping_role_id"],
+        facilitator_role_id=row["facilitator_role_id"],
+        organiser_role_id=row["organiser_role_id"],
+        discussion_channel_id=row["discussion_channel_id"],
+        meeting_link=row["meeting_link"],
+        answer_window=timedelta(minutes=window) if window is not None else None,
+        retention=timedelta(days=retention) if retention is not None else None,
+    )
+
+
+class ServerSettingsRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def load(self, guild_id: int) -> StoredServerSettings:
+        row = await self._db.fetchone("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
+        return _from_row(row) if row else StoredServerSettings()
+
+    async def update(self, guild_id: int, changes: dict[str, Any], now: datetime) -> StoredServerSettings:
+        """Set the named settings (a value of None clears one) and return the result."""
+        unknown = set(changes) - set(SETTING_NAMES)
+        if unknown:
+            raise ValueError(f"unknown settings {sorted(unknown)}")
+        columns = [_COLUMNS[name] for name in changes]
+        values = [_to_column(name, value) for name, value in changes.items()]
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO guild_settings (guild_id, updated_at) VALUES (?, ?) ON CONFLICT (guild_id) DO NOTHING",
+                (guild_id, to_db_time(now)),
+            )
+            if columns:
+                assignments = ", ".join(f"{column} = ?" for column in columns)
+                await conn.execute(
+                    f"UPDATE guild_settings SET {assignments}, updated_at = ? WHERE guild_id = ?",
+                    (*values, to_db_time(now), guild_id),
+                )
+        return await self.load(guild_id)
+
+    async def mark_retention_warned(self, guild_id: int, when: datetime | None) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE guild_settings SET retention_warned_at = ? WHERE guild_id = ?",
+                (to_db_time(when) if when else None, guild_id),
+            )
+
+    async def retention_warned_at(self, guild_id: int) -> str | None:
+        row = await self._db.fetchone("SELECT retention_warned_at FROM guild_settings WHERE guild_id = ?", (guild_id,))
+        return row["retention_warned_at"] if row else None

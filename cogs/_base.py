@@ -1,0 +1,29 @@
+"""What every cog shares: typed access to the bot, and private-reply helpers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord.ext import commands
+
+from bot.domain.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from bot.client import WorkshopBot
+
+
+class WorkshopCog(commands.Cog):
+    def __init__(self, bot: WorkshopBot) -> None:
+        self.bot = bot
+
+
+def guild_id_of(interaction: discord.Interaction[Any]) -> int:
+    """The server an interaction came from; the bot's commands only make sense inside one."""
+    if interaction.guild_id is None:
+        raise UserFacingError("This command works inside the workshop's Discord server, not in direct messages.")
+    return interaction.guild_id
+
+
+def workshop_bot(interaction: discord.Interaction[Any]) -> WorkshopBot:
+    return interaction.client  # type: ignore[no-any-return]

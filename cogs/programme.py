@@ -1,0 +1,196 @@
+"""Members' view of the programme: /programme, /session, /next, /calendar. Replies are private."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.domain.calendar import programme_to_ics
+from bot.domain.errors import NotFoundError
+from bot.domain.programme import ProgrammeRecord, SessionRecord, next_session
+from cogs._base import WorkshopCog, guild_id_of, workshop_bot
+from cogs._render import (
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_FIELD_LIMIT,
+    EMBED_TOTAL_LIMIT,
+    MESSAGE_LIMIT,
+    paginate,
+    programme_lines,
+    prompts_text,
+    session_heading,
+    session_when,
+    timestamp,
+    valid_weeks_text,
+    week_choices,
+)
+
+EMBED_COLOUR = discord.Colour.from_rgb(228, 0, 59)
+
+
+async def week_autocomplete(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[int]]:
+    bot = workshop_bot(interaction)
+    if interaction.guild_id is None:
+        return []
+    programme = await bot.services.programme.get(interaction.guild_id)
+    return [app_commands.Choice(name=name, value=week) for name, week in week_choices(programme, current)]
+
+
+def require_week(programme: ProgrammeRecord, week: int) -> SessionRecord:
+    session = programme.session_for_week(week)
+    if session is None:
+        raise NotFoundError(f"There is no week {week} in this programme. Valid weeks: {valid_weeks_text(programme)}.")
+    return session
+
+
+def session_messages(session: SessionRecord, *, heading: str | None = None, link: str | None = None) -> list[Any]:
+    """The session as one embed, with prompts that do not fit sent as follow-up text."""
+    embed = discord.Embed(title=heading or session_heading(session), colour=EMBED_COLOUR)
+    embed.add_field(name="When", value=session_when(session), inline=False)
+    embed.add_field(name="Where", value=session.location[:EMBED_FIELD_LIMIT], inline=True)
+    if link:
+        embed.add_field(name="Join", value=link[:EMBED_FIELD_LIMIT], inline=True)
+    description = session.description
+    if len(description) > EMBED_DESCRIPTION_LIMIT - 200:
+        description = description[: EMBED_DESCRIPTION_LIMIT - 201] + "…"
+    embed.description = description
+    leftover: list[str] = []
+    for index, line in enumerate(prompts_text(session)):
+        value = line[:EMBED_FIELD_LIMIT]
+        name = "Prompts" if index == 0 else "\u200b"  # one heading over the list
+        if not leftover and len(embed) + len(value) + len(name) < EMBED_TOTAL_LIMIT - 100 and len(embed.fields) < 25:
+            embed.add_field(name=name, value=value, inline=False)
+        else:
+            leftover.append(line)
+    messages: list[Any] = [embed]
+    chunk = ""
+    for line in leftover:
+        if len(chunk) + len(line) + 1 > MESSAGE_LIMIT:
+            messages.append(chunk)
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line[:MESSAGE_LIMIT]
+    if chunk:
+        messages.append(chunk)
+    return messages
+
+
+async def send_session(
+    interaction: discord.Interaction[Any], session: SessionRecord, *, heading: str | None = None
+) -> None:
+    bot = workshop_bot(interaction)
+    settings = await bot.services.settings.get(session.guild_id)
+    link = session.meeting_link or settings.meeting_link
+    first, *rest = session_messages(session, heading=heading, link=link)
+    await interaction.response.send_message(embed=first, ephemeral=True)
+    for extra in rest:
+        await interaction.followup.send(extra, ephemeral=True)
+
+
+class ProgrammePageButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"programme:page:(?P<page>\d+):(?P<dir>prev|next)"
+):
+    """Previous / next page of /programme. Stateless, so it keeps working after a restart."""
+
+    def __init__(self, page: int, direction: str, *, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="◀ Previous" if direction == "prev" else "Next ▶",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"programme:page:{page}:{direction}",
+                disabled=disabled,
+            )
+        )
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ProgrammePageButton:
+        return cls(int(match["page"]), match["dir"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot = workshop_bot(interaction)
+        programme = await bot.services.programme.require(guild_id_of(interaction))
+        embed, view = programme_page(programme, bot.clock(), self.page)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+
+def programme_page(programme: ProgrammeRecord, now: Any, page: int) -> tuple[discord.Embed, discord.ui.View | None]:
+    pages = paginate(programme_lines(programme, now))
+    page = max(0, min(page, len(pages) - 1))
+    embed = discord.Embed(title=programme.title, description=pages[page], colour=EMBED_COLOUR)
+    footer = "Times are shown in your own time zone."
+    if len(pages) == 1:
+        embed.set_footer(text=footer)
+        return embed, None
+    embed.set_footer(text=f"Page {page + 1} of {len(pages)} · {footer}")
+    view = discord.ui.View(timeout=None)
+    view.add_item(ProgrammePageButton(page - 1, "prev", disabled=page == 0))
+    view.add_item(ProgrammePageButton(page + 1, "next", disabled=page == len(pages) - 1))
+    return embed, view
+
+
+class ProgrammeCog(WorkshopCog):
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ProgrammePageButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(ProgrammePageButton)
+
+    @app_commands.command(name="programme", description="Every session of the programme, with its time")
+    @app_commands.guild_only()
+    async def programme(self, interaction: discord.Interaction[Any]) -> None:
+        programme = await self.bot.services.programme.require(guild_id_of(interaction))
+        embed, view = programme_page(programme, self.bot.clock(), 0)
+        if view is None:
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+        else:
+            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+    @app_commands.command(name="session", description="One session: its time, place, description and prompts")
+    @app_commands.describe(week="The week number (start typing to search by title)")
+    @app_commands.autocomplete(week=week_autocomplete)
+    @app_commands.guild_only()
+    async def session(self, interaction: discord.Interaction[Any], week: int) -> None:
+        programme = await self.bot.services.programme.require(guild_id_of(interaction))
+        await send_session(interaction, require_week(programme, week))
+
+    @app_commands.command(name="next", description="The next session, with a countdown")
+    @app_commands.guild_only()
+    async def next(self, interaction: discord.Interaction[Any]) -> None:
+        programme = await self.bot.services.programme.require(guild_id_of(interaction))
+        if not programme.sessions:
+            await interaction.response.send_message("The programme has no sessions yet.", ephemeral=True)
+            return
+        now = self.bot.clock()
+        upcoming = next_session(programme.sessions, now)
+        if upcoming is None:
+            last = max(programme.sessions, key=lambda s: s.start)
+            await interaction.response.send_message(
+                f"The programme is over: the last session was {session_heading(last)} on {timestamp(last.start)}. "
+                "Thank you for taking part!",
+                ephemeral=True,
+            )
+            return
+        await send_session(interaction, upcoming, heading=f"Next: {session_heading(upcoming)}")
+
+    @app_commands.command(name="calendar", description="The programme as a calendar file (.ics) to import")
+    @app_commands.guild_only()
+    async def calendar(self, interaction: discord.Interaction[Any]) -> None:
+        guild_id = guild_id_of(interaction)
+        programme = await self.bot.services.programme.require(guild_id)
+        settings = await self.bot.services.settings.get(guild_id)
+        data = programme_to_ics(programme, now=self.bot.clock(), default_link=settings.meeting_link)
+        await interaction.response.send_message(
+            f"{len(programme.sessions)} sessions of {programme.title}. Open the file to add them to your calendar; "
+            "importing a newer file updates the same entries.",
+            file=discord.File(io.BytesIO(data), filename="programme.ics"),
+            ephemeral=True,
+        )
+
+
+async def setup(bot: Any) -> None:
+    await bot.add_cog(ProgrammeCog(bot))
