@@ -29,6 +29,8 @@ class BinaryOutput(Protocol):
 
     def write(self, data: bytes, /) -> Any: ...
 
+    def flush(self) -> Any: ...  # the XLSX writer's zipfile flushes when it finishes
+
 
 @dataclass(frozen=True, slots=True)
 class ExportRow:
@@ -113,29 +115,51 @@ def neutralise_formula(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_TRIGGERS) else value
 
 
-def _record(row: ExportRow, *, named: bool) -> dict[str, Any]:
-    """The row as column name -> plain value (ints, bools and strings)."""
-    record: dict[str, Any] = {
-        "week": row.week,
-        "session_title": row.session_title,
-        "prompt_number": row.prompt_number,
-        "prompt_text": row.prompt_text,
-        "member": row.member,
-        "answer": row.answer,
-        "source": row.source,
-        "created": format_utc(row.created),
-        "updated": format_utc(row.updated),
-        "late": row.late,
-    }
+# A cell as written: whole numbers, true/false, or text.
+Cell = int | bool | str
+
+
+def _cells(row: ExportRow, *, named: bool) -> tuple[Cell, ...]:
+    """The row's values in column order, as written to JSON."""
+    cells: tuple[Cell, ...] = (
+        row.week,
+        row.session_title,
+        row.prompt_number,
+        row.prompt_text,
+        row.member,
+        row.answer,
+        row.source,
+        format_utc(row.created),
+        format_utc(row.updated),
+        row.late,
+    )
     if named:
-        # As text: Discord ids exceed the 2**53 that JSON readers and the 15 digits that Excel keep exact.
-        record["discord_id"] = "" if row.discord_id is None else str(row.discord_id)
-        record["display_name"] = row.display_name or ""
-    return record
+        cells += (_discord_id_text(row.discord_id), row.display_name or "")
+    return cells
 
 
-# Columns holding free text that came from people (members, organisers): neutralised in spreadsheets.
-_TEXT_COLUMNS = frozenset({"session_title", "prompt_text", "member", "answer", "source", "display_name"})
+def _spreadsheet_cells(row: ExportRow, *, named: bool) -> tuple[Cell, ...]:
+    """The row's values in column order with every free-text cell neutralised, for CSV and XLSX."""
+    cells: tuple[Cell, ...] = (
+        row.week,
+        neutralise_formula(row.session_title),
+        row.prompt_number,
+        neutralise_formula(row.prompt_text),
+        neutralise_formula(row.member),
+        neutralise_formula(row.answer),
+        neutralise_formula(row.source),
+        format_utc(row.created),
+        format_utc(row.updated),
+        row.late,
+    )
+    if named:
+        cells += (_discord_id_text(row.discord_id), neutralise_formula(row.display_name or ""))
+    return cells
+
+
+def _discord_id_text(discord_id: int | None) -> str:
+    # As text: Discord ids go beyond what JSON readers (2**53) and Excel (15 digits) keep exact.
+    return "" if discord_id is None else str(discord_id)
 
 
 # --- CSV ------------------------------------------------------------------------------------------
@@ -154,36 +178,42 @@ class _EncodingSink:
 
 
 def write_csv(rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool) -> int:
-    """RFC 4180 CSV (CRLF line ends, quotes doubled) in UTF-8 with a BOM so Excel reads it as UTF-8."""
-    columns = export_columns(named=named)
+    """RFC 4180 CSV (CRLF line ends, quotes doubled) in UTF-8 with a BOM so Excel reads it as UTF-8.
+
+    ``late`` is written as ``true``/``false``.
+    """
     out.write("\ufeff".encode())
     writer = csv.writer(_EncodingSink(out), lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(columns)
+    writer.writerow(export_columns(named=named))
     count = 0
     for row in rows:
-        record = _record(row, named=named)
-        writer.writerow(_csv_cell(name, record[name]) for name in columns)
+        writer.writerow(_csv_text(cell) for cell in _spreadsheet_cells(row, named=named))
         count += 1
     return count
 
 
-def _csv_cell(name: str, value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if name in _TEXT_COLUMNS:
-        return neutralise_formula(str(value))
-    return str(value)
+def _csv_text(cell: Cell) -> str:
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    return str(cell)
 
 
 # --- JSON -----------------------------------------------------------------------------------------
 
 
 def write_json(rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool) -> int:
-    """A JSON array with one object per row, written one row at a time (UTF-8, no BOM)."""
+    """A JSON array with one object per row, written one row at a time (UTF-8, no BOM).
+
+    Numbers and ``late`` are JSON numbers and booleans; ``discord_id`` is a string (see
+    ``_discord_id_text``).
+    """
+    columns = export_columns(named=named)
+    encoder = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps builds one per call
     count = 0
     for row in rows:
         out.write(b"[\n" if count == 0 else b",\n")
-        out.write(json.dumps(_record(row, named=named), ensure_ascii=False).encode("utf-8"))
+        record = dict(zip(columns, _cells(row, named=named), strict=True))
+        out.write(encoder.encode(record).encode("utf-8"))
         count += 1
     out.write(b"[]\n" if count == 0 else b"\n]\n")
     return count
@@ -234,8 +264,9 @@ def write_xlsx(rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool) -> 
         header = workbook.add_format({"bold": True})
         wrapped = workbook.add_format({"text_wrap": True, "valign": "top"})
         top = workbook.add_format({"valign": "top"})
+        formats = [wrapped if name in _XLSX_WRAPPED else top for name in columns]
         for index, name in enumerate(columns):
-            sheet.set_column(index, index, _XLSX_WIDTHS[name], wrapped if name in _XLSX_WRAPPED else top)
+            sheet.set_column(index, index, _XLSX_WIDTHS[name], formats[index])
             sheet.write_string(0, index, name, header)
         sheet.freeze_panes(1, 0)
         count = 0
@@ -246,17 +277,14 @@ def write_xlsx(rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool) -> 
                     "hold. Please export it as CSV or JSON instead."
                 )
             count += 1
-            record = _record(row, named=named)
-            for index, name in enumerate(columns):
-                value = record[name]
-                cell_format = wrapped if name in _XLSX_WRAPPED else top
+            for index, value in enumerate(_spreadsheet_cells(row, named=named)):
+                cell_format = formats[index]
                 if isinstance(value, bool):
                     sheet.write_boolean(count, index, value, cell_format)
                 elif isinstance(value, int):
                     sheet.write_number(count, index, value, cell_format)
                 else:
-                    text = neutralise_formula(value) if name in _TEXT_COLUMNS else value
-                    sheet.write_string(count, index, text, cell_format)
+                    sheet.write_string(count, index, value, cell_format)
         sheet.autofilter(0, 0, max(count, 1), len(columns) - 1)
     finally:
         # Also on error: close() removes xlsxwriter's temporary files.
@@ -291,9 +319,7 @@ def _one_line(text: str) -> str:
     return escape_markdown(" ".join(text.split()))
 
 
-def write_markdown(
-    rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool, title: str = "Answers"
-) -> int:
+def write_markdown(rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool, title: str = "Answers") -> int:
     """A readable report: weeks, then prompts, then each answer quoted with who wrote it and when.
 
     Rows should arrive ordered by week, prompt and time; a heading is written whenever the week or
