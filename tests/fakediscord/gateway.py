@@ -1,0 +1,355 @@
+"""The fake gateway: HELLO / heartbeat ACK / IDENTIFY / READY / GUILD_CREATE / RESUME over a JSON websocket.
+
+Frames are sent as TEXT (the client's ``compress=zlib-stream`` request is ignored, which discord.py
+accepts). Dispatches get increasing ``s`` per session and are kept so a RESUME can replay what the
+client missed while disconnected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from .records import RecordedEvent
+from .world import JSON
+
+if TYPE_CHECKING:
+    from .server import FakeDiscord
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_INTERVAL_MS = 41250
+
+
+class Intents:
+    """Gateway intent bits."""
+
+    GUILDS = 1 << 0
+    GUILD_MEMBERS = 1 << 1
+    GUILD_MODERATION = 1 << 2
+    GUILD_PRESENCES = 1 << 8
+    GUILD_MESSAGES = 1 << 9
+    GUILD_MESSAGE_REACTIONS = 1 << 10
+    GUILD_MESSAGE_TYPING = 1 << 11
+    DIRECT_MESSAGES = 1 << 12
+    DIRECT_MESSAGE_REACTIONS = 1 << 13
+    DIRECT_MESSAGE_TYPING = 1 << 14
+    MESSAGE_CONTENT = 1 << 15
+    GUILD_SCHEDULED_EVENTS = 1 << 16
+    PRIVILEGED = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
+
+
+_GUILD_ONLY = {
+    "CHANNEL_CREATE": Intents.GUILDS,
+    "CHANNEL_UPDATE": Intents.GUILDS,
+    "CHANNEL_DELETE": Intents.GUILDS,
+    "THREAD_CREATE": Intents.GUILDS,
+    "THREAD_UPDATE": Intents.GUILDS,
+    "THREAD_DELETE": Intents.GUILDS,
+    "THREAD_LIST_SYNC": Intents.GUILDS,
+    "THREAD_MEMBER_UPDATE": Intents.GUILDS,
+    "THREAD_MEMBERS_UPDATE": Intents.GUILDS,
+    "GUILD_UPDATE": Intents.GUILDS,
+    "GUILD_ROLE_CREATE": Intents.GUILDS,
+    "GUILD_ROLE_UPDATE": Intents.GUILDS,
+    "GUILD_ROLE_DELETE": Intents.GUILDS,
+    "GUILD_MEMBER_ADD": Intents.GUILD_MEMBERS,
+    "GUILD_MEMBER_UPDATE": Intents.GUILD_MEMBERS,
+    "GUILD_MEMBER_REMOVE": Intents.GUILD_MEMBERS,
+    "GUILD_SCHEDULED_EVENT_CREATE": Intents.GUILD_SCHEDULED_EVENTS,
+    "GUILD_SCHEDULED_EVENT_UPDATE": Intents.GUILD_SCHEDULED_EVENTS,
+    "GUILD_SCHEDULED_EVENT_DELETE": Intents.GUILD_SCHEDULED_EVENTS,
+}
+# (guild intent, DM intent)
+_GUILD_OR_DM = {
+    "MESSAGE_CREATE": (Intents.GUILD_MESSAGES, Intents.DIRECT_MESSAGES),
+    "MESSAGE_UPDATE": (Intents.GUILD_MESSAGES, Intents.DIRECT_MESSAGES),
+    "MESSAGE_DELETE": (Intents.GUILD_MESSAGES, Intents.DIRECT_MESSAGES),
+    "MESSAGE_DELETE_BULK": (Intents.GUILD_MESSAGES, Intents.DIRECT_MESSAGES),
+    "MESSAGE_REACTION_ADD": (Intents.GUILD_MESSAGE_REACTIONS, Intents.DIRECT_MESSAGE_REACTIONS),
+    "MESSAGE_REACTION_REMOVE": (Intents.GUILD_MESSAGE_REACTIONS, Intents.DIRECT_MESSAGE_REACTIONS),
+    "TYPING_START": (Intents.GUILD_MESSAGE_TYPING, Intents.DIRECT_MESSAGE_TYPING),
+}
+
+
+def required_intent(event: str, data: Any) -> int:
+    """The intent a session needs to receive ``event`` (0: always delivered)."""
+    if event in _GUILD_ONLY:
+        return _GUILD_ONLY[event]
+    pair = _GUILD_OR_DM.get(event)
+    if pair is not None:
+        return pair[0] if isinstance(data, dict) and data.get("guild_id") else pair[1]
+    return 0
+
+
+class GatewayConnection:
+    """One websocket. Frames are queued and written in order by a writer task."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+        self.session: GatewaySession | None = None
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.dropped = False
+        self.writer = asyncio.create_task(self._write(), name="fakediscord-gateway-writer")
+
+    def send(self, payload: JSON) -> None:
+        if not self.ws.closed:
+            self.queue.put_nowait(json.dumps(payload))
+
+    async def _write(self) -> None:
+        while True:
+            item = await self.queue.get()
+            if item is None:
+                return
+            if self.ws.closed:
+                continue
+            try:
+                await self.ws.send_str(item)
+            except (ConnectionError, RuntimeError):
+                return
+
+    async def close(self, code: int, message: str = "") -> None:
+        self.queue.put_nowait(None)
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(self.writer, 1.0)
+        if not self.ws.closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.ws.close(code=code, message=message.encode()), 1.0)
+
+
+@dataclass(eq=False)
+class GatewaySession:
+    """A gateway session (survives reconnects via RESUME; ends when the client closes with 1000/1001)."""
+
+    id: str
+    intents: int
+    identify: JSON
+    identified_at: float
+    seq: int = 0
+    connection: GatewayConnection | None = None
+    ready: bool = False
+    ended: bool = False
+    resumes: int = 0
+    events: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=5000))
+
+    def has(self, intent: int) -> bool:
+        return bool(self.intents & intent)
+
+
+class Gateway:
+    """Gateway state and protocol for one :class:`FakeDiscord`."""
+
+    def __init__(self, fake: FakeDiscord) -> None:
+        self.fake = fake
+        self.sessions: dict[str, GatewaySession] = {}
+        self.current: GatewaySession | None = None
+        self.connections: list[GatewayConnection] = []
+        self.privileged_allowed = True
+        self.events: list[RecordedEvent] = []
+        #: Every frame received from clients: (monotonic time, op, data without the token).
+        self.received: list[tuple[float, int, Any]] = []
+        self._closing: set[asyncio.Task[None]] = set()
+
+    # ----------------------------------------------------------------------------------- dispatch
+    def dispatch(self, event: str, data: JSON | Callable[[GatewaySession], JSON]) -> RecordedEvent | None:
+        """Send a dispatch to the current session (queued for RESUME if disconnected).
+
+        ``data`` may be a callable taking the session, to tailor the payload to its intents. Returns the
+        recorded event, or None when no session exists or its intents exclude the event.
+        """
+        session = self.current
+        if session is None or session.ended:
+            return None
+        payload = data(session) if callable(data) else data
+        need = required_intent(event, payload)
+        if need and not session.has(need):
+            return None
+        return self._send_dispatch(session, event, payload)
+
+    def _send_dispatch(self, session: GatewaySession, event: str, payload: Any) -> RecordedEvent:
+        session.seq += 1
+        frame = json.dumps({"op": 0, "t": event, "s": session.seq, "d": payload})
+        session.events.append((session.seq, frame))
+        conn = session.connection
+        if conn is not None and not conn.ws.closed:
+            conn.queue.put_nowait(frame)
+        rec = RecordedEvent(name=event, data=payload, seq=session.seq, time=time.time())
+        self.events.append(rec)
+        self.fake.stats.events_dispatched += 1
+        self.fake.notifier.notify()
+        return rec
+
+    # ----------------------------------------------------------------------------------- websocket
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
+        await ws.prepare(request)
+        conn = GatewayConnection(ws)
+        self.connections.append(conn)
+        self.fake.stats.gateway_connections += 1
+        conn.send(
+            {"op": 10, "s": None, "t": None, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS, "_trace": ["fake"]}}
+        )
+        self.fake.notifier.notify()
+        try:
+            async for msg in ws:
+                if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    try:
+                        frame = json.loads(msg.data)
+                    except ValueError:
+                        await conn.close(4002, "Error while decoding payload.")
+                        break
+                    await self._on_frame(conn, frame)
+                elif msg.type == WSMsgType.ERROR:
+                    break
+        except Exception:  # pragma: no cover - surfaced through fake.server_errors
+            self.fake.record_server_error("gateway")
+        finally:
+            conn.queue.put_nowait(None)
+            session = conn.session
+            if session is not None and session.connection is conn:
+                session.connection = None
+                close_code = ws.close_code
+                if not conn.dropped and close_code in (1000, 1001):
+                    # A clean client close invalidates the session, as on Discord.
+                    session.ended = True
+                    if self.current is session:
+                        self.current = None
+            with contextlib.suppress(ValueError):
+                self.connections.remove(conn)
+            self.fake.notifier.notify()
+        return ws
+
+    async def _on_frame(self, conn: GatewayConnection, frame: JSON) -> None:
+        op = frame.get("op")
+        data = frame.get("d")
+        logged = dict(data) if isinstance(data, dict) else data
+        if isinstance(logged, dict) and "token" in logged:
+            logged["token"] = "REDACTED"
+        self.received.append((time.monotonic(), int(op) if isinstance(op, int) else -1, logged))
+        if op == 1:  # HEARTBEAT
+            self.fake.stats.heartbeats += 1
+            conn.send({"op": 11, "s": None, "t": None, "d": None})
+        elif op == 2:  # IDENTIFY
+            await self._identify(conn, data or {})
+        elif op == 6:  # RESUME
+            self._resume(conn, data or {})
+        elif op == 8:  # REQUEST_GUILD_MEMBERS
+            self._request_members(conn, data or {})
+        # op 3 (presence) and 4 (voice state) are accepted and ignored.
+        self.fake.notifier.notify()
+
+    async def _identify(self, conn: GatewayConnection, data: JSON) -> None:
+        intents = int(data.get("intents", 0))
+        self.fake.stats.identifies += 1
+        if intents & Intents.PRIVILEGED and not self.privileged_allowed:
+            await conn.close(4014, "Disallowed intent(s).")
+            return
+        identify = {k: v for k, v in data.items() if k != "token"}
+        session = GatewaySession(
+            id=secrets.token_hex(16), intents=intents, identify=identify, identified_at=time.monotonic()
+        )
+        if self.current is not None and self.current is not session:
+            self.current.ended = True
+        self.sessions[session.id] = session
+        self.current = session
+        session.connection = conn
+        conn.session = session
+        self._send_dispatch(session, "READY", self.fake.ready_payload(session, data.get("shard")))
+        for guild in self.fake.world.guilds.values():
+            self._send_dispatch(session, "GUILD_CREATE", self.fake.guild_create_payload(guild, session))
+        session.ready = True
+
+    def _resume(self, conn: GatewayConnection, data: JSON) -> None:
+        session = self.sessions.get(str(data.get("session_id")))
+        if session is None or session.ended:
+            self.fake.stats.invalid_sessions += 1
+            conn.send({"op": 9, "s": None, "t": None, "d": False})
+            return
+        last_seen = int(data.get("seq") or 0)
+        old = session.connection
+        if old is not None and old is not conn:
+            old.dropped = True
+            task = asyncio.create_task(old.close(4000, "replaced"))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        session.connection = conn
+        conn.session = session
+        for seq, frame in list(session.events):
+            if seq > last_seen:
+                conn.queue.put_nowait(frame)
+        session.resumes += 1
+        self.fake.stats.resumes += 1
+        self._send_dispatch(session, "RESUMED", {"_trace": ["fake"]})
+
+    def _request_members(self, conn: GatewayConnection, data: JSON) -> None:
+        session = conn.session
+        if session is None:
+            return
+        guild = self.fake.world.guilds.get(int(data.get("guild_id", 0)))
+        if guild is None:
+            return
+        query = str(data.get("query") or "").lower()
+        limit = int(data.get("limit") or 0)
+        user_ids = {int(u) for u in (data.get("user_ids") or [])} if data.get("user_ids") else None
+        members = []
+        for member in guild.members.values():
+            if user_ids is not None and member.id not in user_ids:
+                continue
+            if query and not (
+                member.user.username.lower().startswith(query) or (member.nick or "").lower().startswith(query)
+            ):
+                continue
+            members.append(member.to_dict())
+        if limit:
+            members = members[:limit]
+        payload: JSON = {
+            "guild_id": str(guild.id),
+            "members": members,
+            "chunk_index": 0,
+            "chunk_count": 1,
+        }
+        if user_ids is not None:
+            found = {int(m["user"]["id"]) for m in members}
+            payload["not_found"] = [str(u) for u in user_ids - found]
+        if data.get("nonce") is not None:
+            payload["nonce"] = data["nonce"]
+        self._send_dispatch(session, "GUILD_MEMBERS_CHUNK", payload)
+
+    # ----------------------------------------------------------------------------------- control
+    def active_connection(self) -> GatewayConnection | None:
+        session = self.current
+        if session is None or session.connection is None or session.connection.ws.closed:
+            return None
+        return session.connection
+
+    async def drop(self, code: int = 4000) -> None:
+        """Close the current connection abnormally; the session stays resumable."""
+        conn = self.active_connection()
+        if conn is None:
+            raise AssertionError("no gateway connection to drop (is the bot connected?)")
+        conn.dropped = True
+        await conn.close(code, "fake drop")
+
+    def send_op(self, op: int, data: Any = None) -> None:
+        """Send a raw non-dispatch opcode (7 RECONNECT, 9 INVALID_SESSION...) to the current connection."""
+        conn = self.active_connection()
+        if conn is None:
+            raise AssertionError("no gateway connection (is the bot connected?)")
+        if op in (7, 9):
+            conn.dropped = True
+        conn.send({"op": op, "s": None, "t": None, "d": data})
+
+    async def close_all(self) -> None:
+        for conn in list(self.connections):
+            conn.dropped = True
+            await conn.close(1001, "fake discord stopping")

@@ -1,0 +1,47 @@
+"""pytest fixtures for the fake Discord.
+
+Register in a conftest with ``pytest_plugins = ["tests.fakediscord.pytest_plugin"]`` (root conftest), or
+import the fixture (``from tests.fakediscord.pytest_plugin import fake_discord``).
+
+``fake_discord`` yields a started :class:`FakeDiscord` with discord.py already pointed at it. At
+teardown it stops the fake and fails the test (as a teardown error) if the fake hit an internal
+error, if the bot called a route the fake does not know, or if any recorded request is invalid per
+Discord's OpenAPI spec. Only the spec part is skipped when the spec file is absent
+(``../shared/discord-api-spec/openapi.json`` beside the checkout, or ``$DISCORD_OPENAPI_SPEC``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from .openapi_check import find_spec, get_checker
+from .server import FakeDiscord
+
+
+@pytest_asyncio.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    """A running FakeDiscord; discord.py is patched to use it for the duration of the test."""
+    fake = FakeDiscord()
+    await fake.start()
+    restore = fake.patch_discord()
+    try:
+        yield fake
+    finally:
+        restore()
+        await fake.stop()
+    spec = find_spec()
+    if spec is None:
+        warnings.warn(
+            "Discord OpenAPI spec not found: request validation skipped (set DISCORD_OPENAPI_SPEC)", stacklevel=1
+        )
+        problems = fake.problems(check_spec=False)
+    else:
+        problems = fake.problems(checker=get_checker(spec))
+    if problems:
+        pytest.fail(
+            "fake discord: invalid or unknown requests / internal errors:\n" + "\n".join(problems), pytrace=False
+        )
