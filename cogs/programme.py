@@ -128,7 +128,7 @@ def programme_page(programme: ProgrammeRecord, now: Any, page: int) -> tuple[dis
         return embed, None
     embed.set_footer(text=f"Page {page + 1} of {len(pages)} · {footer}")
     view = discord.ui.View(timeout=None)
-    view.add_item(ProgrammePageButton(page - 1, "prev", disabled=page == 0))
+    view.add_item(ProgrammePageButton(max(page - 1, 0), "prev", disabled=page == 0))
     view.add_item(ProgrammePageButton(page + 1, "next", disabled=page == len(pages) - 1))
     return embed, view
 

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from bot.domain.parsers import parse_programme_toml
 from bot.domain.programme import Programme
 from bot.storage.database import Database
+
+if TYPE_CHECKING:
+    from bot.client import WorkshopBot
+    from tests.fakediscord import FakeDiscord
+    from tests.harness import BotRunner, FakeClock
+
+pytest_plugins = ["tests.fakediscord.pytest_plugin"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROGRAMME_TOML = REPO_ROOT / "data" / "programme.toml"
@@ -27,3 +35,24 @@ def programme() -> Programme:
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     async with Database.open(tmp_path / "bot.sqlite3") as database:
         yield database
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    from tests.harness import FakeClock as Clock
+
+    return Clock()
+
+
+@pytest.fixture
+def bot_runner(fake_discord: FakeDiscord, tmp_path: Path, clock: FakeClock) -> BotRunner:
+    from tests.harness import BotRunner as Runner
+
+    return Runner(fake_discord, tmp_path / "bot.sqlite3", clock)
+
+
+@pytest.fixture
+async def bot(bot_runner: BotRunner) -> AsyncIterator[WorkshopBot]:
+    """The bot, started and connected to the local Discord, with the seed programme imported."""
+    async with bot_runner.running() as running:
+        yield running
