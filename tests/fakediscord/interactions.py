@@ -225,7 +225,10 @@ class Interaction:
 
     @property
     def modal(self) -> Modal:
-        """The modal the bot answered with (AssertionError if the callback was not type 9)."""
+        """The modal the bot answered with (AssertionError if the callback was not type 9).
+
+        Synchronous: after ``await i.response()``; or use ``await i.wait_modal()``.
+        """
         cb = self._require_callback()
         if cb.type != CallbackType.MODAL:
             raise AssertionError(f"{self} was answered with {cb.type_name}, not a MODAL: {cb.data}")
@@ -248,6 +251,16 @@ class Interaction:
             describe=lambda: f"the bot never acknowledged {self}. {self.fake.describe_recent()}",
             checks=self.fake.client_checks(),
         )
+
+    async def wait_modal(self, timeout: float = 5.0) -> Modal:
+        """Wait for the callback and return the modal (AssertionError if the bot answered otherwise)."""
+        await self.response(timeout)
+        return self.modal
+
+    async def wait_choices(self, timeout: float = 5.0) -> list[JSON]:
+        """Wait for the callback and return autocomplete choices."""
+        await self.response(timeout)
+        return self.choices
 
     async def final(self, timeout: float = 5.0) -> Message:
         """The message the user finally sees.

@@ -1182,6 +1182,9 @@ class FakeDiscord:
 
     def _deleted(self, msg: Message) -> None:
         msg.deleted = True
+        channel = self.world.channels.get(msg.channel_id)
+        if channel is not None and channel.is_thread and msg.id != channel.id and not msg.ephemeral:
+            channel.message_count = max(0, channel.message_count - 1)
         if not msg.ephemeral:
             data: JSON = {"id": str(msg.id), "channel_id": str(msg.channel_id)}
             if msg.guild_id is not None:
@@ -2295,11 +2298,8 @@ class FakeDiscord:
             return float(value)
         if otype == OptionType.BOOLEAN:
             return bool(value)
-        if (
-            otype in (OptionType.USER, OptionType.MENTIONABLE)
-            and isinstance(value, User | Member | str | int)
-            and not (otype == OptionType.MENTIONABLE and isinstance(value, Role))
-        ):
+        if otype == OptionType.USER or (otype == OptionType.MENTIONABLE and not isinstance(value, Role)):
+            # A mentionable given by id or name is looked up as a user first, then as a role.
             try:
                 user = self.world.user(value)
             except AssertionError:
@@ -2583,15 +2583,16 @@ class FakeDiscord:
         *,
         user: UserRef | None = None,
         validate: bool = True,
+        timeout: float = 5.0,
     ) -> Interaction:
         """Fill and submit the modal the bot answered ``interaction`` with; returns the MODAL_SUBMIT handle.
 
         ``values`` maps custom_id or label to the value (text inputs: str; selects/checkbox groups:
         list; checkbox: bool; file upload: list of ``(filename, bytes)``). Unnamed text inputs keep
         their pre-filled value (or ""). With ``validate`` the fake refuses what Discord's client would
-        (missing required input, length outside min/max).
+        (missing required input, length outside min/max). Waits up to ``timeout`` for the modal.
         """
-        modal: Modal = interaction.modal
+        modal: Modal = await interaction.wait_modal(timeout)
         values = dict(values or {})
         by_key: dict[str, Any] = {}
         for key, value in values.items():

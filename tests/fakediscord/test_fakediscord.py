@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -64,6 +65,30 @@ class JoinButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"join
         await interaction.response.send_message(f"{interaction.user.name} joined week {self.week}", ephemeral=True)
 
 
+class SlotModal(discord.ui.Modal, title="Why this slot?"):
+    reason: discord.ui.TextInput[Any] = discord.ui.TextInput(label="Reason", custom_id="reason", min_length=3)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await interaction.response.edit_message(content=f"Reason: {self.reason.value}", view=None)
+
+
+class PollView(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=60)
+
+    @discord.ui.select(
+        custom_id="poll:slot",
+        options=[discord.SelectOption(label="Morning", value="am"), discord.SelectOption(label="Evening", value="pm")],
+    )
+    async def slot(self, interaction: discord.Interaction, select: discord.ui.Select[Any]) -> None:
+        await interaction.response.defer()
+        await interaction.edit_original_response(content=f"Chosen: {select.values[0]}")
+
+    @discord.ui.button(label="Explain", custom_id="poll:explain")
+    async def explain(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
+        await interaction.response.send_modal(SlotModal())
+
+
 def make_bot(*, message_content: bool = False, members: bool = False) -> commands.Bot:
     """A tiny bot exercising the interaction kinds the real bot uses."""
     intents = discord.Intents.default()
@@ -71,6 +96,7 @@ def make_bot(*, message_content: bool = False, members: bool = False) -> command
     intents.members = members
     bot = commands.Bot(command_prefix="!", intents=intents, guild_ready_timeout=0.01, help_command=None)
     bot.seen_messages = []  # type: ignore[attr-defined]
+    bot.late_errors = []  # type: ignore[attr-defined]
 
     @bot.tree.command(name="session", description="Show a session", guild=GUILD)
     @app_commands.describe(week="Week number")
@@ -139,6 +165,27 @@ def make_bot(*, message_content: bool = False, members: bool = False) -> command
     async def silent(interaction: discord.Interaction) -> None:
         return None
 
+    @bot.tree.command(name="poll", description="A select and a button that opens a modal", guild=GUILD)
+    async def poll(interaction: discord.Interaction) -> None:
+        view = PollView()
+        await interaction.response.send_message("Pick a slot", view=view)
+
+    @bot.tree.command(name="slow", description="Answers too late", guild=GUILD)
+    async def slow(interaction: discord.Interaction) -> None:
+        await asyncio.sleep(0.15)
+        try:
+            await interaction.response.send_message("late")
+        except discord.NotFound as exc:
+            bot.late_errors.append(exc.code)  # type: ignore[attr-defined]
+
+    @bot.tree.context_menu(name="Quote", guild=GUILD)
+    async def quote(interaction: discord.Interaction, message: discord.Message) -> None:
+        await interaction.response.send_message(f"> {message.content}", ephemeral=True)
+
+    @bot.tree.context_menu(name="Profile", guild=GUILD)
+    async def profile(interaction: discord.Interaction, member: discord.Member) -> None:
+        await interaction.response.send_message(f"{member.name} has {len(member.roles) - 1} roles", ephemeral=True)
+
     @bot.event
     async def on_message(message: discord.Message) -> None:
         if message.author.bot:
@@ -163,7 +210,21 @@ async def test_login_identify_ready_and_guild_sync(fake_discord: FakeDiscord) ->
         assert fake_discord.intents & Intents.GUILDS
         assert not fake_discord.intents & Intents.MESSAGE_CONTENT
         names = sorted(c["name"] for c in fake_discord.registered_commands())
-        assert names == ["answer", "config", "export", "remind", "session", "signup", "silent", "threads", "upload"]
+        assert names == [
+            "Profile",
+            "Quote",
+            "answer",
+            "config",
+            "export",
+            "poll",
+            "remind",
+            "session",
+            "signup",
+            "silent",
+            "slow",
+            "threads",
+            "upload",
+        ]
         assert fake_discord.global_commands() == []
         assert not fake_discord.requests_matching("PUT", r"^/applications/\d+/commands$")
         assert [e.name for e in fake_discord.events[:2]] == ["READY", "GUILD_CREATE"]
@@ -357,6 +418,121 @@ async def test_callback_errors_double_ack_and_unknown_token(fake_discord: FakeDi
             async with http.post(bad, json=body) as unknown:
                 assert unknown.status == 404 and (await unknown.json())["code"] == 10062
         assert i.callback_count == 1 and i.content == "hi"
+
+
+async def test_select_deferred_update_and_modal_from_button(fake_discord: FakeDiscord) -> None:
+    async with fake_discord.run_bot(make_bot(), wait_for_commands=True):
+        poll = await (await fake_discord.slash("alice", "poll")).final()
+        with pytest.raises(AssertionError, match="no option"):
+            await fake_discord.click("bob", poll, "poll:slot", values=["noon"])
+        chose = await fake_discord.click("bob", poll, "poll:slot", values=["pm"])
+        assert (await chose.final()) is poll and poll.content == "Chosen: pm"
+        assert chose.callback is not None and chose.callback.type == CallbackType.DEFERRED_UPDATE_MESSAGE
+        explain = await fake_discord.click("bob", poll, "poll:explain")
+        assert [f.label for f in (await explain.wait_modal()).text_inputs] == ["Reason"]
+        with pytest.raises(AssertionError, match="min_length"):
+            await fake_discord.submit_modal(explain, {"reason": "no"})
+        submitted = await fake_discord.submit_modal(explain, {"Reason": "after work"})
+        assert (await submitted.final()) is poll
+        assert poll.content == "Reason: after work" and poll.components == []
+        assert submitted.payload["message"]["id"] == str(poll.id)
+
+
+async def test_context_menus(fake_discord: FakeDiscord) -> None:
+    async with fake_discord.run_bot(make_bot(), wait_for_commands=True):
+        said = await fake_discord.post_message("general", "carol", "Quote me")
+        quoted = await fake_discord.context_menu("bob", "Quote", said)
+        assert (await quoted.final()).content == "> Quote me"
+        profile = await fake_discord.context_menu("bob", "Profile", "fay")
+        assert (await profile.final()).content == "fay has 1 roles"
+
+
+async def test_late_acknowledgement_is_unknown_interaction(fake_discord: FakeDiscord) -> None:
+    fake_discord.interaction_ack_deadline = 0.05
+    async with fake_discord.run_bot(make_bot(), wait_for_commands=True) as bot:
+        i = await fake_discord.slash("alice", "slow")
+        await fake_discord.wait_for(lambda: bot.late_errors == [10062], 2, "the late callback to fail")  # type: ignore[attr-defined]
+        assert i.callback_count == 0
+
+
+async def test_slash_in_dm(fake_discord: FakeDiscord) -> None:
+    async with fake_discord.run_bot(make_bot(), wait_for_commands=True):
+        with pytest.raises(AssertionError, match="not available in DMs"):
+            await fake_discord.slash("alice", "session", week=1, in_channel=fake_discord.dm_channel("alice"))
+
+
+async def test_bot_side_rest_routes(fake_discord: FakeDiscord) -> None:
+    """Exercise many REST routes through discord.py's own API (all validated against the spec at teardown)."""
+    async with fake_discord.run_bot(make_bot(members=True)) as bot:
+        guild = bot.get_guild(GUILD_ID)
+        assert guild is not None
+        general = guild.get_channel(fake_discord.channel("general").id)
+        assert isinstance(general, discord.TextChannel)
+        msg = await general.send("hello", file=discord.File(io.BytesIO(b"a,b\n"), filename="a.csv"))
+        assert msg.attachments[0].filename == "a.csv" and await msg.attachments[0].read() == b"a,b\n"
+        await msg.edit(content="hello again")
+        assert fake_discord.message(msg.id).files == [("a.csv", b"a,b\n")]
+        await msg.edit(attachments=[])
+        assert fake_discord.message(msg.id).files == []
+        reply = await msg.reply("a reply")
+        assert fake_discord.message(reply.id).message_reference == {
+            "type": 0,
+            "message_id": str(msg.id),
+            "channel_id": str(general.id),
+            "guild_id": str(GUILD_ID),
+        }
+        await msg.add_reaction("👍")
+        assert fake_discord.message(msg.id).reactions == {"👍": [bot.user.id]}  # type: ignore[union-attr]
+        async with general.typing():
+            pass
+        assert (await general.fetch_message(msg.id)).content == "hello again"
+        history = [m.content async for m in general.history(limit=10)]
+        assert history == ["a reply", "hello again"]
+        from_message = await msg.create_thread(name="About hello")
+        assert from_message.id == msg.id and fake_discord.message(msg.id).thread_id == msg.id
+        with pytest.raises(discord.HTTPException) as again:
+            await msg.create_thread(name="Twice")
+        assert again.value.code == 160004
+
+        fake_discord.add_forum_tag("discussion", "Week 1")
+        forum = guild.get_channel(fake_discord.channel("discussion").id)
+        assert isinstance(forum, discord.ForumChannel)
+        await fake_discord.wait_for(lambda: len(forum.available_tags) > 0, 2, "the forum tag to reach the bot")
+        post = await forum.create_thread(
+            name="Prompt 1",
+            content="What did you make?",
+            applied_tags=[forum.available_tags[0]],
+            file=discord.File(io.BytesIO(b"{}"), filename="data.json"),
+        )
+        world_post = fake_discord.channel(post.thread.id)
+        assert world_post.applied_tags == [forum.available_tags[0].id]
+        assert fake_discord.messages_in(world_post)[0].files == [("data.json", b"{}")]
+        active = await guild.active_threads()
+        assert {t.id for t in active} == {from_message.id, post.thread.id}
+        await post.thread.edit(archived=True)
+        archived = [t.id async for t in forum.archived_threads()]
+        assert archived == [post.thread.id]
+        assert fake_discord.channel(post.thread.id).archived
+
+        member = await guild.fetch_member(fake_discord.user("alice").id)
+        assert member.name == "alice"
+        listed = [m.name async for m in guild.fetch_members(limit=None)]
+        assert "olga" in listed
+        start = discord.utils.utcnow() + timedelta(days=1)
+        event = await guild.create_scheduled_event(
+            name="Week 1",
+            start_time=start,
+            end_time=start + timedelta(hours=1),
+            entity_type=discord.EntityType.external,
+            location="Online",
+            privacy_level=discord.PrivacyLevel.guild_only,
+        )
+        assert fake_discord.world.guild.scheduled_events[event.id]["name"] == "Week 1"
+        await event.edit(name="Week 1 (moved)")
+        await event.delete()
+        assert fake_discord.world.guild.scheduled_events == {}
+        await reply.delete()
+        assert [m.content for m in fake_discord.messages_in("general")] == ["hello again"]
 
 
 # ----------------------------------------------------------------------------------- members & intents

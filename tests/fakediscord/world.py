@@ -505,6 +505,8 @@ class Message:
     interaction_id: int | None = None
     #: How many times the message was edited.
     edits: int = 0
+    #: Position in its thread (threads only).
+    position: int | None = None
 
     @property
     def ephemeral(self) -> bool:
@@ -634,9 +636,8 @@ class Message:
                 data["referenced_message"] = None if ref.deleted else ref.to_dict(world)
         if self.thread_id is not None and self.thread_id in world.channels:
             data["thread"] = world.channels[self.thread_id].to_dict(world)
-        channel = world.channels.get(self.channel_id)
-        if channel is not None and channel.is_thread:
-            data["position"] = max(0, channel.total_message_sent - 1)
+        if self.position is not None:
+            data["position"] = self.position
         return data
 
     def __repr__(self) -> str:
@@ -1007,8 +1008,11 @@ class World:
             if channel is not None:
                 channel.last_message_id = message.id
                 if channel.is_thread:
-                    channel.message_count += 1
-                    channel.total_message_sent += 1
+                    message.position = channel.total_message_sent
+                    # Discord's counts leave out a forum post's starter message (its id is the thread's).
+                    if message.id != channel.id:
+                        channel.message_count += 1
+                        channel.total_message_sent += 1
         return message
 
     def messages_in(self, channel: ChannelRef, *, include_deleted: bool = False) -> list[Message]:
