@@ -561,8 +561,12 @@ async def test_drop_gateway_resumes_and_replays_missed_events(fake_discord: Fake
         await fake_discord.wait_for(lambda: fake_discord.stats.resumes == 1, 3, "a RESUME")
         await fake_discord.wait_for_message("general", lambda m: m.content == "pong")
         assert fake_discord.stats.identifies == 1
+        await fake_discord.drop_gateway()  # waits for the RESUME by default
+        fake_discord.send_reconnect()  # op 7: the client reconnects and resumes too
+        await fake_discord.wait_for(lambda: fake_discord.stats.resumes == 3, 3, "a RESUME after op 7")
         i = await fake_discord.slash("bob", "session", week=1)
         assert (await i.final()).content == "Week 1"
+        assert fake_discord.stats.identifies == 1 and fake_discord.stats.gateway_connections == 4
 
 
 # ----------------------------------------------------------------------------------- errors, faults, limits
