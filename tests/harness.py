@@ -8,13 +8,13 @@ entering again is a restart over the same database, as after a crash or a deploy
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.client import WorkshopBot
+from bot.client import EXTENSIONS, WorkshopBot
 from bot.config import Secret, Settings
 from bot.storage.database import Database
 from tests.conftest import PROGRAMME_TOML
@@ -56,10 +56,12 @@ class BotRunner:
     clock: FakeClock
 
     @asynccontextmanager
-    async def running(self, **setting_overrides: Any) -> AsyncIterator[WorkshopBot]:
+    async def running(
+        self, *, extensions: Sequence[str] | None = None, **setting_overrides: Any
+    ) -> AsyncIterator[WorkshopBot]:
         settings = settings_for_tests(self.fake, self.database_path, **setting_overrides)
         async with Database.open(self.database_path, exclusive=True) as db:
-            bot = WorkshopBot(settings=settings, db=db, clock=self.clock)
+            bot = WorkshopBot(settings=settings, db=db, clock=self.clock, extensions=extensions or EXTENSIONS)
             async with self.fake.run_bot(bot) as running:
                 assert running is bot
                 yield bot
