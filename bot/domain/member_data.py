@@ -1,0 +1,225 @@
+"""A member's own data: what /mydata shows, exports and erases. Pure.
+
+Everything here is about one member in one server and is only ever shown to that member.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.domain.answering import Answer, AnswerSource, block_quote
+from bot.domain.answers import shorten
+
+PAGE_BUDGET = 3800  # characters of a /mydata page, inside the 4096 of an embed description
+SHOW_QUOTE_LIMIT = 900  # of one answer on a page; /mydata export has every answer whole
+PROMPT_SHOWN = 90
+EXPORT_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerVersion:
+    """An earlier text of an answer, kept when the member edited it."""
+
+    text: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MemberAnswer:
+    """One of the member's answers with the prompt it answers and its earlier versions (oldest first)."""
+
+    answer: Answer
+    week: int
+    prompt_number: int
+    prompt_text: str
+    versions: tuple[AnswerVersion, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderDelivery:
+    """A reminder the bot sent (or was to send) to the member by DM."""
+
+    week: int
+    due_at: datetime
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberData:
+    guild_id: int
+    user_id: int
+    consented_at: datetime | None
+    answers: tuple[MemberAnswer, ...]  # by week, prompt, then time
+    dm_subscribed_at: datetime | None
+    dm_reminders: tuple[ReminderDelivery, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return (
+            self.consented_at is None and not self.answers and self.dm_subscribed_at is None and not self.dm_reminders
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureReport:
+    """What was (or would be) erased for one member."""
+
+    answers: int
+    versions: int
+    consent: bool
+    dm_subscription: bool
+    dm_reminders: int
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.answers or self.versions or self.consent or self.dm_subscription or self.dm_reminders)
+
+    def items(self) -> list[str]:
+        found: list[str] = []
+        if self.answers:
+            found.append(_count(self.answers, "answer"))
+        if self.versions:
+            found.append(_count(self.versions, "earlier version") + " of edited answers")
+        if self.consent:
+            found.append("the record of when you agreed to us keeping your answers")
+        if self.dm_subscription:
+            found.append("your subscription to reminder DMs")
+        if self.dm_reminders:
+            found.append(_count(self.dm_reminders, "record") + " of reminder DMs sent to you")
+        return found
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _timestamp(moment: datetime, style: str = "f") -> str:
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+# --- /mydata show ----------------------------------------------------------------------------------------
+
+
+def answer_entry(item: MemberAnswer) -> str:
+    """One answer on a /mydata page: which prompt, when, and the (start of the) text."""
+    answer = item.answer
+    heading = f"**Week {item.week} · prompt {item.prompt_number}** · {shorten(item.prompt_text, PROMPT_SHOWN)}"
+    details = [
+        "thread reply" if answer.source is AnswerSource.THREAD else "answer",
+        f"written {_timestamp(answer.created_at)}",
+    ]
+    if answer.updated_at != answer.created_at:
+        details.append(f"edited {_timestamp(answer.updated_at)}")
+    if item.versions:
+        details.append(_count(len(item.versions), "earlier version") + " kept")
+    if answer.late:
+        details.append("late")
+    quote = block_quote(answer.text, SHOW_QUOTE_LIMIT)
+    return f"{heading}\n-# {' · '.join(details)}\n{quote}"
+
+
+def show_pages(data: MemberData, *, budget: int = PAGE_BUDGET) -> list[str]:
+    """The member's data as pages that each fit an embed description."""
+    intro = (
+        f"You agreed to us keeping your answers on {_timestamp(data.consented_at)}."
+        if data.consented_at is not None
+        else "You have not answered here yet, so you have not agreed to anything."
+    )
+    if data.dm_subscribed_at is not None:
+        intro += f" You asked for reminder DMs on {_timestamp(data.dm_subscribed_at)}."
+    if not data.answers:
+        return [intro + "\n\nWe hold no answers of yours."]
+    pages: list[str] = []
+    current = intro
+    for item in data.answers:
+        entry = answer_entry(item)
+        if len(current) + 2 + len(entry) > budget:
+            pages.append(current)
+            current = entry
+        else:
+            current = f"{current}\n\n{entry}"
+    pages.append(current)
+    return pages
+
+
+# --- /mydata export --------------------------------------------------------------------------------------
+
+
+def export_document(data: MemberData, exported_at: datetime) -> dict[str, Any]:
+    """Everything the bot holds about the member, as plain JSON-ready values."""
+    return {
+        "format": "workshop-bot member data",
+        "version": EXPORT_FORMAT_VERSION,
+        "exported_at": _iso(exported_at),
+        "server_id": str(data.guild_id),
+        "user_id": str(data.user_id),
+        "consented_at": _iso(data.consented_at),
+        "answers": [
+            {
+                "week": item.week,
+                "prompt_number": item.prompt_number,
+                "prompt": item.prompt_text,
+                "source": item.answer.source.value,
+                "thread_message_id": None if item.answer.message_id is None else str(item.answer.message_id),
+                "text": item.answer.text,
+                "written_at": _iso(item.answer.created_at),
+                "updated_at": _iso(item.answer.updated_at),
+                "late": item.answer.late,
+                "earlier_versions": [
+                    {"text": version.text, "recorded_at": _iso(version.recorded_at)} for version in item.versions
+                ],
+            }
+            for item in data.answers
+        ],
+        "reminder_dms": {
+            "subscribed_at": _iso(data.dm_subscribed_at),
+            "deliveries": [{"week": d.week, "due_at": _iso(d.due_at), "state": d.state} for d in data.dm_reminders],
+        },
+    }
+
+
+def export_json(data: MemberData, exported_at: datetime) -> bytes:
+    return json.dumps(export_document(data, exported_at), ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def export_summary(data: MemberData) -> str:
+    versions = sum(len(item.versions) for item in data.answers)
+    text = f"Everything we hold about you in this server: {_count(len(data.answers), 'answer')}"
+    if versions:
+        text += f" with {_count(versions, 'earlier version')}"
+    return text + ". The file is only visible to you."
+
+
+# --- /mydata delete --------------------------------------------------------------------------------------
+
+
+THREAD_MESSAGES_STAY = (
+    "Messages you posted in discussion threads stay on Discord: delete them there if you want them gone too."
+)
+
+
+def erasure_question(report: ErasureReport) -> str:
+    if report.nothing:
+        return "We hold nothing about you in this server, so there is nothing to delete."
+    listed = "\n".join(f"- {item}" for item in report.items())
+    return (
+        f"This permanently deletes everything we hold about you in this server:\n{listed}\n"
+        "It cannot be undone. (Use `/mydata export` first if you want a copy.)"
+    )
+
+
+def erasure_result(report: ErasureReport) -> str:
+    if report.nothing:
+        return "There was nothing left to delete: we hold nothing about you in this server."
+    listed = "\n".join(f"- {item}" for item in report.items())
+    return (
+        f"Deleted:\n{listed}\nIt is gone from the bot's database. If you answer again, you will be asked to "
+        f"agree again first. {THREAD_MESSAGES_STAY}"
+    )

@@ -1,0 +1,214 @@
+"""The answers, answer_versions and consents tables.
+
+Only Discord ids are stored with an answer: never a name, nickname or avatar.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.domain.answering import Answer, AnswerSource, PromptContext, SaveOutcome
+from bot.domain.member_data import AnswerVersion, MemberAnswer
+from bot.domain.programme import Prompt
+from bot.storage.codec import from_db_time, to_db_time
+from bot.storage.database import Database, Params
+
+Reader = Database | aiosqlite.Connection
+
+# SQLite integers are signed 64-bit: a larger id (from a crafted custom_id) cannot name any row.
+MAX_ROW_ID = 2**63 - 1
+
+_ANSWER_COLUMNS = "id, guild_id, prompt_id, user_id, source, message_id, text, created_at, updated_at, late"
+
+
+async def rows(source: Reader, sql: str, params: Params) -> list[aiosqlite.Row]:
+    """Rows from the reader connection, or from ``source`` inside a caller's transaction."""
+    if isinstance(source, Database):
+        return await source.fetchall(sql, params)
+    async with source.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
+def answer_from_row(row: aiosqlite.Row) -> Answer:
+    return Answer(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        prompt_id=row["prompt_id"],
+        user_id=row["user_id"],
+        source=AnswerSource(row["source"]),
+        text=row["text"],
+        created_at=from_db_time(row["created_at"]),
+        updated_at=from_db_time(row["updated_at"]),
+        late=bool(row["late"]),
+        message_id=row["message_id"],
+    )
+
+
+class AnswerRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def prompt_context(
+        self, prompt_id: int, *, using: aiosqlite.Connection | None = None
+    ) -> PromptContext | None:
+        """A prompt with its server, session and week size; None if no such prompt (any more)."""
+        if not 0 < prompt_id <= MAX_ROW_ID:
+            return None
+        found = await rows(
+            using or self._db,
+            "SELECT p.id, p.session_id, p.position, p.text, s.week, s.guild_id, s.title, s.ends_at, "
+            "(SELECT COUNT(*) FROM prompts q WHERE q.session_id = p.session_id) AS prompt_count "
+            "FROM prompts p JOIN sessions s ON s.id = p.session_id WHERE p.id = ?",
+            (prompt_id,),
+        )
+        if not found:
+            return None
+        row = found[0]
+        return PromptContext(
+            prompt=Prompt(row["id"], row["session_id"], row["week"], row["position"], row["text"]),
+            guild_id=row["guild_id"],
+            session_title=row["title"],
+            session_end=from_db_time(row["ends_at"]),
+            prompts_in_week=row["prompt_count"],
+        )
+
+    async def current_answer(
+        self, prompt_id: int, user_id: int, *, using: aiosqlite.Connection | None = None
+    ) -> Answer | None:
+        """The member's current answer to a prompt through the form (thread replies are separate)."""
+        found = await rows(
+            using or self._db,
+            f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE prompt_id = ? AND user_id = ? AND source = 'modal'",
+            (prompt_id, user_id),
+        )
+        return answer_from_row(found[0]) if found else None
+
+    async def save_answer(
+        self,
+        conn: aiosqlite.Connection,
+        *,
+        guild_id: int,
+        prompt_id: int,
+        user_id: int,
+        text: str,
+        now: datetime,
+        late: bool,
+    ) -> tuple[Answer, SaveOutcome]:
+        """Store the member's answer to a prompt inside the caller's transaction.
+
+        A first answer is inserted; a different text replaces the current one, whose text is kept in
+        answer_versions with the time it was recorded; the same text again changes nothing.
+        """
+        current = await self.current_answer(prompt_id, user_id, using=conn)
+        stamp = to_db_time(now)
+        if current is None:
+            cursor = await conn.execute(
+                "INSERT INTO answers (guild_id, prompt_id, user_id, source, text, created_at, updated_at, late) "
+                "VALUES (?, ?, ?, 'modal', ?, ?, ?, ?)",
+                (guild_id, prompt_id, user_id, text, stamp, stamp, int(late)),
+            )
+            assert cursor.lastrowid is not None
+            answer = Answer(
+                id=cursor.lastrowid,
+                guild_id=guild_id,
+                prompt_id=prompt_id,
+                user_id=user_id,
+                source=AnswerSource.MODAL,
+                text=text,
+                created_at=now,
+                updated_at=now,
+                late=late,
+            )
+            return answer, SaveOutcome.CREATED
+        if current.text == text:
+            return current, SaveOutcome.UNCHANGED
+        await conn.execute(
+            "INSERT INTO answer_versions (answer_id, text, recorded_at) VALUES (?, ?, ?)",
+            (current.id, current.text, to_db_time(current.updated_at)),
+        )
+        # "late" follows the text the organisers will read: an edit after the window makes the answer late.
+        await conn.execute(
+            "UPDATE answers SET text = ?, updated_at = ?, late = ? WHERE id = ?",
+            (text, stamp, int(late), current.id),
+        )
+        return Answer(
+            id=current.id,
+            guild_id=current.guild_id,
+            prompt_id=prompt_id,
+            user_id=user_id,
+            source=AnswerSource.MODAL,
+            text=text,
+            created_at=current.created_at,
+            updated_at=now,
+            late=late,
+        ), SaveOutcome.UPDATED
+
+    async def versions(self, answer_id: int) -> list[AnswerVersion]:
+        """Earlier texts of an answer, oldest first."""
+        found = await rows(
+            self._db,
+            "SELECT text, recorded_at FROM answer_versions WHERE answer_id = ? ORDER BY recorded_at, id",
+            (answer_id,),
+        )
+        return [AnswerVersion(row["text"], from_db_time(row["recorded_at"])) for row in found]
+
+    async def member_answers(
+        self, guild_id: int, user_id: int, *, using: aiosqlite.Connection | None = None
+    ) -> list[MemberAnswer]:
+        """Every answer of a member in a server (form answers and thread replies), by week and prompt."""
+        source = using or self._db
+        answer_rows = await rows(
+            source,
+            "SELECT a.id, a.guild_id, a.prompt_id, a.user_id, a.source, a.message_id, a.text, a.created_at, "
+            "a.updated_at, a.late, s.week, p.position, p.text AS prompt_text "
+            "FROM answers a JOIN prompts p ON p.id = a.prompt_id JOIN sessions s ON s.id = p.session_id "
+            "WHERE a.guild_id = ? AND a.user_id = ? ORDER BY s.week, p.position, a.created_at, a.id",
+            (guild_id, user_id),
+        )
+        version_rows = await rows(
+            source,
+            "SELECT v.answer_id, v.text, v.recorded_at FROM answer_versions v JOIN answers a ON a.id = v.answer_id "
+            "WHERE a.guild_id = ? AND a.user_id = ? ORDER BY v.recorded_at, v.id",
+            (guild_id, user_id),
+        )
+        versions: dict[int, list[AnswerVersion]] = {}
+        for row in version_rows:
+            versions.setdefault(row["answer_id"], []).append(
+                AnswerVersion(row["text"], from_db_time(row["recorded_at"]))
+            )
+        return [
+            MemberAnswer(
+                answer=answer_from_row(row),
+                week=row["week"],
+                prompt_number=row["position"],
+                prompt_text=row["prompt_text"],
+                versions=tuple(versions.get(row["id"], ())),
+            )
+            for row in answer_rows
+        ]
+
+
+class ConsentRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def consented_at(
+        self, guild_id: int, user_id: int, *, using: aiosqlite.Connection | None = None
+    ) -> datetime | None:
+        found = await rows(
+            using or self._db,
+            "SELECT consented_at FROM consents WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id),
+        )
+        return from_db_time(found[0]["consented_at"]) if found else None
+
+    async def record(self, conn: aiosqlite.Connection, guild_id: int, user_id: int, now: datetime) -> bool:
+        """Record consent inside the caller's transaction; True if it was not recorded before."""
+        cursor = await conn.execute(
+            "INSERT INTO consents (guild_id, user_id, consented_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id, user_id) DO NOTHING",
+            (guild_id, user_id, to_db_time(now)),
+        )
+        return cursor.rowcount == 1

@@ -1,0 +1,112 @@
+"""Everything stored about one member, across tables: to show it to them, and to erase it.
+
+Tables holding a member's data: answers (with answer_versions), consents, dm_subscriptions, and the
+reminder_deliveries rows of DMs sent to them (target_kind 'dm', target_id = their user id). When a table
+gains a column that identifies a member, it belongs in ``erase`` too.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiosqlite
+
+from bot.domain.member_data import ErasureReport, MemberData, ReminderDelivery
+from bot.storage.answers import AnswerRepository, ConsentRepository, rows
+from bot.storage.codec import from_db_time
+from bot.storage.database import BUSY_TIMEOUT_MS, Database
+
+log = logging.getLogger(__name__)
+
+
+class MemberDataRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._answers = AnswerRepository(db)
+        self._consents = ConsentRepository(db)
+
+    async def load(self, guild_id: int, user_id: int) -> MemberData:
+        """All of it, read in one transaction so the parts agree with each other."""
+        async with self._db.transaction() as conn:
+            answers = await self._answers.member_answers(guild_id, user_id, using=conn)
+            consented_at = await self._consents.consented_at(guild_id, user_id, using=conn)
+            subscription = await rows(
+                conn,
+                "SELECT subscribed_at FROM dm_subscriptions WHERE guild_id = ? AND user_id = ?",
+                (guild_id, user_id),
+            )
+            deliveries = await rows(
+                conn,
+                "SELECT s.week, d.due_at, d.state FROM reminder_deliveries d JOIN sessions s ON s.id = d.session_id "
+                "WHERE d.guild_id = ? AND d.target_kind = 'dm' AND d.target_id = ? ORDER BY d.due_at, d.id",
+                (guild_id, user_id),
+            )
+        return MemberData(
+            guild_id=guild_id,
+            user_id=user_id,
+            consented_at=consented_at,
+            answers=tuple(answers),
+            dm_subscribed_at=from_db_time(subscription[0]["subscribed_at"]) if subscription else None,
+            dm_reminders=tuple(ReminderDelivery(r["week"], from_db_time(r["due_at"]), r["state"]) for r in deliveries),
+        )
+
+    async def summary(self, guild_id: int, user_id: int) -> ErasureReport:
+        """What ``erase`` would remove now."""
+        async with self._db.transaction() as conn:
+            return await self._count(conn, guild_id, user_id)
+
+    async def erase(self, guild_id: int, user_id: int) -> ErasureReport:
+        """Delete every row about the member in one transaction; returns what was deleted.
+
+        ``PRAGMA secure_delete`` (set on every connection) overwrites the freed content; the write-ahead
+        log, which still holds the old pages, is then checkpointed and truncated.
+        """
+        async with self._db.transaction() as conn:
+            report = await self._count(conn, guild_id, user_id)
+            # answer_versions go with their answers (ON DELETE CASCADE).
+            await conn.execute("DELETE FROM answers WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+            await conn.execute("DELETE FROM consents WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+            await conn.execute("DELETE FROM dm_subscriptions WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+            await conn.execute(
+                "DELETE FROM reminder_deliveries WHERE guild_id = ? AND target_kind = 'dm' AND target_id = ?",
+                (guild_id, user_id),
+            )
+        if not report.nothing:
+            await self.truncate_wal()
+        return report
+
+    async def truncate_wal(self) -> bool:
+        """Copy the write-ahead log into the database and truncate it, so deleted text is not left in it.
+
+        Done on a connection of its own (a checkpoint works from any connection to the file). Returns
+        False if a reader kept it from completing; the log is then cleared at a later checkpoint.
+        """
+        async with aiosqlite.connect(self._db.path) as conn:
+            await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            async with conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+                result = await cursor.fetchone()
+        completed = result is not None and result[0] == 0
+        if not completed:
+            log.warning("the write-ahead log could not be truncated after an erasure; a later checkpoint will")
+        return completed
+
+    async def _count(self, conn: aiosqlite.Connection, guild_id: int, user_id: int) -> ErasureReport:
+        [row] = await rows(
+            conn,
+            "SELECT "
+            "(SELECT COUNT(*) FROM answers WHERE guild_id = :g AND user_id = :u) AS answers, "
+            "(SELECT COUNT(*) FROM answer_versions v JOIN answers a ON a.id = v.answer_id "
+            " WHERE a.guild_id = :g AND a.user_id = :u) AS versions, "
+            "(SELECT COUNT(*) FROM consents WHERE guild_id = :g AND user_id = :u) AS consents, "
+            "(SELECT COUNT(*) FROM dm_subscriptions WHERE guild_id = :g AND user_id = :u) AS subscriptions, "
+            "(SELECT COUNT(*) FROM reminder_deliveries WHERE guild_id = :g AND target_kind = 'dm' "
+            " AND target_id = :u) AS deliveries",
+            {"g": guild_id, "u": user_id},
+        )
+        return ErasureReport(
+            answers=row["answers"],
+            versions=row["versions"],
+            consent=row["consents"] > 0,
+            dm_subscription=row["subscriptions"] > 0,
+            dm_reminders=row["deliveries"],
+        )
