@@ -29,6 +29,7 @@ from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import SettingsError, UserFacingError
 from bot.domain.parsers import parse_programme_file
 from bot.domain.server_settings import ServerDefaults
+from bot.services.answers import AnswerService
 from bot.services.programme import ProgrammeService
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.database import Database
@@ -39,7 +40,7 @@ from cogs._views import AnswerButton
 log = logging.getLogger(__name__)
 
 # Loaded in this order; one that fails is logged and the rest still load.
-EXTENSIONS: tuple[str, ...] = ("cogs.programme",)
+EXTENSIONS: tuple[str, ...] = ("cogs.programme", "cogs.answers")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Services:
     programme: ProgrammeService
     settings: ServerSettingsService
     state: StateRepository
+    answers: AnswerService
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -113,10 +115,12 @@ class WorkshopBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         defaults = server_defaults(self.settings)
+        server_settings = ServerSettingsService(self.db, defaults, clock=self.clock)
         self.services = Services(
             programme=ProgrammeService(self.db, clock=self.clock),
-            settings=ServerSettingsService(self.db, defaults, clock=self.clock),
+            settings=server_settings,
             state=StateRepository(self.db),
+            answers=AnswerService(self.db, server_settings, clock=self.clock),
         )
         await self._import_first_programme()
         self.scheduler.start()

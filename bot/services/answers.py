@@ -42,6 +42,10 @@ class AnswerService:
             raise NotFoundError(PROMPT_GONE)
         return context
 
+    async def prompt_id(self, guild_id: int, week: int, number: int) -> int | None:
+        """The id of prompt ``number`` of ``week`` in the server, or None if there is no such prompt."""
+        return await self.answers.prompt_id_in_week(guild_id, week, number)
+
     async def form(self, prompt_id: int, user_id: int, *, guild_id: int | None) -> AnswerForm:
         """What the answer form shows this member: the prompt, their current answer, the consent notice or not."""
         context = await self.prompt(prompt_id, guild_id=guild_id)

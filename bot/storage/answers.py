@@ -74,6 +74,18 @@ class AnswerRepository:
             prompts_in_week=row["prompt_count"],
         )
 
+    async def prompt_id_in_week(self, guild_id: int, week: int, number: int) -> int | None:
+        """The id of a server's prompt by week and number, or None."""
+        if not (0 < week <= MAX_ROW_ID and 0 < number <= MAX_ROW_ID):
+            return None
+        found = await rows(
+            self._db,
+            "SELECT p.id FROM prompts p JOIN sessions s ON s.id = p.session_id "
+            "WHERE s.guild_id = ? AND s.week = ? AND p.position = ?",
+            (guild_id, week, number),
+        )
+        return int(found[0]["id"]) if found else None
+
     async def current_answer(
         self, prompt_id: int, user_id: int, *, using: aiosqlite.Connection | None = None
     ) -> Answer | None:
