@@ -1,0 +1,324 @@
+"""Prompt threads, and the answers members give by replying in them.
+
+``prompt_threads`` holds one row per prompt whose discussion thread (or forum post) is open or was closed.
+A reply in such a thread is a row of ``answers`` with ``source = 'thread'`` and the reply's ``message_id``:
+each message is its own contribution, so one member can have several per prompt. An edit keeps the text
+it replaces in ``answer_versions`` (with the time that text was recorded); a deletion removes the row and,
+by cascade, its versions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Literal
+
+import aiosqlite
+
+from bot.storage.codec import from_db_time, optional_time, to_db_time
+from bot.storage.database import Database, placeholders
+
+ThreadState = Literal["open", "closed"]
+
+
+@dataclass(frozen=True, slots=True)
+class PromptThread:
+    """The thread opened for one prompt."""
+
+    prompt_id: int
+    guild_id: int
+    parent_channel_id: int  # the text or forum channel the thread is in
+    thread_id: int
+    starter_channel_id: int | None  # where the starter message is (the parent, or the thread for a forum post)
+    starter_message_id: int | None
+    state: ThreadState
+    collect_replies: bool  # what the starter message promised: replies are recorded as answers
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    """What a message in a prompt thread would be recorded against."""
+
+    guild_id: int
+    prompt_id: int
+    thread_id: int
+    state: ThreadState
+    collect_replies: bool
+    session_end: datetime
+
+    @property
+    def collecting(self) -> bool:
+        return self.state == "open" and self.collect_replies
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadCounts:
+    contributions: int = 0
+    contributors: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """One reply in a prompt thread, as stored."""
+
+    id: int
+    guild_id: int
+    prompt_id: int
+    user_id: int
+    message_id: int
+    text: str
+    created_at: datetime
+    updated_at: datetime
+    late: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerVersion:
+    text: str
+    recorded_at: datetime  # when this earlier text was recorded
+
+
+class EditOutcome(Enum):
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    MISSING = "missing"  # no contribution for that message
+
+
+_THREAD_COLUMNS = (
+    "t.prompt_id, t.guild_id, t.parent_channel_id, t.thread_id, t.starter_channel_id, t.starter_message_id, "
+    "t.state, t.collect_replies, t.opened_at, t.closed_at"
+)
+
+
+def _thread(row: aiosqlite.Row) -> PromptThread:
+    return PromptThread(
+        prompt_id=row["prompt_id"],
+        guild_id=row["guild_id"],
+        parent_channel_id=row["parent_channel_id"],
+        thread_id=row["thread_id"],
+        starter_channel_id=row["starter_channel_id"],
+        starter_message_id=row["starter_message_id"],
+        state=row["state"],
+        collect_replies=bool(row["collect_replies"]),
+        opened_at=from_db_time(row["opened_at"]),
+        closed_at=optional_time(row["closed_at"]),
+    )
+
+
+def _contribution(row: aiosqlite.Row) -> Contribution:
+    return Contribution(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        prompt_id=row["prompt_id"],
+        user_id=row["user_id"],
+        message_id=row["message_id"],
+        text=row["text"],
+        created_at=from_db_time(row["created_at"]),
+        updated_at=from_db_time(row["updated_at"]),
+        late=bool(row["late"]),
+    )
+
+
+class ThreadRepository:
+    """The prompt_threads table."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def for_prompts(self, prompt_ids: Sequence[int]) -> dict[int, PromptThread]:
+        """The threads of these prompts, by prompt id (prompts without one are absent)."""
+        if not prompt_ids:
+            return {}
+        rows = await self._db.fetchall(
+            f"SELECT {_THREAD_COLUMNS} FROM prompt_threads t WHERE t.prompt_id IN ({placeholders(prompt_ids)})",
+            tuple(prompt_ids),
+        )
+        return {row["prompt_id"]: _thread(row) for row in rows}
+
+    async def for_week(self, guild_id: int, week: int) -> list[PromptThread]:
+        """The threads of one week's prompts, in prompt order."""
+        rows = await self._db.fetchall(
+            f"SELECT {_THREAD_COLUMNS} FROM prompt_threads t JOIN prompts p ON p.id = t.prompt_id "
+            "JOIN sessions s ON s.id = p.session_id WHERE s.guild_id = ? AND s.week = ? ORDER BY p.position",
+            (guild_id, week),
+        )
+        return [_thread(row) for row in rows]
+
+    async def by_thread_id(self, thread_id: int) -> PromptThread | None:
+        row = await self._db.fetchone(
+            f"SELECT {_THREAD_COLUMNS} FROM prompt_threads t WHERE t.thread_id = ?", (thread_id,)
+        )
+        return _thread(row) if row else None
+
+    async def reply_target(self, thread_id: int) -> ReplyTarget | None:
+        """The prompt a message in ``thread_id`` belongs to, or None if it is not a prompt thread."""
+        row = await self._db.fetchone(
+            "SELECT t.guild_id, t.prompt_id, t.thread_id, t.state, t.collect_replies, s.ends_at "
+            "FROM prompt_threads t JOIN prompts p ON p.id = t.prompt_id JOIN sessions s ON s.id = p.session_id "
+            "WHERE t.thread_id = ?",
+            (thread_id,),
+        )
+        if row is None:
+            return None
+        return ReplyTarget(
+            guild_id=row["guild_id"],
+            prompt_id=row["prompt_id"],
+            thread_id=row["thread_id"],
+            state=row["state"],
+            collect_replies=bool(row["collect_replies"]),
+            session_end=from_db_time(row["ends_at"]),
+        )
+
+    async def save(self, thread: PromptThread) -> None:
+        """Store the thread of a prompt, replacing the one it had (a thread deleted by hand and made anew)."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO prompt_threads (prompt_id, guild_id, parent_channel_id, thread_id, starter_channel_id, "
+                "starter_message_id, state, collect_replies, opened_at, closed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (prompt_id) DO UPDATE SET "
+                "guild_id = excluded.guild_id, parent_channel_id = excluded.parent_channel_id, "
+                "thread_id = excluded.thread_id, starter_channel_id = excluded.starter_channel_id, "
+                "starter_message_id = excluded.starter_message_id, state = excluded.state, "
+                "collect_replies = excluded.collect_replies, opened_at = excluded.opened_at, "
+                "closed_at = excluded.closed_at",
+                (
+                    thread.prompt_id,
+                    thread.guild_id,
+                    thread.parent_channel_id,
+                    thread.thread_id,
+                    thread.starter_channel_id,
+                    thread.starter_message_id,
+                    thread.state,
+                    int(thread.collect_replies),
+                    to_db_time(thread.opened_at),
+                    to_db_time(thread.closed_at) if thread.closed_at else None,
+                ),
+            )
+
+    async def reopen(self, prompt_id: int) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE prompt_threads SET state = 'open', closed_at = NULL WHERE prompt_id = ?", (prompt_id,)
+            )
+
+    async def close(self, prompt_id: int, at: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE prompt_threads SET state = 'closed', closed_at = ? WHERE prompt_id = ?",
+                (to_db_time(at), prompt_id),
+            )
+
+    async def set_collect_replies(self, prompt_id: int, collect: bool) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE prompt_threads SET collect_replies = ? WHERE prompt_id = ?", (int(collect), prompt_id)
+            )
+
+    async def forget(self, thread_id: int) -> bool:
+        """Drop the row of a thread that no longer exists on Discord. Its contributions stay answers."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute("DELETE FROM prompt_threads WHERE thread_id = ?", (thread_id,))
+            return cursor.rowcount > 0
+
+    async def counts(self, prompt_ids: Sequence[int]) -> dict[int, ThreadCounts]:
+        """Contributions made in threads, and how many members made them, per prompt."""
+        if not prompt_ids:
+            return {}
+        rows = await self._db.fetchall(
+            "SELECT prompt_id, COUNT(*) AS contributions, COUNT(DISTINCT user_id) AS contributors FROM answers "
+            f"WHERE source = 'thread' AND prompt_id IN ({placeholders(prompt_ids)}) GROUP BY prompt_id",
+            tuple(prompt_ids),
+        )
+        found = {row["prompt_id"]: ThreadCounts(row["contributions"], row["contributors"]) for row in rows}
+        return {prompt_id: found.get(prompt_id, ThreadCounts()) for prompt_id in prompt_ids}
+
+
+class ContributionRepository:
+    """Thread replies in the answers table (``source = 'thread'``), with their versions and the consent row."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(
+        self, *, guild_id: int, prompt_id: int, user_id: int, message_id: int, text: str, at: datetime, late: bool
+    ) -> bool:
+        """Record a reply (and the member's consent, if not yet recorded). False if it was already recorded."""
+        stamp = to_db_time(at)
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO answers (guild_id, prompt_id, user_id, source, message_id, text, created_at, "
+                "updated_at, late) VALUES (?, ?, ?, 'thread', ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
+                (guild_id, prompt_id, user_id, message_id, text, stamp, stamp, int(late)),
+            )
+            if cursor.rowcount == 0:
+                return False
+            # The starter message told them replies are collected; replying is their informed choice.
+            await conn.execute(
+                "INSERT INTO consents (guild_id, user_id, consented_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (guild_id, user_id) DO NOTHING",
+                (guild_id, user_id, stamp),
+            )
+        return True
+
+    async def edit(self, message_id: int, text: str, at: datetime, *, late: bool) -> EditOutcome:
+        """Replace the text of a recorded reply, keeping the old text (with when it was recorded) as a version.
+
+        ``late`` follows the text the organisers will read, as for answers given in the form.
+        """
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id, text, updated_at FROM answers WHERE message_id = ? AND source = 'thread'", (message_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return EditOutcome.MISSING
+            if row["text"] == text:
+                return EditOutcome.UNCHANGED
+            await conn.execute(
+                "INSERT INTO answer_versions (answer_id, text, recorded_at) VALUES (?, ?, ?)",
+                (row["id"], row["text"], row["updated_at"]),
+            )
+            await conn.execute(
+                "UPDATE answers SET text = ?, updated_at = ?, late = ? WHERE id = ?",
+                (text, to_db_time(at), int(late), row["id"]),
+            )
+        return EditOutcome.UPDATED
+
+    async def remove(self, message_ids: Iterable[int]) -> int:
+        """Delete the replies of these messages (and their versions); returns how many there were."""
+        ids = list(message_ids)
+        if not ids:
+            return 0
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                f"DELETE FROM answers WHERE source = 'thread' AND message_id IN ({placeholders(ids)})", tuple(ids)
+            )
+            return cursor.rowcount
+
+    async def get(self, message_id: int) -> Contribution | None:
+        row = await self._db.fetchone(
+            "SELECT id, guild_id, prompt_id, user_id, message_id, text, created_at, updated_at, late FROM answers "
+            "WHERE message_id = ? AND source = 'thread'",
+            (message_id,),
+        )
+        return _contribution(row) if row else None
+
+    async def for_prompt(self, prompt_id: int) -> list[Contribution]:
+        rows = await self._db.fetchall(
+            "SELECT id, guild_id, prompt_id, user_id, message_id, text, created_at, updated_at, late FROM answers "
+            "WHERE prompt_id = ? AND source = 'thread' ORDER BY created_at, id",
+            (prompt_id,),
+        )
+        return [_contribution(row) for row in rows]
+
+    async def versions(self, answer_id: int) -> list[AnswerVersion]:
+        """Earlier texts of an answer, oldest first."""
+        rows = await self._db.fetchall(
+            "SELECT text, recorded_at FROM answer_versions WHERE answer_id = ? ORDER BY recorded_at, id",
+            (answer_id,),
+        )
+        return [AnswerVersion(row["text"], from_db_time(row["recorded_at"])) for row in rows]
