@@ -1,0 +1,498 @@
+"""Question threads: one per prompt of a week, opened and closed by facilitators; replies in them are answers.
+
+Discord is reached only through ``ThreadGateway``, which the threads cog implements. Opening is idempotent:
+a prompt that already has a thread keeps it (reopened if archived or closed, made anew if deleted by hand).
+A reply is recorded only in an open thread whose starter message told members that replies are collected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Protocol
+
+from bot.domain.answers import clean_answer_text, is_late, shorten
+from bot.domain.clock import Clock, system_clock
+from bot.domain.errors import AnswerRejectedError, NotFoundError, SettingsError, UserFacingError
+from bot.domain.programme import Prompt, SessionRecord
+from bot.services.server_settings import ServerSettingsService
+from bot.storage.database import Database
+from bot.storage.threads import (
+    ContributionRepository,
+    EditOutcome,
+    PromptThread,
+    ReplyTarget,
+    ThreadCounts,
+    ThreadRepository,
+)
+
+log = logging.getLogger(__name__)
+
+THREAD_NAME_LIMIT = 100  # Discord's limit on a thread's name
+
+
+def thread_name(week: int, number: int, prompt_text: str) -> str:
+    """The thread's name, "W3 · Q2 · <start of the prompt>": at most 100 characters."""
+    prefix = f"W{week} · Q{number} · "
+    return prefix + shorten(prompt_text, THREAD_NAME_LIMIT - len(prefix))
+
+
+# --- What the service needs from Discord --------------------------------------------------------------
+
+
+class ChannelKind(Enum):
+    TEXT = "text"
+    FORUM = "forum"
+    THREAD = "thread"
+    OTHER = "other"  # voice, category, announcement...
+
+
+@dataclass(frozen=True, slots=True)
+class Starter:
+    """What a thread's starter message shows: the whole prompt, its session, and the Answer button."""
+
+    session: SessionRecord
+    prompt: Prompt
+    collect_replies: bool  # whether it tells members that replies are recorded as answers
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedThread:
+    thread_id: int
+    starter_channel_id: int
+    starter_message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordThreadState:
+    archived: bool
+    locked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Posted in a thread when it closes: counts only, never names."""
+
+    counts: ThreadCounts
+    collect_replies: bool
+
+
+class ThreadGoneError(Exception):
+    """The thread (or channel) no longer exists: deleted by hand."""
+
+
+class ThreadArchivedError(Exception):
+    """Discord refused a post because the thread is archived (50083)."""
+
+
+class ThreadLockedError(Exception):
+    """Discord refused a post because the thread is locked (160005)."""
+
+
+class BotLacksPermissionError(UserFacingError):
+    """Discord refused an action for lack of a permission; the message says which."""
+
+
+class ThreadGateway(Protocol):
+    async def channel_kind(self, channel_id: int) -> ChannelKind | None:
+        """What kind of channel this is, or None if it does not exist (or the bot cannot see it)."""
+        ...
+
+    async def create_thread(self, channel_id: int, name: str, starter: Starter) -> CreatedThread:
+        """Post the starter message in a text channel and open a public thread from it."""
+        ...
+
+    async def create_forum_post(self, channel_id: int, name: str, starter: Starter) -> CreatedThread:
+        """Open a forum post whose first message is the starter message."""
+        ...
+
+    async def thread_state(self, thread_id: int) -> DiscordThreadState:
+        """Raises ThreadGoneError."""
+        ...
+
+    async def unarchive(self, thread_id: int, *, unlock: bool) -> None:
+        """Raises ThreadGoneError, BotLacksPermissionError."""
+        ...
+
+    async def edit_starter(self, channel_id: int, message_id: int, starter: Starter) -> None:
+        """Raises ThreadGoneError when the message is gone."""
+        ...
+
+    async def post_summary(self, thread_id: int, summary: Summary) -> None:
+        """Raises ThreadArchivedError, ThreadLockedError, ThreadGoneError, BotLacksPermissionError."""
+        ...
+
+    async def lock_and_archive(self, thread_id: int) -> bool:
+        """Lock and archive; if locking is not allowed, only archive and return False."""
+        ...
+
+
+# --- Reports -------------------------------------------------------------------------------------------
+
+
+class Opened(Enum):
+    CREATED = "created"
+    ALREADY_OPEN = "already open"
+    REOPENED = "reopened"
+    RECREATED = "made anew (the old thread was deleted)"
+    FAILED = "not created"
+
+
+class Closed(Enum):
+    CLOSED = "closed and locked"
+    ARCHIVED = "closed (archived, not locked)"
+    ALREADY_CLOSED = "already closed"
+    GONE = "deleted by hand"
+    NO_THREAD = "no thread"
+    FAILED = "not closed"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOutcome:
+    prompt: Prompt
+    result: Opened
+    thread_id: int | None
+    starter_updated: bool = False  # the starter message now tells what currently happens to replies
+
+
+@dataclass(frozen=True, slots=True)
+class OpenReport:
+    session: SessionRecord
+    outcomes: tuple[OpenOutcome, ...]
+    channel_id: int | None  # where new threads went (None: nothing had to be created)
+    collect_replies: bool
+    problem: str | None = None  # why some threads were not created
+
+
+@dataclass(frozen=True, slots=True)
+class CloseOutcome:
+    prompt: Prompt
+    result: Closed
+    thread_id: int | None
+    counts: ThreadCounts = dataclasses.field(default_factory=ThreadCounts)
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CloseReport:
+    session: SessionRecord
+    outcomes: tuple[CloseOutcome, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusLine:
+    prompt: Prompt
+    thread: PromptThread | None
+    counts: ThreadCounts
+
+
+# --- The service ---------------------------------------------------------------------------------------
+
+
+class ThreadService:
+    def __init__(self, db: Database, settings: ServerSettingsService, *, clock: Clock = system_clock) -> None:
+        self.threads = ThreadRepository(db)
+        self.contributions = ContributionRepository(db)
+        self._settings = settings
+        self._clock = clock
+        # Two facilitators opening the same week at once must not make every thread twice.
+        self._week_locks: dict[tuple[int, int], asyncio.Lock] = {}
+
+    def _lock(self, session: SessionRecord) -> asyncio.Lock:
+        return self._week_locks.setdefault((session.guild_id, session.week), asyncio.Lock())
+
+    # --- read by other features (reminders link to open threads; stats count them) -----------------------
+
+    async def threads_for_week(self, guild_id: int, week: int) -> list[PromptThread]:
+        return await self.threads.for_week(guild_id, week)
+
+    # --- /threads open ------------------------------------------------------------------------------------
+
+    async def open_week(
+        self, session: SessionRecord, *, here_channel_id: int | None, gateway: ThreadGateway, collect_replies: bool
+    ) -> OpenReport:
+        """Make sure every prompt of the week has an open thread; create only what is missing."""
+        if not session.prompts:
+            raise NotFoundError(f"Week {session.week} has no prompts, so there are no threads to open.")
+        async with self._lock(session):
+            existing = await self.threads.for_prompts([p.id for p in session.prompts])
+            target: tuple[int, ChannelKind] | None = None
+            if any(p.id not in existing for p in session.prompts):
+                target = await self._target_channel(session.guild_id, here_channel_id, gateway)
+            outcomes: list[OpenOutcome] = []
+            problem: str | None = None
+            for prompt in session.prompts:
+                thread = existing.get(prompt.id)
+                if problem is not None and thread is None:
+                    outcomes.append(OpenOutcome(prompt, Opened.FAILED, None))
+                    continue
+                try:
+                    if thread is None:
+                        assert target is not None
+                        created = await self._create(session, prompt, target, gateway, collect_replies)
+                        outcomes.append(OpenOutcome(prompt, Opened.CREATED, created.thread_id))
+                        continue
+                    try:
+                        outcomes.append(await self._reopen(session, prompt, thread, gateway, collect_replies))
+                    except ThreadGoneError:
+                        await self.threads.forget(thread.thread_id)
+                        log.info(
+                            "thread %s of prompt %s was deleted by hand; making it anew", thread.thread_id, prompt.id
+                        )
+                        if target is None:
+                            target = await self._target_channel(session.guild_id, here_channel_id, gateway)
+                        created = await self._create(session, prompt, target, gateway, collect_replies)
+                        outcomes.append(OpenOutcome(prompt, Opened.RECREATED, created.thread_id))
+                except BotLacksPermissionError as error:
+                    problem = str(error)
+                    outcomes.append(OpenOutcome(prompt, Opened.FAILED, thread.thread_id if thread else None))
+        made = sum(o.result in (Opened.CREATED, Opened.RECREATED) for o in outcomes)
+        log.info("threads opened for week %s of guild %s: %d new", session.week, session.guild_id, made)
+        return OpenReport(
+            session=session,
+            outcomes=tuple(outcomes),
+            channel_id=target[0] if target else None,
+            collect_replies=collect_replies,
+            problem=problem,
+        )
+
+    async def _target_channel(
+        self, guild_id: int, here_channel_id: int | None, gateway: ThreadGateway
+    ) -> tuple[int, ChannelKind]:
+        """The server's discussion channel if one is set, else the channel the command was run in."""
+        settings = await self._settings.get(guild_id)
+        usable = (ChannelKind.TEXT, ChannelKind.FORUM)
+        if settings.discussion_channel_id is not None:
+            channel_id = settings.discussion_channel_id
+            kind = await gateway.channel_kind(channel_id)
+            if kind is None:
+                raise SettingsError(
+                    f"The discussion channel set with /setup (<#{channel_id}>) no longer exists, or the bot cannot "
+                    "see it. Nothing was created. An organiser can choose another channel with /setup."
+                )
+            if kind not in usable:
+                raise SettingsError(
+                    f"The discussion channel set with /setup (<#{channel_id}>) is not a text or forum channel. "
+                    "Nothing was created. An organiser can choose another channel with /setup."
+                )
+            return channel_id, kind
+        kind = await gateway.channel_kind(here_channel_id) if here_channel_id is not None else None
+        if kind is ChannelKind.THREAD:
+            raise UserFacingError(
+                "Threads cannot be opened inside a thread. Run /threads open in a text channel, or ask an "
+                "organiser to set a discussion channel (text or forum) with /setup."
+            )
+        if kind not in usable or here_channel_id is None:
+            raise UserFacingError(
+                "Threads cannot be opened in this channel. Run /threads open in a text channel, or ask an "
+                "organiser to set a discussion channel (text or forum) with /setup."
+            )
+        return here_channel_id, kind
+
+    async def _create(
+        self,
+        session: SessionRecord,
+        prompt: Prompt,
+        target: tuple[int, ChannelKind],
+        gateway: ThreadGateway,
+        collect_replies: bool,
+    ) -> CreatedThread:
+        channel_id, kind = target
+        name = thread_name(session.week, prompt.number, prompt.text)
+        starter = Starter(session, prompt, collect_replies)
+        if kind is ChannelKind.FORUM:
+            created = await gateway.create_forum_post(channel_id, name, starter)
+        else:
+            created = await gateway.create_thread(channel_id, name, starter)
+        await self.threads.save(
+            PromptThread(
+                prompt_id=prompt.id,
+                guild_id=session.guild_id,
+                parent_channel_id=channel_id,
+                thread_id=created.thread_id,
+                starter_channel_id=created.starter_channel_id,
+                starter_message_id=created.starter_message_id,
+                state="open",
+                collect_replies=collect_replies,
+                opened_at=self._clock(),
+                closed_at=None,
+            )
+        )
+        return created
+
+    async def _reopen(
+        self,
+        session: SessionRecord,
+        prompt: Prompt,
+        thread: PromptThread,
+        gateway: ThreadGateway,
+        collect_replies: bool,
+    ) -> OpenOutcome:
+        state = await gateway.thread_state(thread.thread_id)
+        result = Opened.ALREADY_OPEN
+        if state.archived or state.locked:
+            await gateway.unarchive(thread.thread_id, unlock=state.locked)
+            result = Opened.REOPENED
+        if thread.state == "closed":
+            await self.threads.reopen(prompt.id)
+            result = Opened.REOPENED
+        starter_updated = False
+        if thread.collect_replies != collect_replies:
+            starter_updated = await self._update_starter(session, prompt, thread, gateway, collect_replies)
+        return OpenOutcome(prompt, result, thread.thread_id, starter_updated)
+
+    async def _update_starter(
+        self,
+        session: SessionRecord,
+        prompt: Prompt,
+        thread: PromptThread,
+        gateway: ThreadGateway,
+        collect_replies: bool,
+    ) -> bool:
+        """Make the starter message tell what now happens to replies (the intent was switched on or off)."""
+        updated = False
+        if thread.starter_channel_id is not None and thread.starter_message_id is not None:
+            try:
+                await gateway.edit_starter(
+                    thread.starter_channel_id, thread.starter_message_id, Starter(session, prompt, collect_replies)
+                )
+                updated = True
+            except ThreadGoneError:
+                log.info("the starter message of thread %s is gone; it cannot be updated", thread.thread_id)
+        # Collect only where members have been told so; stopping needs no notice.
+        if updated or not collect_replies:
+            await self.threads.set_collect_replies(prompt.id, collect_replies)
+        return updated
+
+    # --- /threads close -----------------------------------------------------------------------------------
+
+    async def close_week(self, session: SessionRecord, *, gateway: ThreadGateway) -> CloseReport:
+        """Post a summary in each open thread of the week, then lock and archive it."""
+        prompt_ids = [p.id for p in session.prompts]
+        async with self._lock(session):
+            threads = await self.threads.for_prompts(prompt_ids)
+            if not threads:
+                raise NotFoundError(
+                    f"Week {session.week} has no threads to close. Open them with /threads open week:{session.week}."
+                )
+            counts = await self.threads.counts(prompt_ids)
+            outcomes: list[CloseOutcome] = []
+            for prompt in session.prompts:
+                thread = threads.get(prompt.id)
+                tally = counts.get(prompt.id, ThreadCounts())
+                if thread is None:
+                    outcomes.append(CloseOutcome(prompt, Closed.NO_THREAD, None, tally))
+                elif thread.state == "closed":
+                    outcomes.append(CloseOutcome(prompt, Closed.ALREADY_CLOSED, thread.thread_id, tally))
+                else:
+                    outcomes.append(await self._close(prompt, thread, tally, gateway))
+        log.info("threads closed for week %s of guild %s", session.week, session.guild_id)
+        return CloseReport(session, tuple(outcomes))
+
+    async def _close(
+        self, prompt: Prompt, thread: PromptThread, tally: ThreadCounts, gateway: ThreadGateway
+    ) -> CloseOutcome:
+        try:
+            await self._post_summary(thread.thread_id, Summary(tally, thread.collect_replies), gateway)
+            locked = await gateway.lock_and_archive(thread.thread_id)
+        except ThreadGoneError:
+            await self.threads.forget(thread.thread_id)
+            log.info("thread %s of prompt %s was deleted by hand", thread.thread_id, prompt.id)
+            return CloseOutcome(prompt, Closed.GONE, thread.thread_id, tally)
+        except BotLacksPermissionError as error:
+            return CloseOutcome(prompt, Closed.FAILED, thread.thread_id, tally, problem=str(error))
+        await self.threads.close(prompt.id, self._clock())
+        return CloseOutcome(prompt, Closed.CLOSED if locked else Closed.ARCHIVED, thread.thread_id, tally)
+
+    async def _post_summary(self, thread_id: int, summary: Summary, gateway: ThreadGateway) -> None:
+        """Post, unarchiving first if Discord archived the thread on its own (50083) or it was locked."""
+        try:
+            await gateway.post_summary(thread_id, summary)
+            return
+        except ThreadArchivedError:
+            await gateway.unarchive(thread_id, unlock=False)
+        except ThreadLockedError:
+            await gateway.unarchive(thread_id, unlock=True)
+        await gateway.post_summary(thread_id, summary)
+
+    # --- /threads status ----------------------------------------------------------------------------------
+
+    async def status(self, session: SessionRecord) -> list[StatusLine]:
+        prompt_ids = [p.id for p in session.prompts]
+        threads = await self.threads.for_prompts(prompt_ids)
+        counts = await self.threads.counts(prompt_ids)
+        return [StatusLine(p, threads.get(p.id), counts.get(p.id, ThreadCounts())) for p in session.prompts]
+
+    # --- collecting replies ----------------------------------------------------------------------------------
+
+    async def record_reply(self, *, thread_id: int, message_id: int, author_id: int, raw_text: str) -> bool:
+        """Record a member's message in a prompt thread as an answer. False if it is not one to record."""
+        target = await self.threads.reply_target(thread_id)
+        if target is None or not target.collecting:
+            return False
+        text = _cleaned(raw_text)
+        if text is None:
+            return False
+        return await self._add(target, message_id=message_id, author_id=author_id, text=text)
+
+    async def revise_reply(self, *, thread_id: int, message_id: int, author_id: int, raw_text: str) -> None:
+        """A member edited a message: update its answer (history kept), drop it, or record it now."""
+        target = await self.threads.reply_target(thread_id)
+        if target is None:
+            return  # not a prompt thread
+        text = _cleaned(raw_text)
+        if text is None:
+            # Edited down to nothing (only an attachment left, say): it is no longer an answer.
+            await self.remove_replies([message_id])
+            return
+        now = self._clock()
+        outcome = await self.contributions.edit(message_id, text, now, late=await self._late(target, now))
+        if outcome is EditOutcome.UPDATED:
+            log.info("thread reply %s edited", message_id)
+        elif outcome is EditOutcome.MISSING and target.collecting:
+            await self._add(target, message_id=message_id, author_id=author_id, text=text)
+
+    async def remove_replies(self, message_ids: Iterable[int]) -> int:
+        removed = await self.contributions.remove(message_ids)
+        if removed:
+            log.info("%d thread repl(ies) removed after their messages were deleted", removed)
+        return removed
+
+    async def forget_thread(self, thread_id: int) -> bool:
+        """A prompt thread was deleted on Discord: forget it (its replies stay recorded as answers)."""
+        forgotten = await self.threads.forget(thread_id)
+        if forgotten:
+            log.info("prompt thread %s was deleted on Discord", thread_id)
+        return forgotten
+
+    async def _add(self, target: ReplyTarget, *, message_id: int, author_id: int, text: str) -> bool:
+        now = self._clock()
+        added = await self.contributions.add(
+            guild_id=target.guild_id,
+            prompt_id=target.prompt_id,
+            user_id=author_id,
+            message_id=message_id,
+            text=text,
+            at=now,
+            late=await self._late(target, now),
+        )
+        if added:
+            log.info("thread reply %s recorded for prompt %s", message_id, target.prompt_id)
+        return added
+
+    async def _late(self, target: ReplyTarget, at: datetime) -> bool:
+        window = (await self._settings.get(target.guild_id)).answer_window
+        return is_late(target.session_end, window, at)
+
+
+def _cleaned(raw_text: str) -> str | None:
+    """The text as an answer stores it, or None when nothing is left (an image alone, say)."""
+    try:
+        return clean_answer_text(raw_text)
+    except AnswerRejectedError:
+        return None

@@ -1,0 +1,445 @@
+"""The threads service against a real database and an in-memory stand-in for Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain.errors import NotFoundError, SettingsError, UserFacingError
+from bot.domain.programme import Programme, ProgrammeRecord, SessionRecord
+from bot.domain.server_settings import ServerDefaults
+from bot.services.programme import ProgrammeService
+from bot.services.server_settings import ServerSettingsService
+from bot.services.threads import (
+    BotLacksPermissionError,
+    ChannelKind,
+    Closed,
+    CreatedThread,
+    DiscordThreadState,
+    Opened,
+    Starter,
+    Summary,
+    ThreadArchivedError,
+    ThreadGoneError,
+    ThreadLockedError,
+    ThreadService,
+    thread_name,
+)
+from bot.storage.database import Database
+from bot.storage.threads import ThreadCounts
+from tests.conftest import GUILD_ID
+from tests.harness import FakeClock
+
+HERE = 10  # the text channel the command is run in
+FORUM = 20
+VOICE = 30
+A_THREAD = 40
+ALICE, BOB = 501, 502
+
+
+@dataclasses.dataclass
+class FakeThread:
+    parent: int
+    name: str
+    starter: Starter
+    archived: bool = False
+    locked: bool = False
+    posts: list[Summary] = dataclasses.field(default_factory=list)
+
+
+class FakeGateway:
+    """Just enough Discord: channels by kind, threads with archived/locked flags, and every call recorded."""
+
+    def __init__(self) -> None:
+        self.channels = {HERE: ChannelKind.TEXT, FORUM: ChannelKind.FORUM, VOICE: ChannelKind.OTHER}
+        self.channels[A_THREAD] = ChannelKind.THREAD
+        self.threads: dict[int, FakeThread] = {}
+        self.starters: dict[tuple[int, int], Starter] = {}
+        self.calls: list[str] = []
+        self.can_lock = True
+        self.can_create = True
+        self.next_id = 1000
+        self.slow = False
+
+    def _new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    async def channel_kind(self, channel_id: int) -> ChannelKind | None:
+        self.calls.append(f"kind {channel_id}")
+        return self.channels.get(channel_id)
+
+    async def _create(self, channel_id: int, name: str, starter: Starter, *, forum: bool) -> CreatedThread:
+        self.calls.append(f"create {'post' if forum else 'thread'} {name}")
+        if self.slow:
+            await asyncio.sleep(0.01)  # lets a concurrent open interleave
+        if not self.can_create:
+            raise BotLacksPermissionError("The bot is not allowed to open threads here.")
+        thread_id = self._new_id()
+        self.threads[thread_id] = FakeThread(channel_id, name, starter)
+        starter_channel = thread_id if forum else channel_id
+        self.starters[(starter_channel, thread_id)] = starter
+        return CreatedThread(thread_id, starter_channel, thread_id)
+
+    async def create_thread(self, channel_id: int, name: str, starter: Starter) -> CreatedThread:
+        assert self.channels[channel_id] is ChannelKind.TEXT
+        return await self._create(channel_id, name, starter, forum=False)
+
+    async def create_forum_post(self, channel_id: int, name: str, starter: Starter) -> CreatedThread:
+        assert self.channels[channel_id] is ChannelKind.FORUM
+        return await self._create(channel_id, name, starter, forum=True)
+
+    def _thread(self, thread_id: int) -> FakeThread:
+        if thread_id not in self.threads:
+            raise ThreadGoneError(thread_id)
+        return self.threads[thread_id]
+
+    async def thread_state(self, thread_id: int) -> DiscordThreadState:
+        thread = self._thread(thread_id)
+        return DiscordThreadState(thread.archived, thread.locked)
+
+    async def unarchive(self, thread_id: int, *, unlock: bool) -> None:
+        self.calls.append(f"unarchive {thread_id} unlock={unlock}")
+        thread = self._thread(thread_id)
+        if thread.locked and not (unlock and self.can_lock):
+            raise BotLacksPermissionError("The bot needs Manage Threads.")
+        thread.archived = False
+        thread.locked = False
+
+    async def edit_starter(self, channel_id: int, message_id: int, starter: Starter) -> None:
+        self.calls.append(f"edit starter {message_id}")
+        if (channel_id, message_id) not in self.starters:
+            raise ThreadGoneError(message_id)
+        self.starters[(channel_id, message_id)] = starter
+
+    async def post_summary(self, thread_id: int, summary: Summary) -> None:
+        self.calls.append(f"post {thread_id}")
+        thread = self._thread(thread_id)
+        if thread.archived:
+            raise ThreadArchivedError(thread_id)
+        if thread.locked:
+            raise ThreadLockedError(thread_id)
+        thread.posts.append(summary)
+
+    async def lock_and_archive(self, thread_id: int) -> bool:
+        self.calls.append(f"lock and archive {thread_id}")
+        thread = self._thread(thread_id)
+        thread.archived = True
+        thread.locked = self.can_lock
+        return self.can_lock
+
+
+@dataclasses.dataclass
+class World:
+    service: ThreadService
+    settings: ServerSettingsService
+    programme: ProgrammeRecord
+    gateway: FakeGateway
+    clock: FakeClock
+
+    def week(self, number: int) -> SessionRecord:
+        session = self.programme.session_for_week(number)
+        assert session is not None
+        return session
+
+
+@pytest.fixture
+async def world(db: Database, programme: Programme) -> World:
+    clock = FakeClock(datetime(2020, 8, 17, 19, 30, tzinfo=UTC))  # during week 3
+    programmes = ProgrammeService(db, clock=clock)
+    await programmes.import_programme(GUILD_ID, programme)
+    settings = ServerSettingsService(db, ServerDefaults(), clock=clock)
+    return World(
+        ThreadService(db, settings, clock=clock), settings, await programmes.require(GUILD_ID), FakeGateway(), clock
+    )
+
+
+async def open_week(world: World, week: int = 3, *, here: int | None = HERE, collect: bool = True):  # type: ignore[no-untyped-def]
+    return await world.service.open_week(
+        world.week(week), here_channel_id=here, gateway=world.gateway, collect_replies=collect
+    )
+
+
+def test_thread_names_carry_week_and_question_within_discords_limit() -> None:
+    assert (
+        thread_name(3, 2, "How can we build up our relationships?")
+        == "W3 · Q2 · How can we build up our relationships?"
+    )
+    words = thread_name(12, 25, "word " * 100)
+    assert len(words) <= 100 and words.startswith("W12 · Q25 · word word") and words.endswith("word…")
+    assert len(thread_name(12, 25, "x" * 1000)) == 100
+
+
+# --- open ------------------------------------------------------------------------------------------------
+
+
+async def test_open_makes_one_thread_per_prompt_in_the_channel_it_is_run_in(world: World) -> None:
+    report = await open_week(world)
+    week3 = world.week(3)
+    assert [o.result for o in report.outcomes] == [Opened.CREATED] * 4
+    assert report.channel_id == HERE and report.problem is None
+    assert [t.name for t in world.gateway.threads.values()] == [thread_name(3, p.number, p.text) for p in week3.prompts]
+    assert all(t.parent == HERE and t.starter.collect_replies for t in world.gateway.threads.values())
+    stored = await world.service.threads_for_week(GUILD_ID, 3)
+    assert [t.thread_id for t in stored] == [o.thread_id for o in report.outcomes]
+    assert {t.state for t in stored} == {"open"} and {t.starter_channel_id for t in stored} == {HERE}
+
+
+async def test_the_discussion_channel_wins_and_a_forum_gets_posts(world: World) -> None:
+    await world.settings.update(GUILD_ID, discussion_channel_id=FORUM)
+    report = await open_week(world, here=A_THREAD)  # run from inside a thread: the setting decides
+    assert report.channel_id == FORUM
+    assert all(call.startswith("create post") for call in world.gateway.calls if call.startswith("create"))
+    stored = await world.service.threads_for_week(GUILD_ID, 3)
+    assert all(t.starter_channel_id == t.thread_id and t.parent_channel_id == FORUM for t in stored)
+
+
+@pytest.mark.parametrize(
+    ("here", "message"),
+    [
+        (A_THREAD, "Threads cannot be opened inside a thread."),
+        (VOICE, "Threads cannot be opened in this channel."),
+        (None, "Threads cannot be opened in this channel."),
+        (999, "Threads cannot be opened in this channel."),
+    ],
+)
+async def test_a_channel_that_cannot_hold_threads_is_refused(world: World, here: int | None, message: str) -> None:
+    with pytest.raises(UserFacingError, match=re.escape(message)):
+        await open_week(world, here=here)
+    assert world.gateway.threads == {}
+    assert await world.service.threads_for_week(GUILD_ID, 3) == []
+
+
+@pytest.mark.parametrize("discussion", [999, VOICE])
+async def test_a_discussion_channel_gone_or_unusable_is_a_clear_error(world: World, discussion: int) -> None:
+    await world.settings.update(GUILD_ID, discussion_channel_id=discussion)
+    with pytest.raises(SettingsError, match=rf"The discussion channel set with /setup \(<#{discussion}>\)"):
+        await open_week(world)
+    assert world.gateway.threads == {}
+
+
+async def test_a_week_without_prompts_has_nothing_to_open(world: World) -> None:
+    empty = dataclasses.replace(world.week(3), prompts=())
+    with pytest.raises(NotFoundError, match=re.escape("Week 3 has no prompts, so there are no threads to open.")):
+        await world.service.open_week(empty, here_channel_id=HERE, gateway=world.gateway, collect_replies=True)
+
+
+async def test_opening_again_creates_nothing_and_reopens_what_was_archived_or_closed(world: World) -> None:
+    first = await open_week(world)
+    ids = [o.thread_id for o in first.outcomes]
+    assert ids[0] is not None and ids[1] is not None and ids[2] is not None
+    world.gateway.threads[ids[0]].archived = True  # Discord archived it after a week of quiet
+    world.gateway.threads[ids[1]].archived = world.gateway.threads[ids[1]].locked = True
+    await world.service.threads.close(world.week(3).prompts[2].id, world.clock())
+    world.gateway.calls.clear()
+
+    again = await open_week(world)
+    assert [o.result for o in again.outcomes] == [
+        Opened.REOPENED,
+        Opened.REOPENED,
+        Opened.REOPENED,
+        Opened.ALREADY_OPEN,
+    ]
+    assert [o.thread_id for o in again.outcomes] == ids
+    assert not any(call.startswith(("create", "kind")) for call in world.gateway.calls)
+    assert f"unarchive {ids[1]} unlock=True" in world.gateway.calls
+    assert not any(t.archived or t.locked for t in world.gateway.threads.values())
+    assert {t.state for t in await world.service.threads_for_week(GUILD_ID, 3)} == {"open"}
+
+
+async def test_a_thread_deleted_by_hand_is_made_anew(world: World) -> None:
+    first = await open_week(world)
+    gone = first.outcomes[1].thread_id
+    assert gone is not None
+    del world.gateway.threads[gone]
+    again = await open_week(world)
+    assert [o.result for o in again.outcomes] == [Opened.ALREADY_OPEN, Opened.RECREATED, *[Opened.ALREADY_OPEN] * 2]
+    new_id = again.outcomes[1].thread_id
+    assert new_id not in (None, gone)
+    assert [t.thread_id for t in await world.service.threads_for_week(GUILD_ID, 3)][1] == new_id
+
+
+async def test_a_missing_permission_stops_creating_and_says_why(world: World) -> None:
+    world.gateway.can_create = False
+    report = await open_week(world)
+    assert [o.result for o in report.outcomes] == [Opened.FAILED] * 4
+    assert report.problem == "The bot is not allowed to open threads here."
+    assert sum(call.startswith("create") for call in world.gateway.calls) == 1  # no point trying the rest
+    world.gateway.can_create = True
+    assert [o.result for o in (await open_week(world)).outcomes] == [Opened.CREATED] * 4
+
+
+async def test_starter_messages_follow_whether_replies_are_collected(world: World) -> None:
+    await open_week(world, collect=False)
+    assert not any(s.collect_replies for s in world.gateway.starters.values())
+    stored = await world.service.threads_for_week(GUILD_ID, 3)
+    # The starter of Q2 was deleted by hand: it cannot tell members, so Q2 does not start collecting.
+    del world.gateway.starters[(HERE, stored[1].starter_message_id or 0)]
+
+    report = await open_week(world, collect=True)
+    assert [o.starter_updated for o in report.outcomes] == [True, False, True, True]
+    assert [t.collect_replies for t in await world.service.threads_for_week(GUILD_ID, 3)] == [True, False, True, True]
+    assert all(s.collect_replies for s in world.gateway.starters.values())
+
+    # Switching off needs no notice to take effect.
+    world.gateway.starters.clear()
+    await open_week(world, collect=False)
+    assert not any(t.collect_replies for t in await world.service.threads_for_week(GUILD_ID, 3))
+
+
+async def test_two_facilitators_opening_at_once_make_each_thread_once(world: World) -> None:
+    world.gateway.slow = True
+    first, second = await asyncio.gather(open_week(world), open_week(world))
+    assert len(world.gateway.threads) == 4
+    results = sorted([o.result for o in first.outcomes] + [o.result for o in second.outcomes], key=str)
+    assert results == sorted([Opened.CREATED] * 4 + [Opened.ALREADY_OPEN] * 4, key=str)
+
+
+# --- close -----------------------------------------------------------------------------------------------
+
+
+async def record(world: World, thread_id: int | None, message_id: int, author: int, text: str) -> bool:
+    assert thread_id is not None
+    return await world.service.record_reply(thread_id=thread_id, message_id=message_id, author_id=author, raw_text=text)
+
+
+async def test_close_posts_counts_then_locks_and_archives(world: World) -> None:
+    opened = await open_week(world)
+    q1, q2 = opened.outcomes[0].thread_id, opened.outcomes[1].thread_id
+    assert await record(world, q1, 1, ALICE, "one")
+    assert await record(world, q1, 2, ALICE, "two")
+    assert await record(world, q1, 3, BOB, "three")
+    world.gateway.threads[q2 or 0].archived = True  # auto-archived: the first post fails with 50083
+
+    report = await world.service.close_week(world.week(3), gateway=world.gateway)
+    assert [o.result for o in report.outcomes] == [Closed.CLOSED] * 4
+    assert [o.counts for o in report.outcomes] == [ThreadCounts(3, 2), *[ThreadCounts()] * 3]
+    assert world.gateway.threads[q1 or 0].posts == [Summary(ThreadCounts(3, 2), collect_replies=True)]
+    assert world.gateway.threads[q2 or 0].posts == [Summary(ThreadCounts(), collect_replies=True)]
+    q2_calls = [c for c in world.gateway.calls if str(q2) in c]
+    assert q2_calls == [f"post {q2}", f"unarchive {q2} unlock=False", f"post {q2}", f"lock and archive {q2}"]
+    assert all(t.archived and t.locked for t in world.gateway.threads.values())
+    assert {t.state for t in await world.service.threads_for_week(GUILD_ID, 3)} == {"closed"}
+
+    # Replies in a closed thread are not collected; closing again posts nothing.
+    assert not await record(world, q1, 4, BOB, "too late")
+    world.gateway.calls.clear()
+    again = await world.service.close_week(world.week(3), gateway=world.gateway)
+    assert [o.result for o in again.outcomes] == [Closed.ALREADY_CLOSED] * 4
+    assert world.gateway.calls == []
+
+
+async def test_close_without_manage_threads_archives_without_locking(world: World) -> None:
+    await open_week(world)
+    world.gateway.can_lock = False
+    report = await world.service.close_week(world.week(3), gateway=world.gateway)
+    assert [o.result for o in report.outcomes] == [Closed.ARCHIVED] * 4
+    assert all(t.archived and not t.locked for t in world.gateway.threads.values())
+
+
+async def test_close_copes_with_deleted_locked_and_missing_threads(world: World) -> None:
+    opened = await open_week(world)
+    q1, q2, q3 = (o.thread_id or 0 for o in opened.outcomes[:3])
+    del world.gateway.threads[q1]
+    world.gateway.threads[q2].locked = True  # a moderator locked it; the bot may not unlock it
+    world.gateway.can_lock = False
+    await world.service.forget_thread(q3)  # Discord told the bot it was deleted
+    report = await world.service.close_week(world.week(3), gateway=world.gateway)
+    assert [o.result for o in report.outcomes] == [Closed.GONE, Closed.FAILED, Closed.NO_THREAD, Closed.ARCHIVED]
+    assert report.outcomes[1].problem == "The bot needs Manage Threads."
+    assert [t.prompt_id for t in await world.service.threads_for_week(GUILD_ID, 3)] == [
+        p.id for p in world.week(3).prompts[1::2]
+    ]
+
+
+async def test_close_with_no_threads_says_how_to_open_them(world: World) -> None:
+    with pytest.raises(
+        NotFoundError, match=re.escape("Week 3 has no threads to close. Open them with /threads open week:3.")
+    ):
+        await world.service.close_week(world.week(3), gateway=world.gateway)
+
+
+async def test_status_lists_each_prompt_with_its_thread_and_counts(world: World) -> None:
+    opened = await open_week(world)
+    await record(world, opened.outcomes[0].thread_id, 1, ALICE, "yes")
+    await world.service.forget_thread(opened.outcomes[3].thread_id or 0)
+    lines = await world.service.status(world.week(3))
+    assert [line.prompt.number for line in lines] == [1, 2, 3, 4]
+    assert [line.counts for line in lines] == [ThreadCounts(1, 1), *[ThreadCounts()] * 3]
+    assert [line.thread is not None for line in lines] == [True, True, True, False]
+
+
+# --- collecting replies ----------------------------------------------------------------------------------
+
+
+async def test_replies_are_cleaned_and_only_collected_where_members_were_told(world: World) -> None:
+    opened = await open_week(world)
+    q1 = opened.outcomes[0].thread_id
+    assert await record(world, q1, 1, ALICE, "  My\u202e view\r\nhere  ")
+    assert not await record(world, q1, 2, ALICE, " \u200b ")  # nothing left once cleaned (an image alone, say)
+    assert not await record(world, 12345, 3, ALICE, "not a prompt thread")
+    reply = await world.service.contributions.get(1)
+    assert reply is not None and reply.text == "My view\nhere" and reply.user_id == ALICE and not reply.late
+
+    await world.service.threads.set_collect_replies(world.week(3).prompts[0].id, False)
+    assert not await record(world, q1, 4, BOB, "the starter says replies are not kept")
+
+
+async def test_the_answer_window_flags_late_replies(world: World) -> None:
+    await world.settings.update(GUILD_ID, answer_window=timedelta(hours=1))
+    opened = await open_week(world)
+    q1 = opened.outcomes[0].thread_id
+    world.clock.now = world.week(3).end + timedelta(minutes=59)
+    await record(world, q1, 1, ALICE, "on time")
+    world.clock.now = world.week(3).end + timedelta(minutes=61)
+    await record(world, q1, 2, ALICE, "late")
+    early, late = await world.service.contributions.for_prompt(world.week(3).prompts[0].id)
+    assert (early.late, late.late) == (False, True)
+
+
+async def test_edits_update_keep_history_or_remove_and_deletions_remove(world: World) -> None:
+    opened = await open_week(world)
+    q1 = opened.outcomes[0].thread_id or 0
+    await record(world, q1, 1, ALICE, "first")
+    world.clock.advance(timedelta(minutes=1))
+    await world.service.revise_reply(thread_id=q1, message_id=1, author_id=ALICE, raw_text="second")
+    reply = await world.service.contributions.get(1)
+    assert reply is not None and reply.text == "second"
+    assert [v.text for v in await world.service.contributions.versions(reply.id)] == ["first"]
+
+    # A message that was only an image gets text: it becomes an answer now.
+    await world.service.revise_reply(thread_id=q1, message_id=2, author_id=BOB, raw_text="now with words")
+    assert (await world.service.contributions.get(2)) is not None
+    # Edited down to nothing: no longer an answer.
+    await world.service.revise_reply(thread_id=q1, message_id=2, author_id=BOB, raw_text="")
+    assert await world.service.contributions.get(2) is None
+    # Edits elsewhere are none of the bot's business.
+    await world.service.revise_reply(thread_id=12345, message_id=1, author_id=ALICE, raw_text="x")
+    assert (await world.service.contributions.get(1)) == reply
+
+    assert await world.service.remove_replies([1, 77]) == 1
+    assert await world.service.contributions.for_prompt(world.week(3).prompts[0].id) == []
+
+
+async def test_after_close_edits_still_apply_but_nothing_new_is_recorded(world: World) -> None:
+    opened = await open_week(world)
+    q1 = opened.outcomes[0].thread_id or 0
+    await record(world, q1, 1, ALICE, "before")
+    await world.service.close_week(world.week(3), gateway=world.gateway)
+    await world.service.revise_reply(thread_id=q1, message_id=1, author_id=ALICE, raw_text="corrected")
+    await world.service.revise_reply(thread_id=q1, message_id=2, author_id=BOB, raw_text="new after close")
+    assert [r.text for r in await world.service.contributions.for_prompt(world.week(3).prompts[0].id)] == ["corrected"]
+
+
+async def test_a_deleted_thread_is_forgotten_but_its_replies_stay_answers(world: World) -> None:
+    opened = await open_week(world)
+    q1 = opened.outcomes[0].thread_id or 0
+    await record(world, q1, 1, ALICE, "kept")
+    assert await world.service.forget_thread(q1)
+    assert not await world.service.forget_thread(q1)
+    assert (await world.service.contributions.get(1)) is not None
+    assert not await record(world, q1, 2, ALICE, "a thread no longer known")
