@@ -32,6 +32,7 @@ from bot.domain.server_settings import ServerDefaults
 from bot.services.answers import AnswerService
 from bot.services.programme import ProgrammeService
 from bot.services.server_settings import ServerSettingsService
+from bot.services.threads import ThreadService
 from bot.storage.database import Database
 from bot.storage.state import StateRepository
 from bot.tree import WorkshopTree
@@ -40,7 +41,7 @@ from cogs._views import AnswerButton
 log = logging.getLogger(__name__)
 
 # Loaded in this order; one that fails is logged and the rest still load.
-EXTENSIONS: tuple[str, ...] = ("cogs.programme", "cogs.answers")
+EXTENSIONS: tuple[str, ...] = ("cogs.programme", "cogs.answers", "cogs.threads")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Services:
     settings: ServerSettingsService
     state: StateRepository
     answers: AnswerService
+    threads: ThreadService
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -121,6 +123,7 @@ class WorkshopBot(commands.Bot):
             settings=server_settings,
             state=StateRepository(self.db),
             answers=AnswerService(self.db, server_settings, clock=self.clock),
+            threads=ThreadService(self.db, server_settings, clock=self.clock),
         )
         await self._import_first_programme()
         self.scheduler.start()
