@@ -1,0 +1,634 @@
+"""Plan and send the reminders before each session, once each, on time, across restarts.
+
+How it fits together:
+
+- The plan (``bot.domain.reminders``) says which reminders exist and, at a given instant, whether each is
+  to wait, to be sent, or to be skipped (the catch-up rules after the bot was down).
+- The ledger (``bot.storage.reminders``) records every (reminder, target) and its state. A delivery is
+  claimed before it is sent and marked after, so a reminder is never sent twice by this process and never
+  forgotten: rows a crash left claimed go back to pending at start and are resent with the same nonce,
+  which Discord uses to drop the duplicate if the first attempt had got through.
+- APScheduler only wakes the service up: one date job per reminder not yet due (ids
+  ``reminder:<guild>:<key>``) and a sweep every ``sweep_interval`` seconds, which re-plans and sends
+  whatever is due whatever happened to the jobs (a blocked loop, a restart, a clock jump). What is due is
+  always decided with the injected clock, never by APScheduler.
+- All the work happens in one worker task, one pass at a time: re-plan the ledger, re-arm the jobs, write
+  the DM rows of the reminders that are due, send the channel post and then the DMs (throttled), then
+  tell members whose DMs turned out to be closed.
+
+DM rows: when a reminder becomes due it gets a row for each member subscribed at its due time, so a
+member who turns DMs on after a reminder went out gets the next one, and turning them off drops the DMs
+not sent yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from bot.domain.answers import shorten
+from bot.domain.clock import Clock, system_clock
+from bot.domain.programme import SessionRecord
+from bot.domain.reminders import (
+    PlannedReminder,
+    ReminderDecision,
+    decide,
+    pending_decisions,
+    plan_reminders,
+    reminder_nonce,
+)
+from bot.domain.server_settings import ServerSettings
+from bot.services.programme import ProgrammeService
+from bot.services.server_settings import ServerSettingsService
+from bot.storage.database import Database
+from bot.storage.reminders import (
+    DMS_CLOSED,
+    Delivery,
+    DeliveryState,
+    ReminderId,
+    ReminderRepository,
+    TargetKind,
+    reminder_id,
+)
+
+log = logging.getLogger(__name__)
+
+MESSAGE_LIMIT = 2000  # Discord's limit on message content
+MAX_BUTTONS = 25  # five rows of five
+MAX_LINK = 300  # a longer meeting link is left out of the reminder rather than cut
+MIN_PROMPT_WIDTH = 40  # below this, list fewer prompts rather than cut every one to nothing
+SWEEP_INTERVAL = 30.0  # seconds between safety-net passes
+MAX_ATTEMPTS = 8  # a delivery failing this often (429/5xx/network) is given up as undeliverable
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(minutes=15)
+NOTICE_BATCH = 50  # members told per "your DMs are closed" message (a mention is ~22 characters)
+CLOSE_GRACE = 5.0  # seconds a stopping service waits for the send in flight
+SWEEP_JOB_ID = "reminders:sweep"
+
+
+class DeliveryRefused(Exception):
+    """Discord will not take this message for this target, and trying again cannot help.
+
+    ``reason`` is stored in the ledger: ``dms_closed`` (403/50007, the member does not accept DMs from
+    the bot), or a short description (missing access to the channel, unknown channel...).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class DeliveryFailed(Exception):
+    """This attempt failed, a later one may work: rate limited (429), Discord unavailable (5xx), network."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerButtonSpec:
+    prompt_id: int
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A message to send, without Discord types. Nobody is pinged except the role and users named here."""
+
+    content: str
+    ping_role_id: int | None = None
+    ping_user_ids: tuple[int, ...] = ()
+    answer_buttons: tuple[AnswerButtonSpec, ...] = ()
+
+
+class ReminderSender(Protocol):
+    """How the service reaches Discord (the reminders cog implements it).
+
+    Each call sends one message with ``nonce`` (Discord then drops a resend with the same nonce) and
+    returns its id, or raises DeliveryRefused (do not retry) or DeliveryFailed (retry later).
+    """
+
+    async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int: ...
+
+    async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int: ...
+
+
+# --- the message ------------------------------------------------------------------------------------
+
+
+def _timestamp(moment: datetime, style: str) -> str:
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def compose_reminder(
+    session: SessionRecord,
+    *,
+    meeting_link: str | None,
+    threads: Mapping[int, int],
+    ping_role_id: int | None = None,
+) -> OutgoingMessage:
+    """The reminder for ``session``, within Discord's 2000 characters however long its prompts.
+
+    ``threads`` maps prompt ids to their open discussion thread. When the prompts do not all fit, the
+    longest are shortened to a common width; if even that leaves too little of each, the first ones are
+    listed and the rest pointed to /session (every prompt still has its Answer button).
+    """
+    head = []
+    if ping_role_id is not None:
+        head.append(f"<@&{ping_role_id}>")
+    head.append(f"⏰ **Reminder: Week {session.week} · {shorten(session.title, 100)}**")
+    head.append(f"**When:** {_timestamp(session.start, 'F')} ({_timestamp(session.start, 'R')})")
+    head.append(f"**Where:** {shorten(session.location, 100)}")
+    if meeting_link and len(meeting_link) <= MAX_LINK:  # a cut link is a broken link
+        head.append(f"**Join:** {meeting_link}")
+    prompts = session.prompts
+    footer: list[str] = []
+    if prompts:
+        head.append("**This week's prompts**" if len(prompts) > 1 else "**This week's prompt**")
+        footer.append("Answer with the buttons below." if len(prompts) > 1 else "Answer with the button below.")
+    room = MESSAGE_LIMIT - sum(len(line) + 1 for line in head + footer)
+    lines = [
+        (f"**{p.number}.** ", " ".join(p.text.split()), f" · discuss in <#{threads[p.id]}>" if p.id in threads else "")
+        for p in prompts
+    ]
+    body: list[str] = []
+    for shown in range(len(lines), 0, -1):
+        rest = len(lines) - shown
+        more = [f"…and {rest} more: see `/session {session.week}`"] if rest else []
+        fixed = sum(len(line) + 1 for line in more) + sum(len(a) + len(c) + 1 for a, _, c in lines[:shown])
+        texts = [b for _, b, _ in lines[:shown]]
+        width = _common_width(texts, room - fixed)
+        if width is not None and (width >= min(MIN_PROMPT_WIDTH, max(map(len, texts))) or shown == 1):
+            body = [f"{a}{shorten(b, width) if len(b) > width else b}{c}" for a, b, c in lines[:shown]] + more
+            break
+    content = "\n".join(head + body + footer)
+    buttons = tuple(
+        AnswerButtonSpec(p.id, f"Answer {p.number}" if len(prompts) > 1 else "Answer") for p in prompts[:MAX_BUTTONS]
+    )
+    return OutgoingMessage(content=content[:MESSAGE_LIMIT], ping_role_id=ping_role_id, answer_buttons=buttons)
+
+
+def _common_width(texts: Sequence[str], room: int) -> int | None:
+    """The widest cap on the texts' lengths that makes them total at most ``room`` (None: not even 1)."""
+    if not texts:
+        return 0
+    longest = max(map(len, texts))
+    if sum(map(len, texts)) <= room:
+        return longest
+    low, high = 0, longest
+    while low < high:
+        middle = (low + high + 1) // 2
+        if sum(min(len(text), middle) for text in texts) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    return low if low >= 1 else None
+
+
+def compose_dms_closed_notice(user_ids: Sequence[int]) -> OutgoingMessage:
+    """Tells members (and pings only them) that their reminder DM could not be delivered."""
+    mentions = " ".join(f"<@{user_id}>" for user_id in user_ids)
+    return OutgoingMessage(
+        content=(
+            f"{mentions} I couldn't send you the session reminder by direct message: your DMs are closed to me. "
+            "To get reminders by DM, allow direct messages from members of this server (the server's Privacy "
+            "Settings), or turn them off with `/reminders setting:off`. I won't mention this again."
+        ),
+        ping_user_ids=tuple(user_ids),
+    )
+
+
+# --- pacing -----------------------------------------------------------------------------------------
+
+
+class Throttle:
+    """At most ``per_second`` sends a second (DMs, and the few channel posts with them), measured from the
+    end of one send to the start of the next.
+
+    Spacing from the end (not the start) means requests reach Discord at least 1/rate apart however long
+    each takes. A rate-limited send can ask for a longer pause. Clock and sleep are injectable so tests
+    can run thousands of sends on virtual time.
+    """
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        if not per_second > 0:
+            raise ValueError("the rate must be above 0")
+        self.interval = 1.0 / per_second
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next = -math.inf
+
+    async def wait(self) -> None:
+        while (delay := self._next - self._monotonic()) > 0:
+            await self._sleep(delay)
+
+    def sent(self, *, pause: float | None = None) -> None:
+        self._next = self._monotonic() + max(self.interval, pause or 0.0)
+
+
+# --- what the command line shows --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledReminder:
+    reminder: PlannedReminder
+    week: int
+    title: str
+    decision: ReminderDecision  # at the time the schedule was read
+    channel: Delivery | None  # the channel row, if written
+    dm_states: Mapping[DeliveryState, int]  # DM rows by state (empty until the reminder is due)
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderSchedule:
+    guild_id: int
+    title: str | None  # the programme's; None when no programme was imported
+    timezone: str | None  # the programme's
+    offsets: tuple[timedelta, ...]
+    channel_id: int | None
+    ping_role_id: int | None
+    subscribers: int
+    entries: tuple[ScheduledReminder, ...]
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DmReminderStatus:
+    """A member's DM reminder setting, for the /reminders reply."""
+
+    on: bool
+    changed: bool
+    offsets: tuple[timedelta, ...]
+    channel_id: int | None
+    dms_found_closed: bool  # the last reminder could not be delivered: DMs closed
+
+
+# --- the service ------------------------------------------------------------------------------------
+
+
+class ReminderService:
+    def __init__(
+        self,
+        db: Database,
+        programme: ProgrammeService,
+        settings: ServerSettingsService,
+        *,
+        guild_ids: Iterable[int],
+        clock: Clock = system_clock,
+        dm_rate_per_second: float = 5.0,
+        scheduler: Any = None,
+        sweep_interval: float = SWEEP_INTERVAL,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.repository = ReminderRepository(db)
+        self._programme = programme
+        self._settings = settings
+        self._guild_ids = frozenset(guild_ids)
+        self._clock = clock
+        self._scheduler = scheduler  # an APScheduler scheduler (AsyncIOScheduler), or None: no wake-ups
+        self.sweep_interval = sweep_interval
+        self.throttle = Throttle(dm_rate_per_second, monotonic=monotonic, sleep=sleep)
+        self._sender: ReminderSender | None = None
+        self._queued: dict[int, bool] = {}  # guild -> "the plan changed": interrupt a fan-out in progress
+        self._worker: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._warned_no_sender = False
+
+    # --- wiring ---------------------------------------------------------------------------------------
+
+    def attach(self, sender: ReminderSender) -> None:
+        """The reminders cog hands over its Discord sender when it loads."""
+        self._sender = sender
+
+    def detach(self) -> None:
+        self._sender = None
+
+    async def start(self) -> None:
+        """After a crash, release claimed deliveries; arm the sweep; plan and catch up at once."""
+        released = await self.repository.release_claims(self._clock())
+        if released:
+            log.warning(
+                "%d reminder deliveries were interrupted (crash or kill); resending them with the same nonce",
+                released,
+            )
+        if self._scheduler is not None:
+            self._scheduler.add_job(
+                self._sweep,
+                "interval",
+                seconds=self.sweep_interval,
+                id=SWEEP_JOB_ID,
+                replace_existing=True,
+                misfire_grace_time=None,
+                coalesce=True,
+                max_instances=1,
+            )
+        for guild_id in sorted(self._guild_ids):
+            self.request(guild_id)
+
+    async def close(self, *, grace: float = CLOSE_GRACE) -> None:
+        """Stop between two sends (waiting up to ``grace`` seconds), then cancel whatever is left."""
+        self._stopping = True
+        if self._scheduler is not None:
+            for job in list(self._scheduler.get_jobs()):
+                if job.id == SWEEP_JOB_ID or job.id.startswith("reminder:"):
+                    job.remove()
+        worker = self._worker
+        if worker is None or worker.done():
+            return
+        await asyncio.wait({worker}, timeout=grace)
+        if not worker.done():
+            worker.cancel()
+            await asyncio.wait({worker})
+
+    async def on_programme_change(self, guild_id: int) -> None:
+        """ProgrammeService listener: an import changed sessions; re-plan (never blocks the import)."""
+        self.request(guild_id, changed=True)
+
+    async def on_settings_change(self, guild_id: int, names: frozenset[str]) -> None:
+        """ServerSettingsService listener: offsets or the channel may have changed; re-plan."""
+        self.request(guild_id, changed=True)
+
+    def request(self, guild_id: int, *, changed: bool = False) -> None:
+        """Ask for a pass over ``guild_id`` soon. ``changed``: the plan changed, cut a fan-out short."""
+        if guild_id not in self._guild_ids or self._stopping:
+            return
+        self._queued[guild_id] = self._queued.get(guild_id, False) or changed
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._work(), name="reminders-worker")
+
+    async def idle(self) -> None:
+        """Wait until every requested pass has run (for tests and orderly shutdowns)."""
+        while (worker := self._worker) is not None and not worker.done():
+            await asyncio.wait({worker})
+
+    async def _wake(self, guild_id: int) -> None:
+        self.request(guild_id)
+
+    async def _sweep(self) -> None:
+        for guild_id in sorted(self._guild_ids):
+            self.request(guild_id)
+
+    async def _work(self) -> None:
+        while self._queued and not self._stopping:
+            guild_id = next(iter(self._queued))
+            del self._queued[guild_id]
+            try:
+                await self.run_pass(guild_id)
+            except Exception:
+                log.exception("a reminder pass failed for guild %s; the next sweep tries again", guild_id)
+
+    # --- one pass -------------------------------------------------------------------------------------
+
+    async def run_pass(self, guild_id: int) -> None:
+        """Re-plan, re-arm the wake-ups, and send what is due now. Safe to run at any time."""
+        now = self._clock()
+        programme = await self._programme.get(guild_id)
+        settings = await self._settings.get(guild_id)
+        sessions = programme.sessions if programme else ()
+        plan = plan_reminders(sessions, settings.reminder_offsets)
+        decisions = pending_decisions(plan, now)
+        waiting = [r for r, d in decisions if d is ReminderDecision.WAIT]
+        due = [r for r, d in decisions if d is ReminderDecision.SEND]
+        dropped = [r for r, d in decisions if d is ReminderDecision.SKIP]
+        result = await self.repository.replan(
+            guild_id, active=waiting + due, dropped=dropped, channel_id=settings.reminder_channel_id, now=now
+        )
+        if result.skipped:
+            log.warning(
+                "skipped %d reminder deliveries for guild %s: their session started or a later reminder is due",
+                result.skipped,
+                guild_id,
+            )
+        if result.deleted:
+            log.info("dropped %d unsent reminder deliveries no longer planned for guild %s", result.deleted, guild_id)
+        self._arm_wakeups(guild_id, waiting, now)
+        if not due:
+            return
+        if self._sender is None:
+            if not self._warned_no_sender:
+                log.warning("reminders are due but the reminders cog is not loaded: nothing can be sent")
+                self._warned_no_sender = True
+            return
+        for reminder in due:
+            added = await self.repository.add_dm_rows(guild_id, reminder, now)
+            if added:
+                log.info("reminder %s for guild %s: %d DMs to send", reminder.key, guild_id, added)
+        reminders = {reminder_id(r): r for r in due}
+        by_session = {s.id: s for s in sessions}
+        messages: dict[tuple[ReminderId, TargetKind], OutgoingMessage] = {}
+        for delivery in await self.repository.ready(guild_id, now):
+            if self._stopping or self._queued.get(guild_id):
+                break  # shutting down, or the plan changed: the next pass re-plans first
+            planned = reminders.get(delivery.reminder)
+            if planned is None:
+                continue  # a reminder the next re-plan will deal with
+            if decide(planned, plan, self._clock()) is not ReminderDecision.SEND:
+                continue  # time moved on during the fan-out: the next pass skips it
+            key = (delivery.reminder, delivery.target_kind)
+            if key not in messages:
+                messages[key] = await self._compose(by_session[planned.session_id], delivery.target_kind, settings)
+            await self._deliver(delivery, messages[key])
+        await self._tell_members_dms_closed(guild_id, settings.reminder_channel_id)
+
+    async def _compose(self, session: SessionRecord, kind: TargetKind, settings: ServerSettings) -> OutgoingMessage:
+        threads = await self.repository.open_threads([p.id for p in session.prompts])
+        return compose_reminder(
+            session,
+            meeting_link=session.meeting_link or settings.meeting_link,
+            threads=threads,
+            ping_role_id=settings.ping_role_id if kind is TargetKind.CHANNEL else None,  # DMs never ping
+        )
+
+    async def _deliver(self, delivery: Delivery, message: OutgoingMessage) -> None:
+        assert self._sender is not None
+        await self.throttle.wait()  # channel posts too: one pace for every reminder request
+        if self._stopping:
+            return
+        if not await self.repository.claim(delivery.id, self._clock()):
+            return  # sent, skipped or dropped since the list was read
+        pause: float | None = None
+        try:
+            if delivery.target_kind is TargetKind.DM:
+                message_id = await self._sender.send_to_member(delivery.target_id, message, nonce=delivery.nonce)
+            else:
+                message_id = await self._sender.send_to_channel(delivery.target_id, message, nonce=delivery.nonce)
+        except DeliveryRefused as refused:
+            await self.repository.mark_undeliverable(delivery.id, refused.reason, self._clock())
+            level = logging.INFO if refused.reason == DMS_CLOSED else logging.ERROR
+            log.log(level, "reminder delivery %s (%s) refused: %s", delivery.id, delivery.target_kind, refused.reason)
+        except DeliveryFailed as failed:
+            pause = failed.retry_after
+            await self._retry_later(delivery, failed.reason, failed.retry_after)
+        except Exception as error:  # a bug or an unexpected error: keep the row and try again later
+            log.exception("reminder delivery %s failed unexpectedly", delivery.id)
+            await self._retry_later(delivery, f"unexpected error: {type(error).__name__}", None)
+        else:
+            await self.repository.mark_sent(delivery.id, message_id, self._clock())
+        finally:
+            self.throttle.sent(pause=pause)
+
+    async def _retry_later(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
+        now = self._clock()
+        attempts = delivery.attempts + 1  # the claim counted this attempt
+        if attempts >= MAX_ATTEMPTS:
+            log.error("reminder delivery %s given up after %d attempts: %s", delivery.id, attempts, reason)
+            await self.repository.mark_undeliverable(delivery.id, f"gave up after {attempts} attempts: {reason}", now)
+            return
+        backoff = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
+        if retry_after is not None:
+            backoff = max(backoff, timedelta(seconds=retry_after))
+        log.warning("reminder delivery %s failed (%s); retrying in %s", delivery.id, reason, backoff)
+        await self.repository.mark_retry(delivery.id, reason, now + backoff, now)
+
+    async def _tell_members_dms_closed(self, guild_id: int, channel_id: int | None) -> None:
+        """Post (once per member) in the reminder channel that their reminder DM was refused."""
+        if channel_id is None or self._sender is None:
+            return
+        while not self._stopping:
+            user_ids = await self.repository.claim_dms_closed_notices(guild_id, self._clock(), limit=NOTICE_BATCH)
+            if not user_ids:
+                return
+            nonce = reminder_nonce("dms-closed", ",".join(map(str, user_ids)))
+            await self.throttle.wait()
+            try:
+                await self._sender.send_to_channel(channel_id, compose_dms_closed_notice(user_ids), nonce=nonce)
+            except DeliveryRefused as refused:
+                log.error("could not tell %d members that their DMs are closed: %s", len(user_ids), refused.reason)
+                return
+            except Exception as error:
+                if not isinstance(error, DeliveryFailed):
+                    log.exception("telling members their DMs are closed failed unexpectedly")
+                await self.repository.unclaim_dms_closed_notices(guild_id, user_ids)
+                return
+            finally:
+                self.throttle.sent()
+
+    def _arm_wakeups(self, guild_id: int, waiting: Sequence[PlannedReminder], now: datetime) -> None:
+        """One date job per reminder not yet due; jobs of reminders no longer waiting are removed."""
+        if self._scheduler is None:
+            return
+        prefix = f"reminder:{guild_id}:"
+        # APScheduler runs on the real clock; the service decides on its own (injectable) clock. Arm each job
+        # the same distance ahead as the reminder is, so a test clock never makes jobs fire in a loop.
+        real_now = datetime.now(UTC)
+        wanted: set[str] = set()
+        for reminder in waiting:
+            job_id = prefix + reminder.key
+            wanted.add(job_id)
+            run_at = real_now + (reminder.due_at - now)
+            job = self._scheduler.get_job(job_id)
+            if (
+                job is not None
+                and job.next_run_time is not None
+                and abs(job.next_run_time - run_at) < timedelta(seconds=1)
+            ):
+                continue
+            self._scheduler.add_job(
+                self._wake,
+                "date",
+                run_date=run_at,
+                args=(guild_id,),
+                id=job_id,
+                replace_existing=True,
+                misfire_grace_time=None,
+                coalesce=True,
+            )
+        for job in list(self._scheduler.get_jobs()):
+            if job.id.startswith(prefix) and job.id not in wanted:
+                job.remove()
+
+    # --- members' DM setting --------------------------------------------------------------------------
+
+    async def set_dm_reminders(self, guild_id: int, user_id: int, on: bool) -> DmReminderStatus:
+        now = self._clock()
+        if on:
+            changed = await self.repository.subscribe(guild_id, user_id, now)
+        else:
+            changed = await self.repository.unsubscribe(guild_id, user_id)
+        if changed:
+            log.info("DM reminders turned %s for a member of guild %s", "on" if on else "off", guild_id)
+        return await self._status(guild_id, user_id, changed=changed)
+
+    async def dm_reminder_status(self, guild_id: int, user_id: int) -> DmReminderStatus:
+        return await self._status(guild_id, user_id, changed=False)
+
+    async def _status(self, guild_id: int, user_id: int, *, changed: bool) -> DmReminderStatus:
+        subscription = await self.repository.subscription(guild_id, user_id)
+        settings = await self._settings.get(guild_id)
+        return DmReminderStatus(
+            on=subscription is not None,
+            changed=changed,
+            offsets=settings.reminder_offsets,
+            channel_id=settings.reminder_channel_id,
+            dms_found_closed=subscription is not None and subscription.dms_closed_noticed_at is not None,
+        )
+
+    async def forget_member(self, guild_id: int, user_id: int) -> None:
+        """Erase the member's DM setting and every DM delivery about them (for "delete my data")."""
+        await self.repository.forget_member(guild_id, user_id)
+
+    # --- the schedule ---------------------------------------------------------------------------------
+
+    async def schedule(self, guild_id: int) -> ReminderSchedule:
+        """Every planned reminder with its due time and the state of each of its deliveries."""
+        now = self._clock()
+        programme = await self._programme.get(guild_id)
+        settings = await self._settings.get(guild_id)
+        sessions = programme.sessions if programme else ()
+        plan = plan_reminders(sessions, settings.reminder_offsets)
+        rows: dict[ReminderId, list[Delivery]] = {}
+        for delivery in await self.repository.deliveries(guild_id):
+            rows.setdefault(delivery.reminder, []).append(delivery)
+        by_session = {s.id: s for s in sessions}
+        entries = []
+        for reminder, decision in pending_decisions(plan, now):
+            mine = rows.get(reminder_id(reminder), [])
+            channel_rows = [d for d in mine if d.target_kind is TargetKind.CHANNEL]
+            entries.append(
+                ScheduledReminder(
+                    reminder=reminder,
+                    week=reminder.week,
+                    title=by_session[reminder.session_id].title,
+                    decision=decision,
+                    channel=_most_telling(channel_rows, settings.reminder_channel_id),
+                    dm_states=Counter(d.state for d in mine if d.target_kind is TargetKind.DM),
+                )
+            )
+        return ReminderSchedule(
+            guild_id=guild_id,
+            title=programme.title if programme else None,
+            timezone=programme.timezone if programme else None,
+            offsets=settings.reminder_offsets,
+            channel_id=settings.reminder_channel_id,
+            ping_role_id=settings.ping_role_id,
+            subscribers=await self.repository.subscriber_count(guild_id),
+            entries=tuple(entries),
+            now=now,
+        )
+
+
+def _most_telling(rows: Sequence[Delivery], channel_id: int | None) -> Delivery | None:
+    """The channel row to show: one sent (to any channel) first, else the current channel's, else any."""
+    for delivery in rows:
+        if delivery.state in (DeliveryState.SENT, DeliveryState.CLAIMED):
+            return delivery
+    for delivery in rows:
+        if delivery.target_id == channel_id:
+            return delivery
+    return rows[0] if rows else None

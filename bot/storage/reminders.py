@@ -1,0 +1,409 @@
+"""The reminder tables: DM subscriptions and the delivery ledger (one row per reminder and target).
+
+The ledger, not the scheduler, is the record of what is due and what was sent. A row moves
+pending -> claimed (atomically, just before the send) -> sent | undeliverable, or back to pending to be
+retried later; a pending row whose reminder the catch-up rules drop becomes skipped. Rows left claimed by a
+crash go back to pending at start (``release_claims``); the resend carries the row's nonce, so Discord
+drops the duplicate if the first send had got through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import aiosqlite
+
+from bot.domain.reminders import PlannedReminder, reminder_nonce
+from bot.storage.codec import from_db_time, optional_time, to_db_time
+from bot.storage.database import Database, placeholders
+
+_MINUTE = timedelta(minutes=1)
+DMS_CLOSED = "dms_closed"  # last_error of a DM row refused because the member does not accept DMs
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    UNDELIVERABLE = "undeliverable"
+    SKIPPED = "skipped"
+
+
+class TargetKind(StrEnum):
+    CHANNEL = "channel"
+    DM = "dm"
+
+
+ReminderId = tuple[int, int, datetime]
+"""(session_id, offset_minutes, due_at): one reminder; due_at is in it so a re-dated session's are new."""
+
+
+def reminder_id(reminder: PlannedReminder) -> ReminderId:
+    return (reminder.session_id, reminder.offset // _MINUTE, reminder.due_at)
+
+
+def delivery_nonce(reminder: ReminderId, kind: TargetKind, target_id: int) -> str:
+    """The Discord nonce of one (reminder, target): the same on every attempt, new if the session moves."""
+    session_id, offset_minutes, due_at = reminder
+    return reminder_nonce(f"s{session_id}-o{offset_minutes}@{to_db_time(due_at)}", f"{kind}:{target_id}")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One ledger row: a reminder to one target."""
+
+    id: int
+    guild_id: int
+    session_id: int
+    offset_minutes: int
+    due_at: datetime
+    target_kind: TargetKind
+    target_id: int
+    state: DeliveryState
+    nonce: str
+    attempts: int
+    message_id: int | None
+    last_error: str | None
+    next_attempt_at: datetime | None
+    updated_at: datetime
+
+    @property
+    def reminder(self) -> ReminderId:
+        return (self.session_id, self.offset_minutes, self.due_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    guild_id: int
+    user_id: int
+    subscribed_at: datetime
+    dms_closed_noticed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplanResult:
+    inserted: int  # channel rows written for reminders now planned
+    deleted: int  # pending rows of reminders no longer planned (a moved session, a dropped offset...)
+    skipped: int  # pending rows of reminders the catch-up rules dropped
+
+
+_COLUMNS = (
+    "id, guild_id, session_id, offset_minutes, due_at, target_kind, target_id, state, nonce, attempts, "
+    "message_id, last_error, next_attempt_at, updated_at"
+)
+
+
+def _delivery(row: aiosqlite.Row) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        session_id=row["session_id"],
+        offset_minutes=row["offset_minutes"],
+        due_at=from_db_time(row["due_at"]),
+        target_kind=TargetKind(row["target_kind"]),
+        target_id=row["target_id"],
+        state=DeliveryState(row["state"]),
+        nonce=row["nonce"],
+        attempts=row["attempts"],
+        message_id=row["message_id"],
+        last_error=row["last_error"],
+        next_attempt_at=optional_time(row["next_attempt_at"]),
+        updated_at=from_db_time(row["updated_at"]),
+    )
+
+
+async def _changes(conn: aiosqlite.Connection, sql: str, params: Sequence[object]) -> int:
+    cursor = await conn.execute(sql, params)
+    return cursor.rowcount
+
+
+class ReminderRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # --- subscriptions --------------------------------------------------------------------------------
+
+    async def subscription(self, guild_id: int, user_id: int) -> Subscription | None:
+        row = await self._db.fetchone(
+            "SELECT subscribed_at, dms_closed_noticed_at FROM dm_subscriptions WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id),
+        )
+        if row is None:
+            return None
+        return Subscription(guild_id, user_id, from_db_time(row[0]), optional_time(row[1]))
+
+    async def subscribe(self, guild_id: int, user_id: int, now: datetime) -> bool:
+        """Turn DM reminders on; False if they already were (the original time is kept)."""
+        async with self._db.transaction() as conn:
+            return (
+                await _changes(
+                    conn,
+                    "INSERT INTO dm_subscriptions (guild_id, user_id, subscribed_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (guild_id, user_id) DO NOTHING",
+                    (guild_id, user_id, to_db_time(now)),
+                )
+                == 1
+            )
+
+    async def unsubscribe(self, guild_id: int, user_id: int) -> bool:
+        """Turn DM reminders off, dropping DMs not sent yet; False if they were not on."""
+        async with self._db.transaction() as conn:
+            removed = await _changes(
+                conn, "DELETE FROM dm_subscriptions WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+            )
+            await conn.execute(
+                "DELETE FROM reminder_deliveries WHERE guild_id = ? AND target_kind = 'dm' AND target_id = ? "
+                "AND state = 'pending'",
+                (guild_id, user_id),
+            )
+        return removed == 1
+
+    async def forget_member(self, guild_id: int, user_id: int) -> None:
+        """Erase everything about a member: the subscription and every DM row, sent or not."""
+        async with self._db.transaction() as conn:
+            await conn.execute("DELETE FROM dm_subscriptions WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+            await conn.execute(
+                "DELETE FROM reminder_deliveries WHERE guild_id = ? AND target_kind = 'dm' AND target_id = ?",
+                (guild_id, user_id),
+            )
+
+    async def subscriber_count(self, guild_id: int) -> int:
+        row = await self._db.fetchone("SELECT COUNT(*) FROM dm_subscriptions WHERE guild_id = ?", (guild_id,))
+        return int(row[0]) if row else 0
+
+    # --- planning -------------------------------------------------------------------------------------
+
+    async def replan(
+        self,
+        guild_id: int,
+        *,
+        active: Iterable[PlannedReminder],
+        dropped: Iterable[PlannedReminder],
+        channel_id: int | None,
+        now: datetime,
+    ) -> ReplanResult:
+        """Bring the ledger in line with the plan, in one transaction.
+
+        ``active`` are the reminders still to send (not due yet, or due and to send now); ``dropped`` those
+        the catch-up rules skip. Pending rows of dropped reminders become skipped; pending rows of
+        reminders no longer planned at all (a re-dated session's old time, a removed offset) or for
+        another channel are deleted: they were never sent, and their replacements are written here.
+        A channel row is written for each active reminder unless one was already sent (or is being
+        sent) to an earlier channel, so changing the channel does not repeat a reminder.
+        """
+        active_ids = {reminder_id(r) for r in active}
+        dropped_ids = {reminder_id(r) for r in dropped}
+        stamp = to_db_time(now)
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id, session_id, offset_minutes, due_at, target_kind, target_id FROM reminder_deliveries "
+                "WHERE guild_id = ? AND state = 'pending'",
+                (guild_id,),
+            ) as cursor:
+                pending = list(await cursor.fetchall())
+            to_skip: list[int] = []
+            to_delete: list[int] = []
+            for row in pending:
+                identity = (row["session_id"], row["offset_minutes"], from_db_time(row["due_at"]))
+                if identity in dropped_ids:
+                    to_skip.append(row["id"])
+                elif identity not in active_ids or (
+                    row["target_kind"] == TargetKind.CHANNEL and row["target_id"] != channel_id
+                ):
+                    to_delete.append(row["id"])
+            for chunk in _chunks(to_skip):
+                await conn.execute(
+                    f"UPDATE reminder_deliveries SET state = 'skipped', updated_at = ? "
+                    f"WHERE id IN ({placeholders(chunk)})",
+                    (stamp, *chunk),
+                )
+            for chunk in _chunks(to_delete):
+                await conn.execute(f"DELETE FROM reminder_deliveries WHERE id IN ({placeholders(chunk)})", chunk)
+            inserted = 0
+            if channel_id is not None:
+                for identity in sorted(active_ids):
+                    session_id, offset_minutes, due_at = identity
+                    inserted += await _changes(
+                        conn,
+                        "INSERT INTO reminder_deliveries (guild_id, session_id, offset_minutes, due_at, target_kind, "
+                        "target_id, nonce, updated_at) SELECT ?, ?, ?, ?, 'channel', ?, ?, ? WHERE NOT EXISTS ("
+                        "SELECT 1 FROM reminder_deliveries WHERE session_id = ? AND offset_minutes = ? AND due_at = ? "
+                        "AND target_kind = 'channel' AND (target_id = ? OR state IN ('sent', 'claimed')))",
+                        (
+                            guild_id,
+                            session_id,
+                            offset_minutes,
+                            to_db_time(due_at),
+                            channel_id,
+                            delivery_nonce(identity, TargetKind.CHANNEL, channel_id),
+                            stamp,
+                            session_id,
+                            offset_minutes,
+                            to_db_time(due_at),
+                            channel_id,
+                        ),
+                    )
+        return ReplanResult(inserted=inserted, deleted=len(to_delete), skipped=len(to_skip))
+
+    async def add_dm_rows(self, guild_id: int, reminder: PlannedReminder, now: datetime) -> int:
+        """A pending DM row for each member subscribed at the reminder's due time who has none yet.
+
+        Called when the reminder is due (and again on later passes, which finds nothing new unless the
+        first pass was interrupted). Members who subscribe after the due time get the next reminder.
+        """
+        identity = reminder_id(reminder)
+        session_id, offset_minutes, due_at = identity
+        due_text = to_db_time(due_at)
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT s.user_id FROM dm_subscriptions s WHERE s.guild_id = ? AND s.subscribed_at <= ? "
+                "AND NOT EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.session_id = ? AND d.offset_minutes = ? "
+                "AND d.due_at = ? AND d.target_kind = 'dm' AND d.target_id = s.user_id) ORDER BY s.user_id",
+                (guild_id, due_text, session_id, offset_minutes, due_text),
+            ) as cursor:
+                user_ids = [row[0] for row in await cursor.fetchall()]
+            await conn.executemany(
+                "INSERT INTO reminder_deliveries (guild_id, session_id, offset_minutes, due_at, target_kind, "
+                "target_id, nonce, updated_at) VALUES (?, ?, ?, ?, 'dm', ?, ?, ?) ON CONFLICT DO NOTHING",
+                [
+                    (
+                        guild_id,
+                        session_id,
+                        offset_minutes,
+                        due_text,
+                        user_id,
+                        delivery_nonce(identity, TargetKind.DM, user_id),
+                        to_db_time(now),
+                    )
+                    for user_id in user_ids
+                ],
+            )
+        return len(user_ids)
+
+    # --- delivering -----------------------------------------------------------------------------------
+
+    async def ready(self, guild_id: int, now: datetime) -> list[Delivery]:
+        """Pending rows that are due and not waiting for a retry: channel rows first, then by due time."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM reminder_deliveries WHERE guild_id = ? AND state = 'pending' AND due_at <= ? "
+            "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+            "ORDER BY target_kind = 'dm', due_at, id",
+            (guild_id, to_db_time(now), to_db_time(now)),
+        )
+        return [_delivery(row) for row in rows]
+
+    async def claim(self, delivery_id: int, now: datetime) -> bool:
+        """Take a pending row for sending; False if it is no longer pending (sent, skipped, deleted)."""
+        async with self._db.transaction() as conn:
+            return (
+                await _changes(
+                    conn,
+                    "UPDATE reminder_deliveries SET state = 'claimed', attempts = attempts + 1, updated_at = ? "
+                    "WHERE id = ? AND state = 'pending'",
+                    (to_db_time(now), delivery_id),
+                )
+                == 1
+            )
+
+    async def mark_sent(self, delivery_id: int, message_id: int, now: datetime) -> None:
+        await self._finish(
+            delivery_id,
+            "state = 'sent', message_id = ?, last_error = NULL, next_attempt_at = NULL",
+            (message_id,),
+            now,
+        )
+
+    async def mark_undeliverable(self, delivery_id: int, reason: str, now: datetime) -> None:
+        await self._finish(
+            delivery_id, "state = 'undeliverable', last_error = ?, next_attempt_at = NULL", (reason,), now
+        )
+
+    async def mark_retry(self, delivery_id: int, reason: str, retry_at: datetime, now: datetime) -> None:
+        """Back to pending after a failed attempt, not to be tried again before ``retry_at``."""
+        await self._finish(
+            delivery_id, "state = 'pending', last_error = ?, next_attempt_at = ?", (reason, to_db_time(retry_at)), now
+        )
+
+    async def _finish(self, delivery_id: int, assignments: str, params: Sequence[object], now: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                f"UPDATE reminder_deliveries SET {assignments}, updated_at = ? WHERE id = ? AND state = 'claimed'",
+                (*params, to_db_time(now), delivery_id),
+            )
+
+    async def release_claims(self, now: datetime) -> int:
+        """Rows a crash left claimed go back to pending (at start, before anything is sent)."""
+        async with self._db.transaction() as conn:
+            return await _changes(
+                conn,
+                "UPDATE reminder_deliveries SET state = 'pending', updated_at = ? WHERE state = 'claimed'",
+                (to_db_time(now),),
+            )
+
+    async def deliveries(self, guild_id: int) -> list[Delivery]:
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM reminder_deliveries WHERE guild_id = ? ORDER BY due_at, target_kind, target_id",
+            (guild_id,),
+        )
+        return [_delivery(row) for row in rows]
+
+    async def get(self, delivery_id: int) -> Delivery | None:
+        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM reminder_deliveries WHERE id = ?", (delivery_id,))
+        return _delivery(row) if row else None
+
+    # --- "your DMs are closed" notices ---------------------------------------------------------------
+
+    async def claim_dms_closed_notices(self, guild_id: int, now: datetime, *, limit: int) -> list[int]:
+        """Up to ``limit`` subscribers whose DMs were found closed and who were not told yet; marks them told.
+
+        Only refusals since the member (last) subscribed count. Marked before the notice is sent: a
+        crash in between loses that notice rather than repeating it.
+        """
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT s.user_id FROM dm_subscriptions s WHERE s.guild_id = ? AND s.dms_closed_noticed_at IS NULL "
+                "AND EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.guild_id = s.guild_id "
+                "AND d.target_kind = 'dm' AND d.target_id = s.user_id AND d.state = 'undeliverable' "
+                "AND d.last_error = ? AND d.updated_at >= s.subscribed_at) ORDER BY s.user_id LIMIT ?",
+                (guild_id, DMS_CLOSED, limit),
+            ) as cursor:
+                user_ids = [row[0] for row in await cursor.fetchall()]
+            if user_ids:
+                await conn.execute(
+                    f"UPDATE dm_subscriptions SET dms_closed_noticed_at = ? WHERE guild_id = ? "
+                    f"AND user_id IN ({placeholders(user_ids)})",
+                    (to_db_time(now), guild_id, *user_ids),
+                )
+        return user_ids
+
+    async def unclaim_dms_closed_notices(self, guild_id: int, user_ids: Sequence[int]) -> None:
+        """The notice could not be posted (yet): try again on a later pass."""
+        for chunk in _chunks(list(user_ids)):
+            async with self._db.transaction() as conn:
+                await conn.execute(
+                    f"UPDATE dm_subscriptions SET dms_closed_noticed_at = NULL WHERE guild_id = ? "
+                    f"AND user_id IN ({placeholders(chunk)})",
+                    (guild_id, *chunk),
+                )
+
+    # --- the week's discussion threads ---------------------------------------------------------------
+
+    async def open_threads(self, prompt_ids: Sequence[int]) -> dict[int, int]:
+        """prompt id -> thread id, for the prompts whose discussion thread is open."""
+        if not prompt_ids:
+            return {}
+        rows = await self._db.fetchall(
+            f"SELECT prompt_id, thread_id FROM prompt_threads WHERE state = 'open' "
+            f"AND prompt_id IN ({placeholders(prompt_ids)})",
+            tuple(prompt_ids),
+        )
+        return {row["prompt_id"]: row["thread_id"] for row in rows}
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
+    # SQLite limits the number of bound parameters in one statement.
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]

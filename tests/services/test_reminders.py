@@ -1,0 +1,703 @@
+"""The reminder service against a real database and a fake sender that behaves like Discord.
+
+The sender dedupes by nonce like Discord, refuses DMs to members whose DMs are closed (50007) and can
+fail on demand (429/5xx). Time is virtual where it matters: the throttle's sleep advances the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import re
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.domain.programme import Programme, Prompt, Session, SessionRecord
+from bot.domain.reminders import parse_offsets
+from bot.domain.server_settings import ServerDefaults
+from bot.services.programme import ProgrammeService
+from bot.services.reminders import (
+    FIRST_RETRY,
+    MAX_ATTEMPTS,
+    MESSAGE_LIMIT,
+    DeliveryFailed,
+    DeliveryRefused,
+    OutgoingMessage,
+    ReminderService,
+    Throttle,
+    compose_reminder,
+)
+from bot.services.server_settings import ServerSettingsService
+from bot.storage.database import Database
+from bot.storage.reminders import DMS_CLOSED, Delivery, DeliveryState, TargetKind
+from tests.conftest import GUILD_ID
+from tests.harness import FakeClock
+
+H, M, S = timedelta(hours=1), timedelta(minutes=1), timedelta(seconds=1)
+CHANNEL, ROLE = 700000000000000001, 800000000000000001
+ALICE, BOB, CAROL = 501, 502, 503
+IMPORTED = datetime(2020, 7, 1, tzinfo=UTC)
+
+
+class VirtualTime:
+    """Monotonic seconds and the service's clock, moved together by ``sleep`` (no real waiting)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.seconds = 1000.0
+
+    def monotonic(self) -> float:
+        return self.seconds
+
+    async def sleep(self, delay: float) -> None:
+        self.seconds += delay
+        self.clock.advance(timedelta(seconds=delay))
+        await asyncio.sleep(0)
+
+
+@dataclasses.dataclass
+class Sent:
+    kind: TargetKind
+    target: int
+    message: OutgoingMessage
+    nonce: str
+    at: float  # monotonic seconds
+
+
+class FakeSender:
+    """Like Discord: one message per (target, nonce); 50007 for closed DMs; failures on demand."""
+
+    def __init__(self, monotonic: Callable[[], float]) -> None:
+        self.monotonic = monotonic
+        self.messages: list[Sent] = []
+        self.attempts: list[Sent] = []
+        self.closed_dms: set[int] = set()
+        self.failures: dict[tuple[TargetKind, int], list[Exception]] = {}
+        self.after_send: Callable[[Sent], None] | None = None
+        self._by_nonce: dict[tuple[int, str], int] = {}
+        self._ids = itertools.count(1)
+
+    def fail(self, kind: TargetKind, target: int, *errors: Exception) -> None:
+        self.failures.setdefault((kind, target), []).extend(errors)
+
+    async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int:
+        return self._send(Sent(TargetKind.CHANNEL, channel_id, message, nonce, self.monotonic()))
+
+    async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int:
+        return self._send(Sent(TargetKind.DM, user_id, message, nonce, self.monotonic()))
+
+    def _send(self, sent: Sent) -> int:
+        self.attempts.append(sent)
+        queued = self.failures.get((sent.kind, sent.target))
+        if queued:
+            raise queued.pop(0)
+        if sent.kind is TargetKind.DM and sent.target in self.closed_dms:
+            raise DeliveryRefused(DMS_CLOSED)
+        known = self._by_nonce.get((sent.target, sent.nonce))
+        if known is not None:
+            return known  # Discord with enforce_nonce: the same message again
+        message_id = next(self._ids)
+        self._by_nonce[(sent.target, sent.nonce)] = message_id
+        self.messages.append(sent)
+        if self.after_send is not None:
+            self.after_send(sent)
+        return message_id
+
+    def to(self, kind: TargetKind, target: int) -> list[Sent]:
+        return [m for m in self.messages if m.kind is kind and m.target == target]
+
+
+def one_session_programme(start: datetime, *, prompts: tuple[str, ...] = ("What now?", "Who else?")) -> Programme:
+    return Programme(
+        title="Test programme",
+        timezone="Europe/London",
+        sessions=(
+            Session(
+                week=1,
+                title="Campaigning",
+                start=start,
+                end=start + 2 * H,
+                location="Zoom",
+                description="A session.",
+                prompts=prompts,
+                meeting_link="https://example.org/meet",
+            ),
+        ),
+    )
+
+
+START = datetime(2020, 8, 3, 18, tzinfo=UTC)  # Monday 19:00 BST
+
+
+@dataclasses.dataclass
+class World:
+    db: Database
+    clock: FakeClock
+    time: VirtualTime
+    sender: FakeSender
+    programme: ProgrammeService
+    settings: ServerSettingsService
+    defaults: ServerDefaults
+
+    def service(self, *, rate: float = 5.0, scheduler: AsyncIOScheduler | None = None) -> ReminderService:
+        service = ReminderService(
+            self.db,
+            self.programme,
+            self.settings,
+            guild_ids=(GUILD_ID,),
+            clock=self.clock,
+            dm_rate_per_second=rate,
+            scheduler=scheduler,
+            monotonic=self.time.monotonic,
+            sleep=self.time.sleep,
+        )
+        service.attach(self.sender)
+        return service
+
+    async def session(self) -> SessionRecord:
+        programme = await self.programme.require(GUILD_ID)
+        return programme.sessions[0]
+
+    async def ledger(self) -> list[Delivery]:
+        return await ReminderService(
+            self.db, self.programme, self.settings, guild_ids=(GUILD_ID,)
+        ).repository.deliveries(GUILD_ID)
+
+
+@pytest.fixture
+async def world(db: Database) -> World:
+    clock = FakeClock(START - 2 * 24 * H)
+    time = VirtualTime(clock)
+    defaults = ServerDefaults(reminder_offsets=parse_offsets("24h,1h"), reminder_channel_id=CHANNEL)
+    programme = ProgrammeService(db, clock=clock)
+    await programme.import_programme(GUILD_ID, one_session_programme(START))
+    return World(
+        db=db,
+        clock=clock,
+        time=time,
+        sender=FakeSender(time.monotonic),
+        programme=programme,
+        settings=ServerSettingsService(db, defaults, clock=clock),
+        defaults=defaults,
+    )
+
+
+async def subscribe(service: ReminderService, *users: int, at: datetime) -> None:
+    for user in users:
+        await service.repository.subscribe(GUILD_ID, user, at)
+
+
+# --- the message ------------------------------------------------------------------------------------
+
+
+def session_record(prompts: tuple[str, ...], *, title: str = "Campaigning", location: str = "Zoom") -> SessionRecord:
+    return SessionRecord(
+        id=7,
+        guild_id=GUILD_ID,
+        week=3,
+        title=title,
+        start=START,
+        end=START + 2 * H,
+        location=location,
+        description="",
+        meeting_link=None,
+        prompts=tuple(Prompt(100 + n, 7, 3, n, text) for n, text in enumerate(prompts, start=1)),
+    )
+
+
+def test_the_reminder_names_the_week_time_place_link_prompts_and_threads() -> None:
+    session = session_record(("What might this look like?", "How can we get there?"))
+    message = compose_reminder(session, meeting_link="https://zoom.example/j/1", threads={101: 9001}, ping_role_id=ROLE)
+    stamp = int(START.timestamp())
+    assert message.content.splitlines() == [
+        f"<@&{ROLE}>",
+        "⏰ **Reminder: Week 3 · Campaigning**",
+        f"**When:** <t:{stamp}:F> (<t:{stamp}:R>)",
+        "**Where:** Zoom",
+        "**Join:** https://zoom.example/j/1",
+        "**This week's prompts**",
+        "**1.** What might this look like? · discuss in <#9001>",
+        "**2.** How can we get there?",
+        "Answer with the buttons below.",
+    ]
+    assert message.ping_role_id == ROLE and message.ping_user_ids == ()
+    assert [(b.prompt_id, b.label) for b in message.answer_buttons] == [(101, "Answer 1"), (102, "Answer 2")]
+
+
+def test_without_a_ping_role_nobody_is_pinged() -> None:
+    message = compose_reminder(session_record(("Why?",)), meeting_link=None, threads={})
+    assert message.ping_role_id is None and "<@" not in message.content
+    assert "**Join:**" not in message.content
+    assert "**This week's prompt**" in message.content
+    assert [b.label for b in message.answer_buttons] == ["Answer"]
+
+
+def test_the_longest_programme_still_fits_one_message() -> None:
+    prompts = tuple(f"Prompt {n} " + "word " * 200 for n in range(1, 26))  # 25 prompts of ~1000 characters
+    session = session_record(prompts, title="T" * 100, location="L" * 500)
+    threads = {100 + n: 10**18 + n for n in range(1, 26)}
+    message = compose_reminder(
+        session, meeting_link="https://x.example/" + "a" * 400, threads=threads, ping_role_id=ROLE
+    )
+    assert len(message.content) <= MESSAGE_LIMIT
+    lines = message.content.splitlines()
+    assert lines[0] == f"<@&{ROLE}>" and lines[-1] == "Answer with the buttons below."
+    assert "**Join:**" not in message.content  # too long to show whole, and a cut link is broken
+    listed = [line for line in lines if re.match(r"\*\*\d+\.\*\* Prompt", line)]
+    assert len(listed) >= 10 and all(len(line) > 60 for line in listed)
+    assert lines[-2] == f"…and {25 - len(listed)} more: see `/session 3`"
+    for line in listed:  # thread links are never cut
+        number = int(line[2 : line.index(".")])
+        assert line.endswith(f" · discuss in <#{threads[100 + number]}>")
+    assert len(message.answer_buttons) == 25  # every prompt can still be answered
+
+
+def test_long_prompts_are_shortened_evenly_when_they_all_fit() -> None:
+    prompts = ("Short one?", *(f"Long {n} " + "word " * 200 for n in range(2, 6)))
+    message = compose_reminder(session_record(prompts), meeting_link=None, threads={})
+    assert len(message.content) <= MESSAGE_LIMIT
+    listed = [line for line in message.content.splitlines() if re.match(r"\*\*\d+\.\*\* ", line)]
+    assert listed[0] == "**1.** Short one?"
+    assert len(listed) == 5 and all(line.endswith("…") for line in listed[1:])
+    assert len({len(line) for line in listed[1:]}) <= 2  # the same width, give or take a word boundary
+
+
+# --- pacing -----------------------------------------------------------------------------------------
+
+
+async def test_the_throttle_spaces_sends_from_the_end_of_the_previous_one() -> None:
+    time = VirtualTime(FakeClock())
+    throttle = Throttle(4, monotonic=time.monotonic, sleep=time.sleep)
+    starts = []
+    for pause in (None, None, 2.0, None):
+        await throttle.wait()
+        starts.append(time.seconds)
+        time.seconds += 0.1  # the send itself takes a while
+        throttle.sent(pause=pause)
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(starts)]
+    assert gaps == [0.35, 0.35, 2.1]  # 0.1 s sending + 0.25 s spacing; a 429 asked for 2 s
+
+
+# --- on time, once ----------------------------------------------------------------------------------
+
+
+async def test_a_due_reminder_goes_to_the_channel_and_to_subscribers_once(world: World) -> None:
+    service = world.service()
+    await subscribe(service, ALICE, BOB, at=IMPORTED)
+    await world.settings.update(GUILD_ID, ping_role_id=ROLE)
+    await service.run_pass(GUILD_ID)
+    assert world.sender.messages == []  # 48 hours before: nothing due
+    assert [(d.target_kind, d.state) for d in await world.ledger()] == [("channel", "pending")] * 2
+
+    world.clock.now = START - 24 * H
+    await service.run_pass(GUILD_ID)
+    await service.run_pass(GUILD_ID)  # a second wake-up for the same instant sends nothing more
+    (post,) = world.sender.to(TargetKind.CHANNEL, CHANNEL)
+    assert post.message.ping_role_id == ROLE and post.message.content.startswith(f"<@&{ROLE}>")
+    for user in (ALICE, BOB):
+        (dm,) = world.sender.to(TargetKind.DM, user)
+        assert dm.message.ping_role_id is None and "<@&" not in dm.message.content
+    assert world.sender.messages[0].kind is TargetKind.CHANNEL  # the channel first, then the DMs
+    ledger = await world.ledger()
+    day_before = [d for d in ledger if d.offset_minutes == 24 * 60]
+    assert {d.state for d in day_before} == {DeliveryState.SENT} and len(day_before) == 3
+    assert all(d.message_id is not None and d.attempts == 1 for d in day_before)
+    assert [d.state for d in ledger if d.offset_minutes == 60] == [DeliveryState.PENDING]  # DMs come when due
+
+
+@pytest.mark.parametrize(
+    ("back_at", "sent_offsets", "states"),
+    [
+        pytest.param(START - 24 * H + 5 * H, ["24h"], {"24h": "sent", "1h": "pending"}, id="24h-late-still-latest"),
+        pytest.param(START - 30 * M, ["1h"], {"24h": "skipped", "1h": "sent"}, id="24h-superseded-by-1h"),
+        pytest.param(START - M, ["1h"], {"24h": "skipped", "1h": "sent"}, id="1h-late-session-not-started"),
+        pytest.param(START, [], {"24h": "skipped", "1h": "skipped"}, id="session-started"),
+        pytest.param(START + 3 * H, [], {"24h": "skipped", "1h": "skipped"}, id="session-over"),
+    ],
+)
+async def test_catch_up_after_the_bot_was_down(
+    world: World, back_at: datetime, sent_offsets: list[str], states: dict[str, str]
+) -> None:
+    before = world.service()
+    await subscribe(before, ALICE, at=IMPORTED)
+    await before.run_pass(GUILD_ID)  # planned while running, then down until back_at
+    world.clock.now = back_at
+    after = world.service()
+    await after.start()
+    await after.idle()
+    labels = {24 * 60: "24h", 60: "1h"}
+    sent = sorted({labels[r.offset_minutes] for r in await world.ledger() if r.state is DeliveryState.SENT})
+    assert sent == sorted(sent_offsets)
+    assert len(world.sender.messages) == (2 if sent_offsets else 0)  # the channel and Alice, once
+    channel_states = {
+        labels[r.offset_minutes]: r.state.value for r in await world.ledger() if r.target_kind == "channel"
+    }
+    assert channel_states == states
+
+
+async def test_a_crash_in_the_middle_of_a_fan_out_loses_nothing_and_doubles_nothing(world: World) -> None:
+    members = list(range(1001, 1011))
+    first = world.service()
+    await subscribe(first, *members, at=IMPORTED)
+    world.clock.now = START - H
+
+    def crash_after_third_dm(sent: Sent) -> None:
+        if sent.kind is TargetKind.DM and len(world.sender.messages) == 4:  # the channel post and three DMs
+            raise asyncio.CancelledError  # killed after Discord took the message, before the ledger knew
+
+    world.sender.after_send = crash_after_third_dm
+    await first.start()
+    await first.idle()
+    assert len(world.sender.messages) == 4
+    ledger = await world.ledger()
+    assert Counter(d.state for d in ledger if d.offset_minutes == 60) == {"sent": 3, "claimed": 1, "pending": 7}
+
+    world.sender.after_send = None
+    restarted = world.service()
+    await restarted.start()  # claimed -> pending, then the catch-up pass
+    await restarted.idle()
+    assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
+    for member in members:
+        assert len(world.sender.to(TargetKind.DM, member)) == 1, member
+    resent = [a for a in world.sender.attempts if a.target == 1003]
+    assert len(resent) == 2 and resent[0].nonce == resent[1].nonce  # the same nonce: Discord dropped the copy
+    ledger = await world.ledger()
+    assert {d.state for d in ledger if d.offset_minutes == 60} == {DeliveryState.SENT}
+
+
+async def test_two_thousand_subscribers_closed_dms_and_rate_limits(world: World) -> None:
+    """2,000 subscribers, 10% with closed DMs, 5% rate-limited once: each open DM arrives once, on pace."""
+    rate = 5.0
+    service = world.service(rate=rate)
+    members = list(range(10_000, 12_000))
+    await subscribe(service, *members, at=IMPORTED)
+    closed = set(members[::10])
+    limited = members[3::20]
+    world.sender.closed_dms = closed
+    for member in limited:
+        world.sender.fail(TargetKind.DM, member, DeliveryFailed("rate limited", retry_after=2.0))
+    world.clock.now = START - H
+
+    await service.run_pass(GUILD_ID)
+    assert world.time.seconds - 1000 >= (len(members) - 1) / rate  # 2,000 DMs take 400 s at 5 a second
+    world.clock.advance(FIRST_RETRY)
+    await service.run_pass(GUILD_ID)  # the rate-limited ones, later, with the same nonce
+
+    delivered = Counter(m.target for m in world.sender.messages if m.kind is TargetKind.DM)
+    assert delivered == {member: 1 for member in members if member not in closed}
+    dm_attempts = [a for a in world.sender.attempts if a.kind is TargetKind.DM]
+    assert len(dm_attempts) == len(members) + len(limited)
+    nonces: dict[int, set[str]] = {}
+    for attempt in dm_attempts:
+        nonces.setdefault(attempt.target, set()).add(attempt.nonce)
+    assert all(len(used) == 1 for used in nonces.values())  # a retry carries the same nonce
+    # The pace: every request starts at least 1/rate after the previous one (virtual time is exact).
+    times = [a.at for a in world.sender.attempts]
+    assert all(b - a >= 1 / rate - 1e-9 for a, b in itertools.pairwise(times))
+    # A 429 asked for 2 s: the next request waited that long.
+    seen: set[int] = set()
+    for previous, following in itertools.pairwise(world.sender.attempts):
+        if previous.kind is TargetKind.DM and previous.target in limited and previous.target not in seen:
+            seen.add(previous.target)
+            assert following.at - previous.at >= 2.0
+    assert seen == set(limited)
+
+    ledger = await world.ledger()
+    dms = [d for d in ledger if d.target_kind is TargetKind.DM and d.offset_minutes == 60]
+    assert Counter(d.state for d in dms) == {"sent": 1800, "undeliverable": 200}
+    assert all(d.last_error == DMS_CLOSED for d in dms if d.state is DeliveryState.UNDELIVERABLE)
+
+    # Each member with closed DMs is told once, in the reminder channel, and only they are pinged.
+    notices = [m for m in world.sender.to(TargetKind.CHANNEL, CHANNEL) if m.message.ping_user_ids]
+    told = Counter(user for notice in notices for user in notice.message.ping_user_ids)
+    assert set(told) == closed and set(told.values()) == {1}
+    for notice in notices:
+        mentioned = {int(i) for i in re.findall(r"<@(\d+)>", notice.message.content)}
+        assert mentioned == set(notice.message.ping_user_ids)
+        assert notice.message.ping_role_id is None and len(notice.message.content) <= MESSAGE_LIMIT
+    await service.run_pass(GUILD_ID)
+    assert len([m for m in world.sender.to(TargetKind.CHANNEL, CHANNEL) if m.message.ping_user_ids]) == len(notices)
+
+
+async def test_rate_limited_dms_pause_the_fan_out_for_retry_after(world: World) -> None:
+    service = world.service(rate=5)
+    await subscribe(service, ALICE, BOB, at=IMPORTED)
+    world.sender.fail(TargetKind.DM, ALICE, DeliveryFailed("rate limited", retry_after=3.0))
+    world.clock.now = START - H
+    await service.run_pass(GUILD_ID)
+    alice, bob = (a for a in world.sender.attempts if a.kind is TargetKind.DM)
+    assert bob.at - alice.at >= 3.0
+    (row,) = [d for d in await world.ledger() if d.target_id == ALICE]
+    assert row.state is DeliveryState.PENDING and row.last_error == "rate limited"
+    assert row.next_attempt_at is not None and row.next_attempt_at - world.clock.now >= FIRST_RETRY - 5 * S
+
+
+async def test_transient_failures_are_retried_with_the_same_nonce_then_given_up(world: World) -> None:
+    service = world.service()
+    world.sender.fail(
+        TargetKind.CHANNEL, CHANNEL, *[DeliveryFailed(f"Discord unavailable ({n})") for n in range(MAX_ATTEMPTS)]
+    )
+    world.clock.now = START - 24 * H
+    for _ in range(MAX_ATTEMPTS + 2):
+        await service.run_pass(GUILD_ID)
+        world.clock.advance(20 * M)  # past the longest backoff
+    attempts = [a for a in world.sender.attempts if a.kind is TargetKind.CHANNEL and a.target == CHANNEL]
+    assert len(attempts) == MAX_ATTEMPTS and len({a.nonce for a in attempts[:MAX_ATTEMPTS]}) == 1
+    day_before = next(d for d in await world.ledger() if d.offset_minutes == 24 * 60)
+    assert day_before.state is DeliveryState.UNDELIVERABLE
+    assert day_before.last_error == f"gave up after {MAX_ATTEMPTS} attempts: Discord unavailable ({MAX_ATTEMPTS - 1})"
+
+
+async def test_a_failure_is_retried_at_the_next_pass_after_the_backoff(world: World) -> None:
+    service = world.service()
+    world.sender.fail(TargetKind.CHANNEL, CHANNEL, DeliveryFailed("Discord unavailable (503)"))
+    world.clock.now = START - 24 * H
+    await service.run_pass(GUILD_ID)
+    world.clock.advance(FIRST_RETRY - S)
+    await service.run_pass(GUILD_ID)
+    assert world.sender.messages == []
+    world.clock.advance(S)
+    await service.run_pass(GUILD_ID)
+    assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
+
+
+async def test_a_refused_channel_post_is_not_retried_and_dms_still_go(world: World) -> None:
+    service = world.service()
+    await subscribe(service, ALICE, at=IMPORTED)
+    world.sender.fail(TargetKind.CHANNEL, CHANNEL, DeliveryRefused("forbidden (code 50013)"))
+    world.clock.now = START - 24 * H
+    await service.run_pass(GUILD_ID)
+    await service.run_pass(GUILD_ID)
+    assert [(a.kind, a.target) for a in world.sender.attempts] == [
+        (TargetKind.CHANNEL, CHANNEL),
+        (TargetKind.DM, ALICE),
+    ]
+    channel_row = next(d for d in await world.ledger() if d.target_kind is TargetKind.CHANNEL)
+    assert (channel_row.state, channel_row.last_error) == ("undeliverable", "forbidden (code 50013)")
+
+
+async def test_without_a_channel_dms_still_go_and_closed_dms_are_told_once_a_channel_exists(world: World) -> None:
+    await world.settings.update(GUILD_ID, reminder_channel_id=None)
+    service = ReminderService(
+        world.db,
+        world.programme,
+        ServerSettingsService(
+            world.db, dataclasses.replace(world.defaults, reminder_channel_id=None), clock=world.clock
+        ),
+        guild_ids=(GUILD_ID,),
+        clock=world.clock,
+        monotonic=world.time.monotonic,
+        sleep=world.time.sleep,
+    )
+    service.attach(world.sender)
+    await subscribe(service, ALICE, BOB, at=IMPORTED)
+    world.sender.closed_dms = {BOB}
+    world.clock.now = START - 24 * H
+    await service.run_pass(GUILD_ID)
+    assert [(m.kind, m.target) for m in world.sender.messages] == [(TargetKind.DM, ALICE)]
+    await service.repository.subscription(GUILD_ID, BOB)
+    # Later an organiser sets a channel: Bob hears about his DMs then (once), with the next pass.
+    with_channel = world.service()
+    world.clock.now = START - H
+    await with_channel.run_pass(GUILD_ID)
+    notices = [m for m in world.sender.messages if m.message.ping_user_ids]
+    assert [n.message.ping_user_ids for n in notices] == [(BOB,)]
+
+
+async def test_turning_dms_off_mid_fan_out_drops_the_unsent_dm(world: World) -> None:
+    service = world.service()
+    await subscribe(service, ALICE, BOB, CAROL, at=IMPORTED)
+
+    def carol_leaves(sent: Sent) -> None:
+        if sent.target == ALICE:
+            asyncio.get_running_loop().create_task(service.set_dm_reminders(GUILD_ID, CAROL, False))
+
+    world.sender.after_send = carol_leaves
+    world.clock.now = START - H
+    await service.run_pass(GUILD_ID)
+    assert [m.target for m in world.sender.messages if m.kind is TargetKind.DM] == [ALICE, BOB]
+    assert CAROL not in {d.target_id for d in await world.ledger()}
+
+
+async def test_a_member_subscribing_after_a_reminder_went_out_gets_the_next_one(world: World) -> None:
+    service = world.service()
+    world.clock.now = START - 24 * H
+    await service.run_pass(GUILD_ID)
+    world.clock.advance(M)
+    status = await service.set_dm_reminders(GUILD_ID, ALICE, True)
+    assert status.on and status.changed and status.offsets == parse_offsets("24h,1h")
+    await service.run_pass(GUILD_ID)
+    assert world.sender.to(TargetKind.DM, ALICE) == []
+    world.clock.now = START - H
+    await service.run_pass(GUILD_ID)
+    assert len(world.sender.to(TargetKind.DM, ALICE)) == 1
+
+
+async def test_a_redated_session_takes_its_reminders_to_the_new_time(world: World) -> None:
+    service = world.service()
+    await service.run_pass(GUILD_ID)
+    later = START + 7 * 24 * H
+    await world.programme.import_programme(GUILD_ID, one_session_programme(later))
+    world.clock.now = START - H  # the old time's reminder would be due now
+    await service.run_pass(GUILD_ID)
+    assert world.sender.messages == []
+    assert sorted(d.due_at for d in await world.ledger()) == [later - 24 * H, later - H]
+    world.clock.now = later - H
+    await service.run_pass(GUILD_ID)
+    assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
+
+
+async def test_a_plan_change_cuts_a_fan_out_short_and_the_old_time_is_not_sent(world: World) -> None:
+    service = world.service()
+    members = list(range(2001, 2011))
+    await subscribe(service, *members, at=IMPORTED)
+    world.programme.on_change(service.on_programme_change)
+    moved = False
+
+    def move_session_on_second_dm(sent: Sent) -> None:
+        nonlocal moved
+        if sent.target == members[1] and not moved:
+            moved = True
+            asyncio.get_running_loop().create_task(
+                world.programme.import_programme(GUILD_ID, one_session_programme(START + 24 * H))
+            )
+
+    world.sender.after_send = move_session_on_second_dm
+    world.clock.now = START - H
+    service.request(GUILD_ID)
+    await service.idle()
+    await asyncio.sleep(0.05)  # let the import's listener run
+    await service.idle()
+    dm_targets = [m.target for m in world.sender.messages if m.kind is TargetKind.DM]
+    assert 2 <= len(dm_targets) <= 3 and dm_targets[:2] == members[:2]
+    assert not [d for d in await world.ledger() if d.state is DeliveryState.PENDING and d.due_at == START - H]
+
+
+async def test_settings_changes_replan(world: World) -> None:
+    service = world.service()
+    world.settings.on_change(service.on_settings_change)
+    service.request(GUILD_ID)
+    await service.idle()
+    await world.settings.update(GUILD_ID, reminder_offsets=parse_offsets("2d,15m"))
+    await service.idle()
+    assert sorted(d.offset_minutes for d in await world.ledger()) == [15, 2 * 24 * 60]
+
+
+async def test_closing_stops_between_two_sends_and_a_restart_finishes(db: Database, world: World) -> None:
+    members = list(range(3001, 3021))
+    real = ReminderService(
+        db, world.programme, world.settings, guild_ids=(GUILD_ID,), clock=world.clock, dm_rate_per_second=40
+    )
+    sender = FakeSender(asyncio.get_running_loop().time)
+    real.attach(sender)
+    await subscribe(real, *members, at=IMPORTED)
+    world.clock.now = START - H
+    await real.start()
+    while len(sender.messages) < 5:
+        await asyncio.sleep(0.01)
+    await real.close()
+    stopped_at = len(sender.messages)
+    assert stopped_at < 21
+    assert not [d for d in await world.ledger() if d.state is DeliveryState.CLAIMED]  # nothing left in flight
+    restarted = ReminderService(
+        db, world.programme, world.settings, guild_ids=(GUILD_ID,), clock=world.clock, dm_rate_per_second=40
+    )
+    restarted.attach(sender)
+    await restarted.start()
+    await restarted.idle()
+    assert sorted(m.target for m in sender.messages if m.kind is TargetKind.DM) == members
+
+
+# --- waking up --------------------------------------------------------------------------------------
+
+
+async def test_jobs_wake_the_service_for_each_reminder_and_follow_the_plan(world: World) -> None:
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    try:
+        service = world.service(scheduler=scheduler)
+        await service.start()
+        await service.idle()
+        session = await world.session()
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+        assert set(jobs) == {
+            "reminders:sweep",
+            f"reminder:{GUILD_ID}:s{session.id}-o1440",
+            f"reminder:{GUILD_ID}:s{session.id}-o60",
+        }
+        sweep = jobs["reminders:sweep"]
+        assert sweep.trigger.interval == timedelta(seconds=30)
+        for job in jobs.values():
+            assert job.misfire_grace_time is None and job.coalesce
+        # APScheduler keeps real time: each job is as far ahead as its reminder is on the service's clock.
+        day_before = jobs[f"reminder:{GUILD_ID}:s{session.id}-o1440"]
+        ahead = day_before.next_run_time - datetime.now(UTC)
+        assert abs(ahead - (START - 24 * H - world.clock.now)) < timedelta(seconds=5)
+
+        # Sent: the 24h job goes; a removed offset's job goes too.
+        world.clock.now = START - 24 * H
+        await service.run_pass(GUILD_ID)
+        assert f"reminder:{GUILD_ID}:s{session.id}-o1440" not in {job.id for job in scheduler.get_jobs()}
+        await world.settings.update(GUILD_ID, reminder_offsets=parse_offsets("24h"))
+        await service.run_pass(GUILD_ID)
+        assert {job.id for job in scheduler.get_jobs()} == {"reminders:sweep"}
+        await service.close()
+        assert scheduler.get_jobs() == []
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+async def test_a_pass_that_fails_is_logged_and_the_next_request_runs(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    service = world.service()
+    calls = 0
+    original = service.repository.replan
+
+    async def broken_once(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("disk on fire")
+        return await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    service.repository.replan = broken_once  # type: ignore[method-assign]
+    service.request(GUILD_ID)
+    await service.idle()
+    assert "a reminder pass failed" in caplog.text
+    service.request(GUILD_ID)
+    await service.idle()
+    assert calls == 2 and len(await world.ledger()) == 2
+
+
+async def test_dm_status_reports_closed_dms(world: World) -> None:
+    service = world.service()
+    await service.set_dm_reminders(GUILD_ID, ALICE, True)
+    world.sender.closed_dms = {ALICE}
+    world.clock.now = START - H
+    await service.run_pass(GUILD_ID)
+    status = await service.dm_reminder_status(GUILD_ID, ALICE)
+    assert status.on and status.dms_found_closed and not status.changed and status.channel_id == CHANNEL
+    off = await service.set_dm_reminders(GUILD_ID, ALICE, False)
+    assert not off.on and off.changed and not off.dms_found_closed
+
+
+async def test_schedule_shows_each_reminder_with_its_states(world: World) -> None:
+    service = world.service()
+    await subscribe(service, ALICE, BOB, at=IMPORTED)
+    world.sender.closed_dms = {BOB}
+    world.clock.now = START - 24 * H
+    await service.run_pass(GUILD_ID)
+    schedule = await service.schedule(GUILD_ID)
+    assert schedule.title == "Test programme" and schedule.subscribers == 2 and schedule.channel_id == CHANNEL
+    day_before, hour_before = schedule.entries
+    assert day_before.reminder.offset == 24 * H and day_before.title == "Campaigning"
+    assert day_before.channel is not None and day_before.channel.state is DeliveryState.SENT
+    assert day_before.dm_states == {DeliveryState.SENT: 1, DeliveryState.UNDELIVERABLE: 1}
+    assert hour_before.channel is not None and hour_before.channel.state is DeliveryState.PENDING
+    assert hour_before.dm_states == {}
