@@ -10,7 +10,7 @@ CREATE TABLE programmes (
 ) STRICT;
 
 CREATE TABLE sessions (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: old buttons must not point at new rows
     guild_id     INTEGER NOT NULL REFERENCES programmes (guild_id) ON DELETE CASCADE,
     week         INTEGER NOT NULL CHECK (week > 0),
     title        TEXT NOT NULL,
@@ -26,7 +26,7 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_start ON sessions (guild_id, starts_at);
 
 CREATE TABLE prompts (
-    id         INTEGER PRIMARY KEY,
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: an Answer button names its prompt by id
     session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
     position   INTEGER NOT NULL,
     text       TEXT NOT NULL,
