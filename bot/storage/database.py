@@ -11,6 +11,7 @@ import asyncio
 import fcntl
 import logging
 import os
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -168,8 +169,11 @@ class Database:
                 raise _unavailable(error) from error
             try:
                 yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
+            except BaseException as error:
+                if self._writer.in_transaction:
+                    await self._writer.execute("ROLLBACK")
+                if isinstance(error, sqlite3.OperationalError) and _is_unavailable(error):
+                    raise _unavailable(error) from error
                 raise
             try:
                 await self._writer.execute("COMMIT")
@@ -220,14 +224,23 @@ def _take_process_lock(path: Path) -> int:
     return fd
 
 
+def _is_unavailable(error: Exception) -> bool:
+    """Errors of the storage itself (full disk, read-only file, I/O), not of the statement."""
+    text = str(error).lower()
+    return any(marker in text for marker in ("readonly", "read-only", "full", "disk i/o", "locked", "busy"))
+
+
 def _unavailable(error: Exception) -> DatabaseUnavailableError:
     text = str(error).lower()
     if "readonly" in text or "read-only" in text:
         reason = "the database file is read-only"
     elif "full" in text:
         reason = "the disk is full"
+    elif "disk i/o" in text:
+        reason = "the disk reported an error"
     else:
         reason = "the database is busy or unavailable"
+    log.error("a write to the database failed and was rolled back: %s (%s)", reason, error)
     return DatabaseUnavailableError(f"Could not save: {reason}. Nothing was changed; please try again later.")
 
 
