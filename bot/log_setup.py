@@ -8,6 +8,8 @@ from pathlib import Path
 
 import discord
 
+PAYLOAD_LOGGERS = ("discord.gateway", "discord.http", "discord.webhook", "discord.client", "discord.state")
+
 
 def setup_logging(level: str, log_file: Path | None = None) -> None:
     discord.utils.setup_logging(level=getattr(logging, level), root=True)
@@ -18,6 +20,9 @@ def setup_logging(level: str, log_file: Path | None = None) -> None:
             logging.Formatter("[{asctime}] [{levelname:<8}] {name}: {message}", "%Y-%m-%d %H:%M:%S", style="{")
         )
         logging.getLogger().addHandler(handler)
-    # The gateway logs every heartbeat at DEBUG, and APScheduler every job run at INFO.
-    logging.getLogger("discord.gateway").setLevel(max(logging.INFO, logging.getLogger().level))
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Never log answer text, even at DEBUG: these loggers write whole payloads there (gateway events with
+    # modal submissions and thread messages, REST bodies quoting answers, SQL parameters).
+    for name in PAYLOAD_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run otherwise

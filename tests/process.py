@@ -35,15 +35,18 @@ class BotProcess:
         }
         self.env_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()), encoding="utf-8")
         self.process: asyncio.subprocess.Process | None = None
+        self.stderr_file = folder / "stderr.txt"
         self.stderr = b""
 
     async def spawn(self) -> asyncio.subprocess.Process:
         """Start a bot process without waiting for it to connect."""
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "GUILD_", "DATABASE_", "LOG_"))}
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--env-file", str(self.env_file),
-            cwd=REPO_ROOT, env=clean, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        # stderr goes to a file: a pipe nobody reads fills up and blocks the bot mid-write.
+        with self.stderr_file.open("ab") as stderr:
+            return await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", "--env-file", str(self.env_file),
+                cwd=REPO_ROOT, env=clean, stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
+            )  # fmt: skip
 
     async def start(self, timeout: float = 30) -> None:
         """Start and wait until this process has connected (its own IDENTIFY or RESUME)."""
@@ -64,7 +67,8 @@ class BotProcess:
         assert self.process is not None
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
-        _, self.stderr = await asyncio.wait_for(self.process.communicate(), timeout)
+        await asyncio.wait_for(self.process.wait(), timeout)
+        self.stderr = self.stderr_file.read_bytes()
         return self.process.returncode if self.process.returncode is not None else -1
 
     async def kill(self) -> None:

@@ -20,8 +20,10 @@ async def test_the_bot_runs_as_a_process_answers_and_stops_cleanly(fake_discord:
         assert reply.content.startswith("The programme is over: the last session was Week 8")
 
         # A second bot on the same database refuses to start rather than double every reminder.
+        before = bot.stderr_file.read_bytes()
         second = await bot.spawn()
-        _, second_err = await asyncio.wait_for(second.communicate(), 30)
+        await asyncio.wait_for(second.wait(), 30)
+        second_err = bot.stderr_file.read_bytes()[len(before) :]
         assert second.returncode == 1
         assert b"another bot process is already using" in second_err and b"Traceback" not in second_err
     finally:

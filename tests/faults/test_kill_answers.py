@@ -1,0 +1,80 @@
+"""kill -9 of the bot at random points while members are answering, repeated, then a restart:
+every answer whose confirmation a member saw is stored, once, and the database is sound."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from pathlib import Path
+
+from bot.storage.database import Database
+from tests.fakediscord import FakeDiscord, Interaction
+from tests.process import BotProcess
+
+ANSWER = "Your answer"
+MEMBERS = 40
+ROUNDS = 3
+
+
+async def confirmed(submission: Interaction) -> bool:
+    try:
+        reply = await submission.final(timeout=3)
+    except AssertionError:
+        return False  # the bot died before confirming: the member was not told it was saved
+    return reply.content.startswith("Saved your answer")
+
+
+async def test_kill_9_during_answer_load_loses_no_confirmed_answer(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    rng = random.Random(20201026)
+    fake_discord.interaction_ack_deadline = None  # a killed bot misses deadlines on purpose
+    names = [f"member{n:02}" for n in range(MEMBERS)]
+    for name in names:
+        fake_discord.add_member(name)
+    bot = BotProcess(fake_discord, tmp_path)
+    expected: dict[tuple[str, int], str] = {}  # (member, prompt number) -> text whose saving was confirmed
+    for round_number in range(ROUNDS):
+        await bot.start()
+        prompt = round_number % 3 + 1
+        forms = []
+        for batch in range(0, MEMBERS, 10):
+            opened = [
+                await fake_discord.slash(name, "answer", week=8, prompt=prompt) for name in names[batch : batch + 10]
+            ]
+            forms += await asyncio.gather(*(form.wait_modal() for form in opened)) and opened
+        texts = {name: f"Round {round_number}: {name}'s view on prompt {prompt}" for name in names}
+        submissions = [
+            await fake_discord.submit_modal(form, {ANSWER: texts[name]})
+            for form, name in zip(forms, names, strict=True)
+        ]
+        # Kill somewhere in the middle of the burst: after a random number of confirmations went out.
+        kill_after = rng.randint(1, MEMBERS - 5)
+        await fake_discord.wait_for(
+            lambda pending=submissions, k=kill_after: sum(1 for s in pending if s.followups) >= k,
+            timeout=30,
+            what="confirmations",
+        )
+        await bot.kill()
+        results = await asyncio.gather(*(confirmed(s) for s in submissions))
+        assert kill_after <= sum(results) < MEMBERS or sum(results) == MEMBERS, "the kill did not land mid-burst"
+        for name, ok in zip(names, results, strict=True):
+            if ok:
+                expected[(name, prompt)] = texts[name]
+
+    await bot.start()  # a last restart over whatever the kills left behind
+    await bot.stop()
+    async with Database.open(bot.database) as db:
+        assert await db.check_integrity() == []
+        rows = await db.fetchall(
+            "SELECT a.user_id, p.position, a.text FROM answers a JOIN prompts p ON p.id = a.prompt_id "
+            "WHERE a.source = 'modal'"
+        )
+    stored: dict[tuple[int, int], list[str]] = {}
+    for row in rows:
+        stored.setdefault((row["user_id"], row["position"]), []).append(row["text"])
+    assert all(len(texts) == 1 for texts in stored.values()), "an answer was stored twice"
+    for (name, prompt), text in expected.items():
+        assert stored.get((fake_discord.member(name).id, prompt)) == [text], f"{name}'s confirmed answer is missing"
+    assert expected, "no answer was confirmed at all: the kills came too early to test anything"
+    # The bot ran at LOG_LEVEL=DEBUG throughout, and still no answer text reached its log.
+    log_text = bot.log() + bot.stderr.decode()
+    assert "view on prompt" not in log_text
