@@ -1,0 +1,31 @@
+"""Run the bot as its own process for a benchmark, with the baseline no-op command loaded too.
+
+``python -m benchmarks.bot_process ENV_FILE`` — the same start-up as ``python -m bot run``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.client import EXTENSIONS, run
+from bot.config import load_settings
+from bot.log_setup import setup_logging
+
+
+def main() -> int:
+    settings = load_settings(Path(sys.argv[1]))
+    setup_logging(settings.log_level, settings.log_file)
+    return asyncio.run(
+        run(
+            settings,
+            token=settings.require_token(),
+            database_path=settings.database_path,
+            extensions=(*EXTENSIONS, "benchmarks.noop_cog"),
+        )
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
