@@ -1,0 +1,362 @@
+"""Exporting answers: pseudonymous unless asked otherwise, streamed to a file on disk, and audited.
+
+How a big export stays small in memory: the database is read on the event loop in batches
+(``ExportRepository.answers``); the writer (CSV, JSON, XLSX or Markdown, from bot.domain.exports) runs in
+a worker thread and pulls one batch at a time across to it through ``_RowFeed``. At any moment one batch of
+rows is in memory, whatever the size of the export, and the event loop keeps answering Discord while the
+file is written.
+
+Pseudonyms are HMACs keyed by EXPORT_SECRET or, when that is unset, by a secret generated on first use and
+kept in the database (bot_state), so the same member has the same pseudonym in every export from either
+the bot or the command line. Named exports add the Discord id and the display name, which come from
+Discord at export time through ``DisplayNames`` and are never stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from bot.config import Secret
+from bot.domain.clock import Clock, system_clock
+from bot.domain.errors import NotFoundError, SettingsError, UserFacingError
+from bot.domain.exports import ExportFormat, ExportRow, write_export
+from bot.domain.programme import ProgrammeRecord
+from bot.domain.pseudonyms import new_secret, pseudonym, secret_from_text, secret_to_text
+from bot.storage.database import Database
+from bot.storage.exports import ExportAuditEntry, ExportRepository
+from bot.storage.programmes import ProgrammeRepository
+from bot.storage.state import StateRepository
+
+log = logging.getLogger(__name__)
+
+EXPORT_SECRET_KEY = "export_secret"
+ROWS_PER_BATCH = 500
+# The most pieces a zip is split into for Discord; beyond that the command line is the better tool.
+MAX_UPLOAD_PARTS = 10
+# How long the writer's thread waits for the next batch before giving up (the loop would be stuck).
+_BATCH_TIMEOUT_SECONDS = 300.0
+_COPY_CHUNK = 1024 * 1024
+
+
+class Identities(StrEnum):
+    PSEUDONYMOUS = "pseudonymous"
+    NAMED = "named"
+
+
+class DisplayNames(Protocol):
+    """Display names of members as Discord shows them now (implemented by the organiser cog)."""
+
+    async def display_names(self, guild_id: int, user_ids: Sequence[int]) -> Mapping[int, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    guild_id: int
+    format: ExportFormat
+    week: int | None = None  # None: every week
+    named: bool = False
+    actor_id: int | None = None  # who asked; None: the command line
+
+    @property
+    def identities(self) -> Identities:
+        return Identities.NAMED if self.named else Identities.PSEUDONYMOUS
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    path: Path
+    rows: int
+    audit: ExportAuditEntry
+
+
+class Packaging(StrEnum):
+    AS_IS = "as is"
+    ZIPPED = "zipped"
+    SPLIT = "split"
+
+
+@dataclass(frozen=True, slots=True)
+class UploadFiles:
+    files: tuple[Path, ...]
+    packaging: Packaging
+    original_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExportDelivery:
+    """An export ready to upload; its files are deleted when the ``export_for_upload`` block ends."""
+
+    rows: int
+    audit: ExportAuditEntry
+    file_name: str
+    files: tuple[Path, ...]
+    packaging: Packaging
+    original_size: int
+
+
+class ExportTooLargeError(UserFacingError):
+    """Even compressed and split, the export is more than Discord can take in a reasonable number of files."""
+
+
+class ExportService:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        export_secret: Secret | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.repository = ExportRepository(db)
+        self._programmes = ProgrammeRepository(db)
+        self._state = StateRepository(db)
+        self._configured_secret = export_secret
+        self._clock = clock
+
+    # --- pseudonyms -------------------------------------------------------------------------------
+
+    async def secret(self) -> bytes:
+        """The pseudonym key: EXPORT_SECRET, or the one generated and kept on first use."""
+        if self._configured_secret is not None:
+            try:
+                return secret_from_text(self._configured_secret.reveal())
+            except SettingsError as error:
+                raise SettingsError(f"EXPORT_SECRET: {error}") from None
+        text = await self._state.get_or_create(EXPORT_SECRET_KEY, secret_to_text(new_secret()))
+        return secret_from_text(text)
+
+    async def pseudonym_of(self, guild_id: int, user_id: int) -> str:
+        return pseudonym(await self.secret(), guild_id, user_id)
+
+    # --- exporting --------------------------------------------------------------------------------
+
+    def file_name(self, request: ExportRequest) -> str:
+        scope = "all-weeks" if request.week is None else f"week-{request.week}"
+        named = "-named" if request.named else ""
+        return f"answers-{scope}{named}-{self._clock():%Y-%m-%d}{request.format.extension}"
+
+    async def export_to_file(
+        self, request: ExportRequest, out: Path, *, names: DisplayNames | None = None
+    ) -> ExportResult:
+        """Write the export to ``out`` (all or nothing: a failed export leaves no file) and audit it."""
+        rows = await self._write(request, out, names)
+        audit = await self._record(request, rows)
+        return ExportResult(out, rows, audit)
+
+    @asynccontextmanager
+    async def export_for_upload(
+        self, request: ExportRequest, *, upload_limit: int, names: DisplayNames | None = None
+    ) -> AsyncIterator[ExportDelivery]:
+        """The export in a private temporary folder, compressed or split to fit ``upload_limit`` bytes a file.
+
+        Audited once the files are ready; the folder and everything in it is deleted on leaving the block.
+        """
+        folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="workshop-export-"))
+        try:
+            path = folder / self.file_name(request)
+            rows = await self._write(request, path, names)
+            upload = await asyncio.to_thread(package_for_upload, path, upload_limit)
+            audit = await self._record(request, rows)
+            yield ExportDelivery(
+                rows=rows,
+                audit=audit,
+                file_name=path.name,
+                files=upload.files,
+                packaging=upload.packaging,
+                original_size=upload.original_size,
+            )
+        finally:
+            await asyncio.to_thread(shutil.rmtree, folder, True)
+
+    async def audit(self, guild_id: int, *, limit: int = 20) -> tuple[list[ExportAuditEntry], int]:
+        """The newest ``limit`` audit entries and how many there are in all."""
+        return await self.repository.audit(guild_id, limit=limit), await self.repository.audit_count(guild_id)
+
+    async def _write(self, request: ExportRequest, out: Path, names: DisplayNames | None) -> int:
+        programme = await self._programmes.load(request.guild_id)
+        if programme is None:
+            raise NotFoundError("No programme has been imported for this server, so there are no answers to export.")
+        if request.week is not None and programme.session_for_week(request.week) is None:
+            weeks = ", ".join(str(w) for w in programme.weeks)
+            raise NotFoundError(f"There is no week {request.week} in this programme. Valid weeks: {weeks}.")
+        secret = await self.secret()
+        display: Mapping[int, str] = {}
+        if request.named and names is not None:
+            display = await names.display_names(
+                request.guild_id, await self.repository.member_ids(request.guild_id, request.week)
+            )
+        title = _report_title(programme, request.week)
+        feed = _RowFeed(self._row_batches(request, secret, display), asyncio.get_running_loop())
+        partial = out.with_name(f".{out.name}.partial")
+        try:
+            rows = await asyncio.to_thread(_write_file, request, feed, partial, title)
+            await asyncio.to_thread(os.replace, partial, out)
+        except OSError as error:
+            raise UserFacingError(f"Could not write the export file: {error.strerror or error}.") from None
+        finally:
+            await feed.close()
+            await asyncio.to_thread(partial.unlink, True)
+        return rows
+
+    async def _record(self, request: ExportRequest, rows: int) -> ExportAuditEntry:
+        entry = await self.repository.record(
+            guild_id=request.guild_id,
+            actor_id=request.actor_id,
+            created_at=self._clock(),
+            week=request.week,
+            format=request.format.value,
+            identities=request.identities.value,
+            row_count=rows,
+        )
+        log.info(
+            "export %s for guild %s by %s: week %s, %s, %s, %d rows",
+            entry.id,
+            request.guild_id,
+            "the command line" if request.actor_id is None else f"user {request.actor_id}",
+            "all" if request.week is None else request.week,
+            request.format.value,
+            request.identities.value,
+            rows,
+        )
+        return entry
+
+    async def _row_batches(
+        self, request: ExportRequest, secret: bytes, names: Mapping[int, str]
+    ) -> AsyncGenerator[list[ExportRow], None]:
+        pseudonyms: dict[int, str] = {}  # one HMAC per member, not per answer
+        batch: list[ExportRow] = []
+        async for answer in self.repository.answers(request.guild_id, request.week):
+            member = pseudonyms.get(answer.user_id)
+            if member is None:
+                member = pseudonyms[answer.user_id] = pseudonym(secret, request.guild_id, answer.user_id)
+            batch.append(
+                ExportRow(
+                    week=answer.week,
+                    session_title=answer.session_title,
+                    prompt_number=answer.prompt_number,
+                    prompt_text=answer.prompt_text,
+                    member=member,
+                    answer=answer.text,
+                    source=answer.source,
+                    created=answer.created_at,
+                    updated=answer.updated_at,
+                    late=answer.late,
+                    discord_id=answer.user_id if request.named else None,
+                    display_name=names.get(answer.user_id) if request.named else None,
+                )
+            )
+            if len(batch) >= ROWS_PER_BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def _report_title(programme: ProgrammeRecord, week: int | None) -> str:
+    if week is None:
+        return f"{programme.title}: answers"
+    session = programme.session_for_week(week)
+    return f"{programme.title}: answers, week {week}" + (f": {session.title}" if session else "")
+
+
+def _write_file(request: ExportRequest, rows: _RowFeed, path: Path, title: str) -> int:
+    # In the worker thread. 0600: the file holds members' answers, readable by the bot's user only.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(descriptor, "wb") as out:
+        count = write_export(request.format, rows, out, named=request.named, title=title)
+        out.flush()
+        os.fsync(out.fileno())
+    return count
+
+
+class _RowFeed:
+    """Rows read on the event loop, handed to the writer's thread one batch at a time."""
+
+    def __init__(self, batches: AsyncGenerator[list[ExportRow], None], loop: asyncio.AbstractEventLoop) -> None:
+        self._batches = batches
+        self._loop = loop
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    async def _next_batch(self) -> list[ExportRow] | None:
+        async with self._lock:
+            if self._closed:
+                return None
+            return await anext(self._batches, None)
+
+    def __iter__(self) -> Iterator[ExportRow]:
+        """Called from the writer's thread, never from the loop."""
+        while True:
+            future = asyncio.run_coroutine_threadsafe(self._next_batch(), self._loop)
+            batch = future.result(timeout=_BATCH_TIMEOUT_SECONDS)
+            if batch is None:
+                return
+            yield from batch
+
+    async def close(self) -> None:
+        """Stop the feed and close the database cursor (also when the writer failed half-way)."""
+        async with self._lock:
+            self._closed = True
+            await self._batches.aclose()
+
+
+def package_for_upload(path: Path, limit: int) -> UploadFiles:
+    """The file as it is if it fits ``limit`` bytes; else zipped; else the zip split into numbered parts.
+
+    Parts are plain byte ranges of one zip (``x.zip.001``, ``x.zip.002``...): joined again in order they
+    are the zip (``cat x.zip.0* > x.zip``, or 7-Zip opens the .001 directly).
+    """
+    if limit < 1:
+        raise ValueError("the upload limit must be positive")
+    size = path.stat().st_size
+    if size <= limit:
+        return UploadFiles((path,), Packaging.AS_IS, size)
+    zipped = path.with_name(path.name + ".zip")
+    with zipfile.ZipFile(zipped, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        archive.write(path, arcname=path.name)
+    zipped_size = zipped.stat().st_size
+    if zipped_size <= limit:
+        return UploadFiles((zipped,), Packaging.ZIPPED, size)
+    parts = math.ceil(zipped_size / limit)
+    if parts > MAX_UPLOAD_PARTS:
+        raise ExportTooLargeError(
+            f"This export is {_megabytes(size)} ({_megabytes(zipped_size)} compressed): more than "
+            f"{MAX_UPLOAD_PARTS} uploads of {_megabytes(limit)}. Export one week at a time, or run "
+            "`python -m bot export` where the bot runs."
+        )
+    files: list[Path] = []
+    with zipped.open("rb") as source:
+        for number in range(1, parts + 1):
+            part = zipped.with_name(f"{zipped.name}.{number:03d}")
+            with part.open("wb") as target:
+                _copy_bytes(source, target, limit)
+            files.append(part)
+    with contextlib.suppress(OSError):
+        zipped.unlink()
+    return UploadFiles(tuple(files), Packaging.SPLIT, size)
+
+
+def _copy_bytes(source: BinaryIO, target: BinaryIO, count: int) -> None:
+    left = count
+    while left > 0:
+        chunk = source.read(min(_COPY_CHUNK, left))
+        if not chunk:
+            return
+        target.write(chunk)
+        left -= len(chunk)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"

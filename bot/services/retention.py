@@ -1,0 +1,169 @@
+"""Deleting answers a set time after the programme's last session, with organisers warned a week before.
+
+The rules (``plan``):
+- due: the last session's end plus the retention period an organiser set with /setup;
+- from a week before it is due, organisers are warned once (``RetentionNotifier``: a message in the
+  reminder channel addressed to the organiser role, and always a WARNING in the log; /stats and /setup show
+  the date from then on);
+- answers are deleted when due, but never sooner than a week after the warning: a period set or shortened
+  at the last minute, or a bot that was down for the warning, still leaves organisers a full week to export
+  or change the period;
+- a warning counts for the due date it was given for: if the period is lengthened, organisers are warned
+  again a week before the new date.
+Runs daily on the bot's scheduler and once at start; the injected clock decides what "now" is.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from bot.domain.clock import Clock, system_clock
+from bot.storage.database import Database
+from bot.storage.retention import RetentionRecord, RetentionRepository
+
+log = logging.getLogger(__name__)
+
+WARNING_NOTICE = timedelta(days=7)
+MIN_RETENTION_DAYS = 1
+MAX_RETENTION_DAYS = 3650
+
+
+class RetentionNotifier(Protocol):
+    """Tells a server's organisers about retention (implemented by the organiser cog)."""
+
+    async def retention_warning(self, guild_id: int, deletes_at: datetime, retention: timedelta) -> None: ...
+
+    async def retention_done(self, guild_id: int, deleted: int) -> None: ...
+
+
+class RetentionAction(StrEnum):
+    NOTHING = "nothing"
+    WARN = "warn"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionSchedule:
+    retention: timedelta
+    last_session_end: datetime
+    due_at: datetime  # last session end + retention
+    warn_from: datetime  # a week before due_at
+    warned_at: datetime | None  # the warning given for this due date, if any
+    deletes_at: datetime  # the earliest deletion: due, and a week after the warning (given now if not yet)
+    action: RetentionAction  # what to do now
+
+    @property
+    def warning_period(self) -> bool:
+        """Whether the warning time has come (from then on /stats shows a banner)."""
+        return self.action is not RetentionAction.NOTHING or self.warned_at is not None
+
+
+def plan(record: RetentionRecord, now: datetime) -> RetentionSchedule | None:
+    """What retention means for a server at ``now``; None without a period or without sessions."""
+    if record.last_session_end is None:
+        return None
+    due_at = record.last_session_end + record.retention
+    warn_from = due_at - WARNING_NOTICE
+    warned_at = record.warned_at if record.warned_at is not None and record.warned_at >= warn_from else None
+    deletes_at = max(due_at, (warned_at or max(now, warn_from)) + WARNING_NOTICE)
+    if now < warn_from:
+        action = RetentionAction.NOTHING
+    elif warned_at is None:
+        action = RetentionAction.WARN
+    elif now >= deletes_at:
+        action = RetentionAction.DELETE
+    else:
+        action = RetentionAction.NOTHING
+    return RetentionSchedule(
+        retention=record.retention,
+        last_session_end=record.last_session_end,
+        due_at=due_at,
+        warn_from=warn_from,
+        warned_at=warned_at,
+        deletes_at=deletes_at,
+        action=action,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionOutcome:
+    guild_id: int
+    action: RetentionAction
+    deleted: int = 0
+
+
+class RetentionService:
+    def __init__(self, db: Database, *, clock: Clock = system_clock) -> None:
+        self.repository = RetentionRepository(db)
+        self._clock = clock
+        self._notifier: RetentionNotifier | None = None
+
+    def set_notifier(self, notifier: RetentionNotifier | None) -> None:
+        self._notifier = notifier
+
+    async def schedule(self, guild_id: int) -> RetentionSchedule | None:
+        record = await self.repository.load(guild_id)
+        return plan(record, self._clock()) if record else None
+
+    async def run_due(self) -> list[RetentionOutcome]:
+        """Warn or delete for every server whose time has come; one server's failure does not stop the rest."""
+        outcomes: list[RetentionOutcome] = []
+        try:
+            records = await self.repository.servers_with_retention()
+        except Exception:
+            log.exception("the retention check could not read the settings")
+            return outcomes
+        for record in records:
+            try:
+                outcomes.append(await self._apply(record))
+            except Exception:
+                log.exception("the retention check failed for guild %s", record.guild_id)
+        return outcomes
+
+    async def check(self, guild_id: int) -> RetentionOutcome | None:
+        """The same for one server (after /setup changed its period)."""
+        record = await self.repository.load(guild_id)
+        return await self._apply(record) if record else None
+
+    async def _apply(self, record: RetentionRecord) -> RetentionOutcome:
+        now = self._clock()
+        schedule = plan(record, now)
+        if schedule is None or schedule.action is RetentionAction.NOTHING:
+            return RetentionOutcome(record.guild_id, RetentionAction.NOTHING)
+        answers = await self.repository.answer_count(record.guild_id)
+        if answers == 0:
+            # Nothing to delete and nothing to warn about; answers that arrive later get their own warning.
+            return RetentionOutcome(record.guild_id, RetentionAction.NOTHING)
+        if schedule.action is RetentionAction.WARN:
+            # Recorded first: the log line below is a warning in itself, and a failed post must not hold up
+            # the schedule for ever (/stats and /setup show the date from now on).
+            await self.repository.mark_warned(record.guild_id, now)
+            log.warning(
+                "retention: %d answers in guild %s will be deleted on %s (%d days after the last session)",
+                answers,
+                record.guild_id,
+                schedule.deletes_at.isoformat(),
+                schedule.retention.days,
+            )
+            await self._notify_warning(record.guild_id, schedule.deletes_at, schedule.retention)
+            return RetentionOutcome(record.guild_id, RetentionAction.WARN)
+        deleted = await self.repository.delete_answers(record.guild_id, created_before=now)
+        log.warning("retention: deleted %d answers in guild %s", deleted, record.guild_id)
+        if self._notifier is not None and deleted:
+            try:
+                await self._notifier.retention_done(record.guild_id, deleted)
+            except Exception:
+                log.exception("could not tell guild %s that its answers were deleted", record.guild_id)
+        return RetentionOutcome(record.guild_id, RetentionAction.DELETE, deleted)
+
+    async def _notify_warning(self, guild_id: int, deletes_at: datetime, retention: timedelta) -> None:
+        if self._notifier is None:
+            return
+        try:
+            await self._notifier.retention_warning(guild_id, deletes_at, retention)
+        except Exception:
+            log.exception("could not post the retention warning for guild %s", guild_id)

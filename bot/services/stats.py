@@ -1,0 +1,84 @@
+"""Participation figures for organisers, with small counts suppressed before anything is shown.
+
+What is suppressed, and why (threshold 5, bot.domain.stats):
+- members who answered, and DM subscribers: 1 to 4 shows as "<5";
+- a week's answer count is hidden when fewer than 5 members answered (it would tell how much each wrote),
+  and thread counts follow bot.domain.stats' rule (a thread can belong to a single member);
+- DM reminders: both counts are hidden when fewer than 5 members were DMed for that session (sent and
+  failed DMs per member would give away who subscribed, or whose DMs are closed). Reminders posted in a
+  channel concern no member and are shown as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.stats import DEFAULT_THRESHOLD, HIDDEN, WeekStats, display_count
+from bot.storage.database import Database
+from bot.storage.stats import StatsRepository, WeekCounts
+
+
+@dataclass(frozen=True, slots=True)
+class WeekFigures:
+    """One week as shown: every figure is text, already suppressed."""
+
+    week: int
+    title: str
+    answers: str  # HIDDEN when fewer than the threshold of members answered
+    contributors: str
+    threads_open: str
+    threads_closed: str
+    reminders_posted: str
+    reminders_post_failed: str
+    dm_reminders_sent: str  # HIDDEN when fewer than the threshold of members were DMed
+    dm_reminders_failed: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatsReport:
+    weeks: tuple[WeekFigures, ...]
+    answers: str
+    contributors: str
+    dm_subscribers: str
+    threshold: int
+
+
+def week_figures(counts: WeekCounts, *, threshold: int = DEFAULT_THRESHOLD) -> WeekFigures:
+    shown = WeekStats(
+        week=counts.week,
+        title=counts.title,
+        answers=counts.answers,
+        contributors=counts.contributors,
+        threads_open=counts.threads_open,
+        threads_closed=counts.threads_closed,
+    ).displayed(threshold=threshold)
+    few_dmed = 0 < counts.dm_recipients < threshold
+    return WeekFigures(
+        week=counts.week,
+        title=counts.title,
+        answers=shown.answers,
+        contributors=shown.contributors,
+        threads_open=shown.threads_open,
+        threads_closed=shown.threads_closed,
+        reminders_posted=str(counts.channel_reminders_sent),
+        reminders_post_failed=str(counts.channel_reminders_failed),
+        dm_reminders_sent=HIDDEN if few_dmed else str(counts.dm_reminders_sent),
+        dm_reminders_failed=HIDDEN if few_dmed else str(counts.dm_reminders_failed),
+    )
+
+
+class StatsService:
+    def __init__(self, db: Database, *, threshold: int = DEFAULT_THRESHOLD) -> None:
+        self.repository = StatsRepository(db)
+        self.threshold = threshold
+
+    async def report(self, guild_id: int) -> StatsReport:
+        counts = await self.repository.counts(guild_id)
+        few = 0 < counts.contributors < self.threshold
+        return StatsReport(
+            weeks=tuple(week_figures(week, threshold=self.threshold) for week in counts.weeks),
+            answers=HIDDEN if few else display_count(counts.answers, threshold=self.threshold),
+            contributors=display_count(counts.contributors, threshold=self.threshold),
+            dm_subscribers=display_count(counts.dm_subscribers, threshold=self.threshold),
+            threshold=self.threshold,
+        )

@@ -1,0 +1,60 @@
+"""What retention needs: which servers set a period, when their programme ends, and deleting answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.storage.codec import optional_time, to_db_time
+from bot.storage.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionRecord:
+    guild_id: int
+    retention: timedelta
+    last_session_end: datetime | None  # None: no programme (or no sessions) yet
+    warned_at: datetime | None
+
+
+class RetentionRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def servers_with_retention(self) -> list[RetentionRecord]:
+        rows = await self._db.fetchall(
+            "SELECT g.guild_id, g.retention_days, g.retention_warned_at, "
+            "(SELECT MAX(s.ends_at) FROM sessions s WHERE s.guild_id = g.guild_id) AS last_end "
+            "FROM guild_settings g WHERE g.retention_days IS NOT NULL ORDER BY g.guild_id"
+        )
+        return [
+            RetentionRecord(
+                guild_id=row["guild_id"],
+                retention=timedelta(days=row["retention_days"]),
+                last_session_end=optional_time(row["last_end"]),
+                warned_at=optional_time(row["retention_warned_at"]),
+            )
+            for row in rows
+        ]
+
+    async def load(self, guild_id: int) -> RetentionRecord | None:
+        return next((r for r in await self.servers_with_retention() if r.guild_id == guild_id), None)
+
+    async def mark_warned(self, guild_id: int, when: datetime) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE guild_settings SET retention_warned_at = ? WHERE guild_id = ?", (to_db_time(when), guild_id)
+            )
+
+    async def answer_count(self, guild_id: int) -> int:
+        row = await self._db.fetchone("SELECT COUNT(*) FROM answers WHERE guild_id = ?", (guild_id,))
+        return int(row[0]) if row else 0
+
+    async def delete_answers(self, guild_id: int, *, created_before: datetime) -> int:
+        """Delete the server's answers created before ``created_before`` (their earlier versions go with them,
+        by ON DELETE CASCADE); returns how many answers were deleted. secure_delete overwrites the pages."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM answers WHERE guild_id = ? AND created_at < ?", (guild_id, to_db_time(created_before))
+            )
+            return int(cursor.rowcount)

@@ -1,0 +1,82 @@
+"""The organiser feature's storage: export reads, week links, retention deletes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.domain.programme import Programme
+from bot.services.programme import ProgrammeService
+from bot.storage.database import Database
+from bot.storage.exports import FETCH_BATCH, ExportRepository
+from bot.storage.organiser import OrganiserRepository
+from bot.storage.retention import RetentionRepository
+from tests.conftest import GUILD_ID
+from tests.services.answer_rows import CREATED, AnswerRow, insert_answers, prompt_ids
+
+OTHER_GUILD = 100000000000000002
+
+
+@pytest.fixture
+async def imported(db: Database, programme: Programme) -> Database:
+    await ProgrammeService(db).import_programme(GUILD_ID, programme)
+    return db
+
+
+async def test_answers_come_by_week_prompt_and_time(imported: Database) -> None:
+    week1, week2 = await prompt_ids(imported, GUILD_ID, 1), await prompt_ids(imported, GUILD_ID, 2)
+    await insert_answers(
+        imported,
+        GUILD_ID,
+        [
+            AnswerRow(week2[0], 1, "w2p1", created=CREATED - timedelta(days=9)),
+            AnswerRow(week1[1], 2, "w1p2"),
+            AnswerRow(week1[0], 3, "w1p1 later", created=CREATED + timedelta(minutes=5)),
+            AnswerRow(week1[0], 4, "w1p1 first"),
+        ],
+    )
+    repository = ExportRepository(imported)
+    texts = [a.text async for a in repository.answers(GUILD_ID)]
+    assert texts == ["w1p1 first", "w1p1 later", "w1p2", "w2p1"]
+    assert [a.text async for a in repository.answers(GUILD_ID, 2)] == ["w2p1"]
+    assert await repository.count(GUILD_ID) == 4 and await repository.count(GUILD_ID, 1) == 3
+    assert await repository.member_ids(GUILD_ID, 1) == [2, 3, 4]
+    assert [a async for a in repository.answers(OTHER_GUILD)] == []
+
+
+async def test_an_export_reads_one_snapshot_while_answers_are_written(imported: Database) -> None:
+    prompts = await prompt_ids(imported, GUILD_ID)
+    count = FETCH_BATCH + 100
+    await insert_answers(imported, GUILD_ID, (AnswerRow(prompts[0], n, "x", source="thread") for n in range(count)))
+    seen = 0
+    async for _ in ExportRepository(imported).answers(GUILD_ID):
+        if seen == 0:
+            await insert_answers(imported, GUILD_ID, [AnswerRow(prompts[0], 10**6, "arrived during the export")])
+        seen += 1
+    assert seen == count
+    assert await ExportRepository(imported).count(GUILD_ID) == count + 1
+
+
+async def test_a_week_link_is_set_and_cleared(imported: Database) -> None:
+    repository = OrganiserRepository(imported)
+    assert await repository.set_week_meeting_link(GUILD_ID, 3, "https://a.example/3")
+    assert not await repository.set_week_meeting_link(GUILD_ID, 13, "https://a.example/13")
+    assert not await repository.set_week_meeting_link(OTHER_GUILD, 3, "https://a.example/3")
+    programme = await ProgrammeService(imported).require(GUILD_ID)
+    week3 = programme.session_for_week(3)
+    assert week3 is not None and week3.meeting_link == "https://a.example/3"
+    assert await repository.set_week_meeting_link(GUILD_ID, 3, None)
+    week3 = (await ProgrammeService(imported).require(GUILD_ID)).session_for_week(3)
+    assert week3 is not None and week3.meeting_link is None and week3.revision == 2
+
+
+async def test_retention_deletes_only_that_servers_answers(imported: Database, programme: Programme) -> None:
+    await ProgrammeService(imported).import_programme(OTHER_GUILD, programme)
+    ours, theirs = await prompt_ids(imported, GUILD_ID), await prompt_ids(imported, OTHER_GUILD)
+    await insert_answers(imported, GUILD_ID, [AnswerRow(ours[0], 1, "ours")])
+    await insert_answers(imported, OTHER_GUILD, [AnswerRow(theirs[0], 1, "theirs")])
+    repository = RetentionRepository(imported)
+    assert await repository.delete_answers(GUILD_ID, created_before=CREATED + timedelta(seconds=1)) == 1
+    assert await repository.answer_count(GUILD_ID) == 0
+    assert await repository.answer_count(OTHER_GUILD) == 1
