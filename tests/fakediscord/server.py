@@ -183,6 +183,8 @@ class FakeDiscord:
         self.gateway = Gateway(self)
         #: Seconds a bot has to send the first callback (Discord: 3 s). None disables the check.
         self.interaction_ack_deadline: float | None = 3.0
+        #: Bytes of files one request may upload, also sent to the bot as interactions' attachment_size_limit.
+        self.attachment_size_limit = ATTACHMENT_SIZE_LIMIT
         self.interactions: list[Interaction] = []
         self._interactions: dict[int, Interaction] = {}
         self._interactions_by_token: dict[str, Interaction] = {}
@@ -1057,7 +1059,7 @@ class FakeDiscord:
         self, body: JSON, files: list[UploadedFile], channel_id: int, existing: list[Attachment] | None = None
     ) -> list[Attachment] | None:
         """The attachment list after a create/edit. None means "unchanged" (edit without attachments/files)."""
-        if sum(len(f.data) for f in files) > ATTACHMENT_SIZE_LIMIT:
+        if sum(len(f.data) for f in files) > self.attachment_size_limit:
             raise ApiError(413, 40005, "Request entity too large")
         by_field = {f.field: f for f in files}
         old = {a.id: a for a in existing or []}
@@ -2199,7 +2201,7 @@ class FakeDiscord:
             "type": itype,
             "token": token,
             "version": 1,
-            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+            "attachment_size_limit": self.attachment_size_limit,
             "data": data,
             "channel_id": str(channel.id),
             "channel": channel.to_dict(self.world),
