@@ -13,6 +13,8 @@ public, and nothing the bot posts can ping anyone.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -34,7 +36,9 @@ from bot.services.threads import (
     Summary,
     ThreadArchivedError,
     ThreadGoneError,
+    ThreadHistory,
     ThreadLockedError,
+    ThreadMessage,
 )
 from bot.storage.threads import ThreadCounts
 from bot.tree import send_private
@@ -150,8 +154,8 @@ def open_reply(report: OpenReport, notice: str | None) -> list[str]:
         if outcome.starter_updated:
             line += " · starter message updated"
         lines.append(line)
-    if report.problem:
-        lines.append(f"⚠️ {report.problem} Run /threads open week:{session.week} again once that is fixed.")
+    for problem in report.problems:
+        lines.append(f"⚠️ {problem} Run /threads open week:{session.week} again once that is fixed.")
     if notice:
         lines.append(notice)
     return lines
@@ -377,6 +381,27 @@ class DiscordThreadGateway:
             ) from None
         return False
 
+    async def thread_history(self, thread_id: int, *, limit: int) -> ThreadHistory:
+        thread = await self._thread(thread_id)
+        messages: list[ThreadMessage] = []
+        read = 0
+        try:
+            async for message in thread.history(limit=limit, after=discord.Object(thread_id), oldest_first=True):
+                read += 1
+                if is_member_message(message):
+                    messages.append(
+                        ThreadMessage(
+                            message.id, message.author.id, message.content, message.created_at, message.edited_at
+                        )
+                    )
+        except discord.NotFound:
+            raise ThreadGoneError(thread_id) from None
+        except discord.Forbidden:
+            raise BotLacksPermissionError(
+                f"The bot cannot read the history of <#{thread_id}>: it needs Read Message History."
+            ) from None
+        return ThreadHistory(tuple(messages), complete=read < limit)
+
 
 # --- The cog ---------------------------------------------------------------------------------------------
 
@@ -399,8 +424,16 @@ class ThreadsCog(WorkshopCog):
         default_permissions=discord.Permissions(manage_threads=True),
     )
 
+    _catch_up_task: asyncio.Task[None] | None = None
+
     def _gateway(self, guild_id: int) -> DiscordThreadGateway:
         return DiscordThreadGateway(self.bot, guild_id)
+
+    async def cog_unload(self) -> None:
+        if self._catch_up_task is not None:
+            self._catch_up_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._catch_up_task
 
     @threads.command(name="open", description="Open a thread for each prompt of a week (again: reopen them)")
     @app_commands.describe(week="The week number (start typing to search by title)")
@@ -443,6 +476,22 @@ class ThreadsCog(WorkshopCog):
     # --- collecting replies (raw events, so messages not in the cache count too) -------------------------
 
     @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        # Messages posted, edited or deleted while the bot was away sent it no events: read the threads back.
+        # on_ready comes again after a reconnect that could not resume, when events may have been missed too.
+        if not self.bot.message_content_enabled:
+            return
+        if self._catch_up_task is not None and not self._catch_up_task.done():
+            return
+        self._catch_up_task = asyncio.create_task(self._catch_up(), name="threads-catch-up")
+
+    async def _catch_up(self) -> None:
+        try:
+            await self.bot.services.threads.catch_up(self.bot.guild_id, gateway=self._gateway(self.bot.guild_id))
+        except Exception:
+            log.exception("catching up with the prompt threads failed; live replies are still collected")
+
+    @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         if not self.bot.message_content_enabled or not is_member_message(message):
             return
@@ -452,6 +501,7 @@ class ThreadsCog(WorkshopCog):
                 message_id=message.id,
                 author_id=message.author.id,
                 raw_text=message.content,
+                at=message.created_at,
             )
         except Exception:
             log.exception("could not record message %s in channel %s", message.id, message.channel.id)
@@ -469,6 +519,7 @@ class ThreadsCog(WorkshopCog):
                 message_id=payload.message_id,
                 author_id=payload.message.author.id,
                 raw_text=payload.data["content"],
+                at=payload.message.edited_at or self.bot.clock(),
             )
         except Exception:
             log.exception("could not apply the edit of message %s", payload.message_id)

@@ -34,6 +34,7 @@ from bot.storage.threads import (
 log = logging.getLogger(__name__)
 
 THREAD_NAME_LIMIT = 100  # Discord's limit on a thread's name
+CATCH_UP_LIMIT = 5000  # messages read back per thread at start; a longer thread is caught up only partly
 
 
 def thread_name(week: int, number: int, prompt_text: str) -> str:
@@ -80,6 +81,23 @@ class Summary:
 
     counts: ThreadCounts
     collect_replies: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMessage:
+    """A member's message read back from a thread's history."""
+
+    id: int
+    author_id: int
+    text: str
+    created_at: datetime
+    edited_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadHistory:
+    messages: tuple[ThreadMessage, ...]  # members' messages after the starter, oldest first
+    complete: bool  # False when the thread had more messages than were read
 
 
 class ThreadGoneError(Exception):
@@ -131,6 +149,10 @@ class ThreadGateway(Protocol):
         """Lock and archive; if locking is not allowed, only archive and return False."""
         ...
 
+    async def thread_history(self, thread_id: int, *, limit: int) -> ThreadHistory:
+        """Members' messages in the thread, reading at most ``limit`` messages. Raises ThreadGoneError."""
+        ...
+
 
 # --- Reports -------------------------------------------------------------------------------------------
 
@@ -141,6 +163,7 @@ class Opened(Enum):
     REOPENED = "reopened"
     RECREATED = "made anew (the old thread was deleted)"
     FAILED = "not created"
+    NOT_REOPENED = "could not be reopened"
 
 
 class Closed(Enum):
@@ -166,7 +189,7 @@ class OpenReport:
     outcomes: tuple[OpenOutcome, ...]
     channel_id: int | None  # where new threads went (None: nothing had to be created)
     collect_replies: bool
-    problem: str | None = None  # why some threads were not created
+    problems: tuple[str, ...] = ()  # why some threads were not created or reopened
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +205,26 @@ class CloseOutcome:
 class CloseReport:
     session: SessionRecord
     outcomes: tuple[CloseOutcome, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUpReport:
+    threads: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def __add__(self, other: CatchUpReport) -> CatchUpReport:
+        return CatchUpReport(
+            self.threads + other.threads,
+            self.added + other.added,
+            self.updated + other.updated,
+            self.removed + other.removed,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,32 +268,37 @@ class ThreadService:
             if any(p.id not in existing for p in session.prompts):
                 target = await self._target_channel(session.guild_id, here_channel_id, gateway)
             outcomes: list[OpenOutcome] = []
-            problem: str | None = None
+            problems: list[str] = []
+            creating_refused = False
             for prompt in session.prompts:
                 thread = existing.get(prompt.id)
-                if problem is not None and thread is None:
-                    outcomes.append(OpenOutcome(prompt, Opened.FAILED, None))
-                    continue
-                try:
-                    if thread is None:
-                        assert target is not None
-                        created = await self._create(session, prompt, target, gateway, collect_replies)
-                        outcomes.append(OpenOutcome(prompt, Opened.CREATED, created.thread_id))
-                        continue
+                result = Opened.CREATED
+                if thread is not None:
                     try:
                         outcomes.append(await self._reopen(session, prompt, thread, gateway, collect_replies))
+                        continue
                     except ThreadGoneError:
                         await self.threads.forget(thread.thread_id)
                         log.info(
                             "thread %s of prompt %s was deleted by hand; making it anew", thread.thread_id, prompt.id
                         )
-                        if target is None:
-                            target = await self._target_channel(session.guild_id, here_channel_id, gateway)
-                        created = await self._create(session, prompt, target, gateway, collect_replies)
-                        outcomes.append(OpenOutcome(prompt, Opened.RECREATED, created.thread_id))
+                        result = Opened.RECREATED
+                    except BotLacksPermissionError as error:
+                        problems.append(str(error))
+                        outcomes.append(OpenOutcome(prompt, Opened.NOT_REOPENED, thread.thread_id))
+                        continue
+                if creating_refused:  # the same refusal again for every prompt helps nobody
+                    outcomes.append(OpenOutcome(prompt, Opened.FAILED, None))
+                    continue
+                try:
+                    if target is None:
+                        target = await self._target_channel(session.guild_id, here_channel_id, gateway)
+                    created = await self._create(session, prompt, target, gateway, collect_replies)
+                    outcomes.append(OpenOutcome(prompt, result, created.thread_id))
                 except BotLacksPermissionError as error:
-                    problem = str(error)
-                    outcomes.append(OpenOutcome(prompt, Opened.FAILED, thread.thread_id if thread else None))
+                    creating_refused = True
+                    problems.append(str(error))
+                    outcomes.append(OpenOutcome(prompt, Opened.FAILED, None))
         made = sum(o.result in (Opened.CREATED, Opened.RECREATED) for o in outcomes)
         log.info("threads opened for week %s of guild %s: %d new", session.week, session.guild_id, made)
         return OpenReport(
@@ -258,7 +306,7 @@ class ThreadService:
             outcomes=tuple(outcomes),
             channel_id=target[0] if target else None,
             collect_replies=collect_replies,
-            problem=problem,
+            problems=tuple(dict.fromkeys(problems)),
         )
 
     async def _target_channel(
@@ -430,18 +478,22 @@ class ThreadService:
 
     # --- collecting replies ----------------------------------------------------------------------------------
 
-    async def record_reply(self, *, thread_id: int, message_id: int, author_id: int, raw_text: str) -> bool:
-        """Record a member's message in a prompt thread as an answer. False if it is not one to record."""
+    async def record_reply(
+        self, *, thread_id: int, message_id: int, author_id: int, raw_text: str, at: datetime
+    ) -> bool:
+        """Record a member's message, posted ``at``, in a prompt thread as an answer. False if not one to keep."""
         target = await self.threads.reply_target(thread_id)
         if target is None or not target.collecting:
             return False
         text = _cleaned(raw_text)
         if text is None:
             return False
-        return await self._add(target, message_id=message_id, author_id=author_id, text=text)
+        return await self._add(target, message_id=message_id, author_id=author_id, text=text, at=at)
 
-    async def revise_reply(self, *, thread_id: int, message_id: int, author_id: int, raw_text: str) -> None:
-        """A member edited a message: update its answer (history kept), drop it, or record it now."""
+    async def revise_reply(
+        self, *, thread_id: int, message_id: int, author_id: int, raw_text: str, at: datetime
+    ) -> None:
+        """A member edited a message at ``at``: update its answer (history kept), drop it, or record it now."""
         target = await self.threads.reply_target(thread_id)
         if target is None:
             return  # not a prompt thread
@@ -450,12 +502,11 @@ class ThreadService:
             # Edited down to nothing (only an attachment left, say): it is no longer an answer.
             await self.remove_replies([message_id])
             return
-        now = self._clock()
-        outcome = await self.contributions.edit(message_id, text, now, late=await self._late(target, now))
+        outcome = await self.contributions.edit(message_id, text, at, late=await self._late(target, at))
         if outcome is EditOutcome.UPDATED:
             log.info("thread reply %s edited", message_id)
         elif outcome is EditOutcome.MISSING and target.collecting:
-            await self._add(target, message_id=message_id, author_id=author_id, text=text)
+            await self._add(target, message_id=message_id, author_id=author_id, text=text, at=at)
 
     async def remove_replies(self, message_ids: Iterable[int]) -> int:
         removed = await self.contributions.remove(message_ids)
@@ -470,16 +521,70 @@ class ThreadService:
             log.info("prompt thread %s was deleted on Discord", thread_id)
         return forgotten
 
-    async def _add(self, target: ReplyTarget, *, message_id: int, author_id: int, text: str) -> bool:
-        now = self._clock()
+    async def catch_up(self, guild_id: int, *, gateway: ThreadGateway) -> CatchUpReport:
+        """Replay what happened in the prompt threads while the bot was not listening.
+
+        Replies posted meanwhile are recorded (in open threads), edits applied and deleted messages' answers
+        removed, so a member who deleted a message while the bot was down is not kept as having said it.
+        """
+        report = CatchUpReport()
+        for thread in await self.threads.for_guild(guild_id):
+            if not thread.collect_replies:
+                continue
+            try:
+                report += await self._catch_up_thread(thread, gateway)
+            except ThreadGoneError:
+                await self.forget_thread(thread.thread_id)
+            except BotLacksPermissionError as error:
+                log.warning("could not read thread %s to catch up: %s", thread.thread_id, error)
+        if report.changed:
+            log.info(
+                "caught up with prompt threads in guild %s: %d added, %d updated, %d removed",
+                guild_id,
+                report.added,
+                report.updated,
+                report.removed,
+            )
+        return report
+
+    async def _catch_up_thread(self, thread: PromptThread, gateway: ThreadGateway) -> CatchUpReport:
+        target = await self.threads.reply_target(thread.thread_id)
+        if target is None:
+            return CatchUpReport()
+        # Read what is stored before asking Discord: a reply recorded live after the history was read must not
+        # look deleted. Replies in this thread come after it (snowflakes grow with time); lower ids belong to an
+        # earlier thread of the prompt that was deleted by hand.
+        stored = {c.message_id: c for c in await self.contributions.for_thread(thread.prompt_id, thread.thread_id)}
+        history = await gateway.thread_history(thread.thread_id, limit=CATCH_UP_LIMIT)
+        added = updated = removed = 0
+        for message in history.messages:
+            text = _cleaned(message.text)
+            known = stored.get(message.id)
+            if known is None:
+                if text is not None and target.collecting:
+                    added += await self._add(
+                        target, message_id=message.id, author_id=message.author_id, text=text, at=message.created_at
+                    )
+            elif text is None:
+                removed += await self.contributions.remove([message.id])
+            elif text != known.text and (message.edited_at or message.created_at) > known.updated_at:
+                at = message.edited_at or self._clock()
+                await self.contributions.edit(message.id, text, at, late=await self._late(target, at))
+                updated += 1
+        if history.complete:
+            seen = {m.id for m in history.messages}
+            removed += await self.contributions.remove([mid for mid in stored if mid not in seen])
+        return CatchUpReport(threads=1, added=added, updated=updated, removed=removed)
+
+    async def _add(self, target: ReplyTarget, *, message_id: int, author_id: int, text: str, at: datetime) -> bool:
         added = await self.contributions.add(
             guild_id=target.guild_id,
             prompt_id=target.prompt_id,
             user_id=author_id,
             message_id=message_id,
             text=text,
-            at=now,
-            late=await self._late(target, now),
+            at=at,
+            late=await self._late(target, at),
         )
         if added:
             log.info("thread reply %s recorded for prompt %s", message_id, target.prompt_id)

@@ -148,6 +148,13 @@ class ThreadRepository:
         )
         return [_thread(row) for row in rows]
 
+    async def for_guild(self, guild_id: int) -> list[PromptThread]:
+        rows = await self._db.fetchall(
+            f"SELECT {_THREAD_COLUMNS} FROM prompt_threads t WHERE t.guild_id = ? ORDER BY t.opened_at, t.prompt_id",
+            (guild_id,),
+        )
+        return [_thread(row) for row in rows]
+
     async def by_thread_id(self, thread_id: int) -> PromptThread | None:
         row = await self._db.fetchone(
             f"SELECT {_THREAD_COLUMNS} FROM prompt_threads t WHERE t.thread_id = ?", (thread_id,)
@@ -312,6 +319,15 @@ class ContributionRepository:
             "SELECT id, guild_id, prompt_id, user_id, message_id, text, created_at, updated_at, late FROM answers "
             "WHERE prompt_id = ? AND source = 'thread' ORDER BY created_at, id",
             (prompt_id,),
+        )
+        return [_contribution(row) for row in rows]
+
+    async def for_thread(self, prompt_id: int, thread_id: int) -> list[Contribution]:
+        """The replies to a prompt posted in the thread ``thread_id``: its messages' ids come after its own."""
+        rows = await self._db.fetchall(
+            "SELECT id, guild_id, prompt_id, user_id, message_id, text, created_at, updated_at, late FROM answers "
+            "WHERE prompt_id = ? AND source = 'thread' AND message_id > ? ORDER BY message_id",
+            (prompt_id, thread_id),
         )
         return [_contribution(row) for row in rows]
 

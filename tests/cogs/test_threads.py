@@ -246,6 +246,34 @@ async def test_edits_and_deletions_of_messages_the_bot_never_cached_still_count(
         await eventually(applied, "the edit and deletion of uncached messages to be applied")
 
 
+async def test_what_happened_while_the_bot_was_down_is_caught_up_when_it_is_back(
+    bot_runner: BotRunner, fake_discord: FakeDiscord
+) -> None:
+    async with bot_runner.running(message_content_intent=True) as bot:
+        await run(fake_discord, "owner", "threads open", week=3)
+        q1 = fake_discord.threads_in("general")[0]
+        await fake_discord.post_message(q1, "alice", "Said while the bot listened")
+        edited = await fake_discord.post_message(q1, "carol", "Before")
+        deleted = await fake_discord.post_message(q1, "bob", "Deleted while the bot was down")
+        await eventually(lambda: recorded_count_is(bot, 3), "the replies to be recorded")
+        prompt_id = (await week(bot)).prompts[0].id
+
+    await fake_discord.post_message(q1, "alice", "Posted while the bot was down")
+    await fake_discord.edit_message(edited, "Edited while the bot was down")
+    await fake_discord.delete_message(deleted)
+
+    async with bot_runner.running(message_content_intent=True) as bot:
+
+        async def caught_up() -> bool:
+            return await replies_of(bot, fake_discord, prompt_id) == [
+                ("alice", "Said while the bot listened"),
+                ("carol", "Edited while the bot was down"),
+                ("alice", "Posted while the bot was down"),
+            ]
+
+        await eventually(caught_up, "the bot to catch up with the thread", timeout=10)
+
+
 async def test_without_the_message_content_intent_replies_are_not_collected_but_answering_works(
     bot_runner: BotRunner, fake_discord: FakeDiscord
 ) -> None:

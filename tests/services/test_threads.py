@@ -16,6 +16,7 @@ from bot.services.programme import ProgrammeService
 from bot.services.server_settings import ServerSettingsService
 from bot.services.threads import (
     BotLacksPermissionError,
+    CatchUpReport,
     ChannelKind,
     Closed,
     CreatedThread,
@@ -25,7 +26,9 @@ from bot.services.threads import (
     Summary,
     ThreadArchivedError,
     ThreadGoneError,
+    ThreadHistory,
     ThreadLockedError,
+    ThreadMessage,
     ThreadService,
     thread_name,
 )
@@ -49,6 +52,7 @@ class FakeThread:
     archived: bool = False
     locked: bool = False
     posts: list[Summary] = dataclasses.field(default_factory=list)
+    history: list[ThreadMessage] = dataclasses.field(default_factory=list)  # members' messages
 
 
 class FakeGateway:
@@ -64,6 +68,7 @@ class FakeGateway:
         self.can_create = True
         self.next_id = 1000
         self.slow = False
+        self.unreadable = False
 
     def _new_id(self) -> int:
         self.next_id += 1
@@ -125,6 +130,13 @@ class FakeGateway:
             raise ThreadLockedError(thread_id)
         thread.posts.append(summary)
 
+    async def thread_history(self, thread_id: int, *, limit: int) -> ThreadHistory:
+        self.calls.append(f"history {thread_id}")
+        messages = self._thread(thread_id).history
+        if self.unreadable:
+            raise BotLacksPermissionError("The bot cannot read the history.")
+        return ThreadHistory(tuple(messages[:limit]), complete=len(messages) < limit)
+
     async def lock_and_archive(self, thread_id: int) -> bool:
         self.calls.append(f"lock and archive {thread_id}")
         thread = self._thread(thread_id)
@@ -181,7 +193,7 @@ async def test_open_makes_one_thread_per_prompt_in_the_channel_it_is_run_in(worl
     report = await open_week(world)
     week3 = world.week(3)
     assert [o.result for o in report.outcomes] == [Opened.CREATED] * 4
-    assert report.channel_id == HERE and report.problem is None
+    assert report.channel_id == HERE and report.problems == ()
     assert [t.name for t in world.gateway.threads.values()] == [thread_name(3, p.number, p.text) for p in week3.prompts]
     assert all(t.parent == HERE and t.starter.collect_replies for t in world.gateway.threads.values())
     stored = await world.service.threads_for_week(GUILD_ID, 3)
@@ -267,10 +279,28 @@ async def test_a_missing_permission_stops_creating_and_says_why(world: World) ->
     world.gateway.can_create = False
     report = await open_week(world)
     assert [o.result for o in report.outcomes] == [Opened.FAILED] * 4
-    assert report.problem == "The bot is not allowed to open threads here."
+    assert report.problems == ("The bot is not allowed to open threads here.",)
     assert sum(call.startswith("create") for call in world.gateway.calls) == 1  # no point trying the rest
     world.gateway.can_create = True
     assert [o.result for o in (await open_week(world)).outcomes] == [Opened.CREATED] * 4
+
+
+async def test_a_thread_that_cannot_be_reopened_does_not_stop_the_others(world: World) -> None:
+    first = await open_week(world)
+    q1, q2 = (o.thread_id or 0 for o in first.outcomes[:2])
+    world.gateway.threads[q1].archived = world.gateway.threads[q1].locked = True  # locked by a moderator
+    world.gateway.can_lock = False  # and the bot may not unlock it
+    del world.gateway.threads[q2]
+    await world.service.forget_thread(q2)
+
+    report = await open_week(world)
+    assert [o.result for o in report.outcomes] == [
+        Opened.NOT_REOPENED,
+        Opened.CREATED,
+        Opened.ALREADY_OPEN,
+        Opened.ALREADY_OPEN,
+    ]
+    assert report.problems == ("The bot needs Manage Threads.",)
 
 
 async def test_starter_messages_follow_whether_replies_are_collected(world: World) -> None:
@@ -304,7 +334,9 @@ async def test_two_facilitators_opening_at_once_make_each_thread_once(world: Wor
 
 async def record(world: World, thread_id: int | None, message_id: int, author: int, text: str) -> bool:
     assert thread_id is not None
-    return await world.service.record_reply(thread_id=thread_id, message_id=message_id, author_id=author, raw_text=text)
+    return await world.service.record_reply(
+        thread_id=thread_id, message_id=message_id, author_id=author, raw_text=text, at=world.clock()
+    )
 
 
 async def test_close_posts_counts_then_locks_and_archives(world: World) -> None:
@@ -406,19 +438,21 @@ async def test_edits_update_keep_history_or_remove_and_deletions_remove(world: W
     q1 = opened.outcomes[0].thread_id or 0
     await record(world, q1, 1, ALICE, "first")
     world.clock.advance(timedelta(minutes=1))
-    await world.service.revise_reply(thread_id=q1, message_id=1, author_id=ALICE, raw_text="second")
+    await world.service.revise_reply(thread_id=q1, message_id=1, author_id=ALICE, raw_text="second", at=world.clock())
     reply = await world.service.contributions.get(1)
     assert reply is not None and reply.text == "second"
     assert [v.text for v in await world.service.contributions.versions(reply.id)] == ["first"]
 
     # A message that was only an image gets text: it becomes an answer now.
-    await world.service.revise_reply(thread_id=q1, message_id=2, author_id=BOB, raw_text="now with words")
+    await world.service.revise_reply(
+        thread_id=q1, message_id=2, author_id=BOB, raw_text="now with words", at=world.clock()
+    )
     assert (await world.service.contributions.get(2)) is not None
     # Edited down to nothing: no longer an answer.
-    await world.service.revise_reply(thread_id=q1, message_id=2, author_id=BOB, raw_text="")
+    await world.service.revise_reply(thread_id=q1, message_id=2, author_id=BOB, raw_text="", at=world.clock())
     assert await world.service.contributions.get(2) is None
     # Edits elsewhere are none of the bot's business.
-    await world.service.revise_reply(thread_id=12345, message_id=1, author_id=ALICE, raw_text="x")
+    await world.service.revise_reply(thread_id=12345, message_id=1, author_id=ALICE, raw_text="x", at=world.clock())
     assert (await world.service.contributions.get(1)) == reply
 
     assert await world.service.remove_replies([1, 77]) == 1
@@ -430,8 +464,12 @@ async def test_after_close_edits_still_apply_but_nothing_new_is_recorded(world: 
     q1 = opened.outcomes[0].thread_id or 0
     await record(world, q1, 1, ALICE, "before")
     await world.service.close_week(world.week(3), gateway=world.gateway)
-    await world.service.revise_reply(thread_id=q1, message_id=1, author_id=ALICE, raw_text="corrected")
-    await world.service.revise_reply(thread_id=q1, message_id=2, author_id=BOB, raw_text="new after close")
+    await world.service.revise_reply(
+        thread_id=q1, message_id=1, author_id=ALICE, raw_text="corrected", at=world.clock()
+    )
+    await world.service.revise_reply(
+        thread_id=q1, message_id=2, author_id=BOB, raw_text="new after close", at=world.clock()
+    )
     assert [r.text for r in await world.service.contributions.for_prompt(world.week(3).prompts[0].id)] == ["corrected"]
 
 
@@ -443,3 +481,75 @@ async def test_a_deleted_thread_is_forgotten_but_its_replies_stay_answers(world:
     assert not await world.service.forget_thread(q1)
     assert (await world.service.contributions.get(1)) is not None
     assert not await record(world, q1, 2, ALICE, "a thread no longer known")
+
+
+# --- catching up after downtime ----------------------------------------------------------------------------
+
+
+async def test_catch_up_applies_what_happened_while_the_bot_was_away(world: World) -> None:
+    opened = await open_week(world)
+    q1, q2 = (o.thread_id or 0 for o in opened.outcomes[:2])
+    await record(world, q1, q1 * 10_000 + 1, ALICE, "kept as is")
+    await record(world, q1, q1 * 10_000 + 2, BOB, "edited while away")
+    await record(world, q1, q1 * 10_000 + 3, BOB, "deleted while away")
+    await record(world, q1, q1 * 10_000 + 4, ALICE, "edited down to an image")
+    posted = world.clock() + timedelta(minutes=5)
+    edited = posted + timedelta(minutes=1)
+    world.gateway.threads[q1].history = [
+        ThreadMessage(q1 * 10_000 + 1, ALICE, "kept as is", world.clock(), None),
+        ThreadMessage(q1 * 10_000 + 2, BOB, "edited, and better", world.clock(), edited),
+        ThreadMessage(q1 * 10_000 + 4, ALICE, "", world.clock(), edited),
+        ThreadMessage(q1 * 10_000 + 5, BOB, "posted while away", posted, None),
+    ]
+    world.gateway.threads[q2].history = [ThreadMessage(q2 * 10_000 + 1, ALICE, "in the second thread", posted, None)]
+
+    report = await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    assert (report.threads, report.added, report.updated, report.removed) == (4, 2, 1, 2)
+    q1_replies = await world.service.contributions.for_prompt(world.week(3).prompts[0].id)
+    assert [(r.message_id - q1 * 10_000, r.text) for r in q1_replies] == [
+        (1, "kept as is"),
+        (2, "edited, and better"),
+        (5, "posted while away"),
+    ]
+    assert q1_replies[2].created_at == posted  # when the member posted it, not when the bot read it
+    assert [v.text for v in await world.service.contributions.versions(q1_replies[1].id)] == ["edited while away"]
+    # Nothing more to do the second time.
+    again = await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    assert not again.changed
+
+
+async def test_catch_up_never_undoes_a_newer_live_edit_nor_removes_beyond_what_it_read(world: World) -> None:
+    opened = await open_week(world)
+    q1 = opened.outcomes[0].thread_id or 0
+    await record(world, q1, q1 * 10_000 + 1, ALICE, "first")
+    await record(world, q1, q1 * 10_000 + 2, BOB, "beyond the read limit")
+    live_edit = world.clock() + timedelta(minutes=10)
+    await world.service.revise_reply(
+        thread_id=q1, message_id=q1 * 10_000 + 1, author_id=ALICE, raw_text="newer", at=live_edit
+    )
+    # A history read before that edit, and cut short.
+    world.gateway.threads[q1].history = [
+        ThreadMessage(q1 * 10_000 + 1, ALICE, "older", world.clock(), world.clock() + timedelta(minutes=1)),
+        *[ThreadMessage(q1 * 10_000 + 100 + n, BOB, "", world.clock(), None) for n in range(5000)],
+    ]
+    report = await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    assert not report.changed
+    texts = [r.text for r in await world.service.contributions.for_prompt(world.week(3).prompts[0].id)]
+    assert texts == ["newer", "beyond the read limit"]
+
+
+async def test_catch_up_skips_threads_it_may_not_read_or_that_do_not_collect_and_forgets_deleted_ones(
+    world: World,
+) -> None:
+    opened = await open_week(world, collect=False)
+    q1 = opened.outcomes[0].thread_id or 0
+    await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    assert not any(call.startswith("history") for call in world.gateway.calls)  # members were told: not kept
+
+    await open_week(world, collect=True)
+    del world.gateway.threads[q1]
+    world.gateway.unreadable = True
+    report = await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    assert report == CatchUpReport()
+    assert q1 not in [t.thread_id for t in await world.service.threads_for_week(GUILD_ID, 3)]
+    assert len(await world.service.threads_for_week(GUILD_ID, 3)) == 3

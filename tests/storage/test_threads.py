@@ -179,3 +179,20 @@ async def test_a_prompt_removed_by_an_import_takes_its_thread_row_with_it(
     )
     await ProgrammeService(db, clock=lambda: NOW).import_programme(GUILD_ID, shorter)
     assert await repo.by_thread_id(7003) is None
+
+
+async def test_a_threads_replies_are_those_posted_after_it(db: Database, stored: ProgrammeRecord) -> None:
+    repo = ThreadRepository(db)
+    replies = ContributionRepository(db)
+    prompt = stored.sessions[0].prompts[0]
+    other = stored.sessions[1].prompts[0]
+    # Message 50 was posted in an earlier thread of the prompt, deleted by hand; thread 100 replaced it.
+    for message_id in (50, 150, 120):
+        await replies.add(
+            guild_id=GUILD_ID, prompt_id=prompt.id, user_id=ALICE, message_id=message_id, text="x", at=NOW, late=False
+        )
+    await repo.save(a_thread(prompt.id, 100))
+    await repo.save(a_thread(other.id, 200, opened_at=NOW - timedelta(days=7)))
+    assert [r.message_id for r in await replies.for_thread(prompt.id, 100)] == [120, 150]
+    assert [t.thread_id for t in await repo.for_guild(GUILD_ID)] == [200, 100]
+    assert await repo.for_guild(GUILD_ID + 1) == []
