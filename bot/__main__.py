@@ -17,8 +17,10 @@ from typing import Any
 
 from bot.config import Settings, load_settings
 from bot.domain.errors import SettingsError, UserFacingError
+from bot.domain.exports import ExportFormat
 from bot.domain.parsers import parse_programme_file
 from bot.domain.programme import ProgrammeRecord, redate
+from bot.services.exports import ExportRequest, ExportService
 from bot.services.programme import ProgrammeService
 from bot.storage.database import Database
 
@@ -168,6 +170,21 @@ async def backup(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def export_answers(args: argparse.Namespace, settings: Settings) -> int:
+    """Answers to a file, as /export answers does; audited with no actor (the command line)."""
+    out: Path = args.out
+    if await asyncio.to_thread(out.exists):
+        raise UserFacingError(f"{out} already exists; choose a new file name for the export")
+    request = ExportRequest(_guild(args, settings), ExportFormat(args.format), week=args.week, named=args.named)
+    async with Database.open(_database_path(args, settings)) as db:
+        result = await ExportService(db, export_secret=settings.export_secret).export_to_file(request, out)
+    scope = "all weeks" if args.week is None else f"week {args.week}"
+    identities = "named: with Discord ids (display names come only from Discord)" if args.named else "pseudonymous"
+    print(f"Exported {result.rows} answers ({scope}, {args.format}, {identities}) to {out}")
+    print("Recorded in the export audit (/export audit in Discord).")
+    return 0
+
+
 async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         return await run_bot(args, settings)
@@ -177,6 +194,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await programme_show(args, settings)
     if args.command == "backup":
         return await backup(args, settings)
+    if args.command == "export":
+        return await export_answers(args, settings)
     raise UserFacingError(f"'{args.command}' is not available in this version")
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import discord
 import yarl
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from discord.ext import commands
 
 from bot.config import Settings
@@ -30,8 +31,11 @@ from bot.domain.errors import SettingsError, UserFacingError
 from bot.domain.parsers import parse_programme_file
 from bot.domain.server_settings import ServerDefaults
 from bot.services.answers import AnswerService
+from bot.services.exports import ExportService
 from bot.services.programme import ProgrammeService
+from bot.services.retention import RetentionService
 from bot.services.server_settings import ServerSettingsService
+from bot.services.stats import StatsService
 from bot.services.threads import ThreadService
 from bot.storage.database import Database
 from bot.storage.state import StateRepository
@@ -41,7 +45,7 @@ from cogs._views import AnswerButton
 log = logging.getLogger(__name__)
 
 # Loaded in this order; one that fails is logged and the rest still load.
-EXTENSIONS: tuple[str, ...] = ("cogs.programme", "cogs.answers", "cogs.threads")
+EXTENSIONS: tuple[str, ...] = ("cogs.programme", "cogs.answers", "cogs.threads", "cogs.organiser")
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,9 @@ class Services:
     state: StateRepository
     answers: AnswerService
     threads: ThreadService
+    exports: ExportService
+    stats: StatsService
+    retention: RetentionService
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -122,6 +129,9 @@ class WorkshopBot(commands.Bot):
             programme=ProgrammeService(self.db, clock=self.clock),
             settings=server_settings,
             state=StateRepository(self.db),
+            exports=ExportService(self.db, export_secret=self.settings.export_secret, clock=self.clock),
+            stats=StatsService(self.db),
+            retention=RetentionService(self.db, clock=self.clock),
             answers=AnswerService(self.db, server_settings, clock=self.clock),
             threads=ThreadService(self.db, server_settings, clock=self.clock),
         )
@@ -135,6 +145,10 @@ class WorkshopBot(commands.Bot):
                 self.failed_extensions.append(extension)
                 log.exception("extension %s failed to load; the others go on", extension)
         await self.sync_commands(force=self.force_sync)
+        # Retention (answers deleted a set time after the programme, organisers warned a week before): checked
+        # now, after the organiser cog is loaded to post the warning, and then daily.
+        self.scheduler.add_job(self.services.retention.run_due, IntervalTrigger(days=1), id="retention")
+        await self.services.retention.run_due()
 
     async def _import_first_programme(self) -> None:
         if await self.services.programme.get(self.guild_id) is not None:
