@@ -118,6 +118,8 @@ def summary_content(summary: Summary) -> str:
     else:
         verb = "was" if counts.contributions == 1 else "were"
         body = f"{counts_text(counts)} {verb} recorded as answers."
+    if summary.collect_replies:
+        body += " Replies posted from now on are not kept."
     return f"🔒 **This question is now closed.** {body} Thank you for taking part!"
 
 

@@ -13,7 +13,7 @@ from bot.domain.parsers import parse_programme_toml
 from bot.domain.programme import SessionRecord
 from bot.services.threads import thread_name
 from bot.storage.threads import PromptThread
-from cogs.threads import COLLECTING_NOTICE, NOT_COLLECTING_NOTICE
+from cogs.threads import COLLECTING_NOTICE, NOT_COLLECTING_NOTICE, chunk_lines
 from tests.conftest import PROGRAMME_TOML
 from tests.fakediscord import CallbackType, Channel, FakeDiscord, Interaction, Perm
 from tests.harness import BotRunner
@@ -444,7 +444,7 @@ async def test_close_posts_a_summary_without_names_then_locks_and_archives(
         summaries = [fake_discord.bot_messages_in(t)[-1].content for t in threads]
         assert summaries[0] == (
             "🔒 **This question is now closed.** 3 replies from 2 members were recorded as answers. "
-            "Thank you for taking part!"
+            "Replies posted from now on are not kept. Thank you for taking part!"
         )
         assert summaries[1].startswith("🔒 **This question is now closed.** 1 reply from 1 member was recorded")
         assert summaries[2].startswith("🔒 **This question is now closed.** No replies were recorded")
@@ -532,3 +532,11 @@ async def test_threads_deleted_by_hand_are_handled(bot_runner: BotRunner, fake_d
         assert "**Q4**" in reply and "· reopened" in reply
         assert len(fake_discord.threads_in("general")) == 4
         assert all(not t.archived for t in fake_discord.threads_in("general"))
+
+
+def test_long_private_replies_are_split_within_discords_message_limit() -> None:
+    lines = [f"**Q{n}** <#{10**18 + n}> · made anew (the old thread was deleted) · 100 replies" for n in range(25)]
+    lines.append("⚠️ " + "x" * 2500)
+    chunks = chunk_lines(lines)
+    assert all(len(chunk) <= 2000 for chunk in chunks)
+    assert "\n".join(chunks).splitlines()[:25] == lines[:25]
