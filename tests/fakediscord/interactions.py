@@ -7,7 +7,6 @@ the bot sent for that interaction and lets a test await them with timeouts.
 
 # Every wait in this module takes an explicit ``timeout`` and fails with a readable AssertionError; that is
 # the documented API, so ASYNC109 ("use asyncio.timeout instead") does not apply.
-# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 
