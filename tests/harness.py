@@ -57,11 +57,13 @@ class BotRunner:
 
     @asynccontextmanager
     async def running(
-        self, *, extensions: Sequence[str] | None = None, **setting_overrides: Any
+        self, *, extensions: Sequence[str] | None = None, force_sync: bool = False, **setting_overrides: Any
     ) -> AsyncIterator[WorkshopBot]:
         settings = settings_for_tests(self.fake, self.database_path, **setting_overrides)
         async with Database.open(self.database_path, exclusive=True) as db:
-            bot = WorkshopBot(settings=settings, db=db, clock=self.clock, extensions=extensions or EXTENSIONS)
+            bot = WorkshopBot(
+                settings=settings, db=db, clock=self.clock, extensions=extensions or EXTENSIONS, force_sync=force_sync
+            )
             async with self.fake.run_bot(bot) as running:
                 assert running is bot
                 yield bot

@@ -140,6 +140,9 @@ async def test_commands_are_synced_to_the_guild_only_and_only_when_changed(
         pass
     puts = fake_discord.requests_matching("PUT", r"/applications/\d+/guilds/\d+/commands")
     assert len(puts) == 1
+    async with bot_runner.running(force_sync=True):  # python -m bot run --sync
+        pass
+    assert len(fake_discord.requests_matching("PUT", r"/applications/\d+/guilds/\d+/commands")) == 2
     assert fake_discord.global_commands() == []
     names = {c["name"] for c in fake_discord.registered_commands()}
     assert {"programme", "session", "next", "calendar"} <= names
