@@ -596,10 +596,11 @@ async def test_closing_stops_between_two_sends_and_a_restart_finishes(db: Databa
     sender = FakeSender(asyncio.get_running_loop().time)
     real.attach(sender)
     await subscribe(real, *members, at=IMPORTED)
+    five_sent = asyncio.Event()
+    sender.after_send = lambda _: five_sent.set() if len(sender.messages) >= 5 else None
     world.clock.now = START - H
     await real.start()
-    while len(sender.messages) < 5:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(five_sent.wait(), 5)
     await real.close()
     stopped_at = len(sender.messages)
     assert stopped_at < 21
