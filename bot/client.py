@@ -33,6 +33,7 @@ from bot.domain.server_settings import ServerDefaults
 from bot.services.answers import AnswerService
 from bot.services.exports import ExportService
 from bot.services.programme import ProgrammeService
+from bot.services.reminders import SWEEP_INTERVAL, ReminderService
 from bot.services.retention import RetentionService
 from bot.services.server_settings import ServerSettingsService
 from bot.services.stats import StatsService
@@ -45,7 +46,7 @@ from cogs._views import AnswerButton
 log = logging.getLogger(__name__)
 
 # Loaded in this order; one that fails is logged and the rest still load.
-EXTENSIONS: tuple[str, ...] = ("cogs.programme", "cogs.answers", "cogs.threads", "cogs.organiser")
+EXTENSIONS: tuple[str, ...] = ("cogs.programme", "cogs.answers", "cogs.threads", "cogs.reminders", "cogs.organiser")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Services:
     state: StateRepository
     answers: AnswerService
     threads: ThreadService
+    reminders: ReminderService
     exports: ExportService
     stats: StatsService
     retention: RetentionService
@@ -100,6 +102,7 @@ class WorkshopBot(commands.Bot):
         extensions: Sequence[str] = EXTENSIONS,
         force_sync: bool = False,
         message_content_refused: bool = False,
+        reminder_sweep_interval: float = SWEEP_INTERVAL,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -121,12 +124,14 @@ class WorkshopBot(commands.Bot):
         # Thread replies are collected only with the privileged Message Content intent granted.
         self.message_content_enabled = settings.message_content_intent
         self.message_content_refused = message_content_refused
+        self.reminder_sweep_interval = reminder_sweep_interval  # seconds between reminder safety-net passes
 
     async def setup_hook(self) -> None:
         defaults = server_defaults(self.settings)
         server_settings = ServerSettingsService(self.db, defaults, clock=self.clock)
+        programme = ProgrammeService(self.db, clock=self.clock)
         self.services = Services(
-            programme=ProgrammeService(self.db, clock=self.clock),
+            programme=programme,
             settings=server_settings,
             state=StateRepository(self.db),
             exports=ExportService(self.db, export_secret=self.settings.export_secret, clock=self.clock),
@@ -134,6 +139,16 @@ class WorkshopBot(commands.Bot):
             retention=RetentionService(self.db, clock=self.clock),
             answers=AnswerService(self.db, server_settings, clock=self.clock),
             threads=ThreadService(self.db, server_settings, clock=self.clock),
+            reminders=ReminderService(
+                self.db,
+                programme,
+                server_settings,
+                guild_ids=(self.guild_id,),
+                clock=self.clock,
+                dm_rate_per_second=self.settings.dm_rate_per_second,
+                scheduler=self.scheduler,
+                sweep_interval=self.reminder_sweep_interval,
+            ),
         )
         await self._import_first_programme()
         self.scheduler.start()
@@ -144,6 +159,11 @@ class WorkshopBot(commands.Bot):
             except Exception:
                 self.failed_extensions.append(extension)
                 log.exception("extension %s failed to load; the others go on", extension)
+        # Reminders re-plan when the programme or settings change, and start (catch-up included) once the
+        # reminders cog has attached its sender.
+        self.services.programme.on_change(self.services.reminders.on_programme_change)
+        self.services.settings.on_change(self.services.reminders.on_settings_change)
+        await self.services.reminders.start()
         await self.sync_commands(force=self.force_sync)
         # Retention (answers deleted a set time after the programme, organisers warned a week before): checked
         # now, after the organiser cog is loaded to post the warning, and then daily.
@@ -198,6 +218,8 @@ class WorkshopBot(commands.Bot):
             )
 
     async def close(self) -> None:
+        if hasattr(self, "services"):
+            await self.services.reminders.close()  # stops between two sends
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await super().close()
