@@ -14,7 +14,6 @@ asked, when) in its custom_id, so it needs no memory, and it expires after 10 mi
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import logging
 import re
@@ -33,7 +32,7 @@ from discord.utils import escape_markdown
 from bot.domain.clock import Clock
 from bot.domain.errors import ImportConflictError, NotFoundError, SettingsError, UserFacingError
 from bot.domain.exports import ExportFormat
-from bot.domain.importing import ImportPlan, SessionChange
+from bot.domain.importing import ImportPlan, SessionChange, carry_over_week_links
 from bot.domain.parsers import MAX_FILE_BYTES, parse_programme_file
 from bot.domain.programme import Programme, ProgrammeRecord, Session, SessionRecord, redate
 from bot.domain.reminders import format_offsets, parse_offsets
@@ -43,7 +42,6 @@ from bot.services.exports import ExportDelivery, ExportRequest, Packaging
 from bot.services.retention import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, RetentionSchedule
 from bot.services.stats import StatsReport, WeekFigures
 from bot.storage.exports import ExportAuditEntry
-from bot.storage.organiser import OrganiserRepository
 from bot.tree import NotAllowedError, report_error, send_private
 from cogs._base import WorkshopCog, guild_id_of, workshop_bot
 from cogs._checks import organisers_only, require_organiser
@@ -104,22 +102,6 @@ def start_date(text: str) -> date:
         raise UserFacingError(
             f"'{text}' is not a date: give the first session's new date as YYYY-MM-DD, such as 2021-01-11."
         ) from None
-
-
-def carry_over_week_links(current: ProgrammeRecord | None, programme: Programme) -> Programme:
-    """Keep the meeting links set per week with /setup when the uploaded file has none for that week.
-
-    Without this, re-importing the same file would mark those weeks as changed and drop their links.
-    A link in the file wins; /setup clear:meeting link week:N removes one.
-    """
-    if current is None:
-        return programme
-    stored = {s.week: s.meeting_link for s in current.sessions if s.meeting_link}
-    sessions = tuple(
-        dataclasses.replace(s, meeting_link=stored[s.week]) if s.meeting_link is None and s.week in stored else s
-        for s in programme.sessions
-    )
-    return dataclasses.replace(programme, sessions=sessions)
 
 
 def when_text(start: datetime, end: datetime, zone: ZoneInfo) -> str:
@@ -527,7 +509,6 @@ class OrganiserCog(WorkshopCog):
     def __init__(self, bot: WorkshopBot) -> None:
         super().__init__(bot)
         self.pending_imports = PendingImports(bot.clock)
-        self.organiser_storage = OrganiserRepository(bot.db)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ImportButton, NamedExportButton, CancelNamedExportButton)
@@ -641,9 +622,7 @@ class OrganiserCog(WorkshopCog):
         if changes:
             await services.settings.update(guild_id, **changes)
         if week_link is not None:
-            await self.organiser_storage.set_week_meeting_link(guild_id, *week_link)
-            action = "set" if week_link[1] else "cleared"
-            log.info("meeting link for week %s %s in guild %s", week_link[0], action, guild_id)
+            await services.programme.set_week_meeting_link(guild_id, *week_link)
         if "retention" in changes:
             await services.retention.check(guild_id)
         changed = [name for name, setting in CLEARABLE.items() if setting in changes]

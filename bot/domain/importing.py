@@ -7,6 +7,7 @@ delete those answers, so it is refused unless the organiser forces it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -112,3 +113,19 @@ def plan_import(current: ProgrammeRecord | None, answer_counts: Mapping[int, int
         dropped_prompts=tuple(dropped),
         answers_lost=sum(c.answers_lost for c in changes),
     )
+
+
+def carry_over_week_links(current: ProgrammeRecord | None, programme: Programme) -> Programme:
+    """Keep the meeting links set per week with /setup when the uploaded file has none for that week.
+
+    Without this, re-importing the same file would mark those weeks as changed and drop their links.
+    A link in the file wins; /setup clear:meeting link week:N removes one.
+    """
+    if current is None:
+        return programme
+    stored = {s.week: s.meeting_link for s in current.sessions if s.meeting_link}
+    sessions = tuple(
+        dataclasses.replace(s, meeting_link=stored[s.week]) if s.meeting_link is None and s.week in stored else s
+        for s in programme.sessions
+    )
+    return dataclasses.replace(programme, sessions=sessions)

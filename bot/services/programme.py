@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import ImportConflictError, NotFoundError
-from bot.domain.importing import ImportPlan, plan_import
+from bot.domain.importing import ImportPlan, carry_over_week_links, plan_import
 from bot.domain.programme import Programme, ProgrammeRecord
 from bot.storage.database import Database
 from bot.storage.programmes import ProgrammeRepository
@@ -39,17 +39,32 @@ class ProgrammeService:
             )
         return programme
 
+    async def set_week_meeting_link(self, guild_id: int, week: int, link: str | None) -> None:
+        """Set or clear one week's own meeting link (the programme-wide one is a server setting)."""
+        if not await self.repository.set_week_meeting_link(guild_id, week, link):
+            programme = await self.require(guild_id)
+            raise NotFoundError(
+                f"There is no week {week} in this programme. Valid weeks: {', '.join(map(str, programme.weeks))}."
+            )
+        log.info("meeting link for week %s %s in guild %s", week, "set" if link else "cleared", guild_id)
+        for listener in self._listeners:
+            try:
+                await listener(guild_id)
+            except Exception:
+                log.exception("a programme-change listener failed for guild %s", guild_id)
+
     async def preview(self, guild_id: int, programme: Programme) -> ImportPlan:
         current = await self.repository.load(guild_id)
         async with self._db.transaction() as conn:  # a consistent snapshot of the answer counts
             counts = await self.repository.answer_counts(guild_id, using=conn)
-        return plan_import(current, counts, programme)
+        return plan_import(current, counts, carry_over_week_links(current, programme))
 
     async def import_programme(self, guild_id: int, programme: Programme, *, force: bool = False) -> ImportPlan:
         """Import all-or-nothing. Refuses (unless ``force``) to drop prompts that have answers."""
         async with self._db.transaction() as conn:
             current = await self.repository.load(guild_id, using=conn)
             counts = await self.repository.answer_counts(guild_id, using=conn)
+            programme = carry_over_week_links(current, programme)  # links set with /setup survive re-imports
             plan = plan_import(current, counts, programme)
             if plan.answers_lost and not force:
                 weeks = sorted({p.week for p in plan.dropped_prompts})

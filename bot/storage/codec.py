@@ -14,7 +14,9 @@ def to_db_time(moment: datetime) -> str:
 
 
 def from_db_time(text: str) -> datetime:
-    return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
+    # fromisoformat reads the 'Z' suffix (Python 3.11+) and is many times faster than strptime,
+    # which dominated reading 100,000 answers for an export.
+    return datetime.fromisoformat(text)
 
 
 def optional_time(text: str | None) -> datetime | None:

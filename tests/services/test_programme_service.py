@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.domain.errors import ImportConflictError
+from bot.domain.errors import ImportConflictError, NotFoundError
 from bot.domain.parsers import parse_listing
 from bot.domain.programme import Programme
 from bot.services.programme import ProgrammeService
@@ -143,3 +143,15 @@ async def test_servers_are_kept_apart(db: Database, programme: Programme) -> Non
     first, second = await service(db).require(GUILD_ID), await service(db).require(GUILD_ID + 1)
     assert {s.id for s in first.sessions}.isdisjoint({s.id for s in second.sessions})
     assert await service(db).get(GUILD_ID + 2) is None
+
+
+async def test_week_links_set_in_discord_survive_a_reimport(db: Database, programme: Programme) -> None:
+    svc = service(db)
+    await svc.import_programme(GUILD_ID, programme)
+    await svc.set_week_meeting_link(GUILD_ID, 3, "https://zoom.example/j/3")
+    plan = await svc.import_programme(GUILD_ID, programme)  # the file has no link for week 3
+    assert not plan.changes_anything
+    week3 = (await svc.require(GUILD_ID)).session_for_week(3)
+    assert week3 is not None and week3.meeting_link == "https://zoom.example/j/3"
+    with pytest.raises(NotFoundError, match="There is no week 13"):
+        await svc.set_week_meeting_link(GUILD_ID, 13, "https://zoom.example/j/13")

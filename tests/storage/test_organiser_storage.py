@@ -10,7 +10,7 @@ from bot.domain.programme import Programme
 from bot.services.programme import ProgrammeService
 from bot.storage.database import Database
 from bot.storage.exports import FETCH_BATCH, ExportRepository
-from bot.storage.organiser import OrganiserRepository
+from bot.storage.programmes import ProgrammeRepository
 from bot.storage.retention import RetentionRepository
 from tests.conftest import GUILD_ID
 from tests.services.answer_rows import CREATED, AnswerRow, insert_answers, prompt_ids
@@ -59,7 +59,7 @@ async def test_an_export_reads_one_snapshot_while_answers_are_written(imported: 
 
 
 async def test_a_week_link_is_set_and_cleared(imported: Database) -> None:
-    repository = OrganiserRepository(imported)
+    repository = ProgrammeRepository(imported)
     assert await repository.set_week_meeting_link(GUILD_ID, 3, "https://a.example/3")
     assert not await repository.set_week_meeting_link(GUILD_ID, 13, "https://a.example/13")
     assert not await repository.set_week_meeting_link(OTHER_GUILD, 3, "https://a.example/3")
