@@ -225,7 +225,14 @@ class WorkshopBot(commands.Bot):
         await super().close()
 
 
-async def run(settings: Settings, *, token: str, database_path: Path, sync: bool = False) -> int:
+async def run(
+    settings: Settings,
+    *,
+    token: str,
+    database_path: Path,
+    sync: bool = False,
+    extensions: Sequence[str] = EXTENSIONS,
+) -> int:
     """Start the bot and run until it is stopped (SIGTERM, SIGINT or a fatal error)."""
     if settings.guild_id is None:
         raise SettingsError("GUILD_ID is not set: put the id of your Discord server in .env (see .env.example)")
@@ -233,7 +240,13 @@ async def run(settings: Settings, *, token: str, database_path: Path, sync: bool
     async with Database.open(database_path, exclusive=True) as db:
         intent_refused = False
         while True:
-            bot = WorkshopBot(settings=settings, db=db, force_sync=sync, message_content_refused=intent_refused)
+            bot = WorkshopBot(
+                settings=settings,
+                db=db,
+                force_sync=sync,
+                message_content_refused=intent_refused,
+                extensions=extensions,
+            )
             try:
                 await _run_until_stopped(bot, token)
                 break

@@ -13,7 +13,6 @@ See ``tests/fakediscord/__init__.py`` for the overview.
 
 # Every wait in this module takes an explicit ``timeout`` and fails with a readable AssertionError; that is
 # the documented API, so ASYNC109 ("use asyncio.timeout instead") does not apply.
-# ruff: noqa: ASYNC109
 
 from __future__ import annotations
 
