@@ -11,9 +11,10 @@ which adds the Discord id and display name columns.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -102,7 +103,10 @@ def format_utc(moment: datetime) -> str:
     """An aware datetime as ISO-8601 UTC to the second, e.g. ``2020-08-03T18:00:00Z``."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("export datetimes must be aware")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: this runs twice a row and strftime was a sixth of a CSV export's time.
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="seconds")[:-6] + "Z"  # '+00:00' -> 'Z'
 
 
 # OWASP CSV injection: spreadsheets treat a cell starting with one of these as a formula (tab, CR and
@@ -165,16 +169,18 @@ def _discord_id_text(discord_id: int | None) -> str:
 # --- CSV ------------------------------------------------------------------------------------------
 
 
-class _EncodingSink:
-    """Lets ``csv.writer`` write text straight into a binary output, one row at a time."""
-
-    __slots__ = ("_out",)
+class _RawSink(io.RawIOBase):
+    """Any ``BinaryOutput`` as a raw stream, so the io module can buffer and encode in front of it."""
 
     def __init__(self, out: BinaryOutput) -> None:
         self._out = out
 
-    def write(self, text: str) -> None:
-        self._out.write(text.encode("utf-8"))
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any, /) -> int:
+        self._out.write(bytes(data))
+        return len(data)
 
 
 def write_csv(rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool) -> int:
@@ -183,19 +189,39 @@ def write_csv(rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool) -> i
     ``late`` is written as ``true``/``false``.
     """
     out.write("\ufeff".encode())
-    writer = csv.writer(_EncodingSink(out), lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(export_columns(named=named))
-    count = 0
-    for row in rows:
-        writer.writerow(_csv_text(cell) for cell in _spreadsheet_cells(row, named=named))
-        count += 1
-    return count
+    # A buffered text layer over ``out``: encoding row by row was most of the time of a large export.
+    buffered = io.BufferedWriter(_RawSink(out), buffer_size=1 << 16)
+    text = io.TextIOWrapper(buffered, encoding="utf-8", newline="")
+    try:
+        writer = csv.writer(text, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        writer.writerow(export_columns(named=named))
+        counter = _Counter(rows)
+        writer.writerows(_csv_row(row, named) for row in counter)
+        text.flush()
+    finally:
+        text.detach()  # leaves ``out`` open: the caller owns it
+    return counter.count
 
 
-def _csv_text(cell: Cell) -> str:
-    if isinstance(cell, bool):
-        return "true" if cell else "false"
-    return str(cell)
+class _Counter:
+    """Counts the rows a writer pulls through it."""
+
+    __slots__ = ("_rows", "count")
+
+    def __init__(self, rows: Iterable[ExportRow]) -> None:
+        self._rows = rows
+        self.count = 0
+
+    def __iter__(self) -> Iterator[ExportRow]:
+        for row in self._rows:
+            self.count += 1
+            yield row
+
+
+def _csv_row(row: ExportRow, named: bool) -> list[Cell]:
+    cells = list(_spreadsheet_cells(row, named=named))
+    cells[9] = "true" if row.late else "false"  # the csv module would write True/False
+    return cells
 
 
 # --- JSON -----------------------------------------------------------------------------------------
