@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.config import Settings, load_settings
+from bot.config import Settings, load_settings, server_defaults
 from bot.domain.errors import SettingsError, UserFacingError
 from bot.domain.exports import ExportFormat
 from bot.domain.parsers import parse_programme_file
 from bot.domain.programme import ProgrammeRecord, redate
 from bot.domain.reminders import ReminderDecision, format_offsets
-from bot.domain.server_settings import ServerDefaults
 from bot.services.exports import ExportRequest, ExportService
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import ReminderSchedule, ReminderService, ScheduledReminder
@@ -291,13 +290,7 @@ def schedule_as_text(schedule: ReminderSchedule) -> str:
 
 async def reminder_schedule(args: argparse.Namespace, settings: Settings) -> int:
     guild_id = _guild(args, settings)
-    defaults = ServerDefaults(
-        reminder_offsets=settings.reminder_offsets,
-        reminder_channel_id=settings.reminder_channel_id,
-        ping_role_id=settings.ping_role_id,
-        facilitator_role_id=settings.facilitator_role_id,
-        organiser_role_id=settings.organiser_role_id,
-    )
+    defaults = server_defaults(settings)
     async with Database.open(_database_path(args, settings)) as db:
         programme = ProgrammeService(db)
         service = ReminderService(db, programme, ServerSettingsService(db, defaults), guild_ids=(guild_id,))

@@ -25,11 +25,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from discord.ext import commands
 
-from bot.config import Settings
+from bot.config import Settings, server_defaults
 from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import SettingsError, UserFacingError
 from bot.domain.parsers import parse_programme_file
-from bot.domain.server_settings import ServerDefaults
 from bot.services.answers import AnswerService
 from bot.services.exports import ExportService
 from bot.services.programme import ProgrammeService
@@ -78,16 +77,6 @@ def point_discord_py_at(settings: Settings) -> None:
         discord.http.Route.BASE = settings.discord_api_base
     if settings.discord_gateway_url:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
-
-
-def server_defaults(settings: Settings) -> ServerDefaults:
-    return ServerDefaults(
-        reminder_offsets=settings.reminder_offsets,
-        reminder_channel_id=settings.reminder_channel_id,
-        ping_role_id=settings.ping_role_id,
-        facilitator_role_id=settings.facilitator_role_id,
-        organiser_role_id=settings.organiser_role_id,
-    )
 
 
 class WorkshopBot(commands.Bot):

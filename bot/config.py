@@ -19,6 +19,7 @@ from dotenv import dotenv_values
 
 from bot.domain.errors import SettingsError, UserFacingError
 from bot.domain.reminders import parse_offsets
+from bot.domain.server_settings import ServerDefaults
 
 DEFAULT_DATABASE_PATH = Path("data/bot.sqlite3")
 DEFAULT_PROGRAMME_FILE = Path("data/programme.toml")
@@ -159,3 +160,14 @@ def load_settings(env_file: Path | None = Path(".env")) -> Settings:
     settings = Settings.from_env(merged)
     logging.getLogger(__name__).debug("settings loaded (env file: %s)", env_file if file_values else "none")
     return settings
+
+
+def server_defaults(settings: Settings) -> ServerDefaults:
+    """The per-server defaults that come from the environment (a server may override them with /setup)."""
+    return ServerDefaults(
+        reminder_offsets=settings.reminder_offsets,
+        reminder_channel_id=settings.reminder_channel_id,
+        ping_role_id=settings.ping_role_id,
+        facilitator_role_id=settings.facilitator_role_id,
+        organiser_role_id=settings.organiser_role_id,
+    )

@@ -31,7 +31,7 @@ from discord.utils import escape_markdown
 
 from bot.domain.clock import Clock
 from bot.domain.errors import ImportConflictError, NotFoundError, SettingsError, UserFacingError
-from bot.domain.exports import ExportFormat
+from bot.domain.exports import ExportAuditEntry, ExportFormat
 from bot.domain.importing import ImportPlan, SessionChange, carry_over_week_links
 from bot.domain.parsers import MAX_FILE_BYTES, parse_programme_file
 from bot.domain.programme import Programme, ProgrammeRecord, Session, SessionRecord, redate
@@ -41,7 +41,6 @@ from bot.domain.stats import HIDDEN
 from bot.services.exports import ExportDelivery, ExportRequest, Packaging
 from bot.services.retention import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, RetentionSchedule
 from bot.services.stats import StatsReport, WeekFigures
-from bot.storage.exports import ExportAuditEntry
 from bot.tree import NotAllowedError, report_error, send_private
 from cogs._base import WorkshopCog, guild_id_of, workshop_bot
 from cogs._checks import organisers_only, require_organiser

@@ -15,8 +15,8 @@ import aiohttp
 import discord
 from discord import app_commands
 
+from bot.domain.reminders import DMS_CLOSED
 from bot.services.reminders import DeliveryFailed, DeliveryRefused, DmReminderStatus, OutgoingMessage
-from bot.storage.reminders import DMS_CLOSED
 from cogs._base import WorkshopCog, guild_id_of
 from cogs._views import answer_view
 

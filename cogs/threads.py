@@ -23,6 +23,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.errors import UserFacingError
+from bot.domain.threads import ThreadCounts
 from bot.services.threads import (
     BotLacksPermissionError,
     ChannelKind,
@@ -40,7 +41,6 @@ from bot.services.threads import (
     ThreadLockedError,
     ThreadMessage,
 )
-from bot.storage.threads import ThreadCounts
 from bot.tree import send_private
 from cogs._base import WorkshopCog, guild_id_of
 from cogs._checks import facilitators_only

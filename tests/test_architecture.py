@@ -44,3 +44,8 @@ def test_sql_lives_in_storage() -> None:
             text = path.read_text(encoding="utf-8")
             for keyword in ("SELECT ", "INSERT INTO", "DELETE FROM", "UPDATE "):
                 assert keyword not in text, f"{path} has SQL ({keyword.strip()})"
+
+
+@pytest.mark.parametrize("path", python_files("cogs"), ids=str)
+def test_cogs_reach_storage_only_through_services(path: Path) -> None:
+    assert not {m for m in imported_modules(path) if m.startswith("bot.storage")}

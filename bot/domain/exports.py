@@ -411,3 +411,17 @@ def write_export(
     if fmt == ExportFormat.MARKDOWN:
         return write_markdown(rows, out, named=named, title=title)
     raise ValueError(f"unknown export format {fmt!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportAuditEntry:
+    """One line of the export audit: who pulled what, when."""
+
+    id: int
+    guild_id: int
+    actor_id: int | None  # None: the command line
+    created_at: datetime
+    week: int | None  # None: every week
+    format: str
+    identities: str  # "pseudonymous" or "named"
+    row_count: int

@@ -212,3 +212,6 @@ def reminder_nonce(reminder_key: str, target: str) -> str:
 def _require_aware(moment: datetime, name: str) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be an aware datetime")
+
+
+DMS_CLOSED = "dms_closed"  # why a DM was undeliverable: the member does not accept DMs

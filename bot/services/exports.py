@@ -32,11 +32,11 @@ from typing import BinaryIO, Protocol
 from bot.config import Secret
 from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import NotFoundError, SettingsError, UserFacingError
-from bot.domain.exports import ExportFormat, ExportRow, write_export
+from bot.domain.exports import ExportAuditEntry, ExportFormat, ExportRow, write_export
 from bot.domain.programme import ProgrammeRecord
 from bot.domain.pseudonyms import new_secret, pseudonym, secret_from_text, secret_to_text
 from bot.storage.database import Database
-from bot.storage.exports import ExportAuditEntry, ExportRepository
+from bot.storage.exports import ExportRepository
 from bot.storage.programmes import ProgrammeRepository
 from bot.storage.state import StateRepository
 

@@ -37,6 +37,7 @@ from bot.domain.answers import shorten
 from bot.domain.clock import Clock, system_clock
 from bot.domain.programme import SessionRecord
 from bot.domain.reminders import (
+    DMS_CLOSED,
     PlannedReminder,
     ReminderDecision,
     decide,
@@ -49,7 +50,6 @@ from bot.services.programme import ProgrammeService
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.database import Database
 from bot.storage.reminders import (
-    DMS_CLOSED,
     Delivery,
     DeliveryState,
     ReminderId,

@@ -20,6 +20,7 @@ from bot.domain.answers import clean_answer_text, is_late, shorten
 from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import AnswerRejectedError, NotFoundError, SettingsError, UserFacingError
 from bot.domain.programme import Prompt, SessionRecord
+from bot.domain.threads import ThreadCounts
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.database import Database
 from bot.storage.threads import (
@@ -27,7 +28,6 @@ from bot.storage.threads import (
     EditOutcome,
     PromptThread,
     ReplyTarget,
-    ThreadCounts,
     ThreadRepository,
 )
 

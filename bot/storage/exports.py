@@ -8,6 +8,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.domain.exports import ExportAuditEntry
 from bot.storage.codec import from_db_time, to_db_time
 from bot.storage.database import Database
 
@@ -34,18 +35,6 @@ class AnswerForExport:
     created_at: datetime
     updated_at: datetime
     late: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ExportAuditEntry:
-    id: int
-    guild_id: int
-    actor_id: int | None  # None: the command line
-    created_at: datetime
-    week: int | None  # None: every week
-    format: str
-    identities: str  # "pseudonymous" or "named"
-    row_count: int
 
 
 _SCOPE = (

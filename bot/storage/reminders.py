@@ -16,12 +16,11 @@ from enum import StrEnum
 
 import aiosqlite
 
-from bot.domain.reminders import PlannedReminder, reminder_nonce
+from bot.domain.reminders import DMS_CLOSED, PlannedReminder, reminder_nonce
 from bot.storage.codec import from_db_time, optional_time, to_db_time
 from bot.storage.database import Database, placeholders
 
 _MINUTE = timedelta(minutes=1)
-DMS_CLOSED = "dms_closed"  # last_error of a DM row refused because the member does not accept DMs
 
 
 class DeliveryState(StrEnum):

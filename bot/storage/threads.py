@@ -17,6 +17,7 @@ from typing import Literal
 
 import aiosqlite
 
+from bot.domain.threads import ThreadCounts
 from bot.storage.codec import from_db_time, optional_time, to_db_time
 from bot.storage.database import Database, placeholders
 
@@ -53,12 +54,6 @@ class ReplyTarget:
     @property
     def collecting(self) -> bool:
         return self.state == "open" and self.collect_replies
-
-
-@dataclass(frozen=True, slots=True)
-class ThreadCounts:
-    contributions: int = 0
-    contributors: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from bot.domain.programme import ProgrammeRecord
-from bot.domain.reminders import parse_offsets, plan_reminders
+from bot.domain.reminders import DMS_CLOSED, parse_offsets, plan_reminders
 from bot.services.programme import ProgrammeService
 from bot.storage.database import Database
-from bot.storage.reminders import DMS_CLOSED, ReminderRepository, TargetKind
+from bot.storage.reminders import ReminderRepository, TargetKind
 from tests.bot.test_main import assert_one_line_error, cli
 from tests.conftest import GUILD_ID, PROGRAMME_TOML
 

@@ -18,7 +18,7 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.domain.programme import Programme, Prompt, Session, SessionRecord
-from bot.domain.reminders import parse_offsets
+from bot.domain.reminders import DMS_CLOSED, parse_offsets
 from bot.domain.server_settings import ServerDefaults
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import (
@@ -34,7 +34,7 @@ from bot.services.reminders import (
 )
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.database import Database
-from bot.storage.reminders import DMS_CLOSED, Delivery, DeliveryState, TargetKind
+from bot.storage.reminders import Delivery, DeliveryState, TargetKind
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
 

@@ -12,6 +12,7 @@ import pytest
 from bot.domain.errors import NotFoundError, SettingsError, UserFacingError
 from bot.domain.programme import Programme, ProgrammeRecord, SessionRecord
 from bot.domain.server_settings import ServerDefaults
+from bot.domain.threads import ThreadCounts
 from bot.services.programme import ProgrammeService
 from bot.services.server_settings import ServerSettingsService
 from bot.services.threads import (
@@ -33,7 +34,6 @@ from bot.services.threads import (
     thread_name,
 )
 from bot.storage.database import Database
-from bot.storage.threads import ThreadCounts
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
 

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.programme import Programme, ProgrammeRecord
+from bot.domain.threads import ThreadCounts
 from bot.services.programme import ProgrammeService
 from bot.storage.database import Database
-from bot.storage.threads import ContributionRepository, EditOutcome, PromptThread, ThreadCounts, ThreadRepository
+from bot.storage.threads import ContributionRepository, EditOutcome, PromptThread, ThreadRepository
 from tests.conftest import GUILD_ID
 
 NOW = datetime(2020, 8, 17, 19, 30, tzinfo=UTC)
