@@ -44,9 +44,9 @@ async def bot_rate(fake: FakeDiscord, database: Path, messages: int, names: list
     return messages / (time.perf_counter() - started)
 
 
-async def raw_rate(folder: Path, messages: int) -> float:
+async def raw_rate(folder: Path, messages: int, attempt: int) -> float:
     """The floor: the same rows, inserted one transaction each, straight through aiosqlite."""
-    path = folder / "raw.sqlite3"
+    path = folder / f"raw-{attempt}.sqlite3"
     async with Database.open(path):  # the same schema and pragmas
         pass
     async with aiosqlite.connect(path, isolation_level=None) as conn:
@@ -103,7 +103,7 @@ async def run(*, quick: bool) -> list[Figure]:
             finally:
                 process.send_signal(signal.SIGTERM)
                 await process.wait()
-        raw_rates = [await raw_rate(workdir, messages) for _ in range(repeats)]
+        raw_rates = [await raw_rate(workdir, messages, attempt) for attempt in range(repeats)]
     return [
         Figure("thread-reply ingestion", "messages recorded per second (median)", f"{messages:,} replies",
                median(bot_rates), median(raw_rates), "msg/s", "ratio >= 0.5", "raw aiosqlite inserts")
