@@ -40,7 +40,7 @@ from bot.services.threads import ThreadService
 from bot.storage.database import Database
 from bot.storage.state import StateRepository
 from bot.tree import WorkshopTree
-from cogs._views import AnswerButton
+from cogs._views import AnswerButton, PageButton
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class WorkshopBot(commands.Bot):
         )
         await self._import_first_programme()
         self.scheduler.start()
-        self.add_dynamic_items(AnswerButton)  # Answer buttons on any bot message, working after restarts
+        self.add_dynamic_items(AnswerButton, PageButton)  # persistent: they work on old messages after restarts
         for extension in self.extensions_to_load:
             try:
                 await self.load_extension(extension)

@@ -16,6 +16,7 @@ from bot.tree import report_error, send_private
 from cogs._answer_modal import answer_modal_prompt_id, handle_answer_submit, open_answer_modal
 from cogs._base import WorkshopCog, guild_id_of, workshop_bot
 from cogs._render import prompt_choices
+from cogs._views import pager, register_pages, unregister_pages
 from cogs.programme import EMBED_COLOUR, require_week, week_autocomplete
 
 EXPORT_FILENAME = "my-workshop-data.json"
@@ -42,46 +43,16 @@ def mydata_page(data: MemberData, page: int) -> tuple[discord.Embed, discord.ui.
     page = max(0, min(page, len(pages) - 1))
     embed = discord.Embed(title="What we hold about you", description=pages[page], colour=EMBED_COLOUR)
     footer = "Only you can see this. /mydata export for a copy of everything, /mydata delete to erase it."
-    if len(pages) == 1:
-        embed.set_footer(text=footer)
-        return embed, None
-    embed.set_footer(text=f"Page {page + 1} of {len(pages)} · {footer}")
-    view = discord.ui.View(timeout=None)
-    view.add_item(MyDataPageButton(max(page - 1, 0), "prev", disabled=page == 0))
-    view.add_item(MyDataPageButton(page + 1, "next", disabled=page == len(pages) - 1))
-    return embed, view
+    embed.set_footer(text=footer if len(pages) == 1 else f"Page {page + 1} of {len(pages)} · {footer}")
+    return embed, pager("mydata", page, len(pages))
 
 
-class MyDataPageButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"mydata:page:(?P<page>[0-9]{1,6}):(?P<dir>prev|next)"
-):
-    """Previous / next page of /mydata show. Always shows the data of whoever clicks, never anyone else's."""
-
-    def __init__(self, page: int, direction: str, *, disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="◀ Previous" if direction == "prev" else "Next ▶",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"mydata:page:{page}:{direction}",
-                disabled=disabled,
-            )
-        )
-        self.page = page
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> MyDataPageButton:
-        return cls(int(match["page"]), match["dir"])
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            services = workshop_bot(interaction).services
-            data = await services.answers.member_data(guild_id_of(interaction), interaction.user.id)
-            embed, view = mydata_page(data, self.page)
-            await interaction.response.edit_message(embed=embed, view=view)
-        except Exception as error:
-            await report_error(interaction, error)
+async def render_mydata_page(
+    interaction: discord.Interaction[Any], page: int
+) -> tuple[discord.Embed, discord.ui.View | None]:
+    """Always the data of whoever clicks, never anyone else's."""
+    data = await workshop_bot(interaction).services.answers.member_data(guild_id_of(interaction), interaction.user.id)
+    return mydata_page(data, page)
 
 
 # --- /mydata delete confirmation -------------------------------------------------------------------------
@@ -140,10 +111,12 @@ class AnswersCog(WorkshopCog):
     )
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(MyDataPageButton, EraseButton)
+        self.bot.add_dynamic_items(EraseButton)
+        register_pages("mydata", render_mydata_page)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(MyDataPageButton, EraseButton)
+        self.bot.remove_dynamic_items(EraseButton)
+        unregister_pages("mydata")
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:

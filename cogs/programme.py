@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 from typing import Any
 
 import discord
@@ -27,6 +26,7 @@ from cogs._render import (
     valid_weeks_text,
     week_choices,
 )
+from cogs._views import pager, register_pages, unregister_pages
 
 EMBED_COLOUR = discord.Colour.from_rgb(228, 0, 59)
 
@@ -89,33 +89,12 @@ async def send_session(
         await interaction.followup.send(extra, ephemeral=True)
 
 
-class ProgrammePageButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"programme:page:(?P<page>\d+):(?P<dir>prev|next)"
-):
-    """Previous / next page of /programme. Stateless, so it keeps working after a restart."""
-
-    def __init__(self, page: int, direction: str, *, disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="◀ Previous" if direction == "prev" else "Next ▶",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"programme:page:{page}:{direction}",
-                disabled=disabled,
-            )
-        )
-        self.page = page
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> ProgrammePageButton:
-        return cls(int(match["page"]), match["dir"])
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot = workshop_bot(interaction)
-        programme = await bot.services.programme.require(guild_id_of(interaction))
-        embed, view = programme_page(programme, bot.clock(), self.page)
-        await interaction.response.edit_message(embed=embed, view=view)
+async def render_programme_page(
+    interaction: discord.Interaction[Any], page: int
+) -> tuple[discord.Embed, discord.ui.View | None]:
+    bot = workshop_bot(interaction)
+    programme = await bot.services.programme.require(guild_id_of(interaction))
+    return programme_page(programme, bot.clock(), page)
 
 
 def programme_page(programme: ProgrammeRecord, now: Any, page: int) -> tuple[discord.Embed, discord.ui.View | None]:
@@ -123,22 +102,16 @@ def programme_page(programme: ProgrammeRecord, now: Any, page: int) -> tuple[dis
     page = max(0, min(page, len(pages) - 1))
     embed = discord.Embed(title=programme.title, description=pages[page], colour=EMBED_COLOUR)
     footer = "Times are shown in your own time zone."
-    if len(pages) == 1:
-        embed.set_footer(text=footer)
-        return embed, None
-    embed.set_footer(text=f"Page {page + 1} of {len(pages)} · {footer}")
-    view = discord.ui.View(timeout=None)
-    view.add_item(ProgrammePageButton(max(page - 1, 0), "prev", disabled=page == 0))
-    view.add_item(ProgrammePageButton(page + 1, "next", disabled=page == len(pages) - 1))
-    return embed, view
+    embed.set_footer(text=footer if len(pages) == 1 else f"Page {page + 1} of {len(pages)} · {footer}")
+    return embed, pager("programme", page, len(pages))
 
 
 class ProgrammeCog(WorkshopCog):
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(ProgrammePageButton)
+        register_pages("programme", render_programme_page)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(ProgrammePageButton)
+        unregister_pages("programme")
 
     @app_commands.command(name="programme", description="Every session of the programme, with its time")
     @app_commands.guild_only()

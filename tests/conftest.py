@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,3 +56,12 @@ async def bot(bot_runner: BotRunner) -> AsyncIterator[WorkshopBot]:
     """The bot, started and connected to the local Discord, with the seed programme imported."""
     async with bot_runner.running() as running:
         yield running
+
+
+@pytest.fixture(autouse=True)
+def no_bot_process_left_behind() -> Iterator[None]:
+    """A test that fails half-way must not leave a bot process running (and holding its port or lock)."""
+    yield
+    from tests.process import kill_leftovers
+
+    kill_leftovers()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -12,6 +13,17 @@ from tests.conftest import REPO_ROOT
 from tests.fakediscord import GUILD_ID, FakeDiscord
 
 TOKEN = "MTIzNDU2.fake-token-for-process-tests.abcdef"
+
+# Every bot process a test started, so a failing test cannot leave one running (see tests/conftest.py).
+SPAWNED: list[asyncio.subprocess.Process] = []
+
+
+def kill_leftovers() -> None:
+    while SPAWNED:
+        process = SPAWNED.pop()
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
 
 
 class BotProcess:
@@ -43,10 +55,12 @@ class BotProcess:
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "GUILD_", "DATABASE_", "LOG_"))}
         # stderr goes to a file: a pipe nobody reads fills up and blocks the bot mid-write.
         with self.stderr_file.open("ab") as stderr:
-            return await asyncio.create_subprocess_exec(
+            process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "run", "--env-file", str(self.env_file),
                 cwd=REPO_ROOT, env=clean, stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
             )  # fmt: skip
+        SPAWNED.append(process)
+        return process
 
     async def start(self, timeout: float = 30) -> None:
         """Start and wait until this process has connected (its own IDENTIFY or RESUME)."""
