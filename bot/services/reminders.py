@@ -211,12 +211,12 @@ def compose_dms_closed_notice(user_ids: Sequence[int]) -> OutgoingMessage:
 
 
 class Throttle:
-    """At most ``per_second`` sends a second (DMs, and the few channel posts with them), measured from the
-    end of one send to the start of the next.
+    """At most ``per_second`` sends a second (DMs, and the few channel posts with them), spaced from the
+    start of one send to the start of the next.
 
-    Spacing from the end (not the start) means requests reach Discord at least 1/rate apart however long
-    each takes. A rate-limited send can ask for a longer pause. Clock and sleep are injectable so tests
-    can run thousands of sends on virtual time.
+    Start-to-start spacing keeps the rate exact: a send's own latency does not slow the fan-out, and a send
+    that takes longer than the interval simply delays the next one. A rate-limited send can ask for a longer
+    pause. Clock and sleep are injectable so tests can run thousands of sends on virtual time.
     """
 
     def __init__(
@@ -236,9 +236,11 @@ class Throttle:
     async def wait(self) -> None:
         while (delay := self._next - self._monotonic()) > 0:
             await self._sleep(delay)
+        self._next = self._monotonic() + self.interval
 
     def sent(self, *, pause: float | None = None) -> None:
-        self._next = self._monotonic() + max(self.interval, pause or 0.0)
+        if pause:
+            self._next = max(self._next, self._monotonic() + pause)
 
 
 # --- what the command line shows --------------------------------------------------------------------

@@ -502,7 +502,7 @@ class ThreadService:
             # Edited down to nothing (only an attachment left, say): it is no longer an answer.
             await self.remove_replies([message_id])
             return
-        outcome = await self.contributions.edit(message_id, text, at, late=await self._late(target, at))
+        outcome = await self.contributions.edit(message_id, text, at, late=self._late(target, at))
         if outcome is EditOutcome.UPDATED:
             log.info("thread reply %s edited", message_id)
         elif outcome is EditOutcome.MISSING and target.collecting:
@@ -569,7 +569,7 @@ class ThreadService:
                 removed += await self.contributions.remove([message.id])
             elif text != known.text and (message.edited_at or message.created_at) > known.updated_at:
                 at = message.edited_at or self._clock()
-                await self.contributions.edit(message.id, text, at, late=await self._late(target, at))
+                await self.contributions.edit(message.id, text, at, late=self._late(target, at))
                 updated += 1
         if history.complete:
             seen = {m.id for m in history.messages}
@@ -584,15 +584,14 @@ class ThreadService:
             message_id=message_id,
             text=text,
             at=at,
-            late=await self._late(target, at),
+            late=self._late(target, at),
         )
         if added:
             log.info("thread reply %s recorded for prompt %s", message_id, target.prompt_id)
         return added
 
-    async def _late(self, target: ReplyTarget, at: datetime) -> bool:
-        window = (await self._settings.get(target.guild_id)).answer_window
-        return is_late(target.session_end, window, at)
+    def _late(self, target: ReplyTarget, at: datetime) -> bool:
+        return is_late(target.session_end, target.answer_window, at)
 
 
 def _cleaned(raw_text: str) -> str | None:

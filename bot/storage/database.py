@@ -184,13 +184,14 @@ class Database:
 
     # --- reads ----------------------------------------------------------------------------------------
 
+    # execute_fetchall runs in one trip to aiosqlite's thread; execute + fetch + close would take three.
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._reader.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._reader.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        """The first row of a query that returns one row (or none)."""
+        rows = await self._reader.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def iterate(self, sql: str, params: Params = (), *, batch: int = 500) -> AsyncIterator[aiosqlite.Row]:
         """Rows one batch at a time, for exports that must not hold every row in memory."""

@@ -9,9 +9,10 @@ by cascade, its versions.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Literal
 
@@ -50,6 +51,7 @@ class ReplyTarget:
     state: ThreadState
     collect_replies: bool
     session_end: datetime
+    answer_window: timedelta | None = None  # the server's; None: answers are always on time
 
     @property
     def collecting(self) -> bool:
@@ -159,8 +161,10 @@ class ThreadRepository:
     async def reply_target(self, thread_id: int) -> ReplyTarget | None:
         """The prompt a message in ``thread_id`` belongs to, or None if it is not a prompt thread."""
         row = await self._db.fetchone(
-            "SELECT t.guild_id, t.prompt_id, t.thread_id, t.state, t.collect_replies, s.ends_at "
-            "FROM prompt_threads t JOIN prompts p ON p.id = t.prompt_id JOIN sessions s ON s.id = p.session_id "
+            # The answer window comes along: one query per reply instead of two.
+            "SELECT t.guild_id, t.prompt_id, t.thread_id, t.state, t.collect_replies, s.ends_at, "
+            "g.answer_window_minutes FROM prompt_threads t JOIN prompts p ON p.id = t.prompt_id "
+            "JOIN sessions s ON s.id = p.session_id LEFT JOIN guild_settings g ON g.guild_id = t.guild_id "
             "WHERE t.thread_id = ?",
             (thread_id,),
         )
@@ -173,6 +177,9 @@ class ThreadRepository:
             state=row["state"],
             collect_replies=bool(row["collect_replies"]),
             session_end=from_db_time(row["ends_at"]),
+            answer_window=(
+                timedelta(minutes=row["answer_window_minutes"]) if row["answer_window_minutes"] is not None else None
+            ),
         )
 
     async def save(self, thread: PromptThread) -> None:
@@ -239,32 +246,81 @@ class ThreadRepository:
         return {prompt_id: found.get(prompt_id, ThreadCounts()) for prompt_id in prompt_ids}
 
 
+# (guild_id, prompt_id, user_id, message_id, text, stamp, late) of a reply waiting to be written.
+_Reply = tuple[int, int, int, int, str, str, int]
+GROUP_COMMIT_LIMIT = 500  # replies written in one transaction at most
+
+
 class ContributionRepository:
-    """Thread replies in the answers table (``source = 'thread'``), with their versions and the consent row."""
+    """Thread replies in the answers table (``source = 'thread'``), with their versions and the consent row.
+
+    Replies are written with group commit: replies that arrive while a write is under way share the next
+    transaction, so a busy thread costs one commit (and one fsync) per batch rather than per message. Each
+    caller still returns only once its own reply is committed.
+    """
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._waiting: list[tuple[_Reply, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def add(
         self, *, guild_id: int, prompt_id: int, user_id: int, message_id: int, text: str, at: datetime, late: bool
     ) -> bool:
         """Record a reply (and the member's consent, if not yet recorded). False if it was already recorded."""
-        stamp = to_db_time(at)
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append(((guild_id, prompt_id, user_id, message_id, text, to_db_time(at), int(late)), done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting(), name="thread-replies-group-commit")
+        return await asyncio.shield(done)  # a cancelled caller must not cancel the others' write
+
+    async def _write_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:GROUP_COMMIT_LIMIT], self._waiting[GROUP_COMMIT_LIMIT:]
+            try:
+                results = await self._write([reply for reply, _ in batch])
+            except Exception:
+                # One bad reply (its prompt deleted a moment ago, say) must not sink the others: one by one.
+                for reply, done in batch:
+                    try:
+                        outcome = (await self._write([reply]))[0]
+                    except Exception as error:
+                        done.set_exception(error)
+                    else:
+                        done.set_result(outcome)
+                continue
+            for (_, done), outcome in zip(batch, results, strict=True):
+                done.set_result(outcome)
+
+    async def _write(self, replies: list[_Reply]) -> list[bool]:
+        ids = [reply[3] for reply in replies]
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+            known = {
+                row[0]
+                for row in await conn.execute_fetchall(
+                    f"SELECT message_id FROM answers WHERE message_id IN ({placeholders(ids)})", ids
+                )
+            }
+            fresh: list[_Reply] = []
+            outcomes = []
+            for reply in replies:
+                is_new = reply[3] not in known
+                known.add(reply[3])
+                outcomes.append(is_new)
+                if is_new:
+                    fresh.append(reply)
+            await conn.executemany(
                 "INSERT INTO answers (guild_id, prompt_id, user_id, source, message_id, text, created_at, "
-                "updated_at, late) VALUES (?, ?, ?, 'thread', ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
-                (guild_id, prompt_id, user_id, message_id, text, stamp, stamp, int(late)),
+                "updated_at, late) VALUES (?, ?, ?, 'thread', ?, ?, ?, ?, ?)",
+                [(g, p, u, m, text, stamp, stamp, late) for g, p, u, m, text, stamp, late in fresh],
             )
-            if cursor.rowcount == 0:
-                return False
             # The starter message told them replies are collected; replying is their informed choice.
-            await conn.execute(
+            await conn.executemany(
                 "INSERT INTO consents (guild_id, user_id, consented_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (guild_id, user_id) DO NOTHING",
-                (guild_id, user_id, stamp),
+                [(g, u, stamp) for g, _, u, _, _, stamp, _ in fresh],
             )
-        return True
+        return outcomes
 
     async def edit(self, message_id: int, text: str, at: datetime, *, late: bool) -> EditOutcome:
         """Replace the text of a recorded reply, keeping the old text (with when it was recorded) as a version.

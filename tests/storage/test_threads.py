@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -197,3 +199,37 @@ async def test_a_threads_replies_are_those_posted_after_it(db: Database, stored:
     assert [r.message_id for r in await replies.for_thread(prompt.id, 100)] == [120, 150]
     assert [t.thread_id for t in await repo.for_guild(GUILD_ID)] == [200, 100]
     assert await repo.for_guild(GUILD_ID + 1) == []
+
+
+async def test_replies_arriving_together_share_one_commit_and_a_bad_one_sinks_no_other(
+    db: Database, stored: ProgrammeRecord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prompt = stored.sessions[0].prompts[0]
+    replies = ContributionRepository(db)
+    transactions = 0
+    real_transaction = db.transaction
+
+    def counting_transaction() -> object:
+        nonlocal transactions
+        transactions += 1
+        return real_transaction()
+
+    monkeypatch.setattr(db, "transaction", counting_transaction)
+
+    def reply(message_id: int, prompt_id: int = prompt.id) -> object:
+        return replies.add(
+            guild_id=GUILD_ID, prompt_id=prompt_id, user_id=1000 + message_id % 7, message_id=message_id,
+            text=f"reply {message_id}", at=NOW, late=False,
+        )  # fmt: skip
+
+    outcomes = await asyncio.gather(*(reply(n) for n in range(1, 101)), reply(50), return_exceptions=True)
+    assert outcomes == [True] * 100 + [False]  # the repeat of message 50 is known
+    assert transactions == 1
+    # A reply whose prompt is gone fails alone; the others in its batch are still recorded.
+    outcomes = await asyncio.gather(reply(201), reply(202, prompt_id=999_999), reply(203), return_exceptions=True)
+    assert outcomes[0] is True and outcomes[2] is True
+    assert isinstance(outcomes[1], sqlite3.IntegrityError)
+    rows = await db.fetchall("SELECT message_id FROM answers WHERE source = 'thread' ORDER BY message_id")
+    assert [r[0] for r in rows] == [*range(1, 101), 201, 203]
+    consents = await db.fetchall("SELECT COUNT(*) FROM consents")
+    assert consents[0][0] == 7
