@@ -52,9 +52,16 @@ class RetentionRepository:
 
     async def delete_answers(self, guild_id: int, *, created_before: datetime) -> int:
         """Delete the server's answers created before ``created_before`` (their earlier versions go with them,
-        by ON DELETE CASCADE); returns how many answers were deleted. secure_delete overwrites the pages."""
+        by ON DELETE CASCADE); returns how many answers were deleted. secure_delete overwrites the pages.
+
+        The history of DM reminders due before then goes too: each row names a member who asked for DMs.
+        """
+        cutoff = to_db_time(created_before)
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM answers WHERE guild_id = ? AND created_at < ?", (guild_id, to_db_time(created_before))
+            cursor = await conn.execute("DELETE FROM answers WHERE guild_id = ? AND created_at < ?", (guild_id, cutoff))
+            await conn.execute(
+                "DELETE FROM reminder_deliveries WHERE guild_id = ? AND target_kind = 'dm' AND due_at < ? "
+                "AND state IN ('sent', 'undeliverable', 'skipped')",
+                (guild_id, cutoff),
             )
             return int(cursor.rowcount)

@@ -80,3 +80,27 @@ async def test_retention_deletes_only_that_servers_answers(imported: Database, p
     assert await repository.delete_answers(GUILD_ID, created_before=CREATED + timedelta(seconds=1)) == 1
     assert await repository.answer_count(GUILD_ID) == 0
     assert await repository.answer_count(OTHER_GUILD) == 1
+
+
+async def test_retention_also_deletes_the_history_of_dm_reminders(imported: Database) -> None:
+    session_id = (await ProgrammeService(imported).require(GUILD_ID)).sessions[0].id
+    async with imported.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO reminder_deliveries (guild_id, session_id, offset_minutes, due_at, target_kind, target_id, "
+            "state, nonce, updated_at) VALUES (?, ?, 60, ?, ?, ?, ?, 'n', ?)",
+            [
+                (GUILD_ID, session_id, "2020-08-03T17:00:00.000000Z", "dm", 42, "sent", "2020-08-03T17:00:00.000000Z"),
+                (
+                    GUILD_ID,
+                    session_id,
+                    "2020-08-03T17:00:00.000000Z",
+                    "channel",
+                    7,
+                    "sent",
+                    "2020-08-03T17:00:00.000000Z",
+                ),
+            ],
+        )
+    await RetentionRepository(imported).delete_answers(GUILD_ID, created_before=CREATED + timedelta(days=400))
+    rows = await imported.fetchall("SELECT target_kind FROM reminder_deliveries")
+    assert [r[0] for r in rows] == ["channel"]
