@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -324,6 +325,9 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Everything the bot writes (database, backups, exports, logs) holds members' answers or ids:
+    # readable by the bot's own user only, whatever the shell's umask.
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(args.env_file if "env_file" in args else Path(".env"))

@@ -194,17 +194,29 @@ class Database:
         return next(iter(rows), None)
 
     async def iterate(self, sql: str, params: Params = (), *, batch: int = 500) -> AsyncIterator[aiosqlite.Row]:
-        """Rows one batch at a time, for exports that must not hold every row in memory."""
-        async with self._reader.execute(sql, params) as cursor:
-            while rows := await cursor.fetchmany(batch):
-                for row in rows:
-                    yield row
+        """Rows one batch at a time, for exports that must not hold every row in memory.
+
+        On a connection of their own: an open statement holds its read snapshot until it finishes, and on
+        the shared reader that would show every other read in the bot the database as it was when a long
+        export began.
+        """
+        async with aiosqlite.connect(self.path, isolation_level=None) as connection:
+            await _configure(connection)
+            await connection.execute("PRAGMA query_only=ON")
+            async with connection.execute(sql, params) as cursor:
+                while rows := await cursor.fetchmany(batch):
+                    for row in rows:
+                        yield row
 
     async def backup_to(self, target: Path) -> None:
-        """A consistent copy through SQLite's online backup API, safe while the bot writes."""
+        """A consistent copy through SQLite's online backup API, safe while the bot writes.
+
+        The copy holds every answer: it is created readable by the bot's user only.
+        """
         target.parent.mkdir(parents=True, exist_ok=True)
-        async with aiosqlite.connect(target) as destination:
-            await self._reader.backup(destination)
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        async with aiosqlite.connect(self.path) as source, aiosqlite.connect(target) as destination:
+            await source.backup(destination)
 
     async def check_integrity(self) -> list[str]:
         problems = [str(r[0]) for r in await self.fetchall("PRAGMA integrity_check") if r[0] != "ok"]

@@ -111,3 +111,23 @@ async def test_backup_is_consistent_while_writes_go_on(db: Database, tmp_path: P
         assert await copy.check_integrity() == []
         row = await copy.fetchone("SELECT COUNT(*) FROM pairs")
         assert row is not None and row[0] % 2 == 0  # whole transactions only
+
+
+async def test_a_long_read_does_not_show_other_reads_an_old_database(db: Database) -> None:
+    async with db.transaction() as conn:
+        await conn.execute("CREATE TABLE items (n INTEGER)")
+        await conn.executemany("INSERT INTO items VALUES (?)", [(n,) for n in range(2000)])
+    rows = db.iterate("SELECT n FROM items ORDER BY n", batch=100)
+    assert (await anext(rows))["n"] == 0  # an export is under way, its snapshot open
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO items VALUES (2000)")
+    count = await db.fetchone("SELECT COUNT(*) FROM items")
+    assert count is not None and count[0] == 2001  # everyone else sees the new row at once
+    assert sum(1 for _ in [row async for row in rows]) == 1999  # the export reads its own snapshot
+    await rows.aclose()
+
+
+async def test_a_backup_is_readable_by_the_bots_user_only(db: Database, tmp_path: Path) -> None:
+    target = tmp_path / "backups" / "copy.sqlite3"
+    await db.backup_to(target)
+    assert target.stat().st_mode & 0o777 == 0o600
