@@ -715,15 +715,11 @@ class OrganiserCog(WorkshopCog):
         self.pending_imports.discard(token)  # one press imports once
         await interaction.response.defer()
         programme_service = self.bot.services.programme
-        force = False
-        if pending.plan.answers_lost:
-            now = await programme_service.preview(pending.guild_id, pending.programme)
-            if now.answers_lost != pending.plan.answers_lost:
-                await self._import_outdated(interaction, now.answers_lost)
-                return
-            force = True
         try:
-            plan = await programme_service.import_programme(pending.guild_id, pending.programme, force=force)
+            # Checked inside the import's own transaction: answers given since the preview stop it.
+            plan = await programme_service.import_programme(
+                pending.guild_id, pending.programme, expected_answers_lost=pending.plan.answers_lost
+            )
         except ImportConflictError:
             now = await programme_service.preview(pending.guild_id, pending.programme)
             await self._import_outdated(interaction, now.answers_lost)

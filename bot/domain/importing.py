@@ -50,7 +50,14 @@ class ImportPlan:
 
 
 def _weeks(weeks: list[int]) -> str:
-    return ", ".join(str(w) for w in sorted(weeks))
+    """Weeks as ranges ("1-7, 9, 11-12"), so a summary of a long programme stays short."""
+    runs: list[list[int]] = []
+    for week in sorted(weeks):
+        if runs and week == runs[-1][-1] + 1:
+            runs[-1].append(week)
+        else:
+            runs.append([week])
+    return ", ".join(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs)
 
 
 def session_differs(stored: SessionRecord, new: Session) -> bool:

@@ -28,6 +28,7 @@ from bot.domain.programme import (
 # Limits chosen to fit what Discord can show: autocomplete names and thread names hold 100 characters,
 # an embed description 4096, and a member picks from at most 25 prompts.
 MAX_TITLE_LENGTH = 100
+MAX_PROGRAMME_TITLE_LENGTH = 200  # shown as an embed title (256 at most)
 MAX_DESCRIPTION_LENGTH = 4000
 MAX_PROMPT_LENGTH = 1000
 MAX_PROMPTS_PER_SESSION = 25
@@ -103,6 +104,12 @@ def _build_programme(
 ) -> Programme:
     if not title.strip():
         raise ProgrammeFormatError("the programme has no title; expected a title", line=title_line, source=source)
+    if len(title.strip()) > MAX_PROGRAMME_TITLE_LENGTH:
+        raise ProgrammeFormatError(
+            f"the programme's title is {len(title.strip())} characters; expected at most {MAX_PROGRAMME_TITLE_LENGTH}",
+            line=title_line,
+            source=source,
+        )
     zone = load_zone(timezone)
     if not drafts:
         raise ProgrammeFormatError("no sessions found; expected at least one session", source=source)

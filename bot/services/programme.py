@@ -55,17 +55,34 @@ class ProgrammeService:
 
     async def preview(self, guild_id: int, programme: Programme) -> ImportPlan:
         current = await self.repository.load(guild_id)
-        async with self._db.transaction() as conn:  # a consistent snapshot of the answer counts
-            counts = await self.repository.answer_counts(guild_id, using=conn)
+        counts = await self.repository.answer_counts(guild_id)
         return plan_import(current, counts, carry_over_week_links(current, programme))
 
-    async def import_programme(self, guild_id: int, programme: Programme, *, force: bool = False) -> ImportPlan:
-        """Import all-or-nothing. Refuses (unless ``force``) to drop prompts that have answers."""
+    async def import_programme(
+        self,
+        guild_id: int,
+        programme: Programme,
+        *,
+        force: bool = False,
+        expected_answers_lost: int | None = None,
+    ) -> ImportPlan:
+        """Import all-or-nothing. Refuses (unless ``force``) to drop prompts that have answers.
+
+        ``expected_answers_lost`` is what a preview showed the organiser: the import deletes exactly that
+        many answers or nothing at all (answers given since the preview make it refuse).
+        """
         async with self._db.transaction() as conn:
             current = await self.repository.load(guild_id, using=conn)
             counts = await self.repository.answer_counts(guild_id, using=conn)
             programme = carry_over_week_links(current, programme)  # links set with /setup survive re-imports
             plan = plan_import(current, counts, programme)
+            if expected_answers_lost is not None:
+                if plan.answers_lost != expected_answers_lost:
+                    raise ImportConflictError(
+                        f"Answers changed since the preview: this import would now delete {plan.answers_lost} "
+                        "answer(s). Nothing was changed; preview the file again."
+                    )
+                force = True
             if plan.answers_lost and not force:
                 weeks = sorted({p.week for p in plan.dropped_prompts})
                 raise ImportConflictError(

@@ -81,9 +81,9 @@ class ProgrammeRepository:
             sessions=sessions,
         )
 
-    async def answer_counts(self, guild_id: int, *, using: aiosqlite.Connection) -> dict[int, int]:
+    async def answer_counts(self, guild_id: int, *, using: aiosqlite.Connection | None = None) -> dict[int, int]:
         rows = await _rows(
-            using,
+            using or self._db,
             "SELECT a.prompt_id, COUNT(*) AS n FROM answers a WHERE a.guild_id = ? GROUP BY a.prompt_id",
             (guild_id,),
         )

@@ -208,3 +208,16 @@ def test_too_many_prompts_is_refused() -> None:
     text = TOML_HEAD + TOML_SESSION.replace('prompts = ["D?"]', f"prompts = [{prompts}]")
     with pytest.raises(ProgrammeFormatError, match="26 prompts; expected at most 25"):
         parse_programme_toml(text)
+
+
+def test_a_programme_title_too_long_for_discord_is_refused() -> None:
+    with pytest.raises(ProgrammeFormatError, match=r"line 1: the programme's title is 201 characters"):
+        parse_listing("T" * 201 + "\nIntro.\n" + GOOD_SESSION, timezone="Europe/London")
+
+
+def test_import_summaries_give_weeks_as_ranges() -> None:
+    from bot.domain.importing import ImportPlan, SessionChange
+
+    changes = tuple(SessionChange(w, f"W{w}", "changed" if w != 8 else "unchanged") for w in range(1, 13))
+    plan = ImportPlan(sessions=changes, programme_details_changed=False, dropped_prompts=(), answers_lost=0)
+    assert plan.summary() == "11 changed (weeks 1-7, 9-12); 1 unchanged (week 8)"

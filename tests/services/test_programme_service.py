@@ -155,3 +155,23 @@ async def test_week_links_set_in_discord_survive_a_reimport(db: Database, progra
     assert week3 is not None and week3.meeting_link == "https://zoom.example/j/3"
     with pytest.raises(NotFoundError, match="There is no week 13"):
         await svc.set_week_meeting_link(GUILD_ID, 13, "https://zoom.example/j/13")
+
+
+async def test_an_import_deletes_exactly_the_answers_its_preview_showed_or_nothing(
+    db: Database, programme: Programme
+) -> None:
+    svc = service(db)
+    await svc.import_programme(GUILD_ID, programme)
+    week5 = (await svc.require(GUILD_ID)).session_for_week(5)
+    assert week5 is not None
+    await add_answer(db, week5.prompts[0].id)
+    without_week5 = dataclasses.replace(programme, sessions=tuple(s for s in programme.sessions if s.week != 5))
+    preview = await svc.preview(GUILD_ID, without_week5)
+    assert preview.answers_lost == 1
+    await add_answer(db, week5.prompts[1].id, user_id=43)  # a member answers while the organiser reads
+    before = await snapshot(db)
+    with pytest.raises(ImportConflictError, match="now delete 2 answer"):
+        await svc.import_programme(GUILD_ID, without_week5, expected_answers_lost=preview.answers_lost)
+    assert await snapshot(db) == before
+    plan = await svc.import_programme(GUILD_ID, without_week5, expected_answers_lost=2)
+    assert plan.weeks("removed") == [5]
