@@ -156,7 +156,14 @@ class WorkshopBot(commands.Bot):
         await self.sync_commands(force=self.force_sync)
         # Retention (answers deleted a set time after the programme, organisers warned a week before): checked
         # now, after the organiser cog is loaded to post the warning, and then daily.
-        self.scheduler.add_job(self.services.retention.run_due, IntervalTrigger(days=1), id="retention")
+        self.scheduler.add_job(
+            self.services.retention.run_due,
+            IntervalTrigger(days=1),
+            id="retention",
+            replace_existing=True,
+            misfire_grace_time=None,  # a busy moment must not skip a day
+            coalesce=True,
+        )
         await self.services.retention.run_due()
 
     async def _import_first_programme(self) -> None:

@@ -151,12 +151,14 @@ class AnswersCog(WorkshopCog):
 
     @mydata.command(name="show", description="Your answers, by week and prompt (only you see them)")
     async def mydata_show(self, interaction: discord.Interaction[Any]) -> None:
-        data = await self.bot.services.answers.member_data(guild_id_of(interaction), interaction.user.id)
+        guild_id = guild_id_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # reads can queue behind big writes
+        data = await self.bot.services.answers.member_data(guild_id, interaction.user.id)
         embed, view = mydata_page(data, 0)
         if view is None:
-            await interaction.response.send_message(embed=embed, ephemeral=True)
+            await interaction.followup.send(embed=embed, ephemeral=True)
         else:
-            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+            await interaction.followup.send(embed=embed, view=view, ephemeral=True)
 
     @mydata.command(name="export", description="Everything the bot holds about you, as a JSON file")
     async def mydata_export(self, interaction: discord.Interaction[Any]) -> None:
@@ -172,13 +174,12 @@ class AnswersCog(WorkshopCog):
     @mydata.command(name="delete", description="Erase your answers and everything else the bot holds about you")
     async def mydata_delete(self, interaction: discord.Interaction[Any]) -> None:
         guild_id = guild_id_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
         preview = await self.bot.services.answers.erasure_preview(guild_id, interaction.user.id)
         if preview.nothing:
-            await interaction.response.send_message(erasure_question(preview), ephemeral=True)
+            await interaction.followup.send(erasure_question(preview), ephemeral=True)
             return
-        await interaction.response.send_message(
-            erasure_question(preview), view=erase_view(interaction.user.id), ephemeral=True
-        )
+        await interaction.followup.send(erasure_question(preview), view=erase_view(interaction.user.id), ephemeral=True)
 
 
 async def setup(bot: Any) -> None:

@@ -553,6 +553,8 @@ class OrganiserCog(WorkshopCog):
         clear: str | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
+        # Saving may re-plan reminders and post a retention warning before the reply: defer first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         services = self.bot.services
         changes: dict[str, Any] = {}
         notes: list[str] = []
@@ -644,7 +646,7 @@ class OrganiserCog(WorkshopCog):
     async def _show_settings(self, interaction: discord.Interaction[Any], guild_id: int, heading: str) -> None:
         services = self.bot.services
         settings = await services.settings.get(guild_id)
-        stored = await services.settings.repository.load(guild_id)
+        stored = await services.settings.stored(guild_id)
         programme = await services.programme.get(guild_id)
         lines = settings_lines(settings, stored, programme)
         retention = retention_text(await services.retention.schedule(guild_id))

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.domain.clock import Clock, system_clock
-from bot.domain.server_settings import ServerDefaults, ServerSettings, effective_settings
+from bot.domain.server_settings import ServerDefaults, ServerSettings, StoredServerSettings, effective_settings
 from bot.storage.database import Database
 from bot.storage.server_settings import ServerSettingsRepository
 
@@ -26,6 +26,10 @@ class ServerSettingsService:
     def on_change(self, listener: SettingsListener) -> None:
         """Call ``listener(guild_id, changed_names)`` after settings change."""
         self._listeners.append(listener)
+
+    async def stored(self, guild_id: int) -> StoredServerSettings:
+        """Only what the server set itself (to tell it apart from the defaults in /setup)."""
+        return await self.repository.load(guild_id)
 
     async def get(self, guild_id: int) -> ServerSettings:
         return effective_settings(guild_id, await self.repository.load(guild_id), self.defaults)
