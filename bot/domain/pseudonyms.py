@@ -28,16 +28,28 @@ _DOMAIN = b"workshop-bot/pseudonym/v1\x00"
 _MAX_ID = 2**64 - 1  # Discord snowflakes are unsigned 64-bit integers
 
 
-def pseudonym(secret: bytes, guild_id: int, user_id: int) -> str:
-    """The member's pseudonym in this server, such as ``member-k3x9q2mfa7``."""
+# Thread replies are public: anyone in the server can match a reply's text to its author. If they had the
+# same pseudonym as the private /answer rows, one matched reply would unmask all of a member's private
+# answers in a pseudonymous export. So they get pseudonyms from a separate HMAC domain and prefix.
+THREAD_PSEUDONYM_PREFIX = "poster-"
+_THREAD_DOMAIN = b"workshop-bot/pseudonym/thread/v1\x00"
+
+
+def pseudonym(secret: bytes, guild_id: int, user_id: int, *, public_reply: bool = False) -> str:
+    """The member's pseudonym in this server, such as ``member-k3x9q2mfa7``.
+
+    With ``public_reply`` (a reply posted in a discussion thread), an unrelated ``poster-...`` pseudonym:
+    stable for the member's thread replies, and impossible to join to their private answers.
+    """
     _require_secret(secret)
     for name, value in (("guild_id", guild_id), ("user_id", user_id)):
         if not 0 <= value <= _MAX_ID:
             raise ValueError(f"{name} must be a Discord id (0 to 2**64-1), not {value}")
     # Fixed-width ids so that no two (guild, user) pairs share an encoding.
-    message = _DOMAIN + struct.pack(">QQ", guild_id, user_id)
+    message = (_THREAD_DOMAIN if public_reply else _DOMAIN) + struct.pack(">QQ", guild_id, user_id)
     digest = hmac.new(secret, message, hashlib.sha256).digest()
-    return PSEUDONYM_PREFIX + b32encode(digest).decode("ascii").lower()[:PSEUDONYM_CHARS]
+    prefix = THREAD_PSEUDONYM_PREFIX if public_reply else PSEUDONYM_PREFIX
+    return prefix + b32encode(digest).decode("ascii").lower()[:PSEUDONYM_CHARS]
 
 
 def new_secret() -> bytes:

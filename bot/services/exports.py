@@ -235,12 +235,14 @@ class ExportService:
     async def _row_batches(
         self, request: ExportRequest, secret: bytes, names: Mapping[int, str]
     ) -> AsyncGenerator[list[ExportRow], None]:
-        pseudonyms: dict[int, str] = {}  # one HMAC per member, not per answer
+        pseudonyms: dict[tuple[int, bool], str] = {}  # one HMAC per member and kind, not per answer
         batch: list[ExportRow] = []
         async for answer in self.repository.answers(request.guild_id, request.week):
-            member = pseudonyms.get(answer.user_id)
+            # Public thread replies get a pseudonym of their own: see bot.domain.pseudonyms.
+            key = (answer.user_id, answer.source == "thread")
+            member = pseudonyms.get(key)
             if member is None:
-                member = pseudonyms[answer.user_id] = pseudonym(secret, request.guild_id, answer.user_id)
+                member = pseudonyms[key] = pseudonym(secret, request.guild_id, answer.user_id, public_reply=key[1])
             batch.append(
                 ExportRow(
                     week=answer.week,

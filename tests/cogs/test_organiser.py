@@ -431,7 +431,13 @@ async def test_export_answers_as_csv_privately_and_audited(bot: WorkshopBot, fak
     alice = pseudonym(secret, GUILD_ID, fake_discord.user("alice").id)
     assert [(r["week"], r["prompt_number"], r["member"], r["answer"], r["source"]) for r in rows] == [
         ("1", "1", alice, "'=1+1 is my answer", "modal"),
-        ("1", "1", pseudonym(secret, GUILD_ID, fake_discord.user("bob").id), "Bob's thoughts, with a comma", "thread"),
+        (
+            "1",
+            "1",
+            pseudonym(secret, GUILD_ID, fake_discord.user("bob").id, public_reply=True),
+            "Bob's thoughts, with a comma",
+            "thread",
+        ),
         ("1", "2", alice, "Second prompt", "modal"),
     ]
     assert "discord_id" not in rows[0] and str(fake_discord.user("alice").id) not in data.decode()

@@ -104,3 +104,12 @@ def test_new_secret_is_random_and_round_trips_through_text() -> None:
 def test_secret_from_text_refuses(text: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         secret_from_text(text)
+
+
+def test_public_thread_replies_get_a_pseudonym_that_cannot_be_joined_to_private_answers() -> None:
+    secret = bytes(range(32))
+    private = pseudonym(secret, 1, 42)
+    public = pseudonym(secret, 1, 42, public_reply=True)
+    assert public.startswith("poster-") and private.startswith("member-")
+    assert public.removeprefix("poster-") != private.removeprefix("member-")
+    assert pseudonym(secret, 1, 42, public_reply=True) == public  # stable all the same
