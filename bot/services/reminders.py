@@ -581,10 +581,6 @@ class ReminderService:
             dms_found_closed=subscription is not None and subscription.dms_closed_noticed_at is not None,
         )
 
-    async def forget_member(self, guild_id: int, user_id: int) -> None:
-        """Erase the member's DM setting and every DM delivery about them (for "delete my data")."""
-        await self.repository.forget_member(guild_id, user_id)
-
     # --- the schedule ---------------------------------------------------------------------------------
 
     async def schedule(self, guild_id: int) -> ReminderSchedule:

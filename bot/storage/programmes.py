@@ -89,21 +89,6 @@ class ProgrammeRepository:
         )
         return {row["prompt_id"]: row["n"] for row in rows}
 
-    async def guild_ids(self) -> list[int]:
-        return [row["guild_id"] for row in await self._db.fetchall("SELECT guild_id FROM programmes")]
-
-    async def prompt(self, prompt_id: int) -> tuple[Prompt, int] | None:
-        """A prompt by id with its server id (for Answer buttons, whose custom_id holds only the id)."""
-        row = await self._db.fetchone(
-            "SELECT p.id, p.session_id, p.position, p.text, s.week, s.guild_id FROM prompts p "
-            "JOIN sessions s ON s.id = p.session_id WHERE p.id = ?",
-            (prompt_id,),
-        )
-        if row is None:
-            return None
-        prompt = Prompt(row["id"], row["session_id"], row["week"], row["position"], row["text"])
-        return prompt, row["guild_id"]
-
     async def set_week_meeting_link(self, guild_id: int, week: int, link: str | None) -> bool:
         """Set (or with None clear) one week's meeting link; False if the server has no such week.
 

@@ -160,15 +160,6 @@ class ReminderRepository:
             )
         return removed == 1
 
-    async def forget_member(self, guild_id: int, user_id: int) -> None:
-        """Erase everything about a member: the subscription and every DM row, sent or not."""
-        async with self._db.transaction() as conn:
-            await conn.execute("DELETE FROM dm_subscriptions WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
-            await conn.execute(
-                "DELETE FROM reminder_deliveries WHERE guild_id = ? AND target_kind = 'dm' AND target_id = ?",
-                (guild_id, user_id),
-            )
-
     async def subscriber_count(self, guild_id: int) -> int:
         row = await self._db.fetchone("SELECT COUNT(*) FROM dm_subscriptions WHERE guild_id = ?", (guild_id,))
         return int(row[0]) if row else 0

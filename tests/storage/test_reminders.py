@@ -207,21 +207,6 @@ async def test_turning_dms_off_drops_unsent_dms_only(repo: ReminderRepository, s
     assert await repo.subscriber_count(GUILD_ID) == 0
 
 
-async def test_forgetting_a_member_erases_their_subscription_and_every_dm_row(
-    repo: ReminderRepository, stored: ProgrammeRecord
-) -> None:
-    (reminder,) = reminders_of(week(stored, 1), "1h")
-    for user in (ALICE, BOB):
-        await repo.subscribe(GUILD_ID, user, IMPORTED)
-    await repo.add_dm_rows(GUILD_ID, reminder, reminder.due_at)
-    alice_row = next(d for d in await rows(repo) if d.target_id == ALICE)
-    assert await repo.claim(alice_row.id, IMPORTED)
-    await repo.mark_sent(alice_row.id, 5, IMPORTED)
-    await repo.forget_member(GUILD_ID, ALICE)
-    assert [d.target_id for d in await rows(repo)] == [BOB]
-    assert await repo.subscription(GUILD_ID, ALICE) is None
-
-
 async def test_ready_lists_due_rows_channel_first_and_waits_for_retries(
     repo: ReminderRepository, stored: ProgrammeRecord
 ) -> None:
