@@ -203,6 +203,10 @@ def export_summary(data: MemberData) -> str:
 THREAD_MESSAGES_STAY = (
     "Messages you posted in discussion threads stay on Discord: delete them there if you want them gone too."
 )
+WHAT_IS_KEPT = (
+    "The bot keeps only your Discord id and the time of the deletion, so that what you posted in discussion "
+    "threads until then is never recorded again."
+)
 
 
 def erasure_question(report: ErasureReport) -> str:
@@ -210,7 +214,7 @@ def erasure_question(report: ErasureReport) -> str:
         return "We hold nothing about you in this server, so there is nothing to delete."
     listed = "\n".join(f"- {item}" for item in report.items())
     return (
-        f"This permanently deletes everything we hold about you in this server:\n{listed}\n"
+        f"This permanently deletes everything we hold about you in this server:\n{listed}\n{WHAT_IS_KEPT} "
         "It cannot be undone. (Use `/mydata export` first if you want a copy.)"
     )
 
@@ -220,6 +224,6 @@ def erasure_result(report: ErasureReport) -> str:
         return "There was nothing left to delete: we hold nothing about you in this server."
     listed = "\n".join(f"- {item}" for item in report.items())
     return (
-        f"Deleted:\n{listed}\nIt is gone from the bot's database. If you answer again, you will be asked to "
-        f"agree again first. {THREAD_MESSAGES_STAY}"
+        f"Deleted:\n{listed}\nIt is gone from the bot's database. {WHAT_IS_KEPT} If you answer again, you will "
+        f"be asked to agree again first. {THREAD_MESSAGES_STAY}"
     )

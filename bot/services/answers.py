@@ -103,8 +103,11 @@ class AnswerService:
         return await self.members.summary(guild_id, user_id)
 
     async def erase_member(self, guild_id: int, user_id: int) -> ErasureReport:
-        """Delete everything stored about the member in the server; returns what was deleted."""
-        report = await self.members.erase(guild_id, user_id)
+        """Delete everything stored about the member in the server; returns what was deleted.
+
+        Their thread messages posted until now are never recorded again, even though they stay on Discord.
+        """
+        report = await self.members.erase(guild_id, user_id, at=self._clock())
         # No member id in the log: the point is that nothing about them is left.
         log.info(
             "erased a member's data in guild %s: %d answers, %d versions, consent %s, DM subscription %s, "

@@ -8,6 +8,9 @@ The rules (``plan``):
 - answers are deleted when due, but never sooner than a week after the warning: a period set or shortened
   at the last minute, or a bot that was down for the warning, still leaves organisers a full week to export
   or change the period;
+- with them go the consents of members left without answers and every DM subscription (the programme is
+  over), and the server's prompt threads stop collecting replies: messages posted until then are never
+  recorded again, even in a thread re-opened with /threads open (``RetentionRepository.delete_answers``);
 - a warning counts for the due date it was given for: if the period is lengthened, organisers are warned
   again a week before the new date.
 Runs daily on the bot's scheduler and once at start; the injected clock decides what "now" is.
@@ -151,8 +154,16 @@ class RetentionService:
             )
             await self._notify_warning(record.guild_id, schedule.deletes_at, schedule.retention)
             return RetentionOutcome(record.guild_id, RetentionAction.WARN)
-        deleted = await self.repository.delete_answers(record.guild_id, created_before=now)
-        log.warning("retention: deleted %d answers in guild %s", deleted, record.guild_id)
+        deletion = await self.repository.delete_answers(record.guild_id, created_before=now)
+        deleted = deletion.answers
+        log.warning(
+            "retention: deleted %d answers, %d consents and %d DM subscriptions in guild %s; its prompt threads "
+            "no longer collect replies",
+            deleted,
+            deletion.consents,
+            deletion.dm_subscriptions,
+            record.guild_id,
+        )
         if self._notifier is not None and deleted:
             try:
                 await self._notifier.retention_done(record.guild_id, deleted)

@@ -2,7 +2,9 @@
 
 Discord is reached only through ``ThreadGateway``, which the threads cog implements. Opening is idempotent:
 a prompt that already has a thread keeps it (reopened if archived or closed, made anew if deleted by hand).
-A reply is recorded only in an open thread whose starter message told members that replies are collected.
+A reply is recorded only in an open thread whose starter message told members that replies are collected, and
+never if it was posted before its author erased their data or before retention deleted the server's answers
+(the message is still on Discord: the catch-up after each restart, or an edit, must not bring it back).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import dataclasses
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Protocol
 
@@ -35,6 +37,12 @@ log = logging.getLogger(__name__)
 
 THREAD_NAME_LIMIT = 100  # Discord's limit on a thread's name
 CATCH_UP_LIMIT = 5000  # messages read back per thread at start; a longer thread is caught up only partly
+DISCORD_EPOCH_MS = 1_420_070_400_000  # the first millisecond of 2015, UTC: where snowflake time starts
+
+
+def posted_at(message_id: int) -> datetime:
+    """When a Discord message was posted, from its id (a snowflake's top 42 bits are milliseconds)."""
+    return datetime.fromtimestamp(((message_id >> 22) + DISCORD_EPOCH_MS) / 1000, UTC)
 
 
 def thread_name(week: int, number: int, prompt_text: str) -> str:
@@ -506,7 +514,11 @@ class ThreadService:
         if outcome is EditOutcome.UPDATED:
             log.info("thread reply %s edited", message_id)
         elif outcome is EditOutcome.MISSING and target.collecting:
-            await self._add(target, message_id=message_id, author_id=author_id, text=text, at=at)
+            # Recorded as written now, but whether its author had erased their data since depends on when
+            # the message was first posted.
+            await self._add(
+                target, message_id=message_id, author_id=author_id, text=text, at=at, posted=posted_at(message_id)
+            )
 
     async def remove_replies(self, message_ids: Iterable[int]) -> int:
         removed = await self.contributions.remove(message_ids)
@@ -576,7 +588,17 @@ class ThreadService:
             removed += await self.contributions.remove([mid for mid in stored if mid not in seen])
         return CatchUpReport(threads=1, added=added, updated=updated, removed=removed)
 
-    async def _add(self, target: ReplyTarget, *, message_id: int, author_id: int, text: str, at: datetime) -> bool:
+    async def _add(
+        self,
+        target: ReplyTarget,
+        *,
+        message_id: int,
+        author_id: int,
+        text: str,
+        at: datetime,
+        posted: datetime | None = None,
+    ) -> bool:
+        """Record a reply as an answer written ``at``; ``posted``: when the message was posted, if earlier."""
         added = await self.contributions.add(
             guild_id=target.guild_id,
             prompt_id=target.prompt_id,
@@ -585,6 +607,7 @@ class ThreadService:
             text=text,
             at=at,
             late=self._late(target, at),
+            posted_at=posted,
         )
         if added:
             log.info("thread reply %s recorded for prompt %s", message_id, target.prompt_id)

@@ -3,17 +3,21 @@
 Tables holding a member's data: answers (with answer_versions), consents, dm_subscriptions, and the
 reminder_deliveries rows of DMs sent to them (target_kind 'dm', target_id = their user id). When a table
 gains a column that identifies a member, it belongs in ``erase`` too.
+
+``erase`` leaves one row behind in ``erasures``: the member's id and the time, so that their thread messages,
+still on Discord, are not recorded again (see the migration).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import aiosqlite
 
 from bot.domain.member_data import ErasureReport, MemberData, ReminderDelivery
 from bot.storage.answers import AnswerRepository, ConsentRepository, rows
-from bot.storage.codec import from_db_time
+from bot.storage.codec import from_db_time, to_db_time
 from bot.storage.database import BUSY_TIMEOUT_MS, Database
 
 log = logging.getLogger(__name__)
@@ -55,7 +59,7 @@ class MemberDataRepository:
         async with self._db.transaction() as conn:
             return await self._count(conn, guild_id, user_id)
 
-    async def erase(self, guild_id: int, user_id: int) -> ErasureReport:
+    async def erase(self, guild_id: int, user_id: int, *, at: datetime) -> ErasureReport:
         """Delete every row about the member in one transaction; returns what was deleted.
 
         ``PRAGMA secure_delete`` (set on every connection) overwrites the freed content; the write-ahead
@@ -71,24 +75,16 @@ class MemberDataRepository:
                 "DELETE FROM reminder_deliveries WHERE guild_id = ? AND target_kind = 'dm' AND target_id = ?",
                 (guild_id, user_id),
             )
+            # The tombstone: ids and a time only, the minimum that keeps the thread catch-up (and edits) from
+            # recording the member's old messages, still on Discord, all over again.
+            await conn.execute(
+                "INSERT INTO erasures (guild_id, user_id, erased_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (guild_id, user_id) DO UPDATE SET erased_at = MAX(erased_at, excluded.erased_at)",
+                (guild_id, user_id, to_db_time(at)),
+            )
         if not report.nothing:
-            await self.truncate_wal()
+            await truncate_wal(self._db)
         return report
-
-    async def truncate_wal(self) -> bool:
-        """Copy the write-ahead log into the database and truncate it, so deleted text is not left in it.
-
-        Done on a connection of its own (a checkpoint works from any connection to the file). Returns
-        False if a reader kept it from completing; the log is then cleared at a later checkpoint.
-        """
-        async with aiosqlite.connect(self._db.path) as conn:
-            await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            async with conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
-                result = await cursor.fetchone()
-        completed = result is not None and result[0] == 0
-        if not completed:
-            log.warning("the write-ahead log could not be truncated after an erasure; a later checkpoint will")
-        return completed
 
     async def _count(self, conn: aiosqlite.Connection, guild_id: int, user_id: int) -> ErasureReport:
         [row] = await rows(
@@ -110,3 +106,20 @@ class MemberDataRepository:
             dm_subscription=row["subscriptions"] > 0,
             dm_reminders=row["deliveries"],
         )
+
+
+async def truncate_wal(db: Database) -> bool:
+    """Copy the write-ahead log into the database and truncate it, so deleted text is not left in it.
+
+    For every deletion of members' data (an erasure, retention). Done on a connection of its own (a
+    checkpoint works from any connection to the file). Returns False if a reader kept it from completing;
+    the log is then cleared at a later checkpoint.
+    """
+    async with aiosqlite.connect(db.path) as conn:
+        await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        async with conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+            result = await cursor.fetchone()
+    completed = result is not None and result[0] == 0
+    if not completed:
+        log.warning("the write-ahead log could not be truncated after deleting data; a later checkpoint will")
+    return completed

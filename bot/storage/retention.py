@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.storage.codec import optional_time, to_db_time
 from bot.storage.database import Database
+from bot.storage.members import truncate_wal
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +16,15 @@ class RetentionRecord:
     retention: timedelta
     last_session_end: datetime | None  # None: no programme (or no sessions) yet
     warned_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionDeletion:
+    """What retention deleted in one server."""
+
+    answers: int
+    consents: int
+    dm_subscriptions: int
 
 
 class RetentionRepository:
@@ -50,18 +60,43 @@ class RetentionRepository:
         row = await self._db.fetchone("SELECT COUNT(*) FROM answers WHERE guild_id = ?", (guild_id,))
         return int(row[0]) if row else 0
 
-    async def delete_answers(self, guild_id: int, *, created_before: datetime) -> int:
-        """Delete the server's answers created before ``created_before`` (their earlier versions go with them,
-        by ON DELETE CASCADE); returns how many answers were deleted. secure_delete overwrites the pages.
+    async def delete_answers(self, guild_id: int, *, created_before: datetime) -> RetentionDeletion:
+        """Delete the server's answers created before ``created_before``, and what goes with them, in one
+        transaction; then empty the write-ahead log. secure_delete overwrites the pages.
 
-        The history of DM reminders due before then goes too: each row names a member who asked for DMs.
+        With the answers go: their earlier versions (ON DELETE CASCADE); the consents of members left with no
+        answer; the DM subscriptions and the history of DM reminders due before then (each row names a member
+        who asked for DMs; retention only runs after the last session, so no reminder is left to send). The
+        prompt threads stop collecting, and ``retention_cutoffs`` keeps any message posted until now from being
+        recorded again, by the catch-up after a restart or in a thread a facilitator re-opens: it is still on
+        Discord. The members' erasure tombstones that this covers are no longer needed and go too.
         """
         cutoff = to_db_time(created_before)
         async with self._db.transaction() as conn:
-            cursor = await conn.execute("DELETE FROM answers WHERE guild_id = ? AND created_at < ?", (guild_id, cutoff))
+            answers = await conn.execute(
+                "DELETE FROM answers WHERE guild_id = ? AND created_at < ?", (guild_id, cutoff)
+            )
+            consents = await conn.execute(
+                "DELETE FROM consents WHERE guild_id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM answers a WHERE a.guild_id = consents.guild_id AND a.user_id = consents.user_id)",
+                (guild_id,),
+            )
+            subscriptions = await conn.execute("DELETE FROM dm_subscriptions WHERE guild_id = ?", (guild_id,))
             await conn.execute(
                 "DELETE FROM reminder_deliveries WHERE guild_id = ? AND target_kind = 'dm' AND due_at < ? "
                 "AND state IN ('sent', 'undeliverable', 'skipped')",
                 (guild_id, cutoff),
             )
-            return int(cursor.rowcount)
+            await conn.execute("UPDATE prompt_threads SET collect_replies = 0 WHERE guild_id = ?", (guild_id,))
+            await conn.execute(
+                "INSERT INTO retention_cutoffs (guild_id, deleted_at) VALUES (?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET deleted_at = MAX(deleted_at, excluded.deleted_at)",
+                (guild_id, cutoff),
+            )
+            await conn.execute("DELETE FROM erasures WHERE guild_id = ? AND erased_at <= ?", (guild_id, cutoff))
+            deletion = RetentionDeletion(
+                answers=answers.rowcount, consents=consents.rowcount, dm_subscriptions=subscriptions.rowcount
+            )
+        if deletion.answers or deletion.consents or deletion.dm_subscriptions:
+            await truncate_wal(self._db)
+        return deletion

@@ -246,8 +246,9 @@ class ThreadRepository:
         return {prompt_id: found.get(prompt_id, ThreadCounts()) for prompt_id in prompt_ids}
 
 
-# (guild_id, prompt_id, user_id, message_id, text, stamp, late) of a reply waiting to be written.
-_Reply = tuple[int, int, int, int, str, str, int]
+# (guild_id, prompt_id, user_id, message_id, text, stamp, late, posted) of a reply waiting to be written;
+# stamp is the answer's time, posted when the member posted the message (earlier for an edit recorded late).
+_Reply = tuple[int, int, int, int, str, str, int, str]
 GROUP_COMMIT_LIMIT = 500  # replies written in one transaction at most
 
 
@@ -257,6 +258,11 @@ class ContributionRepository:
     Replies are written with group commit: replies that arrive while a write is under way share the next
     transaction, so a busy thread costs one commit (and one fsync) per batch rather than per message. Each
     caller still returns only once its own reply is committed.
+
+    A message posted at or before its author erased their data (``erasures``), or at or before retention
+    deleted the server's answers (``retention_cutoffs``), is never recorded: it is still on Discord, and the catch-up
+    after every restart reads it again. Checked in the writing transaction, so an erasure committed while a
+    catch-up was reading the thread still wins.
     """
 
     def __init__(self, db: Database) -> None:
@@ -265,11 +271,25 @@ class ContributionRepository:
         self._writer: asyncio.Task[None] | None = None
 
     async def add(
-        self, *, guild_id: int, prompt_id: int, user_id: int, message_id: int, text: str, at: datetime, late: bool
+        self,
+        *,
+        guild_id: int,
+        prompt_id: int,
+        user_id: int,
+        message_id: int,
+        text: str,
+        at: datetime,
+        late: bool,
+        posted_at: datetime | None = None,
     ) -> bool:
-        """Record a reply (and the member's consent, if not yet recorded). False if it was already recorded."""
+        """Record a reply (and the member's consent, if not yet recorded) as an answer written ``at``.
+
+        ``posted_at`` is when the member posted the message (``at`` unless not given). False if the message
+        was already recorded, or was posted before its author's erasure or the server's retention deletion.
+        """
+        stamp, posted = to_db_time(at), to_db_time(posted_at or at)
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append(((guild_id, prompt_id, user_id, message_id, text, to_db_time(at), int(late)), done))
+        self._waiting.append(((guild_id, prompt_id, user_id, message_id, text, stamp, int(late), posted), done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_waiting(), name="thread-replies-group-commit")
         return await asyncio.shield(done)  # a cancelled caller must not cancel the others' write
@@ -301,10 +321,11 @@ class ContributionRepository:
                     f"SELECT message_id FROM answers WHERE message_id IN ({placeholders(ids)})", ids
                 )
             }
+            deleted = await self._deleted_since_posted(conn, replies)
             fresh: list[_Reply] = []
             outcomes = []
             for reply in replies:
-                is_new = reply[3] not in known
+                is_new = reply[3] not in known and reply[3] not in deleted
                 known.add(reply[3])
                 outcomes.append(is_new)
                 if is_new:
@@ -312,15 +333,40 @@ class ContributionRepository:
             await conn.executemany(
                 "INSERT INTO answers (guild_id, prompt_id, user_id, source, message_id, text, created_at, "
                 "updated_at, late) VALUES (?, ?, ?, 'thread', ?, ?, ?, ?, ?)",
-                [(g, p, u, m, text, stamp, stamp, late) for g, p, u, m, text, stamp, late in fresh],
+                [(g, p, u, m, text, stamp, stamp, late) for g, p, u, m, text, stamp, late, _ in fresh],
             )
             # The starter message told them replies are collected; replying is their informed choice.
             await conn.executemany(
                 "INSERT INTO consents (guild_id, user_id, consented_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (guild_id, user_id) DO NOTHING",
-                [(g, u, stamp) for g, _, u, _, _, stamp, _ in fresh],
+                [(g, u, stamp) for g, _, u, _, _, stamp, _, _ in fresh],
             )
         return outcomes
+
+    @staticmethod
+    async def _deleted_since_posted(conn: aiosqlite.Connection, replies: list[_Reply]) -> set[int]:
+        """The ids of the messages among ``replies`` posted at or before their author erased their data, or
+        at or before retention deleted their server's answers: not to be recorded again."""
+        guilds = sorted({reply[0] for reply in replies})
+        users = sorted({reply[2] for reply in replies})
+        # One trip: a member's erasure, or (user_id NULL) a deletion that covered everyone in the server.
+        deleted_at: dict[tuple[int, int | None], str] = {
+            (row[0], row[1]): row[2]
+            for row in await conn.execute_fetchall(
+                "SELECT guild_id, user_id, erased_at FROM erasures "
+                f"WHERE guild_id IN ({placeholders(guilds)}) AND user_id IN ({placeholders(users)}) "
+                "UNION ALL SELECT guild_id, NULL, deleted_at FROM retention_cutoffs "
+                f"WHERE guild_id IN ({placeholders(guilds)})",
+                [*guilds, *users, *guilds],
+            )
+        }
+        deleted = set()
+        for guild_id, _, user_id, message_id, *_, posted in replies:
+            for key in ((guild_id, user_id), (guild_id, None)):
+                since = deleted_at.get(key)
+                if since is not None and posted <= since:  # fixed-width UTC text: text order is time order
+                    deleted.add(message_id)
+        return deleted
 
     async def edit(self, message_id: int, text: str, at: datetime, *, late: bool) -> EditOutcome:
         """Replace the text of a recorded reply, keeping the old text (with when it was recorded) as a version.

@@ -274,6 +274,40 @@ async def test_what_happened_while_the_bot_was_down_is_caught_up_when_it_is_back
         await eventually(caught_up, "the bot to catch up with the thread", timeout=10)
 
 
+async def test_an_erased_members_thread_messages_are_not_recorded_again_when_the_bot_catches_up(
+    bot_runner: BotRunner, fake_discord: FakeDiscord
+) -> None:
+    alice = fake_discord.user("alice").id
+    async with bot_runner.running(message_content_intent=True) as bot:
+        await run(fake_discord, "owner", "threads open", week=3)
+        q1 = fake_discord.threads_in("general")[0]
+        prompt_id = (await week(bot)).prompts[0].id
+        await fake_discord.post_message(q1, "alice", "My view")
+        await fake_discord.post_message(q1, "alice", "Another view")
+        await eventually(lambda: recorded_count_is(bot, 2), "alice's replies to be recorded")
+        # The erasure is weighed against when messages were posted on Discord: the bot's clock is Discord's here.
+        bot_runner.clock.now = datetime.now(UTC)
+        question = await (await fake_discord.slash("alice", "mydata delete")).final()
+        done = await (await fake_discord.click("alice", question, f"mydata:erase:{alice}:yes")).final()
+        assert done.content.startswith("Deleted:\n- 2 answers\n")
+        assert "keeps only your Discord id and the time of the deletion" in done.content
+
+    await fake_discord.post_message(q1, "bob", "Posted while the bot was down")
+    async with bot_runner.running(message_content_intent=True) as bot:
+        # The catch-up reads the thread oldest first: alice's messages, still there, come before bob's.
+        await eventually(lambda: recorded_count_is(bot, 1), "bob's reply to be caught up", timeout=10)
+        assert await replies_of(bot, fake_discord, prompt_id) == [("bob", "Posted while the bot was down")]
+        assert await bot.db.fetchall("SELECT * FROM consents WHERE user_id = ?", (alice,)) == []
+
+        await fake_discord.post_message(q1, "alice", "A new view, after the deletion")
+        await eventually(lambda: recorded_count_is(bot, 2), "alice's new reply to be recorded")
+        assert await replies_of(bot, fake_discord, prompt_id) == [
+            ("bob", "Posted while the bot was down"),
+            ("alice", "A new view, after the deletion"),
+        ]
+        assert len(await bot.db.fetchall("SELECT * FROM consents WHERE user_id = ?", (alice,))) == 1
+
+
 async def test_without_the_message_content_intent_replies_are_not_collected_but_answering_works(
     bot_runner: BotRunner, fake_discord: FakeDiscord
 ) -> None:

@@ -13,7 +13,9 @@ from bot.domain.errors import NotFoundError, SettingsError, UserFacingError
 from bot.domain.programme import Programme, ProgrammeRecord, SessionRecord
 from bot.domain.server_settings import ServerDefaults
 from bot.domain.threads import ThreadCounts
+from bot.services.answers import AnswerService
 from bot.services.programme import ProgrammeService
+from bot.services.retention import RetentionAction, RetentionService
 from bot.services.server_settings import ServerSettingsService
 from bot.services.threads import (
     BotLacksPermissionError,
@@ -31,6 +33,7 @@ from bot.services.threads import (
     ThreadLockedError,
     ThreadMessage,
     ThreadService,
+    posted_at,
     thread_name,
 )
 from bot.storage.database import Database
@@ -553,3 +556,135 @@ async def test_catch_up_skips_threads_it_may_not_read_or_that_do_not_collect_and
     assert report == CatchUpReport()
     assert q1 not in [t.thread_id for t in await world.service.threads_for_week(GUILD_ID, 3)]
     assert len(await world.service.threads_for_week(GUILD_ID, 3)) == 3
+
+
+# --- erasure and retention: the messages are still on Discord, they must not come back ----------------------
+
+DISCORD_EPOCH = datetime(2015, 1, 1, tzinfo=UTC)
+
+
+def snowflake(posted: datetime, n: int) -> int:
+    """The id Discord gives a message posted at ``posted`` (an edit's posting time is read from it)."""
+    return ((posted - DISCORD_EPOCH) // timedelta(milliseconds=1)) << 22 | n
+
+
+def test_a_messages_posting_time_is_read_from_its_id() -> None:
+    moment = datetime(2020, 8, 17, 19, 30, 0, 123000, tzinfo=UTC)
+    assert posted_at(snowflake(moment, 4095)) == moment
+    # The example in Discord's documentation of snowflakes.
+    assert posted_at(175928847299117063) == datetime(2016, 4, 30, 11, 18, 25, 796000, tzinfo=UTC)
+
+
+async def texts_of(world: World, user_id: int, prompt_number: int = 1) -> list[str]:
+    replies = await world.service.contributions.for_prompt(world.week(3).prompts[prompt_number - 1].id)
+    return [r.text for r in replies if r.user_id == user_id]
+
+
+async def consented_at(db: Database, user_id: int) -> str | None:
+    row = await db.fetchone("SELECT consented_at FROM consents WHERE guild_id = ? AND user_id = ?", (GUILD_ID, user_id))
+    return None if row is None else str(row[0])
+
+
+async def test_an_erased_members_old_messages_never_come_back_but_what_they_post_later_counts(
+    world: World, db: Database
+) -> None:
+    answers = AnswerService(db, world.settings, clock=world.clock)
+    q1 = (await open_week(world)).outcomes[0].thread_id or 0
+    t0 = world.clock()
+    minute = timedelta(minutes=1)
+    first, second, bobs, unseen = (snowflake(t0 + n * minute, n) for n in range(4))
+    for message_id, author, text in ((first, ALICE, "my view"), (second, ALICE, "a second thought"), (bobs, BOB, "b")):
+        world.clock.now = posted_at(message_id)
+        assert await record(world, q1, message_id, author, text)
+
+    world.clock.now = t0 + timedelta(hours=1)
+    report = await answers.erase_member(GUILD_ID, ALICE)
+    assert (report.answers, report.consent) == (2, True)
+    later = world.clock() + 10 * minute
+    # The bot restarts: every message is still in the thread, one edited since, one posted while it was down.
+    world.gateway.threads[q1].history = [
+        ThreadMessage(first, ALICE, "my view", posted_at(first), None),
+        ThreadMessage(second, ALICE, "a second thought, edited", posted_at(second), later),
+        ThreadMessage(bobs, BOB, "b", posted_at(bobs), None),
+        ThreadMessage(unseen, ALICE, "posted while the bot was down", posted_at(unseen), None),
+    ]
+    caught_up = await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    assert (caught_up.added, caught_up.updated, caught_up.removed) == (0, 0, 0)
+    assert await texts_of(world, ALICE) == [] and await consented_at(db, ALICE) is None
+    assert await texts_of(world, BOB) == ["b"]
+
+    # Editing an old message after the erasure does not record it either.
+    world.clock.now = later
+    for message_id in (first, unseen):
+        await world.service.revise_reply(
+            thread_id=q1, message_id=message_id, author_id=ALICE, raw_text="edited after", at=later
+        )
+    assert await texts_of(world, ALICE) == [] and await consented_at(db, ALICE) is None
+
+    # Posted after the erasure: a new contribution, freely given, with a new consent.
+    fresh, image = snowflake(later, 4), snowflake(later + minute, 5)
+    assert await record(world, q1, fresh, ALICE, "a new view")
+    await world.service.revise_reply(  # posted as an image alone, given words later
+        thread_id=q1, message_id=image, author_id=ALICE, raw_text="words added", at=later + 2 * minute
+    )
+    assert await texts_of(world, ALICE) == ["a new view", "words added"]
+    assert await consented_at(db, ALICE) == "2020-08-17T20:40:00.000000Z"
+    world.gateway.threads[q1].history += [
+        ThreadMessage(fresh, ALICE, "a new view", later, None),
+        ThreadMessage(image, ALICE, "words added", later + minute, later + 2 * minute),
+    ]
+    assert not (await world.service.catch_up(GUILD_ID, gateway=world.gateway)).changed
+    assert await texts_of(world, ALICE) == ["a new view", "words added"]
+
+
+async def test_after_retention_nothing_comes_back_and_reopened_threads_collect_only_new_replies(
+    world: World, db: Database
+) -> None:
+    opened = await open_week(world)
+    q1, q2 = (o.thread_id or 0 for o in opened.outcomes[:2])
+    t0 = world.clock()
+    minute = timedelta(minutes=1)
+    alices, bobs, unseen = (snowflake(t0 + n * minute, n) for n in range(3))
+    for message_id, author in ((alices, ALICE), (bobs, BOB)):
+        world.clock.now = posted_at(message_id)
+        assert await record(world, q1, message_id, author, f"reply {message_id}")
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO dm_subscriptions (guild_id, user_id, subscribed_at) VALUES (?, ?, ?)",
+            (GUILD_ID, BOB, "2020-08-01T00:00:00.000000Z"),
+        )
+    await world.settings.update(GUILD_ID, retention=timedelta(days=1))
+    retention = RetentionService(db, clock=world.clock)
+    world.clock.now = max(s.end for s in world.programme.sessions) + timedelta(days=2)
+    assert [o.action for o in await retention.run_due()] == [RetentionAction.WARN]
+    world.clock.advance(timedelta(days=7))
+    [outcome] = await retention.run_due()
+    assert (outcome.action, outcome.deleted) == (RetentionAction.DELETE, 2)
+    for table in ("answers", "consents", "dm_subscriptions"):
+        assert await db.fetchall(f"SELECT * FROM {table}") == [], table
+    assert not any(t.collect_replies for t in await world.service.threads_for_week(GUILD_ID, 3))
+
+    # The bot restarts; the messages are all still on Discord. Live replies are not collected either.
+    world.gateway.threads[q1].history = [
+        ThreadMessage(alices, ALICE, f"reply {alices}", posted_at(alices), None),
+        ThreadMessage(bobs, BOB, f"reply {bobs}", posted_at(bobs), None),
+        ThreadMessage(unseen, ALICE, "posted while the bot was down", posted_at(unseen), None),
+    ]
+    assert not (await world.service.catch_up(GUILD_ID, gateway=world.gateway)).changed
+    deleted_at = world.clock()
+    assert not await record(world, q2, snowflake(deleted_at, 1), BOB, "after the programme")
+    assert await db.fetchall("SELECT * FROM answers") == []
+    assert await db.fetchall("SELECT * FROM consents") == []
+
+    # A facilitator opens the week again for a new run: new replies count, the old ones stay deleted.
+    world.clock.advance(timedelta(days=1))
+    reopened = await open_week(world)
+    assert all(o.starter_updated for o in reopened.outcomes)
+    assert all(t.collect_replies for t in await world.service.threads_for_week(GUILD_ID, 3))
+    assert not (await world.service.catch_up(GUILD_ID, gateway=world.gateway)).changed
+    await world.service.revise_reply(
+        thread_id=q1, message_id=alices, author_id=ALICE, raw_text="edited for the new run", at=world.clock()
+    )
+    assert await texts_of(world, ALICE) == []
+    assert await record(world, q1, snowflake(world.clock(), 7), ALICE, "in the new run")
+    assert await texts_of(world, ALICE) == ["in the new run"]

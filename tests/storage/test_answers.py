@@ -183,7 +183,7 @@ async def test_erase_removes_every_row_of_the_member_and_nothing_else(db: Databa
     members = MemberDataRepository(db)
 
     preview = await members.summary(GUILD_ID, ALICE)
-    report = await members.erase(GUILD_ID, ALICE)
+    report = await members.erase(GUILD_ID, ALICE, at=T0 + timedelta(days=1))
     assert report == preview
     assert (report.answers, report.versions, report.consent, report.dm_subscription, report.dm_reminders) == (
         3,
@@ -200,7 +200,10 @@ async def test_erase_removes_every_row_of_the_member_and_nothing_else(db: Databa
     # The channel reminder that happens to carry alice's id as a channel id is not hers.
     [row] = await db.fetchall("SELECT COUNT(*) AS n FROM reminder_deliveries WHERE target_kind = 'channel'")
     assert row["n"] == 2
-    assert (await members.erase(GUILD_ID, ALICE)).nothing
+    assert (await members.erase(GUILD_ID, ALICE, at=T0 + timedelta(days=2))).nothing
+    # What stays is the tombstone, ids and the latest erasure's time only: her thread messages are still on Discord.
+    tombstones = await db.fetchall("SELECT guild_id, user_id, erased_at FROM erasures")
+    assert [tuple(r) for r in tombstones] == [(GUILD_ID, ALICE, "2020-10-22T12:00:00.000000Z")]
 
 
 async def test_erased_text_is_gone_from_the_database_files(db: Database, prompts: list[Prompt]) -> None:
@@ -211,7 +214,7 @@ async def test_erased_text_is_gone_from_the_database_files(db: Database, prompts
     files = [db.path, db.path.with_name(db.path.name + "-wal")]
     assert any(b"ZEBRA-CROSSING" in path.read_bytes() for path in files if path.exists())
 
-    await MemberDataRepository(db).erase(GUILD_ID, ALICE)
+    await MemberDataRepository(db).erase(GUILD_ID, ALICE, at=T0 + timedelta(days=1))
 
     for path in files:
         if path.exists():

@@ -8,10 +8,12 @@ import pytest
 
 from bot.domain.programme import Programme
 from bot.services.programme import ProgrammeService
+from bot.storage.codec import to_db_time
 from bot.storage.database import Database
 from bot.storage.exports import FETCH_BATCH, ExportRepository
 from bot.storage.programmes import ProgrammeRepository
-from bot.storage.retention import RetentionRepository
+from bot.storage.retention import RetentionDeletion, RetentionRepository
+from bot.storage.threads import PromptThread, ThreadRepository
 from tests.conftest import GUILD_ID
 from tests.services.answer_rows import CREATED, AnswerRow, insert_answers, prompt_ids
 
@@ -77,7 +79,7 @@ async def test_retention_deletes_only_that_servers_answers(imported: Database, p
     await insert_answers(imported, GUILD_ID, [AnswerRow(ours[0], 1, "ours")])
     await insert_answers(imported, OTHER_GUILD, [AnswerRow(theirs[0], 1, "theirs")])
     repository = RetentionRepository(imported)
-    assert await repository.delete_answers(GUILD_ID, created_before=CREATED + timedelta(seconds=1)) == 1
+    assert (await repository.delete_answers(GUILD_ID, created_before=CREATED + timedelta(seconds=1))).answers == 1
     assert await repository.answer_count(GUILD_ID) == 0
     assert await repository.answer_count(OTHER_GUILD) == 1
 
@@ -104,3 +106,48 @@ async def test_retention_also_deletes_the_history_of_dm_reminders(imported: Data
     await RetentionRepository(imported).delete_answers(GUILD_ID, created_before=CREATED + timedelta(days=400))
     rows = await imported.fetchall("SELECT target_kind FROM reminder_deliveries")
     assert [r[0] for r in rows] == ["channel"]
+
+
+async def test_retention_takes_consents_left_without_answers_and_subscriptions_and_stops_thread_collection(
+    imported: Database, programme: Programme
+) -> None:
+    await ProgrammeService(imported).import_programme(OTHER_GUILD, programme)
+    ours, theirs = await prompt_ids(imported, GUILD_ID), await prompt_ids(imported, OTHER_GUILD)
+    cutoff = CREATED + timedelta(days=1)
+    await insert_answers(
+        imported, GUILD_ID, [AnswerRow(ours[0], 1, "old"), AnswerRow(ours[1], 2, "newer", created=cutoff)]
+    )
+    for guild_id, prompt_id, thread_id in ((GUILD_ID, ours[0], 7001), (OTHER_GUILD, theirs[0], 7002)):
+        await ThreadRepository(imported).save(
+            PromptThread(prompt_id, guild_id, 900, thread_id, 900, thread_id, "open", True, CREATED, None)
+        )
+    stamp = to_db_time(CREATED)
+    async with imported.transaction() as conn:
+        # Member 3 consented but has no answer left (erased a form answer long ago, say).
+        await conn.executemany(
+            "INSERT INTO consents (guild_id, user_id, consented_at) VALUES (?, ?, ?)",
+            [(GUILD_ID, 1, stamp), (GUILD_ID, 2, stamp), (GUILD_ID, 3, stamp), (OTHER_GUILD, 1, stamp)],
+        )
+        await conn.executemany(
+            "INSERT INTO dm_subscriptions (guild_id, user_id, subscribed_at) VALUES (?, ?, ?)",
+            [(GUILD_ID, 1, stamp), (GUILD_ID, 4, stamp), (OTHER_GUILD, 1, stamp)],
+        )
+        await conn.executemany(
+            "INSERT INTO erasures (guild_id, user_id, erased_at) VALUES (?, ?, ?)",
+            [(GUILD_ID, 5, stamp), (GUILD_ID, 6, to_db_time(cutoff + timedelta(days=1))), (OTHER_GUILD, 5, stamp)],
+        )
+
+    deletion = await RetentionRepository(imported).delete_answers(GUILD_ID, created_before=cutoff)
+
+    assert deletion == RetentionDeletion(answers=1, consents=2, dm_subscriptions=2)
+    consents = await imported.fetchall("SELECT guild_id, user_id FROM consents ORDER BY guild_id, user_id")
+    assert [tuple(r) for r in consents] == [(GUILD_ID, 2), (OTHER_GUILD, 1)]
+    subscriptions = await imported.fetchall("SELECT guild_id, user_id FROM dm_subscriptions")
+    assert [tuple(r) for r in subscriptions] == [(OTHER_GUILD, 1)]
+    threads = await imported.fetchall("SELECT guild_id, collect_replies FROM prompt_threads ORDER BY guild_id")
+    assert [tuple(r) for r in threads] == [(GUILD_ID, 0), (OTHER_GUILD, 1)]
+    # Every message posted until the deletion stays unrecorded; the erasures that covers are no longer needed.
+    cutoffs = await imported.fetchall("SELECT guild_id, deleted_at FROM retention_cutoffs")
+    assert [tuple(r) for r in cutoffs] == [(GUILD_ID, to_db_time(cutoff))]
+    erasures = await imported.fetchall("SELECT guild_id, user_id FROM erasures ORDER BY guild_id, user_id")
+    assert [tuple(r) for r in erasures] == [(GUILD_ID, 6), (OTHER_GUILD, 5)]

@@ -13,6 +13,8 @@ from bot.domain.programme import Programme, ProgrammeRecord
 from bot.domain.threads import ThreadCounts
 from bot.services.programme import ProgrammeService
 from bot.storage.database import Database
+from bot.storage.members import MemberDataRepository
+from bot.storage.retention import RetentionRepository
 from bot.storage.threads import ContributionRepository, EditOutcome, PromptThread, ThreadRepository
 from tests.conftest import GUILD_ID
 
@@ -233,3 +235,39 @@ async def test_replies_arriving_together_share_one_commit_and_a_bad_one_sinks_no
     assert [r[0] for r in rows] == [*range(1, 101), 201, 203]
     consents = await db.fetchall("SELECT COUNT(*) FROM consents")
     assert consents[0][0] == 7
+
+
+async def test_messages_posted_until_an_erasure_or_a_retention_deletion_are_not_recorded_again(
+    db: Database, stored: ProgrammeRecord
+) -> None:
+    prompt = stored.sessions[0].prompts[0]
+    replies = ContributionRepository(db)
+    minute = timedelta(minutes=1)
+
+    async def reply(message_id: int, user_id: int, posted: datetime, at: datetime | None = None) -> bool:
+        return await replies.add(
+            guild_id=GUILD_ID, prompt_id=prompt.id, user_id=user_id, message_id=message_id, text="x",
+            at=at or posted, late=False, posted_at=posted,
+        )  # fmt: skip
+
+    await MemberDataRepository(db).erase(GUILD_ID, ALICE, at=NOW)
+    outcomes = await asyncio.gather(
+        reply(1, ALICE, NOW - minute),
+        reply(2, ALICE, NOW),  # the very instant of the erasure: covered
+        reply(3, ALICE, NOW - minute, at=NOW + minute),  # an old message given words after the erasure
+        reply(4, ALICE, NOW + timedelta(seconds=1)),  # posted after it: a new contribution
+        reply(5, BOB, NOW - minute),  # bob erased nothing
+    )
+    assert list(outcomes) == [False, False, False, True, True]
+    consents = await db.fetchall("SELECT user_id, consented_at FROM consents ORDER BY user_id")
+    assert [tuple(r) for r in consents] == [
+        (ALICE, "2020-08-17T19:30:01.000000Z"),
+        (BOB, "2020-08-17T19:29:00.000000Z"),
+    ]
+
+    deleted_at = NOW + timedelta(days=30)
+    await RetentionRepository(db).delete_answers(GUILD_ID, created_before=deleted_at)
+    assert await db.fetchall("SELECT * FROM answers") == []
+    assert not await reply(6, BOB, deleted_at - minute)
+    assert not await reply(1, ALICE, NOW - minute)
+    assert await reply(7, BOB, deleted_at + minute)

@@ -36,3 +36,21 @@ CREATE TABLE answer_versions (
 ) STRICT;
 
 CREATE INDEX answer_versions_by_answer ON answer_versions (answer_id);
+
+-- Members who erased their data with /mydata delete. Their messages in prompt threads are still on Discord,
+-- so without this the catch-up after a restart (or an edit) would record them again. Only ids and a time:
+-- the minimum needed to honour the erasure. A thread message the member posted at or before erased_at is
+-- never recorded again; one posted later is a new, freely given contribution (with a new consent).
+CREATE TABLE erasures (
+    guild_id  INTEGER NOT NULL,
+    user_id   INTEGER NOT NULL,
+    erased_at TEXT NOT NULL,  -- the latest erasure
+    PRIMARY KEY (guild_id, user_id)
+) STRICT;
+
+-- When retention last deleted a server's answers: a thread message posted at or before deleted_at is never
+-- recorded again, even in a thread a facilitator re-opens later. No member ids.
+CREATE TABLE retention_cutoffs (
+    guild_id   INTEGER PRIMARY KEY,
+    deleted_at TEXT NOT NULL
+) STRICT;
