@@ -17,6 +17,9 @@ from bot.storage.database import Database
 
 GUILD_ID = 100000000000000001
 FIRST_START = datetime(2030, 1, 7, 19, tzinfo=UTC)
+# A large movement's membership, fixed while answers grow. Prime, so that with any prompt count no member
+# answers the same prompt twice through the form (one current answer per member per prompt).
+MEMBERS = 5003
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ async def populate(path: Path, *, sessions: int, answers: int, seed: int = 7) ->
         stamp = "2030-01-07T20:00:00.000000Z"
         # Benchmark fixtures write rows directly: the fastest way to a large, realistic table.
         rows = [
-            (GUILD_ID, prompt_ids[i % len(prompt_ids)], 10**17 + i // 3, "modal" if i % 4 else "thread",
+            (GUILD_ID, prompt_ids[i % len(prompt_ids)], 10**17 + i % MEMBERS, "modal" if i % 4 else "thread",
              (10**18 + i) if i % 4 == 0 else None, f"answer {i} " + "words " * rng.randint(5, 60), stamp, stamp)
             for i in range(answers)
         ]  # fmt: skip
