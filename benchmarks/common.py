@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import os
 import random
+import signal
 import statistics
-from collections.abc import Sequence
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,8 +19,10 @@ from pathlib import Path
 from bot.domain.programme import Programme, Session
 from bot.services.programme import ProgrammeService
 from bot.storage.database import Database
+from tests.fakediscord import FakeDiscord
 
 GUILD_ID = 100000000000000001
+REPO_ROOT = Path(__file__).resolve().parents[1]
 FIRST_START = datetime(2030, 1, 7, 19, tzinfo=UTC)
 # A large movement's membership, fixed while answers grow. Prime, so that with any prompt count no member
 # answers the same prompt twice through the form (one current answer per member per prompt).
@@ -96,6 +103,40 @@ async def populate(path: Path, *, sessions: int, answers: int, seed: int = 7) ->
                 [r for r in rows if r[3] == "thread"] + [r for r in rows if r[3] == "modal"],
             )
     return prompt_ids
+
+
+@asynccontextmanager
+async def bot_process(
+    fake: FakeDiscord, workdir: Path, database: Path, *, module: str = "bot", **settings: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """The bot as its own process, against ``fake``, over ``database``; SIGTERM on leaving the block.
+
+    ``settings`` are extra .env lines (``DM_RATE_PER_SECOND="24"``); ``module`` another entry point
+    taking the .env file (``benchmarks.bot_process`` adds the no-op baseline command).
+    """
+    values = {
+        "DISCORD_TOKEN": "benchmark-token",
+        "GUILD_ID": str(GUILD_ID),
+        "DATABASE_PATH": str(database),
+        "LOG_LEVEL": "WARNING",
+        "DISCORD_API_BASE": fake.api_base,
+        "DISCORD_GATEWAY_URL": fake.gateway_url,
+        **settings,
+    }
+    env_file = workdir / ".env"
+    env_file.write_text("".join(f"{key}={value}\n" for key, value in values.items()), encoding="utf-8")
+    arguments = ["run", "--env-file", str(env_file)] if module == "bot" else [str(env_file)]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "GUILD_", "DATABASE_"))}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", module, *arguments,
+        cwd=REPO_ROOT, env=clean, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        await process.wait()
 
 
 def print_table(figures: Sequence[Figure]) -> None:

@@ -3,16 +3,12 @@ rate-limit bound (requests sent / 50 per second), and no 429s. The bot is its ow
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import os
-import signal
-import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.common import GUILD_ID, Figure, synthetic_programme
+from benchmarks.common import GUILD_ID, Figure, bot_process, synthetic_programme
 from bot.services.programme import ProgrammeService
 from bot.storage.database import Database
 from bot.storage.reminders import ReminderRepository
@@ -45,29 +41,18 @@ async def run(*, quick: bool) -> list[Figure]:
             fake.set_rate_limit(RATE_LIMIT)
             member_ids = [fake.add_member(f"member{n:04}").id for n in range(members)]
             await prepare(database, member_ids)
-            env_file = workdir / ".env"
-            env_file.write_text(
-                f"DISCORD_TOKEN=benchmark-token\nGUILD_ID={GUILD_ID}\nDATABASE_PATH={database}\nLOG_LEVEL=WARNING\n"
-                f"REMINDER_OFFSETS=1h\nREMINDER_CHANNEL_ID={fake.channel('reminders').id}\n"
-                f"DM_RATE_PER_SECOND={DM_RATE}\nDISCORD_API_BASE={fake.api_base}\n"
-                f"DISCORD_GATEWAY_URL={fake.gateway_url}\n",
-                encoding="utf-8",
-            )
-            clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "GUILD_", "DATABASE_"))}
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", "--env-file", str(env_file),
-                cwd=REPO_ROOT, env=clean, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            )  # fmt: skip
-            try:
+            settings = {
+                "REMINDER_OFFSETS": "1h",
+                "REMINDER_CHANNEL_ID": str(fake.channel("reminders").id),
+                "DM_RATE_PER_SECOND": str(DM_RATE),
+            }
+            async with bot_process(fake, workdir, database, **settings):
                 await fake.wait_until_ready(timeout=60)
                 await fake.wait_for(
                     lambda: all(fake.dms_to(member_id) for member_id in member_ids),
                     timeout=members / DM_RATE * 3 + 60,
                     what="every DM",
                 )
-            finally:
-                process.send_signal(signal.SIGTERM)
-                await process.wait()
             fanout = [
                 r for r in fake.requests
                 if r.path.startswith("/users/@me/channels") or r.path.startswith("/channels/")

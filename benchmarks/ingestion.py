@@ -4,16 +4,13 @@ inserts of the same rows with the same durability settings (WAL, synchronous=FUL
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import aiosqlite
 
-from benchmarks.common import GUILD_ID, Figure, median
+from benchmarks.common import GUILD_ID, Figure, bot_process, median
 from bot.storage.database import Database
 from tests.fakediscord import FakeDiscord
 
@@ -84,25 +81,10 @@ async def run(*, quick: bool) -> list[Figure]:
             names = [f"member{n:02}" for n in range(MEMBERS)]
             for name in names:
                 fake.add_member(name)
-            env_file = workdir / ".env"
-            env_file.write_text(
-                f"DISCORD_TOKEN=benchmark-token\nGUILD_ID={GUILD_ID}\nDATABASE_PATH={database}\nLOG_LEVEL=WARNING\n"
-                f"MESSAGE_CONTENT_INTENT=true\nDISCORD_API_BASE={fake.api_base}\n"
-                f"DISCORD_GATEWAY_URL={fake.gateway_url}\n",
-                encoding="utf-8",
-            )
-            clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "GUILD_", "DATABASE_"))}
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", "--env-file", str(env_file),
-                cwd=REPO_ROOT, env=clean, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            )  # fmt: skip
-            try:
+            async with bot_process(fake, workdir, database, MESSAGE_CONTENT_INTENT="true"):
                 await fake.wait_until_ready(timeout=60)
                 await fake.wait_for_commands(timeout=60)
                 bot_rates = [await bot_rate(fake, database, messages, names) for _ in range(repeats)]
-            finally:
-                process.send_signal(signal.SIGTERM)
-                await process.wait()
         raw_rates = [await raw_rate(workdir, messages, attempt) for attempt in range(repeats)]
     return [
         Figure("thread-reply ingestion", "messages recorded per second (median)", f"{messages:,} replies",

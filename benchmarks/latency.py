@@ -4,13 +4,10 @@ members at once, against a no-op command on the same local Discord. The bot is i
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import GUILD_ID, Figure, percentile
+from benchmarks.common import Figure, bot_process, percentile
 from tests.fakediscord import FakeDiscord, Interaction
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -51,18 +48,7 @@ async def run(*, quick: bool) -> list[Figure]:
             names = [f"member{n:03}" for n in range(MEMBERS)]
             for name in names:
                 fake.add_member(name)
-            env_file = workdir / ".env"
-            env_file.write_text(
-                f"DISCORD_TOKEN=benchmark-token\nGUILD_ID={GUILD_ID}\nDATABASE_PATH={workdir / 'bot.sqlite3'}\n"
-                f"LOG_LEVEL=WARNING\nDISCORD_API_BASE={fake.api_base}\nDISCORD_GATEWAY_URL={fake.gateway_url}\n",
-                encoding="utf-8",
-            )
-            clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "GUILD_", "DATABASE_"))}
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "benchmarks.bot_process", str(env_file),
-                cwd=REPO_ROOT, env=clean, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            )  # fmt: skip
-            try:
+            async with bot_process(fake, workdir, workdir / "bot.sqlite3", module="benchmarks.bot_process"):
                 await fake.wait_until_ready(timeout=60)
                 await fake.wait_for_commands(timeout=60)
                 answer_ms: list[float] = []
@@ -71,9 +57,6 @@ async def run(*, quick: bool) -> list[Figure]:
                     measured, baseline = await one_run(fake, names, round_number)
                     answer_ms += measured
                     noop_ms += baseline
-            finally:
-                process.send_signal(signal.SIGTERM)
-                await process.wait()
     size = f"{MEMBERS} members at once x {rounds}"
     return [
         Figure("interaction latency", f"/answer submit p{p}", size, percentile(answer_ms, p),

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import GUILD_ID, Figure, median, populate
+from benchmarks.common import Figure, bot_process, median, populate
 from tests.fakediscord import FakeDiscord
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -18,25 +14,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 async def time_to_ready(database: Path, workdir: Path) -> float:
     async with FakeDiscord() as fake:
-        env_file = workdir / ".env"
-        env_file.write_text(
-            f"DISCORD_TOKEN=benchmark-token\nGUILD_ID={GUILD_ID}\nDATABASE_PATH={database}\nLOG_LEVEL=WARNING\n"
-            f"DISCORD_API_BASE={fake.api_base}\nDISCORD_GATEWAY_URL={fake.gateway_url}\n",
-            encoding="utf-8",
-        )
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "GUILD_", "DATABASE_"))}
         started = time.perf_counter()
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--env-file", str(env_file),
-            cwd=REPO_ROOT, env=clean, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
+        async with bot_process(fake, workdir, database):
             await fake.wait_until_ready(timeout=120)
-            elapsed = time.perf_counter() - started
-        finally:
-            process.send_signal(signal.SIGTERM)
-            await process.wait()
-    return elapsed
+            return time.perf_counter() - started
 
 
 async def run(*, quick: bool) -> list[Figure]:
