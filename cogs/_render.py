@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.answers import shorten
+from bot.domain.discord_text import timestamp
 from bot.domain.programme import ProgrammeRecord, SessionRecord, SessionStatus, session_status
 
-MESSAGE_LIMIT = 2000
 EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_FIELD_LIMIT = 1024
 EMBED_TOTAL_LIMIT = 6000
@@ -26,10 +26,6 @@ STATUS_LABELS = {
     SessionStatus.NEXT: "**next**",
     SessionStatus.UPCOMING: "upcoming",
 }
-
-
-def timestamp(moment: datetime, style: str = "F") -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>"
 
 
 def session_heading(session: SessionRecord) -> str:

@@ -30,6 +30,7 @@ from discord import app_commands
 from discord.utils import escape_markdown
 
 from bot.domain.clock import Clock
+from bot.domain.discord_text import MESSAGE_LIMIT, timestamp
 from bot.domain.errors import ImportConflictError, NotFoundError, SettingsError, UserFacingError
 from bot.domain.exports import ExportAuditEntry, ExportFormat
 from bot.domain.importing import ImportPlan, SessionChange, carry_over_week_links
@@ -44,7 +45,7 @@ from bot.services.stats import StatsReport, WeekFigures
 from bot.tree import NotAllowedError, report_error, send_private
 from cogs._base import WorkshopCog, guild_id_of, workshop_bot
 from cogs._checks import organisers_only, require_organiser
-from cogs._render import EMBED_DESCRIPTION_LIMIT, MESSAGE_LIMIT, paginate, timestamp, valid_weeks_text
+from cogs._render import EMBED_DESCRIPTION_LIMIT, paginate, valid_weeks_text
 from cogs.programme import EMBED_COLOUR, week_autocomplete
 
 if TYPE_CHECKING:

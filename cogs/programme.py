@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.domain.calendar import programme_to_ics
+from bot.domain.discord_text import MESSAGE_LIMIT, timestamp
 from bot.domain.errors import NotFoundError
 from bot.domain.programme import ProgrammeRecord, SessionRecord, next_session
 from cogs._base import WorkshopCog, guild_id_of, workshop_bot
@@ -16,13 +17,11 @@ from cogs._render import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_FIELD_LIMIT,
     EMBED_TOTAL_LIMIT,
-    MESSAGE_LIMIT,
     paginate,
     programme_lines,
     prompts_text,
     session_heading,
     session_when,
-    timestamp,
     valid_weeks_text,
     week_choices,
 )

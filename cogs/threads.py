@@ -22,6 +22,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.discord_text import MESSAGE_LIMIT, timestamp
 from bot.domain.errors import UserFacingError
 from bot.domain.threads import ThreadCounts
 from bot.services.threads import (
@@ -44,7 +45,7 @@ from bot.services.threads import (
 from bot.tree import send_private
 from cogs._base import WorkshopCog, guild_id_of
 from cogs._checks import facilitators_only
-from cogs._render import MESSAGE_LIMIT, session_heading, timestamp
+from cogs._render import session_heading
 from cogs._views import answer_view
 from cogs.programme import require_week, week_autocomplete
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.domain.answering import Answer, AnswerSource, block_quote
 from bot.domain.answers import shorten
+from bot.domain.discord_text import timestamp
 
 PAGE_BUDGET = 3800  # characters of a /mydata page, inside the 4096 of an embed description
 SHOW_QUOTE_LIMIT = 900  # of one answer on a page; /mydata export has every answer whole
@@ -96,10 +97,6 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _timestamp(moment: datetime, style: str = "f") -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>"
-
-
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
@@ -113,10 +110,10 @@ def answer_entry(item: MemberAnswer) -> str:
     heading = f"**Week {item.week} · prompt {item.prompt_number}** · {shorten(item.prompt_text, PROMPT_SHOWN)}"
     details = [
         "thread reply" if answer.source is AnswerSource.THREAD else "answer",
-        f"written {_timestamp(answer.created_at)}",
+        f"written {timestamp(answer.created_at, 'f')}",
     ]
     if answer.updated_at != answer.created_at:
-        details.append(f"edited {_timestamp(answer.updated_at)}")
+        details.append(f"edited {timestamp(answer.updated_at, 'f')}")
     if item.versions:
         details.append(_count(len(item.versions), "earlier version") + " kept")
     if answer.late:
@@ -128,12 +125,12 @@ def answer_entry(item: MemberAnswer) -> str:
 def show_pages(data: MemberData, *, budget: int = PAGE_BUDGET) -> list[str]:
     """The member's data as pages that each fit an embed description."""
     intro = (
-        f"You agreed to us keeping your answers on {_timestamp(data.consented_at)}."
+        f"You agreed to us keeping your answers on {timestamp(data.consented_at, 'f')}."
         if data.consented_at is not None
         else "You have not answered here yet, so you have not agreed to anything."
     )
     if data.dm_subscribed_at is not None:
-        intro += f" You asked for reminder DMs on {_timestamp(data.dm_subscribed_at)}."
+        intro += f" You asked for reminder DMs on {timestamp(data.dm_subscribed_at, 'f')}."
     if not data.answers:
         return [intro + "\n\nWe hold no answers of yours."]
     pages: list[str] = []

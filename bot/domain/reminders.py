@@ -42,9 +42,7 @@ def parse_offsets(text: str) -> tuple[timedelta, ...]:
     items = [item.strip() for item in text.split(",")]
     items = [item for item in items if item]
     if not items:
-        raise SettingsError(
-            f"No reminder times given: list how long before a session to remind, {_OFFSET_EXAMPLE}."
-        )
+        raise SettingsError(f"No reminder times given: list how long before a session to remind, {_OFFSET_EXAMPLE}.")
     offsets: set[timedelta] = set()
     for item in items:
         offsets.add(_parse_offset_item(item))
@@ -58,9 +56,7 @@ def parse_offsets(text: str) -> tuple[timedelta, ...]:
 
 def _parse_offset_item(item: str) -> timedelta:
     if any(ch.isspace() for ch in item):
-        raise SettingsError(
-            f"'{item}' has a space in it: separate reminder times with commas, {_OFFSET_EXAMPLE}."
-        )
+        raise SettingsError(f"'{item}' has a space in it: separate reminder times with commas, {_OFFSET_EXAMPLE}.")
     match = _OFFSET_ITEM.fullmatch(item)
     if match is None or not any(match.groups()):
         raise SettingsError(
@@ -71,13 +67,9 @@ def _parse_offset_item(item: str) -> timedelta:
     total_minutes = (days * 24 + hours) * 60 + minutes
     # Compare as integers first: a huge number would overflow timedelta.
     if total_minutes == 0:
-        raise SettingsError(
-            f"'{item}' is no time at all: a reminder has to come some time before the session starts."
-        )
+        raise SettingsError(f"'{item}' is no time at all: a reminder has to come some time before the session starts.")
     if total_minutes > MAX_OFFSET // _MINUTE:
-        raise SettingsError(
-            f"'{item}' is more than 14 days before the session; please choose 14 days (14d) or less."
-        )
+        raise SettingsError(f"'{item}' is more than 14 days before the session; please choose 14 days (14d) or less.")
     return timedelta(minutes=total_minutes)
 
 
@@ -121,9 +113,7 @@ class PlannedReminder:
         return f"s{self.session_id}-o{self.offset // _MINUTE}"
 
 
-def plan_reminders(
-    sessions: Iterable[SessionRecord], offsets: Sequence[timedelta]
-) -> tuple[PlannedReminder, ...]:
+def plan_reminders(sessions: Iterable[SessionRecord], offsets: Sequence[timedelta]) -> tuple[PlannedReminder, ...]:
     """Every reminder for ``sessions``: due exactly ``offset`` before each start, in UTC.
 
     Sorted by due time, then session start and id, so the result does not depend on input order.
@@ -155,9 +145,7 @@ class ReminderDecision(StrEnum):
     SKIP = "skip"
 
 
-def decide(
-    reminder: PlannedReminder, session_plan: Sequence[PlannedReminder], now: datetime
-) -> ReminderDecision:
+def decide(reminder: PlannedReminder, session_plan: Sequence[PlannedReminder], now: datetime) -> ReminderDecision:
     """What to do with ``reminder`` at ``now``, including after the bot was offline.
 
     Checked in this order; the first that applies wins:

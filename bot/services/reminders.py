@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 from bot.domain.answers import shorten
 from bot.domain.clock import Clock, system_clock
+from bot.domain.discord_text import MESSAGE_LIMIT, timestamp
 from bot.domain.programme import SessionRecord
 from bot.domain.reminders import (
     DMS_CLOSED,
@@ -60,7 +61,6 @@ from bot.storage.reminders import (
 
 log = logging.getLogger(__name__)
 
-MESSAGE_LIMIT = 2000  # Discord's limit on message content
 MAX_BUTTONS = 25  # five rows of five
 MAX_LINK = 300  # a longer meeting link is left out of the reminder rather than cut
 MIN_PROMPT_WIDTH = 40  # below this, list fewer prompts rather than cut every one to nothing
@@ -125,10 +125,6 @@ class ReminderSender(Protocol):
 # --- the message ------------------------------------------------------------------------------------
 
 
-def _timestamp(moment: datetime, style: str) -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>"
-
-
 def compose_reminder(
     session: SessionRecord,
     *,
@@ -146,7 +142,7 @@ def compose_reminder(
     if ping_role_id is not None:
         head.append(f"<@&{ping_role_id}>")
     head.append(f"⏰ **Reminder: Week {session.week} · {shorten(session.title, 100)}**")
-    head.append(f"**When:** {_timestamp(session.start, 'F')} ({_timestamp(session.start, 'R')})")
+    head.append(f"**When:** {timestamp(session.start, 'F')} ({timestamp(session.start, 'R')})")
     head.append(f"**Where:** {shorten(session.location, 100)}")
     if meeting_link and len(meeting_link) <= MAX_LINK:  # a cut link is a broken link
         head.append(f"**Join:** {meeting_link}")

@@ -31,6 +31,14 @@ async def rows(source: Reader, sql: str, params: Params) -> list[aiosqlite.Row]:
         return list(await cursor.fetchall())
 
 
+async def answer_versions(db: Database, answer_id: int) -> list[AnswerVersion]:
+    """Earlier texts of an answer (from the form or a thread), oldest first."""
+    found = await db.fetchall(
+        "SELECT text, recorded_at FROM answer_versions WHERE answer_id = ? ORDER BY recorded_at, id", (answer_id,)
+    )
+    return [AnswerVersion(row["text"], from_db_time(row["recorded_at"])) for row in found]
+
+
 def answer_from_row(row: aiosqlite.Row) -> Answer:
     return Answer(
         id=row["id"],
@@ -159,12 +167,7 @@ class AnswerRepository:
 
     async def versions(self, answer_id: int) -> list[AnswerVersion]:
         """Earlier texts of an answer, oldest first."""
-        found = await rows(
-            self._db,
-            "SELECT text, recorded_at FROM answer_versions WHERE answer_id = ? ORDER BY recorded_at, id",
-            (answer_id,),
-        )
-        return [AnswerVersion(row["text"], from_db_time(row["recorded_at"])) for row in found]
+        return await answer_versions(self._db, answer_id)
 
     async def member_answers(
         self, guild_id: int, user_id: int, *, using: aiosqlite.Connection | None = None

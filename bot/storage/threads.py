@@ -18,7 +18,9 @@ from typing import Literal
 
 import aiosqlite
 
+from bot.domain.member_data import AnswerVersion
 from bot.domain.threads import ThreadCounts
+from bot.storage.answers import answer_versions
 from bot.storage.codec import from_db_time, optional_time, to_db_time
 from bot.storage.database import Database, placeholders
 
@@ -71,12 +73,6 @@ class Contribution:
     created_at: datetime
     updated_at: datetime
     late: bool
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerVersion:
-    text: str
-    recorded_at: datetime  # when this earlier text was recorded
 
 
 class EditOutcome(Enum):
@@ -429,9 +425,5 @@ class ContributionRepository:
         return [_contribution(row) for row in rows]
 
     async def versions(self, answer_id: int) -> list[AnswerVersion]:
-        """Earlier texts of an answer, oldest first."""
-        rows = await self._db.fetchall(
-            "SELECT text, recorded_at FROM answer_versions WHERE answer_id = ? ORDER BY recorded_at, id",
-            (answer_id,),
-        )
-        return [AnswerVersion(row["text"], from_db_time(row["recorded_at"])) for row in rows]
+        """Earlier texts of a reply, oldest first."""
+        return await answer_versions(self._db, answer_id)

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from bot.domain.answering import (
     CONFIRMATION_QUOTE_LIMIT,
-    MESSAGE_LIMIT,
     MODAL_TITLE_LIMIT,
     QUOTE_MAX_LINES,
     TEXT_DISPLAY_LIMIT,
@@ -26,6 +25,7 @@ from bot.domain.answering import (
 )
 from bot.domain.answers import MAX_ANSWER_LENGTH
 from bot.domain.consent import CONSENT_NOTICE, FIRST_ANSWER_NOTE
+from bot.domain.discord_text import MESSAGE_LIMIT
 from bot.domain.programme import Prompt
 
 NOW = datetime(2020, 10, 20, 12, tzinfo=UTC)

@@ -1007,6 +1007,22 @@ class FakeDiscord:
         if not self._bot_permissions(channel) & perm:
             raise ApiError(403, 50013, "Missing Permissions")
 
+    def _thread_fields(self, body: JSON) -> tuple[str, int | None]:
+        """A new thread's name and auto-archive duration, with Discord's checks."""
+        name = body.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            raise invalid_form_body(
+                field_error(["name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+            )
+        duration = body.get("auto_archive_duration")
+        if duration is not None and duration not in limits.AUTO_ARCHIVE_DURATIONS:
+            raise invalid_form_body(
+                field_error(
+                    ["auto_archive_duration"], "BASE_TYPE_CHOICES", "Value must be one of (60, 1440, 4320, 10080)."
+                )
+            )
+        return name, duration
+
     def _check_can_post(self, channel: Channel, *, files: bool = False) -> None:
         """Discord's checks before the bot posts a message in ``channel``."""
         if channel.is_dm:
@@ -1779,18 +1795,7 @@ class FakeDiscord:
         body = ctx.obj
         if channel.is_thread or channel.is_dm or channel.type == ChannelType.GUILD_CATEGORY:
             raise ApiError(400, 50024, "Cannot execute action on this channel type")
-        name = body.get("name")
-        if not isinstance(name, str) or not 1 <= len(name) <= 100:
-            raise invalid_form_body(
-                field_error(["name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
-            )
-        duration = body.get("auto_archive_duration")
-        if duration is not None and duration not in limits.AUTO_ARCHIVE_DURATIONS:
-            raise invalid_form_body(
-                field_error(
-                    ["auto_archive_duration"], "BASE_TYPE_CHOICES", "Value must be one of (60, 1440, 4320, 10080)."
-                )
-            )
+        name, duration = self._thread_fields(body)
         if channel.is_forum:
             return self._create_forum_post(channel, body, ctx.files)
         ttype = int(body.get("type") or ChannelType.PRIVATE_THREAD)
@@ -1847,18 +1852,7 @@ class FakeDiscord:
         if msg.thread_id is not None:
             raise ApiError(400, 160004, "A thread has already been created for this message")
         self._require(channel, Perm.CREATE_PUBLIC_THREADS)
-        name = body.get("name")
-        if not isinstance(name, str) or not 1 <= len(name) <= 100:
-            raise invalid_form_body(
-                field_error(["name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
-            )
-        duration = body.get("auto_archive_duration")
-        if duration is not None and duration not in limits.AUTO_ARCHIVE_DURATIONS:
-            raise invalid_form_body(
-                field_error(
-                    ["auto_archive_duration"], "BASE_TYPE_CHOICES", "Value must be one of (60, 1440, 4320, 10080)."
-                )
-            )
+        name, duration = self._thread_fields(body)
         ttype = (
             ChannelType.ANNOUNCEMENT_THREAD
             if channel.type == ChannelType.GUILD_ANNOUNCEMENT
