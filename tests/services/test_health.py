@@ -14,6 +14,7 @@ def test_a_newer_report_replaces_the_older_and_clear_removes_it() -> None:
     problems.record(1, "catch-up:5", "cannot read #a", "give Read Message History")
     clock.advance(timedelta(minutes=1))
     problems.record(1, "post:6", "cannot post in #b", "give Send Messages")
+    clock.advance(timedelta(minutes=1))
     problems.record(1, "catch-up:5", "cannot read #a (again)", "give Read Message History")
     assert [p.text for p in problems.current(1)] == ["cannot post in #b", "cannot read #a (again)"]
     assert problems.current(2) == []
