@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -69,6 +71,29 @@ def build_intents(settings: Settings) -> discord.Intents:
     intents.guild_messages = True  # replies in prompt threads become answers
     intents.message_content = settings.message_content_intent  # privileged: off unless asked for
     return intents
+
+
+def unreachable_discord_text(error: BaseException) -> str:
+    """One line for a login that never reached Discord: no network, DNS, proxy, firewall or a timeout."""
+    base = yarl.URL(discord.http.Route.BASE)
+    where = f"{base.host}:{base.port}"
+    cause = "the connection failed"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        where = f"{error.host}:{error.port}"
+        errno = error.os_error.errno
+        cause = os.strerror(errno).lower() if errno else "the connection failed"
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        cause = "the name does not resolve (DNS)"
+    elif isinstance(error, aiohttp.ClientProxyConnectionError):
+        cause = "the proxy refused the connection"
+    elif isinstance(error, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        cause = "the TLS certificate check failed"
+    elif isinstance(error, TimeoutError):
+        cause = "timed out"
+    return (
+        f"cannot reach Discord at {where} ({cause}): check this machine's internet connection, DNS, firewall "
+        "and proxy (and DISCORD_API_BASE if set), then start the bot again"
+    )
 
 
 def point_discord_py_at(settings: Settings) -> None:
@@ -233,6 +258,9 @@ async def run(
     if settings.guild_id is None:
         raise SettingsError("GUILD_ID is not set: put the id of your Discord server in .env (see .env.example)")
     point_discord_py_at(settings)
+    # The bot never joins voice: discord.py's warnings that voice libraries are missing are noise at every start.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
     async with Database.open(database_path, exclusive=True) as db:
         intent_refused = False
         while True:
@@ -279,6 +307,13 @@ async def _run_until_stopped(bot: WorkshopBot, token: str) -> None:
     except discord.LoginFailure:
         raise UserFacingError(
             "Discord refused the token: check DISCORD_TOKEN (Bot > Reset Token in the developer portal)"
+        ) from None
+    except (aiohttp.ClientConnectionError, TimeoutError) as error:
+        raise UserFacingError(unreachable_discord_text(error)) from None
+    except discord.DiscordServerError as error:
+        raise UserFacingError(
+            f"Discord answered with a server error ({error.status}) while the bot logged in: it is probably "
+            "having trouble (see https://discordstatus.com); start the bot again in a few minutes"
         ) from None
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -1,0 +1,88 @@
+"""`python -m bot run` failing as a new organiser meets it: one line on stderr with the next step, no traceback.
+
+Discord is either the local fake or a closed port on 127.0.0.1: the tests never reach any other address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+from tests.fakediscord import FakeDiscord
+from tests.process import TOKEN, BotProcess
+
+ANSI_ESCAPE = "\x1b["
+
+
+def closed_loopback_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error: ")]
+
+
+async def run_until_exit(bot: BotProcess, timeout: float = 60) -> tuple[int, str]:
+    process = await bot.spawn()
+    await asyncio.wait_for(process.wait(), timeout)
+    assert process.returncode is not None
+    return process.returncode, bot.stderr_file.read_text(encoding="utf-8")
+
+
+def assert_one_error_line(stderr: str, *expected: str) -> None:
+    assert "Traceback" not in stderr, stderr
+    lines = error_lines(stderr)
+    assert len(lines) == 1, stderr
+    assert stderr.rstrip("\n").endswith(lines[0]), "the error is the last thing printed"
+    for text in expected:
+        assert text in lines[0], lines[0]
+    assert TOKEN not in stderr
+
+
+async def test_discord_out_of_reach_is_one_line_with_the_next_step(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    port = closed_loopback_port()
+    bot = BotProcess(
+        fake_discord,
+        tmp_path,
+        DISCORD_API_BASE=f"http://127.0.0.1:{port}/api/v10",
+        DISCORD_GATEWAY_URL=f"ws://127.0.0.1:{port}/gateway",
+        LOG_LEVEL="INFO",
+    )
+    returncode, stderr = await run_until_exit(bot)
+    assert returncode == 1
+    assert_one_error_line(
+        stderr, f"cannot reach Discord at 127.0.0.1:{port} (connection refused)", "internet connection, DNS"
+    )
+    # Also seen at every start before: discord.py's voice warnings (the bot never joins voice).
+    assert "PyNaCl" not in stderr and "davey" not in stderr
+
+
+async def test_a_refused_token_is_one_line_and_nothing_is_coloured_in_files(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    fake_discord.fail_next("GET", r"/users/@me$", 401, message="401: Unauthorized")
+    bot = BotProcess(fake_discord, tmp_path)
+    returncode, stderr = await run_until_exit(bot)
+    assert returncode == 1
+    assert_one_error_line(stderr, "Discord refused the token: check DISCORD_TOKEN", "Reset Token")
+    # stderr went to a file here, as it does under systemd or `2> bot.log`: plain text, no colour codes.
+    assert ANSI_ESCAPE not in stderr
+    assert ANSI_ESCAPE not in bot.log() and "logging in using static token" in bot.log()
+
+
+async def test_a_refused_message_content_intent_is_one_warning_and_the_bot_carries_on(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    fake_discord.set_privileged_intents_allowed(False)  # Discord closes the gateway with 4014
+    bot = BotProcess(fake_discord, tmp_path, MESSAGE_CONTENT_INTENT="true", LOG_LEVEL="INFO")
+    await bot.start()  # connected and READY, without the intent
+    assert await bot.stop() == 0
+    stderr = bot.stderr.decode()
+    assert "Traceback" not in stderr and not error_lines(stderr)
+    refusals = [line for line in stderr.splitlines() if "Discord refused the Message Content intent" in line]
+    assert len(refusals) == 1 and "Privileged Gateway Intents" in refusals[0]
