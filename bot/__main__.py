@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import logging
 import os
@@ -23,8 +24,17 @@ from zoneinfo import ZoneInfo
 from bot.config import Settings, load_settings, server_defaults
 from bot.domain.errors import SettingsError, UserFacingError
 from bot.domain.exports import ExportFormat
+from bot.domain.import_preview import (
+    import_warnings,
+    plain,
+    preview_header_lines,
+    preview_lines,
+    start_weekday_warning,
+    when_text,
+)
+from bot.domain.importing import ImportPlan, carry_over_week_links, plan_import
 from bot.domain.parsers import parse_programme_file
-from bot.domain.programme import ProgrammeRecord, redate
+from bot.domain.programme import Programme, ProgrammeRecord, redate
 from bot.domain.reminders import ReminderDecision, format_offsets
 from bot.services.exports import ExportRequest, ExportService
 from bot.services.programme import ProgrammeService
@@ -131,14 +141,46 @@ async def programme_import(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as error:
         raise UserFacingError(f"cannot read {path}: {error.strerror or error}") from None
     programme = parse_programme_file(data, filename=path.name, default_timezone=settings.timezone)
+    warnings: list[str] = []
     if args.start:
+        weekday_warning = start_weekday_warning(programme, args.start)
+        warnings += [weekday_warning] if weekday_warning else []
         programme = redate(programme, args.start)
     guild_id = _guild(args, settings)
-    async with Database.open(_database_path(args, settings)) as db:
-        plan = await ProgrammeService(db).import_programme(guild_id, programme, force=args.force)
-    verb = "Imported" if plan.changes_anything else "Unchanged:"
-    print(f"{verb} {programme.title!r} for server {guild_id}: {plan.summary()}")
+    database = _database_path(args, settings)
+    if args.dry_run and not await asyncio.to_thread(database.is_file):  # a preview creates nothing
+        plan = plan_import(None, {}, programme)
+        sys.stdout.write(import_preview_text(None, programme, plan, path.name, warnings))
+        return 0
+    async with Database.open(database) as db:
+        service = ProgrammeService(db)
+        current = await service.get(guild_id)
+        programme = carry_over_week_links(current, programme)
+        warnings += import_warnings(current, programme)
+        if args.dry_run:
+            plan = await service.preview(guild_id, programme)
+            sys.stdout.write(import_preview_text(current, programme, plan, path.name, warnings))
+            return 0
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        plan = await service.import_programme(guild_id, programme, force=args.force)
+    if plan.changes_anything:
+        print(f"Imported {programme.title!r} for server {guild_id}: {plan.summary(done=True)}.")
+    else:
+        print(f"Nothing imported: {path.name} is the same as the stored programme of server {guild_id}.")
     return 0
+
+
+def import_preview_text(
+    current: ProgrammeRecord | None, programme: Programme, plan: ImportPlan, filename: str, warnings: list[str]
+) -> str:
+    """The preview /import shows, as plain text."""
+    if not plan.changes_anything:
+        return f"Nothing to import: {filename} is the same as the stored programme.\n"
+    lines = preview_header_lines(programme, plan, filename, warnings, export_hint="'python -m bot export'")
+    lines.append("Dry run: nothing was written. Run the command again without --dry-run to import.")
+    lines += ["", *preview_lines(current, programme, plan)]
+    return "\n".join(plain(line) for line in lines) + "\n"
 
 
 def programme_as_json(programme: ProgrammeRecord) -> dict[str, Any]:
@@ -167,12 +209,8 @@ def programme_as_text(programme: ProgrammeRecord) -> str:
     zone = programme.zone
     lines = [programme.title, f"Times in {programme.timezone}, with UTC in brackets.", ""]
     for s in programme.sessions:
-        start, end = s.start.astimezone(zone), s.end.astimezone(zone)
         lines.append(f"Week {s.week}: {s.title}")
-        lines.append(
-            f"  {start:%a %d %b %Y %H:%M}-{end:%H:%M} {start.tzname()} "
-            f"({s.start:%Y-%m-%d %H:%M}-{s.end:%H:%M} UTC), {s.location}"
-        )
+        lines.append(f"  {when_text(s.start, s.end, zone, dash='-')}, {s.location}")
         if s.meeting_link:
             lines.append(f"  {s.meeting_link}")
         lines += [f"  {p.number}. {p.text}" for p in s.prompts]
@@ -219,18 +257,28 @@ async def backup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def export_answers(args: argparse.Namespace, settings: Settings) -> int:
-    """Answers to a file, as /export answers does; audited with no actor (the command line)."""
+    """Answers to a file, as /export answers does; audited with the operating-system user as the actor."""
     out: Path = args.out
     if await asyncio.to_thread(out.exists):
         raise UserFacingError(f"{out} already exists; choose a new file name for the export")
-    request = ExportRequest(_guild(args, settings), ExportFormat(args.format), week=args.week, named=args.named)
+    request = ExportRequest(
+        _guild(args, settings), ExportFormat(args.format), week=args.week, named=args.named, cli_user=os_user()
+    )
     async with Database.open(_existing_database(args, settings)) as db:
         result = await ExportService(db, export_secret=settings.export_secret).export_to_file(request, out)
     scope = "all weeks" if args.week is None else f"week {args.week}"
     identities = "named: with Discord ids (display names come only from Discord)" if args.named else "pseudonymous"
     print(f"Exported {result.rows} answers ({scope}, {args.format}, {identities}) to {out}")
-    print("Recorded in the export audit (/export audit in Discord).")
+    print(f"Recorded in the export audit as run by {request.cli_user} (/export audit in Discord).")
     return 0
+
+
+def os_user() -> str:
+    """Who ran the command, for the export audit: the login name, else the user id."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no USER/LOGNAME and no passwd entry (some containers)
+        return f"uid {os.getuid()}"
 
 
 def _reminder_state_labels(
