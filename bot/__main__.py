@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings, load_settings, server_defaults
@@ -46,6 +46,13 @@ EXIT_USER_ERROR = 1
 FILE_ONLY = {"file_only": True}  # a log record for the log file, kept off the console (see bot.log_setup)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with a usage mistake reported on one line that says where the help is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -61,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     guild = argparse.ArgumentParser(add_help=False)
     guild.add_argument("--guild", type=int, metavar="ID", help="the Discord server id (default: GUILD_ID)")
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m bot", description="A Discord bot that runs a programme of online workshop sessions."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
