@@ -54,7 +54,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = OneLineParser(add_help=False)
     common.add_argument(
         "--db", type=Path, metavar="PATH", help="the SQLite database (default: DATABASE_PATH, data/bot.sqlite3)"
     )
@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="settings file; it must exist when given (default: .env if present; the environment wins)",
     )
 
-    guild = argparse.ArgumentParser(add_help=False)
+    guild = OneLineParser(add_help=False)
     guild.add_argument("--guild", type=int, metavar="ID", help="the Discord server id (default: GUILD_ID)")
 
     parser = OneLineParser(
