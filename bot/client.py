@@ -310,6 +310,18 @@ async def _run_until_stopped(bot: WorkshopBot, token: str) -> None:
         ) from None
     except (aiohttp.ClientConnectionError, TimeoutError) as error:
         raise UserFacingError(unreachable_discord_text(error)) from None
+    except AttributeError:
+        # discord.py retries a first gateway connection that failed by resuming from ``bot.ws``, which is
+        # still None then: the gateway was never reached (the token was accepted over REST).
+        if bot.ws is not None:
+            raise
+        if stopping:
+            return
+        raise UserFacingError(
+            f"Discord accepted the token but its gateway at {discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY} "
+            "cannot be reached: check that a firewall or proxy lets websockets (wss://) through (and "
+            "DISCORD_GATEWAY_URL if set), then start the bot again"
+        ) from None
     except discord.DiscordServerError as error:
         raise UserFacingError(
             f"Discord answered with a server error ({error.status}) while the bot logged in: it is probably "

@@ -9,9 +9,35 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import TextIO
 
+import aiohttp
 import discord
 
 PAYLOAD_LOGGERS = ("discord.gateway", "discord.http", "discord.webhook", "discord.client", "discord.state")
+
+
+# What discord.py meets when the network goes away: it retries on its own, so a traceback per attempt
+# (some 60 lines each) says nothing the exception's one line does not.
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    aiohttp.ClientError,
+    discord.ConnectionClosed,
+    discord.GatewayNotFound,
+)
+
+
+class NetworkRetriesOnOneLine(logging.Filter):
+    """discord.py's "Attempting a reconnect in 5.00s" as one line naming the error, not a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], NETWORK_ERRORS):
+            error = record.exc_info[1]
+            detail = " ".join(str(error).split()) or "no details"
+            record.msg = f"{record.getMessage()} after {type(error).__name__}: {detail}"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
 
 
 def plain_formatter() -> logging.Formatter:
@@ -41,6 +67,7 @@ def setup_logging(level: str, log_file: Path | None = None) -> None:
         handler = RotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
         handler.setFormatter(plain_formatter())
         logging.getLogger().addHandler(handler)
+    logging.getLogger("discord.client").addFilter(NetworkRetriesOnOneLine())
     # Never log answer text, even at DEBUG: these loggers write whole payloads there (gateway events with
     # modal submissions and thread messages, REST bodies quoting answers, SQL parameters).
     for name in PAYLOAD_LOGGERS:

@@ -86,3 +86,18 @@ async def test_a_refused_message_content_intent_is_one_warning_and_the_bot_carri
     assert "Traceback" not in stderr and not error_lines(stderr)
     refusals = [line for line in stderr.splitlines() if "Discord refused the Message Content intent" in line]
     assert len(refusals) == 1 and "Privileged Gateway Intents" in refusals[0]
+
+
+async def test_a_gateway_out_of_reach_is_one_line_and_the_retry_no_traceback(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """Discord's REST answers but its gateway cannot be reached (a proxy that blocks websockets, say)."""
+    port = closed_loopback_port()
+    gateway = f"ws://127.0.0.1:{port}/gateway"
+    bot = BotProcess(fake_discord, tmp_path, DISCORD_GATEWAY_URL=gateway, LOG_LEVEL="INFO")
+    returncode, stderr = await run_until_exit(bot)
+    assert returncode == 1
+    assert_one_error_line(stderr, f"Discord accepted the token but its gateway at {gateway} cannot be reached")
+    attempt = next(line for line in bot.log().splitlines() if "Attempting a reconnect" in line)
+    assert f"after ClientConnectorError: Cannot connect to host 127.0.0.1:{port}" in attempt
+    assert "Traceback" not in bot.log()
