@@ -83,7 +83,7 @@ def unreachable_discord_text(error: BaseException) -> str:
         errno = error.os_error.errno
         cause = os.strerror(errno).lower() if errno else "the connection failed"
     if isinstance(error, aiohttp.ClientConnectorDNSError):
-        cause = "the name does not resolve (DNS)"
+        cause = "its name does not resolve in DNS"
     elif isinstance(error, aiohttp.ClientProxyConnectionError):
         cause = "the proxy refused the connection"
     elif isinstance(error, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):

@@ -9,10 +9,16 @@ import asyncio
 import socket
 from pathlib import Path
 
+import aiohttp
+import pytest
+from aiohttp.client_reqrep import ConnectionKey
+
+from bot.client import unreachable_discord_text
 from tests.fakediscord import FakeDiscord
 from tests.process import TOKEN, BotProcess
 
 ANSI_ESCAPE = "\x1b["
+DISCORD_COM = ConnectionKey("discord.com", 443, True, True, None, None, None, None)
 
 
 def closed_loopback_port() -> int:
@@ -101,3 +107,23 @@ async def test_a_gateway_out_of_reach_is_one_line_and_the_retry_no_traceback(
     attempt = next(line for line in bot.log().splitlines() if "Attempting a reconnect" in line)
     assert f"after ClientConnectorError: Cannot connect to host 127.0.0.1:{port}" in attempt
     assert "Traceback" not in bot.log()
+
+
+@pytest.mark.parametrize(
+    ("error", "cause"),
+    [
+        (aiohttp.ClientConnectorDNSError(DISCORD_COM, socket.gaierror(-2, "Name or service not known")), "its name "),
+        (aiohttp.ClientProxyConnectionError(DISCORD_COM, ConnectionRefusedError(111, "refused")), "the proxy refused"),
+        (aiohttp.ClientConnectorError(DISCORD_COM, OSError(101, "unreachable")), "network is unreachable"),
+        (TimeoutError(), "timed out"),
+    ],
+    ids=["dns", "proxy", "no network", "timeout"],
+)
+def test_each_way_of_not_reaching_discord_is_named(error: BaseException, cause: str) -> None:
+    """The cases a test cannot stage on loopback alone (no DNS, proxy or routing here): the same one line."""
+    text = unreachable_discord_text(error)
+    assert text.startswith("cannot reach Discord at discord.com:443 (") and cause in text
+    assert text.endswith(
+        "check this machine's internet connection, DNS, firewall and proxy "
+        "(and DISCORD_API_BASE if set), then start the bot again"
+    )
