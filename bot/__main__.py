@@ -147,34 +147,34 @@ async def programme_import(args: argparse.Namespace, settings: Settings) -> int:
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as error:
         raise UserFacingError(f"cannot read {path}: {error.strerror or error}") from None
-    programme = parse_programme_file(data, filename=path.name, default_timezone=settings.timezone)
-    warnings: list[str] = []
-    if args.start:
-        weekday_warning = start_weekday_warning(programme, args.start)
-        warnings += [weekday_warning] if weekday_warning else []
-        programme = redate(programme, args.start)
+    original = parse_programme_file(data, filename=path.name, default_timezone=settings.timezone)
+    programme = redate(original, args.start) if args.start else original
     guild_id = _guild(args, settings)
+
+    def warnings(current: ProgrammeRecord | None, *, done: bool) -> list[str]:
+        weekday = start_weekday_warning(original, args.start, done=done) if args.start else None
+        return ([weekday] if weekday else []) + import_warnings(current, programme, done=done)
+
     database = _database_path(args, settings)
     if args.dry_run and not await asyncio.to_thread(database.is_file):  # a preview creates nothing
         plan = plan_import(None, {}, programme)
-        sys.stdout.write(import_preview_text(None, programme, plan, path.name, warnings))
+        sys.stdout.write(import_preview_text(None, programme, plan, path.name, warnings(None, done=False)))
         return 0
     async with Database.open(database) as db:
         service = ProgrammeService(db)
         current = await service.get(guild_id)
         programme = carry_over_week_links(current, programme)
-        warnings += import_warnings(current, programme)
         if args.dry_run:
             plan = await service.preview(guild_id, programme)
-            sys.stdout.write(import_preview_text(current, programme, plan, path.name, warnings))
+            sys.stdout.write(import_preview_text(current, programme, plan, path.name, warnings(current, done=False)))
             return 0
-        for warning in warnings:
-            print(f"warning: {warning}", file=sys.stderr)
         plan = await service.import_programme(guild_id, programme, force=args.force)
-    if plan.changes_anything:
-        print(f"Imported {programme.title!r} for server {guild_id}: {plan.summary(done=True)}.")
-    else:
+    if not plan.changes_anything:
         print(f"Nothing imported: {path.name} is the same as the stored programme of server {guild_id}.")
+        return 0
+    print(f"Imported {programme.title!r} for server {guild_id}: {plan.summary(done=True)}.")
+    for warning in warnings(current, done=True):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -456,28 +456,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the interpreter's last flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except sqlite3.DatabaseError as error:
-        print(
-            f"error: the database cannot be used ({error}): check that --db or DATABASE_PATH names the bot's "
-            "database; if it is damaged, restore a backup ('python -m bot backup' makes one)",
-            file=sys.stderr,
-        )
-        _log_unexpected(error, debug)
-        return EXIT_USER_ERROR
-    except OSError as error:
-        where = f"{error.filename}: " if error.filename else ""
-        print(f"error: {where}{error.strerror or error}; check the path and its permissions", file=sys.stderr)
-        _log_unexpected(error, debug)
-        return EXIT_USER_ERROR
     except Exception as error:
-        summary = " ".join(str(error).split()) or "no details"
-        print(
-            f"error: unexpected {type(error).__name__}: {summary}. This is a bug: please report it with the "
-            "command you ran" + ("" if debug else " (LOG_LEVEL=DEBUG shows the details)"),
-            file=sys.stderr,
-        )
+        print(f"error: {unexpected_failure_text(error, debug)}", file=sys.stderr)
         _log_unexpected(error, debug)
         return EXIT_USER_ERROR
+
+
+def unexpected_failure_text(error: Exception, debug: bool) -> str:
+    """One line, with the next step, for a failure no part of the bot turned into a message of its own."""
+    if isinstance(error, sqlite3.DatabaseError):
+        return (
+            f"the database cannot be used ({error}): check that --db or DATABASE_PATH names the bot's database; "
+            "if it is damaged, restore a backup ('python -m bot backup' makes one)"
+        )
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror or error}; check the path and its permissions"
+    summary = " ".join(str(error).split()) or "no details"
+    details = "" if debug else " (LOG_LEVEL=DEBUG shows the details)"
+    return (
+        f"unexpected {type(error).__name__}: {summary}. This is a bug: please report it with the command "
+        f"you ran{details}"
+    )
 
 
 def _log_unexpected(error: BaseException, debug: bool) -> None:

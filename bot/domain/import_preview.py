@@ -124,16 +124,18 @@ def placeholder_title(week: int) -> str:
     return f"Week {week}"
 
 
-def import_warnings(current: ProgrammeRecord | None, programme: Programme, *, escape: Escape = no_escape) -> list[str]:
+def import_warnings(
+    current: ProgrammeRecord | None, programme: Programme, *, escape: Escape = no_escape, done: bool = False
+) -> list[str]:
     """What an import would lose or move that the per-session lines alone do not make plain.
 
     Titles: a file without titles (the published listing names most sessions only "Week N") replaces the
     titles written before. Dates: every session that would start on another day or at another time.
+    ``done``: said after the import ran, in the past tense.
     """
     if current is None:
         return []
     stored = {s.week: s for s in current.sessions}
-    zone = programme.zone
     warnings = []
     lost = [
         (s.week, stored[s.week].title)
@@ -141,29 +143,41 @@ def import_warnings(current: ProgrammeRecord | None, programme: Programme, *, es
         if s.week in stored and s.title == placeholder_title(s.week) and stored[s.week].title != s.title
     ]
     if lost:
-        week, title = lost[0]
-        warnings.append(
-            f"{plural(len(lost), 'session title')} would be lost (week{'s' if len(lost) > 1 else ''} "
-            f"{week_ranges([w for w, _ in lost])}): this file names {'them' if len(lost) > 1 else 'it'} only "
-            f'"Week N" (week {week}: "{escape(title)}" becomes "{placeholder_title(week)}"). '
-            "Add the titles to the file, or import the .toml that has them."
-        )
+        warnings.append(_titles_lost_text(lost, escape=escape, done=done))
     moved = [(stored[s.week], s) for s in programme.sessions if s.week in stored and stored[s.week].start != s.start]
     if moved:
+        zone = programme.zone
         old, new = min(moved, key=lambda pair: pair[0].week)
         warnings.append(
-            f"{plural(len(moved), 'session')} would move (week{'s' if len(moved) > 1 else ''} "
-            f"{week_ranges([o.week for o, _ in moved])}): week {old.week} from "
+            f"{plural(len(moved), 'session')} {'moved' if done else 'would move'} "
+            f"({_weeks_text([o.week for o, _ in moved])}): week {old.week} from "
             f"{old.start.astimezone(zone):%a %d %b %Y %H:%M} to {new.start.astimezone(zone):%a %d %b %Y %H:%M %Z}. "
             "Reminders follow the new times."
         )
     return warnings
 
 
+def _weeks_text(weeks: list[int]) -> str:
+    return f"week{'s' if len(weeks) > 1 else ''} {week_ranges(weeks)}"
+
+
+def _titles_lost_text(lost: list[tuple[int, str]], *, escape: Escape, done: bool) -> str:
+    week, title = lost[0]
+    them = "them" if len(lost) > 1 else "it"
+    what = (
+        f"{plural(len(lost), 'session title')} {'were' if done else 'would be'} lost "
+        f'({_weeks_text([w for w, _ in lost])}): this file names {them} only "Week N" '
+        f'(week {week}: "{escape(title)}" {"became" if done else "becomes"} "{placeholder_title(week)}").'
+    )
+    if done:
+        return f"{what} To get {them} back, import the .toml that has the titles."
+    return f"{what} Add the titles to the file, or import the .toml that has them."
+
+
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def start_weekday_warning(programme: Programme, start: date) -> str | None:
+def start_weekday_warning(programme: Programme, start: date, *, done: bool = False) -> str | None:
     """A new first day on another weekday than the programme's first session moves every session's weekday."""
     if not programme.sessions:
         return None
@@ -171,8 +185,13 @@ def start_weekday_warning(programme: Programme, start: date) -> str | None:
     first = min(s.start.astimezone(zone).date() for s in programme.sessions)
     if first.weekday() == start.weekday():
         return None
+    new_day, old_day = WEEKDAYS[start.weekday()], WEEKDAYS[first.weekday()]
+    if done:
+        return (
+            f"{start.isoformat()} is a {new_day}, but the programme's first session was on a {old_day}: every "
+            f"session moved to a {new_day}. Import again with a start date on a {old_day} to keep their day."
+        )
     return (
-        f"{start.isoformat()} is a {WEEKDAYS[start.weekday()]}, but the programme's first session is on a "
-        f"{WEEKDAYS[first.weekday()]}: every session would move to a {WEEKDAYS[start.weekday()]}. "
-        "Give a start date on the same weekday to keep the sessions' day."
+        f"{start.isoformat()} is a {new_day}, but the programme's first session is on a {old_day}: every "
+        f"session would move to a {new_day}. Give a start date on a {old_day} to keep the sessions' day."
     )

@@ -73,10 +73,14 @@ def test_a_dry_run_creates_no_database(tmp_path: Path) -> None:
 def test_importing_the_listing_over_the_toml_warns_that_titles_are_lost(imported: Path) -> None:
     result = cli("programme", "import", str(SEED_LISTING), *where(imported))
     assert result.returncode == 0, result.stderr
-    assert result.stderr.startswith("warning: 11 session titles would be lost (weeks 1-7, 9-12)")
     assert result.stdout == (
         f"Imported 'Labour Together Online Workshops' for server {GUILD_ID}: "
         "11 changed (weeks 1-7, 9-12); 1 unchanged (week 8).\n"
+    )
+    assert result.stderr == (
+        'warning: 11 session titles were lost (weeks 1-7, 9-12): this file names them only "Week N" '
+        '(week 1: "A long-term political strategy" became "Week 1"). '
+        "To get them back, import the .toml that has the titles.\n"
     )
 
 
@@ -98,11 +102,12 @@ def test_force_reports_the_answers_it_deleted_in_the_past_tense(imported: Path, 
 def test_a_start_on_another_weekday_warns(imported: Path) -> None:
     result = cli("programme", "import", str(PROGRAMME_TOML), "--start", "2027-01-05", *where(imported))
     assert result.returncode == 0, result.stderr
-    assert result.stderr.startswith(
-        "warning: 2027-01-05 is a Tuesday, but the programme's first session is on a Monday: "
-        "every session would move to a Tuesday."
-    )
-    assert "warning: 12 sessions would move (weeks 1-12): week 1 from Mon 03 Aug 2020 19:00" in result.stderr
+    assert result.stderr.splitlines() == [
+        "warning: 2027-01-05 is a Tuesday, but the programme's first session was on a Monday: every session moved "
+        "to a Tuesday. Import again with a start date on a Monday to keep their day.",
+        "warning: 12 sessions moved (weeks 1-12): week 1 from Mon 03 Aug 2020 19:00 to Tue 05 Jan 2027 19:00 GMT. "
+        "Reminders follow the new times.",
+    ]
     assert json.loads(show_json(imported))["sessions"][0]["start"] == "2027-01-05T19:00:00Z"
     monday = ("--start", "2027-01-04", "--dry-run")
     same_weekday = cli("programme", "import", str(PROGRAMME_TOML), *monday, *where(imported))
