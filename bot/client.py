@@ -73,6 +73,9 @@ def build_intents(settings: Settings) -> discord.Intents:
     return intents
 
 
+TOKEN_REFUSED = "Discord refused the token: check DISCORD_TOKEN (Bot > Reset Token in the developer portal)"
+
+
 def unreachable_discord_text(error: BaseException) -> str:
     """One line for a login that never reached Discord: no network, DNS, proxy, firewall or a timeout."""
     base = yarl.URL(discord.http.Route.BASE)
@@ -305,8 +308,14 @@ async def _run_until_stopped(bot: WorkshopBot, token: str) -> None:
         async with bot:
             await bot.start(token)
     except discord.LoginFailure:
+        raise UserFacingError(TOKEN_REFUSED) from None
+    except discord.ConnectionClosed as error:
+        if error.code == 4004:  # the gateway's own "authentication failed"
+            raise UserFacingError(TOKEN_REFUSED) from None
         raise UserFacingError(
-            "Discord refused the token: check DISCORD_TOKEN (Bot > Reset Token in the developer portal)"
+            f"Discord closed the gateway connection with code {error.code} ({error.reason or 'no reason given'}) "
+            "and the bot cannot resume: start it again; if this repeats, look the code up at "
+            "https://discord.com/developers/docs/topics/opcodes-and-status-codes#gateway-gateway-close-event-codes"
         ) from None
     except (aiohttp.ClientConnectionError, TimeoutError) as error:
         raise UserFacingError(unreachable_discord_text(error)) from None

@@ -127,3 +127,14 @@ def test_each_way_of_not_reaching_discord_is_named(error: BaseException, cause: 
         "check this machine's internet connection, DNS, firewall and proxy "
         "(and DISCORD_API_BASE if set), then start the bot again"
     )
+
+
+async def test_a_token_the_gateway_refuses_later_is_one_line(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    """Close code 4004 (authentication failed), as when the token is reset while the bot runs."""
+    bot = BotProcess(fake_discord, tmp_path, LOG_LEVEL="INFO")
+    await bot.start()
+    await fake_discord.drop_gateway(code=4004, wait_resumed=False)
+    assert bot.process is not None
+    await asyncio.wait_for(bot.process.wait(), 30)
+    assert bot.process.returncode == 1
+    assert_one_error_line(bot.stderr_file.read_text(encoding="utf-8"), "Discord refused the token: check DISCORD_TOKEN")
