@@ -228,7 +228,14 @@ class WorkshopBot(commands.Bot):
         if not force and await self.services.state.get(key) == digest:
             log.info("slash commands unchanged since the last sync; not syncing")
             return False
-        await self.tree.sync(guild=discord.Object(id=self.guild_id))
+        try:
+            await self.tree.sync(guild=discord.Object(id=self.guild_id))
+        except discord.Forbidden as error:  # 50001 Missing Access: not in that server, or without the scope
+            raise UserFacingError(
+                f"Discord refused to register the slash commands in server {self.guild_id} ({error.text}): "
+                "check GUILD_ID, and invite the bot to that server with the scopes bot and applications.commands "
+                "(see the README, Run the bot)"
+            ) from None
         await self.services.state.set(key, digest)
         log.info("synced %d slash commands to guild %s", len(payload), self.guild_id)
         return True

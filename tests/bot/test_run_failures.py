@@ -138,3 +138,14 @@ async def test_a_token_the_gateway_refuses_later_is_one_line(fake_discord: FakeD
     await asyncio.wait_for(bot.process.wait(), 30)
     assert bot.process.returncode == 1
     assert_one_error_line(bot.stderr_file.read_text(encoding="utf-8"), "Discord refused the token: check DISCORD_TOKEN")
+
+
+async def test_a_server_the_bot_is_not_invited_to_is_one_line(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    """The first sync of slash commands refused: the bot is not in GUILD_ID, or lacks applications.commands."""
+    fake_discord.fail_next("PUT", r"/guilds/\d+/commands$", 403, code=50001, message="Missing Access")
+    bot = BotProcess(fake_discord, tmp_path, LOG_LEVEL="INFO")
+    returncode, stderr = await run_until_exit(bot)
+    assert returncode == 1
+    assert_one_error_line(
+        stderr, "Discord refused to register the slash commands in server", "(Missing Access)", "applications.commands"
+    )
