@@ -142,6 +142,11 @@ class WorkshopBot(commands.Bot):
         self.message_content_enabled = settings.message_content_intent
         self.message_content_refused = message_content_refused
         self.reminder_sweep_interval = reminder_sweep_interval  # seconds between reminder safety-net passes
+        self.gateway_attempted = False  # set once login is done and the gateway connection begins
+
+    async def connect(self, *, reconnect: bool = True) -> None:
+        self.gateway_attempted = True
+        await super().connect(reconnect=reconnect)
 
     async def setup_hook(self) -> None:
         defaults = server_defaults(self.settings)
@@ -326,10 +331,10 @@ async def _run_until_stopped(bot: WorkshopBot, token: str) -> None:
         ) from None
     except (aiohttp.ClientConnectionError, TimeoutError) as error:
         raise UserFacingError(unreachable_discord_text(error)) from None
-    except AttributeError:
+    except AttributeError as error:
         # discord.py retries a first gateway connection that failed by resuming from ``bot.ws``, which is
         # still None then: the gateway was never reached (the token was accepted over REST).
-        if bot.ws is not None:
+        if not bot.gateway_attempted or bot.ws is not None or "sequence" not in str(error):
             raise
         if stopping:
             return
