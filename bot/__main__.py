@@ -98,6 +98,8 @@ async def programme_import(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as error:
         raise UserFacingError(f"cannot read {path}: {error.strerror or error}") from None
     programme = parse_programme_file(data, filename=path.name, default_timezone=settings.timezone)
+    for warning in programme.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if args.start:
         programme = redate(programme, args.start)
     guild_id = _guild(args, settings)
@@ -159,7 +161,7 @@ async def programme_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
-    token = settings.require_token()
+    token = settings.require_for_run()  # every missing setting at once
     from bot.client import run  # imported here: the programme commands need no discord start-up
 
     return await run(settings, token=token, database_path=_database_path(args, settings), sync=args.sync)

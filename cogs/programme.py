@@ -12,7 +12,7 @@ from bot.domain.calendar import programme_to_ics
 from bot.domain.discord_text import MESSAGE_LIMIT, timestamp
 from bot.domain.errors import NotFoundError
 from bot.domain.programme import ProgrammeRecord, SessionRecord, next_session
-from cogs._base import WorkshopCog, guild_id_of, workshop_bot
+from cogs._base import WeekOption, WorkshopCog, guild_id_of, workshop_bot
 from cogs._render import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_FIELD_LIMIT,
@@ -126,7 +126,7 @@ class ProgrammeCog(WorkshopCog):
     @app_commands.describe(week="The week number (start typing to search by title)")
     @app_commands.autocomplete(week=week_autocomplete)
     @app_commands.guild_only()
-    async def session(self, interaction: discord.Interaction[Any], week: int) -> None:
+    async def session(self, interaction: discord.Interaction[Any], week: WeekOption) -> None:
         programme = await self.bot.services.programme.require(guild_id_of(interaction))
         await send_session(interaction, require_week(programme, week))
 

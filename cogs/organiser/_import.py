@@ -8,12 +8,13 @@ rather than failing silently; nothing is written until Confirm.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -25,7 +26,7 @@ from bot.domain.errors import ImportConflictError, UserFacingError
 from bot.domain.importing import ImportPlan, carry_over_week_links
 from bot.domain.parsers import MAX_FILE_BYTES, parse_programme_file
 from bot.domain.programme import Programme, redate
-from bot.tree import NotAllowedError, report_error, send_private
+from bot.tree import NotAllowedError, fit_message, report_error, send_private
 from cogs._base import WorkshopCog, cog_of, guild_id_of
 from cogs._checks import organisers_only, require_organiser
 from cogs.organiser._text import (
@@ -122,6 +123,12 @@ class ImportButton(
             await report_error(interaction, error)
 
 
+def read_programme(data: bytes, *, filename: str, timezone: str, start: date | None) -> Programme:
+    """The uploaded file as a programme, re-dated if asked (slow for a large file: run it in a thread)."""
+    programme = parse_programme_file(data, filename=filename, default_timezone=timezone)
+    return redate(programme, start) if start is not None else programme
+
+
 def import_view(token: str, answers_lost: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(ImportButton("confirm", token, answers_lost=answers_lost))
@@ -158,9 +165,10 @@ class ImportCog(WorkshopCog):
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
-        programme = parse_programme_file(data, filename=file.filename, default_timezone=self.bot.settings.timezone)
-        if new_start is not None:
-            programme = redate(programme, new_start)
+        # Parsing a 1 MB file and rendering a long preview take a while: in a thread, so the bot keeps answering.
+        programme = await asyncio.to_thread(
+            read_programme, data, filename=file.filename, timezone=self.bot.settings.timezone, start=new_start
+        )
         current = await self.bot.services.programme.get(guild_id)
         programme = carry_over_week_links(current, programme)
         plan = await self.bot.services.programme.preview(guild_id, programme)
@@ -168,7 +176,7 @@ class ImportCog(WorkshopCog):
             await send_private(interaction, f"Nothing to import: {file.filename} is the same as the current programme.")
             return
         token = self.pending_imports.add(guild_id, interaction.user.id, file.filename, programme, plan)
-        lines = preview_lines(current, programme, plan)
+        lines = await asyncio.to_thread(preview_lines, current, programme, plan)
         description = preview_header(programme, plan, file.filename) + "\n\n"
         shown: list[str] = []
         for line in lines:
@@ -208,8 +216,9 @@ class ImportCog(WorkshopCog):
             return
         log.info("programme imported through /import by user %s in guild %s", interaction.user.id, pending.guild_id)
         await interaction.edit_original_response(
-            content=f"Imported **{escape_markdown(pending.programme.title)}** from `{pending.filename}`: "
-            f"{plan.summary()}.",
+            content=fit_message(
+                f"Imported **{escape_markdown(pending.programme.title)}** from `{pending.filename}`: {plan.summary()}."
+            ),
             embed=None,
             view=None,
             attachments=[],

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from discord.utils import escape_markdown
 
+from bot.domain.answers import shorten
 from bot.domain.discord_text import timestamp
-from bot.domain.errors import SettingsError, UserFacingError
+from bot.domain.errors import UserFacingError, quoted
 from bot.domain.exports import ExportAuditEntry, ExportFormat
 from bot.domain.importing import ImportPlan, SessionChange
 from bot.domain.programme import Programme, ProgrammeRecord, Session, SessionRecord
@@ -25,22 +25,9 @@ log = logging.getLogger(__name__)
 
 IMPORT_PREVIEW_TTL = timedelta(minutes=15)
 NAMED_EXPORT_TTL = timedelta(minutes=10)
-MAX_ANSWER_WINDOW_HOURS = 28 * 24
-MAX_LINK_LENGTH = 500
 AUDIT_SHOWN = 20
+WARNINGS_SHOWN = 3
 PREVIEW_BUDGET = 3500  # characters of the preview embed's description before the rest goes in a file
-
-CLEARABLE = {
-    "reminder channel": "reminder_channel_id",
-    "reminder times": "reminder_offsets",
-    "ping role": "ping_role_id",
-    "facilitator role": "facilitator_role_id",
-    "organiser role": "organiser_role_id",
-    "discussion channel": "discussion_channel_id",
-    "meeting link": "meeting_link",
-    "answer window": "answer_window",
-    "retention": "retention",
-}
 
 FORMAT_LABELS = {
     ExportFormat.CSV: "CSV",
@@ -50,24 +37,12 @@ FORMAT_LABELS = {
 }
 
 
-def https_link(text: str) -> str:
-    """A meeting link as given, if it is a full https address."""
-    link = text.strip()
-    parts = urlsplit(link)
-    if parts.scheme != "https" or not parts.hostname or any(ch.isspace() for ch in link) or len(link) > MAX_LINK_LENGTH:
-        raise SettingsError(
-            "The meeting link must be a full https:// address (such as https://zoom.us/j/123456789), "
-            f"at most {MAX_LINK_LENGTH} characters. Nothing was changed."
-        )
-    return link
-
-
 def start_date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise UserFacingError(
-            f"'{text}' is not a date: give the first session's new date as YYYY-MM-DD, such as 2021-01-11."
+            f"{quoted(text)} is not a date: give the first session's new date as YYYY-MM-DD, such as 2021-01-11."
         ) from None
 
 
@@ -143,6 +118,10 @@ def preview_header(programme: Programme, plan: ImportPlan, filename: str) -> str
             f"⚠️ Confirming **deletes {plural(plan.answers_lost, 'answer')}** given to prompts this file removes. "
             "Export them first with /export answers if they are needed."
         )
+    shown = programme.warnings[:WARNINGS_SHOWN]
+    lines += [f"⚠️ {shorten(warning, 300)}" for warning in shown]
+    if len(programme.warnings) > len(shown):
+        lines.append(f"⚠️ …and {plural(len(programme.warnings) - len(shown), 'more warning')}.")
     lines.append("Nothing is saved until you press Confirm.")
     return "\n".join(lines)
 

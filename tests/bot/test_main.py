@@ -91,7 +91,7 @@ def test_start_redates_the_programme(tmp_path: Path) -> None:
         (
             ("programme", "show"),
             {"GUILD_ID": "abc"},
-            "GUILD_ID must be a Discord server id (a number), got 'abc'",
+            "GUILD_ID must be a Discord server id, 17-20 digits, got 'abc'",
         ),
         (("programme", "show"), {"GUILD_ID": str(GUILD_ID)}, "No programme has been imported"),
         (
