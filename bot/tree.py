@@ -11,6 +11,7 @@ interaction never gets two responses.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from typing import Any
 
@@ -81,6 +82,11 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
                 "refused %s for user %s in guild %s: %s", name, interaction.user.id, interaction.guild_id, original
             )
             await send_private(interaction, original.message)
+            return
+        if isinstance(original, app_commands.CommandOnCooldown):
+            name, _ = _describe(interaction)
+            wait = max(1, math.ceil(original.retry_after))
+            await send_private(interaction, f"You used /{name} a moment ago: try again in {wait} s.")
             return
         if isinstance(original, app_commands.CheckFailure):
             await send_private(interaction, "You can't use this command here.")

@@ -101,6 +101,8 @@ class ProgrammeRecord:
     timezone: str
     introduction: str
     sessions: tuple[SessionRecord, ...]  # ordered by start
+    # Changes whenever the stored programme does: renderings are cached per version (0: not from storage).
+    version: int = field(default=0, compare=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -206,14 +208,23 @@ def sort_sessions(sessions: Iterable[Session]) -> tuple[Session, ...]:
     return tuple(sorted(sessions, key=lambda s: (s.start, s.week)))
 
 
-def session_status(session: SessionRecord, sessions: Sequence[SessionRecord], now: datetime) -> SessionStatus:
-    """Where ``session`` stands at ``now``: past, live, the next one, or further ahead."""
+_UNKNOWN: object = object()
+
+
+def session_status(
+    session: SessionRecord, sessions: Sequence[SessionRecord], now: datetime, *, upcoming: object = _UNKNOWN
+) -> SessionStatus:
+    """Where ``session`` stands at ``now``: past, live, the next one, or further ahead.
+
+    ``upcoming`` is ``next_session(sessions, now)`` when the caller already has it.
+    """
     if session.end <= now:
         return SessionStatus.PAST
     if session.start <= now:
         return SessionStatus.LIVE
-    upcoming = next_session(sessions, now)
-    if upcoming is not None and upcoming.id == session.id:
+    if upcoming is _UNKNOWN:
+        upcoming = next_session(sessions, now)
+    if isinstance(upcoming, SessionRecord) and upcoming.id == session.id:
         return SessionStatus.NEXT
     return SessionStatus.UPCOMING
 
