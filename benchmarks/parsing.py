@@ -1,0 +1,98 @@
+"""Hostile input: the worst 1 MB listing, parsed, against an ordinary listing of the same size (issue 12.2);
+a large programme's calendar for ten members, shared, against rendering it for each (issue 12.3).
+
+The worst listing is the one that froze the bot before: every line a session whose place is followed by a
+long run of spaces (the old patterns backtracked quadratically over it). Parsing is linear now, so it should
+cost about what an ordinary file of the same size costs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+from benchmarks.common import Figure, median, synthetic_programme
+from bot.domain.calendar import programme_to_ics
+from bot.domain.errors import UserFacingError
+from bot.domain.parsers import MAX_FILE_BYTES, parse_programme_file
+from bot.domain.programme import ProgrammeRecord, Prompt, SessionRecord
+from cogs.programme import Renderings
+
+HEAD = "Programme\nAn introduction.\n"
+
+
+def worst_listing(size: int = MAX_FILE_BYTES) -> bytes:
+    line = "Date: 3/8/2020 Time: 19:00 - 21:00 Location: Z" + " " * 4000 + "x\n"
+    return (HEAD + line * ((size - len(HEAD)) // len(line))).encode()
+
+
+def ordinary_listing(size: int = MAX_FILE_BYTES) -> bytes:
+    block = "Date: 3/8/2020 Time: 19:00 - 21:00 Location: Zoom\n" + "What can we do about it? " * 160 + "\n"
+    return (HEAD + block * ((size - len(HEAD)) // len(block))).encode()
+
+
+def parse_seconds(data: bytes, repeats: int) -> float:
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        try:
+            parse_programme_file(data, filename="listing.txt", default_timezone="Europe/London")
+        except UserFacingError:
+            pass  # both files are refused in the end (too many sessions): the reading is what is measured
+        timings.append(time.perf_counter() - started)
+    return median(timings)
+
+
+def stored(sessions: int) -> ProgrammeRecord:
+    programme = synthetic_programme(sessions, prompts_per_session=5)
+    return ProgrammeRecord(
+        guild_id=1,
+        title=programme.title,
+        timezone=programme.timezone,
+        introduction="",
+        sessions=tuple(
+            SessionRecord(
+                id=s.week, guild_id=1, week=s.week, title=s.title, start=s.start, end=s.end, location=s.location,
+                description=s.description * 20, meeting_link=None,
+                prompts=tuple(Prompt(s.week * 10 + n, s.week, s.week, n, t) for n, t in enumerate(s.prompts, 1)),
+            )
+            for s in programme.sessions
+        ),
+        version=1,
+    )  # fmt: skip
+
+
+async def ten_calendars(programme: ProgrammeRecord, *, shared: bool) -> float:
+    now = datetime.now(UTC)
+    renderings = Renderings()
+    started = time.perf_counter()
+    if shared:
+        await asyncio.gather(
+            *(renderings.get(("ics", 1), lambda: programme_to_ics(programme, now=now)) for _ in range(10))
+        )
+    else:
+        for _ in range(10):
+            programme_to_ics(programme, now=now)
+    return time.perf_counter() - started
+
+
+async def run(*, quick: bool) -> list[Figure]:
+    repeats = 1 if quick else 3
+    size = MAX_FILE_BYTES // 10 if quick else MAX_FILE_BYTES
+    worst = parse_seconds(worst_listing(size), repeats)
+    ordinary = parse_seconds(ordinary_listing(size), repeats)
+    label = f"{size / 1e6:g} MB listing"
+    figures = [
+        Figure("hostile input", "worst listing parse", label, worst, ordinary, "s", "< 1 s", "ordinary listing"),
+    ]
+    programme = stored(100 if quick else 1000)
+    shared = await ten_calendars(programme, shared=True)
+    each = await ten_calendars(programme, shared=False)
+    figures.append(
+        Figure(
+            "hostile input", "10 × /calendar render", f"{len(programme.sessions)} sessions", shared, each, "s",
+            "≈ 0.1 (one rendering, off the loop)", "rendered for each member",
+        )  # fmt: skip
+    )
+    return figures
