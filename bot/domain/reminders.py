@@ -26,8 +26,8 @@ _MINUTE = timedelta(minutes=1)
 _OFFSET_EXAMPLE = "for example '24h, 1h, 15m'"
 # One offset: days, hours and minutes, each at most once and in that order ("1d12h", "90m").
 # ASCII digits only: str.isdigit() and \d would accept other scripts' digits.
-# At most 6 digits each: int() of thousands of digits is refused by Python itself.
-_OFFSET_ITEM = re.compile(r"(?:([0-9]{1,6})d)?(?:([0-9]{1,6})h)?(?:([0-9]{1,6})m)?", re.IGNORECASE)
+_OFFSET_ITEM = re.compile(r"(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?", re.IGNORECASE)
+_MAX_DIGITS = 6  # more is always over 14 days; and int() of thousands of digits is refused by Python itself
 # How people write a duration in words ("1 day", "2 hours", "15 mins"), to show the short form instead.
 _WORDY_OFFSET = re.compile(
     r"([0-9]{1,6})\s*(d|days?|h|hrs?|hours?|m|mins?|minutes?)", re.IGNORECASE
@@ -80,7 +80,12 @@ def _parse_offset_item(item: str) -> timedelta:
             f"{quoted(item)} is not a reminder time: use a number and a unit, d (days), h (hours) or "
             f"m (minutes), {_OFFSET_EXAMPLE} or '1d12h'."
         )
-    days, hours, minutes = (int(part) if part else 0 for part in match.groups())
+    parts = [(part or "0").lstrip("0") or "0" for part in match.groups()]
+    if any(len(part) > _MAX_DIGITS for part in parts):
+        raise SettingsError(
+            f"{quoted(item)} is more than 14 days before the session; please choose 14 days (14d) or less."
+        )
+    days, hours, minutes = (int(part) for part in parts)
     total_minutes = (days * 24 + hours) * 60 + minutes
     # Compare as integers first: a huge number would overflow timedelta.
     if total_minutes == 0:

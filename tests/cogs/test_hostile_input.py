@@ -56,10 +56,15 @@ async def test_a_date_an_older_version_stored_unpadded_does_not_stop_the_bot(
 
 
 async def test_retention_on_a_programme_ending_in_9999_is_refused_before_anything_is_saved(
-    bot: WorkshopBot, fake_discord: FakeDiscord
+    bot_runner: BotRunner, fake_discord: FakeDiscord
 ) -> None:
-    async with bot.db.transaction() as conn:  # a session an older version accepted in year 9999
+    async with bot_runner.running() as bot, bot.db.transaction() as conn:  # what an older version accepted
         await conn.execute("UPDATE sessions SET ends_at = '9999-12-27T21:00:00.000000Z' WHERE week = 8")
+    async with bot_runner.running() as bot:
+        await refused_retention(bot, fake_discord)
+
+
+async def refused_retention(bot: WorkshopBot, fake_discord: FakeDiscord) -> None:
     before = await bot.services.settings.stored(GUILD_ID)
     reply = await (await fake_discord.slash("olga", "setup", retention_days=3650, answer_window_hours=2)).final()
     assert "too far in the future for a retention period" in reply.content
