@@ -168,9 +168,7 @@ def _resolve(draft: _Draft, zone: ZoneInfo, *, source: str) -> Session:
         return ProgrammeFormatError(reason, line=draft.line_of(key), source=source)
 
     if not 1 <= draft.week <= MAX_WEEK:
-        raise fail(
-            f"week {draft.week} is not a week number; expected a whole number from 1 to {MAX_WEEK}", "week"
-        )
+        raise fail(f"week {draft.week} is not a week number; expected a whole number from 1 to {MAX_WEEK}", "week")
     title = " ".join(draft.title.split())
     if not title:
         raise fail(f"week {draft.week} has an empty title; expected a short title", "title")

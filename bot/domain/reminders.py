@@ -29,9 +29,7 @@ _OFFSET_EXAMPLE = "for example '24h, 1h, 15m'"
 _OFFSET_ITEM = re.compile(r"(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?", re.IGNORECASE)
 _MAX_DIGITS = 6  # more is always over 14 days; and int() of thousands of digits is refused by Python itself
 # How people write a duration in words ("1 day", "2 hours", "15 mins"), to show the short form instead.
-_WORDY_OFFSET = re.compile(
-    r"([0-9]{1,6})\s*(d|days?|h|hrs?|hours?|m|mins?|minutes?)", re.IGNORECASE
-)
+_WORDY_OFFSET = re.compile(r"([0-9]{1,6})\s*(d|days?|h|hrs?|hours?|m|mins?|minutes?)", re.IGNORECASE)
 
 
 def parse_offsets(text: str) -> tuple[timedelta, ...]:
