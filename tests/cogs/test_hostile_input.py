@@ -150,3 +150,15 @@ async def test_mentioning_the_bot_logs_nothing_of_what_was_typed(
     assert secret not in caplog.text
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
     assert not fake_discord.bot_messages_in("general")
+
+
+async def test_a_refusal_that_discord_rejects_is_logged_with_its_reason(
+    bot: WorkshopBot, fake_discord: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.tree")
+    # The follow-up carrying the refusal is rejected (as an over-long message once was): the log says why.
+    fake_discord.fail_next("POST", r"^/webhooks/\d+/[^/]+$", 400, code=50035, message="Invalid Form Body")
+    interaction = await fake_discord.slash("olga", "import", file=("programme.toml", b"not = [toml"))
+    await fake_discord.wait_for(lambda: "could not tell the member" in caplog.text, what="the warning")
+    assert "HTTP 400, Discord code 50035" in caplog.text
+    assert interaction.callback_count == 1
