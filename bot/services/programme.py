@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ class ProgrammeService:
         self.repository = ProgrammeRepository(db)
         self._listeners: list[ProgrammeListener] = []
         self._cache: dict[int, ProgrammeRecord] = {}
+        self._loading: dict[int, asyncio.Lock] = {}
 
     def on_change(self, listener: ProgrammeListener) -> None:
         """Call ``listener(guild_id)`` after an import changed a server's programme (reminders re-plan)."""
@@ -40,13 +42,17 @@ class ProgrammeService:
         cached = self._cache.get(guild_id)
         if cached is not None and cached.version == version:
             return cached
-        programme = await self.repository.load(guild_id)
-        if programme is None:
-            return None
-        programme = dataclasses.replace(programme, version=version)
-        if await self.repository.version(guild_id) == version:  # not changed while it was read
-            self._cache[guild_id] = programme
-        return programme
+        async with self._loading.setdefault(guild_id, asyncio.Lock()):  # many asking at once: one reads
+            cached = self._cache.get(guild_id)
+            if cached is not None and cached.version == version:
+                return cached
+            programme = await self.repository.load(guild_id)
+            if programme is None:
+                return None
+            programme = dataclasses.replace(programme, version=version)
+            if await self.repository.version(guild_id) == version:  # not changed while it was read
+                self._cache[guild_id] = programme
+            return programme
 
     async def require(self, guild_id: int) -> ProgrammeRecord:
         programme = await self.get(guild_id)
