@@ -153,7 +153,7 @@ async def programme_import(args: argparse.Namespace, settings: Settings) -> int:
 
     def warnings(current: ProgrammeRecord | None, *, done: bool) -> list[str]:
         weekday = start_weekday_warning(original, args.start, done=done) if args.start else None
-        return ([weekday] if weekday else []) + import_warnings(current, programme, done=done)
+        return [*original.warnings, *([weekday] if weekday else []), *import_warnings(current, programme, done=done)]
 
     database = _database_path(args, settings)
     if args.dry_run and not await asyncio.to_thread(database.is_file):  # a preview creates nothing
@@ -246,7 +246,7 @@ async def programme_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
-    token = settings.require_token()
+    token = settings.require_for_run()  # every missing setting at once
     from bot.client import run  # imported here: the programme commands need no discord start-up
 
     return await run(settings, token=token, database_path=_database_path(args, settings), sync=args.sync)

@@ -124,7 +124,9 @@ class WorkshopBot(commands.Bot):
         reminder_sweep_interval: float = SWEEP_INTERVAL,
     ) -> None:
         super().__init__(
-            command_prefix=commands.when_mentioned,
+            # No prefix commands: the bot has slash commands only, and what members type is never parsed (with
+            # when_mentioned, "@bot anything" logged an ERROR holding the member's words). See on_message.
+            command_prefix=(),
             intents=build_intents(settings),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=WorkshopTree,
@@ -203,7 +205,13 @@ class WorkshopBot(commands.Bot):
         await self.services.retention.run_due()
 
     async def _import_first_programme(self) -> None:
-        if await self.services.programme.get(self.guild_id) is not None:
+        try:
+            if await self.services.programme.get(self.guild_id) is not None:
+                return
+        except Exception:
+            # A stored value this version cannot read must not keep the bot from starting: organisers can
+            # still re-import, and the commands that need the programme say what is wrong.
+            log.exception("the stored programme of guild %s cannot be read; re-import it with /import", self.guild_id)
             return
         path = self.settings.programme_file
         try:
@@ -255,6 +263,9 @@ class WorkshopBot(commands.Bot):
                 "the Message Content intent is off: replies in prompt threads are not collected as answers "
                 "(set MESSAGE_CONTENT_INTENT=true and switch it on in the developer portal)"
             )
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Deliberately nothing: commands.Bot would parse every message for prefix commands."""
 
     async def close(self) -> None:
         if hasattr(self, "services"):

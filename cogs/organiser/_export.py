@@ -18,7 +18,7 @@ from bot.domain.errors import NotFoundError, UserFacingError
 from bot.domain.exports import ExportFormat
 from bot.services.exports import ExportRequest
 from bot.tree import NotAllowedError, report_error, send_private
-from cogs._base import WorkshopCog, cog_of, guild_id_of
+from cogs._base import WeekOption, WorkshopCog, cog_of, guild_id_of
 from cogs._checks import organisers_only, require_organiser
 from cogs._render import paginate, valid_weeks_text
 from cogs.organiser._text import (
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 class NamedExportButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=(
-        r"export:named:(?P<week>\d{1,6}):(?P<format>csv|json|xlsx|markdown):(?P<user>\d{1,20}):(?P<issued>\d{1,12})"
+        r"export:named:(?P<week>[0-9]{1,4}):(?P<format>csv|json|xlsx|markdown):(?P<user>\d{1,20}):(?P<issued>\d{1,12})"
     ),
 ):
     """Confirms a named export. Everything it needs is in its custom_id; it expires after 10 minutes."""
@@ -149,7 +149,7 @@ class ExportCog(WorkshopCog):
         self,
         interaction: discord.Interaction[Any],
         format: str,
-        week: int | None = None,
+        week: WeekOption | None = None,
         identities: str = "pseudonymous",
     ) -> None:
         guild_id = guild_id_of(interaction)

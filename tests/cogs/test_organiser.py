@@ -584,7 +584,8 @@ async def test_stats_per_week_with_small_counts_hidden(bot: WorkshopBot, fake_di
     week1 = lines[lines.index("**Week 1 · A long-term political strategy**") + 1]
     assert week1.startswith("answers hidden from <5 members · threads 0 open, 0 closed · reminders 0 posted, 0 failed")
     week2_line = lines[lines.index("**Week 2 · A better party culture**") + 1]
-    assert week2_line.startswith("6 answers from 6 members")
+    # Hidden too, though 6 members answered: the total (9) minus week 2's 6 would give week 1's hidden 3.
+    assert week2_line.startswith("answers hidden from 6 members")
     assert "Counts of 1 to 4 members show as <5" in embed["footer"]["text"]
 
 
