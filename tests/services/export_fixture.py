@@ -27,6 +27,7 @@ from tests.services.answer_rows import CREATED, AnswerRow, insert_answers, promp
 GOLDEN = Path(__file__).parent / "golden"
 SECRET = Secret("5e" * 32)
 MEMBER_IDS = (300000000000000950, 300000000000000001, 9007199254740993, 1152921504606846977, 41771983423143937)
+FIXTURE_ANSWERS = 240
 DISPLAY_NAMES = {300000000000000950: "Alice", 300000000000000001: "=Bob", 9007199254740993: "عائشة ✊"}
 PIECES = (
     "plain words",
@@ -55,7 +56,7 @@ def fixture_answers(prompts: list[int]) -> list[AnswerRow]:
     rng = random.Random(16)
     rows: list[AnswerRow] = []
     modal_seen: set[tuple[int, int]] = set()
-    for n in range(240):
+    for n in range(FIXTURE_ANSWERS):
         prompt = prompts[rng.randrange(len(prompts))]
         member = MEMBER_IDS[rng.randrange(len(MEMBER_IDS))]
         source = "thread" if rng.random() < 0.4 or (prompt, member) in modal_seen else "modal"
