@@ -538,3 +538,4 @@ class ExportAuditEntry:
     format: str
     identities: str  # "pseudonymous" or "named"
     row_count: int
+    kind: str = "answers"  # "answers" (an export) or "report" (the HTML report; format "html")

@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -171,22 +171,15 @@ class ExportService:
 
         Audited once the files are ready; the folder and everything in it is deleted on leaving the block.
         """
-        folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="workshop-export-"))
-        try:
-            path = folder / self.file_name(request)
-            rows = await self._write(request, path, names)
-            upload = await asyncio.to_thread(package_for_upload, path, upload_limit)
-            audit = await self._record(request, rows)
-            yield ExportDelivery(
-                rows=rows,
-                audit=audit,
-                file_name=path.name,
-                files=upload.files,
-                packaging=upload.packaging,
-                original_size=upload.original_size,
-            )
-        finally:
-            await asyncio.to_thread(shutil.rmtree, folder, True)
+
+        async def write(path: Path) -> int:
+            return await self._write(request, path, names)
+
+        async def record(rows: int) -> ExportAuditEntry:
+            return await self._record(request, rows)
+
+        async with deliver_for_upload(self.file_name(request), write, record, upload_limit) as delivery:
+            yield delivery
 
     async def audit(self, guild_id: int, *, limit: int = 20) -> tuple[list[ExportAuditEntry], int]:
         """The newest ``limit`` audit entries and how many there are in all."""
@@ -301,6 +294,36 @@ def _report_title(programme: ProgrammeRecord, week: int | None) -> str:
         return f"{programme.title}: answers"
     session = programme.session_for_week(week)
     return f"{programme.title}: answers, week {week}" + (f": {session.title}" if session else "")
+
+
+@asynccontextmanager
+async def deliver_for_upload(
+    file_name: str,
+    write: Callable[[Path], Awaitable[int]],
+    record: Callable[[int], Awaitable[ExportAuditEntry]],
+    upload_limit: int,
+) -> AsyncIterator[ExportDelivery]:
+    """A file made by ``write`` (returning its row count) in a private temporary folder, packaged to fit
+    ``upload_limit`` and audited by ``record`` once ready; the folder is deleted on leaving the block.
+
+    Exports and reports are delivered the same way.
+    """
+    folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="workshop-export-"))
+    try:
+        path = folder / file_name
+        rows = await write(path)
+        upload = await asyncio.to_thread(package_for_upload, path, upload_limit)
+        audit = await record(rows)
+        yield ExportDelivery(
+            rows=rows,
+            audit=audit,
+            file_name=path.name,
+            files=upload.files,
+            packaging=upload.packaging,
+            original_size=upload.original_size,
+        )
+    finally:
+        await asyncio.to_thread(shutil.rmtree, folder, True)
 
 
 def package_for_upload(path: Path, limit: int) -> UploadFiles:
