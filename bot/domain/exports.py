@@ -477,13 +477,30 @@ def write_markdown(rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool,
             prompt = (row.week, row.prompt_number)
             lines += ["", f"### Prompt {row.prompt_number}: {_one_line(row.prompt_text)}"]
         lines.append("")
-        lines += [f"> {line}" if line else ">" for line in escape_markdown(row.answer).split("\n")]
+        lines += _quoted_lines(row.answer)
         lines += [">", f"> — {_attribution(row, named=named)}"]
         out.write(("\n".join(lines) + "\n").encode("utf-8"))
         count += 1
     if count == 0:
         out.write(b"\nNo answers yet.\n")
     return count
+
+
+def _quoted_lines(text: str) -> list[str]:
+    """The answer as a block quote that keeps its line breaks.
+
+    In Markdown a single newline inside a paragraph is only a space, so each line followed by another
+    gets a hard line break (a backslash at its end, CommonMark 6.7); blank lines stay paragraph breaks.
+    """
+    lines = escape_markdown(text.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
+    quoted: list[str] = []
+    for index, line in enumerate(lines):
+        if not line.strip():
+            quoted.append(f"> {line}" if line else ">")
+            continue
+        continues = index + 1 < len(lines) and lines[index + 1].strip() != ""
+        quoted.append(f"> {line}\\" if continues else f"> {line}")
+    return quoted
 
 
 def _attribution(row: ExportRow, *, named: bool) -> str:

@@ -295,6 +295,8 @@ _ATTRIBUTION = re.compile(r"^— (?P<who>.*) \((?P<details>[^()]*)\)$")
 
 
 def unescape_markdown(text: str) -> str:
+    # First the hard line breaks (an odd backslash at a line's end), then the escapes.
+    text = "\n".join(line[:-1] if (len(line) - len(line.rstrip("\\"))) % 2 else line for line in text.split("\n"))
     return re.sub(r"\\(.)", r"\1", text)
 
 
@@ -347,7 +349,7 @@ def expected_markdown_answer(row: ExportRow, *, named: bool) -> dict[str, Any]:
     return {
         "week": row.week,
         "prompt": row.prompt_number,
-        "answer": row.answer,
+        "answer": row.answer.replace("\r\n", "\n").replace("\r", "\n"),  # any line end is a line break
         "who": who,
         "details": ", ".join(details),
     }
@@ -538,3 +540,18 @@ def test_csv_lines_are_what_the_csv_module_writes(rows: list[list[int | str]]) -
     expected = io.StringIO(newline="")
     csv.writer(expected, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerows(rows)
     assert "".join(csv_line(row) for row in rows) == expected.getvalue()
+
+
+# --- Markdown line breaks -------------------------------------------------------------------------------------
+
+
+def test_multi_line_answers_keep_their_line_breaks_when_the_markdown_is_rendered() -> None:
+    from markdown_it import MarkdownIt  # a CommonMark renderer, as a reader's viewer would be
+
+    row = replace(sample_rows()[0], answer="First line\nsecond line\\\n\nA new paragraph\r\nwith *stars*\n   \nend")
+    out = io.BytesIO()
+    write_markdown([row], out, named=False)
+    html = MarkdownIt("commonmark").render(out.getvalue().decode())
+    assert "<p>First line<br />\nsecond line\\</p>" in html
+    assert "<p>A new paragraph<br />\nwith *stars*</p>" in html
+    assert "<p>end</p>" in html

@@ -200,7 +200,7 @@ async def test_markdown_is_a_readable_report(service: ExportService, imported: D
         "## Week 2: A better party culture",
         "### Prompt 1: How can we build a better culture?",
     ]
-    assert '> A strategy with "quotes", commas, and\n> new lines; émojis ✊' in text
+    assert '> A strategy with "quotes", commas, and\\\n> new lines; émojis ✊' in text  # a hard line break
     assert f"> — {pseudonym(secret, GUILD_ID, BOB, public_reply=True)} (thread, 2020-08-03T20:31:00Z)" in text
     assert "(modal, 2020-08-03T20:30:00Z, edited 2020-08-04T20:30:00Z, late)" in text
     assert "> Week two \\# heading? \\*bold\\* \\| pipe" in text

@@ -49,7 +49,7 @@ def _number(shown: str) -> int | None:
     return int(shown) if shown.isdigit() else None
 
 
-def _draw(chart: Chart, *, width: float = 7.5, height: float = 2.8) -> Figure:
+def _draw(chart: Chart, *, titled: bool, width: float = 7.5, height: float = 2.8) -> Figure:
     figure = Figure(figsize=(width, height), layout="constrained")
     axes = figure.add_subplot()
     positions = list(range(len(chart.weeks)))
@@ -69,7 +69,8 @@ def _draw(chart: Chart, *, width: float = 7.5, height: float = 2.8) -> Figure:
     axes.set_ylim(0, tallest * 1.1)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.spines[["top", "right"]].set_visible(False)
-    axes.set_title(chart.title, fontsize=11, loc="left")
+    if titled:  # in HTML the figure's caption is the title
+        axes.set_title(chart.title, fontsize=11, loc="left")
     if len(chart.series) > 1:
         axes.legend(frameon=False, fontsize=8, loc="lower right", bbox_to_anchor=(1, 1), ncols=len(chart.series))
     return figure
@@ -80,7 +81,7 @@ def chart_svg(chart: Chart) -> str:
     text as text (``svg.fonttype: none``) so it is readable, searchable and printed sharply."""
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": chart.title, "font.family": "sans-serif"}):
-        _draw(chart).savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+        _draw(chart, titled=False).savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = buffer.getvalue()
     start = _SVG_START.search(svg)
     if start is None:  # pragma: no cover - matplotlib always writes one
@@ -92,7 +93,7 @@ def chart_svg(chart: Chart) -> str:
 def chart_png(chart: Chart, *, dpi: int = 110) -> bytes:
     """The chart as a PNG image (for Discord, which shows images but not SVG)."""
     buffer = io.BytesIO()
-    _draw(chart, width=8, height=3.2).savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    _draw(chart, titled=True, width=8, height=3.2).savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()
 
 
