@@ -31,6 +31,7 @@ from bot.domain.errors import SettingsError, UserFacingError
 from bot.domain.parsers import parse_programme_file
 from bot.services.answers import AnswerService
 from bot.services.exports import ExportService
+from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import SWEEP_INTERVAL, ReminderService
 from bot.services.retention import RetentionService
@@ -61,6 +62,7 @@ class Services:
     exports: ExportService
     stats: StatsService
     retention: RetentionService
+    problems: RuntimeProblems
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -126,6 +128,7 @@ class WorkshopBot(commands.Bot):
             exports=ExportService(self.db, export_secret=self.settings.export_secret, clock=self.clock),
             stats=StatsService(self.db),
             retention=RetentionService(self.db, clock=self.clock),
+            problems=RuntimeProblems(self.clock),
             answers=AnswerService(self.db, server_settings, clock=self.clock),
             threads=ThreadService(self.db, server_settings, clock=self.clock),
             reminders=ReminderService(

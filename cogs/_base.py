@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord.ext import commands
@@ -11,6 +11,8 @@ from bot.domain.errors import UserFacingError
 
 if TYPE_CHECKING:
     from bot.client import WorkshopBot
+
+CogT = TypeVar("CogT", bound=commands.Cog)
 
 
 class WorkshopCog(commands.Cog):
@@ -27,3 +29,11 @@ def guild_id_of(interaction: discord.Interaction[Any]) -> int:
 
 def workshop_bot(interaction: discord.Interaction[Any]) -> WorkshopBot:
     return interaction.client  # type: ignore[no-any-return]
+
+
+def cog_of(interaction: discord.Interaction[Any], cls: type[CogT]) -> CogT:
+    """The loaded cog of this class, for persistent buttons that outlive a cog reload."""
+    cog = workshop_bot(interaction).get_cog(cls.__cog_name__)
+    if not isinstance(cog, cls):
+        raise UserFacingError("This part of the bot is not available right now; please try again later.")
+    return cog

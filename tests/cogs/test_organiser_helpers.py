@@ -8,11 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.domain.errors import SettingsError, UserFacingError
-from bot.domain.importing import plan_import
+from bot.domain.importing import carry_over_week_links, plan_import
 from bot.domain.programme import Programme, ProgrammeRecord, SessionRecord
-from cogs.organiser import (
-    PendingImports,
-    carry_over_week_links,
+from cogs.organiser._import import PendingImports
+from cogs.organiser._text import (
     https_link,
     size_text,
     start_date,

@@ -1,0 +1,51 @@
+"""/stats: participation per week, small counts hidden."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from cogs._base import WorkshopCog, guild_id_of
+from cogs._checks import organisers_only
+from cogs._render import paginate
+from cogs.organiser._text import (
+    retention_text,
+    stats_lines,
+)
+from cogs.programme import EMBED_COLOUR
+
+log = logging.getLogger(__name__)
+
+
+class StatsCog(WorkshopCog):
+    @app_commands.command(name="stats", description="Organisers: participation per week (small counts hidden)")
+    @app_commands.guild_only()
+    @organisers_only("see participation figures")
+    async def stats(self, interaction: discord.Interaction[Any]) -> None:
+        guild_id = guild_id_of(interaction)
+        programme = await self.bot.services.programme.require(guild_id)
+        report = await self.bot.services.stats.report(guild_id)
+        lines = stats_lines(report)
+        retention = retention_text(await self.bot.services.retention.schedule(guild_id))
+        if retention:
+            lines = [retention, "", *lines]
+        pages = paginate(lines, per_page=200)
+        footer = (
+            f"Counts of 1 to {report.threshold - 1} members show as <{report.threshold}; a week's answers (and DM "
+            f"counts) are hidden when fewer than {report.threshold} members took part."
+        )
+        for number, page in enumerate(pages):
+            embed = discord.Embed(
+                title=f"Participation: {programme.title}" if number == 0 else None,
+                description=page,
+                colour=EMBED_COLOUR,
+            )
+            if number == len(pages) - 1:
+                embed.set_footer(text=footer)
+            if interaction.response.is_done():
+                await interaction.followup.send(embed=embed, ephemeral=True)
+            else:
+                await interaction.response.send_message(embed=embed, ephemeral=True)

@@ -1,0 +1,285 @@
+"""The organiser commands' limits and texts: pure helpers, tested without Discord."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from discord.utils import escape_markdown
+
+from bot.domain.discord_text import timestamp
+from bot.domain.errors import SettingsError, UserFacingError
+from bot.domain.exports import ExportAuditEntry, ExportFormat
+from bot.domain.importing import ImportPlan, SessionChange
+from bot.domain.programme import Programme, ProgrammeRecord, Session, SessionRecord
+from bot.domain.reminders import format_offsets
+from bot.domain.server_settings import ServerSettings, StoredServerSettings
+from bot.domain.stats import HIDDEN
+from bot.services.exports import ExportDelivery, ExportRequest, Packaging
+from bot.services.retention import RetentionSchedule
+from bot.services.stats import StatsReport, WeekFigures
+
+log = logging.getLogger(__name__)
+
+IMPORT_PREVIEW_TTL = timedelta(minutes=15)
+NAMED_EXPORT_TTL = timedelta(minutes=10)
+MAX_ANSWER_WINDOW_HOURS = 28 * 24
+MAX_LINK_LENGTH = 500
+AUDIT_SHOWN = 20
+PREVIEW_BUDGET = 3500  # characters of the preview embed's description before the rest goes in a file
+
+CLEARABLE = {
+    "reminder channel": "reminder_channel_id",
+    "reminder times": "reminder_offsets",
+    "ping role": "ping_role_id",
+    "facilitator role": "facilitator_role_id",
+    "organiser role": "organiser_role_id",
+    "discussion channel": "discussion_channel_id",
+    "meeting link": "meeting_link",
+    "answer window": "answer_window",
+    "retention": "retention",
+}
+
+FORMAT_LABELS = {
+    ExportFormat.CSV: "CSV",
+    ExportFormat.JSON: "JSON",
+    ExportFormat.XLSX: "Excel (XLSX)",
+    ExportFormat.MARKDOWN: "Markdown report",
+}
+
+
+def https_link(text: str) -> str:
+    """A meeting link as given, if it is a full https address."""
+    link = text.strip()
+    parts = urlsplit(link)
+    if parts.scheme != "https" or not parts.hostname or any(ch.isspace() for ch in link) or len(link) > MAX_LINK_LENGTH:
+        raise SettingsError(
+            "The meeting link must be a full https:// address (such as https://zoom.us/j/123456789), "
+            f"at most {MAX_LINK_LENGTH} characters. Nothing was changed."
+        )
+    return link
+
+
+def start_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserFacingError(
+            f"'{text}' is not a date: give the first session's new date as YYYY-MM-DD, such as 2021-01-11."
+        ) from None
+
+
+def when_text(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """Local time and UTC: ``Mon 03 Aug 2020 19:00–21:00 BST (2020-08-03 18:00–20:00 UTC)``."""
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    return (
+        f"{local_start:%a %d %b %Y %H:%M}–{local_end:%H:%M} {local_start.tzname()} "
+        f"({start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC)"
+    )
+
+
+def what_changed(old: SessionRecord, new: Session) -> list[str]:
+    changed = []
+    if old.title != new.title:
+        changed.append("title")
+    if (old.start, old.end) != (new.start, new.end):
+        changed.append("time")
+    if old.location != new.location:
+        changed.append("place")
+    if old.description != new.description:
+        changed.append("description")
+    if old.meeting_link != new.meeting_link:
+        changed.append("meeting link")
+    if tuple(p.text for p in old.prompts) != new.prompts:
+        changed.append("prompts")
+    return changed
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def preview_lines(current: ProgrammeRecord | None, programme: Programme, plan: ImportPlan) -> list[str]:
+    """One line per session: week, title, local time and UTC, prompts, and what the import does to it."""
+    new = {s.week: s for s in programme.sessions}
+    old = {s.week: s for s in current.sessions} if current else {}
+    zone = programme.zone
+    lines = []
+    for change in sorted(plan.sessions, key=lambda c: c.week):
+        session: Session | SessionRecord = new[change.week] if change.week in new else old[change.week]
+        prompts = len(session.prompts)
+        head = (
+            f"**Week {change.week} · {escape_markdown(session.title)}** — "
+            f"{when_text(session.start, session.end, zone)} · {plural(prompts, 'prompt')}"
+        )
+        lines.append(f"{head} · {_change_text(change, old.get(change.week), new.get(change.week))}")
+    return lines
+
+
+def _change_text(change: SessionChange, old: SessionRecord | None, new: Session | None) -> str:
+    lost = f"; **{plural(change.answers_lost, 'answer')} deleted**" if change.answers_lost else ""
+    if change.kind == "added":
+        return "**new**"
+    if change.kind == "removed":
+        return f"**removed**{lost}"
+    if change.kind == "unchanged" or old is None or new is None:
+        return "unchanged"
+    prompts = ""
+    if change.prompts_added or change.prompts_removed:
+        prompts = f" (+{change.prompts_added} / −{change.prompts_removed} prompts)"
+    return f"**changed**: {', '.join(what_changed(old, new))}{prompts}{lost}"
+
+
+def preview_header(programme: Programme, plan: ImportPlan, filename: str) -> str:
+    lines = [
+        f"**{escape_markdown(programme.title)}** from `{filename}`: {plural(len(programme.sessions), 'session')}, "
+        f"times in {programme.timezone} with UTC in brackets.",
+        f"Changes: {plan.summary()}.",
+    ]
+    if plan.answers_lost:
+        lines.append(
+            f"⚠️ Confirming **deletes {plural(plan.answers_lost, 'answer')}** given to prompts this file removes. "
+            "Export them first with /export answers if they are needed."
+        )
+    lines.append("Nothing is saved until you press Confirm.")
+    return "\n".join(lines)
+
+
+def settings_lines(
+    settings: ServerSettings, stored: StoredServerSettings, programme: ProgrammeRecord | None
+) -> list[str]:
+    def source(stored_value: object, value: object) -> str:
+        return " (default from the bot's settings)" if stored_value is None and value is not None else ""
+
+    def channel(channel_id: int | None) -> str:
+        return f"<#{channel_id}>" if channel_id else "not set"
+
+    def role(role_id: int | None) -> str:
+        return f"<@&{role_id}>" if role_id else "not set"
+
+    window = settings.answer_window
+    retention = settings.retention
+    lines = [
+        f"**Reminder channel:** {channel(settings.reminder_channel_id)}"
+        f"{source(stored.reminder_channel_id, settings.reminder_channel_id)}",
+        f"**Reminder times:** {format_offsets(settings.reminder_offsets)} before each session"
+        f"{source(stored.reminder_offsets, settings.reminder_offsets)}",
+        f"**Ping role:** {role(settings.ping_role_id)}{source(stored.ping_role_id, settings.ping_role_id)}",
+        f"**Facilitator role:** {role(settings.facilitator_role_id)}"
+        f"{source(stored.facilitator_role_id, settings.facilitator_role_id)} (and anyone with Manage Threads)",
+        f"**Organiser role:** {role(settings.organiser_role_id)}"
+        f"{source(stored.organiser_role_id, settings.organiser_role_id)} (and anyone with Manage Server)",
+        f"**Discussion channel:** {channel(settings.discussion_channel_id)}",
+        f"**Meeting link:** {settings.meeting_link or 'not set'}",
+    ]
+    if programme is not None:
+        for session in sorted(programme.sessions, key=lambda s: s.week):
+            if session.meeting_link:
+                lines.append(f"  · week {session.week}: {session.meeting_link}")
+    lines.append(
+        "**Answer window:** "
+        + (
+            f"{plural(int(window.total_seconds() // 3600), 'hour')} after each session ends; later answers are "
+            "marked late"
+            if window is not None
+            else "none: answers are never marked late"
+        )
+    )
+    lines.append(
+        "**Retention:** "
+        + (
+            f"answers are deleted {plural(retention.days, 'day')} after the last session"
+            if retention is not None
+            else "none: answers are kept until deleted"
+        )
+    )
+    return lines
+
+
+def retention_text(schedule: RetentionSchedule | None) -> str | None:
+    if schedule is None:
+        return None
+    when = f"{timestamp(schedule.deletes_at)} ({timestamp(schedule.deletes_at, 'R')})"
+    if schedule.warning_period:
+        return (
+            f"⚠️ Answers will be **deleted on {when}**, {plural(schedule.retention.days, 'day')} after the last "
+            "session. Export them first with /export answers, or change the period with /setup retention_days."
+        )
+    return (
+        f"Answers are kept until {timestamp(schedule.deletes_at, 'D')}, "
+        f"{plural(schedule.retention.days, 'day')} after the last session; organisers are warned a week before."
+    )
+
+
+def _figure(value: str, noun: str) -> str:
+    return f"{value} {noun}" if value != HIDDEN else f"{noun} hidden"
+
+
+def week_stats_lines(week: WeekFigures) -> list[str]:
+    answers = "answers hidden" if week.answers == HIDDEN else f"{week.answers} answers"
+    dms = (
+        "DMs hidden"
+        if week.dm_reminders_sent == HIDDEN
+        else f"DMs {week.dm_reminders_sent} sent, {week.dm_reminders_failed} failed"
+    )
+    return [
+        f"**Week {week.week} · {escape_markdown(week.title)}**",
+        f"{answers} from {week.contributors} members · threads {week.threads_open} open, "
+        f"{week.threads_closed} closed · reminders {week.reminders_posted} posted, {week.reminders_post_failed} failed"
+        f" · {dms}",
+    ]
+
+
+def stats_lines(report: StatsReport) -> list[str]:
+    lines = [
+        f"**Whole programme:** {_figure(report.answers, 'answers')} from {report.contributors} members · "
+        f"DM subscribers: {report.dm_subscribers}",
+        "",
+    ]
+    for week in report.weeks:
+        lines += week_stats_lines(week)
+    return lines
+
+
+def audit_line(entry: ExportAuditEntry) -> str:
+    who = "the command line" if entry.actor_id is None else f"<@{entry.actor_id}>"
+    scope = "all weeks" if entry.week is None else f"week {entry.week}"
+    fmt = next((label for f, label in FORMAT_LABELS.items() if f.value == entry.format), entry.format)
+    identities = "**named**" if entry.identities == "named" else "pseudonymous"
+    rows = plural(entry.row_count, "row")
+    return f"{timestamp(entry.created_at, 'f')} · {who} · {scope} · {fmt} · {identities} · {rows}"
+
+
+def delivery_text(request: ExportRequest, delivery: ExportDelivery, limit: int) -> str:
+    scope = "all weeks" if request.week is None else f"week {request.week}"
+    identities = (
+        "named: Discord ids and display names included" if request.named else "pseudonymous (stable member pseudonyms)"
+    )
+    lines = [
+        f"Exported {plural(delivery.rows, 'answer')} ({scope}, {FORMAT_LABELS[request.format]}, {identities}). "
+        "This export is recorded in /export audit."
+    ]
+    if delivery.rows == 0:
+        lines.append("There are no answers in this scope yet: the file has the headings only.")
+    limit_text = size_text(limit)
+    if delivery.packaging is Packaging.ZIPPED:
+        lines.append(f"The file was over Discord's {limit_text} upload limit, so it is compressed as a zip.")
+    elif delivery.packaging is Packaging.SPLIT:
+        name = delivery.files[0].name.rsplit(".", 1)[0]
+        lines.append(
+            f"The file was over Discord's {limit_text} upload limit even compressed, so it comes as a zip in "
+            f"{len(delivery.files)} parts, one per message. Download them all, then join them: "
+            f"`cat {name}.0* > {name}` (or open the .001 part with 7-Zip)."
+        )
+    if request.named:
+        lines.append("Answers are members' political opinions: keep this file safe and delete it when done.")
+    return "\n".join(lines)
+
+
+def size_text(size: int) -> str:
+    """Bytes as people read them: ``10 MB``, ``25 MB``, ``20 KB``."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.3g} MB"
+    return f"{size / 1024:.3g} KB"
