@@ -1,8 +1,9 @@
 """Participation charts: bar charts of figures as people are shown them (small counts already suppressed).
 
-Drawn with matplotlib's object API (a ``Figure`` of our own, never pyplot's global state), so charts can be
-drawn in worker threads side by side. Call these from a thread: drawing takes tens of milliseconds.
-A figure that is suppressed ("<5", "hidden") has no bar: its label is written where the bar would be.
+Drawn with matplotlib's object API (a ``Figure`` of our own, never pyplot's global state or a GUI backend:
+a Figure draws with Agg when saved), so charts can be drawn in worker threads side by side. Call these from
+a thread: drawing takes tens of milliseconds. A figure that is suppressed ("<5", "hidden") has no bar: its
+label is written where the bar would be.
 """
 
 from __future__ import annotations
@@ -11,13 +12,10 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: the bot runs headless
-
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Colour-blind-safe pair (Okabe-Ito) and a neutral for single series.
 _COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7")
@@ -50,6 +48,10 @@ def _number(shown: str) -> int | None:
 
 
 def _draw(chart: Chart, *, titled: bool, width: float = 7.5, height: float = 2.8) -> Figure:
+    # Imported on first use: matplotlib takes most of a second to load, which the bot's start need not wait for.
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     figure = Figure(figsize=(width, height), layout="constrained")
     axes = figure.add_subplot()
     positions = list(range(len(chart.weeks)))
@@ -79,6 +81,8 @@ def _draw(chart: Chart, *, titled: bool, width: float = 7.5, height: float = 2.8
 def chart_svg(chart: Chart) -> str:
     """The chart as an ``<svg>`` element to put inline in HTML: no XML prologue, no external references,
     text as text (``svg.fonttype: none``) so it is readable, searchable and printed sharply."""
+    import matplotlib
+
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": chart.title, "font.family": "sans-serif"}):
         _draw(chart, titled=False).savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
