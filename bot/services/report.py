@@ -24,7 +24,6 @@ from bot.domain.errors import NotFoundError, UserFacingError
 from bot.domain.exports import ExportAuditEntry, MemberLabel
 from bot.domain.programme import ProgrammeRecord
 from bot.domain.report.charts import Chart, chart_png, weekly_chart
-from bot.domain.report.html import write_report
 from bot.domain.report.model import PromptCounts, ReportModel, SessionLine, answer_sections, local_time_text
 from bot.domain.stats import HIDDEN
 from bot.services.exports import ExportDelivery, ExportResult, ExportService, MemberLabels, deliver_for_upload
@@ -131,6 +130,9 @@ class ReportService:
         path: Path,
     ) -> int:
         """In the worker thread: the answer query, the charts and the template, written as they render."""
+        # Jinja2 loads here, on the first report, not with every command-line export or bot start.
+        from bot.domain.report.html import write_report
+
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # members' answers: 0600
         with (
             open(descriptor, "wb") as out,
