@@ -225,7 +225,9 @@ def report_charts(stats: StatsReport, kinds: Mapping[int, WeekAnswerKinds]) -> t
         weekly_chart("Answers through the form and in threads", "answers", weeks,
                      Form=[kind(w.week, w.answers, "form") for w in stats.weeks],
                      Thread=[kind(w.week, w.answers, "thread") for w in stats.weeks]),
-        weekly_chart("DM reminders per week (to members subscribed to DMs)", "reminders", weeks,
+        weekly_chart("DM subscribers reminded, per week", "members", weeks,
+                     Members=[w.dm_recipients for w in stats.weeks]),
+        weekly_chart("DM reminders per week: sent and failed", "reminders", weeks,
                      Sent=[w.dm_reminders_sent for w in stats.weeks],
                      Failed=[w.dm_reminders_failed for w in stats.weeks]),
     )  # fmt: skip

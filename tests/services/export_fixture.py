@@ -1,5 +1,6 @@
 """A fixed, awkward set of answers whose CSV and XLSX exports were recorded with the exporter as it was before
-the streaming rewrite (tests/services/golden/, written by ``python -m tests.services.export_fixture``).
+the streaming rewrite (commit 3205009; tests/services/golden/, written by ``python -m tests.services.export_fixture``
+at that commit). Do not re-record them with today's code: the test would then compare the code with itself.
 
 The answers cover what the writers treat specially: formula triggers, quotes, commas, CR/LF and lone CR,
 Arabic, emoji, NUL-free control characters, edits (updated != created), late answers, both sources, the

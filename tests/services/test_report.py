@@ -22,6 +22,7 @@ from tests.browser import chromium
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
 from tests.services.answer_rows import CREATED, AnswerRow, insert_answers, prompt_ids
+from tests.services.test_stats import add_deliveries, subscribe
 from tests.system_programs import require_program
 
 MEMBERS = [300000000000000100 + n for n in range(8)]
@@ -52,6 +53,12 @@ async def service(db: Database, programme: Programme, clock: FakeClock) -> Repor
         for n in range(6)
     ]  # fmt: skip
     await insert_answers(db, GUILD_ID, rows)
+    # DM reminders: six members reminded for week 1 (one DM failed), two for week 2 (too few to show).
+    await add_deliveries(
+        db, 1, [("dm", member, "undeliverable" if n == 0 else "sent") for n, member in enumerate(MEMBERS[:6])]
+    )
+    await add_deliveries(db, 2, [("dm", member, "sent") for member in MEMBERS[:2]] + [("channel", 5, "sent")])
+    await subscribe(db, MEMBERS[:6])
     exports = ExportService(db, clock=clock)
     return ReportService(db, exports, StatsService(db), clock=clock)
 
@@ -113,12 +120,20 @@ async def test_the_report_reads_right_in_a_browser_and_nothing_runs_or_loads(
     assert {row[0]: row[1] for row in charts["Members who answered, per week"]["rows"]} == {
         k: w.contributors for k, w in by_week.items()
     }
-    assert {row[0]: row[1:] for row in charts["DM reminders per week (to members subscribed to DMs)"]["rows"]} == {
+    assert {row[0]: row[1:] for row in charts["DM reminders per week: sent and failed"]["rows"]} == {
         k: [w.dm_reminders_sent, w.dm_reminders_failed] for k, w in by_week.items()
     }
     assert charts["Answers through the form and in threads"]["rows"][2] == ["Week 3", "3", "3"]
     assert charts["Late answers per week"]["rows"][2] == ["Week 3", "2"]
     assert charts["Answers per week"]["rows"][1] == ["Week 2", "hidden"]  # three members: suppressed
+    assert charts["DM subscribers reminded, per week"]["rows"][:3] == [
+        ["Week 1", "6"],
+        ["Week 2", "<5"],
+        ["Week 3", "0"],
+    ]
+    assert charts["DM reminders per week: sent and failed"]["rows"][:2] == [
+        ["Week 1", "5", "1"], ["Week 2", "hidden", "hidden"]
+    ]  # fmt: skip
 
 
 def flat(text: str) -> str:
