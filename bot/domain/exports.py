@@ -209,6 +209,7 @@ def spreadsheet_rows(
     guard = neutralise_formula
     guarded: dict[str, str] = {}  # titles, prompts, sources and labels repeat on every row: guard each once
     late_cells: tuple[Cell, Cell] = (False, True)
+    members: dict[tuple[int, str], str] = {}
     named: dict[int, tuple[str, str]] = {}
     for week, title, number, prompt, user_id, text, source, created, updated, late in answers:
         title_cell = guarded.get(title)
@@ -217,10 +218,9 @@ def spreadsheet_rows(
         prompt_cell = guarded.get(prompt)
         if prompt_cell is None:
             prompt_cell = guarded[prompt] = guard(prompt)
-        label = member_label(user_id, source)
-        member_cell = guarded.get(label)
+        member_cell = members.get((user_id, source))
         if member_cell is None:
-            member_cell = guarded[label] = guard(label)
+            member_cell = members[(user_id, source)] = guard(member_label(user_id, source))
         source_cell = guarded.get(source)
         if source_cell is None:
             source_cell = guarded[source] = guard(source)
@@ -289,6 +289,7 @@ def csv_lines(
     (titles, prompts, pseudonyms, names) guarded and quoted once each."""
     guard = neutralise_formula
     fields: dict[str, str] = {}
+    members: dict[tuple[int, str], str] = {}  # one pseudonym (an HMAC) per member and source, not per row
     identities: dict[int, str] = {}
     needs_quotes = _NEEDS_QUOTES
     for week, title, number, prompt, user_id, text, source, created, updated, late in answers:
@@ -298,10 +299,9 @@ def csv_lines(
         prompt_field = fields.get(prompt)
         if prompt_field is None:
             prompt_field = fields[prompt] = _csv_field(guard(prompt))
-        label = member_label(user_id, source)
-        member_field = fields.get(label)
+        member_field = members.get((user_id, source))
         if member_field is None:
-            member_field = fields[label] = _csv_field(guard(label))
+            member_field = members[(user_id, source)] = _csv_field(guard(member_label(user_id, source)))
         source_field = fields.get(source)
         if source_field is None:
             source_field = fields[source] = _csv_field(guard(source))
