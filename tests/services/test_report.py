@@ -10,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.domain.errors import NotFoundError
 from bot.domain.programme import Programme
@@ -196,3 +198,16 @@ async def test_the_stats_chart_is_a_png(service: ReportService) -> None:
     png = await service.participation_png(GUILD_ID)
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
     await asyncio.sleep(0)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(week=st.integers().filter(lambda week: not 1 <= week <= 12))
+async def test_any_week_outside_the_programme_is_a_clear_error_and_writes_nothing(
+    service: ReportService, db: Database, tmp_path: Path, week: int
+) -> None:
+    out = tmp_path / "bad" / "report.html"
+    out.parent.mkdir(exist_ok=True)
+    with pytest.raises(NotFoundError, match=f"There is no week {week} in this programme. Valid weeks: 1, 2, 3"):
+        await service.report_to_file(ReportRequest(GUILD_ID, week=week), out)
+    assert list(out.parent.iterdir()) == []
+    assert await ExportService(db).repository.audit_count(GUILD_ID) == 0
