@@ -555,4 +555,5 @@ class ExportAuditEntry:
     format: str
     identities: str  # "pseudonymous" or "named"
     row_count: int
+    cli_user: str | None = None  # the operating-system user, for an export run from the command line
     kind: str = "answers"  # "answers" (an export) or "report" (the HTML report; format "html")

@@ -42,6 +42,7 @@ class ReportRequest:
     guild_id: int
     week: int | None = None  # None: every week's answers (the overview and charts always cover every week)
     actor_id: int | None = None  # who asked; None: the command line
+    cli_user: str | None = None  # the operating-system user who ran the command line
 
 
 class ReportService:
@@ -153,17 +154,26 @@ class ReportService:
             format=REPORT_FORMAT,
             identities="pseudonymous",
             row_count=answers,
+            cli_user=request.cli_user,
             kind="report",
         )
         log.info(
             "report %s for guild %s by %s: week %s, %d answers shown",
             entry.id,
             request.guild_id,
-            "the command line" if request.actor_id is None else f"user {request.actor_id}",
+            f"the command line ({request.cli_user or 'unknown user'})"
+            if request.actor_id is None
+            else f"user {request.actor_id}",
             "all" if request.week is None else request.week,
             answers,
         )
         return entry
+
+
+def _requester(request: ReportRequest) -> str:
+    if request.actor_id is None:
+        return f"the command line ({request.cli_user or 'unknown user'})"
+    return f"user {request.actor_id}"
 
 
 def _scope(programme: ProgrammeRecord, week: int | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import getpass
 import json
 import os
 import sqlite3
@@ -232,15 +233,20 @@ def test_cli_report_writes_the_html_file_and_audits_it(database: tuple[Path, dic
     out = tmp_path / "report.html"
     result = cli("report", "--out", str(out), env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == f"Wrote the report (all weeks, 0 answers shown, pseudonymous) to {out}"
+    assert result.stdout.splitlines() == [
+        f"Wrote the report (all weeks, 0 answers shown, pseudonymous) to {out}",
+        f"Recorded in the export audit as run by {getpass.getuser()} (/export audit in Discord).",
+    ]
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "Labour Together Online Workshops" in page
     assert "Answers hidden, from &lt;5 members" in page  # two members answered week 1's first prompt
     assert str(ALICE) not in page
     assert (out.stat().st_mode & 0o777) == 0o600
     with sqlite3.connect(db) as conn:
-        rows = list(conn.execute("SELECT actor_id, week, format, identities, row_count, kind FROM export_audit"))
-    assert rows == [(None, None, "html", "pseudonymous", 0, "report")]
+        rows = list(
+            conn.execute("SELECT actor_id, cli_user, week, format, identities, row_count, kind FROM export_audit")
+        )
+    assert rows == [(None, getpass.getuser(), None, "html", "pseudonymous", 0, "report")]
 
 
 def test_cli_report_mistakes_are_one_line_and_write_nothing(
