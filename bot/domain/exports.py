@@ -8,8 +8,9 @@ Members are identified by pseudonym unless the organiser asks for named identiti
 which adds the Discord id and display name columns.
 
 CSV and XLSX also take answers as they come out of the database (``StoredAnswer`` tuples, through
-``spreadsheet_rows``): a 100,000-answer export then costs one tuple per row from SQLite to the writer, with no
-objects or datetimes in between. ``write_csv`` and ``write_xlsx`` on ``ExportRow`` write the same bytes.
+``csv_lines`` and ``spreadsheet_rows``): a 100,000-answer export then costs one tuple per row from SQLite to
+the writer, with no objects or datetimes in between. ``write_csv`` and ``write_xlsx`` on ``ExportRow`` write
+the same bytes.
 """
 
 from __future__ import annotations
