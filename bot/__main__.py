@@ -1,4 +1,4 @@
-"""The command line: ``python -m bot run | programme import/show | schedule | export | backup``.
+"""The command line: ``python -m bot run | programme import/show | schedule | export | report | backup``.
 
 Settings are built here, from the environment and .env, and every resource is opened here and handed on.
 A user mistake prints one clear line on stderr and exits non-zero; it never shows a traceback.
@@ -39,7 +39,9 @@ from bot.domain.reminders import ReminderDecision, format_offsets
 from bot.services.exports import ExportRequest, ExportService
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import ReminderSchedule, ReminderService, ScheduledReminder
+from bot.services.report import ReportRequest, ReportService
 from bot.services.server_settings import ServerSettingsService
+from bot.services.stats import StatsService
 from bot.storage.database import Database
 
 EXIT_USER_ERROR = 1
@@ -105,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", required=True, choices=["csv", "json", "xlsx", "markdown"], help="the file format")
     export.add_argument("--out", type=Path, required=True, metavar="FILE", help="the file to write (must not exist)")
     export.add_argument("--named", action="store_true", help="include Discord ids (not pseudonyms)")
+
+    report = commands.add_parser("report", parents=[common, guild], help="the organisers' report as one HTML file")
+    report.add_argument(
+        "--out", type=Path, required=True, metavar="FILE", help="the HTML file to write (must not exist)"
+    )
+    report.add_argument("--week", type=int, metavar="N", help="only this week's answers (the charts cover every week)")
 
     backup = commands.add_parser("backup", parents=[common], help="a consistent copy of the database")
     backup.add_argument("file", type=Path, help="the copy to write (must not exist)")
@@ -288,6 +296,21 @@ def os_user() -> str:
         return f"uid {os.getuid()}"
 
 
+async def write_report(args: argparse.Namespace, settings: Settings) -> int:
+    """The HTML report to a file, as /report does; audited with the operating-system user as the actor."""
+    out: Path = args.out
+    if await asyncio.to_thread(out.exists):
+        raise UserFacingError(f"{out} already exists; choose a new file name for the report")
+    request = ReportRequest(_guild(args, settings), week=args.week, cli_user=os_user())
+    async with Database.open(_existing_database(args, settings)) as db:
+        exports = ExportService(db, export_secret=settings.export_secret)
+        result = await ReportService(db, exports, StatsService(db)).report_to_file(request, out)
+    scope = "all weeks" if args.week is None else f"week {args.week}"
+    print(f"Wrote the report ({scope}, {result.rows:,} answers shown, pseudonymous) to {out}")
+    print(f"Recorded in the export audit as run by {request.cli_user} (/export audit in Discord).")
+    return 0
+
+
 def _reminder_state_labels(
     entry: ScheduledReminder, schedule: ReminderSchedule
 ) -> tuple[dict[str, Any] | None, str, dict[str, int]]:
@@ -414,6 +437,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await backup(args, settings)
     if args.command == "export":
         return await export_answers(args, settings)
+    if args.command == "report":
+        return await write_report(args, settings)
     if args.command == "schedule":
         return await reminder_schedule(args, settings)
     raise UserFacingError(f"'{args.command}' is not available in this version")

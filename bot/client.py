@@ -36,6 +36,7 @@ from bot.services.exports import ExportService
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import SWEEP_INTERVAL, ReminderService
+from bot.services.report import ReportService
 from bot.services.retention import RetentionService
 from bot.services.server_settings import ServerSettingsService
 from bot.services.stats import StatsService
@@ -63,6 +64,7 @@ class Services:
     reminders: ReminderService
     exports: ExportService
     stats: StatsService
+    report: ReportService
     retention: RetentionService
     problems: RuntimeProblems
 
@@ -156,12 +158,15 @@ class WorkshopBot(commands.Bot):
         defaults = server_defaults(self.settings)
         server_settings = ServerSettingsService(self.db, defaults, clock=self.clock)
         programme = ProgrammeService(self.db, clock=self.clock)
+        exports = ExportService(self.db, export_secret=self.settings.export_secret, clock=self.clock)
+        stats = StatsService(self.db)
         self.services = Services(
             programme=programme,
             settings=server_settings,
             state=StateRepository(self.db),
-            exports=ExportService(self.db, export_secret=self.settings.export_secret, clock=self.clock),
-            stats=StatsService(self.db),
+            exports=exports,
+            stats=stats,
+            report=ReportService(self.db, exports, stats, clock=self.clock),
             retention=RetentionService(self.db, clock=self.clock),
             problems=RuntimeProblems(self.clock),
             answers=AnswerService(self.db, server_settings, clock=self.clock),

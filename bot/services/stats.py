@@ -35,6 +35,7 @@ class WeekFigures:
     reminders_post_failed: str
     dm_reminders_sent: str  # HIDDEN when fewer than the threshold of members were DMed
     dm_reminders_failed: str
+    dm_recipients: str = "0"  # members DMed a reminder for the session ("<5" for 1 to 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ def week_figures(counts: WeekCounts, *, threshold: int = DEFAULT_THRESHOLD) -> W
         reminders_post_failed=str(counts.channel_reminders_failed),
         dm_reminders_sent=HIDDEN if few_dmed else str(counts.dm_reminders_sent),
         dm_reminders_failed=HIDDEN if few_dmed else str(counts.dm_reminders_failed),
+        dm_recipients=display_count(counts.dm_recipients, threshold=threshold),
     )
 
 

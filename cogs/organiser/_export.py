@@ -16,7 +16,7 @@ from discord import app_commands
 
 from bot.domain.errors import NotFoundError, UserFacingError
 from bot.domain.exports import ExportFormat
-from bot.services.exports import ExportRequest
+from bot.services.exports import ExportDelivery, ExportRequest
 from bot.tree import NotAllowedError, report_error, send_private
 from cogs._base import WeekOption, WorkshopCog, cog_of, guild_id_of
 from cogs._checks import organisers_only, require_organiser
@@ -205,15 +205,7 @@ class ExportCog(WorkshopCog):
         limit = interaction.filesize_limit
         names = DiscordDisplayNames(self.bot) if request.named else None
         async with self.bot.services.exports.export_for_upload(request, upload_limit=limit, names=names) as delivery:
-            text = delivery_text(request, delivery, limit)
-            for index, path in enumerate(delivery.files):
-                content = text if index == 0 else f"Part {index + 1} of {len(delivery.files)}: `{path.name}`"
-                await interaction.followup.send(
-                    content,
-                    file=discord.File(path, filename=path.name),
-                    ephemeral=True,
-                    allowed_mentions=discord.AllowedMentions.none(),
-                )
+            await send_delivery(interaction, delivery, delivery_text(request, delivery, limit))
 
     @export.command(name="audit", description="Organisers: who exported answers, when, and how")
     @organisers_only("see the export audit")
@@ -231,3 +223,15 @@ class ExportCog(WorkshopCog):
         pages = paginate([audit_line(entry) for entry in entries])
         embed = discord.Embed(title="Export audit", description=pages[0], colour=EMBED_COLOUR)
         await send_private(interaction, heading, embed=embed)
+
+
+async def send_delivery(interaction: discord.Interaction[Any], delivery: ExportDelivery, text: str) -> None:
+    """The delivery's files as private follow-ups: ``text`` with the first, a part number with the others."""
+    for index, path in enumerate(delivery.files):
+        content = text if index == 0 else f"Part {index + 1} of {len(delivery.files)}: `{path.name}`"
+        await interaction.followup.send(
+            content,
+            file=discord.File(path, filename=path.name),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )

@@ -172,7 +172,33 @@ def audit_line(entry: ExportAuditEntry) -> str:
     fmt = next((label for f, label in FORMAT_LABELS.items() if f.value == entry.format), entry.format)
     identities = "**named**" if entry.identities == "named" else "pseudonymous"
     rows = plural(entry.row_count, "row")
+    if entry.kind == "report":
+        fmt, rows = "report (HTML)", f"{plural(entry.row_count, 'answer')} shown"
     return f"{timestamp(entry.created_at, 'f')} · {who} · {scope} · {fmt} · {identities} · {rows}"
+
+
+def report_delivery_text(week: int | None, delivery: ExportDelivery, limit: int) -> str:
+    scope = "all weeks" if week is None else f"week {week}"
+    lines = [
+        f"The programme report ({scope}; {plural(delivery.rows, 'answer')} shown, under pseudonyms): one HTML file "
+        "to open in any browser, offline, or print. This report is recorded in /export audit."
+    ]
+    return "\n".join(lines + packaging_lines(delivery, limit))
+
+
+def packaging_lines(delivery: ExportDelivery, limit: int) -> list[str]:
+    """What was done to fit Discord's upload limit, if anything."""
+    limit_text = size_text(limit)
+    if delivery.packaging is Packaging.ZIPPED:
+        return [f"The file was over Discord's {limit_text} upload limit, so it is compressed as a zip."]
+    if delivery.packaging is Packaging.SPLIT:
+        name = delivery.files[0].name.rsplit(".", 1)[0]
+        return [
+            f"The file was over Discord's {limit_text} upload limit even compressed, so it comes as a zip in "
+            f"{len(delivery.files)} parts, one per message. Download them all, then join them: "
+            f"`cat {name}.0* > {name}` (or open the .001 part with 7-Zip)."
+        ]
+    return []
 
 
 def delivery_text(request: ExportRequest, delivery: ExportDelivery, limit: int) -> str:
@@ -186,16 +212,7 @@ def delivery_text(request: ExportRequest, delivery: ExportDelivery, limit: int) 
     ]
     if delivery.rows == 0:
         lines.append("There are no answers in this scope yet: the file has the headings only.")
-    limit_text = size_text(limit)
-    if delivery.packaging is Packaging.ZIPPED:
-        lines.append(f"The file was over Discord's {limit_text} upload limit, so it is compressed as a zip.")
-    elif delivery.packaging is Packaging.SPLIT:
-        name = delivery.files[0].name.rsplit(".", 1)[0]
-        lines.append(
-            f"The file was over Discord's {limit_text} upload limit even compressed, so it comes as a zip in "
-            f"{len(delivery.files)} parts, one per message. Download them all, then join them: "
-            f"`cat {name}.0* > {name}` (or open the .001 part with 7-Zip)."
-        )
+    lines += packaging_lines(delivery, limit)
     if request.named:
         lines.append("Answers are members' political opinions: keep this file safe and delete it when done.")
     return "\n".join(lines)
