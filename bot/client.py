@@ -118,10 +118,34 @@ class WorkshopBot(commands.Bot):
         self.reminder_sweep_interval = reminder_sweep_interval  # seconds between reminder safety-net passes
 
     async def setup_hook(self) -> None:
+        self.services = self.build_services()
+        await self._import_first_programme()
+        self.scheduler.start()
+        self.add_dynamic_items(AnswerButton, PageButton)  # persistent: they work on old messages after restarts
+        await self.load_extensions()
+        # Reminders re-plan when the programme or settings change, and start (catch-up included) once the
+        # reminders cog has attached its sender.
+        self.services.programme.on_change(self.services.reminders.on_programme_change)
+        self.services.settings.on_change(self.services.reminders.on_settings_change)
+        await self.services.reminders.start()
+        await self.sync_commands(force=self.force_sync)
+        # Retention (answers deleted a set time after the programme, organisers warned a week before): checked
+        # now, after the organiser cog is loaded to post the warning, and then daily.
+        self.scheduler.add_job(
+            self.services.retention.run_due,
+            IntervalTrigger(days=1),
+            id="retention",
+            replace_existing=True,
+            misfire_grace_time=None,  # a busy moment must not skip a day
+            coalesce=True,
+        )
+        await self.services.retention.run_due()
+
+    def build_services(self) -> Services:
         defaults = server_defaults(self.settings)
         server_settings = ServerSettingsService(self.db, defaults, clock=self.clock)
         programme = ProgrammeService(self.db, clock=self.clock)
-        self.services = Services(
+        return Services(
             programme=programme,
             settings=server_settings,
             state=StateRepository(self.db),
@@ -142,32 +166,15 @@ class WorkshopBot(commands.Bot):
                 sweep_interval=self.reminder_sweep_interval,
             ),
         )
-        await self._import_first_programme()
-        self.scheduler.start()
-        self.add_dynamic_items(AnswerButton, PageButton)  # persistent: they work on old messages after restarts
+
+    async def load_extensions(self) -> None:
+        """The cogs, which make the command tree; nothing here talks to Discord (the preflight check uses it too)."""
         for extension in self.extensions_to_load:
             try:
                 await self.load_extension(extension)
             except Exception:
                 self.failed_extensions.append(extension)
                 log.exception("extension %s failed to load; the others go on", extension)
-        # Reminders re-plan when the programme or settings change, and start (catch-up included) once the
-        # reminders cog has attached its sender.
-        self.services.programme.on_change(self.services.reminders.on_programme_change)
-        self.services.settings.on_change(self.services.reminders.on_settings_change)
-        await self.services.reminders.start()
-        await self.sync_commands(force=self.force_sync)
-        # Retention (answers deleted a set time after the programme, organisers warned a week before): checked
-        # now, after the organiser cog is loaded to post the warning, and then daily.
-        self.scheduler.add_job(
-            self.services.retention.run_due,
-            IntervalTrigger(days=1),
-            id="retention",
-            replace_existing=True,
-            misfire_grace_time=None,  # a busy moment must not skip a day
-            coalesce=True,
-        )
-        await self.services.retention.run_due()
 
     async def _import_first_programme(self) -> None:
         if await self.services.programme.get(self.guild_id) is not None:
