@@ -125,8 +125,13 @@ async def running_report(bot: WorkshopBot, guild: discord.Guild, *, time_text: T
         allowed=True if bot.message_content_enabled else None,  # connected with it: Discord allowed it
         refused=refused,
     )
-    commands = CommandFacts(expected=bot.command_payload(), registered=await registered_commands(bot, guild.id))
     extra = [runtime_finding(problem.text, problem.fix) for problem in services.problems.current(guild.id)]
+    try:
+        registered = await registered_commands(bot, guild.id)
+    except discord.HTTPException as error:
+        log.warning("could not read the registered commands for the health section: %s", error)
+        registered = None
+    commands = CommandFacts(expected=bot.command_payload(), registered=registered)
     extra += _failed_extensions(bot.failed_extensions)
     facts = facts_from_guild(guild.id, guild, stored, intent=intent, commands=commands, extra=extra)
     return evaluate(facts, time_text=time_text)

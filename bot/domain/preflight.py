@@ -101,7 +101,7 @@ class CommandFacts:
     """The bot's command tree against what Discord has registered in the server (raw command payloads)."""
 
     expected: Sequence[Mapping[str, Any]]
-    registered: Sequence[Mapping[str, Any]]
+    registered: Sequence[Mapping[str, Any]] | None  # None: Discord did not say
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,6 +357,13 @@ _SYNC_FIX = (
 
 
 def _commands(commands: CommandFacts) -> Finding:
+    if commands.registered is None:
+        return Finding(
+            Status.WARNING,
+            "slash commands",
+            "Discord did not list the registered commands just now.",
+            "look again in a minute.",
+        )
     expected = {_name(c): command_signature(c) for c in commands.expected}
     registered = {_name(c): command_signature(c) for c in commands.registered}
     absent = sorted(set(expected) - set(registered))

@@ -9,9 +9,10 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.domain.discord_text import MESSAGE_LIMIT
+from bot.domain.discord_text import MESSAGE_LIMIT, timestamp
 from bot.domain.errors import NotFoundError, SettingsError
 from bot.domain.reminders import parse_offsets
+from bot.preflight import running_report
 from bot.services.retention import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
 from bot.tree import send_private
 from cogs._base import WorkshopCog, guild_id_of
@@ -168,4 +169,15 @@ class SettingsCog(WorkshopCog):
         if len(description) > EMBED_DESCRIPTION_LIMIT:
             description = description[: EMBED_DESCRIPTION_LIMIT - 1] + "…"
         embed = discord.Embed(title="Server settings", description=description, colour=EMBED_COLOUR)
-        await send_private(interaction, heading[:MESSAGE_LIMIT], embed=embed)
+        embeds = [embed]
+        if interaction.guild is not None:
+            embeds.append(await self._health(interaction.guild))
+        await send_private(interaction, heading[:MESSAGE_LIMIT], embeds=embeds)
+
+    async def _health(self, guild: discord.Guild) -> discord.Embed:
+        """The preflight check's findings, from the running bot's cache, with the problems it met while running."""
+        report = await running_report(self.bot, guild, time_text=timestamp)
+        description = "\n".join([*report.lines(), "", f"**{report.summary()}**"])
+        if len(description) > EMBED_DESCRIPTION_LIMIT:
+            description = description[: EMBED_DESCRIPTION_LIMIT - 1] + "…"
+        return discord.Embed(title="Health", description=description, colour=EMBED_COLOUR)
