@@ -84,7 +84,9 @@ class RoleFacts:
 
     @property
     def label(self) -> str:
-        return f"@{self.name}" if self.name else f"role {self.role_id}"
+        if self.name is None:
+            return f"role {self.role_id}"
+        return self.name if self.name.startswith("@") else f"@{self.name}"
 
 
 @dataclass(frozen=True, slots=True)
