@@ -2,7 +2,8 @@
 
 Overview
 --------
-* :class:`FakeDiscord` (``server.py``) serves Discord's REST API under ``http://127.0.0.1:PORT/api/v10``
+* :class:`FakeDiscord` (``server.py``, a facade over ``core.py``, ``transport.py``, ``rest/``, ``payloads.py``,
+  ``gateway.py`` and ``driver/``) serves Discord's REST API under ``http://127.0.0.1:PORT/api/v10``
   and a JSON gateway at ``ws://127.0.0.1:PORT/gateway``. Point discord.py at it with
   :meth:`FakeDiscord.patch_discord` (sets ``discord.http.Route.BASE`` and
   ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY``) or run a bot with :meth:`FakeDiscord.run_bot`.

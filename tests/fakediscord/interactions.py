@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from .world import JSON, Member, Message, User
 
 if TYPE_CHECKING:
-    from .server import FakeDiscord
+    from .core import FakeCore
 
 
 class InteractionType:
@@ -179,7 +179,7 @@ class Interaction:
     :attr:`ephemeral` and :attr:`files` describe that message.
     """
 
-    fake: FakeDiscord
+    fake: FakeCore
     id: int
     token: str
     type: int
