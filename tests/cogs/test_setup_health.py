@@ -25,11 +25,19 @@ def line_about(lines: list[str], topic: str) -> str:
 
 
 async def test_setup_shows_what_is_ready_and_what_is_not(bot: WorkshopBot, fake_discord: FakeDiscord) -> None:
-    await (await fake_discord.slash("olga", "setup", reminder_channel="reminders")).final()
+    await (
+        await fake_discord.slash("olga", "setup", reminder_channel="reminders", discussion_channel="discussion")
+    ).final()
 
     lines = await health_lines(fake_discord)
 
     assert line_about(lines, "reminder channel").startswith("✓ reminder channel #reminders: the bot has every")
+    # The bot's role in the local Discord has no Manage Threads: closed posts are archived, not locked.
+    assert line_about(lines, "discussion channel") == (
+        "! discussion channel #discussion: the bot lacks Manage Threads, needed to lock posts when /threads close "
+        "ends them (without it they are archived, not locked). Fix: in #discussion > Edit Channel > Permissions, "
+        "allow Manage Threads for the bot's role (or remove the overwrite that denies it)."
+    )
     assert line_about(lines, "slash commands").startswith("✓ slash commands: all")
     assert line_about(lines, "programme:").startswith("✓ programme: 'Labour Together Online Workshops'")
     # 20 October 2020: week 8 is next, Monday 26 October at 19:00 UK time (GMT by then, so 19:00 UTC).
@@ -39,7 +47,7 @@ async def test_setup_shows_what_is_ready_and_what_is_not(bot: WorkshopBot, fake_
     )
     intent = line_about(lines, "Message Content intent")
     assert intent.startswith("! Message Content intent: not asked for") and "MESSAGE_CONTENT_INTENT=true" in intent
-    assert lines[-1] == "**Ready. 1 warning(s) to look at.**"
+    assert lines[-1] == "**Ready. 2 warning(s) to look at.**"
 
 
 async def test_problems_met_while_running_are_in_the_health_section(
