@@ -171,7 +171,7 @@ async def _login(client: discord.Client, token: str) -> None:
 
 
 async def run_check(settings: Settings, *, token: str, database_path: Path, guild_id: int) -> PreflightReport:
-    """Connect with the token, look at the server, and judge it; changes nothing, on Discord or in the database."""
+    """Connect with the token, look at the server, and judge it; changes nothing in Discord."""
     from bot.client import WorkshopBot, point_discord_py_at  # imported here: discord start-up only when needed
     from bot.storage.database import Database
 

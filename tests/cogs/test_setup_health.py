@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.client import WorkshopBot
+from bot.client import EXTENSIONS, WorkshopBot
 from tests.conftest import GUILD_ID
 from tests.fakediscord import FakeDiscord
 from tests.harness import BotRunner
@@ -79,3 +79,14 @@ async def test_the_message_content_intent_refused_by_discord_is_a_problem(
     intent = line_about(lines, "Message Content intent")
     assert intent.startswith("✗ Message Content intent: Discord refused it when the bot asked")
     assert "Fix: in the developer portal" in intent
+
+
+async def test_a_part_of_the_bot_that_failed_to_load_is_a_problem(
+    bot_runner: BotRunner, fake_discord: FakeDiscord
+) -> None:
+    async with bot_runner.running(extensions=[*EXTENSIONS, "tests.bot.broken_cog"]):
+        lines = await health_lines(fake_discord)
+    assert line_about(lines, "tests.bot.broken_cog") == (
+        "✗ part tests.bot.broken_cog: failed to load: its commands do not work. "
+        "Fix: see the bot's log for the error, fix it, and restart the bot."
+    )
