@@ -1,4 +1,4 @@
-"""The driver, part 2: members post, edit, react and start threads; the guild changes around the bot.
+"""The driver, part 2: members post, edit and start threads; the guild changes around the bot.
 
 Each call changes the world and sends the gateway events Discord would send.
 """
@@ -108,16 +108,6 @@ class MemberDriver(Part):
         """Delete any message; the bot gets MESSAGE_DELETE."""
         msg = message if isinstance(message, Message) else self.core.message(message)
         self.core.deleted(msg)
-
-    async def react(self, message: Message | int, user: UserRef, emoji: str) -> None:
-        """A member adds a unicode reaction; the bot gets MESSAGE_REACTION_ADD."""
-        msg = message if isinstance(message, Message) else self.core.message(message)
-        who = self.world.user(user)
-        users = msg.reactions.setdefault(emoji, [])
-        if who.id not in users:
-            users.append(who.id)
-            self.gateway.dispatch("MESSAGE_REACTION_ADD", payloads.reaction_event(self.core, msg, who, emoji))
-            self.notifier.notify()
 
     async def create_thread(
         self,
