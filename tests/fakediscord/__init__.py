@@ -8,7 +8,7 @@ Overview
   :meth:`FakeDiscord.patch_discord` (sets ``discord.http.Route.BASE`` and
   ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY``) or run a bot with :meth:`FakeDiscord.run_bot`.
 * :class:`World` (``world.py``) is the guild, roles, channels, members, threads, DMs and messages.
-* Act as members: ``slash``, ``autocomplete``, ``click``, ``submit_modal``, ``context_menu``,
+* Act as members: ``slash``, ``autocomplete``, ``click``, ``submit_modal``,
   ``post_message``, ``send_dm``, ``create_thread`` ... each returning handles or world objects.
 * :class:`Interaction` handles record what the bot answered (``await i.response()``, ``await i.final()``).
 * Every request is recorded (``fake.requests``) and validated against Discord's OpenAPI spec at teardown

@@ -1,7 +1,7 @@
 """Interactions a test sends to the bot, and what the bot answered.
 
 :class:`Interaction` is the handle returned by ``fake.slash``, ``fake.click``, ``fake.submit_modal``,
-``fake.context_menu`` and (internally) ``fake.autocomplete``. It records every callback and follow-up
+and (internally) ``fake.autocomplete``. It records every callback and follow-up
 the bot sent for that interaction and lets a test await them with timeouts.
 """
 

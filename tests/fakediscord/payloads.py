@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .gateway import GatewaySession, Intents
-from .world import JSON, Channel, Guild, Message, User, iso
+from .world import JSON, Channel, Guild, Message, iso
 
 if TYPE_CHECKING:
     from .core import FakeCore
@@ -51,7 +51,12 @@ def guild_create(core: FakeCore, guild: Guild, session: GatewaySession) -> JSON:
     with_members = session.has(Intents.GUILD_MEMBERS)
     members = [m.to_dict() for m in guild.members.values()] if with_members else [bot.to_dict()]
     channels = [core.world.channels[c] for c in guild.channel_ids if c in core.world.channels]
-    threads = [c for c in core.world.channels.values() if c.is_thread and c.guild_id == guild.id and not c.archived]
+    # Only the active threads the bot can see (topics/threads.mdx, "Gateway Events").
+    threads = [
+        c
+        for c in core.world.channels.values()
+        if c.is_thread and c.guild_id == guild.id and not c.archived and core.bot_can_view(c)
+    ]
     payload.update(
         {
             "joined_at": iso(bot.joined_at),
@@ -65,7 +70,7 @@ def guild_create(core: FakeCore, guild: Guild, session: GatewaySession) -> JSON:
             "presences": [],
             "voice_states": [],
             "stage_instances": [],
-            "guild_scheduled_events": list(guild.scheduled_events.values()),
+            "guild_scheduled_events": [],
             "soundboard_sounds": [],
             "embedded_activities": [],
             "activity_instances": [],
@@ -108,21 +113,4 @@ def thread_event(core: FakeCore, thread: Channel, *, newly_created: bool = False
     data = thread.to_dict(core.world)
     if newly_created:
         data["newly_created"] = True
-    return data
-
-
-def reaction_event(core: FakeCore, msg: Message, user: User, emoji: str) -> JSON:
-    data: JSON = {
-        "user_id": str(user.id),
-        "channel_id": str(msg.channel_id),
-        "message_id": str(msg.id),
-        "emoji": {"id": None, "name": emoji},
-        "burst": False,
-        "type": 0,
-    }
-    if msg.guild_id is not None:
-        data["guild_id"] = str(msg.guild_id)
-        member = core.world.maybe_member(user.id, msg.guild_id)
-        if member is not None:
-            data["member"] = member.to_dict()
     return data

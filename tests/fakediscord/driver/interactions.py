@@ -68,11 +68,12 @@ class InteractionDriver(Part):
             member = self.world.maybe_member(user.id, channel.guild_id)
             if member is None:
                 raise AssertionError(f"{user.username} is not a member of the guild of {channel}")
-            perms = (
-                member.permissions_override
-                if member.permissions_override is not None
-                else self.world.base_permissions(member)
-            )
+            # interactions/receiving-and-responding.mdx: member.permissions and app_permissions are the
+            # member's and the app's permissions in the channel, overwrites included.
+            in_channel = self.world.permissions_in(member, channel)
+            if not in_channel & Perm.VIEW_CHANNEL and permissions is None:
+                raise AssertionError(f"{user.username} cannot view {channel}; Discord would not let them act there")
+            perms = member.permissions_override if member.permissions_override is not None else in_channel
             if permissions is not None:
                 perms = permissions
             guild = self.world.guilds[channel.guild_id]
@@ -167,7 +168,7 @@ class InteractionDriver(Part):
                 member = self.world.maybe_member(user.id, channel.guild_id) if channel.guild_id else None
                 if member is not None:
                     mdata = member.to_dict(include_user=False)
-                    mdata["permissions"] = str(self.world.base_permissions(member))
+                    mdata["permissions"] = str(self.world.permissions_in(member, channel))
                     resolved.setdefault("members", {})[str(user.id)] = mdata
                 return str(user.id)
         if otype in (OptionType.ROLE, OptionType.MENTIONABLE):
@@ -361,31 +362,6 @@ class InteractionDriver(Part):
         return self._create_interaction(
             InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE, user, channel, data, name=command
         )
-
-    async def context_menu(
-        self, user: UserRef, name: str, target: Message | UserRef, /, *, in_channel: ChannelRef | None = None
-    ) -> Interaction:
-        """Invoke a user (target is a user) or message (target is a Message) context menu command."""
-        is_message = isinstance(target, Message)
-        ctype = 3 if is_message else 2
-        cmd = self.core.command(name, type=ctype)
-        resolved: JSON = {}
-        if isinstance(target, Message):
-            channel = self.world.channels[target.channel_id]
-            target_id = target.id
-            resolved["messages"] = {str(target.id): target.to_dict(self.world)}
-        else:
-            channel = self._interaction_channel(self.world.user(user), in_channel)
-            tuser = self.world.user(target)
-            target_id = tuser.id
-            resolved["users"] = {str(tuser.id): tuser.to_dict()}
-            member = self.world.maybe_member(tuser.id, channel.guild_id) if channel.guild_id else None
-            if member is not None:
-                resolved["members"] = {str(tuser.id): member.to_dict(include_user=False)}
-        data: JSON = {"id": cmd["id"], "name": name, "type": ctype, "target_id": str(target_id), "resolved": resolved}
-        if cmd.get("guild_id") is not None:
-            data["guild_id"] = cmd["guild_id"]
-        return self._create_interaction(InteractionType.APPLICATION_COMMAND, user, channel, data, name=name)
 
     async def click(
         self,

@@ -7,7 +7,6 @@ from ..transport import RouteSpec
 from .channels import ChannelRoutes
 from .commands import CommandRoutes
 from .dms import DmRoutes
-from .events import ScheduledEventRoutes
 from .guilds import GuildRoutes
 from .interactions import InteractionRoutes
 from .messages import MessageRoutes
@@ -27,6 +26,5 @@ def route_table(core: FakeCore) -> list[RouteSpec]:
         MessageRoutes(core),
         threads,
         GuildRoutes(core),
-        ScheduledEventRoutes(core),
     ]
     return [route for group in groups for route in group.routes()]

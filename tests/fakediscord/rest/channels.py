@@ -1,6 +1,6 @@
-"""REST routes on a channel itself: get, modify, delete, typing.
+"""REST routes on a channel itself: get and modify.
 
-Docs: resources/channel.mdx (Get Channel, Modify Channel, Delete/Close Channel, Trigger Typing Indicator).
+Docs: resources/channel.mdx (Get Channel, Modify Channel).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from .threads import ThreadRoutes
 
 
 class ChannelRoutes(Part):
-    """REST routes on a channel itself: get, modify, delete, typing."""
+    """REST routes on a channel itself: get and modify."""
 
     def __init__(self, core: FakeCore, threads: ThreadRoutes) -> None:
         super().__init__(core)
@@ -28,12 +28,13 @@ class ChannelRoutes(Part):
         return [
             ("GET", "/channels/{channel_id}", self._get_channel),
             ("PATCH", "/channels/{channel_id}", self._patch_channel),
-            ("DELETE", "/channels/{channel_id}", self._delete_channel),
-            ("POST", "/channels/{channel_id}/typing", self._typing),
         ]
 
     async def _get_channel(self, ctx: Ctx) -> Any:
-        return self.core.channel_or_404(ctx.snowflake("channel_id")).to_dict(self.world)
+        channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
+        if not channel.is_dm:
+            self.core.require_view(channel)
+        return channel.to_dict(self.world)
 
     async def _patch_channel(self, ctx: Ctx) -> Any:
         channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
@@ -68,33 +69,3 @@ class ChannelRoutes(Part):
             channel.available_tags = tags
         self.gateway.dispatch("CHANNEL_UPDATE", channel.to_dict(self.world))
         return channel.to_dict(self.world)
-
-    async def _delete_channel(self, ctx: Ctx) -> Any:
-        channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
-        data = channel.to_dict(self.world)
-        if channel.is_thread:
-            self.core.require(channel, Perm.MANAGE_THREADS)
-            del self.world.channels[channel.id]
-            self.gateway.dispatch(
-                "THREAD_DELETE",
-                {
-                    "id": str(channel.id),
-                    "guild_id": str(channel.guild_id),
-                    "parent_id": str(channel.parent_id),
-                    "type": channel.type,
-                },
-            )
-        elif channel.is_dm:
-            return data
-        else:
-            self.core.require(channel, Perm.MANAGE_CHANNELS)
-            del self.world.channels[channel.id]
-            guild = self.world.guild_of(channel)
-            if guild is not None and channel.id in guild.channel_ids:
-                guild.channel_ids.remove(channel.id)
-            self.gateway.dispatch("CHANNEL_DELETE", data)
-        return data
-
-    async def _typing(self, ctx: Ctx) -> Any:
-        self.core.channel_or_404(ctx.snowflake("channel_id"))
-        return None

@@ -1,6 +1,7 @@
 """REST routes for application commands (global and guild).
 
-Docs: interactions/application-commands.mdx (Bulk Overwrite, Create, Edit, Delete ...).
+Docs: interactions/application-commands.mdx (Get and Bulk Overwrite Global/Guild Application Commands: what
+``CommandTree.sync`` does).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from .. import limits
 from ..core import Part, as_list
 from ..records import JSON, ApiError
-from ..transport import Ctx, Reply, RouteSpec
+from ..transport import Ctx, RouteSpec
 
 
 class CommandRoutes(Part):
@@ -21,25 +22,8 @@ class CommandRoutes(Part):
         return [
             ("GET", "/applications/{application_id}/commands", self._list_commands),
             ("PUT", "/applications/{application_id}/commands", self._put_commands),
-            ("POST", "/applications/{application_id}/commands", self._post_command),
-            ("GET", "/applications/{application_id}/commands/{command_id}", self._get_command),
-            ("PATCH", "/applications/{application_id}/commands/{command_id}", self._patch_command),
-            ("DELETE", "/applications/{application_id}/commands/{command_id}", self._delete_command),
-            ("GET", "/applications/{application_id}/guilds/{guild_id}/commands/permissions", self._command_perms),
             ("GET", "/applications/{application_id}/guilds/{guild_id}/commands", self._list_commands),
             ("PUT", "/applications/{application_id}/guilds/{guild_id}/commands", self._put_commands),
-            ("POST", "/applications/{application_id}/guilds/{guild_id}/commands", self._post_command),
-            ("GET", "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}", self._get_command),
-            (
-                "PATCH",
-                "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
-                self._patch_command,
-            ),
-            (
-                "DELETE",
-                "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
-                self._delete_command,
-            ),
         ]
 
     def _command_scope(self, ctx: Ctx) -> int | None:
@@ -86,39 +70,3 @@ class CommandRoutes(Part):
         self.core.commands[scope] = commands
         self.core.commands_put_at[scope] = time.monotonic()
         return commands
-
-    async def _post_command(self, ctx: Ctx) -> Any:
-        scope = self._command_scope(ctx)
-        limits.check_commands([ctx.obj])
-        cmd = self._store_command(scope, ctx.obj)
-        existing = [c for c in self.core.commands.get(scope, []) if c["id"] != cmd["id"]]
-        self.core.commands[scope] = [*existing, cmd]
-        return Reply(201, cmd)
-
-    def _find_command(self, ctx: Ctx) -> tuple[int | None, JSON]:
-        scope = self._command_scope(ctx)
-        cid = ctx.params["command_id"]
-        for cmd in self.core.commands.get(scope, []):
-            if cmd["id"] == cid:
-                return scope, cmd
-        raise ApiError(404, 10063, "Unknown application command")
-
-    async def _get_command(self, ctx: Ctx) -> Any:
-        return self._find_command(ctx)[1]
-
-    async def _patch_command(self, ctx: Ctx) -> Any:
-        scope, cmd = self._find_command(ctx)
-        merged = {**cmd, **ctx.obj}
-        limits.check_commands([merged])
-        new = self._store_command(scope, merged)
-        self.core.commands[scope] = [new if c["id"] == cmd["id"] else c for c in self.core.commands.get(scope, [])]
-        return new
-
-    async def _delete_command(self, ctx: Ctx) -> Any:
-        scope, cmd = self._find_command(ctx)
-        self.core.commands[scope] = [c for c in self.core.commands.get(scope, []) if c["id"] != cmd["id"]]
-        return None
-
-    async def _command_perms(self, ctx: Ctx) -> Any:
-        self._command_scope(ctx)
-        return []

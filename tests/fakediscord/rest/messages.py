@@ -1,7 +1,6 @@
-"""REST routes on messages and reactions.
+"""REST routes on messages.
 
-Docs: resources/message.mdx (Get Channel Messages, Create Message, Edit Message, Delete Message,
-Bulk Delete Messages, Create/Delete Own Reaction, Get Reactions).
+Docs: resources/message.mdx (Get Channel Messages, Create Message, Edit Message, Delete Message).
 """
 
 from __future__ import annotations
@@ -10,8 +9,8 @@ import time
 from typing import Any
 
 from .. import limits, payloads
-from ..core import NONCE_WINDOW_SECONDS, Part, as_list
-from ..records import JSON, ApiError, field_error, invalid_form_body
+from ..core import NONCE_WINDOW_SECONDS, Part
+from ..records import ApiError, field_error, invalid_form_body
 from ..transport import Ctx, RouteSpec
 from ..world import (
     Perm,
@@ -19,29 +18,25 @@ from ..world import (
 
 
 class MessageRoutes(Part):
-    """REST routes on messages and reactions."""
+    """REST routes on messages."""
 
     def routes(self) -> list[RouteSpec]:
         return [
             ("GET", "/channels/{channel_id}/messages", self._list_messages),
             ("POST", "/channels/{channel_id}/messages", self._create_message),
-            ("POST", "/channels/{channel_id}/messages/bulk-delete", self._bulk_delete),
             ("GET", "/channels/{channel_id}/messages/{message_id}", self._get_message),
             ("PATCH", "/channels/{channel_id}/messages/{message_id}", self._edit_message),
             ("DELETE", "/channels/{channel_id}/messages/{message_id}", self._delete_message),
-            ("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me", self._add_reaction),
-            (
-                "DELETE",
-                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me",
-                self._remove_reaction,
-            ),
-            ("GET", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}", self._list_reactions),
         ]
 
     async def _list_messages(self, ctx: Ctx) -> Any:
         channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
         if not channel.is_dm:
-            self.core.require(channel, Perm.READ_MESSAGE_HISTORY)
+            # resources/message.mdx, Get Channel Messages: View Channel is required; "If the current user is
+            # missing the READ_MESSAGE_HISTORY permission in the channel, then no messages will be returned."
+            self.core.require_view(channel)
+            if not self.core.bot_permissions(channel) & Perm.READ_MESSAGE_HISTORY:
+                return []
         limit = max(1, min(100, int(ctx.query.get("limit", "50") or 50)))
         msgs = self.world.messages_in(channel)
         if "before" in ctx.query:
@@ -61,6 +56,9 @@ class MessageRoutes(Part):
 
     async def _get_message(self, ctx: Ctx) -> Any:
         channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
+        if not channel.is_dm:
+            # resources/message.mdx, Get Channel Message: View Channel and Read Message History.
+            self.core.require(channel, Perm.READ_MESSAGE_HISTORY)
         return payloads.rest_message(self.core, self.core.message_or_404(channel, ctx.snowflake("message_id")))
 
     async def _create_message(self, ctx: Ctx) -> Any:
@@ -79,6 +77,9 @@ class MessageRoutes(Part):
         msg_type = 0
         reference = body.get("message_reference")
         if isinstance(reference, dict) and reference.get("message_id") is not None:
+            if not channel.is_dm:
+                # resources/message.mdx, Create Message: a reply needs Read Message History.
+                self.core.require(channel, Perm.READ_MESSAGE_HISTORY)
             ref_channel = int(reference.get("channel_id") or channel.id)
             ref = self.world.messages.get(int(reference["message_id"]))
             if ref is None or ref.deleted or ref.channel_id != ref_channel:
@@ -103,66 +104,29 @@ class MessageRoutes(Part):
 
     async def _edit_message(self, ctx: Ctx) -> Any:
         channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
+        if not channel.is_dm:
+            self.core.require_view(channel)
         msg = self.core.message_or_404(channel, ctx.snowflake("message_id"))
         if msg.author is not self.world.bot_user:
             raise ApiError(403, 50005, "Cannot edit a message authored by another user")
-        if channel.is_thread and channel.archived:
-            raise ApiError(400, 50083, "Thread is archived")
+        if channel.is_thread:
+            # topics/threads.mdx: no editing messages in archived threads, nor in locked ones without
+            # Manage Threads.
+            if channel.locked and not self.core.bot_permissions(channel) & Perm.MANAGE_THREADS:
+                raise ApiError(403, 160005, "Thread is locked")
+            if channel.archived:
+                raise ApiError(400, 50083, "Thread is archived")
         self.core.apply_edit(msg, ctx.obj, ctx.files)
         self.core.updated(msg)
         return msg.to_dict(self.world)
 
     async def _delete_message(self, ctx: Ctx) -> Any:
         channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
+        if not channel.is_dm:
+            self.core.require_view(channel)
         msg = self.core.message_or_404(channel, ctx.snowflake("message_id"))
         if msg.author is not self.world.bot_user:
+            # resources/message.mdx, Delete Message: another user's message needs Manage Messages.
             self.core.require(channel, Perm.MANAGE_MESSAGES)
         self.core.deleted(msg)
         return None
-
-    async def _bulk_delete(self, ctx: Ctx) -> Any:
-        channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
-        self.core.require(channel, Perm.MANAGE_MESSAGES)
-        ids = [int(x) for x in as_list(ctx.obj.get("messages"))]
-        if not 2 <= len(ids) <= 100:
-            raise invalid_form_body(
-                field_error(["messages"], "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length.")
-            )
-        for mid in ids:
-            msg = self.world.messages.get(mid)
-            if msg is not None and msg.channel_id == channel.id:
-                msg.deleted = True
-        data: JSON = {"ids": [str(i) for i in ids], "channel_id": str(channel.id)}
-        if channel.guild_id is not None:
-            data["guild_id"] = str(channel.guild_id)
-        self.gateway.dispatch("MESSAGE_DELETE_BULK", data)
-        return None
-
-    async def _add_reaction(self, ctx: Ctx) -> Any:
-        channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
-        msg = self.core.message_or_404(channel, ctx.snowflake("message_id"))
-        emoji = ctx.params["emoji_name"]
-        users = msg.reactions.setdefault(emoji, [])
-        if self.world.bot_user.id not in users:
-            users.append(self.world.bot_user.id)
-            self.gateway.dispatch(
-                "MESSAGE_REACTION_ADD", payloads.reaction_event(self.core, msg, self.world.bot_user, emoji)
-            )
-        return None
-
-    async def _remove_reaction(self, ctx: Ctx) -> Any:
-        channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
-        msg = self.core.message_or_404(channel, ctx.snowflake("message_id"))
-        emoji = ctx.params["emoji_name"]
-        users = msg.reactions.get(emoji, [])
-        if self.world.bot_user.id in users:
-            users.remove(self.world.bot_user.id)
-            data = payloads.reaction_event(self.core, msg, self.world.bot_user, emoji)
-            data.pop("member", None)
-            self.gateway.dispatch("MESSAGE_REACTION_REMOVE", data)
-        return None
-
-    async def _list_reactions(self, ctx: Ctx) -> Any:
-        channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
-        msg = self.core.message_or_404(channel, ctx.snowflake("message_id"))
-        return [self.world.users[u].to_dict() for u in msg.reactions.get(ctx.params["emoji_name"], [])]

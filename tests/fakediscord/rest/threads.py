@@ -1,7 +1,7 @@
-"""REST routes on threads and forum posts, and thread members.
+"""REST routes on threads and forum posts.
 
 Docs: resources/channel.mdx (Start Thread from Message, Start Thread without Message, Start Thread in
-Forum or Media Channel, Join/Leave Thread, thread members, List Public Archived Threads),
+Forum or Media Channel, List Public Archived Threads),
 resources/guild.mdx (List Active Guild Threads), topics/threads.mdx.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from .. import limits, payloads
+from .. import limits
 from ..core import Part, as_list
 from ..records import JSON, ApiError, UploadedFile, field_error, invalid_form_body
 from ..transport import Ctx, Reply, RouteSpec
@@ -26,23 +26,19 @@ from ..world import (
 
 
 class ThreadRoutes(Part):
-    """REST routes on threads and forum posts, and thread members."""
+    """REST routes on threads and forum posts."""
 
     def routes(self) -> list[RouteSpec]:
         return [
             ("POST", "/channels/{channel_id}/messages/{message_id}/threads", self._thread_from_message),
             ("POST", "/channels/{channel_id}/threads", self._create_thread),
             ("GET", "/channels/{channel_id}/threads/archived/public", self._archived_threads),
-            ("GET", "/channels/{channel_id}/thread-members", self._list_thread_members),
-            ("PUT", "/channels/{channel_id}/thread-members/@me", self._join_thread),
-            ("DELETE", "/channels/{channel_id}/thread-members/@me", self._leave_thread),
-            ("GET", "/channels/{channel_id}/thread-members/{user_id}", self._get_thread_member),
-            ("PUT", "/channels/{channel_id}/thread-members/{user_id}", self._add_thread_member),
-            ("DELETE", "/channels/{channel_id}/thread-members/{user_id}", self._remove_thread_member),
             ("GET", "/guilds/{guild_id}/threads/active", self._active_threads),
         ]
 
     def patch_thread(self, thread: Channel, body: JSON) -> JSON:
+        """Modify Channel on a thread: the rules of topics/threads.mdx ("Editing & Deleting Threads")."""
+        self.core.require_view(thread)
         perms = self.core.bot_permissions(thread)
         manage = bool(perms & Perm.MANAGE_THREADS)
         owner = thread.owner_id == self.world.bot_user.id
@@ -117,7 +113,7 @@ class ThreadRoutes(Part):
             invitable=bool(body.get("invitable", True)),
         )
         thread.rate_limit_per_user = int(body.get("rate_limit_per_user") or 0)
-        self.gateway.dispatch("THREAD_CREATE", payloads.thread_event(self.core, thread, newly_created=True))
+        self.core.thread_created(thread)
         self.notifier.notify()
         return Reply(201, thread.to_dict(self.world))
 
@@ -144,7 +140,7 @@ class ThreadRoutes(Part):
         thread.rate_limit_per_user = int(body.get("rate_limit_per_user") or 0)
         starter = self.core.new_message(thread, self.world.bot_user, message_body, files, message_id=thread_id)
         forum.last_message_id = thread.id
-        self.gateway.dispatch("THREAD_CREATE", payloads.thread_event(self.core, thread, newly_created=True))
+        self.core.thread_created(thread)
         self.core.post(starter)
         data = thread.to_dict(self.world)
         data["message"] = starter.to_dict(self.world)
@@ -152,6 +148,8 @@ class ThreadRoutes(Part):
 
     async def _thread_from_message(self, ctx: Ctx) -> Any:
         channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
+        if not channel.is_dm:
+            self.core.require_view(channel)
         msg = self.core.message_or_404(channel, ctx.snowflake("message_id"))
         body = ctx.obj
         if channel.type not in (ChannelType.GUILD_TEXT, ChannelType.GUILD_ANNOUNCEMENT):
@@ -169,7 +167,7 @@ class ThreadRoutes(Part):
             channel, name, type=ttype, thread_id=msg.id, auto_archive_duration=int(duration or 1440)
         )
         msg.thread_id = thread.id
-        self.gateway.dispatch("THREAD_CREATE", payloads.thread_event(self.core, thread, newly_created=True))
+        self.core.thread_created(thread)
         self.core.updated(msg)
         return Reply(201, thread.to_dict(self.world))
 
@@ -183,7 +181,11 @@ class ThreadRoutes(Part):
 
     async def _active_threads(self, ctx: Ctx) -> Any:
         guild = self.core.guild_or_404(ctx.snowflake("guild_id"))
-        threads = [c for c in self.world.channels.values() if c.is_thread and c.guild_id == guild.id and not c.archived]
+        threads = [
+            c
+            for c in self.world.channels.values()
+            if c.is_thread and c.guild_id == guild.id and not c.archived and self.core.bot_can_view(c)
+        ]
         return {"threads": [t.to_dict(self.world) for t in threads], "members": self._thread_members_payload(threads)}
 
     async def _archived_threads(self, ctx: Ctx) -> Any:
@@ -206,80 +208,3 @@ class ThreadRoutes(Part):
             "members": self._thread_members_payload(page),
             "has_more": len(threads) > limit,
         }
-
-    def _thread_or_404(self, ctx: Ctx) -> Channel:
-        thread = self.core.channel_or_404(ctx.snowflake("channel_id"))
-        if not thread.is_thread:
-            raise ApiError(400, 50024, "Cannot execute action on this channel type")
-        return thread
-
-    def _thread_member_json(self, thread: Channel, user_id: int) -> JSON:
-        return {
-            "id": str(thread.id),
-            "user_id": str(user_id),
-            "join_timestamp": iso(thread.member_ids[user_id]),
-            "flags": 0,
-        }
-
-    def _thread_members_update(self, thread: Channel, *, added: list[int] = (), removed: list[int] = ()) -> None:  # type: ignore[assignment]
-        data: JSON = {
-            "id": str(thread.id),
-            "guild_id": str(thread.guild_id),
-            "member_count": len(thread.member_ids),
-        }
-        if added:
-            data["added_members"] = [self._thread_member_json(thread, u) for u in added]
-        if removed:
-            data["removed_member_ids"] = [str(u) for u in removed]
-        self.gateway.dispatch("THREAD_MEMBERS_UPDATE", data)
-
-    async def _list_thread_members(self, ctx: Ctx) -> Any:
-        thread = self._thread_or_404(ctx)
-        return [self._thread_member_json(thread, u) for u in thread.member_ids]
-
-    async def _join_thread(self, ctx: Ctx) -> Any:
-        thread = self._thread_or_404(ctx)
-        if thread.archived:
-            raise ApiError(400, 50083, "Thread is archived")
-        bot_id = self.world.bot_user.id
-        if bot_id not in thread.member_ids:
-            thread.member_ids[bot_id] = now_utc()
-            data = self._thread_member_json(thread, bot_id)
-            data["guild_id"] = str(thread.guild_id)
-            self.gateway.dispatch("THREAD_MEMBER_UPDATE", data)
-        return None
-
-    async def _leave_thread(self, ctx: Ctx) -> Any:
-        thread = self._thread_or_404(ctx)
-        bot_id = self.world.bot_user.id
-        if thread.member_ids.pop(bot_id, None) is not None:
-            self._thread_members_update(thread, removed=[bot_id])
-        return None
-
-    async def _get_thread_member(self, ctx: Ctx) -> Any:
-        thread = self._thread_or_404(ctx)
-        uid = ctx.snowflake("user_id")
-        if uid not in thread.member_ids:
-            raise ApiError(404, 10007, "Unknown Member")
-        return self._thread_member_json(thread, uid)
-
-    async def _add_thread_member(self, ctx: Ctx) -> Any:
-        thread = self._thread_or_404(ctx)
-        uid = ctx.snowflake("user_id")
-        if thread.archived:
-            raise ApiError(400, 50083, "Thread is archived")
-        if self.world.maybe_member(uid, thread.guild_id) is None:
-            raise ApiError(404, 10007, "Unknown Member")
-        if uid not in thread.member_ids:
-            thread.member_ids[uid] = now_utc()
-            self._thread_members_update(thread, added=[uid])
-        return None
-
-    async def _remove_thread_member(self, ctx: Ctx) -> Any:
-        thread = self._thread_or_404(ctx)
-        uid = ctx.snowflake("user_id")
-        if uid != self.world.bot_user.id and thread.owner_id != self.world.bot_user.id:
-            self.core.require(thread, Perm.MANAGE_THREADS)
-        if thread.member_ids.pop(uid, None) is not None:
-            self._thread_members_update(thread, removed=[uid])
-        return None

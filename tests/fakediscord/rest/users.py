@@ -1,7 +1,7 @@
-"""REST routes for the bot's own user, the application and the gateway URL.
+"""REST routes for users and the bot's application (what discord.py reads at login).
 
 Docs: resources/user.mdx (Get Current User, Get User), resources/application.mdx (Get Current
-Application), topics/gateway.mdx (Get Gateway, Get Gateway Bot).
+Application).
 """
 
 from __future__ import annotations
@@ -15,16 +15,13 @@ from ..transport import Ctx, RouteSpec
 
 
 class UserRoutes(Part):
-    """REST routes for the bot's own user, the application and the gateway URL."""
+    """REST routes for users and the bot's application (what discord.py reads at login)."""
 
     def routes(self) -> list[RouteSpec]:
         return [
             ("GET", "/users/@me", self._get_me),
             ("GET", "/users/{user_id}", self._get_user),
             ("GET", "/oauth2/applications/@me", self._get_application),
-            ("GET", "/applications/@me", self._get_application),
-            ("GET", "/gateway", self._get_gateway),
-            ("GET", "/gateway/bot", self._get_gateway_bot),
         ]
 
     async def _get_me(self, ctx: Ctx) -> Any:
@@ -77,14 +74,4 @@ class UserRoutes(Part):
             "slug": None,
             "terms_of_service_url": None,
             "privacy_policy_url": None,
-        }
-
-    async def _get_gateway(self, ctx: Ctx) -> Any:
-        return {"url": self.core.gateway_url}
-
-    async def _get_gateway_bot(self, ctx: Ctx) -> Any:
-        return {
-            "url": self.core.gateway_url,
-            "shards": 1,
-            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86400000, "max_concurrency": 1},
         }
