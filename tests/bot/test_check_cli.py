@@ -17,7 +17,7 @@ import pytest
 
 from bot.domain.permissions import invite_permissions
 from tests.conftest import PROGRAMME_TOML, REPO_ROOT
-from tests.fakediscord import GUILD_ID, FakeDiscord
+from tests.fakediscord import GUILD_ID, FakeDiscord, Perm
 from tests.process import TOKEN, BotProcess
 
 EXIT_NOT_READY = 3
@@ -88,6 +88,24 @@ async def test_everything_ready_exits_0(
     [next_reminder] = lines_about(out, "next reminder")
     assert "week 1" in next_reminder and "24h before" in next_reminder and "2031-08-03 18:00 UTC" in next_reminder
     assert TOKEN not in out + ran.stderr
+
+
+async def test_a_reminder_channel_whose_overwrite_denies_send_messages_is_named_with_the_fix(
+    fake_discord: FakeDiscord, tmp_path: Path, ready_settings: dict[str, str]
+) -> None:
+    bot = BotProcess(fake_discord, tmp_path, **ready_settings)
+    await first_start(bot)
+    # A read-only announcements channel, as servers often make them: @everyone may not send there.
+    fake_discord.set_overwrite("reminders", "@everyone", deny=Perm.SEND_MESSAGES)
+
+    ran = await run_cli(bot, "check")
+
+    assert ran.returncode == EXIT_NOT_READY, ran.stdout + ran.stderr
+    [line] = lines_about(ran.stdout, "reminder channel")
+    assert line.startswith("✗ reminder channel #reminders: the bot lacks Send Messages")
+    assert "needed to post session reminders" in line
+    assert "Fix: in #reminders > Edit Channel > Permissions, allow Send Messages" in line
+    assert ran.stdout.splitlines()[-1] == "Not ready: 1 problem to fix."
 
 
 async def test_message_content_not_granted_is_a_problem_with_its_fix(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from bot.client import EXTENSIONS, WorkshopBot
 from tests.conftest import GUILD_ID
-from tests.fakediscord import FakeDiscord
+from tests.fakediscord import FakeDiscord, Perm
 from tests.harness import BotRunner
 
 
@@ -48,6 +48,18 @@ async def test_setup_shows_what_is_ready_and_what_is_not(bot: WorkshopBot, fake_
     intent = line_about(lines, "Message Content intent")
     assert intent.startswith("! Message Content intent: not asked for") and "MESSAGE_CONTENT_INTENT=true" in intent
     assert lines[-1] == "**Ready. 2 warning(s) to look at.**"
+
+
+async def test_an_overwrite_made_while_the_bot_runs_shows_at_once(bot: WorkshopBot, fake_discord: FakeDiscord) -> None:
+    await (await fake_discord.slash("olga", "setup", reminder_channel="reminders")).final()
+    fake_discord.set_overwrite("reminders", "@everyone", deny=Perm.SEND_MESSAGES)  # CHANNEL_UPDATE to the bot
+
+    lines = await health_lines(fake_discord)
+
+    reminders = line_about(lines, "reminder channel")
+    assert reminders.startswith("✗ reminder channel #reminders: the bot lacks Send Messages")
+    assert "Fix: in #reminders > Edit Channel > Permissions, allow Send Messages" in reminders
+    assert lines[-1].startswith("**Not ready: 1 problem to fix")
 
 
 async def test_problems_met_while_running_are_in_the_health_section(
