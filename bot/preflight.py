@@ -191,6 +191,8 @@ async def run_check(settings: Settings, *, token: str, database_path: Path, guil
 
     async def look(client: discord.Client, intent: IntentFacts) -> PreflightFacts:
         guild = client.get_guild(guild_id)
+        if guild is not None and guild.unavailable:
+            raise UserFacingError(f"Discord says server {guild_id} is unavailable (an outage); try again later")
         registered = await registered_commands(client, guild_id) if guild is not None else []
         commands = CommandFacts(expected=expected, registered=registered)
         return facts_from_guild(guild_id, guild, stored, intent=intent, commands=commands, extra=failed)

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.domain.permissions import invite_permissions
+from tests.bot.test_main import assert_one_line_error, cli
 from tests.conftest import PROGRAMME_TOML, REPO_ROOT
 from tests.fakediscord import GUILD_ID, FakeDiscord, Perm
 from tests.process import TOKEN, BotProcess
@@ -156,3 +157,16 @@ async def test_invite_prints_the_link_with_exactly_the_features_permissions(
     assert query["permissions"] == [str(invite_permissions())]
     assert query["guild_id"] == [str(GUILD_ID)] and query["disable_guild_select"] == ["true"]
     assert "  Send Messages in Threads: threads" in ran.stdout
+
+
+def test_invite_with_the_application_id_needs_no_token_and_no_network() -> None:
+    result = cli("invite", "--application-id", "123456789012345678", "--guild", str(GUILD_ID))
+    assert result.returncode == 0, result.stderr
+    query = parse_qs(urlsplit(result.stdout.splitlines()[0]).query)
+    assert query["client_id"] == ["123456789012345678"] and query["permissions"] == [str(invite_permissions())]
+
+
+def test_check_without_a_token_or_server_is_one_line(tmp_path: Path) -> None:
+    database = str(tmp_path / "bot.sqlite3")
+    assert_one_line_error(cli("check", "--db", database, env={"GUILD_ID": str(GUILD_ID)}), "DISCORD_TOKEN is not set")
+    assert_one_line_error(cli("check", "--db", database, env={"DISCORD_TOKEN": TOKEN}), "no Discord server given")
