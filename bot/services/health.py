@@ -3,6 +3,9 @@ so organisers see them in /setup's health section and `python -m bot check`, not
 
 In memory: every problem here is found again by the work that meets it (the catch-up runs at each start,
 reminders at each send), so a restart loses nothing that still holds.
+
+``stored_facts`` reads what the preflight check needs from the database: the settings in force, the
+programme and the next reminder due.
 """
 
 from __future__ import annotations
