@@ -16,12 +16,13 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import discord
 
 from bot.config import Settings
@@ -155,7 +156,7 @@ async def application_id(settings: Settings, token: str) -> int:
     from bot.client import point_discord_py_at
 
     point_discord_py_at(settings)
-    async with discord.Client(intents=discord.Intents.none()) as client:
+    async with _reaching_discord(), discord.Client(intents=discord.Intents.none()) as client:
         await _login(client, token)
         assert client.application_id is not None  # set at login
         return client.application_id
@@ -168,6 +169,19 @@ async def _login(client: discord.Client, token: str) -> None:
         raise UserFacingError(
             "Discord refused the token: check DISCORD_TOKEN (Bot > Reset Token in the developer portal)"
         ) from None
+
+
+@contextlib.asynccontextmanager
+async def _reaching_discord() -> AsyncIterator[None]:
+    """Network failures and Discord's errors as one line for the terminal, not a traceback."""
+    try:
+        yield
+    except discord.HTTPException as error:
+        raise UserFacingError(
+            f"Discord answered {error.status} ({error.text or 'no reason given'}); try again"
+        ) from None
+    except (TimeoutError, OSError, aiohttp.ClientError) as error:
+        raise UserFacingError(f"could not reach Discord: {error or type(error).__name__}") from None
 
 
 async def run_check(settings: Settings, *, token: str, database_path: Path, guild_id: int) -> PreflightReport:
@@ -197,7 +211,8 @@ async def run_check(settings: Settings, *, token: str, database_path: Path, guil
         commands = CommandFacts(expected=expected, registered=registered)
         return facts_from_guild(guild_id, guild, stored, intent=intent, commands=commands, extra=failed)
 
-    facts = await connected(settings, token, look)
+    async with _reaching_discord():
+        facts = await connected(settings, token, look)
     return evaluate(facts, time_text=_local_and_utc(stored))
 
 

@@ -170,3 +170,11 @@ def test_check_without_a_token_or_server_is_one_line(tmp_path: Path) -> None:
     database = str(tmp_path / "bot.sqlite3")
     assert_one_line_error(cli("check", "--db", database, env={"GUILD_ID": str(GUILD_ID)}), "DISCORD_TOKEN is not set")
     assert_one_line_error(cli("check", "--db", database, env={"DISCORD_TOKEN": TOKEN}), "no Discord server given")
+
+
+def test_discord_out_of_reach_is_one_line(tmp_path: Path) -> None:
+    unreachable = {"DISCORD_TOKEN": TOKEN, "GUILD_ID": str(GUILD_ID), "DISCORD_API_BASE": "http://127.0.0.1:9/api/v10"}
+    assert_one_line_error(cli("invite", env=unreachable), "could not reach Discord")
+    assert_one_line_error(
+        cli("check", "--db", str(tmp_path / "bot.sqlite3"), env=unreachable), "could not reach Discord"
+    )
