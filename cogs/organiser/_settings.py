@@ -17,7 +17,7 @@ from bot.services.retention import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
 from bot.tree import send_private
 from cogs._base import WorkshopCog, guild_id_of
 from cogs._checks import organisers_only
-from cogs._render import EMBED_DESCRIPTION_LIMIT, valid_weeks_text
+from cogs._render import EMBED_DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT, valid_weeks_text
 from cogs.organiser._text import (
     CLEARABLE,
     MAX_ANSWER_WINDOW_HOURS,
@@ -171,13 +171,19 @@ class SettingsCog(WorkshopCog):
         embed = discord.Embed(title="Server settings", description=description, colour=EMBED_COLOUR)
         embeds = [embed]
         if interaction.guild is not None:
-            embeds.append(await self._health(interaction.guild))
+            embeds.append(await self._health(interaction.guild, room=EMBED_TOTAL_LIMIT - len(embed)))
         await send_private(interaction, heading[:MESSAGE_LIMIT], embeds=embeds)
 
-    async def _health(self, guild: discord.Guild) -> discord.Embed:
-        """The preflight check's findings, from the running bot's cache, with the problems it met while running."""
+    async def _health(self, guild: discord.Guild, *, room: int) -> discord.Embed:
+        """The preflight check's findings, from the running bot's cache, with the problems it met while running.
+
+        ``room``: characters left of the message's embed total; the summary stays when the lines are cut.
+        """
         report = await running_report(self.bot, guild, time_text=timestamp)
-        description = "\n".join([*report.lines(), "", f"**{report.summary()}**"])
-        if len(description) > EMBED_DESCRIPTION_LIMIT:
-            description = description[: EMBED_DESCRIPTION_LIMIT - 1] + "…"
-        return discord.Embed(title="Health", description=description, colour=EMBED_COLOUR)
+        title = "Health"
+        summary = f"\n\n**{report.summary()}**"
+        lines = "\n".join(report.lines())
+        budget = min(EMBED_DESCRIPTION_LIMIT, room - len(title)) - len(summary)
+        if len(lines) > budget:
+            lines = lines[: max(budget - 1, 0)] + "…"
+        return discord.Embed(title=title, description=lines + summary, colour=EMBED_COLOUR)

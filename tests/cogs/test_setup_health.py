@@ -102,3 +102,13 @@ async def test_a_part_of_the_bot_that_failed_to_load_is_a_problem(
         "✗ part tests.bot.broken_cog: failed to load: its commands do not work. "
         "Fix: see the bot's log for the error, fix it, and restart the bot."
     )
+
+
+async def test_a_long_health_section_is_cut_and_keeps_its_summary(bot: WorkshopBot, fake_discord: FakeDiscord) -> None:
+    for n in range(60):
+        bot.services.problems.record(GUILD_ID, f"catch-up:{n}", f"thread {n}: " + "history unreadable. " * 5, "fix it.")
+
+    lines = await health_lines(fake_discord)  # the local Discord refuses embeds over 6,000 characters in all
+
+    assert lines[-1] == "**Not ready: 60 problems to fix, 2 warning(s).**"
+    assert lines[-3].endswith("…")
