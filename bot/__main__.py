@@ -318,7 +318,7 @@ async def reminder_schedule(args: argparse.Namespace, settings: Settings) -> int
 
 
 async def preflight_check(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.preflight import run_check  # imported here: the other commands need no discord start-up
+    from bot.preflight.cli import run_check  # imported here: the other commands need no discord start-up
 
     guild_id = _guild(args, settings)
     report = await run_check(
@@ -332,7 +332,7 @@ async def preflight_check(args: argparse.Namespace, settings: Settings) -> int:
 
 async def invite(args: argparse.Namespace, settings: Settings) -> int:
     from bot.domain.preflight import invite_lines
-    from bot.preflight import application_id
+    from bot.preflight.cli import application_id
 
     app_id = args.application_id or await application_id(settings, settings.require_token())
     guild_id = args.guild if args.guild else settings.guild_id

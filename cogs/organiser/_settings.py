@@ -12,7 +12,7 @@ from discord import app_commands
 from bot.domain.discord_text import MESSAGE_LIMIT, timestamp
 from bot.domain.errors import NotFoundError, SettingsError
 from bot.domain.reminders import parse_offsets
-from bot.preflight import running_report
+from bot.preflight.running import running_report
 from bot.services.retention import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
 from bot.tree import send_private
 from cogs._base import WorkshopCog, guild_id_of

@@ -1,13 +1,7 @@
-"""The Discord side of the preflight check: facts read from a connected client's cache.
+"""``python -m bot check`` and ``invite``: connect with the token as a plain client, look, and leave.
 
-Two callers, one set of findings (``bot.domain.preflight.evaluate``):
-- ``python -m bot check`` (``run_check``) connects with the token as a plain client, reads the application's
-  flags and the server from the gateway's cache, and builds the bot's command tree without starting it;
-- /setup's health section (``running_report``) reads the running bot's own cache and its run-time problems.
-
-Effective permissions are discord.py's ``permissions_for``, which follows developers/topics/permissions.mdx
-(base role permissions, then @everyone, role and member overwrites, Administrator, no access without View
-Channel).
+The check reads the application's flags, the server from the gateway's cache and the registered commands,
+and builds the bot's command tree without starting it. It changes nothing in Discord.
 """
 
 from __future__ import annotations
@@ -16,10 +10,10 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -28,24 +22,16 @@ import discord
 from bot.config import Settings
 from bot.domain.errors import UserFacingError
 from bot.domain.preflight import (
-    ChannelFacts,
-    ChannelKind,
     CommandFacts,
-    Finding,
     IntentFacts,
     PreflightFacts,
     PreflightReport,
-    RoleFacts,
-    Status,
     TimeText,
     evaluate,
     message_content_allowed,
-    runtime_finding,
 )
+from bot.preflight.cache import facts_from_guild, failed_extensions, registered_commands
 from bot.services.health import StoredFacts, stored_facts
-
-if TYPE_CHECKING:
-    from bot.client import WorkshopBot
 
 log = logging.getLogger(__name__)
 
@@ -53,104 +39,6 @@ CONNECT_TIMEOUT = 60.0  # seconds to wait for the gateway's READY and the server
 T = TypeVar("T")
 
 
-# ------------------------------------------------------------------------------------------------ the cache
-def channel_facts(guild: discord.Guild, channel_id: int | None) -> ChannelFacts | None:
-    if channel_id is None:
-        return None
-    channel = guild.get_channel(channel_id)
-    if channel is None:
-        return ChannelFacts(channel_id, None, ChannelKind.MISSING, 0)
-    if isinstance(channel, discord.ForumChannel):
-        kind = ChannelKind.FORUM
-    elif isinstance(channel, discord.TextChannel):
-        kind = ChannelKind.TEXT
-    else:
-        kind = ChannelKind.OTHER
-    granted = channel.permissions_for(guild.me).value if guild.me is not None else 0
-    return ChannelFacts(channel_id, channel.name, kind, granted)
-
-
-def role_facts(guild: discord.Guild, role_id: int | None) -> RoleFacts | None:
-    if role_id is None:
-        return None
-    role = guild.get_role(role_id)
-    if role is None:
-        return RoleFacts(role_id, None)
-    return RoleFacts(role_id, role.name, role.mentionable)
-
-
-async def registered_commands(client: discord.Client, guild_id: int) -> list[dict[str, Any]]:
-    """The commands Discord has registered for this application in the server (GET .../guilds/{id}/commands)."""
-    assert client.application_id is not None  # set at login
-    return cast(list[dict[str, Any]], await client.http.get_guild_commands(client.application_id, guild_id))
-
-
-def facts_from_guild(
-    guild_id: int,
-    guild: discord.Guild | None,
-    stored: StoredFacts,
-    *,
-    intent: IntentFacts,
-    commands: CommandFacts,
-    extra: Sequence[Finding] = (),
-) -> PreflightFacts:
-    settings = stored.settings
-    return PreflightFacts(
-        guild_id=guild_id,
-        guild_name=guild.name if guild is not None else None,
-        message_content=intent,
-        commands=commands,
-        now=stored.now,
-        reminder_channel_id=settings.reminder_channel_id,
-        reminder_channel=channel_facts(guild, settings.reminder_channel_id) if guild else None,
-        discussion_channel_id=settings.discussion_channel_id,
-        discussion_channel=channel_facts(guild, settings.discussion_channel_id) if guild else None,
-        ping_role_id=settings.ping_role_id,
-        ping_role=role_facts(guild, settings.ping_role_id) if guild else None,
-        programme=stored.programme,
-        next_reminder=stored.next_reminder,
-        extra=tuple(extra),
-    )
-
-
-# ------------------------------------------------------------------------------------------------ /setup
-async def running_report(bot: WorkshopBot, guild: discord.Guild, *, time_text: TimeText) -> PreflightReport:
-    """The health of the running bot in ``guild``: its cache, its intents, and the problems it met."""
-    services = bot.services
-    stored = await stored_facts(
-        guild.id, settings=services.settings, programme=services.programme, reminders=services.reminders
-    )
-    refused = bot.message_content_refused
-    intent = IntentFacts(
-        requested=bot.settings.message_content_intent or refused,
-        allowed=True if bot.message_content_enabled else None,  # connected with it: Discord allowed it
-        refused=refused,
-    )
-    extra = [runtime_finding(problem.text, problem.fix) for problem in services.problems.current(guild.id)]
-    try:
-        registered = await registered_commands(bot, guild.id)
-    except discord.HTTPException as error:
-        log.warning("could not read the registered commands for the health section: %s", error)
-        registered = None
-    commands = CommandFacts(expected=bot.command_payload(), registered=registered)
-    extra += _failed_extensions(bot.failed_extensions)
-    facts = facts_from_guild(guild.id, guild, stored, intent=intent, commands=commands, extra=extra)
-    return evaluate(facts, time_text=time_text)
-
-
-def _failed_extensions(names: Sequence[str]) -> list[Finding]:
-    return [
-        Finding(
-            Status.PROBLEM,
-            f"part {name}",
-            "failed to load: its commands do not work.",
-            "see the bot's log for the error, fix it, and restart the bot.",
-        )
-        for name in names
-    ]
-
-
-# ------------------------------------------------------------------------------------------------ the CLI
 async def application_id(settings: Settings, token: str) -> int:
     """The application's id, for the invite link: asked of Discord with the token (REST only, no gateway)."""
     from bot.client import point_discord_py_at
@@ -201,7 +89,7 @@ async def run_check(settings: Settings, *, token: str, database_path: Path, guil
         stored = await stored_facts(
             guild_id, settings=services.settings, programme=services.programme, reminders=services.reminders
         )
-        failed = _failed_extensions(bot.failed_extensions)
+        failed = failed_extensions(bot.failed_extensions)
 
     async def look(client: discord.Client, intent: IntentFacts) -> PreflightFacts:
         guild = client.get_guild(guild_id)

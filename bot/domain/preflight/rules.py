@@ -1,170 +1,24 @@
-"""The preflight check: given what Discord and the database say about one server, is the bot ready?
-
-Pure: the facts are gathered elsewhere (``bot/preflight.py`` from a connected client's cache, for
-``python -m bot check`` and /setup's health section); this module only judges them. Each finding is one
-line, and every finding that is not OK carries the fix an organiser can apply. The permissions each
-feature needs come from the one table in ``bot.domain.permissions``.
-"""
+"""The rules: each fact about the server becomes findings, in the order an organiser would fix them."""
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Iterable, Mapping
 
-from bot.domain.permissions import (
-    FEATURE_PERMISSIONS,
-    Permission,
-    Place,
-    invite_permissions,
-    invite_url,
-    missing,
-    needs_for,
+from bot.domain.permissions import Permission, Place, missing, needs_for
+from bot.domain.preflight.commands import command_name, command_signature
+from bot.domain.preflight.facts import (
+    ChannelFacts,
+    ChannelKind,
+    CommandFacts,
+    Finding,
+    IntentFacts,
+    PreflightFacts,
+    PreflightReport,
+    RoleFacts,
+    Status,
+    TimeText,
 )
 from bot.domain.reminders import format_offsets
-
-# Application flags (developers/resources/application.mdx, "Application Flags"): the Message Content
-# intent is switched on in the developer portal; the _LIMITED bit is the one for bots in under 100 servers.
-GATEWAY_MESSAGE_CONTENT = 1 << 18
-GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19
-
-
-def message_content_allowed(application_flags: int) -> bool:
-    return bool(application_flags & (GATEWAY_MESSAGE_CONTENT | GATEWAY_MESSAGE_CONTENT_LIMITED))
-
-
-class Status(enum.Enum):
-    OK = "ok"
-    WARNING = "warning"  # works, less well: shown with its fix, does not block
-    PROBLEM = "problem"  # not ready: shown with its fix, the check exits non-zero
-
-    @property
-    def mark(self) -> str:
-        return {Status.OK: "✓", Status.WARNING: "!", Status.PROBLEM: "✗"}[self]
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    status: Status
-    topic: str  # what it is about: "Message Content intent", "reminder channel #reminders"
-    text: str  # one sentence: what holds or what is wrong
-    fix: str | None = None  # one sentence: what an organiser does about it (never None unless OK)
-
-    def line(self) -> str:
-        text = f"{self.status.mark} {self.topic}: {self.text}"
-        return f"{text} Fix: {self.fix}" if self.fix else text
-
-
-class ChannelKind(enum.Enum):
-    TEXT = "text"
-    FORUM = "forum"
-    OTHER = "other"  # voice, category, thread...
-    MISSING = "missing"  # deleted, or not in the server the bot is in
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelFacts:
-    channel_id: int
-    name: str | None  # None when missing
-    kind: ChannelKind
-    granted: int  # the bot's effective permissions there (developers/topics/permissions.mdx)
-
-    @property
-    def label(self) -> str:
-        return f"#{self.name}" if self.name else f"channel {self.channel_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class RoleFacts:
-    role_id: int
-    name: str | None  # None when the role no longer exists
-    mentionable: bool = False
-
-    @property
-    def label(self) -> str:
-        if self.name is None:
-            return f"role {self.role_id}"
-        return self.name if self.name.startswith("@") else f"@{self.name}"
-
-
-@dataclass(frozen=True, slots=True)
-class IntentFacts:
-    """The privileged Message Content intent, which thread replies need to be collected as answers."""
-
-    requested: bool  # MESSAGE_CONTENT_INTENT in the settings
-    allowed: bool | None  # switched on in the developer portal (application flags); None: not known
-    refused: bool = False  # the gateway closed with 4014 when the bot asked for it
-
-
-@dataclass(frozen=True, slots=True)
-class CommandFacts:
-    """The bot's command tree against what Discord has registered in the server (raw command payloads)."""
-
-    expected: Sequence[Mapping[str, Any]]
-    registered: Sequence[Mapping[str, Any]] | None  # None: Discord did not say
-
-
-@dataclass(frozen=True, slots=True)
-class ProgrammeFacts:
-    title: str
-    timezone: str
-    sessions: int
-    last_session_end: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class NextReminder:
-    due_at: datetime
-    week: int
-    title: str
-    offset: timedelta
-
-
-@dataclass(frozen=True, slots=True)
-class PreflightFacts:
-    guild_id: int
-    guild_name: str | None  # None: the bot is not in that server
-    message_content: IntentFacts
-    commands: CommandFacts
-    now: datetime
-    reminder_channel_id: int | None = None  # configured (stored with /setup, else .env)
-    reminder_channel: ChannelFacts | None = None  # what Discord says about it
-    discussion_channel_id: int | None = None
-    discussion_channel: ChannelFacts | None = None
-    ping_role_id: int | None = None
-    ping_role: RoleFacts | None = None
-    programme: ProgrammeFacts | None = None
-    next_reminder: NextReminder | None = None
-    extra: tuple[Finding, ...] = field(default=())  # e.g. problems the running bot met
-
-
-@dataclass(frozen=True, slots=True)
-class PreflightReport:
-    findings: tuple[Finding, ...]
-
-    @property
-    def ready(self) -> bool:
-        return not any(f.status is Status.PROBLEM for f in self.findings)
-
-    @property
-    def problems(self) -> list[Finding]:
-        return [f for f in self.findings if f.status is Status.PROBLEM]
-
-    def lines(self) -> list[str]:
-        return [f.line() for f in self.findings]
-
-    def summary(self) -> str:
-        problems = len(self.problems)
-        warnings = sum(f.status is Status.WARNING for f in self.findings)
-        if problems:
-            noun = "problem" if problems == 1 else "problems"
-            return f"Not ready: {problems} {noun} to fix" + (f", {warnings} warning(s)." if warnings else ".")
-        return "Ready." + (f" {warnings} warning(s) to look at." if warnings else "")
-
-
-TimeText = Callable[[datetime], str]
 
 
 def evaluate(facts: PreflightFacts, *, time_text: TimeText) -> PreflightReport:
@@ -181,7 +35,6 @@ def evaluate(facts: PreflightFacts, *, time_text: TimeText) -> PreflightReport:
     return PreflightReport(tuple(findings))
 
 
-# ------------------------------------------------------------------------------------------------ server
 def _server(facts: PreflightFacts) -> list[Finding]:
     if facts.guild_name is None:
         return [
@@ -195,7 +48,6 @@ def _server(facts: PreflightFacts) -> list[Finding]:
     return [Finding(Status.OK, "server", f"the bot is in {facts.guild_name} ({facts.guild_id}).")]
 
 
-# ------------------------------------------------------------------------------------------------ intents
 _PORTAL = (
     "in the developer portal (your application > Bot > Privileged Gateway Intents) switch on Message Content Intent"
 )
@@ -236,7 +88,6 @@ def _intent(intent: IntentFacts) -> list[Finding]:
     return [Finding(Status.OK, topic, "granted: replies in prompt threads are collected as answers.")]
 
 
-# ------------------------------------------------------------------------------------------------ channels
 _KIND_PLACE = {ChannelKind.TEXT: Place.DISCUSSION_TEXT, ChannelKind.FORUM: Place.DISCUSSION_FORUM}
 
 
@@ -318,7 +169,6 @@ def _labels(permissions: Permission) -> str:
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
-# ------------------------------------------------------------------------------------------------ roles
 def _ping_role(facts: PreflightFacts) -> list[Finding]:
     if facts.ping_role_id is None:
         return []
@@ -351,7 +201,6 @@ def _ping_role(facts: PreflightFacts) -> list[Finding]:
     ]
 
 
-# ------------------------------------------------------------------------------------------------ commands
 _SYNC_FIX = (
     "start the bot (`python -m bot run`): it registers its commands when they changed; if it is already running, "
     "restart it with `python -m bot run --sync`."
@@ -366,8 +215,8 @@ def _commands(commands: CommandFacts) -> Finding:
             "Discord did not list the registered commands just now.",
             "look again in a minute.",
         )
-    expected = {_name(c): command_signature(c) for c in commands.expected}
-    registered = {_name(c): command_signature(c) for c in commands.registered}
+    expected = {command_name(c): command_signature(c) for c in commands.expected}
+    registered = {command_name(c): command_signature(c) for c in commands.registered}
     absent = sorted(set(expected) - set(registered))
     changed = sorted(name for name in set(expected) & set(registered) if expected[name] != registered[name])
     extra = sorted(set(registered) - set(expected))
@@ -383,69 +232,12 @@ def _commands(commands: CommandFacts) -> Finding:
     return Finding(Status.PROBLEM, "slash commands", f"not synced ({'; '.join(parts)}).", _SYNC_FIX)
 
 
-def _name(command: Mapping[str, Any]) -> str:
-    return str(command.get("name", ""))
-
-
 def _names(names: Iterable[str], shown: int = 6) -> str:
     names = list(names)
     text = ", ".join(f"/{name}" for name in names[:shown])
     return text + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
-_OPTION_DEFAULTS: dict[str, Any] = {
-    "description": "",
-    "required": False,
-    "autocomplete": False,
-    "choices": None,
-    "channel_types": None,
-    "min_value": None,
-    "max_value": None,
-    "min_length": None,
-    "max_length": None,
-    "options": None,
-}
-
-
-def command_signature(command: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What a member sees of a command, comparable between the bot's payload and Discord's echo of it.
-
-    Discord's copy adds ids, versions and defaults (developers/interactions/application-commands.mdx,
-    "Application Command Object"), so only the fields the bot sets are compared, each with its default.
-    """
-    permissions = command.get("default_member_permissions")
-    return (
-        _name(command),
-        int(command.get("type") or 1),
-        command.get("description") or "",
-        None if permissions is None else str(permissions),
-        bool(command.get("nsfw") or False),
-        _options_signature(command.get("options")),
-    )
-
-
-def _options_signature(options: Any) -> tuple[Any, ...]:
-    if not options:
-        return ()
-    signature = []
-    for option in options:
-        fields: list[Any] = [option.get("name"), int(option.get("type") or 0)]
-        for key, default in _OPTION_DEFAULTS.items():
-            value = option.get(key, default)
-            if key == "options":
-                value = _options_signature(value)
-            elif key == "choices":
-                value = tuple((c.get("name"), c.get("value")) for c in value or ())
-            elif key == "channel_types":
-                value = tuple(sorted(value or ()))
-            elif value is None or value == default:
-                value = default
-            fields.append(value)
-        signature.append(tuple(fields))
-    return tuple(signature)
-
-
-# ------------------------------------------------------------------------------------------------ programme
 def _programme(facts: PreflightFacts, time_text: TimeText) -> list[Finding]:
     programme = facts.programme
     if programme is None:
@@ -488,22 +280,3 @@ def _programme(facts: PreflightFacts, time_text: TimeText) -> list[Finding]:
             )
         )
     return findings
-
-
-def runtime_finding(text: str, fix: str) -> Finding:
-    """A problem the running bot met (``services.problems``), shown with the preflight's own findings."""
-    return Finding(Status.PROBLEM, "while running", text, fix)
-
-
-# ------------------------------------------------------------------------------------------------ invite
-def invite_lines(application_id: int, guild_id: int | None = None) -> list[str]:
-    """The invite link and, from the same table, what each permission it asks for is for."""
-    lines = [invite_url(application_id, guild_id=guild_id), "", "It asks for these permissions, and no others:"]
-    for flag in Permission(invite_permissions()):
-        needs = [need for need in FEATURE_PERMISSIONS if flag in need.permissions]
-        features = ", ".join(dict.fromkeys(need.feature for need in needs))
-        optional = [need for need in needs if not need.required]
-        note = f"; optional, {optional[0].why}" if optional and len(optional) == len(needs) else ""
-        lines.append(f"  {flag.label}: {features}{note}")
-    lines += ["", "Scopes: bot (to join the server) and applications.commands (its slash commands)."]
-    return lines
