@@ -66,7 +66,7 @@ async def _reaching_discord() -> AsyncIterator[None]:
         yield
     except discord.HTTPException as error:
         raise UserFacingError(
-            f"Discord answered {error.status} ({error.text or 'no reason given'}); try again"
+            f"Discord answered {error.status} ({error.text or 'no reason given'}); try again later"
         ) from None
     except (TimeoutError, OSError, aiohttp.ClientError) as error:
         raise UserFacingError(f"could not reach Discord: {error or type(error).__name__}") from None

@@ -16,6 +16,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.domain.permissions import invite_permissions
+from bot.domain.server_settings import ServerDefaults
+from bot.services.server_settings import ServerSettingsService
+from bot.storage.database import Database
 from tests.bot.test_main import assert_one_line_error, cli
 from tests.conftest import PROGRAMME_TOML, REPO_ROOT
 from tests.fakediscord import GUILD_ID, FakeDiscord, Perm
@@ -74,6 +77,12 @@ async def test_everything_ready_exits_0(
 ) -> None:
     bot = BotProcess(fake_discord, tmp_path, **ready_settings)
     await first_start(bot)
+    # A forum for prompt threads, chosen with /setup (stored), where the bot may also lock closed posts.
+    async with Database.open(bot.database) as db:
+        await ServerSettingsService(db, ServerDefaults()).update(
+            GUILD_ID, discussion_channel_id=fake_discord.channel("discussion").id
+        )
+    fake_discord.set_overwrite("discussion", fake_discord.world.bot_user, allow=Perm.MANAGE_THREADS)
 
     ran = await run_cli(bot, "check")
 
@@ -83,6 +92,7 @@ async def test_everything_ready_exits_0(
     assert "✗" not in out
     assert lines_about(out, "Message Content intent: granted")
     assert lines_about(out, "reminder channel #reminders: the bot has every permission")
+    assert lines_about(out, "discussion channel #discussion: the bot has every permission")
     assert lines_about(out, "ping role @Workshop pings: mentionable")
     assert lines_about(out, "slash commands: all")
     assert lines_about(out, "programme: 'Labour Together Online Workshops', 12 session(s)")
