@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common, guild],
         help=f"connect to Discord and report what is not ready, with the fix (exit {EXIT_NOT_READY} when not ready)",
     )
-    invite = commands.add_parser("invite", parents=[common, guild], help="print the link that adds the bot to a server")
+    invite = commands.add_parser("invite", parents=[guild], help="print the link that adds the bot to a server")
+    invite.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file (default: .env)")
     invite.add_argument("--application-id", type=int, help="the application's id (default: asked with DISCORD_TOKEN)")
     return parser
 
