@@ -10,10 +10,11 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -23,9 +24,11 @@ from bot.config import Settings
 from bot.domain.errors import UserFacingError
 from bot.domain.preflight import (
     CommandFacts,
+    Finding,
     IntentFacts,
     PreflightFacts,
     PreflightReport,
+    Status,
     TimeText,
     evaluate,
     message_content_allowed,
@@ -73,23 +76,21 @@ async def _reaching_discord() -> AsyncIterator[None]:
 
 
 async def run_check(settings: Settings, *, token: str, database_path: Path, guild_id: int) -> PreflightReport:
-    """Connect with the token, look at the server, and judge it; changes nothing in Discord."""
-    from bot.client import WorkshopBot, point_discord_py_at  # imported here: discord start-up only when needed
-    from bot.storage.database import Database
+    """Connect with the token, look at the server, and judge it; changes nothing in Discord.
+
+    Before the bot's first start there is no database: the check then creates none, and judges the settings
+    from .env alone.
+    """
+    from bot.client import point_discord_py_at  # imported here: discord start-up only when needed
 
     point_discord_py_at(settings)
     settings = dataclasses.replace(settings, guild_id=guild_id)
-    async with Database.open(database_path) as db:
-        # The bot's command tree, built as at start but never started: no login, no scheduler, no sync.
-        bot = WorkshopBot(settings=settings, db=db)
-        bot.services = bot.build_services()
-        await bot.load_extensions()
-        expected = bot.command_payload()
-        services = bot.services
-        stored = await stored_facts(
-            guild_id, settings=services.settings, programme=services.programme, reminders=services.reminders
-        )
-        failed = failed_extensions(bot.failed_extensions)
+    found = await asyncio.to_thread(database_path.is_file)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = database_path if found else Path(scratch) / "empty.sqlite3"
+        expected, stored, failed = await _stored_and_expected(settings, path, guild_id)
+    if not found:
+        failed.insert(0, _no_database(database_path))
 
     async def look(client: discord.Client, intent: IntentFacts) -> PreflightFacts:
         guild = client.get_guild(guild_id)
@@ -102,6 +103,34 @@ async def run_check(settings: Settings, *, token: str, database_path: Path, guil
     async with _reaching_discord():
         facts = await connected(settings, token, look)
     return evaluate(facts, time_text=_local_and_utc(stored))
+
+
+async def _stored_and_expected(
+    settings: Settings, database_path: Path, guild_id: int
+) -> tuple[list[dict[str, Any]], StoredFacts, list[Finding]]:
+    """The bot's command tree, built as at start but never started (no login, no scheduler, no sync), and
+    what the database holds for the server."""
+    from bot.client import WorkshopBot
+    from bot.storage.database import Database
+
+    async with Database.open(database_path) as db:
+        bot = WorkshopBot(settings=settings, db=db)
+        bot.services = bot.build_services()
+        await bot.load_extensions()
+        services = bot.services
+        stored = await stored_facts(
+            guild_id, settings=services.settings, programme=services.programme, reminders=services.reminders
+        )
+        return bot.command_payload(), stored, failed_extensions(bot.failed_extensions)
+
+
+def _no_database(path: Path) -> Finding:
+    return Finding(
+        Status.WARNING,
+        "database",
+        f"none at {path} yet, so only the settings in .env were checked.",
+        "start the bot once (it creates the database); if it has run before, check DATABASE_PATH or --db.",
+    )
 
 
 def _local_and_utc(stored: StoredFacts) -> TimeText:

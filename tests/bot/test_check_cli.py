@@ -148,7 +148,10 @@ async def test_a_server_the_bot_never_ran_in_has_no_commands_and_no_programme(
     assert "Fix: start the bot (`python -m bot run`)" in commands
     [programme] = lines_about(ran.stdout, "programme:")
     assert programme.startswith("✗ programme: none imported") and "python -m bot programme import FILE" in programme
+    [database] = lines_about(ran.stdout, "database")
+    assert database.startswith(f"! database: none at {bot.database} yet")
     assert not fake_discord.registered_commands(), "the check registers nothing"
+    assert not bot.database.exists(), "the check creates no database"
 
 
 async def test_invite_prints_the_link_with_exactly_the_features_permissions(
