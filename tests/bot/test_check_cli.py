@@ -154,6 +154,19 @@ async def test_a_server_the_bot_never_ran_in_has_no_commands_and_no_programme(
     assert not bot.database.exists(), "the check creates no database"
 
 
+async def test_a_refused_token_is_one_line(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    fake_discord.valid_token = TOKEN  # REST 401 for any other (topics/opcodes-and-status-codes.mdx, HTTP Response Codes)
+    bot = BotProcess(fake_discord, tmp_path, DISCORD_TOKEN="MTIz.not-the-bots-token.abc")
+    for command in ("check", "invite"):
+        ran = await run_cli(bot, command)
+        assert ran.returncode == 1, ran.stdout
+        assert (
+            ran.stderr.startswith("error: Discord refused the token: check DISCORD_TOKEN")
+            and ran.stderr.count("\n") == 1
+        )
+        assert "not-the-bots-token" not in ran.stdout + ran.stderr
+
+
 async def test_invite_prints_the_link_with_exactly_the_features_permissions(
     fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
