@@ -155,7 +155,8 @@ async def test_a_server_the_bot_never_ran_in_has_no_commands_and_no_programme(
 
 
 async def test_a_refused_token_is_one_line(fake_discord: FakeDiscord, tmp_path: Path) -> None:
-    fake_discord.valid_token = TOKEN  # REST 401 for any other (topics/opcodes-and-status-codes.mdx, HTTP Response Codes)
+    # Any other token: REST 401 (topics/opcodes-and-status-codes.mdx, HTTP Response Codes).
+    fake_discord.valid_token = TOKEN
     bot = BotProcess(fake_discord, tmp_path, DISCORD_TOKEN="MTIz.not-the-bots-token.abc")
     for command in ("check", "invite"):
         ran = await run_cli(bot, command)
