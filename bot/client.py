@@ -151,11 +151,9 @@ class WorkshopBot(commands.Bot):
         await super().connect(reconnect=reconnect)
 
     async def setup_hook(self) -> None:
-        self.services = self.build_services()
+        await self.prepare()
         await self._import_first_programme()
         self.scheduler.start()
-        self.add_dynamic_items(AnswerButton, PageButton)  # persistent: they work on old messages after restarts
-        await self.load_extensions()
         # Reminders re-plan when the programme or settings change, and start (catch-up included) once the
         # reminders cog has attached its sender.
         self.services.programme.on_change(self.services.reminders.on_programme_change)
@@ -174,7 +172,21 @@ class WorkshopBot(commands.Bot):
         )
         await self.services.retention.run_due()
 
-    def build_services(self) -> Services:
+    async def prepare(self) -> None:
+        """The services and the cogs, so the command tree is complete: nothing started, nothing sent to Discord.
+
+        ``setup_hook`` goes on from here; the preflight check (``python -m bot check``) stops here.
+        """
+        self.services = self._build_services()
+        self.add_dynamic_items(AnswerButton, PageButton)  # persistent: they work on old messages after restarts
+        for extension in self.extensions_to_load:
+            try:
+                await self.load_extension(extension)
+            except Exception:
+                self.failed_extensions.append(extension)
+                log.exception("extension %s failed to load; the others go on", extension)
+
+    def _build_services(self) -> Services:
         defaults = server_defaults(self.settings)
         server_settings = ServerSettingsService(self.db, defaults, clock=self.clock)
         programme = ProgrammeService(self.db, clock=self.clock)
@@ -199,15 +211,6 @@ class WorkshopBot(commands.Bot):
                 sweep_interval=self.reminder_sweep_interval,
             ),
         )
-
-    async def load_extensions(self) -> None:
-        """The cogs, which make the command tree; nothing here talks to Discord (the preflight check uses it too)."""
-        for extension in self.extensions_to_load:
-            try:
-                await self.load_extension(extension)
-            except Exception:
-                self.failed_extensions.append(extension)
-                log.exception("extension %s failed to load; the others go on", extension)
 
     async def _import_first_programme(self) -> None:
         if await self.services.programme.get(self.guild_id) is not None:

@@ -115,8 +115,7 @@ async def _stored_and_expected(
 
     async with Database.open(database_path) as db:
         bot = WorkshopBot(settings=settings, db=db)
-        bot.services = bot.build_services()
-        await bot.load_extensions()
+        await bot.prepare()
         services = bot.services
         stored = await stored_facts(
             guild_id, settings=services.settings, programme=services.programme, reminders=services.reminders
