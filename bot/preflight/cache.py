@@ -22,7 +22,7 @@ from bot.domain.preflight import (
     RoleFacts,
     Status,
 )
-from bot.services.health import StoredFacts
+from bot.services.preflight import StoredFacts
 
 
 def channel_facts(guild: discord.Guild, channel_id: int | None) -> ChannelFacts | None:

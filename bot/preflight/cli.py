@@ -34,7 +34,7 @@ from bot.domain.preflight import (
     message_content_allowed,
 )
 from bot.preflight.cache import facts_from_guild, failed_extensions, registered_commands
-from bot.services.health import StoredFacts, stored_facts
+from bot.services.preflight import StoredFacts, stored_facts
 
 log = logging.getLogger(__name__)
 

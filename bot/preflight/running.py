@@ -9,7 +9,7 @@ import discord
 
 from bot.domain.preflight import CommandFacts, IntentFacts, PreflightReport, TimeText, evaluate, runtime_finding
 from bot.preflight.cache import facts_from_guild, failed_extensions, registered_commands
-from bot.services.health import stored_facts
+from bot.services.preflight import stored_facts
 
 if TYPE_CHECKING:
     from bot.client import WorkshopBot
