@@ -38,6 +38,7 @@ async def test_the_next_reminder_is_the_earliest_still_to_send(db: Database, pro
     assert facts.programme is not None
     assert (facts.programme.title, facts.programme.sessions) == ("Labour Together Online Workshops", 12)
     reminder = facts.next_reminder
+    assert reminder is not None
     assert (reminder.week, reminder.offset, reminder.due_at) == (
         8,
         timedelta(hours=24),
