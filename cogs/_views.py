@@ -16,7 +16,9 @@ from cogs._answer_modal import open_answer_modal
 ANSWER_CUSTOM_ID = "answer:prompt:{prompt_id}"
 
 
-class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"answer:prompt:(?P<prompt_id>\d+)"):
+class AnswerButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"answer:prompt:(?P<prompt_id>[0-9]{1,19})"
+):
     """Opens the answer form for one prompt, pre-filled with the member's current answer."""
 
     def __init__(self, prompt_id: int, *, label: str = "Answer") -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.domain.reminders import DMS_CLOSED
 from bot.services.reminders import DeliveryFailed, DeliveryRefused, DmReminderStatus, OutgoingMessage
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DMS_CLOSED_CODE = 50007  # "Cannot send messages to this user"
+DMS_CLOSED_NOTICE = (
+    "⚠️ I couldn't send you the last session reminder by direct message: your DMs are closed to me. To get "
+    "reminders by DM, allow direct messages from members of this server (the server's Privacy Settings), or "
+    "turn them off with `/reminders setting:off`. I won't mention this again. (Only you can see this.)"
+)
 
 
 class DiscordReminderSender:
@@ -148,6 +154,19 @@ class RemindersCog(WorkshopCog):
 
     async def cog_unload(self) -> None:
         self.bot.services.reminders.detach()
+
+    @commands.Cog.listener()
+    async def on_app_command_completion(self, interaction: discord.Interaction[Any], command: Any) -> None:
+        """After a member's command, tell them privately (once) if their reminder DM could not be delivered."""
+        service = self.bot.services.reminders
+        if interaction.guild_id is None or not interaction.response.is_done():
+            return
+        if not await service.take_dms_closed_notice(interaction.guild_id, interaction.user.id):
+            return
+        try:
+            await interaction.followup.send(DMS_CLOSED_NOTICE, ephemeral=True)
+        except discord.HTTPException:
+            await service.release_dms_closed_notice(interaction.guild_id, interaction.user.id)
 
     @app_commands.command(name="reminders", description="Get a direct message before each session, or stop them")
     @app_commands.describe(setting="on: a DM before each session; off: no DMs. Leave it out to see your setting.")
