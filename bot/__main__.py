@@ -1,5 +1,5 @@
-"""The command line: ``python -m bot run | check | invite | programme import/show | schedule | export | report |
-backup``.
+"""The command line: ``python -m bot COMMAND``, for run, check, invite, programme import/show, schedule, export,
+report and backup.
 
 Settings are built here, from the environment and .env, and every resource is opened here and handed on.
 A user mistake prints one clear line on stderr and exits non-zero; it never shows a traceback.
