@@ -155,12 +155,48 @@ class WorkshopBot(commands.Bot):
         await super().connect(reconnect=reconnect)
 
     async def setup_hook(self) -> None:
+        await self.prepare()
+        await self._import_first_programme()
+        self.scheduler.start()
+        # Reminders re-plan when the programme or settings change, and start (catch-up included) once the
+        # reminders cog has attached its sender.
+        self.services.programme.on_change(self.services.reminders.on_programme_change)
+        self.services.settings.on_change(self.services.reminders.on_settings_change)
+        await self.services.reminders.start()
+        await self.sync_commands(force=self.force_sync)
+        # Retention (answers deleted a set time after the programme, organisers warned a week before): checked
+        # now, after the organiser cog is loaded to post the warning, and then daily.
+        self.scheduler.add_job(
+            self.services.retention.run_due,
+            IntervalTrigger(days=1),
+            id="retention",
+            replace_existing=True,
+            misfire_grace_time=None,  # a busy moment must not skip a day
+            coalesce=True,
+        )
+        await self.services.retention.run_due()
+
+    async def prepare(self) -> None:
+        """The services and the cogs, so the command tree is complete: nothing started, nothing sent to Discord.
+
+        ``setup_hook`` goes on from here; the preflight check (``python -m bot check``) stops here.
+        """
+        self.services = self._build_services()
+        self.add_dynamic_items(AnswerButton, PageButton)  # persistent: they work on old messages after restarts
+        for extension in self.extensions_to_load:
+            try:
+                await self.load_extension(extension)
+            except Exception:
+                self.failed_extensions.append(extension)
+                log.exception("extension %s failed to load; the others go on", extension)
+
+    def _build_services(self) -> Services:
         defaults = server_defaults(self.settings)
         server_settings = ServerSettingsService(self.db, defaults, clock=self.clock)
         programme = ProgrammeService(self.db, clock=self.clock)
         exports = ExportService(self.db, export_secret=self.settings.export_secret, clock=self.clock)
         stats = StatsService(self.db)
-        self.services = Services(
+        return Services(
             programme=programme,
             settings=server_settings,
             state=StateRepository(self.db),
@@ -182,32 +218,6 @@ class WorkshopBot(commands.Bot):
                 sweep_interval=self.reminder_sweep_interval,
             ),
         )
-        await self._import_first_programme()
-        self.scheduler.start()
-        self.add_dynamic_items(AnswerButton, PageButton)  # persistent: they work on old messages after restarts
-        for extension in self.extensions_to_load:
-            try:
-                await self.load_extension(extension)
-            except Exception:
-                self.failed_extensions.append(extension)
-                log.exception("extension %s failed to load; the others go on", extension)
-        # Reminders re-plan when the programme or settings change, and start (catch-up included) once the
-        # reminders cog has attached its sender.
-        self.services.programme.on_change(self.services.reminders.on_programme_change)
-        self.services.settings.on_change(self.services.reminders.on_settings_change)
-        await self.services.reminders.start()
-        await self.sync_commands(force=self.force_sync)
-        # Retention (answers deleted a set time after the programme, organisers warned a week before): checked
-        # now, after the organiser cog is loaded to post the warning, and then daily.
-        self.scheduler.add_job(
-            self.services.retention.run_due,
-            IntervalTrigger(days=1),
-            id="retention",
-            replace_existing=True,
-            misfire_grace_time=None,  # a busy moment must not skip a day
-            coalesce=True,
-        )
-        await self.services.retention.run_due()
 
     async def _import_first_programme(self) -> None:
         try:

@@ -24,7 +24,7 @@ from .records import RecordedEvent
 from .world import JSON
 
 if TYPE_CHECKING:
-    from .server import FakeDiscord
+    from .core import FakeCore
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,12 @@ _GUILD_OR_DM = {
 }
 
 
-def required_intent(event: str, data: Any) -> int:
+def required_intent(event: str, data: Any, bot_user_id: int | None = None) -> int:
     """The intent a session needs to receive ``event`` (0: always delivered)."""
+    # events/gateway.mdx, "Caveats": GUILD_MEMBER_UPDATE is sent for current-user updates whatever the intents.
+    own_update = event == "GUILD_MEMBER_UPDATE" and isinstance(data, dict) and bot_user_id is not None
+    if own_update and str((data.get("user") or {}).get("id")) == str(bot_user_id):
+        return 0
     if event in _GUILD_ONLY:
         return _GUILD_ONLY[event]
     pair = _GUILD_OR_DM.get(event)
@@ -147,9 +151,9 @@ class GatewaySession:
 
 
 class Gateway:
-    """Gateway state and protocol for one :class:`FakeDiscord`."""
+    """Gateway state and protocol for one fake (:class:`~tests.fakediscord.core.FakeCore`)."""
 
-    def __init__(self, fake: FakeDiscord) -> None:
+    def __init__(self, fake: FakeCore) -> None:
         self.fake = fake
         self.sessions: dict[str, GatewaySession] = {}
         self.current: GatewaySession | None = None
@@ -171,7 +175,7 @@ class Gateway:
         if session is None or session.ended:
             return None
         payload = data(session) if callable(data) else data
-        need = required_intent(event, payload)
+        need = required_intent(event, payload, self.fake.world.bot_user.id)
         if need and not session.has(need):
             return None
         return self._send_dispatch(session, event, payload)
@@ -251,6 +255,11 @@ class Gateway:
     async def _identify(self, conn: GatewayConnection, data: JSON) -> None:
         intents = int(data.get("intents", 0))
         self.fake.stats.identifies += 1
+        valid = self.fake.valid_token
+        if valid is not None and str(data.get("token", "")).removeprefix("Bot ") != valid:
+            # topics/opcodes-and-status-codes.mdx, Gateway Close Event Codes: 4004 Authentication failed.
+            await conn.close(4004, "Authentication failed.")
+            return
         if intents & Intents.PRIVILEGED and not self.privileged_allowed:
             await conn.close(4014, "Disallowed intent(s).")
             return

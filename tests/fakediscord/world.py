@@ -66,6 +66,7 @@ class Perm:
     VIEW_AUDIT_LOG = 1 << 7
     VIEW_CHANNEL = 1 << 10
     SEND_MESSAGES = 1 << 11
+    SEND_TTS_MESSAGES = 1 << 12
     MANAGE_MESSAGES = 1 << 13
     EMBED_LINKS = 1 << 14
     ATTACH_FILES = 1 << 15
@@ -85,6 +86,9 @@ class Perm:
     CREATE_EVENTS = 1 << 44
     #: Every permission bit Discord currently defines (what an owner or administrator gets).
     ALL = (1 << 53) - 1
+
+    #: Denied implicitly with Send Messages (developers/topics/permissions.mdx, "Implicit Permissions").
+    IMPLIED_BY_SENDING = MENTION_EVERYONE | SEND_TTS_MESSAGES | ATTACH_FILES | EMBED_LINKS
 
     #: What @everyone gets in a freshly created guild (roughly).
     EVERYONE_DEFAULT = (
@@ -500,7 +504,6 @@ class Message:
     thread_id: int | None = None
     poll: JSON | None = None
     deleted: bool = False
-    reactions: dict[str, list[int]] = field(default_factory=dict)
     #: For messages created by an interaction response/follow-up: the interaction id.
     interaction_id: int | None = None
     #: How many times the message was edited.
@@ -615,24 +618,11 @@ class Message:
             data["interaction"] = self.interaction
         if self.poll is not None and include_content:
             data["poll"] = self.poll
-        if self.reactions:
-            data["reactions"] = [
-                {
-                    "emoji": {"id": None, "name": name},
-                    "count": len(users),
-                    "count_details": {"burst": 0, "normal": len(users)},
-                    "me": world.bot_user.id in users,
-                    "me_burst": False,
-                    "burst_colors": [],
-                }
-                for name, users in self.reactions.items()
-                if users
-            ]
         if self.message_reference is not None:
             data["message_reference"] = self.message_reference
             ref_id = self.message_reference.get("message_id")
             ref = world.messages.get(int(ref_id)) if ref_id is not None else None
-            if ref is not None and self.type == 19:
+            if ref is not None and self.type in (19, 21):
                 data["referenced_message"] = None if ref.deleted else ref.to_dict(world)
         if self.thread_id is not None and self.thread_id in world.channels:
             data["thread"] = world.channels[self.thread_id].to_dict(world)
@@ -669,7 +659,6 @@ class Guild:
     roles: dict[int, Role] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
     channel_ids: list[int] = field(default_factory=list)
-    scheduled_events: dict[int, JSON] = field(default_factory=dict)
     preferred_locale: str = "en-GB"
     description: str | None = None
 
@@ -739,6 +728,30 @@ RoleRef = Role | int | str
 
 _MENTION_USER = re.compile(r"<@!?(\d+)>")
 _MENTION_ROLE = re.compile(r"<@&(\d+)>")
+
+
+def apply_overwrites(base: int, member: Member, overwrites: list[JSON]) -> int:
+    """``compute_overwrites`` of developers/topics/permissions.mdx ("Permission Overwrites"), in its order:
+    @everyone deny then allow, the member's roles (denies and allows combined), then the member."""
+    by_id = {int(o["id"]): o for o in overwrites}
+    perms = base
+    everyone = by_id.get(member.guild_id)
+    if everyone is not None:
+        perms &= ~int(everyone["deny"])
+        perms |= int(everyone["allow"])
+    allow = deny = 0
+    for role_id in member.roles:
+        role_overwrite = by_id.get(role_id)
+        if role_overwrite is not None and role_overwrite.get("type", 0) == 0:
+            allow |= int(role_overwrite["allow"])
+            deny |= int(role_overwrite["deny"])
+    perms &= ~deny
+    perms |= allow
+    own = by_id.get(member.id)
+    if own is not None and own.get("type") == 1:
+        perms &= ~int(own["deny"])
+        perms |= int(own["allow"])
+    return perms
 
 
 class World:
@@ -1009,8 +1022,9 @@ class World:
                 channel.last_message_id = message.id
                 if channel.is_thread:
                     message.position = channel.total_message_sent
-                    # Discord's counts leave out a forum post's starter message (its id is the thread's).
-                    if message.id != channel.id:
+                    # Discord's counts leave out the initial message: a forum post's starter (its id is the
+                    # thread's) or a THREAD_STARTER_MESSAGE (resources/channel.mdx, message_count).
+                    if message.id != channel.id and message.type != 21:
                         channel.message_count += 1
                         channel.total_message_sent += 1
         return message
@@ -1036,7 +1050,7 @@ class World:
     def base_permissions(self, member: Member) -> int:
         """Guild-level permissions of a member (owner and administrators get everything).
 
-        Channel permission overwrites are not modelled.
+        developers/topics/permissions.mdx, "Permission Overwrites": ``compute_base_permissions``.
         """
         guild = self.guilds[member.guild_id]
         if member.id == guild.owner_id:
@@ -1049,6 +1063,58 @@ class World:
         if perms & Perm.ADMINISTRATOR:
             return Perm.ALL
         return perms
+
+    def permissions_in(self, member: Member, channel: Channel) -> int:
+        """A member's permissions in a guild channel or thread, as Discord computes them.
+
+        developers/topics/permissions.mdx: "Permission Overwrites" (@everyone, then the member's roles
+        combined, then the member; Administrator and the owner get everything), "Implicit Permissions"
+        (no View Channel: nothing; no Send Messages: no Mention Everyone, TTS, Attach Files, Embed Links),
+        "Inherited Permissions (Threads)" (a thread takes its parent's; Send Messages in Threads, not Send
+        Messages, is what talking there needs) and topics/threads.mdx (a private thread is visible only
+        to its members and to those with Manage Threads).
+        """
+        base = self.base_permissions(member)
+        if base & Perm.ADMINISTRATOR:
+            return Perm.ALL
+        parent = self.channels.get(channel.parent_id or 0) if channel.is_thread else channel
+        perms = apply_overwrites(base, member, parent.permission_overwrites if parent is not None else [])
+        if not perms & Perm.VIEW_CHANNEL:
+            return 0
+        private = channel.type == ChannelType.PRIVATE_THREAD
+        if private and member.id not in channel.member_ids and not perms & Perm.MANAGE_THREADS:
+            return 0
+        sending = Perm.SEND_MESSAGES_IN_THREADS if channel.is_thread else Perm.SEND_MESSAGES
+        if not perms & sending:
+            perms &= ~Perm.IMPLIED_BY_SENDING
+        return perms
+
+    def overwrite_target(self, target: RoleRef | UserRef, guild_id: int | None = None) -> tuple[int, int]:
+        """(id, type) of an overwrite target: a role (type 0) or a member (type 1); names try roles first."""
+        if isinstance(target, Role):
+            return target.id, 0
+        if isinstance(target, User | Member):
+            return self.user(target).id, 1
+        guild = self.guilds[guild_id or GUILD_ID]
+        if isinstance(target, int):
+            return (target, 0) if target in guild.roles else (self.user(target).id, 1)
+        if any(r.name == target for r in guild.roles.values()):
+            return self.role(target, guild_id=guild.id).id, 0
+        return self.user(target).id, 1
+
+    def set_overwrite(self, channel: ChannelRef, target: RoleRef | UserRef, *, allow: int = 0, deny: int = 0) -> JSON:
+        """Set (replace) the channel's overwrite for a role or member (silently); returns the overwrite."""
+        ch = self.channel(channel)
+        target_id, kind = self.overwrite_target(target, ch.guild_id)
+        overwrite = {"id": str(target_id), "type": kind, "allow": str(allow), "deny": str(deny)}
+        ch.permission_overwrites = [o for o in ch.permission_overwrites if o["id"] != str(target_id)]
+        ch.permission_overwrites.append(overwrite)
+        return overwrite
+
+    def remove_overwrite(self, channel: ChannelRef, target: RoleRef | UserRef) -> None:
+        ch = self.channel(channel)
+        target_id, _ = self.overwrite_target(target, ch.guild_id)
+        ch.permission_overwrites = [o for o in ch.permission_overwrites if o["id"] != str(target_id)]
 
     def bot_member(self, guild_id: int | None = None) -> Member:
         return self.member(self.bot_user, guild_id=guild_id)
