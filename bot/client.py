@@ -1,8 +1,10 @@
 """The bot and its composition root.
 
 ``run`` opens the database, builds the bot with everything injected, and starts it. ``setup_hook`` is
-the one place start-up work happens: services, the first programme import, the scheduler, persistent
-buttons, the cogs, and a command sync only when the command set changed.
+the one place start-up work happens: the Discord adapters (the ``cogs._discord`` extension, loaded by name
+first: see its docstring for why), the services built with them, the first programme import, the
+scheduler, the cogs, and a command sync only when the command set changed. Nothing in ``bot/`` imports a
+cog module.
 """
 
 from __future__ import annotations
@@ -30,23 +32,34 @@ from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import SettingsError, UserFacingError
 from bot.domain.parsers import parse_programme_file
 from bot.services.answers import AnswerService
-from bot.services.exports import ExportService
+from bot.services.exports import DisplayNames, ExportService
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
-from bot.services.reminders import SWEEP_INTERVAL, ReminderService
-from bot.services.retention import RetentionService
+from bot.services.reminders import SWEEP_INTERVAL, ReminderSender, ReminderService
+from bot.services.retention import RetentionNotifier, RetentionService
 from bot.services.server_settings import ServerSettingsService
 from bot.services.stats import StatsService
-from bot.services.threads import ThreadService
+from bot.services.threads import ThreadGateway, ThreadService
 from bot.storage.database import Database
 from bot.storage.state import StateRepository
 from bot.tree import WorkshopTree
-from cogs._views import AnswerButton, PageButton
 
 log = logging.getLogger(__name__)
 
+# Loaded first, before the services are built: it hands over the Discord adapters (see cogs/_discord).
+ADAPTERS_EXTENSION = "cogs._discord"
 # Loaded in this order; one that fails is logged and the rest still load.
 EXTENSIONS: tuple[str, ...] = ("cogs.programme", "cogs.answers", "cogs.threads", "cogs.reminders", "cogs.organiser")
+
+
+@dataclass(frozen=True)
+class DiscordAdapters:
+    """How the services reach Discord: one adapter per service port, handed to the services' constructors."""
+
+    threads: ThreadGateway
+    reminders: ReminderSender
+    names: DisplayNames
+    retention: RetentionNotifier
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,7 @@ class WorkshopBot(commands.Bot):
         db: Database,
         clock: Clock = system_clock,
         extensions: Sequence[str] = EXTENSIONS,
+        adapters_extension: str = ADAPTERS_EXTENSION,
         force_sync: bool = False,
         message_content_refused: bool = False,
         reminder_sweep_interval: float = SWEEP_INTERVAL,
@@ -109,6 +123,8 @@ class WorkshopBot(commands.Bot):
         self.db = db
         self.clock = clock
         self.extensions_to_load = tuple(extensions)
+        self.adapters_extension = adapters_extension
+        self._adapters: DiscordAdapters | None = None  # handed over by the adapters extension
         self.force_sync = force_sync
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.failed_extensions: list[str] = []
@@ -117,48 +133,39 @@ class WorkshopBot(commands.Bot):
         self.message_content_refused = message_content_refused
         self.reminder_sweep_interval = reminder_sweep_interval  # seconds between reminder safety-net passes
 
+    def use_discord_adapters(self, adapters: DiscordAdapters) -> None:
+        """Called once by the adapters extension's ``setup``, before the services are built."""
+        if hasattr(self, "services"):
+            raise RuntimeError("the Discord adapters are handed over before the services are built, not after")
+        self._adapters = adapters
+
+    @property
+    def discord_adapters(self) -> DiscordAdapters:
+        if self._adapters is None:
+            raise RuntimeError("the Discord adapters are not loaded yet")
+        return self._adapters
+
     async def setup_hook(self) -> None:
-        defaults = server_defaults(self.settings)
-        server_settings = ServerSettingsService(self.db, defaults, clock=self.clock)
-        programme = ProgrammeService(self.db, clock=self.clock)
-        self.services = Services(
-            programme=programme,
-            settings=server_settings,
-            state=StateRepository(self.db),
-            exports=ExportService(self.db, export_secret=self.settings.export_secret, clock=self.clock),
-            stats=StatsService(self.db),
-            retention=RetentionService(self.db, clock=self.clock),
-            problems=RuntimeProblems(self.clock),
-            answers=AnswerService(self.db, server_settings, clock=self.clock),
-            threads=ThreadService(self.db, server_settings, clock=self.clock),
-            reminders=ReminderService(
-                self.db,
-                programme,
-                server_settings,
-                guild_ids=(self.guild_id,),
-                clock=self.clock,
-                dm_rate_per_second=self.settings.dm_rate_per_second,
-                scheduler=self.scheduler,
-                sweep_interval=self.reminder_sweep_interval,
-            ),
-        )
+        await self.load_extension(self.adapters_extension)  # not caught: without adapters the bot cannot work
+        if self._adapters is None:
+            raise RuntimeError(f"the extension {self.adapters_extension} did not hand over the Discord adapters")
+        self.services = self._build_services(self.discord_adapters)
         await self._import_first_programme()
         self.scheduler.start()
-        self.add_dynamic_items(AnswerButton, PageButton)  # persistent: they work on old messages after restarts
         for extension in self.extensions_to_load:
             try:
                 await self.load_extension(extension)
             except Exception:
                 self.failed_extensions.append(extension)
                 log.exception("extension %s failed to load; the others go on", extension)
-        # Reminders re-plan when the programme or settings change, and start (catch-up included) once the
-        # reminders cog has attached its sender.
+        # Reminders re-plan when the programme or settings change, and start (catch-up included) once
+        # everything is loaded.
         self.services.programme.on_change(self.services.reminders.on_programme_change)
         self.services.settings.on_change(self.services.reminders.on_settings_change)
         await self.services.reminders.start()
         await self.sync_commands(force=self.force_sync)
         # Retention (answers deleted a set time after the programme, organisers warned a week before): checked
-        # now, after the organiser cog is loaded to post the warning, and then daily.
+        # now, and then daily.
         self.scheduler.add_job(
             self.services.retention.run_due,
             IntervalTrigger(days=1),
@@ -168,6 +175,38 @@ class WorkshopBot(commands.Bot):
             coalesce=True,
         )
         await self.services.retention.run_due()
+
+    def _build_services(self, adapters: DiscordAdapters) -> Services:
+        defaults = server_defaults(self.settings)
+        server_settings = ServerSettingsService(self.db, defaults, clock=self.clock)
+        programme = ProgrammeService(self.db, clock=self.clock)
+        problems = RuntimeProblems(self.clock)
+        return Services(
+            programme=programme,
+            settings=server_settings,
+            state=StateRepository(self.db),
+            exports=ExportService(
+                self.db, export_secret=self.settings.export_secret, names=adapters.names, clock=self.clock
+            ),
+            stats=StatsService(self.db),
+            retention=RetentionService(self.db, server_settings, notifier=adapters.retention, clock=self.clock),
+            problems=problems,
+            answers=AnswerService(self.db, server_settings, clock=self.clock),
+            threads=ThreadService(
+                self.db, server_settings, gateway=adapters.threads, problems=problems, clock=self.clock
+            ),
+            reminders=ReminderService(
+                self.db,
+                programme,
+                server_settings,
+                guild_ids=(self.guild_id,),
+                sender=adapters.reminders,
+                clock=self.clock,
+                dm_rate_per_second=self.settings.dm_rate_per_second,
+                scheduler=self.scheduler,
+                sweep_interval=self.reminder_sweep_interval,
+            ),
+        )
 
     async def _import_first_programme(self) -> None:
         if await self.services.programme.get(self.guild_id) is not None:

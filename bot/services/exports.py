@@ -57,7 +57,7 @@ class Identities(StrEnum):
 
 
 class DisplayNames(Protocol):
-    """Display names of members as Discord shows them now (implemented by the organiser cog)."""
+    """Display names of members as Discord shows them now (implemented in cogs/_discord)."""
 
     async def display_names(self, guild_id: int, user_ids: Sequence[int]) -> Mapping[int, str]: ...
 
@@ -117,9 +117,11 @@ class ExportService:
         db: Database,
         *,
         export_secret: Secret | None = None,
+        names: DisplayNames | None = None,
         clock: Clock = system_clock,
     ) -> None:
         self.repository = ExportRepository(db)
+        self._names = names  # None (the command line): named exports carry Discord ids without display names
         self._programmes = ProgrammeRepository(db)
         self._state = StateRepository(db)
         self._configured_secret = export_secret
@@ -147,18 +149,14 @@ class ExportService:
         named = "-named" if request.named else ""
         return f"answers-{scope}{named}-{self._clock():%Y-%m-%d}{request.format.extension}"
 
-    async def export_to_file(
-        self, request: ExportRequest, out: Path, *, names: DisplayNames | None = None
-    ) -> ExportResult:
+    async def export_to_file(self, request: ExportRequest, out: Path) -> ExportResult:
         """Write the export to ``out`` (all or nothing: a failed export leaves no file) and audit it."""
-        rows = await self._write(request, out, names)
+        rows = await self._write(request, out)
         audit = await self._record(request, rows)
         return ExportResult(out, rows, audit)
 
     @asynccontextmanager
-    async def export_for_upload(
-        self, request: ExportRequest, *, upload_limit: int, names: DisplayNames | None = None
-    ) -> AsyncIterator[ExportDelivery]:
+    async def export_for_upload(self, request: ExportRequest, *, upload_limit: int) -> AsyncIterator[ExportDelivery]:
         """The export in a private temporary folder, compressed or split to fit ``upload_limit`` bytes a file.
 
         Audited once the files are ready; the folder and everything in it is deleted on leaving the block.
@@ -166,7 +164,7 @@ class ExportService:
         folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="workshop-export-"))
         try:
             path = folder / self.file_name(request)
-            rows = await self._write(request, path, names)
+            rows = await self._write(request, path)
             upload = await asyncio.to_thread(package_for_upload, path, upload_limit)
             audit = await self._record(request, rows)
             yield ExportDelivery(
@@ -184,7 +182,7 @@ class ExportService:
         """The newest ``limit`` audit entries and how many there are in all."""
         return await self.repository.audit(guild_id, limit=limit), await self.repository.audit_count(guild_id)
 
-    async def _write(self, request: ExportRequest, out: Path, names: DisplayNames | None) -> int:
+    async def _write(self, request: ExportRequest, out: Path) -> int:
         programme = await self._programmes.load(request.guild_id)
         if programme is None:
             raise NotFoundError("No programme has been imported for this server, so there are no answers to export.")
@@ -193,8 +191,8 @@ class ExportService:
             raise NotFoundError(f"There is no week {request.week} in this programme. Valid weeks: {weeks}.")
         secret = await self.secret()
         display: Mapping[int, str] = {}
-        if request.named and names is not None:
-            display = await names.display_names(
+        if request.named and self._names is not None:
+            display = await self._names.display_names(
                 request.guild_id, await self.repository.member_ids(request.guild_id, request.week)
             )
         title = _report_title(programme, request.week)

@@ -111,7 +111,7 @@ class OutgoingMessage:
 
 
 class ReminderSender(Protocol):
-    """How the service reaches Discord (the reminders cog implements it).
+    """How the service reaches Discord (implemented in cogs/_discord, handed over at construction).
 
     Each call sends one message with ``nonce`` (Discord then drops a resend with the same nonce) and
     returns its id, or raises DeliveryRefused (do not retry) or DeliveryFailed (retry later).
@@ -287,6 +287,7 @@ class ReminderService:
         settings: ServerSettingsService,
         *,
         guild_ids: Iterable[int],
+        sender: ReminderSender | None = None,
         clock: Clock = system_clock,
         dm_rate_per_second: float = 5.0,
         scheduler: Any = None,
@@ -302,20 +303,13 @@ class ReminderService:
         self._scheduler = scheduler  # an APScheduler scheduler (AsyncIOScheduler), or None: no wake-ups
         self.sweep_interval = sweep_interval
         self.throttle = Throttle(dm_rate_per_second, monotonic=monotonic, sleep=sleep)
-        self._sender: ReminderSender | None = None
+        self._sender = sender  # None: plans and shows the schedule, sends nothing (the command line)
         self._queued: dict[int, bool] = {}  # guild -> "the plan changed": interrupt a fan-out in progress
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
         self._warned_no_sender = False
 
     # --- wiring ---------------------------------------------------------------------------------------
-
-    def attach(self, sender: ReminderSender) -> None:
-        """The reminders cog hands over its Discord sender when it loads."""
-        self._sender = sender
-
-    def detach(self) -> None:
-        self._sender = None
 
     async def start(self) -> None:
         """After a crash, release claimed deliveries; arm the sweep; plan and catch up at once."""
@@ -420,7 +414,7 @@ class ReminderService:
             return
         if self._sender is None:
             if not self._warned_no_sender:
-                log.warning("reminders are due but the reminders cog is not loaded: nothing can be sent")
+                log.warning("reminders are due but this service has no Discord sender: nothing can be sent")
                 self._warned_no_sender = True
             return
         for reminder in due:

@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.domain.clock import Clock, system_clock
+from bot.services.server_settings import ServerSettingsService
 from bot.storage.database import Database
 from bot.storage.retention import RetentionRecord, RetentionRepository
 
@@ -36,11 +37,13 @@ MAX_RETENTION_DAYS = 3650
 
 
 class RetentionNotifier(Protocol):
-    """Tells a server's organisers about retention (implemented by the organiser cog)."""
+    """Tells a server's organisers about retention in the reminder channel (a Discord adapter in cogs/_discord)."""
 
-    async def retention_warning(self, guild_id: int, deletes_at: datetime, retention: timedelta) -> None: ...
+    async def retention_warning(
+        self, channel_id: int, organiser_role_id: int | None, deletes_at: datetime, retention: timedelta
+    ) -> None: ...
 
-    async def retention_done(self, guild_id: int, deleted: int) -> None: ...
+    async def retention_done(self, channel_id: int, deleted: int) -> None: ...
 
 
 class RetentionAction(StrEnum):
@@ -100,13 +103,18 @@ class RetentionOutcome:
 
 
 class RetentionService:
-    def __init__(self, db: Database, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: ServerSettingsService,
+        *,
+        notifier: RetentionNotifier | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
         self.repository = RetentionRepository(db)
+        self._settings = settings
+        self._notifier = notifier  # None: the log and /stats are the only warnings (the command line)
         self._clock = clock
-        self._notifier: RetentionNotifier | None = None
-
-    def set_notifier(self, notifier: RetentionNotifier | None) -> None:
-        self._notifier = notifier
 
     async def schedule(self, guild_id: int) -> RetentionSchedule | None:
         record = await self.repository.load(guild_id)
@@ -164,17 +172,30 @@ class RetentionService:
             deletion.dm_subscriptions,
             record.guild_id,
         )
-        if self._notifier is not None and deleted:
+        channel_id = await self._notice_channel(record.guild_id)
+        if self._notifier is not None and channel_id is not None and deleted:
             try:
-                await self._notifier.retention_done(record.guild_id, deleted)
+                await self._notifier.retention_done(channel_id, deleted)
             except Exception:
                 log.exception("could not tell guild %s that its answers were deleted", record.guild_id)
         return RetentionOutcome(record.guild_id, RetentionAction.DELETE, deleted)
 
+    async def _notice_channel(self, guild_id: int) -> int | None:
+        return (await self._settings.get(guild_id)).reminder_channel_id
+
     async def _notify_warning(self, guild_id: int, deletes_at: datetime, retention: timedelta) -> None:
         if self._notifier is None:
             return
+        settings = await self._settings.get(guild_id)
+        if settings.reminder_channel_id is None:
+            log.warning(
+                "no reminder channel in guild %s for the retention warning: organisers see it in /stats and /setup",
+                guild_id,
+            )
+            return
         try:
-            await self._notifier.retention_warning(guild_id, deletes_at, retention)
+            await self._notifier.retention_warning(
+                settings.reminder_channel_id, settings.organiser_role_id, deletes_at, retention
+            )
         except Exception:
             log.exception("could not post the retention warning for guild %s", guild_id)

@@ -1,10 +1,11 @@
 """Question threads: one per prompt of a week, opened and closed by facilitators; replies in them are answers.
 
-Discord is reached only through ``ThreadGateway``, which the threads cog implements. Opening is idempotent:
-a prompt that already has a thread keeps it (reopened if archived or closed, made anew if deleted by hand).
-A reply is recorded only in an open thread whose starter message told members that replies are collected, and
-never if it was posted before its author erased their data or before retention deleted the server's answers
-(the message is still on Discord: the catch-up after each restart, or an edit, must not bring it back).
+Discord is reached only through ``ThreadGateway`` (implemented in cogs/_discord, handed over at construction).
+Opening is idempotent: a prompt that already has a thread keeps it (reopened if archived or closed, made
+anew if deleted by hand). A reply is recorded only in an open thread whose starter message told members
+that replies are collected, and never if it was posted before its author erased their data or before
+retention deleted the server's answers (the message is still on Discord: the catch-up after each restart,
+or an edit, must not bring it back).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import AnswerRejectedError, NotFoundError, SettingsError, UserFacingError
 from bot.domain.programme import Prompt, SessionRecord
 from bot.domain.threads import ThreadCounts
+from bot.services.health import RuntimeProblems
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.database import Database
 from bot.storage.threads import (
@@ -246,10 +248,20 @@ class StatusLine:
 
 
 class ThreadService:
-    def __init__(self, db: Database, settings: ServerSettingsService, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: ServerSettingsService,
+        *,
+        gateway: ThreadGateway,
+        problems: RuntimeProblems | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
         self.threads = ThreadRepository(db)
         self.contributions = ContributionRepository(db)
         self._settings = settings
+        self._gateway = gateway
+        self._problems = problems if problems is not None else RuntimeProblems(clock)
         self._clock = clock
         # Two facilitators opening the same week at once must not make every thread twice.
         self._week_locks: dict[tuple[int, int], asyncio.Lock] = {}
@@ -265,7 +277,7 @@ class ThreadService:
     # --- /threads open ------------------------------------------------------------------------------------
 
     async def open_week(
-        self, session: SessionRecord, *, here_channel_id: int | None, gateway: ThreadGateway, collect_replies: bool
+        self, session: SessionRecord, *, here_channel_id: int | None, collect_replies: bool
     ) -> OpenReport:
         """Make sure every prompt of the week has an open thread; create only what is missing."""
         if not session.prompts:
@@ -274,7 +286,7 @@ class ThreadService:
             existing = await self.threads.for_prompts([p.id for p in session.prompts])
             target: tuple[int, ChannelKind] | None = None
             if any(p.id not in existing for p in session.prompts):
-                target = await self._target_channel(session.guild_id, here_channel_id, gateway)
+                target = await self._target_channel(session.guild_id, here_channel_id)
             outcomes: list[OpenOutcome] = []
             problems: list[str] = []
             creating_refused = False
@@ -283,7 +295,7 @@ class ThreadService:
                 result = Opened.CREATED
                 if thread is not None:
                     try:
-                        outcomes.append(await self._reopen(session, prompt, thread, gateway, collect_replies))
+                        outcomes.append(await self._reopen(session, prompt, thread, collect_replies))
                         continue
                     except ThreadGoneError:
                         await self.threads.forget(thread.thread_id)
@@ -300,8 +312,8 @@ class ThreadService:
                     continue
                 try:
                     if target is None:
-                        target = await self._target_channel(session.guild_id, here_channel_id, gateway)
-                    created = await self._create(session, prompt, target, gateway, collect_replies)
+                        target = await self._target_channel(session.guild_id, here_channel_id)
+                    created = await self._create(session, prompt, target, collect_replies)
                     outcomes.append(OpenOutcome(prompt, result, created.thread_id))
                 except BotLacksPermissionError as error:
                     creating_refused = True
@@ -317,15 +329,13 @@ class ThreadService:
             problems=tuple(dict.fromkeys(problems)),
         )
 
-    async def _target_channel(
-        self, guild_id: int, here_channel_id: int | None, gateway: ThreadGateway
-    ) -> tuple[int, ChannelKind]:
+    async def _target_channel(self, guild_id: int, here_channel_id: int | None) -> tuple[int, ChannelKind]:
         """The server's discussion channel if one is set, else the channel the command was run in."""
         settings = await self._settings.get(guild_id)
         usable = (ChannelKind.TEXT, ChannelKind.FORUM)
         if settings.discussion_channel_id is not None:
             channel_id = settings.discussion_channel_id
-            kind = await gateway.channel_kind(channel_id)
+            kind = await self._gateway.channel_kind(channel_id)
             if kind is None:
                 raise SettingsError(
                     f"The discussion channel set with /setup (<#{channel_id}>) no longer exists, or the bot cannot "
@@ -337,7 +347,7 @@ class ThreadService:
                     "Nothing was created. An organiser can choose another channel with /setup."
                 )
             return channel_id, kind
-        kind = await gateway.channel_kind(here_channel_id) if here_channel_id is not None else None
+        kind = await self._gateway.channel_kind(here_channel_id) if here_channel_id is not None else None
         if kind is ChannelKind.THREAD:
             raise UserFacingError(
                 "Threads cannot be opened inside a thread. Run /threads open in a text channel, or ask an "
@@ -355,16 +365,15 @@ class ThreadService:
         session: SessionRecord,
         prompt: Prompt,
         target: tuple[int, ChannelKind],
-        gateway: ThreadGateway,
         collect_replies: bool,
     ) -> CreatedThread:
         channel_id, kind = target
         name = thread_name(session.week, prompt.number, prompt.text)
         starter = Starter(session, prompt, collect_replies)
         if kind is ChannelKind.FORUM:
-            created = await gateway.create_forum_post(channel_id, name, starter)
+            created = await self._gateway.create_forum_post(channel_id, name, starter)
         else:
-            created = await gateway.create_thread(channel_id, name, starter)
+            created = await self._gateway.create_thread(channel_id, name, starter)
         await self.threads.save(
             PromptThread(
                 prompt_id=prompt.id,
@@ -386,20 +395,19 @@ class ThreadService:
         session: SessionRecord,
         prompt: Prompt,
         thread: PromptThread,
-        gateway: ThreadGateway,
         collect_replies: bool,
     ) -> OpenOutcome:
-        state = await gateway.thread_state(thread.thread_id)
+        state = await self._gateway.thread_state(thread.thread_id)
         result = Opened.ALREADY_OPEN
         if state.archived or state.locked:
-            await gateway.unarchive(thread.thread_id, unlock=state.locked)
+            await self._gateway.unarchive(thread.thread_id, unlock=state.locked)
             result = Opened.REOPENED
         if thread.state == "closed":
             await self.threads.reopen(prompt.id)
             result = Opened.REOPENED
         starter_updated = False
         if thread.collect_replies != collect_replies:
-            starter_updated = await self._update_starter(session, prompt, thread, gateway, collect_replies)
+            starter_updated = await self._update_starter(session, prompt, thread, collect_replies)
         return OpenOutcome(prompt, result, thread.thread_id, starter_updated)
 
     async def _update_starter(
@@ -407,14 +415,13 @@ class ThreadService:
         session: SessionRecord,
         prompt: Prompt,
         thread: PromptThread,
-        gateway: ThreadGateway,
         collect_replies: bool,
     ) -> bool:
         """Make the starter message tell what now happens to replies (the intent was switched on or off)."""
         updated = False
         if thread.starter_channel_id is not None and thread.starter_message_id is not None:
             try:
-                await gateway.edit_starter(
+                await self._gateway.edit_starter(
                     thread.starter_channel_id, thread.starter_message_id, Starter(session, prompt, collect_replies)
                 )
                 updated = True
@@ -427,7 +434,7 @@ class ThreadService:
 
     # --- /threads close -----------------------------------------------------------------------------------
 
-    async def close_week(self, session: SessionRecord, *, gateway: ThreadGateway) -> CloseReport:
+    async def close_week(self, session: SessionRecord) -> CloseReport:
         """Post a summary in each open thread of the week, then lock and archive it."""
         prompt_ids = [p.id for p in session.prompts]
         async with self._lock(session):
@@ -446,16 +453,14 @@ class ThreadService:
                 elif thread.state == "closed":
                     outcomes.append(CloseOutcome(prompt, Closed.ALREADY_CLOSED, thread.thread_id, tally))
                 else:
-                    outcomes.append(await self._close(prompt, thread, tally, gateway))
+                    outcomes.append(await self._close(prompt, thread, tally))
         log.info("threads closed for week %s of guild %s", session.week, session.guild_id)
         return CloseReport(session, tuple(outcomes))
 
-    async def _close(
-        self, prompt: Prompt, thread: PromptThread, tally: ThreadCounts, gateway: ThreadGateway
-    ) -> CloseOutcome:
+    async def _close(self, prompt: Prompt, thread: PromptThread, tally: ThreadCounts) -> CloseOutcome:
         try:
-            await self._post_summary(thread.thread_id, Summary(tally, thread.collect_replies), gateway)
-            locked = await gateway.lock_and_archive(thread.thread_id)
+            await self._post_summary(thread.thread_id, Summary(tally, thread.collect_replies))
+            locked = await self._gateway.lock_and_archive(thread.thread_id)
         except ThreadGoneError:
             await self.threads.forget(thread.thread_id)
             log.info("thread %s of prompt %s was deleted by hand", thread.thread_id, prompt.id)
@@ -465,16 +470,16 @@ class ThreadService:
         await self.threads.close(prompt.id, self._clock())
         return CloseOutcome(prompt, Closed.CLOSED if locked else Closed.ARCHIVED, thread.thread_id, tally)
 
-    async def _post_summary(self, thread_id: int, summary: Summary, gateway: ThreadGateway) -> None:
+    async def _post_summary(self, thread_id: int, summary: Summary) -> None:
         """Post, unarchiving first if Discord archived the thread on its own (50083) or it was locked."""
         try:
-            await gateway.post_summary(thread_id, summary)
+            await self._gateway.post_summary(thread_id, summary)
             return
         except ThreadArchivedError:
-            await gateway.unarchive(thread_id, unlock=False)
+            await self._gateway.unarchive(thread_id, unlock=False)
         except ThreadLockedError:
-            await gateway.unarchive(thread_id, unlock=True)
-        await gateway.post_summary(thread_id, summary)
+            await self._gateway.unarchive(thread_id, unlock=True)
+        await self._gateway.post_summary(thread_id, summary)
 
     # --- /threads status ----------------------------------------------------------------------------------
 
@@ -533,7 +538,7 @@ class ThreadService:
             log.info("prompt thread %s was deleted on Discord", thread_id)
         return forgotten
 
-    async def catch_up(self, guild_id: int, *, gateway: ThreadGateway) -> CatchUpReport:
+    async def catch_up(self, guild_id: int) -> CatchUpReport:
         """Replay what happened in the prompt threads while the bot was not listening.
 
         Replies posted meanwhile are recorded (in open threads), edits applied and deleted messages' answers
@@ -544,7 +549,7 @@ class ThreadService:
             if not thread.collect_replies:
                 continue
             try:
-                report += await self._catch_up_thread(thread, gateway)
+                report += await self._catch_up_thread(thread)
             except ThreadGoneError:
                 await self.forget_thread(thread.thread_id)
             except BotLacksPermissionError as error:
@@ -559,7 +564,7 @@ class ThreadService:
             )
         return report
 
-    async def _catch_up_thread(self, thread: PromptThread, gateway: ThreadGateway) -> CatchUpReport:
+    async def _catch_up_thread(self, thread: PromptThread) -> CatchUpReport:
         target = await self.threads.reply_target(thread.thread_id)
         if target is None:
             return CatchUpReport()
@@ -567,7 +572,7 @@ class ThreadService:
         # look deleted. Replies in this thread come after it (snowflakes grow with time); lower ids belong to an
         # earlier thread of the prompt that was deleted by hand.
         stored = {c.message_id: c for c in await self.contributions.for_thread(thread.prompt_id, thread.thread_id)}
-        history = await gateway.thread_history(thread.thread_id, limit=CATCH_UP_LIMIT)
+        history = await self._gateway.thread_history(thread.thread_id, limit=CATCH_UP_LIMIT)
         added = updated = removed = 0
         for message in history.messages:
             text = _cleaned(message.text)

@@ -11,11 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.client import WorkshopBot
 from bot.domain.clock import system_clock
 from bot.domain.programme import Programme, Session
 from bot.domain.reminders import parse_offsets
-from bot.services.reminders import OutgoingMessage, ReminderSender
+from bot.services.reminders import OutgoingMessage
 from bot.storage.database import Database
 from bot.storage.reminders import DeliveryState
 from cogs.reminders import describe_offsets
@@ -277,26 +279,24 @@ async def test_the_sweep_sends_what_the_scheduler_dropped(fake_discord: FakeDisc
 # --- crashes and restarts -----------------------------------------------------------------------------
 
 
-class CrashAfter:
-    """Wraps the real sender: after Discord took the n-th DM, the bot dies before the ledger knows."""
+def crash_after_dms(monkeypatch: pytest.MonkeyPatch, bot: WorkshopBot, dms: int) -> None:
+    """From now on the bot's n-th DM reaches Discord, then the bot dies before the ledger knows."""
+    sender = bot.discord_adapters.reminders
+    real_send = sender.send_to_member
+    remaining = [dms]
 
-    def __init__(self, inner: ReminderSender, dms: int) -> None:
-        self.inner = inner
-        self.remaining = dms
-
-    async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int:
-        return await self.inner.send_to_channel(channel_id, message, nonce=nonce)
-
-    async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int:
-        message_id = await self.inner.send_to_member(user_id, message, nonce=nonce)
-        self.remaining -= 1
-        if self.remaining == 0:
+    async def send_then_crash(user_id: int, message: OutgoingMessage, *, nonce: str) -> int:
+        message_id = await real_send(user_id, message, nonce=nonce)
+        remaining[0] -= 1
+        if remaining[0] == 0:
             raise asyncio.CancelledError
         return message_id
 
+    monkeypatch.setattr(sender, "send_to_member", send_then_crash)
+
 
 async def test_a_crash_mid_fan_out_then_a_restart_loses_nothing_and_doubles_nothing(
-    fake_discord: FakeDiscord, tmp_path: Path, clock: FakeClock
+    fake_discord: FakeDiscord, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     members = [fake_discord.add_member(f"member{n}") for n in range(8)]
     reminders = channel_id(fake_discord)
@@ -304,11 +304,10 @@ async def test_a_crash_mid_fan_out_then_a_restart_loses_nothing_and_doubles_noth
     async with running(fake_discord, database, clock, reminder_channel_id=reminders, dm_rate_per_second=40) as bot:
         for member in members:
             await bot.services.reminders.set_dm_reminders(bot.guild_id, member.id, True)
-        cog = bot.get_cog("RemindersCog")
-        assert cog is not None
-        bot.services.reminders.attach(CrashAfter(cog.sender, dms=3))  # type: ignore[attr-defined]
+        crash_after_dms(monkeypatch, bot, 3)
         clock.now = WEEK8_START - H
         await run_passes(bot)
+        monkeypatch.undo()
         assert sum(len(fake_discord.dms_to(m)) for m in members) == 3
         states = [d.state for d in await bot.services.reminders.repository.deliveries(bot.guild_id)]
         assert states.count(DeliveryState.CLAIMED) == 1

@@ -13,7 +13,8 @@ from bot.domain.parsers import parse_programme_toml
 from bot.domain.programme import SessionRecord
 from bot.services.threads import thread_name
 from bot.storage.threads import PromptThread
-from cogs.threads import COLLECTING_NOTICE, NOT_COLLECTING_NOTICE, chunk_lines
+from cogs._thread_text import COLLECTING_NOTICE, NOT_COLLECTING_NOTICE
+from cogs.threads import chunk_lines
 from tests.conftest import PROGRAMME_TOML
 from tests.fakediscord import CallbackType, Channel, FakeDiscord, Interaction, Perm
 from tests.harness import BotRunner

@@ -150,13 +150,13 @@ class World:
             self.programme,
             self.settings,
             guild_ids=(GUILD_ID,),
+            sender=self.sender,
             clock=self.clock,
             dm_rate_per_second=rate,
             scheduler=scheduler,
             monotonic=self.time.monotonic,
             sleep=self.time.sleep,
         )
-        service.attach(self.sender)
         return service
 
     async def session(self) -> SessionRecord:
@@ -490,11 +490,11 @@ async def test_without_a_channel_dms_still_go_and_closed_dms_are_told_once_a_cha
             world.db, dataclasses.replace(world.defaults, reminder_channel_id=None), clock=world.clock
         ),
         guild_ids=(GUILD_ID,),
+        sender=world.sender,
         clock=world.clock,
         monotonic=world.time.monotonic,
         sleep=world.time.sleep,
     )
-    service.attach(world.sender)
     await subscribe(service, ALICE, BOB, at=IMPORTED)
     world.sender.closed_dms = {BOB}
     world.clock.now = START - 24 * H
@@ -590,11 +590,16 @@ async def test_settings_changes_replan(world: World) -> None:
 
 async def test_closing_stops_between_two_sends_and_a_restart_finishes(db: Database, world: World) -> None:
     members = list(range(3001, 3021))
-    real = ReminderService(
-        db, world.programme, world.settings, guild_ids=(GUILD_ID,), clock=world.clock, dm_rate_per_second=40
-    )
     sender = FakeSender(asyncio.get_running_loop().time)
-    real.attach(sender)
+    real = ReminderService(
+        db,
+        world.programme,
+        world.settings,
+        guild_ids=(GUILD_ID,),
+        sender=sender,
+        clock=world.clock,
+        dm_rate_per_second=40,
+    )
     await subscribe(real, *members, at=IMPORTED)
     five_sent = asyncio.Event()
     sender.after_send = lambda _: five_sent.set() if len(sender.messages) >= 5 else None
@@ -606,9 +611,14 @@ async def test_closing_stops_between_two_sends_and_a_restart_finishes(db: Databa
     assert stopped_at < 21
     assert not [d for d in await world.ledger() if d.state is DeliveryState.CLAIMED]  # nothing left in flight
     restarted = ReminderService(
-        db, world.programme, world.settings, guild_ids=(GUILD_ID,), clock=world.clock, dm_rate_per_second=40
+        db,
+        world.programme,
+        world.settings,
+        guild_ids=(GUILD_ID,),
+        sender=sender,
+        clock=world.clock,
+        dm_rate_per_second=40,
     )
-    restarted.attach(sender)
     await restarted.start()
     await restarted.idle()
     assert sorted(m.target for m in sender.messages if m.kind is TargetKind.DM) == members

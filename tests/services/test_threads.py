@@ -168,15 +168,13 @@ async def world(db: Database, programme: Programme) -> World:
     programmes = ProgrammeService(db, clock=clock)
     await programmes.import_programme(GUILD_ID, programme)
     settings = ServerSettingsService(db, ServerDefaults(), clock=clock)
-    return World(
-        ThreadService(db, settings, clock=clock), settings, await programmes.require(GUILD_ID), FakeGateway(), clock
-    )
+    gateway = FakeGateway()
+    service = ThreadService(db, settings, gateway=gateway, clock=clock)
+    return World(service, settings, await programmes.require(GUILD_ID), gateway, clock)
 
 
 async def open_week(world: World, week: int = 3, *, here: int | None = HERE, collect: bool = True):  # type: ignore[no-untyped-def]
-    return await world.service.open_week(
-        world.week(week), here_channel_id=here, gateway=world.gateway, collect_replies=collect
-    )
+    return await world.service.open_week(world.week(week), here_channel_id=here, collect_replies=collect)
 
 
 def test_thread_names_carry_week_and_question_within_discords_limit() -> None:
@@ -240,7 +238,7 @@ async def test_a_discussion_channel_gone_or_unusable_is_a_clear_error(world: Wor
 async def test_a_week_without_prompts_has_nothing_to_open(world: World) -> None:
     empty = dataclasses.replace(world.week(3), prompts=())
     with pytest.raises(NotFoundError, match=re.escape("Week 3 has no prompts, so there are no threads to open.")):
-        await world.service.open_week(empty, here_channel_id=HERE, gateway=world.gateway, collect_replies=True)
+        await world.service.open_week(empty, here_channel_id=HERE, collect_replies=True)
 
 
 async def test_opening_again_creates_nothing_and_reopens_what_was_archived_or_closed(world: World) -> None:
@@ -350,7 +348,7 @@ async def test_close_posts_counts_then_locks_and_archives(world: World) -> None:
     assert await record(world, q1, 3, BOB, "three")
     world.gateway.threads[q2 or 0].archived = True  # auto-archived: the first post fails with 50083
 
-    report = await world.service.close_week(world.week(3), gateway=world.gateway)
+    report = await world.service.close_week(world.week(3))
     assert [o.result for o in report.outcomes] == [Closed.CLOSED] * 4
     assert [o.counts for o in report.outcomes] == [ThreadCounts(3, 2), *[ThreadCounts()] * 3]
     assert world.gateway.threads[q1 or 0].posts == [Summary(ThreadCounts(3, 2), collect_replies=True)]
@@ -363,7 +361,7 @@ async def test_close_posts_counts_then_locks_and_archives(world: World) -> None:
     # Replies in a closed thread are not collected; closing again posts nothing.
     assert not await record(world, q1, 4, BOB, "too late")
     world.gateway.calls.clear()
-    again = await world.service.close_week(world.week(3), gateway=world.gateway)
+    again = await world.service.close_week(world.week(3))
     assert [o.result for o in again.outcomes] == [Closed.ALREADY_CLOSED] * 4
     assert world.gateway.calls == []
 
@@ -371,7 +369,7 @@ async def test_close_posts_counts_then_locks_and_archives(world: World) -> None:
 async def test_close_without_manage_threads_archives_without_locking(world: World) -> None:
     await open_week(world)
     world.gateway.can_lock = False
-    report = await world.service.close_week(world.week(3), gateway=world.gateway)
+    report = await world.service.close_week(world.week(3))
     assert [o.result for o in report.outcomes] == [Closed.ARCHIVED] * 4
     assert all(t.archived and not t.locked for t in world.gateway.threads.values())
 
@@ -383,7 +381,7 @@ async def test_close_copes_with_deleted_locked_and_missing_threads(world: World)
     world.gateway.threads[q2].locked = True  # a moderator locked it; the bot may not unlock it
     world.gateway.can_lock = False
     await world.service.forget_thread(q3)  # Discord told the bot it was deleted
-    report = await world.service.close_week(world.week(3), gateway=world.gateway)
+    report = await world.service.close_week(world.week(3))
     assert [o.result for o in report.outcomes] == [Closed.GONE, Closed.FAILED, Closed.NO_THREAD, Closed.ARCHIVED]
     assert report.outcomes[1].problem == "The bot needs Manage Threads."
     assert [t.prompt_id for t in await world.service.threads_for_week(GUILD_ID, 3)] == [
@@ -395,7 +393,7 @@ async def test_close_with_no_threads_says_how_to_open_them(world: World) -> None
     with pytest.raises(
         NotFoundError, match=re.escape("Week 3 has no threads to close. Open them with /threads open week:3.")
     ):
-        await world.service.close_week(world.week(3), gateway=world.gateway)
+        await world.service.close_week(world.week(3))
 
 
 async def test_status_lists_each_prompt_with_its_thread_and_counts(world: World) -> None:
@@ -466,7 +464,7 @@ async def test_after_close_edits_still_apply_but_nothing_new_is_recorded(world: 
     opened = await open_week(world)
     q1 = opened.outcomes[0].thread_id or 0
     await record(world, q1, 1, ALICE, "before")
-    await world.service.close_week(world.week(3), gateway=world.gateway)
+    await world.service.close_week(world.week(3))
     await world.service.revise_reply(
         thread_id=q1, message_id=1, author_id=ALICE, raw_text="corrected", at=world.clock()
     )
@@ -506,7 +504,7 @@ async def test_catch_up_applies_what_happened_while_the_bot_was_away(world: Worl
     ]
     world.gateway.threads[q2].history = [ThreadMessage(q2 * 10_000 + 1, ALICE, "in the second thread", posted, None)]
 
-    report = await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    report = await world.service.catch_up(GUILD_ID)
     assert (report.threads, report.added, report.updated, report.removed) == (4, 2, 1, 2)
     q1_replies = await world.service.contributions.for_prompt(world.week(3).prompts[0].id)
     assert [(r.message_id - q1 * 10_000, r.text) for r in q1_replies] == [
@@ -517,7 +515,7 @@ async def test_catch_up_applies_what_happened_while_the_bot_was_away(world: Worl
     assert q1_replies[2].created_at == posted  # when the member posted it, not when the bot read it
     assert [v.text for v in await world.service.contributions.versions(q1_replies[1].id)] == ["edited while away"]
     # Nothing more to do the second time.
-    again = await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    again = await world.service.catch_up(GUILD_ID)
     assert not again.changed
 
 
@@ -535,7 +533,7 @@ async def test_catch_up_never_undoes_a_newer_live_edit_nor_removes_beyond_what_i
         ThreadMessage(q1 * 10_000 + 1, ALICE, "older", world.clock(), world.clock() + timedelta(minutes=1)),
         *[ThreadMessage(q1 * 10_000 + 100 + n, BOB, "", world.clock(), None) for n in range(5000)],
     ]
-    report = await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    report = await world.service.catch_up(GUILD_ID)
     assert not report.changed
     texts = [r.text for r in await world.service.contributions.for_prompt(world.week(3).prompts[0].id)]
     assert texts == ["newer", "beyond the read limit"]
@@ -546,13 +544,13 @@ async def test_catch_up_skips_threads_it_may_not_read_or_that_do_not_collect_and
 ) -> None:
     opened = await open_week(world, collect=False)
     q1 = opened.outcomes[0].thread_id or 0
-    await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    await world.service.catch_up(GUILD_ID)
     assert not any(call.startswith("history") for call in world.gateway.calls)  # members were told: not kept
 
     await open_week(world, collect=True)
     del world.gateway.threads[q1]
     world.gateway.unreadable = True
-    report = await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    report = await world.service.catch_up(GUILD_ID)
     assert report == CatchUpReport()
     assert q1 not in [t.thread_id for t in await world.service.threads_for_week(GUILD_ID, 3)]
     assert len(await world.service.threads_for_week(GUILD_ID, 3)) == 3
@@ -608,7 +606,7 @@ async def test_an_erased_members_old_messages_never_come_back_but_what_they_post
         ThreadMessage(bobs, BOB, "b", posted_at(bobs), None),
         ThreadMessage(unseen, ALICE, "posted while the bot was down", posted_at(unseen), None),
     ]
-    caught_up = await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    caught_up = await world.service.catch_up(GUILD_ID)
     assert (caught_up.added, caught_up.updated, caught_up.removed) == (0, 0, 0)
     assert await texts_of(world, ALICE) == [] and await consented_at(db, ALICE) is None
     assert await texts_of(world, BOB) == ["b"]
@@ -633,7 +631,7 @@ async def test_an_erased_members_old_messages_never_come_back_but_what_they_post
         ThreadMessage(fresh, ALICE, "a new view", later, None),
         ThreadMessage(image, ALICE, "words added", later + minute, later + 2 * minute),
     ]
-    assert not (await world.service.catch_up(GUILD_ID, gateway=world.gateway)).changed
+    assert not (await world.service.catch_up(GUILD_ID)).changed
     assert await texts_of(world, ALICE) == ["a new view", "words added"]
 
 
@@ -654,7 +652,7 @@ async def test_after_retention_nothing_comes_back_and_reopened_threads_collect_o
             (GUILD_ID, BOB, "2020-08-01T00:00:00.000000Z"),
         )
     await world.settings.update(GUILD_ID, retention=timedelta(days=1))
-    retention = RetentionService(db, clock=world.clock)
+    retention = RetentionService(db, world.settings, clock=world.clock)
     world.clock.now = max(s.end for s in world.programme.sessions) + timedelta(days=2)
     assert [o.action for o in await retention.run_due()] == [RetentionAction.WARN]
     world.clock.advance(timedelta(days=7))
@@ -670,7 +668,7 @@ async def test_after_retention_nothing_comes_back_and_reopened_threads_collect_o
         ThreadMessage(bobs, BOB, f"reply {bobs}", posted_at(bobs), None),
         ThreadMessage(unseen, ALICE, "posted while the bot was down", posted_at(unseen), None),
     ]
-    assert not (await world.service.catch_up(GUILD_ID, gateway=world.gateway)).changed
+    assert not (await world.service.catch_up(GUILD_ID)).changed
     deleted_at = world.clock()
     assert not await record(world, q2, snowflake(deleted_at, 1), BOB, "after the programme")
     assert await db.fetchall("SELECT * FROM answers") == []
@@ -681,7 +679,7 @@ async def test_after_retention_nothing_comes_back_and_reopened_threads_collect_o
     reopened = await open_week(world)
     assert all(o.starter_updated for o in reopened.outcomes)
     assert all(t.collect_replies for t in await world.service.threads_for_week(GUILD_ID, 3))
-    assert not (await world.service.catch_up(GUILD_ID, gateway=world.gateway)).changed
+    assert not (await world.service.catch_up(GUILD_ID)).changed
     await world.service.revise_reply(
         thread_id=q1, message_id=alices, author_id=ALICE, raw_text="edited for the new run", at=world.clock()
     )
