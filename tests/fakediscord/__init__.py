@@ -2,12 +2,13 @@
 
 Overview
 --------
-* :class:`FakeDiscord` (``server.py``) serves Discord's REST API under ``http://127.0.0.1:PORT/api/v10``
+* :class:`FakeDiscord` (``server.py``, a facade over ``core.py``, ``transport.py``, ``rest/``, ``payloads.py``,
+  ``gateway.py`` and ``driver/``) serves Discord's REST API under ``http://127.0.0.1:PORT/api/v10``
   and a JSON gateway at ``ws://127.0.0.1:PORT/gateway``. Point discord.py at it with
   :meth:`FakeDiscord.patch_discord` (sets ``discord.http.Route.BASE`` and
   ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY``) or run a bot with :meth:`FakeDiscord.run_bot`.
 * :class:`World` (``world.py``) is the guild, roles, channels, members, threads, DMs and messages.
-* Act as members: ``slash``, ``autocomplete``, ``click``, ``submit_modal``, ``context_menu``,
+* Act as members: ``slash``, ``autocomplete``, ``click``, ``submit_modal``,
   ``post_message``, ``send_dm``, ``create_thread`` ... each returning handles or world objects.
 * :class:`Interaction` handles record what the bot answered (``await i.response()``, ``await i.final()``).
 * Every request is recorded (``fake.requests``) and validated against Discord's OpenAPI spec at teardown

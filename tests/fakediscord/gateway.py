@@ -24,7 +24,7 @@ from .records import RecordedEvent
 from .world import JSON
 
 if TYPE_CHECKING:
-    from .server import FakeDiscord
+    from .core import FakeCore
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +147,9 @@ class GatewaySession:
 
 
 class Gateway:
-    """Gateway state and protocol for one :class:`FakeDiscord`."""
+    """Gateway state and protocol for one fake (:class:`~tests.fakediscord.core.FakeCore`)."""
 
-    def __init__(self, fake: FakeDiscord) -> None:
+    def __init__(self, fake: FakeCore) -> None:
         self.fake = fake
         self.sessions: dict[str, GatewaySession] = {}
         self.current: GatewaySession | None = None

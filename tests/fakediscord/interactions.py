@@ -1,7 +1,7 @@
 """Interactions a test sends to the bot, and what the bot answered.
 
 :class:`Interaction` is the handle returned by ``fake.slash``, ``fake.click``, ``fake.submit_modal``,
-``fake.context_menu`` and (internally) ``fake.autocomplete``. It records every callback and follow-up
+and (internally) ``fake.autocomplete``. It records every callback and follow-up
 the bot sent for that interaction and lets a test await them with timeouts.
 """
 
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from .world import JSON, Member, Message, User
 
 if TYPE_CHECKING:
-    from .server import FakeDiscord
+    from .core import FakeCore
 
 
 class InteractionType:
@@ -179,7 +179,7 @@ class Interaction:
     :attr:`ephemeral` and :attr:`files` describe that message.
     """
 
-    fake: FakeDiscord
+    fake: FakeCore
     id: int
     token: str
     type: int

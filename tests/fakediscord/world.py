@@ -500,7 +500,6 @@ class Message:
     thread_id: int | None = None
     poll: JSON | None = None
     deleted: bool = False
-    reactions: dict[str, list[int]] = field(default_factory=dict)
     #: For messages created by an interaction response/follow-up: the interaction id.
     interaction_id: int | None = None
     #: How many times the message was edited.
@@ -615,19 +614,6 @@ class Message:
             data["interaction"] = self.interaction
         if self.poll is not None and include_content:
             data["poll"] = self.poll
-        if self.reactions:
-            data["reactions"] = [
-                {
-                    "emoji": {"id": None, "name": name},
-                    "count": len(users),
-                    "count_details": {"burst": 0, "normal": len(users)},
-                    "me": world.bot_user.id in users,
-                    "me_burst": False,
-                    "burst_colors": [],
-                }
-                for name, users in self.reactions.items()
-                if users
-            ]
         if self.message_reference is not None:
             data["message_reference"] = self.message_reference
             ref_id = self.message_reference.get("message_id")
@@ -669,7 +655,6 @@ class Guild:
     roles: dict[int, Role] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
     channel_ids: list[int] = field(default_factory=list)
-    scheduled_events: dict[int, JSON] = field(default_factory=dict)
     preferred_locale: str = "en-GB"
     description: str | None = None
 

@@ -1,0 +1,13 @@
+"""The driver: what tests do as Discord's users and admins, against a running bot."""
+
+from __future__ import annotations
+
+from .interactions import InteractionDriver
+from .members import MemberDriver
+
+
+class Driver(InteractionDriver, MemberDriver):
+    """Every way a test acts on the bot through the fake (see the two parts)."""
+
+
+__all__ = ["Driver", "InteractionDriver", "MemberDriver"]

@@ -1,0 +1,215 @@
+"""The driver, part 2: members post, edit and start threads; the guild changes around the bot.
+
+Each call changes the world and sends the gateway events Discord would send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .. import payloads
+from ..core import Part
+from ..records import JSON
+from ..world import (
+    GUILD_ID,
+    Channel,
+    ChannelRef,
+    ChannelType,
+    Member,
+    Message,
+    Role,
+    RoleRef,
+    User,
+    UserRef,
+    now_utc,
+)
+
+
+class MemberDriver(Part):
+    """Acts as members (messages, threads) and as the server's admins (members, roles, channels)."""
+
+    # =================================================================================== members
+
+    def _member_message(
+        self,
+        channel: Channel,
+        author: User,
+        content: str,
+        *,
+        embeds: list[JSON] | None = None,
+        attachments: Iterable[tuple[str, bytes]] = (),
+        reply_to: Message | None = None,
+        message_id: int | None = None,
+    ) -> Message:
+        msg = self.core.new_message(
+            channel,
+            author,
+            {"content": content, "embeds": embeds or []},
+            [],
+            message_id=message_id,
+            type=19 if reply_to is not None else 0,
+        )
+        msg.embeds = list(embeds or [])
+        msg.attachments = [self.core.store_attachment(channel.id, name, data) for name, data in attachments]
+        if reply_to is not None:
+            msg.message_reference = {
+                "type": 0,
+                "message_id": str(reply_to.id),
+                "channel_id": str(reply_to.channel_id),
+                "guild_id": None if reply_to.guild_id is None else str(reply_to.guild_id),
+            }
+        return msg
+
+    async def post_message(
+        self,
+        channel: ChannelRef,
+        user: UserRef,
+        content: str = "",
+        *,
+        embeds: list[JSON] | None = None,
+        attachments: Iterable[tuple[str, bytes]] = (),
+        reply_to: Message | None = None,
+    ) -> Message:
+        """A member posts in a channel/thread/DM; the bot gets MESSAGE_CREATE (content hidden without the
+        MESSAGE_CONTENT intent unless the bot is mentioned or it is a DM). Posting in an archived thread
+        unarchives it (as the Discord client does); locked threads refuse."""
+        ch = self.world.channel(channel)
+        author = self.world.user(user)
+        if ch.is_forum:
+            raise AssertionError("members cannot post in a forum directly; use fake.create_thread()")
+        if ch.is_dm and ch.recipient_id != author.id:
+            raise AssertionError(f"{author.username} is not the recipient of DM channel {ch.id}")
+        if ch.is_thread:
+            if ch.locked:
+                raise AssertionError(f"{ch} is locked; members cannot post")
+            if ch.archived:
+                ch.archived = False
+                ch.archive_timestamp = now_utc()
+                self.core.thread_update(ch)
+        msg = self._member_message(ch, author, content, embeds=embeds, attachments=attachments, reply_to=reply_to)
+        return self.core.post(msg)
+
+    async def send_dm(self, user: UserRef, content: str, **kwargs: Any) -> Message:
+        """``user`` sends the bot a DM."""
+        return await self.post_message(self.world.dm_channel(user), user, content, **kwargs)
+
+    async def edit_message(self, message: Message | int, content: str) -> Message:
+        """The author edits a member message; the bot gets MESSAGE_UPDATE."""
+        msg = message if isinstance(message, Message) else self.core.message(message)
+        msg.content = content
+        msg.mention_ids, msg.mention_role_ids, msg.mention_everyone = self.world.parse_mentions(content)
+        msg.edited_timestamp = now_utc()
+        msg.edits += 1
+        self.core.updated(msg)
+        return msg
+
+    async def delete_message(self, message: Message | int) -> None:
+        """Delete any message; the bot gets MESSAGE_DELETE."""
+        msg = message if isinstance(message, Message) else self.core.message(message)
+        self.core.deleted(msg)
+
+    async def create_thread(
+        self,
+        channel: ChannelRef,
+        user: UserRef,
+        name: str,
+        *,
+        content: str = "",
+        from_message: Message | None = None,
+        applied_tags: Iterable[str | int] = (),
+        private: bool = False,
+    ) -> Channel:
+        """A member starts a thread (text channel; ``from_message`` for a message thread) or a forum post
+        (forum: ``content`` is the starter message, ``applied_tags`` tag names or ids)."""
+        ch = self.world.channel(channel)
+        owner = self.world.user(user)
+        if ch.is_forum:
+            tag_ids = [int(ch.tag_named(t)["id"]) if isinstance(t, str) else int(t) for t in applied_tags]
+            thread = self.world.new_thread(ch, name, owner=owner, applied_tags=tag_ids, auto_archive_duration=4320)
+            starter = self._member_message(thread, owner, content or name, message_id=thread.id)
+            self.gateway.dispatch("THREAD_CREATE", payloads.thread_event(self.core, thread, newly_created=True))
+            self.core.post(starter)
+            return thread
+        if from_message is not None:
+            thread = self.world.new_thread(ch, name, owner=owner, thread_id=from_message.id)
+            from_message.thread_id = thread.id
+            self.gateway.dispatch("THREAD_CREATE", payloads.thread_event(self.core, thread, newly_created=True))
+            self.core.updated(from_message)
+            return thread
+        ttype = ChannelType.PRIVATE_THREAD if private else ChannelType.PUBLIC_THREAD
+        thread = self.world.new_thread(ch, name, owner=owner, type=ttype)
+        self.gateway.dispatch("THREAD_CREATE", payloads.thread_event(self.core, thread, newly_created=True))
+        self.notifier.notify()
+        return thread
+
+    def archive_thread(self, thread: ChannelRef, *, locked: bool = False) -> Channel:
+        """Archive (and optionally lock) a thread as Discord's auto-archive or a moderator would."""
+        th = self.world.channel(thread)
+        assert th.is_thread, f"{th} is not a thread"
+        th.archived = True
+        th.locked = th.locked or locked
+        th.archive_timestamp = now_utc()
+        self.core.thread_update(th)
+        return th
+
+    def unarchive_thread(self, thread: ChannelRef) -> Channel:
+        th = self.world.channel(thread)
+        th.archived = False
+        th.archive_timestamp = now_utc()
+        self.core.thread_update(th)
+        return th
+
+    def lock_thread(self, thread: ChannelRef, locked: bool = True) -> Channel:
+        th = self.world.channel(thread)
+        th.locked = locked
+        self.core.thread_update(th)
+        return th
+
+    # =================================================================================== guild changes
+
+    def add_member(
+        self, username: str | User, *, roles: Iterable[RoleRef] = (), accepts_dms: bool = True, nick: str | None = None
+    ) -> Member:
+        """A user joins the guild (GUILD_MEMBER_ADD if the bot has the members intent)."""
+        member = self.world.add_member(username, roles=tuple(roles), accepts_dms=accepts_dms, nick=nick)
+        data = member.to_dict()
+        data["guild_id"] = str(member.guild_id)
+        self.gateway.dispatch("GUILD_MEMBER_ADD", data)
+        self.notifier.notify()
+        return member
+
+    def remove_member(self, user: UserRef) -> None:
+        """A member leaves the guild (GUILD_MEMBER_REMOVE)."""
+        member = self.world.member(user)
+        del self.world.guilds[member.guild_id].members[member.id]
+        self.gateway.dispatch("GUILD_MEMBER_REMOVE", {"guild_id": str(member.guild_id), "user": member.user.to_dict()})
+        self.notifier.notify()
+
+    def set_member_roles(self, user: UserRef, roles: Iterable[RoleRef]) -> Member:
+        """Replace a member's roles (GUILD_MEMBER_UPDATE)."""
+        member = self.world.member(user)
+        member.roles = [self.world.role(r, guild_id=member.guild_id).id for r in roles]
+        self.core.member_update(member)
+        return member
+
+    def add_role(self, name: str, *, permissions: int = 0, color: int = 0) -> Role:
+        """Create a role (GUILD_ROLE_CREATE)."""
+        role = self.world.add_role(name, permissions=permissions, color=color)
+        self.gateway.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(GUILD_ID), "role": role.to_dict()})
+        self.notifier.notify()
+        return role
+
+    def add_channel(self, name: str, type: int = ChannelType.GUILD_TEXT, *, topic: str | None = None) -> Channel:
+        """Create a guild channel (CHANNEL_CREATE)."""
+        channel = self.world.add_channel(name, type, topic=topic)
+        self.gateway.dispatch("CHANNEL_CREATE", channel.to_dict(self.world))
+        self.notifier.notify()
+        return channel
+
+    def add_forum_tag(self, forum: ChannelRef, name: str, *, moderated: bool = False) -> JSON:
+        """Add a tag to a forum (CHANNEL_UPDATE); returns the tag object (``int(tag["id"])``)."""
+        tag = self.world.add_forum_tag(forum, name, moderated=moderated)
+        self.gateway.dispatch("CHANNEL_UPDATE", self.world.channel(forum).to_dict(self.world))
+        self.notifier.notify()
+        return tag
