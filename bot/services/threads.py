@@ -22,6 +22,7 @@ from typing import Protocol
 from bot.domain.answers import clean_answer_text, is_late, shorten
 from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import AnswerRejectedError, NotFoundError, SettingsError, UserFacingError
+from bot.domain.permissions import Permission
 from bot.domain.programme import Prompt, SessionRecord
 from bot.domain.threads import ThreadCounts
 from bot.services.health import RuntimeProblems
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 
 THREAD_NAME_LIMIT = 100  # Discord's limit on a thread's name
 CATCH_UP_LIMIT = 5000  # messages read back per thread at start; a longer thread is caught up only partly
+# Reading a thread's history: without Read Message History, Discord answers 200 with no messages at all
+# (developers/resources/message.mdx, "Get Channel Messages"), which must never read as "every reply deleted".
+READ_HISTORY = Permission.VIEW_CHANNEL | Permission.READ_MESSAGE_HISTORY
 DISCORD_EPOCH_MS = 1_420_070_400_000  # the first millisecond of 2015, UTC: where snowflake time starts
 
 
@@ -163,6 +167,19 @@ class ThreadGateway(Protocol):
         """Members' messages in the thread, reading at most ``limit`` messages. Raises ThreadGoneError."""
         ...
 
+    async def missing_permissions(self, channel_id: int, needed: Permission) -> Permission | None:
+        """Which of ``needed`` the bot lacks in a channel or thread (threads: their parent's), from what
+        Discord last told the bot; None when it cannot tell (the channel is not known to it)."""
+        ...
+
+    def reads_message_content(self) -> bool:
+        """Whether members' messages arrive with their text (the Message Content intent)."""
+        ...
+
+    async def message_deleted(self, thread_id: int, message_id: int) -> bool:
+        """True only when Discord says the message no longer exists (Unknown Message)."""
+        ...
+
 
 # --- Reports -------------------------------------------------------------------------------------------
 
@@ -223,6 +240,8 @@ class CatchUpReport:
     added: int = 0
     updated: int = 0
     removed: int = 0
+    unreadable: int = 0  # threads not caught up: the bot may not read them (nothing was removed)
+    kept: int = 0  # replies not seen in a history but still on Discord: kept, and the history distrusted
 
     @property
     def changed(self) -> bool:
@@ -234,6 +253,8 @@ class CatchUpReport:
             self.added + other.added,
             self.updated + other.updated,
             self.removed + other.removed,
+            self.unreadable + other.unreadable,
+            self.kept + other.kept,
         )
 
 
@@ -543,6 +564,10 @@ class ThreadService:
 
         Replies posted meanwhile are recorded (in open threads), edits applied and deleted messages' answers
         removed, so a member who deleted a message while the bot was down is not kept as having said it.
+        An answer is removed only on evidence the bot can trust: never from a thread whose history it may
+        not read (Discord then returns an empty history, not an error), never without the message text, and
+        only for a message Discord confirms is gone. What it cannot read is logged and shown to organisers
+        (``RuntimeProblems``, in /setup's health section and `python -m bot check`).
         """
         report = CatchUpReport()
         for thread in await self.threads.for_guild(guild_id):
@@ -554,6 +579,10 @@ class ThreadService:
                 await self.forget_thread(thread.thread_id)
             except BotLacksPermissionError as error:
                 log.warning("could not read thread %s to catch up: %s", thread.thread_id, error)
+                where = f"<#{thread.parent_channel_id}>"
+                fix = f"Check the bot's permissions in {where}, then restart the bot to catch up."
+                self._cannot_catch_up(thread, _channel_key(thread), f"{error} No answer was removed.", fix)
+                report += CatchUpReport(unreadable=1)
         if report.changed:
             log.info(
                 "caught up with prompt threads in guild %s: %d added, %d updated, %d removed",
@@ -562,12 +591,42 @@ class ThreadService:
                 report.updated,
                 report.removed,
             )
+        if report.unreadable:
+            log.warning(
+                "%d prompt thread(s) in guild %s could not be caught up (no permission to read them): nothing "
+                "was removed from them",
+                report.unreadable,
+                guild_id,
+            )
         return report
 
     async def _catch_up_thread(self, thread: PromptThread) -> CatchUpReport:
         target = await self.threads.reply_target(thread.thread_id)
         if target is None:
             return CatchUpReport()
+        if not self._gateway.reads_message_content():
+            self._cannot_catch_up(
+                thread,
+                "catch-up:message-content",
+                "The bot does not receive message text (the Message Content intent is off), so it cannot catch "
+                "up with replies written while it was offline. No answer was removed.",
+                "Switch on Message Content Intent in the developer portal (Bot > Privileged Gateway Intents), set "
+                "MESSAGE_CONTENT_INTENT=true and restart the bot.",
+            )
+            return CatchUpReport(unreadable=1)
+        missing = await self._gateway.missing_permissions(thread.thread_id, READ_HISTORY)
+        if missing:
+            where = f"<#{thread.parent_channel_id}>"
+            self._cannot_catch_up(
+                thread,
+                _channel_key(thread),
+                f"The bot cannot read the history of the prompt threads in {where}: it lacks {missing.label} "
+                "there, so replies written, edited or deleted while it was offline were not caught up. No answer "
+                "was removed.",
+                f"Give the bot {missing.label} in {where} (Edit Channel > Permissions), then restart the bot.",
+            )
+            return CatchUpReport(unreadable=1)
+        self._problems.clear(thread.guild_id, _channel_key(thread))
         # Read what is stored before asking Discord: a reply recorded live after the history was read must not
         # look deleted. Replies in this thread come after it (snowflakes grow with time); lower ids belong to an
         # earlier thread of the prompt that was deleted by hand.
@@ -588,10 +647,42 @@ class ThreadService:
                 at = message.edited_at or self._clock()
                 await self.contributions.edit(message.id, text, at, late=self._late(target, at))
                 updated += 1
+        kept = 0
         if history.complete:
             seen = {m.id for m in history.messages}
-            removed += await self.contributions.remove([mid for mid in stored if mid not in seen])
-        return CatchUpReport(threads=1, added=added, updated=updated, removed=removed)
+            gone, kept = await self._confirmed_deleted(thread, [mid for mid in stored if mid not in seen])
+            removed += await self.contributions.remove(gone)
+        if not kept:
+            self._problems.clear(thread.guild_id, _history_key(thread))
+        return CatchUpReport(threads=1, added=added, updated=updated, removed=removed, kept=kept)
+
+    async def _confirmed_deleted(self, thread: PromptThread, unseen: list[int]) -> tuple[list[int], int]:
+        """Of the replies a history did not show, those Discord confirms are deleted; and how many were kept.
+
+        One reply still on Discord means the history was not the whole truth: nothing more is removed.
+        """
+        gone: list[int] = []
+        for message_id in unseen:
+            if not await self._gateway.message_deleted(thread.thread_id, message_id):
+                kept = len(unseen) - len(gone)
+                log.warning(
+                    "thread %s: %d recorded repl(ies) missing from its history are still on Discord; keeping them",
+                    thread.thread_id,
+                    kept,
+                )
+                self._cannot_catch_up(
+                    thread,
+                    _history_key(thread),
+                    f"Discord's history of <#{thread.thread_id}> left out replies that still exist, so the bot "
+                    "could not tell which replies were deleted while it was offline. No answer was removed.",
+                    f"Check the bot's permissions in <#{thread.parent_channel_id}>; restarting the bot tries again.",
+                )
+                return gone, kept
+            gone.append(message_id)
+        return gone, 0
+
+    def _cannot_catch_up(self, thread: PromptThread, key: str, text: str, fix: str) -> None:
+        self._problems.record(thread.guild_id, key, text, fix)
 
     async def _add(
         self,
@@ -620,6 +711,15 @@ class ThreadService:
 
     def _late(self, target: ReplyTarget, at: datetime) -> bool:
         return is_late(target.session_end, target.answer_window, at)
+
+
+def _channel_key(thread: PromptThread) -> str:
+    """Permissions are the parent channel's: one problem for all its threads."""
+    return f"catch-up:{thread.parent_channel_id}"
+
+
+def _history_key(thread: PromptThread) -> str:
+    return f"catch-up:thread:{thread.thread_id}"
 
 
 def _cleaned(raw_text: str) -> str | None:

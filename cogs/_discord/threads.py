@@ -8,6 +8,7 @@ from typing import Any, Final, Literal
 import discord
 
 from bot.domain.errors import UserFacingError
+from bot.domain.permissions import Permission
 from bot.services.threads import (
     BotLacksPermissionError,
     ChannelKind,
@@ -21,6 +22,7 @@ from bot.services.threads import (
     ThreadLockedError,
     ThreadMessage,
 )
+from cogs._discord.permissions import missing_in, missing_in_channel
 from cogs._thread_text import starter_content, summary_content
 from cogs._views import answer_view
 
@@ -37,6 +39,7 @@ MEMBER_MESSAGE_TYPES = frozenset({discord.MessageType.default, discord.MessageTy
 THREAD_ARCHIVED = 50083
 THREAD_LOCKED = 160005
 TAG_REQUIRED = 40067
+UNKNOWN_MESSAGE = 10008
 
 
 def is_member_message(message: discord.Message) -> bool:
@@ -229,3 +232,26 @@ class DiscordThreadGateway:
                 f"The bot cannot read the history of <#{thread_id}>: it needs Read Message History."
             ) from None
         return ThreadHistory(tuple(messages), complete=read < limit)
+
+    async def missing_permissions(self, channel_id: int, needed: Permission) -> Permission | None:
+        found = missing_in(self._bot, self._guild_id, channel_id, needed)
+        if found is not None:
+            return found
+        try:
+            thread = await self._thread(channel_id)  # archived threads are not in the cache
+        except (ThreadGoneError, BotLacksPermissionError):
+            return None  # the caller's own request will say what is wrong
+        return missing_in_channel(thread, needed)
+
+    def reads_message_content(self) -> bool:
+        return self._bot.intents.message_content
+
+    async def message_deleted(self, thread_id: int, message_id: int) -> bool:
+        channel = self._bot.get_partial_messageable(thread_id, guild_id=self._guild_id)
+        try:
+            await channel.fetch_message(message_id)
+        except discord.NotFound as error:
+            return error.code == UNKNOWN_MESSAGE  # not Unknown Channel: a deleted thread keeps its answers
+        except discord.HTTPException:
+            return False  # Forbidden, or Discord unavailable: no evidence either way
+        return False

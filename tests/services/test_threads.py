@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.errors import NotFoundError, SettingsError, UserFacingError
+from bot.domain.permissions import Permission
 from bot.domain.programme import Programme, ProgrammeRecord, SessionRecord
 from bot.domain.server_settings import ServerDefaults
 from bot.domain.threads import ThreadCounts
 from bot.services.answers import AnswerService
+from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.retention import RetentionAction, RetentionService
 from bot.services.server_settings import ServerSettingsService
@@ -56,6 +58,7 @@ class FakeThread:
     locked: bool = False
     posts: list[Summary] = dataclasses.field(default_factory=list)
     history: list[ThreadMessage] = dataclasses.field(default_factory=list)  # members' messages
+    hidden: set[int] = dataclasses.field(default_factory=set)  # still on Discord, but left out of the history
 
 
 class FakeGateway:
@@ -72,6 +75,8 @@ class FakeGateway:
         self.next_id = 1000
         self.slow = False
         self.unreadable = False
+        self.lacking = Permission(0)  # what the bot lacks in every channel
+        self.content = True  # the Message Content intent
 
     def _new_id(self) -> int:
         self.next_id += 1
@@ -140,6 +145,18 @@ class FakeGateway:
             raise BotLacksPermissionError("The bot cannot read the history.")
         return ThreadHistory(tuple(messages[:limit]), complete=len(messages) < limit)
 
+    async def missing_permissions(self, channel_id: int, needed: Permission) -> Permission | None:
+        self.calls.append(f"permissions {channel_id}")
+        return Permission(needed & self.lacking)
+
+    def reads_message_content(self) -> bool:
+        return self.content
+
+    async def message_deleted(self, thread_id: int, message_id: int) -> bool:
+        self.calls.append(f"fetch {message_id}")
+        thread = self._thread(thread_id)
+        return message_id not in {m.id for m in thread.history} | thread.hidden
+
     async def lock_and_archive(self, thread_id: int) -> bool:
         self.calls.append(f"lock and archive {thread_id}")
         thread = self._thread(thread_id)
@@ -155,6 +172,7 @@ class World:
     programme: ProgrammeRecord
     gateway: FakeGateway
     clock: FakeClock
+    service_problems: RuntimeProblems
 
     def week(self, number: int) -> SessionRecord:
         session = self.programme.session_for_week(number)
@@ -169,8 +187,9 @@ async def world(db: Database, programme: Programme) -> World:
     await programmes.import_programme(GUILD_ID, programme)
     settings = ServerSettingsService(db, ServerDefaults(), clock=clock)
     gateway = FakeGateway()
-    service = ThreadService(db, settings, gateway=gateway, clock=clock)
-    return World(service, settings, await programmes.require(GUILD_ID), gateway, clock)
+    problems = RuntimeProblems(clock)
+    service = ThreadService(db, settings, gateway=gateway, problems=problems, clock=clock)
+    return World(service, settings, await programmes.require(GUILD_ID), gateway, clock, problems)
 
 
 async def open_week(world: World, week: int = 3, *, here: int | None = HERE, collect: bool = True):  # type: ignore[no-untyped-def]
@@ -551,9 +570,64 @@ async def test_catch_up_skips_threads_it_may_not_read_or_that_do_not_collect_and
     del world.gateway.threads[q1]
     world.gateway.unreadable = True
     report = await world.service.catch_up(GUILD_ID)
-    assert report == CatchUpReport()
+    assert report == CatchUpReport(unreadable=3)
     assert q1 not in [t.thread_id for t in await world.service.threads_for_week(GUILD_ID, 3)]
     assert len(await world.service.threads_for_week(GUILD_ID, 3)) == 3
+
+
+async def answers_of(world: World, week: int = 3) -> list[str]:
+    texts: list[str] = []
+    for prompt in world.week(week).prompts:
+        texts += [r.text for r in await world.service.contributions.for_prompt(prompt.id)]
+    return texts
+
+
+async def test_without_read_message_history_the_catch_up_removes_nothing_and_says_why(world: World) -> None:
+    opened = await open_week(world)
+    q1 = opened.outcomes[0].thread_id or 0
+    await record(world, q1, q1 * 10_000 + 1, ALICE, "said before the restart")
+    # Discord answers an empty history, not an error, to a bot without Read Message History.
+    world.gateway.lacking = Permission.READ_MESSAGE_HISTORY
+    report = await world.service.catch_up(GUILD_ID)
+    assert (report.removed, report.unreadable) == (0, 4)
+    assert await answers_of(world) == ["said before the restart"]
+    assert not any(call.startswith("history") for call in world.gateway.calls)
+    [problem] = world.service_problems.current(GUILD_ID)
+    assert f"<#{HERE}>" in problem.text and "Read Message History" in problem.text
+    assert "No answer was removed" in problem.text
+    assert "Read Message History" in problem.fix and f"<#{HERE}>" in problem.fix
+
+    world.gateway.lacking = Permission(0)  # an organiser gives it back; the next start catches up
+    world.gateway.threads[q1].history = []  # and the member had indeed deleted the reply meanwhile
+    report = await world.service.catch_up(GUILD_ID)
+    assert report.removed == 1 and await answers_of(world) == []
+    assert world.service_problems.current(GUILD_ID) == []
+
+
+async def test_without_message_content_the_catch_up_removes_nothing(world: World) -> None:
+    opened = await open_week(world)
+    q1 = opened.outcomes[0].thread_id or 0
+    await record(world, q1, q1 * 10_000 + 1, ALICE, "kept")
+    world.gateway.threads[q1].history = [ThreadMessage(q1 * 10_000 + 1, ALICE, "", world.clock(), None)]
+    world.gateway.content = False
+    report = await world.service.catch_up(GUILD_ID)
+    assert report.removed == 0 and await answers_of(world) == ["kept"]
+    [problem] = world.service_problems.current(GUILD_ID)
+    assert "Message Content" in problem.text and "Message Content Intent" in problem.fix
+
+
+async def test_a_reply_left_out_of_a_history_but_still_on_discord_keeps_every_unseen_answer(world: World) -> None:
+    opened = await open_week(world)
+    q1 = opened.outcomes[0].thread_id or 0
+    for n in (1, 2, 3):
+        await record(world, q1, q1 * 10_000 + n, ALICE, f"reply {n}")
+    world.gateway.threads[q1].history = []
+    world.gateway.threads[q1].hidden = {q1 * 10_000 + 2}  # 1 was deleted; 2 and 3: no evidence they were
+    report = await world.service.catch_up(GUILD_ID)
+    assert (report.removed, report.kept) == (1, 2)
+    assert await answers_of(world) == ["reply 2", "reply 3"]
+    [problem] = world.service_problems.current(GUILD_ID)
+    assert f"<#{q1}>" in problem.text and "No answer was removed" in problem.text
 
 
 # --- erasure and retention: the messages are still on Discord, they must not come back ----------------------
