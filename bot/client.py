@@ -201,6 +201,7 @@ class WorkshopBot(commands.Bot):
                 server_settings,
                 guild_ids=(self.guild_id,),
                 sender=adapters.reminders,
+                problems=problems,
                 clock=self.clock,
                 dm_rate_per_second=self.settings.dm_rate_per_second,
                 scheduler=self.scheduler,

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from bot.domain.answers import shorten
 from bot.domain.clock import Clock, system_clock
 from bot.domain.discord_text import MESSAGE_LIMIT, timestamp
+from bot.domain.permissions import Permission
 from bot.domain.programme import SessionRecord
 from bot.domain.reminders import (
     DMS_CLOSED,
@@ -47,6 +48,7 @@ from bot.domain.reminders import (
     reminder_nonce,
 )
 from bot.domain.server_settings import ServerSettings
+from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.database import Database
@@ -92,6 +94,19 @@ class DeliveryFailed(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+
+
+class ChannelRefused(DeliveryFailed):
+    """The bot may not post in a channel: a permission is missing (``missing``, when the bot knows which).
+
+    Retried later like a failure, because an organiser can fix it, and recorded in RuntimeProblems so
+    that organisers see which channel lacks which permission.
+    """
+
+    def __init__(self, channel_id: int, missing: Permission | None, reason: str) -> None:
+        super().__init__(reason)
+        self.channel_id = channel_id
+        self.missing = missing
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +303,7 @@ class ReminderService:
         *,
         guild_ids: Iterable[int],
         sender: ReminderSender | None = None,
+        problems: RuntimeProblems | None = None,
         clock: Clock = system_clock,
         dm_rate_per_second: float = 5.0,
         scheduler: Any = None,
@@ -304,6 +320,7 @@ class ReminderService:
         self.sweep_interval = sweep_interval
         self.throttle = Throttle(dm_rate_per_second, monotonic=monotonic, sleep=sleep)
         self._sender = sender  # None: plans and shows the schedule, sends nothing (the command line)
+        self._problems = problems if problems is not None else RuntimeProblems(clock)
         self._queued: dict[int, bool] = {}  # guild -> "the plan changed": interrupt a fan-out in progress
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
@@ -464,6 +481,9 @@ class ReminderService:
             await self.repository.mark_undeliverable(delivery.id, refused.reason, self._clock())
             level = logging.INFO if refused.reason == DMS_CLOSED else logging.ERROR
             log.log(level, "reminder delivery %s (%s) refused: %s", delivery.id, delivery.target_kind, refused.reason)
+        except ChannelRefused as refused:
+            self._channel_refused(delivery.guild_id, refused)
+            await self._retry_later(delivery, refused.reason, None)
         except DeliveryFailed as failed:
             pause = failed.retry_after
             await self._retry_later(delivery, failed.reason, failed.retry_after)
@@ -472,8 +492,22 @@ class ReminderService:
             await self._retry_later(delivery, f"unexpected error: {type(error).__name__}", None)
         else:
             await self.repository.mark_sent(delivery.id, message_id, self._clock())
+            if delivery.target_kind is TargetKind.CHANNEL:
+                self._problems.clear(delivery.guild_id, _channel_key(delivery.target_id))
         finally:
             self.throttle.sent(pause=pause)
+
+    def _channel_refused(self, guild_id: int, refused: ChannelRefused) -> None:
+        where = f"<#{refused.channel_id}>"
+        if refused.missing:
+            text = f"The bot cannot post reminders in {where}: it lacks {refused.missing.label} there."
+            fix = f"Give the bot {refused.missing.label} in {where} (Edit Channel > Permissions)"
+        else:
+            text = f"Discord refused the bot's reminder post in {where} ({refused.reason})."
+            fix = f"Check the bot's permissions in {where} (View Channel and Send Messages)"
+        fix += ", or choose another reminder channel with /setup. The bot retries the reminder a few times."
+        log.error("reminder post refused in channel %s: %s", refused.channel_id, refused.reason)
+        self._problems.record(guild_id, _channel_key(refused.channel_id), text, fix)
 
     async def _retry_later(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
         now = self._clock()
@@ -609,6 +643,10 @@ class ReminderService:
             entries=tuple(entries),
             now=now,
         )
+
+
+def _channel_key(channel_id: int) -> str:
+    return f"reminders:{channel_id}"
 
 
 def _most_telling(rows: Sequence[Delivery], channel_id: int | None) -> Delivery | None:

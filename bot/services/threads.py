@@ -22,7 +22,7 @@ from typing import Protocol
 from bot.domain.answers import clean_answer_text, is_late, shorten
 from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import AnswerRejectedError, NotFoundError, SettingsError, UserFacingError
-from bot.domain.permissions import Permission
+from bot.domain.permissions import Permission, Place, needs_for
 from bot.domain.programme import Prompt, SessionRecord
 from bot.domain.threads import ThreadCounts
 from bot.services.health import RuntimeProblems
@@ -307,7 +307,8 @@ class ThreadService:
             existing = await self.threads.for_prompts([p.id for p in session.prompts])
             target: tuple[int, ChannelKind] | None = None
             if any(p.id not in existing for p in session.prompts):
-                target = await self._target_channel(session.guild_id, here_channel_id)
+                # Checked before anything is created: a refusal half-way would leave half a week of threads.
+                target = await self._usable_target(session, here_channel_id)
             outcomes: list[OpenOutcome] = []
             problems: list[str] = []
             creating_refused = False
@@ -333,7 +334,7 @@ class ThreadService:
                     continue
                 try:
                     if target is None:
-                        target = await self._target_channel(session.guild_id, here_channel_id)
+                        target = await self._usable_target(session, here_channel_id)
                     created = await self._create(session, prompt, target, collect_replies)
                     outcomes.append(OpenOutcome(prompt, result, created.thread_id))
                 except BotLacksPermissionError as error:
@@ -349,6 +350,23 @@ class ThreadService:
             collect_replies=collect_replies,
             problems=tuple(dict.fromkeys(problems)),
         )
+
+    async def _usable_target(self, session: SessionRecord, here_channel_id: int | None) -> tuple[int, ChannelKind]:
+        """Where new threads go, once the bot is known to have every permission threads need there."""
+        channel_id, kind = await self._target_channel(session.guild_id, here_channel_id)
+        place = Place.DISCUSSION_FORUM if kind is ChannelKind.FORUM else Place.DISCUSSION_TEXT
+        needed = Permission(0)
+        for need in needs_for(place, required_only=True):
+            needed |= need.permissions
+        missing = await self._gateway.missing_permissions(channel_id, needed)
+        if missing:
+            what = "posts" if kind is ChannelKind.FORUM else "threads"
+            raise BotLacksPermissionError(
+                f"The bot cannot open {what} in <#{channel_id}>: it lacks {missing.label} there. Nothing was "
+                f"created. Give the bot {missing.label} in <#{channel_id}> (Edit Channel > Permissions), then run "
+                f"/threads open week:{session.week} again."
+            )
+        return channel_id, kind
 
     async def _target_channel(self, guild_id: int, here_channel_id: int | None) -> tuple[int, ChannelKind]:
         """The server's discussion channel if one is set, else the channel the command was run in."""

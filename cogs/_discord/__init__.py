@@ -36,7 +36,7 @@ async def setup(bot: WorkshopBot) -> None:
     bot.use_discord_adapters(
         DiscordAdapters(
             threads=DiscordThreadGateway(bot, bot.guild_id),
-            reminders=DiscordReminderSender(bot),
+            reminders=DiscordReminderSender(bot, bot.guild_id),
             names=DiscordDisplayNames(bot),
             retention=RetentionNotices(bot, bot.guild_id),
         )

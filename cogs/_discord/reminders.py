@@ -9,24 +9,41 @@ import logging
 import aiohttp
 import discord
 
+from bot.domain.permissions import Permission
 from bot.domain.reminders import DMS_CLOSED
-from bot.services.reminders import DeliveryFailed, DeliveryRefused, OutgoingMessage
+from bot.services.reminders import ChannelRefused, DeliveryFailed, DeliveryRefused, OutgoingMessage
+from cogs._discord.permissions import missing_in
 from cogs._views import answer_view
 
 log = logging.getLogger(__name__)
 
 DMS_CLOSED_CODE = 50007  # "Cannot send messages to this user"
+MISSING_ACCESS, MISSING_PERMISSIONS = 50001, 50013
+OPENING_DMS_TOO_FAST = 40003  # developers/topics/opcodes-and-status-codes.mdx, JSON error codes
+POSTING = Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES  # what Create Message needs in a text channel
 
 
 class DiscordReminderSender:
     """Sends reminders through discord.py: a nonce on every message (so Discord drops resends), pings
     limited to what the message names, Answer buttons that work after restarts."""
 
-    def __init__(self, bot: discord.Client) -> None:
+    def __init__(self, bot: discord.Client, guild_id: int) -> None:
         self._bot = bot
+        self._guild_id = guild_id
 
     async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int:
-        return await self._send(self._bot.get_partial_messageable(channel_id), message, nonce)
+        # Checked first from the gateway cache: a post Discord would refuse is not even attempted.
+        missing = missing_in(self._bot, self._guild_id, channel_id, POSTING)
+        if missing:
+            raise ChannelRefused(channel_id, missing, f"missing {missing.label}")
+        channel = self._bot.get_partial_messageable(channel_id, guild_id=self._guild_id)
+        try:
+            return await self._send(channel, message, nonce)
+        except DeliveryRefused as refused:
+            error = refused.__cause__
+            if isinstance(error, discord.Forbidden) and error.code in (MISSING_ACCESS, MISSING_PERMISSIONS):
+                raise ChannelRefused(channel_id, None, refused.reason) from error
+            raise
 
     async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int:
         try:
@@ -65,6 +82,8 @@ _SEND_ERRORS = (discord.DiscordException, aiohttp.ClientError, asyncio.TimeoutEr
 
 def _translate(error: Exception) -> DeliveryRefused | DeliveryFailed:
     """Discord's errors as the service's: refused (never retried) or failed (retried later)."""
+    if isinstance(error, discord.HTTPException) and error.code == OPENING_DMS_TOO_FAST:
+        return DeliveryFailed("opening DMs too fast (40003)", retry_after=_retry_after(error))
     if isinstance(error, discord.Forbidden):
         if error.code == DMS_CLOSED_CODE:
             return DeliveryRefused(DMS_CLOSED)

@@ -17,14 +17,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.domain.permissions import Permission
 from bot.domain.programme import Programme, Prompt, Session, SessionRecord
 from bot.domain.reminders import DMS_CLOSED, parse_offsets
 from bot.domain.server_settings import ServerDefaults
+from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import (
     FIRST_RETRY,
     MAX_ATTEMPTS,
     MESSAGE_LIMIT,
+    ChannelRefused,
     DeliveryFailed,
     DeliveryRefused,
     OutgoingMessage,
@@ -143,6 +146,7 @@ class World:
     programme: ProgrammeService
     settings: ServerSettingsService
     defaults: ServerDefaults
+    problems: RuntimeProblems = dataclasses.field(default_factory=RuntimeProblems)
 
     def service(self, *, rate: float = 5.0, scheduler: AsyncIOScheduler | None = None) -> ReminderService:
         service = ReminderService(
@@ -151,6 +155,7 @@ class World:
             self.settings,
             guild_ids=(GUILD_ID,),
             sender=self.sender,
+            problems=self.problems,
             clock=self.clock,
             dm_rate_per_second=rate,
             scheduler=scheduler,
@@ -479,6 +484,24 @@ async def test_a_refused_channel_post_is_not_retried_and_dms_still_go(world: Wor
     ]
     channel_row = next(d for d in await world.ledger() if d.target_kind is TargetKind.CHANNEL)
     assert (channel_row.state, channel_row.last_error) == ("undeliverable", "forbidden (code 50013)")
+
+
+async def test_a_channel_the_bot_may_not_post_in_is_shown_to_organisers_and_retried(world: World) -> None:
+    service = world.service()
+    refusal = ChannelRefused(CHANNEL, Permission.SEND_MESSAGES, "missing Send Messages")
+    world.sender.fail(TargetKind.CHANNEL, CHANNEL, refusal)
+    world.clock.now = START - 24 * H
+    await service.run_pass(GUILD_ID)
+    assert world.sender.messages == []
+    [problem] = world.problems.current(GUILD_ID)
+    assert problem.text == f"The bot cannot post reminders in <#{CHANNEL}>: it lacks Send Messages there."
+    assert f"Give the bot Send Messages in <#{CHANNEL}>" in problem.fix
+    channel_row = next(d for d in await world.ledger() if d.target_kind is TargetKind.CHANNEL)
+    assert channel_row.state is DeliveryState.PENDING  # an organiser can fix it: tried again later
+    world.clock.advance(FIRST_RETRY)
+    await service.run_pass(GUILD_ID)
+    assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
+    assert world.problems.current(GUILD_ID) == []
 
 
 async def test_without_a_channel_dms_still_go_and_closed_dms_are_told_once_a_channel_exists(world: World) -> None:

@@ -305,6 +305,21 @@ async def test_a_missing_permission_stops_creating_and_says_why(world: World) ->
     assert [o.result for o in (await open_week(world)).outcomes] == [Opened.CREATED] * 4
 
 
+@pytest.mark.parametrize(("here", "what"), [(HERE, "threads"), (FORUM, "posts")])
+async def test_without_a_permission_threads_need_nothing_is_created_and_the_refusal_names_it(
+    world: World, here: int, what: str
+) -> None:
+    world.gateway.lacking = Permission.SEND_MESSAGES_IN_THREADS
+    with pytest.raises(BotLacksPermissionError) as refused:
+        await open_week(world, here=here)
+    assert str(refused.value).startswith(
+        f"The bot cannot open {what} in <#{here}>: it lacks Send Messages in Threads there. Nothing was created."
+    )
+    assert "run /threads open week:3 again" in str(refused.value)
+    assert not any(call.startswith("create") for call in world.gateway.calls)
+    assert await world.service.threads_for_week(GUILD_ID, 3) == []
+
+
 async def test_a_thread_that_cannot_be_reopened_does_not_stop_the_others(world: World) -> None:
     first = await open_week(world)
     q1, q2 = (o.thread_id or 0 for o in first.outcomes[:2])
