@@ -187,11 +187,27 @@ class FakeCore:
     # =================================================================================== Discord's checks
 
     def bot_permissions(self, channel: Channel) -> int:
+        """The bot's permissions in a channel or thread (overwrites included); everything in a DM."""
         if channel.guild_id is None:
             return Perm.ALL
-        return self.world.base_permissions(self.world.bot_member(channel.guild_id))
+        return self.world.permissions_in(self.world.bot_member(channel.guild_id), channel)
+
+    def bot_can_view(self, channel: Channel) -> bool:
+        """Whether the bot can see the channel: what it is told about over the gateway depends on it
+        (topics/threads.mdx: "Clients will not be informed of a thread through the gateway if they do
+        not have permission to view that thread")."""
+        return bool(self.bot_permissions(channel) & Perm.VIEW_CHANNEL)
+
+    def require_view(self, channel: Channel) -> None:
+        """403 code 50001 "Missing Access" when the bot cannot view the channel: without View Channel
+        nothing else in it is allowed (topics/permissions.mdx, "Implicit Permissions")."""
+        if not self.bot_can_view(channel):
+            raise ApiError(403, 50001, "Missing Access")
 
     def require(self, channel: Channel, perm: int) -> None:
+        """50001 without View Channel, else 403 code 50013 "Missing Permissions" without ``perm``
+        (topics/opcodes-and-status-codes.mdx, JSON error codes)."""
+        self.require_view(channel)
         if not self.bot_permissions(channel) & perm:
             raise ApiError(403, 50013, "Missing Permissions")
 
@@ -374,12 +390,13 @@ class FakeCore:
             channel = self.world.channels.get(msg.channel_id)
             if channel is not None and channel.is_thread:
                 channel.member_ids.setdefault(msg.author.id, now_utc())
-            self.gateway.dispatch("MESSAGE_CREATE", payloads.message_event(self, msg))
+            if self._bot_sees(msg):
+                self.gateway.dispatch("MESSAGE_CREATE", payloads.message_event(self, msg))
         self.notifier.notify()
         return msg
 
     def updated(self, msg: Message) -> None:
-        if not msg.ephemeral:
+        if not msg.ephemeral and self._bot_sees(msg):
             self.gateway.dispatch("MESSAGE_UPDATE", payloads.message_event(self, msg))
         self.notifier.notify()
 
@@ -388,15 +405,26 @@ class FakeCore:
         channel = self.world.channels.get(msg.channel_id)
         if channel is not None and channel.is_thread and msg.id != channel.id and not msg.ephemeral:
             channel.message_count = max(0, channel.message_count - 1)
-        if not msg.ephemeral:
+        if not msg.ephemeral and self._bot_sees(msg):
             data: JSON = {"id": str(msg.id), "channel_id": str(msg.channel_id)}
             if msg.guild_id is not None:
                 data["guild_id"] = str(msg.guild_id)
             self.gateway.dispatch("MESSAGE_DELETE", data)
         self.notifier.notify()
 
+    def _bot_sees(self, msg: Message) -> bool:
+        channel = self.world.channels.get(msg.channel_id)
+        return channel is None or self.bot_can_view(channel)
+
+    def thread_created(self, thread: Channel) -> None:
+        """THREAD_CREATE (``newly_created``), if the bot can see the thread (topics/threads.mdx)."""
+        if self.bot_can_view(thread):
+            self.gateway.dispatch("THREAD_CREATE", payloads.thread_event(self, thread, newly_created=True))
+        self.notifier.notify()
+
     def thread_update(self, thread: Channel) -> None:
-        self.gateway.dispatch("THREAD_UPDATE", payloads.thread_event(self, thread))
+        if self.bot_can_view(thread):
+            self.gateway.dispatch("THREAD_UPDATE", payloads.thread_event(self, thread))
         self.notifier.notify()
 
     def member_update(self, member: Member) -> None:

@@ -82,8 +82,12 @@ _GUILD_OR_DM = {
 }
 
 
-def required_intent(event: str, data: Any) -> int:
+def required_intent(event: str, data: Any, bot_user_id: int | None = None) -> int:
     """The intent a session needs to receive ``event`` (0: always delivered)."""
+    # events/gateway.mdx, "Caveats": GUILD_MEMBER_UPDATE is sent for current-user updates whatever the intents.
+    own_update = event == "GUILD_MEMBER_UPDATE" and isinstance(data, dict) and bot_user_id is not None
+    if own_update and str((data.get("user") or {}).get("id")) == str(bot_user_id):
+        return 0
     if event in _GUILD_ONLY:
         return _GUILD_ONLY[event]
     pair = _GUILD_OR_DM.get(event)
@@ -171,7 +175,7 @@ class Gateway:
         if session is None or session.ended:
             return None
         payload = data(session) if callable(data) else data
-        need = required_intent(event, payload)
+        need = required_intent(event, payload, self.fake.world.bot_user.id)
         if need and not session.has(need):
             return None
         return self._send_dispatch(session, event, payload)

@@ -51,7 +51,12 @@ def guild_create(core: FakeCore, guild: Guild, session: GatewaySession) -> JSON:
     with_members = session.has(Intents.GUILD_MEMBERS)
     members = [m.to_dict() for m in guild.members.values()] if with_members else [bot.to_dict()]
     channels = [core.world.channels[c] for c in guild.channel_ids if c in core.world.channels]
-    threads = [c for c in core.world.channels.values() if c.is_thread and c.guild_id == guild.id and not c.archived]
+    # Only the active threads the bot can see (topics/threads.mdx, "Gateway Events").
+    threads = [
+        c
+        for c in core.world.channels.values()
+        if c.is_thread and c.guild_id == guild.id and not c.archived and core.bot_can_view(c)
+    ]
     payload.update(
         {
             "joined_at": iso(bot.joined_at),

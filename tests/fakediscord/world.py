@@ -66,6 +66,7 @@ class Perm:
     VIEW_AUDIT_LOG = 1 << 7
     VIEW_CHANNEL = 1 << 10
     SEND_MESSAGES = 1 << 11
+    SEND_TTS_MESSAGES = 1 << 12
     MANAGE_MESSAGES = 1 << 13
     EMBED_LINKS = 1 << 14
     ATTACH_FILES = 1 << 15
@@ -85,6 +86,9 @@ class Perm:
     CREATE_EVENTS = 1 << 44
     #: Every permission bit Discord currently defines (what an owner or administrator gets).
     ALL = (1 << 53) - 1
+
+    #: Denied implicitly with Send Messages (developers/topics/permissions.mdx, "Implicit Permissions").
+    IMPLIED_BY_SENDING = MENTION_EVERYONE | SEND_TTS_MESSAGES | ATTACH_FILES | EMBED_LINKS
 
     #: What @everyone gets in a freshly created guild (roughly).
     EVERYONE_DEFAULT = (
@@ -726,6 +730,30 @@ _MENTION_USER = re.compile(r"<@!?(\d+)>")
 _MENTION_ROLE = re.compile(r"<@&(\d+)>")
 
 
+def apply_overwrites(base: int, member: Member, overwrites: list[JSON]) -> int:
+    """``compute_overwrites`` of developers/topics/permissions.mdx ("Permission Overwrites"), in its order:
+    @everyone deny then allow, the member's roles (denies and allows combined), then the member."""
+    by_id = {int(o["id"]): o for o in overwrites}
+    perms = base
+    everyone = by_id.get(member.guild_id)
+    if everyone is not None:
+        perms &= ~int(everyone["deny"])
+        perms |= int(everyone["allow"])
+    allow = deny = 0
+    for role_id in member.roles:
+        role_overwrite = by_id.get(role_id)
+        if role_overwrite is not None and role_overwrite.get("type", 0) == 0:
+            allow |= int(role_overwrite["allow"])
+            deny |= int(role_overwrite["deny"])
+    perms &= ~deny
+    perms |= allow
+    own = by_id.get(member.id)
+    if own is not None and own.get("type") == 1:
+        perms &= ~int(own["deny"])
+        perms |= int(own["allow"])
+    return perms
+
+
 class World:
     """The state of the fake Discord: users, one default guild, channels, threads, DMs and messages.
 
@@ -1021,7 +1049,7 @@ class World:
     def base_permissions(self, member: Member) -> int:
         """Guild-level permissions of a member (owner and administrators get everything).
 
-        Channel permission overwrites are not modelled.
+        developers/topics/permissions.mdx, "Permission Overwrites": ``compute_base_permissions``.
         """
         guild = self.guilds[member.guild_id]
         if member.id == guild.owner_id:
@@ -1034,6 +1062,58 @@ class World:
         if perms & Perm.ADMINISTRATOR:
             return Perm.ALL
         return perms
+
+    def permissions_in(self, member: Member, channel: Channel) -> int:
+        """A member's permissions in a guild channel or thread, as Discord computes them.
+
+        developers/topics/permissions.mdx: "Permission Overwrites" (@everyone, then the member's roles
+        combined, then the member; Administrator and the owner get everything), "Implicit Permissions"
+        (no View Channel: nothing; no Send Messages: no Mention Everyone, TTS, Attach Files, Embed Links),
+        "Inherited Permissions (Threads)" (a thread takes its parent's; Send Messages in Threads, not Send
+        Messages, is what talking there needs) and topics/threads.mdx (a private thread is visible only
+        to its members and to those with Manage Threads).
+        """
+        base = self.base_permissions(member)
+        if base & Perm.ADMINISTRATOR:
+            return Perm.ALL
+        parent = self.channels.get(channel.parent_id or 0) if channel.is_thread else channel
+        perms = apply_overwrites(base, member, parent.permission_overwrites if parent is not None else [])
+        if not perms & Perm.VIEW_CHANNEL:
+            return 0
+        private = channel.type == ChannelType.PRIVATE_THREAD
+        if private and member.id not in channel.member_ids and not perms & Perm.MANAGE_THREADS:
+            return 0
+        sending = Perm.SEND_MESSAGES_IN_THREADS if channel.is_thread else Perm.SEND_MESSAGES
+        if not perms & sending:
+            perms &= ~Perm.IMPLIED_BY_SENDING
+        return perms
+
+    def overwrite_target(self, target: RoleRef | UserRef, guild_id: int | None = None) -> tuple[int, int]:
+        """(id, type) of an overwrite target: a role (type 0) or a member (type 1); names try roles first."""
+        if isinstance(target, Role):
+            return target.id, 0
+        if isinstance(target, User | Member):
+            return self.user(target).id, 1
+        guild = self.guilds[guild_id or GUILD_ID]
+        if isinstance(target, int):
+            return (target, 0) if target in guild.roles else (self.user(target).id, 1)
+        if any(r.name == target for r in guild.roles.values()):
+            return self.role(target, guild_id=guild.id).id, 0
+        return self.user(target).id, 1
+
+    def set_overwrite(self, channel: ChannelRef, target: RoleRef | UserRef, *, allow: int = 0, deny: int = 0) -> JSON:
+        """Set (replace) the channel's overwrite for a role or member (silently); returns the overwrite."""
+        ch = self.channel(channel)
+        target_id, kind = self.overwrite_target(target, ch.guild_id)
+        overwrite = {"id": str(target_id), "type": kind, "allow": str(allow), "deny": str(deny)}
+        ch.permission_overwrites = [o for o in ch.permission_overwrites if o["id"] != str(target_id)]
+        ch.permission_overwrites.append(overwrite)
+        return overwrite
+
+    def remove_overwrite(self, channel: ChannelRef, target: RoleRef | UserRef) -> None:
+        ch = self.channel(channel)
+        target_id, _ = self.overwrite_target(target, ch.guild_id)
+        ch.permission_overwrites = [o for o in ch.permission_overwrites if o["id"] != str(target_id)]
 
     def bot_member(self, guild_id: int | None = None) -> Member:
         return self.member(self.bot_user, guild_id=guild_id)

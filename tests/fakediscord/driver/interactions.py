@@ -68,11 +68,12 @@ class InteractionDriver(Part):
             member = self.world.maybe_member(user.id, channel.guild_id)
             if member is None:
                 raise AssertionError(f"{user.username} is not a member of the guild of {channel}")
-            perms = (
-                member.permissions_override
-                if member.permissions_override is not None
-                else self.world.base_permissions(member)
-            )
+            # interactions/receiving-and-responding.mdx: member.permissions and app_permissions are the
+            # member's and the app's permissions in the channel, overwrites included.
+            in_channel = self.world.permissions_in(member, channel)
+            if not in_channel & Perm.VIEW_CHANNEL and permissions is None:
+                raise AssertionError(f"{user.username} cannot view {channel}; Discord would not let them act there")
+            perms = member.permissions_override if member.permissions_override is not None else in_channel
             if permissions is not None:
                 perms = permissions
             guild = self.world.guilds[channel.guild_id]
@@ -167,7 +168,7 @@ class InteractionDriver(Part):
                 member = self.world.maybe_member(user.id, channel.guild_id) if channel.guild_id else None
                 if member is not None:
                     mdata = member.to_dict(include_user=False)
-                    mdata["permissions"] = str(self.world.base_permissions(member))
+                    mdata["permissions"] = str(self.world.permissions_in(member, channel))
                     resolved.setdefault("members", {})[str(user.id)] = mdata
                 return str(user.id)
         if otype in (OptionType.ROLE, OptionType.MENTIONABLE):

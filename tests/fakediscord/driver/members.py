@@ -5,10 +5,10 @@ Each call changes the world and sends the gateway events Discord would send.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .. import payloads
 from ..core import Part
 from ..records import JSON
 from ..world import (
@@ -18,10 +18,12 @@ from ..world import (
     ChannelType,
     Member,
     Message,
+    Perm,
     Role,
     RoleRef,
     User,
     UserRef,
+    iso,
     now_utc,
 )
 
@@ -80,6 +82,11 @@ class MemberDriver(Part):
             raise AssertionError("members cannot post in a forum directly; use fake.create_thread()")
         if ch.is_dm and ch.recipient_id != author.id:
             raise AssertionError(f"{author.username} is not the recipient of DM channel {ch.id}")
+        if not ch.is_dm:
+            perms = self.world.permissions_in(self.world.member(author, guild_id=ch.guild_id), ch)
+            needed = Perm.VIEW_CHANNEL | (Perm.SEND_MESSAGES_IN_THREADS if ch.is_thread else Perm.SEND_MESSAGES)
+            if perms & needed != needed:
+                raise AssertionError(f"{author.username} may not post in {ch}; Discord's client would not let them")
         if ch.is_thread:
             if ch.locked:
                 raise AssertionError(f"{ch} is locked; members cannot post")
@@ -128,18 +135,18 @@ class MemberDriver(Part):
             tag_ids = [int(ch.tag_named(t)["id"]) if isinstance(t, str) else int(t) for t in applied_tags]
             thread = self.world.new_thread(ch, name, owner=owner, applied_tags=tag_ids, auto_archive_duration=4320)
             starter = self._member_message(thread, owner, content or name, message_id=thread.id)
-            self.gateway.dispatch("THREAD_CREATE", payloads.thread_event(self.core, thread, newly_created=True))
+            self.core.thread_created(thread)
             self.core.post(starter)
             return thread
         if from_message is not None:
             thread = self.world.new_thread(ch, name, owner=owner, thread_id=from_message.id)
             from_message.thread_id = thread.id
-            self.gateway.dispatch("THREAD_CREATE", payloads.thread_event(self.core, thread, newly_created=True))
+            self.core.thread_created(thread)
             self.core.updated(from_message)
             return thread
         ttype = ChannelType.PRIVATE_THREAD if private else ChannelType.PUBLIC_THREAD
         thread = self.world.new_thread(ch, name, owner=owner, type=ttype)
-        self.gateway.dispatch("THREAD_CREATE", payloads.thread_event(self.core, thread, newly_created=True))
+        self.core.thread_created(thread)
         self.notifier.notify()
         return thread
 
@@ -187,11 +194,83 @@ class MemberDriver(Part):
         self.notifier.notify()
 
     def set_member_roles(self, user: UserRef, roles: Iterable[RoleRef]) -> Member:
-        """Replace a member's roles (GUILD_MEMBER_UPDATE)."""
+        """Replace a member's roles (GUILD_MEMBER_UPDATE; for the bot itself whatever its intents)."""
         member = self.world.member(user)
-        member.roles = [self.world.role(r, guild_id=member.guild_id).id for r in roles]
-        self.core.member_update(member)
+        with self._access_watch(member.guild_id):
+            member.roles = [self.world.role(r, guild_id=member.guild_id).id for r in roles]
+            self.core.member_update(member)
         return member
+
+    def set_role_permissions(self, role: RoleRef, permissions: int) -> Role:
+        """Change a role's guild-level permissions (GUILD_ROLE_UPDATE)."""
+        target = self.world.role(role)
+        guild_id = next(g.id for g in self.world.guilds.values() if target.id in g.roles)
+        with self._access_watch(guild_id):
+            target.permissions = permissions
+            self.gateway.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(guild_id), "role": target.to_dict()})
+        self.notifier.notify()
+        return target
+
+    def set_overwrite(
+        self, channel: ChannelRef, target: RoleRef | UserRef, *, allow: int = 0, deny: int = 0
+    ) -> Channel:
+        """Set a channel's permission overwrite for a role or member (names try roles first; the
+        @everyone overwrite is ``"@everyone"``). The bot gets CHANNEL_UPDATE with the new
+        ``permission_overwrites`` (resources/channel.mdx, Edit Channel Permissions) and, when it gains
+        sight of the channel, THREAD_LIST_SYNC (events/gateway-events.mdx, Thread List Sync)."""
+        ch = self.world.channel(channel)
+        if ch.is_thread or ch.is_dm:
+            raise AssertionError(f"{ch}: overwrites belong to guild channels (threads take their parent's)")
+        with self._access_watch(ch.guild_id):
+            self.world.set_overwrite(ch, target, allow=allow, deny=deny)
+            self.gateway.dispatch("CHANNEL_UPDATE", ch.to_dict(self.world))
+        self.notifier.notify()
+        return ch
+
+    def remove_overwrite(self, channel: ChannelRef, target: RoleRef | UserRef) -> Channel:
+        """Delete a channel's overwrite for a role or member (CHANNEL_UPDATE)."""
+        ch = self.world.channel(channel)
+        with self._access_watch(ch.guild_id):
+            self.world.remove_overwrite(ch, target)
+            self.gateway.dispatch("CHANNEL_UPDATE", ch.to_dict(self.world))
+        self.notifier.notify()
+        return ch
+
+    @contextlib.contextmanager
+    def _access_watch(self, guild_id: int | None) -> Iterator[None]:
+        """Send THREAD_LIST_SYNC for the channels the bot can see after the change but not before
+        (events/gateway-events.mdx, Thread List Sync: "Sent when the current user gains access to a
+        channel"; topics/threads.mdx, "Gaining Access to Channels")."""
+        guild = self.world.guilds.get(guild_id or GUILD_ID)
+        if guild is None:
+            yield
+            return
+        channels = [self.world.channels[c] for c in guild.channel_ids if c in self.world.channels]
+        before = {c.id for c in channels if self.core.bot_can_view(c)}
+        yield
+        gained = [c for c in channels if c.id not in before and self.core.bot_can_view(c)]
+        if not gained:
+            return
+        gained_ids = {c.id for c in gained}
+        threads = [
+            t
+            for t in self.world.channels.values()
+            if t.is_thread and t.parent_id in gained_ids and not t.archived and self.core.bot_can_view(t)
+        ]
+        bot_id = self.world.bot_user.id
+        self.gateway.dispatch(
+            "THREAD_LIST_SYNC",
+            {
+                "guild_id": str(guild.id),
+                "channel_ids": [str(c.id) for c in gained],
+                "threads": [t.to_dict(self.world) for t in threads],
+                "members": [
+                    {"id": str(t.id), "user_id": str(bot_id), "join_timestamp": iso(t.member_ids[bot_id]), "flags": 0}
+                    for t in threads
+                    if bot_id in t.member_ids
+                ],
+            },
+        )
 
     def add_role(self, name: str, *, permissions: int = 0, color: int = 0) -> Role:
         """Create a role (GUILD_ROLE_CREATE)."""

@@ -31,7 +31,10 @@ class ChannelRoutes(Part):
         ]
 
     async def _get_channel(self, ctx: Ctx) -> Any:
-        return self.core.channel_or_404(ctx.snowflake("channel_id")).to_dict(self.world)
+        channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
+        if not channel.is_dm:
+            self.core.require_view(channel)
+        return channel.to_dict(self.world)
 
     async def _patch_channel(self, ctx: Ctx) -> Any:
         channel = self.core.channel_or_404(ctx.snowflake("channel_id"))

@@ -32,7 +32,11 @@ class MessageRoutes(Part):
     async def _list_messages(self, ctx: Ctx) -> Any:
         channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
         if not channel.is_dm:
-            self.core.require(channel, Perm.READ_MESSAGE_HISTORY)
+            # resources/message.mdx, Get Channel Messages: View Channel is required; "If the current user is
+            # missing the READ_MESSAGE_HISTORY permission in the channel, then no messages will be returned."
+            self.core.require_view(channel)
+            if not self.core.bot_permissions(channel) & Perm.READ_MESSAGE_HISTORY:
+                return []
         limit = max(1, min(100, int(ctx.query.get("limit", "50") or 50)))
         msgs = self.world.messages_in(channel)
         if "before" in ctx.query:
@@ -52,6 +56,9 @@ class MessageRoutes(Part):
 
     async def _get_message(self, ctx: Ctx) -> Any:
         channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
+        if not channel.is_dm:
+            # resources/message.mdx, Get Channel Message: View Channel and Read Message History.
+            self.core.require(channel, Perm.READ_MESSAGE_HISTORY)
         return payloads.rest_message(self.core, self.core.message_or_404(channel, ctx.snowflake("message_id")))
 
     async def _create_message(self, ctx: Ctx) -> Any:
@@ -70,6 +77,9 @@ class MessageRoutes(Part):
         msg_type = 0
         reference = body.get("message_reference")
         if isinstance(reference, dict) and reference.get("message_id") is not None:
+            if not channel.is_dm:
+                # resources/message.mdx, Create Message: a reply needs Read Message History.
+                self.core.require(channel, Perm.READ_MESSAGE_HISTORY)
             ref_channel = int(reference.get("channel_id") or channel.id)
             ref = self.world.messages.get(int(reference["message_id"]))
             if ref is None or ref.deleted or ref.channel_id != ref_channel:
@@ -94,19 +104,29 @@ class MessageRoutes(Part):
 
     async def _edit_message(self, ctx: Ctx) -> Any:
         channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
+        if not channel.is_dm:
+            self.core.require_view(channel)
         msg = self.core.message_or_404(channel, ctx.snowflake("message_id"))
         if msg.author is not self.world.bot_user:
             raise ApiError(403, 50005, "Cannot edit a message authored by another user")
-        if channel.is_thread and channel.archived:
-            raise ApiError(400, 50083, "Thread is archived")
+        if channel.is_thread:
+            # topics/threads.mdx: no editing messages in archived threads, nor in locked ones without
+            # Manage Threads.
+            if channel.locked and not self.core.bot_permissions(channel) & Perm.MANAGE_THREADS:
+                raise ApiError(403, 160005, "Thread is locked")
+            if channel.archived:
+                raise ApiError(400, 50083, "Thread is archived")
         self.core.apply_edit(msg, ctx.obj, ctx.files)
         self.core.updated(msg)
         return msg.to_dict(self.world)
 
     async def _delete_message(self, ctx: Ctx) -> Any:
         channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
+        if not channel.is_dm:
+            self.core.require_view(channel)
         msg = self.core.message_or_404(channel, ctx.snowflake("message_id"))
         if msg.author is not self.world.bot_user:
+            # resources/message.mdx, Delete Message: another user's message needs Manage Messages.
             self.core.require(channel, Perm.MANAGE_MESSAGES)
         self.core.deleted(msg)
         return None

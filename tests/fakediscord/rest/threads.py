@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from .. import limits, payloads
+from .. import limits
 from ..core import Part, as_list
 from ..records import JSON, ApiError, UploadedFile, field_error, invalid_form_body
 from ..transport import Ctx, Reply, RouteSpec
@@ -37,6 +37,8 @@ class ThreadRoutes(Part):
         ]
 
     def patch_thread(self, thread: Channel, body: JSON) -> JSON:
+        """Modify Channel on a thread: the rules of topics/threads.mdx ("Editing & Deleting Threads")."""
+        self.core.require_view(thread)
         perms = self.core.bot_permissions(thread)
         manage = bool(perms & Perm.MANAGE_THREADS)
         owner = thread.owner_id == self.world.bot_user.id
@@ -111,7 +113,7 @@ class ThreadRoutes(Part):
             invitable=bool(body.get("invitable", True)),
         )
         thread.rate_limit_per_user = int(body.get("rate_limit_per_user") or 0)
-        self.gateway.dispatch("THREAD_CREATE", payloads.thread_event(self.core, thread, newly_created=True))
+        self.core.thread_created(thread)
         self.notifier.notify()
         return Reply(201, thread.to_dict(self.world))
 
@@ -138,7 +140,7 @@ class ThreadRoutes(Part):
         thread.rate_limit_per_user = int(body.get("rate_limit_per_user") or 0)
         starter = self.core.new_message(thread, self.world.bot_user, message_body, files, message_id=thread_id)
         forum.last_message_id = thread.id
-        self.gateway.dispatch("THREAD_CREATE", payloads.thread_event(self.core, thread, newly_created=True))
+        self.core.thread_created(thread)
         self.core.post(starter)
         data = thread.to_dict(self.world)
         data["message"] = starter.to_dict(self.world)
@@ -146,6 +148,8 @@ class ThreadRoutes(Part):
 
     async def _thread_from_message(self, ctx: Ctx) -> Any:
         channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
+        if not channel.is_dm:
+            self.core.require_view(channel)
         msg = self.core.message_or_404(channel, ctx.snowflake("message_id"))
         body = ctx.obj
         if channel.type not in (ChannelType.GUILD_TEXT, ChannelType.GUILD_ANNOUNCEMENT):
@@ -163,7 +167,7 @@ class ThreadRoutes(Part):
             channel, name, type=ttype, thread_id=msg.id, auto_archive_duration=int(duration or 1440)
         )
         msg.thread_id = thread.id
-        self.gateway.dispatch("THREAD_CREATE", payloads.thread_event(self.core, thread, newly_created=True))
+        self.core.thread_created(thread)
         self.core.updated(msg)
         return Reply(201, thread.to_dict(self.world))
 
@@ -177,7 +181,11 @@ class ThreadRoutes(Part):
 
     async def _active_threads(self, ctx: Ctx) -> Any:
         guild = self.core.guild_or_404(ctx.snowflake("guild_id"))
-        threads = [c for c in self.world.channels.values() if c.is_thread and c.guild_id == guild.id and not c.archived]
+        threads = [
+            c
+            for c in self.world.channels.values()
+            if c.is_thread and c.guild_id == guild.id and not c.archived and self.core.bot_can_view(c)
+        ]
         return {"threads": [t.to_dict(self.world) for t in threads], "members": self._thread_members_payload(threads)}
 
     async def _archived_threads(self, ctx: Ctx) -> Any:
