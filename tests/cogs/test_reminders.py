@@ -17,11 +17,11 @@ from bot.client import WorkshopBot
 from bot.domain.clock import system_clock
 from bot.domain.programme import Programme, Session
 from bot.domain.reminders import parse_offsets
-from bot.services.reminders import OutgoingMessage
+from bot.services.reminders import FIRST_RETRY, OutgoingMessage
 from bot.storage.database import Database
 from bot.storage.reminders import DeliveryState
 from cogs.reminders import describe_offsets
-from tests.fakediscord import FakeDiscord, Message
+from tests.fakediscord import FakeDiscord, Message, Perm
 from tests.harness import FakeClock, settings_for_tests
 
 H, M = timedelta(hours=1), timedelta(minutes=1)
@@ -388,3 +388,44 @@ async def test_dms_keep_to_the_rate_and_rate_limits_are_retried_with_the_same_no
         notices = [m for m in fake_discord.bot_messages_in("reminders") if "DMs are closed" in m.content]
         told = sorted(int(i) for n in notices for i in re.findall(r"<@(\d+)>", n.content))
         assert told == sorted(m.id for n, m in enumerate(members) if n % 10 == 0)
+
+
+# --- a reminder channel the bot may not post in -------------------------------------------------------------
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait for the bot to have handled a gateway event (its cache changes in its own time)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the bot never handled the event")
+        await asyncio.sleep(0.01)
+
+
+async def test_a_reminder_channel_whose_overwrite_denies_send_messages_is_named_to_organisers(
+    fake_discord: FakeDiscord, tmp_path: Path, clock: FakeClock
+) -> None:
+    alice = fake_discord.add_member("dm-alice")
+    reminders = channel_id(fake_discord)
+    bot_role = fake_discord.world.bot_user.username
+    database = tmp_path / "bot.sqlite3"
+    async with running(fake_discord, database, clock, reminder_channel_id=reminders) as bot:
+        await bot.services.reminders.set_dm_reminders(bot.guild_id, alice.id, True)
+        fake_discord.set_overwrite("reminders", bot_role, deny=Perm.SEND_MESSAGES)
+        await until(lambda: bool(getattr(bot.get_channel(reminders), "overwrites", None)))
+        clock.now = WEEK8_START - H
+        await run_passes(bot)
+        # Not even tried (the bot knew from the overwrite), and the DMs still went.
+        assert not fake_discord.requests_matching("POST", rf"^/channels/{reminders}/messages$")
+        assert len(fake_discord.dms_to(alice)) == 1
+        [problem] = bot.services.problems.current(bot.guild_id)
+        assert problem.text == f"The bot cannot post reminders in <#{reminders}>: it lacks Send Messages there."
+        assert problem.fix.startswith(f"Give the bot Send Messages in <#{reminders}> (Edit Channel > Permissions)")
+
+        # An organiser lifts the overwrite; the retry posts the reminder, once, and the problem goes.
+        fake_discord.remove_overwrite("reminders", bot_role)
+        await until(lambda: not getattr(bot.get_channel(reminders), "overwrites", True))
+        clock.advance(FIRST_RETRY)
+        await run_passes(bot)
+        assert len(reminders_in(fake_discord)) == 1
+        assert bot.services.problems.current(bot.guild_id) == []
