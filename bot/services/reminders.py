@@ -24,6 +24,7 @@ not sent yet.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
 import time
@@ -73,6 +74,9 @@ LONGEST_RETRY = timedelta(minutes=15)
 NOTICE_BATCH = 50  # members told per "your DMs are closed" message (a mention is ~22 characters)
 CLOSE_GRACE = 5.0  # seconds a stopping service waits for the send in flight
 SWEEP_JOB_ID = "reminders:sweep"
+# How long Discord de-duplicates a nonce ("the past few minutes", developers/resources/message.mdx, Create
+# Message, enforce_nonce), taken short: within it a resend of an unknown outcome is safe without a look.
+NONCE_WINDOW = timedelta(minutes=2)
 
 
 class DeliveryRefused(Exception):
@@ -125,16 +129,37 @@ class OutgoingMessage:
     answer_buttons: tuple[AnswerButtonSpec, ...] = ()
 
 
+class OutboxUnreadable(Exception):
+    """The bot cannot look at a target's recent messages (``missing``: the permissions it lacks, if known)."""
+
+    def __init__(self, reason: str, *, missing: Permission | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.missing = missing
+
+
 class ReminderSender(Protocol):
     """How the service reaches Discord (implemented in cogs/_discord, handed over at construction).
 
-    Each call sends one message with ``nonce`` (Discord then drops a resend with the same nonce) and
-    returns its id, or raises DeliveryRefused (do not retry) or DeliveryFailed (retry later).
+    Each send sends one message with ``nonce`` (Discord then drops a resend with the same nonce for a few
+    minutes) and returns its id, or raises DeliveryRefused (do not retry) or DeliveryFailed (retry later).
     """
 
     async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int: ...
 
     async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int: ...
+
+    async def find_sent(
+        self, kind: TargetKind, target_id: int, *, nonce: str, digest: str, after: int | None
+    ) -> int | None:
+        """The id of a message the bot sent to the target after message ``after`` with this ``nonce`` or
+        whose text has this ``content_digest``; None if there is none. Raises OutboxUnreadable."""
+        ...
+
+
+def content_digest(content: str) -> str:
+    """Identifies a message's text (Discord trims it), for the outbox check: fetched messages carry no nonce."""
+    return hashlib.sha256(content.strip().encode()).hexdigest()
 
 
 # --- the message ------------------------------------------------------------------------------------
@@ -325,17 +350,14 @@ class ReminderService:
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
         self._warned_no_sender = False
+        self._outbox_checked: set[int] = set()  # guilds whose claimed rows this process has settled
 
     # --- wiring ---------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """After a crash, release claimed deliveries; arm the sweep; plan and catch up at once."""
-        released = await self.repository.release_claims(self._clock())
-        if released:
-            log.warning(
-                "%d reminder deliveries were interrupted (crash or kill); resending them with the same nonce",
-                released,
-            )
+        """Arm the sweep; plan and catch up at once (the first pass settles what a crash left claimed)."""
+        if self._sender is None:
+            await self.repository.release_claims(self._clock())
         if self._scheduler is not None:
             self._scheduler.add_job(
                 self._sweep,
@@ -406,6 +428,9 @@ class ReminderService:
 
     async def run_pass(self, guild_id: int) -> None:
         """Re-plan, re-arm the wake-ups, and send what is due now. Safe to run at any time."""
+        if guild_id not in self._outbox_checked and self._sender is not None:
+            await self._check_outbox(guild_id)
+            self._outbox_checked.add(guild_id)
         now = self._clock()
         programme = await self._programme.get(guild_id)
         settings = await self._settings.get(guild_id)
@@ -455,6 +480,73 @@ class ReminderService:
             await self._deliver(delivery, messages[key])
         await self._tell_members_dms_closed(guild_id, settings.reminder_channel_id)
 
+    # --- the outbox check -----------------------------------------------------------------------------
+
+    async def _check_outbox(self, guild_id: int) -> None:
+        """Settle the deliveries a crash left claimed (sent or not, nobody knows) before sending anything.
+
+        Each is looked for among the target's recent messages: found, it is recorded as sent; not found, it
+        is sent again (with its nonce). When the bot cannot look, a resend is safe only within Discord's nonce
+        window; after it the delivery is given up, logged and shown to organisers, rather than risk a second
+        copy of the reminder.
+        """
+        for delivery in await self.repository.claimed(guild_id):
+            await self._settle(delivery)
+
+    async def _settle(self, delivery: Delivery) -> None:
+        assert self._sender is not None
+        now = self._clock()
+        if delivery.claimed_digest is None:  # claimed before the bot kept digests
+            await self.repository.release_claim(delivery.id, now)
+            return
+        after = await self.repository.latest_message_to(delivery.target_kind, delivery.target_id)
+        try:
+            found = await self._sender.find_sent(
+                delivery.target_kind,
+                delivery.target_id,
+                nonce=delivery.nonce,
+                digest=delivery.claimed_digest,
+                after=after,
+            )
+        except (OutboxUnreadable, DeliveryFailed, DeliveryRefused) as error:
+            await self._settle_unseen(delivery, error, now)
+            return
+        if found is not None:
+            log.warning("reminder delivery %s was sent before the bot stopped; recording it as sent", delivery.id)
+            await self.repository.mark_sent(delivery.id, found, now)
+        else:
+            log.warning("reminder delivery %s was interrupted before Discord took it; sending it again", delivery.id)
+            await self.repository.release_claim(delivery.id, now)
+
+    async def _settle_unseen(self, delivery: Delivery, error: Exception, now: datetime) -> None:
+        reason = getattr(error, "reason", type(error).__name__)
+        if now - delivery.updated_at <= NONCE_WINDOW:
+            log.warning(
+                "reminder delivery %s: cannot check whether it was sent (%s); resending within the nonce window",
+                delivery.id,
+                reason,
+            )
+            await self.repository.release_claim(delivery.id, now)
+            return
+        log.error(
+            "reminder delivery %s: cannot check whether it was sent before the bot stopped (%s); not resending it",
+            delivery.id,
+            reason,
+        )
+        await self.repository.mark_undeliverable(delivery.id, f"outcome unknown: {reason}", now)
+        if delivery.target_kind is TargetKind.CHANNEL:
+            where = f"<#{delivery.target_id}>"
+            missing = getattr(error, "missing", None)
+            lacks = f": it lacks {missing.label} there" if missing else ""
+            self._problems.record(
+                delivery.guild_id,
+                f"reminders-outbox:{delivery.target_id}",
+                f"The bot stopped while posting a reminder in {where} and cannot check whether it was posted{lacks}. "
+                "It was not posted again, to avoid a duplicate.",
+                f"Look in {where}, and post the reminder by hand if it is missing. Give the bot Read Message "
+                f"History in {where} so that it can check by itself next time.",
+            )
+
     async def _compose(self, session: SessionRecord, kind: TargetKind, settings: ServerSettings) -> OutgoingMessage:
         threads = await self.repository.open_threads([p.id for p in session.prompts])
         return compose_reminder(
@@ -469,7 +561,7 @@ class ReminderService:
         await self.throttle.wait()  # channel posts too: one pace for every reminder request
         if self._stopping:
             return
-        if not await self.repository.claim(delivery.id, self._clock()):
+        if not await self.repository.claim(delivery.id, self._clock(), digest=content_digest(message.content)):
             return  # sent, skipped or dropped since the list was read
         pause: float | None = None
         try:

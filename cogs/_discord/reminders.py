@@ -11,7 +11,15 @@ import discord
 
 from bot.domain.permissions import Permission
 from bot.domain.reminders import DMS_CLOSED
-from bot.services.reminders import ChannelRefused, DeliveryFailed, DeliveryRefused, OutgoingMessage
+from bot.services.reminders import (
+    ChannelRefused,
+    DeliveryFailed,
+    DeliveryRefused,
+    OutboxUnreadable,
+    OutgoingMessage,
+    content_digest,
+)
+from bot.storage.reminders import TargetKind
 from cogs._discord.permissions import missing_in
 from cogs._views import answer_view
 
@@ -21,6 +29,9 @@ DMS_CLOSED_CODE = 50007  # "Cannot send messages to this user"
 MISSING_ACCESS, MISSING_PERMISSIONS = 50001, 50013
 OPENING_DMS_TOO_FAST = 40003  # developers/topics/opcodes-and-status-codes.mdx, JSON error codes
 POSTING = Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES  # what Create Message needs in a text channel
+# Without Read Message History, Get Channel Messages answers an empty list (developers/resources/message.mdx).
+READING = Permission.VIEW_CHANNEL | Permission.READ_MESSAGE_HISTORY
+OUTBOX_LOOK = 50  # recent messages looked through per target: a crash leaves at most one send in flight
 
 
 class DiscordReminderSender:
@@ -51,6 +62,37 @@ class DiscordReminderSender:
         except _SEND_ERRORS as error:
             raise _translate(error) from error
         return await self._send(channel, message, nonce)
+
+    async def find_sent(
+        self, kind: TargetKind, target_id: int, *, nonce: str, digest: str, after: int | None
+    ) -> int | None:
+        await self._bot.wait_until_ready()  # permissions come from the gateway cache
+        channel: discord.abc.Messageable
+        if kind is TargetKind.CHANNEL:
+            missing = missing_in(self._bot, self._guild_id, target_id, READING)
+            if missing is None:
+                raise OutboxUnreadable(f"the bot does not know the channel {target_id}")
+            if missing:
+                raise OutboxUnreadable(f"missing {missing.label}", missing=missing)
+            channel = self._bot.get_partial_messageable(target_id, guild_id=self._guild_id)
+        else:
+            try:
+                channel = await self._bot.create_dm(discord.Object(id=target_id))
+            except _SEND_ERRORS as error:
+                raise _translate(error) from error
+        me = self._bot.user.id if self._bot.user else None
+        start = discord.Object(id=after) if after is not None else None
+        try:
+            async for message in channel.history(limit=OUTBOX_LOOK, after=start, oldest_first=False):
+                if message.author.id != me:
+                    continue
+                if message.nonce == nonce or content_digest(message.content) == digest:
+                    return message.id
+        except discord.Forbidden as error:
+            raise OutboxUnreadable(f"forbidden (code {error.code})") from error
+        except _SEND_ERRORS as error:
+            raise _translate(error) from error
+        return None
 
     async def _send(self, channel: discord.abc.Messageable, message: OutgoingMessage, nonce: str) -> int:
         view: discord.ui.View | None = None

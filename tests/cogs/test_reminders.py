@@ -17,7 +17,7 @@ from bot.client import WorkshopBot
 from bot.domain.clock import system_clock
 from bot.domain.programme import Programme, Session
 from bot.domain.reminders import parse_offsets
-from bot.services.reminders import FIRST_RETRY, OutgoingMessage
+from bot.services.reminders import FIRST_RETRY, NONCE_WINDOW, OutgoingMessage
 from bot.storage.database import Database
 from bot.storage.reminders import DeliveryState
 from cogs.reminders import describe_offsets
@@ -317,12 +317,9 @@ async def test_a_crash_mid_fan_out_then_a_restart_loses_nothing_and_doubles_noth
         for member in members:
             assert len(fake_discord.dms_to(member)) == 1, member
         assert len(reminders_in(fake_discord)) == 1
-        # The DM in flight at the crash was sent again, with the same nonce, and Discord kept one.
+        # The DM in flight at the crash was found in the member's DMs (the outbox check), not sent again.
         third = fake_discord.dm_channel(members[2])
-        posts = [
-            r for r in fake_discord.requests_matching("POST", rf"^/channels/{third.id}/messages$") if r.status == 200
-        ]
-        assert len(posts) == 2 and posts[0].json["nonce"] == posts[1].json["nonce"]
+        assert len(fake_discord.requests_matching("POST", rf"^/channels/{third.id}/messages$")) == 1
         ledger = await bot.services.reminders.repository.deliveries(bot.guild_id)
         hour_before = [d for d in ledger if d.due_at == WEEK8_START - H]
         assert {d.state for d in hour_before} == {DeliveryState.SENT} and len(hour_before) == 1 + len(members)
@@ -429,3 +426,54 @@ async def test_a_reminder_channel_whose_overwrite_denies_send_messages_is_named_
         await run_passes(bot)
         assert len(reminders_in(fake_discord)) == 1
         assert bot.services.problems.current(bot.guild_id) == []
+
+
+# --- the outbox check on restart ------------------------------------------------------------------------------
+
+
+def crash_after_channel_post(monkeypatch: pytest.MonkeyPatch, bot: WorkshopBot) -> None:
+    """The reminder channel post reaches Discord, then the bot dies before the ledger knows."""
+    sender = bot.discord_adapters.reminders
+    real_send = sender.send_to_channel
+
+    async def send_then_crash(channel: int, message: OutgoingMessage, *, nonce: str) -> int:
+        await real_send(channel, message, nonce=nonce)
+        raise asyncio.CancelledError
+
+    monkeypatch.setattr(sender, "send_to_channel", send_then_crash)
+
+
+@pytest.mark.parametrize("can_read_history", [True, False])
+async def test_a_post_of_unknown_outcome_is_not_repeated_after_discords_nonce_window(
+    fake_discord: FakeDiscord, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, can_read_history: bool
+) -> None:
+    reminders = channel_id(fake_discord)
+    database = tmp_path / "bot.sqlite3"
+    async with running(fake_discord, database, clock, reminder_channel_id=reminders) as bot:
+        crash_after_channel_post(monkeypatch, bot)
+        clock.now = WEEK8_START - H
+        await run_passes(bot)
+        monkeypatch.undo()
+        assert len(reminders_in(fake_discord)) == 1
+        [claimed] = [
+            d for d in await bot.services.reminders.repository.deliveries(bot.guild_id) if d.state == "claimed"
+        ]
+
+    # The bot stays down longer than Discord remembers nonces: a resend would now be a second message.
+    fake_discord.core.nonces.clear()
+    clock.advance(NONCE_WINDOW * 3)
+    if not can_read_history:
+        fake_discord.set_overwrite("reminders", fake_discord.world.bot_user.username, deny=Perm.READ_MESSAGE_HISTORY)
+    async with running(fake_discord, database, clock, reminder_channel_id=reminders) as bot:
+        await bot.services.reminders.idle()
+        assert len(reminders_in(fake_discord)) == 1  # never twice
+        assert len(message_posts(fake_discord, reminders)) == 1
+        row = await bot.services.reminders.repository.get(claimed.id)
+        assert row is not None
+        if can_read_history:
+            assert (row.state, row.message_id) == (DeliveryState.SENT, reminders_in(fake_discord)[0].id)
+            assert bot.services.problems.current(bot.guild_id) == []
+        else:
+            assert row.state is DeliveryState.UNDELIVERABLE
+            [problem] = bot.services.problems.current(bot.guild_id)
+            assert f"<#{reminders}>" in problem.text and "lacks Read Message History" in problem.text

@@ -27,13 +27,16 @@ from bot.services.reminders import (
     FIRST_RETRY,
     MAX_ATTEMPTS,
     MESSAGE_LIMIT,
+    NONCE_WINDOW,
     ChannelRefused,
     DeliveryFailed,
     DeliveryRefused,
+    OutboxUnreadable,
     OutgoingMessage,
     ReminderService,
     Throttle,
     compose_reminder,
+    content_digest,
 )
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.database import Database
@@ -84,6 +87,25 @@ class FakeSender:
         self.after_send: Callable[[Sent], None] | None = None
         self._by_nonce: dict[tuple[int, str], int] = {}
         self._ids = itertools.count(1)
+        self.sent_ids: dict[int, Sent] = {}
+        self.unreadable: set[int] = set()  # targets whose messages the bot may not read
+        self.looks: list[int] = []
+
+    def nonce_window_passes(self) -> None:
+        """Discord forgets nonces after a few minutes: a resend is then a second message."""
+        self._by_nonce.clear()
+
+    async def find_sent(
+        self, kind: TargetKind, target_id: int, *, nonce: str, digest: str, after: int | None
+    ) -> int | None:
+        self.looks.append(target_id)
+        if target_id in self.unreadable:
+            raise OutboxUnreadable("missing Read Message History", missing=Permission.READ_MESSAGE_HISTORY)
+        for message_id, sent in self.sent_ids.items():
+            mine = (sent.kind, sent.target) == (kind, target_id) and message_id > (after or 0)
+            if mine and content_digest(sent.message.content) == digest:
+                return message_id
+        return None
 
     def fail(self, kind: TargetKind, target: int, *errors: Exception) -> None:
         self.failures.setdefault((kind, target), []).extend(errors)
@@ -107,6 +129,7 @@ class FakeSender:
         message_id = next(self._ids)
         self._by_nonce[(sent.target, sent.nonce)] = message_id
         self.messages.append(sent)
+        self.sent_ids[message_id] = sent
         if self.after_send is not None:
             self.after_send(sent)
         return message_id
@@ -364,13 +387,14 @@ async def test_a_crash_in_the_middle_of_a_fan_out_loses_nothing_and_doubles_noth
 
     world.sender.after_send = None
     restarted = world.service()
-    await restarted.start()  # claimed -> pending, then the catch-up pass
+    await restarted.start()  # the outbox check settles the claimed DM, then the catch-up pass
     await restarted.idle()
     assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
     for member in members:
         assert len(world.sender.to(TargetKind.DM, member)) == 1, member
-    resent = [a for a in world.sender.attempts if a.target == 1003]
-    assert len(resent) == 2 and resent[0].nonce == resent[1].nonce  # the same nonce: Discord dropped the copy
+    # The DM in flight was found in the member's DMs: recorded as sent, not sent again.
+    assert world.sender.looks == [1003]
+    assert len([a for a in world.sender.attempts if a.target == 1003]) == 1
     ledger = await world.ledger()
     assert {d.state for d in ledger if d.offset_minutes == 60} == {DeliveryState.SENT}
 
@@ -609,6 +633,73 @@ async def test_settings_changes_replan(world: World) -> None:
     await world.settings.update(GUILD_ID, reminder_offsets=parse_offsets("2d,15m"))
     await service.idle()
     assert sorted(d.offset_minutes for d in await world.ledger()) == [15, 2 * 24 * 60]
+
+
+# --- the outbox check: a send whose outcome a crash left unknown ------------------------------------------
+
+
+def crash(_: object) -> None:
+    raise asyncio.CancelledError  # the process dies: the ledger never hears how the send went
+
+
+async def crashed_channel_post(world: World, *, taken: bool) -> None:
+    """The channel reminder is claimed; the bot dies just after Discord took it (or just before)."""
+    if taken:
+        world.sender.after_send = crash
+    else:
+        world.sender.fail(TargetKind.CHANNEL, CHANNEL, asyncio.CancelledError())
+    world.clock.now = START - 24 * H
+    with pytest.raises(asyncio.CancelledError):
+        await world.service().run_pass(GUILD_ID)
+    world.sender.after_send = None
+    [row] = [d for d in await world.ledger() if d.target_kind is TargetKind.CHANNEL and d.due_at <= world.clock()]
+    assert row.state is DeliveryState.CLAIMED
+
+
+async def test_a_reminder_posted_just_before_a_crash_is_found_after_the_nonce_window_not_sent_again(
+    world: World,
+) -> None:
+    await crashed_channel_post(world, taken=True)
+    world.sender.nonce_window_passes()
+    world.clock.advance(NONCE_WINDOW * 5)  # the bot was down for a while
+    await world.service().run_pass(GUILD_ID)
+    assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
+    [row] = [d for d in await world.ledger() if d.target_kind is TargetKind.CHANNEL and d.state != "pending"]
+    assert row.state is DeliveryState.SENT and row.message_id == next(iter(world.sender.sent_ids))
+
+
+async def test_a_reminder_the_crash_stopped_before_discord_took_it_is_sent_after_the_look(world: World) -> None:
+    await crashed_channel_post(world, taken=False)
+    world.clock.advance(NONCE_WINDOW * 5)
+    await world.service().run_pass(GUILD_ID)
+    assert world.sender.looks == [CHANNEL]
+    assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
+
+
+async def test_when_the_bot_cannot_look_it_resends_only_within_the_nonce_window(world: World) -> None:
+    await crashed_channel_post(world, taken=True)
+    world.sender.unreadable = {CHANNEL}
+    world.clock.advance(NONCE_WINDOW / 2)  # a quick restart: Discord still drops the resend by its nonce
+    await world.service().run_pass(GUILD_ID)
+    assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
+    assert world.problems.current(GUILD_ID) == []
+
+
+async def test_when_the_bot_cannot_look_after_the_window_it_does_not_risk_a_duplicate_and_says_so(
+    world: World,
+) -> None:
+    await crashed_channel_post(world, taken=True)
+    world.sender.unreadable = {CHANNEL}
+    world.sender.nonce_window_passes()
+    world.clock.advance(NONCE_WINDOW * 5)
+    await world.service().run_pass(GUILD_ID)
+    assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
+    [row] = [d for d in await world.ledger() if d.target_kind is TargetKind.CHANNEL and d.last_error]
+    assert row.state is DeliveryState.UNDELIVERABLE
+    assert row.last_error == "outcome unknown: missing Read Message History"
+    [problem] = world.problems.current(GUILD_ID)
+    assert "cannot check whether it was posted: it lacks Read Message History there" in problem.text
+    assert f"Look in <#{CHANNEL}>" in problem.fix
 
 
 async def test_closing_stops_between_two_sends_and_a_restart_finishes(db: Database, world: World) -> None:
