@@ -189,7 +189,9 @@ class WorkshopBot(commands.Bot):
                 self.db, export_secret=self.settings.export_secret, names=adapters.names, clock=self.clock
             ),
             stats=StatsService(self.db),
-            retention=RetentionService(self.db, server_settings, notifier=adapters.retention, clock=self.clock),
+            retention=RetentionService(
+                self.db, server_settings, notifier=adapters.retention, problems=problems, clock=self.clock
+            ),
             problems=problems,
             answers=AnswerService(self.db, server_settings, clock=self.clock),
             threads=ThreadService(

@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.domain.clock import Clock, system_clock
+from bot.services.health import RuntimeProblems
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.database import Database
 from bot.storage.retention import RetentionRecord, RetentionRepository
@@ -109,11 +110,13 @@ class RetentionService:
         settings: ServerSettingsService,
         *,
         notifier: RetentionNotifier | None = None,
+        problems: RuntimeProblems | None = None,
         clock: Clock = system_clock,
     ) -> None:
         self.repository = RetentionRepository(db)
         self._settings = settings
         self._notifier = notifier  # None: the log and /stats are the only warnings (the command line)
+        self._problems = problems if problems is not None else RuntimeProblems(clock)
         self._clock = clock
 
     async def schedule(self, guild_id: int) -> RetentionSchedule | None:
@@ -193,9 +196,16 @@ class RetentionService:
                 guild_id,
             )
             return
+        channel_id = settings.reminder_channel_id
         try:
-            await self._notifier.retention_warning(
-                settings.reminder_channel_id, settings.organiser_role_id, deletes_at, retention
-            )
-        except Exception:
+            await self._notifier.retention_warning(channel_id, settings.organiser_role_id, deletes_at, retention)
+        except Exception as error:
             log.exception("could not post the retention warning for guild %s", guild_id)
+            reason = getattr(error, "reason", None) or "Discord refused it"
+            self._problems.record(
+                guild_id,
+                "retention-warning",
+                f"The bot could not post the retention warning in <#{channel_id}> ({reason}): answers will be "
+                f"deleted on {deletes_at:%d %B %Y}.",
+                f"Give the bot View Channel and Send Messages in <#{channel_id}>; /stats shows the date meanwhile.",
+            )

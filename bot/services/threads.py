@@ -43,6 +43,7 @@ CATCH_UP_LIMIT = 5000  # messages read back per thread at start; a longer thread
 # Reading a thread's history: without Read Message History, Discord answers 200 with no messages at all
 # (developers/resources/message.mdx, "Get Channel Messages"), which must never read as "every reply deleted".
 READ_HISTORY = Permission.VIEW_CHANNEL | Permission.READ_MESSAGE_HISTORY
+CLOSING = Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES_IN_THREADS  # the summary; locking is optional
 DISCORD_EPOCH_MS = 1_420_070_400_000  # the first millisecond of 2015, UTC: where snowflake time starts
 
 
@@ -482,6 +483,7 @@ class ThreadService:
                 raise NotFoundError(
                     f"Week {session.week} has no threads to close. Open them with /threads open week:{session.week}."
                 )
+            await self._require_can_close(session, [t for t in threads.values() if t.state != "closed"])
             counts = await self.threads.counts(prompt_ids)
             outcomes: list[CloseOutcome] = []
             for prompt in session.prompts:
@@ -495,6 +497,17 @@ class ThreadService:
                     outcomes.append(await self._close(prompt, thread, tally))
         log.info("threads closed for week %s of guild %s", session.week, session.guild_id)
         return CloseReport(session, tuple(outcomes))
+
+    async def _require_can_close(self, session: SessionRecord, open_threads: list[PromptThread]) -> None:
+        """Closing posts a summary in each thread: refused for one, refused for all, so none is touched."""
+        for parent in sorted({t.parent_channel_id for t in open_threads}):
+            missing = await self._gateway.missing_permissions(parent, CLOSING)
+            if missing:
+                raise BotLacksPermissionError(
+                    f"The bot cannot close the threads in <#{parent}>: it lacks {missing.label} there, so it cannot "
+                    f"post their summaries. Nothing was closed. Give the bot {missing.label} in <#{parent}> (Edit "
+                    f"Channel > Permissions), then run /threads close week:{session.week} again."
+                )
 
     async def _close(self, prompt: Prompt, thread: PromptThread, tally: ThreadCounts) -> CloseOutcome:
         try:

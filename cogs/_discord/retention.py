@@ -7,6 +7,9 @@ from datetime import datetime, timedelta
 import discord
 
 from bot.domain.discord_text import timestamp
+from bot.services.reminders import ChannelRefused
+from cogs._discord.permissions import missing_in
+from cogs._discord.reminders import POSTING
 from cogs.organiser._text import plural
 
 
@@ -30,13 +33,19 @@ class RetentionNotices:
         allowed = discord.AllowedMentions(
             everyone=False, users=False, roles=[discord.Object(organiser_role_id)] if organiser_role_id else False
         )
+        await self._post(channel_id, content, allowed)
+
+    async def _post(self, channel_id: int, content: str, allowed: discord.AllowedMentions) -> None:
+        missing = missing_in(self._bot, self._guild_id, channel_id, POSTING)
+        if missing:
+            raise ChannelRefused(channel_id, missing, f"it lacks {missing.label} there")
         channel = self._bot.get_partial_messageable(channel_id, guild_id=self._guild_id)
         await channel.send(content, allowed_mentions=allowed)
 
     async def retention_done(self, channel_id: int, deleted: int) -> None:
-        channel = self._bot.get_partial_messageable(channel_id, guild_id=self._guild_id)
-        await channel.send(
+        await self._post(
+            channel_id,
             "As set by this server's retention period, the answers given in the workshop programme have now been "
             "deleted.",
-            allowed_mentions=discord.AllowedMentions.none(),
+            discord.AllowedMentions.none(),
         )

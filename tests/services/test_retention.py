@@ -8,6 +8,7 @@ import pytest
 
 from bot.domain.programme import Programme
 from bot.domain.server_settings import ServerDefaults
+from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.retention import RetentionAction, RetentionService, plan
 from bot.services.server_settings import ServerSettingsService
@@ -90,9 +91,11 @@ class Notices:
         self.done.append((channel_id, deleted))
 
 
-def retention_service(db: Database, clock: FakeClock, notices: Notices | None = None) -> RetentionService:
+def retention_service(
+    db: Database, clock: FakeClock, notices: Notices | None = None, problems: RuntimeProblems | None = None
+) -> RetentionService:
     settings = ServerSettingsService(db, ServerDefaults(reminder_channel_id=REMINDER_CHANNEL))
-    return RetentionService(db, settings, notifier=notices, clock=clock)
+    return RetentionService(db, settings, notifier=notices, problems=problems, clock=clock)
 
 
 @pytest.fixture
@@ -160,11 +163,14 @@ async def test_a_failed_warning_post_still_starts_the_week(
 ) -> None:
     await set_retention(with_answers, 1)
     notices = Notices(fail=True)
-    service = retention_service(with_answers, clock, notices)
+    problems = RuntimeProblems(clock)
+    service = retention_service(with_answers, clock, notices, problems)
     clock.now = LAST_END + 2 * DAY
     assert [o.action for o in await service.run_due()] == [RetentionAction.WARN]
     assert "will be deleted on" in caplog.text  # the log carries the warning whatever Discord does
     assert "could not post the retention warning" in caplog.text
+    [problem] = problems.current(GUILD_ID)  # and organisers see it in /setup's health section
+    assert problem.text.startswith(f"The bot could not post the retention warning in <#{REMINDER_CHANNEL}>")
     clock.now += WEEK
     assert [o.action for o in await service.run_due()] == [RetentionAction.DELETE]
 

@@ -320,6 +320,16 @@ async def test_without_a_permission_threads_need_nothing_is_created_and_the_refu
     assert await world.service.threads_for_week(GUILD_ID, 3) == []
 
 
+async def test_close_touches_no_thread_when_it_may_not_post_the_summaries(world: World) -> None:
+    await open_week(world)
+    world.gateway.lacking = Permission.SEND_MESSAGES_IN_THREADS
+    world.gateway.calls.clear()
+    with pytest.raises(BotLacksPermissionError, match=f"cannot close the threads in <#{HERE}>: it lacks Send"):
+        await world.service.close_week(world.week(3))
+    assert not any(call.startswith(("post", "lock")) for call in world.gateway.calls)
+    assert all(t.state == "open" for t in await world.service.threads_for_week(GUILD_ID, 3))
+
+
 async def test_a_thread_that_cannot_be_reopened_does_not_stop_the_others(world: World) -> None:
     first = await open_week(world)
     q1, q2 = (o.thread_id or 0 for o in first.outcomes[:2])
