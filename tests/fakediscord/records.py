@@ -44,7 +44,7 @@ class RecordedRequest:
     status: int = 0
     route: str | None = None
     unknown: bool = False
-    #: "fault" (fail_next), "ratelimit" (set_rate_limit) or None.
+    #: "fault" (fail_next), "ratelimit" (a limiter's 429) or None.
     injected: str | None = None
     response: Any = None
 
@@ -84,8 +84,11 @@ class Stats:
     """Counters, readable as ``fake.stats``."""
 
     requests: int = 0
-    #: 429s served by the global limiter of ``set_rate_limit``.
+    #: 429s served by the fake's limiters: global (``set_rate_limit``), per route (``set_route_limits``)
+    #: and opening DMs (``set_dm_open_limit``); the last two are also counted on their own.
     rate_limited: int = 0
+    route_rate_limited: int = 0
+    dm_rate_limited: int = 0
     #: failures served by ``fail_next`` rules.
     injected_failures: int = 0
     gateway_connections: int = 0
@@ -108,6 +111,8 @@ class FaultRule:
     retry_after: float
     message: str | None
     errors: JSON | None = None
+    #: For 429s: "user", "shared" or "global" (the X-RateLimit-Scope of topics/rate-limits.mdx).
+    scope: str = "user"
     hits: list[RecordedRequest] = field(default_factory=list)
 
     def matches(self, method: str, path: str) -> bool:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .core import FakeCore
@@ -395,15 +395,25 @@ class FakeDiscord(Driver):
         retry_after: float = 0.05,
         message: str | None = None,
         errors: JSON | None = None,
+        scope: str = "user",
     ) -> FaultRule:
         """Fail the next ``count`` requests matching ``method`` ("*" any) and ``re.search(path_regex, path)``.
 
-        429 comes with X-RateLimit-* headers, ``Via`` and ``{"retry_after", "global": false}`` so
-        discord.py sleeps ``retry_after`` and retries. 500/502/504 are retried by discord.py after
-        1 s, 3 s, ... (slow!); 503 and 4xx are raised to the bot as ``DiscordServerError``/``HTTPException``.
+        429 comes in the shape of topics/rate-limits.mdx for ``scope`` "user" (default), "shared" or "global",
+        with ``Via`` so discord.py sleeps ``retry_after`` and retries (``code`` goes in the body).
+        500/502/504 are retried by discord.py after 1 s, 3 s, ... (slow!); 503 and 4xx are raised to the bot
+        as ``DiscordServerError``/``HTTPException``.
         """
         return self.transport.fail_next(
-            method, path_regex, status, code=code, count=count, retry_after=retry_after, message=message, errors=errors
+            method,
+            path_regex,
+            status,
+            code=code,
+            count=count,
+            retry_after=retry_after,
+            message=message,
+            errors=errors,
+            scope=scope,
         )
 
     def set_rate_limit(self, per_second: float | None = 50, *, window: float = 1.0) -> None:
@@ -411,6 +421,20 @@ class FakeDiscord(Driver):
         in any ``window`` seconds, else 429 ``global: true`` with ``retry_after`` until a slot frees.
         Interaction callbacks and webhook follow-ups are exempt, as on Discord."""
         self.transport.set_rate_limit(per_second, window=window)
+
+    def set_route_limits(
+        self, limits: Mapping[str, tuple[int, float]] | None = None, *, default: tuple[int, float] | None = None
+    ) -> None:
+        """Per-route buckets: ``{"POST /channels/{channel_id}/messages": (5, 5.0)}`` allows 5 requests per 5 s
+        for each channel (the route's top-level resource); ``default`` applies to every other route. No
+        arguments: back to generous limits (headers on every response, no 429 in practice).
+        ``tests.fakediscord.ratelimits.TYPICAL_ROUTE_LIMITS`` holds small Discord-like values."""
+        self.transport.set_route_limits(limits, default=default)
+
+    def set_dm_open_limit(self, count: int | None, per: float = 10.0) -> None:
+        """At most ``count`` DM channel opens per ``per`` seconds, else 429 code 40003 "You are opening direct
+        messages too fast" (retried by discord.py after ``retry_after``); None disables."""
+        self.transport.set_dm_open_limit(count, per)
 
     def set_privileged_intents_allowed(self, allowed: bool) -> None:
         """When False, IDENTIFY with members/presences/message-content closes with 4014, and REST

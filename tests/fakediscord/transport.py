@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import BodyPartReader, web
 
 from .openapi_check import SpecChecker, get_checker
+from .ratelimits import RouteLimiter, too_many_requests
 from .records import (
     API_PREFIX,
     JSON,
@@ -111,6 +112,7 @@ class Transport:
         self._rate_limit: float | None = None
         self._rate_window = 1.0
         self._rate_times: list[float] = []
+        self.limiter = RouteLimiter()
         self._unchecked: list[tuple[str, re.Pattern[str]]] = []
         self._runner: web.AppRunner | None = None
 
@@ -154,12 +156,14 @@ class Transport:
         retry_after: float = 0.05,
         message: str | None = None,
         errors: JSON | None = None,
+        scope: str = "user",
     ) -> FaultRule:
         """Fail the next ``count`` requests matching ``method`` ("*" any) and ``re.search(path_regex, path)``.
 
-        429 comes with X-RateLimit-* headers, ``Via`` and ``{"retry_after", "global": false}`` so
-        discord.py sleeps ``retry_after`` and retries. 500/502/504 are retried by discord.py after
-        1 s, 3 s, ... (slow!); 503 and 4xx are raised to the bot as ``DiscordServerError``/``HTTPException``.
+        429 comes in the shape of topics/rate-limits.mdx for ``scope`` "user" (default), "shared" or "global",
+        with ``Via`` so discord.py sleeps ``retry_after`` and retries (``code`` goes in the body).
+        500/502/504 are retried by discord.py after 1 s, 3 s, ... (slow!); 503 and 4xx are raised to the bot
+        as ``DiscordServerError``/``HTTPException``.
         """
         rule = FaultRule(
             method=method.upper(),
@@ -170,6 +174,7 @@ class Transport:
             retry_after=retry_after,
             message=message,
             errors=errors,
+            scope=scope,
         )
         self._faults.append(rule)
         return rule
@@ -181,6 +186,20 @@ class Transport:
         self._rate_limit = per_second
         self._rate_window = window
         self._rate_times.clear()
+
+    def set_route_limits(
+        self, limits: Mapping[str, tuple[int, float]] | None = None, *, default: tuple[int, float] | None = None
+    ) -> None:
+        """Per-route buckets: ``{"POST /channels/{channel_id}/messages": (5, 5.0)}`` allows 5 requests per 5 s
+        for each channel (the route's top-level resource); ``default`` applies to every other route. No
+        arguments: back to generous limits (headers on every response, no 429 in practice).
+        ``ratelimits.TYPICAL_ROUTE_LIMITS`` holds small Discord-like values."""
+        self.limiter.configure(limits, default)
+
+    def set_dm_open_limit(self, count: int | None, per: float = 10.0) -> None:
+        """At most ``count`` DM channel opens (POST /users/@me/channels) per ``per`` seconds, else 429 code
+        40003 "You are opening direct messages too fast"; None disables."""
+        self.limiter.dm_limit = None if count is None else (count, per)
 
     def allow_unchecked(self, method: str, path_regex: str) -> None:
         """Exempt matching requests from the teardown checks (for tests of deliberately bad requests)."""
@@ -319,19 +338,48 @@ class Transport:
         rec.route = route.template
         if not route.token_route and not rec.has_auth:
             return json_response({"message": "401: Unauthorized", "code": 0}, 401)
+        # Interaction endpoints are not bound by the global limit (topics/rate-limits.mdx, "Global Rate Limit").
         if not route.token_route and self._rate_limit is not None:
             retry = self._check_rate_limit()
             if retry is not None:
-                rec.injected = "ratelimit"
-                self.core.stats.rate_limited += 1
-                return self._rate_limited_response(retry, is_global=True)
+                return self._limited(rec, *too_many_requests(retry, scope="global"))
+        outcome = self.limiter.take(rec.method, route.template, params)
+        if outcome.retry_after is not None:
+            self.core.stats.route_rate_limited += 1
+            return self._limited(rec, *too_many_requests(outcome.retry_after, scope="user", headers=outcome.headers))
+        if rec.method == "POST" and route.template == "/users/@me/channels":
+            wait = self.limiter.take_dm_open()
+            if wait is not None:
+                self.core.stats.dm_rate_limited += 1
+                body, headers = too_many_requests(
+                    wait,
+                    scope="user",
+                    headers=outcome.headers,
+                    code=40003,
+                    message="You are opening direct messages too fast.",
+                )
+                return self._limited(rec, body, headers)
+        response = await self._answer(rec, route, params, request)
+        if response.status != 429:
+            response.headers.update(outcome.headers)
+        return response
+
+    def _limited(self, rec: RecordedRequest, body: JSON, headers: dict[str, str]) -> web.Response:
+        rec.injected = "ratelimit"
+        rec.response = body
+        self.core.stats.rate_limited += 1
+        return json_response(body, 429, headers)
+
+    async def _answer(
+        self, rec: RecordedRequest, route: Route, params: dict[str, str], request: web.Request
+    ) -> web.StreamResponse:
         for rule in self._faults:
             if rule.matches(rec.method, rec.path):
                 rule.remaining -= 1
                 rule.hits.append(rec)
                 rec.injected = "fault"
                 self.core.stats.injected_failures += 1
-                return self._fault_response(rule)
+                return self._fault_response(rec, rule)
         try:
             result = await route.handler(Ctx(rec=rec, params=params, request=request))
         except ApiError as err:
@@ -359,32 +407,26 @@ class Transport:
         self._rate_times.append(now)
         return None
 
-    def _rate_limited_response(
-        self, retry_after: float, *, is_global: bool, bucket: str = "fake-global"
-    ) -> web.Response:
-        headers = {
-            "X-RateLimit-Limit": str(max(1, int((self._rate_limit or 1) * self._rate_window))),
-            "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset-After": f"{retry_after:.3f}",
-            "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
-            "X-RateLimit-Bucket": bucket,
-            "X-RateLimit-Scope": "global" if is_global else "user",
-            "Retry-After": str(max(1, int(retry_after + 0.999))),
-            "Via": "1.1 google",
-        }
-        if is_global:
-            headers["X-RateLimit-Global"] = "true"
-        body = {"message": "You are being rate limited.", "retry_after": round(retry_after, 3), "global": is_global}
-        return json_response(body, 429, headers)
-
-    def _fault_response(self, rule: FaultRule) -> web.Response:
+    def _fault_response(self, rec: RecordedRequest, rule: FaultRule) -> web.Response:
+        headers: dict[str, str] = {}
         if rule.status == 429:
-            return self._rate_limited_response(rule.retry_after, is_global=False, bucket="fake-fault")
-        if rule.status >= 500:
-            body: JSON = {"message": rule.message or f"{rule.status}: Server Error", "code": rule.code or 0}
-            return json_response(body, rule.status)
-        err = ApiError(rule.status, rule.code or 0, rule.message or f"{rule.status}: injected failure", rule.errors)
-        return json_response(err.body(), rule.status)
+            exhausted = {
+                "X-RateLimit-Limit": "1",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": f"{time.time() + rule.retry_after:.3f}",
+                "X-RateLimit-Reset-After": f"{rule.retry_after:.3f}",
+                "X-RateLimit-Bucket": "fake-fault",
+            }
+            body, headers = too_many_requests(
+                rule.retry_after, scope=rule.scope, headers=exhausted, code=rule.code, message=rule.message
+            )
+        elif rule.status >= 500:
+            body = {"message": rule.message or f"{rule.status}: Server Error", "code": rule.code or 0}
+        else:
+            message = rule.message or f"{rule.status}: injected failure"
+            body = ApiError(rule.status, rule.code or 0, message, rule.errors).body()
+        rec.response = body
+        return json_response(body, rule.status, headers)
 
     async def _serve_attachment(self, request: web.Request) -> web.StreamResponse:
         parts = request.match_info["tail"].split("/")
