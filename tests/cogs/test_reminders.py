@@ -22,6 +22,7 @@ from bot.storage.database import Database
 from bot.storage.reminders import DeliveryState
 from cogs.reminders import describe_offsets
 from tests.fakediscord import FakeDiscord, Message, Perm
+from tests.fakediscord.ratelimits import TYPICAL_ROUTE_LIMITS
 from tests.harness import FakeClock, settings_for_tests
 
 H, M = timedelta(hours=1), timedelta(minutes=1)
@@ -477,3 +478,38 @@ async def test_a_post_of_unknown_outcome_is_not_repeated_after_discords_nonce_wi
             assert row.state is DeliveryState.UNDELIVERABLE
             [problem] = bot.services.problems.current(bot.guild_id)
             assert f"<#{reminders}>" in problem.text and "lacks Read Message History" in problem.text
+
+
+# --- a fan-out stays inside Discord's per-route limits (developers/topics/rate-limits.mdx) -----------------------
+
+
+async def test_a_reminder_fan_out_meets_no_429_and_survives_opening_dms_too_fast(
+    fake_discord: FakeDiscord, tmp_path: Path, clock: FakeClock
+) -> None:
+    members = [fake_discord.add_member(f"fan{n}") for n in range(7)]
+    reminders = channel_id(fake_discord)
+    async with running(
+        fake_discord, tmp_path / "bot.sqlite3", clock, reminder_channel_id=reminders, dm_rate_per_second=40
+    ) as bot:
+        for member in members:
+            await bot.services.reminders.set_dm_reminders(bot.guild_id, member.id, True)
+        fake_discord.set_route_limits(TYPICAL_ROUTE_LIMITS)  # DM opens share one bucket: 5 per 5 s
+        clock.now = WEEK8_START - H
+        await run_passes(bot)
+        assert len(reminders_in(fake_discord)) == 1
+        assert all(len(fake_discord.dms_to(m)) == 1 for m in members)
+        assert [r for r in fake_discord.requests if r.status == 429] == []
+
+        # Discord also limits how fast DMs are opened, without headers to see it coming (40003): the reminder
+        # still reaches everyone, once.
+        fake_discord.set_route_limits()
+        fake_discord.set_dm_open_limit(3, per=1.0)
+        more = [fake_discord.add_member(f"late{n}") for n in range(5)]
+        for member in more:
+            await bot.services.reminders.set_dm_reminders(bot.guild_id, member.id, True)
+        clock.now = WEEK8_START - 15 * M  # a later reminder of the same session
+        await bot.services.settings.update(bot.guild_id, reminder_offsets=parse_offsets("1h,15m"))
+        await run_passes(bot)
+        assert all(len(fake_discord.dms_to(m)) == 1 for m in more)
+        assert all(len(fake_discord.dms_to(m)) == 2 for m in members)
+        assert [r for r in fake_discord.requests_matching("POST", "^/users/@me/channels$") if r.status == 429]

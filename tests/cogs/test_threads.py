@@ -23,6 +23,7 @@ from cogs._thread_text import COLLECTING_NOTICE, NOT_COLLECTING_NOTICE
 from cogs.threads import chunk_lines
 from tests.conftest import PROGRAMME_TOML
 from tests.fakediscord import CallbackType, Channel, FakeDiscord, Interaction, Perm
+from tests.fakediscord.ratelimits import TYPICAL_ROUTE_LIMITS
 from tests.harness import BotRunner
 
 WEEK3_START = int(datetime(2020, 8, 17, 18, tzinfo=UTC).timestamp())
@@ -695,3 +696,31 @@ async def test_open_creates_nothing_when_an_overwrite_takes_a_permission_it_need
 async def _bot_sees_overwrite(bot: WorkshopBot, channel_id: int) -> bool:
     channel = bot.get_channel(channel_id)
     return channel is not None and bool(getattr(channel, "overwrites", None))
+
+
+# --- bursts stay inside Discord's per-route limits (developers/topics/rate-limits.mdx) ---------------------------
+
+
+async def import_five_prompt_week(bot: WorkshopBot, number: int = 3) -> None:
+    programme = parse_programme_toml(PROGRAMME_TOML.read_text(encoding="utf-8"))
+    prompts = tuple(f"Question {n} of five: what would you do?" for n in range(1, 6))
+    sessions = tuple(dataclasses.replace(s, prompts=prompts) if s.week == number else s for s in programme.sessions)
+    await bot.services.programme.import_programme(
+        bot.guild_id, dataclasses.replace(programme, sessions=sessions), force=True
+    )
+
+
+@pytest.mark.parametrize("where", ["text", "forum"])
+async def test_a_five_prompt_week_opens_without_a_single_429(
+    bot: WorkshopBot, fake_discord: FakeDiscord, where: str
+) -> None:
+    channel = fake_discord.channel("general" if where == "text" else "discussion")
+    await bot.services.settings.update(bot.guild_id, discussion_channel_id=channel.id)
+    await import_five_prompt_week(bot)
+    fake_discord.set_route_limits(TYPICAL_ROUTE_LIMITS)  # 5 requests per 5 s on each route and channel
+    interaction = await fake_discord.slash("owner", "threads open", week=3)
+    await interaction.final(timeout=30)  # waiting for a bucket to refill is the point: slower, never refused
+    reply = private_text(interaction)
+    assert reply.count("· created") == 5
+    assert len(fake_discord.threads_in(channel)) == 5
+    assert [r for r in fake_discord.requests if r.status == 429] == []
