@@ -149,11 +149,13 @@ class ReminderSender(Protocol):
 
     async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int: ...
 
-    async def find_sent(
-        self, kind: TargetKind, target_id: int, *, nonce: str, digest: str, after: int | None
-    ) -> int | None:
-        """The id of a message the bot sent to the target after message ``after`` with this ``nonce`` or
+    async def find_in_channel(self, channel_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+        """The id of a message the bot posted in the channel after message ``after`` with this ``nonce`` or
         whose text has this ``content_digest``; None if there is none. Raises OutboxUnreadable."""
+        ...
+
+    async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+        """The same in the bot's DMs with a member."""
         ...
 
 
@@ -500,14 +502,9 @@ class ReminderService:
             await self.repository.release_claim(delivery.id, now)
             return
         after = await self.repository.latest_message_to(delivery.target_kind, delivery.target_id)
+        find = self._sender.find_in_dms if delivery.target_kind is TargetKind.DM else self._sender.find_in_channel
         try:
-            found = await self._sender.find_sent(
-                delivery.target_kind,
-                delivery.target_id,
-                nonce=delivery.nonce,
-                digest=delivery.claimed_digest,
-                after=after,
-            )
+            found = await find(delivery.target_id, nonce=delivery.nonce, digest=delivery.claimed_digest, after=after)
         except (OutboxUnreadable, DeliveryFailed, DeliveryRefused) as error:
             await self._settle_unseen(delivery, error, now)
             return

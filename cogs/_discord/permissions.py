@@ -1,8 +1,9 @@
 """The bot's effective permissions in a channel, from discord.py's gateway cache.
 
 Discord computes them from the server's roles and the channel's overwrites (developers/topics/
-permissions.mdx, "Permission Overwrites"); discord.py does the same from what GUILD_CREATE, CHANNEL_UPDATE
-and the bot's own GUILD_MEMBER_UPDATE told it, so checking costs no request. A thread has its parent's.
+permissions.mdx, "Permission Overwrites"); discord.py does the same from what the gateway told it (the
+server at start, then every channel, role and bot-member update), so checking costs no request. A thread
+has its parent's.
 ``None`` means the bot cannot tell (the server or channel is not in its cache yet): callers then act and
 let Discord's answer decide.
 """

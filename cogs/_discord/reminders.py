@@ -19,7 +19,6 @@ from bot.services.reminders import (
     OutgoingMessage,
     content_digest,
 )
-from bot.storage.reminders import TargetKind
 from cogs._discord.permissions import missing_in
 from cogs._views import answer_view
 
@@ -63,23 +62,25 @@ class DiscordReminderSender:
             raise _translate(error) from error
         return await self._send(channel, message, nonce)
 
-    async def find_sent(
-        self, kind: TargetKind, target_id: int, *, nonce: str, digest: str, after: int | None
-    ) -> int | None:
+    async def find_in_channel(self, channel_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
         await self._bot.wait_until_ready()  # permissions come from the gateway cache
-        channel: discord.abc.Messageable
-        if kind is TargetKind.CHANNEL:
-            missing = missing_in(self._bot, self._guild_id, target_id, READING)
-            if missing is None:
-                raise OutboxUnreadable(f"the bot does not know the channel {target_id}")
-            if missing:
-                raise OutboxUnreadable(f"missing {missing.label}", missing=missing)
-            channel = self._bot.get_partial_messageable(target_id, guild_id=self._guild_id)
-        else:
-            try:
-                channel = await self._bot.create_dm(discord.Object(id=target_id))
-            except _SEND_ERRORS as error:
-                raise _translate(error) from error
+        missing = missing_in(self._bot, self._guild_id, channel_id, READING)
+        if missing is None:
+            raise OutboxUnreadable(f"the bot does not know the channel {channel_id}")
+        if missing:
+            raise OutboxUnreadable(f"missing {missing.label}", missing=missing)
+        channel = self._bot.get_partial_messageable(channel_id, guild_id=self._guild_id)
+        return await self._find(channel, nonce, digest, after)
+
+    async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+        await self._bot.wait_until_ready()
+        try:
+            channel = await self._bot.create_dm(discord.Object(id=user_id))
+        except _SEND_ERRORS as error:
+            raise _translate(error) from error
+        return await self._find(channel, nonce, digest, after)
+
+    async def _find(self, channel: discord.abc.Messageable, nonce: str, digest: str, after: int | None) -> int | None:
         me = self._bot.user.id if self._bot.user else None
         start = discord.Object(id=after) if after is not None else None
         try:
