@@ -42,6 +42,7 @@ from .world import (
     Perm,
     User,
     World,
+    iso,
     now_utc,
 )
 
@@ -89,6 +90,11 @@ class FakeCore:
         self.login_at = float("-inf")
         self.nonces: dict[tuple[int, str], tuple[float, int]] = {}
         self.attachments: dict[int, Attachment] = {}
+        #: The only bot token accepted (REST 401, gateway close 4004 for any other); None accepts any token.
+        self.valid_token: str | None = None
+        #: False (Discord's documented behaviour): the bot posting in an archived, unlocked thread unarchives
+        #: it. True: the post is refused with 400 code 50083 "Thread is archived", as some bots report.
+        self.strict_archived_threads = False
         #: Bot tasks started by ``run_bot``: waits fail fast when one dies.
         self.client_tasks: list[asyncio.Task[Any]] = []
 
@@ -227,7 +233,9 @@ class FakeCore:
             self.require(channel, Perm.SEND_MESSAGES_IN_THREADS)
             if channel.locked and not self.bot_permissions(channel) & Perm.MANAGE_THREADS:
                 raise ApiError(403, 160005, "Thread is locked")
-            if channel.archived:
+            # topics/threads.mdx, "Active & Archived Threads": "Sending a message will automatically unarchive
+            # the thread, unless the thread has been locked by a moderator" (see ``unarchive_to_post``).
+            if channel.archived and (channel.locked or self.strict_archived_threads):
                 raise ApiError(400, 50083, "Thread is archived")
         else:
             self.require(channel, Perm.SEND_MESSAGES)
@@ -421,6 +429,68 @@ class FakeCore:
         if self.bot_can_view(thread):
             self.gateway.dispatch("THREAD_CREATE", payloads.thread_event(self, thread, newly_created=True))
         self.notifier.notify()
+
+    def unarchive_to_post(self, channel: Channel) -> None:
+        """A message posted in an archived (unlocked) thread unarchives it (topics/threads.mdx)."""
+        if channel.is_thread and channel.archived:
+            self.unarchive(channel, by=None)
+
+    def unarchive(self, thread: Channel, *, by: User | None) -> None:
+        """Unarchive, then THREAD_UPDATE and THREAD_MEMBER_UPDATE in that order (topics/threads.mdx,
+        "Unarchiving a Thread")."""
+        thread.archived = False
+        thread.archive_timestamp = now_utc()
+        thread.archiver_id = None if by is None else by.id
+        self.thread_update(thread)
+        self.thread_member_update(thread)
+
+    def thread_member_update(self, thread: Channel) -> None:
+        """THREAD_MEMBER_UPDATE for the bot, if it is a member of the thread."""
+        bot_id = self.world.bot_user.id
+        if bot_id in thread.member_ids and self.bot_can_view(thread):
+            data = {
+                "id": str(thread.id),
+                "user_id": str(bot_id),
+                "join_timestamp": iso(thread.member_ids[bot_id]),
+                "flags": 0,
+                "guild_id": str(thread.guild_id),
+            }
+            self.gateway.dispatch("THREAD_MEMBER_UPDATE", data)
+
+    def thread_system_message(self, thread: Channel, creator: User, *, starter: Message | None) -> Message:
+        """The message Discord adds when a thread starts (resources/message.mdx, "Thread Created messages" and
+        "Thread starter messages"; topics/threads.mdx, "New Message Types"): from a message, a
+        THREAD_STARTER_MESSAGE (21) opening the thread and pointing back at it; without one, a public thread
+        gets a THREAD_CREATED (18) in the parent, its content the thread's name, pointing at the thread."""
+        if starter is not None:
+            msg = Message(
+                id=self.world.new_id(),
+                channel_id=thread.id,
+                guild_id=thread.guild_id,
+                author=creator,
+                type=21,
+                message_reference={
+                    "type": 0,
+                    "message_id": str(starter.id),
+                    "channel_id": str(starter.channel_id),
+                    "guild_id": None if thread.guild_id is None else str(thread.guild_id),
+                },
+            )
+        else:
+            msg = Message(
+                id=self.world.new_id(),
+                channel_id=thread.parent_id or 0,
+                guild_id=thread.guild_id,
+                author=creator,
+                type=18,
+                content=thread.name or "",
+                message_reference={
+                    "type": 0,
+                    "channel_id": str(thread.id),
+                    "guild_id": None if thread.guild_id is None else str(thread.guild_id),
+                },
+            )
+        return self.post(msg)
 
     def thread_update(self, thread: Channel) -> None:
         if self.bot_can_view(thread):

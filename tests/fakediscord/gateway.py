@@ -255,6 +255,11 @@ class Gateway:
     async def _identify(self, conn: GatewayConnection, data: JSON) -> None:
         intents = int(data.get("intents", 0))
         self.fake.stats.identifies += 1
+        valid = self.fake.valid_token
+        if valid is not None and str(data.get("token", "")).removeprefix("Bot ") != valid:
+            # topics/opcodes-and-status-codes.mdx, Gateway Close Event Codes: 4004 Authentication failed.
+            await conn.close(4004, "Authentication failed.")
+            return
         if intents & Intents.PRIVILEGED and not self.privileged_allowed:
             await conn.close(4014, "Disallowed intent(s).")
             return

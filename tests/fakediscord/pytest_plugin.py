@@ -22,10 +22,25 @@ from .openapi_check import find_spec, get_checker
 from .server import FakeDiscord
 
 
+@pytest.fixture
+def strict_archived_threads() -> bool:
+    """Whether ``fake_discord`` refuses posts in archived threads (50083) instead of unarchiving them.
+
+    False by default (Discord's documented behaviour). Override it in a test module with a parametrized
+    fixture of the same name to run that module's tests under both behaviours::
+
+        @pytest.fixture(params=[False, True], ids=["archived-unarchives", "archived-refuses"])
+        def strict_archived_threads(request: pytest.FixtureRequest) -> bool:
+            return bool(request.param)
+    """
+    return False
+
+
 @pytest_asyncio.fixture
-async def fake_discord() -> AsyncIterator[FakeDiscord]:
+async def fake_discord(strict_archived_threads: bool) -> AsyncIterator[FakeDiscord]:
     """A running FakeDiscord; discord.py is patched to use it for the duration of the test."""
     fake = FakeDiscord()
+    fake.strict_archived_threads = strict_archived_threads
     await fake.start()
     restore = fake.patch_discord()
     try:

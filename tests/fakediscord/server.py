@@ -453,6 +453,50 @@ class FakeDiscord(Driver):
         """Send op 7 RECONNECT: the client reconnects and resumes."""
         self.gateway.send_op(7)
 
+    async def invalidate_session(self, *, resumable: bool = False, wait: bool = True, timeout: float = 10.0) -> None:
+        """Send op 9 INVALID_SESSION (events/gateway-events.mdx, Invalid Session; ``d`` says whether the session
+        may be resumed). Not resumable: the session ends and the client IDENTIFYs afresh and gets READY and
+        GUILD_CREATE again (waited for by default; discord.py's ``before_identify_hook`` sleeps 5 s before
+        an IDENTIFY that is not its first); resumable: it RESUMEs."""
+        session = self.gateway.current
+        if session is None:
+            raise AssertionError("no gateway session to invalidate (is the bot connected?)")
+        identifies, resumes = self.stats.identifies, session.resumes
+        if not resumable:
+            session.ended = True
+        self.gateway.send_op(9, resumable)
+        if not wait:
+            return
+        if resumable:
+            await self.wait_for(lambda: session.resumes > resumes, timeout, "the bot to RESUME after INVALID_SESSION")
+            return
+
+        def identified_again() -> bool:
+            current = self.gateway.current
+            return self.stats.identifies > identifies and current is not None and current.ready
+
+        await self.wait_for(identified_again, timeout, "the bot to IDENTIFY again after INVALID_SESSION")
+
+    @property
+    def valid_token(self) -> str | None:
+        """The only bot token the fake accepts: REST answers 401 and IDENTIFY is closed with 4004 for any
+        other (topics/opcodes-and-status-codes.mdx). None (default): any token is accepted."""
+        return self.core.valid_token
+
+    @valid_token.setter
+    def valid_token(self, token: str | None) -> None:
+        self.core.valid_token = token
+
+    @property
+    def strict_archived_threads(self) -> bool:
+        """False (default, topics/threads.mdx): the bot posting in an archived, unlocked thread unarchives it.
+        True: such a post is refused with 400 code 50083 "Thread is archived" (what some bots report)."""
+        return self.core.strict_archived_threads
+
+    @strict_archived_threads.setter
+    def strict_archived_threads(self, strict: bool) -> None:
+        self.core.strict_archived_threads = strict
+
     def expire_interaction(self, interaction: Interaction) -> None:
         """Make the interaction's token unknown (callbacks -> 10062, follow-ups -> 10015)."""
         interaction.expired = True

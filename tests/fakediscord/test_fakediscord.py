@@ -542,6 +542,7 @@ async def test_discord_errors_reach_the_bot(fake_discord: FakeDiscord) -> None:
         cached = bot.get_channel(thread.id) or await bot.fetch_channel(thread.id)
         assert isinstance(cached, discord.Thread)
         fake_discord.archive_thread(thread)
+        fake_discord.strict_archived_threads = True  # the unarchiving default: test_threads_and_sessions.py
         with pytest.raises(discord.HTTPException) as archived:
             await cached.send("late")
         assert archived.value.code == 50083

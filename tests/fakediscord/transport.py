@@ -336,7 +336,8 @@ class Transport:
             rec.unknown = True
             return json_response({"message": "404: Not Found", "code": 0}, 404)
         rec.route = route.template
-        if not route.token_route and not rec.has_auth:
+        if not route.token_route and not self._authorised(request):
+            # topics/opcodes-and-status-codes.mdx, HTTP: 401 "The Authorization header was missing or invalid."
             return json_response({"message": "401: Unauthorized", "code": 0}, 401)
         # Interaction endpoints are not bound by the global limit (topics/rate-limits.mdx, "Global Rate Limit").
         if not route.token_route and self._rate_limit is not None:
@@ -363,6 +364,13 @@ class Transport:
         if response.status != 429:
             response.headers.update(outcome.headers)
         return response
+
+    def _authorised(self, request: web.Request) -> bool:
+        header = request.headers.get("Authorization")
+        if header is None:
+            return False
+        valid = self.core.valid_token
+        return valid is None or header == f"Bot {valid}"
 
     def _limited(self, rec: RecordedRequest, body: JSON, headers: dict[str, str]) -> web.Response:
         rec.injected = "ratelimit"

@@ -622,7 +622,7 @@ class Message:
             data["message_reference"] = self.message_reference
             ref_id = self.message_reference.get("message_id")
             ref = world.messages.get(int(ref_id)) if ref_id is not None else None
-            if ref is not None and self.type == 19:
+            if ref is not None and self.type in (19, 21):
                 data["referenced_message"] = None if ref.deleted else ref.to_dict(world)
         if self.thread_id is not None and self.thread_id in world.channels:
             data["thread"] = world.channels[self.thread_id].to_dict(world)
@@ -1022,8 +1022,9 @@ class World:
                 channel.last_message_id = message.id
                 if channel.is_thread:
                     message.position = channel.total_message_sent
-                    # Discord's counts leave out a forum post's starter message (its id is the thread's).
-                    if message.id != channel.id:
+                    # Discord's counts leave out the initial message: a forum post's starter (its id is the
+                    # thread's) or a THREAD_STARTER_MESSAGE (resources/channel.mdx, message_count).
+                    if message.id != channel.id and message.type != 21:
                         channel.message_count += 1
                         channel.total_message_sent += 1
         return message

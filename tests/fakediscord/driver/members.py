@@ -91,9 +91,7 @@ class MemberDriver(Part):
             if ch.locked:
                 raise AssertionError(f"{ch} is locked; members cannot post")
             if ch.archived:
-                ch.archived = False
-                ch.archive_timestamp = now_utc()
-                self.core.thread_update(ch)
+                self.core.unarchive(ch, by=None)
         msg = self._member_message(ch, author, content, embeds=embeds, attachments=attachments, reply_to=reply_to)
         return self.core.post(msg)
 
@@ -143,11 +141,13 @@ class MemberDriver(Part):
             from_message.thread_id = thread.id
             self.core.thread_created(thread)
             self.core.updated(from_message)
+            self.core.thread_system_message(thread, owner, starter=from_message)
             return thread
         ttype = ChannelType.PRIVATE_THREAD if private else ChannelType.PUBLIC_THREAD
         thread = self.world.new_thread(ch, name, owner=owner, type=ttype)
         self.core.thread_created(thread)
-        self.notifier.notify()
+        if ttype == ChannelType.PUBLIC_THREAD:
+            self.core.thread_system_message(thread, owner, starter=None)
         return thread
 
     def archive_thread(self, thread: ChannelRef, *, locked: bool = False) -> Channel:
@@ -161,10 +161,9 @@ class MemberDriver(Part):
         return th
 
     def unarchive_thread(self, thread: ChannelRef) -> Channel:
+        """A moderator unarchives a thread (THREAD_UPDATE, then THREAD_MEMBER_UPDATE)."""
         th = self.world.channel(thread)
-        th.archived = False
-        th.archive_timestamp = now_utc()
-        self.core.thread_update(th)
+        self.core.unarchive(th, by=None)
         return th
 
     def lock_thread(self, thread: ChannelRef, locked: bool = True) -> Channel:

@@ -99,6 +99,7 @@ class MessageRoutes(Part):
             }
         if nonce is not None:
             self.core.nonces[(channel.id, str(nonce))] = (time.monotonic(), msg.id)
+        self.core.unarchive_to_post(channel)
         self.core.post(msg)
         return msg.to_dict(self.world)
 

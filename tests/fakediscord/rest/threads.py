@@ -70,11 +70,14 @@ class ThreadRoutes(Part):
         if "applied_tags" in body:
             self.core.check_tags(thread, body["applied_tags"], ["applied_tags"])
             thread.applied_tags = [int(t) for t in as_list(body["applied_tags"])]
+        unarchived = thread.archived and body.get("archived") is False
         if "archived" in body and bool(body["archived"]) != thread.archived:
             thread.archived = bool(body["archived"])
             thread.archive_timestamp = now_utc()
             thread.archiver_id = self.world.bot_user.id if thread.archived else None
         self.core.thread_update(thread)
+        if unarchived:
+            self.core.thread_member_update(thread)
         return thread.to_dict(self.world)
 
     def _thread_fields(self, body: JSON) -> tuple[str, int | None]:
@@ -114,7 +117,8 @@ class ThreadRoutes(Part):
         )
         thread.rate_limit_per_user = int(body.get("rate_limit_per_user") or 0)
         self.core.thread_created(thread)
-        self.notifier.notify()
+        if ttype == ChannelType.PUBLIC_THREAD:
+            self.core.thread_system_message(thread, self.world.bot_user, starter=None)
         return Reply(201, thread.to_dict(self.world))
 
     def _create_forum_post(self, forum: Channel, body: JSON, files: list[UploadedFile]) -> Reply:
@@ -169,6 +173,7 @@ class ThreadRoutes(Part):
         msg.thread_id = thread.id
         self.core.thread_created(thread)
         self.core.updated(msg)
+        self.core.thread_system_message(thread, self.world.bot_user, starter=msg)
         return Reply(201, thread.to_dict(self.world))
 
     def _thread_members_payload(self, threads: Iterable[Channel]) -> list[JSON]:
