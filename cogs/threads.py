@@ -199,11 +199,33 @@ class ThreadsCog(WorkshopCog):
     async def on_ready(self) -> None:
         # Messages posted, edited or deleted while the bot was away sent it no events: read the threads back.
         # on_ready comes again after a reconnect that could not resume, when events may have been missed too.
+        self._start_catch_up()
+
+    def _start_catch_up(self) -> None:
         if not self.bot.message_content_enabled:
             return
         if self._catch_up_task is not None and not self._catch_up_task.done():
             return
         self._catch_up_task = asyncio.create_task(self._catch_up(), name="threads-catch-up")
+
+    # A catch-up the bot's permissions stopped is tried again as soon as they may have changed: Discord sends
+    # no thread event when access comes back, only the change that caused it (developers/topics/threads.mdx).
+    def _retry_stopped_catch_up(self) -> None:
+        if self.bot.services.threads.catch_up_stopped(self.bot.guild_id):
+            self._start_catch_up()
+
+    @commands.Cog.listener()
+    async def on_guild_channel_update(self, before: Any, after: Any) -> None:
+        self._retry_stopped_catch_up()
+
+    @commands.Cog.listener()
+    async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
+        self._retry_stopped_catch_up()
+
+    @commands.Cog.listener()
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        if self.bot.user is not None and after.id == self.bot.user.id:
+            self._retry_stopped_catch_up()
 
     async def _catch_up(self) -> None:
         try:

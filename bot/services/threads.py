@@ -590,6 +590,10 @@ class ThreadService:
             log.info("prompt thread %s was deleted on Discord", thread_id)
         return forgotten
 
+    def catch_up_stopped(self, guild_id: int) -> bool:
+        """Whether the last catch-up left threads unread (a permission or the intent was missing)."""
+        return any(p.key.startswith(CATCH_UP_PROBLEM) for p in self._problems.current(guild_id))
+
     async def catch_up(self, guild_id: int) -> CatchUpReport:
         """Replay what happened in the prompt threads while the bot was not listening.
 
@@ -611,7 +615,7 @@ class ThreadService:
             except BotLacksPermissionError as error:
                 log.warning("could not read thread %s to catch up: %s", thread.thread_id, error)
                 where = f"<#{thread.parent_channel_id}>"
-                fix = f"Check the bot's permissions in {where}, then restart the bot to catch up."
+                fix = f"Check the bot's permissions in {where}: it catches up as soon as it may read them."
                 self._cannot_catch_up(thread, _channel_key(thread), f"{error} No answer was removed.", fix)
                 report += CatchUpReport(unreadable=1)
         if report.changed:
@@ -638,7 +642,7 @@ class ThreadService:
         if not self._gateway.reads_message_content():
             self._cannot_catch_up(
                 thread,
-                "catch-up:message-content",
+                f"{CATCH_UP_PROBLEM}message-content",
                 "The bot does not receive message text (the Message Content intent is off), so it cannot catch "
                 "up with replies written while it was offline. No answer was removed.",
                 "Switch on Message Content Intent in the developer portal (Bot > Privileged Gateway Intents), set "
@@ -654,7 +658,8 @@ class ThreadService:
                 f"The bot cannot read the history of the prompt threads in {where}: it lacks {missing.label} "
                 "there, so replies written, edited or deleted while it was offline were not caught up. No answer "
                 "was removed.",
-                f"Give the bot {missing.label} in {where} (Edit Channel > Permissions), then restart the bot.",
+                f"Give the bot {missing.label} in {where} (Edit Channel > Permissions): it catches up as soon as it "
+                "may read them.",
             )
             return CatchUpReport(unreadable=1)
         self._problems.clear(thread.guild_id, _channel_key(thread))
@@ -744,13 +749,16 @@ class ThreadService:
         return is_late(target.session_end, target.answer_window, at)
 
 
+CATCH_UP_PROBLEM = "catch-up:"  # the prefix of RuntimeProblems keys the catch-up records
+
+
 def _channel_key(thread: PromptThread) -> str:
     """Permissions are the parent channel's: one problem for all its threads."""
-    return f"catch-up:{thread.parent_channel_id}"
+    return f"{CATCH_UP_PROBLEM}{thread.parent_channel_id}"
 
 
 def _history_key(thread: PromptThread) -> str:
-    return f"catch-up:thread:{thread.thread_id}"
+    return f"{CATCH_UP_PROBLEM}thread:{thread.thread_id}"
 
 
 def _cleaned(raw_text: str) -> str | None:
