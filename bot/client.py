@@ -1,8 +1,10 @@
 """The bot and its composition root.
 
 ``run`` opens the database, builds the bot with everything injected, and starts it. ``setup_hook`` is
-the one place start-up work happens: services, the first programme import, the scheduler, persistent
-buttons, the cogs, and a command sync only when the command set changed.
+the one place start-up work happens: the Discord adapters (the ``cogs._discord`` extension, loaded by name
+first: see its docstring for why), the services built with them, the first programme import, the
+scheduler, the cogs, and a command sync only when the command set changed. Nothing in ``bot/`` imports a
+cog module.
 """
 
 from __future__ import annotations
@@ -32,24 +34,35 @@ from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import SettingsError, UserFacingError
 from bot.domain.parsers import parse_programme_file
 from bot.services.answers import AnswerService
-from bot.services.exports import ExportService
+from bot.services.exports import DisplayNames, ExportService
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
-from bot.services.reminders import SWEEP_INTERVAL, ReminderService
+from bot.services.reminders import SWEEP_INTERVAL, ReminderSender, ReminderService
 from bot.services.report import ReportService
-from bot.services.retention import RetentionService
+from bot.services.retention import RetentionNotifier, RetentionService
 from bot.services.server_settings import ServerSettingsService
 from bot.services.stats import StatsService
-from bot.services.threads import ThreadService
+from bot.services.threads import ThreadGateway, ThreadService
 from bot.storage.database import Database
 from bot.storage.state import StateRepository
 from bot.tree import WorkshopTree
-from cogs._views import AnswerButton, PageButton
 
 log = logging.getLogger(__name__)
 
+# Loaded first, before the services are built: it hands over the Discord adapters (see cogs/_discord).
+ADAPTERS_EXTENSION = "cogs._discord"
 # Loaded in this order; one that fails is logged and the rest still load.
 EXTENSIONS: tuple[str, ...] = ("cogs.programme", "cogs.answers", "cogs.threads", "cogs.reminders", "cogs.organiser")
+
+
+@dataclass(frozen=True)
+class DiscordAdapters:
+    """How the services reach Discord: one adapter per service port, handed to the services' constructors."""
+
+    threads: ThreadGateway
+    reminders: ReminderSender
+    names: DisplayNames
+    retention: RetentionNotifier
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,7 @@ class WorkshopBot(commands.Bot):
         db: Database,
         clock: Clock = system_clock,
         extensions: Sequence[str] = EXTENSIONS,
+        adapters_extension: str = ADAPTERS_EXTENSION,
         force_sync: bool = False,
         message_content_refused: bool = False,
         reminder_sweep_interval: float = SWEEP_INTERVAL,
@@ -141,6 +155,8 @@ class WorkshopBot(commands.Bot):
         self.db = db
         self.clock = clock
         self.extensions_to_load = tuple(extensions)
+        self.adapters_extension = adapters_extension
+        self._adapters: DiscordAdapters | None = None  # handed over by the adapters extension
         self.force_sync = force_sync
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.failed_extensions: list[str] = []
@@ -154,18 +170,30 @@ class WorkshopBot(commands.Bot):
         self.gateway_attempted = True
         await super().connect(reconnect=reconnect)
 
+    def use_discord_adapters(self, adapters: DiscordAdapters) -> None:
+        """Called once by the adapters extension's ``setup``, before the services are built."""
+        if hasattr(self, "services"):
+            raise RuntimeError("the Discord adapters are handed over before the services are built, not after")
+        self._adapters = adapters
+
+    @property
+    def discord_adapters(self) -> DiscordAdapters:
+        if self._adapters is None:
+            raise RuntimeError("the Discord adapters are not loaded yet")
+        return self._adapters
+
     async def setup_hook(self) -> None:
         await self.prepare()
         await self._import_first_programme()
         self.scheduler.start()
-        # Reminders re-plan when the programme or settings change, and start (catch-up included) once the
-        # reminders cog has attached its sender.
+        # Reminders re-plan when the programme or settings change, and start (catch-up included) once
+        # everything is loaded.
         self.services.programme.on_change(self.services.reminders.on_programme_change)
         self.services.settings.on_change(self.services.reminders.on_settings_change)
         await self.services.reminders.start()
         await self.sync_commands(force=self.force_sync)
         # Retention (answers deleted a set time after the programme, organisers warned a week before): checked
-        # now, after the organiser cog is loaded to post the warning, and then daily.
+        # now, and then daily.
         self.scheduler.add_job(
             self.services.retention.run_due,
             IntervalTrigger(days=1),
@@ -177,12 +205,15 @@ class WorkshopBot(commands.Bot):
         await self.services.retention.run_due()
 
     async def prepare(self) -> None:
-        """The services and the cogs, so the command tree is complete: nothing started, nothing sent to Discord.
+        """The Discord adapters, the services and the cogs, so the command tree is complete: nothing started,
+        nothing sent to Discord.
 
         ``setup_hook`` goes on from here; the preflight check (``python -m bot check``) stops here.
         """
-        self.services = self._build_services()
-        self.add_dynamic_items(AnswerButton, PageButton)  # persistent: they work on old messages after restarts
+        await self.load_extension(self.adapters_extension)  # not caught: without adapters the bot cannot work
+        if self._adapters is None:
+            raise RuntimeError(f"the extension {self.adapters_extension} did not hand over the Discord adapters")
+        self.services = self._build_services(self.discord_adapters)
         for extension in self.extensions_to_load:
             try:
                 await self.load_extension(extension)
@@ -190,11 +221,14 @@ class WorkshopBot(commands.Bot):
                 self.failed_extensions.append(extension)
                 log.exception("extension %s failed to load; the others go on", extension)
 
-    def _build_services(self) -> Services:
+    def _build_services(self, adapters: DiscordAdapters) -> Services:
         defaults = server_defaults(self.settings)
         server_settings = ServerSettingsService(self.db, defaults, clock=self.clock)
         programme = ProgrammeService(self.db, clock=self.clock)
-        exports = ExportService(self.db, export_secret=self.settings.export_secret, clock=self.clock)
+        problems = RuntimeProblems(self.clock)
+        exports = ExportService(
+            self.db, export_secret=self.settings.export_secret, names=adapters.names, clock=self.clock
+        )
         stats = StatsService(self.db)
         return Services(
             programme=programme,
@@ -203,15 +237,21 @@ class WorkshopBot(commands.Bot):
             exports=exports,
             stats=stats,
             report=ReportService(self.db, exports, stats, clock=self.clock),
-            retention=RetentionService(self.db, clock=self.clock),
-            problems=RuntimeProblems(self.clock),
+            retention=RetentionService(
+                self.db, server_settings, notifier=adapters.retention, problems=problems, clock=self.clock
+            ),
+            problems=problems,
             answers=AnswerService(self.db, server_settings, clock=self.clock),
-            threads=ThreadService(self.db, server_settings, clock=self.clock),
+            threads=ThreadService(
+                self.db, server_settings, gateway=adapters.threads, problems=problems, clock=self.clock
+            ),
             reminders=ReminderService(
                 self.db,
                 programme,
                 server_settings,
                 guild_ids=(self.guild_id,),
+                sender=adapters.reminders,
+                problems=problems,
                 clock=self.clock,
                 dm_rate_per_second=self.settings.dm_rate_per_second,
                 scheduler=self.scheduler,

@@ -1,8 +1,13 @@
-"""Persistent buttons shared by several cogs. Their custom_id carries all they need, so they keep
-working after a restart (registered once in setup_hook)."""
+"""Persistent buttons: the base class every one of them uses, and the buttons shared by several cogs.
+
+A persistent button's custom_id carries all it needs, so it keeps working after a restart (discord.py's
+``DynamicItem``, registered with ``add_dynamic_items``; see its examples/views/dynamic_counter.py). The
+shared Answer and paging buttons are registered by the ``cogs._discord`` extension, the others by their cog.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -10,15 +15,47 @@ from typing import Any
 import discord
 
 from bot.domain.errors import UserFacingError
-from bot.tree import report_error
+from bot.tree import report_error, send_private
 from cogs._answer_modal import open_answer_modal
+
+log = logging.getLogger(__name__)
 
 ANSWER_CUSTOM_ID = "answer:prompt:{prompt_id}"
 
 
-class AnswerButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"answer:prompt:(?P<prompt_id>[0-9]{1,19})"
-):
+class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
+    """The base of every persistent button: errors reach the member who pressed it, and a button that
+    belongs to one member answers only them.
+
+    discord.py only logs what a DynamicItem raises, so ``callback`` runs ``pressed`` and shows any error the
+    way the command tree does (``report_error``). A subclass sets ``owner_id`` (None: anyone may press it)
+    and ``not_owner_text``; ``interaction_check`` refuses everyone else privately, before ``pressed`` runs.
+    (The base's template never matches: only subclasses are registered.)
+    """
+
+    owner_id: int | None = None
+    not_owner_text = "This button is not yours to press."
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        if self.owner_id is None or interaction.user.id == self.owner_id:
+            return True
+        try:
+            await send_private(interaction, self.not_owner_text)
+        except discord.HTTPException:
+            log.warning("could not tell a member that button %s is not theirs", self.item.custom_id)
+        return False
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await self.pressed(interaction)
+        except Exception as error:
+            await report_error(interaction, error)
+
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        raise NotImplementedError
+
+
+class AnswerButton(PersistentButton, template=r"answer:prompt:(?P<prompt_id>[0-9]{1,19})"):
     """Opens the answer form for one prompt, pre-filled with the member's current answer."""
 
     def __init__(self, prompt_id: int, *, label: str = "Answer") -> None:
@@ -38,7 +75,7 @@ class AnswerButton(
     ) -> AnswerButton:
         return cls(int(match["prompt_id"]))
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         await open_answer_modal(interaction, self.prompt_id)
 
 
@@ -67,7 +104,7 @@ def unregister_pages(kind: str) -> None:
 
 
 class PageButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    PersistentButton,
     template=r"(?P<kind>[a-z]+):page:(?P<page>[0-9]{1,6}):(?P<dir>prev|next)",
 ):
     """Previous / next page of a paged private reply (/programme, /mydata show).
@@ -94,15 +131,12 @@ class PageButton(
     ) -> PageButton:
         return cls(match["kind"], int(match["page"]), match["dir"])
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            renderer = _PAGE_RENDERERS.get(self.kind)
-            if renderer is None:
-                raise UserFacingError("This list is no longer available: run the command again.")
-            embed, view = await renderer(interaction, self.page)
-            await interaction.response.edit_message(embed=embed, view=view)
-        except Exception as error:
-            await report_error(interaction, error)
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        renderer = _PAGE_RENDERERS.get(self.kind)
+        if renderer is None:
+            raise UserFacingError("This list is no longer available: run the command again.")
+        embed, view = await renderer(interaction, self.page)
+        await interaction.response.edit_message(embed=embed, view=view)
 
 
 def pager(kind: str, page: int, page_count: int) -> discord.ui.View | None:

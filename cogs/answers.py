@@ -12,11 +12,10 @@ from discord.ext import commands
 
 from bot.domain.errors import NotFoundError
 from bot.domain.member_data import MemberData, erasure_question, erasure_result, export_summary, show_pages
-from bot.tree import report_error, send_private
 from cogs._answer_modal import answer_modal_prompt_id, handle_answer_submit, open_answer_modal
 from cogs._base import WeekOption, WorkshopCog, guild_id_of, workshop_bot
 from cogs._render import prompt_choices
-from cogs._views import pager, register_pages, unregister_pages
+from cogs._views import PersistentButton, pager, register_pages, unregister_pages
 from cogs.programme import EMBED_COLOUR, require_week, week_autocomplete
 
 EXPORT_FILENAME = "my-workshop-data.json"
@@ -59,10 +58,12 @@ async def render_mydata_page(
 
 
 class EraseButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    PersistentButton,
     template=r"mydata:erase:(?P<user_id>[0-9]{1,20}):(?P<choice>yes|no)",
 ):
     """Confirm or cancel /mydata delete. Only the member it was asked for can answer it."""
+
+    not_owner_text = "Only the member who asked to delete their data can confirm it."
 
     def __init__(self, user_id: int, choice: str) -> None:
         confirm = choice == "yes"
@@ -74,6 +75,7 @@ class EraseButton(
             )
         )
         self.user_id = user_id
+        self.owner_id = user_id
         self.confirm = confirm
 
     @classmethod
@@ -82,20 +84,14 @@ class EraseButton(
     ) -> EraseButton:
         return cls(int(match["user_id"]), match["choice"])
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            if interaction.user.id != self.user_id:
-                await send_private(interaction, "Only the member who asked to delete their data can confirm it.")
-                return
-            if not self.confirm:
-                await interaction.response.edit_message(content="Nothing was deleted.", view=None)
-                return
-            guild_id = guild_id_of(interaction)
-            await interaction.response.defer()
-            report = await workshop_bot(interaction).services.answers.erase_member(guild_id, self.user_id)
-            await interaction.edit_original_response(content=erasure_result(report), view=None)
-        except Exception as error:
-            await report_error(interaction, error)
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        if not self.confirm:
+            await interaction.response.edit_message(content="Nothing was deleted.", view=None)
+            return
+        guild_id = guild_id_of(interaction)
+        await interaction.response.defer()
+        report = await workshop_bot(interaction).services.answers.erase_member(guild_id, self.user_id)
+        await interaction.edit_original_response(content=erasure_result(report), view=None)
 
 
 def erase_view(user_id: int) -> discord.ui.View:

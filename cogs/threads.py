@@ -16,37 +16,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.domain.discord_text import MESSAGE_LIMIT, timestamp
-from bot.domain.errors import UserFacingError
-from bot.domain.threads import ThreadCounts
-from bot.services.threads import (
-    BotLacksPermissionError,
-    ChannelKind,
-    Closed,
-    CloseReport,
-    CreatedThread,
-    DiscordThreadState,
-    OpenReport,
-    Starter,
-    StatusLine,
-    Summary,
-    ThreadArchivedError,
-    ThreadGoneError,
-    ThreadHistory,
-    ThreadLockedError,
-    ThreadMessage,
-)
+from bot.domain.discord_text import MESSAGE_LIMIT
+from bot.services.threads import Closed, CloseReport, OpenReport, StatusLine
 from bot.tree import send_private
 from cogs._base import WeekOption, WorkshopCog, guild_id_of
 from cogs._checks import facilitators_only
+from cogs._discord.threads import is_member_message
 from cogs._render import session_heading
-from cogs._views import answer_view
+from cogs._thread_text import counts_text
 from cogs.programme import require_week, week_autocomplete
 
 if TYPE_CHECKING:
@@ -54,74 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-AUTO_ARCHIVE_MINUTES: Final[Literal[10080]] = (
-    10080  # a week: Discord's longest, so a thread outlives the gap between sessions
-)
-NO_PINGS = discord.AllowedMentions.none()
-# Members' own messages; joins, pins, "thread created" notices and the like are not answers.
-MEMBER_MESSAGE_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
-
-# Discord's JSON error codes the threads feature acts on.
-THREAD_ARCHIVED = 50083
-THREAD_LOCKED = 160005
-TAG_REQUIRED = 40067
-
-
 # --- What members and facilitators read ---------------------------------------------------------------
-
-
-def plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
-
-
-def counts_text(counts: ThreadCounts) -> str:
-    return f"{plural(counts.contributions, 'reply', 'replies')} from {plural(counts.contributors, 'member', 'members')}"
-
-
-def quote(text: str) -> str:
-    return "\n".join(f"> {line}" for line in text.splitlines() or [""])
-
-
-COLLECTING_NOTICE = (
-    "**Reply in this thread to answer.** Each reply is kept as an answer to this question, with your Discord user "
-    "id and when you wrote it (never your name, nickname or avatar); editing or deleting your message changes or "
-    "removes it. Replies are public in this thread; the organisers' exports show a pseudonym instead of who you "
-    "are unless they deliberately ask for names. `/mydata show` lists what we hold about you and `/mydata delete` "
-    "erases all of it. Replying here means you agree to this. To answer privately instead, press **Answer**."
-)
-NOT_COLLECTING_NOTICE = (
-    "Discuss this question here. Replies in this thread are **not** kept as answers: to give your answer, press "
-    "**Answer** or use `/answer` (only the organisers see it)."
-)
-
-
-def starter_content(starter: Starter) -> str:
-    """The starter message: the session, the whole prompt, and what happens to replies."""
-    session, prompt = starter.session, starter.prompt
-    return "\n".join(
-        [
-            f"**{session_heading(session)}** · question {prompt.number} of {len(session.prompts)}",
-            f"Session: {timestamp(session.start)}",
-            "",
-            quote(prompt.text),
-            "",
-            COLLECTING_NOTICE if starter.collect_replies else NOT_COLLECTING_NOTICE,
-        ]
-    )
-
-
-def summary_content(summary: Summary) -> str:
-    counts = summary.counts
-    if not summary.collect_replies:
-        body = "Replies in this thread were not recorded as answers."
-    elif counts.contributions == 0:
-        body = "No replies were recorded as answers in this thread."
-    else:
-        verb = "was" if counts.contributions == 1 else "were"
-        body = f"{counts_text(counts)} {verb} recorded as answers."
-    if summary.collect_replies:
-        body += " Replies posted from now on are not kept."
-    return f"🔒 **This question is now closed.** {body} Thank you for taking part!"
 
 
 def intent_notice(bot: WorkshopBot) -> str | None:
@@ -221,202 +137,7 @@ async def reply_privately(interaction: discord.Interaction[Any], lines: list[str
         await send_private(interaction, chunk)
 
 
-# --- The gateway the service uses ---------------------------------------------------------------------------
-
-
-class DiscordThreadGateway:
-    """ThreadGateway over discord.py: Discord's errors become the service's exceptions."""
-
-    def __init__(self, bot: WorkshopBot, guild_id: int) -> None:
-        self._bot = bot
-        self._guild_id = guild_id
-
-    async def _channel(self, channel_id: int) -> Any:
-        channel = self._bot.get_channel(channel_id)
-        if channel is None:
-            channel = await self._bot.fetch_channel(channel_id)
-        return channel
-
-    async def channel_kind(self, channel_id: int) -> ChannelKind | None:
-        try:
-            channel = await self._channel(channel_id)
-        except (discord.NotFound, discord.Forbidden):
-            return None
-        if getattr(getattr(channel, "guild", None), "id", None) != self._guild_id:
-            return None  # a channel of another server is as good as missing here
-        if isinstance(channel, discord.Thread):
-            return ChannelKind.THREAD
-        if isinstance(channel, discord.ForumChannel):
-            return ChannelKind.FORUM
-        if isinstance(channel, discord.TextChannel):
-            return ChannelKind.TEXT
-        return ChannelKind.OTHER
-
-    async def create_thread(self, channel_id: int, name: str, starter: Starter) -> CreatedThread:
-        channel = self._bot.get_partial_messageable(channel_id, guild_id=self._guild_id)
-        try:
-            message = await channel.send(
-                starter_content(starter), view=answer_view(starter.prompt.id), allowed_mentions=NO_PINGS
-            )
-        except discord.Forbidden:
-            raise self._cannot_create(channel_id) from None
-        except discord.NotFound:
-            raise UserFacingError(f"The channel <#{channel_id}> no longer exists. Nothing more was created.") from None
-        try:
-            thread = await message.create_thread(name=name, auto_archive_duration=AUTO_ARCHIVE_MINUTES)
-        except discord.HTTPException as error:
-            # Without its thread the starter message would be a stray copy of the prompt.
-            try:
-                await message.delete()
-            except discord.HTTPException:
-                log.warning("could not delete the starter message %s after a failed thread", message.id)
-            if isinstance(error, discord.Forbidden):
-                raise self._cannot_create(channel_id) from None
-            raise
-        return CreatedThread(thread.id, channel_id, message.id)
-
-    async def create_forum_post(self, channel_id: int, name: str, starter: Starter) -> CreatedThread:
-        forum = await self._channel(channel_id)
-        if not isinstance(forum, discord.ForumChannel):
-            raise UserFacingError(f"<#{channel_id}> is no longer a forum channel. Nothing more was created.")
-        try:
-            created = await forum.create_thread(
-                name=name,
-                content=starter_content(starter),
-                view=answer_view(starter.prompt.id),
-                allowed_mentions=NO_PINGS,
-                auto_archive_duration=AUTO_ARCHIVE_MINUTES,
-            )
-        except discord.Forbidden:
-            raise self._cannot_create(channel_id) from None
-        except discord.HTTPException as error:
-            if error.code == TAG_REQUIRED:
-                raise BotLacksPermissionError(
-                    f"The forum <#{channel_id}> requires a tag on every post. Turn off “Require people to select "
-                    "tags when posting” in the forum's settings."
-                ) from None
-            raise
-        return CreatedThread(created.thread.id, created.thread.id, created.message.id)
-
-    def _cannot_create(self, channel_id: int) -> BotLacksPermissionError:
-        return BotLacksPermissionError(
-            f"The bot is not allowed to open threads in <#{channel_id}>: it needs View Channel, Send Messages, "
-            "Create Public Threads and Send Messages in Threads there."
-        )
-
-    async def _thread(self, thread_id: int) -> discord.Thread:
-        guild = self._bot.get_guild(self._guild_id)
-        cached = guild.get_thread(thread_id) if guild is not None else None
-        if cached is not None:
-            return cached
-        try:
-            channel = await self._bot.fetch_channel(thread_id)  # archived threads are not in the cache
-        except discord.NotFound:
-            raise ThreadGoneError(thread_id) from None
-        except discord.Forbidden:
-            raise BotLacksPermissionError(f"The bot can no longer see the thread <#{thread_id}>.") from None
-        if not isinstance(channel, discord.Thread):
-            raise ThreadGoneError(thread_id)
-        return channel
-
-    async def thread_state(self, thread_id: int) -> DiscordThreadState:
-        thread = await self._thread(thread_id)
-        return DiscordThreadState(archived=thread.archived, locked=thread.locked)
-
-    async def unarchive(self, thread_id: int, *, unlock: bool) -> None:
-        thread = await self._thread(thread_id)
-        try:
-            if unlock:
-                await thread.edit(archived=False, locked=False)
-            else:
-                await thread.edit(archived=False)
-        except discord.NotFound:
-            raise ThreadGoneError(thread_id) from None
-        except discord.Forbidden:
-            raise BotLacksPermissionError(
-                f"The bot needs the Manage Threads permission to reopen the locked thread <#{thread_id}>."
-            ) from None
-
-    async def edit_starter(self, channel_id: int, message_id: int, starter: Starter) -> None:
-        message = self._bot.get_partial_messageable(channel_id, guild_id=self._guild_id).get_partial_message(message_id)
-        try:
-            await message.edit(
-                content=starter_content(starter), view=answer_view(starter.prompt.id), allowed_mentions=NO_PINGS
-            )
-        except discord.NotFound:
-            raise ThreadGoneError(message_id) from None
-        except discord.Forbidden:
-            raise BotLacksPermissionError(f"The bot cannot edit its starter message in <#{channel_id}>.") from None
-
-    async def post_summary(self, thread_id: int, summary: Summary) -> None:
-        channel = self._bot.get_partial_messageable(thread_id, guild_id=self._guild_id)
-        try:
-            await channel.send(summary_content(summary), allowed_mentions=NO_PINGS)
-        except discord.HTTPException as error:
-            if error.code == THREAD_ARCHIVED:
-                raise ThreadArchivedError(thread_id) from None
-            if error.code == THREAD_LOCKED:
-                raise ThreadLockedError(thread_id) from None
-            if isinstance(error, discord.NotFound):
-                raise ThreadGoneError(thread_id) from None
-            if isinstance(error, discord.Forbidden):
-                raise BotLacksPermissionError(
-                    f"The bot cannot post in <#{thread_id}>: it needs Send Messages in Threads."
-                ) from None
-            raise
-
-    async def lock_and_archive(self, thread_id: int) -> bool:
-        thread = await self._thread(thread_id)
-        try:
-            await thread.edit(archived=True, locked=True)
-            return True
-        except discord.NotFound:
-            raise ThreadGoneError(thread_id) from None
-        except discord.Forbidden:
-            pass  # locking needs Manage Threads; the bot may still archive the threads it made
-        try:
-            await thread.edit(archived=True)
-        except discord.NotFound:
-            raise ThreadGoneError(thread_id) from None
-        except discord.Forbidden:
-            raise BotLacksPermissionError(
-                f"The bot cannot archive <#{thread_id}>: it needs the Manage Threads permission."
-            ) from None
-        return False
-
-    async def thread_history(self, thread_id: int, *, limit: int) -> ThreadHistory:
-        thread = await self._thread(thread_id)
-        messages: list[ThreadMessage] = []
-        read = 0
-        try:
-            async for message in thread.history(limit=limit, after=discord.Object(thread_id), oldest_first=True):
-                read += 1
-                if is_member_message(message):
-                    messages.append(
-                        ThreadMessage(
-                            message.id, message.author.id, message.content, message.created_at, message.edited_at
-                        )
-                    )
-        except discord.NotFound:
-            raise ThreadGoneError(thread_id) from None
-        except discord.Forbidden:
-            raise BotLacksPermissionError(
-                f"The bot cannot read the history of <#{thread_id}>: it needs Read Message History."
-            ) from None
-        return ThreadHistory(tuple(messages), complete=read < limit)
-
-
 # --- The cog ---------------------------------------------------------------------------------------------
-
-
-def is_member_message(message: discord.Message) -> bool:
-    return (
-        message.guild is not None
-        and not message.author.bot
-        and not message.author.system
-        and message.webhook_id is None
-        and message.type in MEMBER_MESSAGE_TYPES
-    )
 
 
 class ThreadsCog(WorkshopCog):
@@ -428,9 +149,6 @@ class ThreadsCog(WorkshopCog):
     )
 
     _catch_up_task: asyncio.Task[None] | None = None
-
-    def _gateway(self, guild_id: int) -> DiscordThreadGateway:
-        return DiscordThreadGateway(self.bot, guild_id)
 
     async def cog_unload(self) -> None:
         if self._catch_up_task is not None:
@@ -449,7 +167,6 @@ class ThreadsCog(WorkshopCog):
         report = await self.bot.services.threads.open_week(
             session,
             here_channel_id=interaction.channel_id,
-            gateway=self._gateway(guild_id),
             collect_replies=self.bot.message_content_enabled,
         )
         await reply_privately(interaction, open_reply(report, intent_notice(self.bot)))
@@ -462,7 +179,7 @@ class ThreadsCog(WorkshopCog):
         guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         session = require_week(await self.bot.services.programme.require(guild_id), week)
-        report = await self.bot.services.threads.close_week(session, gateway=self._gateway(guild_id))
+        report = await self.bot.services.threads.close_week(session)
         await reply_privately(interaction, close_reply(report))
 
     @threads.command(name="status", description="A week's question threads and how many replies they collected")
@@ -482,15 +199,37 @@ class ThreadsCog(WorkshopCog):
     async def on_ready(self) -> None:
         # Messages posted, edited or deleted while the bot was away sent it no events: read the threads back.
         # on_ready comes again after a reconnect that could not resume, when events may have been missed too.
+        self._start_catch_up()
+
+    def _start_catch_up(self) -> None:
         if not self.bot.message_content_enabled:
             return
         if self._catch_up_task is not None and not self._catch_up_task.done():
             return
         self._catch_up_task = asyncio.create_task(self._catch_up(), name="threads-catch-up")
 
+    # A catch-up the bot's permissions stopped is tried again as soon as they may have changed: Discord sends
+    # no thread event when access comes back, only the change that caused it (developers/topics/threads.mdx).
+    def _retry_stopped_catch_up(self) -> None:
+        if self.bot.services.threads.catch_up_stopped(self.bot.guild_id):
+            self._start_catch_up()
+
+    @commands.Cog.listener()
+    async def on_guild_channel_update(self, before: Any, after: Any) -> None:
+        self._retry_stopped_catch_up()
+
+    @commands.Cog.listener()
+    async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
+        self._retry_stopped_catch_up()
+
+    @commands.Cog.listener()
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        if self.bot.user is not None and after.id == self.bot.user.id:
+            self._retry_stopped_catch_up()
+
     async def _catch_up(self) -> None:
         try:
-            await self.bot.services.threads.catch_up(self.bot.guild_id, gateway=self._gateway(self.bot.guild_id))
+            await self.bot.services.threads.catch_up(self.bot.guild_id)
         except Exception:
             log.exception("catching up with the prompt threads failed; live replies are still collected")
 

@@ -49,3 +49,17 @@ def test_sql_lives_in_storage() -> None:
 @pytest.mark.parametrize("path", python_files("cogs"), ids=str)
 def test_cogs_reach_storage_only_through_services(path: Path) -> None:
     assert not {m for m in imported_modules(path) if m.startswith("bot.storage")}
+
+
+@pytest.mark.parametrize("path", python_files("bot"), ids=str)
+def test_bot_imports_no_cog_module(path: Path) -> None:
+    """The composition root gets the Discord adapters from the ``cogs._discord`` extension, loaded by name."""
+    assert not {m for m in imported_modules(path) if m == "cogs" or m.startswith("cogs.")}
+
+
+def test_the_discord_adapters_are_handed_over_at_construction_only() -> None:
+    """No service has a setter for its Discord adapter, and no cog attaches one later."""
+    for path in [*python_files("bot/services"), REPO_ROOT / "bot/client.py", *python_files("cogs")]:
+        text = path.read_text(encoding="utf-8")
+        for late_binding in ("set_notifier", "set_gateway", "services.reminders.attach", "def attach("):
+            assert late_binding not in text, f"{path} binds a Discord adapter late ({late_binding})"

@@ -65,7 +65,7 @@ class Identities(StrEnum):
 
 
 class DisplayNames(Protocol):
-    """Display names of members as Discord shows them now (implemented by the organiser cog)."""
+    """Display names of members as Discord shows them now (implemented in cogs/_discord)."""
 
     async def display_names(self, guild_id: int, user_ids: Sequence[int]) -> Mapping[int, str]: ...
 
@@ -126,9 +126,11 @@ class ExportService:
         db: Database,
         *,
         export_secret: Secret | None = None,
+        names: DisplayNames | None = None,
         clock: Clock = system_clock,
     ) -> None:
         self.repository = ExportRepository(db)
+        self._names = names  # None (the command line): named exports carry Discord ids without display names
         self._programmes = ProgrammeRepository(db)
         self._state = StateRepository(db)
         self._configured_secret = export_secret
@@ -156,25 +158,21 @@ class ExportService:
         named = "-named" if request.named else ""
         return f"answers-{scope}{named}-{self._clock():%Y-%m-%d}{request.format.extension}"
 
-    async def export_to_file(
-        self, request: ExportRequest, out: Path, *, names: DisplayNames | None = None
-    ) -> ExportResult:
+    async def export_to_file(self, request: ExportRequest, out: Path) -> ExportResult:
         """Write the export to ``out`` (all or nothing: a failed export leaves no file) and audit it."""
-        rows = await self._write(request, out, names)
+        rows = await self._write(request, out)
         audit = await self._record(request, rows)
         return ExportResult(out, rows, audit)
 
     @asynccontextmanager
-    async def export_for_upload(
-        self, request: ExportRequest, *, upload_limit: int, names: DisplayNames | None = None
-    ) -> AsyncIterator[ExportDelivery]:
+    async def export_for_upload(self, request: ExportRequest, *, upload_limit: int) -> AsyncIterator[ExportDelivery]:
         """The export in a private temporary folder, compressed or split to fit ``upload_limit`` bytes a file.
 
         Audited once the files are ready; the folder and everything in it is deleted on leaving the block.
         """
 
         async def write(path: Path) -> int:
-            return await self._write(request, path, names)
+            return await self._write(request, path)
 
         async def record(rows: int) -> ExportAuditEntry:
             return await self._record(request, rows)
@@ -186,7 +184,7 @@ class ExportService:
         """The newest ``limit`` audit entries and how many there are in all."""
         return await self.repository.audit(guild_id, limit=limit), await self.repository.audit_count(guild_id)
 
-    async def _write(self, request: ExportRequest, out: Path, names: DisplayNames | None) -> int:
+    async def _write(self, request: ExportRequest, out: Path) -> int:
         programme = await self._programmes.load(request.guild_id)
         if programme is None:
             raise NotFoundError("No programme has been imported for this server, so there are no answers to export.")
@@ -197,9 +195,9 @@ class ExportService:
         display: Mapping[int, str] | None = None
         if request.named:
             display = {}
-            if names is not None:
+            if self._names is not None:
                 member_ids = await self.repository.member_ids(request.guild_id, request.week)
-                display = await names.display_names(request.guild_id, member_ids)
+                display = await self._names.display_names(request.guild_id, member_ids)
         title = _report_title(programme, request.week)
         partial = out.with_name(f".{out.name}.partial")
         try:

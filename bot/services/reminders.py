@@ -25,6 +25,7 @@ not sent yet.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
 import time
@@ -37,6 +38,7 @@ from typing import Any, Protocol
 from bot.domain.answers import shorten
 from bot.domain.clock import Clock, system_clock
 from bot.domain.discord_text import MESSAGE_LIMIT, timestamp
+from bot.domain.permissions import Permission
 from bot.domain.programme import SessionRecord
 from bot.domain.reminders import (
     DMS_CLOSED,
@@ -47,6 +49,7 @@ from bot.domain.reminders import (
     plan_reminders,
 )
 from bot.domain.server_settings import ServerSettings
+from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.database import Database
@@ -70,6 +73,9 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(minutes=15)
 CLOSE_GRACE = 5.0  # seconds a stopping service waits for the send in flight
 SWEEP_JOB_ID = "reminders:sweep"
+# How long Discord de-duplicates a nonce ("the past few minutes", developers/resources/message.mdx, Create
+# Message, enforce_nonce), taken short: within it a resend of an unknown outcome is safe without a look.
+NONCE_WINDOW = timedelta(minutes=2)
 
 
 class DeliveryRefused(Exception):
@@ -93,6 +99,19 @@ class DeliveryFailed(Exception):
         self.retry_after = retry_after
 
 
+class ChannelRefused(DeliveryFailed):
+    """The bot may not post in a channel: a permission is missing (``missing``, when the bot knows which).
+
+    Retried later like a failure, because an organiser can fix it, and recorded in RuntimeProblems so
+    that organisers see which channel lacks which permission.
+    """
+
+    def __init__(self, channel_id: int, missing: Permission | None, reason: str) -> None:
+        super().__init__(reason)
+        self.channel_id = channel_id
+        self.missing = missing
+
+
 @dataclass(frozen=True, slots=True)
 class AnswerButtonSpec:
     prompt_id: int
@@ -109,16 +128,39 @@ class OutgoingMessage:
     answer_buttons: tuple[AnswerButtonSpec, ...] = ()
 
 
-class ReminderSender(Protocol):
-    """How the service reaches Discord (the reminders cog implements it).
+class OutboxUnreadable(Exception):
+    """The bot cannot look at a target's recent messages (``missing``: the permissions it lacks, if known)."""
 
-    Each call sends one message with ``nonce`` (Discord then drops a resend with the same nonce) and
-    returns its id, or raises DeliveryRefused (do not retry) or DeliveryFailed (retry later).
+    def __init__(self, reason: str, *, missing: Permission | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.missing = missing
+
+
+class ReminderSender(Protocol):
+    """How the service reaches Discord (implemented in cogs/_discord, handed over at construction).
+
+    Each send sends one message with ``nonce`` (Discord then drops a resend with the same nonce for a few
+    minutes) and returns its id, or raises DeliveryRefused (do not retry) or DeliveryFailed (retry later).
     """
 
     async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int: ...
 
     async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int: ...
+
+    async def find_in_channel(self, channel_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+        """The id of a message the bot posted in the channel after message ``after`` with this ``nonce`` or
+        whose text has this ``content_digest``; None if there is none. Raises OutboxUnreadable."""
+        ...
+
+    async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+        """The same in the bot's DMs with a member."""
+        ...
+
+
+def content_digest(content: str) -> str:
+    """Identifies a message's text (Discord trims it), for the outbox check: fetched messages carry no nonce."""
+    return hashlib.sha256(content.strip().encode()).hexdigest()
 
 
 # --- the message ------------------------------------------------------------------------------------
@@ -273,6 +315,8 @@ class ReminderService:
         settings: ServerSettingsService,
         *,
         guild_ids: Iterable[int],
+        sender: ReminderSender | None = None,
+        problems: RuntimeProblems | None = None,
         clock: Clock = system_clock,
         dm_rate_per_second: float = 5.0,
         scheduler: Any = None,
@@ -288,29 +332,20 @@ class ReminderService:
         self._scheduler = scheduler  # an APScheduler scheduler (AsyncIOScheduler), or None: no wake-ups
         self.sweep_interval = sweep_interval
         self.throttle = Throttle(dm_rate_per_second, monotonic=monotonic, sleep=sleep)
-        self._sender: ReminderSender | None = None
+        self._sender = sender  # None: plans and shows the schedule, sends nothing (the command line)
+        self._problems = problems if problems is not None else RuntimeProblems(clock)
         self._queued: dict[int, bool] = {}  # guild -> "the plan changed": interrupt a fan-out in progress
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
         self._warned_no_sender = False
+        self._outbox_checked: set[int] = set()  # guilds whose claimed rows this process has settled
 
     # --- wiring ---------------------------------------------------------------------------------------
 
-    def attach(self, sender: ReminderSender) -> None:
-        """The reminders cog hands over its Discord sender when it loads."""
-        self._sender = sender
-
-    def detach(self) -> None:
-        self._sender = None
-
     async def start(self) -> None:
-        """After a crash, release claimed deliveries; arm the sweep; plan and catch up at once."""
-        released = await self.repository.release_claims(self._clock())
-        if released:
-            log.warning(
-                "%d reminder deliveries were interrupted (crash or kill); resending them with the same nonce",
-                released,
-            )
+        """Arm the sweep; plan and catch up at once (the first pass settles what a crash left claimed)."""
+        if self._sender is None:
+            await self.repository.release_claims(self._clock())
         if self._scheduler is not None:
             self._scheduler.add_job(
                 self._sweep,
@@ -381,6 +416,9 @@ class ReminderService:
 
     async def run_pass(self, guild_id: int) -> None:
         """Re-plan, re-arm the wake-ups, and send what is due now. Safe to run at any time."""
+        if guild_id not in self._outbox_checked and self._sender is not None:
+            await self._check_outbox(guild_id)
+            self._outbox_checked.add(guild_id)
         now = self._clock()
         programme = await self._programme.get(guild_id)
         settings = await self._settings.get(guild_id)
@@ -406,7 +444,7 @@ class ReminderService:
             return
         if self._sender is None:
             if not self._warned_no_sender:
-                log.warning("reminders are due but the reminders cog is not loaded: nothing can be sent")
+                log.warning("reminders are due but this service has no Discord sender: nothing can be sent")
                 self._warned_no_sender = True
             return
         for reminder in due:
@@ -429,6 +467,68 @@ class ReminderService:
                 messages[key] = await self._compose(by_session[planned.session_id], delivery.target_kind, settings)
             await self._deliver(delivery, messages[key])
 
+    # --- the outbox check -----------------------------------------------------------------------------
+
+    async def _check_outbox(self, guild_id: int) -> None:
+        """Settle the deliveries a crash left claimed (sent or not, nobody knows) before sending anything.
+
+        Each is looked for among the target's recent messages: found, it is recorded as sent; not found, it
+        is sent again (with its nonce). When the bot cannot look, a resend is safe only within Discord's nonce
+        window; after it the delivery is given up, logged and shown to organisers, rather than risk a second
+        copy of the reminder.
+        """
+        for delivery in await self.repository.claimed(guild_id):
+            await self._settle(delivery)
+
+    async def _settle(self, delivery: Delivery) -> None:
+        assert self._sender is not None
+        now = self._clock()
+        if delivery.claimed_digest is None:  # claimed before the bot kept digests
+            await self.repository.release_claim(delivery.id, now)
+            return
+        after = await self.repository.latest_message_to(delivery.target_kind, delivery.target_id)
+        find = self._sender.find_in_dms if delivery.target_kind is TargetKind.DM else self._sender.find_in_channel
+        try:
+            found = await find(delivery.target_id, nonce=delivery.nonce, digest=delivery.claimed_digest, after=after)
+        except (OutboxUnreadable, DeliveryFailed, DeliveryRefused) as error:
+            await self._settle_unseen(delivery, error, now)
+            return
+        if found is not None:
+            log.warning("reminder delivery %s was sent before the bot stopped; recording it as sent", delivery.id)
+            await self.repository.mark_sent(delivery.id, found, now)
+        else:
+            log.warning("reminder delivery %s was interrupted before Discord took it; sending it again", delivery.id)
+            await self.repository.release_claim(delivery.id, now)
+
+    async def _settle_unseen(self, delivery: Delivery, error: Exception, now: datetime) -> None:
+        reason = getattr(error, "reason", type(error).__name__)
+        if now - delivery.updated_at <= NONCE_WINDOW:
+            log.warning(
+                "reminder delivery %s: cannot check whether it was sent (%s); resending within the nonce window",
+                delivery.id,
+                reason,
+            )
+            await self.repository.release_claim(delivery.id, now)
+            return
+        log.error(
+            "reminder delivery %s: cannot check whether it was sent before the bot stopped (%s); not resending it",
+            delivery.id,
+            reason,
+        )
+        await self.repository.mark_undeliverable(delivery.id, f"outcome unknown: {reason}", now)
+        if delivery.target_kind is TargetKind.CHANNEL:
+            where = f"<#{delivery.target_id}>"
+            missing = getattr(error, "missing", None)
+            lacks = f": it lacks {missing.label} there" if missing else ""
+            self._problems.record(
+                delivery.guild_id,
+                f"reminders-outbox:{delivery.target_id}",
+                f"The bot stopped while posting a reminder in {where} and cannot check whether it was posted{lacks}. "
+                "It was not posted again, to avoid a duplicate.",
+                f"Look in {where}, and post the reminder by hand if it is missing. Give the bot Read Message "
+                f"History in {where} so that it can check by itself next time.",
+            )
+
     async def _compose(self, session: SessionRecord, kind: TargetKind, settings: ServerSettings) -> OutgoingMessage:
         threads = await self.repository.open_threads([p.id for p in session.prompts])
         return compose_reminder(
@@ -443,7 +543,7 @@ class ReminderService:
         await self.throttle.wait()  # channel posts too: one pace for every reminder request
         if self._stopping:
             return
-        if not await self.repository.claim(delivery.id, self._clock()):
+        if not await self.repository.claim(delivery.id, self._clock(), digest=content_digest(message.content)):
             return  # sent, skipped or dropped since the list was read
         pause: float | None = None
         try:
@@ -455,6 +555,9 @@ class ReminderService:
             await self.repository.mark_undeliverable(delivery.id, refused.reason, self._clock())
             level = logging.INFO if refused.reason == DMS_CLOSED else logging.ERROR
             log.log(level, "reminder delivery %s (%s) refused: %s", delivery.id, delivery.target_kind, refused.reason)
+        except ChannelRefused as refused:
+            self._channel_refused(delivery.guild_id, refused)
+            await self._retry_later(delivery, refused.reason, None)
         except DeliveryFailed as failed:
             pause = failed.retry_after
             await self._retry_later(delivery, failed.reason, failed.retry_after)
@@ -463,8 +566,22 @@ class ReminderService:
             await self._retry_later(delivery, f"unexpected error: {type(error).__name__}", None)
         else:
             await self.repository.mark_sent(delivery.id, message_id, self._clock())
+            if delivery.target_kind is TargetKind.CHANNEL:
+                self._problems.clear(delivery.guild_id, _channel_key(delivery.target_id))
         finally:
             self.throttle.sent(pause=pause)
+
+    def _channel_refused(self, guild_id: int, refused: ChannelRefused) -> None:
+        where = f"<#{refused.channel_id}>"
+        if refused.missing:
+            text = f"The bot cannot post reminders in {where}: it lacks {refused.missing.label} there."
+            fix = f"Give the bot {refused.missing.label} in {where} (Edit Channel > Permissions)"
+        else:
+            text = f"Discord refused the bot's reminder post in {where} ({refused.reason})."
+            fix = f"Check the bot's permissions in {where} (View Channel and Send Messages)"
+        fix += ", or choose another reminder channel with /setup. The bot retries the reminder a few times."
+        log.error("reminder post refused in channel %s: %s", refused.channel_id, refused.reason)
+        self._problems.record(guild_id, _channel_key(refused.channel_id), text, fix)
 
     async def _retry_later(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
         now = self._clock()
@@ -590,6 +707,10 @@ class ReminderService:
             entries=tuple(entries),
             now=now,
         )
+
+
+def _channel_key(channel_id: int) -> str:
+    return f"reminders:{channel_id}"
 
 
 def _most_telling(rows: Sequence[Delivery], channel_id: int | None) -> Delivery | None:

@@ -26,6 +26,8 @@ from typing import Protocol
 
 from bot.domain.clock import Clock, system_clock
 from bot.domain.settings_rules import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
+from bot.services.health import RuntimeProblems
+from bot.services.server_settings import ServerSettingsService
 from bot.storage.database import Database
 from bot.storage.retention import RetentionRecord, RetentionRepository
 
@@ -36,11 +38,13 @@ __all__ = ["MAX_RETENTION_DAYS", "MIN_RETENTION_DAYS"]  # the bounds live with t
 
 
 class RetentionNotifier(Protocol):
-    """Tells a server's organisers about retention (implemented by the organiser cog)."""
+    """Tells a server's organisers about retention in the reminder channel (a Discord adapter in cogs/_discord)."""
 
-    async def retention_warning(self, guild_id: int, deletes_at: datetime, retention: timedelta) -> None: ...
+    async def retention_warning(
+        self, channel_id: int, organiser_role_id: int | None, deletes_at: datetime, retention: timedelta
+    ) -> None: ...
 
-    async def retention_done(self, guild_id: int, deleted: int) -> None: ...
+    async def retention_done(self, channel_id: int, deleted: int) -> None: ...
 
 
 class RetentionAction(StrEnum):
@@ -108,13 +112,20 @@ class RetentionOutcome:
 
 
 class RetentionService:
-    def __init__(self, db: Database, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: ServerSettingsService,
+        *,
+        notifier: RetentionNotifier | None = None,
+        problems: RuntimeProblems | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
         self.repository = RetentionRepository(db)
+        self._settings = settings
+        self._notifier = notifier  # None: the log and /stats are the only warnings (the command line)
+        self._problems = problems if problems is not None else RuntimeProblems(clock)
         self._clock = clock
-        self._notifier: RetentionNotifier | None = None
-
-    def set_notifier(self, notifier: RetentionNotifier | None) -> None:
-        self._notifier = notifier
 
     async def schedule(self, guild_id: int) -> RetentionSchedule | None:
         record = await self.repository.load(guild_id)
@@ -172,17 +183,37 @@ class RetentionService:
             deletion.dm_subscriptions,
             record.guild_id,
         )
-        if self._notifier is not None and deleted:
+        channel_id = await self._notice_channel(record.guild_id)
+        if self._notifier is not None and channel_id is not None and deleted:
             try:
-                await self._notifier.retention_done(record.guild_id, deleted)
+                await self._notifier.retention_done(channel_id, deleted)
             except Exception:
                 log.exception("could not tell guild %s that its answers were deleted", record.guild_id)
         return RetentionOutcome(record.guild_id, RetentionAction.DELETE, deleted)
 
+    async def _notice_channel(self, guild_id: int) -> int | None:
+        return (await self._settings.get(guild_id)).reminder_channel_id
+
     async def _notify_warning(self, guild_id: int, deletes_at: datetime, retention: timedelta) -> None:
         if self._notifier is None:
             return
+        settings = await self._settings.get(guild_id)
+        if settings.reminder_channel_id is None:
+            log.warning(
+                "no reminder channel in guild %s for the retention warning: organisers see it in /stats and /setup",
+                guild_id,
+            )
+            return
+        channel_id = settings.reminder_channel_id
         try:
-            await self._notifier.retention_warning(guild_id, deletes_at, retention)
-        except Exception:
+            await self._notifier.retention_warning(channel_id, settings.organiser_role_id, deletes_at, retention)
+        except Exception as error:
             log.exception("could not post the retention warning for guild %s", guild_id)
+            reason = getattr(error, "reason", None) or "Discord refused it"
+            self._problems.record(
+                guild_id,
+                "retention-warning",
+                f"The bot could not post the retention warning in <#{channel_id}> ({reason}): answers will be "
+                f"deleted on {deletes_at:%d %B %Y}.",
+                f"Give the bot View Channel and Send Messages in <#{channel_id}>; /stats shows the date meanwhile.",
+            )

@@ -1,10 +1,11 @@
 """Question threads: one per prompt of a week, opened and closed by facilitators; replies in them are answers.
 
-Discord is reached only through ``ThreadGateway``, which the threads cog implements. Opening is idempotent:
-a prompt that already has a thread keeps it (reopened if archived or closed, made anew if deleted by hand).
-A reply is recorded only in an open thread whose starter message told members that replies are collected, and
-never if it was posted before its author erased their data or before retention deleted the server's answers
-(the message is still on Discord: the catch-up after each restart, or an edit, must not bring it back).
+Discord is reached only through ``ThreadGateway`` (implemented in cogs/_discord, handed over at construction).
+Opening is idempotent: a prompt that already has a thread keeps it (reopened if archived or closed, made
+anew if deleted by hand). A reply is recorded only in an open thread whose starter message told members
+that replies are collected, and never if it was posted before its author erased their data or before
+retention deleted the server's answers (the message is still on Discord: the catch-up after each restart,
+or an edit, must not bring it back).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from typing import Protocol
 from bot.domain.answers import clean_answer_text, is_late, shorten
 from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import AnswerRejectedError, NotFoundError, SettingsError, UserFacingError
+from bot.domain.permissions import Permission, Place, needs_for
 from bot.domain.programme import Prompt, SessionRecord
 from bot.domain.threads import ThreadCounts
+from bot.services.health import RuntimeProblems
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.database import Database
 from bot.storage.threads import (
@@ -37,6 +40,10 @@ log = logging.getLogger(__name__)
 
 THREAD_NAME_LIMIT = 100  # Discord's limit on a thread's name
 CATCH_UP_LIMIT = 5000  # messages read back per thread at start; a longer thread is caught up only partly
+# Reading a thread's history: without Read Message History, Discord answers 200 with no messages at all
+# (developers/resources/message.mdx, "Get Channel Messages"), which must never read as "every reply deleted".
+READ_HISTORY = Permission.VIEW_CHANNEL | Permission.READ_MESSAGE_HISTORY
+CLOSING = Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES_IN_THREADS  # the summary; locking is optional
 DISCORD_EPOCH_MS = 1_420_070_400_000  # the first millisecond of 2015, UTC: where snowflake time starts
 
 
@@ -161,6 +168,19 @@ class ThreadGateway(Protocol):
         """Members' messages in the thread, reading at most ``limit`` messages. Raises ThreadGoneError."""
         ...
 
+    async def missing_permissions(self, channel_id: int, needed: Permission) -> Permission | None:
+        """Which of ``needed`` the bot lacks in a channel or thread (threads: their parent's), from what
+        Discord last told the bot; None when it cannot tell (the channel is not known to it)."""
+        ...
+
+    def reads_message_content(self) -> bool:
+        """Whether members' messages arrive with their text (the Message Content intent)."""
+        ...
+
+    async def message_deleted(self, thread_id: int, message_id: int) -> bool:
+        """True only when Discord says the message no longer exists (Unknown Message)."""
+        ...
+
 
 # --- Reports -------------------------------------------------------------------------------------------
 
@@ -221,6 +241,8 @@ class CatchUpReport:
     added: int = 0
     updated: int = 0
     removed: int = 0
+    unreadable: int = 0  # threads not caught up: the bot may not read them (nothing was removed)
+    kept: int = 0  # replies not seen in a history but still on Discord: kept, and the history distrusted
 
     @property
     def changed(self) -> bool:
@@ -232,6 +254,8 @@ class CatchUpReport:
             self.added + other.added,
             self.updated + other.updated,
             self.removed + other.removed,
+            self.unreadable + other.unreadable,
+            self.kept + other.kept,
         )
 
 
@@ -246,10 +270,20 @@ class StatusLine:
 
 
 class ThreadService:
-    def __init__(self, db: Database, settings: ServerSettingsService, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: ServerSettingsService,
+        *,
+        gateway: ThreadGateway,
+        problems: RuntimeProblems | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
         self.threads = ThreadRepository(db)
         self.contributions = ContributionRepository(db)
         self._settings = settings
+        self._gateway = gateway
+        self._problems = problems if problems is not None else RuntimeProblems(clock)
         self._clock = clock
         # Two facilitators opening the same week at once must not make every thread twice.
         self._week_locks: dict[tuple[int, int], asyncio.Lock] = {}
@@ -265,7 +299,7 @@ class ThreadService:
     # --- /threads open ------------------------------------------------------------------------------------
 
     async def open_week(
-        self, session: SessionRecord, *, here_channel_id: int | None, gateway: ThreadGateway, collect_replies: bool
+        self, session: SessionRecord, *, here_channel_id: int | None, collect_replies: bool
     ) -> OpenReport:
         """Make sure every prompt of the week has an open thread; create only what is missing."""
         if not session.prompts:
@@ -274,7 +308,8 @@ class ThreadService:
             existing = await self.threads.for_prompts([p.id for p in session.prompts])
             target: tuple[int, ChannelKind] | None = None
             if any(p.id not in existing for p in session.prompts):
-                target = await self._target_channel(session.guild_id, here_channel_id, gateway)
+                # Checked before anything is created: a refusal half-way would leave half a week of threads.
+                target = await self._usable_target(session, here_channel_id)
             outcomes: list[OpenOutcome] = []
             problems: list[str] = []
             creating_refused = False
@@ -283,7 +318,7 @@ class ThreadService:
                 result = Opened.CREATED
                 if thread is not None:
                     try:
-                        outcomes.append(await self._reopen(session, prompt, thread, gateway, collect_replies))
+                        outcomes.append(await self._reopen(session, prompt, thread, collect_replies))
                         continue
                     except ThreadGoneError:
                         await self.threads.forget(thread.thread_id)
@@ -300,8 +335,8 @@ class ThreadService:
                     continue
                 try:
                     if target is None:
-                        target = await self._target_channel(session.guild_id, here_channel_id, gateway)
-                    created = await self._create(session, prompt, target, gateway, collect_replies)
+                        target = await self._usable_target(session, here_channel_id)
+                    created = await self._create(session, prompt, target, collect_replies)
                     outcomes.append(OpenOutcome(prompt, result, created.thread_id))
                 except BotLacksPermissionError as error:
                     creating_refused = True
@@ -317,15 +352,30 @@ class ThreadService:
             problems=tuple(dict.fromkeys(problems)),
         )
 
-    async def _target_channel(
-        self, guild_id: int, here_channel_id: int | None, gateway: ThreadGateway
-    ) -> tuple[int, ChannelKind]:
+    async def _usable_target(self, session: SessionRecord, here_channel_id: int | None) -> tuple[int, ChannelKind]:
+        """Where new threads go, once the bot is known to have every permission threads need there."""
+        channel_id, kind = await self._target_channel(session.guild_id, here_channel_id)
+        place = Place.DISCUSSION_FORUM if kind is ChannelKind.FORUM else Place.DISCUSSION_TEXT
+        needed = Permission(0)
+        for need in needs_for(place, required_only=True):
+            needed |= need.permissions
+        missing = await self._gateway.missing_permissions(channel_id, needed)
+        if missing:
+            what = "posts" if kind is ChannelKind.FORUM else "threads"
+            raise BotLacksPermissionError(
+                f"The bot cannot open {what} in <#{channel_id}>: it lacks {missing.label} there. Nothing was "
+                f"created. Give the bot {missing.label} in <#{channel_id}> (Edit Channel > Permissions), then run "
+                f"/threads open week:{session.week} again."
+            )
+        return channel_id, kind
+
+    async def _target_channel(self, guild_id: int, here_channel_id: int | None) -> tuple[int, ChannelKind]:
         """The server's discussion channel if one is set, else the channel the command was run in."""
         settings = await self._settings.get(guild_id)
         usable = (ChannelKind.TEXT, ChannelKind.FORUM)
         if settings.discussion_channel_id is not None:
             channel_id = settings.discussion_channel_id
-            kind = await gateway.channel_kind(channel_id)
+            kind = await self._gateway.channel_kind(channel_id)
             if kind is None:
                 raise SettingsError(
                     f"The discussion channel set with /setup (<#{channel_id}>) no longer exists, or the bot cannot "
@@ -337,7 +387,7 @@ class ThreadService:
                     "Nothing was created. An organiser can choose another channel with /setup."
                 )
             return channel_id, kind
-        kind = await gateway.channel_kind(here_channel_id) if here_channel_id is not None else None
+        kind = await self._gateway.channel_kind(here_channel_id) if here_channel_id is not None else None
         if kind is ChannelKind.THREAD:
             raise UserFacingError(
                 "Threads cannot be opened inside a thread. Run /threads open in a text channel, or ask an "
@@ -355,16 +405,15 @@ class ThreadService:
         session: SessionRecord,
         prompt: Prompt,
         target: tuple[int, ChannelKind],
-        gateway: ThreadGateway,
         collect_replies: bool,
     ) -> CreatedThread:
         channel_id, kind = target
         name = thread_name(session.week, prompt.number, prompt.text)
         starter = Starter(session, prompt, collect_replies)
         if kind is ChannelKind.FORUM:
-            created = await gateway.create_forum_post(channel_id, name, starter)
+            created = await self._gateway.create_forum_post(channel_id, name, starter)
         else:
-            created = await gateway.create_thread(channel_id, name, starter)
+            created = await self._gateway.create_thread(channel_id, name, starter)
         await self.threads.save(
             PromptThread(
                 prompt_id=prompt.id,
@@ -386,20 +435,19 @@ class ThreadService:
         session: SessionRecord,
         prompt: Prompt,
         thread: PromptThread,
-        gateway: ThreadGateway,
         collect_replies: bool,
     ) -> OpenOutcome:
-        state = await gateway.thread_state(thread.thread_id)
+        state = await self._gateway.thread_state(thread.thread_id)
         result = Opened.ALREADY_OPEN
         if state.archived or state.locked:
-            await gateway.unarchive(thread.thread_id, unlock=state.locked)
+            await self._gateway.unarchive(thread.thread_id, unlock=state.locked)
             result = Opened.REOPENED
         if thread.state == "closed":
             await self.threads.reopen(prompt.id)
             result = Opened.REOPENED
         starter_updated = False
         if thread.collect_replies != collect_replies:
-            starter_updated = await self._update_starter(session, prompt, thread, gateway, collect_replies)
+            starter_updated = await self._update_starter(session, prompt, thread, collect_replies)
         return OpenOutcome(prompt, result, thread.thread_id, starter_updated)
 
     async def _update_starter(
@@ -407,14 +455,13 @@ class ThreadService:
         session: SessionRecord,
         prompt: Prompt,
         thread: PromptThread,
-        gateway: ThreadGateway,
         collect_replies: bool,
     ) -> bool:
         """Make the starter message tell what now happens to replies (the intent was switched on or off)."""
         updated = False
         if thread.starter_channel_id is not None and thread.starter_message_id is not None:
             try:
-                await gateway.edit_starter(
+                await self._gateway.edit_starter(
                     thread.starter_channel_id, thread.starter_message_id, Starter(session, prompt, collect_replies)
                 )
                 updated = True
@@ -427,7 +474,7 @@ class ThreadService:
 
     # --- /threads close -----------------------------------------------------------------------------------
 
-    async def close_week(self, session: SessionRecord, *, gateway: ThreadGateway) -> CloseReport:
+    async def close_week(self, session: SessionRecord) -> CloseReport:
         """Post a summary in each open thread of the week, then lock and archive it."""
         prompt_ids = [p.id for p in session.prompts]
         async with self._lock(session):
@@ -436,6 +483,7 @@ class ThreadService:
                 raise NotFoundError(
                     f"Week {session.week} has no threads to close. Open them with /threads open week:{session.week}."
                 )
+            await self._require_can_close(session, [t for t in threads.values() if t.state != "closed"])
             counts = await self.threads.counts(prompt_ids)
             outcomes: list[CloseOutcome] = []
             for prompt in session.prompts:
@@ -446,16 +494,25 @@ class ThreadService:
                 elif thread.state == "closed":
                     outcomes.append(CloseOutcome(prompt, Closed.ALREADY_CLOSED, thread.thread_id, tally))
                 else:
-                    outcomes.append(await self._close(prompt, thread, tally, gateway))
+                    outcomes.append(await self._close(prompt, thread, tally))
         log.info("threads closed for week %s of guild %s", session.week, session.guild_id)
         return CloseReport(session, tuple(outcomes))
 
-    async def _close(
-        self, prompt: Prompt, thread: PromptThread, tally: ThreadCounts, gateway: ThreadGateway
-    ) -> CloseOutcome:
+    async def _require_can_close(self, session: SessionRecord, open_threads: list[PromptThread]) -> None:
+        """Closing posts a summary in each thread: refused for one, refused for all, so none is touched."""
+        for parent in sorted({t.parent_channel_id for t in open_threads}):
+            missing = await self._gateway.missing_permissions(parent, CLOSING)
+            if missing:
+                raise BotLacksPermissionError(
+                    f"The bot cannot close the threads in <#{parent}>: it lacks {missing.label} there, so it cannot "
+                    f"post their summaries. Nothing was closed. Give the bot {missing.label} in <#{parent}> (Edit "
+                    f"Channel > Permissions), then run /threads close week:{session.week} again."
+                )
+
+    async def _close(self, prompt: Prompt, thread: PromptThread, tally: ThreadCounts) -> CloseOutcome:
         try:
-            await self._post_summary(thread.thread_id, Summary(tally, thread.collect_replies), gateway)
-            locked = await gateway.lock_and_archive(thread.thread_id)
+            await self._post_summary(thread.thread_id, Summary(tally, thread.collect_replies))
+            locked = await self._gateway.lock_and_archive(thread.thread_id)
         except ThreadGoneError:
             await self.threads.forget(thread.thread_id)
             log.info("thread %s of prompt %s was deleted by hand", thread.thread_id, prompt.id)
@@ -465,16 +522,16 @@ class ThreadService:
         await self.threads.close(prompt.id, self._clock())
         return CloseOutcome(prompt, Closed.CLOSED if locked else Closed.ARCHIVED, thread.thread_id, tally)
 
-    async def _post_summary(self, thread_id: int, summary: Summary, gateway: ThreadGateway) -> None:
+    async def _post_summary(self, thread_id: int, summary: Summary) -> None:
         """Post, unarchiving first if Discord archived the thread on its own (50083) or it was locked."""
         try:
-            await gateway.post_summary(thread_id, summary)
+            await self._gateway.post_summary(thread_id, summary)
             return
         except ThreadArchivedError:
-            await gateway.unarchive(thread_id, unlock=False)
+            await self._gateway.unarchive(thread_id, unlock=False)
         except ThreadLockedError:
-            await gateway.unarchive(thread_id, unlock=True)
-        await gateway.post_summary(thread_id, summary)
+            await self._gateway.unarchive(thread_id, unlock=True)
+        await self._gateway.post_summary(thread_id, summary)
 
     # --- /threads status ----------------------------------------------------------------------------------
 
@@ -533,22 +590,34 @@ class ThreadService:
             log.info("prompt thread %s was deleted on Discord", thread_id)
         return forgotten
 
-    async def catch_up(self, guild_id: int, *, gateway: ThreadGateway) -> CatchUpReport:
+    def catch_up_stopped(self, guild_id: int) -> bool:
+        """Whether the last catch-up left threads unread (a permission or the intent was missing)."""
+        return any(p.key.startswith(CATCH_UP_PROBLEM) for p in self._problems.current(guild_id))
+
+    async def catch_up(self, guild_id: int) -> CatchUpReport:
         """Replay what happened in the prompt threads while the bot was not listening.
 
         Replies posted meanwhile are recorded (in open threads), edits applied and deleted messages' answers
         removed, so a member who deleted a message while the bot was down is not kept as having said it.
+        An answer is removed only on evidence the bot can trust: never from a thread whose history it may
+        not read (Discord then returns an empty history, not an error), never without the message text, and
+        only for a message Discord confirms is gone. What it cannot read is logged and shown to organisers
+        (``RuntimeProblems``, in /setup's health section and `python -m bot check`).
         """
         report = CatchUpReport()
         for thread in await self.threads.for_guild(guild_id):
             if not thread.collect_replies:
                 continue
             try:
-                report += await self._catch_up_thread(thread, gateway)
+                report += await self._catch_up_thread(thread)
             except ThreadGoneError:
                 await self.forget_thread(thread.thread_id)
             except BotLacksPermissionError as error:
                 log.warning("could not read thread %s to catch up: %s", thread.thread_id, error)
+                where = f"<#{thread.parent_channel_id}>"
+                fix = f"Check the bot's permissions in {where}: it catches up as soon as it may read them."
+                self._cannot_catch_up(thread, _channel_key(thread), f"{error} No answer was removed.", fix)
+                report += CatchUpReport(unreadable=1)
         if report.changed:
             log.info(
                 "caught up with prompt threads in guild %s: %d added, %d updated, %d removed",
@@ -557,17 +626,48 @@ class ThreadService:
                 report.updated,
                 report.removed,
             )
+        if report.unreadable:
+            log.warning(
+                "%d prompt thread(s) in guild %s could not be caught up (no permission to read them): nothing "
+                "was removed from them",
+                report.unreadable,
+                guild_id,
+            )
         return report
 
-    async def _catch_up_thread(self, thread: PromptThread, gateway: ThreadGateway) -> CatchUpReport:
+    async def _catch_up_thread(self, thread: PromptThread) -> CatchUpReport:
         target = await self.threads.reply_target(thread.thread_id)
         if target is None:
             return CatchUpReport()
+        if not self._gateway.reads_message_content():
+            self._cannot_catch_up(
+                thread,
+                f"{CATCH_UP_PROBLEM}message-content",
+                "The bot does not receive message text (the Message Content intent is off), so it cannot catch "
+                "up with replies written while it was offline. No answer was removed.",
+                "Switch on Message Content Intent in the developer portal (Bot > Privileged Gateway Intents), set "
+                "MESSAGE_CONTENT_INTENT=true and restart the bot.",
+            )
+            return CatchUpReport(unreadable=1)
+        missing = await self._gateway.missing_permissions(thread.thread_id, READ_HISTORY)
+        if missing:
+            where = f"<#{thread.parent_channel_id}>"
+            self._cannot_catch_up(
+                thread,
+                _channel_key(thread),
+                f"The bot cannot read the history of the prompt threads in {where}: it lacks {missing.label} "
+                "there, so replies written, edited or deleted while it was offline were not caught up. No answer "
+                "was removed.",
+                f"Give the bot {missing.label} in {where} (Edit Channel > Permissions): it catches up as soon as it "
+                "may read them.",
+            )
+            return CatchUpReport(unreadable=1)
+        self._problems.clear(thread.guild_id, _channel_key(thread))
         # Read what is stored before asking Discord: a reply recorded live after the history was read must not
         # look deleted. Replies in this thread come after it (snowflakes grow with time); lower ids belong to an
         # earlier thread of the prompt that was deleted by hand.
         stored = {c.message_id: c for c in await self.contributions.for_thread(thread.prompt_id, thread.thread_id)}
-        history = await gateway.thread_history(thread.thread_id, limit=CATCH_UP_LIMIT)
+        history = await self._gateway.thread_history(thread.thread_id, limit=CATCH_UP_LIMIT)
         added = updated = removed = 0
         for message in history.messages:
             text = _cleaned(message.text)
@@ -583,10 +683,42 @@ class ThreadService:
                 at = message.edited_at or self._clock()
                 await self.contributions.edit(message.id, text, at, late=self._late(target, at))
                 updated += 1
+        kept = 0
         if history.complete:
             seen = {m.id for m in history.messages}
-            removed += await self.contributions.remove([mid for mid in stored if mid not in seen])
-        return CatchUpReport(threads=1, added=added, updated=updated, removed=removed)
+            gone, kept = await self._confirmed_deleted(thread, [mid for mid in stored if mid not in seen])
+            removed += await self.contributions.remove(gone)
+        if not kept:
+            self._problems.clear(thread.guild_id, _history_key(thread))
+        return CatchUpReport(threads=1, added=added, updated=updated, removed=removed, kept=kept)
+
+    async def _confirmed_deleted(self, thread: PromptThread, unseen: list[int]) -> tuple[list[int], int]:
+        """Of the replies a history did not show, those Discord confirms are deleted; and how many were kept.
+
+        One reply still on Discord means the history was not the whole truth: nothing more is removed.
+        """
+        gone: list[int] = []
+        for message_id in unseen:
+            if not await self._gateway.message_deleted(thread.thread_id, message_id):
+                kept = len(unseen) - len(gone)
+                log.warning(
+                    "thread %s: %d recorded repl(ies) missing from its history are still on Discord; keeping them",
+                    thread.thread_id,
+                    kept,
+                )
+                self._cannot_catch_up(
+                    thread,
+                    _history_key(thread),
+                    f"Discord's history of <#{thread.thread_id}> left out replies that still exist, so the bot "
+                    "could not tell which replies were deleted while it was offline. No answer was removed.",
+                    f"Check the bot's permissions in <#{thread.parent_channel_id}>; restarting the bot tries again.",
+                )
+                return gone, kept
+            gone.append(message_id)
+        return gone, 0
+
+    def _cannot_catch_up(self, thread: PromptThread, key: str, text: str, fix: str) -> None:
+        self._problems.record(thread.guild_id, key, text, fix)
 
     async def _add(
         self,
@@ -615,6 +747,18 @@ class ThreadService:
 
     def _late(self, target: ReplyTarget, at: datetime) -> bool:
         return is_late(target.session_end, target.answer_window, at)
+
+
+CATCH_UP_PROBLEM = "catch-up:"  # the prefix of RuntimeProblems keys the catch-up records
+
+
+def _channel_key(thread: PromptThread) -> str:
+    """Permissions are the parent channel's: one problem for all its threads."""
+    return f"{CATCH_UP_PROBLEM}{thread.parent_channel_id}"
+
+
+def _history_key(thread: PromptThread) -> str:
+    return f"{CATCH_UP_PROBLEM}thread:{thread.thread_id}"
 
 
 def _cleaned(raw_text: str) -> str | None:

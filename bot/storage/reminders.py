@@ -68,6 +68,7 @@ class Delivery:
     last_error: str | None
     next_attempt_at: datetime | None
     updated_at: datetime
+    claimed_digest: str | None = None  # what the latest claim was about to send (see content_digest)
 
     @property
     def reminder(self) -> ReminderId:
@@ -91,7 +92,7 @@ class ReplanResult:
 
 _COLUMNS = (
     "id, guild_id, session_id, offset_minutes, due_at, target_kind, target_id, state, nonce, attempts, "
-    "message_id, last_error, next_attempt_at, updated_at"
+    "message_id, last_error, next_attempt_at, updated_at, claimed_digest"
 )
 
 
@@ -111,6 +112,7 @@ def _delivery(row: aiosqlite.Row) -> Delivery:
         last_error=row["last_error"],
         next_attempt_at=optional_time(row["next_attempt_at"]),
         updated_at=from_db_time(row["updated_at"]),
+        claimed_digest=row["claimed_digest"],
     )
 
 
@@ -285,15 +287,18 @@ class ReminderRepository:
         )
         return [_delivery(row) for row in rows]
 
-    async def claim(self, delivery_id: int, now: datetime) -> bool:
-        """Take a pending row for sending; False if it is no longer pending (sent, skipped, deleted)."""
+    async def claim(self, delivery_id: int, now: datetime, *, digest: str | None = None) -> bool:
+        """Take a pending row for sending; False if it is no longer pending (sent, skipped, deleted).
+
+        ``digest`` identifies the text about to be sent, for the outbox check after a crash.
+        """
         async with self._db.transaction() as conn:
             return (
                 await _changes(
                     conn,
-                    "UPDATE reminder_deliveries SET state = 'claimed', attempts = attempts + 1, updated_at = ? "
-                    "WHERE id = ? AND state = 'pending'",
-                    (to_db_time(now), delivery_id),
+                    "UPDATE reminder_deliveries SET state = 'claimed', attempts = attempts + 1, updated_at = ?, "
+                    "claimed_digest = ? WHERE id = ? AND state = 'pending'",
+                    (to_db_time(now), digest, delivery_id),
                 )
                 == 1
             )
@@ -323,6 +328,27 @@ class ReminderRepository:
                 f"UPDATE reminder_deliveries SET {assignments}, updated_at = ? WHERE id = ? AND state = 'claimed'",
                 (*params, to_db_time(now), delivery_id),
             )
+
+    async def claimed(self, guild_id: int) -> list[Delivery]:
+        """Rows a crash left claimed: sent or not, nobody knows yet."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM reminder_deliveries WHERE guild_id = ? AND state = 'claimed' ORDER BY id",
+            (guild_id,),
+        )
+        return [_delivery(row) for row in rows]
+
+    async def release_claim(self, delivery_id: int, now: datetime) -> None:
+        """Back to pending, to be sent (again) at once with the same nonce."""
+        await self._finish(delivery_id, "state = 'pending'", (), now)
+
+    async def latest_message_to(self, target_kind: TargetKind, target_id: int) -> int | None:
+        """The newest message the ledger knows the bot sent to this target: older messages need no look."""
+        row = await self._db.fetchone(
+            "SELECT MAX(message_id) FROM reminder_deliveries WHERE target_kind = ? AND target_id = ? "
+            "AND state = 'sent'",
+            (target_kind.value, target_id),
+        )
+        return int(row[0]) if row and row[0] is not None else None
 
     async def release_claims(self, now: datetime) -> int:
         """Rows a crash left claimed go back to pending (at start, before anything is sent)."""

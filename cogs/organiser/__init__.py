@@ -12,7 +12,6 @@ from typing import Any
 from cogs.organiser._export import ExportCog
 from cogs.organiser._import import ImportCog
 from cogs.organiser._report import ReportCog
-from cogs.organiser._retention import RetentionNotices
 from cogs.organiser._settings import SettingsCog
 from cogs.organiser._stats import StatsCog
 
@@ -20,8 +19,3 @@ from cogs.organiser._stats import StatsCog
 async def setup(bot: Any) -> None:
     for cog in (SettingsCog, ImportCog, ExportCog, ReportCog, StatsCog):
         await bot.add_cog(cog(bot))
-    bot.services.retention.set_notifier(RetentionNotices(bot))
-
-
-async def teardown(bot: Any) -> None:
-    bot.services.retention.set_notifier(None)

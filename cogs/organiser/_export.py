@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +16,11 @@ from discord import app_commands
 from bot.domain.errors import NotFoundError, UserFacingError
 from bot.domain.exports import ExportFormat
 from bot.services.exports import ExportDelivery, ExportRequest
-from bot.tree import NotAllowedError, report_error, send_private
+from bot.tree import send_private
 from cogs._base import WeekOption, WorkshopCog, cog_of, guild_id_of
 from cogs._checks import organisers_only, require_organiser
 from cogs._render import paginate, valid_weeks_text
+from cogs._views import PersistentButton
 from cogs.organiser._text import (
     AUDIT_SHOWN,
     FORMAT_LABELS,
@@ -32,18 +32,20 @@ from cogs.organiser._text import (
 from cogs.programme import EMBED_COLOUR, week_autocomplete
 
 if TYPE_CHECKING:
-    from bot.client import WorkshopBot
+    pass
 
 log = logging.getLogger(__name__)
 
 
 class NamedExportButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    PersistentButton,
     template=(
         r"export:named:(?P<week>[0-9]{1,4}):(?P<format>csv|json|xlsx|markdown):(?P<user>\d{1,20}):(?P<issued>\d{1,12})"
     ),
 ):
     """Confirms a named export. Everything it needs is in its custom_id; it expires after 10 minutes."""
+
+    not_owner_text = "Only the organiser who asked for this export can confirm it."
 
     def __init__(self, week: int | None, fmt: ExportFormat, user_id: int, issued: int) -> None:
         super().__init__(
@@ -56,6 +58,7 @@ class NamedExportButton(
         self.week = week
         self.format = fmt
         self.user_id = user_id
+        self.owner_id = user_id
         self.issued = issued
 
     @classmethod
@@ -65,14 +68,11 @@ class NamedExportButton(
         week = int(match["week"])
         return cls(week or None, ExportFormat(match["format"]), int(match["user"]), int(match["issued"]))
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            await cog_of(interaction, ExportCog).confirm_named_export(interaction, self)
-        except Exception as error:
-            await report_error(interaction, error)
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        await cog_of(interaction, ExportCog).confirm_named_export(interaction, self)
 
 
-class CancelNamedExportButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"export:named-cancel"):
+class CancelNamedExportButton(PersistentButton, template=r"export:named-cancel"):
     def __init__(self) -> None:
         super().__init__(
             discord.ui.Button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="export:named-cancel")
@@ -84,36 +84,8 @@ class CancelNamedExportButton(discord.ui.DynamicItem[discord.ui.Button[Any]], te
     ) -> CancelNamedExportButton:
         return cls()
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            await interaction.response.edit_message(content="Named export cancelled; nothing was exported.", view=None)
-        except Exception as error:
-            await report_error(interaction, error)
-
-
-class DiscordDisplayNames:
-    """Members' display names as Discord has them now, for named exports (never stored)."""
-
-    def __init__(self, bot: WorkshopBot) -> None:
-        self._bot = bot
-
-    async def display_names(self, guild_id: int, user_ids: Sequence[int]) -> Mapping[int, str]:
-        guild = self._bot.get_guild(guild_id)
-        if guild is None:
-            return {}
-        names: dict[int, str] = {}
-        for user_id in user_ids:
-            member = guild.get_member(user_id)
-            if member is None:
-                try:
-                    member = await guild.fetch_member(user_id)
-                except discord.NotFound:
-                    continue  # left the server: the export shows no name
-                except discord.HTTPException as error:
-                    log.warning("could not look up member %s for a named export: %s", user_id, error.status)
-                    continue
-            names[user_id] = member.display_name
-        return names
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.edit_message(content="Named export cancelled; nothing was exported.", view=None)
 
 
 class ExportCog(WorkshopCog):
@@ -186,8 +158,6 @@ class ExportCog(WorkshopCog):
         )
 
     async def confirm_named_export(self, interaction: discord.Interaction[Any], button: NamedExportButton) -> None:
-        if interaction.user.id != button.user_id:
-            raise NotAllowedError("Only the organiser who asked for this export can confirm it.")
         await require_organiser(interaction, "export answers")
         issued = datetime.fromtimestamp(button.issued, tz=UTC)
         if self.bot.clock() - issued > NAMED_EXPORT_TTL:
@@ -203,8 +173,7 @@ class ExportCog(WorkshopCog):
 
     async def _deliver_export(self, interaction: discord.Interaction[Any], request: ExportRequest) -> None:
         limit = interaction.filesize_limit
-        names = DiscordDisplayNames(self.bot) if request.named else None
-        async with self.bot.services.exports.export_for_upload(request, upload_limit=limit, names=names) as delivery:
+        async with self.bot.services.exports.export_for_upload(request, upload_limit=limit) as delivery:
             await send_delivery(interaction, delivery, delivery_text(request, delivery, limit))
 
     @export.command(name="audit", description="Organisers: who exported answers, when, and how")

@@ -27,9 +27,10 @@ from bot.domain.import_preview import import_warnings, plain, start_weekday_warn
 from bot.domain.importing import ImportPlan, carry_over_week_links
 from bot.domain.parsers import MAX_FILE_BYTES, parse_programme_file
 from bot.domain.programme import Programme, redate
-from bot.tree import NotAllowedError, fit_message, report_error, send_private
+from bot.tree import NotAllowedError, fit_message, send_private
 from cogs._base import WorkshopCog, cog_of, guild_id_of
 from cogs._checks import organisers_only, require_organiser
+from cogs._views import PersistentButton
 from cogs.organiser._text import (
     IMPORT_PREVIEW_TTL,
     PREVIEW_BUDGET,
@@ -94,7 +95,7 @@ EXPIRED_IMPORT = (
 
 
 class ImportButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    PersistentButton,
     template=r"import:(?P<action>confirm|cancel):(?P<token>[A-Za-z0-9_-]{1,40})",
 ):
     def __init__(self, action: str, token: str, *, answers_lost: int = 0) -> None:
@@ -113,15 +114,13 @@ class ImportButton(
     ) -> ImportButton:
         return cls(match["action"], match["token"])
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            cog = cog_of(interaction, ImportCog)
-            if self.action == "confirm":
-                await cog.confirm_import(interaction, self.token)
-            else:
-                await cog.cancel_import(interaction, self.token)
-        except Exception as error:
-            await report_error(interaction, error)
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        # Whose preview it is lives with the pending import, not in the custom_id: the cog checks it.
+        cog = cog_of(interaction, ImportCog)
+        if self.action == "confirm":
+            await cog.confirm_import(interaction, self.token)
+        else:
+            await cog.cancel_import(interaction, self.token)
 
 
 def import_view(token: str, answers_lost: int) -> discord.ui.View:

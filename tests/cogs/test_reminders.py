@@ -10,15 +10,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.client import WorkshopBot
 from bot.domain.clock import system_clock
 from bot.domain.programme import Programme, Session
 from bot.domain.reminders import parse_offsets
-from bot.services.reminders import OutgoingMessage, ReminderSender
+from bot.services.reminders import FIRST_RETRY, NONCE_WINDOW, OutgoingMessage
 from bot.storage.database import Database
 from bot.storage.reminders import DeliveryState
 from cogs.reminders import describe_offsets
-from tests.fakediscord import FakeDiscord, Message
+from tests.fakediscord import FakeDiscord, Message, Perm
+from tests.fakediscord.ratelimits import TYPICAL_ROUTE_LIMITS
 from tests.harness import FakeClock, settings_for_tests
 
 H, M = timedelta(hours=1), timedelta(minutes=1)
@@ -282,26 +285,24 @@ async def test_the_sweep_sends_what_the_scheduler_dropped(fake_discord: FakeDisc
 # --- crashes and restarts -----------------------------------------------------------------------------
 
 
-class CrashAfter:
-    """Wraps the real sender: after Discord took the n-th DM, the bot dies before the ledger knows."""
+def crash_after_dms(monkeypatch: pytest.MonkeyPatch, bot: WorkshopBot, dms: int) -> None:
+    """From now on the bot's n-th DM reaches Discord, then the bot dies before the ledger knows."""
+    sender = bot.discord_adapters.reminders
+    real_send = sender.send_to_member
+    remaining = [dms]
 
-    def __init__(self, inner: ReminderSender, dms: int) -> None:
-        self.inner = inner
-        self.remaining = dms
-
-    async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int:
-        return await self.inner.send_to_channel(channel_id, message, nonce=nonce)
-
-    async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int:
-        message_id = await self.inner.send_to_member(user_id, message, nonce=nonce)
-        self.remaining -= 1
-        if self.remaining == 0:
+    async def send_then_crash(user_id: int, message: OutgoingMessage, *, nonce: str) -> int:
+        message_id = await real_send(user_id, message, nonce=nonce)
+        remaining[0] -= 1
+        if remaining[0] == 0:
             raise asyncio.CancelledError
         return message_id
 
+    monkeypatch.setattr(sender, "send_to_member", send_then_crash)
+
 
 async def test_a_crash_mid_fan_out_then_a_restart_loses_nothing_and_doubles_nothing(
-    fake_discord: FakeDiscord, tmp_path: Path, clock: FakeClock
+    fake_discord: FakeDiscord, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     members = [fake_discord.add_member(f"member{n}") for n in range(8)]
     reminders = channel_id(fake_discord)
@@ -309,11 +310,10 @@ async def test_a_crash_mid_fan_out_then_a_restart_loses_nothing_and_doubles_noth
     async with running(fake_discord, database, clock, reminder_channel_id=reminders, dm_rate_per_second=40) as bot:
         for member in members:
             await bot.services.reminders.set_dm_reminders(bot.guild_id, member.id, True)
-        cog = bot.get_cog("RemindersCog")
-        assert cog is not None
-        bot.services.reminders.attach(CrashAfter(cog.sender, dms=3))  # type: ignore[attr-defined]
+        crash_after_dms(monkeypatch, bot, 3)
         clock.now = WEEK8_START - H
         await run_passes(bot)
+        monkeypatch.undo()
         assert sum(len(fake_discord.dms_to(m)) for m in members) == 3
         states = [d.state for d in await bot.services.reminders.repository.deliveries(bot.guild_id)]
         assert states.count(DeliveryState.CLAIMED) == 1
@@ -323,12 +323,9 @@ async def test_a_crash_mid_fan_out_then_a_restart_loses_nothing_and_doubles_noth
         for member in members:
             assert len(fake_discord.dms_to(member)) == 1, member
         assert len(reminders_in(fake_discord)) == 1
-        # The DM in flight at the crash was sent again, with the same nonce, and Discord kept one.
+        # The DM in flight at the crash was found in the member's DMs (the outbox check), not sent again.
         third = fake_discord.dm_channel(members[2])
-        posts = [
-            r for r in fake_discord.requests_matching("POST", rf"^/channels/{third.id}/messages$") if r.status == 200
-        ]
-        assert len(posts) == 2 and posts[0].json["nonce"] == posts[1].json["nonce"]
+        assert len(fake_discord.requests_matching("POST", rf"^/channels/{third.id}/messages$")) == 1
         ledger = await bot.services.reminders.repository.deliveries(bot.guild_id)
         hour_before = [d for d in ledger if d.due_at == WEEK8_START - H]
         assert {d.state for d in hour_before} == {DeliveryState.SENT} and len(hour_before) == 1 + len(members)
@@ -396,3 +393,130 @@ async def test_dms_keep_to_the_rate_and_rate_limits_are_retried_with_the_same_no
         for member in closed:  # each is owed a private notice, and nobody else is
             assert await bot.services.reminders.take_dms_closed_notice(bot.guild_id, member.id)
         assert not await bot.services.reminders.take_dms_closed_notice(bot.guild_id, members[1].id)
+
+
+# --- a reminder channel the bot may not post in -------------------------------------------------------------
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait for the bot to have handled a gateway event (its cache changes in its own time)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the bot never handled the event")
+        await asyncio.sleep(0.01)
+
+
+async def test_a_reminder_channel_whose_overwrite_denies_send_messages_is_named_to_organisers(
+    fake_discord: FakeDiscord, tmp_path: Path, clock: FakeClock
+) -> None:
+    alice = fake_discord.add_member("dm-alice")
+    reminders = channel_id(fake_discord)
+    bot_role = fake_discord.world.bot_user.username
+    database = tmp_path / "bot.sqlite3"
+    async with running(fake_discord, database, clock, reminder_channel_id=reminders) as bot:
+        await bot.services.reminders.set_dm_reminders(bot.guild_id, alice.id, True)
+        fake_discord.set_overwrite("reminders", bot_role, deny=Perm.SEND_MESSAGES)
+        await until(lambda: bool(getattr(bot.get_channel(reminders), "overwrites", None)))
+        clock.now = WEEK8_START - H
+        await run_passes(bot)
+        # Not even tried (the bot knew from the overwrite), and the DMs still went.
+        assert not fake_discord.requests_matching("POST", rf"^/channels/{reminders}/messages$")
+        assert len(fake_discord.dms_to(alice)) == 1
+        [problem] = bot.services.problems.current(bot.guild_id)
+        assert problem.text == f"The bot cannot post reminders in <#{reminders}>: it lacks Send Messages there."
+        assert problem.fix.startswith(f"Give the bot Send Messages in <#{reminders}> (Edit Channel > Permissions)")
+
+        # An organiser lifts the overwrite; the retry posts the reminder, once, and the problem goes.
+        fake_discord.remove_overwrite("reminders", bot_role)
+        await until(lambda: not getattr(bot.get_channel(reminders), "overwrites", True))
+        clock.advance(FIRST_RETRY)
+        await run_passes(bot)
+        assert len(reminders_in(fake_discord)) == 1
+        assert bot.services.problems.current(bot.guild_id) == []
+
+
+# --- the outbox check on restart ------------------------------------------------------------------------------
+
+
+def crash_after_channel_post(monkeypatch: pytest.MonkeyPatch, bot: WorkshopBot) -> None:
+    """The reminder channel post reaches Discord, then the bot dies before the ledger knows."""
+    sender = bot.discord_adapters.reminders
+    real_send = sender.send_to_channel
+
+    async def send_then_crash(channel: int, message: OutgoingMessage, *, nonce: str) -> int:
+        await real_send(channel, message, nonce=nonce)
+        raise asyncio.CancelledError
+
+    monkeypatch.setattr(sender, "send_to_channel", send_then_crash)
+
+
+@pytest.mark.parametrize("can_read_history", [True, False])
+async def test_a_post_of_unknown_outcome_is_not_repeated_after_discords_nonce_window(
+    fake_discord: FakeDiscord, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, can_read_history: bool
+) -> None:
+    reminders = channel_id(fake_discord)
+    database = tmp_path / "bot.sqlite3"
+    async with running(fake_discord, database, clock, reminder_channel_id=reminders) as bot:
+        crash_after_channel_post(monkeypatch, bot)
+        clock.now = WEEK8_START - H
+        await run_passes(bot)
+        monkeypatch.undo()
+        assert len(reminders_in(fake_discord)) == 1
+        [claimed] = [
+            d for d in await bot.services.reminders.repository.deliveries(bot.guild_id) if d.state == "claimed"
+        ]
+
+    # The bot stays down longer than Discord remembers nonces: a resend would now be a second message.
+    fake_discord.core.nonces.clear()
+    clock.advance(NONCE_WINDOW * 3)
+    if not can_read_history:
+        fake_discord.set_overwrite("reminders", fake_discord.world.bot_user.username, deny=Perm.READ_MESSAGE_HISTORY)
+    async with running(fake_discord, database, clock, reminder_channel_id=reminders) as bot:
+        await bot.services.reminders.idle()
+        assert len(reminders_in(fake_discord)) == 1  # never twice
+        assert len(message_posts(fake_discord, reminders)) == 1
+        row = await bot.services.reminders.repository.get(claimed.id)
+        assert row is not None
+        if can_read_history:
+            assert (row.state, row.message_id) == (DeliveryState.SENT, reminders_in(fake_discord)[0].id)
+            assert bot.services.problems.current(bot.guild_id) == []
+        else:
+            assert row.state is DeliveryState.UNDELIVERABLE
+            [problem] = bot.services.problems.current(bot.guild_id)
+            assert f"<#{reminders}>" in problem.text and "lacks Read Message History" in problem.text
+
+
+# --- a fan-out stays inside Discord's per-route limits (developers/topics/rate-limits.mdx) -----------------------
+
+
+async def test_a_reminder_fan_out_meets_no_429_and_survives_opening_dms_too_fast(
+    fake_discord: FakeDiscord, tmp_path: Path, clock: FakeClock
+) -> None:
+    members = [fake_discord.add_member(f"fan{n}") for n in range(7)]
+    reminders = channel_id(fake_discord)
+    async with running(
+        fake_discord, tmp_path / "bot.sqlite3", clock, reminder_channel_id=reminders, dm_rate_per_second=40
+    ) as bot:
+        for member in members:
+            await bot.services.reminders.set_dm_reminders(bot.guild_id, member.id, True)
+        fake_discord.set_route_limits(TYPICAL_ROUTE_LIMITS)  # DM opens share one bucket: 5 per 5 s
+        clock.now = WEEK8_START - H
+        await run_passes(bot)
+        assert len(reminders_in(fake_discord)) == 1
+        assert all(len(fake_discord.dms_to(m)) == 1 for m in members)
+        assert [r for r in fake_discord.requests if r.status == 429] == []
+
+        # Discord also limits how fast DMs are opened, without headers to see it coming (40003): the reminder
+        # still reaches everyone, once.
+        fake_discord.set_route_limits()
+        fake_discord.set_dm_open_limit(3, per=1.0)
+        more = [fake_discord.add_member(f"late{n}") for n in range(5)]
+        for member in more:
+            await bot.services.reminders.set_dm_reminders(bot.guild_id, member.id, True)
+        clock.now = WEEK8_START - 15 * M  # a later reminder of the same session
+        await bot.services.settings.update(bot.guild_id, reminder_offsets=parse_offsets("1h,15m"))
+        await run_passes(bot)
+        assert all(len(fake_discord.dms_to(m)) == 1 for m in more)
+        assert all(len(fake_discord.dms_to(m)) == 2 for m in members)
+        assert [r for r in fake_discord.requests_matching("POST", "^/users/@me/channels$") if r.status == 429]

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.client import WorkshopBot
+from bot.domain.exports import ExportFormat
 from bot.domain.parsers import parse_programme_toml
 from bot.domain.programme import SessionRecord
+from bot.services.exports import ExportRequest
 from bot.services.threads import thread_name
 from bot.storage.threads import PromptThread
-from cogs.threads import COLLECTING_NOTICE, NOT_COLLECTING_NOTICE, chunk_lines
+from cogs._thread_text import COLLECTING_NOTICE, NOT_COLLECTING_NOTICE
+from cogs.threads import chunk_lines
 from tests.conftest import PROGRAMME_TOML
 from tests.fakediscord import CallbackType, Channel, FakeDiscord, Interaction, Perm
+from tests.fakediscord.ratelimits import TYPICAL_ROUTE_LIMITS
 from tests.harness import BotRunner
 
 
@@ -585,3 +591,139 @@ def test_long_private_replies_are_split_within_discords_message_limit() -> None:
     chunks = chunk_lines(lines)
     assert all(len(chunk) <= 2000 for chunk in chunks)
     assert "\n".join(chunks).splitlines()[:25] == lines[:25]
+
+
+# --- the catch-up removes nothing on evidence it cannot trust ----------------------------------------------------
+
+
+async def exported_texts(bot: WorkshopBot, tmp_path: Path) -> list[str]:
+    out = tmp_path / f"export-{len(list(tmp_path.iterdir()))}.csv"
+    await bot.services.exports.export_to_file(ExportRequest(bot.guild_id, ExportFormat.CSV), out)
+    with out.open(encoding="utf-8", newline="") as file:
+        return sorted(row["answer"] for row in csv.DictReader(file))
+
+
+async def problems_shown(bot: WorkshopBot) -> bool:
+    return bool(bot.services.problems.current(bot.guild_id))
+
+
+@pytest.mark.parametrize("where", ["text", "forum"])
+async def test_answers_survive_a_restart_without_read_message_history_and_organisers_are_told(
+    bot_runner: BotRunner, fake_discord: FakeDiscord, tmp_path: Path, where: str
+) -> None:
+    """On Discord, Get Channel Messages without Read Message History is 200 with no messages
+    (developers/resources/message.mdx, "Get Channel Messages"): that is no evidence of deletion."""
+    channel = fake_discord.channel("general" if where == "text" else "discussion")
+    async with bot_runner.running(message_content_intent=True) as bot:
+        await bot.services.settings.update(bot.guild_id, discussion_channel_id=channel.id)
+        await run(fake_discord, "owner", "threads open", week=3)
+        q1, q2 = fake_discord.threads_in(channel)[:2]
+        await fake_discord.post_message(q1, "alice", "Alice's view")
+        await fake_discord.post_message(q2, "bob", "Bob's view")
+        await eventually(lambda: recorded_count_is(bot, 2), "the replies to be recorded")
+
+    bot_role = fake_discord.world.bot_user.username
+    fake_discord.set_overwrite(channel, bot_role, deny=Perm.READ_MESSAGE_HISTORY)  # while the bot is offline
+    async with bot_runner.running(message_content_intent=True) as bot:
+        await eventually(lambda: problems_shown(bot), "the catch-up to report what it could not read", timeout=10)
+        assert await exported_texts(bot, tmp_path) == ["Alice's view", "Bob's view"]
+        [problem] = bot.services.problems.current(bot.guild_id)
+        assert f"<#{channel.id}>" in problem.text and "lacks Read Message History" in problem.text
+        assert "No answer was removed" in problem.text
+        assert f"Give the bot Read Message History in <#{channel.id}>" in problem.fix
+        # No history was even asked for: Discord's empty answer would have meant nothing.
+        assert not fake_discord.requests_matching("GET", rf"^/channels/({q1.id}|{q2.id})/messages$")
+
+        # An organiser gives the permission back: the bot catches up at once, no restart needed.
+        fake_discord.remove_overwrite(channel, bot_role)
+        await eventually(lambda: no_problems(bot), "the catch-up to run again", timeout=10)
+        assert fake_discord.requests_matching("GET", rf"^/channels/{q1.id}/messages$")
+        assert await exported_texts(bot, tmp_path) == ["Alice's view", "Bob's view"]
+
+
+async def no_problems(bot: WorkshopBot) -> bool:
+    return not bot.services.problems.current(bot.guild_id)
+
+
+async def test_an_archived_thread_is_caught_up_and_only_deletions_discord_confirms_remove_answers(
+    bot_runner: BotRunner, fake_discord: FakeDiscord
+) -> None:
+    async with bot_runner.running(message_content_intent=True) as bot:
+        await run(fake_discord, "owner", "threads open", week=3)
+        q1 = fake_discord.threads_in("general")[0]
+        prompt_id = (await week(bot)).prompts[0].id
+        await fake_discord.post_message(q1, "alice", "Kept")
+        gone = await fake_discord.post_message(q1, "bob", "Deleted while the bot was down")
+        await fake_discord.post_message(q1, "carol", "Said before leaving the server")
+        await eventually(lambda: recorded_count_is(bot, 3), "the replies to be recorded")
+
+    await fake_discord.delete_message(gone)
+    fake_discord.remove_member("carol")  # a member who left: their messages stay on Discord, and their answers
+    fake_discord.archive_thread(q1)  # Discord archives a quiet thread; archived threads are not in the cache
+    async with bot_runner.running(message_content_intent=True) as bot:
+
+        async def caught_up() -> bool:
+            return await replies_of(bot, fake_discord, prompt_id) == [
+                ("alice", "Kept"),
+                ("carol", "Said before leaving the server"),
+            ]
+
+        await eventually(caught_up, "the bot to catch up with the archived thread", timeout=10)
+        # The deletion was confirmed with Discord (Unknown Message) before the answer was removed.
+        assert fake_discord.requests_matching("GET", rf"^/channels/{q1.id}/messages/{gone.id}$")
+        assert bot.services.problems.current(bot.guild_id) == []
+
+
+@pytest.mark.parametrize("where", ["text", "forum"])
+async def test_open_creates_nothing_when_an_overwrite_takes_a_permission_it_needs(
+    bot: WorkshopBot, fake_discord: FakeDiscord, where: str
+) -> None:
+    channel = fake_discord.channel("general" if where == "text" else "discussion")
+    await bot.services.settings.update(bot.guild_id, discussion_channel_id=channel.id)
+    fake_discord.set_overwrite(channel, fake_discord.world.bot_user.username, deny=Perm.SEND_MESSAGES_IN_THREADS)
+    await eventually(
+        lambda: _bot_sees_overwrite(bot, channel.id), "the bot to get the CHANNEL_UPDATE with the overwrite"
+    )
+    reply = private_text(await run(fake_discord, "owner", "threads open", week=3))
+    what = "threads" if where == "text" else "posts"
+    assert reply == (
+        f"The bot cannot open {what} in <#{channel.id}>: it lacks Send Messages in Threads there. Nothing was "
+        f"created. Give the bot Send Messages in Threads in <#{channel.id}> (Edit Channel > Permissions), then run "
+        "/threads open week:3 again."
+    )
+    assert fake_discord.threads_in(channel) == [] and fake_discord.messages_in(channel) == []
+    assert not fake_discord.requests_matching("POST", rf"^/channels/{channel.id}/")
+    assert await stored_threads(bot) == []
+
+
+async def _bot_sees_overwrite(bot: WorkshopBot, channel_id: int) -> bool:
+    channel = bot.get_channel(channel_id)
+    return channel is not None and bool(getattr(channel, "overwrites", None))
+
+
+# --- bursts stay inside Discord's per-route limits (developers/topics/rate-limits.mdx) ---------------------------
+
+
+async def import_five_prompt_week(bot: WorkshopBot, number: int = 3) -> None:
+    programme = parse_programme_toml(PROGRAMME_TOML.read_text(encoding="utf-8"))
+    prompts = tuple(f"Question {n} of five: what would you do?" for n in range(1, 6))
+    sessions = tuple(dataclasses.replace(s, prompts=prompts) if s.week == number else s for s in programme.sessions)
+    await bot.services.programme.import_programme(
+        bot.guild_id, dataclasses.replace(programme, sessions=sessions), force=True
+    )
+
+
+@pytest.mark.parametrize("where", ["text", "forum"])
+async def test_a_five_prompt_week_opens_without_a_single_429(
+    bot: WorkshopBot, fake_discord: FakeDiscord, where: str
+) -> None:
+    channel = fake_discord.channel("general" if where == "text" else "discussion")
+    await bot.services.settings.update(bot.guild_id, discussion_channel_id=channel.id)
+    await import_five_prompt_week(bot)
+    fake_discord.set_route_limits(TYPICAL_ROUTE_LIMITS)  # 5 requests per 5 s on each route and channel
+    interaction = await fake_discord.slash("owner", "threads open", week=3)
+    await interaction.final(timeout=30)  # waiting for a bucket to refill is the point: slower, never refused
+    reply = private_text(interaction)
+    assert reply.count("· created") == 5
+    assert len(fake_discord.threads_in(channel)) == 5
+    assert [r for r in fake_discord.requests if r.status == 429] == []

@@ -351,14 +351,13 @@ class Names:
 
 
 async def test_named_exports_add_discord_id_and_display_name(
-    service: ExportService, imported: Database, tmp_path: Path
+    imported: Database, tmp_path: Path, clock: FakeClock
 ) -> None:
     await sample_answers(imported)
     names = Names({ALICE: "=Alice", BOB: "Bob B"})  # Carol has left the server: no name
+    service = ExportService(imported, names=names, clock=clock)
     out = tmp_path / "named.csv"
-    await service.export_to_file(
-        ExportRequest(GUILD_ID, ExportFormat.CSV, named=True, actor_id=ALICE), out, names=names
-    )
+    await service.export_to_file(ExportRequest(GUILD_ID, ExportFormat.CSV, named=True, actor_id=ALICE), out)
     assert names.asked == [[ALICE, BOB, CAROL]]  # asked once per member, not per answer
     rows = read_csv(out)
     assert list(rows[0]) == list(NAMED_COLUMNS)
@@ -371,7 +370,7 @@ async def test_named_exports_add_discord_id_and_display_name(
     ]
     assert rows[0]["member"] == pseudonym(await service.secret(), GUILD_ID, ALICE)
     out_json = tmp_path / "named.json"
-    await service.export_to_file(ExportRequest(GUILD_ID, ExportFormat.JSON, named=True), out_json, names=names)
+    await service.export_to_file(ExportRequest(GUILD_ID, ExportFormat.JSON, named=True), out_json)
     assert json.loads(out_json.read_text(encoding="utf-8"))[0]["display_name"] == "=Alice"
 
 
@@ -384,9 +383,7 @@ async def test_every_export_is_audited(
     await sample_answers(imported)
     await service.export_to_file(ExportRequest(GUILD_ID, ExportFormat.CSV, actor_id=ALICE), tmp_path / "a.csv")
     clock.advance(timedelta(hours=1))
-    await service.export_to_file(
-        ExportRequest(GUILD_ID, ExportFormat.XLSX, week=1, named=True), tmp_path / "b.xlsx", names=Names({})
-    )
+    await service.export_to_file(ExportRequest(GUILD_ID, ExportFormat.XLSX, week=1, named=True), tmp_path / "b.xlsx")
     entries, total = await service.audit(GUILD_ID)
     assert total == 2
     newest, oldest = entries

@@ -17,20 +17,26 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.domain.permissions import Permission
 from bot.domain.programme import Programme, Prompt, Session, SessionRecord
 from bot.domain.reminders import DMS_CLOSED, parse_offsets
 from bot.domain.server_settings import ServerDefaults
+from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import (
     FIRST_RETRY,
     MAX_ATTEMPTS,
     MESSAGE_LIMIT,
+    NONCE_WINDOW,
+    ChannelRefused,
     DeliveryFailed,
     DeliveryRefused,
+    OutboxUnreadable,
     OutgoingMessage,
     ReminderService,
     Throttle,
     compose_reminder,
+    content_digest,
 )
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.database import Database
@@ -81,6 +87,29 @@ class FakeSender:
         self.after_send: Callable[[Sent], None] | None = None
         self._by_nonce: dict[tuple[int, str], int] = {}
         self._ids = itertools.count(1)
+        self.sent_ids: dict[int, Sent] = {}
+        self.unreadable: set[int] = set()  # targets whose messages the bot may not read
+        self.looks: list[int] = []
+
+    def nonce_window_passes(self) -> None:
+        """Discord forgets nonces after a few minutes: a resend is then a second message."""
+        self._by_nonce.clear()
+
+    async def find_in_channel(self, channel_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+        return self._find(TargetKind.CHANNEL, channel_id, digest, after)
+
+    async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+        return self._find(TargetKind.DM, user_id, digest, after)
+
+    def _find(self, kind: TargetKind, target_id: int, digest: str, after: int | None) -> int | None:
+        self.looks.append(target_id)
+        if target_id in self.unreadable:
+            raise OutboxUnreadable("missing Read Message History", missing=Permission.READ_MESSAGE_HISTORY)
+        for message_id, sent in self.sent_ids.items():
+            mine = (sent.kind, sent.target) == (kind, target_id) and message_id > (after or 0)
+            if mine and content_digest(sent.message.content) == digest:
+                return message_id
+        return None
 
     def fail(self, kind: TargetKind, target: int, *errors: Exception) -> None:
         self.failures.setdefault((kind, target), []).extend(errors)
@@ -104,6 +133,7 @@ class FakeSender:
         message_id = next(self._ids)
         self._by_nonce[(sent.target, sent.nonce)] = message_id
         self.messages.append(sent)
+        self.sent_ids[message_id] = sent
         if self.after_send is not None:
             self.after_send(sent)
         return message_id
@@ -143,6 +173,7 @@ class World:
     programme: ProgrammeService
     settings: ServerSettingsService
     defaults: ServerDefaults
+    problems: RuntimeProblems = dataclasses.field(default_factory=RuntimeProblems)
 
     def service(self, *, rate: float = 5.0, scheduler: AsyncIOScheduler | None = None) -> ReminderService:
         service = ReminderService(
@@ -150,13 +181,14 @@ class World:
             self.programme,
             self.settings,
             guild_ids=(GUILD_ID,),
+            sender=self.sender,
+            problems=self.problems,
             clock=self.clock,
             dm_rate_per_second=rate,
             scheduler=scheduler,
             monotonic=self.time.monotonic,
             sleep=self.time.sleep,
         )
-        service.attach(self.sender)
         return service
 
     async def session(self) -> SessionRecord:
@@ -359,13 +391,14 @@ async def test_a_crash_in_the_middle_of_a_fan_out_loses_nothing_and_doubles_noth
 
     world.sender.after_send = None
     restarted = world.service()
-    await restarted.start()  # claimed -> pending, then the catch-up pass
+    await restarted.start()  # the outbox check settles the claimed DM, then the catch-up pass
     await restarted.idle()
     assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
     for member in members:
         assert len(world.sender.to(TargetKind.DM, member)) == 1, member
-    resent = [a for a in world.sender.attempts if a.target == 1003]
-    assert len(resent) == 2 and resent[0].nonce == resent[1].nonce  # the same nonce: Discord dropped the copy
+    # The DM in flight was found in the member's DMs: recorded as sent, not sent again.
+    assert world.sender.looks == [1003]
+    assert len([a for a in world.sender.attempts if a.target == 1003]) == 1
     ledger = await world.ledger()
     assert {d.state for d in ledger if d.offset_minutes == 60} == {DeliveryState.SENT}
 
@@ -477,6 +510,24 @@ async def test_a_refused_channel_post_is_not_retried_and_dms_still_go(world: Wor
     assert (channel_row.state, channel_row.last_error) == ("undeliverable", "forbidden (code 50013)")
 
 
+async def test_a_channel_the_bot_may_not_post_in_is_shown_to_organisers_and_retried(world: World) -> None:
+    service = world.service()
+    refusal = ChannelRefused(CHANNEL, Permission.SEND_MESSAGES, "missing Send Messages")
+    world.sender.fail(TargetKind.CHANNEL, CHANNEL, refusal)
+    world.clock.now = START - 24 * H
+    await service.run_pass(GUILD_ID)
+    assert world.sender.messages == []
+    [problem] = world.problems.current(GUILD_ID)
+    assert problem.text == f"The bot cannot post reminders in <#{CHANNEL}>: it lacks Send Messages there."
+    assert f"Give the bot Send Messages in <#{CHANNEL}>" in problem.fix
+    channel_row = next(d for d in await world.ledger() if d.target_kind is TargetKind.CHANNEL)
+    assert channel_row.state is DeliveryState.PENDING  # an organiser can fix it: tried again later
+    world.clock.advance(FIRST_RETRY)
+    await service.run_pass(GUILD_ID)
+    assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
+    assert world.problems.current(GUILD_ID) == []
+
+
 async def test_without_a_channel_dms_still_go_and_closed_dms_are_owed_a_private_notice(world: World) -> None:
     await world.settings.update(GUILD_ID, reminder_channel_id=None)
     service = ReminderService(
@@ -486,11 +537,11 @@ async def test_without_a_channel_dms_still_go_and_closed_dms_are_owed_a_private_
             world.db, dataclasses.replace(world.defaults, reminder_channel_id=None), clock=world.clock
         ),
         guild_ids=(GUILD_ID,),
+        sender=world.sender,
         clock=world.clock,
         monotonic=world.time.monotonic,
         sleep=world.time.sleep,
     )
-    service.attach(world.sender)
     await subscribe(service, ALICE, BOB, at=IMPORTED)
     world.sender.closed_dms = {BOB}
     world.clock.now = START - 24 * H
@@ -582,13 +633,85 @@ async def test_settings_changes_replan(world: World) -> None:
     assert sorted(d.offset_minutes for d in await world.ledger()) == [15, 2 * 24 * 60]
 
 
+# --- the outbox check: a send whose outcome a crash left unknown ------------------------------------------
+
+
+def crash(_: object) -> None:
+    raise asyncio.CancelledError  # the process dies: the ledger never hears how the send went
+
+
+async def crashed_channel_post(world: World, *, taken: bool) -> None:
+    """The channel reminder is claimed; the bot dies just after Discord took it (or just before)."""
+    if taken:
+        world.sender.after_send = crash
+    else:
+        world.sender.fail(TargetKind.CHANNEL, CHANNEL, asyncio.CancelledError())
+    world.clock.now = START - 24 * H
+    with pytest.raises(asyncio.CancelledError):
+        await world.service().run_pass(GUILD_ID)
+    world.sender.after_send = None
+    [row] = [d for d in await world.ledger() if d.target_kind is TargetKind.CHANNEL and d.due_at <= world.clock()]
+    assert row.state is DeliveryState.CLAIMED
+
+
+async def test_a_reminder_posted_just_before_a_crash_is_found_after_the_nonce_window_not_sent_again(
+    world: World,
+) -> None:
+    await crashed_channel_post(world, taken=True)
+    world.sender.nonce_window_passes()
+    world.clock.advance(NONCE_WINDOW * 5)  # the bot was down for a while
+    await world.service().run_pass(GUILD_ID)
+    assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
+    [row] = [d for d in await world.ledger() if d.target_kind is TargetKind.CHANNEL and d.state != "pending"]
+    assert row.state is DeliveryState.SENT and row.message_id == next(iter(world.sender.sent_ids))
+
+
+async def test_a_reminder_the_crash_stopped_before_discord_took_it_is_sent_after_the_look(world: World) -> None:
+    await crashed_channel_post(world, taken=False)
+    world.clock.advance(NONCE_WINDOW * 5)
+    await world.service().run_pass(GUILD_ID)
+    assert world.sender.looks == [CHANNEL]
+    assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
+
+
+async def test_when_the_bot_cannot_look_it_resends_only_within_the_nonce_window(world: World) -> None:
+    await crashed_channel_post(world, taken=True)
+    world.sender.unreadable = {CHANNEL}
+    world.clock.advance(NONCE_WINDOW / 2)  # a quick restart: Discord still drops the resend by its nonce
+    await world.service().run_pass(GUILD_ID)
+    assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
+    assert world.problems.current(GUILD_ID) == []
+
+
+async def test_when_the_bot_cannot_look_after_the_window_it_does_not_risk_a_duplicate_and_says_so(
+    world: World,
+) -> None:
+    await crashed_channel_post(world, taken=True)
+    world.sender.unreadable = {CHANNEL}
+    world.sender.nonce_window_passes()
+    world.clock.advance(NONCE_WINDOW * 5)
+    await world.service().run_pass(GUILD_ID)
+    assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
+    [row] = [d for d in await world.ledger() if d.target_kind is TargetKind.CHANNEL and d.last_error]
+    assert row.state is DeliveryState.UNDELIVERABLE
+    assert row.last_error == "outcome unknown: missing Read Message History"
+    [problem] = world.problems.current(GUILD_ID)
+    assert "cannot check whether it was posted: it lacks Read Message History there" in problem.text
+    assert f"Look in <#{CHANNEL}>" in problem.fix
+
+
 async def test_closing_stops_between_two_sends_and_a_restart_finishes(db: Database, world: World) -> None:
     members = list(range(3001, 3021))
-    real = ReminderService(
-        db, world.programme, world.settings, guild_ids=(GUILD_ID,), clock=world.clock, dm_rate_per_second=40
-    )
     sender = FakeSender(asyncio.get_running_loop().time)
-    real.attach(sender)
+    real = ReminderService(
+        db,
+        world.programme,
+        world.settings,
+        guild_ids=(GUILD_ID,),
+        sender=sender,
+        clock=world.clock,
+        dm_rate_per_second=40,
+    )
     await subscribe(real, *members, at=IMPORTED)
     five_sent = asyncio.Event()
     sender.after_send = lambda _: five_sent.set() if len(sender.messages) >= 5 else None
@@ -600,9 +723,14 @@ async def test_closing_stops_between_two_sends_and_a_restart_finishes(db: Databa
     assert stopped_at < 21
     assert not [d for d in await world.ledger() if d.state is DeliveryState.CLAIMED]  # nothing left in flight
     restarted = ReminderService(
-        db, world.programme, world.settings, guild_ids=(GUILD_ID,), clock=world.clock, dm_rate_per_second=40
+        db,
+        world.programme,
+        world.settings,
+        guild_ids=(GUILD_ID,),
+        sender=sender,
+        clock=world.clock,
+        dm_rate_per_second=40,
     )
-    restarted.attach(sender)
     await restarted.start()
     await restarted.idle()
     assert sorted(m.target for m in sender.messages if m.kind is TargetKind.DM) == members

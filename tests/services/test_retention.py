@@ -8,6 +8,7 @@ import pytest
 
 from bot.domain.programme import Programme
 from bot.domain.server_settings import ServerDefaults
+from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.retention import RetentionAction, RetentionService, plan
 from bot.services.server_settings import ServerSettingsService
@@ -70,19 +71,31 @@ def test_no_sessions_no_schedule() -> None:
     assert plan(RetentionRecord(GUILD_ID, 30 * DAY, None, None), LAST_END) is None
 
 
+REMINDER_CHANNEL = 700000000000000001
+
+
 class Notices:
     def __init__(self, fail: bool = False) -> None:
         self.warnings: list[tuple[int, datetime, timedelta]] = []
         self.done: list[tuple[int, int]] = []
         self.fail = fail
 
-    async def retention_warning(self, guild_id: int, deletes_at: datetime, retention: timedelta) -> None:
-        self.warnings.append((guild_id, deletes_at, retention))
+    async def retention_warning(
+        self, channel_id: int, organiser_role_id: int | None, deletes_at: datetime, retention: timedelta
+    ) -> None:
+        self.warnings.append((channel_id, deletes_at, retention))
         if self.fail:
             raise RuntimeError("Discord is down")
 
-    async def retention_done(self, guild_id: int, deleted: int) -> None:
-        self.done.append((guild_id, deleted))
+    async def retention_done(self, channel_id: int, deleted: int) -> None:
+        self.done.append((channel_id, deleted))
+
+
+def retention_service(
+    db: Database, clock: FakeClock, notices: Notices | None = None, problems: RuntimeProblems | None = None
+) -> RetentionService:
+    settings = ServerSettingsService(db, ServerDefaults(reminder_channel_id=REMINDER_CHANNEL))
+    return RetentionService(db, settings, notifier=notices, problems=problems, clock=clock)
 
 
 @pytest.fixture
@@ -111,15 +124,14 @@ async def count(db: Database, table: str) -> int:
 async def test_the_daily_run_warns_then_deletes_answers_and_versions(with_answers: Database, clock: FakeClock) -> None:
     db = with_answers
     await set_retention(db, 30)
-    service = RetentionService(db, clock=clock)
     notices = Notices()
-    service.set_notifier(notices)
+    service = retention_service(db, clock, notices)
     due = LAST_END + 30 * DAY
     clock.now = due - WEEK - DAY
     assert [o.action for o in await service.run_due()] == [RetentionAction.NOTHING]
     clock.now = due - WEEK + timedelta(hours=3)
     assert [o.action for o in await service.run_due()] == [RetentionAction.WARN]
-    assert notices.warnings == [(GUILD_ID, clock.now + WEEK, 30 * DAY)]
+    assert notices.warnings == [(REMINDER_CHANNEL, clock.now + WEEK, 30 * DAY)]
     clock.now += DAY
     assert [o.action for o in await service.run_due()] == [RetentionAction.NOTHING]  # warned once only
     assert len(notices.warnings) == 1
@@ -129,17 +141,17 @@ async def test_the_daily_run_warns_then_deletes_answers_and_versions(with_answer
     answers = await count(db, "answers")
     (outcome,) = await service.run_due()
     assert outcome.action is RetentionAction.DELETE and outcome.deleted == answers
-    assert notices.done == [(GUILD_ID, answers)]
+    assert notices.done == [(REMINDER_CHANNEL, answers)]
     assert await count(db, "answers") == 0
     assert await count(db, "answer_versions") == 0
     assert await count(db, "sessions") == 12  # the programme stays
     clock.now += DAY
     assert [o.action for o in await service.run_due()] == [RetentionAction.NOTHING]
-    assert notices.done == [(GUILD_ID, answers)]
+    assert notices.done == [(REMINDER_CHANNEL, answers)]
 
 
 async def test_without_retention_nothing_is_ever_deleted(with_answers: Database, clock: FakeClock) -> None:
-    service = RetentionService(with_answers, clock=clock)
+    service = retention_service(with_answers, clock)
     clock.now = LAST_END + 10_000 * DAY
     assert await service.run_due() == []
     assert await service.schedule(GUILD_ID) is None
@@ -150,13 +162,15 @@ async def test_a_failed_warning_post_still_starts_the_week(
     with_answers: Database, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     await set_retention(with_answers, 1)
-    service = RetentionService(with_answers, clock=clock)
     notices = Notices(fail=True)
-    service.set_notifier(notices)
+    problems = RuntimeProblems(clock)
+    service = retention_service(with_answers, clock, notices, problems)
     clock.now = LAST_END + 2 * DAY
     assert [o.action for o in await service.run_due()] == [RetentionAction.WARN]
     assert "will be deleted on" in caplog.text  # the log carries the warning whatever Discord does
     assert "could not post the retention warning" in caplog.text
+    [problem] = problems.current(GUILD_ID)  # and organisers see it in /setup's health section
+    assert problem.text.startswith(f"The bot could not post the retention warning in <#{REMINDER_CHANNEL}>")
     clock.now += WEEK
     assert [o.action for o in await service.run_due()] == [RetentionAction.DELETE]
 
@@ -164,9 +178,8 @@ async def test_a_failed_warning_post_still_starts_the_week(
 async def test_no_answers_no_warning(db: Database, programme: Programme, clock: FakeClock) -> None:
     await ProgrammeService(db).import_programme(GUILD_ID, programme)
     await set_retention(db, 1)
-    service = RetentionService(db, clock=clock)
     notices = Notices()
-    service.set_notifier(notices)
+    service = retention_service(db, clock, notices)
     clock.now = LAST_END + 30 * DAY
     assert [o.action for o in await service.run_due()] == [RetentionAction.NOTHING]
     assert notices.warnings == []

@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.errors import NotFoundError, SettingsError, UserFacingError
+from bot.domain.permissions import Permission
 from bot.domain.programme import Programme, ProgrammeRecord, SessionRecord
 from bot.domain.server_settings import ServerDefaults
 from bot.domain.threads import ThreadCounts
 from bot.services.answers import AnswerService
+from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.retention import RetentionAction, RetentionService
 from bot.services.server_settings import ServerSettingsService
@@ -56,6 +58,7 @@ class FakeThread:
     locked: bool = False
     posts: list[Summary] = dataclasses.field(default_factory=list)
     history: list[ThreadMessage] = dataclasses.field(default_factory=list)  # members' messages
+    hidden: set[int] = dataclasses.field(default_factory=set)  # still on Discord, but left out of the history
 
 
 class FakeGateway:
@@ -72,6 +75,8 @@ class FakeGateway:
         self.next_id = 1000
         self.slow = False
         self.unreadable = False
+        self.lacking = Permission(0)  # what the bot lacks in every channel
+        self.content = True  # the Message Content intent
 
     def _new_id(self) -> int:
         self.next_id += 1
@@ -140,6 +145,18 @@ class FakeGateway:
             raise BotLacksPermissionError("The bot cannot read the history.")
         return ThreadHistory(tuple(messages[:limit]), complete=len(messages) < limit)
 
+    async def missing_permissions(self, channel_id: int, needed: Permission) -> Permission | None:
+        self.calls.append(f"permissions {channel_id}")
+        return Permission(needed & self.lacking)
+
+    def reads_message_content(self) -> bool:
+        return self.content
+
+    async def message_deleted(self, thread_id: int, message_id: int) -> bool:
+        self.calls.append(f"fetch {message_id}")
+        thread = self._thread(thread_id)
+        return message_id not in {m.id for m in thread.history} | thread.hidden
+
     async def lock_and_archive(self, thread_id: int) -> bool:
         self.calls.append(f"lock and archive {thread_id}")
         thread = self._thread(thread_id)
@@ -155,6 +172,7 @@ class World:
     programme: ProgrammeRecord
     gateway: FakeGateway
     clock: FakeClock
+    service_problems: RuntimeProblems
 
     def week(self, number: int) -> SessionRecord:
         session = self.programme.session_for_week(number)
@@ -168,15 +186,14 @@ async def world(db: Database, programme: Programme) -> World:
     programmes = ProgrammeService(db, clock=clock)
     await programmes.import_programme(GUILD_ID, programme)
     settings = ServerSettingsService(db, ServerDefaults(), clock=clock)
-    return World(
-        ThreadService(db, settings, clock=clock), settings, await programmes.require(GUILD_ID), FakeGateway(), clock
-    )
+    gateway = FakeGateway()
+    problems = RuntimeProblems(clock)
+    service = ThreadService(db, settings, gateway=gateway, problems=problems, clock=clock)
+    return World(service, settings, await programmes.require(GUILD_ID), gateway, clock, problems)
 
 
 async def open_week(world: World, week: int = 3, *, here: int | None = HERE, collect: bool = True):  # type: ignore[no-untyped-def]
-    return await world.service.open_week(
-        world.week(week), here_channel_id=here, gateway=world.gateway, collect_replies=collect
-    )
+    return await world.service.open_week(world.week(week), here_channel_id=here, collect_replies=collect)
 
 
 def test_thread_names_carry_week_and_question_within_discords_limit() -> None:
@@ -240,7 +257,7 @@ async def test_a_discussion_channel_gone_or_unusable_is_a_clear_error(world: Wor
 async def test_a_week_without_prompts_has_nothing_to_open(world: World) -> None:
     empty = dataclasses.replace(world.week(3), prompts=())
     with pytest.raises(NotFoundError, match=re.escape("Week 3 has no prompts, so there are no threads to open.")):
-        await world.service.open_week(empty, here_channel_id=HERE, gateway=world.gateway, collect_replies=True)
+        await world.service.open_week(empty, here_channel_id=HERE, collect_replies=True)
 
 
 async def test_opening_again_creates_nothing_and_reopens_what_was_archived_or_closed(world: World) -> None:
@@ -286,6 +303,31 @@ async def test_a_missing_permission_stops_creating_and_says_why(world: World) ->
     assert sum(call.startswith("create") for call in world.gateway.calls) == 1  # no point trying the rest
     world.gateway.can_create = True
     assert [o.result for o in (await open_week(world)).outcomes] == [Opened.CREATED] * 4
+
+
+@pytest.mark.parametrize(("here", "what"), [(HERE, "threads"), (FORUM, "posts")])
+async def test_without_a_permission_threads_need_nothing_is_created_and_the_refusal_names_it(
+    world: World, here: int, what: str
+) -> None:
+    world.gateway.lacking = Permission.SEND_MESSAGES_IN_THREADS
+    with pytest.raises(BotLacksPermissionError) as refused:
+        await open_week(world, here=here)
+    assert str(refused.value).startswith(
+        f"The bot cannot open {what} in <#{here}>: it lacks Send Messages in Threads there. Nothing was created."
+    )
+    assert "run /threads open week:3 again" in str(refused.value)
+    assert not any(call.startswith("create") for call in world.gateway.calls)
+    assert await world.service.threads_for_week(GUILD_ID, 3) == []
+
+
+async def test_close_touches_no_thread_when_it_may_not_post_the_summaries(world: World) -> None:
+    await open_week(world)
+    world.gateway.lacking = Permission.SEND_MESSAGES_IN_THREADS
+    world.gateway.calls.clear()
+    with pytest.raises(BotLacksPermissionError, match=f"cannot close the threads in <#{HERE}>: it lacks Send"):
+        await world.service.close_week(world.week(3))
+    assert not any(call.startswith(("post", "lock")) for call in world.gateway.calls)
+    assert all(t.state == "open" for t in await world.service.threads_for_week(GUILD_ID, 3))
 
 
 async def test_a_thread_that_cannot_be_reopened_does_not_stop_the_others(world: World) -> None:
@@ -350,7 +392,7 @@ async def test_close_posts_counts_then_locks_and_archives(world: World) -> None:
     assert await record(world, q1, 3, BOB, "three")
     world.gateway.threads[q2 or 0].archived = True  # auto-archived: the first post fails with 50083
 
-    report = await world.service.close_week(world.week(3), gateway=world.gateway)
+    report = await world.service.close_week(world.week(3))
     assert [o.result for o in report.outcomes] == [Closed.CLOSED] * 4
     assert [o.counts for o in report.outcomes] == [ThreadCounts(3, 2), *[ThreadCounts()] * 3]
     assert world.gateway.threads[q1 or 0].posts == [Summary(ThreadCounts(3, 2), collect_replies=True)]
@@ -363,7 +405,7 @@ async def test_close_posts_counts_then_locks_and_archives(world: World) -> None:
     # Replies in a closed thread are not collected; closing again posts nothing.
     assert not await record(world, q1, 4, BOB, "too late")
     world.gateway.calls.clear()
-    again = await world.service.close_week(world.week(3), gateway=world.gateway)
+    again = await world.service.close_week(world.week(3))
     assert [o.result for o in again.outcomes] == [Closed.ALREADY_CLOSED] * 4
     assert world.gateway.calls == []
 
@@ -371,7 +413,7 @@ async def test_close_posts_counts_then_locks_and_archives(world: World) -> None:
 async def test_close_without_manage_threads_archives_without_locking(world: World) -> None:
     await open_week(world)
     world.gateway.can_lock = False
-    report = await world.service.close_week(world.week(3), gateway=world.gateway)
+    report = await world.service.close_week(world.week(3))
     assert [o.result for o in report.outcomes] == [Closed.ARCHIVED] * 4
     assert all(t.archived and not t.locked for t in world.gateway.threads.values())
 
@@ -383,7 +425,7 @@ async def test_close_copes_with_deleted_locked_and_missing_threads(world: World)
     world.gateway.threads[q2].locked = True  # a moderator locked it; the bot may not unlock it
     world.gateway.can_lock = False
     await world.service.forget_thread(q3)  # Discord told the bot it was deleted
-    report = await world.service.close_week(world.week(3), gateway=world.gateway)
+    report = await world.service.close_week(world.week(3))
     assert [o.result for o in report.outcomes] == [Closed.GONE, Closed.FAILED, Closed.NO_THREAD, Closed.ARCHIVED]
     assert report.outcomes[1].problem == "The bot needs Manage Threads."
     assert [t.prompt_id for t in await world.service.threads_for_week(GUILD_ID, 3)] == [
@@ -395,7 +437,7 @@ async def test_close_with_no_threads_says_how_to_open_them(world: World) -> None
     with pytest.raises(
         NotFoundError, match=re.escape("Week 3 has no threads to close. Open them with /threads open week:3.")
     ):
-        await world.service.close_week(world.week(3), gateway=world.gateway)
+        await world.service.close_week(world.week(3))
 
 
 async def test_status_lists_each_prompt_with_its_thread_and_counts(world: World) -> None:
@@ -466,7 +508,7 @@ async def test_after_close_edits_still_apply_but_nothing_new_is_recorded(world: 
     opened = await open_week(world)
     q1 = opened.outcomes[0].thread_id or 0
     await record(world, q1, 1, ALICE, "before")
-    await world.service.close_week(world.week(3), gateway=world.gateway)
+    await world.service.close_week(world.week(3))
     await world.service.revise_reply(
         thread_id=q1, message_id=1, author_id=ALICE, raw_text="corrected", at=world.clock()
     )
@@ -506,7 +548,7 @@ async def test_catch_up_applies_what_happened_while_the_bot_was_away(world: Worl
     ]
     world.gateway.threads[q2].history = [ThreadMessage(q2 * 10_000 + 1, ALICE, "in the second thread", posted, None)]
 
-    report = await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    report = await world.service.catch_up(GUILD_ID)
     assert (report.threads, report.added, report.updated, report.removed) == (4, 2, 1, 2)
     q1_replies = await world.service.contributions.for_prompt(world.week(3).prompts[0].id)
     assert [(r.message_id - q1 * 10_000, r.text) for r in q1_replies] == [
@@ -517,7 +559,7 @@ async def test_catch_up_applies_what_happened_while_the_bot_was_away(world: Worl
     assert q1_replies[2].created_at == posted  # when the member posted it, not when the bot read it
     assert [v.text for v in await world.service.contributions.versions(q1_replies[1].id)] == ["edited while away"]
     # Nothing more to do the second time.
-    again = await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    again = await world.service.catch_up(GUILD_ID)
     assert not again.changed
 
 
@@ -535,7 +577,7 @@ async def test_catch_up_never_undoes_a_newer_live_edit_nor_removes_beyond_what_i
         ThreadMessage(q1 * 10_000 + 1, ALICE, "older", world.clock(), world.clock() + timedelta(minutes=1)),
         *[ThreadMessage(q1 * 10_000 + 100 + n, BOB, "", world.clock(), None) for n in range(5000)],
     ]
-    report = await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    report = await world.service.catch_up(GUILD_ID)
     assert not report.changed
     texts = [r.text for r in await world.service.contributions.for_prompt(world.week(3).prompts[0].id)]
     assert texts == ["newer", "beyond the read limit"]
@@ -546,16 +588,71 @@ async def test_catch_up_skips_threads_it_may_not_read_or_that_do_not_collect_and
 ) -> None:
     opened = await open_week(world, collect=False)
     q1 = opened.outcomes[0].thread_id or 0
-    await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    await world.service.catch_up(GUILD_ID)
     assert not any(call.startswith("history") for call in world.gateway.calls)  # members were told: not kept
 
     await open_week(world, collect=True)
     del world.gateway.threads[q1]
     world.gateway.unreadable = True
-    report = await world.service.catch_up(GUILD_ID, gateway=world.gateway)
-    assert report == CatchUpReport()
+    report = await world.service.catch_up(GUILD_ID)
+    assert report == CatchUpReport(unreadable=3)
     assert q1 not in [t.thread_id for t in await world.service.threads_for_week(GUILD_ID, 3)]
     assert len(await world.service.threads_for_week(GUILD_ID, 3)) == 3
+
+
+async def answers_of(world: World, week: int = 3) -> list[str]:
+    texts: list[str] = []
+    for prompt in world.week(week).prompts:
+        texts += [r.text for r in await world.service.contributions.for_prompt(prompt.id)]
+    return texts
+
+
+async def test_without_read_message_history_the_catch_up_removes_nothing_and_says_why(world: World) -> None:
+    opened = await open_week(world)
+    q1 = opened.outcomes[0].thread_id or 0
+    await record(world, q1, q1 * 10_000 + 1, ALICE, "said before the restart")
+    # Discord answers an empty history, not an error, to a bot without Read Message History.
+    world.gateway.lacking = Permission.READ_MESSAGE_HISTORY
+    report = await world.service.catch_up(GUILD_ID)
+    assert (report.removed, report.unreadable) == (0, 4)
+    assert await answers_of(world) == ["said before the restart"]
+    assert not any(call.startswith("history") for call in world.gateway.calls)
+    [problem] = world.service_problems.current(GUILD_ID)
+    assert f"<#{HERE}>" in problem.text and "Read Message History" in problem.text
+    assert "No answer was removed" in problem.text
+    assert "Read Message History" in problem.fix and f"<#{HERE}>" in problem.fix
+
+    world.gateway.lacking = Permission(0)  # an organiser gives it back; the next start catches up
+    world.gateway.threads[q1].history = []  # and the member had indeed deleted the reply meanwhile
+    report = await world.service.catch_up(GUILD_ID)
+    assert report.removed == 1 and await answers_of(world) == []
+    assert world.service_problems.current(GUILD_ID) == []
+
+
+async def test_without_message_content_the_catch_up_removes_nothing(world: World) -> None:
+    opened = await open_week(world)
+    q1 = opened.outcomes[0].thread_id or 0
+    await record(world, q1, q1 * 10_000 + 1, ALICE, "kept")
+    world.gateway.threads[q1].history = [ThreadMessage(q1 * 10_000 + 1, ALICE, "", world.clock(), None)]
+    world.gateway.content = False
+    report = await world.service.catch_up(GUILD_ID)
+    assert report.removed == 0 and await answers_of(world) == ["kept"]
+    [problem] = world.service_problems.current(GUILD_ID)
+    assert "Message Content" in problem.text and "Message Content Intent" in problem.fix
+
+
+async def test_a_reply_left_out_of_a_history_but_still_on_discord_keeps_every_unseen_answer(world: World) -> None:
+    opened = await open_week(world)
+    q1 = opened.outcomes[0].thread_id or 0
+    for n in (1, 2, 3):
+        await record(world, q1, q1 * 10_000 + n, ALICE, f"reply {n}")
+    world.gateway.threads[q1].history = []
+    world.gateway.threads[q1].hidden = {q1 * 10_000 + 2}  # 1 was deleted; 2 and 3: no evidence they were
+    report = await world.service.catch_up(GUILD_ID)
+    assert (report.removed, report.kept) == (1, 2)
+    assert await answers_of(world) == ["reply 2", "reply 3"]
+    [problem] = world.service_problems.current(GUILD_ID)
+    assert f"<#{q1}>" in problem.text and "No answer was removed" in problem.text
 
 
 # --- erasure and retention: the messages are still on Discord, they must not come back ----------------------
@@ -608,7 +705,7 @@ async def test_an_erased_members_old_messages_never_come_back_but_what_they_post
         ThreadMessage(bobs, BOB, "b", posted_at(bobs), None),
         ThreadMessage(unseen, ALICE, "posted while the bot was down", posted_at(unseen), None),
     ]
-    caught_up = await world.service.catch_up(GUILD_ID, gateway=world.gateway)
+    caught_up = await world.service.catch_up(GUILD_ID)
     assert (caught_up.added, caught_up.updated, caught_up.removed) == (0, 0, 0)
     assert await texts_of(world, ALICE) == [] and await consented_at(db, ALICE) is None
     assert await texts_of(world, BOB) == ["b"]
@@ -633,7 +730,7 @@ async def test_an_erased_members_old_messages_never_come_back_but_what_they_post
         ThreadMessage(fresh, ALICE, "a new view", later, None),
         ThreadMessage(image, ALICE, "words added", later + minute, later + 2 * minute),
     ]
-    assert not (await world.service.catch_up(GUILD_ID, gateway=world.gateway)).changed
+    assert not (await world.service.catch_up(GUILD_ID)).changed
     assert await texts_of(world, ALICE) == ["a new view", "words added"]
 
 
@@ -654,7 +751,7 @@ async def test_after_retention_nothing_comes_back_and_reopened_threads_collect_o
             (GUILD_ID, BOB, "2020-08-01T00:00:00.000000Z"),
         )
     await world.settings.update(GUILD_ID, retention=timedelta(days=1))
-    retention = RetentionService(db, clock=world.clock)
+    retention = RetentionService(db, world.settings, clock=world.clock)
     world.clock.now = max(s.end for s in world.programme.sessions) + timedelta(days=2)
     assert [o.action for o in await retention.run_due()] == [RetentionAction.WARN]
     world.clock.advance(timedelta(days=7))
@@ -670,7 +767,7 @@ async def test_after_retention_nothing_comes_back_and_reopened_threads_collect_o
         ThreadMessage(bobs, BOB, f"reply {bobs}", posted_at(bobs), None),
         ThreadMessage(unseen, ALICE, "posted while the bot was down", posted_at(unseen), None),
     ]
-    assert not (await world.service.catch_up(GUILD_ID, gateway=world.gateway)).changed
+    assert not (await world.service.catch_up(GUILD_ID)).changed
     deleted_at = world.clock()
     assert not await record(world, q2, snowflake(deleted_at, 1), BOB, "after the programme")
     assert await db.fetchall("SELECT * FROM answers") == []
@@ -681,7 +778,7 @@ async def test_after_retention_nothing_comes_back_and_reopened_threads_collect_o
     reopened = await open_week(world)
     assert all(o.starter_updated for o in reopened.outcomes)
     assert all(t.collect_replies for t in await world.service.threads_for_week(GUILD_ID, 3))
-    assert not (await world.service.catch_up(GUILD_ID, gateway=world.gateway)).changed
+    assert not (await world.service.catch_up(GUILD_ID)).changed
     await world.service.revise_reply(
         thread_id=q1, message_id=alices, author_id=ALICE, raw_text="edited for the new run", at=world.clock()
     )

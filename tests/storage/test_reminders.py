@@ -124,6 +124,23 @@ async def test_release_claims_puts_crashed_sends_back_to_pending(
     assert released is not None and released.nonce == first.nonce  # the resend carries the same nonce
 
 
+async def test_a_claim_keeps_what_it_was_about_to_send_for_the_outbox_check(
+    repo: ReminderRepository, stored: ProgrammeRecord
+) -> None:
+    await repo.replan(GUILD_ID, active=reminders_of(week(stored, 1)), dropped=(), channel_id=CHANNEL, now=IMPORTED)
+    first, second = await rows(repo)
+    assert await repo.latest_message_to(TargetKind.CHANNEL, CHANNEL) is None
+    assert await repo.claim(first.id, IMPORTED, digest="abc") and await repo.claim(second.id, IMPORTED)
+    await repo.mark_sent(second.id, 77, IMPORTED)
+    assert await repo.latest_message_to(TargetKind.CHANNEL, CHANNEL) == 77  # older messages need no look
+    [claimed] = await repo.claimed(GUILD_ID)
+    assert (claimed.id, claimed.claimed_digest) == (first.id, "abc")
+    await repo.release_claim(first.id, IMPORTED)
+    assert await repo.claimed(GUILD_ID) == []
+    released = await repo.get(first.id)
+    assert released is not None and released.state is DeliveryState.PENDING
+
+
 async def test_a_redated_session_moves_pending_rows_and_keeps_what_was_sent(
     repo: ReminderRepository, stored: ProgrammeRecord
 ) -> None:

@@ -1,0 +1,45 @@
+"""The bot's effective permissions in a channel, from discord.py's gateway cache.
+
+Discord computes them from the server's roles and the channel's overwrites (developers/topics/
+permissions.mdx, "Permission Overwrites"); discord.py does the same from what the gateway told it (the
+server at start, then every channel, role and bot-member update), so checking costs no request. A thread
+has its parent's.
+``None`` means the bot cannot tell (the server or channel is not in its cache yet): callers then act and
+let Discord's answer decide.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.domain.permissions import Permission, missing
+
+
+def granted_in(client: discord.Client, guild_id: int, channel_id: int) -> int | None:
+    guild = client.get_guild(guild_id)
+    if guild is None or guild.me is None:
+        return None
+    channel: Any = guild.get_channel_or_thread(channel_id)
+    if channel is None:
+        return None
+    return int(channel.permissions_for(guild.me).value)
+
+
+def missing_in(client: discord.Client, guild_id: int, channel_id: int, needed: Permission) -> Permission | None:
+    """The needed permissions the bot lacks in the channel (empty: none), or None if it cannot tell."""
+    granted = granted_in(client, guild_id, channel_id)
+    return None if granted is None else missing(needed, granted)
+
+
+def missing_in_channel(channel: Any, needed: Permission) -> Permission | None:
+    """The same for a channel or thread object already at hand (an archived thread fetched by id, say)."""
+    guild = getattr(channel, "guild", None)
+    if guild is None or guild.me is None:
+        return None
+    try:
+        granted = int(channel.permissions_for(guild.me).value)
+    except discord.ClientException:  # a thread whose parent is not cached
+        return None
+    return missing(needed, granted)

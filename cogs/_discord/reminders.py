@@ -1,0 +1,151 @@
+"""The reminder sender: ``ReminderSender`` over discord.py, the only code that turns the reminder service's
+messages into Discord calls, and Discord's errors into "refused" (do not retry) or "failed" (retry)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+import discord
+
+from bot.domain.permissions import Permission
+from bot.domain.reminders import DMS_CLOSED
+from bot.services.reminders import (
+    ChannelRefused,
+    DeliveryFailed,
+    DeliveryRefused,
+    OutboxUnreadable,
+    OutgoingMessage,
+    content_digest,
+)
+from cogs._discord.permissions import missing_in
+from cogs._views import answer_view
+
+log = logging.getLogger(__name__)
+
+DMS_CLOSED_CODE = 50007  # "Cannot send messages to this user"
+MISSING_ACCESS, MISSING_PERMISSIONS = 50001, 50013
+OPENING_DMS_TOO_FAST = 40003  # developers/topics/opcodes-and-status-codes.mdx, JSON error codes
+POSTING = Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES  # what Create Message needs in a text channel
+# Without Read Message History, Get Channel Messages answers an empty list (developers/resources/message.mdx).
+READING = Permission.VIEW_CHANNEL | Permission.READ_MESSAGE_HISTORY
+OUTBOX_LOOK = 50  # recent messages looked through per target: a crash leaves at most one send in flight
+
+
+class DiscordReminderSender:
+    """Sends reminders through discord.py: a nonce on every message (so Discord drops resends), pings
+    limited to what the message names, Answer buttons that work after restarts."""
+
+    def __init__(self, bot: discord.Client, guild_id: int) -> None:
+        self._bot = bot
+        self._guild_id = guild_id
+
+    async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int:
+        # Checked first from the gateway cache: a post Discord would refuse is not even attempted.
+        missing = missing_in(self._bot, self._guild_id, channel_id, POSTING)
+        if missing:
+            raise ChannelRefused(channel_id, missing, f"missing {missing.label}")
+        channel = self._bot.get_partial_messageable(channel_id, guild_id=self._guild_id)
+        try:
+            return await self._send(channel, message, nonce)
+        except DeliveryRefused as refused:
+            error = refused.__cause__
+            if isinstance(error, discord.Forbidden) and error.code in (MISSING_ACCESS, MISSING_PERMISSIONS):
+                raise ChannelRefused(channel_id, None, refused.reason) from error
+            raise
+
+    async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int:
+        try:
+            channel = await self._bot.create_dm(discord.Object(id=user_id))
+        except _SEND_ERRORS as error:
+            raise _translate(error) from error
+        return await self._send(channel, message, nonce)
+
+    async def find_in_channel(self, channel_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+        await self._bot.wait_until_ready()  # permissions come from the gateway cache
+        missing = missing_in(self._bot, self._guild_id, channel_id, READING)
+        if missing is None:
+            raise OutboxUnreadable(f"the bot does not know the channel {channel_id}")
+        if missing:
+            raise OutboxUnreadable(f"missing {missing.label}", missing=missing)
+        channel = self._bot.get_partial_messageable(channel_id, guild_id=self._guild_id)
+        return await self._find(channel, nonce, digest, after)
+
+    async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+        await self._bot.wait_until_ready()
+        try:
+            channel = await self._bot.create_dm(discord.Object(id=user_id))
+        except _SEND_ERRORS as error:
+            raise _translate(error) from error
+        return await self._find(channel, nonce, digest, after)
+
+    async def _find(self, channel: discord.abc.Messageable, nonce: str, digest: str, after: int | None) -> int | None:
+        me = self._bot.user.id if self._bot.user else None
+        start = discord.Object(id=after) if after is not None else None
+        try:
+            async for message in channel.history(limit=OUTBOX_LOOK, after=start, oldest_first=False):
+                if message.author.id != me:
+                    continue
+                if message.nonce == nonce or content_digest(message.content) == digest:
+                    return message.id
+        except discord.Forbidden as error:
+            raise OutboxUnreadable(f"forbidden (code {error.code})") from error
+        except _SEND_ERRORS as error:
+            raise _translate(error) from error
+        return None
+
+    async def _send(self, channel: discord.abc.Messageable, message: OutgoingMessage, nonce: str) -> int:
+        view: discord.ui.View | None = None
+        if message.answer_buttons:
+            view = answer_view(
+                *(b.prompt_id for b in message.answer_buttons), labels=[b.label for b in message.answer_buttons]
+            )
+            # Stopped before sending: the buttons are still sent, but no View object is kept per message.
+            # Clicks reach the AnswerButton DynamicItem registered at start, after restarts too.
+            view.stop()
+        mentions = discord.AllowedMentions(
+            everyone=False,
+            users=[discord.Object(id=i) for i in message.ping_user_ids] if message.ping_user_ids else False,
+            roles=[discord.Object(id=message.ping_role_id)] if message.ping_role_id is not None else False,
+            replied_user=False,
+        )
+        try:
+            if view is None:
+                sent = await channel.send(message.content, nonce=nonce, allowed_mentions=mentions)
+            else:
+                sent = await channel.send(message.content, nonce=nonce, allowed_mentions=mentions, view=view)
+        except _SEND_ERRORS as error:
+            raise _translate(error) from error
+        return sent.id
+
+
+_SEND_ERRORS = (discord.DiscordException, aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+def _translate(error: Exception) -> DeliveryRefused | DeliveryFailed:
+    """Discord's errors as the service's: refused (never retried) or failed (retried later)."""
+    if isinstance(error, discord.HTTPException) and error.code == OPENING_DMS_TOO_FAST:
+        return DeliveryFailed("opening DMs too fast (40003)", retry_after=_retry_after(error))
+    if isinstance(error, discord.Forbidden):
+        if error.code == DMS_CLOSED_CODE:
+            return DeliveryRefused(DMS_CLOSED)
+        return DeliveryRefused(f"forbidden (code {error.code})")
+    if isinstance(error, discord.NotFound):
+        return DeliveryRefused(f"not found (code {error.code})")
+    if isinstance(error, discord.RateLimited):
+        return DeliveryFailed("rate limited", retry_after=error.retry_after)
+    if isinstance(error, discord.HTTPException):
+        if error.status == 429:
+            return DeliveryFailed("rate limited", retry_after=_retry_after(error))
+        if error.status >= 500:
+            return DeliveryFailed(f"Discord unavailable ({error.status})")
+        return DeliveryRefused(f"rejected ({error.status}, code {error.code})")
+    return DeliveryFailed(f"{type(error).__name__}")  # network trouble, or a client-side hiccup
+
+
+def _retry_after(error: discord.HTTPException) -> float | None:
+    try:
+        return float(error.response.headers.get("Retry-After", ""))
+    except (AttributeError, ValueError):
+        return None
