@@ -8,20 +8,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
+import logging
 import os
+import sqlite3
 import sys
+import traceback
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings, load_settings, server_defaults
 from bot.domain.errors import SettingsError, UserFacingError
 from bot.domain.exports import ExportFormat
+from bot.domain.import_preview import (
+    import_warnings,
+    plain,
+    preview_header_lines,
+    preview_lines,
+    start_weekday_warning,
+    when_text,
+)
+from bot.domain.importing import ImportPlan, carry_over_week_links, plan_import
 from bot.domain.parsers import parse_programme_file
-from bot.domain.programme import ProgrammeRecord, redate
+from bot.domain.programme import Programme, ProgrammeRecord, redate
 from bot.domain.reminders import ReminderDecision, format_offsets
 from bot.services.exports import ExportRequest, ExportService
 from bot.services.programme import ProgrammeService
@@ -30,46 +43,71 @@ from bot.services.server_settings import ServerSettingsService
 from bot.storage.database import Database
 
 EXIT_USER_ERROR = 1
+FILE_ONLY = {"file_only": True}  # a log record for the log file, kept off the console (see bot.log_setup)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with a usage mistake reported on one line that says where the help is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", type=Path, help="the SQLite database (default: DATABASE_PATH)")
-    common.add_argument("--env-file", type=Path, default=Path(".env"), help="settings file (default: .env)")
+    common = OneLineParser(add_help=False)
+    common.add_argument(
+        "--db", type=Path, metavar="PATH", help="the SQLite database (default: DATABASE_PATH, data/bot.sqlite3)"
+    )
+    common.add_argument(
+        "--env-file",
+        type=Path,
+        metavar="PATH",
+        help="settings file; it must exist when given (default: .env if present; the environment wins)",
+    )
 
-    guild = argparse.ArgumentParser(add_help=False)
-    guild.add_argument("--guild", type=int, help="the Discord server id (default: GUILD_ID)")
+    guild = OneLineParser(add_help=False)
+    guild.add_argument("--guild", type=int, metavar="ID", help="the Discord server id (default: GUILD_ID)")
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m bot", description="A Discord bot that runs a programme of online workshop sessions."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", parents=[common], help="start the bot")
-    run.add_argument("--sync", action="store_true", help="sync slash commands to GUILD_ID now")
+    run.add_argument(
+        "--sync", action="store_true", help="re-register the slash commands in GUILD_ID now (default: only if changed)"
+    )
 
     programme = commands.add_parser("programme", help="import or show the programme")
     programme_commands = programme.add_subparsers(dest="action", required=True, metavar="ACTION")
     importer = programme_commands.add_parser(
         "import", parents=[common, guild], help="import a programme file (.toml or the published listing)"
     )
-    importer.add_argument("file", type=Path)
-    importer.add_argument("--start", type=_iso_date, help="re-date the programme to begin on YYYY-MM-DD")
-    importer.add_argument("--force", action="store_true", help="allow deleting answers to removed prompts")
+    importer.add_argument("file", type=Path, help="the programme: a .toml file or the published listing as text")
+    importer.add_argument(
+        "--start",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="re-date the programme so its first session is on this day (keeps gaps and local times)",
+    )
+    importer.add_argument(
+        "--dry-run", action="store_true", help="show what the import would change, as /import does; write nothing"
+    )
+    importer.add_argument("--force", action="store_true", help="allow deleting answers to prompts the file drops")
     show = programme_commands.add_parser("show", parents=[common, guild], help="show the stored programme")
-    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.add_argument("--json", action="store_true", help="machine-readable output (times in UTC)")
 
     schedule = commands.add_parser("schedule", parents=[common, guild], help="what reminders are sent when")
     schedule.add_argument("--json", action="store_true", help="machine-readable output")
 
     export = commands.add_parser("export", parents=[common, guild], help="export answers to a file")
-    export.add_argument("--week", type=int)
-    export.add_argument("--format", required=True, choices=["csv", "json", "xlsx", "markdown"])
-    export.add_argument("--out", type=Path, required=True)
+    export.add_argument("--week", type=int, metavar="N", help="only this week's answers (default: every week)")
+    export.add_argument("--format", required=True, choices=["csv", "json", "xlsx", "markdown"], help="the file format")
+    export.add_argument("--out", type=Path, required=True, metavar="FILE", help="the file to write (must not exist)")
     export.add_argument("--named", action="store_true", help="include Discord ids (not pseudonyms)")
 
     backup = commands.add_parser("backup", parents=[common], help="a consistent copy of the database")
-    backup.add_argument("file", type=Path)
+    backup.add_argument("file", type=Path, help="the copy to write (must not exist)")
     return parser
 
 
@@ -82,6 +120,18 @@ def _iso_date(text: str) -> date:
 
 def _database_path(args: argparse.Namespace, settings: Settings) -> Path:
     return args.db if getattr(args, "db", None) else settings.database_path
+
+
+def _existing_database(args: argparse.Namespace, settings: Settings) -> Path:
+    """The database a command only reads (or audits into): never created here, so a typo is an error."""
+    path = _database_path(args, settings)
+    if not path.is_file():
+        source = "--db" if getattr(args, "db", None) else "DATABASE_PATH"
+        raise UserFacingError(
+            f"no database at {path}: check {source} (the bot creates it on its first 'run', "
+            "or import a programme with 'python -m bot programme import FILE')"
+        )
+    return path
 
 
 def _guild(args: argparse.Namespace, settings: Settings) -> int:
@@ -97,15 +147,47 @@ async def programme_import(args: argparse.Namespace, settings: Settings) -> int:
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as error:
         raise UserFacingError(f"cannot read {path}: {error.strerror or error}") from None
-    programme = parse_programme_file(data, filename=path.name, default_timezone=settings.timezone)
-    if args.start:
-        programme = redate(programme, args.start)
+    original = parse_programme_file(data, filename=path.name, default_timezone=settings.timezone)
+    programme = redate(original, args.start) if args.start else original
     guild_id = _guild(args, settings)
-    async with Database.open(_database_path(args, settings)) as db:
-        plan = await ProgrammeService(db).import_programme(guild_id, programme, force=args.force)
-    verb = "Imported" if plan.changes_anything else "Unchanged:"
-    print(f"{verb} {programme.title!r} for server {guild_id}: {plan.summary()}")
+
+    def warnings(current: ProgrammeRecord | None, *, done: bool) -> list[str]:
+        weekday = start_weekday_warning(original, args.start, done=done) if args.start else None
+        return ([weekday] if weekday else []) + import_warnings(current, programme, done=done)
+
+    database = _database_path(args, settings)
+    if args.dry_run and not await asyncio.to_thread(database.is_file):  # a preview creates nothing
+        plan = plan_import(None, {}, programme)
+        sys.stdout.write(import_preview_text(None, programme, plan, path.name, warnings(None, done=False)))
+        return 0
+    async with Database.open(database) as db:
+        service = ProgrammeService(db)
+        current = await service.get(guild_id)
+        programme = carry_over_week_links(current, programme)
+        if args.dry_run:
+            plan = await service.preview(guild_id, programme)
+            sys.stdout.write(import_preview_text(current, programme, plan, path.name, warnings(current, done=False)))
+            return 0
+        plan = await service.import_programme(guild_id, programme, force=args.force)
+    if not plan.changes_anything:
+        print(f"Nothing imported: {path.name} is the same as the stored programme of server {guild_id}.")
+        return 0
+    print(f"Imported {programme.title!r} for server {guild_id}: {plan.summary(done=True)}.")
+    for warning in warnings(current, done=True):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
+
+
+def import_preview_text(
+    current: ProgrammeRecord | None, programme: Programme, plan: ImportPlan, filename: str, warnings: list[str]
+) -> str:
+    """The preview /import shows, as plain text."""
+    if not plan.changes_anything:
+        return f"Nothing to import: {filename} is the same as the stored programme.\n"
+    lines = preview_header_lines(programme, plan, filename, warnings, export_hint="'python -m bot export'")
+    lines.append("Dry run: nothing was written. Run the command again without --dry-run to import.")
+    lines += ["", *preview_lines(current, programme, plan)]
+    return "\n".join(plain(line) for line in lines) + "\n"
 
 
 def programme_as_json(programme: ProgrammeRecord) -> dict[str, Any]:
@@ -134,12 +216,8 @@ def programme_as_text(programme: ProgrammeRecord) -> str:
     zone = programme.zone
     lines = [programme.title, f"Times in {programme.timezone}, with UTC in brackets.", ""]
     for s in programme.sessions:
-        start, end = s.start.astimezone(zone), s.end.astimezone(zone)
         lines.append(f"Week {s.week}: {s.title}")
-        lines.append(
-            f"  {start:%a %d %b %Y %H:%M}-{end:%H:%M} {start.tzname()} "
-            f"({s.start:%Y-%m-%d %H:%M}-{s.end:%H:%M} UTC), {s.location}"
-        )
+        lines.append(f"  {when_text(s.start, s.end, zone, dash='-')}, {s.location}")
         if s.meeting_link:
             lines.append(f"  {s.meeting_link}")
         lines += [f"  {p.number}. {p.text}" for p in s.prompts]
@@ -147,10 +225,19 @@ def programme_as_text(programme: ProgrammeRecord) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def no_programme_text(guild_id: int) -> str:
+    return (
+        f"no programme has been imported for server {guild_id} yet: import one with "
+        "'python -m bot programme import FILE' (data/programme.toml is the 2020 programme)"
+    )
+
+
 async def programme_show(args: argparse.Namespace, settings: Settings) -> int:
     guild_id = _guild(args, settings)
-    async with Database.open(_database_path(args, settings)) as db:
-        programme = await ProgrammeService(db).require(guild_id)
+    async with Database.open(_existing_database(args, settings)) as db:
+        programme = await ProgrammeService(db).get(guild_id)
+    if programme is None:
+        raise UserFacingError(no_programme_text(guild_id))
     if args.json:
         print(json.dumps(programme_as_json(programme), ensure_ascii=False, indent=2))
     else:
@@ -169,25 +256,36 @@ async def backup(args: argparse.Namespace, settings: Settings) -> int:
     target: Path = args.file
     if await asyncio.to_thread(target.exists):
         raise UserFacingError(f"{target} already exists; choose a new file name for the backup")
-    async with Database.open(_database_path(args, settings)) as db:
+    source = _existing_database(args, settings)
+    async with Database.open(source) as db:
         await db.backup_to(target)
-    print(f"Backed up {_database_path(args, settings)} to {target}")
+    print(f"Backed up {source} to {target}")
     return 0
 
 
 async def export_answers(args: argparse.Namespace, settings: Settings) -> int:
-    """Answers to a file, as /export answers does; audited with no actor (the command line)."""
+    """Answers to a file, as /export answers does; audited with the operating-system user as the actor."""
     out: Path = args.out
     if await asyncio.to_thread(out.exists):
         raise UserFacingError(f"{out} already exists; choose a new file name for the export")
-    request = ExportRequest(_guild(args, settings), ExportFormat(args.format), week=args.week, named=args.named)
-    async with Database.open(_database_path(args, settings)) as db:
+    request = ExportRequest(
+        _guild(args, settings), ExportFormat(args.format), week=args.week, named=args.named, cli_user=os_user()
+    )
+    async with Database.open(_existing_database(args, settings)) as db:
         result = await ExportService(db, export_secret=settings.export_secret).export_to_file(request, out)
     scope = "all weeks" if args.week is None else f"week {args.week}"
     identities = "named: with Discord ids (display names come only from Discord)" if args.named else "pseudonymous"
     print(f"Exported {result.rows} answers ({scope}, {args.format}, {identities}) to {out}")
-    print("Recorded in the export audit (/export audit in Discord).")
+    print(f"Recorded in the export audit as run by {request.cli_user} (/export audit in Discord).")
     return 0
+
+
+def os_user() -> str:
+    """Who ran the command, for the export audit: the login name, else the user id."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no USER/LOGNAME and no passwd entry (some containers)
+        return f"uid {os.getuid()}"
 
 
 def _reminder_state_labels(
@@ -292,15 +390,12 @@ def schedule_as_text(schedule: ReminderSchedule) -> str:
 async def reminder_schedule(args: argparse.Namespace, settings: Settings) -> int:
     guild_id = _guild(args, settings)
     defaults = server_defaults(settings)
-    async with Database.open(_database_path(args, settings)) as db:
+    async with Database.open(_existing_database(args, settings)) as db:
         programme = ProgrammeService(db)
         service = ReminderService(db, programme, ServerSettingsService(db, defaults), guild_ids=(guild_id,))
         schedule = await service.schedule(guild_id)
     if schedule.title is None:
-        raise UserFacingError(
-            f"no programme has been imported for server {guild_id} yet; import one with "
-            "'python -m bot programme import FILE'"
-        )
+        raise UserFacingError(no_programme_text(guild_id))
     if args.json:
         print(json.dumps(schedule_as_json(schedule), ensure_ascii=False, indent=2))
     else:
@@ -324,23 +419,73 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     raise UserFacingError(f"'{args.command}' is not available in this version")
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    env_file: Path | None = getattr(args, "env_file", None)
+    if env_file is None:
+        return load_settings(Path(".env"))  # optional: the environment alone may hold every setting
+    if not env_file.exists():
+        raise SettingsError(f"--env-file {env_file} does not exist: check the path, or leave it out to use .env")
+    if env_file.is_dir():
+        raise SettingsError(f"--env-file {env_file} is a folder: give the settings file itself")
+    return load_settings(env_file)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # Everything the bot writes (database, backups, exports, logs) holds members' answers or ids:
     # readable by the bot's own user only, whatever the shell's umask.
     os.umask(0o077)
     args = build_parser().parse_args(argv)
+    debug = False
     try:
-        settings = load_settings(args.env_file if "env_file" in args else Path(".env"))
+        settings = _settings(args)
+        debug = settings.log_level == "DEBUG"
         if args.command == "run":
             from bot.log_setup import setup_logging
 
             setup_logging(settings.log_level, settings.log_file)
-        return asyncio.run(dispatch(args, settings))
+        status = asyncio.run(dispatch(args, settings))
+        sys.stdout.flush()  # here, so a closed pipe is handled below rather than at exit
+        return status
     except UserFacingError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`programme show --json | head`): not an error. Point stdout at devnull so
+        # the interpreter's last flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as error:
+        print(f"error: {unexpected_failure_text(error, debug)}", file=sys.stderr)
+        _log_unexpected(error, debug)
+        return EXIT_USER_ERROR
+
+
+def unexpected_failure_text(error: Exception, debug: bool) -> str:
+    """One line, with the next step, for a failure no part of the bot turned into a message of its own."""
+    if isinstance(error, sqlite3.DatabaseError):
+        return (
+            f"the database cannot be used ({error}): check that --db or DATABASE_PATH names the bot's database; "
+            "if it is damaged, restore a backup ('python -m bot backup' makes one)"
+        )
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror or error}; check the path and its permissions"
+    summary = " ".join(str(error).split()) or "no details"
+    details = "" if debug else " (LOG_LEVEL=DEBUG shows the details)"
+    return (
+        f"unexpected {type(error).__name__}: {summary}. This is a bug: please report it with the command "
+        f"you ran{details}"
+    )
+
+
+def _log_unexpected(error: BaseException, debug: bool) -> None:
+    """The traceback: in the log file when there is one (never on the console unless LOG_LEVEL=DEBUG)."""
+    if logging.getLogger().handlers:  # only `run` sets logging up; elsewhere Python would print it to stderr
+        logging.getLogger("bot").error("stopped by an unexpected error", exc_info=error, extra=FILE_ONLY)
+    if debug:
+        traceback.print_exception(error)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -86,6 +88,32 @@ def build_intents(settings: Settings) -> discord.Intents:
     return intents
 
 
+TOKEN_REFUSED = "Discord refused the token: check DISCORD_TOKEN (Bot > Reset Token in the developer portal)"
+
+
+def unreachable_discord_text(error: BaseException) -> str:
+    """One line for a login that never reached Discord: no network, DNS, proxy, firewall or a timeout."""
+    base = yarl.URL(discord.http.Route.BASE)
+    where = f"{base.host}:{base.port}"
+    cause = "the connection failed"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        where = f"{error.host}:{error.port}"
+        errno = error.os_error.errno
+        cause = os.strerror(errno).lower() if errno else "the connection failed"
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        cause = "its name does not resolve in DNS"
+    elif isinstance(error, aiohttp.ClientProxyConnectionError):
+        cause = "the proxy refused the connection"
+    elif isinstance(error, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        cause = "the TLS certificate check failed"
+    elif isinstance(error, TimeoutError):
+        cause = "timed out"
+    return (
+        f"cannot reach Discord at {where} ({cause}): check this machine's internet connection, DNS, firewall "
+        "and proxy (and DISCORD_API_BASE if set), then start the bot again"
+    )
+
+
 def point_discord_py_at(settings: Settings) -> None:
     """Send discord.py's REST calls and gateway connection elsewhere (tests, proxies)."""
     if settings.discord_api_base:
@@ -132,6 +160,11 @@ class WorkshopBot(commands.Bot):
         self.message_content_enabled = settings.message_content_intent
         self.message_content_refused = message_content_refused
         self.reminder_sweep_interval = reminder_sweep_interval  # seconds between reminder safety-net passes
+        self.gateway_attempted = False  # set once login is done and the gateway connection begins
+
+    async def connect(self, *, reconnect: bool = True) -> None:
+        self.gateway_attempted = True
+        await super().connect(reconnect=reconnect)
 
     def use_discord_adapters(self, adapters: DiscordAdapters) -> None:
         """Called once by the adapters extension's ``setup``, before the services are built."""
@@ -245,7 +278,14 @@ class WorkshopBot(commands.Bot):
         if not force and await self.services.state.get(key) == digest:
             log.info("slash commands unchanged since the last sync; not syncing")
             return False
-        await self.tree.sync(guild=discord.Object(id=self.guild_id))
+        try:
+            await self.tree.sync(guild=discord.Object(id=self.guild_id))
+        except discord.Forbidden as error:  # 50001 Missing Access: not in that server, or without the scope
+            raise UserFacingError(
+                f"Discord refused to register the slash commands in server {self.guild_id} ({error.text}): "
+                "check GUILD_ID, and invite the bot to that server with the scopes bot and applications.commands "
+                "(see the README, Run the bot)"
+            ) from None
         await self.services.state.set(key, digest)
         log.info("synced %d slash commands to guild %s", len(payload), self.guild_id)
         return True
@@ -278,6 +318,9 @@ async def run(
     if settings.guild_id is None:
         raise SettingsError("GUILD_ID is not set: put the id of your Discord server in .env (see .env.example)")
     point_discord_py_at(settings)
+    # The bot never joins voice: discord.py's warnings that voice libraries are missing are noise at every start.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
     async with Database.open(database_path, exclusive=True) as db:
         intent_refused = False
         while True:
@@ -322,8 +365,33 @@ async def _run_until_stopped(bot: WorkshopBot, token: str) -> None:
         async with bot:
             await bot.start(token)
     except discord.LoginFailure:
+        raise UserFacingError(TOKEN_REFUSED) from None
+    except discord.ConnectionClosed as error:
+        if error.code == 4004:  # the gateway's own "authentication failed"
+            raise UserFacingError(TOKEN_REFUSED) from None
         raise UserFacingError(
-            "Discord refused the token: check DISCORD_TOKEN (Bot > Reset Token in the developer portal)"
+            f"Discord closed the gateway connection with code {error.code} ({error.reason or 'no reason given'}) "
+            "and the bot cannot resume: start it again; if this repeats, look the code up at "
+            "https://discord.com/developers/docs/topics/opcodes-and-status-codes#gateway-gateway-close-event-codes"
+        ) from None
+    except (aiohttp.ClientConnectionError, TimeoutError) as error:
+        raise UserFacingError(unreachable_discord_text(error)) from None
+    except AttributeError as error:
+        # discord.py retries a first gateway connection that failed by resuming from ``bot.ws``, which is
+        # still None then: the gateway was never reached (the token was accepted over REST).
+        if not bot.gateway_attempted or bot.ws is not None or "sequence" not in str(error):
+            raise
+        if stopping:
+            return
+        raise UserFacingError(
+            f"Discord accepted the token but its gateway at {discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY} "
+            "cannot be reached: check that a firewall or proxy lets websockets (wss://) through (and "
+            "DISCORD_GATEWAY_URL if set), then start the bot again"
+        ) from None
+    except discord.DiscordServerError as error:
+        raise UserFacingError(
+            f"Discord answered with a server error ({error.status}) while the bot logged in: it is probably "
+            "having trouble (see https://discordstatus.com); start the bot again in a few minutes"
         ) from None
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 
 from bot.domain.programme import ProgrammeRecord
 
@@ -22,7 +22,10 @@ def programme_to_ics(programme: ProgrammeRecord, *, now: datetime, default_link:
     calendar.add("prodid", "-//workshop-bot//programme//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", programme.title)
+    # The calendar's name, as TEXT with commas and semicolons escaped: icalendar knows no type for these two
+    # properties and would write the title raw, which other readers (vobject, Outlook) cut at the first comma.
+    calendar.add("name", vText(programme.title))  # RFC 7986
+    calendar.add("x-wr-calname", vText(programme.title))  # what Google Calendar and Apple Calendar read
     for session in programme.sessions:
         event = Event()
         event.add("uid", session_uid(programme.guild_id, session.week))

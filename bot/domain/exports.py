@@ -425,3 +425,4 @@ class ExportAuditEntry:
     format: str
     identities: str  # "pseudonymous" or "named"
     row_count: int
+    cli_user: str | None = None  # the operating-system user, for an export run from the command line

@@ -38,18 +38,20 @@ class ImportPlan:
     def changes_anything(self) -> bool:
         return self.programme_details_changed or any(c.kind != "unchanged" for c in self.sessions)
 
-    def summary(self) -> str:
+    def summary(self, *, done: bool = False) -> str:
+        """What the import changes; ``done``: after it ran, in the past tense ("17 answers deleted")."""
         parts = []
         for kind in ("added", "changed", "removed", "unchanged"):
             weeks = self.weeks(kind)
             if weeks:
-                parts.append(f"{len(weeks)} {kind} (week{'s' if len(weeks) > 1 else ''} {_weeks(weeks)})")
+                parts.append(f"{len(weeks)} {kind} (week{'s' if len(weeks) > 1 else ''} {week_ranges(weeks)})")
         if self.answers_lost:
-            parts.append(f"{self.answers_lost} answer{'s' if self.answers_lost != 1 else ''} would be deleted")
+            deleted = "deleted" if done else "would be deleted"
+            parts.append(f"{self.answers_lost} answer{'s' if self.answers_lost != 1 else ''} {deleted}")
         return "; ".join(parts) if parts else "no sessions"
 
 
-def _weeks(weeks: list[int]) -> str:
+def week_ranges(weeks: list[int]) -> str:
     """Weeks as ranges ("1-7, 9, 11-12"), so a summary of a long programme stays short."""
     runs: list[list[int]] = []
     for week in sorted(weeks):

@@ -69,6 +69,7 @@ class ExportRequest:
     week: int | None = None  # None: every week
     named: bool = False
     actor_id: int | None = None  # who asked; None: the command line
+    cli_user: str | None = None  # the operating-system user who ran the command line
 
     @property
     def identities(self) -> Identities:
@@ -212,6 +213,7 @@ class ExportService:
         entry = await self.repository.record(
             guild_id=request.guild_id,
             actor_id=request.actor_id,
+            cli_user=request.cli_user,
             created_at=self._clock(),
             week=request.week,
             format=request.format.value,
@@ -222,7 +224,9 @@ class ExportService:
             "export %s for guild %s by %s: week %s, %s, %s, %d rows",
             entry.id,
             request.guild_id,
-            "the command line" if request.actor_id is None else f"user {request.actor_id}",
+            f"the command line ({request.cli_user or 'unknown user'})"
+            if request.actor_id is None
+            else f"user {request.actor_id}",
             "all" if request.week is None else request.week,
             request.format.value,
             request.identities.value,

@@ -93,7 +93,7 @@ class ProgrammeService:
             if plan.changes_anything:
                 await self.repository.apply(conn, guild_id, current, programme, plan, self._clock())
         if plan.changes_anything:
-            log.info("programme imported for guild %s: %s", guild_id, plan.summary())
+            log.info("programme imported for guild %s: %s", guild_id, plan.summary(done=True))
             for listener in self._listeners:
                 try:
                     await listener(guild_id)

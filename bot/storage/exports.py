@@ -54,6 +54,7 @@ def _audit_entry(row: aiosqlite.Row) -> ExportAuditEntry:
         format=row["format"],
         identities=row["identities"],
         row_count=row["row_count"],
+        cli_user=row["cli_user"],
     )
 
 
@@ -108,21 +109,26 @@ class ExportRepository:
         format: str,
         identities: str,
         row_count: int,
+        cli_user: str | None = None,
     ) -> ExportAuditEntry:
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT INTO export_audit (guild_id, actor_id, created_at, week, format, identities, row_count) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (guild_id, actor_id, to_db_time(created_at), week, format, identities, row_count),
+                "INSERT INTO export_audit "
+                "(guild_id, actor_id, cli_user, created_at, week, format, identities, row_count) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (guild_id, actor_id, cli_user, to_db_time(created_at), week, format, identities, row_count),
             )
             audit_id = cursor.lastrowid
         assert audit_id is not None
-        return ExportAuditEntry(audit_id, guild_id, actor_id, created_at, week, format, identities, row_count)
+        return ExportAuditEntry(
+            audit_id, guild_id, actor_id, created_at, week, format, identities, row_count, cli_user=cli_user
+        )
 
     async def audit(self, guild_id: int, *, limit: int) -> list[ExportAuditEntry]:
         """The newest ``limit`` entries, newest first."""
         rows = await self._db.fetchall(
-            "SELECT id, guild_id, actor_id, created_at, week, format, identities, row_count FROM export_audit "
+            "SELECT id, guild_id, actor_id, cli_user, created_at, week, format, identities, row_count "
+            "FROM export_audit "
             "WHERE guild_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
             (guild_id, limit),
         )

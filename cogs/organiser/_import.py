@@ -22,6 +22,7 @@ from discord.utils import escape_markdown
 
 from bot.domain.clock import Clock
 from bot.domain.errors import ImportConflictError, UserFacingError
+from bot.domain.import_preview import import_warnings, plain, start_weekday_warning
 from bot.domain.importing import ImportPlan, carry_over_week_links
 from bot.domain.parsers import MAX_FILE_BYTES, parse_programme_file
 from bot.domain.programme import Programme, redate
@@ -158,17 +159,21 @@ class ImportCog(WorkshopCog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
         programme = parse_programme_file(data, filename=file.filename, default_timezone=self.bot.settings.timezone)
+        warnings: list[str] = []
         if new_start is not None:
+            weekday_warning = start_weekday_warning(programme, new_start)
+            warnings += [weekday_warning] if weekday_warning else []
             programme = redate(programme, new_start)
         current = await self.bot.services.programme.get(guild_id)
         programme = carry_over_week_links(current, programme)
         plan = await self.bot.services.programme.preview(guild_id, programme)
+        warnings += import_warnings(current, programme, escape=escape_markdown)
         if not plan.changes_anything:
             await send_private(interaction, f"Nothing to import: {file.filename} is the same as the current programme.")
             return
         token = self.pending_imports.add(guild_id, interaction.user.id, file.filename, programme, plan)
         lines = preview_lines(current, programme, plan)
-        description = preview_header(programme, plan, file.filename) + "\n\n"
+        description = preview_header(programme, plan, file.filename, warnings) + "\n\n"
         shown: list[str] = []
         for line in lines:
             if len(description) + sum(len(s) + 1 for s in shown) + len(line) > PREVIEW_BUDGET:
@@ -177,7 +182,7 @@ class ImportCog(WorkshopCog):
         extra: dict[str, Any] = {}
         if len(shown) < len(lines):
             shown.append(f"…and {len(lines) - len(shown)} more: every session is in the attached preview.")
-            full = "\n".join(re.sub(r"\*\*", "", line) for line in lines) + "\n"
+            full = "\n".join(plain(line) for line in lines) + "\n"
             extra["file"] = discord.File(io.BytesIO(full.encode()), filename="import-preview.txt")
         embed = discord.Embed(title="Import preview", description=description + "\n".join(shown), colour=EMBED_COLOUR)
         embed.set_footer(text="This preview expires in 15 minutes.")
@@ -208,7 +213,7 @@ class ImportCog(WorkshopCog):
         log.info("programme imported through /import by user %s in guild %s", interaction.user.id, pending.guild_id)
         await interaction.edit_original_response(
             content=f"Imported **{escape_markdown(pending.programme.title)}** from `{pending.filename}`: "
-            f"{plan.summary()}.",
+            f"{plan.summary(done=True)}.",
             embed=None,
             view=None,
             attachments=[],

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, timedelta
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from discord.utils import escape_markdown
 
 from bot.domain.discord_text import timestamp
 from bot.domain.errors import SettingsError, UserFacingError
 from bot.domain.exports import ExportAuditEntry, ExportFormat
-from bot.domain.importing import ImportPlan, SessionChange
-from bot.domain.programme import Programme, ProgrammeRecord, Session, SessionRecord
+from bot.domain.import_preview import plural as plural  # re-exported: the organiser cogs use these from here
+from bot.domain.import_preview import preview_header_lines
+from bot.domain.import_preview import preview_lines as domain_preview_lines
+from bot.domain.import_preview import what_changed as what_changed
+from bot.domain.import_preview import when_text as when_text
+from bot.domain.importing import ImportPlan
+from bot.domain.programme import Programme, ProgrammeRecord
 from bot.domain.reminders import format_offsets
 from bot.domain.server_settings import ServerSettings, StoredServerSettings
 from bot.domain.stats import HIDDEN
@@ -71,80 +76,16 @@ def start_date(text: str) -> date:
         ) from None
 
 
-def when_text(start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    """Local time and UTC: ``Mon 03 Aug 2020 19:00–21:00 BST (2020-08-03 18:00–20:00 UTC)``."""
-    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-    return (
-        f"{local_start:%a %d %b %Y %H:%M}–{local_end:%H:%M} {local_start.tzname()} "
-        f"({start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC)"
+def preview_header(programme: Programme, plan: ImportPlan, filename: str, warnings: Sequence[str] = ()) -> str:
+    lines = preview_header_lines(
+        programme, plan, filename, warnings, export_hint="/export answers", escape=escape_markdown
     )
-
-
-def what_changed(old: SessionRecord, new: Session) -> list[str]:
-    changed = []
-    if old.title != new.title:
-        changed.append("title")
-    if (old.start, old.end) != (new.start, new.end):
-        changed.append("time")
-    if old.location != new.location:
-        changed.append("place")
-    if old.description != new.description:
-        changed.append("description")
-    if old.meeting_link != new.meeting_link:
-        changed.append("meeting link")
-    if tuple(p.text for p in old.prompts) != new.prompts:
-        changed.append("prompts")
-    return changed
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+    lines.append("Nothing is saved until you press Confirm.")
+    return "\n".join(lines)
 
 
 def preview_lines(current: ProgrammeRecord | None, programme: Programme, plan: ImportPlan) -> list[str]:
-    """One line per session: week, title, local time and UTC, prompts, and what the import does to it."""
-    new = {s.week: s for s in programme.sessions}
-    old = {s.week: s for s in current.sessions} if current else {}
-    zone = programme.zone
-    lines = []
-    for change in sorted(plan.sessions, key=lambda c: c.week):
-        session: Session | SessionRecord = new[change.week] if change.week in new else old[change.week]
-        prompts = len(session.prompts)
-        head = (
-            f"**Week {change.week} · {escape_markdown(session.title)}** — "
-            f"{when_text(session.start, session.end, zone)} · {plural(prompts, 'prompt')}"
-        )
-        lines.append(f"{head} · {_change_text(change, old.get(change.week), new.get(change.week))}")
-    return lines
-
-
-def _change_text(change: SessionChange, old: SessionRecord | None, new: Session | None) -> str:
-    lost = f"; **{plural(change.answers_lost, 'answer')} deleted**" if change.answers_lost else ""
-    if change.kind == "added":
-        return "**new**"
-    if change.kind == "removed":
-        return f"**removed**{lost}"
-    if change.kind == "unchanged" or old is None or new is None:
-        return "unchanged"
-    prompts = ""
-    if change.prompts_added or change.prompts_removed:
-        prompts = f" (+{change.prompts_added} / −{change.prompts_removed} prompts)"
-    return f"**changed**: {', '.join(what_changed(old, new))}{prompts}{lost}"
-
-
-def preview_header(programme: Programme, plan: ImportPlan, filename: str) -> str:
-    lines = [
-        f"**{escape_markdown(programme.title)}** from `{filename}`: {plural(len(programme.sessions), 'session')}, "
-        f"times in {programme.timezone} with UTC in brackets.",
-        f"Changes: {plan.summary()}.",
-    ]
-    if plan.answers_lost:
-        lines.append(
-            f"⚠️ Confirming **deletes {plural(plan.answers_lost, 'answer')}** given to prompts this file removes. "
-            "Export them first with /export answers if they are needed."
-        )
-    lines.append("Nothing is saved until you press Confirm.")
-    return "\n".join(lines)
+    return domain_preview_lines(current, programme, plan, escape=escape_markdown)
 
 
 def settings_lines(
@@ -244,7 +185,10 @@ def stats_lines(report: StatsReport) -> list[str]:
 
 
 def audit_line(entry: ExportAuditEntry) -> str:
-    who = "the command line" if entry.actor_id is None else f"<@{entry.actor_id}>"
+    if entry.actor_id is not None:
+        who = f"<@{entry.actor_id}>"
+    else:
+        who = "the command line" + (f" (user `{escape_markdown(entry.cli_user)}`)" if entry.cli_user else "")
     scope = "all weeks" if entry.week is None else f"week {entry.week}"
     fmt = next((label for f, label in FORMAT_LABELS.items() if f.value == entry.format), entry.format)
     identities = "**named**" if entry.identities == "named" else "pseudonymous"

@@ -93,7 +93,7 @@ def test_start_redates_the_programme(tmp_path: Path) -> None:
             {"GUILD_ID": "abc"},
             "GUILD_ID must be a Discord server id (a number), got 'abc'",
         ),
-        (("programme", "show"), {"GUILD_ID": str(GUILD_ID)}, "No programme has been imported"),
+        (("programme", "show"), {"GUILD_ID": str(GUILD_ID)}, "no database at "),
         (
             ("programme", "show"),
             {"GUILD_ID": str(GUILD_ID), "TIMEZONE": "Nowhere/Land"},

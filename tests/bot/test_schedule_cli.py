@@ -148,5 +148,8 @@ async def test_output_does_not_depend_on_the_machine_time_zone(database: Path) -
 
 def test_mistakes_are_one_clear_line(tmp_path: Path) -> None:
     empty = tmp_path / "empty.sqlite3"
+    assert_one_line_error(cli("schedule", *where(empty)), "no database at")
+    other_server = cli("programme", "import", str(PROGRAMME_TOML), "--db", str(empty), "--guild", str(GUILD_ID + 1))
+    assert other_server.returncode == 0, other_server.stderr
     assert_one_line_error(cli("schedule", *where(empty)), "no programme has been imported for server")
     assert_one_line_error(cli("schedule", "--db", str(empty)), "no Discord server given")
