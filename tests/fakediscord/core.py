@@ -48,6 +48,7 @@ from .world import (
 
 if TYPE_CHECKING:
     from .interactions import Interaction
+    from .scheduled_events import ScheduledEvent
 
 #: How long a nonce is remembered for ``enforce_nonce`` de-duplication (Discord: "a few minutes").
 NONCE_WINDOW_SECONDS = 300.0
@@ -95,6 +96,8 @@ class FakeCore:
         #: False (Discord's documented behaviour): the bot posting in an archived, unlocked thread unarchives
         #: it. True: the post is refused with 400 code 50083 "Thread is archived", as some bots report.
         self.strict_archived_threads = False
+        #: Guild scheduled events by id (scheduled_events.py).
+        self.scheduled_events: dict[int, ScheduledEvent] = {}
         #: Bot tasks started by ``run_bot``: waits fail fast when one dies.
         self.client_tasks: list[asyncio.Task[Any]] = []
 
