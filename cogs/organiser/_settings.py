@@ -11,8 +11,10 @@ from discord import app_commands
 
 from bot.domain.discord_text import MESSAGE_LIMIT
 from bot.domain.errors import NotFoundError, SettingsError
+from bot.domain.permissions import missing
 from bot.domain.reminders import parse_offsets
 from bot.services.retention import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
+from bot.services.session_events import events_permissions
 from bot.tree import send_private
 from cogs._base import WorkshopCog, guild_id_of
 from cogs._checks import organisers_only
@@ -21,6 +23,9 @@ from cogs.organiser._text import (
     CLEARABLE,
     MAX_ANSWER_WINDOW_HOURS,
     MAX_LINK_LENGTH,
+    REMIND_INTERESTED,
+    REMINDER_DM_CHOICES,
+    SWITCH_LABELS,
     https_link,
     retention_text,
     settings_lines,
@@ -43,9 +48,14 @@ class SettingsCog(WorkshopCog):
         week="The week meeting_link (or clear: meeting link) is for; leave out for the whole programme",
         answer_window_hours="Hours after a session ends during which answers count as on time (0 to 672)",
         retention_days="Days after the last session after which answers are deleted (1 to 3650)",
+        events="Show each session in the server's Events list, where members can click Interested",
+        reminder_dms_to="Who gets reminder DMs: members who asked with /reminders, or also those Interested",
         clear="Reset one setting (to the bot's default, or to none)",
     )
-    @app_commands.choices(clear=[app_commands.Choice(name=name, value=name) for name in CLEARABLE])
+    @app_commands.choices(
+        clear=[app_commands.Choice(name=name, value=name) for name in CLEARABLE],
+        reminder_dms_to=[app_commands.Choice(name=label, value=value) for value, label in REMINDER_DM_CHOICES.items()],
+    )
     @app_commands.autocomplete(week=week_autocomplete)
     @app_commands.guild_only()
     @organisers_only("change the server's settings")
@@ -62,6 +72,8 @@ class SettingsCog(WorkshopCog):
         week: int | None = None,
         answer_window_hours: app_commands.Range[int, 0, MAX_ANSWER_WINDOW_HOURS] | None = None,
         retention_days: app_commands.Range[int, MIN_RETENTION_DAYS, MAX_RETENTION_DAYS] | None = None,
+        events: bool | None = None,
+        reminder_dms_to: str | None = None,
         clear: str | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
@@ -102,6 +114,14 @@ class SettingsCog(WorkshopCog):
                     "Nothing was changed."
                 )
             changes["retention"] = timedelta(days=retention_days)
+        if events is not None:
+            changes["events_enabled"] = events
+            if events:
+                notes += self._events_problems(interaction)
+        if reminder_dms_to is not None:
+            if reminder_dms_to not in REMINDER_DM_CHOICES:
+                raise SettingsError(f"'{reminder_dms_to}' is not a choice for reminder DMs. Nothing was changed.")
+            changes["remind_interested"] = reminder_dms_to == REMIND_INTERESTED
         link = https_link(meeting_link) if meeting_link is not None else None
         week_link: tuple[int, str | None] | None = None
         if clear is not None:
@@ -139,6 +159,7 @@ class SettingsCog(WorkshopCog):
         if "retention" in changes:
             await services.retention.check(guild_id)
         changed = [name for name, setting in CLEARABLE.items() if setting in changes]
+        changed += [label for setting, label in SWITCH_LABELS.items() if setting in changes]
         if week_link is not None:
             changed.append(f"meeting link for week {week_link[0]}")
         heading = f"Saved: {', '.join(changed)}."
@@ -154,6 +175,20 @@ class SettingsCog(WorkshopCog):
         if permissions.view_channel and permissions.send_messages:
             return []
         return [f"⚠️ The bot cannot post in {channel.mention} yet: give it View Channel and Send Messages there."]
+
+    def _events_problems(self, interaction: discord.Interaction[Any]) -> list[str]:
+        """Create Events and Manage Events are server-wide (developers/resources/guild-scheduled-event.mdx,
+        "Guild Scheduled Event Permissions Requirements")."""
+        me = interaction.guild.me if interaction.guild is not None else None
+        if me is None:
+            return []
+        lacking = missing(events_permissions(), int(me.guild_permissions.value))
+        if not lacking:
+            return []
+        return [
+            f"⚠️ The bot cannot show sessions in the server's Events yet: give its role {lacking.label} "
+            "(Server Settings > Roles). Everything else works as before; the events are made once it can."
+        ]
 
     async def _show_settings(self, interaction: discord.Interaction[Any], guild_id: int, heading: str) -> None:
         services = self.bot.services

@@ -47,6 +47,14 @@ CLEARABLE = {
     "retention": "retention",
 }
 
+REMIND_SUBSCRIBED = "opted_in"
+REMIND_INTERESTED = "opted_in_and_interested"
+REMINDER_DM_CHOICES = {
+    REMIND_SUBSCRIBED: "members who asked with /reminders",
+    REMIND_INTERESTED: "those, and members Interested in the session's event",
+}
+SWITCH_LABELS = {"events_enabled": "Discord events", "remind_interested": "reminder DMs"}
+
 FORMAT_LABELS = {
     ExportFormat.CSV: "CSV",
     ExportFormat.JSON: "JSON",
@@ -114,6 +122,11 @@ def settings_lines(
         f"{source(stored.organiser_role_id, settings.organiser_role_id)} (and anyone with Manage Server)",
         f"**Discussion channel:** {channel(settings.discussion_channel_id)}",
         f"**Meeting link:** {settings.meeting_link or 'not set'}",
+        "**Discord events:** "
+        + ("on: each session is in the server's Events list" if settings.events_enabled else "off"),
+        "**Reminder DMs go to:** "
+        + REMINDER_DM_CHOICES[REMIND_INTERESTED if settings.remind_interested else REMIND_SUBSCRIBED]
+        + " (never to anyone who turned them off with /reminders off)",
     ]
     if programme is not None:
         for session in sorted(programme.sessions, key=lambda s: s.week):
@@ -169,7 +182,7 @@ def week_stats_lines(week: WeekFigures) -> list[str]:
         f"**Week {week.week} · {escape_markdown(week.title)}**",
         f"{answers} from {week.contributors} members · threads {week.threads_open} open, "
         f"{week.threads_closed} closed · reminders {week.reminders_posted} posted, {week.reminders_post_failed} failed"
-        f" · {dms}",
+        f" · {dms}" + ("" if week.interested is None else f" · Interested in the event: {week.interested}"),
     ]
 
 
