@@ -346,6 +346,12 @@ class SessionEventService:
         return await self.repository.interested_by_week(guild_id)
 
 
+def _summary(action: Action) -> str:
+    """An action in a log line: its kind and week (never the whole description)."""
+    week = action.spec.week if isinstance(action, Create | Update | Adopt) else action.week
+    return f"{type(action).__name__.lower()} of week {week}"
+
+
 def _describe(action: Action) -> str:
     if isinstance(action, Create | Update):
         return f"week {action.spec.week} ({'deleted' if action.reason is Reason.DELETED_BY_HAND else 'edited'} by hand)"

@@ -13,6 +13,7 @@ import asyncio
 import mimetypes
 import traceback
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import limits, payloads
@@ -98,6 +99,10 @@ class FakeCore:
         self.strict_archived_threads = False
         #: Guild scheduled events by id (scheduled_events.py).
         self.scheduled_events: dict[int, ScheduledEvent] = {}
+        #: The time scheduled events' status automation follows (a test's clock for a programme in the past).
+        self.event_clock: Callable[[], datetime] = now_utc
+        #: Creates that succeed but whose response is lost (``fake.lose_next_event_create``).
+        self.lost_event_creates: list[int] = []
         #: Bot tasks started by ``run_bot``: waits fail fast when one dies.
         self.client_tasks: list[asyncio.Task[Any]] = []
 

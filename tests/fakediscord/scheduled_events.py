@@ -108,7 +108,7 @@ def events_in(core: FakeCore, guild_id: int) -> list[ScheduledEvent]:
     store: dict[int, ScheduledEvent] = core.scheduled_events
     found = [e for e in store.values() if e.guild_id == guild_id and not e.deleted]
     for event in found:
-        event.advance()
+        event.advance(core.event_clock())
     return sorted(found, key=lambda e: e.id)
 
 

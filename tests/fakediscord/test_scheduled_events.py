@@ -185,3 +185,16 @@ async def test_no_event_dispatch_without_the_intent(fake_discord: FakeDiscord) -
         created = await post(bot, event_body())
         fake_discord.mark_interested("alice", int(created["id"]))
     assert not [e for e in fake_discord.events if e.name.startswith("GUILD_SCHEDULED_EVENT")]
+
+
+async def test_a_lost_create_response_still_creates_the_event(fake_discord: FakeDiscord) -> None:
+    """The fault a test injects (``lose_next_event_create``): Discord made the event (and sent "Guild
+    Scheduled Event Create"), the caller got a 503 instead of the object."""
+    bot = make_bot()
+    async with fake_discord.run_bot(bot):
+        fake_discord.lose_next_event_create()
+        with pytest.raises(discord.DiscordServerError):
+            await post(bot, event_body())
+        await fake_discord.wait_for_event("GUILD_SCHEDULED_EVENT_CREATE")
+        await post(bot, event_body(name="second"))
+    assert [e.name for e in fake_discord.scheduled_events()] == ["Week 1: Welcome", "second"]

@@ -42,6 +42,12 @@ class EventDriver(Part):
         )
         self.notifier.notify()
 
+    def lose_next_event_create(self, count: int = 1, *, status: int = 503) -> None:
+        """The next ``count`` Create Guild Scheduled Event calls create the event (with its gateway event) and
+        then answer ``status`` instead of the event: a response lost on the way. 503 reaches discord.py's caller
+        at once; 500/502 make discord.py retry the POST."""
+        self.core.lost_event_creates.extend([status] * count)
+
     def mark_interested(self, member: UserRef, event: EventRef) -> None:
         """The member clicks Interested: GUILD_SCHEDULED_EVENT_USER_ADD."""
         found = self.scheduled_event(event)

@@ -89,7 +89,7 @@ class ScheduledEventRoutes(Part):
         event = self.core.scheduled_events.get(ctx.snowflake("event_id"))
         if event is None or event.deleted or event.guild_id != guild.id:
             raise ApiError(404, 10070, "Unknown Guild Scheduled Event")
-        event.advance()
+        event.advance(self.core.event_clock())
         return guild, event
 
     @staticmethod
@@ -162,6 +162,9 @@ class ScheduledEventRoutes(Part):
         self.core.scheduled_events[event.id] = event
         self.gateway.dispatch("GUILD_SCHEDULED_EVENT_CREATE", event.to_dict(self.core))
         self.notifier.notify()
+        if self.core.lost_event_creates:
+            # The event exists, but the bot never learns its id (``fake.lose_next_event_create``).
+            raise ApiError(self.core.lost_event_creates.pop(0), 0, "Service Unavailable (response lost)")
         return event.to_dict(self.core)
 
     async def _get(self, ctx: Ctx) -> Any:
