@@ -28,6 +28,12 @@ class SessionEventRepository:
 
     async def save(self, guild_id: int, week: int, event_id: int, fingerprint: str, now: datetime) -> None:
         async with self._db.transaction() as conn:
+            # A new event for the week (the old one was deleted by hand): who was interested in the old one goes.
+            await conn.execute(
+                "DELETE FROM event_interest WHERE event_id IN "
+                "(SELECT event_id FROM session_events WHERE guild_id = ? AND week = ? AND event_id != ?)",
+                (guild_id, week, event_id),
+            )
             await conn.execute(
                 "INSERT INTO session_events (guild_id, week, event_id, fingerprint, updated_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (guild_id, week) DO UPDATE SET event_id = excluded.event_id, "
