@@ -13,7 +13,7 @@ from pathlib import Path
 
 from benchmarks.common import Figure, print_table, write_json
 
-BENCHMARKS = ("latency", "ingestion", "export", "fanout", "startup")
+BENCHMARKS = ("latency", "ingestion", "export", "fanout", "startup", "hostile")
 
 
 async def main_async(names: list[str], quick: bool) -> list[Figure]:

@@ -1,4 +1,4 @@
-"""The command line: ``python -m bot run | programme import/show | schedule | export | backup``.
+"""The command line: ``python -m bot run | programme import/show | schedule | export | report | backup``.
 
 Settings are built here, from the environment and .env, and every resource is opened here and handed on.
 A user mistake prints one clear line on stderr and exits non-zero; it never shows a traceback.
@@ -39,7 +39,9 @@ from bot.domain.reminders import ReminderDecision, format_offsets
 from bot.services.exports import ExportRequest, ExportService
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import ReminderSchedule, ReminderService, ScheduledReminder
+from bot.services.report import ReportRequest, ReportService
 from bot.services.server_settings import ServerSettingsService
+from bot.services.stats import StatsService
 from bot.storage.database import Database
 
 EXIT_USER_ERROR = 1
@@ -106,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, metavar="FILE", help="the file to write (must not exist)")
     export.add_argument("--named", action="store_true", help="include Discord ids (not pseudonyms)")
 
+    report = commands.add_parser("report", parents=[common, guild], help="the organisers' report as one HTML file")
+    report.add_argument(
+        "--out", type=Path, required=True, metavar="FILE", help="the HTML file to write (must not exist)"
+    )
+    report.add_argument("--week", type=int, metavar="N", help="only this week's answers (the charts cover every week)")
+
     backup = commands.add_parser("backup", parents=[common], help="a consistent copy of the database")
     backup.add_argument("file", type=Path, help="the copy to write (must not exist)")
     return parser
@@ -153,7 +161,7 @@ async def programme_import(args: argparse.Namespace, settings: Settings) -> int:
 
     def warnings(current: ProgrammeRecord | None, *, done: bool) -> list[str]:
         weekday = start_weekday_warning(original, args.start, done=done) if args.start else None
-        return ([weekday] if weekday else []) + import_warnings(current, programme, done=done)
+        return [*original.warnings, *([weekday] if weekday else []), *import_warnings(current, programme, done=done)]
 
     database = _database_path(args, settings)
     if args.dry_run and not await asyncio.to_thread(database.is_file):  # a preview creates nothing
@@ -246,7 +254,7 @@ async def programme_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
-    token = settings.require_token()
+    token = settings.require_for_run()  # every missing setting at once
     from bot.client import run  # imported here: the programme commands need no discord start-up
 
     return await run(settings, token=token, database_path=_database_path(args, settings), sync=args.sync)
@@ -286,6 +294,21 @@ def os_user() -> str:
         return getpass.getuser()
     except (OSError, KeyError):  # no USER/LOGNAME and no passwd entry (some containers)
         return f"uid {os.getuid()}"
+
+
+async def write_report(args: argparse.Namespace, settings: Settings) -> int:
+    """The HTML report to a file, as /report does; audited with the operating-system user as the actor."""
+    out: Path = args.out
+    if await asyncio.to_thread(out.exists):
+        raise UserFacingError(f"{out} already exists; choose a new file name for the report")
+    request = ReportRequest(_guild(args, settings), week=args.week, cli_user=os_user())
+    async with Database.open(_existing_database(args, settings)) as db:
+        exports = ExportService(db, export_secret=settings.export_secret)
+        result = await ReportService(db, exports, StatsService(db)).report_to_file(request, out)
+    scope = "all weeks" if args.week is None else f"week {args.week}"
+    print(f"Wrote the report ({scope}, {result.rows:,} answers shown, pseudonymous) to {out}")
+    print(f"Recorded in the export audit as run by {request.cli_user} (/export audit in Discord).")
+    return 0
 
 
 def _reminder_state_labels(
@@ -414,6 +437,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await backup(args, settings)
     if args.command == "export":
         return await export_answers(args, settings)
+    if args.command == "report":
+        return await write_report(args, settings)
     if args.command == "schedule":
         return await reminder_schedule(args, settings)
     raise UserFacingError(f"'{args.command}' is not available in this version")

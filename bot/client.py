@@ -38,6 +38,7 @@ from bot.services.exports import DisplayNames, ExportService
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import SWEEP_INTERVAL, ReminderSender, ReminderService
+from bot.services.report import ReportService
 from bot.services.retention import RetentionNotifier, RetentionService
 from bot.services.server_settings import ServerSettingsService
 from bot.services.session_events import SYNC_INTERVAL_HOURS, ScheduledEventPort, SessionEventService
@@ -85,6 +86,7 @@ class Services:
     reminders: ReminderService
     exports: ExportService
     stats: StatsService
+    report: ReportService
     retention: RetentionService
     problems: RuntimeProblems
     events: SessionEventService
@@ -149,7 +151,9 @@ class WorkshopBot(commands.Bot):
         reminder_sweep_interval: float = SWEEP_INTERVAL,
     ) -> None:
         super().__init__(
-            command_prefix=commands.when_mentioned,
+            # No prefix commands: the bot has slash commands only, and what members type is never parsed (with
+            # when_mentioned, "@bot anything" logged an ERROR holding the member's words). See on_message.
+            command_prefix=(),
             intents=build_intents(settings),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=WorkshopTree,
@@ -241,15 +245,18 @@ class WorkshopBot(commands.Bot):
         events = SessionEventService(
             self.db, programme, server_settings, port=adapters.events, problems=problems, clock=self.clock
         )
+        exports = ExportService(
+            self.db, export_secret=self.settings.export_secret, names=adapters.names, clock=self.clock
+        )
+        stats = StatsService(self.db)
         return Services(
             events=events,
             programme=programme,
             settings=server_settings,
             state=StateRepository(self.db),
-            exports=ExportService(
-                self.db, export_secret=self.settings.export_secret, names=adapters.names, clock=self.clock
-            ),
-            stats=StatsService(self.db),
+            exports=exports,
+            stats=stats,
+            report=ReportService(self.db, exports, stats, clock=self.clock),
             retention=RetentionService(
                 self.db, server_settings, notifier=adapters.retention, problems=problems, clock=self.clock
             ),
@@ -273,7 +280,13 @@ class WorkshopBot(commands.Bot):
         )
 
     async def _import_first_programme(self) -> None:
-        if await self.services.programme.get(self.guild_id) is not None:
+        try:
+            if await self.services.programme.get(self.guild_id) is not None:
+                return
+        except Exception:
+            # A stored value this version cannot read must not keep the bot from starting: organisers can
+            # still re-import, and the commands that need the programme say what is wrong.
+            log.exception("the stored programme of guild %s cannot be read; re-import it with /import", self.guild_id)
             return
         path = self.settings.programme_file
         try:
@@ -325,6 +338,9 @@ class WorkshopBot(commands.Bot):
                 "the Message Content intent is off: replies in prompt threads are not collected as answers "
                 "(set MESSAGE_CONTENT_INTENT=true and switch it on in the developer portal)"
             )
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Deliberately nothing: commands.Bot would parse every message for prefix commands."""
 
     async def close(self) -> None:
         if hasattr(self, "services"):

@@ -8,22 +8,26 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-from bot.domain.errors import SettingsError, UserFacingError
+from bot.domain import settings_rules as rules
+from bot.domain.errors import SettingsError, UserFacingError, quoted
+from bot.domain.pseudonyms import secret_from_text
 from bot.domain.reminders import parse_offsets
 from bot.domain.server_settings import ServerDefaults
 
 DEFAULT_DATABASE_PATH = Path("data/bot.sqlite3")
 DEFAULT_PROGRAMME_FILE = Path("data/programme.toml")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+T = TypeVar("T")
 
 
 class Secret:
@@ -73,82 +77,146 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        """Build and validate settings from a mapping of environment variables."""
+        """Build and validate settings from a mapping of environment variables.
+
+        Every value is checked, with the rules /setup uses (bot/domain/settings_rules.py), and every problem
+        is reported at once: fixing a .env should not take one run per mistake.
+        """
+        problems: list[str] = []
 
         def text(name: str) -> str | None:
             value = environ.get(name, "").strip()
             return value or None
 
+        def checked(rule: Callable[[], T], fallback: T) -> T:
+            try:
+                return rule()
+            except UserFacingError as error:
+                problems.append(str(error))
+                return fallback
+
         def snowflake(name: str, kind: str) -> int | None:
             value = text(name)
-            if value is None:
-                return None
-            if not value.isdigit() or not 15 <= len(value) <= 21:
-                raise SettingsError(f"{name} must be a Discord {kind} id (a number), got {value!r}")
-            return int(value)
+            return None if value is None else checked(lambda: rules.discord_id(value, name=name, kind=kind), None)
 
         def url(name: str, schemes: tuple[str, ...]) -> str | None:
             value = text(name)
             if value is None:
                 return None
-            parts = urlsplit(value)
-            if parts.scheme not in schemes or not parts.netloc:
-                raise SettingsError(f"{name} must be a {' or '.join(schemes)} URL, got {value!r}")
+            try:
+                parts = urlsplit(value)
+                valid = parts.scheme in schemes and bool(parts.hostname)
+            except ValueError:
+                valid = False
+            if not valid:
+                problems.append(f"{name} must be a {' or '.join(schemes)} URL, got {quoted(value)}")
+                return None
             return value.rstrip("/")
 
         timezone = text("TIMEZONE") or "Europe/London"
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise SettingsError(f"TIMEZONE must be an IANA time zone such as Europe/London, got {timezone!r}") from None
+            problems.append(f"TIMEZONE must be an IANA time zone such as Europe/London, got {quoted(timezone)}")
+            timezone = "Europe/London"
         log_level = (text("LOG_LEVEL") or "INFO").upper()
         if log_level not in LOG_LEVELS:
-            raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
+            problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {quoted(log_level)}")
         intent = (text("MESSAGE_CONTENT_INTENT") or "false").lower()
         if intent not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
-            raise SettingsError(f"MESSAGE_CONTENT_INTENT must be true or false, got {intent!r}")
+            problems.append(f"MESSAGE_CONTENT_INTENT must be true or false, got {quoted(intent)}")
         offsets_text = text("REMINDER_OFFSETS") or "24h,1h"
         try:
             offsets = parse_offsets(offsets_text)
         except UserFacingError as error:
-            raise SettingsError(f"REMINDER_OFFSETS: {error}") from None
+            problems.append(f"REMINDER_OFFSETS: {error}")
+            offsets = ()
         rate_text = text("DM_RATE_PER_SECOND") or "5"
         try:
             rate = float(rate_text)
         except ValueError:
             rate = -1.0
-        if not 0 < rate <= 40:
-            raise SettingsError(f"DM_RATE_PER_SECOND must be a number above 0 and at most 40, got {rate_text!r}")
+        if not 0 < rate <= 40:  # also refuses nan
+            problems.append(f"DM_RATE_PER_SECOND must be a number above 0 and at most 40, got {quoted(rate_text)}")
+        guild_id = snowflake("GUILD_ID", "server")
+        roles = {name: snowflake(name, "role") for name in ("PING_ROLE_ID", "FACILITATOR_ROLE_ID", "ORGANISER_ROLE_ID")}
+        for name, role_id in roles.items():
+            try:
+                if role_id is not None:
+                    rules.require_not_everyone(role_id, guild_id, role=name.removesuffix("_ROLE_ID").lower())
+            except SettingsError as error:
+                reason = str(error).removesuffix(f" {rules.NOTHING_CHANGED}")
+                problems.append(f"{name} is the server's own id, which Discord uses for @everyone: {reason}")
         token = text("DISCORD_TOKEN")
         secret = text("EXPORT_SECRET")
+        if secret is not None:
+            try:
+                secret_from_text(secret)  # checked now, not at the first export
+            except SettingsError as error:
+                problems.append(f"EXPORT_SECRET: {error} {EXPORT_SECRET_HOW}")
         log_file = text("LOG_FILE")
+        reminder_channel_id = snowflake("REMINDER_CHANNEL_ID", "channel")
+        api_base = url("DISCORD_API_BASE", ("http", "https"))
+        gateway_url = url("DISCORD_GATEWAY_URL", ("ws", "wss"))
+        if problems:
+            raise SettingsError(_together(problems))
         return cls(
             discord_token=Secret(token) if token else None,
-            guild_id=snowflake("GUILD_ID", "server"),
+            guild_id=guild_id,
             database_path=Path(text("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
             programme_file=Path(text("PROGRAMME_FILE") or DEFAULT_PROGRAMME_FILE),
             timezone=timezone,
             log_level=log_level,
             log_file=Path(log_file) if log_file else None,
-            discord_api_base=url("DISCORD_API_BASE", ("http", "https")),
-            discord_gateway_url=url("DISCORD_GATEWAY_URL", ("ws", "wss")),
+            discord_api_base=api_base,
+            discord_gateway_url=gateway_url,
             message_content_intent=intent in ("true", "1", "yes", "on"),
             reminder_offsets=offsets,
-            reminder_channel_id=snowflake("REMINDER_CHANNEL_ID", "channel"),
-            ping_role_id=snowflake("PING_ROLE_ID", "role"),
-            facilitator_role_id=snowflake("FACILITATOR_ROLE_ID", "role"),
-            organiser_role_id=snowflake("ORGANISER_ROLE_ID", "role"),
+            reminder_channel_id=reminder_channel_id,
+            ping_role_id=roles["PING_ROLE_ID"],
+            facilitator_role_id=roles["FACILITATOR_ROLE_ID"],
+            organiser_role_id=roles["ORGANISER_ROLE_ID"],
             dm_rate_per_second=rate,
             export_secret=Secret(secret) if secret else None,
         )
 
     def require_token(self) -> str:
         if self.discord_token is None:
-            raise SettingsError(
-                "DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications "
-                "(Bot > Reset Token), then put DISCORD_TOKEN=... in .env (see .env.example)."
-            )
+            raise SettingsError(MISSING_TOKEN)
         return self.discord_token.reveal()
+
+    def require_for_run(self) -> str:
+        """The token, after checking that everything ``run`` needs is set; what is missing is listed together."""
+        missing = []
+        if self.discord_token is None:
+            missing.append(MISSING_TOKEN)
+        if self.guild_id is None:
+            missing.append(MISSING_GUILD)
+        if missing:
+            raise SettingsError(_together(missing))
+        return self.require_token()
+
+
+MISSING_TOKEN = (
+    "DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications "
+    "(Bot > Reset Token), then put DISCORD_TOKEN=... in .env (see .env.example)."
+)
+MISSING_GUILD = (
+    "GUILD_ID is not set: put your Discord server's id (17-20 digits) in .env. To copy it, turn on Developer "
+    f"Mode in Discord (User Settings > Advanced), then {rules.HOW_TO_COPY_ID['server']}."
+)
+EXPORT_SECRET_HOW = (
+    "Make one with: python -c 'import secrets; print(secrets.token_hex(32))' (or openssl rand -hex 32), "
+    "or leave EXPORT_SECRET empty to have one generated."
+)
+
+
+def _together(problems: list[str]) -> str:
+    """One line however many problems (the command line promises one line on stderr), each ending in '.'."""
+    if len(problems) == 1:
+        return problems[0]
+    sentences = " ".join(f"({n}) {p.rstrip('.')}." for n, p in enumerate(problems, start=1))
+    return f"{len(problems)} settings need fixing: {sentences}"
 
 
 def load_settings(env_file: Path | None = Path(".env")) -> Settings:

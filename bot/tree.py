@@ -11,12 +11,14 @@ interaction never gets two responses.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from typing import Any
 
 import discord
 from discord import app_commands
 
+from bot.domain.discord_text import MESSAGE_LIMIT
 from bot.domain.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -33,10 +35,16 @@ class NotAllowedError(app_commands.CheckFailure):
 async def send_private(interaction: discord.Interaction[Any], content: str, **kwargs: Any) -> None:
     """Answer privately: the first response if none was sent yet, else a follow-up."""
     kwargs.setdefault("allowed_mentions", discord.AllowedMentions.none())
+    content = fit_message(content)
     if interaction.response.is_done():
         await interaction.followup.send(content, ephemeral=True, **kwargs)
     else:
         await interaction.response.send_message(content, ephemeral=True, **kwargs)
+
+
+def fit_message(content: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``content`` cut to fit one Discord message, so that no reply fails for being too long."""
+    return content if len(content) <= limit else content[: limit - 1] + "…"
 
 
 def _unwrap(error: BaseException) -> BaseException:
@@ -75,6 +83,11 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
             )
             await send_private(interaction, original.message)
             return
+        if isinstance(original, app_commands.CommandOnCooldown):
+            name, _ = _describe(interaction)
+            wait = max(1, math.ceil(original.retry_after))
+            await send_private(interaction, f"You used /{name} a moment ago: try again in {wait} s.")
+            return
         if isinstance(original, app_commands.CheckFailure):
             await send_private(interaction, "You can't use this command here.")
             return
@@ -89,9 +102,15 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
             exc_info=original,
         )
         await send_private(interaction, f"Sorry, something went wrong on our side. (error id `{error_id}`)")
-    except discord.HTTPException:
-        # The interaction expired or was answered already: the log above is all that can be done.
-        log.warning("could not tell the member about an error in interaction %s", interaction.id)
+    except discord.HTTPException as failure:
+        # The interaction expired or was answered already: the log is all that can be done. Why it failed is
+        # logged (Discord's status and code, never the text that was to be sent).
+        log.warning(
+            "could not tell the member about an error in interaction %s: HTTP %s, Discord code %s",
+            interaction.id,
+            failure.status,
+            failure.code,
+        )
 
 
 class WorkshopTree(app_commands.CommandTree[Any]):

@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.errors import UserFacingError
+from bot.domain.programme import MAX_WEEK
 
 if TYPE_CHECKING:
     from bot.client import WorkshopBot
 
 CogT = TypeVar("CogT", bound=commands.Cog)
+# A week option as Discord sees it: the parsers' bounds, so a typed week is never out of range (10^20...).
+WeekOption = app_commands.Range[int, 1, MAX_WEEK]
 
 
 class WorkshopCog(commands.Cog):

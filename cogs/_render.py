@@ -10,7 +10,7 @@ from datetime import datetime
 
 from bot.domain.answers import shorten
 from bot.domain.discord_text import timestamp
-from bot.domain.programme import ProgrammeRecord, SessionRecord, SessionStatus, session_status
+from bot.domain.programme import ProgrammeRecord, SessionRecord, SessionStatus, next_session, session_status
 
 EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_FIELD_LIMIT = 1024
@@ -33,11 +33,17 @@ def session_heading(session: SessionRecord) -> str:
 
 
 def programme_lines(programme: ProgrammeRecord, now: datetime) -> list[str]:
+    upcoming = next_session(programme.sessions, now)  # once, not once per session (quadratic for long ones)
     return [
         f"`W{s.week:>2}` **{s.title}** — {timestamp(s.start)} · "
-        f"{STATUS_LABELS[session_status(s, programme.sessions, now)]}"
+        f"{STATUS_LABELS[session_status(s, programme.sessions, now, upcoming=upcoming)]}"
         for s in programme.sessions
     ]
+
+
+def status_moment(programme: ProgrammeRecord, now: datetime) -> tuple[int, int]:
+    """What the programme's status labels depend on: how many sessions have started and ended by ``now``."""
+    return sum(s.start <= now for s in programme.sessions), sum(s.end <= now for s in programme.sessions)
 
 
 def paginate(lines: Sequence[str], *, budget: int = PAGE_BUDGET, per_page: int = PAGE_SESSIONS) -> list[str]:

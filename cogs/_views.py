@@ -55,7 +55,7 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         raise NotImplementedError
 
 
-class AnswerButton(PersistentButton, template=r"answer:prompt:(?P<prompt_id>\d+)"):
+class AnswerButton(PersistentButton, template=r"answer:prompt:(?P<prompt_id>[0-9]{1,19})"):
     """Opens the answer form for one prompt, pre-filled with the member's current answer."""
 
     def __init__(self, prompt_id: int, *, label: str = "Answer") -> None:

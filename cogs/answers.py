@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.domain.errors import NotFoundError
 from bot.domain.member_data import MemberData, erasure_question, erasure_result, export_summary, show_pages
 from cogs._answer_modal import answer_modal_prompt_id, handle_answer_submit, open_answer_modal
-from cogs._base import WorkshopCog, guild_id_of, workshop_bot
+from cogs._base import WeekOption, WorkshopCog, guild_id_of, workshop_bot
 from cogs._render import prompt_choices
 from cogs._views import PersistentButton, pager, register_pages, unregister_pages
 from cogs.programme import EMBED_COLOUR, require_week, week_autocomplete
@@ -127,7 +127,7 @@ class AnswersCog(WorkshopCog):
     )
     @app_commands.autocomplete(week=week_autocomplete, prompt=prompt_autocomplete)
     @app_commands.guild_only()
-    async def answer(self, interaction: discord.Interaction[Any], week: int, prompt: int) -> None:
+    async def answer(self, interaction: discord.Interaction[Any], week: WeekOption, prompt: int) -> None:
         guild_id = guild_id_of(interaction)
         prompt_id = await self.bot.services.answers.prompt_id(guild_id, week, prompt)
         if prompt_id is None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import datetime
+from typing import Any, TypeVar, cast
 
 import discord
 from discord import app_commands
@@ -13,7 +17,8 @@ from bot.domain.discord_text import MESSAGE_LIMIT, timestamp
 from bot.domain.errors import NotFoundError
 from bot.domain.programme import ProgrammeRecord, SessionRecord, next_session
 from bot.services.session_events import SessionEventInfo
-from cogs._base import WorkshopCog, guild_id_of, workshop_bot
+from bot.tree import send_private
+from cogs._base import WeekOption, WorkshopCog, cog_of, guild_id_of, workshop_bot
 from cogs._render import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_FIELD_LIMIT,
@@ -23,10 +28,13 @@ from cogs._render import (
     prompts_text,
     session_heading,
     session_when,
+    status_moment,
     valid_weeks_text,
     week_choices,
 )
 from cogs._views import pager, register_pages, unregister_pages
+
+T = TypeVar("T")
 
 EMBED_COLOUR = discord.Colour.from_rgb(228, 0, 59)
 
@@ -104,16 +112,59 @@ async def send_session(
         await interaction.followup.send(extra, ephemeral=True)
 
 
+class Renderings:
+    """Renderings of a programme, made once per programme version, in a thread, and shared.
+
+    What a member asks for (the calendar file, the programme's pages) is the same for everyone until the
+    programme changes: ten members asking at once cost one rendering, and the event loop never does it.
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self._size = size
+        self._done: OrderedDict[Hashable, Any] = OrderedDict()
+        self._pending: dict[Hashable, asyncio.Task[Any]] = {}
+
+    async def get(self, key: Hashable, render: Callable[[], T]) -> T:
+        if key in self._done:
+            self._done.move_to_end(key)
+            return cast(T, self._done[key])
+        task = self._pending.get(key)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(asyncio.to_thread(render))
+            self._pending[key] = task
+            task.add_done_callback(lambda done: self._finish(key, done))
+        return cast(T, await asyncio.shield(task))
+
+    def _finish(self, key: Hashable, task: asyncio.Task[Any]) -> None:
+        self._pending.pop(key, None)
+        if task.cancelled() or task.exception() is not None:
+            return
+        self._done[key] = task.result()
+        while len(self._done) > self._size:
+            self._done.popitem(last=False)
+
+
+CALENDAR_COOLDOWN_SECONDS = 30.0
+
+
+def _member_key(interaction: discord.Interaction[Any]) -> tuple[int | None, int]:
+    return interaction.guild_id, interaction.user.id
+
+
 async def render_programme_page(
     interaction: discord.Interaction[Any], page: int
 ) -> tuple[discord.Embed, discord.ui.View | None]:
     bot = workshop_bot(interaction)
     programme = await bot.services.programme.require(guild_id_of(interaction))
-    return programme_page(programme, bot.clock(), page)
+    renderings = cog_of(interaction, ProgrammeCog).renderings
+    return await programme_page(programme, bot.clock(), page, renderings)
 
 
-def programme_page(programme: ProgrammeRecord, now: Any, page: int) -> tuple[discord.Embed, discord.ui.View | None]:
-    pages = paginate(programme_lines(programme, now))
+async def programme_page(
+    programme: ProgrammeRecord, now: datetime, page: int, renderings: Renderings
+) -> tuple[discord.Embed, discord.ui.View | None]:
+    key = ("pages", programme.guild_id, programme.version, status_moment(programme, now))
+    pages = await renderings.get(key, lambda: paginate(programme_lines(programme, now)))
     page = max(0, min(page, len(pages) - 1))
     embed = discord.Embed(title=programme.title, description=pages[page], colour=EMBED_COLOUR)
     footer = "Times are shown in your own time zone."
@@ -122,6 +173,10 @@ def programme_page(programme: ProgrammeRecord, now: Any, page: int) -> tuple[dis
 
 
 class ProgrammeCog(WorkshopCog):
+    def __init__(self, bot: Any) -> None:
+        super().__init__(bot)
+        self.renderings = Renderings()
+
     async def cog_load(self) -> None:
         register_pages("programme", render_programme_page)
 
@@ -132,7 +187,7 @@ class ProgrammeCog(WorkshopCog):
     @app_commands.guild_only()
     async def programme(self, interaction: discord.Interaction[Any]) -> None:
         programme = await self.bot.services.programme.require(guild_id_of(interaction))
-        embed, view = programme_page(programme, self.bot.clock(), 0)
+        embed, view = await programme_page(programme, self.bot.clock(), 0, self.renderings)
         if view is None:
             await interaction.response.send_message(embed=embed, ephemeral=True)
         else:
@@ -142,7 +197,7 @@ class ProgrammeCog(WorkshopCog):
     @app_commands.describe(week="The week number (start typing to search by title)")
     @app_commands.autocomplete(week=week_autocomplete)
     @app_commands.guild_only()
-    async def session(self, interaction: discord.Interaction[Any], week: int) -> None:
+    async def session(self, interaction: discord.Interaction[Any], week: WeekOption) -> None:
         programme = await self.bot.services.programme.require(guild_id_of(interaction))
         await send_session(interaction, require_week(programme, week))
 
@@ -167,14 +222,28 @@ class ProgrammeCog(WorkshopCog):
 
     @app_commands.command(name="calendar", description="The programme as a calendar file (.ics) to import")
     @app_commands.guild_only()
+    @app_commands.checks.cooldown(1, CALENDAR_COOLDOWN_SECONDS, key=_member_key)
     async def calendar(self, interaction: discord.Interaction[Any]) -> None:
         guild_id = guild_id_of(interaction)
         programme = await self.bot.services.programme.require(guild_id)
         settings = await self.bot.services.settings.get(guild_id)
-        data = programme_to_ics(programme, now=self.bot.clock(), default_link=settings.meeting_link)
-        await interaction.response.send_message(
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        now = self.bot.clock()
+        data = await self.renderings.get(
+            ("ics", guild_id, programme.version, settings.meeting_link),
+            lambda: programme_to_ics(programme, now=now, default_link=settings.meeting_link),
+        )
+        limit = interaction.guild.filesize_limit if interaction.guild else 10 * 1024 * 1024
+        if len(data) > limit:
+            await send_private(
+                interaction,
+                f"The calendar of this programme is {len(data) / 1e6:.1f} MB, more than Discord lets the bot send "
+                f"here ({limit / 1e6:.0f} MB). /programme lists every session.",
+            )
+            return
+        await interaction.followup.send(
             f"{len(programme.sessions)} sessions of {programme.title}. Open the file to add them to your calendar; "
-            "importing a newer file updates the same entries.",
+            "importing a newer file updates the same entries."[:MESSAGE_LIMIT],
             file=discord.File(io.BytesIO(data), filename="programme.ics"),
             ephemeral=True,
         )

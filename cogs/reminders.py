@@ -9,11 +9,18 @@ from typing import Any
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.services.reminders import DmReminderStatus
 from cogs._base import WorkshopCog, guild_id_of
 
 log = logging.getLogger(__name__)
+
+DMS_CLOSED_NOTICE = (
+    "⚠️ I couldn't send you the last session reminder by direct message: your DMs are closed to me. To get "
+    "reminders by DM, allow direct messages from members of this server (the server's Privacy Settings), or "
+    "turn them off with `/reminders setting:off`. I won't mention this again. (Only you can see this.)"
+)
 
 
 def describe_offsets(offsets: tuple[timedelta, ...]) -> str:
@@ -56,6 +63,19 @@ def status_text(status: DmReminderStatus) -> str:
 
 
 class RemindersCog(WorkshopCog):
+    @commands.Cog.listener()
+    async def on_app_command_completion(self, interaction: discord.Interaction[Any], command: Any) -> None:
+        """After a member's command, tell them privately (once) if their reminder DM could not be delivered."""
+        service = self.bot.services.reminders
+        if interaction.guild_id is None or not interaction.response.is_done():
+            return
+        if not await service.take_dms_closed_notice(interaction.guild_id, interaction.user.id):
+            return
+        try:
+            await interaction.followup.send(DMS_CLOSED_NOTICE, ephemeral=True)
+        except discord.HTTPException:
+            await service.release_dms_closed_notice(interaction.guild_id, interaction.user.id)
+
     @app_commands.command(name="reminders", description="Get a direct message before each session, or stop them")
     @app_commands.describe(setting="on: a DM before each session; off: no DMs. Leave it out to see your setting.")
     @app_commands.choices(

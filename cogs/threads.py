@@ -25,7 +25,7 @@ from discord.ext import commands
 from bot.domain.discord_text import MESSAGE_LIMIT
 from bot.services.threads import Closed, CloseReport, OpenReport, StatusLine
 from bot.tree import send_private
-from cogs._base import WorkshopCog, guild_id_of
+from cogs._base import WeekOption, WorkshopCog, guild_id_of
 from cogs._checks import facilitators_only
 from cogs._discord.threads import is_member_message
 from cogs._render import session_heading
@@ -160,7 +160,7 @@ class ThreadsCog(WorkshopCog):
     @app_commands.describe(week="The week number (start typing to search by title)")
     @app_commands.autocomplete(week=week_autocomplete)
     @facilitators_only("open threads")
-    async def open(self, interaction: discord.Interaction[Any], week: int) -> None:
+    async def open(self, interaction: discord.Interaction[Any], week: WeekOption) -> None:
         guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)  # several calls to Discord follow
         session = require_week(await self.bot.services.programme.require(guild_id), week)
@@ -175,7 +175,7 @@ class ThreadsCog(WorkshopCog):
     @app_commands.describe(week="The week number (start typing to search by title)")
     @app_commands.autocomplete(week=week_autocomplete)
     @facilitators_only("close threads")
-    async def close(self, interaction: discord.Interaction[Any], week: int) -> None:
+    async def close(self, interaction: discord.Interaction[Any], week: WeekOption) -> None:
         guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         session = require_week(await self.bot.services.programme.require(guild_id), week)
@@ -186,7 +186,7 @@ class ThreadsCog(WorkshopCog):
     @app_commands.describe(week="The week number (start typing to search by title)")
     @app_commands.autocomplete(week=week_autocomplete)
     @facilitators_only("see the question threads")
-    async def status(self, interaction: discord.Interaction[Any], week: int) -> None:
+    async def status(self, interaction: discord.Interaction[Any], week: WeekOption) -> None:
         guild_id = guild_id_of(interaction)
         session = require_week(await self.bot.services.programme.require(guild_id), week)
         lines = await self.bot.services.threads.status(session)

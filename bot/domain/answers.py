@@ -73,7 +73,10 @@ def answer_deadline(session_end: datetime, window: timedelta | None) -> datetime
         return None
     if window < timedelta(0):
         raise ValueError("the answer window cannot be negative")
-    return session_end + window
+    try:
+        return session_end + window
+    except OverflowError:  # a session stored far in the future by an older version: no deadline yet
+        return datetime.max.replace(tzinfo=session_end.tzinfo)
 
 
 def is_late(session_end: datetime, window: timedelta | None, answered_at: datetime) -> bool:

@@ -6,6 +6,17 @@ it as one line on stderr, the bot shows it privately to the member who ran the c
 
 from __future__ import annotations
 
+QUOTE_LIMIT = 60
+
+
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``value`` in quotes for an error message, cut short: a refusal must fit a Discord message whatever
+    was typed (a 1 MB value quoted in full once made /import fail to answer at all)."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return repr(text)
+
 
 class UserFacingError(Exception):
     """A mistake the user can fix; ``str(error)`` is the whole explanation."""

@@ -6,15 +6,18 @@ in memory, so a big export costs about as much memory as a small one.
 
 Members are identified by pseudonym unless the organiser asks for named identities (``named=True``),
 which adds the Discord id and display name columns.
+
+CSV and XLSX also take answers as they come out of the database (``StoredAnswer`` tuples, through
+``csv_lines`` and ``spreadsheet_rows``): a 100,000-answer export then costs one tuple per row from SQLite to
+the writer, with no objects or datetimes in between. ``write_csv`` and ``write_xlsx`` on ``ExportRow`` write
+the same bytes.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -166,61 +169,166 @@ def _discord_id_text(discord_id: int | None) -> str:
     return "" if discord_id is None else str(discord_id)
 
 
+def _csv_discord_id(discord_id: int | None) -> str:
+    # A CSV cell has no type: spreadsheets read 18-20 digits as a number and keep 15 of them
+    # (300000000000000950 became 3.00000000000001E+017). A leading apostrophe, as for formulas, makes
+    # both LibreOffice and Excel keep the cell as text; it is not part of the id.
+    return "" if discord_id is None else "'" + str(discord_id)
+
+
+def utc_text(iso: str) -> str:
+    """ISO-8601 text of an aware time as exported: ``format_utc(datetime.fromisoformat(iso))``.
+
+    The database's own form (``2020-08-03T18:00:00.123456Z``) is cut to the second without parsing: this
+    runs twice for every row of an export.
+    """
+    if len(iso) == 27 and iso[26] == "Z" and iso[19] == "." and iso[10] == "T":
+        return iso[:19] + "Z"
+    return format_utc(datetime.fromisoformat(iso))
+
+
+# --- answers straight from the database -----------------------------------------------------------
+
+# An answer as read for export, in this order: week, session title, prompt number, prompt text, member's
+# Discord id, answer text, source ("modal" or "thread"), created and updated (ISO-8601 UTC text), late (0/1).
+StoredAnswer = tuple[int, str, int, str, int, str, str, str, str, int]
+
+# The member's label for an answer: (Discord id, source) -> pseudonym.
+MemberLabel = Callable[[int, str], str]
+
+
+def spreadsheet_rows(
+    answers: Iterable[StoredAnswer],
+    member_label: MemberLabel,
+    *,
+    names: Mapping[int, str] | None,
+) -> Iterator[tuple[Cell, ...]]:
+    """The cells ``write_xlsx_cells`` takes, exactly as ``write_xlsx`` makes them from ``ExportRow``s.
+
+    ``names`` (display names by Discord id) makes the export named.
+    """
+    guard = neutralise_formula
+    guarded: dict[str, str] = {}  # titles, prompts, sources and labels repeat on every row: guard each once
+    late_cells: tuple[Cell, Cell] = (False, True)
+    members: dict[tuple[int, str], str] = {}
+    named: dict[int, tuple[str, str]] = {}
+    for week, title, number, prompt, user_id, text, source, created, updated, late in answers:
+        title_cell = guarded.get(title)
+        if title_cell is None:
+            title_cell = guarded[title] = guard(title)
+        prompt_cell = guarded.get(prompt)
+        if prompt_cell is None:
+            prompt_cell = guarded[prompt] = guard(prompt)
+        member_cell = members.get((user_id, source))
+        if member_cell is None:
+            member_cell = members[(user_id, source)] = guard(member_label(user_id, source))
+        source_cell = guarded.get(source)
+        if source_cell is None:
+            source_cell = guarded[source] = guard(source)
+        created_cell = utc_text(created)
+        updated_cell = created_cell if updated == created else utc_text(updated)
+        cells = (week, title_cell, number, prompt_cell, member_cell, guard(text), source_cell, created_cell,
+                 updated_cell, late_cells[late])  # fmt: skip
+        if names is None:
+            yield cells
+            continue
+        identity = named.get(user_id)
+        if identity is None:
+            identity = named[user_id] = (_discord_id_text(user_id), guard(names.get(user_id) or ""))
+        yield cells + identity
+
+
 # --- CSV ------------------------------------------------------------------------------------------
 
+# RFC 4180 as the csv module writes it with QUOTE_MINIMAL and CRLF: a field is quoted when it holds a comma,
+# a quote or a line break, and its quotes are doubled. Written here rather than through the csv module, which
+# was most of a large export's time (it copies every character of every field one by one); a test checks
+# this against the csv module for any text.
+_NEEDS_QUOTES = re.compile('[,"\r\n]').search
+_CSV_BATCH = 500  # lines encoded and written at a time
+_BOM = "\ufeff".encode()
 
-class _RawSink(io.RawIOBase):
-    """Any ``BinaryOutput`` as a raw stream, so the io module can buffer and encode in front of it."""
 
-    def __init__(self, out: BinaryOutput) -> None:
-        self._out = out
+def _csv_field(value: Cell) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"' if _NEEDS_QUOTES(value) else value
+    return str(value)
 
-    def writable(self) -> bool:
-        return True
 
-    def write(self, data: Any, /) -> int:
-        self._out.write(bytes(data))
-        return len(data)
+def csv_line(cells: Iterable[Cell]) -> str:
+    """One CSV record with its CRLF."""
+    return ",".join([_csv_field(cell) for cell in cells]) + "\r\n"
 
 
 def write_csv(rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool) -> int:
     """RFC 4180 CSV (CRLF line ends, quotes doubled) in UTF-8 with a BOM so Excel reads it as UTF-8.
 
-    ``late`` is written as ``true``/``false``.
+    ``late`` is written as ``true``/``false``; a Discord id with a leading apostrophe (``_csv_discord_id``).
     """
-    out.write("\ufeff".encode())
-    # A buffered text layer over ``out``: encoding row by row was most of the time of a large export.
-    buffered = io.BufferedWriter(_RawSink(out), buffer_size=1 << 16)
-    text = io.TextIOWrapper(buffered, encoding="utf-8", newline="")
-    try:
-        writer = csv.writer(text, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-        writer.writerow(export_columns(named=named))
-        counter = _Counter(rows)
-        writer.writerows(_csv_row(row, named) for row in counter)
-        text.flush()
-    finally:
-        text.detach()  # leaves ``out`` open: the caller owns it
-    return counter.count
+    return write_csv_lines((csv_line(_csv_row(row, named)) for row in rows), out, named=named)
 
 
-class _Counter:
-    """Counts the rows a writer pulls through it."""
+def write_csv_lines(lines: Iterable[str], out: BinaryOutput, *, named: bool) -> int:
+    """The BOM, the header, then ``lines`` (from ``csv_line`` or ``csv_lines``); returns how many lines."""
+    out.write(_BOM + csv_line(export_columns(named=named)).encode())
+    batch: list[str] = []
+    count = 0
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= _CSV_BATCH:
+            out.write("".join(batch).encode())
+            count += len(batch)
+            batch.clear()
+    out.write("".join(batch).encode())
+    return count + len(batch)
 
-    __slots__ = ("_rows", "count")
 
-    def __init__(self, rows: Iterable[ExportRow]) -> None:
-        self._rows = rows
-        self.count = 0
-
-    def __iter__(self) -> Iterator[ExportRow]:
-        for row in self._rows:
-            self.count += 1
-            yield row
+def csv_lines(
+    answers: Iterable[StoredAnswer], member_label: MemberLabel, *, names: Mapping[int, str] | None
+) -> Iterator[str]:
+    """The CSV lines ``write_csv`` writes for these answers, with the fields that repeat from row to row
+    (titles, prompts, pseudonyms, names) guarded and quoted once each."""
+    guard = neutralise_formula
+    fields: dict[str, str] = {}
+    members: dict[tuple[int, str], str] = {}  # one pseudonym (an HMAC) per member and source, not per row
+    identities: dict[int, str] = {}
+    needs_quotes = _NEEDS_QUOTES
+    for week, title, number, prompt, user_id, text, source, created, updated, late in answers:
+        title_field = fields.get(title)
+        if title_field is None:
+            title_field = fields[title] = _csv_field(guard(title))
+        prompt_field = fields.get(prompt)
+        if prompt_field is None:
+            prompt_field = fields[prompt] = _csv_field(guard(prompt))
+        member_field = members.get((user_id, source))
+        if member_field is None:
+            member_field = members[(user_id, source)] = _csv_field(guard(member_label(user_id, source)))
+        source_field = fields.get(source)
+        if source_field is None:
+            source_field = fields[source] = _csv_field(guard(source))
+        text = guard(text)
+        if needs_quotes(text):
+            text = '"' + text.replace('"', '""') + '"'
+        created_field = utc_text(created)
+        updated_field = created_field if updated == created else utc_text(updated)
+        late_field = "true" if late else "false"
+        if names is None:
+            yield (f"{week},{title_field},{number},{prompt_field},{member_field},{text},{source_field},"
+                   f"{created_field},{updated_field},{late_field}\r\n")  # fmt: skip
+            continue
+        identity = identities.get(user_id)
+        if identity is None:
+            name = _csv_field(guard(names.get(user_id) or ""))
+            identity = identities[user_id] = f"{_csv_field(_csv_discord_id(user_id))},{name}"
+        yield (f"{week},{title_field},{number},{prompt_field},{member_field},{text},{source_field},"
+               f"{created_field},{updated_field},{late_field},{identity}\r\n")  # fmt: skip
 
 
 def _csv_row(row: ExportRow, named: bool) -> list[Cell]:
     cells = list(_spreadsheet_cells(row, named=named))
     cells[9] = "true" if row.late else "false"  # the csv module would write True/False
+    if named:
+        cells[10] = _csv_discord_id(row.discord_id)
     return cells
 
 
@@ -273,6 +381,15 @@ def write_xlsx(rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool) -> 
     Text always goes in as text (``write_string``), never as a formula, number or link guessed from its
     content; it is also neutralised, in case the sheet is later saved as CSV.
     """
+    return write_xlsx_cells((_spreadsheet_cells(row, named=named) for row in rows), out, named=named)
+
+
+# Each column's kind of cell, in export order: whole number, text or true/false.
+_XLSX_KINDS = {"week": int, "prompt_number": int, "late": bool}
+
+
+def write_xlsx_cells(rows: Iterable[Sequence[Cell]], out: BinaryOutput, *, named: bool) -> int:
+    """``write_xlsx`` for cells already made (``spreadsheet_rows``)."""
     columns = export_columns(named=named)
     workbook = xlsxwriter.Workbook(
         out,
@@ -295,22 +412,19 @@ def write_xlsx(rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool) -> 
             sheet.set_column(index, index, _XLSX_WIDTHS[name], formats[index])
             sheet.write_string(0, index, name, header)
         sheet.freeze_panes(1, 0)
+        # One writer a column, chosen once: the columns' kinds are fixed (see ``_XLSX_KINDS``).
+        kinds = {int: sheet.write_number, bool: sheet.write_boolean, str: sheet.write_string}
+        plan = [(index, kinds[_XLSX_KINDS.get(name, str)], formats[index]) for index, name in enumerate(columns)]
         count = 0
-        for row in rows:
+        for cells in rows:
             if count >= XLSX_MAX_ROWS:
                 raise UserFacingError(
                     f"This export has more than {XLSX_MAX_ROWS:,} answers, more than a spreadsheet can "
                     "hold. Please export it as CSV or JSON instead."
                 )
             count += 1
-            for index, value in enumerate(_spreadsheet_cells(row, named=named)):
-                cell_format = formats[index]
-                if isinstance(value, bool):
-                    sheet.write_boolean(count, index, value, cell_format)
-                elif isinstance(value, int):
-                    sheet.write_number(count, index, value, cell_format)
-                else:
-                    sheet.write_string(count, index, value, cell_format)
+            for index, write, cell_format in plan:
+                write(count, index, cells[index], cell_format)
         sheet.autofilter(0, 0, max(count, 1), len(columns) - 1)
     finally:
         # Also on error: close() removes xlsxwriter's temporary files.
@@ -364,13 +478,30 @@ def write_markdown(rows: Iterable[ExportRow], out: BinaryOutput, *, named: bool,
             prompt = (row.week, row.prompt_number)
             lines += ["", f"### Prompt {row.prompt_number}: {_one_line(row.prompt_text)}"]
         lines.append("")
-        lines += [f"> {line}" if line else ">" for line in escape_markdown(row.answer).split("\n")]
+        lines += _quoted_lines(row.answer)
         lines += [">", f"> — {_attribution(row, named=named)}"]
         out.write(("\n".join(lines) + "\n").encode("utf-8"))
         count += 1
     if count == 0:
         out.write(b"\nNo answers yet.\n")
     return count
+
+
+def _quoted_lines(text: str) -> list[str]:
+    """The answer as a block quote that keeps its line breaks.
+
+    In Markdown a single newline inside a paragraph is only a space, so each line followed by another
+    gets a hard line break (a backslash at its end, CommonMark 6.7); blank lines stay paragraph breaks.
+    """
+    lines = escape_markdown(text.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
+    quoted: list[str] = []
+    for index, line in enumerate(lines):
+        if not line.strip():
+            quoted.append(f"> {line}" if line else ">")
+            continue
+        continues = index + 1 < len(lines) and lines[index + 1].strip() != ""
+        quoted.append(f"> {line}\\" if continues else f"> {line}")
+    return quoted
 
 
 def _attribution(row: ExportRow, *, named: bool) -> str:
@@ -426,3 +557,4 @@ class ExportAuditEntry:
     identities: str  # "pseudonymous" or "named"
     row_count: int
     cli_user: str | None = None  # the operating-system user, for an export run from the command line
+    kind: str = "answers"  # "answers" (an export) or "report" (the HTML report; format "html")

@@ -12,22 +12,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import PurePath
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from bot.domain.errors import ProgrammeFormatError
+from bot.domain.errors import InvalidTimeError, ProgrammeFormatError, UserFacingError, quoted
 from bot.domain.programme import (
+    MAX_WEEK,
     Programme,
     Session,
     load_zone,
     local_to_utc,
+    require_supported_date,
     sort_sessions,
     validate_session_times,
 )
+from bot.domain.settings_rules import is_web_address
 
 # Limits chosen to fit what Discord can show: autocomplete names and thread names hold 100 characters,
 # an embed description 4096, and a member picks from at most 25 prompts.
 MAX_TITLE_LENGTH = 100
+MAX_LOCATION_LENGTH = 200
 MAX_PROGRAMME_TITLE_LENGTH = 200  # shown as an embed title (256 at most)
 MAX_DESCRIPTION_LENGTH = 4000
 MAX_PROMPT_LENGTH = 1000
@@ -37,11 +40,13 @@ MAX_FILE_BYTES = 1_000_000
 
 LISTING_DATE_FORMAT = "Date: D/M/YYYY Time: HH:MM - HH:MM Location: PLACE"
 _DATE_LINE = re.compile(
-    r"^Date:\s*(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4})\s+"
-    r"Time:\s*(?P<start>\d{1,2}:\d{2})\s*[-–]\s*(?P<end>\d{1,2}:\d{2})\s+"
-    r"Location:\s*(?P<location>\S.*?)\s*$"
+    r"^Date:\s*(?P<day>[0-9]{1,2})/(?P<month>[0-9]{1,2})/(?P<year>[0-9]{4})\s+"
+    r"Time:\s*(?P<start>[0-9]{1,2}:[0-9]{2})\s*[-–]\s*(?P<end>[0-9]{1,2}:[0-9]{2})\s+"
+    r"Location:\s*(?P<location>\S.*)$"
 )
-_WEEK_LINE = re.compile(r"^Week\s+(?P<week>\d+)\s*:\s*(?P<title>.*?)\s*$")
+# Greedy to the end of the (already stripped) line, then stripped in Python: a lazy group followed by
+# ``\s*$`` backtracks quadratically over a long run of spaces (a 40 KB line froze the bot for seconds).
+_WEEK_LINE = re.compile(r"^Week\s+(?P<week>[0-9]+)\s*:(?P<title>.*)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -96,86 +101,131 @@ class _Draft:
     prompts: tuple[str, ...]
     line: int
     meeting_link: str | None = None
-    extra_errors: list[str] = field(default_factory=list)
+    key_lines: dict[str, int] = field(default_factory=dict)  # where each key is, to point at the bad one
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
 
 
-def _build_programme(
-    title: str, timezone: str, introduction: str, drafts: list[_Draft], *, source: str, title_line: int
-) -> Programme:
-    if not title.strip():
-        raise ProgrammeFormatError("the programme has no title; expected a title", line=title_line, source=source)
-    if len(title.strip()) > MAX_PROGRAMME_TITLE_LENGTH:
+@dataclass(frozen=True, slots=True)
+class _Header:
+    title: str
+    timezone: str
+    introduction: str
+    title_line: int
+    timezone_line: int | None = None
+
+
+def _build_programme(header: _Header, drafts: list[_Draft], *, source: str) -> Programme:
+    title = header.title.strip()
+    if not title:
         raise ProgrammeFormatError(
-            f"the programme's title is {len(title.strip())} characters; expected at most {MAX_PROGRAMME_TITLE_LENGTH}",
-            line=title_line,
+            "the programme has no title; expected a title", line=header.title_line, source=source
+        )
+    if len(title) > MAX_PROGRAMME_TITLE_LENGTH:
+        raise ProgrammeFormatError(
+            f"the programme's title is {len(title)} characters; expected at most {MAX_PROGRAMME_TITLE_LENGTH}",
+            line=header.title_line,
             source=source,
         )
-    zone = load_zone(timezone)
+    try:
+        zone = load_zone(header.timezone)
+    except ProgrammeFormatError as error:
+        raise ProgrammeFormatError(error.reason, line=header.timezone_line, source=source) from None
     if not drafts:
         raise ProgrammeFormatError("no sessions found; expected at least one session", source=source)
     if len(drafts) > MAX_SESSIONS:
         raise ProgrammeFormatError(f"{len(drafts)} sessions; expected at most {MAX_SESSIONS}", source=source)
     seen: dict[int, int] = {}
     sessions: list[Session] = []
+    warnings: list[str] = []
     for draft in drafts:
         if draft.week in seen:
             raise ProgrammeFormatError(
                 f"week {draft.week} appears twice (first on line {seen[draft.week]}); expected each week once",
-                line=draft.line,
+                line=draft.line_of("week"),
                 source=source,
             )
-        seen[draft.week] = draft.line
-        sessions.append(_resolve(draft, zone, source=source))
+        seen[draft.week] = draft.line_of("week")
+        session = _resolve(draft, zone, source=source)
+        if not session.prompts:
+            warnings.append(
+                f"{source}, line {draft.line}: week {draft.week} has no prompts, so members cannot answer anything "
+                "for it; add prompts = [\"...?\"] (or, in a listing, questions ending in '?')"
+            )
+        sessions.append(session)
     return Programme(
-        title=title.strip(),
+        title=title,
         timezone=zone.key,
         sessions=sort_sessions(sessions),
-        introduction=introduction.strip(),
+        introduction=header.introduction.strip(),
+        warnings=tuple(warnings),
     )
 
 
 def _resolve(draft: _Draft, zone: ZoneInfo, *, source: str) -> Session:
-    def fail(reason: str) -> ProgrammeFormatError:
-        return ProgrammeFormatError(reason, line=draft.line, source=source)
+    def fail(reason: str, key: str = "") -> ProgrammeFormatError:
+        return ProgrammeFormatError(reason, line=draft.line_of(key), source=source)
 
-    if draft.week < 1:
-        raise fail(f"week {draft.week}: expected a week number of 1 or more")
+    if not 1 <= draft.week <= MAX_WEEK:
+        raise fail(f"week {draft.week} is not a week number; expected a whole number from 1 to {MAX_WEEK}", "week")
     title = " ".join(draft.title.split())
     if not title:
-        raise fail(f"week {draft.week} has an empty title; expected a short title")
+        raise fail(f"week {draft.week} has an empty title; expected a short title", "title")
     if len(title) > MAX_TITLE_LENGTH:
-        raise fail(f"week {draft.week}: the title is {len(title)} characters; expected at most {MAX_TITLE_LENGTH}")
+        raise fail(
+            f"week {draft.week}: the title is {len(title)} characters; expected at most {MAX_TITLE_LENGTH}", "title"
+        )
     location = draft.location.strip()
     if not location:
-        raise fail(f"week {draft.week} has no location; expected e.g. 'Zoom'")
+        raise fail(f"week {draft.week} has no location; expected e.g. 'Zoom'", "location")
+    if len(location) > MAX_LOCATION_LENGTH:
+        raise fail(
+            f"week {draft.week}: the location is {len(location)} characters; expected at most {MAX_LOCATION_LENGTH}",
+            "location",
+        )
     if len(draft.description) > MAX_DESCRIPTION_LENGTH:
         raise fail(
             f"week {draft.week}: the description is {len(draft.description)} characters; "
-            f"expected at most {MAX_DESCRIPTION_LENGTH}"
+            f"expected at most {MAX_DESCRIPTION_LENGTH}",
+            "description",
         )
     if len(draft.prompts) > MAX_PROMPTS_PER_SESSION:
-        raise fail(f"week {draft.week} has {len(draft.prompts)} prompts; expected at most {MAX_PROMPTS_PER_SESSION}")
+        raise fail(
+            f"week {draft.week} has {len(draft.prompts)} prompts; expected at most {MAX_PROMPTS_PER_SESSION}",
+            "prompts",
+        )
     prompts: list[str] = []
     for number, prompt in enumerate(draft.prompts, start=1):
         text = " ".join(prompt.split())
         if not text:
-            raise fail(f"week {draft.week}, prompt {number} is empty; expected a question")
+            raise fail(f"week {draft.week}, prompt {number} is empty; expected a question", "prompts")
         if len(text) > MAX_PROMPT_LENGTH:
             raise fail(
-                f"week {draft.week}, prompt {number} is {len(text)} characters; expected at most {MAX_PROMPT_LENGTH}"
+                f"week {draft.week}, prompt {number} is {len(text)} characters; expected at most {MAX_PROMPT_LENGTH}",
+                "prompts",
             )
         if text in prompts:
-            raise fail(f"week {draft.week}, prompt {number} repeats an earlier prompt; expected distinct prompts")
+            raise fail(
+                f"week {draft.week}, prompt {number} repeats an earlier prompt; expected distinct prompts", "prompts"
+            )
         prompts.append(text)
     link = draft.meeting_link.strip() if draft.meeting_link else None
-    if link:
-        parts = urlsplit(link)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise fail(f"week {draft.week}: meeting link {link!r} is not a web address; expected https://...")
+    if link and not is_web_address(link):
+        raise fail(
+            f"week {draft.week}: meeting link {quoted(link)} is not a web address; expected https://...",
+            "meeting_link",
+        )
     label = f"week {draft.week}"
-    start = local_to_utc(datetime.combine(draft.day, draft.start), zone, what=f"{label} start (line {draft.line})")
-    end = local_to_utc(datetime.combine(draft.day, draft.end), zone, what=f"{label} end (line {draft.line})")
-    validate_session_times(draft.week, start, end, line=draft.line, source=source)
+    try:
+        start = local_to_utc(datetime.combine(draft.day, draft.start), zone, what=f"{label} start")
+    except InvalidTimeError as error:
+        raise InvalidTimeError(f"{source}, line {draft.line_of('start')}: {error}") from None
+    try:
+        end = local_to_utc(datetime.combine(draft.day, draft.end), zone, what=f"{label} end")
+    except InvalidTimeError as error:
+        raise InvalidTimeError(f"{source}, line {draft.line_of('end')}: {error}") from None
+    validate_session_times(draft.week, start, end, line=draft.line_of("end"), source=source)
     return Session(
         week=draft.week,
         title=title,
@@ -191,11 +241,11 @@ def _resolve(draft: _Draft, zone: ZoneInfo, *, source: str) -> Session:
 def _clock(text: str, *, what: str, line: int, source: str) -> time:
     match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text.strip())
     if not match:
-        raise ProgrammeFormatError(f"{what} {text!r} is not a time; expected HH:MM", line=line, source=source)
+        raise ProgrammeFormatError(f"{what} {quoted(text)} is not a time; expected HH:MM", line=line, source=source)
     hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
     if hour > 23 or minute > 59 or second > 59:
         raise ProgrammeFormatError(
-            f"{what} {text!r} is not a time of day; expected HH:MM from 00:00 to 23:59",
+            f"{what} {quoted(text)} is not a time of day; expected HH:MM from 00:00 to 23:59",
             line=line,
             source=source,
         )
@@ -204,11 +254,32 @@ def _clock(text: str, *, what: str, line: int, source: str) -> time:
 
 def _calendar_day(year: int, month: int, day: int, *, text: str, line: int, source: str) -> date:
     try:
-        return date(year, month, day)
+        found = date(year, month, day)
     except ValueError:
         raise ProgrammeFormatError(
-            f"{text!r} is not a date on the calendar; expected a real day", line=line, source=source
+            f"{quoted(text)} is not a date on the calendar; expected a real day", line=line, source=source
         ) from None
+    return _supported_day(found, text=text, line=line, source=source)
+
+
+def _supported_day(day: date, *, text: str, line: int, source: str) -> date:
+    try:
+        require_supported_date(day, what=f"the date {quoted(text)}")
+    except UserFacingError as error:
+        raise ProgrammeFormatError(str(error), line=line, source=source) from None
+    return day
+
+
+def _week_number(digits: str, *, line: int, source: str) -> int:
+    # Checked as text first: int() of thousands of digits is refused by Python, or slow.
+    if len(digits) > len(str(MAX_WEEK)) or not 1 <= int(digits) <= MAX_WEEK:
+        raise ProgrammeFormatError(
+            f"week {digits[:12]}{'…' if len(digits) > 12 else ''} is not a week number; "
+            f"expected a whole number from 1 to {MAX_WEEK}",
+            line=line,
+            source=source,
+        )
+    return int(digits)
 
 
 # --- the published listing -----------------------------------------------------------------------------
@@ -258,7 +329,7 @@ def parse_listing(text: str, *, timezone: str, source: str = "listing") -> Progr
                     source=source,
                 )
             finish()
-            pending_label = (number, int(label["week"]), label["title"])
+            pending_label = (number, _week_number(label["week"], line=number, source=source), label["title"].strip())
             continue
         if line.startswith("Date:"):
             match = _DATE_LINE.match(line)
@@ -286,10 +357,11 @@ def parse_listing(text: str, *, timezone: str, source: str = "listing") -> Progr
                 day=day,
                 start=_clock(match["start"], what="start time", line=number, source=source),
                 end=_clock(match["end"], what="end time", line=number, source=source),
-                location=match["location"],
+                location=match["location"].strip(),
                 description="",
                 prompts=(),
                 line=start_line,
+                key_lines={key: number for key in ("date", "start", "end", "location")},
             )
             pending_label = None
             last_week = week
@@ -311,7 +383,8 @@ def parse_listing(text: str, *, timezone: str, source: str = "listing") -> Progr
             source=source,
         )
     finish()
-    return _build_programme(title, timezone, "\n".join(introduction), drafts, source=source, title_line=title_line)
+    header = _Header(title=title, timezone=timezone, introduction="\n".join(introduction), title_line=title_line)
+    return _build_programme(header, drafts, source=source)
 
 
 # --- the canonical TOML --------------------------------------------------------------------------------
@@ -330,10 +403,75 @@ _SESSION_KEYS = {
 _TOP_KEYS = {"title", "timezone", "introduction", "sessions"}
 
 
+_SESSIONS_HEADER = re.compile(r"^\s*\[\[\s*sessions\s*\]\]\s*(?:#.*)?$")
+_TABLE_HEADER = re.compile(r"^\s*\[")
+_KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+
+
+@dataclass
+class _KeyLines:
+    """Where each key is written: top-level keys, and per [[sessions]] table its header and keys."""
+
+    top: dict[str, int] = field(default_factory=dict)
+    sessions: list[tuple[int, dict[str, int]]] = field(default_factory=list)
+
+
+def _key_lines(text: str) -> _KeyLines:
+    """Line numbers of keys, found by a plain scan (tomllib gives values only, no positions).
+
+    Good enough to point at ``date = ...`` rather than its table's header; a key this scan cannot place
+    (an inline table, say) falls back to the header's line.
+    """
+    found = _KeyLines()
+    current: dict[str, int] | None = found.top
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _SESSIONS_HEADER.match(line):
+            current = {}
+            found.sessions.append((number, current))
+        elif _TABLE_HEADER.match(line):
+            current = None  # some other table: its keys are refused by name anyway
+        elif current is not None and (key := _KEY_LINE.match(line)):
+            current.setdefault(key[1], number)
+    return found
+
+
 def parse_programme_toml(text: str, *, source: str = "programme.toml") -> Programme:
     """Parse ``data/programme.toml``: top-level title, timezone, introduction and ``[[sessions]]`` tables."""
+    document = _load_toml(text, source=source)
+    lines = _key_lines(text)
+    unknown = set(document) - _TOP_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ProgrammeFormatError(
+            f"unknown key {quoted(key)}; expected only {', '.join(sorted(_TOP_KEYS))}",
+            line=lines.top.get(key),
+            source=source,
+        )
+    title_line = lines.top.get("title", 1)
+    title = _string(document, "title", line=title_line, source=source, where="the programme")
+    timezone_line = lines.top.get("timezone", 1)
+    timezone = _string(document, "timezone", line=timezone_line, source=source, where="the programme")
+    introduction = document.get("introduction", "")
+    if not isinstance(introduction, str):
+        raise ProgrammeFormatError("introduction must be text", line=lines.top.get("introduction"), source=source)
+    tables = document.get("sessions", [])
+    if not isinstance(tables, list):
+        raise ProgrammeFormatError(
+            "sessions must be [[sessions]] tables", line=lines.top.get("sessions"), source=source
+        )
+    if len(tables) > MAX_SESSIONS:
+        raise ProgrammeFormatError(f"{len(tables)} sessions; expected at most {MAX_SESSIONS}", source=source)
+    drafts = []
+    for index, table in enumerate(tables):
+        header_line, key_lines = lines.sessions[index] if index < len(lines.sessions) else (0, {})
+        drafts.append(_toml_session(table, line=header_line, key_lines=key_lines, source=source))
+    header = _Header(title, timezone, introduction, title_line=title_line, timezone_line=timezone_line)
+    return _build_programme(header, drafts, source=source)
+
+
+def _load_toml(text: str, *, source: str) -> dict[str, Any]:
     try:
-        document = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         match = re.search(r"\(at line (\d+), column \d+\)", message)
@@ -343,25 +481,16 @@ def parse_programme_toml(text: str, *, source: str = "programme.toml") -> Progra
             line=int(match[1]) if match else None,
             source=source,
         ) from None
-    session_lines = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip() == "[[sessions]]"]
-    unknown = set(document) - _TOP_KEYS
-    if unknown:
+    except RecursionError:
         raise ProgrammeFormatError(
-            f"unknown key {sorted(unknown)[0]!r}; expected only {', '.join(sorted(_TOP_KEYS))}", source=source
-        )
-    title = _string(document, "title", line=1, source=source, where="the programme")
-    timezone = _string(document, "timezone", line=1, source=source, where="the programme")
-    introduction = document.get("introduction", "")
-    if not isinstance(introduction, str):
-        raise ProgrammeFormatError("introduction must be text", source=source)
-    tables = document.get("sessions", [])
-    if not isinstance(tables, list):
-        raise ProgrammeFormatError("sessions must be [[sessions]] tables", source=source)
-    drafts = [
-        _toml_session(table, line=session_lines[index] if index < len(session_lines) else 0, source=source)
-        for index, table in enumerate(tables)
-    ]
-    return _build_programme(title, timezone, introduction, drafts, source=source, title_line=1)
+            "arrays or tables are nested too deeply to read; expected the flat format of data/programme.toml",
+            source=source,
+        ) from None
+    except ValueError:
+        # tomllib turns digits into int(): a number thousands of digits long is refused by Python itself.
+        raise ProgrammeFormatError(
+            "a number is too long to read; expected the format of data/programme.toml", source=source
+        ) from None
 
 
 def _string(table: dict[str, Any], key: str, *, line: int, source: str, where: str) -> str:
@@ -371,61 +500,72 @@ def _string(table: dict[str, Any], key: str, *, line: int, source: str, where: s
     return value
 
 
-def _toml_session(table: Any, *, line: int, source: str) -> _Draft:
+def _toml_session(table: Any, *, line: int, key_lines: dict[str, int], source: str) -> _Draft:
+    def at(key: str) -> int:
+        return key_lines.get(key, line)
+
     if not isinstance(table, dict):
         raise ProgrammeFormatError("expected a [[sessions]] table", line=line, source=source)
     unknown = set(table) - _SESSION_KEYS
     if unknown:
+        key = sorted(unknown)[0]
         raise ProgrammeFormatError(
-            f"unknown key {sorted(unknown)[0]!r} in a session; expected {', '.join(sorted(_SESSION_KEYS))}",
-            line=line,
+            f"unknown key {quoted(key)} in a session; expected {', '.join(sorted(_SESSION_KEYS))}",
+            line=at(key),
             source=source,
         )
     week = table.get("week")
     if not isinstance(week, int) or isinstance(week, bool):
-        raise ProgrammeFormatError("a session needs week = N (a whole number)", line=line, source=source)
+        raise ProgrammeFormatError("a session needs week = N (a whole number)", line=at("week"), source=source)
+    if not 1 <= week <= MAX_WEEK:
+        raise ProgrammeFormatError(
+            f"week {quoted(week)} is not a week number; expected a whole number from 1 to {MAX_WEEK}",
+            line=at("week"),
+            source=source,
+        )
     where = f"week {week}"
     raw_day = table.get("date")
     if isinstance(raw_day, date) and not isinstance(raw_day, datetime):
-        day = raw_day
+        day = _supported_day(raw_day, text=raw_day.isoformat(), line=at("date"), source=source)
     elif isinstance(raw_day, str):
-        match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", raw_day.strip())
+        match = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", raw_day.strip())
         if not match:
             raise ProgrammeFormatError(
-                f"{where}: date {raw_day!r} is not a date; expected YYYY-MM-DD", line=line, source=source
+                f"{where}: date {quoted(raw_day)} is not a date; expected YYYY-MM-DD", line=at("date"), source=source
             )
-        day = _calendar_day(int(match[1]), int(match[2]), int(match[3]), text=raw_day, line=line, source=source)
+        day = _calendar_day(int(match[1]), int(match[2]), int(match[3]), text=raw_day, line=at("date"), source=source)
     else:
-        raise ProgrammeFormatError(f"{where} needs date = YYYY-MM-DD", line=line, source=source)
+        raise ProgrammeFormatError(f"{where} needs date = YYYY-MM-DD", line=at("date"), source=source)
     clocks: dict[str, time] = {}
     for key in ("start", "end"):
         raw = table.get(key)
         if isinstance(raw, time):
-            clocks[key] = raw
+            clocks[key] = raw.replace(tzinfo=None)
         elif isinstance(raw, str):
-            clocks[key] = _clock(raw, what=f"{where} {key}", line=line, source=source)
+            clocks[key] = _clock(raw, what=f"{where} {key}", line=at(key), source=source)
         else:
-            raise ProgrammeFormatError(f'{where} needs {key} = "HH:MM"', line=line, source=source)
+            raise ProgrammeFormatError(f'{where} needs {key} = "HH:MM"', line=at(key), source=source)
     description = table.get("description", "")
     if not isinstance(description, str):
-        raise ProgrammeFormatError(f"{where}: description must be text", line=line, source=source)
+        raise ProgrammeFormatError(f"{where}: description must be text", line=at("description"), source=source)
     raw_prompts = table.get("prompts", [])
     if not isinstance(raw_prompts, list) or not all(isinstance(p, str) for p in raw_prompts):
-        raise ProgrammeFormatError(f"{where}: prompts must be a list of text", line=line, source=source)
+        raise ProgrammeFormatError(f"{where}: prompts must be a list of text", line=at("prompts"), source=source)
     link = table.get("meeting_link")
     if link is not None and not isinstance(link, str):
-        raise ProgrammeFormatError(f"{where}: meeting_link must be text", line=line, source=source)
+        raise ProgrammeFormatError(f"{where}: meeting_link must be text", line=at("meeting_link"), source=source)
     return _Draft(
         week=week,
-        title=_string(table, "title", line=line, source=source, where=where),
+        title=_string(table, "title", line=at("title"), source=source, where=where),
         day=day,
         start=clocks["start"],
         end=clocks["end"],
-        location=_string(table, "location", line=line, source=source, where=where),
+        location=_string(table, "location", line=at("location"), source=source, where=where),
         description=description,
         prompts=tuple(raw_prompts),
         line=line,
         meeting_link=link,
+        key_lines=dict(key_lines),
     )
 
 

@@ -9,12 +9,29 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.domain.errors import InvalidTimeError, ProgrammeFormatError
+from bot.domain.errors import InvalidTimeError, ProgrammeFormatError, UserFacingError
+
+# Every date the bot accepts, from any path (programme files, /import start:, --start, re-dating), lies in
+# this window: a typo such as 0221 for 2021 is refused instead of stored, and every stored instant (plus the
+# longest retention period) stays far from the ends of what datetime and the database text can hold.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+# Week numbers: small enough for Discord's integer options, button ids and the database alike.
+MAX_WEEK = 9999
+
+
+def require_supported_date(day: date, *, what: str) -> None:
+    """Refuse a date outside the window the bot works in."""
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise UserFacingError(
+            f"{what} is outside the dates this bot works with; expected a date from "
+            f"{EARLIEST_DATE.year} to {LATEST_DATE.year} (check the year for a typo)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +56,8 @@ class Programme:
     timezone: str
     sessions: tuple[Session, ...]
     introduction: str = ""
+    # Things worth a second look that do not stop an import (a session without prompts); shown in previews.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -82,6 +101,8 @@ class ProgrammeRecord:
     timezone: str
     introduction: str
     sessions: tuple[SessionRecord, ...]  # ordered by start
+    # Changes whenever the stored programme does: renderings are cached per version (0: not from storage).
+    version: int = field(default=0, compare=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -126,11 +147,36 @@ def local_to_utc(local: datetime, zone: ZoneInfo, *, what: str) -> datetime:
         round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
         stamp = local.strftime("%Y-%m-%d %H:%M")
         if round_trip != local:
-            raise InvalidTimeError(f"{what}: {stamp} does not exist in {zone.key} (the clocks go forward then)")
+            before, after = _gap_edges(local, zone)
+            raise InvalidTimeError(
+                f"{what}: {stamp} does not exist in {zone.key} (the clocks go forward then); the nearest valid "
+                f"times are {before:%H:%M} and {after:%H:%M}"
+            )
         raise InvalidTimeError(
             f"{what}: {stamp} happens twice in {zone.key} (the clocks go back then); pick another time"
         )
     return first.astimezone(UTC)
+
+
+def _gap_edges(local: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The last valid minute before a spring-forward gap and the first one after it, around ``local``."""
+
+    def exists(moment: datetime) -> bool:
+        aware = moment.replace(tzinfo=zone)
+        return aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == moment
+
+    step = timedelta(minutes=1)
+    before = local.replace(second=0, microsecond=0)
+    after = before
+    for _ in range(48 * 60):  # no gap lasts two days
+        if exists(before):
+            break
+        before -= step
+    for _ in range(48 * 60):
+        if exists(after):
+            break
+        after += step
+    return before, after
 
 
 def redate(programme: Programme, start: date) -> Programme:
@@ -139,6 +185,7 @@ def redate(programme: Programme, start: date) -> Programme:
     Keeps the gaps between sessions in calendar days and each session's local clock time, so a
     19:00 session is still at 19:00 local after a clock change (never wall-clock arithmetic in UTC).
     """
+    require_supported_date(start, what=f"the new start date {start.isoformat()}")
     if not programme.sessions:
         return programme
     zone = programme.zone
@@ -149,6 +196,8 @@ def redate(programme: Programme, start: date) -> Programme:
         local_start = session.start.astimezone(zone)
         local_end = session.end.astimezone(zone)
         label = f"week {session.week}"
+        moved_day = local_start.date() + shift
+        require_supported_date(moved_day, what=f"{label}, moved to {moved_day.isoformat()},")
         new_start = local_to_utc((local_start.replace(tzinfo=None) + shift), zone, what=f"{label} start")
         new_end = local_to_utc((local_end.replace(tzinfo=None) + shift), zone, what=f"{label} end")
         moved.append(dataclasses.replace(session, start=new_start, end=new_end))
@@ -159,14 +208,23 @@ def sort_sessions(sessions: Iterable[Session]) -> tuple[Session, ...]:
     return tuple(sorted(sessions, key=lambda s: (s.start, s.week)))
 
 
-def session_status(session: SessionRecord, sessions: Sequence[SessionRecord], now: datetime) -> SessionStatus:
-    """Where ``session`` stands at ``now``: past, live, the next one, or further ahead."""
+_UNKNOWN: object = object()
+
+
+def session_status(
+    session: SessionRecord, sessions: Sequence[SessionRecord], now: datetime, *, upcoming: object = _UNKNOWN
+) -> SessionStatus:
+    """Where ``session`` stands at ``now``: past, live, the next one, or further ahead.
+
+    ``upcoming`` is ``next_session(sessions, now)`` when the caller already has it.
+    """
     if session.end <= now:
         return SessionStatus.PAST
     if session.start <= now:
         return SessionStatus.LIVE
-    upcoming = next_session(sessions, now)
-    if upcoming is not None and upcoming.id == session.id:
+    if upcoming is _UNKNOWN:
+        upcoming = next_session(sessions, now)
+    if isinstance(upcoming, SessionRecord) and upcoming.id == session.id:
         return SessionStatus.NEXT
     return SessionStatus.UPCOMING
 

@@ -22,6 +22,7 @@ PSEUDONYM_PREFIX = "member-"
 # 10 base32 characters = 50 bits: collisions among a server's members are vanishingly unlikely
 # (about 1 in 200,000 for 100,000 members) while the label stays short enough to read aloud.
 PSEUDONYM_CHARS = 10
+_LABEL_BYTES = -(-PSEUDONYM_CHARS * 5 // 8)  # the bytes those characters encode, rounded up: 7
 
 # Versioned label so these HMACs can never be mistaken for another use of the same secret.
 _DOMAIN = b"workshop-bot/pseudonym/v1\x00"
@@ -49,7 +50,9 @@ def pseudonym(secret: bytes, guild_id: int, user_id: int, *, public_reply: bool 
     message = (_THREAD_DOMAIN if public_reply else _DOMAIN) + struct.pack(">QQ", guild_id, user_id)
     digest = hmac.new(secret, message, hashlib.sha256).digest()
     prefix = THREAD_PSEUDONYM_PREFIX if public_reply else PSEUDONYM_PREFIX
-    return prefix + b32encode(digest).decode("ascii").lower()[:PSEUDONYM_CHARS]
+    # Only the first 50 bits become the label: encoding the first 7 bytes gives the same first 10 characters as
+    # encoding all 32, at a fraction of the cost (an export of 10,000 members makes 10,000 of these).
+    return prefix + b32encode(digest[:_LABEL_BYTES]).decode("ascii").lower()[:PSEUDONYM_CHARS]
 
 
 def new_secret() -> bytes:

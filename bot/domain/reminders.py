@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from bot.domain.errors import SettingsError
+from bot.domain.errors import SettingsError, quoted
 from bot.domain.programme import SessionRecord
 
 MAX_OFFSETS = 5
@@ -27,6 +27,9 @@ _OFFSET_EXAMPLE = "for example '24h, 1h, 15m'"
 # One offset: days, hours and minutes, each at most once and in that order ("1d12h", "90m").
 # ASCII digits only: str.isdigit() and \d would accept other scripts' digits.
 _OFFSET_ITEM = re.compile(r"(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?", re.IGNORECASE)
+_MAX_DIGITS = 6  # more is always over 14 days; and int() of thousands of digits is refused by Python itself
+# How people write a duration in words ("1 day", "2 hours", "15 mins"), to show the short form instead.
+_WORDY_OFFSET = re.compile(r"([0-9]{1,6})\s*(d|days?|h|hrs?|hours?|m|mins?|minutes?)", re.IGNORECASE)
 
 
 def parse_offsets(text: str) -> tuple[timedelta, ...]:
@@ -55,15 +58,32 @@ def parse_offsets(text: str) -> tuple[timedelta, ...]:
 
 
 def _parse_offset_item(item: str) -> timedelta:
+    wordy = _WORDY_OFFSET.fullmatch(item)
+    if wordy and not _OFFSET_ITEM.fullmatch(item):
+        short = f"{wordy[1]}{wordy[2][0].lower()}"
+        raise SettingsError(
+            f"{quoted(item)} is not written the way the bot reads reminder times: write {quoted(short)} "
+            f"(d for days, h for hours, m for minutes, no space), {_OFFSET_EXAMPLE}."
+        )
     if any(ch.isspace() for ch in item):
-        raise SettingsError(f"'{item}' has a space in it: separate reminder times with commas, {_OFFSET_EXAMPLE}.")
+        parts = item.split()
+        if all(_OFFSET_ITEM.fullmatch(part) for part in parts):
+            raise SettingsError(
+                f"{quoted(item)} has a space in it: separate reminder times with commas, {_OFFSET_EXAMPLE}."
+            )
+        raise SettingsError(f"{quoted(item)} is not a reminder time: use a number and a unit, {_OFFSET_EXAMPLE}.")
     match = _OFFSET_ITEM.fullmatch(item)
     if match is None or not any(match.groups()):
         raise SettingsError(
-            f"'{item}' is not a reminder time: use a number and a unit, d (days), h (hours) or "
+            f"{quoted(item)} is not a reminder time: use a number and a unit, d (days), h (hours) or "
             f"m (minutes), {_OFFSET_EXAMPLE} or '1d12h'."
         )
-    days, hours, minutes = (int(part) if part else 0 for part in match.groups())
+    parts = [(part or "0").lstrip("0") or "0" for part in match.groups()]
+    if any(len(part) > _MAX_DIGITS for part in parts):
+        raise SettingsError(
+            f"{quoted(item)} is more than 14 days before the session; please choose 14 days (14d) or less."
+        )
+    days, hours, minutes = (int(part) for part in parts)
     total_minutes = (days * 24 + hours) * 60 + minutes
     # Compare as integers first: a huge number would overflow timedelta.
     if total_minutes == 0:

@@ -7,6 +7,7 @@ it is: "nobody answered" says nothing about any one member.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 DEFAULT_THRESHOLD = 5
@@ -77,3 +78,23 @@ class WeekStats:
             f"Week {shown.week}: {shown.title}: {answers} from {shown.contributors} members; "
             f"threads {shown.threads_open} open, {shown.threads_closed} closed"
         )
+
+
+def complementary_suppression(values: Sequence[int], hidden: Sequence[bool]) -> tuple[list[bool], bool]:
+    """Which of ``values`` to hide, and whether to hide their total, so no hidden value can be worked out.
+
+    A total shown beside its parts gives a lone hidden part away by subtraction (total minus the shown parts).
+    So a lone hidden part gets company: the smallest shown part above zero is hidden too (zeros would give
+    nothing away and protect nothing); if there is none, the total is hidden instead. Two or more hidden
+    parts only reveal their sum, never one of them. Returns (hidden parts, hide the total).
+    """
+    if len(values) != len(hidden):
+        raise ValueError("one hidden flag per value")
+    result = list(hidden)
+    if sum(result) != 1:
+        return result, False
+    shown_above_zero = [index for index, value in enumerate(values) if not result[index] and value > 0]
+    if not shown_above_zero:
+        return result, True
+    result[min(shown_above_zero, key=lambda index: (values[index], index))] = True
+    return result, False

@@ -1,10 +1,9 @@
 """Exporting answers: pseudonymous unless asked otherwise, streamed to a file on disk, and audited.
 
-How a big export stays small in memory: the database is read on the event loop in batches
-(``ExportRepository.answers``); the writer (CSV, JSON, XLSX or Markdown, from bot.domain.exports) runs in
-a worker thread and pulls one batch at a time across to it through ``_RowFeed``. At any moment one batch of
-rows is in memory, whatever the size of the export, and the event loop keeps answering Discord while the
-file is written.
+How a big export stays fast and small in memory: the whole export runs in one worker thread, which steps
+one SQLite query itself (``ExportRepository.stored_answers``) and hands each row, a plain tuple, to the
+writer (CSV, JSON, XLSX or Markdown, from bot.domain.exports). One row is in memory at a time, whatever
+the size of the export, and the event loop keeps answering Discord while the file is written.
 
 Pseudonyms are HMACs keyed by EXPORT_SECRET or, when that is unset, by a secret generated on first use and
 kept in the database (bot_state), so the same member has the same pseudonym in every export from either
@@ -22,7 +21,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -32,9 +31,21 @@ from typing import BinaryIO, Protocol
 from bot.config import Secret
 from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import NotFoundError, SettingsError, UserFacingError
-from bot.domain.exports import ExportAuditEntry, ExportFormat, ExportRow, write_export
+from bot.domain.exports import (
+    ExportAuditEntry,
+    ExportFormat,
+    ExportRow,
+    MemberLabel,
+    StoredAnswer,
+    csv_lines,
+    spreadsheet_rows,
+    write_csv_lines,
+    write_export,
+    write_xlsx_cells,
+)
 from bot.domain.programme import ProgrammeRecord
 from bot.domain.pseudonyms import new_secret, pseudonym, secret_from_text, secret_to_text
+from bot.storage.codec import from_db_time
 from bot.storage.database import Database
 from bot.storage.exports import ExportRepository
 from bot.storage.programmes import ProgrammeRepository
@@ -43,11 +54,8 @@ from bot.storage.state import StateRepository
 log = logging.getLogger(__name__)
 
 EXPORT_SECRET_KEY = "export_secret"
-ROWS_PER_BATCH = 500
 # The most pieces a zip is split into for Discord; beyond that the command line is the better tool.
 MAX_UPLOAD_PARTS = 10
-# How long the writer's thread waits for the next batch before giving up (the loop would be stuck).
-_BATCH_TIMEOUT_SECONDS = 300.0
 _COPY_CHUNK = 1024 * 1024
 
 
@@ -162,22 +170,15 @@ class ExportService:
 
         Audited once the files are ready; the folder and everything in it is deleted on leaving the block.
         """
-        folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="workshop-export-"))
-        try:
-            path = folder / self.file_name(request)
-            rows = await self._write(request, path)
-            upload = await asyncio.to_thread(package_for_upload, path, upload_limit)
-            audit = await self._record(request, rows)
-            yield ExportDelivery(
-                rows=rows,
-                audit=audit,
-                file_name=path.name,
-                files=upload.files,
-                packaging=upload.packaging,
-                original_size=upload.original_size,
-            )
-        finally:
-            await asyncio.to_thread(shutil.rmtree, folder, True)
+
+        async def write(path: Path) -> int:
+            return await self._write(request, path)
+
+        async def record(rows: int) -> ExportAuditEntry:
+            return await self._record(request, rows)
+
+        async with deliver_for_upload(self.file_name(request), write, record, upload_limit) as delivery:
+            yield delivery
 
     async def audit(self, guild_id: int, *, limit: int = 20) -> tuple[list[ExportAuditEntry], int]:
         """The newest ``limit`` audit entries and how many there are in all."""
@@ -190,24 +191,41 @@ class ExportService:
         if request.week is not None and programme.session_for_week(request.week) is None:
             weeks = ", ".join(str(w) for w in programme.weeks)
             raise NotFoundError(f"There is no week {request.week} in this programme. Valid weeks: {weeks}.")
-        secret = await self.secret()
-        display: Mapping[int, str] = {}
-        if request.named and self._names is not None:
-            display = await self._names.display_names(
-                request.guild_id, await self.repository.member_ids(request.guild_id, request.week)
-            )
+        labels = MemberLabels(await self.secret(), request.guild_id)
+        display: Mapping[int, str] | None = None
+        if request.named:
+            display = {}
+            if self._names is not None:
+                member_ids = await self.repository.member_ids(request.guild_id, request.week)
+                display = await self._names.display_names(request.guild_id, member_ids)
         title = _report_title(programme, request.week)
-        feed = _RowFeed(self._row_batches(request, secret, display), asyncio.get_running_loop())
         partial = out.with_name(f".{out.name}.partial")
         try:
-            rows = await asyncio.to_thread(_write_file, request, feed, partial, title)
+            rows = await asyncio.to_thread(self._write_file, request, partial, labels, display, title)
             await asyncio.to_thread(os.replace, partial, out)
         except OSError as error:
             raise UserFacingError(f"Could not write the export file: {error.strerror or error}.") from None
         finally:
-            await feed.close()
             await asyncio.to_thread(partial.unlink, True)
         return rows
+
+    def _write_file(
+        self, request: ExportRequest, path: Path, labels: MemberLabel, names: Mapping[int, str] | None, title: str
+    ) -> int:
+        """In the worker thread: the query and the writer, row by row."""
+        # 0600: the file holds members' answers, readable by the bot's user only.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(descriptor, "wb") as out, self.repository.stored_answers(request.guild_id, request.week) as answers:
+            if request.format is ExportFormat.CSV:
+                count = write_csv_lines(csv_lines(answers, labels, names=names), out, named=request.named)
+            elif request.format is ExportFormat.XLSX:
+                count = write_xlsx_cells(spreadsheet_rows(answers, labels, names=names), out, named=request.named)
+            else:
+                rows = (export_row(answer, labels, names) for answer in answers)
+                count = write_export(request.format, rows, out, named=request.named, title=title)
+            out.flush()
+            os.fsync(out.fileno())
+        return count
 
     async def _record(self, request: ExportRequest, rows: int) -> ExportAuditEntry:
         entry = await self.repository.record(
@@ -234,38 +252,43 @@ class ExportService:
         )
         return entry
 
-    async def _row_batches(
-        self, request: ExportRequest, secret: bytes, names: Mapping[int, str]
-    ) -> AsyncGenerator[list[ExportRow], None]:
-        pseudonyms: dict[tuple[int, bool], str] = {}  # one HMAC per member and kind, not per answer
-        batch: list[ExportRow] = []
-        async for answer in self.repository.answers(request.guild_id, request.week):
-            # Public thread replies get a pseudonym of their own: see bot.domain.pseudonyms.
-            key = (answer.user_id, answer.source == "thread")
-            member = pseudonyms.get(key)
-            if member is None:
-                member = pseudonyms[key] = pseudonym(secret, request.guild_id, answer.user_id, public_reply=key[1])
-            batch.append(
-                ExportRow(
-                    week=answer.week,
-                    session_title=answer.session_title,
-                    prompt_number=answer.prompt_number,
-                    prompt_text=answer.prompt_text,
-                    member=member,
-                    answer=answer.text,
-                    source=answer.source,
-                    created=answer.created_at,
-                    updated=answer.updated_at,
-                    late=answer.late,
-                    discord_id=answer.user_id if request.named else None,
-                    display_name=names.get(answer.user_id) if request.named else None,
-                )
-            )
-            if len(batch) >= ROWS_PER_BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+
+class MemberLabels:
+    """Pseudonyms by (Discord id, source), one HMAC per member and kind rather than one per answer.
+
+    Public thread replies get a pseudonym of their own: see bot.domain.pseudonyms.
+    """
+
+    def __init__(self, secret: bytes, guild_id: int) -> None:
+        self._secret = secret
+        self._guild_id = guild_id
+        self._known: dict[tuple[int, str], str] = {}
+
+    def __call__(self, user_id: int, source: str) -> str:
+        label = self._known.get((user_id, source))
+        if label is None:
+            label = pseudonym(self._secret, self._guild_id, user_id, public_reply=source == "thread")
+            self._known[(user_id, source)] = label
+        return label
+
+
+def export_row(answer: StoredAnswer, labels: MemberLabel, names: Mapping[int, str] | None) -> ExportRow:
+    """A stored answer as the JSON and Markdown writers take it."""
+    week, title, number, prompt, user_id, text, source, created, updated, late = answer
+    return ExportRow(
+        week=week,
+        session_title=title,
+        prompt_number=number,
+        prompt_text=prompt,
+        member=labels(user_id, source),
+        answer=text,
+        source=source,
+        created=from_db_time(created),
+        updated=from_db_time(updated),
+        late=bool(late),
+        discord_id=None if names is None else user_id,
+        display_name=None if names is None else names.get(user_id),
+    )
 
 
 def _report_title(programme: ProgrammeRecord, week: int | None) -> str:
@@ -275,45 +298,34 @@ def _report_title(programme: ProgrammeRecord, week: int | None) -> str:
     return f"{programme.title}: answers, week {week}" + (f": {session.title}" if session else "")
 
 
-def _write_file(request: ExportRequest, rows: _RowFeed, path: Path, title: str) -> int:
-    # In the worker thread. 0600: the file holds members' answers, readable by the bot's user only.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with open(descriptor, "wb") as out:
-        count = write_export(request.format, rows, out, named=request.named, title=title)
-        out.flush()
-        os.fsync(out.fileno())
-    return count
+@asynccontextmanager
+async def deliver_for_upload(
+    file_name: str,
+    write: Callable[[Path], Awaitable[int]],
+    record: Callable[[int], Awaitable[ExportAuditEntry]],
+    upload_limit: int,
+) -> AsyncIterator[ExportDelivery]:
+    """A file made by ``write`` (returning its row count) in a private temporary folder, packaged to fit
+    ``upload_limit`` and audited by ``record`` once ready; the folder is deleted on leaving the block.
 
-
-class _RowFeed:
-    """Rows read on the event loop, handed to the writer's thread one batch at a time."""
-
-    def __init__(self, batches: AsyncGenerator[list[ExportRow], None], loop: asyncio.AbstractEventLoop) -> None:
-        self._batches = batches
-        self._loop = loop
-        self._lock = asyncio.Lock()
-        self._closed = False
-
-    async def _next_batch(self) -> list[ExportRow] | None:
-        async with self._lock:
-            if self._closed:
-                return None
-            return await anext(self._batches, None)
-
-    def __iter__(self) -> Iterator[ExportRow]:
-        """Called from the writer's thread, never from the loop."""
-        while True:
-            future = asyncio.run_coroutine_threadsafe(self._next_batch(), self._loop)
-            batch = future.result(timeout=_BATCH_TIMEOUT_SECONDS)
-            if batch is None:
-                return
-            yield from batch
-
-    async def close(self) -> None:
-        """Stop the feed and close the database cursor (also when the writer failed half-way)."""
-        async with self._lock:
-            self._closed = True
-            await self._batches.aclose()
+    Exports and reports are delivered the same way.
+    """
+    folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="workshop-export-"))
+    try:
+        path = folder / file_name
+        rows = await write(path)
+        upload = await asyncio.to_thread(package_for_upload, path, upload_limit)
+        audit = await record(rows)
+        yield ExportDelivery(
+            rows=rows,
+            audit=audit,
+            file_name=path.name,
+            files=upload.files,
+            packaging=upload.packaging,
+            original_size=upload.original_size,
+        )
+    finally:
+        await asyncio.to_thread(shutil.rmtree, folder, True)
 
 
 def package_for_upload(path: Path, limit: int) -> UploadFiles:

@@ -13,8 +13,9 @@ How it fits together:
   whatever is due whatever happened to the jobs (a blocked loop, a restart, a clock jump). What is due is
   always decided with the injected clock, never by APScheduler.
 - All the work happens in one worker task, one pass at a time: re-plan the ledger, re-arm the jobs, write
-  the DM rows of the reminders that are due, send the channel post and then the DMs (throttled), then
-  tell members whose DMs turned out to be closed.
+  the DM rows of the reminders that are due, send the channel post and then the DMs (throttled). A member
+  whose DMs turned out to be closed is told privately the next time they use the bot
+  (``take_dms_closed_notice``), never in a channel.
 
 DM rows: when a reminder becomes due it gets a row for each member subscribed at its due time, so a
 member who turns DMs on after a reminder went out gets the next one, and turning them off drops the DMs
@@ -46,7 +47,6 @@ from bot.domain.reminders import (
     decide,
     pending_decisions,
     plan_reminders,
-    reminder_nonce,
 )
 from bot.domain.server_settings import ServerSettings
 from bot.services.health import RuntimeProblems
@@ -71,7 +71,6 @@ SWEEP_INTERVAL = 30.0  # seconds between safety-net passes
 MAX_ATTEMPTS = 8  # a delivery failing this often (429/5xx/network) is given up as undeliverable
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(minutes=15)
-NOTICE_BATCH = 50  # members told per "your DMs are closed" message (a mention is ~22 characters)
 CLOSE_GRACE = 5.0  # seconds a stopping service waits for the send in flight
 SWEEP_JOB_ID = "reminders:sweep"
 # How long Discord de-duplicates a nonce ("the past few minutes", developers/resources/message.mdx, Create
@@ -230,19 +229,6 @@ def _common_width(texts: Sequence[str], room: int) -> int | None:
         else:
             high = middle - 1
     return low if low >= 1 else None
-
-
-def compose_dms_closed_notice(user_ids: Sequence[int]) -> OutgoingMessage:
-    """Tells members (and pings only them) that their reminder DM could not be delivered."""
-    mentions = " ".join(f"<@{user_id}>" for user_id in user_ids)
-    return OutgoingMessage(
-        content=(
-            f"{mentions} I couldn't send you the session reminder by direct message: your DMs are closed to me. "
-            "To get reminders by DM, allow direct messages from members of this server (the server's Privacy "
-            "Settings), or turn them off with `/reminders setting:off`. I won't mention this again."
-        ),
-        ping_user_ids=tuple(user_ids),
-    )
 
 
 # --- pacing -----------------------------------------------------------------------------------------
@@ -481,7 +467,6 @@ class ReminderService:
             if key not in messages:
                 messages[key] = await self._compose(by_session[planned.session_id], delivery.target_kind, settings)
             await self._deliver(delivery, messages[key])
-        await self._tell_members_dms_closed(guild_id, settings.reminder_channel_id)
 
     # --- the outbox check -----------------------------------------------------------------------------
 
@@ -612,28 +597,18 @@ class ReminderService:
         log.warning("reminder delivery %s failed (%s); retrying in %s", delivery.id, reason, backoff)
         await self.repository.mark_retry(delivery.id, reason, now + backoff, now)
 
-    async def _tell_members_dms_closed(self, guild_id: int, channel_id: int | None) -> None:
-        """Post (once per member) in the reminder channel that their reminder DM was refused."""
-        if channel_id is None or self._sender is None:
-            return
-        while not self._stopping:
-            user_ids = await self.repository.claim_dms_closed_notices(guild_id, self._clock(), limit=NOTICE_BATCH)
-            if not user_ids:
-                return
-            nonce = reminder_nonce("dms-closed", ",".join(map(str, user_ids)))
-            await self.throttle.wait()
-            try:
-                await self._sender.send_to_channel(channel_id, compose_dms_closed_notice(user_ids), nonce=nonce)
-            except DeliveryRefused as refused:
-                log.error("could not tell %d members that their DMs are closed: %s", len(user_ids), refused.reason)
-                return
-            except Exception as error:
-                if not isinstance(error, DeliveryFailed):
-                    log.exception("telling members their DMs are closed failed unexpectedly")
-                await self.repository.unclaim_dms_closed_notices(guild_id, user_ids)
-                return
-            finally:
-                self.throttle.sent()
+    async def take_dms_closed_notice(self, guild_id: int, user_id: int) -> bool:
+        """Whether to tell this member, now and privately, that their reminder DM was refused (DMs closed).
+
+        Once per member (until they subscribe again); told the next time they use the bot, never in a channel:
+        a public notice would show who asked for DM reminders. Organisers see such failures only as counts
+        (/stats, with small counts hidden). Call ``release_dms_closed_notice`` if the notice was not delivered.
+        """
+        claimed = await self.repository.claim_dms_closed_notices(guild_id, self._clock(), limit=1, user_id=user_id)
+        return bool(claimed)
+
+    async def release_dms_closed_notice(self, guild_id: int, user_id: int) -> None:
+        await self.repository.unclaim_dms_closed_notices(guild_id, [user_id])
 
     def _arm_wakeups(self, guild_id: int, waiting: Sequence[PlannedReminder], now: datetime) -> None:
         """One date job per reminder not yet due; jobs of reminders no longer waiting are removed."""
@@ -692,7 +667,7 @@ class ReminderService:
             changed=changed,
             offsets=settings.reminder_offsets,
             channel_id=settings.reminder_channel_id,
-            dms_found_closed=subscription is not None and subscription.dms_closed_noticed_at is not None,
+            dms_found_closed=subscription is not None and await self.repository.dms_found_closed(guild_id, user_id),
         )
 
     # --- the schedule ---------------------------------------------------------------------------------

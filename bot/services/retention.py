@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.domain.clock import Clock, system_clock
+from bot.domain.settings_rules import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
 from bot.services.health import RuntimeProblems
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.database import Database
@@ -33,8 +34,7 @@ from bot.storage.retention import RetentionRecord, RetentionRepository
 log = logging.getLogger(__name__)
 
 WARNING_NOTICE = timedelta(days=7)
-MIN_RETENTION_DAYS = 1
-MAX_RETENTION_DAYS = 3650
+__all__ = ["MAX_RETENTION_DAYS", "MIN_RETENTION_DAYS"]  # the bounds live with the other settings rules
 
 
 class RetentionNotifier(Protocol):
@@ -73,10 +73,11 @@ def plan(record: RetentionRecord, now: datetime) -> RetentionSchedule | None:
     """What retention means for a server at ``now``; None without a period or without sessions."""
     if record.last_session_end is None:
         return None
-    due_at = record.last_session_end + record.retention
+    # Saturating sums: a session stored far in the future (by an older version) must not break /setup and /stats.
+    due_at = _later(record.last_session_end, record.retention)
     warn_from = due_at - WARNING_NOTICE
     warned_at = record.warned_at if record.warned_at is not None and record.warned_at >= warn_from else None
-    deletes_at = max(due_at, (warned_at or max(now, warn_from)) + WARNING_NOTICE)
+    deletes_at = max(due_at, _later(warned_at or max(now, warn_from), WARNING_NOTICE))
     if now < warn_from:
         action = RetentionAction.NOTHING
     elif warned_at is None:
@@ -94,6 +95,13 @@ def plan(record: RetentionRecord, now: datetime) -> RetentionSchedule | None:
         deletes_at=deletes_at,
         action=action,
     )
+
+
+def _later(moment: datetime, period: timedelta) -> datetime:
+    try:
+        return moment + period
+    except OverflowError:
+        return datetime.max.replace(tzinfo=moment.tzinfo)
 
 
 @dataclass(frozen=True, slots=True)

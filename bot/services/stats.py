@@ -4,6 +4,8 @@ What is suppressed, and why (threshold 5, bot.domain.stats):
 - members who answered, and DM subscribers: 1 to 4 shows as "<5";
 - a week's answer count is hidden when fewer than 5 members answered (it would tell how much each wrote),
   and thread counts follow bot.domain.stats' rule (a thread can belong to a single member);
+- complementary suppression: the programme's answer total is the sum of the weeks', so a lone hidden week
+  is joined by the smallest shown one (or the total is hidden): no hidden figure is total minus the rest;
 - DM reminders: both counts are hidden when fewer than 5 members were DMed for that session (sent and
   failed DMs per member would give away who subscribed, or whose DMs are closed). Reminders posted in a
   channel concern no member and are shown as they are;
@@ -13,9 +15,10 @@ What is suppressed, and why (threshold 5, bot.domain.stats):
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
-from bot.domain.stats import DEFAULT_THRESHOLD, HIDDEN, WeekStats, display_count
+from bot.domain.stats import DEFAULT_THRESHOLD, HIDDEN, WeekStats, complementary_suppression, display_count
 from bot.storage.database import Database
 from bot.storage.session_events import SessionEventRepository
 from bot.storage.stats import StatsRepository, WeekCounts
@@ -35,6 +38,7 @@ class WeekFigures:
     reminders_post_failed: str
     dm_reminders_sent: str  # HIDDEN when fewer than the threshold of members were DMed
     dm_reminders_failed: str
+    dm_recipients: str = "0"  # members DMed a reminder for the session ("<5" for 1 to 4)
     interested: str | None = None  # members Interested in the week's Discord event; None: it has none
 
 
@@ -70,6 +74,7 @@ def week_figures(
         reminders_post_failed=str(counts.channel_reminders_failed),
         dm_reminders_sent=HIDDEN if few_dmed else str(counts.dm_reminders_sent),
         dm_reminders_failed=HIDDEN if few_dmed else str(counts.dm_reminders_failed),
+        dm_recipients=display_count(counts.dm_recipients, threshold=threshold),
         interested=None if interested is None else display_count(interested, threshold=threshold),
     )
 
@@ -85,16 +90,25 @@ class StatsService:
         few = 0 < counts.contributors < self.threshold
         with_event = {row.week for row in await self.events.stored(guild_id)}
         interested = await self.events.interested_by_week(guild_id)
+        weeks = [
+            week_figures(
+                week,
+                threshold=self.threshold,
+                interested=interested.get(week.week, 0) if week.week in with_event else None,
+            )
+            for week in counts.weeks
+        ]
+        # The programme-wide total is the sum of the weeks': a lone hidden week would be total minus the rest.
+        hide_weeks, hide_total = complementary_suppression(
+            [week.answers for week in counts.weeks], [figures.answers == HIDDEN for figures in weeks]
+        )
+        weeks = [
+            dataclasses.replace(figures, answers=HIDDEN) if hide else figures
+            for figures, hide in zip(weeks, hide_weeks, strict=True)
+        ]
         return StatsReport(
-            weeks=tuple(
-                week_figures(
-                    week,
-                    threshold=self.threshold,
-                    interested=interested.get(week.week, 0) if week.week in with_event else None,
-                )
-                for week in counts.weeks
-            ),
-            answers=HIDDEN if few else display_count(counts.answers, threshold=self.threshold),
+            weeks=tuple(weeks),
+            answers=HIDDEN if few or hide_total else display_count(counts.answers, threshold=self.threshold),
             contributors=display_count(counts.contributors, threshold=self.threshold),
             dm_subscribers=display_count(counts.dm_subscribers, threshold=self.threshold),
             threshold=self.threshold,

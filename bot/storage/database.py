@@ -25,6 +25,7 @@ from bot.domain.errors import UserFacingError
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+READER_GRACE_SECONDS = 20.0  # how long an erasure lets a running export finish before stopping it
 Params = Sequence[Any] | dict[str, Any]
 
 
@@ -34,6 +35,20 @@ class DatabaseLockedError(UserFacingError):
 
 class DatabaseUnavailableError(UserFacingError):
     """The database cannot be written (full disk, read-only file, ...)."""
+
+
+class ReaderRevokedError(UserFacingError):
+    """A long read (an export) was stopped so that deleted data could be wiped from the files."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This export was stopped because a member's data was being erased, which must reach every file "
+            "first. Nothing was sent; please run the export again."
+        )
+
+
+class ScrubIncompleteError(UserFacingError):
+    """Deleted rows whose old copies could not yet be wiped from the database files."""
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -75,6 +90,11 @@ class Database:
         self._reader = reader
         self._write_lock = asyncio.Lock()
         self._lock_file: int | None = None
+        # Long reads on connections of their own (exports, backups): each holds a snapshot that keeps old
+        # pages in the write-ahead log. An erasure waits for them, then stops those still running (scrub()).
+        self._long_readers: set[_LongReader] = set()
+        self._readers_changed = asyncio.Condition()
+        self.reader_grace = READER_GRACE_SECONDS
 
     @classmethod
     @asynccontextmanager
@@ -200,13 +220,15 @@ class Database:
         the shared reader that would show every other read in the bot the database as it was when a long
         export began.
         """
-        async with aiosqlite.connect(self.path, isolation_level=None) as connection:
+        async with aiosqlite.connect(self.path, isolation_level=None) as connection, self._long_read() as reader:
             await _configure(connection)
             await connection.execute("PRAGMA query_only=ON")
             async with connection.execute(sql, params) as cursor:
                 while rows := await cursor.fetchmany(batch):
                     for row in rows:
                         yield row
+                    if reader.revoked:
+                        raise ReaderRevokedError()
 
     async def backup_to(self, target: Path) -> None:
         """A consistent copy through SQLite's online backup API, safe while the bot writes.
@@ -215,13 +237,77 @@ class Database:
         """
         target.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        async with aiosqlite.connect(self.path) as source, aiosqlite.connect(target) as destination:
+        async with (
+            self._long_read(),
+            aiosqlite.connect(self.path) as source,
+            aiosqlite.connect(target) as destination,
+        ):
             await source.backup(destination)
+
+    @asynccontextmanager
+    async def _long_read(self) -> AsyncIterator[_LongReader]:
+        reader = _LongReader()
+        self._long_readers.add(reader)
+        try:
+            yield reader
+        finally:
+            self._long_readers.discard(reader)
+            async with self._readers_changed:
+                self._readers_changed.notify_all()
+
+    async def scrub(self) -> None:
+        """Make deleted rows gone from every file: the database and its write-ahead log.
+
+        ``PRAGMA secure_delete`` overwrote the rows in the pages of the latest version, but older copies of
+        those pages stay in the write-ahead log, and the database file itself is only brought up to date by a
+        checkpoint, which cannot pass a reader still looking at an older snapshot (an export, a backup). So:
+        wait up to ``reader_grace`` seconds for long readers to finish, stop those still running (the export says so
+        and can be run again), then checkpoint and truncate the log, and check that it worked. Raises
+        ScrubIncompleteError if it did not: the caller must not tell anyone their data is gone.
+        """
+        grace = self.reader_grace
+        if not await self._wait_for_readers(grace):
+            for reader in self._long_readers:
+                reader.revoked = True
+            log.warning("stopping %d long read(s) so that deleted data can be wiped", len(self._long_readers))
+            await self._wait_for_readers(grace)
+        if not await checkpoint_truncate(self.path):
+            raise ScrubIncompleteError(
+                "The data was deleted, but an older copy could not yet be wiped from the database files (they are "
+                "busy). Please try again in a minute."
+            )
+
+    async def _wait_for_readers(self, seconds: float) -> bool:
+        async with self._readers_changed:
+            try:
+                await asyncio.wait_for(self._readers_changed.wait_for(lambda: not self._long_readers), seconds)
+            except TimeoutError:
+                return False
+        return True
 
     async def check_integrity(self) -> list[str]:
         problems = [str(r[0]) for r in await self.fetchall("PRAGMA integrity_check") if r[0] != "ok"]
         problems += [str(tuple(r)) for r in await self.fetchall("PRAGMA foreign_key_check")]
         return problems
+
+
+class _LongReader:
+    __slots__ = ("revoked",)
+
+    def __init__(self) -> None:
+        self.revoked = False
+
+
+async def checkpoint_truncate(path: Path) -> bool:
+    """Copy the write-ahead log into the database and truncate it; True only if it verifiably happened."""
+    async with aiosqlite.connect(path) as conn:
+        await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        async with conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+            result = await cursor.fetchone()
+    wal = path.with_name(path.name + "-wal")
+    size = await asyncio.to_thread(lambda: wal.stat().st_size if wal.exists() else 0)
+    # (busy, frames in the log, frames checkpointed): not busy, everything copied, and the log file emptied.
+    return result is not None and result[0] == 0 and result[1] == result[2] and size == 0
 
 
 def _take_process_lock(path: Path) -> int:

@@ -1,37 +1,17 @@
-"""Reading answers for export, a batch at a time, and the export_audit table."""
+"""Reading answers for export (as plain tuples, in the export's worker thread), and the export_audit table."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import contextlib
+import sqlite3
+from collections.abc import Iterator
 from datetime import datetime
 
 import aiosqlite
 
-from bot.domain.exports import ExportAuditEntry
+from bot.domain.exports import ExportAuditEntry, StoredAnswer
 from bot.storage.codec import from_db_time, to_db_time
-from bot.storage.database import Database
-
-# Rows fetched from SQLite per round trip while streaming an export.
-FETCH_BATCH = 500
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerForExport:
-    """One stored answer with the session and prompt it belongs to (the member only by Discord id)."""
-
-    answer_id: int
-    week: int
-    session_title: str
-    prompt_number: int
-    prompt_text: str
-    user_id: int
-    text: str
-    source: str
-    created_at: datetime
-    updated_at: datetime
-    late: bool
-
+from bot.storage.database import BUSY_TIMEOUT_MS, Database
 
 _SCOPE = (
     "FROM answers a JOIN prompts p ON p.id = a.prompt_id JOIN sessions s ON s.id = p.session_id WHERE a.guild_id = ?"
@@ -55,6 +35,7 @@ def _audit_entry(row: aiosqlite.Row) -> ExportAuditEntry:
         identities=row["identities"],
         row_count=row["row_count"],
         cli_user=row["cli_user"],
+        kind=row["kind"],
     )
 
 
@@ -62,31 +43,28 @@ class ExportRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def answers(self, guild_id: int, week: int | None = None) -> AsyncIterator[AnswerForExport]:
-        """The server's answers (one week's, or all), by week, prompt and time, fetched in batches.
+    @contextlib.contextmanager
+    def stored_answers(self, guild_id: int, week: int | None = None) -> Iterator[Iterator[StoredAnswer]]:
+        """The server's answers (one week's, or all) by week, prompt and time, as ``StoredAnswer`` tuples.
 
-        One SELECT from start to end: it reads a single consistent snapshot even while answers are written.
+        Worker threads only. A blocking connection of its own, opened and closed in the calling thread: the
+        export's thread steps the query itself, one row at a time, with nothing crossing to the event loop per
+        batch (which was most of an export's time). One SELECT, so one consistent snapshot.
         """
         scope, params = _scope(guild_id, week)
         sql = (
-            "SELECT a.id, s.week, s.title AS session_title, p.position, p.text AS prompt_text, a.user_id, a.text, "
-            f"a.source, a.created_at, a.updated_at, a.late {scope} "
-            "ORDER BY s.week, p.position, a.created_at, a.id"
+            "SELECT s.week, s.title, p.position, p.text, a.user_id, a.text, a.source, a.created_at, a.updated_at, "
+            f"a.late {scope} ORDER BY s.week, p.position, a.created_at, a.id"
         )
-        async for row in self._db.iterate(sql, params, batch=FETCH_BATCH):
-            yield AnswerForExport(
-                answer_id=row["id"],
-                week=row["week"],
-                session_title=row["session_title"],
-                prompt_number=row["position"],
-                prompt_text=row["prompt_text"],
-                user_id=row["user_id"],
-                text=row["text"],
-                source=row["source"],
-                created_at=from_db_time(row["created_at"]),
-                updated_at=from_db_time(row["updated_at"]),
-                late=bool(row["late"]),
-            )
+        connection = sqlite3.connect(self._db.path, isolation_level=None)
+        try:
+            connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            connection.execute("PRAGMA query_only=ON")
+            cursor = connection.execute(sql, params)
+            cursor.arraysize = 1000
+            yield iter(cursor)
+        finally:
+            connection.close()
 
     async def count(self, guild_id: int, week: int | None = None) -> int:
         scope, params = _scope(guild_id, week)
@@ -110,24 +88,25 @@ class ExportRepository:
         identities: str,
         row_count: int,
         cli_user: str | None = None,
+        kind: str = "answers",
     ) -> ExportAuditEntry:
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO export_audit "
-                "(guild_id, actor_id, cli_user, created_at, week, format, identities, row_count) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (guild_id, actor_id, cli_user, to_db_time(created_at), week, format, identities, row_count),
+                "(guild_id, actor_id, cli_user, created_at, week, format, identities, row_count, kind) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (guild_id, actor_id, cli_user, to_db_time(created_at), week, format, identities, row_count, kind),
             )
             audit_id = cursor.lastrowid
         assert audit_id is not None
         return ExportAuditEntry(
-            audit_id, guild_id, actor_id, created_at, week, format, identities, row_count, cli_user=cli_user
+            audit_id, guild_id, actor_id, created_at, week, format, identities, row_count, cli_user=cli_user, kind=kind
         )
 
     async def audit(self, guild_id: int, *, limit: int) -> list[ExportAuditEntry]:
         """The newest ``limit`` entries, newest first."""
         rows = await self._db.fetchall(
-            "SELECT id, guild_id, actor_id, cli_user, created_at, week, format, identities, row_count "
+            "SELECT id, guild_id, actor_id, cli_user, created_at, week, format, identities, row_count, kind "
             "FROM export_audit "
             "WHERE guild_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
             (guild_id, limit),

@@ -18,7 +18,7 @@ import aiosqlite
 from bot.domain.member_data import ErasureReport, MemberData, ReminderDelivery
 from bot.storage.answers import AnswerRepository, ConsentRepository, rows
 from bot.storage.codec import from_db_time, to_db_time
-from bot.storage.database import BUSY_TIMEOUT_MS, Database
+from bot.storage.database import Database, checkpoint_truncate
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +69,9 @@ class MemberDataRepository:
     async def erase(self, guild_id: int, user_id: int, *, at: datetime) -> ErasureReport:
         """Delete every row about the member in one transaction; returns what was deleted.
 
-        ``PRAGMA secure_delete`` (set on every connection) overwrites the freed content; the write-ahead
-        log, which still holds the old pages, is then checkpointed and truncated.
+        ``PRAGMA secure_delete`` (set on every connection) overwrites the freed content; then ``Database.scrub``
+        waits for (or stops) exports and backups still reading an older snapshot, checkpoints and truncates the
+        write-ahead log, which still holds the old pages, and checks it worked: only then does this return.
         """
         async with self._db.transaction() as conn:
             report = await self._count(conn, guild_id, user_id)
@@ -90,8 +91,8 @@ class MemberDataRepository:
                 "ON CONFLICT (guild_id, user_id) DO UPDATE SET erased_at = MAX(erased_at, excluded.erased_at)",
                 (guild_id, user_id, to_db_time(at)),
             )
-        if not report.nothing:
-            await truncate_wal(self._db)
+        # Always, even with nothing left to delete: a retry after an incomplete scrub must finish the job.
+        await self._db.scrub()
         return report
 
     async def _count(self, conn: aiosqlite.Connection, guild_id: int, user_id: int) -> ErasureReport:
@@ -121,15 +122,10 @@ class MemberDataRepository:
 async def truncate_wal(db: Database) -> bool:
     """Copy the write-ahead log into the database and truncate it, so deleted text is not left in it.
 
-    For every deletion of members' data (an erasure, retention). Done on a connection of its own (a
-    checkpoint works from any connection to the file). Returns False if a reader kept it from completing;
-    the log is then cleared at a later checkpoint.
+    For deletions that no one waits on (retention): returns False if a reader kept it from completing; the log
+    is then cleared at a later checkpoint. An erasure uses ``Database.scrub``, which waits for readers.
     """
-    async with aiosqlite.connect(db.path) as conn:
-        await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        async with conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
-            result = await cursor.fetchone()
-    completed = result is not None and result[0] == 0
+    completed = await checkpoint_truncate(db.path)
     if not completed:
         log.warning("the write-ahead log could not be truncated after deleting data; a later checkpoint will")
     return completed

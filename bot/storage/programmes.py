@@ -81,6 +81,23 @@ class ProgrammeRepository:
             sessions=sessions,
         )
 
+    async def version(self, guild_id: int) -> int | None:
+        """A number that changes whenever the stored programme does (None: no programme); one small query.
+
+        Every change leaves a mark: an update bumps its session's revision, a new session gets a new id
+        (AUTOINCREMENT ids are never reused), a removal lowers the count, a new title or time zone is in the
+        programmes row. Also sees imports made by the command line while the bot runs.
+        """
+        rows = await _rows(
+            self._db,
+            "SELECT p.title, p.timezone, p.introduction, p.imported_at, COUNT(s.id) AS n, "
+            "COALESCE(SUM(s.id), 0) AS ids, COALESCE(SUM(s.revision), 0) AS revisions "
+            "FROM programmes p LEFT JOIN sessions s ON s.guild_id = p.guild_id WHERE p.guild_id = ? "
+            "GROUP BY p.guild_id",
+            (guild_id,),
+        )
+        return hash(tuple(rows[0])) if rows else None
+
     async def answer_counts(self, guild_id: int, *, using: aiosqlite.Connection | None = None) -> dict[int, int]:
         rows = await _rows(
             using or self._db,

@@ -395,19 +395,23 @@ class ReminderRepository:
 
     # --- "your DMs are closed" notices ---------------------------------------------------------------
 
-    async def claim_dms_closed_notices(self, guild_id: int, now: datetime, *, limit: int) -> list[int]:
-        """Up to ``limit`` subscribers whose DMs were found closed and who were not told yet; marks them told.
+    async def claim_dms_closed_notices(
+        self, guild_id: int, now: datetime, *, limit: int, user_id: int | None = None
+    ) -> list[int]:
+        """Up to ``limit`` subscribers (or just ``user_id``) whose DMs were found closed and who were not told
+        yet; marks them told.
 
         Only refusals since the member (last) subscribed count. Marked before the notice is sent: a
         crash in between loses that notice rather than repeating it.
         """
+        only = "AND s.user_id = ? " if user_id is not None else ""
         async with self._db.transaction() as conn:
             async with conn.execute(
                 "SELECT s.user_id FROM dm_subscriptions s WHERE s.guild_id = ? AND s.dms_closed_noticed_at IS NULL "
-                "AND EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.guild_id = s.guild_id "
+                f"{only}AND EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.guild_id = s.guild_id "
                 "AND d.target_kind = 'dm' AND d.target_id = s.user_id AND d.state = 'undeliverable' "
                 "AND d.last_error = ? AND d.updated_at >= s.subscribed_at) ORDER BY s.user_id LIMIT ?",
-                (guild_id, DMS_CLOSED, limit),
+                (guild_id, *((user_id,) if user_id is not None else ()), DMS_CLOSED, limit),
             ) as cursor:
                 user_ids = [row[0] for row in await cursor.fetchall()]
             if user_ids:
@@ -417,6 +421,17 @@ class ReminderRepository:
                     (to_db_time(now), guild_id, *user_ids),
                 )
         return user_ids
+
+    async def dms_found_closed(self, guild_id: int, user_id: int) -> bool:
+        """Whether a reminder DM to this subscriber was refused as closed since they (last) subscribed."""
+        row = await self._db.fetchone(
+            "SELECT 1 FROM dm_subscriptions s WHERE s.guild_id = ? AND s.user_id = ? "
+            "AND EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.guild_id = s.guild_id "
+            "AND d.target_kind = 'dm' AND d.target_id = s.user_id AND d.state = 'undeliverable' "
+            "AND d.last_error = ? AND d.updated_at >= s.subscribed_at)",
+            (guild_id, user_id, DMS_CLOSED),
+        )
+        return row is not None
 
     async def unclaim_dms_closed_notices(self, guild_id: int, user_ids: Sequence[int]) -> None:
         """The notice could not be posted (yet): try again on a later pass."""

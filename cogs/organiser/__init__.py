@@ -1,4 +1,4 @@
-"""Organisers' commands: /setup, /import, /export answers|audit and /stats. Every reply is private.
+"""Organisers' commands: /setup, /import, /export answers|audit, /report and /stats. Every reply is private.
 
 Every command is organisers only: the organiser role (ORGANISER_ROLE_ID or /setup) or Manage Server,
 checked by the bot on every use (cogs/_checks.py); Discord's default permissions only hide the commands.
@@ -11,10 +11,11 @@ from typing import Any
 
 from cogs.organiser._export import ExportCog
 from cogs.organiser._import import ImportCog
+from cogs.organiser._report import ReportCog
 from cogs.organiser._settings import SettingsCog
 from cogs.organiser._stats import StatsCog
 
 
 async def setup(bot: Any) -> None:
-    for cog in (SettingsCog, ImportCog, ExportCog, StatsCog):
+    for cog in (SettingsCog, ImportCog, ExportCog, ReportCog, StatsCog):
         await bot.add_cog(cog(bot))

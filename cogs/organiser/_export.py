@@ -15,9 +15,9 @@ from discord import app_commands
 
 from bot.domain.errors import NotFoundError, UserFacingError
 from bot.domain.exports import ExportFormat
-from bot.services.exports import ExportRequest
+from bot.services.exports import ExportDelivery, ExportRequest
 from bot.tree import send_private
-from cogs._base import WorkshopCog, cog_of, guild_id_of
+from cogs._base import WeekOption, WorkshopCog, cog_of, guild_id_of
 from cogs._checks import organisers_only, require_organiser
 from cogs._render import paginate, valid_weeks_text
 from cogs._views import PersistentButton
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 class NamedExportButton(
     PersistentButton,
     template=(
-        r"export:named:(?P<week>\d{1,6}):(?P<format>csv|json|xlsx|markdown):(?P<user>\d{1,20}):(?P<issued>\d{1,12})"
+        r"export:named:(?P<week>[0-9]{1,4}):(?P<format>csv|json|xlsx|markdown):(?P<user>\d{1,20}):(?P<issued>\d{1,12})"
     ),
 ):
     """Confirms a named export. Everything it needs is in its custom_id; it expires after 10 minutes."""
@@ -121,7 +121,7 @@ class ExportCog(WorkshopCog):
         self,
         interaction: discord.Interaction[Any],
         format: str,
-        week: int | None = None,
+        week: WeekOption | None = None,
         identities: str = "pseudonymous",
     ) -> None:
         guild_id = guild_id_of(interaction)
@@ -174,15 +174,7 @@ class ExportCog(WorkshopCog):
     async def _deliver_export(self, interaction: discord.Interaction[Any], request: ExportRequest) -> None:
         limit = interaction.filesize_limit
         async with self.bot.services.exports.export_for_upload(request, upload_limit=limit) as delivery:
-            text = delivery_text(request, delivery, limit)
-            for index, path in enumerate(delivery.files):
-                content = text if index == 0 else f"Part {index + 1} of {len(delivery.files)}: `{path.name}`"
-                await interaction.followup.send(
-                    content,
-                    file=discord.File(path, filename=path.name),
-                    ephemeral=True,
-                    allowed_mentions=discord.AllowedMentions.none(),
-                )
+            await send_delivery(interaction, delivery, delivery_text(request, delivery, limit))
 
     @export.command(name="audit", description="Organisers: who exported answers, when, and how")
     @organisers_only("see the export audit")
@@ -200,3 +192,15 @@ class ExportCog(WorkshopCog):
         pages = paginate([audit_line(entry) for entry in entries])
         embed = discord.Embed(title="Export audit", description=pages[0], colour=EMBED_COLOUR)
         await send_private(interaction, heading, embed=embed)
+
+
+async def send_delivery(interaction: discord.Interaction[Any], delivery: ExportDelivery, text: str) -> None:
+    """The delivery's files as private follow-ups: ``text`` with the first, a part number with the others."""
+    for index, path in enumerate(delivery.files):
+        content = text if index == 0 else f"Part {index + 1} of {len(delivery.files)}: `{path.name}`"
+        await interaction.followup.send(
+            content,
+            file=discord.File(path, filename=path.name),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )

@@ -8,6 +8,7 @@ rather than failing silently; nothing is written until Confirm.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
@@ -26,7 +27,7 @@ from bot.domain.import_preview import import_warnings, plain, start_weekday_warn
 from bot.domain.importing import ImportPlan, carry_over_week_links
 from bot.domain.parsers import MAX_FILE_BYTES, parse_programme_file
 from bot.domain.programme import Programme, redate
-from bot.tree import NotAllowedError, send_private
+from bot.tree import NotAllowedError, fit_message, send_private
 from cogs._base import WorkshopCog, cog_of, guild_id_of
 from cogs._checks import organisers_only, require_organiser
 from cogs._views import PersistentButton
@@ -158,7 +159,10 @@ class ImportCog(WorkshopCog):
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await file.read()
-        programme = parse_programme_file(data, filename=file.filename, default_timezone=self.bot.settings.timezone)
+        # Parsing a 1 MB file and rendering a long preview take a while: in a thread, so the bot keeps answering.
+        programme = await asyncio.to_thread(
+            parse_programme_file, data, filename=file.filename, default_timezone=self.bot.settings.timezone
+        )
         warnings: list[str] = []
         if new_start is not None:
             weekday_warning = start_weekday_warning(programme, new_start)
@@ -172,7 +176,7 @@ class ImportCog(WorkshopCog):
             await send_private(interaction, f"Nothing to import: {file.filename} is the same as the current programme.")
             return
         token = self.pending_imports.add(guild_id, interaction.user.id, file.filename, programme, plan)
-        lines = preview_lines(current, programme, plan)
+        lines = await asyncio.to_thread(preview_lines, current, programme, plan)
         description = preview_header(programme, plan, file.filename, warnings) + "\n\n"
         shown: list[str] = []
         for line in lines:
@@ -212,8 +216,10 @@ class ImportCog(WorkshopCog):
             return
         log.info("programme imported through /import by user %s in guild %s", interaction.user.id, pending.guild_id)
         await interaction.edit_original_response(
-            content=f"Imported **{escape_markdown(pending.programme.title)}** from `{pending.filename}`: "
-            f"{plan.summary(done=True)}.",
+            content=fit_message(
+                f"Imported **{escape_markdown(pending.programme.title)}** from `{pending.filename}`: "
+                f"{plan.summary(done=True)}."
+            ),
             embed=None,
             view=None,
             attachments=[],

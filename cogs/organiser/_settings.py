@@ -3,33 +3,30 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.domain.discord_text import MESSAGE_LIMIT
-from bot.domain.errors import NotFoundError, SettingsError
+from bot.domain.errors import SettingsError
 from bot.domain.permissions import missing
-from bot.domain.reminders import parse_offsets
-from bot.services.retention import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
-from bot.services.session_events import events_permissions
-from bot.tree import send_private
-from cogs._base import WorkshopCog, guild_id_of
-from cogs._checks import organisers_only
-from cogs._render import EMBED_DESCRIPTION_LIMIT, valid_weeks_text
-from cogs.organiser._text import (
+from bot.domain.settings_rules import (
     CLEARABLE,
     MAX_ANSWER_WINDOW_HOURS,
     MAX_LINK_LENGTH,
-    REMIND_INTERESTED,
-    REMINDER_DM_CHOICES,
-    SWITCH_LABELS,
-    https_link,
-    retention_text,
-    settings_lines,
+    MAX_RETENTION_DAYS,
+    MIN_RETENTION_DAYS,
+    SetupContext,
+    SetupRequest,
+    plan_settings_change,
 )
+from bot.services.session_events import events_permissions
+from bot.tree import send_private
+from cogs._base import WeekOption, WorkshopCog, guild_id_of
+from cogs._checks import organisers_only
+from cogs._render import EMBED_DESCRIPTION_LIMIT
+from cogs.organiser._text import REMIND_INTERESTED, REMINDER_DM_CHOICES, retention_text, settings_lines
 from cogs.programme import EMBED_COLOUR, week_autocomplete
 
 log = logging.getLogger(__name__)
@@ -69,7 +66,7 @@ class SettingsCog(WorkshopCog):
         organiser_role: discord.Role | None = None,
         discussion_channel: discord.TextChannel | discord.ForumChannel | None = None,
         meeting_link: app_commands.Range[str, 1, MAX_LINK_LENGTH] | None = None,
-        week: int | None = None,
+        week: WeekOption | None = None,
         answer_window_hours: app_commands.Range[int, 0, MAX_ANSWER_WINDOW_HOURS] | None = None,
         retention_days: app_commands.Range[int, MIN_RETENTION_DAYS, MAX_RETENTION_DAYS] | None = None,
         events: bool | None = None,
@@ -80,89 +77,43 @@ class SettingsCog(WorkshopCog):
         # Saving may re-plan reminders and post a retention warning before the reply: defer first.
         await interaction.response.defer(ephemeral=True, thinking=True)
         services = self.bot.services
-        changes: dict[str, Any] = {}
-        notes: list[str] = []
-        if reminder_channel is not None:
-            changes["reminder_channel_id"] = reminder_channel.id
-            notes += self._posting_problems(reminder_channel)
-        if reminder_times is not None:
-            changes["reminder_offsets"] = parse_offsets(reminder_times)
-        for name, role in (
-            ("ping_role_id", ping_role),
-            ("facilitator_role_id", facilitator_role),
-            ("organiser_role_id", organiser_role),
-        ):
-            if role is not None:
-                if role.is_default():
-                    raise SettingsError(
-                        f"@everyone cannot be the {name.removesuffix('_role_id')} role: choose a role given to "
-                        "some members only. Nothing was changed."
-                    )
-                changes[name] = role.id
-        if discussion_channel is not None:
-            changes["discussion_channel_id"] = discussion_channel.id
-        if answer_window_hours is not None:
-            if not 0 <= answer_window_hours <= MAX_ANSWER_WINDOW_HOURS:
-                raise SettingsError(
-                    f"The answer window must be 0 to {MAX_ANSWER_WINDOW_HOURS} hours (28 days). Nothing was changed."
-                )
-            changes["answer_window"] = timedelta(hours=answer_window_hours)
-        if retention_days is not None:
-            if not MIN_RETENTION_DAYS <= retention_days <= MAX_RETENTION_DAYS:
-                raise SettingsError(
-                    f"Retention must be {MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS} days after the last session. "
-                    "Nothing was changed."
-                )
-            changes["retention"] = timedelta(days=retention_days)
-        if events is not None:
-            changes["events_enabled"] = events
-            if events:
-                notes += self._events_problems(interaction)
-        if reminder_dms_to is not None:
-            if reminder_dms_to not in REMINDER_DM_CHOICES:
-                raise SettingsError(f"'{reminder_dms_to}' is not a choice for reminder DMs. Nothing was changed.")
-            changes["remind_interested"] = reminder_dms_to == REMIND_INTERESTED
-        link = https_link(meeting_link) if meeting_link is not None else None
-        week_link: tuple[int, str | None] | None = None
-        if clear is not None:
-            if clear not in CLEARABLE:
-                raise SettingsError(f"'{clear}' is not a setting that can be cleared. Nothing was changed.")
-            setting = CLEARABLE[clear]
-            if setting in changes or (setting == "meeting_link" and link is not None):
-                raise SettingsError(f"You asked to both set and clear the {clear}. Nothing was changed.")
-            if setting == "meeting_link" and week is not None:
-                week_link = (week, None)
-            else:
-                changes[setting] = None
-        if link is not None:
-            if week is not None:
-                week_link = (week, link)
-            else:
-                changes["meeting_link"] = link
-        if week is not None and week_link is None:
-            raise SettingsError(
-                "week only applies to a meeting link: give meeting_link (or clear: meeting link) with it. "
-                "Nothing was changed."
-            )
+        if reminder_dms_to is not None and reminder_dms_to not in REMINDER_DM_CHOICES:
+            raise SettingsError(f"'{reminder_dms_to}' is not a choice for reminder DMs. Nothing was changed.")
+        request = SetupRequest(
+            reminder_channel_id=reminder_channel.id if reminder_channel else None,
+            reminder_times=reminder_times,
+            ping_role_id=ping_role.id if ping_role else None,
+            facilitator_role_id=facilitator_role.id if facilitator_role else None,
+            organiser_role_id=organiser_role.id if organiser_role else None,
+            discussion_channel_id=discussion_channel.id if discussion_channel else None,
+            meeting_link=meeting_link,
+            week=week,
+            answer_window_hours=answer_window_hours,
+            retention_days=retention_days,
+            clear=clear,
+            events_enabled=events,
+            remind_interested=None if reminder_dms_to is None else reminder_dms_to == REMIND_INTERESTED,
+        )
         programme = await services.programme.get(guild_id)
-        if week_link is not None and (programme is None or programme.session_for_week(week_link[0]) is None):
-            valid = f" Valid weeks: {valid_weeks_text(programme)}." if programme else ""
-            raise NotFoundError(f"There is no week {week_link[0]} in this programme.{valid} Nothing was changed.")
-
-        if not changes and week_link is None:
+        context = SetupContext(
+            guild_id=guild_id,
+            weeks=tuple(programme.weeks) if programme else None,
+            last_session_end=max((s.end for s in programme.sessions), default=None) if programme else None,
+        )
+        change = plan_settings_change(request, context)  # every rule, before anything is saved
+        if change.is_empty:
             await self._show_settings(interaction, guild_id, "Settings for this server:")
             return
-        if changes:
-            await services.settings.update(guild_id, **changes)
-        if week_link is not None:
-            await services.programme.set_week_meeting_link(guild_id, *week_link)
-        if "retention" in changes:
+        notes = self._posting_problems(reminder_channel) if reminder_channel is not None else []
+        if change.settings.get("events_enabled"):
+            notes += self._events_problems(interaction)
+        if change.settings:
+            await services.settings.update(guild_id, **change.settings)
+        if change.week_link is not None:
+            await services.programme.set_week_meeting_link(guild_id, *change.week_link)
+        if "retention" in change.settings:
             await services.retention.check(guild_id)
-        changed = [name for name, setting in CLEARABLE.items() if setting in changes]
-        changed += [label for setting, label in SWITCH_LABELS.items() if setting in changes]
-        if week_link is not None:
-            changed.append(f"meeting link for week {week_link[0]}")
-        heading = f"Saved: {', '.join(changed)}."
+        heading = f"Saved: {', '.join(change.changed_labels())}."
         if notes:
             heading += "\n" + "\n".join(notes)
         await self._show_settings(interaction, guild_id, heading)

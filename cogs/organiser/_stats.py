@@ -1,7 +1,8 @@
-"""/stats: participation per week, small counts hidden."""
+"""/stats: participation per week, small counts hidden, with a chart of answers per week as a PNG."""
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import Any
 
@@ -19,6 +20,9 @@ from cogs.programme import EMBED_COLOUR
 
 log = logging.getLogger(__name__)
 
+CHART_FILE = "participation.png"
+CHART_DESCRIPTION = "Bar chart of answers per week; the figures are in the message text."
+
 
 class StatsCog(WorkshopCog):
     @app_commands.command(name="stats", description="Organisers: participation per week (small counts hidden)")
@@ -27,7 +31,9 @@ class StatsCog(WorkshopCog):
     async def stats(self, interaction: discord.Interaction[Any]) -> None:
         guild_id = guild_id_of(interaction)
         programme = await self.bot.services.programme.require(guild_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # the chart takes a moment to draw
         report = await self.bot.services.stats.report(guild_id)
+        chart = await self.bot.services.report.participation_png(guild_id)
         lines = stats_lines(report)
         retention = retention_text(await self.bot.services.retention.schedule(guild_id))
         if retention:
@@ -43,9 +49,9 @@ class StatsCog(WorkshopCog):
                 description=page,
                 colour=EMBED_COLOUR,
             )
+            extra: dict[str, Any] = {}
             if number == len(pages) - 1:
                 embed.set_footer(text=footer)
-            if interaction.response.is_done():
-                await interaction.followup.send(embed=embed, ephemeral=True)
-            else:
-                await interaction.response.send_message(embed=embed, ephemeral=True)
+                # The picture of the text above, for those who would rather look; the text stays the accessible one.
+                extra["file"] = discord.File(io.BytesIO(chart), filename=CHART_FILE, description=CHART_DESCRIPTION)
+            await interaction.followup.send(embed=embed, ephemeral=True, **extra)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import date, timedelta
-from urllib.parse import urlsplit
 
 from discord.utils import escape_markdown
 
+from bot.domain.answers import shorten
 from bot.domain.discord_text import timestamp
-from bot.domain.errors import SettingsError, UserFacingError
+from bot.domain.errors import UserFacingError, quoted
 from bot.domain.exports import ExportAuditEntry, ExportFormat
 from bot.domain.import_preview import plural as plural  # re-exported: the organiser cogs use these from here
 from bot.domain.import_preview import preview_header_lines
@@ -30,22 +30,9 @@ log = logging.getLogger(__name__)
 
 IMPORT_PREVIEW_TTL = timedelta(minutes=15)
 NAMED_EXPORT_TTL = timedelta(minutes=10)
-MAX_ANSWER_WINDOW_HOURS = 28 * 24
-MAX_LINK_LENGTH = 500
 AUDIT_SHOWN = 20
+WARNINGS_SHOWN = 3
 PREVIEW_BUDGET = 3500  # characters of the preview embed's description before the rest goes in a file
-
-CLEARABLE = {
-    "reminder channel": "reminder_channel_id",
-    "reminder times": "reminder_offsets",
-    "ping role": "ping_role_id",
-    "facilitator role": "facilitator_role_id",
-    "organiser role": "organiser_role_id",
-    "discussion channel": "discussion_channel_id",
-    "meeting link": "meeting_link",
-    "answer window": "answer_window",
-    "retention": "retention",
-}
 
 REMIND_SUBSCRIBED = "opted_in"
 REMIND_INTERESTED = "opted_in_and_interested"
@@ -53,7 +40,6 @@ REMINDER_DM_CHOICES = {
     REMIND_SUBSCRIBED: "members who asked with /reminders",
     REMIND_INTERESTED: "those, and members Interested in the session's event",
 }
-SWITCH_LABELS = {"events_enabled": "Discord events", "remind_interested": "reminder DMs"}
 
 FORMAT_LABELS = {
     ExportFormat.CSV: "CSV",
@@ -63,30 +49,22 @@ FORMAT_LABELS = {
 }
 
 
-def https_link(text: str) -> str:
-    """A meeting link as given, if it is a full https address."""
-    link = text.strip()
-    parts = urlsplit(link)
-    if parts.scheme != "https" or not parts.hostname or any(ch.isspace() for ch in link) or len(link) > MAX_LINK_LENGTH:
-        raise SettingsError(
-            "The meeting link must be a full https:// address (such as https://zoom.us/j/123456789), "
-            f"at most {MAX_LINK_LENGTH} characters. Nothing was changed."
-        )
-    return link
-
-
 def start_date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise UserFacingError(
-            f"'{text}' is not a date: give the first session's new date as YYYY-MM-DD, such as 2021-01-11."
+            f"{quoted(text)} is not a date: give the first session's new date as YYYY-MM-DD, such as 2021-01-11."
         ) from None
 
 
 def preview_header(programme: Programme, plan: ImportPlan, filename: str, warnings: Sequence[str] = ()) -> str:
+    # The file's own warnings (a session without prompts...) first, then what the import would lose or move.
+    shown = [shorten(warning, 300) for warning in programme.warnings[:WARNINGS_SHOWN]]
+    if len(programme.warnings) > len(shown):
+        shown.append(f"…and {plural(len(programme.warnings) - len(shown), 'more warning')}.")
     lines = preview_header_lines(
-        programme, plan, filename, warnings, export_hint="/export answers", escape=escape_markdown
+        programme, plan, filename, [*shown, *warnings], export_hint="/export answers", escape=escape_markdown
     )
     lines.append("Nothing is saved until you press Confirm.")
     return "\n".join(lines)
@@ -206,7 +184,33 @@ def audit_line(entry: ExportAuditEntry) -> str:
     fmt = next((label for f, label in FORMAT_LABELS.items() if f.value == entry.format), entry.format)
     identities = "**named**" if entry.identities == "named" else "pseudonymous"
     rows = plural(entry.row_count, "row")
+    if entry.kind == "report":
+        fmt, rows = "report (HTML)", f"{plural(entry.row_count, 'answer')} shown"
     return f"{timestamp(entry.created_at, 'f')} · {who} · {scope} · {fmt} · {identities} · {rows}"
+
+
+def report_delivery_text(week: int | None, delivery: ExportDelivery, limit: int) -> str:
+    scope = "all weeks" if week is None else f"week {week}"
+    lines = [
+        f"The programme report ({scope}; {plural(delivery.rows, 'answer')} shown, under pseudonyms): one HTML file "
+        "to open in any browser, offline, or print. This report is recorded in /export audit."
+    ]
+    return "\n".join(lines + packaging_lines(delivery, limit))
+
+
+def packaging_lines(delivery: ExportDelivery, limit: int) -> list[str]:
+    """What was done to fit Discord's upload limit, if anything."""
+    limit_text = size_text(limit)
+    if delivery.packaging is Packaging.ZIPPED:
+        return [f"The file was over Discord's {limit_text} upload limit, so it is compressed as a zip."]
+    if delivery.packaging is Packaging.SPLIT:
+        name = delivery.files[0].name.rsplit(".", 1)[0]
+        return [
+            f"The file was over Discord's {limit_text} upload limit even compressed, so it comes as a zip in "
+            f"{len(delivery.files)} parts, one per message. Download them all, then join them: "
+            f"`cat {name}.0* > {name}` (or open the .001 part with 7-Zip)."
+        ]
+    return []
 
 
 def delivery_text(request: ExportRequest, delivery: ExportDelivery, limit: int) -> str:
@@ -220,16 +224,7 @@ def delivery_text(request: ExportRequest, delivery: ExportDelivery, limit: int) 
     ]
     if delivery.rows == 0:
         lines.append("There are no answers in this scope yet: the file has the headings only.")
-    limit_text = size_text(limit)
-    if delivery.packaging is Packaging.ZIPPED:
-        lines.append(f"The file was over Discord's {limit_text} upload limit, so it is compressed as a zip.")
-    elif delivery.packaging is Packaging.SPLIT:
-        name = delivery.files[0].name.rsplit(".", 1)[0]
-        lines.append(
-            f"The file was over Discord's {limit_text} upload limit even compressed, so it comes as a zip in "
-            f"{len(delivery.files)} parts, one per message. Download them all, then join them: "
-            f"`cat {name}.0* > {name}` (or open the .001 part with 7-Zip)."
-        )
+    lines += packaging_lines(delivery, limit)
     if request.named:
         lines.append("Answers are members' political opinions: keep this file safe and delete it when done.")
     return "\n".join(lines)

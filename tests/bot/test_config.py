@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.config import Secret, Settings, load_settings
 from bot.domain.errors import SettingsError
@@ -31,7 +34,7 @@ def test_the_token_never_shows_in_reprs_or_errors() -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"GUILD_ID": "abc"}, "GUILD_ID must be a Discord server id (a number), got 'abc'"),
+        ({"GUILD_ID": "abc"}, "GUILD_ID must be a Discord server id, 17-20 digits, got 'abc'"),
         ({"REMINDER_CHANNEL_ID": "12"}, "REMINDER_CHANNEL_ID must be a Discord channel id"),
         ({"TIMEZONE": "Europe/Atlantis"}, "TIMEZONE must be an IANA time zone"),
         ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL must be one of"),
@@ -63,3 +66,79 @@ def test_settings_are_frozen() -> None:
     settings = Settings.from_env({})
     with pytest.raises(AttributeError):
         settings.timezone = "UTC"  # type: ignore[misc]
+
+
+# --- issue 12.7 and 15.1/15.7: every setting checked at start, with /setup's rules, all problems at once --------
+
+GUILD = "100000000000000001"
+
+
+@pytest.mark.parametrize("name", ["ORGANISER_ROLE_ID", "FACILITATOR_ROLE_ID", "PING_ROLE_ID"])
+def test_a_role_equal_to_the_server_id_is_everyone_and_refused(name: str) -> None:
+    with pytest.raises(SettingsError, match=f"{name} is the server's own id, which Discord uses for @everyone"):
+        Settings.from_env({"GUILD_ID": GUILD, name: GUILD})
+
+
+def test_export_secret_is_checked_at_start_and_says_how_to_make_one() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"EXPORT_SECRET": "correct horse battery staple"})
+    assert str(caught.value).startswith("EXPORT_SECRET: The pseudonym secret is not valid")
+    assert "secrets.token_hex(32)" in str(caught.value)
+    assert Settings.from_env({"EXPORT_SECRET": "ab" * 32}).export_secret is not None
+
+
+def test_superscript_digits_are_refused_not_a_crash() -> None:
+    with pytest.raises(SettingsError, match="GUILD_ID must be a Discord server id, 17-20 digits"):
+        Settings.from_env({"GUILD_ID": "¹" * 18})
+
+
+def test_guild_id_123_says_17_to_20_digits_and_how_to_copy_it() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"GUILD_ID": "123"})
+    assert "17-20 digits" in str(caught.value)
+    assert "Developer Mode" in str(caught.value) and "Copy Server ID" in str(caught.value)
+
+
+def test_reminder_offsets_in_words_get_a_clear_message() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"REMINDER_OFFSETS": "1 day"})
+    assert "has a space" not in str(caught.value)
+    assert "REMINDER_OFFSETS: '1 day' is not written the way the bot reads reminder times: write '1d'" in str(
+        caught.value
+    )
+
+
+def test_every_bad_setting_is_reported_together() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"GUILD_ID": "123", "TIMEZONE": "Mars/Base", "LOG_LEVEL": "loud", "DM_RATE_PER_SECOND": "x"})
+    text = str(caught.value)
+    assert "\n" not in text
+    assert text.startswith("4 settings need fixing: (1) TIMEZONE must be an IANA time zone")
+    assert [text.index(f"({n}) {name}") for n, name in enumerate(["TIMEZONE", "LOG_LEVEL", "DM_RATE", "GUILD_ID"], 1)]
+
+
+def test_missing_settings_for_run_are_reported_together() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({}).require_for_run()
+    text = str(caught.value)
+    assert text.startswith("2 settings need fixing: (1) DISCORD_TOKEN is not set") and "\n" not in text
+    assert "DISCORD_TOKEN is not set" in text and "GUILD_ID is not set" in text
+
+
+ENV_NAMES = [
+    "GUILD_ID", "TIMEZONE", "LOG_LEVEL", "MESSAGE_CONTENT_INTENT", "REMINDER_OFFSETS", "DM_RATE_PER_SECOND",
+    "REMINDER_CHANNEL_ID", "PING_ROLE_ID", "ORGANISER_ROLE_ID", "EXPORT_SECRET", "DISCORD_API_BASE",
+    "DISCORD_GATEWAY_URL",
+]  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(ENV_NAMES),
+        st.one_of(st.text(max_size=30), st.from_regex(r"[0-9]{15,22}", fullmatch=True), st.just(GUILD)),
+    )
+)
+def test_fuzzed_environments_give_only_settings_errors(env: dict[str, str]) -> None:
+    with contextlib.suppress(SettingsError):
+        Settings.from_env(env)

@@ -1,10 +1,11 @@
-"""`python -m bot export` and `python -m bot backup`, run as an organiser runs them: separate processes."""
+"""`python -m bot export`, `report` and `backup`, run as an organiser runs them: separate processes."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import csv
+import getpass
 import json
 import os
 import sqlite3
@@ -222,3 +223,43 @@ async def test_a_backup_taken_while_answers_are_written_is_consistent(tmp_path: 
         assert before <= answers <= after
         assert versions == answers and orphans == 0
         assert copy.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 12
+
+
+# --- report ----------------------------------------------------------------------------------------------
+
+
+def test_cli_report_writes_the_html_file_and_audits_it(database: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    db, env = database
+    out = tmp_path / "report.html"
+    result = cli("report", "--out", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"Wrote the report (all weeks, 0 answers shown, pseudonymous) to {out}",
+        f"Recorded in the export audit as run by {getpass.getuser()} (/export audit in Discord).",
+    ]
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Labour Together Online Workshops" in page
+    assert "Answers hidden, from &lt;5 members" in page  # two members answered week 1's first prompt
+    assert str(ALICE) not in page
+    assert (out.stat().st_mode & 0o777) == 0o600
+    with sqlite3.connect(db) as conn:
+        rows = list(
+            conn.execute("SELECT actor_id, cli_user, week, format, identities, row_count, kind FROM export_audit")
+        )
+    assert rows == [(None, getpass.getuser(), None, "html", "pseudonymous", 0, "report")]
+
+
+def test_cli_report_mistakes_are_one_line_and_write_nothing(
+    database: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    _, env = database
+    out = tmp_path / "week13.html"
+    result = cli("report", "--out", str(out), "--week", "13", env=env)
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert "There is no week 13 in this programme" in result.stderr
+    assert not out.exists()
+    existing = tmp_path / "existing.html"
+    existing.write_text("keep me", encoding="utf-8")
+    result = cli("report", "--out", str(existing), env=env)
+    assert result.returncode == 1 and "already exists" in result.stderr
+    assert existing.read_text(encoding="utf-8") == "keep me"

@@ -91,7 +91,7 @@ def test_start_redates_the_programme(tmp_path: Path) -> None:
         (
             ("programme", "show"),
             {"GUILD_ID": "abc"},
-            "GUILD_ID must be a Discord server id (a number), got 'abc'",
+            "GUILD_ID must be a Discord server id, 17-20 digits, got 'abc'",
         ),
         (("programme", "show"), {"GUILD_ID": str(GUILD_ID)}, "no database at "),
         (
@@ -123,3 +123,9 @@ def test_a_malformed_file_is_refused_and_the_database_is_unchanged(tmp_path: Pat
 def test_bad_start_date_is_an_argument_error(tmp_path: Path) -> None:
     result = cli("programme", "import", str(PROGRAMME_TOML), "--start", "4/1/2027", "--db", str(tmp_path / "x"))
     assert result.returncode == 2 and "expected a date as YYYY-MM-DD" in result.stderr
+
+
+def test_a_start_date_typo_on_the_command_line_is_refused_in_one_line(tmp_path: Path) -> None:
+    env = {"GUILD_ID": str(GUILD_ID), "DATABASE_PATH": str(tmp_path / "bot.sqlite3")}
+    result = cli("programme", "import", str(PROGRAMME_TOML), "--start", "0221-01-04", env=env)
+    assert_one_line_error(result, "the new start date 0221-01-04 is outside the dates this bot works with")

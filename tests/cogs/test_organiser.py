@@ -22,7 +22,7 @@ from tests.fakediscord import FakeDiscord, Perm
 from tests.harness import BotRunner, FakeClock
 from tests.services.answer_rows import CREATED, AnswerRow, insert_answers, prompt_ids
 
-ORGANISER_COMMANDS = ["setup", "import", "export", "stats"]
+ORGANISER_COMMANDS = ["setup", "import", "export", "report", "stats"]
 SEED = PROGRAMME_TOML.read_bytes()
 
 
@@ -73,6 +73,7 @@ async def test_discord_hides_the_organiser_commands_from_members(bot: WorkshopBo
         ("export answers", {"format": "csv"}, "Only organisers can export answers"),
         ("export audit", {}, "Only organisers can see the export audit"),
         ("stats", {}, "Only organisers can see participation figures"),
+        ("report", {}, "Only organisers can get the programme report"),
     ],
 )
 async def test_a_member_discord_let_through_is_refused_privately_and_logged(
@@ -500,7 +501,7 @@ async def test_named_export_needs_a_second_confirmation(bot: WorkshopBot, fake_d
     ((_, data),) = delivered.files
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     alice = fake_discord.user("alice")
-    assert (rows[0]["discord_id"], rows[0]["display_name"]) == (str(alice.id), "Alice")
+    assert (rows[0]["discord_id"], rows[0]["display_name"]) == (f"'{alice.id}", "Alice")  # the id kept as text
     assert (rows[1]["display_name"]) == "Bob"
     entries, _ = await bot.services.exports.audit(GUILD_ID)
     assert [(e.identities, e.actor_id, e.row_count) for e in entries] == [("named", fake_discord.user("olga").id, 3)]
@@ -584,7 +585,8 @@ async def test_stats_per_week_with_small_counts_hidden(bot: WorkshopBot, fake_di
     week1 = lines[lines.index("**Week 1 · A long-term political strategy**") + 1]
     assert week1.startswith("answers hidden from <5 members · threads 0 open, 0 closed · reminders 0 posted, 0 failed")
     week2_line = lines[lines.index("**Week 2 · A better party culture**") + 1]
-    assert week2_line.startswith("6 answers from 6 members")
+    # Hidden too, though 6 members answered: the total (9) minus week 2's 6 would give week 1's hidden 3.
+    assert week2_line.startswith("answers hidden from 6 members")
     assert "Counts of 1 to 4 members show as <5" in embed["footer"]["text"]
 
 

@@ -10,9 +10,9 @@ import pytest
 from bot.domain.errors import SettingsError, UserFacingError
 from bot.domain.importing import carry_over_week_links, plan_import
 from bot.domain.programme import Programme, ProgrammeRecord, SessionRecord
+from bot.domain.settings_rules import https_link
 from cogs.organiser._import import PendingImports
 from cogs.organiser._text import (
-    https_link,
     size_text,
     start_date,
     what_changed,
@@ -34,6 +34,7 @@ def test_https_links_are_accepted(link: str) -> None:
         "https://",
         "https://zoom.us/j/1 2",
         "javascript:alert(1)",
+        "https://[zoom.us",
         "https://x.org/" + "a" * 500,
     ],
 )

@@ -126,7 +126,7 @@ async def test_calendar_is_an_ics_file_with_stable_uids(bot: WorkshopBot, fake_d
     week8 = next(e for e in events if str(e["summary"]).startswith("Week 8:"))
     assert week8.decoded("dtstart") == datetime(2020, 10, 26, 19, tzinfo=UTC)
     assert "1. How might this audit work?" in str(week8["description"])
-    again = await (await fake_discord.slash("alice", "calendar")).final()
+    again = await (await fake_discord.slash("bob", "calendar")).final()
     uids = sorted(str(e["uid"]) for e in Calendar.from_ical(again.files[0][1]).walk("VEVENT"))
     assert uids == sorted(str(e["uid"]) for e in events)
 

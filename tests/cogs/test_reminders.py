@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -155,12 +154,15 @@ async def test_the_reminder_in_the_channel_and_by_dm(
         assert dm.custom_ids == post.custom_ids
         assert fake_discord.dms_to("bob") == []
 
-        # Bob's DMs are closed: he is told once, in the reminder channel, and only he is pinged.
-        (notice,) = [m for m in fake_discord.bot_messages_in("reminders") if "DMs are closed" in m.content]
-        bob = fake_discord.user("bob")
-        assert notice.content.startswith(f"<@{bob.id}> I couldn't send you the session reminder")
-        (notice_request,) = [r for r in message_posts(fake_discord, reminders) if r.json["content"] == notice.content]
-        assert notice_request.json["allowed_mentions"] == {"parse": [], "users": [bob.id]}
+        # Bob's DMs are closed: nothing public says so (it would show who asked for DMs); he is told privately,
+        # once, the next time he uses the bot.
+        assert not [m for m in fake_discord.bot_messages_in("reminders") if "DMs are closed" in m.content]
+        used = await fake_discord.slash("bob", "next")
+        await used.final()
+        notice = await fake_discord.wait_for(
+            lambda: next((m for m in used.followups if "DMs are closed" in m.content), None), what="the notice"
+        )
+        assert notice.ephemeral and "I won't mention this again" in notice.content
         status = await (await fake_discord.slash("bob", "reminders")).final()
         assert "direct messages are closed to me" in status.content
 
@@ -168,7 +170,10 @@ async def test_the_reminder_in_the_channel_and_by_dm(
         clock.now = WEEK8_START - H
         await run_passes(bot)
         assert len(reminders_in(fake_discord)) == 2 and len(fake_discord.dms_to("alice")) == 2
-        assert len([m for m in fake_discord.bot_messages_in("reminders") if "DMs are closed" in m.content]) == 1
+        again = await fake_discord.slash("bob", "next")
+        await again.final()
+        await asyncio.sleep(0.2)
+        assert not [m for m in again.followups if "DMs are closed" in m.content]
         click = await fake_discord.click("alice", fake_discord.dms_to("alice")[-1], post.custom_ids[0])
         assert (await click.response()).type_name == "MODAL"
 
@@ -383,9 +388,11 @@ async def test_dms_keep_to_the_rate_and_rate_limits_are_retried_with_the_same_no
         busiest = max(sum(1 for t in accepted if start <= t < start + 1) for start in accepted)
         assert busiest <= rate + 1, busiest
         assert (accepted[-1] - accepted[0]) >= (len(accepted) - 1) / rate * 0.9
-        notices = [m for m in fake_discord.bot_messages_in("reminders") if "DMs are closed" in m.content]
-        told = sorted(int(i) for n in notices for i in re.findall(r"<@(\d+)>", n.content))
-        assert told == sorted(m.id for n, m in enumerate(members) if n % 10 == 0)
+        assert not [m for m in fake_discord.bot_messages_in("reminders") if "DMs are closed" in m.content]
+        closed = [m for n, m in enumerate(members) if n % 10 == 0]
+        for member in closed:  # each is owed a private notice, and nobody else is
+            assert await bot.services.reminders.take_dms_closed_notice(bot.guild_id, member.id)
+        assert not await bot.services.reminders.take_dms_closed_notice(bot.guild_id, members[1].id)
 
 
 # --- a reminder channel the bot may not post in -------------------------------------------------------------

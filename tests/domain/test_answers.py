@@ -246,3 +246,11 @@ def test_shorten_properties(text: str, width: int) -> None:
 def test_shorten_refuses_zero_width() -> None:
     with pytest.raises(ValueError):
         shorten("x", 0)
+
+
+def test_a_deadline_past_the_end_of_time_is_the_end_of_time() -> None:
+    # An older version could store a session in year 9999: answering it must not fail.
+    from bot.domain.answers import answer_deadline
+
+    end = datetime(9999, 12, 31, 21, tzinfo=UTC)
+    assert answer_deadline(end, timedelta(days=28)) == datetime.max.replace(tzinfo=UTC)

@@ -24,10 +24,12 @@ from bot.domain.exports import (
     PSEUDONYMOUS_COLUMNS,
     ExportFormat,
     ExportRow,
+    csv_line,
     escape_markdown,
     export_columns,
     format_utc,
     neutralise_formula,
+    utc_text,
     write_csv,
     write_export,
     write_json,
@@ -129,6 +131,15 @@ def test_neutralise_formula(value: str, expected: str) -> None:
     assert neutralise_formula(value) == expected
 
 
+@given(st.datetimes(timezones=st.timezones()))
+def test_utc_text_reads_stored_times_as_format_utc_does(moment: datetime) -> None:
+    if moment.utcoffset() is None or not 1000 <= moment.astimezone(UTC).year <= 9999:
+        return
+    stored = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # as bot.storage.codec writes it
+    assert utc_text(stored) == format_utc(moment)
+    assert utc_text(moment.isoformat()) == format_utc(moment)
+
+
 def test_format_utc() -> None:
     bst = timezone(timedelta(hours=1))
     assert format_utc(datetime(2020, 8, 3, 19, 0, 0, 999_999, tzinfo=bst)) == "2020-08-03T18:00:00Z"
@@ -178,7 +189,11 @@ def test_csv_round_trip(named: bool) -> None:
     data = out.getvalue()
     header = data[3:].split(b"\r\n", 1)[0].decode()
     assert header.split(",") == list(export_columns(named=named))
-    assert read_csv(data) == [expected_record(r, named=named, neutralise=True) for r in rows]
+    expected = [expected_record(r, named=named, neutralise=True) for r in rows]
+    for record in expected:
+        if record.get("discord_id"):
+            record["discord_id"] = "'" + record["discord_id"]  # kept as text by spreadsheets (issue 15, point 4)
+    assert read_csv(data) == expected
 
 
 def test_csv_uses_crlf_between_records() -> None:
@@ -280,6 +295,8 @@ _ATTRIBUTION = re.compile(r"^— (?P<who>.*) \((?P<details>[^()]*)\)$")
 
 
 def unescape_markdown(text: str) -> str:
+    # First the hard line breaks (an odd backslash at a line's end), then the escapes.
+    text = "\n".join(line[:-1] if (len(line) - len(line.rstrip("\\"))) % 2 else line for line in text.split("\n"))
     return re.sub(r"\\(.)", r"\1", text)
 
 
@@ -332,7 +349,7 @@ def expected_markdown_answer(row: ExportRow, *, named: bool) -> dict[str, Any]:
     return {
         "week": row.week,
         "prompt": row.prompt_number,
-        "answer": row.answer,
+        "answer": row.answer.replace("\r\n", "\n").replace("\r", "\n"),  # any line end is a line break
         "who": who,
         "details": ", ".join(details),
     }
@@ -506,3 +523,35 @@ def test_writers_stream(writer: Callable[..., int], small: int, large: int) -> N
 
     run(10)()  # warm up: first-use caches (regex templates, imports) are not per-row memory
     assert peak_memory(run(large), attempts=2) < 3 * peak_memory(run(small))
+
+
+# --- the CSV writer against the csv module ------------------------------------------------------------------
+
+_CELL = st.one_of(
+    st.integers(),
+    st.text(alphabet=st.characters(codec="utf-8")),
+    st.sampled_from(['"', ",", "\r\n", "\r", "\n", "", " ", "'"]),
+)
+
+
+@given(st.lists(st.lists(_CELL, min_size=2, max_size=12), max_size=20))
+@settings(max_examples=300)
+def test_csv_lines_are_what_the_csv_module_writes(rows: list[list[int | str]]) -> None:
+    expected = io.StringIO(newline="")
+    csv.writer(expected, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerows(rows)
+    assert "".join(csv_line(row) for row in rows) == expected.getvalue()
+
+
+# --- Markdown line breaks -------------------------------------------------------------------------------------
+
+
+def test_multi_line_answers_keep_their_line_breaks_when_the_markdown_is_rendered() -> None:
+    from markdown_it import MarkdownIt  # a CommonMark renderer, as a reader's viewer would be
+
+    row = replace(sample_rows()[0], answer="First line\nsecond line\\\n\nA new paragraph\r\nwith *stars*\n   \nend")
+    out = io.BytesIO()
+    write_markdown([row], out, named=False)
+    html = MarkdownIt("commonmark").render(out.getvalue().decode())
+    assert "<p>First line<br />\nsecond line\\</p>" in html
+    assert "<p>A new paragraph<br />\nwith *stars*</p>" in html
+    assert "<p>end</p>" in html

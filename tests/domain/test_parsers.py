@@ -130,7 +130,7 @@ GOOD_SESSION = "Date: 3/8/2020 Time: 19:00 - 21:00 Location: Zoom\nWhat now?\n"
         (GOOD_SESSION, 1, "expected the programme's title first"),
         (LISTING_HEAD + "Week 2: Lost\nSome text\n", 4, "must be followed by its date line"),
         (LISTING_HEAD + GOOD_SESSION + "Week 2: Lost\n", 5, "has no date line"),
-        (LISTING_HEAD + "Week 0: Zero\n" + GOOD_SESSION, 3, "expected a week number of 1 or more"),
+        (LISTING_HEAD + "Week 0: Zero\n" + GOOD_SESSION, 3, "week 0 is not a week number; expected a whole number"),
     ],
 )
 def test_malformed_listing_is_refused_with_its_line(listing: str, line: int | None, expected: str) -> None:
@@ -150,13 +150,13 @@ def test_unreadable_encoding_names_the_line() -> None:
 
 def test_a_time_skipped_by_the_spring_clock_change_is_refused_naming_the_session() -> None:
     listing = LISTING_HEAD + "Date: 29/3/2020 Time: 01:30 - 03:00 Location: Zoom\nQ?\n"
-    with pytest.raises(InvalidTimeError, match=r"week 1 start \(line 3\): 2020-03-29 01:30 does not exist"):
+    with pytest.raises(InvalidTimeError, match=r"listing, line 3: week 1 start: 2020-03-29 01:30 does not exist"):
         parse_listing(listing, timezone="Europe/London")
 
 
 def test_a_time_repeated_by_the_autumn_clock_change_is_refused() -> None:
     listing = LISTING_HEAD + "Date: 25/10/2020 Time: 00:30 - 01:30 Location: Zoom\nQ?\n"
-    with pytest.raises(InvalidTimeError, match=r"week 1 end .*01:30 happens twice"):
+    with pytest.raises(InvalidTimeError, match=r"listing, line 3: week 1 end: .*01:30 happens twice"):
         parse_listing(listing, timezone="Europe/London")
 
 
@@ -170,28 +170,28 @@ TOML_SESSION = (
 @pytest.mark.parametrize(
     ("text", "line", "expected"),
     [
-        (TOML_HEAD + TOML_SESSION.replace("2020-08-03", '"2020-02-31"'), 4, "not a date on the calendar"),
-        (TOML_HEAD + TOML_SESSION.replace("2020-08-03", '"3/8/2020"'), 4, "expected YYYY-MM-DD"),
-        (TOML_HEAD + TOML_SESSION.replace('end = "21:00"', 'end = "18:00"'), 4, "ends before it starts"),
-        (TOML_HEAD + TOML_SESSION + "\n" + TOML_SESSION, 14, "week 1 appears twice (first on line 4)"),
+        (TOML_HEAD + TOML_SESSION.replace("2020-08-03", '"2020-02-31"'), 7, "not a date on the calendar"),
+        (TOML_HEAD + TOML_SESSION.replace("2020-08-03", '"3/8/2020"'), 7, "expected YYYY-MM-DD"),
+        (TOML_HEAD + TOML_SESSION.replace('end = "21:00"', 'end = "18:00"'), 9, "ends before it starts"),
+        (TOML_HEAD + TOML_SESSION + "\n" + TOML_SESSION, 15, "week 1 appears twice (first on line 5)"),
         (TOML_HEAD, None, "no sessions found"),
-        (TOML_HEAD + TOML_SESSION.replace("week = 1", 'week = "one"'), 4, "week = N"),
+        (TOML_HEAD + TOML_SESSION.replace("week = 1", 'week = "one"'), 5, "week = N"),
         (TOML_HEAD + TOML_SESSION.replace('location = "Zoom"', ""), 4, "needs location"),
         (
             TOML_HEAD + TOML_SESSION.replace("prompts = [", "colour = 1\nprompts = ["),
-            4,
+            12,
             "unknown key 'colour'",
         ),
-        (TOML_HEAD + TOML_SESSION.replace('"D?"]', '"D?", "D?"]'), 4, "repeats an earlier prompt"),
+        (TOML_HEAD + TOML_SESSION.replace('"D?"]', '"D?", "D?"]'), 12, "repeats an earlier prompt"),
         (
             TOML_HEAD + TOML_SESSION.replace("description", 'meeting_link = "zoom"\ndescription'),
-            4,
+            11,
             "not a web address",
         ),
         (
             'title = "P"\ntimezone = "Mars/Olympus"\n\n' + TOML_SESSION,
-            None,
-            "unknown time zone 'Mars/Olympus'",
+            2,
+            "bad.toml, line 2: unknown time zone 'Mars/Olympus'",
         ),
         (TOML_HEAD + "[[sessions]\nweek = 1\n", 4, "not valid TOML"),
     ],

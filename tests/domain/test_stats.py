@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.stats import HIDDEN, DisplayedWeekStats, WeekStats, display_count
+from bot.domain.stats import HIDDEN, DisplayedWeekStats, WeekStats, complementary_suppression, display_count
 
 
 @pytest.mark.parametrize(
@@ -67,3 +67,14 @@ def test_no_shown_count_is_between_one_and_threshold(
     for value in (shown.answers, shown.contributors, shown.threads_open, shown.threads_closed):
         if value.isdigit():
             assert int(value) == 0 or int(value) >= threshold
+
+
+@given(st.lists(st.tuples(st.integers(0, 50), st.booleans()), max_size=12))
+def test_complementary_suppression_never_leaves_one_hidden_figure_derivable(cells: list[tuple[int, bool]]) -> None:
+    values = [value for value, _ in cells]
+    hidden = [flag and value > 0 for value, flag in cells]  # only figures with answers are ever hidden
+    result, hide_total = complementary_suppression(values, hidden)
+    assert all(now or not before for before, now in zip(hidden, result, strict=True))  # never un-hides
+    if not hide_total:
+        assert sum(result) != 1
+        assert sum(1 for value, hide in zip(values, result, strict=True) if hide and value > 0) != 1

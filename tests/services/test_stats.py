@@ -107,3 +107,36 @@ async def test_fewer_than_five_members_hide_counts(imported: Database) -> None:
 async def test_a_server_without_a_programme_has_no_weeks(db: Database) -> None:
     report = await StatsService(db).report(GUILD_ID)
     assert report.weeks == () and report.answers == "0" and report.dm_subscribers == "0"
+
+
+def derivable(report: object) -> list[int]:
+    """Hidden weekly answer counts that the total minus the shown weeks would give away."""
+    from bot.services.stats import StatsReport
+
+    assert isinstance(report, StatsReport)
+    hidden = [w for w in report.weeks if w.answers == HIDDEN]
+    if report.answers == HIDDEN or len(hidden) != 1:
+        return []
+    return [int(report.answers) - sum(int(w.answers) for w in report.weeks if w.answers != HIDDEN)]
+
+
+async def test_a_lone_hidden_week_cannot_be_worked_out_from_the_total(imported: Database) -> None:
+    # Week 1: 6 members answered (shown); week 2: 3 members (hidden); week 3: 10 members (shown).
+    answers = [AnswerRow(p, m, "x") for p in (await prompt_ids(imported, GUILD_ID, 1))[:1] for m in MEMBERS[:6]]
+    answers += [AnswerRow(p, m, "x") for p in (await prompt_ids(imported, GUILD_ID, 2))[:2] for m in MEMBERS[6:9]]
+    answers += [AnswerRow(p, m, "x") for p in (await prompt_ids(imported, GUILD_ID, 3))[:1] for m in MEMBERS[:10]]
+    await insert_answers(imported, GUILD_ID, answers)
+    report = await StatsService(imported).report(GUILD_ID)
+    assert report.answers == "22"  # the total is still shown...
+    assert report.weeks[1].answers == HIDDEN
+    assert report.weeks[0].answers == HIDDEN  # ...with the smallest other week hidden beside week 2
+    assert report.weeks[2].answers == "10"
+    assert derivable(report) == []
+
+
+async def test_a_lone_hidden_week_with_no_other_answers_hides_the_total(imported: Database) -> None:
+    # 3 members in week 2 only, 2 more who answered nothing but... the total alone would equal week 2.
+    week2 = await prompt_ids(imported, GUILD_ID, 2)
+    await insert_answers(imported, GUILD_ID, [AnswerRow(week2[0], m, "x") for m in MEMBERS[:3]])
+    report = await StatsService(imported).report(GUILD_ID)
+    assert report.weeks[1].answers == HIDDEN and report.answers == HIDDEN

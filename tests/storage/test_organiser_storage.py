@@ -10,7 +10,7 @@ from bot.domain.programme import Programme
 from bot.services.programme import ProgrammeService
 from bot.storage.codec import to_db_time
 from bot.storage.database import Database
-from bot.storage.exports import FETCH_BATCH, ExportRepository
+from bot.storage.exports import ExportRepository
 from bot.storage.programmes import ProgrammeRepository
 from bot.storage.retention import RetentionDeletion, RetentionRepository
 from bot.storage.threads import PromptThread, ThreadRepository
@@ -39,23 +39,33 @@ async def test_answers_come_by_week_prompt_and_time(imported: Database) -> None:
         ],
     )
     repository = ExportRepository(imported)
-    texts = [a.text async for a in repository.answers(GUILD_ID)]
-    assert texts == ["w1p1 first", "w1p1 later", "w1p2", "w2p1"]
-    assert [a.text async for a in repository.answers(GUILD_ID, 2)] == ["w2p1"]
+
+    def texts(guild_id: int, week: int | None = None) -> list[str]:
+        with repository.stored_answers(guild_id, week) as answers:
+            return [answer[5] for answer in answers]
+
+    assert texts(GUILD_ID) == ["w1p1 first", "w1p1 later", "w1p2", "w2p1"]
+    assert texts(GUILD_ID, 2) == ["w2p1"]
+    with repository.stored_answers(GUILD_ID, 2) as answers:
+        assert list(answers) == [
+            (2, "A better party culture", 1, "How can we build a better culture?", 1, "w2p1", "modal",
+             to_db_time(CREATED - timedelta(days=9)), to_db_time(CREATED - timedelta(days=9)), 0)
+        ]  # fmt: skip
     assert await repository.count(GUILD_ID) == 4 and await repository.count(GUILD_ID, 1) == 3
     assert await repository.member_ids(GUILD_ID, 1) == [2, 3, 4]
-    assert [a async for a in repository.answers(OTHER_GUILD)] == []
+    assert texts(OTHER_GUILD) == []
 
 
 async def test_an_export_reads_one_snapshot_while_answers_are_written(imported: Database) -> None:
     prompts = await prompt_ids(imported, GUILD_ID)
-    count = FETCH_BATCH + 100
+    count = 2_100
     await insert_answers(imported, GUILD_ID, (AnswerRow(prompts[0], n, "x", source="thread") for n in range(count)))
     seen = 0
-    async for _ in ExportRepository(imported).answers(GUILD_ID):
-        if seen == 0:
-            await insert_answers(imported, GUILD_ID, [AnswerRow(prompts[0], 10**6, "arrived during the export")])
-        seen += 1
+    with ExportRepository(imported).stored_answers(GUILD_ID) as answers:
+        for _ in answers:
+            if seen == 0:
+                await insert_answers(imported, GUILD_ID, [AnswerRow(prompts[0], 10**6, "arrived during the export")])
+            seen += 1
     assert seen == count
     assert await ExportRepository(imported).count(GUILD_ID) == count + 1
 

@@ -1,0 +1,3 @@
+-- Reports are recorded in the export audit too: 'answers' for an answer export, 'report' for the HTML report.
+
+ALTER TABLE export_audit ADD COLUMN kind TEXT NOT NULL DEFAULT 'answers' CHECK (kind IN ('answers', 'report'));
