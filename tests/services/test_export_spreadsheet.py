@@ -41,8 +41,8 @@ def open_in_libreoffice(csv_file: Path, workdir: Path) -> list[list[tuple[object
 async def test_discord_ids_in_the_named_csv_stay_text_in_libreoffice(db: Database, tmp_path: Path) -> None:
     await populate(db)
     out = tmp_path / "named.csv"
-    await ExportService(db, export_secret=SECRET).export_to_file(
-        ExportRequest(GUILD_ID, ExportFormat.CSV, named=True), out, names=FixedNames()
+    await ExportService(db, export_secret=SECRET, names=FixedNames()).export_to_file(
+        ExportRequest(GUILD_ID, ExportFormat.CSV, named=True), out
     )
     control = tmp_path / "control.csv"
     control.write_bytes(f"\ufeffdiscord_id\r\n{MEMBER_IDS[0]}\r\n".encode())

@@ -24,12 +24,12 @@ from tests.services.export_fixture import GOLDEN, MEMBER_IDS, SECRET, FixedNames
 @pytest.fixture
 async def service(db: Database) -> ExportService:
     await populate(db)
-    return ExportService(db, export_secret=SECRET)
+    return ExportService(db, export_secret=SECRET, names=FixedNames())
 
 
 async def export(service: ExportService, fmt: ExportFormat, named: bool, folder: Path) -> Path:
     out = folder / golden_name(fmt, named=named)
-    await service.export_to_file(ExportRequest(GUILD_ID, fmt, named=named), out, names=FixedNames())
+    await service.export_to_file(ExportRequest(GUILD_ID, fmt, named=named), out)
     return out
 
 
