@@ -1,4 +1,5 @@
-"""The command line: ``python -m bot run | programme import/show | schedule | export | report | backup``.
+"""The command line: ``python -m bot COMMAND``, for run, check, invite, programme import/show, schedule, export,
+report and backup.
 
 Settings are built here, from the environment and .env, and every resource is opened here and handed on.
 A user mistake prints one clear line on stderr and exits non-zero; it never shows a traceback.
@@ -45,6 +46,7 @@ from bot.services.stats import StatsService
 from bot.storage.database import Database
 
 EXIT_USER_ERROR = 1
+EXIT_NOT_READY = 3  # `check`: it ran, and found something to fix
 FILE_ONLY = {"file_only": True}  # a log record for the log file, kept off the console (see bot.log_setup)
 
 
@@ -116,6 +118,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     backup = commands.add_parser("backup", parents=[common], help="a consistent copy of the database")
     backup.add_argument("file", type=Path, help="the copy to write (must not exist)")
+
+    commands.add_parser(
+        "check",
+        parents=[common, guild],
+        help=f"connect to Discord and report what is not ready, with the fix (exit {EXIT_NOT_READY} when not ready)",
+    )
+    invite = commands.add_parser("invite", parents=[guild], help="print the link that adds the bot to a server")
+    invite.add_argument(
+        "--env-file",
+        type=Path,
+        metavar="PATH",
+        help="settings file; it must exist when given (default: .env if present; the environment wins)",
+    )
+    invite.add_argument(
+        "--application-id", type=int, metavar="ID", help="the application's id (default: asked with DISCORD_TOKEN)"
+    )
     return parser
 
 
@@ -426,6 +444,29 @@ async def reminder_schedule(args: argparse.Namespace, settings: Settings) -> int
     return 0
 
 
+async def preflight_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.preflight.cli import run_check  # imported here: the other commands need no discord start-up
+
+    guild_id = _guild(args, settings)
+    report = await run_check(
+        settings, token=settings.require_token(), database_path=_database_path(args, settings), guild_id=guild_id
+    )
+    print(f"Checking server {guild_id}:")
+    print("\n".join(report.lines()))
+    print(report.summary())
+    return 0 if report.ready else EXIT_NOT_READY
+
+
+async def invite(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.domain.preflight import invite_lines
+    from bot.preflight.cli import application_id
+
+    app_id = args.application_id or await application_id(settings, settings.require_token())
+    guild_id = args.guild if args.guild else settings.guild_id
+    print("\n".join(invite_lines(app_id, guild_id)))
+    return 0
+
+
 async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         return await run_bot(args, settings)
@@ -441,6 +482,10 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await write_report(args, settings)
     if args.command == "schedule":
         return await reminder_schedule(args, settings)
+    if args.command == "check":
+        return await preflight_check(args, settings)
+    if args.command == "invite":
+        return await invite(args, settings)
     raise UserFacingError(f"'{args.command}' is not available in this version")
 
 

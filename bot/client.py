@@ -194,18 +194,9 @@ class WorkshopBot(commands.Bot):
         return self._adapters
 
     async def setup_hook(self) -> None:
-        await self.load_extension(self.adapters_extension)  # not caught: without adapters the bot cannot work
-        if self._adapters is None:
-            raise RuntimeError(f"the extension {self.adapters_extension} did not hand over the Discord adapters")
-        self.services = self._build_services(self.discord_adapters)
+        await self.prepare()
         await self._import_first_programme()
         self.scheduler.start()
-        for extension in self.extensions_to_load:
-            try:
-                await self.load_extension(extension)
-            except Exception:
-                self.failed_extensions.append(extension)
-                log.exception("extension %s failed to load; the others go on", extension)
         # Reminders re-plan when the programme or settings change, and start (catch-up included) once
         # everything is loaded.
         self.services.programme.on_change(self.services.reminders.on_programme_change)
@@ -236,6 +227,23 @@ class WorkshopBot(commands.Bot):
             coalesce=True,
         )
         await self.services.retention.run_due()
+
+    async def prepare(self) -> None:
+        """The Discord adapters, the services and the cogs, so the command tree is complete: nothing started,
+        nothing sent to Discord.
+
+        ``setup_hook`` goes on from here; the preflight check (``python -m bot check``) stops here.
+        """
+        await self.load_extension(self.adapters_extension)  # not caught: without adapters the bot cannot work
+        if self._adapters is None:
+            raise RuntimeError(f"the extension {self.adapters_extension} did not hand over the Discord adapters")
+        self.services = self._build_services(self.discord_adapters)
+        for extension in self.extensions_to_load:
+            try:
+                await self.load_extension(extension)
+            except Exception:
+                self.failed_extensions.append(extension)
+                log.exception("extension %s failed to load; the others go on", extension)
 
     def _build_services(self, adapters: DiscordAdapters) -> Services:
         defaults = server_defaults(self.settings)

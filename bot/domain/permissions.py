@@ -122,12 +122,14 @@ FEATURE_PERMISSIONS: tuple[FeatureNeed, ...] = (
         "to lock posts when /threads close ends them (without it they are archived, not locked)",
         required=False,
     ),
+    # Guild-level, as developers/resources/guild-scheduled-event.mdx, "Guild Scheduled Event Permissions
+    # Requirements", says for EXTERNAL events.
     FeatureNeed(
         "events",
         Place.SERVER,
         Permission.CREATE_EVENTS | Permission.MANAGE_EVENTS,
         "to show each session in the server's Events list, keep it in step with the programme and put back "
-        "edits made by hand (developers/resources/guild-scheduled-event.mdx, Permissions Requirements)",
+        "edits made by hand",
         only_if="events_enabled",
     ),
 )
@@ -162,13 +164,16 @@ def invite_permissions(needs: tuple[FeatureNeed, ...] = FEATURE_PERMISSIONS) -> 
     return total
 
 
-def invite_url(application_id: int, permissions: int | None = None) -> str:
-    """Discord's OAuth2 bot authorisation URL (developers/topics/oauth2.mdx, "Bot Authorization Flow")."""
-    query = urlencode(
-        {
-            "client_id": str(application_id),
-            "scope": "bot applications.commands",
-            "permissions": str(invite_permissions() if permissions is None else permissions),
-        }
-    )
-    return f"https://discord.com/oauth2/authorize?{query}"
+def invite_url(application_id: int, permissions: int | None = None, *, guild_id: int | None = None) -> str:
+    """Discord's OAuth2 bot authorisation URL (developers/topics/oauth2.mdx, "Bot Authorization Flow").
+
+    With ``guild_id`` the server is chosen in the dialog and cannot be changed ("Bot Auth Parameters").
+    """
+    params = {
+        "client_id": str(application_id),
+        "scope": "bot applications.commands",
+        "permissions": str(invite_permissions() if permissions is None else permissions),
+    }
+    if guild_id is not None:
+        params |= {"guild_id": str(guild_id), "disable_guild_select": "true"}
+    return f"https://discord.com/oauth2/authorize?{urlencode(params)}"

@@ -8,7 +8,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.domain.discord_text import MESSAGE_LIMIT
+from bot.domain.discord_text import MESSAGE_LIMIT, timestamp
 from bot.domain.errors import SettingsError
 from bot.domain.permissions import missing
 from bot.domain.settings_rules import (
@@ -21,11 +21,12 @@ from bot.domain.settings_rules import (
     SetupRequest,
     plan_settings_change,
 )
+from bot.preflight.running import running_report
 from bot.services.session_events import events_permissions
 from bot.tree import send_private
 from cogs._base import WeekOption, WorkshopCog, guild_id_of
 from cogs._checks import organisers_only
-from cogs._render import EMBED_DESCRIPTION_LIMIT
+from cogs._render import EMBED_DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT
 from cogs.organiser._text import REMIND_INTERESTED, REMINDER_DM_CHOICES, retention_text, settings_lines
 from cogs.programme import EMBED_COLOUR, week_autocomplete
 
@@ -154,4 +155,21 @@ class SettingsCog(WorkshopCog):
         if len(description) > EMBED_DESCRIPTION_LIMIT:
             description = description[: EMBED_DESCRIPTION_LIMIT - 1] + "…"
         embed = discord.Embed(title="Server settings", description=description, colour=EMBED_COLOUR)
-        await send_private(interaction, heading[:MESSAGE_LIMIT], embed=embed)
+        embeds = [embed]
+        if interaction.guild is not None:
+            embeds.append(await self._health(interaction.guild, room=EMBED_TOTAL_LIMIT - len(embed)))
+        await send_private(interaction, heading[:MESSAGE_LIMIT], embeds=embeds)
+
+    async def _health(self, guild: discord.Guild, *, room: int) -> discord.Embed:
+        """The preflight check's findings, from the running bot's cache, with the problems it met while running.
+
+        ``room``: characters left of the message's embed total; the summary stays when the lines are cut.
+        """
+        report = await running_report(self.bot, guild, time_text=timestamp)
+        title = "Health"
+        summary = f"\n\n**{report.summary()}**"
+        lines = "\n".join(report.lines())
+        budget = min(EMBED_DESCRIPTION_LIMIT, room - len(title)) - len(summary)
+        if len(lines) > budget:
+            lines = lines[: max(budget - 1, 0)] + "…"
+        return discord.Embed(title=title, description=lines + summary, colour=EMBED_COLOUR)

@@ -373,10 +373,17 @@ async def test_crafted_submissions_without_the_answer_box_or_for_huge_ids_are_re
         },
     ]
     expected = ["Your answer is empty", "Your answer is empty", "That prompt is no longer part"]
+    fake_discord.allow_unchecked_events("INTERACTION_CREATE")  # the crafted forms are malformed on purpose
     for data, start in zip(crafted, expected, strict=True):
-        # The fake's driver only submits forms the bot opened; a hostile client can send anything.
+        # The fake's driver only submits forms as the bot built them; a hostile client can send anything back
+        # (from a form the bot did open: Discord's message then names the interaction that opened it).
         submission = fake_discord._create_interaction(
-            InteractionType.MODAL_SUBMIT, "alice", channel, data, name=data["custom_id"]
+            InteractionType.MODAL_SUBMIT,
+            "alice",
+            channel,
+            data,
+            name=data["custom_id"],
+            opened_by=await open_form(fake_discord, "alice"),
         )
         reply = await submission.final()
         assert reply.content.startswith(start)

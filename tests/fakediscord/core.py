@@ -45,6 +45,7 @@ from .world import (
     World,
     iso,
     now_utc,
+    with_component_ids,
 )
 
 if TYPE_CHECKING:
@@ -354,7 +355,7 @@ class FakeCore:
             type=type,
             flags=int(body.get("flags") or 0) & limits.SETTABLE_MESSAGE_FLAGS if flags is None else flags,
             embeds=[{"type": "rich", **e} for e in as_list(body.get("embeds"))],
-            components=as_list(body.get("components")),
+            components=with_component_ids(as_list(body.get("components"))),
             nonce=body.get("nonce"),
             tts=bool(body.get("tts")),
             mention_ids=users,
@@ -379,7 +380,7 @@ class FakeCore:
             embeds = [{"type": "rich", **e} for e in as_list(body["embeds"])]
         components = msg.components
         if "components" in body:
-            components = as_list(body["components"])
+            components = with_component_ids(as_list(body["components"]))
         new_attachments = msg.attachments if attachments is None else attachments
         if not (content or embeds or components or new_attachments or msg.poll):
             raise ApiError(400, 50006, "Cannot send an empty message")

@@ -190,6 +190,8 @@ class Interaction:
     name: str
     #: The message a component was clicked on (component and modal-from-component interactions).
     component_message: Message | None = None
+    #: For a modal submit: the interaction the bot answered with the modal.
+    opened_by: Interaction | None = None
     callbacks: list[InteractionCallback] = field(default_factory=list)
     #: The interaction's original response message (type 4/5), or the component message after 6/7.
     original: Message | None = None

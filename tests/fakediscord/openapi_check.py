@@ -1,9 +1,10 @@
-"""Validate recorded requests against Discord's own OpenAPI description of its HTTP API.
+"""Validate recorded requests, and the fake's responses to them, against Discord's own OpenAPI description.
 
 The spec (``shared/discord-api-spec/openapi.json`` beside the checkout, or ``$DISCORD_OPENAPI_SPEC``)
 is loaded once per process with openapi-core and cached. Each recorded request (method, path under
 ``https://discord.com/api/v10``, query, JSON body; for multipart the ``payload_json`` part) is
-validated in a few milliseconds.
+validated in a few milliseconds; so is the fake's answer (status, rate-limit headers, JSON body) against
+the operation's response schema, so the fake cannot hand the bot objects Discord would never send.
 
 Spec quirks handled here, each narrowly:
 
@@ -13,6 +14,12 @@ Spec quirks handled here, each narrowly:
 * Channel types: ``ChannelTypes`` lacks 16 (GUILD_MEDIA), which Discord has and which discord.py puts
   in ``channel_types`` of a command option annotated with ``discord.ForumChannel`` (forum and media
   channels share the class). 16 is added to that enum.
+* Rate-limit responses: ``RatelimitedResponse`` extends ``Error``, which requires ``code``; the documentation
+  (topics/rate-limits.mdx, "Rate Limit Response Structure") has ``code?`` ("for some limits") and its
+  examples carry none. The documentation wins: ``code`` is optional there.
+* Field errors: inside ``errors`` of a 50035 "Invalid Form Body", each ``_errors`` entry's ``code`` is a
+  string such as ``BASE_TYPE_MAX_LENGTH`` on Discord (and in discord.py's handling), while the document
+  reuses ``Error`` (integer ``code``) there. A string is allowed in that place only.
 * Security: bot routes declare the ``BotToken`` apiKey scheme; the recorder strips the token, so a
   placeholder ``Authorization`` header is re-added for requests that carried one. Interaction callback
   and webhook-token routes carry no token, as in discord.py.
@@ -23,6 +30,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import threading
 import time
 import warnings
@@ -54,6 +62,21 @@ def patch_spec(spec: dict[str, Any]) -> dict[str, Any]:
     schemas = spec["components"]["schemas"]
     original = schemas["SnowflakeType"]
     schemas["SnowflakeType"] = {"anyOf": [original, {"type": "integer", "minimum": 0}]}
+    ratelimited = schemas.get("RatelimitedResponse")
+    if ratelimited is not None:
+        schemas["RatelimitedResponse"] = {
+            "type": "object",
+            "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
+            "allOf": [alt for alt in ratelimited.get("allOf", []) if alt.get("$ref") != "#/components/schemas/Error"],
+            "required": ["message"],
+        }
+    inner = schemas.get("InnerErrors")
+    if inner is not None:
+        inner["properties"]["_errors"]["items"] = {
+            "type": "object",
+            "properties": {"code": {"type": ["string", "integer"]}, "message": {"type": "string"}},
+            "required": ["code", "message"],
+        }
     channel_types = schemas["ChannelTypes"]["oneOf"]
     if not any(alt.get("const") == 16 for alt in channel_types):
         channel_types.append({"title": "GUILD_MEDIA", "description": "added by the fake (see docstring)", "const": 16})
@@ -69,6 +92,9 @@ class SpecChecker:
         self._openapi = OpenAPI.from_dict(patch_spec(spec), config=Config(spec_validator_cls=None))
         self.seconds_spent = 0.0
         self.checked = 0
+        #: Response shapes already found valid (see :func:`shape`): validating every answer in full would
+        #: cost 20-100 ms each, and the fake builds answers of one shape with one code path.
+        self._valid_shapes: set[str] = set()
 
     @classmethod
     def from_path(cls, path: Path) -> SpecChecker:
@@ -107,14 +133,86 @@ class SpecChecker:
             self.checked += 1
         return None
 
-    def check_all(self, records: Iterable[RecordedRequest]) -> list[str]:
-        """Messages for every invalid request (empty when all are valid)."""
+    def check_response(self, rec: RecordedRequest) -> str | None:
+        """None if the fake's answer to a valid request fits the operation's response, else a message.
+
+        Answers Discord's document does not describe are not checked: server errors the fake was told to
+        inject (5xx) and answers without a status (the request never reached a route)."""
+        from openapi_core.testing import MockRequest, MockResponse
+
+        if not rec.api or rec.unknown or not rec.status or rec.status >= 500:
+            return None
+        key = json.dumps(
+            [rec.method, rec.route, rec.status, shape(rec.response), shape(dict(rec.response_headers))], sort_keys=True
+        )
+        if key in self._valid_shapes:
+            return None
+        headers = {"Authorization": "Bot REDACTED"} if rec.has_auth else {}
+        body = None if rec.json is None else json.dumps(rec.json).encode()
+        request = MockRequest(
+            DISCORD_HOST,
+            rec.method.lower(),
+            API_PREFIX + rec.path,
+            args=dict(rec.query),
+            headers=headers,
+            data=body,
+            content_type="application/json",
+        )
+        data = b"" if rec.response is None else json.dumps(rec.response).encode()
+        response = MockResponse(
+            data, status_code=rec.status, headers=dict(rec.response_headers), content_type="application/json"
+        )
+        started = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                self._openapi.validate_response(request, response)
+        except Exception as exc:
+            return f"the fake's {rec.status} answer to {rec.method} {rec.url}: {format_validation_error(exc)}"
+        finally:
+            self.seconds_spent += time.perf_counter() - started
+            self.checked += 1
+        self._valid_shapes.add(key)
+        return None
+
+    def check_all(self, records: Iterable[RecordedRequest], *, responses: bool = True) -> list[str]:
+        """Messages for every invalid request and (``responses``) every answer of the fake that does not
+        fit Discord's description (empty when all are valid)."""
         problems = []
         for rec in records:
             problem = self.check(rec)
             if problem is not None:
                 problems.append(problem)
+            elif responses:
+                answer = self.check_response(rec)
+                if answer is not None:
+                    problems.append(answer)
         return problems
+
+
+_DIGITS = re.compile(r"^-?[0-9]+$")
+_NUMBER = re.compile(r"^-?[0-9]+\.[0-9]+$")
+
+
+def shape(value: Any) -> Any:
+    """A JSON value with the parts that vary between answers of one kind replaced by what they are: long
+    strings by their kind (snowflake/integer, decimal, URL, timestamp, text), so two messages that differ
+    only in ids, times and wording share a shape. Numbers, booleans, nulls, short strings and every key
+    stay, so types, enums and which fields are present are still validated for each new combination."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(v) for v in value]
+    if isinstance(value, str):
+        if _DIGITS.match(value):
+            return "<digits>"
+        if _NUMBER.match(value):
+            return "<decimal>"
+        if value.startswith(("http://", "https://")):
+            return "<url>"
+        if len(value) > 16:
+            return "<timestamp>" if value[:4].isdigit() and "T" in value else "<text>"
+    return value
 
 
 def format_validation_error(exc: BaseException) -> str:

@@ -5,8 +5,9 @@ import the fixture (``from tests.fakediscord.pytest_plugin import fake_discord``
 
 ``fake_discord`` yields a started :class:`FakeDiscord` with discord.py already pointed at it. At
 teardown it stops the fake and fails the test (as a teardown error) if the fake hit an internal
-error, if the bot called a route the fake does not know, or if any recorded request is invalid per
-Discord's OpenAPI spec. Only the spec part is skipped when the spec file is absent
+error, if the bot called a route the fake does not know, if any recorded request or any answer of
+the fake is invalid per Discord's OpenAPI spec, or if a gateway payload does not fit discord.py's
+typed payloads. Only the spec part is skipped when the spec file is absent
 (``../shared/discord-api-spec/openapi.json`` beside the checkout, or ``$DISCORD_OPENAPI_SPEC``).
 """
 
@@ -51,7 +52,8 @@ async def fake_discord(strict_archived_threads: bool) -> AsyncIterator[FakeDisco
     spec = find_spec()
     if spec is None:
         warnings.warn(
-            "Discord OpenAPI spec not found: request validation skipped (set DISCORD_OPENAPI_SPEC)", stacklevel=1
+            "Discord OpenAPI spec not found: request/response validation skipped (set DISCORD_OPENAPI_SPEC)",
+            stacklevel=1,
         )
         problems = fake.problems(check_spec=False)
     else:

@@ -46,7 +46,10 @@ class RecordedRequest:
     unknown: bool = False
     #: "fault" (fail_next), "ratelimit" (a limiter's 429) or None.
     injected: str | None = None
+    #: The JSON body the fake answered with (None for 204 and non-JSON answers).
     response: Any = None
+    #: The headers the fake answered with.
+    response_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:

@@ -322,6 +322,10 @@ class Transport:
             # the test fails at teardown with the traceback.
             response = json_response({"message": "fake discord internal error (see test teardown)", "code": 0}, 400)
         rec.status = response.status
+        rec.response_headers = dict(response.headers)
+        body = response.body if isinstance(response, web.Response) else None
+        if isinstance(body, bytes) and body and response.content_type == "application/json":
+            rec.response = json.loads(body)
         self.core.notifier.notify()
         return response
 

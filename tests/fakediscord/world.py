@@ -13,6 +13,7 @@ References to objects are accepted in several shapes (see :data:`UserRef`, :data
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 import time
@@ -647,6 +648,29 @@ def walk_components(components: list[JSON]) -> Iterator[JSON]:
         accessory = comp.get("accessory")
         if isinstance(accessory, dict):
             yield from walk_components([accessory])
+
+
+def with_component_ids(components: list[JSON]) -> list[JSON]:
+    """A copy of a message's components with every ``id`` set, as Discord stores them
+    (components/reference.mdx: "The id must be unique within the message and is generated sequentially if
+    left empty. Generation of ids won't use another id that exists in the message ... an id of 0 ... will be
+    treated as empty and replaced")."""
+    copied: list[JSON] = copy.deepcopy(components)
+    for comp in walk_components(copied):
+        emoji = comp.get("emoji")
+        if isinstance(emoji, dict):
+            # A unicode emoji comes back as {"name": ...}: the null id and default flags are not echoed.
+            comp["emoji"] = {k: v for k, v in emoji.items() if v is not None and not (k == "animated" and not v)}
+    used = {c["id"] for c in walk_components(copied) if isinstance(c.get("id"), int) and c["id"] > 0}
+    next_id = 1
+    for comp in walk_components(copied):
+        if isinstance(comp.get("id"), int) and comp["id"] > 0:
+            continue
+        while next_id in used:
+            next_id += 1
+        comp["id"] = next_id
+        used.add(next_id)
+    return copied
 
 
 @dataclass(eq=False)

@@ -45,6 +45,7 @@ class InteractionDriver(Part):
         message: Message | None = None,
         permissions: int | None = None,
         locale: str | None = None,
+        opened_by: Interaction | None = None,
     ) -> Interaction:
         self.core.require_bot_connected()
         user = self.world.user(user_ref)
@@ -115,6 +116,7 @@ class InteractionDriver(Part):
             guild_id=channel.guild_id,
             name=name,
             component_message=message,
+            opened_by=opened_by,
         )
         self.core.interactions.append(interaction)
         self.core.interactions_by_id[iid] = interaction
@@ -523,4 +525,5 @@ class InteractionDriver(Part):
             data,
             name=modal.custom_id,
             message=interaction.component_message,
+            opened_by=interaction,
         )

@@ -39,6 +39,7 @@ class CommandRoutes(Part):
         cmd_id = self.core.command_ids.get(key)
         if cmd_id is None:
             cmd_id = self.core.command_ids[key] = self.world.new_id()
+        permissions = body.get("default_member_permissions")
         cmd: JSON = {
             "id": str(cmd_id),
             "application_id": str(self.world.application_id),
@@ -49,7 +50,7 @@ class CommandRoutes(Part):
             "description": body.get("description") or "",
             "description_localizations": body.get("description_localizations"),
             "options": as_list(body.get("options")),
-            "default_member_permissions": body.get("default_member_permissions"),
+            "default_member_permissions": None if permissions is None else str(permissions),
             "dm_permission": body.get("dm_permission", True),
             "nsfw": bool(body.get("nsfw", False)),
             "contexts": body.get("contexts"),

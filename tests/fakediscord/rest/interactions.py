@@ -51,28 +51,34 @@ class InteractionRoutes(Part):
         msg.application_id = self.world.application_id
         msg.interaction_id = i.id
         user = i.user.user if isinstance(i.user, Member) else i.user
-        owners = i.payload.get("authorizing_integration_owners", {})
-        metadata: JSON = {
-            "id": str(i.id),
-            "type": i.type,
-            "user": user.to_dict(),
-            "authorizing_integration_owners": owners,
-        }
-        if i.type == InteractionType.APPLICATION_COMMAND:
-            metadata["name"] = i.name
-            metadata["command_type"] = int(i.payload["data"].get("type", 1))
-        if not original:
-            metadata["original_response_message_id"] = str(i.original.id) if i.original else None
-            if metadata["original_response_message_id"] is None:
-                del metadata["original_response_message_id"]
-        if i.type == InteractionType.MESSAGE_COMPONENT and i.component_message is not None:
-            metadata["interacted_message_id"] = str(i.component_message.id)
+        metadata = self._metadata(i)
+        if not original and i.original is not None:
+            metadata["original_response_message_id"] = str(i.original.id)
         msg.interaction_metadata = metadata
         legacy: JSON = {"id": str(i.id), "type": i.type, "name": i.name, "user": user.to_dict()}
         if isinstance(i.user, Member):
             legacy["member"] = i.user.to_dict(include_user=False)
         msg.interaction = legacy
         return msg
+
+    def _metadata(self, i: Interaction) -> JSON:
+        """resources/message.mdx, "Message Interaction Metadata Object": a modal submit's carries the
+        metadata of the interaction that opened the modal (``triggering_interaction_metadata``)."""
+        user = i.user.user if isinstance(i.user, Member) else i.user
+        metadata: JSON = {
+            "id": str(i.id),
+            "type": i.type,
+            "user": user.to_dict(),
+            "authorizing_integration_owners": i.payload.get("authorizing_integration_owners", {}),
+        }
+        if i.type == InteractionType.APPLICATION_COMMAND:
+            metadata["name"] = i.name
+            metadata["command_type"] = int(i.payload["data"].get("type", 1))
+        if i.type == InteractionType.MESSAGE_COMPONENT and i.component_message is not None:
+            metadata["interacted_message_id"] = str(i.component_message.id)
+        if i.type == InteractionType.MODAL_SUBMIT and i.opened_by is not None:
+            metadata["triggering_interaction_metadata"] = self._metadata(i.opened_by)
+        return metadata
 
     def _interaction_by_token(self, ctx: Ctx) -> Interaction:
         i = self.core.interactions_by_token.get(ctx.params["webhook_token"])
@@ -145,8 +151,9 @@ class InteractionRoutes(Part):
         self.notifier.notify()
         if not ctx.flag("with_response"):
             return None
+        # interactions/receiving-and-responding.mdx, "Interaction Callback Response Object": the resource's
+        # message is "only present if type is either CHANNEL_MESSAGE_WITH_SOURCE or UPDATE_MESSAGE".
         interaction: JSON = {"id": str(i.id), "type": i.type}
-        resource: JSON = {"type": ctype}
         if message is not None:
             interaction.update(
                 {
@@ -155,8 +162,9 @@ class InteractionRoutes(Part):
                     "response_message_ephemeral": message.ephemeral,
                 }
             )
-            resource["message"] = message.to_dict(self.world)
-        return {"interaction": interaction, "resource": resource}
+        if message is None or ctype not in (CallbackType.CHANNEL_MESSAGE_WITH_SOURCE, CallbackType.UPDATE_MESSAGE):
+            return {"interaction": interaction}
+        return {"interaction": interaction, "resource": {"type": ctype, "message": message.to_dict(self.world)}}
 
     async def _followup_create(self, ctx: Ctx) -> Any:
         i = self._interaction_by_token(ctx)

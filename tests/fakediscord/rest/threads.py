@@ -191,7 +191,11 @@ class ThreadRoutes(Part):
             for c in self.world.channels.values()
             if c.is_thread and c.guild_id == guild.id and not c.archived and self.core.bot_can_view(c)
         ]
-        return {"threads": [t.to_dict(self.world) for t in threads], "members": self._thread_members_payload(threads)}
+        return {
+            "threads": [t.to_dict(self.world) for t in threads],
+            "members": self._thread_members_payload(threads),
+            "has_more": False,
+        }
 
     async def _archived_threads(self, ctx: Ctx) -> Any:
         channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
