@@ -192,9 +192,9 @@ async def test_interested_members_get_dms_by_choice_and_never_after_reminders_of
 
         # Opted-in plus Interested; Alice turned reminders off, which wins over her click.
         await (await fake_discord.slash("alice", "reminders", setting="off")).final()
+        clock.now = WEEK8_START - H
         reply = await (await fake_discord.slash("olga", "setup", reminder_dms_to="opted_in_and_interested")).final()
         assert any("Interested in the session's event" in e.get("description", "") for e in reply.embeds)
-        clock.now = WEEK8_START - H
         bot.services.reminders.request(bot.guild_id)
         await bot.services.reminders.idle()
         assert len(fake_discord.dms_to("bob")) == 2

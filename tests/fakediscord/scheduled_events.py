@@ -95,6 +95,8 @@ class ScheduledEvent:
             "entity_metadata": {"location": self.location} if self.location is not None else None,
             "image": None,
             "recurrence_rule": None,
+            # Not in the docs' table, but required by the OpenAPI document's ExternalScheduledEventResponse.
+            "guild_scheduled_event_exceptions": [],
         }
         if creator is not None:
             data["creator"] = creator.to_dict()

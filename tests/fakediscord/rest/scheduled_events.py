@@ -233,7 +233,14 @@ class ScheduledEventRoutes(Part):
             ids = ids[:limit]
         out = []
         for user_id in ids:
-            entry: JSON = {"guild_scheduled_event_id": str(event.id), "user": self.world.users[user_id].to_dict()}
+            # The docs' "Guild Scheduled Event User Structure", plus what the OpenAPI document's
+            # ScheduledEventUserResponse requires: user_id, and response 1 (INTERESTED).
+            entry: JSON = {
+                "guild_scheduled_event_id": str(event.id),
+                "user_id": str(user_id),
+                "user": self.world.users[user_id].to_dict(),
+                "response": 1,
+            }
             member = guild.members.get(user_id)
             if ctx.flag("with_member") and member is not None:
                 entry["member"] = member.to_dict(include_user=False)
