@@ -16,6 +16,10 @@ T = TypeVar("T")
 #: Predicates are also re-evaluated this often, for conditions on state the fake does not own
 #: (e.g. the bot's caches) and so never notifies about.
 POLL_INTERVAL = 0.005
+#: With many waiters at once (200 members submitting together) polling at that rate would starve the event
+#: loop the bot and the fake share: the interval grows with the number of waiters, one poll per
+#: POLL_INTERVAL per this many waiters. Notified changes still wake every waiter at once.
+WAITERS_PER_POLL = 8
 
 
 class Notifier:
@@ -24,6 +28,7 @@ class Notifier:
     def __init__(self) -> None:
         self._event = asyncio.Event()
         self.version = 0
+        self._waiters = 0
 
     def notify(self) -> None:
         """Signal a change: every pending :meth:`wait_for` re-evaluates its predicate."""
@@ -47,6 +52,23 @@ class Notifier:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         checks = list(checks)
+        self._waiters += 1
+        try:
+            return await self._wait(predicate, loop=loop, deadline=deadline, timeout=timeout, describe=describe,
+                                    checks=checks)  # fmt: skip
+        finally:
+            self._waiters -= 1
+
+    async def _wait(
+        self,
+        predicate: Callable[[], T | None],
+        *,
+        loop: asyncio.AbstractEventLoop,
+        deadline: float,
+        timeout: float,
+        describe: Callable[[], str],
+        checks: list[Callable[[], None]],
+    ) -> T:
         while True:
             for check in checks:
                 check()
@@ -58,4 +80,5 @@ class Notifier:
                 raise AssertionError(f"timed out after {timeout:g}s: {describe()}")
             event = self._event
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), min(remaining, POLL_INTERVAL))
+                poll = POLL_INTERVAL * max(1.0, self._waiters / WAITERS_PER_POLL)
+                await asyncio.wait_for(event.wait(), min(remaining, poll))
