@@ -41,6 +41,7 @@ from bot.services.reminders import SWEEP_INTERVAL, ReminderSender, ReminderServi
 from bot.services.report import ReportService
 from bot.services.retention import RetentionNotifier, RetentionService
 from bot.services.server_settings import ServerSettingsService
+from bot.services.session_events import SYNC_INTERVAL_HOURS, ScheduledEventPort, SessionEventService
 from bot.services.stats import StatsService
 from bot.services.threads import ThreadGateway, ThreadService
 from bot.storage.database import Database
@@ -52,7 +53,14 @@ log = logging.getLogger(__name__)
 # Loaded first, before the services are built: it hands over the Discord adapters (see cogs/_discord).
 ADAPTERS_EXTENSION = "cogs._discord"
 # Loaded in this order; one that fails is logged and the rest still load.
-EXTENSIONS: tuple[str, ...] = ("cogs.programme", "cogs.answers", "cogs.threads", "cogs.reminders", "cogs.organiser")
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.programme",
+    "cogs.answers",
+    "cogs.threads",
+    "cogs.reminders",
+    "cogs.organiser",
+    "cogs.session_events",
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,7 @@ class DiscordAdapters:
     reminders: ReminderSender
     names: DisplayNames
     retention: RetentionNotifier
+    events: ScheduledEventPort
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,7 @@ class Services:
     report: ReportService
     retention: RetentionService
     problems: RuntimeProblems
+    events: SessionEventService
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -87,6 +97,7 @@ def build_intents(settings: Settings) -> discord.Intents:
     intents.guilds = True  # channels, threads and roles in the cache
     intents.guild_messages = True  # replies in prompt threads become answers
     intents.message_content = settings.message_content_intent  # privileged: off unless asked for
+    intents.guild_scheduled_events = True  # Interested clicks on the sessions' events (not privileged)
     return intents
 
 
@@ -190,7 +201,20 @@ class WorkshopBot(commands.Bot):
         # everything is loaded.
         self.services.programme.on_change(self.services.reminders.on_programme_change)
         self.services.settings.on_change(self.services.reminders.on_settings_change)
+        self.services.programme.on_change(self.services.events.on_programme_change)
+        self.services.settings.on_change(self.services.events.on_settings_change)
         await self.services.reminders.start()
+        # Sessions as Discord events (when switched on): reconciled once the gateway cache is ready, then
+        # every few hours, as earlier events complete and make room under Discord's limit.
+        self.services.events.request_start(self.guild_id, ready=self.wait_until_ready)
+        self.scheduler.add_job(
+            self.services.events.sync_soon,
+            IntervalTrigger(hours=SYNC_INTERVAL_HOURS),
+            args=(self.guild_id,),
+            id="session-events",
+            replace_existing=True,
+            coalesce=True,
+        )
         await self.sync_commands(force=self.force_sync)
         # Retention (answers deleted a set time after the programme, organisers warned a week before): checked
         # now, and then daily.
@@ -226,11 +250,15 @@ class WorkshopBot(commands.Bot):
         server_settings = ServerSettingsService(self.db, defaults, clock=self.clock)
         programme = ProgrammeService(self.db, clock=self.clock)
         problems = RuntimeProblems(self.clock)
+        events = SessionEventService(
+            self.db, programme, server_settings, port=adapters.events, problems=problems, clock=self.clock
+        )
         exports = ExportService(
             self.db, export_secret=self.settings.export_secret, names=adapters.names, clock=self.clock
         )
         stats = StatsService(self.db)
         return Services(
+            events=events,
             programme=programme,
             settings=server_settings,
             state=StateRepository(self.db),
@@ -325,6 +353,7 @@ class WorkshopBot(commands.Bot):
     async def close(self) -> None:
         if hasattr(self, "services"):
             await self.services.reminders.close()  # stops between two sends
+            await self.services.events.close()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await super().close()

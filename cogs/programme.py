@@ -16,6 +16,7 @@ from bot.domain.calendar import programme_to_ics
 from bot.domain.discord_text import MESSAGE_LIMIT, timestamp
 from bot.domain.errors import NotFoundError
 from bot.domain.programme import ProgrammeRecord, SessionRecord, next_session
+from bot.services.session_events import SessionEventInfo
 from bot.tree import send_private
 from cogs._base import WeekOption, WorkshopCog, cog_of, guild_id_of, workshop_bot
 from cogs._render import (
@@ -53,13 +54,21 @@ def require_week(programme: ProgrammeRecord, week: int) -> SessionRecord:
     return session
 
 
-def session_messages(session: SessionRecord, *, heading: str | None = None, link: str | None = None) -> list[Any]:
+def session_messages(
+    session: SessionRecord,
+    *,
+    heading: str | None = None,
+    link: str | None = None,
+    event: SessionEventInfo | None = None,
+) -> list[Any]:
     """The session as one embed, with prompts that do not fit sent as follow-up text."""
     embed = discord.Embed(title=heading or session_heading(session), colour=EMBED_COLOUR)
     embed.add_field(name="When", value=session_when(session), inline=False)
     embed.add_field(name="Where", value=session.location[:EMBED_FIELD_LIMIT], inline=True)
     if link:
         embed.add_field(name="Join", value=link[:EMBED_FIELD_LIMIT], inline=True)
+    if event is not None:
+        embed.add_field(name="Discord event", value=event_text(event), inline=True)
     description = session.description
     if len(description) > EMBED_DESCRIPTION_LIMIT - 200:
         description = description[: EMBED_DESCRIPTION_LIMIT - 201] + "…"
@@ -84,13 +93,20 @@ def session_messages(session: SessionRecord, *, heading: str | None = None, link
     return messages
 
 
+def event_text(event: SessionEventInfo) -> str:
+    """How many are interested (Discord shows the same count on the event), and the link to click Interested."""
+    who = "1 member is" if event.interested == 1 else f"{event.interested} members are"
+    return f"{who} interested · [open the event]({event.url})"
+
+
 async def send_session(
     interaction: discord.Interaction[Any], session: SessionRecord, *, heading: str | None = None
 ) -> None:
     bot = workshop_bot(interaction)
     settings = await bot.services.settings.get(session.guild_id)
     link = session.meeting_link or settings.meeting_link
-    first, *rest = session_messages(session, heading=heading, link=link)
+    event = await bot.services.events.info(session.guild_id, session.week)
+    first, *rest = session_messages(session, heading=heading, link=link, event=event)
     await interaction.response.send_message(embed=first, ephemeral=True)
     for extra in rest:
         await interaction.followup.send(extra, ephemeral=True)

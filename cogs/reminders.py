@@ -23,7 +23,6 @@ DMS_CLOSED_NOTICE = (
 )
 
 
-
 def describe_offsets(offsets: tuple[timedelta, ...]) -> str:
     """``24 hours and 1 hour``: how long before a session the reminders come, for people."""
     parts = [_describe_offset(offset) for offset in offsets]

@@ -56,11 +56,16 @@ class MemberData:
     answers: tuple[MemberAnswer, ...]  # by week, prompt, then time
     dm_subscribed_at: datetime | None
     dm_reminders: tuple[ReminderDelivery, ...]
+    interested_weeks: tuple[int, ...] = ()  # sessions whose Discord event the member marked Interested
 
     @property
     def is_empty(self) -> bool:
         return (
-            self.consented_at is None and not self.answers and self.dm_subscribed_at is None and not self.dm_reminders
+            self.consented_at is None
+            and not self.answers
+            and self.dm_subscribed_at is None
+            and not self.dm_reminders
+            and not self.interested_weeks
         )
 
 
@@ -73,10 +78,13 @@ class ErasureReport:
     consent: bool
     dm_subscription: bool
     dm_reminders: int
+    interest: int = 0  # sessions' events the member was marked Interested in
 
     @property
     def nothing(self) -> bool:
-        return not (self.answers or self.versions or self.consent or self.dm_subscription or self.dm_reminders)
+        return not (
+            self.answers or self.versions or self.consent or self.dm_subscription or self.dm_reminders or self.interest
+        )
 
     def items(self) -> list[str]:
         found: list[str] = []
@@ -90,6 +98,8 @@ class ErasureReport:
             found.append("your subscription to reminder DMs")
         if self.dm_reminders:
             found.append(_count(self.dm_reminders, "record") + " of reminder DMs sent to you")
+        if self.interest:
+            found.append(_count(self.interest, "record") + " of sessions you marked Interested in Discord's Events")
         return found
 
 
@@ -131,6 +141,9 @@ def show_pages(data: MemberData, *, budget: int = PAGE_BUDGET) -> list[str]:
     )
     if data.dm_subscribed_at is not None:
         intro += f" You asked for reminder DMs on {timestamp(data.dm_subscribed_at, 'f')}."
+    if data.interested_weeks:
+        weeks = ", ".join(str(week) for week in data.interested_weeks)
+        intro += f" You marked Interested in the Discord events of week {weeks}."
     if not data.answers:
         return [intro + "\n\nWe hold no answers of yours."]
     pages: list[str] = []
@@ -179,6 +192,7 @@ def export_document(data: MemberData, exported_at: datetime) -> dict[str, Any]:
             "subscribed_at": _iso(data.dm_subscribed_at),
             "deliveries": [{"week": d.week, "due_at": _iso(d.due_at), "state": d.state} for d in data.dm_reminders],
         },
+        "interested_in_weeks": list(data.interested_weeks),
     }
 
 

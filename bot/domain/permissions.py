@@ -69,6 +69,9 @@ class FeatureNeed:
     permissions: Permission
     why: str
     required: bool = True  # False: the feature works without it, less well
+    # The /setup switch (a ServerSettings field) that turns the feature on; None: always on. A feature that
+    # is off needs nothing (the preflight check and the health section skip it).
+    only_if: str | None = None
 
 
 FEATURE_PERMISSIONS: tuple[FeatureNeed, ...] = (
@@ -119,11 +122,31 @@ FEATURE_PERMISSIONS: tuple[FeatureNeed, ...] = (
         "to lock posts when /threads close ends them (without it they are archived, not locked)",
         required=False,
     ),
+    # Guild-level, as developers/resources/guild-scheduled-event.mdx, "Guild Scheduled Event Permissions
+    # Requirements", says for EXTERNAL events.
+    FeatureNeed(
+        "events",
+        Place.SERVER,
+        Permission.CREATE_EVENTS | Permission.MANAGE_EVENTS,
+        "to show each session in the server's Events list, keep it in step with the programme and put back "
+        "edits made by hand",
+        only_if="events_enabled",
+    ),
 )
 
 
-def needs_for(place: Place, *, required_only: bool = False) -> list[FeatureNeed]:
-    return [need for need in FEATURE_PERMISSIONS if need.place is place and (need.required or not required_only)]
+def needs_for(
+    place: Place, *, required_only: bool = False, switched_on: frozenset[str] | None = None
+) -> list[FeatureNeed]:
+    """The needs at ``place``; with ``switched_on`` (the names of the /setup switches that are on), only those of
+    features in use."""
+    return [
+        need
+        for need in FEATURE_PERMISSIONS
+        if need.place is place
+        and (need.required or not required_only)
+        and (switched_on is None or need.only_if is None or need.only_if in switched_on)
+    ]
 
 
 def missing(needed: Permission, granted: int) -> Permission:

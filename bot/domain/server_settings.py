@@ -31,6 +31,8 @@ class StoredServerSettings:
     meeting_link: str | None = None
     answer_window: timedelta | None = None
     retention: timedelta | None = None
+    events_enabled: bool | None = None
+    remind_interested: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,8 @@ class ServerSettings:
     meeting_link: str | None
     answer_window: timedelta | None  # None: answers are always on time
     retention: timedelta | None  # None: answers are kept until deleted
+    events_enabled: bool = False  # sessions as Discord scheduled events (off by default)
+    remind_interested: bool = False  # DM reminders also to members marked Interested (not only /reminders)
 
 
 def effective_settings(guild_id: int, stored: StoredServerSettings, defaults: ServerDefaults) -> ServerSettings:
@@ -61,6 +65,8 @@ def effective_settings(guild_id: int, stored: StoredServerSettings, defaults: Se
         meeting_link=stored.meeting_link,
         answer_window=stored.answer_window,
         retention=stored.retention,
+        events_enabled=bool(stored.events_enabled),
+        remind_interested=bool(stored.remind_interested),
     )
 
 

@@ -43,6 +43,8 @@ CLEARABLE = {
     "retention": "retention",
 }
 ROLE_SETTINGS = ("ping_role_id", "facilitator_role_id", "organiser_role_id")
+# On/off settings /setup takes as their own options, with how "Saved: ..." names them.
+SWITCH_LABELS = {"events_enabled": "Discord events", "remind_interested": "reminder DMs"}
 
 
 # --- single values --------------------------------------------------------------------------------------
@@ -132,6 +134,8 @@ class SetupRequest:
     answer_window_hours: int | None = None
     retention_days: int | None = None
     clear: str | None = None
+    events_enabled: bool | None = None  # sessions as Discord scheduled events
+    remind_interested: bool | None = None  # reminder DMs also to members Interested in the session's event
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +160,7 @@ class SettingsChange:
 
     def changed_labels(self) -> list[str]:
         labels = [label for label, name in CLEARABLE.items() if name in self.settings]
+        labels += [label for name, label in SWITCH_LABELS.items() if name in self.settings]
         if self.week_link is not None:
             labels.append(f"meeting link for week {self.week_link[0]}")
         return labels
@@ -181,6 +186,10 @@ def plan_settings_change(request: SetupRequest, context: SetupContext) -> Settin
         period = retention(request.retention_days)
         _require_retention_fits(period, context.last_session_end)
         changes["retention"] = period
+    for switch in SWITCH_LABELS:
+        value = getattr(request, switch)
+        if value is not None:
+            changes[switch] = bool(value)
     link = https_link(request.meeting_link) if request.meeting_link is not None else None
     week_link: tuple[int, str | None] | None = None
     if request.clear is not None:

@@ -80,6 +80,8 @@ def facts_from_guild(
         ping_role=role_facts(guild, settings.ping_role_id) if guild else None,
         programme=stored.programme,
         next_reminder=stored.next_reminder,
+        server_granted=int(guild.me.guild_permissions.value) if guild is not None and guild.me is not None else None,
+        switched_on=frozenset({"events_enabled"}) if settings.events_enabled else frozenset(),
         extra=tuple(extra),
     )
 

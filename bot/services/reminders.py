@@ -447,8 +447,9 @@ class ReminderService:
                 log.warning("reminders are due but this service has no Discord sender: nothing can be sent")
                 self._warned_no_sender = True
             return
+        interested_too = (await self._settings.get(guild_id)).remind_interested
         for reminder in due:
-            added = await self.repository.add_dm_rows(guild_id, reminder, now)
+            added = await self.repository.add_dm_rows(guild_id, reminder, now, interested_too=interested_too)
             if added:
                 log.info("reminder %s for guild %s: %d DMs to send", reminder.key, guild_id, added)
         reminders = {reminder_id(r): r for r in due}
@@ -650,7 +651,7 @@ class ReminderService:
         if on:
             changed = await self.repository.subscribe(guild_id, user_id, now)
         else:
-            changed = await self.repository.unsubscribe(guild_id, user_id)
+            changed = await self.repository.unsubscribe(guild_id, user_id, now)
         if changed:
             log.info("DM reminders turned %s for a member of guild %s", "on" if on else "off", guild_id)
         return await self._status(guild_id, user_id, changed=changed)

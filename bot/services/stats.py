@@ -8,7 +8,9 @@ What is suppressed, and why (threshold 5, bot.domain.stats):
   is joined by the smallest shown one (or the total is hidden): no hidden figure is total minus the rest;
 - DM reminders: both counts are hidden when fewer than 5 members were DMed for that session (sent and
   failed DMs per member would give away who subscribed, or whose DMs are closed). Reminders posted in a
-  channel concern no member and are shown as they are.
+  channel concern no member and are shown as they are;
+- members Interested in a week's Discord event: 1 to 4 shows as "<5" (who they are is never stored for
+  an export: interest is only counted here).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 from bot.domain.stats import DEFAULT_THRESHOLD, HIDDEN, WeekStats, complementary_suppression, display_count
 from bot.storage.database import Database
+from bot.storage.session_events import SessionEventRepository
 from bot.storage.stats import StatsRepository, WeekCounts
 
 
@@ -36,6 +39,7 @@ class WeekFigures:
     dm_reminders_sent: str  # HIDDEN when fewer than the threshold of members were DMed
     dm_reminders_failed: str
     dm_recipients: str = "0"  # members DMed a reminder for the session ("<5" for 1 to 4)
+    interested: str | None = None  # members Interested in the week's Discord event; None: it has none
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +51,9 @@ class StatsReport:
     threshold: int
 
 
-def week_figures(counts: WeekCounts, *, threshold: int = DEFAULT_THRESHOLD) -> WeekFigures:
+def week_figures(
+    counts: WeekCounts, *, threshold: int = DEFAULT_THRESHOLD, interested: int | None = None
+) -> WeekFigures:
     shown = WeekStats(
         week=counts.week,
         title=counts.title,
@@ -69,18 +75,29 @@ def week_figures(counts: WeekCounts, *, threshold: int = DEFAULT_THRESHOLD) -> W
         dm_reminders_sent=HIDDEN if few_dmed else str(counts.dm_reminders_sent),
         dm_reminders_failed=HIDDEN if few_dmed else str(counts.dm_reminders_failed),
         dm_recipients=display_count(counts.dm_recipients, threshold=threshold),
+        interested=None if interested is None else display_count(interested, threshold=threshold),
     )
 
 
 class StatsService:
     def __init__(self, db: Database, *, threshold: int = DEFAULT_THRESHOLD) -> None:
         self.repository = StatsRepository(db)
+        self.events = SessionEventRepository(db)
         self.threshold = threshold
 
     async def report(self, guild_id: int) -> StatsReport:
         counts = await self.repository.counts(guild_id)
         few = 0 < counts.contributors < self.threshold
-        weeks = [week_figures(week, threshold=self.threshold) for week in counts.weeks]
+        with_event = {row.week for row in await self.events.stored(guild_id)}
+        interested = await self.events.interested_by_week(guild_id)
+        weeks = [
+            week_figures(
+                week,
+                threshold=self.threshold,
+                interested=interested.get(week.week, 0) if week.week in with_event else None,
+            )
+            for week in counts.weeks
+        ]
         # The programme-wide total is the sum of the weeks': a lone hidden week would be total minus the rest.
         hide_weeks, hide_total = complementary_suppression(
             [week.answers for week in counts.weeks], [figures.answers == HIDDEN for figures in weeks]

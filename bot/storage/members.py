@@ -1,6 +1,6 @@
 """Everything stored about one member, across tables: to show it to them, and to erase it.
 
-Tables holding a member's data: answers (with answer_versions), consents, dm_subscriptions, and the
+Tables holding a member's data: answers (with answer_versions), consents, dm_subscriptions, event_interest, and the
 reminder_deliveries rows of DMs sent to them (target_kind 'dm', target_id = their user id). When a table
 gains a column that identifies a member, it belongs in ``erase`` too.
 
@@ -45,6 +45,12 @@ class MemberDataRepository:
                 "WHERE d.guild_id = ? AND d.target_kind = 'dm' AND d.target_id = ? ORDER BY d.due_at, d.id",
                 (guild_id, user_id),
             )
+            interest = await rows(
+                conn,
+                "SELECT e.week FROM event_interest i JOIN session_events e ON e.event_id = i.event_id "
+                "WHERE i.guild_id = ? AND i.user_id = ? ORDER BY e.week",
+                (guild_id, user_id),
+            )
         return MemberData(
             guild_id=guild_id,
             user_id=user_id,
@@ -52,6 +58,7 @@ class MemberDataRepository:
             answers=tuple(answers),
             dm_subscribed_at=from_db_time(subscription[0]["subscribed_at"]) if subscription else None,
             dm_reminders=tuple(ReminderDelivery(r["week"], from_db_time(r["due_at"]), r["state"]) for r in deliveries),
+            interested_weeks=tuple(r["week"] for r in interest),
         )
 
     async def summary(self, guild_id: int, user_id: int) -> ErasureReport:
@@ -76,6 +83,7 @@ class MemberDataRepository:
                 "DELETE FROM reminder_deliveries WHERE guild_id = ? AND target_kind = 'dm' AND target_id = ?",
                 (guild_id, user_id),
             )
+            await conn.execute("DELETE FROM event_interest WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
             # The tombstone: ids and a time only, the minimum that keeps the thread catch-up (and edits) from
             # recording the member's old messages, still on Discord, all over again.
             await conn.execute(
@@ -97,7 +105,8 @@ class MemberDataRepository:
             "(SELECT COUNT(*) FROM consents WHERE guild_id = :g AND user_id = :u) AS consents, "
             "(SELECT COUNT(*) FROM dm_subscriptions WHERE guild_id = :g AND user_id = :u) AS subscriptions, "
             "(SELECT COUNT(*) FROM reminder_deliveries WHERE guild_id = :g AND target_kind = 'dm' "
-            " AND target_id = :u) AS deliveries",
+            " AND target_id = :u) AS deliveries, "
+            "(SELECT COUNT(*) FROM event_interest WHERE guild_id = :g AND user_id = :u) AS interest",
             {"g": guild_id, "u": user_id},
         )
         return ErasureReport(
@@ -106,6 +115,7 @@ class MemberDataRepository:
             consent=row["consents"] > 0,
             dm_subscription=row["subscriptions"] > 0,
             dm_reminders=row["deliveries"],
+            interest=row["interest"],
         )
 
 

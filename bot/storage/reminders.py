@@ -139,6 +139,7 @@ class ReminderRepository:
     async def subscribe(self, guild_id: int, user_id: int, now: datetime) -> bool:
         """Turn DM reminders on; False if they already were (the original time is kept)."""
         async with self._db.transaction() as conn:
+            await conn.execute("DELETE FROM dm_opt_outs WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
             return (
                 await _changes(
                     conn,
@@ -149,9 +150,15 @@ class ReminderRepository:
                 == 1
             )
 
-    async def unsubscribe(self, guild_id: int, user_id: int) -> bool:
-        """Turn DM reminders off, dropping DMs not sent yet; False if they were not on."""
+    async def unsubscribe(self, guild_id: int, user_id: int, now: datetime) -> bool:
+        """Turn DM reminders off, dropping DMs not sent yet; False if they were not on. Remembered as an
+        opt-out, which wins over being Interested in a session's event."""
         async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO dm_opt_outs (guild_id, user_id, opted_out_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (guild_id, user_id) DO NOTHING",
+                (guild_id, user_id, to_db_time(now)),
+            )
             removed = await _changes(
                 conn, "DELETE FROM dm_subscriptions WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
             )
@@ -240,8 +247,12 @@ class ReminderRepository:
                     )
         return ReplanResult(inserted=inserted, deleted=len(to_delete), skipped=len(to_skip))
 
-    async def add_dm_rows(self, guild_id: int, reminder: PlannedReminder, now: datetime) -> int:
-        """A pending DM row for each member subscribed at the reminder's due time who has none yet.
+    async def add_dm_rows(
+        self, guild_id: int, reminder: PlannedReminder, now: datetime, *, interested_too: bool = False
+    ) -> int:
+        """A pending DM row for each member subscribed at the reminder's due time who has none yet; with
+        ``interested_too``, also for each member marked Interested in the session's event by then, unless they
+        turned DM reminders off (``dm_opt_outs``: /reminders off always wins).
 
         Called when the reminder is due (and again on later passes, which finds nothing new unless the
         first pass was interrupted). Members who subscribe after the due time get the next reminder.
@@ -251,10 +262,22 @@ class ReminderRepository:
         due_text = to_db_time(due_at)
         async with self._db.transaction() as conn:
             async with conn.execute(
-                "SELECT s.user_id FROM dm_subscriptions s WHERE s.guild_id = ? AND s.subscribed_at <= ? "
-                "AND NOT EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.session_id = ? AND d.offset_minutes = ? "
-                "AND d.due_at = ? AND d.target_kind = 'dm' AND d.target_id = s.user_id) ORDER BY s.user_id",
-                (guild_id, due_text, session_id, offset_minutes, due_text),
+                "SELECT u.user_id FROM ("
+                "SELECT s.user_id FROM dm_subscriptions s WHERE s.guild_id = :g AND s.subscribed_at <= :due "
+                "UNION SELECT i.user_id FROM event_interest i JOIN session_events e ON e.event_id = i.event_id "
+                "JOIN sessions ss ON ss.guild_id = e.guild_id AND ss.week = e.week "
+                "WHERE :interested AND ss.id = :session AND i.marked_at <= :due) u "
+                "WHERE NOT EXISTS (SELECT 1 FROM dm_opt_outs o WHERE o.guild_id = :g AND o.user_id = u.user_id) "
+                "AND NOT EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.session_id = :session "
+                "AND d.offset_minutes = :offset AND d.due_at = :due AND d.target_kind = 'dm' "
+                "AND d.target_id = u.user_id) ORDER BY u.user_id",
+                {
+                    "g": guild_id,
+                    "due": due_text,
+                    "session": session_id,
+                    "offset": offset_minutes,
+                    "interested": 1 if interested_too else 0,
+                },
             ) as cursor:
                 user_ids = [row[0] for row in await cursor.fetchall()]
             await conn.executemany(

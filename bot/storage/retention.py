@@ -82,6 +82,8 @@ class RetentionRepository:
                 (guild_id,),
             )
             subscriptions = await conn.execute("DELETE FROM dm_subscriptions WHERE guild_id = ?", (guild_id,))
+            # Who was interested in the sessions' events names members too; the events are all over by now.
+            await conn.execute("DELETE FROM event_interest WHERE guild_id = ?", (guild_id,))
             await conn.execute(
                 "DELETE FROM reminder_deliveries WHERE guild_id = ? AND target_kind = 'dm' AND due_at < ? "
                 "AND state IN ('sent', 'undeliverable', 'skipped')",

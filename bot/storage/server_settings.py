@@ -20,6 +20,8 @@ _COLUMNS = {
     "meeting_link": "meeting_link",
     "answer_window": "answer_window_minutes",
     "retention": "retention_days",
+    "events_enabled": "events_enabled",
+    "remind_interested": "remind_interested",
 }
 
 
@@ -32,6 +34,8 @@ def _to_column(name: str, value: Any) -> Any:
         return int(value.total_seconds() // 60)
     if name == "retention":
         return value.days
+    if name in ("events_enabled", "remind_interested"):
+        return int(bool(value))
     return value
 
 
@@ -49,6 +53,8 @@ def _from_row(row: Any) -> StoredServerSettings:
         meeting_link=row["meeting_link"],
         answer_window=timedelta(minutes=window) if window is not None else None,
         retention=timedelta(days=retention) if retention is not None else None,
+        events_enabled=None if row["events_enabled"] is None else bool(row["events_enabled"]),
+        remind_interested=None if row["remind_interested"] is None else bool(row["remind_interested"]),
     )
 
 

@@ -3,7 +3,9 @@
 - ``threads.DiscordThreadGateway``: the thread service's ``ThreadGateway`` (threads, starters, history);
 - ``reminders.DiscordReminderSender``: the reminder service's ``ReminderSender`` (channel posts and DMs);
 - ``names.DiscordDisplayNames``: the export service's ``DisplayNames`` (named exports);
-- ``retention.RetentionNotices``: the retention service's ``RetentionNotifier``.
+- ``retention.RetentionNotices``: the retention service's ``RetentionNotifier``;
+- ``session_events.DiscordScheduledEvents``: the session-event service's ``ScheduledEventPort`` (and
+  ``follow_interest``, which reports Interested clicks to the ``cogs.session_events`` listener).
 
 How they reach the services: one way, at construction. This package is a discord.py extension that
 ``WorkshopBot.setup_hook`` loads by name *before* it builds the services; its ``setup`` hands the adapters
@@ -28,6 +30,7 @@ from bot.client import DiscordAdapters, WorkshopBot
 from cogs._discord.names import DiscordDisplayNames
 from cogs._discord.reminders import DiscordReminderSender
 from cogs._discord.retention import RetentionNotices
+from cogs._discord.session_events import DiscordScheduledEvents, follow_interest
 from cogs._discord.threads import DiscordThreadGateway
 from cogs._views import AnswerButton, PageButton
 
@@ -39,8 +42,10 @@ async def setup(bot: WorkshopBot) -> None:
             reminders=DiscordReminderSender(bot, bot.guild_id),
             names=DiscordDisplayNames(bot),
             retention=RetentionNotices(bot, bot.guild_id),
+            events=DiscordScheduledEvents(bot),
         )
     )
+    follow_interest(bot)
     bot.add_dynamic_items(AnswerButton, PageButton)  # persistent: they work on old messages after restarts
 
 

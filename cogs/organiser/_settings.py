@@ -9,6 +9,8 @@ import discord
 from discord import app_commands
 
 from bot.domain.discord_text import MESSAGE_LIMIT, timestamp
+from bot.domain.errors import SettingsError
+from bot.domain.permissions import missing
 from bot.domain.settings_rules import (
     CLEARABLE,
     MAX_ANSWER_WINDOW_HOURS,
@@ -20,11 +22,12 @@ from bot.domain.settings_rules import (
     plan_settings_change,
 )
 from bot.preflight.running import running_report
+from bot.services.session_events import events_permissions
 from bot.tree import send_private
 from cogs._base import WeekOption, WorkshopCog, guild_id_of
 from cogs._checks import organisers_only
 from cogs._render import EMBED_DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT
-from cogs.organiser._text import retention_text, settings_lines
+from cogs.organiser._text import REMIND_INTERESTED, REMINDER_DM_CHOICES, retention_text, settings_lines
 from cogs.programme import EMBED_COLOUR, week_autocomplete
 
 log = logging.getLogger(__name__)
@@ -43,9 +46,14 @@ class SettingsCog(WorkshopCog):
         week="The week meeting_link (or clear: meeting link) is for; leave out for the whole programme",
         answer_window_hours="Hours after a session ends during which answers count as on time (0 to 672)",
         retention_days="Days after the last session after which answers are deleted (1 to 3650)",
+        events="Show each session in the server's Events list, where members can click Interested",
+        reminder_dms_to="Who gets reminder DMs: members who asked with /reminders, or also those Interested",
         clear="Reset one setting (to the bot's default, or to none)",
     )
-    @app_commands.choices(clear=[app_commands.Choice(name=name, value=name) for name in CLEARABLE])
+    @app_commands.choices(
+        clear=[app_commands.Choice(name=name, value=name) for name in CLEARABLE],
+        reminder_dms_to=[app_commands.Choice(name=label, value=value) for value, label in REMINDER_DM_CHOICES.items()],
+    )
     @app_commands.autocomplete(week=week_autocomplete)
     @app_commands.guild_only()
     @organisers_only("change the server's settings")
@@ -62,12 +70,16 @@ class SettingsCog(WorkshopCog):
         week: WeekOption | None = None,
         answer_window_hours: app_commands.Range[int, 0, MAX_ANSWER_WINDOW_HOURS] | None = None,
         retention_days: app_commands.Range[int, MIN_RETENTION_DAYS, MAX_RETENTION_DAYS] | None = None,
+        events: bool | None = None,
+        reminder_dms_to: str | None = None,
         clear: str | None = None,
     ) -> None:
         guild_id = guild_id_of(interaction)
         # Saving may re-plan reminders and post a retention warning before the reply: defer first.
         await interaction.response.defer(ephemeral=True, thinking=True)
         services = self.bot.services
+        if reminder_dms_to is not None and reminder_dms_to not in REMINDER_DM_CHOICES:
+            raise SettingsError(f"'{reminder_dms_to}' is not a choice for reminder DMs. Nothing was changed.")
         request = SetupRequest(
             reminder_channel_id=reminder_channel.id if reminder_channel else None,
             reminder_times=reminder_times,
@@ -80,6 +92,8 @@ class SettingsCog(WorkshopCog):
             answer_window_hours=answer_window_hours,
             retention_days=retention_days,
             clear=clear,
+            events_enabled=events,
+            remind_interested=None if reminder_dms_to is None else reminder_dms_to == REMIND_INTERESTED,
         )
         programme = await services.programme.get(guild_id)
         context = SetupContext(
@@ -92,6 +106,8 @@ class SettingsCog(WorkshopCog):
             await self._show_settings(interaction, guild_id, "Settings for this server:")
             return
         notes = self._posting_problems(reminder_channel) if reminder_channel is not None else []
+        if change.settings.get("events_enabled"):
+            notes += self._events_problems(interaction)
         if change.settings:
             await services.settings.update(guild_id, **change.settings)
         if change.week_link is not None:
@@ -111,6 +127,20 @@ class SettingsCog(WorkshopCog):
         if permissions.view_channel and permissions.send_messages:
             return []
         return [f"⚠️ The bot cannot post in {channel.mention} yet: give it View Channel and Send Messages there."]
+
+    def _events_problems(self, interaction: discord.Interaction[Any]) -> list[str]:
+        """Create Events and Manage Events are server-wide (developers/resources/guild-scheduled-event.mdx,
+        "Guild Scheduled Event Permissions Requirements")."""
+        me = interaction.guild.me if interaction.guild is not None else None
+        if me is None:
+            return []
+        lacking = missing(events_permissions(), int(me.guild_permissions.value))
+        if not lacking:
+            return []
+        return [
+            f"⚠️ The bot cannot show sessions in the server's Events yet: give its role {lacking.label} "
+            "(Server Settings > Roles). Everything else works as before; the events are made once it can."
+        ]
 
     async def _show_settings(self, interaction: discord.Interaction[Any], guild_id: int, heading: str) -> None:
         services = self.bot.services

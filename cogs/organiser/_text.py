@@ -34,6 +34,13 @@ AUDIT_SHOWN = 20
 WARNINGS_SHOWN = 3
 PREVIEW_BUDGET = 3500  # characters of the preview embed's description before the rest goes in a file
 
+REMIND_SUBSCRIBED = "opted_in"
+REMIND_INTERESTED = "opted_in_and_interested"
+REMINDER_DM_CHOICES = {
+    REMIND_SUBSCRIBED: "members who asked with /reminders",
+    REMIND_INTERESTED: "those, and members Interested in the session's event",
+}
+
 FORMAT_LABELS = {
     ExportFormat.CSV: "CSV",
     ExportFormat.JSON: "JSON",
@@ -93,6 +100,11 @@ def settings_lines(
         f"{source(stored.organiser_role_id, settings.organiser_role_id)} (and anyone with Manage Server)",
         f"**Discussion channel:** {channel(settings.discussion_channel_id)}",
         f"**Meeting link:** {settings.meeting_link or 'not set'}",
+        "**Discord events:** "
+        + ("on: each session is in the server's Events list" if settings.events_enabled else "off"),
+        "**Reminder DMs go to:** "
+        + REMINDER_DM_CHOICES[REMIND_INTERESTED if settings.remind_interested else REMIND_SUBSCRIBED]
+        + " (never to anyone who turned them off with /reminders off)",
     ]
     if programme is not None:
         for session in sorted(programme.sessions, key=lambda s: s.week):
@@ -148,7 +160,7 @@ def week_stats_lines(week: WeekFigures) -> list[str]:
         f"**Week {week.week} · {escape_markdown(week.title)}**",
         f"{answers} from {week.contributors} members · threads {week.threads_open} open, "
         f"{week.threads_closed} closed · reminders {week.reminders_posted} posted, {week.reminders_post_failed} failed"
-        f" · {dms}",
+        f" · {dms}" + ("" if week.interested is None else f" · Interested in the event: {week.interested}"),
     ]
 
 

@@ -14,10 +14,11 @@ from tests.harness import BotRunner
 GUILDS = 1 << 0
 GUILD_MESSAGES = 1 << 9
 MESSAGE_CONTENT = 1 << 15
+GUILD_SCHEDULED_EVENTS = 1 << 16  # Interested clicks on the sessions' events (topics/gateway.mdx; not privileged)
 
 
 async def test_minimal_intents_and_no_pings_by_default(bot: WorkshopBot, fake_discord: FakeDiscord) -> None:
-    assert fake_discord.intents == GUILDS | GUILD_MESSAGES
+    assert fake_discord.intents == GUILDS | GUILD_MESSAGES | GUILD_SCHEDULED_EVENTS
     await (await fake_discord.slash("alice", "next")).final()
     [callback] = fake_discord.requests_matching("POST", r"/interactions/\d+/[^/]+/callback")
     assert callback.json["data"]["allowed_mentions"] == {"parse": []}
@@ -25,7 +26,7 @@ async def test_minimal_intents_and_no_pings_by_default(bot: WorkshopBot, fake_di
 
 async def test_message_content_intent_only_when_asked(bot_runner: BotRunner, fake_discord: FakeDiscord) -> None:
     async with bot_runner.running(message_content_intent=True) as bot:
-        assert fake_discord.intents == GUILDS | GUILD_MESSAGES | MESSAGE_CONTENT
+        assert fake_discord.intents == GUILDS | GUILD_MESSAGES | GUILD_SCHEDULED_EVENTS | MESSAGE_CONTENT
         assert bot.message_content_enabled
 
 

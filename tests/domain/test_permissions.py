@@ -53,3 +53,12 @@ def test_invite_url_asks_for_exactly_what_the_features_need() -> None:
 def test_every_place_a_feature_uses_has_needs() -> None:
     for place in (Place.REMINDER_CHANNEL, Place.DISCUSSION_TEXT, Place.DISCUSSION_FORUM):
         assert needs_for(place, required_only=True)
+
+
+def test_the_events_feature_needs_server_permissions_only_when_switched_on() -> None:
+    """developers/resources/guild-scheduled-event.mdx, "Permissions for events with entity_type: EXTERNAL"."""
+    [events] = [need for need in needs_for(Place.SERVER, required_only=True) if need.feature == "events"]
+    assert events.permissions == Permission.CREATE_EVENTS | Permission.MANAGE_EVENTS
+    assert needs_for(Place.SERVER, required_only=True, switched_on=frozenset()) == []
+    assert needs_for(Place.SERVER, switched_on=frozenset({"events_enabled"})) == [events]
+    assert invite_permissions() & (Permission.CREATE_EVENTS | Permission.MANAGE_EVENTS)

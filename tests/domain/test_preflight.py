@@ -281,3 +281,16 @@ def test_invite_asks_for_exactly_the_tables_permissions_and_says_why() -> None:
     assert listed == [flag.label for flag in Permission if flag in Permission(invite_permissions())]
     assert "  Manage Threads: threads; optional, to lock threads when /threads close ends them" in "\n".join(lines)
     assert "guild_id" not in invite_lines(42)[0]
+
+
+def test_sessions_as_discord_events_need_create_and_manage_events_only_when_switched_on() -> None:
+    """developers/resources/guild-scheduled-event.mdx, "Permissions for events with entity_type: EXTERNAL"."""
+    assert about(check(server_granted=0), "events") == []  # off: nothing needed
+    on = frozenset({"events_enabled"})
+    report = check(server_granted=int(Permission.CREATE_EVENTS), switched_on=on)
+    assert not report.ready
+    [line] = about(report, "events (server)")
+    assert line.startswith("✗ events (server): the bot lacks Manage Events in the server, needed to show each session")
+    assert "Server Settings > Roles" in line
+    granted = int(Permission.CREATE_EVENTS | Permission.MANAGE_EVENTS)
+    assert check(server_granted=granted, switched_on=on).ready

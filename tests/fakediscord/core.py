@@ -13,6 +13,7 @@ import asyncio
 import mimetypes
 import traceback
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import limits, payloads
@@ -49,6 +50,7 @@ from .world import (
 
 if TYPE_CHECKING:
     from .interactions import Interaction
+    from .scheduled_events import ScheduledEvent
 
 #: How long a nonce is remembered for ``enforce_nonce`` de-duplication (Discord: "a few minutes").
 NONCE_WINDOW_SECONDS = 300.0
@@ -96,6 +98,12 @@ class FakeCore:
         #: False (Discord's documented behaviour): the bot posting in an archived, unlocked thread unarchives
         #: it. True: the post is refused with 400 code 50083 "Thread is archived", as some bots report.
         self.strict_archived_threads = False
+        #: Guild scheduled events by id (scheduled_events.py).
+        self.scheduled_events: dict[int, ScheduledEvent] = {}
+        #: The time scheduled events' status automation follows (a test's clock for a programme in the past).
+        self.event_clock: Callable[[], datetime] = now_utc
+        #: Creates that succeed but whose response is lost (``fake.lose_next_event_create``).
+        self.lost_event_creates: list[int] = []
         #: Bot tasks started by ``run_bot``: waits fail fast when one dies.
         self.client_tasks: list[asyncio.Task[Any]] = []
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .gateway import GatewaySession, Intents
+from .scheduled_events import guild_create_events
 from .world import JSON, Channel, Guild, Message, iso
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def guild_create(core: FakeCore, guild: Guild, session: GatewaySession) -> JSON:
             "presences": [],
             "voice_states": [],
             "stage_instances": [],
-            "guild_scheduled_events": [],
+            "guild_scheduled_events": guild_create_events(core, guild.id),
             "soundboard_sounds": [],
             "embedded_activities": [],
             "activity_instances": [],

@@ -96,11 +96,11 @@ async def record(folder: Path) -> None:
     """Write today's exports of the fixture to ``folder`` (run once, with the exporter being replaced)."""
     async with Database.open(folder / "fixture.sqlite3") as db:
         await populate(db)
-        service = ExportService(db, export_secret=SECRET)
+        service = ExportService(db, export_secret=SECRET, names=FixedNames())
         for fmt in (ExportFormat.CSV, ExportFormat.XLSX):
             for named in (False, True):
                 request = ExportRequest(GUILD_ID, fmt, named=named)
-                await service.export_to_file(request, folder / golden_name(fmt, named=named), names=FixedNames())
+                await service.export_to_file(request, folder / golden_name(fmt, named=named))
     (folder / "fixture.sqlite3").unlink()
 
 

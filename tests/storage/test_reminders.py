@@ -217,8 +217,8 @@ async def test_turning_dms_off_drops_unsent_dms_only(repo: ReminderRepository, s
     first, _ = await rows(repo)
     assert await repo.claim(first.id, IMPORTED)
     await repo.mark_sent(first.id, 5, IMPORTED)
-    assert await repo.unsubscribe(GUILD_ID, ALICE)
-    assert not await repo.unsubscribe(GUILD_ID, ALICE)
+    assert await repo.unsubscribe(GUILD_ID, ALICE, IMPORTED)
+    assert not await repo.unsubscribe(GUILD_ID, ALICE, IMPORTED)
     assert [(d.id, d.state) for d in await rows(repo)] == [(first.id, DeliveryState.SENT)]
     assert await repo.subscription(GUILD_ID, ALICE) is None
     assert await repo.subscriber_count(GUILD_ID) == 0
@@ -268,7 +268,7 @@ async def test_members_with_closed_dms_are_told_once(repo: ReminderRepository, s
     assert subscription is not None and subscription.dms_closed_noticed_at == first.due_at
 
     # Off and on again: a fresh start, and the old refusal does not count against the new subscription.
-    await repo.unsubscribe(GUILD_ID, ALICE)
+    await repo.unsubscribe(GUILD_ID, ALICE, IMPORTED)
     await repo.subscribe(GUILD_ID, ALICE, second.due_at - H)
     assert await repo.claim_dms_closed_notices(GUILD_ID, second.due_at, limit=50) == []
 

@@ -120,6 +120,8 @@ class PreflightFacts:
     ping_role: RoleFacts | None = None
     programme: ProgrammeFacts | None = None
     next_reminder: NextReminder | None = None
+    server_granted: int | None = None  # the bot's server-wide permissions (what scheduled events need)
+    switched_on: frozenset[str] = frozenset()  # the /setup switches that are on, such as "events_enabled"
     extra: tuple[Finding, ...] = field(default=())  # e.g. problems the running bot met
 
 

@@ -28,6 +28,7 @@ def evaluate(facts: PreflightFacts, *, time_text: TimeText) -> PreflightReport:
     findings += _intent(facts.message_content)
     if facts.guild_name is not None:
         findings += _channels(facts)
+        findings += _server_permissions(facts)
         findings += _ping_role(facts)
         findings.append(_commands(facts.commands))
     findings += _programme(facts, time_text)
@@ -86,6 +87,29 @@ def _intent(intent: IntentFacts) -> list[Finding]:
             )
         ]
     return [Finding(Status.OK, topic, "granted: replies in prompt threads are collected as answers.")]
+
+
+def _server_permissions(facts: PreflightFacts) -> list[Finding]:
+    """Server-wide needs of the features switched on (sessions as Discord events: Create and Manage Events)."""
+    findings: list[Finding] = []
+    for need in needs_for(Place.SERVER, required_only=True, switched_on=facts.switched_on):
+        topic = f"{need.feature} (server)"
+        lacking = missing(need.permissions, facts.server_granted or 0)
+        if facts.server_granted is None:
+            continue
+        if lacking:
+            findings.append(
+                Finding(
+                    Status.PROBLEM,
+                    topic,
+                    f"the bot lacks {lacking.label} in the server, needed {need.why}.",
+                    f"give the bot's role {lacking.label} in Server Settings > Roles, or switch the feature off "
+                    "in /setup.",
+                )
+            )
+        else:
+            findings.append(Finding(Status.OK, topic, f"the bot has {need.permissions.label}."))
+    return findings
 
 
 _KIND_PLACE = {ChannelKind.TEXT: Place.DISCUSSION_TEXT, ChannelKind.FORUM: Place.DISCUSSION_FORUM}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from .events import EventDriver
 from .interactions import InteractionDriver
 from .members import MemberDriver
 
 
-class Driver(InteractionDriver, MemberDriver):
+class Driver(InteractionDriver, MemberDriver, EventDriver):
     """Every way a test acts on the bot through the fake (see the two parts)."""
 
 
-__all__ = ["Driver", "InteractionDriver", "MemberDriver"]
+__all__ = ["Driver", "EventDriver", "InteractionDriver", "MemberDriver"]

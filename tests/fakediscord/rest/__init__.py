@@ -10,6 +10,7 @@ from .dms import DmRoutes
 from .guilds import GuildRoutes
 from .interactions import InteractionRoutes
 from .messages import MessageRoutes
+from .scheduled_events import ScheduledEventRoutes
 from .threads import ThreadRoutes
 from .users import UserRoutes
 
@@ -26,5 +27,6 @@ def route_table(core: FakeCore) -> list[RouteSpec]:
         MessageRoutes(core),
         threads,
         GuildRoutes(core),
+        ScheduledEventRoutes(core),
     ]
     return [route for group in groups for route in group.routes()]

@@ -1,0 +1,354 @@
+"""Sessions as Discord scheduled events, through the local Discord: the switch, the sync (import, re-date,
+remove, re-import, a lost response and a restart, edits by hand, the 100-event limit), Interested as the
+RSVP (DMs, /session, /next, /stats, /mydata, erasure) and the permissions."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from bot.client import WorkshopBot
+from bot.domain.programme import Programme, Session, redate
+from bot.services.session_events import PROBLEM_PUT_BACK, PROBLEM_REFUSED
+from tests.fakediscord import GUILD_ID, FakeDiscord, Perm
+from tests.fakediscord.scheduled_events import EventStatus, ScheduledEvent
+from tests.harness import BotRunner, FakeClock
+
+H = timedelta(hours=1)
+BEFORE_THE_PROGRAMME = datetime(2020, 7, 1, 12, tzinfo=UTC)
+WEEK8_START = datetime(2020, 10, 26, 19, tzinfo=UTC)
+EVENT_ROUTE = r"^/guilds/\d+/scheduled-events"
+
+
+@pytest.fixture(autouse=True)
+def fake_follows_the_bots_clock(fake_discord: FakeDiscord, clock: FakeClock) -> None:
+    """The fake completes events by the same clock the bot reads (the seed programme is in 2020)."""
+    fake_discord.core.event_clock = clock
+
+
+async def switch_on(fake: FakeDiscord, bot: WorkshopBot, **more: object) -> str:
+    await bot.wait_until_ready()
+    await bot.services.events.settled(bot.guild_id)  # the check at start is over
+    reply = await (await fake.slash("olga", "setup", events=True, **more)).final()
+    await bot.services.events.settled(bot.guild_id)
+    return reply.content
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    for _ in range(200):
+        if await check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def live_events(fake: FakeDiscord) -> list[ScheduledEvent]:
+    return fake.scheduled_events()
+
+
+def by_name(fake: FakeDiscord) -> dict[str, ScheduledEvent]:
+    events = live_events(fake)
+    assert len({e.name for e in events}) == len(events), "two events for one session"
+    return {e.name: e for e in events}
+
+
+def creates(fake: FakeDiscord) -> int:
+    return len(fake.requests_matching("POST", EVENT_ROUTE + "$"))
+
+
+async def test_switched_off_no_event_calls_at_all(
+    fake_discord: FakeDiscord, bot_runner: BotRunner, clock: FakeClock
+) -> None:
+    clock.now = BEFORE_THE_PROGRAMME
+    async with bot_runner.running() as bot:
+        shown = await (await fake_discord.slash("olga", "setup")).final()
+        assert any("**Discord events:** off" in e.get("description", "") for e in shown.embeds)
+        programme = await bot.services.programme.require(bot.guild_id)
+        await bot.services.programme.import_programme(bot.guild_id, _as_programme(programme, shift_days=7))
+        await bot.services.events.settled(bot.guild_id)
+        session = await (await fake_discord.slash("alice", "session", week=3)).final()
+        assert "Discord event" not in str(session.embeds)
+    assert fake_discord.requests_matching("*", EVENT_ROUTE) == []
+
+
+async def test_import_redate_remove_and_reimport_make_exactly_the_right_events(
+    fake_discord: FakeDiscord, bot_runner: BotRunner, clock: FakeClock
+) -> None:
+    clock.now = BEFORE_THE_PROGRAMME
+    async with bot_runner.running(extensions=None) as bot:
+        await switch_on(fake_discord, bot, meeting_link="https://zoom.us/j/123")
+        programme = await bot.services.programme.require(bot.guild_id)
+        events = by_name(fake_discord)
+        assert len(events) == 12
+        week3 = events["Week 3: Outward-facing local parties"]
+        session3 = programme.session_for_week(3)
+        assert session3 is not None
+        assert (week3.start, week3.end) == (session3.start, session3.end)
+        assert week3.location == "https://zoom.us/j/123" and week3.channel_id is None and week3.entity_type == 3
+        assert week3.description is not None and week3.description.endswith("/session week:3")
+        assert session3.prompts[0].text in week3.description
+
+        # Re-dated a week later: the same twelve events, moved; nothing created or cancelled.
+        original = _as_programme(programme)
+        later = redate(original, date(2020, 8, 10))
+        await bot.services.programme.import_programme(bot.guild_id, later)
+        await bot.services.events.settled(bot.guild_id)
+        moved = by_name(fake_discord)
+        assert {e.id for e in moved.values()} == {e.id for e in events.values()} and creates(fake_discord) == 12
+        assert moved["Week 3: Outward-facing local parties"].start == session3.start + timedelta(days=7)
+
+        # Week 5 removed: its event alone is cancelled.
+        without5 = dataclasses.replace(later, sessions=tuple(s for s in later.sessions if s.week != 5))
+        await bot.services.programme.import_programme(bot.guild_id, without5)
+        await bot.services.events.settled(bot.guild_id)
+        cancelled = [
+            e for e in fake_discord.scheduled_events(include_finished=True) if e.status == EventStatus.CANCELED
+        ]
+        assert [e.name for e in cancelled] == ["Week 5: Deliberative policy making"]
+        assert len(live_events(fake_discord)) == 11
+
+        # Re-imported: week 5 gets a new event; the others are untouched.
+        await bot.services.programme.import_programme(bot.guild_id, later)
+        await bot.services.events.settled(bot.guild_id)
+        assert len(by_name(fake_discord)) == 12 and creates(fake_discord) == 13
+    # Every request the bot made was valid per the OpenAPI document (checked at teardown).
+
+
+async def test_a_lost_create_response_then_a_restart_leaves_no_duplicate(
+    fake_discord: FakeDiscord, bot_runner: BotRunner, clock: FakeClock
+) -> None:
+    clock.now = BEFORE_THE_PROGRAMME
+    async with bot_runner.running() as bot:
+        fake_discord.lose_next_event_create()  # the first event is made, but the bot never hears so
+        await switch_on(fake_discord, bot)
+        assert len(live_events(fake_discord)) == 1
+        problems = bot.services.problems.current(bot.guild_id)
+        assert any("did not answer" in p.text for p in problems)
+    async with bot_runner.running() as bot:
+        await eventually(lambda: _count_is(fake_discord, 12), "the sync at start")
+        await bot.services.events.settled(bot.guild_id)
+        assert len(by_name(fake_discord)) == 12
+        assert creates(fake_discord) == 12  # the lost one was adopted, not made again
+        assert not [e for e in fake_discord.scheduled_events(include_finished=True) if e.status == EventStatus.CANCELED]
+        assert not any("did not answer" in p.text for p in bot.services.problems.current(bot.guild_id))
+
+
+async def test_discord_py_retrying_a_lost_create_is_cleaned_up(
+    fake_discord: FakeDiscord, bot_runner: BotRunner, clock: FakeClock
+) -> None:
+    """A 502 makes discord.py repeat the POST: Discord then holds two events for one week; the next sync
+    cancels the one the bot did not store."""
+    clock.now = BEFORE_THE_PROGRAMME
+    async with bot_runner.running() as bot:
+        fake_discord.lose_next_event_create(status=502)
+        await switch_on(fake_discord, bot)
+        assert len(live_events(fake_discord)) == 13
+        bot.services.events.request_sync(bot.guild_id)
+        await bot.services.events.settled(bot.guild_id)
+        assert len(by_name(fake_discord)) == 12
+
+
+async def test_events_edited_or_deleted_by_hand_are_put_back_at_start(
+    fake_discord: FakeDiscord, bot_runner: BotRunner, clock: FakeClock
+) -> None:
+    clock.now = BEFORE_THE_PROGRAMME
+    async with bot_runner.running() as bot:
+        await switch_on(fake_discord, bot)
+        before = by_name(fake_discord)
+    edited = before["Week 2: A better party culture"]
+    fake_discord.edit_event_by_hand(edited, name="Party!", start=edited.start + H, end=edited.end + H)
+    fake_discord.delete_event_by_hand(before["Week 4: Rebuilding across the whole country"])
+    async with bot_runner.running() as bot:
+        await eventually(lambda: _count_is(fake_discord, 12), "the sync at start")
+        await bot.services.events.settled(bot.guild_id)
+        after = by_name(fake_discord)
+        assert after["Week 2: A better party culture"].id == edited.id
+        assert after["Week 2: A better party culture"].start == before["Week 2: A better party culture"].start
+        assert "Week 4: Rebuilding across the whole country" in after
+        [problem] = [p for p in bot.services.problems.current(bot.guild_id) if p.key == PROBLEM_PUT_BACK]
+        assert "week 2 (edited by hand)" in problem.text and "week 4 (deleted by hand)" in problem.text
+
+
+async def test_interested_members_get_dms_by_choice_and_never_after_reminders_off(
+    fake_discord: FakeDiscord, bot_runner: BotRunner, clock: FakeClock
+) -> None:
+    async with bot_runner.running() as bot:
+        await switch_on(fake_discord, bot)
+        [week8] = live_events(fake_discord)
+        await (await fake_discord.slash("bob", "reminders", setting="on")).final()
+        for member in ("carol", "alice"):
+            fake_discord.mark_interested(member, week8)
+        await eventually(lambda: _interested_is(bot, 8, 2), "the Interested clicks")
+
+        # Opted-in only (the default): Bob alone.
+        clock.now = WEEK8_START - 24 * H
+        bot.services.reminders.request(bot.guild_id)
+        await bot.services.reminders.idle()
+        assert len(fake_discord.dms_to("bob")) == 1 and fake_discord.dms_to("carol") == []
+
+        # Opted-in plus Interested; Alice turned reminders off, which wins over her click.
+        await (await fake_discord.slash("alice", "reminders", setting="off")).final()
+        clock.now = WEEK8_START - H
+        reply = await (await fake_discord.slash("olga", "setup", reminder_dms_to="opted_in_and_interested")).final()
+        assert any("Interested in the session's event" in e.get("description", "") for e in reply.embeds)
+        bot.services.reminders.request(bot.guild_id)
+        await bot.services.reminders.idle()
+        assert len(fake_discord.dms_to("bob")) == 2
+        assert len(fake_discord.dms_to("carol")) == 1 and "Week 8" in fake_discord.dms_to("carol")[0].content
+        assert fake_discord.dms_to("alice") == []
+
+
+async def test_interest_shows_in_session_next_stats_and_mydata_and_erasure_removes_it(
+    fake_discord: FakeDiscord, bot_runner: BotRunner, clock: FakeClock
+) -> None:
+    async with bot_runner.running() as bot:
+        await switch_on(fake_discord, bot)
+        [week8] = live_events(fake_discord)
+        fake_discord.mark_interested("carol", week8)
+        fake_discord.mark_interested("bob", week8)
+        fake_discord.unmark_interested("bob", week8)
+        await eventually(lambda: _interested_is(bot, 8, 1), "the Interested clicks")
+        url = f"https://discord.com/events/{GUILD_ID}/{week8.id}"
+        for command, options in (("next", {}), ("session", {"week": 8})):
+            shown = await (await fake_discord.slash("alice", command, **options)).final()
+            fields = {f["name"]: f["value"] for f in shown.embeds[0]["fields"]}
+            assert fields["Discord event"] == f"1 member is interested · [open the event]({url})"
+        stats = await (await fake_discord.slash("olga", "stats")).final()
+        text = "\n".join(e.get("description", "") for e in stats.embeds)
+        assert "Interested in the event: <5" in text
+        mydata = await (await fake_discord.slash("carol", "mydata show")).final()
+        assert "Interested in the Discord events of week 8" in str(mydata.embeds) + mydata.content
+        report = await bot.services.answers.erasure_preview(bot.guild_id, fake_discord.user("carol").id)
+        assert report.interest == 1
+        await bot.services.answers.erase_member(bot.guild_id, fake_discord.user("carol").id)
+        assert await bot.services.events.repository.interested_count(bot.guild_id, 8) == 0
+
+
+async def test_interest_while_the_bot_was_away_is_caught_up_from_the_paged_users_list(
+    fake_discord: FakeDiscord, bot_runner: BotRunner, clock: FakeClock
+) -> None:
+    async with bot_runner.running() as bot:
+        await switch_on(fake_discord, bot)
+    [week8] = live_events(fake_discord)
+    members = [fake_discord.add_member(f"member{i}") for i in range(130)]
+    for member in members:
+        fake_discord.mark_interested(member, week8)
+    async with bot_runner.running() as bot:
+        await eventually(lambda: _interested_is(bot, 8, 130), "the catch-up")
+    pages = fake_discord.requests_matching("GET", EVENT_ROUTE + r"/\d+/users$")
+    assert [r.query.get("limit") for r in pages] == ["100", "100"]
+
+
+async def test_forty_sessions_within_the_limit_and_a_longer_programme(
+    fake_discord: FakeDiscord, bot_runner: BotRunner, clock: FakeClock
+) -> None:
+    clock.now = BEFORE_THE_PROGRAMME
+    # 70 events of the server's own already take places under Discord's 100.
+    for i in range(70):
+        _other_event(fake_discord, f"Other {i}")
+    async with bot_runner.running() as bot:
+        await bot.services.programme.import_programme(bot.guild_id, _weekly(40))
+        await switch_on(fake_discord, bot)
+        ours = [e for e in live_events(fake_discord) if e.name.startswith("Week ")]
+        assert sorted(int(e.name.split(":")[0].split()[1]) for e in ours) == list(range(1, 31))
+        # The others end: the next sync fills the room with the following sessions, and never passes 100.
+        for event in fake_discord.scheduled_events():
+            if event.name.startswith("Other"):
+                event.status = EventStatus.CANCELED
+        await bot.services.programme.import_programme(bot.guild_id, _weekly(120))
+        await bot.services.events.settled(bot.guild_id)
+        ours = [e for e in live_events(fake_discord) if e.name.startswith("Week ")]
+        assert sorted(int(e.name.split(":")[0].split()[1]) for e in ours) == list(range(1, 101))
+    assert not [r for r in fake_discord.requests_matching("POST", EVENT_ROUTE) if r.status == 400]
+
+
+async def test_without_create_and_manage_events_the_organiser_is_told_and_the_rest_works(
+    fake_discord: FakeDiscord, bot_runner: BotRunner, clock: FakeClock
+) -> None:
+    clock.now = BEFORE_THE_PROGRAMME
+    guild = fake_discord.world.guild
+    for role in guild.roles.values():
+        role.permissions &= ~(Perm.CREATE_EVENTS | Perm.MANAGE_EVENTS)
+    async with bot_runner.running() as bot:
+        reply = await switch_on(fake_discord, bot)
+        assert "give its role Manage Events and Create Events" in reply
+        [problem] = [p for p in bot.services.problems.current(bot.guild_id) if p.key == PROBLEM_REFUSED]
+        assert "Manage Events and Create Events" in problem.text and "Server Settings > Roles" in problem.fix
+        session = await (await fake_discord.slash("alice", "session", week=3)).final()
+        assert "Week 3" in session.embeds[0]["title"]
+    assert fake_discord.requests_matching("*", EVENT_ROUTE) == []
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+
+
+async def _count_is(fake: FakeDiscord, n: int) -> bool:
+    return len(live_events(fake)) == n
+
+
+async def _interested_is(bot: WorkshopBot, week: int, n: int) -> bool:
+    return await bot.services.events.repository.interested_count(bot.guild_id, week) == n
+
+
+def _as_programme(record: object, *, shift_days: int = 0) -> Programme:
+    from bot.domain.programme import ProgrammeRecord
+
+    assert isinstance(record, ProgrammeRecord)
+    shift = timedelta(days=shift_days)
+    return Programme(
+        title=record.title,
+        timezone=record.timezone,
+        introduction=record.introduction,
+        sessions=tuple(
+            Session(
+                week=s.week,
+                title=s.title,
+                start=s.start + shift,
+                end=s.end + shift,
+                location=s.location,
+                description=s.description,
+                prompts=tuple(p.text for p in s.prompts),
+                meeting_link=s.meeting_link,
+            )
+            for s in record.sessions
+        ),
+    )
+
+
+def _weekly(n: int) -> Programme:
+    first = datetime(2020, 8, 3, 18, tzinfo=UTC)
+    return Programme(
+        title="Long",
+        timezone="UTC",
+        sessions=tuple(
+            Session(
+                week=i,
+                title=f"Session {i}",
+                start=first + timedelta(weeks=i - 1),
+                end=first + timedelta(weeks=i - 1) + 2 * H,
+                location="Zoom",
+                description="",
+                prompts=("Why?",),
+            )
+            for i in range(1, n + 1)
+        ),
+    )
+
+
+def _other_event(fake: FakeDiscord, name: str) -> None:
+    start = datetime(2020, 9, 1, 18, tzinfo=UTC)
+    event = ScheduledEvent(
+        id=fake.world.new_id(),
+        guild_id=GUILD_ID,
+        creator_id=fake.world.user("olga").id,
+        name=name,
+        description=None,
+        start=start,
+        end=start + H,
+        location="Town hall",
+    )
+    fake.core.scheduled_events[event.id] = event
