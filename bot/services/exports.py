@@ -26,7 +26,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, TypeVar
 
 from bot.config import Secret
 from bot.domain.clock import Clock, system_clock
@@ -52,6 +52,8 @@ from bot.storage.programmes import ProgrammeRepository
 from bot.storage.state import StateRepository
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 EXPORT_SECRET_KEY = "export_secret"
 # The most pieces a zip is split into for Discord; beyond that the command line is the better tool.
@@ -199,15 +201,9 @@ class ExportService:
                 member_ids = await self.repository.member_ids(request.guild_id, request.week)
                 display = await self._names.display_names(request.guild_id, member_ids)
         title = _report_title(programme, request.week)
-        partial = out.with_name(f".{out.name}.partial")
-        try:
-            rows = await asyncio.to_thread(self._write_file, request, partial, labels, display, title)
-            await asyncio.to_thread(os.replace, partial, out)
-        except OSError as error:
-            raise UserFacingError(f"Could not write the export file: {error.strerror or error}.") from None
-        finally:
-            await asyncio.to_thread(partial.unlink, True)
-        return rows
+        return await write_atomically(
+            out, lambda partial: self._write_file(request, partial, labels, display, title), what="export"
+        )
 
     def _write_file(
         self, request: ExportRequest, path: Path, labels: MemberLabel, names: Mapping[int, str] | None, title: str
@@ -296,6 +292,20 @@ def _report_title(programme: ProgrammeRecord, week: int | None) -> str:
         return f"{programme.title}: answers"
     session = programme.session_for_week(week)
     return f"{programme.title}: answers, week {week}" + (f": {session.title}" if session else "")
+
+
+async def write_atomically(out: Path, write: Callable[[Path], T], *, what: str) -> T:
+    """Run ``write`` in a worker thread on a hidden file beside ``out``, then rename it to ``out``: a reader
+    never sees half a file, and a failed write leaves nothing behind."""
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        result = await asyncio.to_thread(write, partial)
+        await asyncio.to_thread(os.replace, partial, out)
+    except OSError as error:
+        raise UserFacingError(f"Could not write the {what} file: {error.strerror or error}.") from None
+    finally:
+        await asyncio.to_thread(partial.unlink, True)
+    return result
 
 
 @asynccontextmanager

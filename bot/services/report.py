@@ -20,13 +20,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.domain.clock import Clock, system_clock
-from bot.domain.errors import NotFoundError, UserFacingError
+from bot.domain.errors import NotFoundError
 from bot.domain.exports import ExportAuditEntry, MemberLabel
 from bot.domain.programme import ProgrammeRecord
 from bot.domain.report.charts import Chart, chart_png, weekly_chart
 from bot.domain.report.model import PromptCounts, ReportModel, SessionLine, answer_sections, local_time_text
 from bot.domain.stats import HIDDEN
-from bot.services.exports import ExportDelivery, ExportResult, ExportService, MemberLabels, deliver_for_upload
+from bot.services.exports import (
+    ExportDelivery,
+    ExportResult,
+    ExportService,
+    MemberLabels,
+    deliver_for_upload,
+    write_atomically,
+)
 from bot.services.stats import StatsReport, StatsService
 from bot.storage.database import Database
 from bot.storage.programmes import ProgrammeRepository
@@ -111,15 +118,9 @@ class ReportService:
             weeks=iter(()),
         )
         labels = MemberLabels(await self._exports.secret(), request.guild_id)
-        partial = out.with_name(f".{out.name}.partial")
-        try:
-            shown = await asyncio.to_thread(self._write_file, request, model, programme, labels, counts, partial)
-            await asyncio.to_thread(os.replace, partial, out)
-        except OSError as error:
-            raise UserFacingError(f"Could not write the report file: {error.strerror or error}.") from None
-        finally:
-            await asyncio.to_thread(partial.unlink, True)
-        return shown
+        return await write_atomically(
+            out, lambda partial: self._write_file(request, model, programme, labels, counts, partial), what="report"
+        )
 
     def _write_file(
         self,
