@@ -219,9 +219,9 @@ def participation_chart(stats: StatsReport) -> Chart:
 
 
 def report_charts(stats: StatsReport, kinds: Mapping[int, WeekAnswerKinds]) -> tuple[Chart, ...]:
-    """The report's charts. Answers, members and DM reminders are /stats' own figures; late answers and form
-    against thread are answer counts, hidden when the week's answer count is (fewer than the threshold of
-    members answered)."""
+    """The report's charts. Answers, members, DM reminders and Interested are /stats' own figures; late answers
+    and form against thread are answer counts, hidden when the week's answer count is (fewer than the threshold
+    of members answered)."""
     weeks = [w.week for w in stats.weeks]
 
     def kind(week: int, answers: str, name: str) -> str:
@@ -241,4 +241,16 @@ def report_charts(stats: StatsReport, kinds: Mapping[int, WeekAnswerKinds]) -> t
         weekly_chart("DM reminders per week: sent and failed", "reminders", weeks,
                      Sent=[w.dm_reminders_sent for w in stats.weeks],
                      Failed=[w.dm_reminders_failed for w in stats.weeks]),
+        *_interest_charts(stats),
+    )  # fmt: skip
+
+
+def _interest_charts(stats: StatsReport) -> tuple[Chart, ...]:
+    """Members Interested in each week's Discord event, as /stats shows them; none while no week has an event."""
+    if all(w.interested is None for w in stats.weeks):
+        return ()
+    weeks = [w.week for w in stats.weeks]
+    return (
+        weekly_chart("Members Interested in the week's Discord event", "members", weeks,
+                     Interested=[w.interested if w.interested is not None else "no event" for w in stats.weeks]),
     )  # fmt: skip

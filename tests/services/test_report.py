@@ -17,9 +17,10 @@ from bot.domain.errors import NotFoundError
 from bot.domain.programme import Programme
 from bot.services.exports import ExportService, Packaging
 from bot.services.programme import ProgrammeService
-from bot.services.report import ReportRequest, ReportService
+from bot.services.report import ReportRequest, ReportService, report_charts
 from bot.services.stats import StatsService
 from bot.storage.database import Database
+from bot.storage.session_events import SessionEventRepository
 from tests.browser import chromium
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
@@ -218,3 +219,23 @@ async def test_any_week_outside_the_programme_is_a_clear_error_and_writes_nothin
         await service.report_to_file(ReportRequest(GUILD_ID, week=week), out)
     assert list(out.parent.iterdir()) == []
     assert await ExportService(db).repository.audit_count(GUILD_ID) == 0
+
+
+async def test_interested_members_are_charted_as_stats_shows_them_once_sessions_are_events(
+    service: ReportService, db: Database, tmp_path: Path, clock: FakeClock
+) -> None:
+    without = (await write(service, tmp_path)).read_text()
+    assert "Interested" not in without  # no week has a Discord event: no chart of it
+
+    events = SessionEventRepository(db)
+    await events.save(GUILD_ID, 1, 900000000000000001, "fingerprint-1", clock())
+    await events.save(GUILD_ID, 2, 900000000000000002, "fingerprint-2", clock())
+    await events.replace_interest(GUILD_ID, 900000000000000001, range(1, 7), clock())
+    await events.replace_interest(GUILD_ID, 900000000000000002, range(1, 3), clock())
+    stats = await StatsService(db).report(GUILD_ID)
+    [chart] = [c for c in report_charts(stats, {}) if "Interested" in c.title]
+    [series] = chart.series
+    assert series.values[:3] == ("6", "<5", "no event")  # /stats' figures: 1 to 4 members show as <5
+    assert [w.interested for w in stats.weeks[:3]] == ["6", "<5", None]
+    html = (await write(service, tmp_path)).read_text()
+    assert "Members Interested in the week&#39;s Discord event" in html  # Jinja2 escapes the apostrophe
