@@ -1,8 +1,14 @@
-"""Discussion threads: what the bot counts about them."""
+"""Discussion threads: what the bot counts about them, and how it reads their messages."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.domain.answers import clean_answer_text
+from bot.domain.errors import AnswerRejectedError
+
+DISCORD_EPOCH_MS = 1_420_070_400_000  # the first millisecond of 2015, UTC: where snowflake time starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -11,3 +17,16 @@ class ThreadCounts:
 
     contributions: int = 0
     contributors: int = 0
+
+
+def posted_at(message_id: int) -> datetime:
+    """When a Discord message was posted, from its id (a snowflake's top 42 bits are milliseconds)."""
+    return datetime.fromtimestamp(((message_id >> 22) + DISCORD_EPOCH_MS) / 1000, UTC)
+
+
+def reply_answer_text(raw_text: str) -> str | None:
+    """A reply's text as an answer stores it, or None when nothing is left (an image alone, say)."""
+    try:
+        return clean_answer_text(raw_text)
+    except AnswerRejectedError:
+        return None

@@ -16,8 +16,8 @@ from bot.client import WorkshopBot
 from bot.domain.exports import ExportFormat
 from bot.domain.parsers import parse_programme_toml
 from bot.domain.programme import SessionRecord
+from bot.domain.thread_text import thread_name
 from bot.services.exports import ExportRequest
-from bot.services.threads import thread_name
 from bot.storage.threads import PromptThread
 from cogs._thread_text import COLLECTING_NOTICE, NOT_COLLECTING_NOTICE
 from cogs.threads import chunk_lines

@@ -13,7 +13,8 @@ from bot.domain.errors import NotFoundError, SettingsError, UserFacingError
 from bot.domain.permissions import Permission
 from bot.domain.programme import Programme, ProgrammeRecord, SessionRecord
 from bot.domain.server_settings import ServerDefaults
-from bot.domain.threads import ThreadCounts
+from bot.domain.thread_text import thread_name
+from bot.domain.threads import ThreadCounts, posted_at
 from bot.services.answers import AnswerService
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
@@ -35,8 +36,6 @@ from bot.services.threads import (
     ThreadLockedError,
     ThreadMessage,
     ThreadService,
-    posted_at,
-    thread_name,
 )
 from bot.storage.database import Database
 from tests.conftest import GUILD_ID

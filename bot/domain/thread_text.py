@@ -1,0 +1,116 @@
+"""What the threads service says in words: thread names, refusals, and the problems the catch-up reports.
+
+Starter messages and closing summaries are rendered by the thread gateway (cogs/_thread_text.py), which knows
+how Discord shows them; everything here is plain text, the same on any front end.
+"""
+
+from __future__ import annotations
+
+from bot.domain.answers import shorten
+
+THREAD_NAME_LIMIT = 100  # Discord's limit on a thread's name
+
+
+def thread_name(week: int, number: int, prompt_text: str) -> str:
+    """The thread's name, "W3 · Q2 · <start of the prompt>": at most 100 characters."""
+    prefix = f"W{week} · Q{number} · "
+    return prefix + shorten(prompt_text, THREAD_NAME_LIMIT - len(prefix))
+
+
+# --- Refusals of /threads open and /threads close -------------------------------------------------------
+
+
+def cannot_open_threads(channel_id: int, *, forum: bool, missing: str, week: int) -> str:
+    what = "posts" if forum else "threads"
+    return (
+        f"The bot cannot open {what} in <#{channel_id}>: it lacks {missing} there. Nothing was "
+        f"created. Give the bot {missing} in <#{channel_id}> (Edit Channel > Permissions), then run "
+        f"/threads open week:{week} again."
+    )
+
+
+def discussion_channel_gone(channel_id: int) -> str:
+    return (
+        f"The discussion channel set with /setup (<#{channel_id}>) no longer exists, or the bot cannot "
+        "see it. Nothing was created. An organiser can choose another channel with /setup."
+    )
+
+
+def discussion_channel_unusable(channel_id: int) -> str:
+    return (
+        f"The discussion channel set with /setup (<#{channel_id}>) is not a text or forum channel. "
+        "Nothing was created. An organiser can choose another channel with /setup."
+    )
+
+
+NOT_IN_A_THREAD = (
+    "Threads cannot be opened inside a thread. Run /threads open in a text channel, or ask an "
+    "organiser to set a discussion channel (text or forum) with /setup."
+)
+NOT_IN_THIS_CHANNEL = (
+    "Threads cannot be opened in this channel. Run /threads open in a text channel, or ask an "
+    "organiser to set a discussion channel (text or forum) with /setup."
+)
+
+
+def no_prompts(week: int) -> str:
+    return f"Week {week} has no prompts, so there are no threads to open."
+
+
+def no_threads_to_close(week: int) -> str:
+    return f"Week {week} has no threads to close. Open them with /threads open week:{week}."
+
+
+def cannot_close_threads(parent_id: int, *, missing: str, week: int) -> str:
+    return (
+        f"The bot cannot close the threads in <#{parent_id}>: it lacks {missing} there, so it cannot "
+        f"post their summaries. Nothing was closed. Give the bot {missing} in <#{parent_id}> (Edit "
+        f"Channel > Permissions), then run /threads close week:{week} again."
+    )
+
+
+# --- What the catch-up reports to organisers: a problem, and its fix --------------------------------------
+
+
+def unreadable_thread(error: str) -> str:
+    return f"{error} No answer was removed."
+
+
+def unreadable_thread_fix(parent_id: int) -> str:
+    return f"Check the bot's permissions in <#{parent_id}>: it catches up as soon as it may read them."
+
+
+NO_MESSAGE_CONTENT = (
+    "The bot does not receive message text (the Message Content intent is off), so it cannot catch "
+    "up with replies written while it was offline. No answer was removed."
+)
+NO_MESSAGE_CONTENT_FIX = (
+    "Switch on Message Content Intent in the developer portal (Bot > Privileged Gateway Intents), set "
+    "MESSAGE_CONTENT_INTENT=true and restart the bot."
+)
+
+
+def history_unreadable(parent_id: int, *, missing: str) -> str:
+    return (
+        f"The bot cannot read the history of the prompt threads in <#{parent_id}>: it lacks {missing} "
+        "there, so replies written, edited or deleted while it was offline were not caught up. No answer "
+        "was removed."
+    )
+
+
+def history_unreadable_fix(parent_id: int, *, missing: str) -> str:
+    return (
+        f"Give the bot {missing} in <#{parent_id}> (Edit Channel > Permissions): it catches up as soon as it "
+        "may read them."
+    )
+
+
+def history_incomplete(thread_id: int) -> str:
+    return (
+        f"Discord's history of <#{thread_id}> left out replies that still exist, so the bot "
+        "could not tell which replies were deleted while it was offline. No answer was removed."
+    )
+
+
+def history_incomplete_fix(parent_id: int) -> str:
+    return f"Check the bot's permissions in <#{parent_id}>; restarting the bot tries again."
