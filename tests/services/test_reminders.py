@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
-import re
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.domain.permissions import Permission
-from bot.domain.programme import Programme, Prompt, Session, SessionRecord
+from bot.domain.programme import Programme, Session, SessionRecord
 from bot.domain.reminders import DMS_CLOSED, parse_offsets
 from bot.domain.server_settings import ServerDefaults
 from bot.services.health import RuntimeProblems
@@ -26,7 +25,6 @@ from bot.services.programme import ProgrammeService
 from bot.services.reminders import (
     FIRST_RETRY,
     MAX_ATTEMPTS,
-    MESSAGE_LIMIT,
     NONCE_WINDOW,
     ChannelRefused,
     DeliveryFailed,
@@ -35,7 +33,6 @@ from bot.services.reminders import (
     OutgoingMessage,
     ReminderService,
     Throttle,
-    compose_reminder,
     content_digest,
 )
 from bot.services.server_settings import ServerSettingsService
@@ -222,81 +219,6 @@ async def world(db: Database) -> World:
 async def subscribe(service: ReminderService, *users: int, at: datetime) -> None:
     for user in users:
         await service.repository.subscribe(GUILD_ID, user, at)
-
-
-# --- the message ------------------------------------------------------------------------------------
-
-
-def session_record(prompts: tuple[str, ...], *, title: str = "Campaigning", location: str = "Zoom") -> SessionRecord:
-    return SessionRecord(
-        id=7,
-        guild_id=GUILD_ID,
-        week=3,
-        title=title,
-        start=START,
-        end=START + 2 * H,
-        location=location,
-        description="",
-        meeting_link=None,
-        prompts=tuple(Prompt(100 + n, 7, 3, n, text) for n, text in enumerate(prompts, start=1)),
-    )
-
-
-def test_the_reminder_names_the_week_time_place_link_prompts_and_threads() -> None:
-    session = session_record(("What might this look like?", "How can we get there?"))
-    message = compose_reminder(session, meeting_link="https://zoom.example/j/1", threads={101: 9001}, ping_role_id=ROLE)
-    stamp = int(START.timestamp())
-    assert message.content.splitlines() == [
-        f"<@&{ROLE}>",
-        "⏰ **Reminder: Week 3 · Campaigning**",
-        f"**When:** <t:{stamp}:F> (<t:{stamp}:R>)",
-        "**Where:** Zoom",
-        "**Join:** https://zoom.example/j/1",
-        "**This week's prompts**",
-        "**1.** What might this look like? · discuss in <#9001>",
-        "**2.** How can we get there?",
-        "Answer with the buttons below.",
-    ]
-    assert message.ping_role_id == ROLE and message.ping_user_ids == ()
-    assert [(b.prompt_id, b.label) for b in message.answer_buttons] == [(101, "Answer 1"), (102, "Answer 2")]
-
-
-def test_without_a_ping_role_nobody_is_pinged() -> None:
-    message = compose_reminder(session_record(("Why?",)), meeting_link=None, threads={})
-    assert message.ping_role_id is None and "<@" not in message.content
-    assert "**Join:**" not in message.content
-    assert "**This week's prompt**" in message.content
-    assert [b.label for b in message.answer_buttons] == ["Answer"]
-
-
-def test_the_longest_programme_still_fits_one_message() -> None:
-    prompts = tuple(f"Prompt {n} " + "word " * 200 for n in range(1, 26))  # 25 prompts of ~1000 characters
-    session = session_record(prompts, title="T" * 100, location="L" * 500)
-    threads = {100 + n: 10**18 + n for n in range(1, 26)}
-    message = compose_reminder(
-        session, meeting_link="https://x.example/" + "a" * 400, threads=threads, ping_role_id=ROLE
-    )
-    assert len(message.content) <= MESSAGE_LIMIT
-    lines = message.content.splitlines()
-    assert lines[0] == f"<@&{ROLE}>" and lines[-1] == "Answer with the buttons below."
-    assert "**Join:**" not in message.content  # too long to show whole, and a cut link is broken
-    listed = [line for line in lines if re.match(r"\*\*\d+\.\*\* Prompt", line)]
-    assert len(listed) >= 10 and all(len(line) > 60 for line in listed)
-    assert lines[-2] == f"…and {25 - len(listed)} more: see `/session 3`"
-    for line in listed:  # thread links are never cut
-        number = int(line[2 : line.index(".")])
-        assert line.endswith(f" · discuss in <#{threads[100 + number]}>")
-    assert len(message.answer_buttons) == 25  # every prompt can still be answered
-
-
-def test_long_prompts_are_shortened_evenly_when_they_all_fit() -> None:
-    prompts = ("Short one?", *(f"Long {n} " + "word " * 200 for n in range(2, 6)))
-    message = compose_reminder(session_record(prompts), meeting_link=None, threads={})
-    assert len(message.content) <= MESSAGE_LIMIT
-    listed = [line for line in message.content.splitlines() if re.match(r"\*\*\d+\.\*\* ", line)]
-    assert listed[0] == "**1.** Short one?"
-    assert len(listed) == 5 and all(line.endswith("…") for line in listed[1:])
-    assert len({len(line) for line in listed[1:]}) <= 2  # the same width, give or take a word boundary
 
 
 # --- pacing -----------------------------------------------------------------------------------------

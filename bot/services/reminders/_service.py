@@ -1,45 +1,18 @@
-"""Plan and send the reminders before each session, once each, on time, across restarts.
-
-How it fits together:
-
-- The plan (``bot.domain.reminders``) says which reminders exist and, at a given instant, whether each is
-  to wait, to be sent, or to be skipped (the catch-up rules after the bot was down).
-- The ledger (``bot.storage.reminders``) records every (reminder, target) and its state. A delivery is
-  claimed before it is sent and marked after, so a reminder is never sent twice by this process and never
-  forgotten: rows a crash left claimed go back to pending at start and are resent with the same nonce,
-  which Discord uses to drop the duplicate if the first attempt had got through.
-- APScheduler only wakes the service up: one date job per reminder not yet due (ids
-  ``reminder:<guild>:<key>``) and a sweep every ``sweep_interval`` seconds, which re-plans and sends
-  whatever is due whatever happened to the jobs (a blocked loop, a restart, a clock jump). What is due is
-  always decided with the injected clock, never by APScheduler.
-- All the work happens in one worker task, one pass at a time: re-plan the ledger, re-arm the jobs, write
-  the DM rows of the reminders that are due, send the channel post and then the DMs (throttled). A member
-  whose DMs turned out to be closed is told privately the next time they use the bot
-  (``take_dms_closed_notice``), never in a channel.
-
-DM rows: when a reminder becomes due it gets a row for each member subscribed at its due time, so a
-member who turns DMs on after a reminder went out gets the next one, and turning them off drops the DMs
-not sent yet.
-"""
+"""The reminder service: see the package's docstring for how it fits together."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import math
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from bot.domain.answers import shorten
 from bot.domain.clock import Clock, system_clock
-from bot.domain.discord_text import MESSAGE_LIMIT, timestamp
-from bot.domain.permissions import Permission
 from bot.domain.programme import SessionRecord
+from bot.domain.reminder_text import compose_reminder
 from bot.domain.reminders import (
     DMS_CLOSED,
     PlannedReminder,
@@ -51,6 +24,17 @@ from bot.domain.reminders import (
 from bot.domain.server_settings import ServerSettings
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
+from bot.services.reminders._pacing import Throttle
+from bot.services.reminders._ports import (
+    ChannelRefused,
+    DeliveryFailed,
+    DeliveryRefused,
+    OutboxUnreadable,
+    OutgoingMessage,
+    ReminderSender,
+    content_digest,
+)
+from bot.services.reminders._reports import DmReminderStatus, ReminderSchedule, ScheduledReminder
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.database import Database
 from bot.storage.reminders import (
@@ -62,11 +46,8 @@ from bot.storage.reminders import (
     reminder_id,
 )
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.services.reminders")  # the package's name, as before the split
 
-MAX_BUTTONS = 25  # five rows of five
-MAX_LINK = 300  # a longer meeting link is left out of the reminder rather than cut
-MIN_PROMPT_WIDTH = 40  # below this, list fewer prompts rather than cut every one to nothing
 SWEEP_INTERVAL = 30.0  # seconds between safety-net passes
 MAX_ATTEMPTS = 8  # a delivery failing this often (429/5xx/network) is given up as undeliverable
 FIRST_RETRY = timedelta(seconds=30)
@@ -76,235 +57,6 @@ SWEEP_JOB_ID = "reminders:sweep"
 # How long Discord de-duplicates a nonce ("the past few minutes", developers/resources/message.mdx, Create
 # Message, enforce_nonce), taken short: within it a resend of an unknown outcome is safe without a look.
 NONCE_WINDOW = timedelta(minutes=2)
-
-
-class DeliveryRefused(Exception):
-    """Discord will not take this message for this target, and trying again cannot help.
-
-    ``reason`` is stored in the ledger: ``dms_closed`` (403/50007, the member does not accept DMs from
-    the bot), or a short description (missing access to the channel, unknown channel...).
-    """
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class DeliveryFailed(Exception):
-    """This attempt failed, a later one may work: rate limited (429), Discord unavailable (5xx), network."""
-
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-
-
-class ChannelRefused(DeliveryFailed):
-    """The bot may not post in a channel: a permission is missing (``missing``, when the bot knows which).
-
-    Retried later like a failure, because an organiser can fix it, and recorded in RuntimeProblems so
-    that organisers see which channel lacks which permission.
-    """
-
-    def __init__(self, channel_id: int, missing: Permission | None, reason: str) -> None:
-        super().__init__(reason)
-        self.channel_id = channel_id
-        self.missing = missing
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerButtonSpec:
-    prompt_id: int
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class OutgoingMessage:
-    """A message to send, without Discord types. Nobody is pinged except the role and users named here."""
-
-    content: str
-    ping_role_id: int | None = None
-    ping_user_ids: tuple[int, ...] = ()
-    answer_buttons: tuple[AnswerButtonSpec, ...] = ()
-
-
-class OutboxUnreadable(Exception):
-    """The bot cannot look at a target's recent messages (``missing``: the permissions it lacks, if known)."""
-
-    def __init__(self, reason: str, *, missing: Permission | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.missing = missing
-
-
-class ReminderSender(Protocol):
-    """How the service reaches Discord (implemented in cogs/_discord, handed over at construction).
-
-    Each send sends one message with ``nonce`` (Discord then drops a resend with the same nonce for a few
-    minutes) and returns its id, or raises DeliveryRefused (do not retry) or DeliveryFailed (retry later).
-    """
-
-    async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int: ...
-
-    async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int: ...
-
-    async def find_in_channel(self, channel_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
-        """The id of a message the bot posted in the channel after message ``after`` with this ``nonce`` or
-        whose text has this ``content_digest``; None if there is none. Raises OutboxUnreadable."""
-        ...
-
-    async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
-        """The same in the bot's DMs with a member."""
-        ...
-
-
-def content_digest(content: str) -> str:
-    """Identifies a message's text (Discord trims it), for the outbox check: fetched messages carry no nonce."""
-    return hashlib.sha256(content.strip().encode()).hexdigest()
-
-
-# --- the message ------------------------------------------------------------------------------------
-
-
-def compose_reminder(
-    session: SessionRecord,
-    *,
-    meeting_link: str | None,
-    threads: Mapping[int, int],
-    ping_role_id: int | None = None,
-) -> OutgoingMessage:
-    """The reminder for ``session``, within Discord's 2000 characters however long its prompts.
-
-    ``threads`` maps prompt ids to their open discussion thread. When the prompts do not all fit, the
-    longest are shortened to a common width; if even that leaves too little of each, the first ones are
-    listed and the rest pointed to /session (every prompt still has its Answer button).
-    """
-    head = []
-    if ping_role_id is not None:
-        head.append(f"<@&{ping_role_id}>")
-    head.append(f"⏰ **Reminder: Week {session.week} · {shorten(session.title, 100)}**")
-    head.append(f"**When:** {timestamp(session.start, 'F')} ({timestamp(session.start, 'R')})")
-    head.append(f"**Where:** {shorten(session.location, 100)}")
-    if meeting_link and len(meeting_link) <= MAX_LINK:  # a cut link is a broken link
-        head.append(f"**Join:** {meeting_link}")
-    prompts = session.prompts
-    footer: list[str] = []
-    if prompts:
-        head.append("**This week's prompts**" if len(prompts) > 1 else "**This week's prompt**")
-        footer.append("Answer with the buttons below." if len(prompts) > 1 else "Answer with the button below.")
-    room = MESSAGE_LIMIT - sum(len(line) + 1 for line in head + footer)
-    lines = [
-        (f"**{p.number}.** ", " ".join(p.text.split()), f" · discuss in <#{threads[p.id]}>" if p.id in threads else "")
-        for p in prompts
-    ]
-    body: list[str] = []
-    for shown in range(len(lines), 0, -1):
-        rest = len(lines) - shown
-        more = [f"…and {rest} more: see `/session {session.week}`"] if rest else []
-        fixed = sum(len(line) + 1 for line in more) + sum(len(a) + len(c) + 1 for a, _, c in lines[:shown])
-        texts = [b for _, b, _ in lines[:shown]]
-        width = _common_width(texts, room - fixed)
-        if width is not None and (width >= min(MIN_PROMPT_WIDTH, max(map(len, texts))) or shown == 1):
-            body = [f"{a}{shorten(b, width) if len(b) > width else b}{c}" for a, b, c in lines[:shown]] + more
-            break
-    content = "\n".join(head + body + footer)
-    buttons = tuple(
-        AnswerButtonSpec(p.id, f"Answer {p.number}" if len(prompts) > 1 else "Answer") for p in prompts[:MAX_BUTTONS]
-    )
-    return OutgoingMessage(content=content[:MESSAGE_LIMIT], ping_role_id=ping_role_id, answer_buttons=buttons)
-
-
-def _common_width(texts: Sequence[str], room: int) -> int | None:
-    """The widest cap on the texts' lengths that makes them total at most ``room`` (None: not even 1)."""
-    if not texts:
-        return 0
-    longest = max(map(len, texts))
-    if sum(map(len, texts)) <= room:
-        return longest
-    low, high = 0, longest
-    while low < high:
-        middle = (low + high + 1) // 2
-        if sum(min(len(text), middle) for text in texts) <= room:
-            low = middle
-        else:
-            high = middle - 1
-    return low if low >= 1 else None
-
-
-# --- pacing -----------------------------------------------------------------------------------------
-
-
-class Throttle:
-    """At most ``per_second`` sends a second (DMs, and the few channel posts with them), spaced from the
-    start of one send to the start of the next.
-
-    Start-to-start spacing keeps the rate exact: a send's own latency does not slow the fan-out, and a send
-    that takes longer than the interval simply delays the next one. A rate-limited send can ask for a longer
-    pause. Clock and sleep are injectable so tests can run thousands of sends on virtual time.
-    """
-
-    def __init__(
-        self,
-        per_second: float,
-        *,
-        monotonic: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-    ) -> None:
-        if not per_second > 0:
-            raise ValueError("the rate must be above 0")
-        self.interval = 1.0 / per_second
-        self._monotonic = monotonic
-        self._sleep = sleep
-        self._next = -math.inf
-
-    async def wait(self) -> None:
-        while (delay := self._next - self._monotonic()) > 0:
-            await self._sleep(delay)
-        self._next = self._monotonic() + self.interval
-
-    def sent(self, *, pause: float | None = None) -> None:
-        if pause:
-            self._next = max(self._next, self._monotonic() + pause)
-
-
-# --- what the command line shows --------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduledReminder:
-    reminder: PlannedReminder
-    week: int
-    title: str
-    decision: ReminderDecision  # at the time the schedule was read
-    channel: Delivery | None  # the channel row, if written
-    dm_states: Mapping[DeliveryState, int]  # DM rows by state (empty until the reminder is due)
-
-
-@dataclass(frozen=True, slots=True)
-class ReminderSchedule:
-    guild_id: int
-    title: str | None  # the programme's; None when no programme was imported
-    timezone: str | None  # the programme's
-    offsets: tuple[timedelta, ...]
-    channel_id: int | None
-    ping_role_id: int | None
-    subscribers: int
-    entries: tuple[ScheduledReminder, ...]
-    now: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class DmReminderStatus:
-    """A member's DM reminder setting, for the /reminders reply."""
-
-    on: bool
-    changed: bool
-    offsets: tuple[timedelta, ...]
-    channel_id: int | None
-    dms_found_closed: bool  # the last reminder could not be delivered: DMs closed
-
-
-# --- the service ------------------------------------------------------------------------------------
 
 
 class ReminderService:

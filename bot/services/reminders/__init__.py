@@ -1,0 +1,73 @@
+"""Plan and send the reminders before each session, once each, on time, across restarts.
+
+How it fits together:
+
+- The plan (``bot.domain.reminders``) says which reminders exist and, at a given instant, whether each is
+  to wait, to be sent, or to be skipped (the catch-up rules after the bot was down).
+- The ledger (``bot.storage.reminders``) records every (reminder, target) and its state. A delivery is
+  claimed before it is sent and marked after, so a reminder is never sent twice by this process and never
+  forgotten: rows a crash left claimed go back to pending at start and are resent with the same nonce,
+  which Discord uses to drop the duplicate if the first attempt had got through.
+- APScheduler only wakes the service up: one date job per reminder not yet due (ids
+  ``reminder:<guild>:<key>``) and a sweep every ``sweep_interval`` seconds, which re-plans and sends
+  whatever is due whatever happened to the jobs (a blocked loop, a restart, a clock jump). What is due is
+  always decided with the injected clock, never by APScheduler.
+- All the work happens in one worker task, one pass at a time: re-plan the ledger, re-arm the jobs, write
+  the DM rows of the reminders that are due, send the channel post and then the DMs (throttled). A member
+  whose DMs turned out to be closed is told privately the next time they use the bot
+  (``take_dms_closed_notice``), never in a channel.
+
+DM rows: when a reminder becomes due it gets a row for each member subscribed at its due time, so a
+member who turns DMs on after a reminder went out gets the next one, and turning them off drops the DMs
+not sent yet.
+
+The modules: ``_ports`` (the sender the service is given, and its errors), ``_reports`` (what the command line
+and /reminders show), ``_pacing`` (the throttle) and ``_service``. The message text is in
+``bot.domain.reminder_text``.
+"""
+
+from bot.services.reminders._pacing import Throttle
+from bot.services.reminders._ports import (
+    AnswerButtonSpec,
+    ChannelRefused,
+    DeliveryFailed,
+    DeliveryRefused,
+    OutboxUnreadable,
+    OutgoingMessage,
+    ReminderSender,
+    content_digest,
+)
+from bot.services.reminders._reports import DmReminderStatus, ReminderSchedule, ScheduledReminder
+from bot.services.reminders._service import (
+    CLOSE_GRACE,
+    FIRST_RETRY,
+    LONGEST_RETRY,
+    MAX_ATTEMPTS,
+    NONCE_WINDOW,
+    SWEEP_INTERVAL,
+    SWEEP_JOB_ID,
+    ReminderService,
+)
+
+__all__ = [
+    "CLOSE_GRACE",
+    "FIRST_RETRY",
+    "LONGEST_RETRY",
+    "MAX_ATTEMPTS",
+    "NONCE_WINDOW",
+    "SWEEP_INTERVAL",
+    "SWEEP_JOB_ID",
+    "AnswerButtonSpec",
+    "ChannelRefused",
+    "DeliveryFailed",
+    "DeliveryRefused",
+    "DmReminderStatus",
+    "OutboxUnreadable",
+    "OutgoingMessage",
+    "ReminderSchedule",
+    "ReminderSender",
+    "ReminderService",
+    "ScheduledReminder",
+    "Throttle",
+    "content_digest",
+]

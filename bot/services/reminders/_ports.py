@@ -1,0 +1,91 @@
+"""How the reminder service reaches Discord: the sender it is given, and what a send may raise."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Protocol
+
+from bot.domain.permissions import Permission
+from bot.domain.reminder_text import AnswerButtonSpec, OutgoingMessage
+
+# The message types are the domain's (compose_reminder builds them, and the domain imports no service);
+# the port re-exports them as what a sender is handed.
+__all__ = [
+    "AnswerButtonSpec",
+    "ChannelRefused",
+    "DeliveryFailed",
+    "DeliveryRefused",
+    "OutboxUnreadable",
+    "OutgoingMessage",
+    "ReminderSender",
+    "content_digest",
+]
+
+
+class DeliveryRefused(Exception):
+    """Discord will not take this message for this target, and trying again cannot help.
+
+    ``reason`` is stored in the ledger: ``dms_closed`` (403/50007, the member does not accept DMs from
+    the bot), or a short description (missing access to the channel, unknown channel...).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class DeliveryFailed(Exception):
+    """This attempt failed, a later one may work: rate limited (429), Discord unavailable (5xx), network."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class ChannelRefused(DeliveryFailed):
+    """The bot may not post in a channel: a permission is missing (``missing``, when the bot knows which).
+
+    Retried later like a failure, because an organiser can fix it, and recorded in RuntimeProblems so
+    that organisers see which channel lacks which permission.
+    """
+
+    def __init__(self, channel_id: int, missing: Permission | None, reason: str) -> None:
+        super().__init__(reason)
+        self.channel_id = channel_id
+        self.missing = missing
+
+
+class OutboxUnreadable(Exception):
+    """The bot cannot look at a target's recent messages (``missing``: the permissions it lacks, if known)."""
+
+    def __init__(self, reason: str, *, missing: Permission | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.missing = missing
+
+
+class ReminderSender(Protocol):
+    """How the service reaches Discord (implemented in cogs/_discord, handed over at construction).
+
+    Each send sends one message with ``nonce`` (Discord then drops a resend with the same nonce for a few
+    minutes) and returns its id, or raises DeliveryRefused (do not retry) or DeliveryFailed (retry later).
+    """
+
+    async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int: ...
+
+    async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int: ...
+
+    async def find_in_channel(self, channel_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+        """The id of a message the bot posted in the channel after message ``after`` with this ``nonce`` or
+        whose text has this ``content_digest``; None if there is none. Raises OutboxUnreadable."""
+        ...
+
+    async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+        """The same in the bot's DMs with a member."""
+        ...
+
+
+def content_digest(content: str) -> str:
+    """Identifies a message's text (Discord trims it), for the outbox check: fetched messages carry no nonce."""
+    return hashlib.sha256(content.strip().encode()).hexdigest()
