@@ -103,23 +103,11 @@ class SpecChecker:
 
     def check(self, rec: RecordedRequest) -> str | None:
         """None if the request is valid, else a readable ``METHOD /path: error`` message."""
-        from openapi_core.testing import MockRequest
-
         if not rec.api:
             return None
         if rec.unknown:
             return f"{rec.method} {rec.url}: unknown route (the fake does not implement it; Discord may not have it)"
-        headers = {"Authorization": "Bot REDACTED"} if rec.has_auth else {}
-        body = None if rec.json is None else json.dumps(rec.json).encode()
-        request = MockRequest(
-            DISCORD_HOST,
-            rec.method.lower(),
-            API_PREFIX + rec.path,
-            args=dict(rec.query),
-            headers=headers,
-            data=body,
-            content_type="application/json",
-        )
+        request = _mock_request(rec)
         started = time.perf_counter()
         try:
             with warnings.catch_warnings():
@@ -138,7 +126,7 @@ class SpecChecker:
 
         Answers Discord's document does not describe are not checked: server errors the fake was told to
         inject (5xx) and answers without a status (the request never reached a route)."""
-        from openapi_core.testing import MockRequest, MockResponse
+        from openapi_core.testing import MockResponse
 
         if not rec.api or rec.unknown or not rec.status or rec.status >= 500:
             return None
@@ -147,17 +135,7 @@ class SpecChecker:
         )
         if key in self._valid_shapes:
             return None
-        headers = {"Authorization": "Bot REDACTED"} if rec.has_auth else {}
-        body = None if rec.json is None else json.dumps(rec.json).encode()
-        request = MockRequest(
-            DISCORD_HOST,
-            rec.method.lower(),
-            API_PREFIX + rec.path,
-            args=dict(rec.query),
-            headers=headers,
-            data=body,
-            content_type="application/json",
-        )
+        request = _mock_request(rec)
         data = b"" if rec.response is None else json.dumps(rec.response).encode()
         response = MockResponse(
             data, status_code=rec.status, headers=dict(rec.response_headers), content_type="application/json"
@@ -261,3 +239,18 @@ def get_checker(path: Path | None = None) -> SpecChecker | None:
         if checker is None:
             checker = _cache[key] = SpecChecker.from_path(path)
         return checker
+
+
+def _mock_request(rec: RecordedRequest) -> Any:
+    """The recorded request as openapi-core sees it, under Discord's host and API prefix (token redacted)."""
+    from openapi_core.testing import MockRequest
+
+    return MockRequest(
+        DISCORD_HOST,
+        rec.method.lower(),
+        API_PREFIX + rec.path,
+        args=dict(rec.query),
+        headers={"Authorization": "Bot REDACTED"} if rec.has_auth else {},
+        data=None if rec.json is None else json.dumps(rec.json).encode(),
+        content_type="application/json",
+    )
