@@ -98,7 +98,8 @@ async def populate(path: Path, *, sessions: int, answers: int, seed: int = 7) ->
         ]  # fmt: skip
         async with db.transaction() as conn:
             await conn.executemany(
-                "INSERT INTO answers (guild_id, prompt_id, user_id, source, message_id, text, created_at, updated_at) "
+                "INSERT INTO answers (community_id, prompt_id, user_id, source, message_id, text, created_at, "
+                "updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [r for r in rows if r[3] == "thread"] + [r for r in rows if r[3] == "modal"],
             )

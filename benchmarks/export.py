@@ -20,7 +20,7 @@ REPORT_SIZES = (10_000, 100_000)
 SAME_QUERY = (
     "SELECT s.week, s.title, p.position, p.text, a.user_id, a.text, a.source, a.created_at, a.updated_at, a.late "
     "FROM answers a JOIN prompts p ON p.id = a.prompt_id JOIN sessions s ON s.id = p.session_id "
-    f"WHERE a.guild_id = {GUILD_ID} ORDER BY s.week, p.position, a.created_at, a.id;"
+    f"WHERE a.community_id = {GUILD_ID} ORDER BY s.week, p.position, a.created_at, a.id;"
 )
 
 

@@ -51,13 +51,13 @@ def parse_seconds(data: bytes, repeats: int) -> float:
 def stored(sessions: int) -> ProgrammeRecord:
     programme = synthetic_programme(sessions, prompts_per_session=5)
     return ProgrammeRecord(
-        guild_id=1,
+        community_id=1,
         title=programme.title,
         timezone=programme.timezone,
         introduction="",
         sessions=tuple(
             SessionRecord(
-                id=s.week, guild_id=1, week=s.week, title=s.title, start=s.start, end=s.end, location=s.location,
+                id=s.week, community_id=1, week=s.week, title=s.title, start=s.start, end=s.end, location=s.location,
                 description=s.description * 20, meeting_link=None,
                 prompts=tuple(Prompt(s.week * 10 + n, s.week, s.week, n, t) for n, t in enumerate(s.prompts, 1)),
             )

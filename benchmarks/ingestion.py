@@ -53,7 +53,7 @@ async def raw_rate(folder: Path, messages: int, attempt: int) -> float:
             "INSERT INTO programmes VALUES (?, 'P', 'Europe/London', '', '2030-01-01T00:00:00.000000Z')", (GUILD_ID,)
         )
         await conn.execute(
-            "INSERT INTO sessions (guild_id, week, title, starts_at, ends_at, location, description) VALUES "
+            "INSERT INTO sessions (community_id, week, title, starts_at, ends_at, location, description) VALUES "
             "(?, 3, 'T', '2030-01-01T00:00:00.000000Z', '2030-01-01T02:00:00.000000Z', 'Zoom', '')",
             (GUILD_ID,),
         )
@@ -63,7 +63,8 @@ async def raw_rate(folder: Path, messages: int, attempt: int) -> float:
         for n in range(messages):
             await conn.execute("BEGIN IMMEDIATE")
             await conn.execute(
-                "INSERT INTO answers (guild_id, prompt_id, user_id, source, message_id, text, created_at, updated_at) "
+                "INSERT INTO answers (community_id, prompt_id, user_id, source, message_id, text, created_at, "
+                "updated_at) "
                 "VALUES (?, 1, ?, 'thread', ?, ?, ?, ?)",
                 (GUILD_ID, 10**17 + n % MEMBERS, 10**18 + n, f"Reply {n}: local parties should", stamp, stamp),
             )

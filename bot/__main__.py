@@ -383,7 +383,7 @@ def schedule_as_json(schedule: ReminderSchedule) -> dict[str, Any]:
             }
         )
     return {
-        "guild_id": str(schedule.guild_id),
+        "guild_id": str(schedule.community_id),
         "programme": schedule.title,
         "timezone": schedule.timezone,
         "offsets": format_offsets(schedule.offsets),
@@ -403,7 +403,7 @@ def schedule_as_text(schedule: ReminderSchedule) -> str:
     channel_text = f"channel {schedule.channel_id}" if schedule.channel_id else "no reminder channel"
     ping_text = f"pings role {schedule.ping_role_id}" if schedule.ping_role_id else "no pings"
     lines = [
-        f"Reminders for {schedule.title} (server {schedule.guild_id})",
+        f"Reminders for {schedule.title} (server {schedule.community_id})",
         f"{format_offsets(schedule.offsets)} before each session; {channel_text}, {ping_text}; "
         f"{schedule.subscribers} member(s) get DMs.",
         f"Times in {zone.key}, with UTC in brackets.",
@@ -433,7 +433,7 @@ async def reminder_schedule(args: argparse.Namespace, settings: Settings) -> int
     defaults = server_defaults(settings)
     async with Database.open(_existing_database(args, settings)) as db:
         programme = ProgrammeService(db)
-        service = ReminderService(db, programme, ServerSettingsService(db, defaults), guild_ids=(guild_id,))
+        service = ReminderService(db, programme, ServerSettingsService(db, defaults), community_ids=(guild_id,))
         schedule = await service.schedule(guild_id)
     if schedule.title is None:
         raise UserFacingError(no_programme_text(guild_id))

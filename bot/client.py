@@ -277,7 +277,7 @@ class WorkshopBot(commands.Bot):
                 self.db,
                 programme,
                 server_settings,
-                guild_ids=(self.guild_id,),
+                community_ids=(self.guild_id,),
                 sender=adapters.reminders,
                 problems=problems,
                 clock=self.clock,

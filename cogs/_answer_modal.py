@@ -78,9 +78,9 @@ async def open_answer_modal(interaction: discord.Interaction[Any], prompt_id: in
     """
     try:
         services = workshop_bot(interaction).services
-        form = await services.answers.form(prompt_id, interaction.user.id, guild_id=interaction.guild_id)
+        form = await services.answers.form(prompt_id, interaction.user.id, community_id=interaction.guild_id)
         if interaction.guild_id is None:
-            await _require_member(interaction, form.context.guild_id)
+            await _require_member(interaction, form.context.community_id)
         modal = AnswerModal(form)
         modal.stop()  # a description only: discord.py must not keep it (see the module docstring)
         await interaction.response.send_modal(modal)
@@ -140,9 +140,9 @@ async def handle_answer_submit(interaction: discord.Interaction[Any], prompt_id:
             log.warning("answer form for prompt %s acknowledged too late; saving it without a reply", prompt_id)
         services = workshop_bot(interaction).services
         if interaction.guild_id is None:
-            context = await services.answers.prompt(prompt_id, guild_id=None)
-            await _require_member(interaction, context.guild_id)
-        saved = await services.answers.submit(prompt_id, interaction.user.id, raw, guild_id=interaction.guild_id)
+            context = await services.answers.prompt(prompt_id, community_id=None)
+            await _require_member(interaction, context.community_id)
+        saved = await services.answers.submit(prompt_id, interaction.user.id, raw, community_id=interaction.guild_id)
         if interaction.response.is_done():
             await interaction.followup.send(
                 confirmation_text(saved), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()

@@ -103,9 +103,9 @@ async def send_session(
     interaction: discord.Interaction[Any], session: SessionRecord, *, heading: str | None = None
 ) -> None:
     bot = workshop_bot(interaction)
-    settings = await bot.services.settings.get(session.guild_id)
+    settings = await bot.services.settings.get(session.community_id)
     link = session.meeting_link or settings.meeting_link
-    event = await bot.services.events.info(session.guild_id, session.week)
+    event = await bot.services.events.info(session.community_id, session.week)
     first, *rest = session_messages(session, heading=heading, link=link, event=event)
     await interaction.response.send_message(embed=first, ephemeral=True)
     for extra in rest:
@@ -163,7 +163,7 @@ async def render_programme_page(
 async def programme_page(
     programme: ProgrammeRecord, now: datetime, page: int, renderings: Renderings
 ) -> tuple[discord.Embed, discord.ui.View | None]:
-    key = ("pages", programme.guild_id, programme.version, status_moment(programme, now))
+    key = ("pages", programme.community_id, programme.version, status_moment(programme, now))
     pages = await renderings.get(key, lambda: paginate(programme_lines(programme, now)))
     page = max(0, min(page, len(pages) - 1))
     embed = discord.Embed(title=programme.title, description=pages[page], colour=EMBED_COLOUR)

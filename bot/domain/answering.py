@@ -38,7 +38,7 @@ class PromptContext:
     """A prompt with what answering it needs: its server, its session's title and end, its week's size."""
 
     prompt: Prompt
-    guild_id: int
+    community_id: int
     session_title: str
     session_end: datetime  # aware, UTC
     prompts_in_week: int
@@ -51,7 +51,7 @@ class PromptContext:
 @dataclass(frozen=True, slots=True)
 class Answer:
     id: int
-    guild_id: int
+    community_id: int
     prompt_id: int
     user_id: int
     source: AnswerSource

@@ -13,8 +13,8 @@ from icalendar import Calendar, Event, vText
 from bot.domain.programme import ProgrammeRecord
 
 
-def session_uid(guild_id: int, week: int) -> str:
-    return f"workshop-{guild_id}-week-{week}@workshop-bot"
+def session_uid(community_id: int, week: int) -> str:
+    return f"workshop-{community_id}-week-{week}@workshop-bot"
 
 
 def programme_to_ics(programme: ProgrammeRecord, *, now: datetime, default_link: str | None = None) -> bytes:
@@ -28,7 +28,7 @@ def programme_to_ics(programme: ProgrammeRecord, *, now: datetime, default_link:
     calendar.add("x-wr-calname", vText(programme.title))  # what Google Calendar and Apple Calendar read
     for session in programme.sessions:
         event = Event()
-        event.add("uid", session_uid(programme.guild_id, session.week))
+        event.add("uid", session_uid(programme.community_id, session.week))
         event.add("sequence", session.revision)
         event.add("dtstamp", now)
         event.add("dtstart", session.start)

@@ -549,7 +549,7 @@ class ExportAuditEntry:
     """One line of the export audit: who pulled what, when."""
 
     id: int
-    guild_id: int
+    community_id: int
     actor_id: int | None  # None: the command line
     created_at: datetime
     week: int | None  # None: every week

@@ -50,7 +50,7 @@ class ReminderDelivery:
 
 @dataclass(frozen=True, slots=True)
 class MemberData:
-    guild_id: int
+    community_id: int
     user_id: int
     consented_at: datetime | None
     answers: tuple[MemberAnswer, ...]  # by week, prompt, then time
@@ -168,7 +168,7 @@ def export_document(data: MemberData, exported_at: datetime) -> dict[str, Any]:
         "format": "workshop-bot member data",
         "version": EXPORT_FORMAT_VERSION,
         "exported_at": _iso(exported_at),
-        "server_id": str(data.guild_id),
+        "server_id": str(data.community_id),
         "user_id": str(data.user_id),
         "consented_at": _iso(data.consented_at),
         "answers": [

@@ -80,7 +80,7 @@ class SessionRecord:
     """A stored session, with its database id and its prompts."""
 
     id: int
-    guild_id: int
+    community_id: int
     week: int
     title: str
     start: datetime  # aware, UTC
@@ -96,7 +96,7 @@ class SessionRecord:
 class ProgrammeRecord:
     """A stored programme for one Discord server."""
 
-    guild_id: int
+    community_id: int
     title: str
     timezone: str
     introduction: str

@@ -36,18 +36,18 @@ THREAD_PSEUDONYM_PREFIX = "poster-"
 _THREAD_DOMAIN = b"workshop-bot/pseudonym/thread/v1\x00"
 
 
-def pseudonym(secret: bytes, guild_id: int, user_id: int, *, public_reply: bool = False) -> str:
+def pseudonym(secret: bytes, community_id: int, user_id: int, *, public_reply: bool = False) -> str:
     """The member's pseudonym in this server, such as ``member-k3x9q2mfa7``.
 
     With ``public_reply`` (a reply posted in a discussion thread), an unrelated ``poster-...`` pseudonym:
     stable for the member's thread replies, and impossible to join to their private answers.
     """
     _require_secret(secret)
-    for name, value in (("guild_id", guild_id), ("user_id", user_id)):
+    for name, value in (("community_id", community_id), ("user_id", user_id)):
         if not 0 <= value <= _MAX_ID:
             raise ValueError(f"{name} must be a Discord id (0 to 2**64-1), not {value}")
     # Fixed-width ids so that no two (guild, user) pairs share an encoding.
-    message = (_THREAD_DOMAIN if public_reply else _DOMAIN) + struct.pack(">QQ", guild_id, user_id)
+    message = (_THREAD_DOMAIN if public_reply else _DOMAIN) + struct.pack(">QQ", community_id, user_id)
     digest = hmac.new(secret, message, hashlib.sha256).digest()
     prefix = THREAD_PSEUDONYM_PREFIX if public_reply else PSEUDONYM_PREFIX
     # Only the first 50 bits become the label: encoding the first 7 bytes gives the same first 10 characters as

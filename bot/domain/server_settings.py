@@ -39,7 +39,7 @@ class StoredServerSettings:
 class ServerSettings:
     """The settings in force for one server."""
 
-    guild_id: int
+    community_id: int
     reminder_offsets: tuple[timedelta, ...]
     reminder_channel_id: int | None
     ping_role_id: int | None
@@ -53,9 +53,9 @@ class ServerSettings:
     remind_interested: bool = False  # DM reminders also to members marked Interested (not only /reminders)
 
 
-def effective_settings(guild_id: int, stored: StoredServerSettings, defaults: ServerDefaults) -> ServerSettings:
+def effective_settings(community_id: int, stored: StoredServerSettings, defaults: ServerDefaults) -> ServerSettings:
     return ServerSettings(
-        guild_id=guild_id,
+        community_id=community_id,
         reminder_offsets=stored.reminder_offsets or defaults.reminder_offsets,
         reminder_channel_id=stored.reminder_channel_id or defaults.reminder_channel_id,
         ping_role_id=stored.ping_role_id or defaults.ping_role_id,

@@ -31,9 +31,9 @@ POINTER = "Prompts and answers: /session week:{week}"
 _MARKER = re.compile(r"/session week:(\d+)\s*$")
 
 
-def event_url(guild_id: int, event_id: int) -> str:
+def event_url(community_id: int, event_id: int) -> str:
     """The link Discord's client opens the event with."""
-    return f"https://discord.com/events/{guild_id}/{event_id}"
+    return f"https://discord.com/events/{community_id}/{event_id}"
 
 
 class RemoteStatus(enum.Enum):

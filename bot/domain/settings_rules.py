@@ -63,9 +63,9 @@ def discord_id(text: str, *, name: str, kind: str) -> int:
     return int(value)
 
 
-def require_not_everyone(role_id: int, guild_id: int | None, *, role: str) -> None:
+def require_not_everyone(role_id: int, community_id: int | None, *, role: str) -> None:
     """A role setting must not be @everyone, whose id is the server's: it would give every member the role."""
-    if guild_id is not None and role_id == guild_id:
+    if community_id is not None and role_id == community_id:
         raise SettingsError(
             f"@everyone cannot be the {role} role: choose a role given to some members only. {NOTHING_CHANGED}"
         )
@@ -142,7 +142,7 @@ class SetupRequest:
 class SetupContext:
     """What the rules need to know about the server."""
 
-    guild_id: int
+    community_id: int
     weeks: tuple[int, ...] | None  # None: no programme imported yet
     last_session_end: datetime | None = None
 
@@ -176,7 +176,7 @@ def plan_settings_change(request: SetupRequest, context: SetupContext) -> Settin
     for name in ROLE_SETTINGS:
         role_id = getattr(request, name)
         if role_id is not None:
-            require_not_everyone(role_id, context.guild_id, role=name.removesuffix("_role_id"))
+            require_not_everyone(role_id, context.community_id, role=name.removesuffix("_role_id"))
             changes[name] = role_id
     if request.discussion_channel_id is not None:
         changes["discussion_channel_id"] = request.discussion_channel_id

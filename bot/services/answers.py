@@ -32,50 +32,50 @@ class AnswerService:
         self.consents = ConsentRepository(db)
         self.members = MemberDataRepository(db)
 
-    async def prompt(self, prompt_id: int, *, guild_id: int | None) -> PromptContext:
+    async def prompt(self, prompt_id: int, *, community_id: int | None) -> PromptContext:
         """The prompt, or NotFoundError if it does not exist (any more) or belongs to another server.
 
-        ``guild_id`` is the server the member acts in; None in a DM, where the prompt's own server counts.
+        ``community_id`` is the server the member acts in; None in a DM, where the prompt's own server counts.
         """
         context = await self.answers.prompt_context(prompt_id)
-        if context is None or (guild_id is not None and context.guild_id != guild_id):
+        if context is None or (community_id is not None and context.community_id != community_id):
             raise NotFoundError(PROMPT_GONE)
         return context
 
-    async def prompt_id(self, guild_id: int, week: int, number: int) -> int | None:
+    async def prompt_id(self, community_id: int, week: int, number: int) -> int | None:
         """The id of prompt ``number`` of ``week`` in the server, or None if there is no such prompt."""
-        return await self.answers.prompt_id_in_week(guild_id, week, number)
+        return await self.answers.prompt_id_in_week(community_id, week, number)
 
-    async def form(self, prompt_id: int, user_id: int, *, guild_id: int | None) -> AnswerForm:
+    async def form(self, prompt_id: int, user_id: int, *, community_id: int | None) -> AnswerForm:
         """What the answer form shows this member: the prompt, their current answer, the consent notice or not."""
-        context = await self.prompt(prompt_id, guild_id=guild_id)
+        context = await self.prompt(prompt_id, community_id=community_id)
         current = await self.answers.current_answer(prompt_id, user_id)
-        consented_at = await self.consents.consented_at(context.guild_id, user_id)
+        consented_at = await self.consents.consented_at(context.community_id, user_id)
         return AnswerForm(
             context=context,
             current_text=current.text if current else None,
             needs_consent=consented_at is None,
         )
 
-    async def submit(self, prompt_id: int, user_id: int, raw_text: str, *, guild_id: int | None) -> SavedAnswer:
+    async def submit(self, prompt_id: int, user_id: int, raw_text: str, *, community_id: int | None) -> SavedAnswer:
         """Store the member's answer (or its new version) and, if it is their first, their consent.
 
         Bad text raises AnswerRejectedError and changes nothing. The answer is late if it arrives after
         the session's end plus the server's answer window; it is kept either way.
         """
         text = clean_answer_text(raw_text)
-        context = await self.prompt(prompt_id, guild_id=guild_id)
-        window = (await self._settings.get(context.guild_id)).answer_window
+        context = await self.prompt(prompt_id, community_id=community_id)
+        window = (await self._settings.get(context.community_id)).answer_window
         now = self._clock()
         async with self._db.transaction() as conn:
             # The prompt may have been dropped by an import since it was read: check again under the lock.
             if await self.answers.prompt_context(prompt_id, using=conn) is None:
                 raise NotFoundError(PROMPT_GONE)
             late = is_late(context.session_end, window, now)
-            consent_recorded = await self.consents.record(conn, context.guild_id, user_id, now)
+            consent_recorded = await self.consents.record(conn, context.community_id, user_id, now)
             answer, outcome = await self.answers.save_answer(
                 conn,
-                guild_id=context.guild_id,
+                community_id=context.community_id,
                 prompt_id=prompt_id,
                 user_id=user_id,
                 text=text,
@@ -85,34 +85,34 @@ class AnswerService:
         log.debug("answer %s to prompt %s: %s%s", answer.id, prompt_id, outcome.value, " (late)" if late else "")
         return SavedAnswer(answer=answer, context=context, outcome=outcome, consent_recorded=consent_recorded)
 
-    async def consented_at(self, guild_id: int, user_id: int) -> datetime | None:
+    async def consented_at(self, community_id: int, user_id: int) -> datetime | None:
         """When the member agreed to their answers being kept (their first answer), or None."""
-        return await self.consents.consented_at(guild_id, user_id)
+        return await self.consents.consented_at(community_id, user_id)
 
     # --- the member's own data -------------------------------------------------------------------------
 
-    async def member_data(self, guild_id: int, user_id: int) -> MemberData:
-        return await self.members.load(guild_id, user_id)
+    async def member_data(self, community_id: int, user_id: int) -> MemberData:
+        return await self.members.load(community_id, user_id)
 
-    async def export_member_data(self, guild_id: int, user_id: int) -> tuple[MemberData, bytes]:
+    async def export_member_data(self, community_id: int, user_id: int) -> tuple[MemberData, bytes]:
         """The member's data and the same as a JSON document (for /mydata export)."""
-        data = await self.members.load(guild_id, user_id)
+        data = await self.members.load(community_id, user_id)
         return data, export_json(data, self._clock())
 
-    async def erasure_preview(self, guild_id: int, user_id: int) -> ErasureReport:
-        return await self.members.summary(guild_id, user_id)
+    async def erasure_preview(self, community_id: int, user_id: int) -> ErasureReport:
+        return await self.members.summary(community_id, user_id)
 
-    async def erase_member(self, guild_id: int, user_id: int) -> ErasureReport:
+    async def erase_member(self, community_id: int, user_id: int) -> ErasureReport:
         """Delete everything stored about the member in the server; returns what was deleted.
 
         Their thread messages posted until now are never recorded again, even though they stay on Discord.
         """
-        report = await self.members.erase(guild_id, user_id, at=self._clock())
+        report = await self.members.erase(community_id, user_id, at=self._clock())
         # No member id in the log: the point is that nothing about them is left.
         log.info(
-            "erased a member's data in guild %s: %d answers, %d versions, consent %s, DM subscription %s, "
+            "erased a member's data in community %s: %d answers, %d versions, consent %s, DM subscription %s, "
             "%d DM reminder records",
-            guild_id,
+            community_id,
             report.answers,
             report.versions,
             report.consent,

@@ -69,12 +69,12 @@ class Identities(StrEnum):
 class DisplayNames(Protocol):
     """Display names of members as Discord shows them now (implemented in cogs/_discord)."""
 
-    async def display_names(self, guild_id: int, user_ids: Sequence[int]) -> Mapping[int, str]: ...
+    async def display_names(self, community_id: int, user_ids: Sequence[int]) -> Mapping[int, str]: ...
 
 
 @dataclass(frozen=True, slots=True)
 class ExportRequest:
-    guild_id: int
+    community_id: int
     format: ExportFormat
     week: int | None = None  # None: every week
     named: bool = False
@@ -150,8 +150,8 @@ class ExportService:
         text = await self._state.get_or_create(EXPORT_SECRET_KEY, secret_to_text(new_secret()))
         return secret_from_text(text)
 
-    async def pseudonym_of(self, guild_id: int, user_id: int) -> str:
-        return pseudonym(await self.secret(), guild_id, user_id)
+    async def pseudonym_of(self, community_id: int, user_id: int) -> str:
+        return pseudonym(await self.secret(), community_id, user_id)
 
     # --- exporting --------------------------------------------------------------------------------
 
@@ -182,24 +182,24 @@ class ExportService:
         async with deliver_for_upload(self.file_name(request), write, record, upload_limit) as delivery:
             yield delivery
 
-    async def audit(self, guild_id: int, *, limit: int = 20) -> tuple[list[ExportAuditEntry], int]:
+    async def audit(self, community_id: int, *, limit: int = 20) -> tuple[list[ExportAuditEntry], int]:
         """The newest ``limit`` audit entries and how many there are in all."""
-        return await self.repository.audit(guild_id, limit=limit), await self.repository.audit_count(guild_id)
+        return await self.repository.audit(community_id, limit=limit), await self.repository.audit_count(community_id)
 
     async def _write(self, request: ExportRequest, out: Path) -> int:
-        programme = await self._programmes.load(request.guild_id)
+        programme = await self._programmes.load(request.community_id)
         if programme is None:
             raise NotFoundError("No programme has been imported for this server, so there are no answers to export.")
         if request.week is not None and programme.session_for_week(request.week) is None:
             weeks = ", ".join(str(w) for w in programme.weeks)
             raise NotFoundError(f"There is no week {request.week} in this programme. Valid weeks: {weeks}.")
-        labels = MemberLabels(await self.secret(), request.guild_id)
+        labels = MemberLabels(await self.secret(), request.community_id)
         display: Mapping[int, str] | None = None
         if request.named:
             display = {}
             if self._names is not None:
-                member_ids = await self.repository.member_ids(request.guild_id, request.week)
-                display = await self._names.display_names(request.guild_id, member_ids)
+                member_ids = await self.repository.member_ids(request.community_id, request.week)
+                display = await self._names.display_names(request.community_id, member_ids)
         title = _report_title(programme, request.week)
         return await write_atomically(
             out, lambda partial: self._write_file(request, partial, labels, display, title), what="export"
@@ -211,7 +211,10 @@ class ExportService:
         """In the worker thread: the query and the writer, row by row."""
         # 0600: the file holds members' answers, readable by the bot's user only.
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with open(descriptor, "wb") as out, self.repository.stored_answers(request.guild_id, request.week) as answers:
+        with (
+            open(descriptor, "wb") as out,
+            self.repository.stored_answers(request.community_id, request.week) as answers,
+        ):
             if request.format is ExportFormat.CSV:
                 count = write_csv_lines(csv_lines(answers, labels, names=names), out, named=request.named)
             elif request.format is ExportFormat.XLSX:
@@ -225,7 +228,7 @@ class ExportService:
 
     async def _record(self, request: ExportRequest, rows: int) -> ExportAuditEntry:
         entry = await self.repository.record(
-            guild_id=request.guild_id,
+            community_id=request.community_id,
             actor_id=request.actor_id,
             cli_user=request.cli_user,
             created_at=self._clock(),
@@ -235,9 +238,9 @@ class ExportService:
             row_count=rows,
         )
         log.info(
-            "export %s for guild %s by %s: week %s, %s, %s, %d rows",
+            "export %s for community %s by %s: week %s, %s, %s, %d rows",
             entry.id,
-            request.guild_id,
+            request.community_id,
             f"the command line ({request.cli_user or 'unknown user'})"
             if request.actor_id is None
             else f"user {request.actor_id}",
@@ -255,15 +258,15 @@ class MemberLabels:
     Public thread replies get a pseudonym of their own: see bot.domain.pseudonyms.
     """
 
-    def __init__(self, secret: bytes, guild_id: int) -> None:
+    def __init__(self, secret: bytes, community_id: int) -> None:
         self._secret = secret
-        self._guild_id = guild_id
+        self._community_id = community_id
         self._known: dict[tuple[int, str], str] = {}
 
     def __call__(self, user_id: int, source: str) -> str:
         label = self._known.get((user_id, source))
         if label is None:
-            label = pseudonym(self._secret, self._guild_id, user_id, public_reply=source == "thread")
+            label = pseudonym(self._secret, self._community_id, user_id, public_reply=source == "thread")
             self._known[(user_id, source)] = label
         return label
 

@@ -24,13 +24,13 @@ class RuntimeProblem:
 class RuntimeProblems:
     def __init__(self, clock: Clock = system_clock) -> None:
         self._clock = clock
-        self._by_guild: dict[int, dict[str, RuntimeProblem]] = {}
+        self._by_community: dict[int, dict[str, RuntimeProblem]] = {}
 
-    def record(self, guild_id: int, key: str, text: str, fix: str) -> None:
-        self._by_guild.setdefault(guild_id, {})[key] = RuntimeProblem(key, text, fix, self._clock())
+    def record(self, community_id: int, key: str, text: str, fix: str) -> None:
+        self._by_community.setdefault(community_id, {})[key] = RuntimeProblem(key, text, fix, self._clock())
 
-    def clear(self, guild_id: int, key: str) -> None:
-        self._by_guild.get(guild_id, {}).pop(key, None)
+    def clear(self, community_id: int, key: str) -> None:
+        self._by_community.get(community_id, {}).pop(key, None)
 
-    def current(self, guild_id: int) -> list[RuntimeProblem]:
-        return sorted(self._by_guild.get(guild_id, {}).values(), key=lambda p: p.seen_at)
+    def current(self, community_id: int) -> list[RuntimeProblem]:
+        return sorted(self._by_community.get(community_id, {}).values(), key=lambda p: p.seen_at)

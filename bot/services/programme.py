@@ -29,61 +29,61 @@ class ProgrammeService:
         self._loading: dict[int, asyncio.Lock] = {}
 
     def on_change(self, listener: ProgrammeListener) -> None:
-        """Call ``listener(guild_id)`` after an import changed a server's programme (reminders re-plan)."""
+        """Call ``listener(community_id)`` after an import changed a server's programme (reminders re-plan)."""
         self._listeners.append(listener)
 
-    async def get(self, guild_id: int) -> ProgrammeRecord | None:
+    async def get(self, community_id: int) -> ProgrammeRecord | None:
         """The stored programme, from memory while it has not changed (every command and autocomplete reads
         it: a programme of a thousand sessions took tens of milliseconds of the event loop to rebuild)."""
-        version = await self.repository.version(guild_id)
+        version = await self.repository.version(community_id)
         if version is None:
-            self._cache.pop(guild_id, None)
+            self._cache.pop(community_id, None)
             return None
-        cached = self._cache.get(guild_id)
+        cached = self._cache.get(community_id)
         if cached is not None and cached.version == version:
             return cached
-        async with self._loading.setdefault(guild_id, asyncio.Lock()):  # many asking at once: one reads
-            cached = self._cache.get(guild_id)
+        async with self._loading.setdefault(community_id, asyncio.Lock()):  # many asking at once: one reads
+            cached = self._cache.get(community_id)
             if cached is not None and cached.version == version:
                 return cached
-            programme = await self.repository.load(guild_id)
+            programme = await self.repository.load(community_id)
             if programme is None:
                 return None
             programme = dataclasses.replace(programme, version=version)
-            if await self.repository.version(guild_id) == version:  # not changed while it was read
-                self._cache[guild_id] = programme
+            if await self.repository.version(community_id) == version:  # not changed while it was read
+                self._cache[community_id] = programme
             return programme
 
-    async def require(self, guild_id: int) -> ProgrammeRecord:
-        programme = await self.get(guild_id)
+    async def require(self, community_id: int) -> ProgrammeRecord:
+        programme = await self.get(community_id)
         if programme is None:
             raise NotFoundError(
                 "No programme has been imported for this server yet. An organiser can import one with /import."
             )
         return programme
 
-    async def set_week_meeting_link(self, guild_id: int, week: int, link: str | None) -> None:
+    async def set_week_meeting_link(self, community_id: int, week: int, link: str | None) -> None:
         """Set or clear one week's own meeting link (the programme-wide one is a server setting)."""
-        if not await self.repository.set_week_meeting_link(guild_id, week, link):
-            programme = await self.require(guild_id)
+        if not await self.repository.set_week_meeting_link(community_id, week, link):
+            programme = await self.require(community_id)
             raise NotFoundError(
                 f"There is no week {week} in this programme. Valid weeks: {', '.join(map(str, programme.weeks))}."
             )
-        log.info("meeting link for week %s %s in guild %s", week, "set" if link else "cleared", guild_id)
+        log.info("meeting link for week %s %s in community %s", week, "set" if link else "cleared", community_id)
         for listener in self._listeners:
             try:
-                await listener(guild_id)
+                await listener(community_id)
             except Exception:
-                log.exception("a programme-change listener failed for guild %s", guild_id)
+                log.exception("a programme-change listener failed for community %s", community_id)
 
-    async def preview(self, guild_id: int, programme: Programme) -> ImportPlan:
-        current = await self.repository.load(guild_id)
-        counts = await self.repository.answer_counts(guild_id)
+    async def preview(self, community_id: int, programme: Programme) -> ImportPlan:
+        current = await self.repository.load(community_id)
+        counts = await self.repository.answer_counts(community_id)
         return plan_import(current, counts, carry_over_week_links(current, programme))
 
     async def import_programme(
         self,
-        guild_id: int,
+        community_id: int,
         programme: Programme,
         *,
         force: bool = False,
@@ -95,8 +95,8 @@ class ProgrammeService:
         many answers or nothing at all (answers given since the preview make it refuse).
         """
         async with self._db.transaction() as conn:
-            current = await self.repository.load(guild_id, using=conn)
-            counts = await self.repository.answer_counts(guild_id, using=conn)
+            current = await self.repository.load(community_id, using=conn)
+            counts = await self.repository.answer_counts(community_id, using=conn)
             programme = carry_over_week_links(current, programme)  # links set with /setup survive re-imports
             plan = plan_import(current, counts, programme)
             if expected_answers_lost is not None:
@@ -114,12 +114,12 @@ class ProgrammeService:
                     "Keep those prompts, or import again with --force to delete the answers."
                 )
             if plan.changes_anything:
-                await self.repository.apply(conn, guild_id, current, programme, plan, self._clock())
+                await self.repository.apply(conn, community_id, current, programme, plan, self._clock())
         if plan.changes_anything:
-            log.info("programme imported for guild %s: %s", guild_id, plan.summary(done=True))
+            log.info("programme imported for community %s: %s", community_id, plan.summary(done=True))
             for listener in self._listeners:
                 try:
-                    await listener(guild_id)
+                    await listener(community_id)
                 except Exception:
-                    log.exception("a programme-change listener failed for guild %s", guild_id)
+                    log.exception("a programme-change listener failed for community %s", community_id)
         return plan

@@ -46,7 +46,7 @@ REPORT_FORMAT = "html"
 
 @dataclass(frozen=True, slots=True)
 class ReportRequest:
-    guild_id: int
+    community_id: int
     week: int | None = None  # None: every week's answers (the overview and charts always cover every week)
     actor_id: int | None = None  # who asked; None: the command line
     cli_user: str | None = None  # the operating-system user who ran the command line
@@ -86,25 +86,25 @@ class ReportService:
 
     # --- the participation chart (also /stats' image) -------------------------------------------------
 
-    async def participation_png(self, guild_id: int) -> bytes:
+    async def participation_png(self, community_id: int) -> bytes:
         """/stats' answers and members per week as a PNG, drawn in a worker thread."""
-        chart = participation_chart(await self._stats.report(guild_id))
+        chart = participation_chart(await self._stats.report(community_id))
         return await asyncio.to_thread(chart_png, chart)
 
     # --- building ---------------------------------------------------------------------------------------
 
     async def _write(self, request: ReportRequest, out: Path) -> int:
-        programme = await self._programmes.load(request.guild_id)
+        programme = await self._programmes.load(request.community_id)
         if programme is None:
             raise NotFoundError("No programme has been imported for this server, so there is nothing to report.")
         if request.week is not None and programme.session_for_week(request.week) is None:
             weeks = ", ".join(str(w) for w in programme.weeks)
             raise NotFoundError(f"There is no week {request.week} in this programme. Valid weeks: {weeks}.")
-        stats = await self._stats.report(request.guild_id)
-        kinds = await self._repository.answer_kinds(request.guild_id)
+        stats = await self._stats.report(request.community_id)
+        kinds = await self._repository.answer_kinds(request.community_id)
         counts = {
             (f.week, f.number): PromptCounts(f.answers, f.contributors)
-            for f in await self._repository.prompt_figures(request.guild_id, request.week)
+            for f in await self._repository.prompt_figures(request.community_id, request.week)
         }
         model = ReportModel(
             title=programme.title,
@@ -117,7 +117,7 @@ class ReportService:
             charts=report_charts(stats, kinds),
             weeks=iter(()),
         )
-        labels = MemberLabels(await self._exports.secret(), request.guild_id)
+        labels = MemberLabels(await self._exports.secret(), request.community_id)
         return await write_atomically(
             out, lambda partial: self._write_file(request, model, programme, labels, counts, partial), what="report"
         )
@@ -138,7 +138,7 @@ class ReportService:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # members' answers: 0600
         with (
             open(descriptor, "wb") as out,
-            self._exports.repository.stored_answers(request.guild_id, request.week) as answers,
+            self._exports.repository.stored_answers(request.community_id, request.week) as answers,
         ):
             sections = answer_sections(programme, answers, labels, counts, week=request.week, threshold=model.threshold)
             shown = write_report(dataclasses.replace(model, weeks=sections), out)
@@ -148,7 +148,7 @@ class ReportService:
 
     async def _record(self, request: ReportRequest, answers: int) -> ExportAuditEntry:
         entry = await self._exports.repository.record(
-            guild_id=request.guild_id,
+            community_id=request.community_id,
             actor_id=request.actor_id,
             created_at=self._clock(),
             week=request.week,
@@ -159,9 +159,9 @@ class ReportService:
             kind="report",
         )
         log.info(
-            "report %s for guild %s by %s: week %s, %d answers shown",
+            "report %s for community %s by %s: week %s, %d answers shown",
             entry.id,
-            request.guild_id,
+            request.community_id,
             f"the command line ({request.cli_user or 'unknown user'})"
             if request.actor_id is None
             else f"user {request.actor_id}",

@@ -106,7 +106,7 @@ def _later(moment: datetime, period: timedelta) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class RetentionOutcome:
-    guild_id: int
+    community_id: int
     action: RetentionAction
     deleted: int = 0
 
@@ -127,8 +127,8 @@ class RetentionService:
         self._problems = problems if problems is not None else RuntimeProblems(clock)
         self._clock = clock
 
-    async def schedule(self, guild_id: int) -> RetentionSchedule | None:
-        record = await self.repository.load(guild_id)
+    async def schedule(self, community_id: int) -> RetentionSchedule | None:
+        record = await self.repository.load(community_id)
         return plan(record, self._clock()) if record else None
 
     async def run_due(self) -> list[RetentionOutcome]:
@@ -143,75 +143,75 @@ class RetentionService:
             try:
                 outcomes.append(await self._apply(record))
             except Exception:
-                log.exception("the retention check failed for guild %s", record.guild_id)
+                log.exception("the retention check failed for community %s", record.community_id)
         return outcomes
 
-    async def check(self, guild_id: int) -> RetentionOutcome | None:
+    async def check(self, community_id: int) -> RetentionOutcome | None:
         """The same for one server (after /setup changed its period)."""
-        record = await self.repository.load(guild_id)
+        record = await self.repository.load(community_id)
         return await self._apply(record) if record else None
 
     async def _apply(self, record: RetentionRecord) -> RetentionOutcome:
         now = self._clock()
         schedule = plan(record, now)
         if schedule is None or schedule.action is RetentionAction.NOTHING:
-            return RetentionOutcome(record.guild_id, RetentionAction.NOTHING)
-        answers = await self.repository.answer_count(record.guild_id)
+            return RetentionOutcome(record.community_id, RetentionAction.NOTHING)
+        answers = await self.repository.answer_count(record.community_id)
         if answers == 0:
             # Nothing to delete and nothing to warn about; answers that arrive later get their own warning.
-            return RetentionOutcome(record.guild_id, RetentionAction.NOTHING)
+            return RetentionOutcome(record.community_id, RetentionAction.NOTHING)
         if schedule.action is RetentionAction.WARN:
             # Recorded first: the log line below is a warning in itself, and a failed post must not hold up
             # the schedule for ever (/stats and /setup show the date from now on).
-            await self.repository.mark_warned(record.guild_id, now)
+            await self.repository.mark_warned(record.community_id, now)
             log.warning(
-                "retention: %d answers in guild %s will be deleted on %s (%d days after the last session)",
+                "retention: %d answers in community %s will be deleted on %s (%d days after the last session)",
                 answers,
-                record.guild_id,
+                record.community_id,
                 schedule.deletes_at.isoformat(),
                 schedule.retention.days,
             )
-            await self._notify_warning(record.guild_id, schedule.deletes_at, schedule.retention)
-            return RetentionOutcome(record.guild_id, RetentionAction.WARN)
-        deletion = await self.repository.delete_answers(record.guild_id, created_before=now)
+            await self._notify_warning(record.community_id, schedule.deletes_at, schedule.retention)
+            return RetentionOutcome(record.community_id, RetentionAction.WARN)
+        deletion = await self.repository.delete_answers(record.community_id, created_before=now)
         deleted = deletion.answers
         log.warning(
-            "retention: deleted %d answers, %d consents and %d DM subscriptions in guild %s; its prompt threads "
+            "retention: deleted %d answers, %d consents and %d DM subscriptions in community %s; its prompt threads "
             "no longer collect replies",
             deleted,
             deletion.consents,
             deletion.dm_subscriptions,
-            record.guild_id,
+            record.community_id,
         )
-        channel_id = await self._notice_channel(record.guild_id)
+        channel_id = await self._notice_channel(record.community_id)
         if self._notifier is not None and channel_id is not None and deleted:
             try:
                 await self._notifier.retention_done(channel_id, deleted)
             except Exception:
-                log.exception("could not tell guild %s that its answers were deleted", record.guild_id)
-        return RetentionOutcome(record.guild_id, RetentionAction.DELETE, deleted)
+                log.exception("could not tell guild %s that its answers were deleted", record.community_id)
+        return RetentionOutcome(record.community_id, RetentionAction.DELETE, deleted)
 
-    async def _notice_channel(self, guild_id: int) -> int | None:
-        return (await self._settings.get(guild_id)).reminder_channel_id
+    async def _notice_channel(self, community_id: int) -> int | None:
+        return (await self._settings.get(community_id)).reminder_channel_id
 
-    async def _notify_warning(self, guild_id: int, deletes_at: datetime, retention: timedelta) -> None:
+    async def _notify_warning(self, community_id: int, deletes_at: datetime, retention: timedelta) -> None:
         if self._notifier is None:
             return
-        settings = await self._settings.get(guild_id)
+        settings = await self._settings.get(community_id)
         if settings.reminder_channel_id is None:
             log.warning(
-                "no reminder channel in guild %s for the retention warning: organisers see it in /stats and /setup",
-                guild_id,
+                "no reminder channel in community %s for the retention warning: organisers see it in /stats and /setup",
+                community_id,
             )
             return
         channel_id = settings.reminder_channel_id
         try:
             await self._notifier.retention_warning(channel_id, settings.organiser_role_id, deletes_at, retention)
         except Exception as error:
-            log.exception("could not post the retention warning for guild %s", guild_id)
+            log.exception("could not post the retention warning for community %s", community_id)
             reason = getattr(error, "reason", None) or "Discord refused it"
             self._problems.record(
-                guild_id,
+                community_id,
                 "retention-warning",
                 f"The bot could not post the retention warning in <#{channel_id}> ({reason}): answers will be "
                 f"deleted on {deletes_at:%d %B %Y}.",

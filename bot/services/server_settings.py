@@ -24,22 +24,22 @@ class ServerSettingsService:
         self._listeners: list[SettingsListener] = []
 
     def on_change(self, listener: SettingsListener) -> None:
-        """Call ``listener(guild_id, changed_names)`` after settings change."""
+        """Call ``listener(community_id, changed_names)`` after settings change."""
         self._listeners.append(listener)
 
-    async def stored(self, guild_id: int) -> StoredServerSettings:
+    async def stored(self, community_id: int) -> StoredServerSettings:
         """Only what the server set itself (to tell it apart from the defaults in /setup)."""
-        return await self.repository.load(guild_id)
+        return await self.repository.load(community_id)
 
-    async def get(self, guild_id: int) -> ServerSettings:
-        return effective_settings(guild_id, await self.repository.load(guild_id), self.defaults)
+    async def get(self, community_id: int) -> ServerSettings:
+        return effective_settings(community_id, await self.repository.load(community_id), self.defaults)
 
-    async def update(self, guild_id: int, **changes: Any) -> ServerSettings:
-        await self.repository.update(guild_id, changes, self._clock())
-        log.info("settings changed for guild %s: %s", guild_id, ", ".join(sorted(changes)))
+    async def update(self, community_id: int, **changes: Any) -> ServerSettings:
+        await self.repository.update(community_id, changes, self._clock())
+        log.info("settings changed for community %s: %s", community_id, ", ".join(sorted(changes)))
         for listener in self._listeners:
             try:
-                await listener(guild_id, frozenset(changes))
+                await listener(community_id, frozenset(changes))
             except Exception:
-                log.exception("a settings listener failed for guild %s", guild_id)
-        return await self.get(guild_id)
+                log.exception("a settings listener failed for community %s", community_id)
+        return await self.get(community_id)

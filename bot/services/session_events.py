@@ -67,19 +67,19 @@ class EventsUnavailable(Exception):
 class ScheduledEventPort(Protocol):
     """How the service reaches Discord's scheduled events (implemented in cogs/_discord/session_events.py)."""
 
-    def missing_permissions(self, guild_id: int, needed: Permission) -> Permission | None:
+    def missing_permissions(self, community_id: int, needed: Permission) -> Permission | None:
         """The server-level permissions the bot lacks (empty: none), or None if it cannot tell yet."""
         ...
 
-    async def list_events(self, guild_id: int) -> list[RemoteEvent]: ...
+    async def list_events(self, community_id: int) -> list[RemoteEvent]: ...
 
-    async def create(self, guild_id: int, spec: EventSpec) -> int: ...
+    async def create(self, community_id: int, spec: EventSpec) -> int: ...
 
-    async def update(self, guild_id: int, event_id: int, spec: EventSpec) -> None: ...
+    async def update(self, community_id: int, event_id: int, spec: EventSpec) -> None: ...
 
-    async def cancel(self, guild_id: int, event_id: int) -> None: ...
+    async def cancel(self, community_id: int, event_id: int) -> None: ...
 
-    async def interested(self, guild_id: int, event_id: int) -> list[int]:
+    async def interested(self, community_id: int, event_id: int) -> list[int]:
         """The ids of every member marked Interested (all pages)."""
         ...
 
@@ -135,38 +135,38 @@ class SessionEventService:
 
     # --- when to sync --------------------------------------------------------------------------------
 
-    async def on_programme_change(self, guild_id: int) -> None:
-        self.request_sync(guild_id)
+    async def on_programme_change(self, community_id: int) -> None:
+        self.request_sync(community_id)
 
-    async def on_settings_change(self, guild_id: int, changed: frozenset[str]) -> None:
+    async def on_settings_change(self, community_id: int, changed: frozenset[str]) -> None:
         if changed & {"events_enabled", "meeting_link"}:
-            self.request_sync(guild_id)
+            self.request_sync(community_id)
 
-    async def sync_soon(self, guild_id: int) -> None:
+    async def sync_soon(self, community_id: int) -> None:
         """For the scheduler (which runs coroutine functions on the event loop)."""
-        self.request_sync(guild_id)
+        self.request_sync(community_id)
 
-    def request_sync(self, guild_id: int) -> None:
+    def request_sync(self, community_id: int) -> None:
         """Sync in the background (an import or /setup answers at once); one more run if one is under way."""
-        running = self._tasks.get(guild_id)
+        running = self._tasks.get(community_id)
         if running is not None and not running.done():
-            self._again.add(guild_id)
+            self._again.add(community_id)
             return
-        self._tasks[guild_id] = asyncio.get_running_loop().create_task(self._sync_until_settled(guild_id))
+        self._tasks[community_id] = asyncio.get_running_loop().create_task(self._sync_until_settled(community_id))
 
-    async def _sync_until_settled(self, guild_id: int) -> None:
+    async def _sync_until_settled(self, community_id: int) -> None:
         while True:
-            self._again.discard(guild_id)
+            self._again.discard(community_id)
             try:
-                await self.sync(guild_id)
+                await self.sync(community_id)
             except Exception:
-                log.exception("syncing the session events of guild %s failed", guild_id)
-            if guild_id not in self._again:
+                log.exception("syncing the session events of guild %s failed", community_id)
+            if community_id not in self._again:
                 return
 
-    async def settled(self, guild_id: int) -> None:
+    async def settled(self, community_id: int) -> None:
         """Wait for a background sync to finish (tests, shutdown)."""
-        task = self._tasks.get(guild_id)
+        task = self._tasks.get(community_id)
         if task is not None:
             await asyncio.gather(task, return_exceptions=True)
 
@@ -175,72 +175,72 @@ class SessionEventService:
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
-    def request_start(self, guild_id: int, *, ready: Callable[[], Awaitable[object]]) -> None:
+    def request_start(self, community_id: int, *, ready: Callable[[], Awaitable[object]]) -> None:
         """``start`` in the background once ``ready`` returns (the gateway cache tells the permissions)."""
 
         async def run() -> None:
             await ready()
             try:
-                await self.start(guild_id)
+                await self.start(community_id)
             except Exception:
-                log.exception("reconciling the session events of guild %s at start failed", guild_id)
-            if guild_id in self._again:  # an import or /setup came in meanwhile
-                await self._sync_until_settled(guild_id)
+                log.exception("reconciling the session events of guild %s at start failed", community_id)
+            if community_id in self._again:  # an import or /setup came in meanwhile
+                await self._sync_until_settled(community_id)
 
-        self._tasks[guild_id] = asyncio.get_running_loop().create_task(run())
+        self._tasks[community_id] = asyncio.get_running_loop().create_task(run())
 
-    async def start(self, guild_id: int) -> SyncReport | None:
+    async def start(self, community_id: int) -> SyncReport | None:
         """At start: reconcile (events deleted or edited by hand are put back), then catch up on interest."""
-        report = await self.sync(guild_id)
+        report = await self.sync(community_id)
         if report is not None and report.stopped is None:
-            await self.catch_up_interest(guild_id)
+            await self.catch_up_interest(community_id)
         return report
 
     # --- the sync ------------------------------------------------------------------------------------
 
-    async def sync(self, guild_id: int) -> SyncReport | None:
+    async def sync(self, community_id: int) -> SyncReport | None:
         """Bring the server's events in step with the programme; None when the feature is off."""
-        settings = await self._settings.get(guild_id)
+        settings = await self._settings.get(community_id)
         if not settings.events_enabled:
             return None
-        async with self._locks.setdefault(guild_id, asyncio.Lock()):
-            missing = self._port.missing_permissions(guild_id, events_permissions())
+        async with self._locks.setdefault(community_id, asyncio.Lock()):
+            missing = self._port.missing_permissions(community_id, events_permissions())
             if missing:
-                self._refused(guild_id, EventsRefused(f"missing {missing.label}", missing))
+                self._refused(community_id, EventsRefused(f"missing {missing.label}", missing))
                 return SyncReport(stopped="missing permissions")
-            programme = await self._programme.get(guild_id)
+            programme = await self._programme.get(community_id)
             sessions = programme.sessions if programme is not None else ()
             specs = [event_spec(s, default_link=settings.meeting_link) for s in sessions]
             try:
-                remote = await self._port.list_events(guild_id)
+                remote = await self._port.list_events(community_id)
             except EventsRefused as refused:
-                self._refused(guild_id, refused)
+                self._refused(community_id, refused)
                 return SyncReport(stopped="refused")
             except EventsUnavailable as error:
-                log.warning("could not list the scheduled events of guild %s: %s", guild_id, error)
+                log.warning("could not list the scheduled events of guild %s: %s", community_id, error)
                 return SyncReport(stopped="unavailable")
-            stored = await self.repository.stored(guild_id)
+            stored = await self.repository.stored(community_id)
             plan = plan_sync(specs, stored, remote, self._clock(), all_weeks=[s.week for s in sessions])
-            return await self._apply(guild_id, plan, remote)
+            return await self._apply(community_id, plan, remote)
 
-    async def _apply(self, guild_id: int, plan: SyncPlan, remote: Iterable[RemoteEvent]) -> SyncReport:
+    async def _apply(self, community_id: int, plan: SyncPlan, remote: Iterable[RemoteEvent]) -> SyncReport:
         counts = {"created": 0, "updated": 0, "adopted": 0, "cancelled": 0}
         remote_by_id = {r.id: r for r in remote}
         stopped: str | None = None
         for action in plan.actions:
             try:
-                await self._do(guild_id, action, remote_by_id, counts)
+                await self._do(community_id, action, remote_by_id, counts)
             except EventsRefused as refused:
-                self._refused(guild_id, refused)
+                self._refused(community_id, refused)
                 stopped = "refused"
                 break
             except EventsUnavailable as error:
                 # The outcome is unknown: the next sync lists the events again and adopts what was made.
                 log.warning(
-                    "session events of guild %s: %s failed (%s); retried at the next sync", guild_id, action, error
+                    "session events of guild %s: %s failed (%s); retried at the next sync", community_id, action, error
                 )
                 self._problems.record(
-                    guild_id,
+                    community_id,
                     PROBLEM_FAILED,
                     f"Discord did not answer while the bot updated the server's Events ({error})",
                     "Nothing to do: the bot tries again at its next sync (within a few hours, or at the next import)",
@@ -248,58 +248,60 @@ class SessionEventService:
                 stopped = "unavailable"
                 break
         if stopped is None:
-            self._problems.clear(guild_id, PROBLEM_REFUSED)
-            self._problems.clear(guild_id, PROBLEM_FAILED)
+            self._problems.clear(community_id, PROBLEM_REFUSED)
+            self._problems.clear(community_id, PROBLEM_FAILED)
         put_back = tuple(_describe(a) for a in plan.put_back)
         if put_back:
             text = "; ".join(put_back)
-            log.warning("guild %s: session events changed in Discord by hand were put back: %s", guild_id, text)
+            log.warning("guild %s: session events changed in Discord by hand were put back: %s", community_id, text)
             self._problems.record(
-                guild_id,
+                community_id,
                 PROBLEM_PUT_BACK,
                 f"Session events changed by hand in Discord were put back to the programme: {text}",
                 "Change sessions with /import (the programme wins over edits in Discord's Events list)",
             )
         if plan.beyond_limit:
             log.info(
-                "guild %s: %d sessions wait for an event (Discord allows 100 scheduled events per server)",
-                guild_id,
+                "community %s: %d sessions wait for an event (Discord allows 100 scheduled events per server)",
+                community_id,
                 len(plan.beyond_limit),
             )
         report = SyncReport(put_back=put_back, beyond_limit=plan.beyond_limit, stopped=stopped, **counts)
         if any(counts.values()):
-            log.info("session events of guild %s: %s", guild_id, counts)
+            log.info("session events of guild %s: %s", community_id, counts)
         return report
 
-    async def _do(self, guild_id: int, action: Action, remote: dict[int, RemoteEvent], counts: dict[str, int]) -> None:
+    async def _do(
+        self, community_id: int, action: Action, remote: dict[int, RemoteEvent], counts: dict[str, int]
+    ) -> None:
         now = self._clock()
         if isinstance(action, Create):
-            event_id = await self._port.create(guild_id, action.spec)
-            await self.repository.save(guild_id, action.spec.week, event_id, action.spec.fingerprint, now)
+            event_id = await self._port.create(community_id, action.spec)
+            await self.repository.save(community_id, action.spec.week, event_id, action.spec.fingerprint, now)
             counts["created"] += 1
         elif isinstance(action, Update):
-            await self._port.update(guild_id, action.event_id, action.spec)
-            await self.repository.save(guild_id, action.spec.week, action.event_id, action.spec.fingerprint, now)
+            await self._port.update(community_id, action.event_id, action.spec)
+            await self.repository.save(community_id, action.spec.week, action.event_id, action.spec.fingerprint, now)
             counts["updated"] += 1
         elif isinstance(action, Adopt):
             found = remote.get(action.event_id)
             if found is None or not found.matches(action.spec):
-                await self._port.update(guild_id, action.event_id, action.spec)
-            await self.repository.save(guild_id, action.spec.week, action.event_id, action.spec.fingerprint, now)
-            log.info("guild %s: adopted the event of week %d found in Discord", guild_id, action.spec.week)
+                await self._port.update(community_id, action.event_id, action.spec)
+            await self.repository.save(community_id, action.spec.week, action.event_id, action.spec.fingerprint, now)
+            log.info("guild %s: adopted the event of week %d found in Discord", community_id, action.spec.week)
             counts["adopted"] += 1
         elif isinstance(action, Cancel):
-            await self._port.cancel(guild_id, action.event_id)
+            await self._port.cancel(community_id, action.event_id)
             counts["cancelled"] += 1
         elif isinstance(action, Forget):
-            await self.repository.forget(guild_id, action.week)
+            await self.repository.forget(community_id, action.week)
 
-    def _refused(self, guild_id: int, refused: EventsRefused) -> None:
+    def _refused(self, community_id: int, refused: EventsRefused) -> None:
         needed = events_permissions()
         missing = refused.missing or needed
-        log.warning("guild %s: Discord refused the session events (%s)", guild_id, refused.reason)
+        log.warning("guild %s: Discord refused the session events (%s)", community_id, refused.reason)
         self._problems.record(
-            guild_id,
+            community_id,
             PROBLEM_REFUSED,
             f"Sessions cannot be shown in the server's Events: the bot lacks {missing.label} ({refused.reason})",
             f"Give the bot's role {needed.label} in Server Settings > Roles, or switch events off in /setup",
@@ -307,43 +309,45 @@ class SessionEventService:
 
     # --- Interested ----------------------------------------------------------------------------------
 
-    async def on_interest(self, guild_id: int, event_id: int, user_id: int, *, added: bool) -> None:
+    async def on_interest(self, community_id: int, event_id: int, user_id: int, *, added: bool) -> None:
         """A member clicked Interested (or un-clicked it) on an event; only the bot's session events count."""
         if added:
-            changed = await self.repository.mark(guild_id, event_id, user_id, self._clock())
+            changed = await self.repository.mark(community_id, event_id, user_id, self._clock())
         else:
-            changed = await self.repository.unmark(guild_id, event_id, user_id)
+            changed = await self.repository.unmark(community_id, event_id, user_id)
         if changed:
-            log.debug("interest %s for an event of guild %s", "added" if added else "removed", guild_id)
+            log.debug("interest %s for an event of guild %s", "added" if added else "removed", community_id)
 
-    async def catch_up_interest(self, guild_id: int) -> int:
+    async def catch_up_interest(self, community_id: int) -> int:
         """Interest changed while the bot was away: each stored event's users list, paged."""
         changed = 0
-        for row in await self.repository.stored(guild_id):
+        for row in await self.repository.stored(community_id):
             try:
-                users = await self._port.interested(guild_id, row.event_id)
+                users = await self._port.interested(community_id, row.event_id)
             except (EventsRefused, EventsUnavailable) as error:
-                log.warning("guild %s: could not read who is interested in week %d: %s", guild_id, row.week, error)
+                log.warning("guild %s: could not read who is interested in week %d: %s", community_id, row.week, error)
                 continue
-            changed += await self.repository.replace_interest(guild_id, row.event_id, users, self._clock())
+            changed += await self.repository.replace_interest(community_id, row.event_id, users, self._clock())
         if changed:
-            log.info("guild %s: %d Interested changes caught up", guild_id, changed)
+            log.info("guild %s: %d Interested changes caught up", community_id, changed)
         return changed
 
     # --- what members see ----------------------------------------------------------------------------
 
-    async def info(self, guild_id: int, week: int) -> SessionEventInfo | None:
+    async def info(self, community_id: int, week: int) -> SessionEventInfo | None:
         """The link to a session's event and how many are interested; None when it has no event."""
-        settings = await self._settings.get(guild_id)
+        settings = await self._settings.get(community_id)
         if not settings.events_enabled:
             return None
-        event_id = await self.repository.event_of_week(guild_id, week)
+        event_id = await self.repository.event_of_week(community_id, week)
         if event_id is None:
             return None
-        return SessionEventInfo(event_url(guild_id, event_id), await self.repository.interested_count(guild_id, week))
+        return SessionEventInfo(
+            event_url(community_id, event_id), await self.repository.interested_count(community_id, week)
+        )
 
-    async def interested_by_week(self, guild_id: int) -> dict[int, int]:
-        return await self.repository.interested_by_week(guild_id)
+    async def interested_by_week(self, community_id: int) -> dict[int, int]:
+        return await self.repository.interested_by_week(community_id)
 
 
 def _summary(action: Action) -> str:

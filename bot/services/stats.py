@@ -85,11 +85,11 @@ class StatsService:
         self.events = SessionEventRepository(db)
         self.threshold = threshold
 
-    async def report(self, guild_id: int) -> StatsReport:
-        counts = await self.repository.counts(guild_id)
+    async def report(self, community_id: int) -> StatsReport:
+        counts = await self.repository.counts(community_id)
         few = 0 < counts.contributors < self.threshold
-        with_event = {row.week for row in await self.events.stored(guild_id)}
-        interested = await self.events.interested_by_week(guild_id)
+        with_event = {row.week for row in await self.events.stored(community_id)}
+        interested = await self.events.interested_by_week(community_id)
         weeks = [
             week_figures(
                 week,

@@ -20,7 +20,7 @@ Reader = Database | aiosqlite.Connection
 # SQLite integers are signed 64-bit: a larger id (from a crafted custom_id) cannot name any row.
 MAX_ROW_ID = 2**63 - 1
 
-_ANSWER_COLUMNS = "id, guild_id, prompt_id, user_id, source, message_id, text, created_at, updated_at, late"
+_ANSWER_COLUMNS = "id, community_id, prompt_id, user_id, source, message_id, text, created_at, updated_at, late"
 
 
 async def rows(source: Reader, sql: str, params: Params) -> list[aiosqlite.Row]:
@@ -42,7 +42,7 @@ async def answer_versions(db: Database, answer_id: int) -> list[AnswerVersion]:
 def answer_from_row(row: aiosqlite.Row) -> Answer:
     return Answer(
         id=row["id"],
-        guild_id=row["guild_id"],
+        community_id=row["community_id"],
         prompt_id=row["prompt_id"],
         user_id=row["user_id"],
         source=AnswerSource(row["source"]),
@@ -66,7 +66,7 @@ class AnswerRepository:
             return None
         found = await rows(
             using or self._db,
-            "SELECT p.id, p.session_id, p.position, p.text, s.week, s.guild_id, s.title, s.ends_at, "
+            "SELECT p.id, p.session_id, p.position, p.text, s.week, s.community_id, s.title, s.ends_at, "
             "(SELECT COUNT(*) FROM prompts q WHERE q.session_id = p.session_id) AS prompt_count "
             "FROM prompts p JOIN sessions s ON s.id = p.session_id WHERE p.id = ?",
             (prompt_id,),
@@ -76,21 +76,21 @@ class AnswerRepository:
         row = found[0]
         return PromptContext(
             prompt=Prompt(row["id"], row["session_id"], row["week"], row["position"], row["text"]),
-            guild_id=row["guild_id"],
+            community_id=row["community_id"],
             session_title=row["title"],
             session_end=from_db_time(row["ends_at"]),
             prompts_in_week=row["prompt_count"],
         )
 
-    async def prompt_id_in_week(self, guild_id: int, week: int, number: int) -> int | None:
+    async def prompt_id_in_week(self, community_id: int, week: int, number: int) -> int | None:
         """The id of a server's prompt by week and number, or None."""
         if not (0 < week <= MAX_ROW_ID and 0 < number <= MAX_ROW_ID):
             return None
         found = await rows(
             self._db,
             "SELECT p.id FROM prompts p JOIN sessions s ON s.id = p.session_id "
-            "WHERE s.guild_id = ? AND s.week = ? AND p.position = ?",
-            (guild_id, week, number),
+            "WHERE s.community_id = ? AND s.week = ? AND p.position = ?",
+            (community_id, week, number),
         )
         return int(found[0]["id"]) if found else None
 
@@ -109,7 +109,7 @@ class AnswerRepository:
         self,
         conn: aiosqlite.Connection,
         *,
-        guild_id: int,
+        community_id: int,
         prompt_id: int,
         user_id: int,
         text: str,
@@ -125,14 +125,14 @@ class AnswerRepository:
         stamp = to_db_time(now)
         if current is None:
             cursor = await conn.execute(
-                "INSERT INTO answers (guild_id, prompt_id, user_id, source, text, created_at, updated_at, late) "
+                "INSERT INTO answers (community_id, prompt_id, user_id, source, text, created_at, updated_at, late) "
                 "VALUES (?, ?, ?, 'modal', ?, ?, ?, ?)",
-                (guild_id, prompt_id, user_id, text, stamp, stamp, int(late)),
+                (community_id, prompt_id, user_id, text, stamp, stamp, int(late)),
             )
             assert cursor.lastrowid is not None
             answer = Answer(
                 id=cursor.lastrowid,
-                guild_id=guild_id,
+                community_id=community_id,
                 prompt_id=prompt_id,
                 user_id=user_id,
                 source=AnswerSource.MODAL,
@@ -155,7 +155,7 @@ class AnswerRepository:
         )
         return Answer(
             id=current.id,
-            guild_id=current.guild_id,
+            community_id=current.community_id,
             prompt_id=prompt_id,
             user_id=user_id,
             source=AnswerSource.MODAL,
@@ -170,23 +170,23 @@ class AnswerRepository:
         return await answer_versions(self._db, answer_id)
 
     async def member_answers(
-        self, guild_id: int, user_id: int, *, using: aiosqlite.Connection | None = None
+        self, community_id: int, user_id: int, *, using: aiosqlite.Connection | None = None
     ) -> list[MemberAnswer]:
         """Every answer of a member in a server (form answers and thread replies), by week and prompt."""
         source = using or self._db
         answer_rows = await rows(
             source,
-            "SELECT a.id, a.guild_id, a.prompt_id, a.user_id, a.source, a.message_id, a.text, a.created_at, "
+            "SELECT a.id, a.community_id, a.prompt_id, a.user_id, a.source, a.message_id, a.text, a.created_at, "
             "a.updated_at, a.late, s.week, p.position, p.text AS prompt_text "
             "FROM answers a JOIN prompts p ON p.id = a.prompt_id JOIN sessions s ON s.id = p.session_id "
-            "WHERE a.guild_id = ? AND a.user_id = ? ORDER BY s.week, p.position, a.created_at, a.id",
-            (guild_id, user_id),
+            "WHERE a.community_id = ? AND a.user_id = ? ORDER BY s.week, p.position, a.created_at, a.id",
+            (community_id, user_id),
         )
         version_rows = await rows(
             source,
             "SELECT v.answer_id, v.text, v.recorded_at FROM answer_versions v JOIN answers a ON a.id = v.answer_id "
-            "WHERE a.guild_id = ? AND a.user_id = ? ORDER BY v.recorded_at, v.id",
-            (guild_id, user_id),
+            "WHERE a.community_id = ? AND a.user_id = ? ORDER BY v.recorded_at, v.id",
+            (community_id, user_id),
         )
         versions: dict[int, list[AnswerVersion]] = {}
         for row in version_rows:
@@ -210,20 +210,20 @@ class ConsentRepository:
         self._db = db
 
     async def consented_at(
-        self, guild_id: int, user_id: int, *, using: aiosqlite.Connection | None = None
+        self, community_id: int, user_id: int, *, using: aiosqlite.Connection | None = None
     ) -> datetime | None:
         found = await rows(
             using or self._db,
-            "SELECT consented_at FROM consents WHERE guild_id = ? AND user_id = ?",
-            (guild_id, user_id),
+            "SELECT consented_at FROM consents WHERE community_id = ? AND user_id = ?",
+            (community_id, user_id),
         )
         return from_db_time(found[0]["consented_at"]) if found else None
 
-    async def record(self, conn: aiosqlite.Connection, guild_id: int, user_id: int, now: datetime) -> bool:
+    async def record(self, conn: aiosqlite.Connection, community_id: int, user_id: int, now: datetime) -> bool:
         """Record consent inside the caller's transaction; True if it was not recorded before."""
         cursor = await conn.execute(
-            "INSERT INTO consents (guild_id, user_id, consented_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (guild_id, user_id) DO NOTHING",
-            (guild_id, user_id, to_db_time(now)),
+            "INSERT INTO consents (community_id, user_id, consented_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (community_id, user_id) DO NOTHING",
+            (community_id, user_id, to_db_time(now)),
         )
         return cursor.rowcount == 1

@@ -14,20 +14,21 @@ from bot.storage.codec import from_db_time, to_db_time
 from bot.storage.database import BUSY_TIMEOUT_MS, Database
 
 _SCOPE = (
-    "FROM answers a JOIN prompts p ON p.id = a.prompt_id JOIN sessions s ON s.id = p.session_id WHERE a.guild_id = ?"
+    "FROM answers a JOIN prompts p ON p.id = a.prompt_id JOIN sessions s ON s.id = p.session_id "
+    "WHERE a.community_id = ?"
 )
 
 
-def _scope(guild_id: int, week: int | None) -> tuple[str, tuple[int, ...]]:
+def _scope(community_id: int, week: int | None) -> tuple[str, tuple[int, ...]]:
     if week is None:
-        return _SCOPE, (guild_id,)
-    return f"{_SCOPE} AND s.week = ?", (guild_id, week)
+        return _SCOPE, (community_id,)
+    return f"{_SCOPE} AND s.week = ?", (community_id, week)
 
 
 def _audit_entry(row: aiosqlite.Row) -> ExportAuditEntry:
     return ExportAuditEntry(
         id=row["id"],
-        guild_id=row["guild_id"],
+        community_id=row["community_id"],
         actor_id=row["actor_id"],
         created_at=from_db_time(row["created_at"]),
         week=row["week"],
@@ -44,14 +45,14 @@ class ExportRepository:
         self._db = db
 
     @contextlib.contextmanager
-    def stored_answers(self, guild_id: int, week: int | None = None) -> Iterator[Iterator[StoredAnswer]]:
+    def stored_answers(self, community_id: int, week: int | None = None) -> Iterator[Iterator[StoredAnswer]]:
         """The server's answers (one week's, or all) by week, prompt and time, as ``StoredAnswer`` tuples.
 
         Worker threads only. A blocking connection of its own, opened and closed in the calling thread: the
         export's thread steps the query itself, one row at a time, with nothing crossing to the event loop per
         batch (which was most of an export's time). One SELECT, so one consistent snapshot.
         """
-        scope, params = _scope(guild_id, week)
+        scope, params = _scope(community_id, week)
         sql = (
             "SELECT s.week, s.title, p.position, p.text, a.user_id, a.text, a.source, a.created_at, a.updated_at, "
             f"a.late {scope} ORDER BY s.week, p.position, a.created_at, a.id"
@@ -66,21 +67,21 @@ class ExportRepository:
         finally:
             connection.close()
 
-    async def count(self, guild_id: int, week: int | None = None) -> int:
-        scope, params = _scope(guild_id, week)
+    async def count(self, community_id: int, week: int | None = None) -> int:
+        scope, params = _scope(community_id, week)
         row = await self._db.fetchone(f"SELECT COUNT(*) {scope}", params)
         return int(row[0]) if row else 0
 
-    async def member_ids(self, guild_id: int, week: int | None = None) -> list[int]:
+    async def member_ids(self, community_id: int, week: int | None = None) -> list[int]:
         """The distinct members with answers in scope (as many as took part, not as many as answers)."""
-        scope, params = _scope(guild_id, week)
+        scope, params = _scope(community_id, week)
         rows = await self._db.fetchall(f"SELECT DISTINCT a.user_id {scope} ORDER BY a.user_id", params)
         return [int(row[0]) for row in rows]
 
     async def record(
         self,
         *,
-        guild_id: int,
+        community_id: int,
         actor_id: int | None,
         created_at: datetime,
         week: int | None,
@@ -93,26 +94,35 @@ class ExportRepository:
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO export_audit "
-                "(guild_id, actor_id, cli_user, created_at, week, format, identities, row_count, kind) "
+                "(community_id, actor_id, cli_user, created_at, week, format, identities, row_count, kind) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (guild_id, actor_id, cli_user, to_db_time(created_at), week, format, identities, row_count, kind),
+                (community_id, actor_id, cli_user, to_db_time(created_at), week, format, identities, row_count, kind),
             )
             audit_id = cursor.lastrowid
         assert audit_id is not None
         return ExportAuditEntry(
-            audit_id, guild_id, actor_id, created_at, week, format, identities, row_count, cli_user=cli_user, kind=kind
+            audit_id,
+            community_id,
+            actor_id,
+            created_at,
+            week,
+            format,
+            identities,
+            row_count,
+            cli_user=cli_user,
+            kind=kind,
         )
 
-    async def audit(self, guild_id: int, *, limit: int) -> list[ExportAuditEntry]:
+    async def audit(self, community_id: int, *, limit: int) -> list[ExportAuditEntry]:
         """The newest ``limit`` entries, newest first."""
         rows = await self._db.fetchall(
-            "SELECT id, guild_id, actor_id, cli_user, created_at, week, format, identities, row_count, kind "
+            "SELECT id, community_id, actor_id, cli_user, created_at, week, format, identities, row_count, kind "
             "FROM export_audit "
-            "WHERE guild_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-            (guild_id, limit),
+            "WHERE community_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+            (community_id, limit),
         )
         return [_audit_entry(row) for row in rows]
 
-    async def audit_count(self, guild_id: int) -> int:
-        row = await self._db.fetchone("SELECT COUNT(*) FROM export_audit WHERE guild_id = ?", (guild_id,))
+    async def audit_count(self, community_id: int) -> int:
+        row = await self._db.fetchone("SELECT COUNT(*) FROM export_audit WHERE community_id = ?", (community_id,))
         return int(row[0]) if row else 0

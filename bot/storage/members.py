@@ -29,30 +29,30 @@ class MemberDataRepository:
         self._answers = AnswerRepository(db)
         self._consents = ConsentRepository(db)
 
-    async def load(self, guild_id: int, user_id: int) -> MemberData:
+    async def load(self, community_id: int, user_id: int) -> MemberData:
         """All of it, read in one transaction so the parts agree with each other."""
         async with self._db.transaction() as conn:
-            answers = await self._answers.member_answers(guild_id, user_id, using=conn)
-            consented_at = await self._consents.consented_at(guild_id, user_id, using=conn)
+            answers = await self._answers.member_answers(community_id, user_id, using=conn)
+            consented_at = await self._consents.consented_at(community_id, user_id, using=conn)
             subscription = await rows(
                 conn,
-                "SELECT subscribed_at FROM dm_subscriptions WHERE guild_id = ? AND user_id = ?",
-                (guild_id, user_id),
+                "SELECT subscribed_at FROM dm_subscriptions WHERE community_id = ? AND user_id = ?",
+                (community_id, user_id),
             )
             deliveries = await rows(
                 conn,
                 "SELECT s.week, d.due_at, d.state FROM reminder_deliveries d JOIN sessions s ON s.id = d.session_id "
-                "WHERE d.guild_id = ? AND d.target_kind = 'dm' AND d.target_id = ? ORDER BY d.due_at, d.id",
-                (guild_id, user_id),
+                "WHERE d.community_id = ? AND d.target_kind = 'dm' AND d.target_id = ? ORDER BY d.due_at, d.id",
+                (community_id, user_id),
             )
             interest = await rows(
                 conn,
                 "SELECT e.week FROM event_interest i JOIN session_events e ON e.event_id = i.event_id "
-                "WHERE i.guild_id = ? AND i.user_id = ? ORDER BY e.week",
-                (guild_id, user_id),
+                "WHERE i.community_id = ? AND i.user_id = ? ORDER BY e.week",
+                (community_id, user_id),
             )
         return MemberData(
-            guild_id=guild_id,
+            community_id=community_id,
             user_id=user_id,
             consented_at=consented_at,
             answers=tuple(answers),
@@ -61,12 +61,12 @@ class MemberDataRepository:
             interested_weeks=tuple(r["week"] for r in interest),
         )
 
-    async def summary(self, guild_id: int, user_id: int) -> ErasureReport:
+    async def summary(self, community_id: int, user_id: int) -> ErasureReport:
         """What ``erase`` would remove now."""
         async with self._db.transaction() as conn:
-            return await self._count(conn, guild_id, user_id)
+            return await self._count(conn, community_id, user_id)
 
-    async def erase(self, guild_id: int, user_id: int, *, at: datetime) -> ErasureReport:
+    async def erase(self, community_id: int, user_id: int, *, at: datetime) -> ErasureReport:
         """Delete every row about the member in one transaction; returns what was deleted.
 
         ``PRAGMA secure_delete`` (set on every connection) overwrites the freed content; then ``Database.scrub``
@@ -74,40 +74,44 @@ class MemberDataRepository:
         write-ahead log, which still holds the old pages, and checks it worked: only then does this return.
         """
         async with self._db.transaction() as conn:
-            report = await self._count(conn, guild_id, user_id)
+            report = await self._count(conn, community_id, user_id)
             # answer_versions go with their answers (ON DELETE CASCADE).
-            await conn.execute("DELETE FROM answers WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
-            await conn.execute("DELETE FROM consents WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
-            await conn.execute("DELETE FROM dm_subscriptions WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+            await conn.execute("DELETE FROM answers WHERE community_id = ? AND user_id = ?", (community_id, user_id))
+            await conn.execute("DELETE FROM consents WHERE community_id = ? AND user_id = ?", (community_id, user_id))
             await conn.execute(
-                "DELETE FROM reminder_deliveries WHERE guild_id = ? AND target_kind = 'dm' AND target_id = ?",
-                (guild_id, user_id),
+                "DELETE FROM dm_subscriptions WHERE community_id = ? AND user_id = ?", (community_id, user_id)
             )
-            await conn.execute("DELETE FROM event_interest WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+            await conn.execute(
+                "DELETE FROM reminder_deliveries WHERE community_id = ? AND target_kind = 'dm' AND target_id = ?",
+                (community_id, user_id),
+            )
+            await conn.execute(
+                "DELETE FROM event_interest WHERE community_id = ? AND user_id = ?", (community_id, user_id)
+            )
             # The tombstone: ids and a time only, the minimum that keeps the thread catch-up (and edits) from
             # recording the member's old messages, still on Discord, all over again.
             await conn.execute(
-                "INSERT INTO erasures (guild_id, user_id, erased_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (guild_id, user_id) DO UPDATE SET erased_at = MAX(erased_at, excluded.erased_at)",
-                (guild_id, user_id, to_db_time(at)),
+                "INSERT INTO erasures (community_id, user_id, erased_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (community_id, user_id) DO UPDATE SET erased_at = MAX(erased_at, excluded.erased_at)",
+                (community_id, user_id, to_db_time(at)),
             )
         # Always, even with nothing left to delete: a retry after an incomplete scrub must finish the job.
         await self._db.scrub()
         return report
 
-    async def _count(self, conn: aiosqlite.Connection, guild_id: int, user_id: int) -> ErasureReport:
+    async def _count(self, conn: aiosqlite.Connection, community_id: int, user_id: int) -> ErasureReport:
         [row] = await rows(
             conn,
             "SELECT "
-            "(SELECT COUNT(*) FROM answers WHERE guild_id = :g AND user_id = :u) AS answers, "
+            "(SELECT COUNT(*) FROM answers WHERE community_id = :g AND user_id = :u) AS answers, "
             "(SELECT COUNT(*) FROM answer_versions v JOIN answers a ON a.id = v.answer_id "
-            " WHERE a.guild_id = :g AND a.user_id = :u) AS versions, "
-            "(SELECT COUNT(*) FROM consents WHERE guild_id = :g AND user_id = :u) AS consents, "
-            "(SELECT COUNT(*) FROM dm_subscriptions WHERE guild_id = :g AND user_id = :u) AS subscriptions, "
-            "(SELECT COUNT(*) FROM reminder_deliveries WHERE guild_id = :g AND target_kind = 'dm' "
+            " WHERE a.community_id = :g AND a.user_id = :u) AS versions, "
+            "(SELECT COUNT(*) FROM consents WHERE community_id = :g AND user_id = :u) AS consents, "
+            "(SELECT COUNT(*) FROM dm_subscriptions WHERE community_id = :g AND user_id = :u) AS subscriptions, "
+            "(SELECT COUNT(*) FROM reminder_deliveries WHERE community_id = :g AND target_kind = 'dm' "
             " AND target_id = :u) AS deliveries, "
-            "(SELECT COUNT(*) FROM event_interest WHERE guild_id = :g AND user_id = :u) AS interest",
-            {"g": guild_id, "u": user_id},
+            "(SELECT COUNT(*) FROM event_interest WHERE community_id = :g AND user_id = :u) AS interest",
+            {"g": community_id, "u": user_id},
         )
         return ErasureReport(
             answers=row["answers"],

@@ -25,25 +25,25 @@ class ProgrammeRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def load(self, guild_id: int, *, using: aiosqlite.Connection | None = None) -> ProgrammeRecord | None:
+    async def load(self, community_id: int, *, using: aiosqlite.Connection | None = None) -> ProgrammeRecord | None:
         """The stored programme, or None. Pass ``using`` to read inside a write transaction."""
         source: Reader = using or self._db
         head = await _rows(
-            source, "SELECT title, timezone, introduction FROM programmes WHERE guild_id = ?", (guild_id,)
+            source, "SELECT title, timezone, introduction FROM programmes WHERE community_id = ?", (community_id,)
         )
         if not head:
             return None
         session_rows = await _rows(
             source,
             "SELECT id, week, title, starts_at, ends_at, location, description, meeting_link, revision "
-            "FROM sessions WHERE guild_id = ? ORDER BY starts_at, week",
-            (guild_id,),
+            "FROM sessions WHERE community_id = ? ORDER BY starts_at, week",
+            (community_id,),
         )
         prompt_rows = await _rows(
             source,
             "SELECT p.id, p.session_id, p.position, p.text FROM prompts p "
-            "JOIN sessions s ON s.id = p.session_id WHERE s.guild_id = ? ORDER BY p.session_id, p.position",
-            (guild_id,),
+            "JOIN sessions s ON s.id = p.session_id WHERE s.community_id = ? ORDER BY p.session_id, p.position",
+            (community_id,),
         )
         weeks = {row["id"]: row["week"] for row in session_rows}
         prompts: dict[int, list[Prompt]] = {}
@@ -60,7 +60,7 @@ class ProgrammeRepository:
         sessions = tuple(
             SessionRecord(
                 id=row["id"],
-                guild_id=guild_id,
+                community_id=community_id,
                 week=row["week"],
                 title=row["title"],
                 start=from_db_time(row["starts_at"]),
@@ -74,14 +74,14 @@ class ProgrammeRepository:
             for row in session_rows
         )
         return ProgrammeRecord(
-            guild_id=guild_id,
+            community_id=community_id,
             title=head[0]["title"],
             timezone=head[0]["timezone"],
             introduction=head[0]["introduction"],
             sessions=sessions,
         )
 
-    async def version(self, guild_id: int) -> int | None:
+    async def version(self, community_id: int) -> int | None:
         """A number that changes whenever the stored programme does (None: no programme); one small query.
 
         Every change leaves a mark: an update bumps its session's revision, a new session gets a new id
@@ -92,36 +92,36 @@ class ProgrammeRepository:
             self._db,
             "SELECT p.title, p.timezone, p.introduction, p.imported_at, COUNT(s.id) AS n, "
             "COALESCE(SUM(s.id), 0) AS ids, COALESCE(SUM(s.revision), 0) AS revisions "
-            "FROM programmes p LEFT JOIN sessions s ON s.guild_id = p.guild_id WHERE p.guild_id = ? "
-            "GROUP BY p.guild_id",
-            (guild_id,),
+            "FROM programmes p LEFT JOIN sessions s ON s.community_id = p.community_id WHERE p.community_id = ? "
+            "GROUP BY p.community_id",
+            (community_id,),
         )
         return hash(tuple(rows[0])) if rows else None
 
-    async def answer_counts(self, guild_id: int, *, using: aiosqlite.Connection | None = None) -> dict[int, int]:
+    async def answer_counts(self, community_id: int, *, using: aiosqlite.Connection | None = None) -> dict[int, int]:
         rows = await _rows(
             using or self._db,
-            "SELECT a.prompt_id, COUNT(*) AS n FROM answers a WHERE a.guild_id = ? GROUP BY a.prompt_id",
-            (guild_id,),
+            "SELECT a.prompt_id, COUNT(*) AS n FROM answers a WHERE a.community_id = ? GROUP BY a.prompt_id",
+            (community_id,),
         )
         return {row["prompt_id"]: row["n"] for row in rows}
 
-    async def set_week_meeting_link(self, guild_id: int, week: int, link: str | None) -> bool:
+    async def set_week_meeting_link(self, community_id: int, week: int, link: str | None) -> bool:
         """Set (or with None clear) one week's meeting link; False if the server has no such week.
 
         The revision goes up, as for any change to a session, so calendar apps pick up the new link.
         """
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
-                "UPDATE sessions SET meeting_link = ?, revision = revision + 1 WHERE guild_id = ? AND week = ?",
-                (link, guild_id, week),
+                "UPDATE sessions SET meeting_link = ?, revision = revision + 1 WHERE community_id = ? AND week = ?",
+                (link, community_id, week),
             )
             return cursor.rowcount == 1
 
     async def apply(
         self,
         conn: aiosqlite.Connection,
-        guild_id: int,
+        community_id: int,
         current: ProgrammeRecord | None,
         programme: Programme,
         plan: ImportPlan,
@@ -130,17 +130,17 @@ class ProgrammeRepository:
         """Write ``programme`` over ``current`` inside the caller's transaction, touching only what changed."""
         if plan.programme_details_changed:
             await conn.execute(
-                "INSERT INTO programmes (guild_id, title, timezone, introduction, imported_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET title = excluded.title, "
+                "INSERT INTO programmes (community_id, title, timezone, introduction, imported_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id) DO UPDATE SET title = excluded.title, "
                 "timezone = excluded.timezone, introduction = excluded.introduction, "
                 "imported_at = excluded.imported_at",
-                (guild_id, programme.title, programme.timezone, programme.introduction, to_db_time(now)),
+                (community_id, programme.title, programme.timezone, programme.introduction, to_db_time(now)),
             )
         stored = {s.week: s for s in current.sessions} if current else {}
         for session in programme.sessions:
             old = stored.get(session.week)
             if old is None:
-                await self._insert_session(conn, guild_id, session)
+                await self._insert_session(conn, community_id, session)
             elif session_differs(old, session):
                 await self._update_session(conn, old, session)
         new_weeks = {s.week for s in programme.sessions}
@@ -148,12 +148,12 @@ class ProgrammeRepository:
             if week not in new_weeks:
                 await conn.execute("DELETE FROM sessions WHERE id = ?", (old.id,))
 
-    async def _insert_session(self, conn: aiosqlite.Connection, guild_id: int, session: Session) -> None:
+    async def _insert_session(self, conn: aiosqlite.Connection, community_id: int, session: Session) -> None:
         cursor = await conn.execute(
-            "INSERT INTO sessions (guild_id, week, title, starts_at, ends_at, location, description, "
+            "INSERT INTO sessions (community_id, week, title, starts_at, ends_at, location, description, "
             "meeting_link) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                guild_id,
+                community_id,
                 session.week,
                 session.title,
                 to_db_time(session.start),

@@ -55,7 +55,7 @@ class Delivery:
     """One ledger row: a reminder to one target."""
 
     id: int
-    guild_id: int
+    community_id: int
     session_id: int
     offset_minutes: int
     due_at: datetime
@@ -77,7 +77,7 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    guild_id: int
+    community_id: int
     user_id: int
     subscribed_at: datetime
     dms_closed_noticed_at: datetime | None
@@ -91,7 +91,7 @@ class ReplanResult:
 
 
 _COLUMNS = (
-    "id, guild_id, session_id, offset_minutes, due_at, target_kind, target_id, state, nonce, attempts, "
+    "id, community_id, session_id, offset_minutes, due_at, target_kind, target_id, state, nonce, attempts, "
     "message_id, last_error, next_attempt_at, updated_at, claimed_digest"
 )
 
@@ -99,7 +99,7 @@ _COLUMNS = (
 def _delivery(row: aiosqlite.Row) -> Delivery:
     return Delivery(
         id=row["id"],
-        guild_id=row["guild_id"],
+        community_id=row["community_id"],
         session_id=row["session_id"],
         offset_minutes=row["offset_minutes"],
         due_at=from_db_time(row["due_at"]),
@@ -127,57 +127,59 @@ class ReminderRepository:
 
     # --- subscriptions --------------------------------------------------------------------------------
 
-    async def subscription(self, guild_id: int, user_id: int) -> Subscription | None:
+    async def subscription(self, community_id: int, user_id: int) -> Subscription | None:
         row = await self._db.fetchone(
-            "SELECT subscribed_at, dms_closed_noticed_at FROM dm_subscriptions WHERE guild_id = ? AND user_id = ?",
-            (guild_id, user_id),
+            "SELECT subscribed_at, dms_closed_noticed_at FROM dm_subscriptions WHERE community_id = ? AND user_id = ?",
+            (community_id, user_id),
         )
         if row is None:
             return None
-        return Subscription(guild_id, user_id, from_db_time(row[0]), optional_time(row[1]))
+        return Subscription(community_id, user_id, from_db_time(row[0]), optional_time(row[1]))
 
-    async def subscribe(self, guild_id: int, user_id: int, now: datetime) -> bool:
+    async def subscribe(self, community_id: int, user_id: int, now: datetime) -> bool:
         """Turn DM reminders on; False if they already were (the original time is kept)."""
         async with self._db.transaction() as conn:
-            await conn.execute("DELETE FROM dm_opt_outs WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
+            await conn.execute(
+                "DELETE FROM dm_opt_outs WHERE community_id = ? AND user_id = ?", (community_id, user_id)
+            )
             return (
                 await _changes(
                     conn,
-                    "INSERT INTO dm_subscriptions (guild_id, user_id, subscribed_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (guild_id, user_id) DO NOTHING",
-                    (guild_id, user_id, to_db_time(now)),
+                    "INSERT INTO dm_subscriptions (community_id, user_id, subscribed_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (community_id, user_id) DO NOTHING",
+                    (community_id, user_id, to_db_time(now)),
                 )
                 == 1
             )
 
-    async def unsubscribe(self, guild_id: int, user_id: int, now: datetime) -> bool:
+    async def unsubscribe(self, community_id: int, user_id: int, now: datetime) -> bool:
         """Turn DM reminders off, dropping DMs not sent yet; False if they were not on. Remembered as an
         opt-out, which wins over being Interested in a session's event."""
         async with self._db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO dm_opt_outs (guild_id, user_id, opted_out_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (guild_id, user_id) DO NOTHING",
-                (guild_id, user_id, to_db_time(now)),
+                "INSERT INTO dm_opt_outs (community_id, user_id, opted_out_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (community_id, user_id) DO NOTHING",
+                (community_id, user_id, to_db_time(now)),
             )
             removed = await _changes(
-                conn, "DELETE FROM dm_subscriptions WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+                conn, "DELETE FROM dm_subscriptions WHERE community_id = ? AND user_id = ?", (community_id, user_id)
             )
             await conn.execute(
-                "DELETE FROM reminder_deliveries WHERE guild_id = ? AND target_kind = 'dm' AND target_id = ? "
+                "DELETE FROM reminder_deliveries WHERE community_id = ? AND target_kind = 'dm' AND target_id = ? "
                 "AND state = 'pending'",
-                (guild_id, user_id),
+                (community_id, user_id),
             )
         return removed == 1
 
-    async def subscriber_count(self, guild_id: int) -> int:
-        row = await self._db.fetchone("SELECT COUNT(*) FROM dm_subscriptions WHERE guild_id = ?", (guild_id,))
+    async def subscriber_count(self, community_id: int) -> int:
+        row = await self._db.fetchone("SELECT COUNT(*) FROM dm_subscriptions WHERE community_id = ?", (community_id,))
         return int(row[0]) if row else 0
 
     # --- planning -------------------------------------------------------------------------------------
 
     async def replan(
         self,
-        guild_id: int,
+        community_id: int,
         *,
         active: Iterable[PlannedReminder],
         dropped: Iterable[PlannedReminder],
@@ -199,8 +201,8 @@ class ReminderRepository:
         async with self._db.transaction() as conn:
             async with conn.execute(
                 "SELECT id, session_id, offset_minutes, due_at, target_kind, target_id FROM reminder_deliveries "
-                "WHERE guild_id = ? AND state = 'pending'",
-                (guild_id,),
+                "WHERE community_id = ? AND state = 'pending'",
+                (community_id,),
             ) as cursor:
                 pending = list(await cursor.fetchall())
             to_skip: list[int] = []
@@ -227,12 +229,13 @@ class ReminderRepository:
                     session_id, offset_minutes, due_at = identity
                     inserted += await _changes(
                         conn,
-                        "INSERT INTO reminder_deliveries (guild_id, session_id, offset_minutes, due_at, target_kind, "
+                        "INSERT INTO reminder_deliveries (community_id, session_id, offset_minutes, due_at, "
+                        "target_kind, "
                         "target_id, nonce, updated_at) SELECT ?, ?, ?, ?, 'channel', ?, ?, ? WHERE NOT EXISTS ("
                         "SELECT 1 FROM reminder_deliveries WHERE session_id = ? AND offset_minutes = ? AND due_at = ? "
                         "AND target_kind = 'channel' AND (target_id = ? OR state IN ('sent', 'claimed')))",
                         (
-                            guild_id,
+                            community_id,
                             session_id,
                             offset_minutes,
                             to_db_time(due_at),
@@ -248,7 +251,7 @@ class ReminderRepository:
         return ReplanResult(inserted=inserted, deleted=len(to_delete), skipped=len(to_skip))
 
     async def add_dm_rows(
-        self, guild_id: int, reminder: PlannedReminder, now: datetime, *, interested_too: bool = False
+        self, community_id: int, reminder: PlannedReminder, now: datetime, *, interested_too: bool = False
     ) -> int:
         """A pending DM row for each member subscribed at the reminder's due time who has none yet; with
         ``interested_too``, also for each member marked Interested in the session's event by then, unless they
@@ -263,16 +266,16 @@ class ReminderRepository:
         async with self._db.transaction() as conn:
             async with conn.execute(
                 "SELECT u.user_id FROM ("
-                "SELECT s.user_id FROM dm_subscriptions s WHERE s.guild_id = :g AND s.subscribed_at <= :due "
+                "SELECT s.user_id FROM dm_subscriptions s WHERE s.community_id = :g AND s.subscribed_at <= :due "
                 "UNION SELECT i.user_id FROM event_interest i JOIN session_events e ON e.event_id = i.event_id "
-                "JOIN sessions ss ON ss.guild_id = e.guild_id AND ss.week = e.week "
+                "JOIN sessions ss ON ss.community_id = e.community_id AND ss.week = e.week "
                 "WHERE :interested AND ss.id = :session AND i.marked_at <= :due) u "
-                "WHERE NOT EXISTS (SELECT 1 FROM dm_opt_outs o WHERE o.guild_id = :g AND o.user_id = u.user_id) "
+                "WHERE NOT EXISTS (SELECT 1 FROM dm_opt_outs o WHERE o.community_id = :g AND o.user_id = u.user_id) "
                 "AND NOT EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.session_id = :session "
                 "AND d.offset_minutes = :offset AND d.due_at = :due AND d.target_kind = 'dm' "
                 "AND d.target_id = u.user_id) ORDER BY u.user_id",
                 {
-                    "g": guild_id,
+                    "g": community_id,
                     "due": due_text,
                     "session": session_id,
                     "offset": offset_minutes,
@@ -281,11 +284,11 @@ class ReminderRepository:
             ) as cursor:
                 user_ids = [row[0] for row in await cursor.fetchall()]
             await conn.executemany(
-                "INSERT INTO reminder_deliveries (guild_id, session_id, offset_minutes, due_at, target_kind, "
+                "INSERT INTO reminder_deliveries (community_id, session_id, offset_minutes, due_at, target_kind, "
                 "target_id, nonce, updated_at) VALUES (?, ?, ?, ?, 'dm', ?, ?, ?) ON CONFLICT DO NOTHING",
                 [
                     (
-                        guild_id,
+                        community_id,
                         session_id,
                         offset_minutes,
                         due_text,
@@ -300,13 +303,13 @@ class ReminderRepository:
 
     # --- delivering -----------------------------------------------------------------------------------
 
-    async def ready(self, guild_id: int, now: datetime) -> list[Delivery]:
+    async def ready(self, community_id: int, now: datetime) -> list[Delivery]:
         """Pending rows that are due and not waiting for a retry: channel rows first, then by due time."""
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM reminder_deliveries WHERE guild_id = ? AND state = 'pending' AND due_at <= ? "
+            f"SELECT {_COLUMNS} FROM reminder_deliveries WHERE community_id = ? AND state = 'pending' AND due_at <= ? "
             "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
             "ORDER BY target_kind = 'dm', due_at, id",
-            (guild_id, to_db_time(now), to_db_time(now)),
+            (community_id, to_db_time(now), to_db_time(now)),
         )
         return [_delivery(row) for row in rows]
 
@@ -352,11 +355,11 @@ class ReminderRepository:
                 (*params, to_db_time(now), delivery_id),
             )
 
-    async def claimed(self, guild_id: int) -> list[Delivery]:
+    async def claimed(self, community_id: int) -> list[Delivery]:
         """Rows a crash left claimed: sent or not, nobody knows yet."""
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM reminder_deliveries WHERE guild_id = ? AND state = 'claimed' ORDER BY id",
-            (guild_id,),
+            f"SELECT {_COLUMNS} FROM reminder_deliveries WHERE community_id = ? AND state = 'claimed' ORDER BY id",
+            (community_id,),
         )
         return [_delivery(row) for row in rows]
 
@@ -382,10 +385,11 @@ class ReminderRepository:
                 (to_db_time(now),),
             )
 
-    async def deliveries(self, guild_id: int) -> list[Delivery]:
+    async def deliveries(self, community_id: int) -> list[Delivery]:
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM reminder_deliveries WHERE guild_id = ? ORDER BY due_at, target_kind, target_id",
-            (guild_id,),
+            f"SELECT {_COLUMNS} FROM reminder_deliveries WHERE community_id = ? "
+            "ORDER BY due_at, target_kind, target_id",
+            (community_id,),
         )
         return [_delivery(row) for row in rows]
 
@@ -396,7 +400,7 @@ class ReminderRepository:
     # --- "your DMs are closed" notices ---------------------------------------------------------------
 
     async def claim_dms_closed_notices(
-        self, guild_id: int, now: datetime, *, limit: int, user_id: int | None = None
+        self, community_id: int, now: datetime, *, limit: int, user_id: int | None = None
     ) -> list[int]:
         """Up to ``limit`` subscribers (or just ``user_id``) whose DMs were found closed and who were not told
         yet; marks them told.
@@ -407,40 +411,40 @@ class ReminderRepository:
         only = "AND s.user_id = ? " if user_id is not None else ""
         async with self._db.transaction() as conn:
             async with conn.execute(
-                "SELECT s.user_id FROM dm_subscriptions s WHERE s.guild_id = ? AND s.dms_closed_noticed_at IS NULL "
-                f"{only}AND EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.guild_id = s.guild_id "
+                "SELECT s.user_id FROM dm_subscriptions s WHERE s.community_id = ? AND s.dms_closed_noticed_at IS NULL "
+                f"{only}AND EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.community_id = s.community_id "
                 "AND d.target_kind = 'dm' AND d.target_id = s.user_id AND d.state = 'undeliverable' "
                 "AND d.last_error = ? AND d.updated_at >= s.subscribed_at) ORDER BY s.user_id LIMIT ?",
-                (guild_id, *((user_id,) if user_id is not None else ()), DMS_CLOSED, limit),
+                (community_id, *((user_id,) if user_id is not None else ()), DMS_CLOSED, limit),
             ) as cursor:
                 user_ids = [row[0] for row in await cursor.fetchall()]
             if user_ids:
                 await conn.execute(
-                    f"UPDATE dm_subscriptions SET dms_closed_noticed_at = ? WHERE guild_id = ? "
+                    f"UPDATE dm_subscriptions SET dms_closed_noticed_at = ? WHERE community_id = ? "
                     f"AND user_id IN ({placeholders(user_ids)})",
-                    (to_db_time(now), guild_id, *user_ids),
+                    (to_db_time(now), community_id, *user_ids),
                 )
         return user_ids
 
-    async def dms_found_closed(self, guild_id: int, user_id: int) -> bool:
+    async def dms_found_closed(self, community_id: int, user_id: int) -> bool:
         """Whether a reminder DM to this subscriber was refused as closed since they (last) subscribed."""
         row = await self._db.fetchone(
-            "SELECT 1 FROM dm_subscriptions s WHERE s.guild_id = ? AND s.user_id = ? "
-            "AND EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.guild_id = s.guild_id "
+            "SELECT 1 FROM dm_subscriptions s WHERE s.community_id = ? AND s.user_id = ? "
+            "AND EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.community_id = s.community_id "
             "AND d.target_kind = 'dm' AND d.target_id = s.user_id AND d.state = 'undeliverable' "
             "AND d.last_error = ? AND d.updated_at >= s.subscribed_at)",
-            (guild_id, user_id, DMS_CLOSED),
+            (community_id, user_id, DMS_CLOSED),
         )
         return row is not None
 
-    async def unclaim_dms_closed_notices(self, guild_id: int, user_ids: Sequence[int]) -> None:
+    async def unclaim_dms_closed_notices(self, community_id: int, user_ids: Sequence[int]) -> None:
         """The notice could not be posted (yet): try again on a later pass."""
         for chunk in _chunks(list(user_ids)):
             async with self._db.transaction() as conn:
                 await conn.execute(
-                    f"UPDATE dm_subscriptions SET dms_closed_noticed_at = NULL WHERE guild_id = ? "
+                    f"UPDATE dm_subscriptions SET dms_closed_noticed_at = NULL WHERE community_id = ? "
                     f"AND user_id IN ({placeholders(chunk)})",
-                    (guild_id, *chunk),
+                    (community_id, *chunk),
                 )
 
     # --- the week's discussion threads ---------------------------------------------------------------

@@ -28,23 +28,23 @@ class ReportRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def answer_kinds(self, guild_id: int) -> dict[int, WeekAnswerKinds]:
+    async def answer_kinds(self, community_id: int) -> dict[int, WeekAnswerKinds]:
         """By week number."""
         rows = await self._db.fetchall(
             "SELECT s.week, SUM(a.late) AS late, SUM(a.source = 'modal') AS form, SUM(a.source = 'thread') AS thread "
             "FROM answers a JOIN prompts p ON p.id = a.prompt_id JOIN sessions s ON s.id = p.session_id "
-            "WHERE a.guild_id = ? GROUP BY s.week",
-            (guild_id,),
+            "WHERE a.community_id = ? GROUP BY s.week",
+            (community_id,),
         )
         return {row["week"]: WeekAnswerKinds(row["late"], row["form"], row["thread"]) for row in rows}
 
-    async def prompt_figures(self, guild_id: int, week: int | None = None) -> list[PromptFigures]:
+    async def prompt_figures(self, community_id: int, week: int | None = None) -> list[PromptFigures]:
         sql = (
             "SELECT s.week, p.position, COUNT(*) AS answers, COUNT(DISTINCT a.user_id) AS contributors "
             "FROM answers a JOIN prompts p ON p.id = a.prompt_id JOIN sessions s ON s.id = p.session_id "
-            "WHERE a.guild_id = ?"
+            "WHERE a.community_id = ?"
         )
-        params: tuple[int, ...] = (guild_id,)
+        params: tuple[int, ...] = (community_id,)
         if week is not None:
             sql += " AND s.week = ?"
             params += (week,)

@@ -12,7 +12,7 @@ from bot.storage.members import truncate_wal
 
 @dataclass(frozen=True, slots=True)
 class RetentionRecord:
-    guild_id: int
+    community_id: int
     retention: timedelta
     last_session_end: datetime | None  # None: no programme (or no sessions) yet
     warned_at: datetime | None
@@ -33,13 +33,13 @@ class RetentionRepository:
 
     async def servers_with_retention(self) -> list[RetentionRecord]:
         rows = await self._db.fetchall(
-            "SELECT g.guild_id, g.retention_days, g.retention_warned_at, "
-            "(SELECT MAX(s.ends_at) FROM sessions s WHERE s.guild_id = g.guild_id) AS last_end "
-            "FROM guild_settings g WHERE g.retention_days IS NOT NULL ORDER BY g.guild_id"
+            "SELECT g.community_id, g.retention_days, g.retention_warned_at, "
+            "(SELECT MAX(s.ends_at) FROM sessions s WHERE s.community_id = g.community_id) AS last_end "
+            "FROM community_settings g WHERE g.retention_days IS NOT NULL ORDER BY g.community_id"
         )
         return [
             RetentionRecord(
-                guild_id=row["guild_id"],
+                community_id=row["community_id"],
                 retention=timedelta(days=row["retention_days"]),
                 last_session_end=optional_time(row["last_end"]),
                 warned_at=optional_time(row["retention_warned_at"]),
@@ -47,20 +47,21 @@ class RetentionRepository:
             for row in rows
         ]
 
-    async def load(self, guild_id: int) -> RetentionRecord | None:
-        return next((r for r in await self.servers_with_retention() if r.guild_id == guild_id), None)
+    async def load(self, community_id: int) -> RetentionRecord | None:
+        return next((r for r in await self.servers_with_retention() if r.community_id == community_id), None)
 
-    async def mark_warned(self, guild_id: int, when: datetime) -> None:
+    async def mark_warned(self, community_id: int, when: datetime) -> None:
         async with self._db.transaction() as conn:
             await conn.execute(
-                "UPDATE guild_settings SET retention_warned_at = ? WHERE guild_id = ?", (to_db_time(when), guild_id)
+                "UPDATE community_settings SET retention_warned_at = ? WHERE community_id = ?",
+                (to_db_time(when), community_id),
             )
 
-    async def answer_count(self, guild_id: int) -> int:
-        row = await self._db.fetchone("SELECT COUNT(*) FROM answers WHERE guild_id = ?", (guild_id,))
+    async def answer_count(self, community_id: int) -> int:
+        row = await self._db.fetchone("SELECT COUNT(*) FROM answers WHERE community_id = ?", (community_id,))
         return int(row[0]) if row else 0
 
-    async def delete_answers(self, guild_id: int, *, created_before: datetime) -> RetentionDeletion:
+    async def delete_answers(self, community_id: int, *, created_before: datetime) -> RetentionDeletion:
         """Delete the server's answers created before ``created_before``, and what goes with them, in one
         transaction; then empty the write-ahead log. secure_delete overwrites the pages.
 
@@ -74,28 +75,29 @@ class RetentionRepository:
         cutoff = to_db_time(created_before)
         async with self._db.transaction() as conn:
             answers = await conn.execute(
-                "DELETE FROM answers WHERE guild_id = ? AND created_at < ?", (guild_id, cutoff)
+                "DELETE FROM answers WHERE community_id = ? AND created_at < ?", (community_id, cutoff)
             )
             consents = await conn.execute(
-                "DELETE FROM consents WHERE guild_id = ? AND NOT EXISTS "
-                "(SELECT 1 FROM answers a WHERE a.guild_id = consents.guild_id AND a.user_id = consents.user_id)",
-                (guild_id,),
+                "DELETE FROM consents WHERE community_id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM answers a WHERE a.community_id = consents.community_id "
+                "AND a.user_id = consents.user_id)",
+                (community_id,),
             )
-            subscriptions = await conn.execute("DELETE FROM dm_subscriptions WHERE guild_id = ?", (guild_id,))
+            subscriptions = await conn.execute("DELETE FROM dm_subscriptions WHERE community_id = ?", (community_id,))
             # Who was interested in the sessions' events names members too; the events are all over by now.
-            await conn.execute("DELETE FROM event_interest WHERE guild_id = ?", (guild_id,))
+            await conn.execute("DELETE FROM event_interest WHERE community_id = ?", (community_id,))
             await conn.execute(
-                "DELETE FROM reminder_deliveries WHERE guild_id = ? AND target_kind = 'dm' AND due_at < ? "
+                "DELETE FROM reminder_deliveries WHERE community_id = ? AND target_kind = 'dm' AND due_at < ? "
                 "AND state IN ('sent', 'undeliverable', 'skipped')",
-                (guild_id, cutoff),
+                (community_id, cutoff),
             )
-            await conn.execute("UPDATE prompt_threads SET collect_replies = 0 WHERE guild_id = ?", (guild_id,))
+            await conn.execute("UPDATE prompt_threads SET collect_replies = 0 WHERE community_id = ?", (community_id,))
             await conn.execute(
-                "INSERT INTO retention_cutoffs (guild_id, deleted_at) VALUES (?, ?) "
-                "ON CONFLICT (guild_id) DO UPDATE SET deleted_at = MAX(deleted_at, excluded.deleted_at)",
-                (guild_id, cutoff),
+                "INSERT INTO retention_cutoffs (community_id, deleted_at) VALUES (?, ?) "
+                "ON CONFLICT (community_id) DO UPDATE SET deleted_at = MAX(deleted_at, excluded.deleted_at)",
+                (community_id, cutoff),
             )
-            await conn.execute("DELETE FROM erasures WHERE guild_id = ? AND erased_at <= ?", (guild_id, cutoff))
+            await conn.execute("DELETE FROM erasures WHERE community_id = ? AND erased_at <= ?", (community_id, cutoff))
             deletion = RetentionDeletion(
                 answers=answers.rowcount, consents=consents.rowcount, dm_subscriptions=subscriptions.rowcount
             )

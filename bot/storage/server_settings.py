@@ -1,4 +1,4 @@
-"""The guild_settings table."""
+"""The community_settings table."""
 
 from __future__ import annotations
 
@@ -62,11 +62,11 @@ class ServerSettingsRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def load(self, guild_id: int) -> StoredServerSettings:
-        row = await self._db.fetchone("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
+    async def load(self, community_id: int) -> StoredServerSettings:
+        row = await self._db.fetchone("SELECT * FROM community_settings WHERE community_id = ?", (community_id,))
         return _from_row(row) if row else StoredServerSettings()
 
-    async def update(self, guild_id: int, changes: dict[str, Any], now: datetime) -> StoredServerSettings:
+    async def update(self, community_id: int, changes: dict[str, Any], now: datetime) -> StoredServerSettings:
         """Set the named settings (a value of None clears one) and return the result."""
         unknown = set(changes) - set(SETTING_NAMES)
         if unknown:
@@ -75,24 +75,27 @@ class ServerSettingsRepository:
         values = [_to_column(name, value) for name, value in changes.items()]
         async with self._db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO guild_settings (guild_id, updated_at) VALUES (?, ?) ON CONFLICT (guild_id) DO NOTHING",
-                (guild_id, to_db_time(now)),
+                "INSERT INTO community_settings (community_id, updated_at) VALUES (?, ?) "
+                "ON CONFLICT (community_id) DO NOTHING",
+                (community_id, to_db_time(now)),
             )
             if columns:
                 assignments = ", ".join(f"{column} = ?" for column in columns)
                 await conn.execute(
-                    f"UPDATE guild_settings SET {assignments}, updated_at = ? WHERE guild_id = ?",
-                    (*values, to_db_time(now), guild_id),
+                    f"UPDATE community_settings SET {assignments}, updated_at = ? WHERE community_id = ?",
+                    (*values, to_db_time(now), community_id),
                 )
-        return await self.load(guild_id)
+        return await self.load(community_id)
 
-    async def mark_retention_warned(self, guild_id: int, when: datetime | None) -> None:
+    async def mark_retention_warned(self, community_id: int, when: datetime | None) -> None:
         async with self._db.transaction() as conn:
             await conn.execute(
-                "UPDATE guild_settings SET retention_warned_at = ? WHERE guild_id = ?",
-                (to_db_time(when) if when else None, guild_id),
+                "UPDATE community_settings SET retention_warned_at = ? WHERE community_id = ?",
+                (to_db_time(when) if when else None, community_id),
             )
 
-    async def retention_warned_at(self, guild_id: int) -> str | None:
-        row = await self._db.fetchone("SELECT retention_warned_at FROM guild_settings WHERE guild_id = ?", (guild_id,))
+    async def retention_warned_at(self, community_id: int) -> str | None:
+        row = await self._db.fetchone(
+            "SELECT retention_warned_at FROM community_settings WHERE community_id = ?", (community_id,)
+        )
         return row["retention_warned_at"] if row else None

@@ -32,7 +32,7 @@ class PromptThread:
     """The thread opened for one prompt."""
 
     prompt_id: int
-    guild_id: int
+    community_id: int
     parent_channel_id: int  # the text or forum channel the thread is in
     thread_id: int
     starter_channel_id: int | None  # where the starter message is (the parent, or the thread for a forum post)
@@ -47,7 +47,7 @@ class PromptThread:
 class ReplyTarget:
     """What a message in a prompt thread would be recorded against."""
 
-    guild_id: int
+    community_id: int
     prompt_id: int
     thread_id: int
     state: ThreadState
@@ -65,7 +65,7 @@ class Contribution:
     """One reply in a prompt thread, as stored."""
 
     id: int
-    guild_id: int
+    community_id: int
     prompt_id: int
     user_id: int
     message_id: int
@@ -82,7 +82,7 @@ class EditOutcome(Enum):
 
 
 _THREAD_COLUMNS = (
-    "t.prompt_id, t.guild_id, t.parent_channel_id, t.thread_id, t.starter_channel_id, t.starter_message_id, "
+    "t.prompt_id, t.community_id, t.parent_channel_id, t.thread_id, t.starter_channel_id, t.starter_message_id, "
     "t.state, t.collect_replies, t.opened_at, t.closed_at"
 )
 
@@ -90,7 +90,7 @@ _THREAD_COLUMNS = (
 def _thread(row: aiosqlite.Row) -> PromptThread:
     return PromptThread(
         prompt_id=row["prompt_id"],
-        guild_id=row["guild_id"],
+        community_id=row["community_id"],
         parent_channel_id=row["parent_channel_id"],
         thread_id=row["thread_id"],
         starter_channel_id=row["starter_channel_id"],
@@ -105,7 +105,7 @@ def _thread(row: aiosqlite.Row) -> PromptThread:
 def _contribution(row: aiosqlite.Row) -> Contribution:
     return Contribution(
         id=row["id"],
-        guild_id=row["guild_id"],
+        community_id=row["community_id"],
         prompt_id=row["prompt_id"],
         user_id=row["user_id"],
         message_id=row["message_id"],
@@ -132,19 +132,20 @@ class ThreadRepository:
         )
         return {row["prompt_id"]: _thread(row) for row in rows}
 
-    async def for_week(self, guild_id: int, week: int) -> list[PromptThread]:
+    async def for_week(self, community_id: int, week: int) -> list[PromptThread]:
         """The threads of one week's prompts, in prompt order."""
         rows = await self._db.fetchall(
             f"SELECT {_THREAD_COLUMNS} FROM prompt_threads t JOIN prompts p ON p.id = t.prompt_id "
-            "JOIN sessions s ON s.id = p.session_id WHERE s.guild_id = ? AND s.week = ? ORDER BY p.position",
-            (guild_id, week),
+            "JOIN sessions s ON s.id = p.session_id WHERE s.community_id = ? AND s.week = ? ORDER BY p.position",
+            (community_id, week),
         )
         return [_thread(row) for row in rows]
 
-    async def for_guild(self, guild_id: int) -> list[PromptThread]:
+    async def for_community(self, community_id: int) -> list[PromptThread]:
         rows = await self._db.fetchall(
-            f"SELECT {_THREAD_COLUMNS} FROM prompt_threads t WHERE t.guild_id = ? ORDER BY t.opened_at, t.prompt_id",
-            (guild_id,),
+            f"SELECT {_THREAD_COLUMNS} FROM prompt_threads t WHERE t.community_id = ? "
+            "ORDER BY t.opened_at, t.prompt_id",
+            (community_id,),
         )
         return [_thread(row) for row in rows]
 
@@ -158,16 +159,16 @@ class ThreadRepository:
         """The prompt a message in ``thread_id`` belongs to, or None if it is not a prompt thread."""
         row = await self._db.fetchone(
             # The answer window comes along: one query per reply instead of two.
-            "SELECT t.guild_id, t.prompt_id, t.thread_id, t.state, t.collect_replies, s.ends_at, "
+            "SELECT t.community_id, t.prompt_id, t.thread_id, t.state, t.collect_replies, s.ends_at, "
             "g.answer_window_minutes FROM prompt_threads t JOIN prompts p ON p.id = t.prompt_id "
-            "JOIN sessions s ON s.id = p.session_id LEFT JOIN guild_settings g ON g.guild_id = t.guild_id "
+            "JOIN sessions s ON s.id = p.session_id LEFT JOIN community_settings g ON g.community_id = t.community_id "
             "WHERE t.thread_id = ?",
             (thread_id,),
         )
         if row is None:
             return None
         return ReplyTarget(
-            guild_id=row["guild_id"],
+            community_id=row["community_id"],
             prompt_id=row["prompt_id"],
             thread_id=row["thread_id"],
             state=row["state"],
@@ -182,17 +183,18 @@ class ThreadRepository:
         """Store the thread of a prompt, replacing the one it had (a thread deleted by hand and made anew)."""
         async with self._db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO prompt_threads (prompt_id, guild_id, parent_channel_id, thread_id, starter_channel_id, "
+                "INSERT INTO prompt_threads (prompt_id, community_id, parent_channel_id, thread_id, "
+                "starter_channel_id, "
                 "starter_message_id, state, collect_replies, opened_at, closed_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (prompt_id) DO UPDATE SET "
-                "guild_id = excluded.guild_id, parent_channel_id = excluded.parent_channel_id, "
+                "community_id = excluded.community_id, parent_channel_id = excluded.parent_channel_id, "
                 "thread_id = excluded.thread_id, starter_channel_id = excluded.starter_channel_id, "
                 "starter_message_id = excluded.starter_message_id, state = excluded.state, "
                 "collect_replies = excluded.collect_replies, opened_at = excluded.opened_at, "
                 "closed_at = excluded.closed_at",
                 (
                     thread.prompt_id,
-                    thread.guild_id,
+                    thread.community_id,
                     thread.parent_channel_id,
                     thread.thread_id,
                     thread.starter_channel_id,
@@ -242,7 +244,7 @@ class ThreadRepository:
         return {prompt_id: found.get(prompt_id, ThreadCounts()) for prompt_id in prompt_ids}
 
 
-# (guild_id, prompt_id, user_id, message_id, text, stamp, late, posted) of a reply waiting to be written;
+# (community_id, prompt_id, user_id, message_id, text, stamp, late, posted) of a reply waiting to be written;
 # stamp is the answer's time, posted when the member posted the message (earlier for an edit recorded late).
 _Reply = tuple[int, int, int, int, str, str, int, str]
 GROUP_COMMIT_LIMIT = 500  # replies written in one transaction at most
@@ -269,7 +271,7 @@ class ContributionRepository:
     async def add(
         self,
         *,
-        guild_id: int,
+        community_id: int,
         prompt_id: int,
         user_id: int,
         message_id: int,
@@ -285,7 +287,7 @@ class ContributionRepository:
         """
         stamp, posted = to_db_time(at), to_db_time(posted_at or at)
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append(((guild_id, prompt_id, user_id, message_id, text, stamp, int(late), posted), done))
+        self._waiting.append(((community_id, prompt_id, user_id, message_id, text, stamp, int(late), posted), done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_waiting(), name="thread-replies-group-commit")
         return await asyncio.shield(done)  # a cancelled caller must not cancel the others' write
@@ -327,14 +329,14 @@ class ContributionRepository:
                 if is_new:
                     fresh.append(reply)
             await conn.executemany(
-                "INSERT INTO answers (guild_id, prompt_id, user_id, source, message_id, text, created_at, "
+                "INSERT INTO answers (community_id, prompt_id, user_id, source, message_id, text, created_at, "
                 "updated_at, late) VALUES (?, ?, ?, 'thread', ?, ?, ?, ?, ?)",
                 [(g, p, u, m, text, stamp, stamp, late) for g, p, u, m, text, stamp, late, _ in fresh],
             )
             # The starter message told them replies are collected; replying is their informed choice.
             await conn.executemany(
-                "INSERT INTO consents (guild_id, user_id, consented_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (guild_id, user_id) DO NOTHING",
+                "INSERT INTO consents (community_id, user_id, consented_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (community_id, user_id) DO NOTHING",
                 [(g, u, stamp) for g, _, u, _, _, stamp, _, _ in fresh],
             )
         return outcomes
@@ -349,16 +351,16 @@ class ContributionRepository:
         deleted_at: dict[tuple[int, int | None], str] = {
             (row[0], row[1]): row[2]
             for row in await conn.execute_fetchall(
-                "SELECT guild_id, user_id, erased_at FROM erasures "
-                f"WHERE guild_id IN ({placeholders(guilds)}) AND user_id IN ({placeholders(users)}) "
-                "UNION ALL SELECT guild_id, NULL, deleted_at FROM retention_cutoffs "
-                f"WHERE guild_id IN ({placeholders(guilds)})",
+                "SELECT community_id, user_id, erased_at FROM erasures "
+                f"WHERE community_id IN ({placeholders(guilds)}) AND user_id IN ({placeholders(users)}) "
+                "UNION ALL SELECT community_id, NULL, deleted_at FROM retention_cutoffs "
+                f"WHERE community_id IN ({placeholders(guilds)})",
                 [*guilds, *users, *guilds],
             )
         }
         deleted = set()
-        for guild_id, _, user_id, message_id, *_, posted in replies:
-            for key in ((guild_id, user_id), (guild_id, None)):
+        for community_id, _, user_id, message_id, *_, posted in replies:
+            for key in ((community_id, user_id), (community_id, None)):
                 since = deleted_at.get(key)
                 if since is not None and posted <= since:  # fixed-width UTC text: text order is time order
                     deleted.add(message_id)
@@ -401,7 +403,7 @@ class ContributionRepository:
 
     async def get(self, message_id: int) -> Contribution | None:
         row = await self._db.fetchone(
-            "SELECT id, guild_id, prompt_id, user_id, message_id, text, created_at, updated_at, late FROM answers "
+            "SELECT id, community_id, prompt_id, user_id, message_id, text, created_at, updated_at, late FROM answers "
             "WHERE message_id = ? AND source = 'thread'",
             (message_id,),
         )
@@ -409,7 +411,7 @@ class ContributionRepository:
 
     async def for_prompt(self, prompt_id: int) -> list[Contribution]:
         rows = await self._db.fetchall(
-            "SELECT id, guild_id, prompt_id, user_id, message_id, text, created_at, updated_at, late FROM answers "
+            "SELECT id, community_id, prompt_id, user_id, message_id, text, created_at, updated_at, late FROM answers "
             "WHERE prompt_id = ? AND source = 'thread' ORDER BY created_at, id",
             (prompt_id,),
         )
@@ -418,7 +420,7 @@ class ContributionRepository:
     async def for_thread(self, prompt_id: int, thread_id: int) -> list[Contribution]:
         """The replies to a prompt posted in the thread ``thread_id``: its messages' ids come after its own."""
         rows = await self._db.fetchall(
-            "SELECT id, guild_id, prompt_id, user_id, message_id, text, created_at, updated_at, late FROM answers "
+            "SELECT id, community_id, prompt_id, user_id, message_id, text, created_at, updated_at, late FROM answers "
             "WHERE prompt_id = ? AND source = 'thread' AND message_id > ? ORDER BY message_id",
             (prompt_id, thread_id),
         )

@@ -97,7 +97,7 @@ class SettingsCog(WorkshopCog):
         )
         programme = await services.programme.get(guild_id)
         context = SetupContext(
-            guild_id=guild_id,
+            community_id=guild_id,
             weeks=tuple(programme.weeks) if programme else None,
             last_session_end=max((s.end for s in programme.sessions), default=None) if programme else None,
         )

@@ -48,7 +48,7 @@ def add_answers(db_path: Path) -> None:
         ]
         created = to_db_time(CREATED)
         conn.executemany(
-            "INSERT INTO answers (guild_id, prompt_id, user_id, source, text, created_at, updated_at) "
+            "INSERT INTO answers (community_id, prompt_id, user_id, source, text, created_at, updated_at) "
             "VALUES (?, ?, ?, 'modal', ?, ?, ?)",
             [
                 (GUILD_ID, prompts[0], ALICE, "=SUM(1,2) from Alice", created, created),
@@ -167,7 +167,7 @@ async def test_a_backup_taken_while_answers_are_written_is_consistent(tmp_path: 
             nonlocal written
             async with db.transaction() as conn:
                 cursor = await conn.execute(
-                    "INSERT INTO answers (guild_id, prompt_id, user_id, source, message_id, text, created_at, "
+                    "INSERT INTO answers (community_id, prompt_id, user_id, source, message_id, text, created_at, "
                     "updated_at) VALUES (?, ?, ?, 'thread', ?, ?, ?, ?)",
                     (
                         GUILD_ID,

@@ -93,7 +93,7 @@ async def test_answer_opens_a_form_with_the_whole_prompt_and_stores_the_answer(
     )
     [row] = await stored(bot.db)
     user_id = fake_discord.user("alice").id
-    assert (row["guild_id"], row["prompt_id"], row["user_id"], row["source"], row["late"]) == (
+    assert (row["community_id"], row["prompt_id"], row["user_id"], row["source"], row["late"]) == (
         GUILD_ID,
         prompts[1].id,
         user_id,
@@ -251,7 +251,7 @@ async def test_an_answer_button_in_a_reminder_dm_works_for_members_only(
     submission = await fake_discord.submit_modal(click, {ANSWER: "From my DMs"})
     assert (await submission.final()).content.startswith("Saved your answer")
     [row] = await stored(bot.db)
-    assert (row["guild_id"], row["text"]) == (GUILD_ID, "From my DMs")
+    assert (row["community_id"], row["text"]) == (GUILD_ID, "From my DMs")
 
     [to_bob] = fake_discord.dms_to("bob")
     bob_form = await fake_discord.click("bob", to_bob, f"answer:prompt:{prompt.id}")
@@ -491,7 +491,7 @@ async def test_mydata_show_pages_with_buttons_that_survive_a_restart_and_show_on
         for session in programme.sessions:
             for prompt in session.prompts:
                 text = f"Alice on week {session.week} prompt {prompt.number}: " + "detail " * 500
-                await bot.services.answers.submit(prompt.id, alice, text, guild_id=bot.guild_id)
+                await bot.services.answers.submit(prompt.id, alice, text, community_id=bot.guild_id)
         await answer(fake_discord, "bob", "Only bob's")
         first = await (await fake_discord.slash("alice", "mydata show")).final()
         embed = first.embeds[0]
@@ -534,11 +534,12 @@ async def test_mydata_export_is_a_json_file_of_my_answers_versions_and_consent(
 async def seed_reminder_rows(db: Database, user_id: int, session_id: int) -> None:
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT INTO dm_subscriptions (guild_id, user_id, subscribed_at) VALUES (?, ?, ?)",
+            "INSERT INTO dm_subscriptions (community_id, user_id, subscribed_at) VALUES (?, ?, ?)",
             (GUILD_ID, user_id, "2020-10-01T00:00:00.000000Z"),
         )
         await conn.execute(
-            "INSERT INTO reminder_deliveries (guild_id, session_id, offset_minutes, due_at, target_kind, target_id, "
+            "INSERT INTO reminder_deliveries (community_id, session_id, offset_minutes, due_at, target_kind, "
+            "target_id, "
             "state, nonce, updated_at) VALUES (?, ?, 60, '2020-10-26T18:00:00.000000Z', 'dm', ?, 'sent', 'n', "
             "'2020-10-26T18:00:00.000000Z')",
             (GUILD_ID, session_id, user_id),

@@ -68,7 +68,7 @@ def record_of(programme: Programme, links: dict[int, str]) -> ProgrammeRecord:
     sessions = tuple(
         SessionRecord(
             id=n,
-            guild_id=1,
+            community_id=1,
             week=s.week,
             title=s.title,
             start=s.start,

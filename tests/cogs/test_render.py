@@ -21,7 +21,7 @@ def programme(count: int, title_length: int = 30) -> ProgrammeRecord:
     sessions = tuple(
         SessionRecord(
             id=n,
-            guild_id=1,
+            community_id=1,
             week=n,
             title=f"T{n} " + "x" * title_length,
             start=START + timedelta(weeks=n),

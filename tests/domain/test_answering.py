@@ -36,7 +36,7 @@ def context(
 ) -> PromptContext:
     return PromptContext(
         prompt=Prompt(id=7, session_id=3, week=8, number=2, text=text),
-        guild_id=1,
+        community_id=1,
         session_title=title,
         session_end=NOW,
         prompts_in_week=3,

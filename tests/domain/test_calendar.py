@@ -16,7 +16,7 @@ NOW = datetime(2020, 7, 1, tzinfo=UTC)
 def record(revision: int = 0) -> ProgrammeRecord:
     session = SessionRecord(
         id=1,
-        guild_id=7,
+        community_id=7,
         week=8,
         title="Supporting our campaigners & candidates",
         start=datetime(2020, 10, 26, 19, tzinfo=UTC),

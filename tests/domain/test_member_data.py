@@ -34,7 +34,7 @@ def member_answer(week: int, number: int, text: str, *, versions: int = 0, late:
 
 def data(*answers: MemberAnswer, consented: bool = True) -> MemberData:
     return MemberData(
-        guild_id=1,
+        community_id=1,
         user_id=42,
         consented_at=T0 if consented else None,
         answers=answers,
@@ -70,7 +70,7 @@ def test_show_escapes_what_the_member_wrote() -> None:
 
 def test_export_holds_everything_as_json() -> None:
     member = MemberData(
-        guild_id=1,
+        community_id=1,
         user_id=42,
         consented_at=T0,
         answers=(member_answer(8, 2, "Now", versions=1),),

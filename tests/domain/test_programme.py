@@ -72,7 +72,7 @@ def test_redate_to_2027_keeps_gaps_and_local_clock_time(programme: Programme) ->
 def _record(week: int, start: datetime, hours: int = 2) -> SessionRecord:
     return SessionRecord(
         id=week,
-        guild_id=1,
+        community_id=1,
         week=week,
         title=f"W{week}",
         start=start,

@@ -32,18 +32,18 @@ def test_known_value_is_stable_across_releases() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(snowflakes, snowflakes)
-def test_shape_and_stability(guild_id: int, user_id: int) -> None:
-    name = pseudonym(SECRET, guild_id, user_id)
+def test_shape_and_stability(community_id: int, user_id: int) -> None:
+    name = pseudonym(SECRET, community_id, user_id)
     assert SHAPE.fullmatch(name)
-    assert name == pseudonym(SECRET, guild_id, user_id)
+    assert name == pseudonym(SECRET, community_id, user_id)
 
 
 @settings(max_examples=200, deadline=None)
 @given(snowflakes, snowflakes, snowflakes)
-def test_distinct_members_and_servers_get_distinct_names(guild_id: int, user_a: int, user_b: int) -> None:
+def test_distinct_members_and_servers_get_distinct_names(community_id: int, user_a: int, user_b: int) -> None:
     if user_a != user_b:
-        assert pseudonym(SECRET, guild_id, user_a) != pseudonym(SECRET, guild_id, user_b)
-    assert pseudonym(SECRET, guild_id, user_a) != pseudonym(SECRET, guild_id ^ 1, user_a)
+        assert pseudonym(SECRET, community_id, user_a) != pseudonym(SECRET, community_id, user_b)
+    assert pseudonym(SECRET, community_id, user_a) != pseudonym(SECRET, community_id ^ 1, user_a)
 
 
 def test_no_collisions_over_100k_members() -> None:

@@ -18,7 +18,7 @@ START = datetime(2020, 8, 3, 18, tzinfo=UTC)  # Monday 19:00 BST
 def session_record(prompts: tuple[str, ...], *, title: str = "Campaigning", location: str = "Zoom") -> SessionRecord:
     return SessionRecord(
         id=7,
-        guild_id=GUILD_ID,
+        community_id=GUILD_ID,
         week=3,
         title=title,
         start=START,

@@ -34,7 +34,7 @@ M = timedelta(minutes=1)
 def make_session(session_id: int, start: datetime, *, week: int | None = None) -> SessionRecord:
     return SessionRecord(
         id=session_id,
-        guild_id=1,
+        community_id=1,
         week=session_id if week is None else week,
         title=f"Session {session_id}",
         start=start,

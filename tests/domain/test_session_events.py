@@ -33,7 +33,7 @@ def session(week: int, *, title: str = "Title", days: int | None = None, link: s
     start = NOW + timedelta(days=7 * week if days is None else days)
     return SessionRecord(
         id=week,
-        guild_id=1,
+        community_id=1,
         week=week,
         title=title,
         start=start,

@@ -21,7 +21,9 @@ from bot.domain.settings_rules import (
 
 GUILD = 100000000000000001
 ROLE = 300000000000000001
-CONTEXT = SetupContext(guild_id=GUILD, weeks=tuple(range(1, 13)), last_session_end=datetime(2020, 10, 26, tzinfo=UTC))
+CONTEXT = SetupContext(
+    community_id=GUILD, weeks=tuple(range(1, 13)), last_session_end=datetime(2020, 10, 26, tzinfo=UTC)
+)
 
 
 def test_a_short_id_says_how_many_digits_and_how_to_copy_it() -> None:
@@ -102,7 +104,7 @@ def test_a_week_link_for_a_week_not_in_the_programme_lists_the_valid_weeks() -> 
 
 def test_retention_is_refused_when_the_deletion_date_cannot_exist() -> None:
     # A programme stored by an older version can end in year 9999: the retention date would overflow.
-    far = SetupContext(guild_id=GUILD, weeks=(1,), last_session_end=datetime(9999, 12, 1, tzinfo=UTC))
+    far = SetupContext(community_id=GUILD, weeks=(1,), last_session_end=datetime(9999, 12, 1, tzinfo=UTC))
     with pytest.raises(UserFacingError, match="too far in the future for a retention period"):
         plan_settings_change(SetupRequest(retention_days=3650), far)
 
@@ -124,7 +126,7 @@ def test_retention_is_refused_when_the_deletion_date_cannot_exist() -> None:
     st.none() | st.datetimes(timezones=st.just(UTC)),
 )
 def test_fuzzed_setup_requests_give_only_user_facing_errors(request_: SetupRequest, end: datetime | None) -> None:
-    context = SetupContext(guild_id=GUILD, weeks=(1, 2, 3), last_session_end=end)
+    context = SetupContext(community_id=GUILD, weeks=(1, 2, 3), last_session_end=end)
     with contextlib.suppress(UserFacingError):
         plan_settings_change(request_, context)
 

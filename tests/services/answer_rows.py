@@ -26,17 +26,17 @@ class AnswerRow:
     message_id: int | None = None  # filled in for thread answers when not given
 
 
-async def prompt_ids(db: Database, guild_id: int, week: int | None = None) -> list[int]:
+async def prompt_ids(db: Database, community_id: int, week: int | None = None) -> list[int]:
     """Prompt ids by week and position."""
-    sql = "SELECT p.id FROM prompts p JOIN sessions s ON s.id = p.session_id WHERE s.guild_id = ?"
-    params: tuple[int, ...] = (guild_id,)
+    sql = "SELECT p.id FROM prompts p JOIN sessions s ON s.id = p.session_id WHERE s.community_id = ?"
+    params: tuple[int, ...] = (community_id,)
     if week is not None:
         sql += " AND s.week = ?"
         params += (week,)
     return [row[0] for row in await db.fetchall(sql + " ORDER BY s.week, p.position", params)]
 
 
-async def insert_answers(db: Database, guild_id: int, answers: Iterable[AnswerRow]) -> None:
+async def insert_answers(db: Database, community_id: int, answers: Iterable[AnswerRow]) -> None:
     """All in one transaction with executemany: 100,000 rows take well under a second."""
 
     def values() -> Iterable[tuple[object, ...]]:
@@ -45,7 +45,7 @@ async def insert_answers(db: Database, guild_id: int, answers: Iterable[AnswerRo
             if answer.source == "thread" and message_id is None:
                 message_id = next(_MESSAGE_IDS)
             yield (
-                guild_id,
+                community_id,
                 answer.prompt_id,
                 answer.user_id,
                 answer.source,
@@ -58,7 +58,7 @@ async def insert_answers(db: Database, guild_id: int, answers: Iterable[AnswerRo
 
     async with db.transaction() as conn:
         await conn.executemany(
-            "INSERT INTO answers (guild_id, prompt_id, user_id, source, message_id, text, created_at, updated_at, "
+            "INSERT INTO answers (community_id, prompt_id, user_id, source, message_id, text, created_at, updated_at, "
             "late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             values(),
         )

@@ -84,7 +84,7 @@ async def populate(db: Database) -> None:
 
 
 class FixedNames:
-    async def display_names(self, guild_id: int, user_ids: object) -> dict[int, str]:
+    async def display_names(self, community_id: int, user_ids: object) -> dict[int, str]:
         return dict(DISPLAY_NAMES)
 
 

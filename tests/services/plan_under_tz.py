@@ -40,7 +40,7 @@ def local_sessions(draw: st.DrawFn) -> tuple[str, SessionRecord]:
     stored = from_db_time(to_db_time(start))  # as the sessions table holds it
     session = SessionRecord(
         id=draw(st.integers(1, 10_000)),
-        guild_id=1,
+        community_id=1,
         week=1,
         title="t",
         start=stored,
@@ -65,7 +65,7 @@ def plan_and_render(zoned: tuple[str, SessionRecord], offsets: set[timedelta]) -
         assert reminder.due_at.tzinfo is UTC
         assert from_db_time(to_db_time(reminder.due_at)) == reminder.due_at  # the ledger's due_at round trip
     schedule = ReminderSchedule(
-        guild_id=1,
+        community_id=1,
         title="t",
         timezone=zone_name,
         offsets=tuple(sorted(offsets, reverse=True)),

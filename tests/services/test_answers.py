@@ -51,7 +51,7 @@ async def count(db: Database, table: str) -> int:
 
 
 async def test_form_for_a_new_member_asks_for_consent_and_is_empty(service: AnswerService, week8: list[Prompt]) -> None:
-    form = await service.form(week8[0].id, ALICE, guild_id=GUILD_ID)
+    form = await service.form(week8[0].id, ALICE, community_id=GUILD_ID)
     assert form.context.prompt == week8[0]
     assert form.current_text is None
     assert form.needs_consent
@@ -60,13 +60,13 @@ async def test_form_for_a_new_member_asks_for_consent_and_is_empty(service: Answ
 async def test_submit_stores_cleaned_text_consent_and_prefills_the_next_form(
     service: AnswerService, week8: list[Prompt], clock: FakeClock
 ) -> None:
-    saved = await service.submit(week8[0].id, ALICE, "  I think\u202e so\x00  ", guild_id=GUILD_ID)
+    saved = await service.submit(week8[0].id, ALICE, "  I think\u202e so\x00  ", community_id=GUILD_ID)
     assert saved.outcome is SaveOutcome.CREATED and saved.consent_recorded
     assert saved.answer.text == "I think so"
     assert await service.consented_at(GUILD_ID, ALICE) == clock.now
-    form = await service.form(week8[0].id, ALICE, guild_id=GUILD_ID)
+    form = await service.form(week8[0].id, ALICE, community_id=GUILD_ID)
     assert form.current_text == "I think so" and not form.needs_consent
-    again = await service.submit(week8[1].id, ALICE, "second prompt", guild_id=GUILD_ID)
+    again = await service.submit(week8[1].id, ALICE, "second prompt", community_id=GUILD_ID)
     assert not again.consent_recorded
 
 
@@ -75,7 +75,7 @@ async def test_rejected_text_changes_nothing(
     service: AnswerService, week8: list[Prompt], db: Database, raw: str
 ) -> None:
     with pytest.raises(AnswerRejectedError):
-        await service.submit(week8[0].id, ALICE, raw, guild_id=GUILD_ID)
+        await service.submit(week8[0].id, ALICE, raw, community_id=GUILD_ID)
     assert await count(db, "answers") == 0
     assert await count(db, "consents") == 0
 
@@ -84,43 +84,43 @@ async def test_a_prompt_of_another_server_or_none_at_all_is_not_found(
     service: AnswerService, week8: list[Prompt], db: Database
 ) -> None:
     with pytest.raises(NotFoundError, match="no longer part"):
-        await service.form(week8[0].id, ALICE, guild_id=GUILD_ID + 1)
+        await service.form(week8[0].id, ALICE, community_id=GUILD_ID + 1)
     with pytest.raises(NotFoundError):
-        await service.submit(week8[0].id, ALICE, "hello", guild_id=GUILD_ID + 1)
+        await service.submit(week8[0].id, ALICE, "hello", community_id=GUILD_ID + 1)
     with pytest.raises(NotFoundError):
-        await service.submit(10**9, ALICE, "hello", guild_id=GUILD_ID)
+        await service.submit(10**9, ALICE, "hello", community_id=GUILD_ID)
     assert await count(db, "answers") == 0 and await count(db, "consents") == 0
     # In a DM (an Answer button on a reminder) the prompt's own server counts.
-    saved = await service.submit(week8[0].id, ALICE, "from a DM", guild_id=None)
-    assert saved.answer.guild_id == GUILD_ID
+    saved = await service.submit(week8[0].id, ALICE, "from a DM", community_id=None)
+    assert saved.answer.community_id == GUILD_ID
 
 
 async def test_an_answer_after_the_window_is_kept_and_flagged_late(
     service: AnswerService, settings: ServerSettingsService, week8: list[Prompt], clock: FakeClock
 ) -> None:
     clock.now = WEEK8_END + timedelta(days=365)
-    assert not (await service.submit(week8[0].id, ALICE, "whenever", guild_id=GUILD_ID)).answer.late  # always open
+    assert not (await service.submit(week8[0].id, ALICE, "whenever", community_id=GUILD_ID)).answer.late  # always open
     await settings.update(GUILD_ID, answer_window=timedelta(hours=2))
     clock.now = WEEK8_END + timedelta(hours=2)
-    assert not (await service.submit(week8[1].id, ALICE, "just in time", guild_id=GUILD_ID)).answer.late
+    assert not (await service.submit(week8[1].id, ALICE, "just in time", community_id=GUILD_ID)).answer.late
     clock.now += timedelta(seconds=1)
-    late = await service.submit(week8[2].id, ALICE, "too late", guild_id=GUILD_ID)
+    late = await service.submit(week8[2].id, ALICE, "too late", community_id=GUILD_ID)
     assert late.answer.late and late.outcome is SaveOutcome.CREATED
     # An edit after the window makes the answer late: the organisers read the new text.
-    edited = await service.submit(week8[1].id, ALICE, "edited late", guild_id=GUILD_ID)
+    edited = await service.submit(week8[1].id, ALICE, "edited late", community_id=GUILD_ID)
     assert edited.outcome is SaveOutcome.UPDATED and edited.answer.late
 
 
 async def test_edits_keep_history_and_the_same_text_is_unchanged(
     service: AnswerService, week8: list[Prompt], clock: FakeClock
 ) -> None:
-    await service.submit(week8[0].id, ALICE, "one", guild_id=GUILD_ID)
+    await service.submit(week8[0].id, ALICE, "one", community_id=GUILD_ID)
     clock.advance(timedelta(minutes=1))
-    assert (await service.submit(week8[0].id, ALICE, "two", guild_id=GUILD_ID)).outcome is SaveOutcome.UPDATED
+    assert (await service.submit(week8[0].id, ALICE, "two", community_id=GUILD_ID)).outcome is SaveOutcome.UPDATED
     clock.advance(timedelta(minutes=1))
-    assert (await service.submit(week8[0].id, ALICE, " two ", guild_id=GUILD_ID)).outcome is SaveOutcome.UNCHANGED
+    assert (await service.submit(week8[0].id, ALICE, " two ", community_id=GUILD_ID)).outcome is SaveOutcome.UNCHANGED
     clock.advance(timedelta(minutes=1))
-    await service.submit(week8[0].id, ALICE, "three", guild_id=GUILD_ID)
+    await service.submit(week8[0].id, ALICE, "three", community_id=GUILD_ID)
     data = await service.member_data(GUILD_ID, ALICE)
     [answer] = data.answers
     assert answer.answer.text == "three"
@@ -132,9 +132,9 @@ async def test_concurrent_submissions_are_each_stored_once(
 ) -> None:
     members = range(1000, 1200)
     results = await asyncio.gather(
-        *(service.submit(week8[0].id, member, f"answer of {member}", guild_id=GUILD_ID) for member in members),
+        *(service.submit(week8[0].id, member, f"answer of {member}", community_id=GUILD_ID) for member in members),
         # the same member sending twice at once (a double submit) still has one answer
-        *(service.submit(week8[1].id, ALICE, "double", guild_id=GUILD_ID) for _ in range(5)),
+        *(service.submit(week8[1].id, ALICE, "double", community_id=GUILD_ID) for _ in range(5)),
     )
     assert sum(r.outcome is SaveOutcome.CREATED for r in results) == 201
     assert sum(r.outcome is SaveOutcome.UNCHANGED for r in results) == 4
@@ -144,9 +144,9 @@ async def test_concurrent_submissions_are_each_stored_once(
 
 
 async def test_export_and_erase(service: AnswerService, week8: list[Prompt], clock: FakeClock) -> None:
-    await service.submit(week8[0].id, ALICE, "one", guild_id=GUILD_ID)
-    await service.submit(week8[0].id, ALICE, "two", guild_id=GUILD_ID)
-    await service.submit(week8[0].id, BOB, "bob", guild_id=GUILD_ID)
+    await service.submit(week8[0].id, ALICE, "one", community_id=GUILD_ID)
+    await service.submit(week8[0].id, ALICE, "two", community_id=GUILD_ID)
+    await service.submit(week8[0].id, BOB, "bob", community_id=GUILD_ID)
     data, document = await service.export_member_data(GUILD_ID, ALICE)
     exported = json.loads(document)
     assert exported["user_id"] == str(ALICE) and [a["text"] for a in exported["answers"]] == ["two"]
@@ -157,5 +157,5 @@ async def test_export_and_erase(service: AnswerService, week8: list[Prompt], clo
     report = await service.erase_member(GUILD_ID, ALICE)
     assert report == preview == dataclasses.replace(preview, answers=1, versions=1, consent=True)
     assert (await service.member_data(GUILD_ID, ALICE)).is_empty
-    assert (await service.form(week8[0].id, ALICE, guild_id=GUILD_ID)).needs_consent
+    assert (await service.form(week8[0].id, ALICE, community_id=GUILD_ID)).needs_consent
     assert (await service.member_data(GUILD_ID, BOB)).answers

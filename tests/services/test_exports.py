@@ -345,7 +345,7 @@ class Names:
         self.names = names
         self.asked: list[Sequence[int]] = []
 
-    async def display_names(self, guild_id: int, user_ids: Sequence[int]) -> Mapping[int, str]:
+    async def display_names(self, community_id: int, user_ids: Sequence[int]) -> Mapping[int, str]:
         self.asked.append(list(user_ids))
         return {uid: self.names[uid] for uid in user_ids if uid in self.names}
 
@@ -448,14 +448,14 @@ async def test_a_100000_answer_export_is_read_as_it_is_written(
     stored_answers = service.repository.stored_answers
 
     @contextlib.contextmanager
-    def counted_answers(guild_id: int, week: int | None = None) -> Iterator[Iterator[StoredAnswer]]:
+    def counted_answers(community_id: int, week: int | None = None) -> Iterator[Iterator[StoredAnswer]]:
         def counting(answers: Iterator[StoredAnswer]) -> Iterator[StoredAnswer]:
             nonlocal read
             for answer in answers:
                 read += 1
                 yield answer
 
-        with stored_answers(guild_id, week) as answers:
+        with stored_answers(community_id, week) as answers:
             yield counting(answers)
 
     def counted_writer(rows: Iterable[str], out: BinaryIO, **kwargs: Any) -> int:

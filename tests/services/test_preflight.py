@@ -20,7 +20,7 @@ CHANNEL = 700000000000000001
 async def read(db: Database, clock: FakeClock) -> StoredFacts:
     settings = ServerSettingsService(db, ServerDefaults(reminder_channel_id=CHANNEL), clock=clock)
     programme = ProgrammeService(db, clock=clock)
-    reminders = ReminderService(db, programme, settings, guild_ids=(GUILD_ID,), clock=clock)
+    reminders = ReminderService(db, programme, settings, community_ids=(GUILD_ID,), clock=clock)
     return await stored_facts(GUILD_ID, settings=settings, programme=programme, reminders=reminders)
 
 

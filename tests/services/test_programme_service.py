@@ -31,7 +31,7 @@ async def snapshot(db: Database) -> list[tuple[object, ...]]:
 async def add_answer(db: Database, prompt_id: int, user_id: int = 42) -> None:
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT INTO answers (guild_id, prompt_id, user_id, source, text, created_at, updated_at) "
+            "INSERT INTO answers (community_id, prompt_id, user_id, source, text, created_at, updated_at) "
             "VALUES (?, ?, ?, 'modal', 'my view', '2020-08-03T19:00:00.000000Z', '2020-08-03T19:00:00.000000Z')",
             (GUILD_ID, prompt_id, user_id),
         )
@@ -128,8 +128,8 @@ async def test_listeners_hear_of_changes_only(db: Database, programme: Programme
     svc = service(db)
     heard: list[int] = []
 
-    async def listener(guild_id: int) -> None:
-        heard.append(guild_id)
+    async def listener(community_id: int) -> None:
+        heard.append(community_id)
 
     svc.on_change(listener)
     await svc.import_programme(GUILD_ID, programme)

@@ -177,7 +177,7 @@ class World:
             self.db,
             self.programme,
             self.settings,
-            guild_ids=(GUILD_ID,),
+            community_ids=(GUILD_ID,),
             sender=self.sender,
             problems=self.problems,
             clock=self.clock,
@@ -194,7 +194,7 @@ class World:
 
     async def ledger(self) -> list[Delivery]:
         return await ReminderService(
-            self.db, self.programme, self.settings, guild_ids=(GUILD_ID,)
+            self.db, self.programme, self.settings, community_ids=(GUILD_ID,)
         ).repository.deliveries(GUILD_ID)
 
 
@@ -458,7 +458,7 @@ async def test_without_a_channel_dms_still_go_and_closed_dms_are_owed_a_private_
         ServerSettingsService(
             world.db, dataclasses.replace(world.defaults, reminder_channel_id=None), clock=world.clock
         ),
-        guild_ids=(GUILD_ID,),
+        community_ids=(GUILD_ID,),
         sender=world.sender,
         clock=world.clock,
         monotonic=world.time.monotonic,
@@ -629,7 +629,7 @@ async def test_closing_stops_between_two_sends_and_a_restart_finishes(db: Databa
         db,
         world.programme,
         world.settings,
-        guild_ids=(GUILD_ID,),
+        community_ids=(GUILD_ID,),
         sender=sender,
         clock=world.clock,
         dm_rate_per_second=40,
@@ -648,7 +648,7 @@ async def test_closing_stops_between_two_sends_and_a_restart_finishes(db: Databa
         db,
         world.programme,
         world.settings,
-        guild_ids=(GUILD_ID,),
+        community_ids=(GUILD_ID,),
         sender=sender,
         clock=world.clock,
         dm_rate_per_second=40,

@@ -31,27 +31,27 @@ class RecordingPort:
         self.unavailable = unavailable
         self.events: dict[int, RemoteEvent] = {}
 
-    def missing_permissions(self, guild_id: int, needed: Permission) -> Permission | None:
+    def missing_permissions(self, community_id: int, needed: Permission) -> Permission | None:
         self.calls.append("permissions")
         return self.lacking
 
-    async def list_events(self, guild_id: int) -> list[RemoteEvent]:
+    async def list_events(self, community_id: int) -> list[RemoteEvent]:
         self.calls.append("list")
         if self.unavailable:
             raise EventsUnavailable("Discord answered 503")
         return list(self.events.values())
 
-    async def create(self, guild_id: int, spec: EventSpec) -> int:
+    async def create(self, community_id: int, spec: EventSpec) -> int:
         self.calls.append("create")
         return 1000 + spec.week
 
-    async def update(self, guild_id: int, event_id: int, spec: EventSpec) -> None:
+    async def update(self, community_id: int, event_id: int, spec: EventSpec) -> None:
         self.calls.append("update")
 
-    async def cancel(self, guild_id: int, event_id: int) -> None:
+    async def cancel(self, community_id: int, event_id: int) -> None:
         self.calls.append("cancel")
 
-    async def interested(self, guild_id: int, event_id: int) -> list[int]:
+    async def interested(self, community_id: int, event_id: int) -> list[int]:
         self.calls.append("interested")
         return []
 

@@ -26,7 +26,7 @@ async def imported(db: Database, programme: Programme) -> Database:
 
 
 async def session_id(db: Database, week: int) -> int:
-    row = await db.fetchone("SELECT id FROM sessions WHERE guild_id = ? AND week = ?", (GUILD_ID, week))
+    row = await db.fetchone("SELECT id FROM sessions WHERE community_id = ? AND week = ?", (GUILD_ID, week))
     assert row is not None
     return int(row[0])
 
@@ -36,7 +36,7 @@ async def add_threads(db: Database, week: int, states: list[str]) -> None:
     async with db.transaction() as conn:
         for prompt_id, state in zip(prompts, states, strict=False):
             await conn.execute(
-                "INSERT INTO prompt_threads (prompt_id, guild_id, parent_channel_id, thread_id, state, opened_at) "
+                "INSERT INTO prompt_threads (prompt_id, community_id, parent_channel_id, thread_id, state, opened_at) "
                 "VALUES (?, ?, 1, ?, ?, ?)",
                 (prompt_id, GUILD_ID, 900000 + prompt_id, state, NOW),
             )
@@ -47,7 +47,7 @@ async def add_deliveries(db: Database, week: int, rows: list[tuple[str, int, str
     async with db.transaction() as conn:
         for number, (kind, target, state) in enumerate(rows):
             await conn.execute(
-                "INSERT INTO reminder_deliveries (guild_id, session_id, offset_minutes, due_at, target_kind, "
+                "INSERT INTO reminder_deliveries (community_id, session_id, offset_minutes, due_at, target_kind, "
                 "target_id, state, nonce, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (GUILD_ID, session, 60 + number, NOW, kind, target, state, f"n{week}-{number}", NOW),
             )
@@ -56,7 +56,7 @@ async def add_deliveries(db: Database, week: int, rows: list[tuple[str, int, str
 async def subscribe(db: Database, members: list[int]) -> None:
     async with db.transaction() as conn:
         await conn.executemany(
-            "INSERT INTO dm_subscriptions (guild_id, user_id, subscribed_at) VALUES (?, ?, ?)",
+            "INSERT INTO dm_subscriptions (community_id, user_id, subscribed_at) VALUES (?, ?, ?)",
             [(GUILD_ID, member, NOW) for member in members],
         )
 

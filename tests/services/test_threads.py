@@ -677,7 +677,9 @@ async def texts_of(world: World, user_id: int, prompt_number: int = 1) -> list[s
 
 
 async def consented_at(db: Database, user_id: int) -> str | None:
-    row = await db.fetchone("SELECT consented_at FROM consents WHERE guild_id = ? AND user_id = ?", (GUILD_ID, user_id))
+    row = await db.fetchone(
+        "SELECT consented_at FROM consents WHERE community_id = ? AND user_id = ?", (GUILD_ID, user_id)
+    )
     return None if row is None else str(row[0])
 
 
@@ -746,7 +748,7 @@ async def test_after_retention_nothing_comes_back_and_reopened_threads_collect_o
         assert await record(world, q1, message_id, author, f"reply {message_id}")
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT INTO dm_subscriptions (guild_id, user_id, subscribed_at) VALUES (?, ?, ?)",
+            "INSERT INTO dm_subscriptions (community_id, user_id, subscribed_at) VALUES (?, ?, ?)",
             (GUILD_ID, BOB, "2020-08-01T00:00:00.000000Z"),
         )
     await world.settings.update(GUILD_ID, retention=timedelta(days=1))

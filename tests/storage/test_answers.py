@@ -35,7 +35,7 @@ async def save(
     repository = AnswerRepository(db)
     async with db.transaction() as conn:
         _, outcome = await repository.save_answer(
-            conn, guild_id=GUILD_ID, prompt_id=prompt.id, user_id=user_id, text=text, now=at, late=late
+            conn, community_id=GUILD_ID, prompt_id=prompt.id, user_id=user_id, text=text, now=at, late=late
         )
     return outcome
 
@@ -45,7 +45,7 @@ async def test_prompt_context_has_its_server_session_and_week_size(db: Database,
     context = await AnswerRepository(db).prompt_context(week8[1].id)
     assert context is not None
     assert context.prompt == week8[1]
-    assert context.guild_id == GUILD_ID
+    assert context.community_id == GUILD_ID
     assert context.session_title == "Supporting our campaigners & candidates"
     assert context.session_end == datetime(2020, 10, 26, 21, tzinfo=UTC)
     assert context.prompts_in_week == len(week8)
@@ -83,7 +83,7 @@ async def test_one_current_form_answer_per_member_per_prompt_is_enforced_by_the_
     with pytest.raises(sqlite3.IntegrityError):
         async with db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO answers (guild_id, prompt_id, user_id, source, text, created_at, updated_at) "
+                "INSERT INTO answers (community_id, prompt_id, user_id, source, text, created_at, updated_at) "
                 "VALUES (?, ?, ?, 'modal', 'again', 'x', 'x')",
                 (GUILD_ID, prompts[0].id, ALICE),
             )
@@ -103,7 +103,7 @@ async def test_consent_is_recorded_once_with_its_time(db: Database) -> None:
 async def add_thread_reply(db: Database, prompt: Prompt, user_id: int, message_id: int, text: str) -> None:
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT INTO answers (guild_id, prompt_id, user_id, source, message_id, text, created_at, updated_at) "
+            "INSERT INTO answers (community_id, prompt_id, user_id, source, message_id, text, created_at, updated_at) "
             "VALUES (?, ?, ?, 'thread', ?, ?, ?, ?)",
             (
                 GUILD_ID,
@@ -120,12 +120,12 @@ async def add_thread_reply(db: Database, prompt: Prompt, user_id: int, message_i
 async def add_reminder_rows(db: Database, user_id: int, session_id: int) -> None:
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT INTO dm_subscriptions (guild_id, user_id, subscribed_at) VALUES (?, ?, ?)",
+            "INSERT INTO dm_subscriptions (community_id, user_id, subscribed_at) VALUES (?, ?, ?)",
             (GUILD_ID, user_id, "2020-10-01T00:00:00.000000Z"),
         )
         for offset, kind, target in ((60, "dm", user_id), (1440, "dm", user_id), (60, "channel", user_id)):
             await conn.execute(
-                "INSERT INTO reminder_deliveries (guild_id, session_id, offset_minutes, due_at, target_kind, "
+                "INSERT INTO reminder_deliveries (community_id, session_id, offset_minutes, due_at, target_kind, "
                 "target_id, state, nonce, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'sent', 'n', ?)",
                 (
                     GUILD_ID,
@@ -202,7 +202,7 @@ async def test_erase_removes_every_row_of_the_member_and_nothing_else(db: Databa
     assert row["n"] == 2
     assert (await members.erase(GUILD_ID, ALICE, at=T0 + timedelta(days=2))).nothing
     # What stays is the tombstone, ids and the latest erasure's time only: her thread messages are still on Discord.
-    tombstones = await db.fetchall("SELECT guild_id, user_id, erased_at FROM erasures")
+    tombstones = await db.fetchall("SELECT community_id, user_id, erased_at FROM erasures")
     assert [tuple(r) for r in tombstones] == [(GUILD_ID, ALICE, "2020-10-22T12:00:00.000000Z")]
 
 

@@ -27,7 +27,7 @@ async def test_migrations_from_empty_reach_the_latest_version(tmp_path: Path) ->
             "reminder_deliveries",
             "dm_subscriptions",
             "export_audit",
-            "guild_settings",
+            "community_settings",
             "bot_state",
         } <= tables
         assert await db.check_integrity() == []

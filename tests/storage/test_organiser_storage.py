@@ -40,8 +40,8 @@ async def test_answers_come_by_week_prompt_and_time(imported: Database) -> None:
     )
     repository = ExportRepository(imported)
 
-    def texts(guild_id: int, week: int | None = None) -> list[str]:
-        with repository.stored_answers(guild_id, week) as answers:
+    def texts(community_id: int, week: int | None = None) -> list[str]:
+        with repository.stored_answers(community_id, week) as answers:
             return [answer[5] for answer in answers]
 
     assert texts(GUILD_ID) == ["w1p1 first", "w1p1 later", "w1p2", "w2p1"]
@@ -98,7 +98,8 @@ async def test_retention_also_deletes_the_history_of_dm_reminders(imported: Data
     session_id = (await ProgrammeService(imported).require(GUILD_ID)).sessions[0].id
     async with imported.transaction() as conn:
         await conn.executemany(
-            "INSERT INTO reminder_deliveries (guild_id, session_id, offset_minutes, due_at, target_kind, target_id, "
+            "INSERT INTO reminder_deliveries (community_id, session_id, offset_minutes, due_at, target_kind, "
+            "target_id, "
             "state, nonce, updated_at) VALUES (?, ?, 60, ?, ?, ?, ?, 'n', ?)",
             [
                 (GUILD_ID, session_id, "2020-08-03T17:00:00.000000Z", "dm", 42, "sent", "2020-08-03T17:00:00.000000Z"),
@@ -127,37 +128,37 @@ async def test_retention_takes_consents_left_without_answers_and_subscriptions_a
     await insert_answers(
         imported, GUILD_ID, [AnswerRow(ours[0], 1, "old"), AnswerRow(ours[1], 2, "newer", created=cutoff)]
     )
-    for guild_id, prompt_id, thread_id in ((GUILD_ID, ours[0], 7001), (OTHER_GUILD, theirs[0], 7002)):
+    for community_id, prompt_id, thread_id in ((GUILD_ID, ours[0], 7001), (OTHER_GUILD, theirs[0], 7002)):
         await ThreadRepository(imported).save(
-            PromptThread(prompt_id, guild_id, 900, thread_id, 900, thread_id, "open", True, CREATED, None)
+            PromptThread(prompt_id, community_id, 900, thread_id, 900, thread_id, "open", True, CREATED, None)
         )
     stamp = to_db_time(CREATED)
     async with imported.transaction() as conn:
         # Member 3 consented but has no answer left (erased a form answer long ago, say).
         await conn.executemany(
-            "INSERT INTO consents (guild_id, user_id, consented_at) VALUES (?, ?, ?)",
+            "INSERT INTO consents (community_id, user_id, consented_at) VALUES (?, ?, ?)",
             [(GUILD_ID, 1, stamp), (GUILD_ID, 2, stamp), (GUILD_ID, 3, stamp), (OTHER_GUILD, 1, stamp)],
         )
         await conn.executemany(
-            "INSERT INTO dm_subscriptions (guild_id, user_id, subscribed_at) VALUES (?, ?, ?)",
+            "INSERT INTO dm_subscriptions (community_id, user_id, subscribed_at) VALUES (?, ?, ?)",
             [(GUILD_ID, 1, stamp), (GUILD_ID, 4, stamp), (OTHER_GUILD, 1, stamp)],
         )
         await conn.executemany(
-            "INSERT INTO erasures (guild_id, user_id, erased_at) VALUES (?, ?, ?)",
+            "INSERT INTO erasures (community_id, user_id, erased_at) VALUES (?, ?, ?)",
             [(GUILD_ID, 5, stamp), (GUILD_ID, 6, to_db_time(cutoff + timedelta(days=1))), (OTHER_GUILD, 5, stamp)],
         )
 
     deletion = await RetentionRepository(imported).delete_answers(GUILD_ID, created_before=cutoff)
 
     assert deletion == RetentionDeletion(answers=1, consents=2, dm_subscriptions=2)
-    consents = await imported.fetchall("SELECT guild_id, user_id FROM consents ORDER BY guild_id, user_id")
+    consents = await imported.fetchall("SELECT community_id, user_id FROM consents ORDER BY community_id, user_id")
     assert [tuple(r) for r in consents] == [(GUILD_ID, 2), (OTHER_GUILD, 1)]
-    subscriptions = await imported.fetchall("SELECT guild_id, user_id FROM dm_subscriptions")
+    subscriptions = await imported.fetchall("SELECT community_id, user_id FROM dm_subscriptions")
     assert [tuple(r) for r in subscriptions] == [(OTHER_GUILD, 1)]
-    threads = await imported.fetchall("SELECT guild_id, collect_replies FROM prompt_threads ORDER BY guild_id")
+    threads = await imported.fetchall("SELECT community_id, collect_replies FROM prompt_threads ORDER BY community_id")
     assert [tuple(r) for r in threads] == [(GUILD_ID, 0), (OTHER_GUILD, 1)]
     # Every message posted until the deletion stays unrecorded; the erasures that covers are no longer needed.
-    cutoffs = await imported.fetchall("SELECT guild_id, deleted_at FROM retention_cutoffs")
+    cutoffs = await imported.fetchall("SELECT community_id, deleted_at FROM retention_cutoffs")
     assert [tuple(r) for r in cutoffs] == [(GUILD_ID, to_db_time(cutoff))]
-    erasures = await imported.fetchall("SELECT guild_id, user_id FROM erasures ORDER BY guild_id, user_id")
+    erasures = await imported.fetchall("SELECT community_id, user_id FROM erasures ORDER BY community_id, user_id")
     assert [tuple(r) for r in erasures] == [(GUILD_ID, 6), (OTHER_GUILD, 5)]

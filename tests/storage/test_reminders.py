@@ -80,7 +80,7 @@ async def test_the_unique_key_refuses_a_second_row_for_the_same_reminder_and_tar
     with pytest.raises(aiosqlite.IntegrityError):
         async with db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO reminder_deliveries (guild_id, session_id, offset_minutes, due_at, target_kind, "
+                "INSERT INTO reminder_deliveries (community_id, session_id, offset_minutes, due_at, target_kind, "
                 "target_id, nonce, updated_at) VALUES (?, ?, ?, ?, 'channel', ?, 'x', ?)",
                 (GUILD_ID, row.session_id, row.offset_minutes, to_db_time(row.due_at), CHANNEL, to_db_time(IMPORTED)),
             )
@@ -291,7 +291,7 @@ async def test_open_threads_of_prompts(db: Database, repo: ReminderRepository, s
     async with db.transaction() as conn:
         for prompt, thread, state in ((first, 9001, "open"), (second, 9002, "closed")):
             await conn.execute(
-                "INSERT INTO prompt_threads (prompt_id, guild_id, parent_channel_id, thread_id, state, opened_at) "
+                "INSERT INTO prompt_threads (prompt_id, community_id, parent_channel_id, thread_id, state, opened_at) "
                 "VALUES (?, ?, 1, ?, ?, ?)",
                 (prompt.id, GUILD_ID, thread, state, to_db_time(IMPORTED)),
             )

@@ -32,7 +32,7 @@ async def stored(db: Database, programme: Programme) -> ProgrammeRecord:
 def a_thread(prompt_id: int, thread_id: int, **changes: object) -> PromptThread:
     thread = PromptThread(
         prompt_id=prompt_id,
-        guild_id=GUILD_ID,
+        community_id=GUILD_ID,
         parent_channel_id=900,
         thread_id=thread_id,
         starter_channel_id=900,
@@ -104,19 +104,19 @@ async def test_a_reply_is_an_answer_with_its_message_and_records_consent_once(
     replies = ContributionRepository(db)
     prompt = stored.sessions[0].prompts[0]
     assert await replies.add(
-        guild_id=GUILD_ID, prompt_id=prompt.id, user_id=ALICE, message_id=1, text="First", at=NOW, late=False
+        community_id=GUILD_ID, prompt_id=prompt.id, user_id=ALICE, message_id=1, text="First", at=NOW, late=False
     )
     later = NOW + timedelta(minutes=5)
     assert await replies.add(
-        guild_id=GUILD_ID, prompt_id=prompt.id, user_id=ALICE, message_id=2, text="Second", at=later, late=True
+        community_id=GUILD_ID, prompt_id=prompt.id, user_id=ALICE, message_id=2, text="Second", at=later, late=True
     )
     # The same message again (a gateway replay) is not a second answer.
     assert not await replies.add(
-        guild_id=GUILD_ID, prompt_id=prompt.id, user_id=ALICE, message_id=2, text="Second", at=later, late=True
+        community_id=GUILD_ID, prompt_id=prompt.id, user_id=ALICE, message_id=2, text="Second", at=later, late=True
     )
     rows = await db.fetchall("SELECT source, message_id, text, late FROM answers ORDER BY id")
     assert [tuple(r) for r in rows] == [("thread", 1, "First", 0), ("thread", 2, "Second", 1)]
-    consents = await db.fetchall("SELECT guild_id, user_id, consented_at FROM consents")
+    consents = await db.fetchall("SELECT community_id, user_id, consented_at FROM consents")
     assert [tuple(r) for r in consents] == [(GUILD_ID, ALICE, "2020-08-17T19:30:00.000000Z")]
 
 
@@ -126,7 +126,7 @@ async def test_an_edit_keeps_the_earlier_text_and_a_deletion_removes_everything(
     replies = ContributionRepository(db)
     prompt = stored.sessions[0].prompts[0]
     await replies.add(
-        guild_id=GUILD_ID, prompt_id=prompt.id, user_id=ALICE, message_id=1, text="v1", at=NOW, late=False
+        community_id=GUILD_ID, prompt_id=prompt.id, user_id=ALICE, message_id=1, text="v1", at=NOW, late=False
     )
     first_edit = NOW + timedelta(minutes=1)
     second_edit = NOW + timedelta(minutes=2)
@@ -153,13 +153,15 @@ async def test_counts_are_per_prompt_replies_and_distinct_members(db: Database, 
     first, second, third = stored.sessions[0].prompts
     for message_id, user in ((1, ALICE), (2, ALICE), (3, BOB)):
         await replies.add(
-            guild_id=GUILD_ID, prompt_id=first.id, user_id=user, message_id=message_id, text="x", at=NOW, late=False
+            community_id=GUILD_ID, prompt_id=first.id, user_id=user, message_id=message_id, text="x", at=NOW, late=False
         )
-    await replies.add(guild_id=GUILD_ID, prompt_id=second.id, user_id=BOB, message_id=4, text="y", at=NOW, late=False)
+    await replies.add(
+        community_id=GUILD_ID, prompt_id=second.id, user_id=BOB, message_id=4, text="y", at=NOW, late=False
+    )
     # A form answer is not a thread reply.
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT INTO answers (guild_id, prompt_id, user_id, source, text, created_at, updated_at) "
+            "INSERT INTO answers (community_id, prompt_id, user_id, source, text, created_at, updated_at) "
             "VALUES (?, ?, ?, 'modal', 'z', '2020-08-03T19:00:00.000000Z', '2020-08-03T19:00:00.000000Z')",
             (GUILD_ID, third.id, ALICE),
         )
@@ -194,13 +196,19 @@ async def test_a_threads_replies_are_those_posted_after_it(db: Database, stored:
     # Message 50 was posted in an earlier thread of the prompt, deleted by hand; thread 100 replaced it.
     for message_id in (50, 150, 120):
         await replies.add(
-            guild_id=GUILD_ID, prompt_id=prompt.id, user_id=ALICE, message_id=message_id, text="x", at=NOW, late=False
+            community_id=GUILD_ID,
+            prompt_id=prompt.id,
+            user_id=ALICE,
+            message_id=message_id,
+            text="x",
+            at=NOW,
+            late=False,
         )
     await repo.save(a_thread(prompt.id, 100))
     await repo.save(a_thread(other.id, 200, opened_at=NOW - timedelta(days=7)))
     assert [r.message_id for r in await replies.for_thread(prompt.id, 100)] == [120, 150]
-    assert [t.thread_id for t in await repo.for_guild(GUILD_ID)] == [200, 100]
-    assert await repo.for_guild(GUILD_ID + 1) == []
+    assert [t.thread_id for t in await repo.for_community(GUILD_ID)] == [200, 100]
+    assert await repo.for_community(GUILD_ID + 1) == []
 
 
 async def test_replies_arriving_together_share_one_commit_and_a_bad_one_sinks_no_other(
@@ -220,7 +228,7 @@ async def test_replies_arriving_together_share_one_commit_and_a_bad_one_sinks_no
 
     def reply(message_id: int, prompt_id: int = prompt.id) -> object:
         return replies.add(
-            guild_id=GUILD_ID, prompt_id=prompt_id, user_id=1000 + message_id % 7, message_id=message_id,
+            community_id=GUILD_ID, prompt_id=prompt_id, user_id=1000 + message_id % 7, message_id=message_id,
             text=f"reply {message_id}", at=NOW, late=False,
         )  # fmt: skip
 
@@ -246,7 +254,7 @@ async def test_messages_posted_until_an_erasure_or_a_retention_deletion_are_not_
 
     async def reply(message_id: int, user_id: int, posted: datetime, at: datetime | None = None) -> bool:
         return await replies.add(
-            guild_id=GUILD_ID, prompt_id=prompt.id, user_id=user_id, message_id=message_id, text="x",
+            community_id=GUILD_ID, prompt_id=prompt.id, user_id=user_id, message_id=message_id, text="x",
             at=at or posted, late=False, posted_at=posted,
         )  # fmt: skip
 

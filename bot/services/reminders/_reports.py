@@ -22,7 +22,7 @@ class ScheduledReminder:
 
 @dataclass(frozen=True, slots=True)
 class ReminderSchedule:
-    guild_id: int
+    community_id: int
     title: str | None  # the programme's; None when no programme was imported
     timezone: str | None  # the programme's
     offsets: tuple[timedelta, ...]

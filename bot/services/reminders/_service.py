@@ -66,7 +66,7 @@ class ReminderService:
         programme: ProgrammeService,
         settings: ServerSettingsService,
         *,
-        guild_ids: Iterable[int],
+        community_ids: Iterable[int],
         sender: ReminderSender | None = None,
         problems: RuntimeProblems | None = None,
         clock: Clock = system_clock,
@@ -79,7 +79,7 @@ class ReminderService:
         self.repository = ReminderRepository(db)
         self._programme = programme
         self._settings = settings
-        self._guild_ids = frozenset(guild_ids)
+        self._community_ids = frozenset(community_ids)
         self._clock = clock
         self._scheduler = scheduler  # an APScheduler scheduler (AsyncIOScheduler), or None: no wake-ups
         self.sweep_interval = sweep_interval
@@ -109,8 +109,8 @@ class ReminderService:
                 coalesce=True,
                 max_instances=1,
             )
-        for guild_id in sorted(self._guild_ids):
-            self.request(guild_id)
+        for community_id in sorted(self._community_ids):
+            self.request(community_id)
 
     async def close(self, *, grace: float = CLOSE_GRACE) -> None:
         """Stop between two sends (waiting up to ``grace`` seconds), then cancel whatever is left."""
@@ -127,19 +127,19 @@ class ReminderService:
             worker.cancel()
             await asyncio.wait({worker})
 
-    async def on_programme_change(self, guild_id: int) -> None:
+    async def on_programme_change(self, community_id: int) -> None:
         """ProgrammeService listener: an import changed sessions; re-plan (never blocks the import)."""
-        self.request(guild_id, changed=True)
+        self.request(community_id, changed=True)
 
-    async def on_settings_change(self, guild_id: int, names: frozenset[str]) -> None:
+    async def on_settings_change(self, community_id: int, names: frozenset[str]) -> None:
         """ServerSettingsService listener: offsets or the channel may have changed; re-plan."""
-        self.request(guild_id, changed=True)
+        self.request(community_id, changed=True)
 
-    def request(self, guild_id: int, *, changed: bool = False) -> None:
-        """Ask for a pass over ``guild_id`` soon. ``changed``: the plan changed, cut a fan-out short."""
-        if guild_id not in self._guild_ids or self._stopping:
+    def request(self, community_id: int, *, changed: bool = False) -> None:
+        """Ask for a pass over ``community_id`` soon. ``changed``: the plan changed, cut a fan-out short."""
+        if community_id not in self._community_ids or self._stopping:
             return
-        self._queued[guild_id] = self._queued.get(guild_id, False) or changed
+        self._queued[community_id] = self._queued.get(community_id, False) or changed
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work(), name="reminders-worker")
 
@@ -148,32 +148,32 @@ class ReminderService:
         while (worker := self._worker) is not None and not worker.done():
             await asyncio.wait({worker})
 
-    async def _wake(self, guild_id: int) -> None:
-        self.request(guild_id)
+    async def _wake(self, community_id: int) -> None:
+        self.request(community_id)
 
     async def _sweep(self) -> None:
-        for guild_id in sorted(self._guild_ids):
-            self.request(guild_id)
+        for community_id in sorted(self._community_ids):
+            self.request(community_id)
 
     async def _work(self) -> None:
         while self._queued and not self._stopping:
-            guild_id = next(iter(self._queued))
-            del self._queued[guild_id]
+            community_id = next(iter(self._queued))
+            del self._queued[community_id]
             try:
-                await self.run_pass(guild_id)
+                await self.run_pass(community_id)
             except Exception:
-                log.exception("a reminder pass failed for guild %s; the next sweep tries again", guild_id)
+                log.exception("a reminder pass failed for community %s; the next sweep tries again", community_id)
 
     # --- one pass -------------------------------------------------------------------------------------
 
-    async def run_pass(self, guild_id: int) -> None:
+    async def run_pass(self, community_id: int) -> None:
         """Re-plan, re-arm the wake-ups, and send what is due now. Safe to run at any time."""
-        if guild_id not in self._outbox_checked and self._sender is not None:
-            await self._check_outbox(guild_id)
-            self._outbox_checked.add(guild_id)
+        if community_id not in self._outbox_checked and self._sender is not None:
+            await self._check_outbox(community_id)
+            self._outbox_checked.add(community_id)
         now = self._clock()
-        programme = await self._programme.get(guild_id)
-        settings = await self._settings.get(guild_id)
+        programme = await self._programme.get(community_id)
+        settings = await self._settings.get(community_id)
         sessions = programme.sessions if programme else ()
         plan = plan_reminders(sessions, settings.reminder_offsets)
         decisions = pending_decisions(plan, now)
@@ -181,17 +181,19 @@ class ReminderService:
         due = [r for r, d in decisions if d is ReminderDecision.SEND]
         dropped = [r for r, d in decisions if d is ReminderDecision.SKIP]
         result = await self.repository.replan(
-            guild_id, active=waiting + due, dropped=dropped, channel_id=settings.reminder_channel_id, now=now
+            community_id, active=waiting + due, dropped=dropped, channel_id=settings.reminder_channel_id, now=now
         )
         if result.skipped:
             log.warning(
-                "skipped %d reminder deliveries for guild %s: their session started or a later reminder is due",
+                "skipped %d reminder deliveries for community %s: their session started or a later reminder is due",
                 result.skipped,
-                guild_id,
+                community_id,
             )
         if result.deleted:
-            log.info("dropped %d unsent reminder deliveries no longer planned for guild %s", result.deleted, guild_id)
-        self._arm_wakeups(guild_id, waiting, now)
+            log.info(
+                "dropped %d unsent reminder deliveries no longer planned for community %s", result.deleted, community_id
+            )
+        self._arm_wakeups(community_id, waiting, now)
         if not due:
             return
         if self._sender is None:
@@ -199,16 +201,16 @@ class ReminderService:
                 log.warning("reminders are due but this service has no Discord sender: nothing can be sent")
                 self._warned_no_sender = True
             return
-        interested_too = (await self._settings.get(guild_id)).remind_interested
+        interested_too = (await self._settings.get(community_id)).remind_interested
         for reminder in due:
-            added = await self.repository.add_dm_rows(guild_id, reminder, now, interested_too=interested_too)
+            added = await self.repository.add_dm_rows(community_id, reminder, now, interested_too=interested_too)
             if added:
-                log.info("reminder %s for guild %s: %d DMs to send", reminder.key, guild_id, added)
+                log.info("reminder %s for community %s: %d DMs to send", reminder.key, community_id, added)
         reminders = {reminder_id(r): r for r in due}
         by_session = {s.id: s for s in sessions}
         messages: dict[tuple[ReminderId, TargetKind], OutgoingMessage] = {}
-        for delivery in await self.repository.ready(guild_id, now):
-            if self._stopping or self._queued.get(guild_id):
+        for delivery in await self.repository.ready(community_id, now):
+            if self._stopping or self._queued.get(community_id):
                 break  # shutting down, or the plan changed: the next pass re-plans first
             planned = reminders.get(delivery.reminder)
             if planned is None:
@@ -222,7 +224,7 @@ class ReminderService:
 
     # --- the outbox check -----------------------------------------------------------------------------
 
-    async def _check_outbox(self, guild_id: int) -> None:
+    async def _check_outbox(self, community_id: int) -> None:
         """Settle the deliveries a crash left claimed (sent or not, nobody knows) before sending anything.
 
         Each is looked for among the target's recent messages: found, it is recorded as sent; not found, it
@@ -230,7 +232,7 @@ class ReminderService:
         window; after it the delivery is given up, logged and shown to organisers, rather than risk a second
         copy of the reminder.
         """
-        for delivery in await self.repository.claimed(guild_id):
+        for delivery in await self.repository.claimed(community_id):
             await self._settle(delivery)
 
     async def _settle(self, delivery: Delivery) -> None:
@@ -274,7 +276,7 @@ class ReminderService:
             missing = getattr(error, "missing", None)
             lacks = f": it lacks {missing.label} there" if missing else ""
             self._problems.record(
-                delivery.guild_id,
+                delivery.community_id,
                 f"reminders-outbox:{delivery.target_id}",
                 f"The bot stopped while posting a reminder in {where} and cannot check whether it was posted{lacks}. "
                 "It was not posted again, to avoid a duplicate.",
@@ -309,7 +311,7 @@ class ReminderService:
             level = logging.INFO if refused.reason == DMS_CLOSED else logging.ERROR
             log.log(level, "reminder delivery %s (%s) refused: %s", delivery.id, delivery.target_kind, refused.reason)
         except ChannelRefused as refused:
-            self._channel_refused(delivery.guild_id, refused)
+            self._channel_refused(delivery.community_id, refused)
             await self._retry_later(delivery, refused.reason, None)
         except DeliveryFailed as failed:
             pause = failed.retry_after
@@ -320,11 +322,11 @@ class ReminderService:
         else:
             await self.repository.mark_sent(delivery.id, message_id, self._clock())
             if delivery.target_kind is TargetKind.CHANNEL:
-                self._problems.clear(delivery.guild_id, _channel_key(delivery.target_id))
+                self._problems.clear(delivery.community_id, _channel_key(delivery.target_id))
         finally:
             self.throttle.sent(pause=pause)
 
-    def _channel_refused(self, guild_id: int, refused: ChannelRefused) -> None:
+    def _channel_refused(self, community_id: int, refused: ChannelRefused) -> None:
         where = f"<#{refused.channel_id}>"
         if refused.missing:
             text = f"The bot cannot post reminders in {where}: it lacks {refused.missing.label} there."
@@ -334,7 +336,7 @@ class ReminderService:
             fix = f"Check the bot's permissions in {where} (View Channel and Send Messages)"
         fix += ", or choose another reminder channel with /setup. The bot retries the reminder a few times."
         log.error("reminder post refused in channel %s: %s", refused.channel_id, refused.reason)
-        self._problems.record(guild_id, _channel_key(refused.channel_id), text, fix)
+        self._problems.record(community_id, _channel_key(refused.channel_id), text, fix)
 
     async def _retry_later(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
         now = self._clock()
@@ -349,24 +351,24 @@ class ReminderService:
         log.warning("reminder delivery %s failed (%s); retrying in %s", delivery.id, reason, backoff)
         await self.repository.mark_retry(delivery.id, reason, now + backoff, now)
 
-    async def take_dms_closed_notice(self, guild_id: int, user_id: int) -> bool:
+    async def take_dms_closed_notice(self, community_id: int, user_id: int) -> bool:
         """Whether to tell this member, now and privately, that their reminder DM was refused (DMs closed).
 
         Once per member (until they subscribe again); told the next time they use the bot, never in a channel:
         a public notice would show who asked for DM reminders. Organisers see such failures only as counts
         (/stats, with small counts hidden). Call ``release_dms_closed_notice`` if the notice was not delivered.
         """
-        claimed = await self.repository.claim_dms_closed_notices(guild_id, self._clock(), limit=1, user_id=user_id)
+        claimed = await self.repository.claim_dms_closed_notices(community_id, self._clock(), limit=1, user_id=user_id)
         return bool(claimed)
 
-    async def release_dms_closed_notice(self, guild_id: int, user_id: int) -> None:
-        await self.repository.unclaim_dms_closed_notices(guild_id, [user_id])
+    async def release_dms_closed_notice(self, community_id: int, user_id: int) -> None:
+        await self.repository.unclaim_dms_closed_notices(community_id, [user_id])
 
-    def _arm_wakeups(self, guild_id: int, waiting: Sequence[PlannedReminder], now: datetime) -> None:
+    def _arm_wakeups(self, community_id: int, waiting: Sequence[PlannedReminder], now: datetime) -> None:
         """One date job per reminder not yet due; jobs of reminders no longer waiting are removed."""
         if self._scheduler is None:
             return
-        prefix = f"reminder:{guild_id}:"
+        prefix = f"reminder:{community_id}:"
         # APScheduler runs on the real clock; the service decides on its own (injectable) clock. Arm each job
         # the same distance ahead as the reminder is, so a test clock never makes jobs fire in a loop.
         real_now = datetime.now(UTC)
@@ -386,7 +388,7 @@ class ReminderService:
                 self._wake,
                 "date",
                 run_date=run_at,
-                args=(guild_id,),
+                args=(community_id,),
                 id=job_id,
                 replace_existing=True,
                 misfire_grace_time=None,
@@ -398,41 +400,41 @@ class ReminderService:
 
     # --- members' DM setting --------------------------------------------------------------------------
 
-    async def set_dm_reminders(self, guild_id: int, user_id: int, on: bool) -> DmReminderStatus:
+    async def set_dm_reminders(self, community_id: int, user_id: int, on: bool) -> DmReminderStatus:
         now = self._clock()
         if on:
-            changed = await self.repository.subscribe(guild_id, user_id, now)
+            changed = await self.repository.subscribe(community_id, user_id, now)
         else:
-            changed = await self.repository.unsubscribe(guild_id, user_id, now)
+            changed = await self.repository.unsubscribe(community_id, user_id, now)
         if changed:
-            log.info("DM reminders turned %s for a member of guild %s", "on" if on else "off", guild_id)
-        return await self._status(guild_id, user_id, changed=changed)
+            log.info("DM reminders turned %s for a member of guild %s", "on" if on else "off", community_id)
+        return await self._status(community_id, user_id, changed=changed)
 
-    async def dm_reminder_status(self, guild_id: int, user_id: int) -> DmReminderStatus:
-        return await self._status(guild_id, user_id, changed=False)
+    async def dm_reminder_status(self, community_id: int, user_id: int) -> DmReminderStatus:
+        return await self._status(community_id, user_id, changed=False)
 
-    async def _status(self, guild_id: int, user_id: int, *, changed: bool) -> DmReminderStatus:
-        subscription = await self.repository.subscription(guild_id, user_id)
-        settings = await self._settings.get(guild_id)
+    async def _status(self, community_id: int, user_id: int, *, changed: bool) -> DmReminderStatus:
+        subscription = await self.repository.subscription(community_id, user_id)
+        settings = await self._settings.get(community_id)
         return DmReminderStatus(
             on=subscription is not None,
             changed=changed,
             offsets=settings.reminder_offsets,
             channel_id=settings.reminder_channel_id,
-            dms_found_closed=subscription is not None and await self.repository.dms_found_closed(guild_id, user_id),
+            dms_found_closed=subscription is not None and await self.repository.dms_found_closed(community_id, user_id),
         )
 
     # --- the schedule ---------------------------------------------------------------------------------
 
-    async def schedule(self, guild_id: int) -> ReminderSchedule:
+    async def schedule(self, community_id: int) -> ReminderSchedule:
         """Every planned reminder with its due time and the state of each of its deliveries."""
         now = self._clock()
-        programme = await self._programme.get(guild_id)
-        settings = await self._settings.get(guild_id)
+        programme = await self._programme.get(community_id)
+        settings = await self._settings.get(community_id)
         sessions = programme.sessions if programme else ()
         plan = plan_reminders(sessions, settings.reminder_offsets)
         rows: dict[ReminderId, list[Delivery]] = {}
-        for delivery in await self.repository.deliveries(guild_id):
+        for delivery in await self.repository.deliveries(community_id):
             rows.setdefault(delivery.reminder, []).append(delivery)
         by_session = {s.id: s for s in sessions}
         entries = []
@@ -450,13 +452,13 @@ class ReminderService:
                 )
             )
         return ReminderSchedule(
-            guild_id=guild_id,
+            community_id=community_id,
             title=programme.title if programme else None,
             timezone=programme.timezone if programme else None,
             offsets=settings.reminder_offsets,
             channel_id=settings.reminder_channel_id,
             ping_role_id=settings.ping_role_id,
-            subscribers=await self.repository.subscriber_count(guild_id),
+            subscribers=await self.repository.subscriber_count(community_id),
             entries=tuple(entries),
             now=now,
         )

@@ -43,11 +43,11 @@ class ThreadCatchUp:
         self._clock = clock
         self._forget_thread = forget_thread
 
-    def stopped(self, guild_id: int) -> bool:
+    def stopped(self, community_id: int) -> bool:
         """Whether the last catch-up left threads unread (a permission or the intent was missing)."""
-        return any(p.key.startswith(CATCH_UP_PROBLEM) for p in self._problems.current(guild_id))
+        return any(p.key.startswith(CATCH_UP_PROBLEM) for p in self._problems.current(community_id))
 
-    async def run(self, guild_id: int) -> CatchUpReport:
+    async def run(self, community_id: int) -> CatchUpReport:
         """Replay what happened in the prompt threads while the bot was not listening.
 
         Replies posted meanwhile are recorded (in open threads), edits applied and deleted messages' answers
@@ -58,7 +58,7 @@ class ThreadCatchUp:
         (``RuntimeProblems``, in /setup's health section and `python -m bot check`).
         """
         report = CatchUpReport()
-        for thread in await self.threads.for_guild(guild_id):
+        for thread in await self.threads.for_community(community_id):
             if not thread.collect_replies:
                 continue
             try:
@@ -76,18 +76,18 @@ class ThreadCatchUp:
                 report += CatchUpReport(unreadable=1)
         if report.changed:
             log.info(
-                "caught up with prompt threads in guild %s: %d added, %d updated, %d removed",
-                guild_id,
+                "caught up with prompt threads in community %s: %d added, %d updated, %d removed",
+                community_id,
                 report.added,
                 report.updated,
                 report.removed,
             )
         if report.unreadable:
             log.warning(
-                "%d prompt thread(s) in guild %s could not be caught up (no permission to read them): nothing "
+                "%d prompt thread(s) in community %s could not be caught up (no permission to read them): nothing "
                 "was removed from them",
                 report.unreadable,
-                guild_id,
+                community_id,
             )
         return report
 
@@ -112,7 +112,7 @@ class ThreadCatchUp:
                 thread_text.history_unreadable_fix(thread.parent_channel_id, missing=missing.label),
             )
             return CatchUpReport(unreadable=1)
-        self._problems.clear(thread.guild_id, _channel_key(thread))
+        self._problems.clear(thread.community_id, _channel_key(thread))
         # Read what is stored before asking Discord: a reply recorded live after the history was read must not
         # look deleted. Replies in this thread come after it (snowflakes grow with time); lower ids belong to an
         # earlier thread of the prompt that was deleted by hand.
@@ -144,7 +144,7 @@ class ThreadCatchUp:
             gone, kept = await self._confirmed_deleted(thread, [mid for mid in stored if mid not in seen])
             removed += await self.contributions.remove(gone)
         if not kept:
-            self._problems.clear(thread.guild_id, _history_key(thread))
+            self._problems.clear(thread.community_id, _history_key(thread))
         return CatchUpReport(threads=1, added=added, updated=updated, removed=removed, kept=kept)
 
     async def _confirmed_deleted(self, thread: PromptThread, unseen: list[int]) -> tuple[list[int], int]:
@@ -172,7 +172,7 @@ class ThreadCatchUp:
         return gone, 0
 
     def _cannot_catch_up(self, thread: PromptThread, key: str, text: str, fix: str) -> None:
-        self._problems.record(thread.guild_id, key, text, fix)
+        self._problems.record(thread.community_id, key, text, fix)
 
 
 def _channel_key(thread: PromptThread) -> str:

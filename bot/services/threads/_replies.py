@@ -27,7 +27,7 @@ async def add_reply(
 ) -> bool:
     """Record a reply as an answer written ``at``; ``posted``: when the message was posted, if earlier."""
     added = await contributions.add(
-        guild_id=target.guild_id,
+        community_id=target.community_id,
         prompt_id=target.prompt_id,
         user_id=author_id,
         message_id=message_id,

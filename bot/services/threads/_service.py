@@ -74,12 +74,12 @@ class ThreadService:
         )
 
     def _lock(self, session: SessionRecord) -> asyncio.Lock:
-        return self._week_locks.setdefault((session.guild_id, session.week), asyncio.Lock())
+        return self._week_locks.setdefault((session.community_id, session.week), asyncio.Lock())
 
     # --- read by other features (reminders link to open threads; stats count them) -----------------------
 
-    async def threads_for_week(self, guild_id: int, week: int) -> list[PromptThread]:
-        return await self.threads.for_week(guild_id, week)
+    async def threads_for_week(self, community_id: int, week: int) -> list[PromptThread]:
+        return await self.threads.for_week(community_id, week)
 
     # --- /threads open ------------------------------------------------------------------------------------
 
@@ -128,7 +128,7 @@ class ThreadService:
                     problems.append(str(error))
                     outcomes.append(OpenOutcome(prompt, Opened.FAILED, None))
         made = sum(o.result in (Opened.CREATED, Opened.RECREATED) for o in outcomes)
-        log.info("threads opened for week %s of guild %s: %d new", session.week, session.guild_id, made)
+        log.info("threads opened for week %s of guild %s: %d new", session.week, session.community_id, made)
         return OpenReport(
             session=session,
             outcomes=tuple(outcomes),
@@ -139,7 +139,7 @@ class ThreadService:
 
     async def _usable_target(self, session: SessionRecord, here_channel_id: int | None) -> tuple[int, ChannelKind]:
         """Where new threads go, once the bot is known to have every permission threads need there."""
-        channel_id, kind = await self._target_channel(session.guild_id, here_channel_id)
+        channel_id, kind = await self._target_channel(session.community_id, here_channel_id)
         place = Place.DISCUSSION_FORUM if kind is ChannelKind.FORUM else Place.DISCUSSION_TEXT
         needed = Permission(0)
         for need in needs_for(place, required_only=True):
@@ -153,9 +153,9 @@ class ThreadService:
             )
         return channel_id, kind
 
-    async def _target_channel(self, guild_id: int, here_channel_id: int | None) -> tuple[int, ChannelKind]:
+    async def _target_channel(self, community_id: int, here_channel_id: int | None) -> tuple[int, ChannelKind]:
         """The server's discussion channel if one is set, else the channel the command was run in."""
-        settings = await self._settings.get(guild_id)
+        settings = await self._settings.get(community_id)
         usable = (ChannelKind.TEXT, ChannelKind.FORUM)
         if settings.discussion_channel_id is not None:
             channel_id = settings.discussion_channel_id
@@ -189,7 +189,7 @@ class ThreadService:
         await self.threads.save(
             PromptThread(
                 prompt_id=prompt.id,
-                guild_id=session.guild_id,
+                community_id=session.community_id,
                 parent_channel_id=channel_id,
                 thread_id=created.thread_id,
                 starter_channel_id=created.starter_channel_id,
@@ -265,7 +265,7 @@ class ThreadService:
                     outcomes.append(CloseOutcome(prompt, Closed.ALREADY_CLOSED, thread.thread_id, tally))
                 else:
                     outcomes.append(await self._close(prompt, thread, tally))
-        log.info("threads closed for week %s of guild %s", session.week, session.guild_id)
+        log.info("threads closed for week %s of guild %s", session.week, session.community_id)
         return CloseReport(session, tuple(outcomes))
 
     async def _require_can_close(self, session: SessionRecord, open_threads: list[PromptThread]) -> None:
@@ -364,10 +364,10 @@ class ThreadService:
             log.info("prompt thread %s was deleted on Discord", thread_id)
         return forgotten
 
-    def catch_up_stopped(self, guild_id: int) -> bool:
+    def catch_up_stopped(self, community_id: int) -> bool:
         """Whether the last catch-up left threads unread (a permission or the intent was missing)."""
-        return self._catch_up.stopped(guild_id)
+        return self._catch_up.stopped(community_id)
 
-    async def catch_up(self, guild_id: int) -> CatchUpReport:
+    async def catch_up(self, community_id: int) -> CatchUpReport:
         """Replay what happened in the prompt threads while the bot was not listening (see ``ThreadCatchUp``)."""
-        return await self._catch_up.run(guild_id)
+        return await self._catch_up.run(community_id)
