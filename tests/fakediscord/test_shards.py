@@ -140,6 +140,23 @@ async def test_two_processes_each_with_one_shard_see_only_their_guilds_and_event
         assert [m.content for m in seen[0].messages] == ["a direct message"]
         delivered = fake_discord.events_about(on_one, "MESSAGE_CREATE")
         assert [e.shard for e in delivered] == [(1, 2)]
+        # Guild changes too: a role, a channel, the bot's own member update.
+        role = fake_discord.add_role("Helpers", guild=on_one)
+        fake_discord.add_channel("news", guild=on_one)
+        fake_discord.set_member_roles(
+            fake_discord.world.bot_user, [role, *fake_discord.world.bot_member(on_one.id).roles], guild=on_one
+        )
+        await fake_discord.wait_for(
+            lambda: (
+                (g := second.get_guild(on_one.id)) is not None
+                and g.get_role(role.id) is not None
+                and any(c.name == "news" for c in g.channels)
+            ),
+            what="shard 1 to cache the role and the channel",
+        )
+        for name in ("GUILD_ROLE_CREATE", "CHANNEL_CREATE", "GUILD_MEMBER_UPDATE"):
+            assert [e.shard for e in fake_discord.events_about(on_one, name)] == [(1, 2)], name
+        assert first.get_guild(on_one.id) is None
 
 
 async def test_get_gateway_bot_recommends_shards_and_an_auto_sharded_bot_follows(fake_discord: FakeDiscord) -> None:
