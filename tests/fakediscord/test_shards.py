@@ -298,3 +298,15 @@ async def test_a_thousand_guilds_over_two_shards(fake_discord: FakeDiscord) -> N
         assert per_shard == [
             sum(1 for g in [fake_discord.world.guild, *made] if shard_of(g.id, 2) == s) for s in (0, 1)
         ]
+
+
+async def test_two_sessions_of_one_shard_both_get_its_events(fake_discord: FakeDiscord) -> None:
+    # events/gateway.mdx, "Sharding": "You can establish multiple sessions with the same [shard_id, num_shards]".
+    first, second = one_shard_bot(0, 1), one_shard_bot(0, 1)
+    seen = [Recorder(first), Recorder(second)]
+    async with fake_discord.run_bot(first), fake_discord.run_bot(second):
+        await fake_discord.wait_for_sessions(2)
+        await fake_discord.post_message("general", "alice", "to everyone listening")
+        await fake_discord.wait_for(lambda: all(r.messages for r in seen), what="both sessions to get the message")
+        assert [e.shard for e in fake_discord.events_named("MESSAGE_CREATE")] == [(0, 1), (0, 1)]
+        assert len({e.session_id for e in fake_discord.events_named("MESSAGE_CREATE")}) == 2
