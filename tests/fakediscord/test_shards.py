@@ -310,3 +310,18 @@ async def test_two_sessions_of_one_shard_both_get_its_events(fake_discord: FakeD
         await fake_discord.wait_for(lambda: all(r.messages for r in seen), what="both sessions to get the message")
         assert [e.shard for e in fake_discord.events_named("MESSAGE_CREATE")] == [(0, 1), (0, 1)]
         assert len({e.session_id for e in fake_discord.events_named("MESSAGE_CREATE")}) == 2
+
+
+async def test_one_shard_dropped_resumes_and_gets_what_it_missed(
+    fake_discord: FakeDiscord, guilds: list[Guild]
+) -> None:
+    bot = sharded_bot(shard_count=2)
+    seen = Recorder(bot)
+    on_one = next(g for g in guilds if shard_of(g.id, 2) == 1)
+    async with fake_discord.run_bot(bot):
+        await fake_discord.wait_for_sessions(2)
+        await fake_discord.drop_gateway(shard=1, wait_resumed=False)
+        await fake_discord.post_message(fake_discord.channel_in(on_one, "general"), "alice", "while you were away")
+        await fake_discord.wait_for(lambda: fake_discord.gateway.session_of_shard(1).resumes == 1, what="a RESUME")
+        await fake_discord.wait_for(lambda: bool(seen.messages), what="the missed message")
+        assert fake_discord.gateway.session_of_shard(0).resumes == 0
