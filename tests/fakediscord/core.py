@@ -89,6 +89,12 @@ class FakeCore:
         self.commands: dict[int | None, list[JSON]] = {}
         self.command_ids: dict[tuple[int | None, str, int], int] = {}
         self.commands_put_at: dict[int | None, float] = {}
+        #: GET /gateway/bot's recommended ``shards`` and ``session_start_limit.max_concurrency``
+        #: (events/gateway.mdx, "Get Gateway Bot", "Max Concurrency"; concurrency is reported, not enforced).
+        self.recommended_shards = 1
+        self.max_concurrency = 1
+        #: Bulk overwrites (PUT) received per scope: None for global commands, else the guild id.
+        self.command_puts: dict[int | None, int] = {}
         #: When the latest client logged in (GET /users/@me); earlier READYs and syncs do not count.
         self.login_at = float("-inf")
         self.nonces: dict[tuple[int, str], tuple[float, int]] = {}
@@ -123,8 +129,8 @@ class FakeCore:
         """What to put in ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY`` (as a ``yarl.URL``)."""
         return f"ws://{self.host}:{self.port}/gateway"
 
-    def ready_payload(self, session: GatewaySession, shard: Any = None) -> JSON:
-        return payloads.ready(self, session, shard)
+    def ready_payload(self, session: GatewaySession, shard: Any, guilds: list[Guild]) -> JSON:
+        return payloads.ready(self, session, shard, guilds)
 
     def guild_create_payload(self, guild: Guild, session: GatewaySession) -> JSON:
         return payloads.guild_create(self, guild, session)
@@ -180,12 +186,19 @@ class FakeCore:
         channel = self.world.channels.get(channel_id)
         if channel is None:
             raise ApiError(404, 10003, "Unknown Channel")
+        if channel.guild_id is not None and not self.world.bot_in(channel.guild_id):
+            raise ApiError(403, 50001, "Missing Access")
         return channel
 
     def guild_or_404(self, guild_id: int) -> Guild:
+        """The guild, 404 code 10004 "Unknown Guild" when there is none, or 403 code 50001 "Missing Access" when
+        the bot is not in it (topics/opcodes-and-status-codes.mdx, JSON error codes; the docs do not name the
+        error for a guild the bot was removed from: 50001 is what Discord answers)."""
         guild = self.world.guilds.get(guild_id)
         if guild is None:
             raise ApiError(404, 10004, "Unknown Guild")
+        if not guild.bot_present:
+            raise ApiError(403, 50001, "Missing Access")
         return guild
 
     def message_or_404(self, channel: Channel, message_id: int) -> Message:
@@ -195,8 +208,7 @@ class FakeCore:
         return msg
 
     def require_bot_connected(self) -> None:
-        s = self.gateway.current
-        if s is None or s.ended:
+        if not self.gateway.live_sessions():
             raise AssertionError("the bot is not connected to the fake gateway (await fake.wait_until_ready() first)")
 
     # =================================================================================== Discord's checks
@@ -232,7 +244,7 @@ class FakeCore:
             recipient = self.world.users.get(channel.recipient_id or 0)
             if recipient is None or recipient.bot:
                 raise ApiError(403, 50007, "Cannot send messages to this user")
-            shares = [g for g in self.world.guilds.values() if recipient.id in g.members]
+            shares = [g for g in self.world.bot_guilds() if recipient.id in g.members]
             if not shares or not any(g.members[recipient.id].accepts_dms for g in shares):
                 raise ApiError(403, 50007, "Cannot send messages to this user")
             return

@@ -3,6 +3,14 @@
 Frames are sent as TEXT (the client's ``compress=zlib-stream`` request is ignored, which discord.py
 accepts). Dispatches get increasing ``s`` per session and are kept so a RESUME can replay what the
 client missed while disconnected.
+
+Sharding (events/gateway.mdx, "Sharding"): any number of sessions live at once, each IDENTIFYed with or
+without ``shard: [shard_id, num_shards]``. A session gets READY listing only the guilds of its shard
+(``(guild_id >> 22) % num_shards == shard_id``), then one GUILD_CREATE each; a session without ``shard``
+is shard ``[0, 1]`` and gets every guild. A dispatch about a guild goes to every live session whose shard
+owns the guild (the docs allow several sessions with the same shard, and sessions with different
+``num_shards``); one without a guild (DMs) only to sessions of shard 0. Every recorded event says which
+session and shard it was delivered to.
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL_MS = 41250
+#: events/gateway.mdx, "Sharding": "Each shard can only support a maximum of 2500 guilds".
+MAX_GUILDS_PER_SESSION = 2500
 
 
 class Intents:
@@ -147,9 +157,52 @@ class GatewaySession:
     ended: bool = False
     resumes: int = 0
     events: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=5000))
+    #: ``[shard_id, num_shards]`` from IDENTIFY, None when the client did not shard.
+    shard: tuple[int, int] | None = None
 
     def has(self, intent: int) -> bool:
         return bool(self.intents & intent)
+
+    @property
+    def shard_id(self) -> int:
+        return 0 if self.shard is None else self.shard[0]
+
+    @property
+    def num_shards(self) -> int:
+        return 1 if self.shard is None else self.shard[1]
+
+    def owns(self, guild_id: int | None) -> bool:
+        """Whether this session receives events about ``guild_id`` (events/gateway.mdx, "Sharding Formula";
+        events without a guild go to shard 0 only)."""
+        if guild_id is None:
+            return self.shard_id == 0
+        return (guild_id >> 22) % self.num_shards == self.shard_id
+
+    @property
+    def live(self) -> bool:
+        return not self.ended
+
+
+def invalid_shard(shard: Any) -> bool:
+    """topics/opcodes-and-status-codes.mdx, 4010 "Invalid shard": ``shard`` is not ``[shard_id, num_shards]``
+    with ``0 <= shard_id < num_shards`` (events/gateway-events.mdx, Identify: "array of two integers")."""
+    if not isinstance(shard, list) or len(shard) != 2:
+        return True
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in shard):
+        return True
+    shard_id, num_shards = shard
+    return not (num_shards >= 1 and 0 <= shard_id < num_shards)
+
+
+def event_guild_id(event: str, data: Any) -> int | None:
+    """The guild a dispatch is about (None: DMs and events without a guild)."""
+    if not isinstance(data, dict):
+        return None
+    raw = data.get("id") if event in ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE") else data.get("guild_id")
+    try:
+        return None if raw is None else int(raw)
+    except (TypeError, ValueError):
+        return None
 
 
 class Gateway:
@@ -165,22 +218,40 @@ class Gateway:
         #: Every frame received from clients: (monotonic time, op, data without the token).
         self.received: list[tuple[float, int, Any]] = []
         self._closing: set[asyncio.Task[None]] = set()
+        #: Guilds one session may handle before IDENTIFY is closed with 4011 "Sharding required".
+        self.max_guilds_per_session = MAX_GUILDS_PER_SESSION
+        #: IDENTIFYs that started a session (what ``session_start_limit.remaining`` counts down).
+        self.session_starts = 0
 
     # ----------------------------------------------------------------------------------- dispatch
-    def dispatch(self, event: str, data: JSON | Callable[[GatewaySession], JSON]) -> RecordedEvent | None:
-        """Send a dispatch to the current session (queued for RESUME if disconnected).
+    def dispatch(
+        self, event: str, data: JSON | Callable[[GatewaySession], JSON], *, guild_id: int | None = None
+    ) -> RecordedEvent | None:
+        """Send a dispatch to every live session that owns its guild (queued for RESUME if disconnected).
 
-        ``data`` may be a callable taking the session, to tailor the payload to its intents. Returns the
-        recorded event, or None when no session exists or its intents exclude the event.
+        The guild is ``guild_id`` or read from the payload (``guild_id``; ``id`` for GUILD_* events); without
+        one the event goes to shard 0 (events/gateway.mdx, "Sharding"). Nothing is sent about a guild the
+        bot is not in. ``data`` may be a callable taking the session, to tailor the payload to its intents.
+        Returns the first recorded event, or None when no session got it.
         """
-        session = self.current
-        if session is None or session.ended:
-            return None
-        payload = data(session) if callable(data) else data
-        need = required_intent(event, payload, self.fake.world.bot_user.id)
-        if need and not session.has(need):
-            return None
-        return self._send_dispatch(session, event, payload)
+        first: RecordedEvent | None = None
+        for session in self.live_sessions():
+            payload = data(session) if callable(data) else data
+            gid = guild_id if guild_id is not None else event_guild_id(event, payload)
+            if gid is not None and not self.fake.world.bot_in(gid):
+                return None
+            if not session.owns(gid):
+                continue
+            need = required_intent(event, payload, self.fake.world.bot_user.id)
+            if need and not session.has(need):
+                continue
+            rec = self._send_dispatch(session, event, payload)
+            first = first or rec
+        return first
+
+    def live_sessions(self) -> list[GatewaySession]:
+        """Sessions not ended, oldest first."""
+        return [s for s in self.sessions.values() if not s.ended]
 
     def _send_dispatch(self, session: GatewaySession, event: str, payload: Any) -> RecordedEvent:
         session.seq += 1
@@ -189,7 +260,9 @@ class Gateway:
         conn = session.connection
         if conn is not None and not conn.ws.closed:
             conn.queue.put_nowait(frame)
-        rec = RecordedEvent(name=event, data=payload, seq=session.seq, time=time.time())
+        rec = RecordedEvent(
+            name=event, data=payload, seq=session.seq, time=time.time(), session_id=session.id, shard=session.shard
+        )
         self.events.append(rec)
         self.fake.stats.events_dispatched += 1
         self.fake.notifier.notify()
@@ -227,9 +300,7 @@ class Gateway:
                 close_code = ws.close_code
                 if not conn.dropped and close_code in (1000, 1001):
                     # A clean client close invalidates the session, as on Discord.
-                    session.ended = True
-                    if self.current is session:
-                        self.current = None
+                    self._end(session)
             with contextlib.suppress(ValueError):
                 self.connections.remove(conn)
             self.fake.notifier.notify()
@@ -265,20 +336,48 @@ class Gateway:
         if intents & Intents.PRIVILEGED and not self.privileged_allowed:
             await conn.close(4014, "Disallowed intent(s).")
             return
+        raw_shard = data.get("shard")
+        if raw_shard is not None and invalid_shard(raw_shard):
+            await conn.close(4010, "Invalid shard.")
+            return
+        shard = None if raw_shard is None else (int(raw_shard[0]), int(raw_shard[1]))
         identify = {k: v for k, v in data.items() if k != "token"}
         session = GatewaySession(
-            id=secrets.token_hex(16), intents=intents, identify=identify, identified_at=time.monotonic()
+            id=secrets.token_hex(16),
+            intents=intents,
+            identify=identify,
+            identified_at=time.monotonic(),
+            shard=shard,
         )
-        if self.current is not None and self.current is not session:
-            self.current.ended = True
+        guilds = [g for g in self.fake.world.bot_guilds() if session.owns(g.id)]
+        if len(guilds) > self.max_guilds_per_session:
+            # topics/opcodes-and-status-codes.mdx, 4011 "Sharding required": "The session would have handled
+            # too many guilds"; events/gateway.mdx, "Sharding": at most 2500 guilds a shard.
+            await conn.close(4011, "Sharding required.")
+            return
+        self.session_starts += 1
+        for old in self.live_sessions():
+            # A session that lost its connection and was not resumed, of the same shard, or one this
+            # connection carried before, is given up by a client that identifies afresh (a fake's choice:
+            # Discord would let it time out). Sessions of other live connections go on (events/gateway.mdx,
+            # "Sharding": "You can establish multiple sessions with the same [shard_id, num_shards]").
+            orphaned = old.connection is None or old.connection.ws.closed
+            if old.connection is conn or (orphaned and old.shard == shard):
+                old.ended = True
         self.sessions[session.id] = session
         self.current = session
         session.connection = conn
         conn.session = session
-        self._send_dispatch(session, "READY", self.fake.ready_payload(session, data.get("shard")))
-        for guild in self.fake.world.guilds.values():
+        self._send_dispatch(session, "READY", self.fake.ready_payload(session, raw_shard, guilds))
+        for guild in guilds:
             self._send_dispatch(session, "GUILD_CREATE", self.fake.guild_create_payload(guild, session))
         session.ready = True
+
+    def _end(self, session: GatewaySession) -> None:
+        session.ended = True
+        if self.current is session:
+            live = self.live_sessions()
+            self.current = live[-1] if live else None
 
     def _resume(self, conn: GatewayConnection, data: JSON) -> None:
         session = self.sessions.get(str(data.get("session_id")))

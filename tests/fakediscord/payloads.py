@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     from .core import FakeCore
 
 
-def ready(core: FakeCore, session: GatewaySession, shard: Any = None) -> JSON:
-    """READY for a new session."""
+def ready(core: FakeCore, session: GatewaySession, shard: Any, guilds: list[Guild]) -> JSON:
+    """READY for a new session: its shard's guilds, unavailable until their GUILD_CREATE (events/gateway-events.mdx,
+    "Ready": ``guilds`` and ``shard?``; events/gateway.mdx, "Guild Availability")."""
     flags = (1 << 13) | (1 << 15) | (1 << 19) if core.gateway.privileged_allowed else 0
     user = core.world.bot_user.to_dict()
     user.update({"verified": True, "mfa_enabled": False, "email": None, "bot": True})
@@ -27,7 +28,7 @@ def ready(core: FakeCore, session: GatewaySession, shard: Any = None) -> JSON:
         "v": 10,
         "user": user,
         "user_settings": {},
-        "guilds": [{"id": str(g.id), "unavailable": True} for g in core.world.guilds.values()],
+        "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
         "session_id": session.id,
         "session_type": "normal",
         "resume_gateway_url": core.gateway_url,
@@ -45,19 +46,20 @@ def ready(core: FakeCore, session: GatewaySession, shard: Any = None) -> JSON:
     return payload
 
 
-def guild_create(core: FakeCore, guild: Guild, session: GatewaySession) -> JSON:
-    """GUILD_CREATE: channels, active threads, roles and (members intent permitting) members."""
+def guild_create(core: FakeCore, guild: Guild, session: GatewaySession, *, joined: bool = False) -> JSON:
+    """GUILD_CREATE: channels, active threads, roles and (members intent permitting) members.
+
+    events/gateway-events.mdx, "Guild Create" is sent to backfill a guild READY listed as unavailable, and "when
+    the current user joins a new Guild" (``joined``). The first carries ``unavailable: false`` (the guild became
+    available); the second leaves ``unavailable`` out, which is how clients such as discord.py tell a join
+    (``on_guild_join``) from a guild becoming available."""
     payload = guild.to_dict()
     bot = core.world.bot_member(guild.id)
     with_members = session.has(Intents.GUILD_MEMBERS)
     members = [m.to_dict() for m in guild.members.values()] if with_members else [bot.to_dict()]
     channels = [core.world.channels[c] for c in guild.channel_ids if c in core.world.channels]
     # Only the active threads the bot can see (topics/threads.mdx, "Gateway Events").
-    threads = [
-        c
-        for c in core.world.channels.values()
-        if c.is_thread and c.guild_id == guild.id and not c.archived and core.bot_can_view(c)
-    ]
+    threads = [c for c in core.world.threads_of(guild.id) if not c.archived and core.bot_can_view(c)]
     payload.update(
         {
             "joined_at": iso(bot.joined_at),
@@ -79,6 +81,8 @@ def guild_create(core: FakeCore, guild: Guild, session: GatewaySession) -> JSON:
             "version": int(time.time() * 1000),
         }
     )
+    if joined:
+        del payload["unavailable"]
     return payload
 
 

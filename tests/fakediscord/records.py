@@ -77,9 +77,19 @@ class RecordedEvent:
     data: Any
     seq: int
     time: float
+    #: The gateway session it was delivered to.
+    session_id: str | None = None
+    #: That session's ``[shard_id, num_shards]`` from IDENTIFY (None: the client did not shard).
+    shard: tuple[int, int] | None = None
+
+    @property
+    def shard_id(self) -> int:
+        """The shard it was delivered to (0 for a session without ``shard``)."""
+        return 0 if self.shard is None else self.shard[0]
 
     def __repr__(self) -> str:
-        return f"<{self.name} s={self.seq}>"
+        where = "" if self.shard is None else f" shard={list(self.shard)}"
+        return f"<{self.name} s={self.seq}{where}>"
 
 
 @dataclass

@@ -27,16 +27,39 @@ from typing import TYPE_CHECKING, Any
 
 from .core import FakeCore
 from .driver import Driver
+from .gateway import GatewaySession, event_guild_id
 from .interactions import Interaction
 from .openapi_check import SpecChecker
 from .records import JSON, FaultRule, RecordedEvent, RecordedRequest, Stats
 from .rest import route_table
 from .transport import Transport
 from .typed_check import check_events
-from .world import GUILD_ID, Attachment, Channel, ChannelRef, Member, Message, User, UserRef, World
+from .world import GUILD_ID, Attachment, Channel, ChannelRef, GuildRef, Member, Message, User, UserRef, World
 
 if TYPE_CHECKING:
     import discord
+
+
+def client_shards(bot: discord.Client) -> set[int] | None:
+    """The shard ids a discord.py client runs (None: it does not shard, so it gets every guild)."""
+    import discord
+
+    count = bot.shard_count
+    if count is None:
+        return None
+    if isinstance(bot, discord.AutoShardedClient):
+        return set(bot.shard_ids or range(count))
+    return {bot.shard_id or 0}
+
+
+def client_shard_of(bot: discord.Client, guild_id: int) -> int | None:
+    """The client's shard that receives ``guild_id`` (events/gateway.mdx, "Sharding Formula"), or None when
+    the guild belongs to a shard the client does not run."""
+    shards = client_shards(bot)
+    if shards is None:
+        return 0
+    shard = (guild_id >> 22) % (bot.shard_count or 1)
+    return shard if shard in shards else None
 
 
 class FakeDiscord(Driver):
@@ -168,7 +191,7 @@ class FakeDiscord(Driver):
         """
         restore = self.patch_discord()
         # Anything from an earlier client does not count as "ready" / "synced" for this one.
-        self.core.login_at = time.monotonic()
+        self.core.login_at = started = time.monotonic()
         task: asyncio.Task[Any] = asyncio.create_task(bot.start(token), name="fakediscord-bot")
         task.add_done_callback(lambda _t: self.notifier.notify())
         self.core.client_tasks.append(task)
@@ -176,11 +199,9 @@ class FakeDiscord(Driver):
         try:
             if wait_ready:
                 await self.wait_until_ready(timeout)
-                # The client has parsed GUILD_CREATE once its guild cache has every guild of the world.
+                # The client has parsed GUILD_CREATE once its guild cache has every guild of its shards.
                 await self.wait_for(
-                    lambda: all(bot.get_guild(g) is not None for g in self.world.guilds),
-                    timeout,
-                    "the bot to cache the guild from GUILD_CREATE",
+                    lambda: self._cached_all_guilds(bot), timeout, "the bot to cache its guilds from GUILD_CREATE"
                 )
             if wait_on_ready:
                 await asyncio.wait_for(bot.wait_until_ready(), timeout)
@@ -192,14 +213,16 @@ class FakeDiscord(Driver):
             raise
         finally:
             self.core.client_tasks.remove(task)
-            session = self.gateway.current
+            sessions = self._sessions_of(bot, started)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(bot.close(), 5.0)
-            if session is not None:
+            if sessions:
                 # Let the server see the clean close, so the next client starts from a settled state.
                 with contextlib.suppress(AssertionError):
                     await self.notifier.wait_for(
-                        lambda: session.ended or session.connection is None, timeout=2.0, describe=lambda: ""
+                        lambda: all(s.ended or s.connection is None for s in sessions),
+                        timeout=2.0,
+                        describe=lambda: "",
                     )
             crash: BaseException | None = None
             try:
@@ -211,6 +234,23 @@ class FakeDiscord(Driver):
             restore()
             if crash is not None and not failed:
                 raise AssertionError(f"the bot task crashed: {crash!r}") from crash
+
+    def _cached_all_guilds(self, bot: discord.Client) -> bool:
+        expected = [g.id for g in self.world.bot_guilds() if client_shard_of(bot, g.id) is not None]
+        # Guilds arrive in order: the last one missing is the cheap answer while they are still coming.
+        if expected and bot.get_guild(expected[-1]) is None:
+            return False
+        return all(bot.get_guild(g) is not None for g in expected)
+
+    def _sessions_of(self, bot: discord.Client, since: float) -> list[GatewaySession]:
+        """Live sessions identified since ``since`` for one of the client's shards (the client's own, when
+        two clients share the fake)."""
+        shards = client_shards(bot)
+        return [
+            s
+            for s in self.gateway.live_sessions()
+            if s.identified_at >= since and (shards is None or s.shard_id in shards)
+        ]
 
     def client_checks(self) -> list[Callable[[], None]]:
         """Checks run by every wait: fail fast if a bot started by :meth:`run_bot` has died."""
@@ -245,6 +285,15 @@ class FakeDiscord(Driver):
             f"the bot to sync (PUT) its guild commands for guild {gid}",
         )
         return self.registered_commands(gid)
+
+    async def wait_for_global_commands(self, timeout: float = 10.0) -> list[JSON]:
+        """Wait until the bot (since its latest login) PUT its global commands; returns them."""
+        await self.wait_for(
+            lambda: self.core.commands_put_at.get(None, float("-inf")) >= self.core.login_at,
+            timeout,
+            "the bot to sync (PUT) its global commands",
+        )
+        return self.global_commands()
 
     async def wait_for_request(
         self, method: str, path_regex: str, timeout: float = 5.0, *, count: int = 1
@@ -338,6 +387,47 @@ class FakeDiscord(Driver):
     def events_named(self, name: str) -> list[RecordedEvent]:
         return [e for e in self.gateway.events if e.name == name]
 
+    def events_about(self, guild: GuildRef, name: str | None = None) -> list[RecordedEvent]:
+        """Dispatches about a guild (``name`` only, if given), each with the ``shard`` it was delivered to."""
+        gid = self.world.guild_ref(guild).id
+        return [
+            e for e in self.gateway.events if (name is None or e.name == name) and event_guild_id(e.name, e.data) == gid
+        ]
+
+    @property
+    def sessions(self) -> list[GatewaySession]:
+        """Live gateway sessions, oldest first (one per shard a client connected; ``.shard``, ``.owns(id)``)."""
+        return self.gateway.live_sessions()
+
+    async def wait_for_sessions(self, count: int, timeout: float = 10.0) -> list[GatewaySession]:
+        """Wait until ``count`` live sessions got READY and every GUILD_CREATE; returns them."""
+
+        def ready() -> list[GatewaySession] | None:
+            live = [s for s in self.gateway.live_sessions() if s.ready]
+            return live if len(live) >= count else None
+
+        found: list[GatewaySession] = await self.wait_for(ready, timeout, f"{count} ready gateway sessions")
+        return found
+
+    @property
+    def recommended_shards(self) -> int:
+        """GET /gateway/bot's ``shards`` (events/gateway.mdx, "Get Gateway Bot"); 1 by default."""
+        return self.core.recommended_shards
+
+    @recommended_shards.setter
+    def recommended_shards(self, count: int) -> None:
+        self.core.recommended_shards = count
+
+    @property
+    def max_guilds_per_session(self) -> int:
+        """Guilds one session may handle; IDENTIFY for more is closed with 4011 "Sharding required"
+        (events/gateway.mdx, "Sharding": 2500, the default)."""
+        return self.gateway.max_guilds_per_session
+
+    @max_guilds_per_session.setter
+    def max_guilds_per_session(self, count: int) -> None:
+        self.gateway.max_guilds_per_session = count
+
     def registered_commands(self, guild_id: int | None = None) -> list[JSON]:
         """Commands the bot registered for a guild (default guild when None)."""
         return self.core.registered_commands(guild_id)
@@ -345,6 +435,15 @@ class FakeDiscord(Driver):
     def global_commands(self) -> list[JSON]:
         """Global commands the bot registered (tests usually assert this stays empty)."""
         return self.core.global_commands()
+
+    @property
+    def global_command_puts(self) -> int:
+        """How many times the bot bulk-overwrote (PUT) its global commands."""
+        return self.core.command_puts.get(None, 0)
+
+    def guild_command_puts(self, guild_id: int | None = None) -> int:
+        """How many times the bot bulk-overwrote (PUT) a guild's commands (default guild when None)."""
+        return self.core.command_puts.get(guild_id or GUILD_ID, 0)
 
     def command(self, name: str, *, guild_id: int | None = None, type: int = 1) -> JSON:
         """A registered command by top-level name (guild first, then global)."""

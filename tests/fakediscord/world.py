@@ -17,7 +17,7 @@ import copy
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -685,10 +685,17 @@ class Guild:
     channel_ids: list[int] = field(default_factory=list)
     preferred_locale: str = "en-GB"
     description: str | None = None
+    #: False once the bot was removed from the guild (``fake.remove_bot_from_guild``): the gateway tells it
+    #: nothing more about the guild and its REST routes answer 403 code 50001 Missing Access.
+    bot_present: bool = True
 
     @property
     def everyone(self) -> Role:
         return self.roles[self.id]
+
+    def shard_id(self, num_shards: int) -> int:
+        """The shard that receives this guild's events (events/gateway.mdx, "Sharding Formula")."""
+        return (self.id >> 22) % num_shards
 
     def to_dict(self, *, with_counts: bool = False) -> JSON:
         """The guild object as ``GET /guilds/{id}`` returns it."""
@@ -749,6 +756,8 @@ UserRef = User | Member | int | str
 ChannelRef = Channel | int | str
 #: A role given as the object, its id, or its name.
 RoleRef = Role | int | str
+#: A guild given as the object, its id, or its name.
+GuildRef = Guild | int | str
 
 _MENTION_USER = re.compile(r"<@!?(\d+)>")
 _MENTION_ROLE = re.compile(r"<@&(\d+)>")
@@ -795,6 +804,10 @@ class World:
         self.messages: dict[int, Message] = {}
         self._channel_messages: dict[int, list[Message]] = {}
         self._dm_by_user: dict[int, int] = {}
+        #: Thread ids by guild, so a GUILD_CREATE does not scan every channel of every guild.
+        self._threads_by_guild: dict[int, list[int]] = {}
+        #: How many guilds ``add_guild`` has made (their ids follow :data:`GUILD_ID`'s, see ``next_guild_id``).
+        self._guilds_made = 0
         self.application_id = APPLICATION_ID
         self.bot_user = User(id=BOT_USER_ID, username=bot_name, bot=True)
         self.users[self.bot_user.id] = self.bot_user
@@ -953,8 +966,102 @@ class World:
         )
         thread.member_ids[owner_user.id] = created
         self.channels[thread.id] = thread
+        if thread.guild_id is not None:
+            self._threads_by_guild.setdefault(thread.guild_id, []).append(thread.id)
         self._channel_messages[thread.id] = []
         return thread
+
+    def next_guild_id(self) -> int:
+        """A fresh guild id whose timestamp part is one millisecond after the previous guild's, so that
+        ``(guild_id >> 22) % num_shards`` (events/gateway.mdx, "Sharding Formula") spreads consecutive
+        guilds evenly over the shards, as guilds created at different times are on Discord. Ids are
+        deterministic: the n-th guild made gets the same id (and shard) in every run."""
+        while True:
+            self._guilds_made += 1
+            guild_id = ((GUILD_ID >> 22) + self._guilds_made) << 22 | 1
+            if guild_id not in self.guilds:
+                return guild_id
+
+    def add_guild(
+        self,
+        name: str,
+        *,
+        guild_id: int | None = None,
+        owner: UserRef | None = None,
+        channels: Iterable[str] = ("general",),
+        members: Iterable[UserRef] = (),
+        bot_permissions: int = Perm.BOT_DEFAULT,
+    ) -> Guild:
+        """Create a guild the bot is in (silently: ``fake.add_guild`` also sends GUILD_CREATE to a running bot).
+
+        It gets an @everyone role, the bot's managed role (``bot_permissions``), the bot and an owner as
+        members (a new user ``owner-<id>`` unless ``owner`` is given), one text channel per name in
+        ``channels`` and the ``members``: a name that is an existing username is that user (so "alice" can be
+        in several guilds), any other name a new user. Cheap enough for a thousand guilds."""
+        gid = guild_id if guild_id is not None else self.next_guild_id()
+        if gid in self.guilds:
+            raise AssertionError(f"guild {gid} exists already")
+        owner_user = self.user(owner) if owner is not None else self.add_user(f"owner-{gid}", global_name="Owner")
+        guild = Guild(id=gid, name=name, owner_id=owner_user.id)
+        guild.roles[gid] = Role(id=gid, name="@everyone", permissions=Perm.EVERYONE_DEFAULT, position=0)
+        self.guilds[gid] = guild
+        bot_role = self.add_role(self.bot_user.username, permissions=bot_permissions, guild_id=gid)
+        bot_role.managed = True
+        bot_role.bot_id = self.bot_user.id
+        self.add_member(owner_user, guild_id=gid)
+        self.add_member(self.bot_user, roles=[bot_role], guild_id=gid)
+        for ref in members:
+            self.add_member(self._existing_or_new_user(ref), guild_id=gid)
+        for channel_name in channels:
+            self.add_channel(channel_name, guild_id=gid)
+        return guild
+
+    def add_guilds(self, count: int, *, name: str = "Group {n}", **kwargs: Any) -> list[Guild]:
+        """``count`` guilds made by :meth:`add_guild` (``name`` formatted with ``n`` = 1, 2, ...)."""
+        return [self.add_guild(name.format(n=n), **kwargs) for n in range(1, count + 1)]
+
+    def _existing_or_new_user(self, ref: UserRef) -> User:
+        if isinstance(ref, str):
+            found = next((u for u in self.users.values() if u.username == ref), None)
+            return found if found is not None else self.add_user(ref)
+        return self.user(ref)
+
+    def guild_ref(self, ref: GuildRef) -> Guild:
+        """Resolve a guild by object, id or name."""
+        if isinstance(ref, Guild):
+            return ref
+        if isinstance(ref, int):
+            try:
+                return self.guilds[ref]
+            except KeyError:
+                raise AssertionError(f"no guild with id {ref}") from None
+        for guild in self.guilds.values():
+            if guild.name == ref:
+                return guild
+        raise AssertionError(f"no guild named {ref!r}")
+
+    def channel_in(self, guild: GuildRef, name: str) -> Channel:
+        """A guild's channel by name (``channel("general")`` finds the default guild's)."""
+        found = self.guild_ref(guild)
+        for channel_id in found.channel_ids:
+            channel = self.channels.get(channel_id)
+            if channel is not None and channel.name == name:
+                return channel
+        raise AssertionError(f"guild {found.name} has no channel named {name!r}")
+
+    def bot_in(self, guild_id: int | None) -> bool:
+        """Whether the bot is a member of the guild (False for unknown guilds)."""
+        guild = self.guilds.get(guild_id or 0)
+        return guild is not None and guild.bot_present
+
+    def bot_guilds(self) -> list[Guild]:
+        """The guilds the bot is in, in creation order."""
+        return [g for g in self.guilds.values() if g.bot_present]
+
+    def threads_of(self, guild_id: int) -> list[Channel]:
+        """Every thread of a guild (not deleted), oldest first."""
+        ids = self._threads_by_guild.get(guild_id, [])
+        return sorted((self.channels[t] for t in ids if t in self.channels), key=lambda c: c.id)
 
     def dm_channel(self, user: UserRef) -> Channel:
         """The DM channel between the bot and ``user`` (created on first use)."""

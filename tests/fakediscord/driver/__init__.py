@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from .events import EventDriver
+from .guilds import GuildDriver
 from .interactions import InteractionDriver
 from .members import MemberDriver
 
 
-class Driver(InteractionDriver, MemberDriver, EventDriver):
-    """Every way a test acts on the bot through the fake (see the two parts)."""
+class Driver(InteractionDriver, MemberDriver, EventDriver, GuildDriver):
+    """Every way a test acts on the bot through the fake (see the parts)."""
 
 
-__all__ = ["Driver", "EventDriver", "InteractionDriver", "MemberDriver"]
+__all__ = ["Driver", "EventDriver", "GuildDriver", "InteractionDriver", "MemberDriver"]

@@ -66,6 +66,8 @@ class InteractionDriver(Part):
         }
         actor: Member | User
         if channel.guild_id is not None:
+            if not self.world.bot_in(channel.guild_id):
+                raise AssertionError(f"the bot is not in the guild of {channel}; Discord sends it no interactions")
             member = self.world.maybe_member(user.id, channel.guild_id)
             if member is None:
                 raise AssertionError(f"{user.username} is not a member of the guild of {channel}")

@@ -7,6 +7,7 @@ from ..transport import RouteSpec
 from .channels import ChannelRoutes
 from .commands import CommandRoutes
 from .dms import DmRoutes
+from .gateway import GatewayRoutes
 from .guilds import GuildRoutes
 from .interactions import InteractionRoutes
 from .messages import MessageRoutes
@@ -20,6 +21,7 @@ def route_table(core: FakeCore) -> list[RouteSpec]:
     threads = ThreadRoutes(core)
     groups = [
         UserRoutes(core),
+        GatewayRoutes(core),
         DmRoutes(core),
         CommandRoutes(core),
         InteractionRoutes(core),

@@ -1,7 +1,10 @@
 """REST routes for application commands (global and guild).
 
 Docs: interactions/application-commands.mdx (Get and Bulk Overwrite Global/Guild Application Commands: what
-``CommandTree.sync`` does).
+``CommandTree.sync`` does). "Registering a Command": global commands are available in every guild the app is
+in (and in DMs); guild commands only in their guild. The two are stored apart (``core.commands[None]`` and
+``core.commands[guild_id]``) and each PUT is counted (``core.command_puts``). A guild the bot is not in
+answers 403 code 50001 (``core.guild_or_404``).
 """
 
 from __future__ import annotations
@@ -70,4 +73,5 @@ class CommandRoutes(Part):
         commands = [self._store_command(scope, c) for c in body]
         self.core.commands[scope] = commands
         self.core.commands_put_at[scope] = time.monotonic()
+        self.core.command_puts[scope] = self.core.command_puts.get(scope, 0) + 1
         return commands
