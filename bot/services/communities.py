@@ -92,6 +92,10 @@ class CommunityService:
         self._served = {r.id for r in await self.repository.present() if self._owns(r.id)}
         return self.served()
 
+    async def known(self) -> list[int]:
+        """Every server with data in the database, the bot in it or not (for the command line)."""
+        return await self.repository.known_ids()
+
     # --- what Discord reports -------------------------------------------------------------------------
 
     async def present(self, community_ids: Iterable[int]) -> None:

@@ -76,9 +76,13 @@ class CommunityRepository:
         )
         return [_record(row) for row in rows]
 
-    async def all_ids(self) -> list[int]:
-        """Every Discord server with data here, the bot in it or not (the command line lists them)."""
-        rows = await self._db.fetchall("SELECT id FROM communities WHERE platform = ? ORDER BY id", (DISCORD,))
+    async def known_ids(self) -> list[int]:
+        """Every Discord server with data here, the bot in it or not (the command line lists them): those
+        recorded, and those the command line imported a programme for."""
+        rows = await self._db.fetchall(
+            "SELECT id FROM communities WHERE platform = ? UNION SELECT community_id FROM programmes ORDER BY 1",
+            (DISCORD,),
+        )
         return [int(row[0]) for row in rows]
 
     async def record_present(self, community_id: int, now: datetime, *, joined: bool) -> CommunityRecord:
