@@ -140,7 +140,21 @@ def point_discord_py_at(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-class WorkshopBot(commands.Bot):
+GATEWAY_PROBE_TIMEOUT = 30.0  # seconds to open a first websocket to the gateway
+
+
+class GatewayUnreachableError(Exception):
+    """The token was accepted over REST, but no websocket to the gateway opens."""
+
+    def __init__(self, gateway: str) -> None:
+        super().__init__(gateway)
+        self.gateway = gateway
+
+
+class WorkshopBot(commands.AutoShardedBot):
+    """The bot. Sharded: one process runs SHARD_IDS of SHARD_COUNT shards (both unset: every shard of the
+    count Discord recommends), and serves the servers of those shards only (``owns_community``)."""
+
     services: Services
 
     def __init__(
@@ -163,6 +177,8 @@ class WorkshopBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=WorkshopTree,
             help_command=None,
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,  # type: ignore[arg-type]
         )
         self.settings = settings
         # A development server (GUILD_ID): its commands are synced to it alone, at once, and it gets the
@@ -181,10 +197,31 @@ class WorkshopBot(commands.Bot):
         self.message_content_refused = message_content_refused
         self.reminder_sweep_interval = reminder_sweep_interval  # seconds between reminder safety-net passes
         self.gateway_attempted = False  # set once login is done and the gateway connection begins
+        self.gateway_reached = False  # set once a websocket to the gateway opened
 
     async def connect(self, *, reconnect: bool = True) -> None:
         self.gateway_attempted = True
         await super().connect(reconnect=reconnect)
+
+    async def launch_shards(self) -> None:
+        if self.shard_count is None and self.settings.discord_gateway_url:
+            # The recommended count from GET /gateway/bot, but the gateway DISCORD_GATEWAY_URL names (discord.py
+            # would take the URL from that answer too).
+            self.shard_count, _url, _limits = await self.http.get_bot_gateway()
+        await super().launch_shards()
+
+    async def launch_shard(self, gateway: yarl.URL, shard_id: int, *, initial: bool = False) -> None:
+        if initial and not self.gateway_reached:
+            # discord.py retries a shard whose first connection fails every 5 s, for ever, with a traceback each
+            # time: a gateway out of reach at start is a set-up problem (a proxy or firewall), said once.
+            try:
+                probe = await asyncio.wait_for(self.http.ws_connect(str(gateway)), timeout=GATEWAY_PROBE_TIMEOUT)
+            except (aiohttp.ClientError, OSError, TimeoutError) as error:
+                log.warning("the gateway at %s cannot be reached: %s: %s", gateway, type(error).__name__, error)
+                raise GatewayUnreachableError(str(gateway)) from error
+            await probe.close()
+            self.gateway_reached = True
+        await super().launch_shard(gateway, shard_id, initial=initial)
 
     def use_discord_adapters(self, adapters: DiscordAdapters) -> None:
         """Called once by the adapters extension's ``setup``, before the services are built."""
@@ -488,15 +525,11 @@ async def _run_until_stopped(bot: WorkshopBot, token: str) -> None:
         ) from None
     except (aiohttp.ClientConnectionError, TimeoutError) as error:
         raise UserFacingError(unreachable_discord_text(error)) from None
-    except AttributeError as error:
-        # discord.py retries a first gateway connection that failed by resuming from ``bot.ws``, which is
-        # still None then: the gateway was never reached (the token was accepted over REST).
-        if not bot.gateway_attempted or bot.ws is not None or "sequence" not in str(error):
-            raise
+    except GatewayUnreachableError as error:
         if stopping:
             return
         raise UserFacingError(
-            f"Discord accepted the token but its gateway at {discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY} "
+            f"Discord accepted the token but its gateway at {error.gateway} "
             "cannot be reached: check that a firewall or proxy lets websockets (wss://) through (and "
             "DISCORD_GATEWAY_URL if set), then start the bot again"
         ) from None
