@@ -126,3 +126,22 @@ async def test_without_guild_id_commands_are_registered_globally_once(
     async with bot_runner.running(guild_id=None):
         pass
     assert fake_discord.global_command_puts == 1, "unchanged commands are not registered again"
+
+
+async def test_setup_works_in_a_server_joined_later_and_sees_the_global_commands(
+    bot_runner: BotRunner, fake_discord: FakeDiscord
+) -> None:
+    async with bot_runner.running(guild_id=None) as bot:
+        await fake_discord.wait_for_global_commands()
+        await bot.wait_until_ready()
+        guild = fake_discord.add_guild("Leeds group", owner="olga", channels=["general"], members=["olga"])
+        await fake_discord.wait_for(lambda: bot.services.communities.serves(guild.id), what="the new server")
+        general = fake_discord.channel_in(guild, "general")
+        reply = await (await fake_discord.slash("olga", "setup", in_channel=general, meeting_link=MEETING)).final()
+        assert reply.ephemeral
+        settings, health = reply.embeds
+        assert MEETING in str(settings)
+        [commands] = [line for line in health["description"].splitlines() if "slash commands" in line]
+        assert commands.startswith("✓ slash commands: all")
+        assert (await bot.services.settings.get(guild.id)).meeting_link == MEETING
+        assert (await bot.services.settings.get(fake_discord.world.guild.id)).meeting_link is None
