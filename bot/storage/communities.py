@@ -29,7 +29,8 @@ PURGED_TABLES: tuple[str, ...] = (
     "session_events",
     "dm_opt_outs",
     "community_settings",
-    "programmes",  # sessions and prompts go with them (ON DELETE CASCADE)
+    "sessions",  # their prompts go with them (ON DELETE CASCADE)
+    "programmes",
 )
 
 
