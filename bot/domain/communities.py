@@ -22,9 +22,9 @@ SNOWFLAKE_TIMESTAMP_SHIFT = 22
 WELCOME_TEXT = (
     "Hello! I run this server's workshop programme: the sessions, their prompt questions, reminders, and "
     "the answers members give.\n"
-    "**To set me up**, someone with Manage Server can run `/setup` (the reminder channel, the roles, the time "
-    "zone) and `/import` (the programme file). Until then I use the defaults my host gave me.\n"
-    "Members can try `/programme` and `/next`. Nothing else will be posted until you set me up."
+    "**To set me up**, someone with Manage Server can run `/setup` (the reminder channel and times, the "
+    "roles) and `/import` (the programme file, with its time zone).\n"
+    "Once a programme is in, members can use `/programme`, `/next` and `/answer`. I post nothing else until then."
 )
 
 
