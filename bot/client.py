@@ -196,12 +196,7 @@ class WorkshopBot(commands.AutoShardedBot):
         self.message_content_enabled = settings.message_content_intent
         self.message_content_refused = message_content_refused
         self.reminder_sweep_interval = reminder_sweep_interval  # seconds between reminder safety-net passes
-        self.gateway_attempted = False  # set once login is done and the gateway connection begins
         self.gateway_reached = False  # set once a websocket to the gateway opened
-
-    async def connect(self, *, reconnect: bool = True) -> None:
-        self.gateway_attempted = True
-        await super().connect(reconnect=reconnect)
 
     async def launch_shards(self) -> None:
         if self.shard_count is None and self.settings.discord_gateway_url:
@@ -213,7 +208,8 @@ class WorkshopBot(commands.AutoShardedBot):
     async def launch_shard(self, gateway: yarl.URL, shard_id: int, *, initial: bool = False) -> None:
         if initial and not self.gateway_reached:
             # discord.py retries a shard whose first connection fails every 5 s, for ever, with a traceback each
-            # time: a gateway out of reach at start is a set-up problem (a proxy or firewall), said once.
+            # time: a gateway out of reach at start is a set-up problem (a proxy or firewall), said once. The
+            # probe only opens the websocket and closes it (no IDENTIFY: no session start is used up).
             try:
                 probe = await asyncio.wait_for(self.http.ws_connect(str(gateway)), timeout=GATEWAY_PROBE_TIMEOUT)
             except (aiohttp.ClientError, OSError, TimeoutError) as error:
