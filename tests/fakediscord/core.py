@@ -106,6 +106,8 @@ class FakeCore:
         self.strict_archived_threads = False
         #: Guild scheduled events by id (scheduled_events.py).
         self.scheduled_events: dict[int, ScheduledEvent] = {}
+        self._events_by_guild: dict[int, list[ScheduledEvent]] = {}
+        self._events_indexed = 0
         #: The time scheduled events' status automation follows (a test's clock for a programme in the past).
         self.event_clock: Callable[[], datetime] = now_utc
         #: Creates that succeed but whose response is lost (``fake.lose_next_event_create``).
@@ -175,6 +177,16 @@ class FakeCore:
                 return cmd
         names = [c["name"] for c in [*self.registered_commands(guild_id), *self.global_commands()]]
         raise AssertionError(f"no registered command {name!r} (type {type}); registered: {names}")
+
+    def scheduled_events_of(self, guild_id: int) -> list[ScheduledEvent]:
+        """The guild's scheduled events (deleted ones too), from an index rebuilt when events were added, so each
+        of a thousand GUILD_CREATEs does not scan every guild's events."""
+        if self._events_indexed != len(self.scheduled_events):
+            self._events_by_guild = {}
+            for event in self.scheduled_events.values():
+                self._events_by_guild.setdefault(event.guild_id, []).append(event)
+            self._events_indexed = len(self.scheduled_events)
+        return self._events_by_guild.get(guild_id, [])
 
     def message(self, message_id: int) -> Message:
         try:

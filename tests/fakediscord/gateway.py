@@ -436,15 +436,22 @@ class Gateway:
         self._send_dispatch(session, "GUILD_MEMBERS_CHUNK", payload)
 
     # ----------------------------------------------------------------------------------- control
-    def active_connection(self) -> GatewayConnection | None:
-        session = self.current
+    def active_connection(self, session: GatewaySession | None = None) -> GatewayConnection | None:
+        session = session or self.current
         if session is None or session.connection is None or session.connection.ws.closed:
             return None
         return session.connection
 
-    async def drop(self, code: int = 4000) -> None:
-        """Close the current connection abnormally; the session stays resumable."""
-        conn = self.active_connection()
+    def session_of_shard(self, shard_id: int) -> GatewaySession:
+        """The latest live session of shard ``shard_id`` (a session without ``shard`` is shard 0)."""
+        found = [s for s in self.live_sessions() if s.shard_id == shard_id]
+        if not found:
+            raise AssertionError(f"no live gateway session for shard {shard_id}")
+        return found[-1]
+
+    async def drop(self, code: int = 4000, session: GatewaySession | None = None) -> None:
+        """Close a session's connection (the current one by default) abnormally; the session stays resumable."""
+        conn = self.active_connection(session)
         if conn is None:
             raise AssertionError("no gateway connection to drop (is the bot connected?)")
         conn.dropped = True

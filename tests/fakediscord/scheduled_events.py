@@ -107,8 +107,7 @@ class ScheduledEvent:
 
 def events_in(core: FakeCore, guild_id: int) -> list[ScheduledEvent]:
     """The guild's live (not deleted) events, their status brought up to date, oldest first."""
-    store: dict[int, ScheduledEvent] = core.scheduled_events
-    found = [e for e in store.values() if e.guild_id == guild_id and not e.deleted]
+    found = [e for e in core.scheduled_events_of(guild_id) if not e.deleted]
     for event in found:
         event.advance(core.event_clock())
     return sorted(found, key=lambda e: e.id)

@@ -542,11 +542,14 @@ class FakeDiscord(Driver):
         answers as for an app without those intents (no message content, no member listing)."""
         self.gateway.privileged_allowed = allowed
 
-    async def drop_gateway(self, *, code: int = 4000, wait_resumed: bool = True, timeout: float = 5.0) -> None:
-        """Close the bot's websocket abnormally; discord.py reconnects and RESUMEs (waited for by default)."""
-        session = self.gateway.current
+    async def drop_gateway(
+        self, *, code: int = 4000, wait_resumed: bool = True, timeout: float = 5.0, shard: int | None = None
+    ) -> None:
+        """Close the bot's websocket abnormally (that of shard ``shard``, else the latest session's); discord.py
+        reconnects and RESUMEs (waited for by default)."""
+        session = self.gateway.current if shard is None else self.gateway.session_of_shard(shard)
         before = session.resumes if session is not None else 0
-        await self.gateway.drop(code)
+        await self.gateway.drop(code, session)
         if wait_resumed and session is not None:
             await self.wait_for(lambda: session.resumes > before, timeout, "the bot to RESUME after drop_gateway()")
 

@@ -140,6 +140,23 @@ async def test_two_processes_each_with_one_shard_see_only_their_guilds_and_event
         assert [m.content for m in seen[0].messages] == ["a direct message"]
         delivered = fake_discord.events_about(on_one, "MESSAGE_CREATE")
         assert [e.shard for e in delivered] == [(1, 2)]
+        # Guild changes too: a role, a channel, the bot's own member update.
+        role = fake_discord.add_role("Helpers", guild=on_one)
+        fake_discord.add_channel("news", guild=on_one)
+        fake_discord.set_member_roles(
+            fake_discord.world.bot_user, [role, *fake_discord.world.bot_member(on_one.id).roles], guild=on_one
+        )
+        await fake_discord.wait_for(
+            lambda: (
+                (g := second.get_guild(on_one.id)) is not None
+                and g.get_role(role.id) is not None
+                and any(c.name == "news" for c in g.channels)
+            ),
+            what="shard 1 to cache the role and the channel",
+        )
+        for name in ("GUILD_ROLE_CREATE", "CHANNEL_CREATE", "GUILD_MEMBER_UPDATE"):
+            assert [e.shard for e in fake_discord.events_about(on_one, name)] == [(1, 2)], name
+        assert first.get_guild(on_one.id) is None
 
 
 async def test_get_gateway_bot_recommends_shards_and_an_auto_sharded_bot_follows(fake_discord: FakeDiscord) -> None:
@@ -281,3 +298,30 @@ async def test_a_thousand_guilds_over_two_shards(fake_discord: FakeDiscord) -> N
         assert per_shard == [
             sum(1 for g in [fake_discord.world.guild, *made] if shard_of(g.id, 2) == s) for s in (0, 1)
         ]
+
+
+async def test_two_sessions_of_one_shard_both_get_its_events(fake_discord: FakeDiscord) -> None:
+    # events/gateway.mdx, "Sharding": "You can establish multiple sessions with the same [shard_id, num_shards]".
+    first, second = one_shard_bot(0, 1), one_shard_bot(0, 1)
+    seen = [Recorder(first), Recorder(second)]
+    async with fake_discord.run_bot(first), fake_discord.run_bot(second):
+        await fake_discord.wait_for_sessions(2)
+        await fake_discord.post_message("general", "alice", "to everyone listening")
+        await fake_discord.wait_for(lambda: all(r.messages for r in seen), what="both sessions to get the message")
+        assert [e.shard for e in fake_discord.events_named("MESSAGE_CREATE")] == [(0, 1), (0, 1)]
+        assert len({e.session_id for e in fake_discord.events_named("MESSAGE_CREATE")}) == 2
+
+
+async def test_one_shard_dropped_resumes_and_gets_what_it_missed(
+    fake_discord: FakeDiscord, guilds: list[Guild]
+) -> None:
+    bot = sharded_bot(shard_count=2)
+    seen = Recorder(bot)
+    on_one = next(g for g in guilds if shard_of(g.id, 2) == 1)
+    async with fake_discord.run_bot(bot):
+        await fake_discord.wait_for_sessions(2)
+        await fake_discord.drop_gateway(shard=1, wait_resumed=False)
+        await fake_discord.post_message(fake_discord.channel_in(on_one, "general"), "alice", "while you were away")
+        await fake_discord.wait_for(lambda: fake_discord.gateway.session_of_shard(1).resumes == 1, what="a RESUME")
+        await fake_discord.wait_for(lambda: bool(seen.messages), what="the missed message")
+        assert fake_discord.gateway.session_of_shard(0).resumes == 0

@@ -16,6 +16,7 @@ from ..world import (
     Channel,
     ChannelRef,
     ChannelType,
+    GuildRef,
     Member,
     Message,
     Perm,
@@ -175,26 +176,35 @@ class MemberDriver(Part):
     # =================================================================================== guild changes
 
     def add_member(
-        self, username: str | User, *, roles: Iterable[RoleRef] = (), accepts_dms: bool = True, nick: str | None = None
+        self,
+        username: str | User,
+        *,
+        roles: Iterable[RoleRef] = (),
+        accepts_dms: bool = True,
+        nick: str | None = None,
+        guild: GuildRef | None = None,
     ) -> Member:
-        """A user joins the guild (GUILD_MEMBER_ADD if the bot has the members intent)."""
-        member = self.world.add_member(username, roles=tuple(roles), accepts_dms=accepts_dms, nick=nick)
+        """A user joins the guild (the default one unless ``guild``): GUILD_MEMBER_ADD if the bot has the members
+        intent, to the session of the guild's shard."""
+        gid = self.world.guild_ref(guild).id if guild is not None else None
+        member = self.world.add_member(username, roles=tuple(roles), accepts_dms=accepts_dms, nick=nick, guild_id=gid)
         data = member.to_dict()
         data["guild_id"] = str(member.guild_id)
         self.gateway.dispatch("GUILD_MEMBER_ADD", data)
         self.notifier.notify()
         return member
 
-    def remove_member(self, user: UserRef) -> None:
-        """A member leaves the guild (GUILD_MEMBER_REMOVE)."""
-        member = self.world.member(user)
+    def remove_member(self, user: UserRef, *, guild: GuildRef | None = None) -> None:
+        """A member leaves the guild (the default one unless ``guild``): GUILD_MEMBER_REMOVE."""
+        gid = self.world.guild_ref(guild).id if guild is not None else None
+        member = self.world.member(user, guild_id=gid)
         del self.world.guilds[member.guild_id].members[member.id]
         self.gateway.dispatch("GUILD_MEMBER_REMOVE", {"guild_id": str(member.guild_id), "user": member.user.to_dict()})
         self.notifier.notify()
 
-    def set_member_roles(self, user: UserRef, roles: Iterable[RoleRef]) -> Member:
+    def set_member_roles(self, user: UserRef, roles: Iterable[RoleRef], *, guild: GuildRef | None = None) -> Member:
         """Replace a member's roles (GUILD_MEMBER_UPDATE; for the bot itself whatever its intents)."""
-        member = self.world.member(user)
+        member = self.world.member(user, guild_id=self.world.guild_ref(guild).id if guild is not None else None)
         with self._access_watch(member.guild_id):
             member.roles = [self.world.role(r, guild_id=member.guild_id).id for r in roles]
             self.core.member_update(member)
@@ -271,16 +281,20 @@ class MemberDriver(Part):
             },
         )
 
-    def add_role(self, name: str, *, permissions: int = 0, color: int = 0) -> Role:
-        """Create a role (GUILD_ROLE_CREATE)."""
-        role = self.world.add_role(name, permissions=permissions, color=color)
-        self.gateway.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(GUILD_ID), "role": role.to_dict()})
+    def add_role(self, name: str, *, permissions: int = 0, color: int = 0, guild: GuildRef | None = None) -> Role:
+        """Create a role in the guild (the default one unless ``guild``): GUILD_ROLE_CREATE."""
+        gid = self.world.guild_ref(guild).id if guild is not None else GUILD_ID
+        role = self.world.add_role(name, permissions=permissions, color=color, guild_id=gid)
+        self.gateway.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(gid), "role": role.to_dict()})
         self.notifier.notify()
         return role
 
-    def add_channel(self, name: str, type: int = ChannelType.GUILD_TEXT, *, topic: str | None = None) -> Channel:
-        """Create a guild channel (CHANNEL_CREATE)."""
-        channel = self.world.add_channel(name, type, topic=topic)
+    def add_channel(
+        self, name: str, type: int = ChannelType.GUILD_TEXT, *, topic: str | None = None, guild: GuildRef | None = None
+    ) -> Channel:
+        """Create a channel in the guild (the default one unless ``guild``): CHANNEL_CREATE."""
+        gid = self.world.guild_ref(guild).id if guild is not None else None
+        channel = self.world.add_channel(name, type, topic=topic, guild_id=gid)
         self.gateway.dispatch("CHANNEL_CREATE", channel.to_dict(self.world))
         self.notifier.notify()
         return channel

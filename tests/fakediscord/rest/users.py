@@ -62,7 +62,7 @@ class UserRoutes(Part):
             "rpc_origins": [],
             "tags": [],
             "integration_types_config": {"0": {}},
-            "approximate_guild_count": len(self.world.guilds),
+            "approximate_guild_count": len(self.world.bot_guilds()),
             "approximate_user_install_count": 0,
             "redirect_uris": [],
             "interactions_endpoint_url": None,
