@@ -84,6 +84,7 @@ async def run_check(settings: Settings, *, token: str, database_path: Path, guil
     from bot.client import point_discord_py_at  # imported here: discord start-up only when needed
 
     point_discord_py_at(settings)
+    command_scope = settings.guild_id  # the development server's commands, or (None) the global ones
     settings = dataclasses.replace(settings, guild_id=guild_id)
     found = await asyncio.to_thread(database_path.is_file)
     with tempfile.TemporaryDirectory() as scratch:
@@ -96,7 +97,7 @@ async def run_check(settings: Settings, *, token: str, database_path: Path, guil
         guild = client.get_guild(guild_id)
         if guild is not None and guild.unavailable:
             raise UserFacingError(f"Discord says server {guild_id} is unavailable (an outage); try again later")
-        registered = await registered_commands(client, guild_id) if guild is not None else []
+        registered = await registered_commands(client, command_scope) if guild is not None else []
         commands = CommandFacts(expected=expected, registered=registered)
         return facts_from_guild(guild_id, guild, stored, intent=intent, commands=commands, extra=failed)
 
