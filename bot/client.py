@@ -45,6 +45,7 @@ from bot.services.session_events import SYNC_INTERVAL_HOURS, ScheduledEventPort,
 from bot.services.stats import StatsService
 from bot.services.threads import ThreadGateway, ThreadService
 from bot.storage.database import Database
+from bot.storage.engine import open_database
 from bot.storage.state import StateRepository
 from bot.tree import WorkshopTree
 
@@ -363,7 +364,7 @@ async def run(
     settings: Settings,
     *,
     token: str,
-    database_path: Path,
+    database_path: Path | str,  # a SQLite file, or a postgresql:// URL
     sync: bool = False,
     extensions: Sequence[str] = EXTENSIONS,
 ) -> int:
@@ -374,7 +375,7 @@ async def run(
     # The bot never joins voice: discord.py's warnings that voice libraries are missing are noise at every start.
     discord.VoiceClient.warn_nacl = False
     discord.VoiceClient.warn_dave = False
-    async with Database.open(database_path, exclusive=True) as db:
+    async with open_database(database_path, exclusive=True) as db:
         intent_refused = False
         while True:
             bot = WorkshopBot(
