@@ -432,12 +432,13 @@ class PostgresDatabase:
         """Apply every migration newer than the ``schema_version`` table says, each in its own transaction, under
         a session advisory lock so that two processes starting at once do not both migrate."""
         async with self._pool.acquire() as raw:
-            await raw.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, "
-                "only_row BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row))"
-            )
             await raw.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
             try:
+                # Under the lock: CREATE TABLE IF NOT EXISTS is not safe against a concurrent one.
+                await raw.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, "
+                    "only_row BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row))"
+                )
                 return await run_migrations(_MigrationTarget(raw), migrations("postgresql"), where=self.where)
             finally:
                 await raw.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
@@ -471,13 +472,16 @@ class _MigrationTarget:
 
 
 async def _rollback_quietly(raw: asyncpg.Connection) -> None:
-    if raw.is_closed():
-        return
     try:
+        if raw.is_closed():
+            return
         await raw.execute("ROLLBACK")
+    except asyncpg.InterfaceError:
+        return  # the connection dropped, and the pool already took it back: the server rolled back
     except Exception:
         log.warning("rollback failed; closing the connection", exc_info=True)
-        raw.terminate()
+        with contextlib.suppress(asyncpg.InterfaceError):
+            raw.terminate()
 
 
 def _connect_reason(error: BaseException) -> str:
