@@ -46,8 +46,7 @@ from bot.services.reminders import ReminderSchedule, ReminderService, ScheduledR
 from bot.services.report import ReportRequest, ReportService
 from bot.services.server_settings import ServerSettingsService
 from bot.services.stats import StatsService
-from bot.storage.database import Database
-from bot.storage.engine import open_database
+from bot.storage.engine import SqliteDatabase, open_database
 
 EXIT_USER_ERROR = 1
 EXIT_NOT_READY = 3  # `check`: it ran, and found something to fix
@@ -298,7 +297,7 @@ async def backup(args: argparse.Namespace, settings: Settings) -> int:
     source = _existing_database(args, settings)
     if isinstance(source, str):
         raise UserFacingError("backup copies a SQLite database; back PostgreSQL up with its own tools (pg_dump)")
-    async with Database.open(source) as db:
+    async with SqliteDatabase.open(source) as db:  # the online backup API is SQLite's
         await db.backup_to(target)
     print(f"Backed up {source} to {target}")
     return 0

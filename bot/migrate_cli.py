@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from bot.config import Settings
 from bot.domain.errors import SettingsError
@@ -16,7 +17,7 @@ from bot.storage.database_url import redact_url
 COMMAND = "migrate-to-postgres"
 
 
-def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_command(commands: argparse._SubParsersAction[Any]) -> None:
     parser = commands.add_parser(
         COMMAND,
         help="copy the SQLite database into an empty PostgreSQL database, checked row for row",
