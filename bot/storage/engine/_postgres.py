@@ -20,6 +20,7 @@ import contextlib
 import functools
 import logging
 import re
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal, TypeVar
@@ -325,23 +326,35 @@ class PostgresDatabase:
 
     @contextlib.contextmanager
     def rows_in_thread(self, sql: str, params: Params = ()) -> Iterator[Iterator[Sequence[Any]]]:
-        """Worker threads only: a connection of its own on an event loop of the thread's own, stepped by the
-        thread, one batch per trip to the server, in one read-only snapshot."""
+        """Worker threads only: a connection of its own, on an event loop of its own in a helper thread (asyncpg
+        needs one; the bot's loop must not be touched from here), stepped by the calling thread one batch per trip
+        to the server, in one read-only snapshot."""
         loop = asyncio.new_event_loop()
+        helper = threading.Thread(target=loop.run_forever, name="postgres-rows", daemon=True)
+        helper.start()
+
+        def wait(work: Awaitable[T]) -> T:
+            async def run() -> T:
+                return await work
+
+            return asyncio.run_coroutine_threadsafe(run(), loop).result()
+
         try:
-            raw = loop.run_until_complete(asyncpg.connect(self._url, timeout=CONNECT_TIMEOUT_SECONDS))
+            raw = wait(asyncpg.connect(self._url, timeout=CONNECT_TIMEOUT_SECONDS))
             try:
-                loop.run_until_complete(raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
-                cursor = loop.run_until_complete(raw.cursor(translate(sql), *params))
+                wait(raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+                cursor = wait(raw.cursor(translate(sql), *params))
 
                 def rows() -> Iterator[Sequence[Any]]:
-                    while batch := loop.run_until_complete(cursor.fetch(1000)):
+                    while batch := wait(cursor.fetch(1000)):
                         yield from (tuple(row) for row in batch)
 
                 yield rows()
             finally:
-                loop.run_until_complete(raw.close())
+                wait(raw.close())
         finally:
+            loop.call_soon_threadsafe(loop.stop)
+            helper.join()
             loop.close()
 
     @asynccontextmanager

@@ -1,3 +1,4 @@
+-- PostgreSQL: communities.id is a plain BIGINT key, not an identity: the bot always supplies it.
 -- A community is the group a programme belongs to: today, a Discord server. Every table's tenant key is
 -- renamed from guild_id to community_id and stays a 64-bit integer: for Discord it is the server's own id
 -- (a snowflake, always positive), so no lookup is needed on the hot paths. A platform whose ids are text
