@@ -37,8 +37,8 @@ def programme() -> Programme:
 # The engines the ``db`` fixture runs each test against. A test that holds only for SQLite (its PRAGMAs, files,
 # process lock or backup API) is marked ``@pytest.mark.sqlite_only("why")`` and skipped for the others.
 ENGINES: tuple[Engine, ...] = ("sqlite", "postgresql")
-# Where ``db`` runs on every engine; elsewhere (services, cogs) on SQLite only, to keep the suite's time.
-EVERY_ENGINE_UNDER = ("tests/storage/", "tests/services/")
+# Where ``db`` runs on every engine; elsewhere (services, cogs) on SQLite only: both would double the suite's time.
+EVERY_ENGINE_UNDER = ("tests/storage/",)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -267,8 +267,12 @@ class PostgresDatabase:
             try:
                 yield PostgresConnection(raw)
             except BaseException as error:
+                # An OSError of the caller's own work (a file it reads) is not the server's: only when the
+                # connection died with it.
+                lost = isinstance(error, Exception) and is_unavailable(error)
+                lost = lost and (not isinstance(error, OSError) or _connection_lost(raw))
                 await _rollback_quietly(raw)
-                if isinstance(error, Exception) and is_unavailable(error):
+                if lost:
                     await self._pool.expire_connections()
                     raise unavailable(error) from error
                 raise
@@ -482,6 +486,13 @@ class _MigrationTarget:
                 "ON CONFLICT (only_row) DO UPDATE SET version = excluded.version",
                 migration.number,
             )
+
+
+def _connection_lost(raw: asyncpg.Connection) -> bool:
+    try:
+        return bool(raw.is_closed())
+    except asyncpg.InterfaceError:
+        return True  # the pool already took the dropped connection back
 
 
 async def _rollback_quietly(raw: asyncpg.Connection) -> None:
