@@ -99,14 +99,17 @@ class PostgresServer:
     # --- lifecycle ---------------------------------------------------------------------------------------
 
     def init(self) -> None:
-        """Create the cluster: trust authentication on localhost, UTF-8, no locale (byte order, like SQLite)."""
+        """Create the cluster: trust authentication on localhost, UTF-8, no locale (byte order, like SQLite).
+
+        ``--no-sync`` only skips flushing the fresh cluster to disk once; the server itself runs with fsync on.
+        """
         self.socket_dir.mkdir()
         if self._as_server_user:
             for path in (self.root, self.socket_dir):
                 shutil.chown(path, user=SUPERUSER, group=None)
         self._run(
             "initdb", "--pgdata", str(self.data_dir), "--username", SUPERUSER, "--auth", "trust",
-            "--encoding", "UTF8", "--no-locale", "--no-instructions",
+            "--encoding", "UTF8", "--no-locale", "--no-instructions", "--no-sync",
         )  # fmt: skip
         settings = "".join(f"{key} = {value}\n" for key, value in SERVER_SETTINGS.items())
         settings += f"unix_socket_directories = '{self.socket_dir}'\n"

@@ -38,6 +38,11 @@ CREATE TABLE answer_versions (
 
 CREATE INDEX answer_versions_by_answer ON answer_versions (answer_id);
 
+-- PostgreSQL only (no schema change): ANALYZE never copies members' words into pg_statistic, where a deleted
+-- answer would live on as a "most common value" (see docs/postgresql-erasure.md).
+ALTER TABLE answers ALTER COLUMN text SET STATISTICS 0;
+ALTER TABLE answer_versions ALTER COLUMN text SET STATISTICS 0;
+
 -- Members who erased their data with /mydata delete. Their messages in prompt threads are still on Discord,
 -- so without this the catch-up after a restart (or an edit) would record them again. Only ids and a time:
 -- the minimum needed to honour the erasure. A thread message the member posted at or before erased_at is
