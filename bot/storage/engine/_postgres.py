@@ -26,6 +26,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Literal, TypeVar
 
 import asyncpg
+from asyncpg.exceptions._base import InternalClientError
 
 from bot.storage.database_url import redact_url
 from bot.storage.engine._api import (
@@ -51,8 +52,10 @@ READER_GRACE_SECONDS = 20.0  # how long an erasure lets a running export finish 
 SCRUB_LOCK_TIMEOUT = "5s"  # VACUUM FULL waits at most this long for its lock, so it never queues everyone behind it
 POOL_MIN, POOL_MAX = 1, 10
 CONNECT_TIMEOUT_SECONDS = 10.0
-RECONNECT_ATTEMPTS = 5  # a read or a transaction's start, tried on fresh connections while the server comes back
-RECONNECT_DELAY_SECONDS = 0.2
+# A read, or a transaction's start, is tried on fresh connections while the server comes back: 0.25 s, 0.5 s, ...
+# about 7 s in all, so that a restart of the server goes unnoticed by members.
+RECONNECT_ATTEMPTS = 8
+RECONNECT_DELAY_SECONDS = 0.25
 
 # The tables that hold what members wrote: erasure and retention rewrite them (VACUUM FULL) so the text is gone
 # from the files, not merely marked dead (docs/postgresql-erasure.md).
@@ -271,6 +274,10 @@ class PostgresDatabase:
                 # connection died with it.
                 lost = isinstance(error, Exception) and is_unavailable(error)
                 lost = lost and (not isinstance(error, OSError) or _connection_lost(raw))
+                # asyncpg's protocol may trip over its own state when the server drops it mid-statement.
+                lost = lost or isinstance(error, InternalClientError)
+                if lost:
+                    _discard(raw)
                 await _rollback_quietly(raw)
                 if lost:
                     await self._pool.expire_connections()
@@ -486,6 +493,12 @@ class _MigrationTarget:
                 "ON CONFLICT (only_row) DO UPDATE SET version = excluded.version",
                 migration.number,
             )
+
+
+def _discard(raw: asyncpg.Connection) -> None:
+    """Close a connection the server dropped, so that the pool opens a new one rather than reusing it."""
+    with contextlib.suppress(asyncpg.InterfaceError):
+        raw.terminate()
 
 
 def _connection_lost(raw: asyncpg.Connection) -> bool:
