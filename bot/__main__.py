@@ -38,6 +38,9 @@ from bot.domain.importing import ImportPlan, carry_over_week_links, plan_import
 from bot.domain.parsers import parse_programme_file
 from bot.domain.programme import Programme, ProgrammeRecord, redate
 from bot.domain.reminders import ReminderDecision, format_offsets
+from bot.migrate_cli import COMMAND as MIGRATE_COMMAND
+from bot.migrate_cli import add_command as add_migrate_command
+from bot.migrate_cli import migrate_to_postgres
 from bot.services.communities import CommunityService
 from bot.services.exports import ExportRequest, ExportService
 from bot.services.programme import ProgrammeService
@@ -45,7 +48,7 @@ from bot.services.reminders import ReminderSchedule, ReminderService, ScheduledR
 from bot.services.report import ReportRequest, ReportService
 from bot.services.server_settings import ServerSettingsService
 from bot.services.stats import StatsService
-from bot.storage.database import Database
+from bot.storage.engine import Database, SqliteDatabase, open_database
 
 EXIT_USER_ERROR = 1
 EXIT_NOT_READY = 3  # `check`: it ran, and found something to fix
@@ -131,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common, guild],
         help=f"connect to Discord and report what is not ready, with the fix (exit {EXIT_NOT_READY} when not ready)",
     )
+    add_migrate_command(commands)
     invite = commands.add_parser("invite", parents=[guild], help="print the link that adds the bot to a server")
     invite.add_argument(
         "--env-file",
@@ -155,9 +159,16 @@ def _database_path(args: argparse.Namespace, settings: Settings) -> Path:
     return args.db if getattr(args, "db", None) else settings.database_path
 
 
-def _existing_database(args: argparse.Namespace, settings: Settings) -> Path:
+def _database(args: argparse.Namespace, settings: Settings) -> Path | str:
+    """--db if given, else DATABASE_URL (PostgreSQL) if set, else DATABASE_PATH (SQLite)."""
+    return args.db if getattr(args, "db", None) else settings.database_url or settings.database_path
+
+
+def _existing_database(args: argparse.Namespace, settings: Settings) -> Path | str:
     """The database a command only reads (or audits into): never created here, so a typo is an error."""
-    path = _database_path(args, settings)
+    path = _database(args, settings)
+    if isinstance(path, str):
+        return path  # PostgreSQL: the server says whether it exists
     if not path.is_file():
         source = "--db" if getattr(args, "db", None) else "DATABASE_PATH"
         raise UserFacingError(
@@ -206,12 +217,13 @@ async def programme_import(args: argparse.Namespace, settings: Settings) -> int:
         weekday = start_weekday_warning(original, args.start, done=done) if args.start else None
         return [*original.warnings, *([weekday] if weekday else []), *import_warnings(current, programme, done=done)]
 
-    database = _database_path(args, settings)
-    if args.dry_run and not await asyncio.to_thread(database.is_file):  # a preview creates nothing
+    database = _database(args, settings)
+    # a preview creates nothing
+    if args.dry_run and isinstance(database, Path) and not await asyncio.to_thread(database.is_file):
         plan = plan_import(None, {}, programme)
         sys.stdout.write(import_preview_text(None, programme, plan, path.name, warnings(None, done=False)))
         return 0
-    async with Database.open(database) as db:
+    async with open_database(database) as db:
         guild_id = await _guild_in(args, settings, db)
         service = ProgrammeService(db)
         current = await service.get(guild_id)
@@ -285,7 +297,7 @@ def no_programme_text(guild_id: int) -> str:
 
 
 async def programme_show(args: argparse.Namespace, settings: Settings) -> int:
-    async with Database.open(_existing_database(args, settings)) as db:
+    async with open_database(_existing_database(args, settings)) as db:
         guild_id = await _guild_in(args, settings, db)
         programme = await ProgrammeService(db).get(guild_id)
     if programme is None:
@@ -303,7 +315,7 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
         settings = dataclasses.replace(settings, guild_id=args.guild)
     from bot.client import run  # imported here: the programme commands need no discord start-up
 
-    return await run(settings, token=token, database_path=_database_path(args, settings), sync=args.sync)
+    return await run(settings, token=token, database_path=_database(args, settings), sync=args.sync)
 
 
 async def backup(args: argparse.Namespace, settings: Settings) -> int:
@@ -311,7 +323,9 @@ async def backup(args: argparse.Namespace, settings: Settings) -> int:
     if await asyncio.to_thread(target.exists):
         raise UserFacingError(f"{target} already exists; choose a new file name for the backup")
     source = _existing_database(args, settings)
-    async with Database.open(source) as db:
+    if isinstance(source, str):
+        raise UserFacingError("backup copies a SQLite database; back PostgreSQL up with its own tools (pg_dump)")
+    async with SqliteDatabase.open(source) as db:  # the online backup API is SQLite's
         await db.backup_to(target)
     print(f"Backed up {source} to {target}")
     return 0
@@ -322,7 +336,7 @@ async def export_answers(args: argparse.Namespace, settings: Settings) -> int:
     out: Path = args.out
     if await asyncio.to_thread(out.exists):
         raise UserFacingError(f"{out} already exists; choose a new file name for the export")
-    async with Database.open(_existing_database(args, settings)) as db:
+    async with open_database(_existing_database(args, settings)) as db:
         request = ExportRequest(
             await _guild_in(args, settings, db),
             ExportFormat(args.format),
@@ -351,7 +365,7 @@ async def write_report(args: argparse.Namespace, settings: Settings) -> int:
     out: Path = args.out
     if await asyncio.to_thread(out.exists):
         raise UserFacingError(f"{out} already exists; choose a new file name for the report")
-    async with Database.open(_existing_database(args, settings)) as db:
+    async with open_database(_existing_database(args, settings)) as db:
         request = ReportRequest(await _guild_in(args, settings, db), week=args.week, cli_user=os_user())
         exports = ExportService(db, export_secret=settings.export_secret)
         result = await ReportService(db, exports, StatsService(db)).report_to_file(request, out)
@@ -462,7 +476,7 @@ def schedule_as_text(schedule: ReminderSchedule) -> str:
 
 async def reminder_schedule(args: argparse.Namespace, settings: Settings) -> int:
     defaults = server_defaults(settings)
-    async with Database.open(_existing_database(args, settings)) as db:
+    async with open_database(_existing_database(args, settings)) as db:
         guild_id = await _guild_in(args, settings, db)
         programme = ProgrammeService(db)
         service = ReminderService(db, programme, ServerSettingsService(db, defaults), community_ids=(guild_id,))
@@ -518,6 +532,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await preflight_check(args, settings)
     if args.command == "invite":
         return await invite(args, settings)
+    if args.command == MIGRATE_COMMAND:
+        return await migrate_to_postgres(args, settings)
     raise UserFacingError(f"'{args.command}' is not available in this version")
 
 

@@ -22,7 +22,7 @@ from typing import Protocol
 from bot.domain.clock import Clock, system_clock
 from bot.domain.communities import DEFAULT_LEAVE_GRACE, purge_due
 from bot.storage.communities import CommunityRepository
-from bot.storage.database import Database
+from bot.storage.engine import Database
 
 log = logging.getLogger(__name__)
 

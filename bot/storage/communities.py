@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.storage.codec import optional_time, to_db_time
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.members import truncate_wal
 
 DISCORD = "discord"
@@ -117,11 +117,11 @@ class CommunityRepository:
     async def claim_welcome(self, community_id: int, now: datetime) -> bool:
         """Mark the welcome as posted, once: False when it was already (by this process or another)."""
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+            changed = await conn.execute(
                 "UPDATE communities SET welcomed_at = ? WHERE id = ? AND welcomed_at IS NULL",
                 (to_db_time(now), community_id),
             )
-            return bool(cursor.rowcount)
+            return bool(changed)
 
     async def release_welcome(self, community_id: int) -> None:
         """The welcome could not be posted after all: a later join may try again."""
@@ -136,7 +136,7 @@ class CommunityRepository:
                 "DELETE FROM communities WHERE id = ? AND left_at IS NOT NULL AND left_at <= ?",
                 (community_id, to_db_time(left_before)),
             )
-            if not gone.rowcount:
+            if not gone:
                 return False
             for table in PURGED_TABLES:
                 await conn.execute(f"DELETE FROM {table} WHERE community_id = ?", (community_id,))
