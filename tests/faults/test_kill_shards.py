@@ -21,7 +21,7 @@ from tests.process import BotProcess
 
 SERVERS = 40
 SUBSCRIBERS = 3  # DM subscribers per server
-SHARD_COUNT = 4
+SHARD_COUNT = 2  # one shard per process: discord.py identifies one shard every 5 s, so fewer start faster
 REMINDER_MARK = "Reminder: Week 1"
 
 
@@ -101,15 +101,15 @@ async def test_kill_9_of_one_of_two_processes_mid_fan_out_then_a_restart_sends_e
     fake_discord: FakeDiscord, tmp_path: Path, postgres_dsn: str
 ) -> None:
     servers = await servers_with_reminders_due(fake_discord, postgres_dsn)
-    first = [s for s in servers if owns_community(s.guild_id, SHARD_COUNT, (0, 1))]
+    first = [s for s in servers if owns_community(s.guild_id, SHARD_COUNT, (0,))]
     assert 0 < len(first) < SERVERS  # both processes have servers to remind
     per_server = 1 + SUBSCRIBERS
-    killed = bot(fake_discord, tmp_path / "shards-0-1", postgres_dsn, "0,1")
-    other = bot(fake_discord, tmp_path / "shards-2-3", postgres_dsn, "2,3")
+    killed = bot(fake_discord, tmp_path / "shard-0", postgres_dsn, "0")
+    other = bot(fake_discord, tmp_path / "shard-1", postgres_dsn, "1")
 
-    await other.start_shards((2, 3))
+    await other.start_shards((1,))
     try:
-        await killed.start_shards((0, 1))
+        await killed.start_shards((0,))
         await fake_discord.wait_for(
             lambda: delivered(fake_discord, first) >= len(first) * per_server // 3,
             timeout=60,
@@ -118,7 +118,7 @@ async def test_kill_9_of_one_of_two_processes_mid_fan_out_then_a_restart_sends_e
         await killed.kill()
         assert delivered(fake_discord, first) < len(first) * per_server  # killed in the middle of its fan-out
 
-        await killed.start_shards((0, 1))
+        await killed.start_shards((0,))
         await fake_discord.wait_for(
             lambda: delivered(fake_discord, servers) >= len(servers) * per_server, timeout=60, what="every reminder"
         )
@@ -135,14 +135,14 @@ async def test_two_processes_running_the_same_shards_in_a_rolling_restart_send_e
 ) -> None:
     servers = await servers_with_reminders_due(fake_discord, postgres_dsn)
     total = len(servers) * (1 + SUBSCRIBERS)
-    # Two shards (discord.py identifies one shard every 5 s, so a process starts in ~6 s) and 160 sends at 8 a
-    # second (~17 s): the new process is up while the old one's fan-out goes on.
-    old = bot(fake_discord, tmp_path / "old", postgres_dsn, "0,1", shard_count=2, dm_rate=8)
-    new = bot(fake_discord, tmp_path / "new", postgres_dsn, "0,1", shard_count=2, dm_rate=8)
+    # One shard, which both run (a process starts in ~2 s), and 160 sends at 16 a second (~9 s): the new process
+    # is up while the old one's fan-out goes on.
+    old = bot(fake_discord, tmp_path / "old", postgres_dsn, "0", shard_count=1, dm_rate=16)
+    new = bot(fake_discord, tmp_path / "new", postgres_dsn, "0", shard_count=1, dm_rate=16)
 
-    await old.start_shards((0, 1))
+    await old.start_shards((0,))
     try:
-        await new.start_shards((0, 1))  # the new process runs alongside the old one...
+        await new.start_shards((0,))  # the new process runs alongside the old one...
         assert delivered(fake_discord, servers) < total  # ...while the old one's fan-out goes on
         await fake_discord.wait_for(
             lambda: delivered(fake_discord, servers) >= total * 2 // 3, timeout=60, what="two thirds of the fan-out"
