@@ -10,6 +10,7 @@ import random
 import signal
 import statistics
 import sys
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -223,6 +224,30 @@ def resident_memory_mib(pid: int) -> tuple[float, float]:
         if key in ("VmRSS", "VmHWM"):
             fields[key] = int(value.split()[0]) / 1024  # kB
     return fields["VmRSS"], fields["VmHWM"]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used, from /proc/<pid>/stat (utime and stime)."""
+    after_name = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(after_name[11]) + int(after_name[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def wait_until_idle(pid: int, *, within: float, window: float = 1.0, busy: float = 0.03) -> float:
+    """Wait until the process used under ``busy`` of a core over the last ``window`` seconds (sampled every
+    0.05 s); returns the perf_counter time at which that quiet window began (when its work was done)."""
+    deadline = time.perf_counter() + within
+    samples = [(time.perf_counter(), cpu_seconds(pid))]
+    while True:
+        await asyncio.sleep(0.05)
+        now = time.perf_counter()
+        samples.append((now, cpu_seconds(pid)))
+        while len(samples) > 1 and now - samples[1][0] >= window:
+            samples.pop(0)  # keep the oldest sample at least ``window`` old
+        start, used = samples[0]
+        if now - start >= window and samples[-1][1] - used < busy * (now - start):
+            return start
+        if now > deadline:
+            raise TimeoutError(f"process {pid} was still busy after {within} s")
 
 
 def print_table(figures: Sequence[Figure]) -> None:

@@ -1,6 +1,8 @@
 """Start-up with 1,000 servers against one server: process start to the bot's READY (its "ready as" log line,
 once discord.py has every server), and the process's resident memory then (VmRSS and its peak VmHWM, from
-/proc/<pid>/status). One process on PostgreSQL, no development server (global commands).
+/proc/<pid>/status). After READY the bot still plans every server's reminders (database work, no requests to
+Discord): so also process start to settled (the first second in which it used under 3% of a core), and its
+peak memory then. One process on PostgreSQL, no development server (global commands).
 
 Every server has the 12-session programme (Monday 19:00 London, from next week: no reminder is due), a
 reminder channel and two DM subscribers. Each start is on a fresh copy of the prepared database (CREATE
@@ -26,6 +28,7 @@ from benchmarks.common import (
     prepare_servers,
     resident_memory_mib,
     wait_for_line,
+    wait_until_idle,
     weekly_programme,
 )
 from tests.fakediscord import FakeDiscord
@@ -37,9 +40,11 @@ READY_LINE = "ready as "
 
 @dataclass(frozen=True)
 class Start:
-    seconds: float
-    rss_mib: float
+    seconds: float  # to READY
+    rss_mib: float  # at READY
     hwm_mib: float
+    settled_seconds: float
+    settled_hwm_mib: float
 
 
 def first_monday_evening() -> datetime:
@@ -67,10 +72,12 @@ async def one_start(postgres: PostgresServer, fake: FakeDiscord, workdir: Path, 
             await wait_for_line(log_file, READY_LINE, within=300, process=process)
             seconds = time.perf_counter() - started
             rss, hwm = resident_memory_mib(process.pid)
+            settled = await wait_until_idle(process.pid, within=300) - started
+            _rss, settled_hwm = resident_memory_mib(process.pid)
     finally:
         await asyncio.sleep(0.5)  # the server notices the bot's connections closing before the drop
         postgres.drop_database(name)
-    return Start(seconds, rss, hwm)
+    return Start(seconds, rss, hwm, settled, settled_hwm)
 
 
 async def starts(postgres: PostgresServer, workdir: Path, count: int, repeats: int) -> list[Start]:
@@ -93,4 +100,10 @@ async def run(*, quick: bool) -> list[Figure]:
                median([s.rss_mib for s in many]), median([s.rss_mib for s in one]), "MiB", "(reported)", "1 server"),
         Figure("start-up, many servers", "peak resident memory at READY (VmHWM)", size,
                median([s.hwm_mib for s in many]), median([s.hwm_mib for s in one]), "MiB", "(reported)", "1 server"),
+        Figure("start-up, many servers", "process start to settled (every server planned)", size,
+               median([s.settled_seconds for s in many]), median([s.settled_seconds for s in one]), "s",
+               "(reported)", "1 server"),
+        Figure("start-up, many servers", "peak resident memory once settled (VmHWM)", size,
+               median([s.settled_hwm_mib for s in many]), median([s.settled_hwm_mib for s in one]), "MiB",
+               "(reported)", "1 server"),
     ]  # fmt: skip
