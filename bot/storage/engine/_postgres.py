@@ -191,6 +191,7 @@ class PostgresDatabase:
         self._long_readers: set[_LongReader] = set()
         self._readers_changed = asyncio.Condition()
         self.reader_grace = READER_GRACE_SECONDS
+        self._bot_loop = asyncio.get_running_loop()
 
     @property
     def engine(self) -> Literal["postgresql"]:
@@ -350,6 +351,10 @@ class PostgresDatabase:
 
             return asyncio.run_coroutine_threadsafe(run(), loop).result()
 
+        # Registered as a long read, as iterate() is, so that an erasure can stop it (its snapshot and its lock
+        # on the tables would keep VACUUM FULL waiting). The set belongs to the bot's loop: changed from there.
+        reader = _LongReader()
+        self._bot_loop.call_soon_threadsafe(self._long_readers.add, reader)
         try:
             raw = wait(asyncpg.connect(self._url, timeout=CONNECT_TIMEOUT_SECONDS))
             try:
@@ -359,6 +364,8 @@ class PostgresDatabase:
                 def rows() -> Iterator[Sequence[Any]]:
                     while batch := wait(cursor.fetch(1000)):
                         yield from (tuple(row) for row in batch)
+                        if reader.revoked:
+                            raise ReaderRevokedError()
 
                 yield rows()
             finally:
@@ -367,6 +374,12 @@ class PostgresDatabase:
             loop.call_soon_threadsafe(loop.stop)
             helper.join()
             loop.close()
+            asyncio.run_coroutine_threadsafe(self._forget_reader(reader), self._bot_loop)
+
+    async def _forget_reader(self, reader: _LongReader) -> None:
+        self._long_readers.discard(reader)
+        async with self._readers_changed:
+            self._readers_changed.notify_all()
 
     @asynccontextmanager
     async def _long_read(self) -> AsyncIterator[_LongReader]:
@@ -375,9 +388,7 @@ class PostgresDatabase:
         try:
             yield reader
         finally:
-            self._long_readers.discard(reader)
-            async with self._readers_changed:
-                self._readers_changed.notify_all()
+            await self._forget_reader(reader)
 
     async def _wait_for_readers(self, seconds: float) -> bool:
         async with self._readers_changed:
