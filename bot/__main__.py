@@ -47,6 +47,7 @@ from bot.services.report import ReportRequest, ReportService
 from bot.services.server_settings import ServerSettingsService
 from bot.services.stats import StatsService
 from bot.storage.engine import SqliteDatabase, open_database
+from bot.storage.unit_of_work import unit_of_work_factory
 
 EXIT_USER_ERROR = 1
 EXIT_NOT_READY = 3  # `check`: it ran, and found something to fix
@@ -199,7 +200,7 @@ async def programme_import(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(import_preview_text(None, programme, plan, path.name, warnings(None, done=False)))
         return 0
     async with open_database(database) as db:
-        service = ProgrammeService(db)
+        service = ProgrammeService(db, uow=unit_of_work_factory(db))
         current = await service.get(guild_id)
         programme = carry_over_week_links(current, programme)
         if args.dry_run:
