@@ -192,6 +192,7 @@ class PostgresDatabase:
         self._readers_changed = asyncio.Condition()
         self.reader_grace = READER_GRACE_SECONDS
         self._bot_loop = asyncio.get_running_loop()
+        self._write_lock = asyncio.Lock()
 
     @property
     def engine(self) -> Literal["postgresql"]:
@@ -235,7 +236,7 @@ class PostgresDatabase:
     # --- retrying around a restart of the server ------------------------------------------------------------
 
     async def _retrying(self, work: Callable[[asyncpg.Connection], Awaitable[T]], doing: str) -> T:
-        """``work`` on a pooled connection; on a connection error before it returns, once more on a fresh one."""
+        """``work`` (a read) on a pooled connection; on a connection error, again on fresh ones for a few seconds."""
         for attempt in range(RECONNECT_ATTEMPTS):
             try:
                 async with self._pool.acquire() as raw:
@@ -266,8 +267,11 @@ class PostgresDatabase:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresConnection]:
         """A write transaction serialised with every other writer of the database: committed on a clean exit,
-        rolled back on any exception. Its start is retried on a fresh connection if the server was restarted."""
-        async with self._begin() as raw:
+        rolled back on any exception. Its start is retried on a fresh connection if the server was restarted.
+
+        Within this process writers queue on a lock first, as on SQLite, so that waiting writers do not hold pool
+        connections that reads need; the advisory lock then orders them with the other processes' writers."""
+        async with self._write_lock, self._begin() as raw:
             try:
                 yield PostgresConnection(raw)
             except BaseException as error:
@@ -289,8 +293,10 @@ class PostgresDatabase:
             except Exception as error:
                 await _rollback_quietly(raw)
                 if is_unavailable(error):
+                    # Lost during COMMIT: the server may have committed before the connection went, so do not
+                    # claim that nothing changed.
                     await self._pool.expire_connections()
-                    raise unavailable(error) from error
+                    raise unavailable(error, "confirm the save") from error
                 raise
 
     @asynccontextmanager
