@@ -149,10 +149,6 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
-def _database_path(args: argparse.Namespace, settings: Settings) -> Path:
-    return args.db if getattr(args, "db", None) else settings.database_path
-
-
 def _database(args: argparse.Namespace, settings: Settings) -> Path | str:
     """--db if given, else DATABASE_URL (PostgreSQL) if set, else DATABASE_PATH (SQLite)."""
     return args.db if getattr(args, "db", None) else settings.database_url or settings.database_path
@@ -464,7 +460,7 @@ async def preflight_check(args: argparse.Namespace, settings: Settings) -> int:
 
     guild_id = _guild(args, settings)
     report = await run_check(
-        settings, token=settings.require_token(), database_path=_database_path(args, settings), guild_id=guild_id
+        settings, token=settings.require_token(), database_path=_database(args, settings), guild_id=guild_id
     )
     print(f"Checking server {guild_id}:")
     print("\n".join(report.lines()))
