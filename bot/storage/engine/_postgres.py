@@ -119,6 +119,8 @@ def is_unavailable(error: BaseException) -> bool:
         return code[:2] in _UNAVAILABLE_CLASSES or code in _UNAVAILABLE_CODES
     if isinstance(error, asyncpg.InterfaceError):
         return "closed" in str(error) or "connection" in str(error).lower()
+    if isinstance(error, InternalClientError):
+        return True  # asyncpg's protocol tripping over its own state as the server drops the connection
     return isinstance(error, OSError | TimeoutError | ConnectionError)
 
 
@@ -239,8 +241,13 @@ class PostgresDatabase:
         """``work`` (a read) on a pooled connection; on a connection error, again on fresh ones for a few seconds."""
         for attempt in range(RECONNECT_ATTEMPTS):
             try:
-                async with self._pool.acquire() as raw:
-                    return await work(raw)
+                async with self._pooled() as raw:
+                    try:
+                        return await work(raw)
+                    except Exception as error:
+                        if is_unavailable(error):
+                            _discard(raw)  # never handed out again
+                        raise
             except Exception as error:
                 if not is_unavailable(error):
                     raise
@@ -279,8 +286,6 @@ class PostgresDatabase:
                 # connection died with it.
                 lost = isinstance(error, Exception) and is_unavailable(error)
                 lost = lost and (not isinstance(error, OSError) or _connection_lost(raw))
-                # asyncpg's protocol may trip over its own state when the server drops it mid-statement.
-                lost = lost or isinstance(error, InternalClientError)
                 if lost:
                     _discard(raw)
                 await _rollback_quietly(raw)
@@ -309,7 +314,9 @@ class PostgresDatabase:
                 break
             except Exception as error:
                 if raw is not None:
-                    await self._pool.release(raw)
+                    if is_unavailable(error):
+                        _discard(raw)
+                    await self._release(raw)
                 if not is_unavailable(error):
                     raise
                 await self._pool.expire_connections()
@@ -320,14 +327,33 @@ class PostgresDatabase:
         try:
             yield raw
         finally:
+            await self._release(raw)
+
+    async def _release(self, raw: asyncpg.Connection) -> None:
+        """Give a connection back to the pool. The pool resets it with a query, which fails if the server went away
+        just now: that must not turn a committed transaction (or a finished read) into an error."""
+        try:
             await self._pool.release(raw)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            _discard(raw)
+            log.warning("a connection was lost as it went back to the pool (%s)", type(error).__name__)
+
+    @asynccontextmanager
+    async def _pooled(self) -> AsyncIterator[asyncpg.Connection]:
+        raw = await self._pool.acquire()
+        try:
+            yield raw
+        finally:
+            await self._release(raw)
 
     # --- long reads -----------------------------------------------------------------------------------------
 
     async def iterate(self, sql: str, params: Params = (), *, batch: int = 500) -> AsyncIterator[Row]:
         """Rows one batch at a time through a server-side cursor, in one read-only snapshot on a connection of
         its own; stopped (ReaderRevokedError) if an erasure needs the tables it reads."""
-        async with self._long_read() as reader, self._pool.acquire() as raw:
+        async with self._long_read() as reader, self._pooled() as raw:
             try:
                 async with raw.transaction(isolation="repeatable_read", readonly=True):
                     cursor = await raw.cursor(translate(sql), *params)
@@ -433,7 +459,7 @@ class PostgresDatabase:
         """``scrub`` without waiting for or stopping long reads: False if the tables stayed busy."""
         tables = ", ".join(MEMBER_TEXT_TABLES)
         try:
-            async with self._pool.acquire() as raw:
+            async with self._pooled() as raw:
                 # Outside a transaction, as VACUUM must be; the lock timeout keeps a VACUUM waiting behind a long
                 # reader from blocking every other statement on the table queued behind it.
                 await raw.execute(f"SET lock_timeout = '{SCRUB_LOCK_TIMEOUT}'")
@@ -472,7 +498,7 @@ class PostgresDatabase:
     async def migrate(self) -> int:
         """Apply every migration newer than the ``schema_version`` table says, each in its own transaction, under
         a session advisory lock so that two processes starting at once do not both migrate."""
-        async with self._pool.acquire() as raw:
+        async with self._pooled() as raw:
             await raw.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
             try:
                 # Under the lock: CREATE TABLE IF NOT EXISTS is not safe against a concurrent one.
