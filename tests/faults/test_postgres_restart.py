@@ -48,11 +48,7 @@ async def test_a_postgres_restart_mid_burst_loses_no_confirmed_answer_and_the_bo
     names = [f"member{n:02}" for n in range(MEMBERS)]
     for name in names:
         fake_discord.add_member(name)
-    bot = BotProcess(
-        fake_discord,
-        tmp_path,
-        DATABASE_URL=postgres_dsn,
-    )
+    bot = BotProcess(fake_discord, tmp_path, DATABASE_URL=postgres_dsn)
     await bot.start()
     try:
         submissions, texts = await burst(fake_discord, names, 1, "During")
