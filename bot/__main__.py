@@ -49,6 +49,7 @@ from bot.services.report import ReportRequest, ReportService
 from bot.services.server_settings import ServerSettingsService
 from bot.services.stats import StatsService
 from bot.storage.engine import Database, SqliteDatabase, open_database
+from bot.storage.unit_of_work import unit_of_work_factory
 
 EXIT_USER_ERROR = 1
 EXIT_NOT_READY = 3  # `check`: it ran, and found something to fix
@@ -155,10 +156,6 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
-def _database_path(args: argparse.Namespace, settings: Settings) -> Path:
-    return args.db if getattr(args, "db", None) else settings.database_path
-
-
 def _database(args: argparse.Namespace, settings: Settings) -> Path | str:
     """--db if given, else DATABASE_URL (PostgreSQL) if set, else DATABASE_PATH (SQLite)."""
     return args.db if getattr(args, "db", None) else settings.database_url or settings.database_path
@@ -225,7 +222,7 @@ async def programme_import(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     async with open_database(database) as db:
         guild_id = await _guild_in(args, settings, db)
-        service = ProgrammeService(db)
+        service = ProgrammeService(db, uow=unit_of_work_factory(db))
         current = await service.get(guild_id)
         programme = carry_over_week_links(current, programme)
         if args.dry_run:
@@ -495,7 +492,7 @@ async def preflight_check(args: argparse.Namespace, settings: Settings) -> int:
 
     guild_id = _guild(args, settings)
     report = await run_check(
-        settings, token=settings.require_token(), database_path=_database_path(args, settings), guild_id=guild_id
+        settings, token=settings.require_token(), database_path=_database(args, settings), guild_id=guild_id
     )
     print(f"Checking server {guild_id}:")
     print("\n".join(report.lines()))

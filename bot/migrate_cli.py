@@ -11,7 +11,6 @@ from typing import Any
 
 from bot.config import Settings
 from bot.domain.errors import SettingsError
-from bot.storage.copy import copy_sqlite_to_postgres
 from bot.storage.database_url import redact_url
 
 COMMAND = "migrate-to-postgres"
@@ -45,6 +44,8 @@ async def migrate_to_postgres(args: argparse.Namespace, settings: Settings) -> i
     target: str | None = args.target or settings.database_url
     if not target:
         raise SettingsError("no PostgreSQL database given: pass --to postgresql://... or set DATABASE_URL")
+    from bot.storage.copy import copy_sqlite_to_postgres  # imported here: only this command needs asyncpg
+
     report = await copy_sqlite_to_postgres(source, target)
     print(f"Copied {source} into {redact_url(target)} (schema {report.schema_version}), checked row for row:")
     width = max((len(table.name) for table in report.tables), default=0)

@@ -43,17 +43,17 @@ def answer_from_row(row: Row) -> Answer:
 
 
 class AnswerRepository:
-    """Reads through ``db``; inside a unit of work (``conn`` given) reads and writes in its transaction."""
+    """Reads through ``db``; built by a unit of work (``conn`` given), reads and writes in its transaction."""
 
     def __init__(self, db: Database, conn: Connection | None = None) -> None:
-        self._db: Queries = conn if conn is not None else db
+        self._source: Queries = conn if conn is not None else db
         self._conn = conn
 
     async def prompt_context(self, prompt_id: int) -> PromptContext | None:
         """A prompt with its server, session and week size; None if no such prompt (any more)."""
         if not 0 < prompt_id <= MAX_ROW_ID:
             return None
-        found = await self._db.fetchall(
+        found = await self._source.fetchall(
             "SELECT p.id, p.session_id, p.position, p.text, s.week, s.community_id, s.title, s.ends_at, "
             "(SELECT COUNT(*) FROM prompts q WHERE q.session_id = p.session_id) AS prompt_count "
             "FROM prompts p JOIN sessions s ON s.id = p.session_id WHERE p.id = ?",
@@ -74,7 +74,7 @@ class AnswerRepository:
         """The id of a server's prompt by week and number, or None."""
         if not (0 < week <= MAX_ROW_ID and 0 < number <= MAX_ROW_ID):
             return None
-        found = await self._db.fetchall(
+        found = await self._source.fetchall(
             "SELECT p.id FROM prompts p JOIN sessions s ON s.id = p.session_id "
             "WHERE s.community_id = ? AND s.week = ? AND p.position = ?",
             (community_id, week, number),
@@ -83,7 +83,7 @@ class AnswerRepository:
 
     async def current_answer(self, prompt_id: int, user_id: int) -> Answer | None:
         """The member's current answer to a prompt through the form (thread replies are separate)."""
-        found = await self._db.fetchall(
+        found = await self._source.fetchall(
             f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE prompt_id = ? AND user_id = ? AND source = 'modal'",
             (prompt_id, user_id),
         )
@@ -150,18 +150,18 @@ class AnswerRepository:
 
     async def versions(self, answer_id: int) -> list[AnswerVersion]:
         """Earlier texts of an answer, oldest first."""
-        return await answer_versions(self._db, answer_id)
+        return await answer_versions(self._source, answer_id)
 
     async def member_answers(self, community_id: int, user_id: int) -> list[MemberAnswer]:
         """Every answer of a member in a server (form answers and thread replies), by week and prompt."""
-        answer_rows = await self._db.fetchall(
+        answer_rows = await self._source.fetchall(
             "SELECT a.id, a.community_id, a.prompt_id, a.user_id, a.source, a.message_id, a.text, a.created_at, "
             "a.updated_at, a.late, s.week, p.position, p.text AS prompt_text "
             "FROM answers a JOIN prompts p ON p.id = a.prompt_id JOIN sessions s ON s.id = p.session_id "
             "WHERE a.community_id = ? AND a.user_id = ? ORDER BY s.week, p.position, a.created_at, a.id",
             (community_id, user_id),
         )
-        version_rows = await self._db.fetchall(
+        version_rows = await self._source.fetchall(
             "SELECT v.answer_id, v.text, v.recorded_at FROM answer_versions v JOIN answers a ON a.id = v.answer_id "
             "WHERE a.community_id = ? AND a.user_id = ? ORDER BY v.recorded_at, v.id",
             (community_id, user_id),
@@ -184,14 +184,14 @@ class AnswerRepository:
 
 
 class ConsentRepository:
-    """Reads through ``db``; inside a unit of work (``conn`` given) reads and writes in its transaction."""
+    """Reads through ``db``; built by a unit of work (``conn`` given), reads and writes in its transaction."""
 
     def __init__(self, db: Database, conn: Connection | None = None) -> None:
-        self._db: Queries = conn if conn is not None else db
+        self._source: Queries = conn if conn is not None else db
         self._conn = conn
 
     async def consented_at(self, community_id: int, user_id: int) -> datetime | None:
-        found = await self._db.fetchall(
+        found = await self._source.fetchall(
             "SELECT consented_at FROM consents WHERE community_id = ? AND user_id = ?",
             (community_id, user_id),
         )

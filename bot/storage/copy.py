@@ -6,7 +6,8 @@ the identity sequences are moved past the copied ids, and every table is compare
 in primary-key order, before that transaction commits. Any difference rolls everything back: the target is left
 as empty as it was, and the error names the table.
 
-The source is opened with the bot's process lock (a running bot is refused) and read in one snapshot.
+The source is opened with the bot's process lock (a running bot is refused, so nothing changes it meanwhile) and
+read through the engine interface, like any other repository.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import asyncpg
 
 from bot.domain.errors import UserFacingError
 from bot.storage.database_url import check_postgresql_url, redact_url
-from bot.storage.engine import open_database
+from bot.storage.engine import Database, open_database
 from bot.storage.engine._postgres import WRITE_LOCK_KEY, translate
 
 log = logging.getLogger(__name__)
@@ -78,29 +78,24 @@ async def copy_sqlite_to_postgres(source: Path, target_url: str) -> CopyReport:
             raise CopyRefusedError(
                 f"{source} is at schema {source_version} but {shown} at {target_version}: upgrade the older one"
             )
-        copied = await _copy_checked(source, target_url, shown)
+        copied = await _copy_checked(source_db, source, target_url, shown)
     log.info("copied %d rows in %d tables into %s", sum(t.rows for t in copied), len(copied), shown)
     return CopyReport(target_version, copied)
 
 
-async def _copy_checked(source: Path, target_url: str, shown: str) -> tuple[TableCopied, ...]:
+async def _copy_checked(source_db: Database, source: Path, target_url: str, shown: str) -> tuple[TableCopied, ...]:
     raw = await asyncpg.connect(target_url)
     try:
         tables = await _tables_in_key_order(raw)
-        async with aiosqlite.connect(source) as sqlite:
-            await _check_same_tables(sqlite, tables, source)
-            await sqlite.execute("BEGIN")  # one snapshot for the copy and the check
-            try:
-                async with raw.transaction():
-                    await raw.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK_KEY)
-                    await _refuse_unless_empty(raw, tables, shown)
-                    copied = tuple([TableCopied(t.name, await _copy_table(sqlite, raw, t)) for t in tables])
-                    for table in tables:
-                        await _move_identities_on(raw, table)
-                    for table in tables:
-                        await _check_table(sqlite, raw, table)
-            finally:
-                await sqlite.execute("ROLLBACK")
+        await _check_same_tables(source_db, tables, source)
+        async with raw.transaction():
+            await raw.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK_KEY)
+            await _refuse_unless_empty(raw, tables, shown)
+            copied = tuple([TableCopied(t.name, await _copy_table(source_db, raw, t)) for t in tables])
+            for table in tables:
+                await _move_identities_on(raw, table)
+            for table in tables:
+                await _check_table(source_db, raw, table)
     finally:
         await raw.close()
     return copied
@@ -162,10 +157,12 @@ async def _describe(raw: asyncpg.Connection, name: str) -> _Table:
     )
 
 
-async def _check_same_tables(sqlite: aiosqlite.Connection, tables: Sequence[_Table], source: Path) -> None:
+async def _check_same_tables(source_db: Database, tables: Sequence[_Table], source: Path) -> None:
+    """The same tables on both sides (the columns are then the same too: both are at one schema version, and
+    tests/storage/test_postgres_migrations.py holds the two schemas equal)."""
     found = {
         row[0]
-        for row in await sqlite.execute_fetchall(
+        for row in await source_db.fetchall(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         )
     }
@@ -173,11 +170,6 @@ async def _check_same_tables(sqlite: aiosqlite.Connection, tables: Sequence[_Tab
     if found != expected:
         differ = ", ".join(sorted(found ^ expected))
         raise CopyRefusedError(f"{source} and the target do not have the same tables ({differ})")
-    for table in tables:
-        columns = {row[1] for row in await sqlite.execute_fetchall(f"PRAGMA table_info({_quote(table.name)})")}
-        if columns != set(table.columns):
-            differ = ", ".join(sorted(columns ^ set(table.columns)))
-            raise CopyRefusedError(f"table {table.name} has different columns in {source} and the target ({differ})")
 
 
 async def _refuse_unless_empty(raw: asyncpg.Connection, tables: Sequence[_Table], shown: str) -> None:
@@ -202,15 +194,20 @@ def _select(table: _Table, *, postgres: bool) -> str:
     return f"SELECT {columns} FROM {_quote(table.name)} ORDER BY {', '.join(order(c) for c in table.key)}"
 
 
-async def _sqlite_rows(sqlite: aiosqlite.Connection, table: _Table) -> AsyncIterator[list[tuple[Any, ...]]]:
-    async with sqlite.execute(_select(table, postgres=False)) as cursor:
-        while rows := await cursor.fetchmany(BATCH):
-            yield [tuple(row) for row in rows]
+async def _source_rows(source_db: Database, table: _Table) -> AsyncIterator[list[tuple[Any, ...]]]:
+    batch: list[tuple[Any, ...]] = []
+    async for row in source_db.iterate(_select(table, postgres=False), batch=BATCH):
+        batch.append(tuple(row))
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
-async def _copy_table(sqlite: aiosqlite.Connection, raw: asyncpg.Connection, table: _Table) -> int:
+async def _copy_table(source_db: Database, raw: asyncpg.Connection, table: _Table) -> int:
     copied = 0
-    async for rows in _sqlite_rows(sqlite, table):
+    async for rows in _source_rows(source_db, table):
         await raw.copy_records_to_table(table.name, records=rows, columns=list(table.columns))
         copied += len(rows)
     return copied
@@ -230,15 +227,15 @@ async def _move_identities_on(raw: asyncpg.Connection, table: _Table) -> None:
         )
 
 
-async def _check_table(sqlite: aiosqlite.Connection, raw: asyncpg.Connection, table: _Table) -> None:
+async def _check_table(source_db: Database, raw: asyncpg.Connection, table: _Table) -> None:
     """The same rows, in the same primary-key order; CopyRefusedError naming the table at the first difference."""
-    source_count = (await (await sqlite.execute(f"SELECT COUNT(*) FROM {_quote(table.name)}")).fetchone() or (0,))[0]
+    source_count = await source_db.fetchval(f"SELECT COUNT(*) FROM {_quote(table.name)}")
     target_count = await raw.fetchval(f"SELECT COUNT(*) FROM {_quote(table.name)}")
     if source_count != target_count:
         raise _differs(table, f"{source_count} rows in SQLite, {target_count} in PostgreSQL")
     cursor = await raw.cursor(_select(table, postgres=True))
     number = 0
-    async for rows in _sqlite_rows(sqlite, table):
+    async for rows in _source_rows(source_db, table):
         copies = await cursor.fetch(len(rows))
         for row, copy in zip(rows, copies, strict=False):
             number += 1

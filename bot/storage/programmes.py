@@ -11,26 +11,26 @@ from bot.storage.engine import Connection, Database, Queries, needs_transaction,
 
 
 class ProgrammeRepository:
-    """Reads through ``db``; inside a unit of work (``conn`` given) reads and writes in its transaction."""
+    """Reads through ``db``; built by a unit of work (``conn`` given), reads and writes in its transaction."""
 
     def __init__(self, db: Database, conn: Connection | None = None) -> None:
         self._database = db
-        self._db: Queries = conn if conn is not None else db
+        self._source: Queries = conn if conn is not None else db
         self._conn = conn
 
     async def load(self, community_id: int) -> ProgrammeRecord | None:
         """The stored programme, or None."""
-        head = await self._db.fetchall(
+        head = await self._source.fetchall(
             "SELECT title, timezone, introduction FROM programmes WHERE community_id = ?", (community_id,)
         )
         if not head:
             return None
-        session_rows = await self._db.fetchall(
+        session_rows = await self._source.fetchall(
             "SELECT id, week, title, starts_at, ends_at, location, description, meeting_link, revision "
             "FROM sessions WHERE community_id = ? ORDER BY starts_at, week",
             (community_id,),
         )
-        prompt_rows = await self._db.fetchall(
+        prompt_rows = await self._source.fetchall(
             "SELECT p.id, p.session_id, p.position, p.text FROM prompts p "
             "JOIN sessions s ON s.id = p.session_id WHERE s.community_id = ? ORDER BY p.session_id, p.position",
             (community_id,),
@@ -78,7 +78,7 @@ class ProgrammeRepository:
         (AUTOINCREMENT ids are never reused), a removal lowers the count, a new title or time zone is in the
         programmes row. Also sees imports made by the command line while the bot runs.
         """
-        rows = await self._db.fetchall(
+        rows = await self._source.fetchall(
             "SELECT p.title, p.timezone, p.introduction, p.imported_at, COUNT(s.id) AS n, "
             "COALESCE(SUM(s.id), 0) AS ids, COALESCE(SUM(s.revision), 0) AS revisions "
             "FROM programmes p LEFT JOIN sessions s ON s.community_id = p.community_id WHERE p.community_id = ? "
@@ -93,7 +93,7 @@ class ProgrammeRepository:
         return hash((*values[:4], *(int(n) for n in values[4:])))
 
     async def answer_counts(self, community_id: int) -> dict[int, int]:
-        rows = await self._db.fetchall(
+        rows = await self._source.fetchall(
             "SELECT a.prompt_id, COUNT(*) AS n FROM answers a WHERE a.community_id = ? GROUP BY a.prompt_id",
             (community_id,),
         )

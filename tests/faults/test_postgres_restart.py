@@ -16,6 +16,11 @@ ANSWER = "Your answer"
 MEMBERS = 30
 
 
+def errors_in(log: str) -> list[str]:
+    """The exception lines of the bot's log (no member's words: the bot never logs them)."""
+    return [line for line in log.splitlines() if "Error" in line and not line.startswith(" ")][-12:]
+
+
 async def reply_of(submission: Interaction) -> str:
     try:
         reply = await submission.final(timeout=20)
@@ -55,12 +60,20 @@ async def test_a_postgres_restart_mid_burst_loses_no_confirmed_answer_and_the_bo
         confirmed = {name for name, reply in zip(names, replies, strict=True) if reply.startswith("Saved your answer")}
         refused = [reply for reply in replies if not reply.startswith("Saved your answer")]
         assert len(confirmed) >= 3
-        assert all(reply.startswith("Could not save") for reply in refused), refused  # told, not left hanging
+        # Told, not left hanging, and not with "something went wrong": the bot knew what happened. ("Could not
+        # confirm the save": the connection went during COMMIT, so the answer may or may not be stored.)
+        assert all(reply.startswith(("Could not save", "Could not confirm the save")) for reply in refused), (
+            refused,
+            errors_in(bot.log()),
+        )
 
         # The same process, never restarted: every answer after the server's restart is saved.
         after, after_texts = await burst(fake_discord, names, 2, "After")
         after_replies = await asyncio.gather(*(reply_of(s) for s in after))
-        assert all(reply.startswith("Saved your answer") for reply in after_replies), after_replies
+        assert all(reply.startswith("Saved your answer") for reply in after_replies), (
+            after_replies,
+            errors_in(bot.log()),
+        )
         assert bot.process is not None and bot.process.returncode is None
     finally:
         assert await bot.stop() == 0, bot.stderr.decode()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.storage.engine import Database
+from bot.storage.engine import Database, rows_in_thread_from_loop
 from bot.storage.engine._migrations import migrations
 
 TABLES = {
@@ -80,7 +80,7 @@ async def test_a_long_read_does_not_show_other_reads_an_old_database(db: Databas
     count = await db.fetchone("SELECT COUNT(*) FROM items")
     assert count is not None and count[0] == 2001  # everyone else sees the new row at once
     assert sum(1 for _ in [row async for row in rows]) == 1999  # the export reads its own snapshot
-    await rows.aclose()  # type: ignore[attr-defined]
+    await rows.aclose()
 
 
 async def test_rows_in_a_worker_thread_are_plain_tuples(db: Database) -> None:
@@ -93,3 +93,19 @@ async def test_rows_in_a_worker_thread_are_plain_tuples(db: Database) -> None:
             return list(rows)
 
     assert await asyncio.to_thread(read) == [(3, "n3"), (4, "n4")]
+
+
+async def test_rows_bridged_from_the_loop_reach_a_worker_thread_in_batches(db: Database) -> None:
+    """The bridge an engine whose driver lives on the loop uses for ``rows_in_thread``."""
+    async with db.transaction() as conn:
+        await conn.execute("CREATE TABLE items (n INTEGER)")
+        await conn.executemany("INSERT INTO items VALUES (?)", [(n,) for n in range(25)])
+    loop = asyncio.get_running_loop()
+
+    def read(stop_after: int | None = None) -> list[tuple[object, ...]]:
+        rows = db.iterate("SELECT n FROM items ORDER BY n", batch=4)
+        with rows_in_thread_from_loop(loop, rows, batch=10) as stepped:
+            return [row for _, row in zip(range(stop_after or 10**6), stepped, strict=False)]
+
+    assert await asyncio.to_thread(read) == [(n,) for n in range(25)]
+    assert await asyncio.to_thread(read, 3) == [(0,), (1,), (2,)]  # stopping early closes the read

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 
 import asyncpg
 import pytest
@@ -10,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.storage.database_url import check_postgresql_url, redact_url
-from bot.storage.engine import DatabaseUnavailableError, open_database
+from bot.storage.engine import DatabaseUnavailableError, ReaderRevokedError, open_database
 from bot.storage.engine._postgres import latest_version, translate
 from tests.postgres import PostgresServer
 
@@ -215,3 +217,27 @@ async def test_a_plain_asyncpg_connection_sees_what_the_engine_committed(postgre
         assert await raw.fetchval("SELECT version FROM schema_version") == latest_version()
     finally:
         await raw.close()
+
+
+async def test_scrub_stops_an_export_reading_in_a_worker_thread(postgres_dsn: str) -> None:
+    async with open_database(postgres_dsn) as db:
+        db.reader_grace = 0.3
+        async with db.transaction() as conn:
+            rows = [(str(i), "x") for i in range(3000)]
+            await conn.executemany("INSERT INTO bot_state (key, value) VALUES (?, ?)", rows)
+        started = threading.Event()
+
+        def export() -> int:
+            seen = 0
+            with db.rows_in_thread("SELECT s.key, a.id FROM bot_state s LEFT JOIN answers a ON FALSE") as found:
+                for _ in found:
+                    started.set()
+                    seen += 1
+                    time.sleep(0.0005)
+            return seen
+
+        reading = asyncio.ensure_future(asyncio.to_thread(export))
+        assert await asyncio.to_thread(started.wait, 10)
+        await db.scrub()
+        with pytest.raises(ReaderRevokedError):
+            await reading

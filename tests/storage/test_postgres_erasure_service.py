@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from bot.domain.programme import Programme
@@ -17,6 +18,7 @@ from bot.services.programme import ProgrammeService
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.engine import Database, open_database
 from bot.storage.programmes import ProgrammeRepository
+from bot.storage.retention import RetentionRepository
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
 from tests.postgres import PostgresServer
@@ -60,3 +62,26 @@ async def test_an_erased_members_words_are_in_no_file_of_the_database(
         assert report.answers == 2 and report.versions == 1
         assert files_holding(folder, marker.encode()) == []
         assert await db.fetchval("SELECT count(*) FROM answers") == 30, "everyone else's answers are kept"
+
+
+async def test_answers_deleted_by_retention_are_in_no_file_of_the_database(
+    postgres_server: PostgresServer, postgres_dsn: str, programme: Programme
+) -> None:
+    clock = FakeClock()
+    marker = "retained-" + os.urandom(8).hex()
+    async with open_database(postgres_dsn) as db:
+        await ProgrammeService(db).import_programme(GUILD_ID, programme)
+        record = await ProgrammeRepository(db).load(GUILD_ID)
+        assert record is not None
+        prompt = record.sessions[0].prompts[0]
+        answers = AnswerService(db, ServerSettingsService(db, ServerDefaults(), clock=clock), clock=clock)
+        for n in range(10):
+            await answers.submit(prompt.id, OTHERS + n, f"{marker} answer {n}", community_id=GUILD_ID)
+        await db.fetchval("CHECKPOINT")
+        folder = await database_folder(db, postgres_server)
+        assert files_holding(folder, marker.encode())
+
+        deletion = await RetentionRepository(db).delete_answers(GUILD_ID, created_before=clock.now + timedelta(days=1))
+
+        assert deletion.answers == 10
+        assert files_holding(folder, marker.encode()) == []

@@ -26,6 +26,7 @@ from bot.storage.engine._api import (
     needs_transaction,
     own_or_joined_transaction,
     placeholders,
+    rows_in_thread_from_loop,
 )
 from bot.storage.engine._sqlite import SqliteDatabase
 
@@ -47,6 +48,7 @@ __all__ = [
     "open_database",
     "own_or_joined_transaction",
     "placeholders",
+    "rows_in_thread_from_loop",
 ]
 
 _POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")

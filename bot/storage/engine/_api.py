@@ -6,7 +6,9 @@ SQL uses ``?`` placeholders and positional parameters on both engines, and the s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -80,7 +82,7 @@ class Database(Queries, Protocol):
         """
         ...
 
-    def iterate(self, sql: str, params: Params = (), *, batch: int = 500) -> AsyncIterator[Row]:
+    def iterate(self, sql: str, params: Params = (), *, batch: int = 500) -> AsyncGenerator[Row, None]:
         """Rows one batch at a time, for long reads that must not hold every row in memory."""
         ...
 
@@ -147,3 +149,30 @@ def needs_transaction(conn: Connection | None, what: str) -> Connection:
 def own_or_joined_transaction(db: Database, conn: Connection | None) -> AbstractAsyncContextManager[Connection]:
     """The unit of work's transaction for a repository built in one (``conn``), else a transaction of its own."""
     return nullcontext(conn) if conn is not None else db.transaction()
+
+
+@contextlib.contextmanager
+def rows_in_thread_from_loop(
+    loop: asyncio.AbstractEventLoop, rows: AsyncGenerator[Row, None], *, batch: int = 1000
+) -> Iterator[Iterator[tuple[Any, ...]]]:
+    """``Database.rows_in_thread`` for an engine whose driver lives on the event loop (asyncpg): the worker
+    thread asks the loop for one batch of ``rows`` (an ``iterate``) at a time, as plain tuples.
+
+    Worker threads only: called on the loop's own thread it would wait for itself.
+    """
+
+    async def next_batch() -> list[tuple[Any, ...]]:
+        found: list[tuple[Any, ...]] = []
+        with contextlib.suppress(StopAsyncIteration):
+            while len(found) < batch:
+                found.append(tuple(await anext(rows)))
+        return found
+
+    def stepped() -> Iterator[tuple[Any, ...]]:
+        while found := asyncio.run_coroutine_threadsafe(next_batch(), loop).result():
+            yield from found
+
+    try:
+        yield stepped()
+    finally:
+        asyncio.run_coroutine_threadsafe(rows.aclose(), loop).result()

@@ -119,6 +119,8 @@ def is_unavailable(error: BaseException) -> bool:
         return code[:2] in _UNAVAILABLE_CLASSES or code in _UNAVAILABLE_CODES
     if isinstance(error, asyncpg.InterfaceError):
         return "closed" in str(error) or "connection" in str(error).lower()
+    if isinstance(error, InternalClientError):
+        return True  # asyncpg's protocol tripping over its own state as the server drops the connection
     return isinstance(error, OSError | TimeoutError | ConnectionError)
 
 
@@ -191,6 +193,8 @@ class PostgresDatabase:
         self._long_readers: set[_LongReader] = set()
         self._readers_changed = asyncio.Condition()
         self.reader_grace = READER_GRACE_SECONDS
+        self._bot_loop = asyncio.get_running_loop()
+        self._write_lock = asyncio.Lock()
 
     @property
     def engine(self) -> Literal["postgresql"]:
@@ -234,11 +238,16 @@ class PostgresDatabase:
     # --- retrying around a restart of the server ------------------------------------------------------------
 
     async def _retrying(self, work: Callable[[asyncpg.Connection], Awaitable[T]], doing: str) -> T:
-        """``work`` on a pooled connection; on a connection error before it returns, once more on a fresh one."""
+        """``work`` (a read) on a pooled connection; on a connection error, again on fresh ones for a few seconds."""
         for attempt in range(RECONNECT_ATTEMPTS):
             try:
-                async with self._pool.acquire() as raw:
-                    return await work(raw)
+                async with self._pooled() as raw:
+                    try:
+                        return await work(raw)
+                    except Exception as error:
+                        if is_unavailable(error):
+                            _discard(raw)  # never handed out again
+                        raise
             except Exception as error:
                 if not is_unavailable(error):
                     raise
@@ -265,8 +274,11 @@ class PostgresDatabase:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresConnection]:
         """A write transaction serialised with every other writer of the database: committed on a clean exit,
-        rolled back on any exception. Its start is retried on a fresh connection if the server was restarted."""
-        async with self._begin() as raw:
+        rolled back on any exception. Its start is retried on a fresh connection if the server was restarted.
+
+        Within this process writers queue on a lock first, as on SQLite, so that waiting writers do not hold pool
+        connections that reads need; the advisory lock then orders them with the other processes' writers."""
+        async with self._write_lock, self._begin() as raw:
             try:
                 yield PostgresConnection(raw)
             except BaseException as error:
@@ -274,8 +286,6 @@ class PostgresDatabase:
                 # connection died with it.
                 lost = isinstance(error, Exception) and is_unavailable(error)
                 lost = lost and (not isinstance(error, OSError) or _connection_lost(raw))
-                # asyncpg's protocol may trip over its own state when the server drops it mid-statement.
-                lost = lost or isinstance(error, InternalClientError)
                 if lost:
                     _discard(raw)
                 await _rollback_quietly(raw)
@@ -288,8 +298,10 @@ class PostgresDatabase:
             except Exception as error:
                 await _rollback_quietly(raw)
                 if is_unavailable(error):
+                    # Lost during COMMIT: the server may have committed before the connection went, so do not
+                    # claim that nothing changed.
                     await self._pool.expire_connections()
-                    raise unavailable(error) from error
+                    raise unavailable(error, "confirm the save") from error
                 raise
 
     @asynccontextmanager
@@ -302,7 +314,9 @@ class PostgresDatabase:
                 break
             except Exception as error:
                 if raw is not None:
-                    await self._pool.release(raw)
+                    if is_unavailable(error):
+                        _discard(raw)
+                    await self._release(raw)
                 if not is_unavailable(error):
                     raise
                 await self._pool.expire_connections()
@@ -313,14 +327,33 @@ class PostgresDatabase:
         try:
             yield raw
         finally:
+            await self._release(raw)
+
+    async def _release(self, raw: asyncpg.Connection) -> None:
+        """Give a connection back to the pool. The pool resets it with a query, which fails if the server went away
+        just now: that must not turn a committed transaction (or a finished read) into an error."""
+        try:
             await self._pool.release(raw)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            _discard(raw)
+            log.warning("a connection was lost as it went back to the pool (%s)", type(error).__name__)
+
+    @asynccontextmanager
+    async def _pooled(self) -> AsyncIterator[asyncpg.Connection]:
+        raw = await self._pool.acquire()
+        try:
+            yield raw
+        finally:
+            await self._release(raw)
 
     # --- long reads -----------------------------------------------------------------------------------------
 
     async def iterate(self, sql: str, params: Params = (), *, batch: int = 500) -> AsyncIterator[Row]:
         """Rows one batch at a time through a server-side cursor, in one read-only snapshot on a connection of
         its own; stopped (ReaderRevokedError) if an erasure needs the tables it reads."""
-        async with self._long_read() as reader, self._pool.acquire() as raw:
+        async with self._long_read() as reader, self._pooled() as raw:
             try:
                 async with raw.transaction(isolation="repeatable_read", readonly=True):
                     cursor = await raw.cursor(translate(sql), *params)
@@ -350,6 +383,10 @@ class PostgresDatabase:
 
             return asyncio.run_coroutine_threadsafe(run(), loop).result()
 
+        # Registered as a long read, as iterate() is, so that an erasure can stop it (its snapshot and its lock
+        # on the tables would keep VACUUM FULL waiting). The set belongs to the bot's loop: changed from there.
+        reader = _LongReader()
+        self._bot_loop.call_soon_threadsafe(self._long_readers.add, reader)
         try:
             raw = wait(asyncpg.connect(self._url, timeout=CONNECT_TIMEOUT_SECONDS))
             try:
@@ -359,6 +396,8 @@ class PostgresDatabase:
                 def rows() -> Iterator[Sequence[Any]]:
                     while batch := wait(cursor.fetch(1000)):
                         yield from (tuple(row) for row in batch)
+                        if reader.revoked:
+                            raise ReaderRevokedError()
 
                 yield rows()
             finally:
@@ -367,6 +406,12 @@ class PostgresDatabase:
             loop.call_soon_threadsafe(loop.stop)
             helper.join()
             loop.close()
+            asyncio.run_coroutine_threadsafe(self._forget_reader(reader), self._bot_loop)
+
+    async def _forget_reader(self, reader: _LongReader) -> None:
+        self._long_readers.discard(reader)
+        async with self._readers_changed:
+            self._readers_changed.notify_all()
 
     @asynccontextmanager
     async def _long_read(self) -> AsyncIterator[_LongReader]:
@@ -375,9 +420,7 @@ class PostgresDatabase:
         try:
             yield reader
         finally:
-            self._long_readers.discard(reader)
-            async with self._readers_changed:
-                self._readers_changed.notify_all()
+            await self._forget_reader(reader)
 
     async def _wait_for_readers(self, seconds: float) -> bool:
         async with self._readers_changed:
@@ -416,7 +459,7 @@ class PostgresDatabase:
         """``scrub`` without waiting for or stopping long reads: False if the tables stayed busy."""
         tables = ", ".join(MEMBER_TEXT_TABLES)
         try:
-            async with self._pool.acquire() as raw:
+            async with self._pooled() as raw:
                 # Outside a transaction, as VACUUM must be; the lock timeout keeps a VACUUM waiting behind a long
                 # reader from blocking every other statement on the table queued behind it.
                 await raw.execute(f"SET lock_timeout = '{SCRUB_LOCK_TIMEOUT}'")
@@ -455,7 +498,7 @@ class PostgresDatabase:
     async def migrate(self) -> int:
         """Apply every migration newer than the ``schema_version`` table says, each in its own transaction, under
         a session advisory lock so that two processes starting at once do not both migrate."""
-        async with self._pool.acquire() as raw:
+        async with self._pooled() as raw:
             await raw.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
             try:
                 # Under the lock: CREATE TABLE IF NOT EXISTS is not safe against a concurrent one.

@@ -13,7 +13,7 @@ import fcntl
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -213,7 +213,7 @@ class SqliteDatabase(_Statements):
 
     # --- long reads -----------------------------------------------------------------------------------
 
-    async def iterate(self, sql: str, params: Params = (), *, batch: int = 500) -> AsyncIterator[Row]:
+    async def iterate(self, sql: str, params: Params = (), *, batch: int = 500) -> AsyncGenerator[Row, None]:
         """Rows one batch at a time, for exports that must not hold every row in memory.
 
         On a connection of their own: an open statement holds its read snapshot until it finishes, and on
