@@ -363,6 +363,7 @@ async def test_two_thousand_subscribers_closed_dms_and_rate_limits(world: World)
     for attempt in dm_attempts:
         nonces.setdefault(attempt.target, set()).add(attempt.nonce)
     assert all(len(used) == 1 for used in nonces.values())  # a retry carries the same nonce
+
     # The pace: every DM starts at least 1/rate after the previous send, a channel post (one request, not
     # two) half that (virtual time is exact).
     def slot(kind: TargetKind) -> float:
