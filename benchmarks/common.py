@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot.domain.programme import Programme, Session
 from bot.services.programme import ProgrammeService
-from bot.storage.database import Database
+from bot.storage.engine import open_database
 from tests.fakediscord import FakeDiscord
 
 GUILD_ID = 100000000000000001
@@ -83,7 +83,7 @@ def synthetic_programme(sessions: int, prompts_per_session: int = 3) -> Programm
 
 async def populate(path: Path, *, sessions: int, answers: int, seed: int = 7) -> list[int]:
     """A database with a programme of ``sessions`` sessions and ``answers`` answers; returns the prompt ids."""
-    async with Database.open(path) as db:
+    async with open_database(path) as db:
         service = ProgrammeService(db)
         await service.import_programme(GUILD_ID, synthetic_programme(sessions))
         programme = await service.require(GUILD_ID)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from benchmarks.common import GUILD_ID, Figure, bot_process, synthetic_programme
 from bot.services.programme import ProgrammeService
-from bot.storage.database import Database
+from bot.storage.engine import open_database
 from bot.storage.reminders import ReminderRepository
 from tests.fakediscord import FakeDiscord
 
@@ -24,7 +24,7 @@ async def prepare(database: Path, member_ids: list[int]) -> None:
     start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=30)
     programme = synthetic_programme(1)
     session = dataclasses.replace(programme.sessions[0], start=start, end=start + timedelta(hours=1))
-    async with Database.open(database) as db:
+    async with open_database(database) as db:
         await ProgrammeService(db).import_programme(GUILD_ID, dataclasses.replace(programme, sessions=(session,)))
         subscriptions = ReminderRepository(db)
         earlier = datetime.now(UTC) - timedelta(days=1)

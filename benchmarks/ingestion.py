@@ -11,7 +11,7 @@ from pathlib import Path
 import aiosqlite
 
 from benchmarks.common import GUILD_ID, Figure, bot_process, median
-from bot.storage.database import Database
+from bot.storage.engine import open_database
 from tests.fakediscord import FakeDiscord
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ async def bot_rate(fake: FakeDiscord, database: Path, messages: int, names: list
 async def raw_rate(folder: Path, messages: int, attempt: int) -> float:
     """The floor: the same rows, inserted one transaction each, straight through aiosqlite."""
     path = folder / f"raw-{attempt}.sqlite3"
-    async with Database.open(path):  # the same schema and pragmas
+    async with open_database(path):  # the same schema and pragmas
         pass
     async with aiosqlite.connect(path, isolation_level=None) as conn:
         for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "secure_delete=ON"):

@@ -43,7 +43,8 @@ from bot.services.reminders import ReminderSchedule, ReminderService, ScheduledR
 from bot.services.report import ReportRequest, ReportService
 from bot.services.server_settings import ServerSettingsService
 from bot.services.stats import StatsService
-from bot.storage.database import Database
+from bot.storage.engine import SqliteDatabase, open_database
+from bot.storage.unit_of_work import unit_of_work_factory
 
 EXIT_USER_ERROR = 1
 EXIT_NOT_READY = 3  # `check`: it ran, and found something to fix
@@ -186,8 +187,8 @@ async def programme_import(args: argparse.Namespace, settings: Settings) -> int:
         plan = plan_import(None, {}, programme)
         sys.stdout.write(import_preview_text(None, programme, plan, path.name, warnings(None, done=False)))
         return 0
-    async with Database.open(database) as db:
-        service = ProgrammeService(db)
+    async with open_database(database) as db:
+        service = ProgrammeService(db, uow=unit_of_work_factory(db))
         current = await service.get(guild_id)
         programme = carry_over_week_links(current, programme)
         if args.dry_run:
@@ -260,7 +261,7 @@ def no_programme_text(guild_id: int) -> str:
 
 async def programme_show(args: argparse.Namespace, settings: Settings) -> int:
     guild_id = _guild(args, settings)
-    async with Database.open(_existing_database(args, settings)) as db:
+    async with open_database(_existing_database(args, settings)) as db:
         programme = await ProgrammeService(db).get(guild_id)
     if programme is None:
         raise UserFacingError(no_programme_text(guild_id))
@@ -283,7 +284,7 @@ async def backup(args: argparse.Namespace, settings: Settings) -> int:
     if await asyncio.to_thread(target.exists):
         raise UserFacingError(f"{target} already exists; choose a new file name for the backup")
     source = _existing_database(args, settings)
-    async with Database.open(source) as db:
+    async with SqliteDatabase.open(source) as db:  # the online backup API is SQLite's
         await db.backup_to(target)
     print(f"Backed up {source} to {target}")
     return 0
@@ -297,7 +298,7 @@ async def export_answers(args: argparse.Namespace, settings: Settings) -> int:
     request = ExportRequest(
         _guild(args, settings), ExportFormat(args.format), week=args.week, named=args.named, cli_user=os_user()
     )
-    async with Database.open(_existing_database(args, settings)) as db:
+    async with open_database(_existing_database(args, settings)) as db:
         result = await ExportService(db, export_secret=settings.export_secret).export_to_file(request, out)
     scope = "all weeks" if args.week is None else f"week {args.week}"
     identities = "named: with Discord ids (display names come only from Discord)" if args.named else "pseudonymous"
@@ -320,7 +321,7 @@ async def write_report(args: argparse.Namespace, settings: Settings) -> int:
     if await asyncio.to_thread(out.exists):
         raise UserFacingError(f"{out} already exists; choose a new file name for the report")
     request = ReportRequest(_guild(args, settings), week=args.week, cli_user=os_user())
-    async with Database.open(_existing_database(args, settings)) as db:
+    async with open_database(_existing_database(args, settings)) as db:
         exports = ExportService(db, export_secret=settings.export_secret)
         result = await ReportService(db, exports, StatsService(db)).report_to_file(request, out)
     scope = "all weeks" if args.week is None else f"week {args.week}"
@@ -431,7 +432,7 @@ def schedule_as_text(schedule: ReminderSchedule) -> str:
 async def reminder_schedule(args: argparse.Namespace, settings: Settings) -> int:
     guild_id = _guild(args, settings)
     defaults = server_defaults(settings)
-    async with Database.open(_existing_database(args, settings)) as db:
+    async with open_database(_existing_database(args, settings)) as db:
         programme = ProgrammeService(db)
         service = ReminderService(db, programme, ServerSettingsService(db, defaults), community_ids=(guild_id,))
         schedule = await service.schedule(guild_id)

@@ -44,8 +44,9 @@ from bot.services.server_settings import ServerSettingsService
 from bot.services.session_events import SYNC_INTERVAL_HOURS, ScheduledEventPort, SessionEventService
 from bot.services.stats import StatsService
 from bot.services.threads import ThreadGateway, ThreadService
-from bot.storage.database import Database
+from bot.storage.engine import Database, open_database
 from bot.storage.state import StateRepository
+from bot.storage.unit_of_work import unit_of_work_factory
 from bot.tree import WorkshopTree
 
 log = logging.getLogger(__name__)
@@ -248,7 +249,8 @@ class WorkshopBot(commands.Bot):
     def _build_services(self, adapters: DiscordAdapters) -> Services:
         defaults = server_defaults(self.settings)
         server_settings = ServerSettingsService(self.db, defaults, clock=self.clock)
-        programme = ProgrammeService(self.db, clock=self.clock)
+        uow = unit_of_work_factory(self.db)
+        programme = ProgrammeService(self.db, uow=uow, clock=self.clock)
         problems = RuntimeProblems(self.clock)
         events = SessionEventService(
             self.db, programme, server_settings, port=adapters.events, problems=problems, clock=self.clock
@@ -269,7 +271,7 @@ class WorkshopBot(commands.Bot):
                 self.db, server_settings, notifier=adapters.retention, problems=problems, clock=self.clock
             ),
             problems=problems,
-            answers=AnswerService(self.db, server_settings, clock=self.clock),
+            answers=AnswerService(self.db, server_settings, uow=uow, clock=self.clock),
             threads=ThreadService(
                 self.db, server_settings, gateway=adapters.threads, problems=problems, clock=self.clock
             ),
@@ -374,7 +376,7 @@ async def run(
     # The bot never joins voice: discord.py's warnings that voice libraries are missing are noise at every start.
     discord.VoiceClient.warn_nacl = False
     discord.VoiceClient.warn_dave = False
-    async with Database.open(database_path, exclusive=True) as db:
+    async with open_database(database_path, exclusive=True) as db:
         intent_refused = False
         while True:
             bot = WorkshopBot(

@@ -1,8 +1,11 @@
-"""Shared fixtures. Storage tests use a real SQLite file in a temporary folder."""
+"""Shared fixtures. Storage tests use a real database of each engine: a SQLite file in a temporary folder (and, once
+the ``postgres`` branch adds it, a PostgreSQL database of the tests' own server)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,7 +13,7 @@ import pytest
 
 from bot.domain.parsers import parse_programme_toml
 from bot.domain.programme import Programme
-from bot.storage.database import Database
+from bot.storage.engine import Database, Engine, open_database
 
 if TYPE_CHECKING:
     from bot.client import WorkshopBot
@@ -31,10 +34,44 @@ def programme() -> Programme:
     return parse_programme_toml(PROGRAMME_TOML.read_text(encoding="utf-8"))
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database.open(tmp_path / "bot.sqlite3") as database:
+# The engines the ``db`` fixture runs each test against. A test that holds only for SQLite (its PRAGMAs, files,
+# process lock or backup API) is marked ``@pytest.mark.sqlite_only`` and skipped for the others.
+ENGINES: tuple[Engine, ...] = ("sqlite",)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: the test holds for the SQLite engine only (files, PRAGMAs, locks)")
+
+
+@asynccontextmanager
+async def open_test_database(engine: Engine, tmp_path: Path) -> AsyncIterator[Database]:
+    """A new, migrated, empty database of ``engine`` for one test."""
+    if engine == "sqlite":
+        async with open_database(tmp_path / "bot.sqlite3") as database:
+            yield database
+    else:
+        raise NotImplementedError(f"no test database for the {engine} engine yet")
+
+
+@pytest.fixture(params=ENGINES)
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    engine: Engine = request.param
+    if engine != "sqlite" and request.node.get_closest_marker("sqlite_only"):
+        pytest.skip(f"SQLite only: not for {engine}")
+    async with open_test_database(engine, tmp_path) as database:
         yield database
+
+
+def integrity_errors() -> tuple[type[Exception], ...]:
+    """What each engine's driver raises for a broken constraint (unique, foreign key, check)."""
+    errors: list[type[Exception]] = [sqlite3.IntegrityError]
+    try:
+        import asyncpg
+    except ImportError:
+        pass
+    else:
+        errors.append(asyncpg.IntegrityConstraintViolationError)
+    return tuple(errors)
 
 
 @pytest.fixture

@@ -63,3 +63,15 @@ def test_the_discord_adapters_are_handed_over_at_construction_only() -> None:
         text = path.read_text(encoding="utf-8")
         for late_binding in ("set_notifier", "set_gateway", "services.reminders.attach", "def attach("):
             assert late_binding not in text, f"{path} binds a Discord adapter late ({late_binding})"
+
+
+@pytest.mark.parametrize(
+    "path", [p for folder in ["bot/storage", "bot/services"] for p in python_files(folder)], ids=str
+)
+def test_only_the_sqlite_engine_speaks_sqlite(path: Path) -> None:
+    """Repositories and services code against bot.storage.engine's protocols, whichever engine is underneath."""
+    if path == REPO_ROOT / "bot/storage/engine/_sqlite.py":
+        return
+    assert not imported_modules(path) & {"aiosqlite", "sqlite3"}
+    if path.parent != REPO_ROOT / "bot/storage/engine" and path != REPO_ROOT / "bot/storage/database.py":
+        assert "PRAGMA" not in path.read_text(encoding="utf-8").replace("``PRAGMA", "")

@@ -111,9 +111,9 @@ async def _stored_and_expected(
     """The bot's command tree, built as at start but never started (no login, no scheduler, no sync), and
     what the database holds for the server."""
     from bot.client import WorkshopBot
-    from bot.storage.database import Database
+    from bot.storage.engine import open_database
 
-    async with Database.open(database_path) as db:
+    async with open_database(database_path) as db:
         bot = WorkshopBot(settings=settings, db=db)
         await bot.prepare()
         services = bot.services

@@ -12,8 +12,9 @@ from bot.domain.errors import NotFoundError
 from bot.domain.member_data import ErasureReport, MemberData, export_json
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.answers import AnswerRepository, ConsentRepository
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.members import MemberDataRepository
+from bot.storage.unit_of_work import UnitOfWorkFactory, unit_of_work_factory
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +25,16 @@ PROMPT_GONE = (
 
 
 class AnswerService:
-    def __init__(self, db: Database, settings: ServerSettingsService, *, clock: Clock = system_clock) -> None:
-        self._db = db
+    def __init__(
+        self,
+        db: Database,
+        settings: ServerSettingsService,
+        *,
+        uow: UnitOfWorkFactory | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        """``db`` serves the reads; writes go through a unit of work from ``uow`` (by default, on ``db``)."""
+        self._uow = uow or unit_of_work_factory(db)
         self._settings = settings
         self._clock = clock
         self.answers = AnswerRepository(db)
@@ -67,14 +76,13 @@ class AnswerService:
         context = await self.prompt(prompt_id, community_id=community_id)
         window = (await self._settings.get(context.community_id)).answer_window
         now = self._clock()
-        async with self._db.transaction() as conn:
+        async with self._uow() as uow:
             # The prompt may have been dropped by an import since it was read: check again under the lock.
-            if await self.answers.prompt_context(prompt_id, using=conn) is None:
+            if await uow.answers.prompt_context(prompt_id) is None:
                 raise NotFoundError(PROMPT_GONE)
             late = is_late(context.session_end, window, now)
-            consent_recorded = await self.consents.record(conn, context.community_id, user_id, now)
-            answer, outcome = await self.answers.save_answer(
-                conn,
+            consent_recorded = await uow.consents.record(context.community_id, user_id, now)
+            answer, outcome = await uow.answers.save_answer(
                 community_id=context.community_id,
                 prompt_id=prompt_id,
                 user_id=user_id,

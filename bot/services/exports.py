@@ -46,7 +46,7 @@ from bot.domain.exports import (
 from bot.domain.programme import ProgrammeRecord
 from bot.domain.pseudonyms import new_secret, pseudonym, secret_from_text, secret_to_text
 from bot.storage.codec import from_db_time
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.exports import ExportRepository
 from bot.storage.programmes import ProgrammeRepository
 from bot.storage.state import StateRepository

@@ -11,8 +11,9 @@ from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import ImportConflictError, NotFoundError
 from bot.domain.importing import ImportPlan, carry_over_week_links, plan_import
 from bot.domain.programme import Programme, ProgrammeRecord
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.programmes import ProgrammeRepository
+from bot.storage.unit_of_work import UnitOfWorkFactory, unit_of_work_factory
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +21,9 @@ ProgrammeListener = Callable[[int], Awaitable[None]]
 
 
 class ProgrammeService:
-    def __init__(self, db: Database, *, clock: Clock = system_clock) -> None:
-        self._db = db
+    def __init__(self, db: Database, *, uow: UnitOfWorkFactory | None = None, clock: Clock = system_clock) -> None:
+        """``db`` serves the reads; writes go through a unit of work from ``uow`` (by default, on ``db``)."""
+        self._uow = uow or unit_of_work_factory(db)
         self._clock = clock
         self.repository = ProgrammeRepository(db)
         self._listeners: list[ProgrammeListener] = []
@@ -94,9 +96,9 @@ class ProgrammeService:
         ``expected_answers_lost`` is what a preview showed the organiser: the import deletes exactly that
         many answers or nothing at all (answers given since the preview make it refuse).
         """
-        async with self._db.transaction() as conn:
-            current = await self.repository.load(community_id, using=conn)
-            counts = await self.repository.answer_counts(community_id, using=conn)
+        async with self._uow() as uow:
+            current = await uow.programmes.load(community_id)
+            counts = await uow.programmes.answer_counts(community_id)
             programme = carry_over_week_links(current, programme)  # links set with /setup survive re-imports
             plan = plan_import(current, counts, programme)
             if expected_answers_lost is not None:
@@ -114,7 +116,7 @@ class ProgrammeService:
                     "Keep those prompts, or import again with --force to delete the answers."
                 )
             if plan.changes_anything:
-                await self.repository.apply(conn, community_id, current, programme, plan, self._clock())
+                await uow.programmes.apply(community_id, current, programme, plan, self._clock())
         if plan.changes_anything:
             log.info("programme imported for community %s: %s", community_id, plan.summary(done=True))
             for listener in self._listeners:

@@ -35,7 +35,7 @@ from bot.services.exports import (
     write_atomically,
 )
 from bot.services.stats import StatsReport, StatsService
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.programmes import ProgrammeRepository
 from bot.storage.report import ReportRepository, WeekAnswerKinds
 

@@ -28,7 +28,7 @@ from bot.domain.clock import Clock, system_clock
 from bot.domain.settings_rules import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
 from bot.services.health import RuntimeProblems
 from bot.services.server_settings import ServerSettingsService
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.retention import RetentionRecord, RetentionRepository
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.domain.clock import Clock, system_clock
 from bot.domain.server_settings import ServerDefaults, ServerSettings, StoredServerSettings, effective_settings
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.server_settings import ServerSettingsRepository
 
 log = logging.getLogger(__name__)

@@ -40,7 +40,7 @@ from bot.domain.session_events import (
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.server_settings import ServerSettingsService
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.session_events import SessionEventRepository
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from bot.domain.stats import DEFAULT_THRESHOLD, HIDDEN, WeekStats, complementary_suppression, display_count
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.session_events import SessionEventRepository
 from bot.storage.stats import StatsRepository, WeekCounts
 

@@ -1,5 +1,5 @@
-"""SQLite storage: the connection, migrations and repositories. All SQL lives in this package."""
+"""Storage: the database engine (SQLite or PostgreSQL), migrations and repositories. All SQL lives in this package."""
 
-from bot.storage.database import Database, DatabaseLockedError
+from bot.storage.engine import Database, DatabaseLockedError, open_database
 
-__all__ = ["Database", "DatabaseLockedError"]
+__all__ = ["Database", "DatabaseLockedError", "open_database"]

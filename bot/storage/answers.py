@@ -7,15 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from bot.domain.answering import Answer, AnswerSource, PromptContext, SaveOutcome
 from bot.domain.member_data import AnswerVersion, MemberAnswer
 from bot.domain.programme import Prompt
 from bot.storage.codec import from_db_time, to_db_time
-from bot.storage.database import Database, Params
-
-Reader = Database | aiosqlite.Connection
+from bot.storage.engine import Connection, Database, Queries, Row, needs_transaction
 
 # SQLite integers are signed 64-bit: a larger id (from a crafted custom_id) cannot name any row.
 MAX_ROW_ID = 2**63 - 1
@@ -23,15 +19,7 @@ MAX_ROW_ID = 2**63 - 1
 _ANSWER_COLUMNS = "id, community_id, prompt_id, user_id, source, message_id, text, created_at, updated_at, late"
 
 
-async def rows(source: Reader, sql: str, params: Params) -> list[aiosqlite.Row]:
-    """Rows from the reader connection, or from ``source`` inside a caller's transaction."""
-    if isinstance(source, Database):
-        return await source.fetchall(sql, params)
-    async with source.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
-
-
-async def answer_versions(db: Database, answer_id: int) -> list[AnswerVersion]:
+async def answer_versions(db: Queries, answer_id: int) -> list[AnswerVersion]:
     """Earlier texts of an answer (from the form or a thread), oldest first."""
     found = await db.fetchall(
         "SELECT text, recorded_at FROM answer_versions WHERE answer_id = ? ORDER BY recorded_at, id", (answer_id,)
@@ -39,7 +27,7 @@ async def answer_versions(db: Database, answer_id: int) -> list[AnswerVersion]:
     return [AnswerVersion(row["text"], from_db_time(row["recorded_at"])) for row in found]
 
 
-def answer_from_row(row: aiosqlite.Row) -> Answer:
+def answer_from_row(row: Row) -> Answer:
     return Answer(
         id=row["id"],
         community_id=row["community_id"],
@@ -55,17 +43,17 @@ def answer_from_row(row: aiosqlite.Row) -> Answer:
 
 
 class AnswerRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    """Reads through ``db``; built by a unit of work (``conn`` given), reads and writes in its transaction."""
 
-    async def prompt_context(
-        self, prompt_id: int, *, using: aiosqlite.Connection | None = None
-    ) -> PromptContext | None:
+    def __init__(self, db: Database, conn: Connection | None = None) -> None:
+        self._source: Queries = conn if conn is not None else db
+        self._conn = conn
+
+    async def prompt_context(self, prompt_id: int) -> PromptContext | None:
         """A prompt with its server, session and week size; None if no such prompt (any more)."""
         if not 0 < prompt_id <= MAX_ROW_ID:
             return None
-        found = await rows(
-            using or self._db,
+        found = await self._source.fetchall(
             "SELECT p.id, p.session_id, p.position, p.text, s.week, s.community_id, s.title, s.ends_at, "
             "(SELECT COUNT(*) FROM prompts q WHERE q.session_id = p.session_id) AS prompt_count "
             "FROM prompts p JOIN sessions s ON s.id = p.session_id WHERE p.id = ?",
@@ -86,20 +74,16 @@ class AnswerRepository:
         """The id of a server's prompt by week and number, or None."""
         if not (0 < week <= MAX_ROW_ID and 0 < number <= MAX_ROW_ID):
             return None
-        found = await rows(
-            self._db,
+        found = await self._source.fetchall(
             "SELECT p.id FROM prompts p JOIN sessions s ON s.id = p.session_id "
             "WHERE s.community_id = ? AND s.week = ? AND p.position = ?",
             (community_id, week, number),
         )
         return int(found[0]["id"]) if found else None
 
-    async def current_answer(
-        self, prompt_id: int, user_id: int, *, using: aiosqlite.Connection | None = None
-    ) -> Answer | None:
+    async def current_answer(self, prompt_id: int, user_id: int) -> Answer | None:
         """The member's current answer to a prompt through the form (thread replies are separate)."""
-        found = await rows(
-            using or self._db,
+        found = await self._source.fetchall(
             f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE prompt_id = ? AND user_id = ? AND source = 'modal'",
             (prompt_id, user_id),
         )
@@ -107,7 +91,6 @@ class AnswerRepository:
 
     async def save_answer(
         self,
-        conn: aiosqlite.Connection,
         *,
         community_id: int,
         prompt_id: int,
@@ -116,22 +99,22 @@ class AnswerRepository:
         now: datetime,
         late: bool,
     ) -> tuple[Answer, SaveOutcome]:
-        """Store the member's answer to a prompt inside the caller's transaction.
+        """Store the member's answer to a prompt in the unit of work's transaction.
 
         A first answer is inserted; a different text replaces the current one, whose text is kept in
         answer_versions with the time it was recorded; the same text again changes nothing.
         """
-        current = await self.current_answer(prompt_id, user_id, using=conn)
+        conn = needs_transaction(self._conn, "save_answer")
+        current = await self.current_answer(prompt_id, user_id)
         stamp = to_db_time(now)
         if current is None:
-            cursor = await conn.execute(
+            answer_id = await conn.fetchval(
                 "INSERT INTO answers (community_id, prompt_id, user_id, source, text, created_at, updated_at, late) "
-                "VALUES (?, ?, ?, 'modal', ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, 'modal', ?, ?, ?, ?) RETURNING id",
                 (community_id, prompt_id, user_id, text, stamp, stamp, int(late)),
             )
-            assert cursor.lastrowid is not None
             answer = Answer(
-                id=cursor.lastrowid,
+                id=int(answer_id),
                 community_id=community_id,
                 prompt_id=prompt_id,
                 user_id=user_id,
@@ -167,23 +150,18 @@ class AnswerRepository:
 
     async def versions(self, answer_id: int) -> list[AnswerVersion]:
         """Earlier texts of an answer, oldest first."""
-        return await answer_versions(self._db, answer_id)
+        return await answer_versions(self._source, answer_id)
 
-    async def member_answers(
-        self, community_id: int, user_id: int, *, using: aiosqlite.Connection | None = None
-    ) -> list[MemberAnswer]:
+    async def member_answers(self, community_id: int, user_id: int) -> list[MemberAnswer]:
         """Every answer of a member in a server (form answers and thread replies), by week and prompt."""
-        source = using or self._db
-        answer_rows = await rows(
-            source,
+        answer_rows = await self._source.fetchall(
             "SELECT a.id, a.community_id, a.prompt_id, a.user_id, a.source, a.message_id, a.text, a.created_at, "
             "a.updated_at, a.late, s.week, p.position, p.text AS prompt_text "
             "FROM answers a JOIN prompts p ON p.id = a.prompt_id JOIN sessions s ON s.id = p.session_id "
             "WHERE a.community_id = ? AND a.user_id = ? ORDER BY s.week, p.position, a.created_at, a.id",
             (community_id, user_id),
         )
-        version_rows = await rows(
-            source,
+        version_rows = await self._source.fetchall(
             "SELECT v.answer_id, v.text, v.recorded_at FROM answer_versions v JOIN answers a ON a.id = v.answer_id "
             "WHERE a.community_id = ? AND a.user_id = ? ORDER BY v.recorded_at, v.id",
             (community_id, user_id),
@@ -206,24 +184,24 @@ class AnswerRepository:
 
 
 class ConsentRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    """Reads through ``db``; built by a unit of work (``conn`` given), reads and writes in its transaction."""
 
-    async def consented_at(
-        self, community_id: int, user_id: int, *, using: aiosqlite.Connection | None = None
-    ) -> datetime | None:
-        found = await rows(
-            using or self._db,
+    def __init__(self, db: Database, conn: Connection | None = None) -> None:
+        self._source: Queries = conn if conn is not None else db
+        self._conn = conn
+
+    async def consented_at(self, community_id: int, user_id: int) -> datetime | None:
+        found = await self._source.fetchall(
             "SELECT consented_at FROM consents WHERE community_id = ? AND user_id = ?",
             (community_id, user_id),
         )
         return from_db_time(found[0]["consented_at"]) if found else None
 
-    async def record(self, conn: aiosqlite.Connection, community_id: int, user_id: int, now: datetime) -> bool:
-        """Record consent inside the caller's transaction; True if it was not recorded before."""
-        cursor = await conn.execute(
+    async def record(self, community_id: int, user_id: int, now: datetime) -> bool:
+        """Record consent in the unit of work's transaction; True if it was not recorded before."""
+        inserted = await needs_transaction(self._conn, "record").execute(
             "INSERT INTO consents (community_id, user_id, consented_at) VALUES (?, ?, ?) "
             "ON CONFLICT (community_id, user_id) DO NOTHING",
             (community_id, user_id, to_db_time(now)),
         )
-        return cursor.rowcount == 1
+        return inserted == 1

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
 
-import aiosqlite
-
 from bot.domain.exports import ExportAuditEntry, StoredAnswer
 from bot.storage.codec import from_db_time, to_db_time
-from bot.storage.database import BUSY_TIMEOUT_MS, Database
+from bot.storage.engine import Database, Row
 
 _SCOPE = (
     "FROM answers a JOIN prompts p ON p.id = a.prompt_id JOIN sessions s ON s.id = p.session_id "
@@ -25,7 +22,7 @@ def _scope(community_id: int, week: int | None) -> tuple[str, tuple[int, ...]]:
     return f"{_SCOPE} AND s.week = ?", (community_id, week)
 
 
-def _audit_entry(row: aiosqlite.Row) -> ExportAuditEntry:
+def _audit_entry(row: Row) -> ExportAuditEntry:
     return ExportAuditEntry(
         id=row["id"],
         community_id=row["community_id"],
@@ -48,24 +45,16 @@ class ExportRepository:
     def stored_answers(self, community_id: int, week: int | None = None) -> Iterator[Iterator[StoredAnswer]]:
         """The server's answers (one week's, or all) by week, prompt and time, as ``StoredAnswer`` tuples.
 
-        Worker threads only. A blocking connection of its own, opened and closed in the calling thread: the
-        export's thread steps the query itself, one row at a time, with nothing crossing to the event loop per
-        batch (which was most of an export's time). One SELECT, so one consistent snapshot.
+        Worker threads only: the export's thread steps the query itself (``Database.rows_in_thread``), one row
+        at a time, with nothing crossing to the event loop per batch. One SELECT, so one consistent snapshot.
         """
         scope, params = _scope(community_id, week)
         sql = (
             "SELECT s.week, s.title, p.position, p.text, a.user_id, a.text, a.source, a.created_at, a.updated_at, "
             f"a.late {scope} ORDER BY s.week, p.position, a.created_at, a.id"
         )
-        connection = sqlite3.connect(self._db.path, isolation_level=None)
-        try:
-            connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            connection.execute("PRAGMA query_only=ON")
-            cursor = connection.execute(sql, params)
-            cursor.arraysize = 1000
-            yield iter(cursor)
-        finally:
-            connection.close()
+        with self._db.rows_in_thread(sql, params) as rows:
+            yield rows  # the SELECT's columns are StoredAnswer's fields, in order
 
     async def count(self, community_id: int, week: int | None = None) -> int:
         scope, params = _scope(community_id, week)
@@ -92,16 +81,14 @@ class ExportRepository:
         kind: str = "answers",
     ) -> ExportAuditEntry:
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+            audit_id = await conn.fetchval(
                 "INSERT INTO export_audit "
                 "(community_id, actor_id, cli_user, created_at, week, format, identities, row_count, kind) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (community_id, actor_id, cli_user, to_db_time(created_at), week, format, identities, row_count, kind),
             )
-            audit_id = cursor.lastrowid
-        assert audit_id is not None
         return ExportAuditEntry(
-            audit_id,
+            int(audit_id),
             community_id,
             actor_id,
             created_at,

@@ -13,12 +13,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import aiosqlite
-
 from bot.domain.member_data import ErasureReport, MemberData, ReminderDelivery
-from bot.storage.answers import AnswerRepository, ConsentRepository, rows
+from bot.storage.answers import AnswerRepository, ConsentRepository
 from bot.storage.codec import from_db_time, to_db_time
-from bot.storage.database import Database, checkpoint_truncate
+from bot.storage.engine import Connection, Database
 
 log = logging.getLogger(__name__)
 
@@ -26,27 +24,22 @@ log = logging.getLogger(__name__)
 class MemberDataRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._answers = AnswerRepository(db)
-        self._consents = ConsentRepository(db)
 
     async def load(self, community_id: int, user_id: int) -> MemberData:
         """All of it, read in one transaction so the parts agree with each other."""
         async with self._db.transaction() as conn:
-            answers = await self._answers.member_answers(community_id, user_id, using=conn)
-            consented_at = await self._consents.consented_at(community_id, user_id, using=conn)
-            subscription = await rows(
-                conn,
+            answers = await AnswerRepository(self._db, conn).member_answers(community_id, user_id)
+            consented_at = await ConsentRepository(self._db, conn).consented_at(community_id, user_id)
+            subscription = await conn.fetchall(
                 "SELECT subscribed_at FROM dm_subscriptions WHERE community_id = ? AND user_id = ?",
                 (community_id, user_id),
             )
-            deliveries = await rows(
-                conn,
+            deliveries = await conn.fetchall(
                 "SELECT s.week, d.due_at, d.state FROM reminder_deliveries d JOIN sessions s ON s.id = d.session_id "
                 "WHERE d.community_id = ? AND d.target_kind = 'dm' AND d.target_id = ? ORDER BY d.due_at, d.id",
                 (community_id, user_id),
             )
-            interest = await rows(
-                conn,
+            interest = await conn.fetchall(
                 "SELECT e.week FROM event_interest i JOIN session_events e ON e.event_id = i.event_id "
                 "WHERE i.community_id = ? AND i.user_id = ? ORDER BY e.week",
                 (community_id, user_id),
@@ -69,9 +62,10 @@ class MemberDataRepository:
     async def erase(self, community_id: int, user_id: int, *, at: datetime) -> ErasureReport:
         """Delete every row about the member in one transaction; returns what was deleted.
 
-        ``PRAGMA secure_delete`` (set on every connection) overwrites the freed content; then ``Database.scrub``
-        waits for (or stops) exports and backups still reading an older snapshot, checkpoints and truncates the
-        write-ahead log, which still holds the old pages, and checks it worked: only then does this return.
+        Then ``Database.scrub`` makes the deleted text gone from the files and checks it worked: only then does
+        this return. (SQLite: secure_delete overwrote the freed content; scrub waits for (or stops) exports and
+        backups still reading an older snapshot, then checkpoints and truncates the write-ahead log, which still
+        holds the old pages.)
         """
         async with self._db.transaction() as conn:
             report = await self._count(conn, community_id, user_id)
@@ -92,27 +86,29 @@ class MemberDataRepository:
             # recording the member's old messages, still on Discord, all over again.
             await conn.execute(
                 "INSERT INTO erasures (community_id, user_id, erased_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (community_id, user_id) DO UPDATE SET erased_at = MAX(erased_at, excluded.erased_at)",
+                "ON CONFLICT (community_id, user_id) DO UPDATE SET erased_at = "
+                f"{self._db.dialect.larger('erasures.erased_at', 'excluded.erased_at')}",
                 (community_id, user_id, to_db_time(at)),
             )
         # Always, even with nothing left to delete: a retry after an incomplete scrub must finish the job.
         await self._db.scrub()
         return report
 
-    async def _count(self, conn: aiosqlite.Connection, community_id: int, user_id: int) -> ErasureReport:
-        [row] = await rows(
-            conn,
+    async def _count(self, conn: Connection, community_id: int, user_id: int) -> ErasureReport:
+        # Positional parameters only (both engines): the member's (server, user) pair once per count.
+        row = await conn.fetchone(
             "SELECT "
-            "(SELECT COUNT(*) FROM answers WHERE community_id = :g AND user_id = :u) AS answers, "
+            "(SELECT COUNT(*) FROM answers WHERE community_id = ? AND user_id = ?) AS answers, "
             "(SELECT COUNT(*) FROM answer_versions v JOIN answers a ON a.id = v.answer_id "
-            " WHERE a.community_id = :g AND a.user_id = :u) AS versions, "
-            "(SELECT COUNT(*) FROM consents WHERE community_id = :g AND user_id = :u) AS consents, "
-            "(SELECT COUNT(*) FROM dm_subscriptions WHERE community_id = :g AND user_id = :u) AS subscriptions, "
-            "(SELECT COUNT(*) FROM reminder_deliveries WHERE community_id = :g AND target_kind = 'dm' "
-            " AND target_id = :u) AS deliveries, "
-            "(SELECT COUNT(*) FROM event_interest WHERE community_id = :g AND user_id = :u) AS interest",
-            {"g": community_id, "u": user_id},
+            " WHERE a.community_id = ? AND a.user_id = ?) AS versions, "
+            "(SELECT COUNT(*) FROM consents WHERE community_id = ? AND user_id = ?) AS consents, "
+            "(SELECT COUNT(*) FROM dm_subscriptions WHERE community_id = ? AND user_id = ?) AS subscriptions, "
+            "(SELECT COUNT(*) FROM reminder_deliveries WHERE community_id = ? AND target_kind = 'dm' "
+            " AND target_id = ?) AS deliveries, "
+            "(SELECT COUNT(*) FROM event_interest WHERE community_id = ? AND user_id = ?) AS interest",
+            (community_id, user_id) * 6,
         )
+        assert row is not None  # a SELECT without FROM always has its one row
         return ErasureReport(
             answers=row["answers"],
             versions=row["versions"],
@@ -124,12 +120,13 @@ class MemberDataRepository:
 
 
 async def truncate_wal(db: Database) -> bool:
-    """Copy the write-ahead log into the database and truncate it, so deleted text is not left in it.
+    """Wipe deleted rows from the files (SQLite: checkpoint and truncate the write-ahead log), so deleted text is
+    not left in them.
 
     For deletions that no one waits on (retention): returns False if a reader kept it from completing; the log
     is then cleared at a later checkpoint. An erasure uses ``Database.scrub``, which waits for readers.
     """
-    completed = await checkpoint_truncate(db.path)
+    completed = await db.try_scrub()
     if not completed:
         log.warning("the write-ahead log could not be truncated after deleting data; a later checkpoint will")
     return completed

@@ -4,43 +4,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from bot.domain.importing import ImportPlan, session_differs
 from bot.domain.programme import Programme, ProgrammeRecord, Prompt, Session, SessionRecord
 from bot.storage.codec import from_db_time, to_db_time
-from bot.storage.database import Database
-
-Reader = Database | aiosqlite.Connection
-
-
-async def _rows(source: Reader, sql: str, params: tuple[object, ...]) -> list[aiosqlite.Row]:
-    if isinstance(source, Database):
-        return await source.fetchall(sql, params)
-    async with source.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
+from bot.storage.engine import Connection, Database, Queries, needs_transaction, own_or_joined_transaction
 
 
 class ProgrammeRepository:
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    """Reads through ``db``; built by a unit of work (``conn`` given), reads and writes in its transaction."""
 
-    async def load(self, community_id: int, *, using: aiosqlite.Connection | None = None) -> ProgrammeRecord | None:
-        """The stored programme, or None. Pass ``using`` to read inside a write transaction."""
-        source: Reader = using or self._db
-        head = await _rows(
-            source, "SELECT title, timezone, introduction FROM programmes WHERE community_id = ?", (community_id,)
+    def __init__(self, db: Database, conn: Connection | None = None) -> None:
+        self._database = db
+        self._source: Queries = conn if conn is not None else db
+        self._conn = conn
+
+    async def load(self, community_id: int) -> ProgrammeRecord | None:
+        """The stored programme, or None."""
+        head = await self._source.fetchall(
+            "SELECT title, timezone, introduction FROM programmes WHERE community_id = ?", (community_id,)
         )
         if not head:
             return None
-        session_rows = await _rows(
-            source,
+        session_rows = await self._source.fetchall(
             "SELECT id, week, title, starts_at, ends_at, location, description, meeting_link, revision "
             "FROM sessions WHERE community_id = ? ORDER BY starts_at, week",
             (community_id,),
         )
-        prompt_rows = await _rows(
-            source,
+        prompt_rows = await self._source.fetchall(
             "SELECT p.id, p.session_id, p.position, p.text FROM prompts p "
             "JOIN sessions s ON s.id = p.session_id WHERE s.community_id = ? ORDER BY p.session_id, p.position",
             (community_id,),
@@ -88,19 +78,22 @@ class ProgrammeRepository:
         (AUTOINCREMENT ids are never reused), a removal lowers the count, a new title or time zone is in the
         programmes row. Also sees imports made by the command line while the bot runs.
         """
-        rows = await _rows(
-            self._db,
+        rows = await self._source.fetchall(
             "SELECT p.title, p.timezone, p.introduction, p.imported_at, COUNT(s.id) AS n, "
             "COALESCE(SUM(s.id), 0) AS ids, COALESCE(SUM(s.revision), 0) AS revisions "
             "FROM programmes p LEFT JOIN sessions s ON s.community_id = p.community_id WHERE p.community_id = ? "
-            "GROUP BY p.community_id",
+            # Every column shown is grouped by: PostgreSQL refuses a bare column that is not.
+            "GROUP BY p.community_id, p.title, p.timezone, p.introduction, p.imported_at",
             (community_id,),
         )
-        return hash(tuple(rows[0])) if rows else None
+        # int(): PostgreSQL's SUM of a bigint is a numeric; the same number must give the same version.
+        if not rows:
+            return None
+        values = tuple(rows[0])
+        return hash((*values[:4], *(int(n) for n in values[4:])))
 
-    async def answer_counts(self, community_id: int, *, using: aiosqlite.Connection | None = None) -> dict[int, int]:
-        rows = await _rows(
-            using or self._db,
+    async def answer_counts(self, community_id: int) -> dict[int, int]:
+        rows = await self._source.fetchall(
             "SELECT a.prompt_id, COUNT(*) AS n FROM answers a WHERE a.community_id = ? GROUP BY a.prompt_id",
             (community_id,),
         )
@@ -111,23 +104,23 @@ class ProgrammeRepository:
 
         The revision goes up, as for any change to a session, so calendar apps pick up the new link.
         """
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+        async with own_or_joined_transaction(self._database, self._conn) as conn:
+            changed = await conn.execute(
                 "UPDATE sessions SET meeting_link = ?, revision = revision + 1 WHERE community_id = ? AND week = ?",
                 (link, community_id, week),
             )
-            return cursor.rowcount == 1
+            return changed == 1
 
     async def apply(
         self,
-        conn: aiosqlite.Connection,
         community_id: int,
         current: ProgrammeRecord | None,
         programme: Programme,
         plan: ImportPlan,
         now: datetime,
     ) -> None:
-        """Write ``programme`` over ``current`` inside the caller's transaction, touching only what changed."""
+        """Write ``programme`` over ``current`` in the unit of work's transaction, touching only what changed."""
+        conn = needs_transaction(self._conn, "apply")
         if plan.programme_details_changed:
             await conn.execute(
                 "INSERT INTO programmes (community_id, title, timezone, introduction, imported_at) "
@@ -148,10 +141,10 @@ class ProgrammeRepository:
             if week not in new_weeks:
                 await conn.execute("DELETE FROM sessions WHERE id = ?", (old.id,))
 
-    async def _insert_session(self, conn: aiosqlite.Connection, community_id: int, session: Session) -> None:
-        cursor = await conn.execute(
+    async def _insert_session(self, conn: Connection, community_id: int, session: Session) -> None:
+        session_id = await conn.fetchval(
             "INSERT INTO sessions (community_id, week, title, starts_at, ends_at, location, description, "
-            "meeting_link) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "meeting_link) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 community_id,
                 session.week,
@@ -163,13 +156,12 @@ class ProgrammeRepository:
                 session.meeting_link,
             ),
         )
-        session_id = cursor.lastrowid
         await conn.executemany(
             "INSERT INTO prompts (session_id, position, text) VALUES (?, ?, ?)",
             [(session_id, n, text) for n, text in enumerate(session.prompts, start=1)],
         )
 
-    async def _update_session(self, conn: aiosqlite.Connection, old: SessionRecord, session: Session) -> None:
+    async def _update_session(self, conn: Connection, old: SessionRecord, session: Session) -> None:
         await conn.execute(
             "UPDATE sessions SET title = ?, starts_at = ?, ends_at = ?, location = ?, description = ?, "
             "meeting_link = ?, revision = revision + 1 WHERE id = ?",

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-import aiosqlite
-
 from bot.domain.reminders import DMS_CLOSED, PlannedReminder, reminder_nonce
 from bot.storage.codec import from_db_time, optional_time, to_db_time
-from bot.storage.database import Database, placeholders
+from bot.storage.engine import Database, Row, placeholders
 
 _MINUTE = timedelta(minutes=1)
 
@@ -96,7 +94,7 @@ _COLUMNS = (
 )
 
 
-def _delivery(row: aiosqlite.Row) -> Delivery:
+def _delivery(row: Row) -> Delivery:
     return Delivery(
         id=row["id"],
         community_id=row["community_id"],
@@ -114,11 +112,6 @@ def _delivery(row: aiosqlite.Row) -> Delivery:
         updated_at=from_db_time(row["updated_at"]),
         claimed_digest=row["claimed_digest"],
     )
-
-
-async def _changes(conn: aiosqlite.Connection, sql: str, params: Sequence[object]) -> int:
-    cursor = await conn.execute(sql, params)
-    return cursor.rowcount
 
 
 class ReminderRepository:
@@ -142,15 +135,12 @@ class ReminderRepository:
             await conn.execute(
                 "DELETE FROM dm_opt_outs WHERE community_id = ? AND user_id = ?", (community_id, user_id)
             )
-            return (
-                await _changes(
-                    conn,
-                    "INSERT INTO dm_subscriptions (community_id, user_id, subscribed_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (community_id, user_id) DO NOTHING",
-                    (community_id, user_id, to_db_time(now)),
-                )
-                == 1
+            inserted = await conn.execute(
+                "INSERT INTO dm_subscriptions (community_id, user_id, subscribed_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (community_id, user_id) DO NOTHING",
+                (community_id, user_id, to_db_time(now)),
             )
+            return inserted == 1
 
     async def unsubscribe(self, community_id: int, user_id: int, now: datetime) -> bool:
         """Turn DM reminders off, dropping DMs not sent yet; False if they were not on. Remembered as an
@@ -161,8 +151,8 @@ class ReminderRepository:
                 "ON CONFLICT (community_id, user_id) DO NOTHING",
                 (community_id, user_id, to_db_time(now)),
             )
-            removed = await _changes(
-                conn, "DELETE FROM dm_subscriptions WHERE community_id = ? AND user_id = ?", (community_id, user_id)
+            removed = await conn.execute(
+                "DELETE FROM dm_subscriptions WHERE community_id = ? AND user_id = ?", (community_id, user_id)
             )
             await conn.execute(
                 "DELETE FROM reminder_deliveries WHERE community_id = ? AND target_kind = 'dm' AND target_id = ? "
@@ -199,12 +189,11 @@ class ReminderRepository:
         dropped_ids = {reminder_id(r) for r in dropped}
         stamp = to_db_time(now)
         async with self._db.transaction() as conn:
-            async with conn.execute(
+            pending = await conn.fetchall(
                 "SELECT id, session_id, offset_minutes, due_at, target_kind, target_id FROM reminder_deliveries "
                 "WHERE community_id = ? AND state = 'pending'",
                 (community_id,),
-            ) as cursor:
-                pending = list(await cursor.fetchall())
+            )
             to_skip: list[int] = []
             to_delete: list[int] = []
             for row in pending:
@@ -227,11 +216,12 @@ class ReminderRepository:
             if channel_id is not None:
                 for identity in sorted(active_ids):
                     session_id, offset_minutes, due_at = identity
-                    inserted += await _changes(
-                        conn,
+                    inserted += await conn.execute(
+                        # CAST: PostgreSQL cannot tell the type of a bare parameter in a SELECT list.
                         "INSERT INTO reminder_deliveries (community_id, session_id, offset_minutes, due_at, "
-                        "target_kind, "
-                        "target_id, nonce, updated_at) SELECT ?, ?, ?, ?, 'channel', ?, ?, ? WHERE NOT EXISTS ("
+                        "target_kind, target_id, nonce, updated_at) SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), "
+                        "CAST(? AS INTEGER), CAST(? AS TEXT), 'channel', CAST(? AS BIGINT), CAST(? AS TEXT), "
+                        "CAST(? AS TEXT) WHERE NOT EXISTS ("
                         "SELECT 1 FROM reminder_deliveries WHERE session_id = ? AND offset_minutes = ? AND due_at = ? "
                         "AND target_kind = 'channel' AND (target_id = ? OR state IN ('sent', 'claimed')))",
                         (
@@ -264,25 +254,30 @@ class ReminderRepository:
         session_id, offset_minutes, due_at = identity
         due_text = to_db_time(due_at)
         async with self._db.transaction() as conn:
-            async with conn.execute(
+            found = await conn.fetchall(
+                # Positional parameters only (both engines), in the order they appear.
                 "SELECT u.user_id FROM ("
-                "SELECT s.user_id FROM dm_subscriptions s WHERE s.community_id = :g AND s.subscribed_at <= :due "
+                "SELECT s.user_id FROM dm_subscriptions s WHERE s.community_id = ? AND s.subscribed_at <= ? "
                 "UNION SELECT i.user_id FROM event_interest i JOIN session_events e ON e.event_id = i.event_id "
                 "JOIN sessions ss ON ss.community_id = e.community_id AND ss.week = e.week "
-                "WHERE :interested AND ss.id = :session AND i.marked_at <= :due) u "
-                "WHERE NOT EXISTS (SELECT 1 FROM dm_opt_outs o WHERE o.community_id = :g AND o.user_id = u.user_id) "
-                "AND NOT EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.session_id = :session "
-                "AND d.offset_minutes = :offset AND d.due_at = :due AND d.target_kind = 'dm' "
+                "WHERE ? = 1 AND ss.id = ? AND i.marked_at <= ?) u "
+                "WHERE NOT EXISTS (SELECT 1 FROM dm_opt_outs o WHERE o.community_id = ? AND o.user_id = u.user_id) "
+                "AND NOT EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.session_id = ? "
+                "AND d.offset_minutes = ? AND d.due_at = ? AND d.target_kind = 'dm' "
                 "AND d.target_id = u.user_id) ORDER BY u.user_id",
-                {
-                    "g": community_id,
-                    "due": due_text,
-                    "session": session_id,
-                    "offset": offset_minutes,
-                    "interested": 1 if interested_too else 0,
-                },
-            ) as cursor:
-                user_ids = [row[0] for row in await cursor.fetchall()]
+                (
+                    community_id,
+                    due_text,
+                    1 if interested_too else 0,
+                    session_id,
+                    due_text,
+                    community_id,
+                    session_id,
+                    offset_minutes,
+                    due_text,
+                ),
+            )
+            user_ids = [row[0] for row in found]
             await conn.executemany(
                 "INSERT INTO reminder_deliveries (community_id, session_id, offset_minutes, due_at, target_kind, "
                 "target_id, nonce, updated_at) VALUES (?, ?, ?, ?, 'dm', ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -308,7 +303,7 @@ class ReminderRepository:
         rows = await self._db.fetchall(
             f"SELECT {_COLUMNS} FROM reminder_deliveries WHERE community_id = ? AND state = 'pending' AND due_at <= ? "
             "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
-            "ORDER BY target_kind = 'dm', due_at, id",
+            "ORDER BY CASE WHEN target_kind = 'dm' THEN 1 ELSE 0 END, due_at, id",
             (community_id, to_db_time(now), to_db_time(now)),
         )
         return [_delivery(row) for row in rows]
@@ -319,15 +314,12 @@ class ReminderRepository:
         ``digest`` identifies the text about to be sent, for the outbox check after a crash.
         """
         async with self._db.transaction() as conn:
-            return (
-                await _changes(
-                    conn,
-                    "UPDATE reminder_deliveries SET state = 'claimed', attempts = attempts + 1, updated_at = ?, "
-                    "claimed_digest = ? WHERE id = ? AND state = 'pending'",
-                    (to_db_time(now), digest, delivery_id),
-                )
-                == 1
+            claimed = await conn.execute(
+                "UPDATE reminder_deliveries SET state = 'claimed', attempts = attempts + 1, updated_at = ?, "
+                "claimed_digest = ? WHERE id = ? AND state = 'pending'",
+                (to_db_time(now), digest, delivery_id),
             )
+            return claimed == 1
 
     async def mark_sent(self, delivery_id: int, message_id: int, now: datetime) -> None:
         await self._finish(
@@ -379,8 +371,7 @@ class ReminderRepository:
     async def release_claims(self, now: datetime) -> int:
         """Rows a crash left claimed go back to pending (at start, before anything is sent)."""
         async with self._db.transaction() as conn:
-            return await _changes(
-                conn,
+            return await conn.execute(
                 "UPDATE reminder_deliveries SET state = 'pending', updated_at = ? WHERE state = 'claimed'",
                 (to_db_time(now),),
             )
@@ -388,7 +379,7 @@ class ReminderRepository:
     async def deliveries(self, community_id: int) -> list[Delivery]:
         rows = await self._db.fetchall(
             f"SELECT {_COLUMNS} FROM reminder_deliveries WHERE community_id = ? "
-            "ORDER BY due_at, target_kind, target_id",
+            "ORDER BY due_at, target_kind, target_id, id",
             (community_id,),
         )
         return [_delivery(row) for row in rows]
@@ -410,14 +401,14 @@ class ReminderRepository:
         """
         only = "AND s.user_id = ? " if user_id is not None else ""
         async with self._db.transaction() as conn:
-            async with conn.execute(
+            found = await conn.fetchall(
                 "SELECT s.user_id FROM dm_subscriptions s WHERE s.community_id = ? AND s.dms_closed_noticed_at IS NULL "
                 f"{only}AND EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.community_id = s.community_id "
                 "AND d.target_kind = 'dm' AND d.target_id = s.user_id AND d.state = 'undeliverable' "
                 "AND d.last_error = ? AND d.updated_at >= s.subscribed_at) ORDER BY s.user_id LIMIT ?",
                 (community_id, *((user_id,) if user_id is not None else ()), DMS_CLOSED, limit),
-            ) as cursor:
-                user_ids = [row[0] for row in await cursor.fetchall()]
+            )
+            user_ids = [row[0] for row in found]
             if user_ids:
                 await conn.execute(
                     f"UPDATE dm_subscriptions SET dms_closed_noticed_at = ? WHERE community_id = ? "

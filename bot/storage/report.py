@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.storage.database import Database
+from bot.storage.engine import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +31,15 @@ class ReportRepository:
     async def answer_kinds(self, community_id: int) -> dict[int, WeekAnswerKinds]:
         """By week number."""
         rows = await self._db.fetchall(
-            "SELECT s.week, SUM(a.late) AS late, SUM(a.source = 'modal') AS form, SUM(a.source = 'thread') AS thread "
+            # CASE, not SUM(a.source = 'modal'): PostgreSQL does not add up booleans.
+            "SELECT s.week, SUM(a.late) AS late, SUM(CASE WHEN a.source = 'modal' THEN 1 ELSE 0 END) AS form, "
+            "SUM(CASE WHEN a.source = 'thread' THEN 1 ELSE 0 END) AS thread "
             "FROM answers a JOIN prompts p ON p.id = a.prompt_id JOIN sessions s ON s.id = p.session_id "
             "WHERE a.community_id = ? GROUP BY s.week",
             (community_id,),
         )
-        return {row["week"]: WeekAnswerKinds(row["late"], row["form"], row["thread"]) for row in rows}
+        # int(): PostgreSQL's SUM is a bigint or numeric, SQLite's an int.
+        return {row["week"]: WeekAnswerKinds(int(row["late"]), int(row["form"]), int(row["thread"])) for row in rows}
 
     async def prompt_figures(self, community_id: int, week: int | None = None) -> list[PromptFigures]:
         sql = (
@@ -48,5 +51,6 @@ class ReportRepository:
         if week is not None:
             sql += " AND s.week = ?"
             params += (week,)
-        rows = await self._db.fetchall(sql + " GROUP BY s.week, p.position", params)
+        # In order: PostgreSQL's grouping does not sort as SQLite's does.
+        rows = await self._db.fetchall(sql + " GROUP BY s.week, p.position ORDER BY s.week, p.position", params)
         return [PromptFigures(row["week"], row["position"], row["answers"], row["contributors"]) for row in rows]

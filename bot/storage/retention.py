@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.storage.codec import optional_time, to_db_time
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.members import truncate_wal
 
 
@@ -63,7 +63,7 @@ class RetentionRepository:
 
     async def delete_answers(self, community_id: int, *, created_before: datetime) -> RetentionDeletion:
         """Delete the server's answers created before ``created_before``, and what goes with them, in one
-        transaction; then empty the write-ahead log. secure_delete overwrites the pages.
+        transaction; then wipe them from the files (``Database.try_scrub``).
 
         With the answers go: their earlier versions (ON DELETE CASCADE); the consents of members left with no
         answer; the DM subscriptions and the history of DM reminders due before then (each row names a member
@@ -94,13 +94,12 @@ class RetentionRepository:
             await conn.execute("UPDATE prompt_threads SET collect_replies = 0 WHERE community_id = ?", (community_id,))
             await conn.execute(
                 "INSERT INTO retention_cutoffs (community_id, deleted_at) VALUES (?, ?) "
-                "ON CONFLICT (community_id) DO UPDATE SET deleted_at = MAX(deleted_at, excluded.deleted_at)",
+                "ON CONFLICT (community_id) DO UPDATE SET deleted_at = "
+                f"{self._db.dialect.larger('retention_cutoffs.deleted_at', 'excluded.deleted_at')}",
                 (community_id, cutoff),
             )
             await conn.execute("DELETE FROM erasures WHERE community_id = ? AND erased_at <= ?", (community_id, cutoff))
-            deletion = RetentionDeletion(
-                answers=answers.rowcount, consents=consents.rowcount, dm_subscriptions=subscriptions.rowcount
-            )
+            deletion = RetentionDeletion(answers=answers, consents=consents, dm_subscriptions=subscriptions)
         if deletion.answers or deletion.consents or deletion.dm_subscriptions:
             await truncate_wal(self._db)
         return deletion

@@ -8,7 +8,7 @@ from typing import Any
 from bot.domain.reminders import format_offsets, parse_offsets
 from bot.domain.server_settings import SETTING_NAMES, StoredServerSettings
 from bot.storage.codec import to_db_time
-from bot.storage.database import Database
+from bot.storage.engine import Database
 
 _COLUMNS = {
     "reminder_channel_id": "reminder_channel_id",

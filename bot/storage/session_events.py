@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bot.domain.session_events import StoredEvent
 from bot.storage.codec import to_db_time
-from bot.storage.database import Database
+from bot.storage.engine import Database
 
 
 class SessionEventRepository:
@@ -70,30 +70,34 @@ class SessionEventRepository:
     async def mark(self, community_id: int, event_id: int, user_id: int, now: datetime) -> bool:
         """Record that a member is interested in one of the bot's events (others are not recorded)."""
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+            inserted = await conn.execute(
+                # CAST: PostgreSQL cannot tell the type of a bare parameter in a SELECT list.
                 "INSERT INTO event_interest (community_id, event_id, user_id, marked_at) "
-                "SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM session_events WHERE community_id = ? AND event_id = ?) "
+                "SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT) "
+                "WHERE EXISTS (SELECT 1 FROM session_events WHERE community_id = ? AND event_id = ?) "
                 "ON CONFLICT (event_id, user_id) DO NOTHING",
                 (community_id, event_id, user_id, to_db_time(now), community_id, event_id),
             )
-            return cursor.rowcount > 0
+            return inserted > 0
 
     async def unmark(self, community_id: int, event_id: int, user_id: int) -> bool:
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM event_interest WHERE community_id = ? AND event_id = ? AND user_id = ?",
-                (community_id, event_id, user_id),
+            return (
+                await conn.execute(
+                    "DELETE FROM event_interest WHERE community_id = ? AND event_id = ? AND user_id = ?",
+                    (community_id, event_id, user_id),
+                )
+                > 0
             )
-            return cursor.rowcount > 0
 
     async def replace_interest(self, community_id: int, event_id: int, user_ids: Iterable[int], now: datetime) -> int:
         """The event's users as Discord lists them now (the catch-up at start); returns how many changed."""
         wanted = set(user_ids)
         async with self._db.transaction() as conn:
-            async with conn.execute(
+            found = await conn.fetchall(
                 "SELECT user_id FROM event_interest WHERE community_id = ? AND event_id = ?", (community_id, event_id)
-            ) as cursor:
-                have = {row[0] for row in await cursor.fetchall()}
+            )
+            have = {row[0] for row in found}
             await conn.executemany(
                 "DELETE FROM event_interest WHERE event_id = ? AND user_id = ?",
                 [(event_id, u) for u in have - wanted],
@@ -122,8 +126,7 @@ class SessionEventRepository:
 
     async def delete_community_interest(self, community_id: int) -> int:
         async with self._db.transaction() as conn:
-            cursor = await conn.execute("DELETE FROM event_interest WHERE community_id = ?", (community_id,))
-            return cursor.rowcount
+            return await conn.execute("DELETE FROM event_interest WHERE community_id = ?", (community_id,))
 
     # --- DMs turned off --------------------------------------------------------------------------------
 

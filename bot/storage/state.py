@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.storage.database import Database
+from bot.storage.engine import Database
 
 
 class StateRepository:
@@ -27,7 +27,6 @@ class StateRepository:
             await conn.execute(
                 "INSERT INTO bot_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, make)
             )
-            async with conn.execute("SELECT value FROM bot_state WHERE key = ?", (key,)) as cursor:
-                row = await cursor.fetchone()
+            row = await conn.fetchone("SELECT value FROM bot_state WHERE key = ?", (key,))
         assert row is not None
         return str(row["value"])

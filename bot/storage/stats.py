@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.storage.database import Database
+from bot.storage.engine import Database
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,13 +16,11 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Literal
 
-import aiosqlite
-
 from bot.domain.member_data import AnswerVersion
 from bot.domain.threads import ThreadCounts
 from bot.storage.answers import answer_versions
 from bot.storage.codec import from_db_time, optional_time, to_db_time
-from bot.storage.database import Database, placeholders
+from bot.storage.engine import Connection, Database, Row, placeholders
 
 ThreadState = Literal["open", "closed"]
 
@@ -87,7 +85,7 @@ _THREAD_COLUMNS = (
 )
 
 
-def _thread(row: aiosqlite.Row) -> PromptThread:
+def _thread(row: Row) -> PromptThread:
     return PromptThread(
         prompt_id=row["prompt_id"],
         community_id=row["community_id"],
@@ -102,7 +100,7 @@ def _thread(row: aiosqlite.Row) -> PromptThread:
     )
 
 
-def _contribution(row: aiosqlite.Row) -> Contribution:
+def _contribution(row: Row) -> Contribution:
     return Contribution(
         id=row["id"],
         community_id=row["community_id"],
@@ -228,8 +226,7 @@ class ThreadRepository:
     async def forget(self, thread_id: int) -> bool:
         """Drop the row of a thread that no longer exists on Discord. Its contributions stay answers."""
         async with self._db.transaction() as conn:
-            cursor = await conn.execute("DELETE FROM prompt_threads WHERE thread_id = ?", (thread_id,))
-            return cursor.rowcount > 0
+            return await conn.execute("DELETE FROM prompt_threads WHERE thread_id = ?", (thread_id,)) > 0
 
     async def counts(self, prompt_ids: Sequence[int]) -> dict[int, ThreadCounts]:
         """Contributions made in threads, and how many members made them, per prompt."""
@@ -315,7 +312,7 @@ class ContributionRepository:
         async with self._db.transaction() as conn:
             known = {
                 row[0]
-                for row in await conn.execute_fetchall(
+                for row in await conn.fetchall(
                     f"SELECT message_id FROM answers WHERE message_id IN ({placeholders(ids)})", ids
                 )
             }
@@ -342,7 +339,7 @@ class ContributionRepository:
         return outcomes
 
     @staticmethod
-    async def _deleted_since_posted(conn: aiosqlite.Connection, replies: list[_Reply]) -> set[int]:
+    async def _deleted_since_posted(conn: Connection, replies: list[_Reply]) -> set[int]:
         """The ids of the messages among ``replies`` posted at or before their author erased their data, or
         at or before retention deleted their server's answers: not to be recorded again."""
         guilds = sorted({reply[0] for reply in replies})
@@ -350,7 +347,7 @@ class ContributionRepository:
         # One trip: a member's erasure, or (user_id NULL) a deletion that covered everyone in the server.
         deleted_at: dict[tuple[int, int | None], str] = {
             (row[0], row[1]): row[2]
-            for row in await conn.execute_fetchall(
+            for row in await conn.fetchall(
                 "SELECT community_id, user_id, erased_at FROM erasures "
                 f"WHERE community_id IN ({placeholders(guilds)}) AND user_id IN ({placeholders(users)}) "
                 "UNION ALL SELECT community_id, NULL, deleted_at FROM retention_cutoffs "
@@ -372,10 +369,9 @@ class ContributionRepository:
         ``late`` follows the text the organisers will read, as for answers given in the form.
         """
         async with self._db.transaction() as conn:
-            async with conn.execute(
+            row = await conn.fetchone(
                 "SELECT id, text, updated_at FROM answers WHERE message_id = ? AND source = 'thread'", (message_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             if row is None:
                 return EditOutcome.MISSING
             if row["text"] == text:
@@ -396,10 +392,9 @@ class ContributionRepository:
         if not ids:
             return 0
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+            return await conn.execute(
                 f"DELETE FROM answers WHERE source = 'thread' AND message_id IN ({placeholders(ids)})", tuple(ids)
             )
-            return cursor.rowcount
 
     async def get(self, message_id: int) -> Contribution | None:
         row = await self._db.fetchone(

@@ -166,9 +166,9 @@ async def test_a_backup_taken_while_answers_are_written_is_consistent(tmp_path: 
             # An answer and its earlier version in one transaction: a consistent copy has both or neither.
             nonlocal written
             async with db.transaction() as conn:
-                cursor = await conn.execute(
+                answer_id = await conn.fetchval(
                     "INSERT INTO answers (community_id, prompt_id, user_id, source, message_id, text, created_at, "
-                    "updated_at) VALUES (?, ?, ?, 'thread', ?, ?, ?, ?)",
+                    "updated_at) VALUES (?, ?, ?, 'thread', ?, ?, ?, ?) RETURNING id",
                     (
                         GUILD_ID,
                         prompt_id,
@@ -181,7 +181,7 @@ async def test_a_backup_taken_while_answers_are_written_is_consistent(tmp_path: 
                 )
                 await conn.execute(
                     "INSERT INTO answer_versions (answer_id, text, recorded_at) VALUES (?, 'earlier', ?)",
-                    (cursor.lastrowid, to_db_time(CREATED)),
+                    (answer_id, to_db_time(CREATED)),
                 )
             written += 1
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.storage.codec import to_db_time
-from bot.storage.database import Database
+from bot.storage.engine import Database
 
 CREATED = datetime(2020, 8, 3, 20, 30, tzinfo=UTC)
 _MESSAGE_IDS = itertools.count(700000000000000000)  # thread answers need distinct message ids

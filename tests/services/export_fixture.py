@@ -21,7 +21,7 @@ from bot.domain.exports import ExportFormat
 from bot.domain.parsers import parse_programme_toml
 from bot.services.exports import ExportRequest, ExportService
 from bot.services.programme import ProgrammeService
-from bot.storage.database import Database
+from bot.storage.engine import Database, open_database
 from tests.conftest import GUILD_ID, PROGRAMME_TOML
 from tests.services.answer_rows import CREATED, AnswerRow, insert_answers, prompt_ids
 
@@ -94,7 +94,7 @@ def golden_name(fmt: ExportFormat, *, named: bool) -> str:
 
 async def record(folder: Path) -> None:
     """Write today's exports of the fixture to ``folder`` (run once, with the exporter being replaced)."""
-    async with Database.open(folder / "fixture.sqlite3") as db:
+    async with open_database(folder / "fixture.sqlite3") as db:
         await populate(db)
         service = ExportService(db, export_secret=SECRET, names=FixedNames())
         for fmt in (ExportFormat.CSV, ExportFormat.XLSX):

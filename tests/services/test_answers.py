@@ -16,7 +16,7 @@ from bot.domain.server_settings import ServerDefaults
 from bot.services.answers import AnswerService
 from bot.services.programme import ProgrammeService
 from bot.services.server_settings import ServerSettingsService
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.programmes import ProgrammeRepository
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock

@@ -16,7 +16,7 @@ import openpyxl
 
 from bot.domain.exports import NAMED_COLUMNS, ExportFormat
 from bot.services.exports import ExportRequest, ExportService
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from tests.conftest import GUILD_ID
 from tests.services.export_fixture import FIXTURE_ANSWERS, MEMBER_IDS, SECRET, FixedNames, populate
 from tests.system_programs import require_program

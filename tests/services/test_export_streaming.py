@@ -16,7 +16,7 @@ import pytest
 
 from bot.domain.exports import ExportFormat
 from bot.services.exports import ExportRequest, ExportService
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from tests.conftest import GUILD_ID
 from tests.services.export_fixture import GOLDEN, MEMBER_IDS, SECRET, FixedNames, golden_name, populate
 

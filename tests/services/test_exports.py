@@ -34,7 +34,7 @@ from bot.services.exports import (
     package_for_upload,
 )
 from bot.services.programme import ProgrammeService
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
 from tests.services.answer_rows import CREATED, AnswerRow, insert_answers, prompt_ids

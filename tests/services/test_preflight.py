@@ -10,7 +10,7 @@ from bot.services.preflight import StoredFacts, stored_facts
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import ReminderService
 from bot.services.server_settings import ServerSettingsService
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
 

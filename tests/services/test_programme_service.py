@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,8 @@ from bot.domain.errors import ImportConflictError, NotFoundError
 from bot.domain.parsers import parse_listing
 from bot.domain.programme import Programme
 from bot.services.programme import ProgrammeService
-from bot.storage.database import Database
+from bot.storage.engine import Database
+from bot.storage.programmes import ProgrammeRepository
 from tests.conftest import GUILD_ID, SEED_LISTING
 
 NOW = datetime(2020, 7, 1, tzinfo=UTC)
@@ -109,16 +111,17 @@ async def test_an_import_failing_half_way_changes_nothing(
     before = await snapshot(db)
     listing = parse_listing(SEED_LISTING.read_text(encoding="utf-8"), timezone="Europe/London")
     calls = 0
-    original = svc.repository._update_session
+    original = ProgrammeRepository._update_session
 
-    async def fail_on_fourth(*args: object) -> None:
+    async def fail_on_fourth(*args: Any) -> None:
         nonlocal calls
         calls += 1
         if calls == 4:
             raise OSError("disk went away")
-        await original(*args)  # type: ignore[arg-type]
+        await original(*args)
 
-    monkeypatch.setattr(svc.repository, "_update_session", fail_on_fourth)
+    # On the class: the import writes through the repository of its unit of work, made for the transaction.
+    monkeypatch.setattr(ProgrammeRepository, "_update_session", fail_on_fourth)
     with pytest.raises(OSError, match="disk went away"):
         await svc.import_programme(GUILD_ID, listing)
     assert await snapshot(db) == before

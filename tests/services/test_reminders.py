@@ -36,7 +36,7 @@ from bot.services.reminders import (
     content_digest,
 )
 from bot.services.server_settings import ServerSettingsService
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.reminders import Delivery, DeliveryState, TargetKind
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock

@@ -19,7 +19,7 @@ from bot.services.exports import ExportService, Packaging
 from bot.services.programme import ProgrammeService
 from bot.services.report import ReportRequest, ReportService, report_charts
 from bot.services.stats import StatsService
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.session_events import SessionEventRepository
 from tests.browser import chromium
 from tests.conftest import GUILD_ID

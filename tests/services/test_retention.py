@@ -13,7 +13,7 @@ from bot.services.programme import ProgrammeService
 from bot.services.retention import RetentionAction, RetentionService, plan
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.codec import to_db_time
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.retention import RetentionRecord
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock

@@ -17,7 +17,7 @@ from bot.services.session_events import (
     EventsUnavailable,
     SessionEventService,
 )
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from tests.conftest import GUILD_ID
 
 NOW = datetime(2020, 7, 1, tzinfo=UTC)

@@ -11,7 +11,7 @@ from bot.domain.stats import HIDDEN
 from bot.services.programme import ProgrammeService
 from bot.services.stats import StatsService
 from bot.storage.codec import to_db_time
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from tests.conftest import GUILD_ID
 from tests.services.answer_rows import AnswerRow, insert_answers, prompt_ids
 

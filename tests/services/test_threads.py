@@ -37,7 +37,7 @@ from bot.services.threads import (
     ThreadMessage,
     ThreadService,
 )
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
 

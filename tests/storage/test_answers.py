@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,10 +10,11 @@ from bot.domain.answering import AnswerSource, SaveOutcome
 from bot.domain.programme import Programme, Prompt
 from bot.services.programme import ProgrammeService
 from bot.storage.answers import MAX_ROW_ID, AnswerRepository, ConsentRepository
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.members import MemberDataRepository
 from bot.storage.programmes import ProgrammeRepository
-from tests.conftest import GUILD_ID
+from bot.storage.unit_of_work import unit_of_work_factory
+from tests.conftest import GUILD_ID, integrity_errors
 
 T0 = datetime(2020, 10, 20, 12, tzinfo=UTC)
 ALICE, BOB = 111, 222
@@ -32,10 +32,9 @@ async def prompts(db: Database, programme: Programme) -> list[Prompt]:
 async def save(
     db: Database, prompt: Prompt, user_id: int, text: str, *, at: datetime = T0, late: bool = False
 ) -> SaveOutcome:
-    repository = AnswerRepository(db)
-    async with db.transaction() as conn:
-        _, outcome = await repository.save_answer(
-            conn, community_id=GUILD_ID, prompt_id=prompt.id, user_id=user_id, text=text, now=at, late=late
+    async with unit_of_work_factory(db)() as uow:
+        _, outcome = await uow.answers.save_answer(
+            community_id=GUILD_ID, prompt_id=prompt.id, user_id=user_id, text=text, now=at, late=late
         )
     return outcome
 
@@ -80,7 +79,7 @@ async def test_one_current_form_answer_per_member_per_prompt_is_enforced_by_the_
     db: Database, prompts: list[Prompt]
 ) -> None:
     await save(db, prompts[0], ALICE, "first")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(integrity_errors()):
         async with db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO answers (community_id, prompt_id, user_id, source, text, created_at, updated_at) "
@@ -91,10 +90,11 @@ async def test_one_current_form_answer_per_member_per_prompt_is_enforced_by_the_
 
 async def test_consent_is_recorded_once_with_its_time(db: Database) -> None:
     consents = ConsentRepository(db)
-    async with db.transaction() as conn:
-        assert await consents.record(conn, GUILD_ID, ALICE, T0)
-    async with db.transaction() as conn:
-        assert not await consents.record(conn, GUILD_ID, ALICE, T0 + timedelta(days=1))
+    uow = unit_of_work_factory(db)
+    async with uow() as work:
+        assert await work.consents.record(GUILD_ID, ALICE, T0)
+    async with uow() as work:
+        assert not await work.consents.record(GUILD_ID, ALICE, T0 + timedelta(days=1))
     assert await consents.consented_at(GUILD_ID, ALICE) == T0
     assert await consents.consented_at(GUILD_ID, BOB) is None
     assert await consents.consented_at(OTHER_GUILD, ALICE) is None
@@ -149,8 +149,8 @@ async def test_member_data_holds_answers_replies_history_consent_and_reminders(
     await save(db, week1[1], ALICE, "week 1")
     await add_thread_reply(db, week8[0], ALICE, 5551, "said in the thread")
     await save(db, week8[0], BOB, "not alice's")
-    async with db.transaction() as conn:
-        await ConsentRepository(db).record(conn, GUILD_ID, ALICE, T0)
+    async with unit_of_work_factory(db)() as uow:
+        await uow.consents.record(GUILD_ID, ALICE, T0)
     await add_reminder_rows(db, ALICE, week8[0].session_id)
 
     data = await MemberDataRepository(db).load(GUILD_ID, ALICE)
@@ -175,9 +175,9 @@ async def test_erase_removes_every_row_of_the_member_and_nothing_else(db: Databa
     await add_thread_reply(db, week8[2], ALICE, 5552, "thread reply")
     await save(db, week8[0], BOB, "bob's")
     await save(db, week8[0], BOB, "bob's edit", at=T0 + timedelta(minutes=1))
-    async with db.transaction() as conn:
-        await ConsentRepository(db).record(conn, GUILD_ID, ALICE, T0)
-        await ConsentRepository(db).record(conn, GUILD_ID, BOB, T0)
+    async with unit_of_work_factory(db)() as uow:
+        await uow.consents.record(GUILD_ID, ALICE, T0)
+        await uow.consents.record(GUILD_ID, BOB, T0)
     await add_reminder_rows(db, ALICE, week8[0].session_id)
     await add_reminder_rows(db, BOB, week8[0].session_id)
     members = MemberDataRepository(db)
@@ -206,6 +206,7 @@ async def test_erase_removes_every_row_of_the_member_and_nothing_else(db: Databa
     assert [tuple(r) for r in tombstones] == [(GUILD_ID, ALICE, "2020-10-22T12:00:00.000000Z")]
 
 
+@pytest.mark.sqlite_only  # the files of a SQLite database; PostgreSQL's promise has its own test
 async def test_erased_text_is_gone_from_the_database_files(db: Database, prompts: list[Prompt]) -> None:
     secret = "ZEBRA-CROSSING-7731 my private opinion"
     await save(db, prompts[0], ALICE, secret + " draft")

@@ -1,65 +1,37 @@
-"""The connection, migrations and the single writer, against a real SQLite file."""
+"""The engine interface, against a real database of each engine: serialised writes, whole transactions, long reads.
+
+What holds for SQLite only (its PRAGMAs, the process lock, the backup API) is in test_sqlite_engine.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
-import aiosqlite
-import pytest
+from bot.storage.engine import Database, rows_in_thread_from_loop
+from bot.storage.engine._migrations import migrations
 
-from bot.storage import database as database_module
-from bot.storage.database import LATEST_VERSION, Database, DatabaseLockedError
-
-
-async def test_migrations_from_empty_reach_the_latest_version(tmp_path: Path) -> None:
-    async with Database.open(tmp_path / "new" / "bot.sqlite3") as db:
-        assert await db.schema_version() == LATEST_VERSION
-        tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert {
-            "programmes",
-            "sessions",
-            "prompts",
-            "answers",
-            "answer_versions",
-            "consents",
-            "prompt_threads",
-            "reminder_deliveries",
-            "dm_subscriptions",
-            "export_audit",
-            "community_settings",
-            "bot_state",
-        } <= tables
-        assert await db.check_integrity() == []
-    # Opening again applies nothing and keeps the version.
-    async with Database.open(tmp_path / "new" / "bot.sqlite3") as db:
-        assert await db.schema_version() == LATEST_VERSION
+TABLES = {
+    "programmes",
+    "sessions",
+    "prompts",
+    "answers",
+    "answer_versions",
+    "consents",
+    "prompt_threads",
+    "reminder_deliveries",
+    "dm_subscriptions",
+    "export_audit",
+    "community_settings",
+    "bot_state",
+}
 
 
-async def test_every_connection_has_the_durability_pragmas(db: Database) -> None:
-    assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
-    assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
-    assert (await db.fetchone("PRAGMA synchronous"))[0] == 2  # type: ignore[index]  # FULL
-    assert (await db.fetchone("PRAGMA busy_timeout"))[0] == 5000  # type: ignore[index]
-    assert (await db.fetchone("PRAGMA secure_delete"))[0] == 1  # type: ignore[index]
-    async with db.transaction() as conn, conn.execute("PRAGMA foreign_keys") as cursor:
-        assert (await cursor.fetchone())[0] == 1  # type: ignore[index]
-
-
-async def test_a_failing_migration_leaves_the_previous_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "bot.sqlite3"
-    real = database_module._migrations()
-    broken = [*real[:1], (2, "0002_broken.sql", "CREATE TABLE half (x INTEGER);\nTHIS IS NOT SQL;")]
-    monkeypatch.setattr(database_module, "_migrations", lambda: broken)
-    monkeypatch.setattr(database_module, "LATEST_VERSION", 2)
-    with pytest.raises(aiosqlite.OperationalError):
-        await Database.connect(path)
-    monkeypatch.undo()
-    async with aiosqlite.connect(path) as raw:
-        async with raw.execute("PRAGMA user_version") as cursor:
-            assert (await cursor.fetchone())[0] == 1  # type: ignore[index]
-        async with raw.execute("SELECT name FROM sqlite_master WHERE name = 'half'") as cursor:
-            assert await cursor.fetchone() is None
+async def test_a_new_database_is_at_the_latest_version_with_every_table(db: Database) -> None:
+    assert await db.schema_version() == len(migrations(db.engine))
+    for table in TABLES:
+        assert await db.fetchval(f"SELECT COUNT(*) FROM {table}") == 0
+    assert await db.check_integrity() == []
+    assert await db.migrate() == len(migrations(db.engine))  # again: nothing to apply, the version stays
 
 
 async def test_fifty_concurrent_writers_one_failing_half_way_persist_nothing_partial(db: Database) -> None:
@@ -83,34 +55,18 @@ async def test_fifty_concurrent_writers_one_failing_half_way_persist_nothing_par
     assert counts == {n: 2 for n in range(50) if n != 25}
 
 
-async def test_a_second_bot_process_on_the_same_database_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
-    async with Database.open(path, exclusive=True):
-        with pytest.raises(DatabaseLockedError, match="another bot process is already using"):
-            await Database.connect(path, exclusive=True)
-    # Released on close: a new bot may start.
-    async with Database.open(path, exclusive=True) as db:
-        assert await db.schema_version() == LATEST_VERSION
-
-
-async def test_backup_is_consistent_while_writes_go_on(db: Database, tmp_path: Path) -> None:
+async def test_execute_counts_rows_and_fetchval_reads_one_value(db: Database) -> None:
     async with db.transaction() as conn:
-        await conn.execute("CREATE TABLE pairs (a INTEGER, b INTEGER)")
-
-    async def keep_writing() -> None:
-        for n in range(200):
-            async with db.transaction() as conn:
-                await conn.execute("INSERT INTO pairs VALUES (?, ?)", (n, n))
-                await conn.execute("INSERT INTO pairs VALUES (?, ?)", (-n, -n))
-
-    writing = asyncio.create_task(keep_writing())
-    await asyncio.sleep(0.01)
-    await db.backup_to(tmp_path / "copy.sqlite3")
-    await writing
-    async with Database.open(tmp_path / "copy.sqlite3") as copy:
-        assert await copy.check_integrity() == []
-        row = await copy.fetchone("SELECT COUNT(*) FROM pairs")
-        assert row is not None and row[0] % 2 == 0  # whole transactions only
+        await conn.execute("CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        await conn.executemany("INSERT INTO things (id, name) VALUES (?, ?)", [(1, "a"), (2, "b"), (3, "c")])
+        assert await conn.execute("UPDATE things SET name = 'z' WHERE id >= ?", (2,)) == 2
+        assert await conn.fetchval("SELECT name FROM things WHERE id = ?", (3,)) == "z"
+        assert await conn.fetchval("SELECT name FROM things WHERE id = ?", (9,)) is None
+        new_id = await conn.fetchval("INSERT INTO things (id, name) VALUES (?, ?) RETURNING id", (7, "d"))
+    assert new_id == 7
+    row = await db.fetchone("SELECT id, name FROM things WHERE id = ?", (7,))
+    assert row is not None and row["name"] == "d" and row[0] == 7
+    assert await db.fetchone("SELECT id FROM things WHERE id = ?", (8,)) is None
 
 
 async def test_a_long_read_does_not_show_other_reads_an_old_database(db: Database) -> None:
@@ -127,7 +83,29 @@ async def test_a_long_read_does_not_show_other_reads_an_old_database(db: Databas
     await rows.aclose()
 
 
-async def test_a_backup_is_readable_by_the_bots_user_only(db: Database, tmp_path: Path) -> None:
-    target = tmp_path / "backups" / "copy.sqlite3"
-    await db.backup_to(target)
-    assert target.stat().st_mode & 0o777 == 0o600
+async def test_rows_in_a_worker_thread_are_plain_tuples(db: Database) -> None:
+    async with db.transaction() as conn:
+        await conn.execute("CREATE TABLE items (n INTEGER, label TEXT)")
+        await conn.executemany("INSERT INTO items VALUES (?, ?)", [(n, f"n{n}") for n in range(5)])
+
+    def read() -> list[tuple[object, ...]]:
+        with db.rows_in_thread("SELECT n, label FROM items WHERE n >= ? ORDER BY n", (3,)) as rows:
+            return list(rows)
+
+    assert await asyncio.to_thread(read) == [(3, "n3"), (4, "n4")]
+
+
+async def test_rows_bridged_from_the_loop_reach_a_worker_thread_in_batches(db: Database) -> None:
+    """The bridge an engine whose driver lives on the loop uses for ``rows_in_thread``."""
+    async with db.transaction() as conn:
+        await conn.execute("CREATE TABLE items (n INTEGER)")
+        await conn.executemany("INSERT INTO items VALUES (?)", [(n,) for n in range(25)])
+    loop = asyncio.get_running_loop()
+
+    def read(stop_after: int | None = None) -> list[tuple[object, ...]]:
+        rows = db.iterate("SELECT n FROM items ORDER BY n", batch=4)
+        with rows_in_thread_from_loop(loop, rows, batch=10) as stepped:
+            return [row for _, row in zip(range(stop_after or 10**6), stepped, strict=False)]
+
+    assert await asyncio.to_thread(read) == [(n,) for n in range(25)]
+    assert await asyncio.to_thread(read, 3) == [(0,), (1,), (2,)]  # stopping early closes the read

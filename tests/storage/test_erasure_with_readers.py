@@ -10,10 +10,12 @@ import pytest
 
 from bot.domain.programme import Programme
 from bot.services.programme import ProgrammeService
-from bot.storage.database import Database, ReaderRevokedError
+from bot.storage.database import Database, ReaderRevokedError  # SqliteDatabase: its files, grace and backup
 from bot.storage.members import MemberDataRepository
 from tests.conftest import GUILD_ID
 from tests.services.answer_rows import CREATED, AnswerRow, insert_answers, prompt_ids
+
+pytestmark = pytest.mark.sqlite_only  # the SQLite files, its write-ahead log and its backup API
 
 SECRET = b"QUOKKA-LANTERN-5521"
 ALICE, BOB = 500000000000000001, 500000000000000002

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiosqlite
+import pytest
 
-from bot.storage import database as database_module
-from bot.storage.database import Database
+from bot.storage.engine import Database, open_database
+from bot.storage.engine._migrations import migrations
 
 GUILD = 100000000000000001
 T = "2020-10-26T19:00:00.000000Z"
@@ -16,10 +17,10 @@ END = "2020-10-26T21:00:00.000000Z"
 
 async def _database_at_version_9(path: Path) -> None:
     async with aiosqlite.connect(path, isolation_level=None) as raw:
-        for number, _, sql in database_module._migrations():
-            if number > 9:
+        for migration in migrations("sqlite"):
+            if migration.number > 9:
                 break
-            await raw.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+            await raw.executescript(f"BEGIN;\n{migration.sql}\nPRAGMA user_version = {migration.number};\nCOMMIT;")
         await raw.executescript(
             f"""
             INSERT INTO programmes (guild_id, title, timezone, introduction, imported_at)
@@ -35,10 +36,11 @@ async def _database_at_version_9(path: Path) -> None:
         )
 
 
+@pytest.mark.sqlite_only  # a SQLite database of an earlier version; PostgreSQL starts at the community schema
 async def test_version_9_data_belongs_to_the_same_community_after_the_upgrade(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     await _database_at_version_9(path)
-    async with Database.open(path) as db:
+    async with open_database(path) as db:
         answer = await db.fetchone("SELECT community_id, user_id, text FROM answers")
         assert answer is not None and tuple(answer) == (GUILD, 7, "Organise locally")
         settings = await db.fetchone("SELECT community_id, retention_days FROM community_settings")

@@ -9,7 +9,7 @@ import pytest
 from bot.domain.programme import Programme
 from bot.services.programme import ProgrammeService
 from bot.storage.codec import to_db_time
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.exports import ExportRepository
 from bot.storage.programmes import ProgrammeRepository
 from bot.storage.retention import RetentionDeletion, RetentionRepository

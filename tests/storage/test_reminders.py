@@ -6,14 +6,13 @@ import asyncio
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
-import aiosqlite
 import pytest
 
 from bot.domain.programme import Programme, ProgrammeRecord, SessionRecord
 from bot.domain.reminders import PlannedReminder, parse_offsets, plan_reminders
 from bot.services.programme import ProgrammeService
 from bot.storage.codec import to_db_time
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.reminders import (
     DMS_CLOSED,
     Delivery,
@@ -23,7 +22,7 @@ from bot.storage.reminders import (
     delivery_nonce,
     reminder_id,
 )
-from tests.conftest import GUILD_ID
+from tests.conftest import GUILD_ID, integrity_errors
 
 H = timedelta(hours=1)
 IMPORTED = datetime(2020, 7, 1, tzinfo=UTC)
@@ -77,7 +76,7 @@ async def test_the_unique_key_refuses_a_second_row_for_the_same_reminder_and_tar
     planned = reminders_of(week(stored, 1), "1h")
     await repo.replan(GUILD_ID, active=planned, dropped=(), channel_id=CHANNEL, now=IMPORTED)
     (row,) = await rows(repo)
-    with pytest.raises(aiosqlite.IntegrityError):
+    with pytest.raises(integrity_errors()):
         async with db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO reminder_deliveries (community_id, session_id, offset_minutes, due_at, target_kind, "

@@ -9,7 +9,7 @@ import pytest
 from bot.domain.programme import Programme, ProgrammeRecord
 from bot.domain.reminders import parse_offsets, plan_reminders
 from bot.services.programme import ProgrammeService
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.members import MemberDataRepository
 from bot.storage.reminders import ReminderRepository
 from bot.storage.retention import RetentionRepository

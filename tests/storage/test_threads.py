@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,11 +11,11 @@ import pytest
 from bot.domain.programme import Programme, ProgrammeRecord
 from bot.domain.threads import ThreadCounts
 from bot.services.programme import ProgrammeService
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.members import MemberDataRepository
 from bot.storage.retention import RetentionRepository
 from bot.storage.threads import ContributionRepository, EditOutcome, PromptThread, ThreadRepository
-from tests.conftest import GUILD_ID
+from tests.conftest import GUILD_ID, integrity_errors
 
 NOW = datetime(2020, 8, 17, 19, 30, tzinfo=UTC)
 ALICE, BOB = 501, 502
@@ -238,7 +237,7 @@ async def test_replies_arriving_together_share_one_commit_and_a_bad_one_sinks_no
     # A reply whose prompt is gone fails alone; the others in its batch are still recorded.
     outcomes = await asyncio.gather(reply(201), reply(202, prompt_id=999_999), reply(203), return_exceptions=True)
     assert outcomes[0] is True and outcomes[2] is True
-    assert isinstance(outcomes[1], sqlite3.IntegrityError)
+    assert isinstance(outcomes[1], integrity_errors())
     rows = await db.fetchall("SELECT message_id FROM answers WHERE source = 'thread' ORDER BY message_id")
     assert [r[0] for r in rows] == [*range(1, 101), 201, 203]
     consents = await db.fetchall("SELECT COUNT(*) FROM consents")

@@ -36,7 +36,7 @@ from bot.services.reminders._ports import (
 )
 from bot.services.reminders._reports import DmReminderStatus, ReminderSchedule, ScheduledReminder
 from bot.services.server_settings import ServerSettingsService
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.reminders import (
     Delivery,
     DeliveryState,

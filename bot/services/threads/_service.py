@@ -39,7 +39,7 @@ from bot.services.threads._reports import (
     OpenReport,
     StatusLine,
 )
-from bot.storage.database import Database
+from bot.storage.engine import Database
 from bot.storage.threads import ContributionRepository, EditOutcome, PromptThread, ThreadRepository
 
 log = logging.getLogger(__package__)  # the feature's one logger, named as before it was a package
