@@ -37,6 +37,9 @@ from bot.domain.importing import ImportPlan, carry_over_week_links, plan_import
 from bot.domain.parsers import parse_programme_file
 from bot.domain.programme import Programme, ProgrammeRecord, redate
 from bot.domain.reminders import ReminderDecision, format_offsets
+from bot.migrate_cli import COMMAND as MIGRATE_COMMAND
+from bot.migrate_cli import add_command as add_migrate_command
+from bot.migrate_cli import migrate_to_postgres
 from bot.services.exports import ExportRequest, ExportService
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import ReminderSchedule, ReminderService, ScheduledReminder
@@ -125,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common, guild],
         help=f"connect to Discord and report what is not ready, with the fix (exit {EXIT_NOT_READY} when not ready)",
     )
+    add_migrate_command(commands)
     invite = commands.add_parser("invite", parents=[guild], help="print the link that adds the bot to a server")
     invite.add_argument(
         "--env-file",
@@ -145,13 +149,16 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
-def _database_path(args: argparse.Namespace, settings: Settings) -> Path:
-    return args.db if getattr(args, "db", None) else settings.database_path
+def _database(args: argparse.Namespace, settings: Settings) -> Path | str:
+    """--db if given, else DATABASE_URL (PostgreSQL) if set, else DATABASE_PATH (SQLite)."""
+    return args.db if getattr(args, "db", None) else settings.database_url or settings.database_path
 
 
-def _existing_database(args: argparse.Namespace, settings: Settings) -> Path:
+def _existing_database(args: argparse.Namespace, settings: Settings) -> Path | str:
     """The database a command only reads (or audits into): never created here, so a typo is an error."""
-    path = _database_path(args, settings)
+    path = _database(args, settings)
+    if isinstance(path, str):
+        return path  # PostgreSQL: the server says whether it exists
     if not path.is_file():
         source = "--db" if getattr(args, "db", None) else "DATABASE_PATH"
         raise UserFacingError(
@@ -182,8 +189,9 @@ async def programme_import(args: argparse.Namespace, settings: Settings) -> int:
         weekday = start_weekday_warning(original, args.start, done=done) if args.start else None
         return [*original.warnings, *([weekday] if weekday else []), *import_warnings(current, programme, done=done)]
 
-    database = _database_path(args, settings)
-    if args.dry_run and not await asyncio.to_thread(database.is_file):  # a preview creates nothing
+    database = _database(args, settings)
+    # a preview creates nothing
+    if args.dry_run and isinstance(database, Path) and not await asyncio.to_thread(database.is_file):
         plan = plan_import(None, {}, programme)
         sys.stdout.write(import_preview_text(None, programme, plan, path.name, warnings(None, done=False)))
         return 0
@@ -276,7 +284,7 @@ async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.require_for_run()  # every missing setting at once
     from bot.client import run  # imported here: the programme commands need no discord start-up
 
-    return await run(settings, token=token, database_path=_database_path(args, settings), sync=args.sync)
+    return await run(settings, token=token, database_path=_database(args, settings), sync=args.sync)
 
 
 async def backup(args: argparse.Namespace, settings: Settings) -> int:
@@ -284,6 +292,8 @@ async def backup(args: argparse.Namespace, settings: Settings) -> int:
     if await asyncio.to_thread(target.exists):
         raise UserFacingError(f"{target} already exists; choose a new file name for the backup")
     source = _existing_database(args, settings)
+    if isinstance(source, str):
+        raise UserFacingError("backup copies a SQLite database; back PostgreSQL up with its own tools (pg_dump)")
     async with SqliteDatabase.open(source) as db:  # the online backup API is SQLite's
         await db.backup_to(target)
     print(f"Backed up {source} to {target}")
@@ -450,7 +460,7 @@ async def preflight_check(args: argparse.Namespace, settings: Settings) -> int:
 
     guild_id = _guild(args, settings)
     report = await run_check(
-        settings, token=settings.require_token(), database_path=_database_path(args, settings), guild_id=guild_id
+        settings, token=settings.require_token(), database_path=_database(args, settings), guild_id=guild_id
     )
     print(f"Checking server {guild_id}:")
     print("\n".join(report.lines()))
@@ -487,6 +497,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await preflight_check(args, settings)
     if args.command == "invite":
         return await invite(args, settings)
+    if args.command == MIGRATE_COMMAND:
+        return await migrate_to_postgres(args, settings)
     raise UserFacingError(f"'{args.command}' is not available in this version")
 
 

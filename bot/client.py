@@ -365,7 +365,7 @@ async def run(
     settings: Settings,
     *,
     token: str,
-    database_path: Path,
+    database_path: Path | str,  # a SQLite file, or a postgresql:// URL
     sync: bool = False,
     extensions: Sequence[str] = EXTENSIONS,
 ) -> int:

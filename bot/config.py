@@ -23,6 +23,7 @@ from bot.domain.errors import SettingsError, UserFacingError, quoted
 from bot.domain.pseudonyms import secret_from_text
 from bot.domain.reminders import parse_offsets
 from bot.domain.server_settings import ServerDefaults
+from bot.storage.database_url import check_postgresql_url
 
 DEFAULT_DATABASE_PATH = Path("data/bot.sqlite3")
 DEFAULT_PROGRAMME_FILE = Path("data/programme.toml")
@@ -60,6 +61,8 @@ class Settings:
     discord_token: Secret | None = None
     guild_id: int | None = None
     database_path: Path = DEFAULT_DATABASE_PATH
+    # postgresql://… selects PostgreSQL instead of SQLite at database_path. Out of repr: it may hold a password.
+    database_url: str | None = field(default=None, repr=False)
     programme_file: Path = DEFAULT_PROGRAMME_FILE
     timezone: str = "Europe/London"
     log_level: str = "INFO"
@@ -157,6 +160,13 @@ class Settings:
         log_file = text("LOG_FILE")
         reminder_channel_id = snowflake("REMINDER_CHANNEL_ID", "channel")
         api_base = url("DISCORD_API_BASE", ("http", "https"))
+        database_url = text("DATABASE_URL")
+        if database_url is not None:
+            try:
+                check_postgresql_url(database_url)
+            except ValueError as error:  # its message shows the URL with the password redacted
+                problems.append(str(error))
+                database_url = None
         gateway_url = url("DISCORD_GATEWAY_URL", ("ws", "wss"))
         if problems:
             raise SettingsError(_together(problems))
@@ -164,6 +174,7 @@ class Settings:
             discord_token=Secret(token) if token else None,
             guild_id=guild_id,
             database_path=Path(text("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+            database_url=database_url,
             programme_file=Path(text("PROGRAMME_FILE") or DEFAULT_PROGRAMME_FILE),
             timezone=timezone,
             log_level=log_level,

@@ -35,30 +35,48 @@ def programme() -> Programme:
 
 
 # The engines the ``db`` fixture runs each test against. A test that holds only for SQLite (its PRAGMAs, files,
-# process lock or backup API) is marked ``@pytest.mark.sqlite_only`` and skipped for the others.
-ENGINES: tuple[Engine, ...] = ("sqlite",)
+# process lock or backup API) is marked ``@pytest.mark.sqlite_only("why")`` and skipped for the others.
+ENGINES: tuple[Engine, ...] = ("sqlite", "postgresql")
+# Where ``db`` runs on every engine; elsewhere (services, cogs) on SQLite only: both would double the suite's time.
+EVERY_ENGINE_UNDER = ("tests/storage/",)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "sqlite_only: the test holds for the SQLite engine only (files, PRAGMAs, locks)")
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): the test holds for the SQLite engine only (files, PRAGMAs, locks, backup)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db" not in metafunc.fixturenames:
+        return
+    path = Path(str(metafunc.definition.path)).relative_to(REPO_ROOT).as_posix()
+    engines = ENGINES if path.startswith(EVERY_ENGINE_UNDER) else ENGINES[:1]
+    metafunc.parametrize("db", engines, indirect=True)
 
 
 @asynccontextmanager
-async def open_test_database(engine: Engine, tmp_path: Path) -> AsyncIterator[Database]:
-    """A new, migrated, empty database of ``engine`` for one test."""
+async def open_test_database(engine: Engine, tmp_path: Path, *, dsn: str | None = None) -> AsyncIterator[Database]:
+    """A new, migrated, empty database of ``engine`` for one test (PostgreSQL: at ``dsn``, an empty database)."""
     if engine == "sqlite":
         async with open_database(tmp_path / "bot.sqlite3") as database:
             yield database
     else:
-        raise NotImplementedError(f"no test database for the {engine} engine yet")
+        assert dsn is not None, "a PostgreSQL test database needs the postgres_dsn fixture"
+        async with open_database(dsn) as database:
+            yield database
 
 
-@pytest.fixture(params=ENGINES)
+@pytest.fixture
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    engine: Engine = request.param
-    if engine != "sqlite" and request.node.get_closest_marker("sqlite_only"):
-        pytest.skip(f"SQLite only: not for {engine}")
-    async with open_test_database(engine, tmp_path) as database:
+    engine: Engine = getattr(request, "param", "sqlite")
+    dsn = None
+    if engine != "sqlite":
+        marker = request.node.get_closest_marker("sqlite_only")
+        if marker is not None:
+            pytest.skip(f"SQLite only: {marker.args[0] if marker.args else 'not for ' + engine}")
+        dsn = request.getfixturevalue("postgres_dsn")
+    async with open_test_database(engine, tmp_path, dsn=dsn) as database:
         yield database
 
 

@@ -33,6 +33,8 @@ class BotProcess:
         self.fake = fake
         self.folder = folder
         self.database = folder / "bot.sqlite3"
+        # DATABASE_URL (PostgreSQL) when given, else the SQLite file above: what the bot opens.
+        self.database_url: str | None = settings.get("DATABASE_URL")
         self.log_file = folder / "bot.log"
         self.env_file = folder / ".env"
         values = {
@@ -49,6 +51,11 @@ class BotProcess:
         self.process: asyncio.subprocess.Process | None = None
         self.stderr_file = folder / "stderr.txt"
         self.stderr = b""
+
+    @property
+    def database_target(self) -> Path | str:
+        """What to pass to ``open_database`` to look at the bot's database."""
+        return self.database_url or self.database
 
     async def spawn(self) -> asyncio.subprocess.Process:
         """Start a bot process without waiting for it to connect."""

@@ -75,7 +75,9 @@ async def _reaching_discord() -> AsyncIterator[None]:
         raise UserFacingError(f"could not reach Discord: {error or type(error).__name__}") from None
 
 
-async def run_check(settings: Settings, *, token: str, database_path: Path, guild_id: int) -> PreflightReport:
+async def run_check(
+    settings: Settings, *, token: str, database_path: Path | str, guild_id: int
+) -> PreflightReport:
     """Connect with the token, look at the server, and judge it; changes nothing in Discord.
 
     Before the bot's first start there is no database: the check then creates none, and judges the settings
@@ -85,11 +87,12 @@ async def run_check(settings: Settings, *, token: str, database_path: Path, guil
 
     point_discord_py_at(settings)
     settings = dataclasses.replace(settings, guild_id=guild_id)
-    found = await asyncio.to_thread(database_path.is_file)
+    # A postgresql:// URL: the server is there or the open says why (the bot creates its tables on first start).
+    found = isinstance(database_path, str) or await asyncio.to_thread(database_path.is_file)
     with tempfile.TemporaryDirectory() as scratch:
         path = database_path if found else Path(scratch) / "empty.sqlite3"
         expected, stored, failed = await _stored_and_expected(settings, path, guild_id)
-    if not found:
+    if not found and isinstance(database_path, Path):
         failed.insert(0, _no_database(database_path))
 
     async def look(client: discord.Client, intent: IntentFacts) -> PreflightFacts:
@@ -106,7 +109,7 @@ async def run_check(settings: Settings, *, token: str, database_path: Path, guil
 
 
 async def _stored_and_expected(
-    settings: Settings, database_path: Path, guild_id: int
+    settings: Settings, database_path: Path | str, guild_id: int
 ) -> tuple[list[dict[str, Any]], StoredFacts, list[Finding]]:
     """The bot's command tree, built as at start but never started (no login, no scheduler, no sync), and
     what the database holds for the server."""

@@ -142,3 +142,26 @@ ENV_NAMES = [
 def test_fuzzed_environments_give_only_settings_errors(env: dict[str, str]) -> None:
     with contextlib.suppress(SettingsError):
         Settings.from_env(env)
+
+
+def test_database_url_selects_postgresql_and_never_shows_its_password() -> None:
+    url = "postgresql://bot:s3cret@db.example:5432/workshops"
+    loaded = Settings.from_env({"DATABASE_URL": url})
+    assert loaded.database_url == url
+    assert "s3cret" not in repr(loaded)
+    assert Settings.from_env({}).database_url is None  # SQLite at DATABASE_PATH stays the default
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://bot:s3cret@db:54x2/workshops", "not a valid URL"),
+        ("mysql://bot:s3cret@db/workshops", "must start with postgresql://"),
+        ("postgresql://bot:s3cret@db.example", "names no database"),
+        ("postgresql://bot:s3cret@/workshops", "names no server"),
+    ],
+)
+def test_a_malformed_database_url_is_a_settings_error_without_the_password(url: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message) as refused:
+        Settings.from_env({"DATABASE_URL": url})
+    assert "s3cret" not in str(refused.value) and "***" in str(refused.value)

@@ -7,6 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.storage.database import Database
+from bot.storage.engine import open_database
 from bot.storage.reminders import DeliveryState, ReminderRepository
 from tests.fakediscord import GUILD_ID, FakeDiscord, Member
 from tests.process import BotProcess
@@ -31,8 +32,8 @@ def programme_starting_soon(folder: Path) -> Path:
     return path
 
 
-async def subscribe(database: Path, members: list[Member]) -> None:
-    async with Database.open(database) as db:
+async def subscribe(database: Path | str, members: list[Member]) -> None:
+    async with open_database(database) as db:
         for member in members:
             await ReminderRepository(db).subscribe(GUILD_ID, member.id, datetime.now(UTC) - timedelta(hours=1))
 

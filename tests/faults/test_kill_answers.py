@@ -7,7 +7,7 @@ import asyncio
 import random
 from pathlib import Path
 
-from bot.storage.database import Database
+from bot.storage.engine import open_database
 from tests.fakediscord import FakeDiscord, Interaction
 from tests.process import BotProcess
 
@@ -24,13 +24,15 @@ async def confirmed(submission: Interaction) -> bool:
     return reply.content.startswith("Saved your answer")
 
 
-async def test_kill_9_during_answer_load_loses_no_confirmed_answer(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+async def test_kill_9_during_answer_load_loses_no_confirmed_answer(
+    fake_discord: FakeDiscord, tmp_path: Path, engine_settings: dict[str, str]
+) -> None:
     rng = random.Random(20201026)
     fake_discord.interaction_ack_deadline = None  # a killed bot misses deadlines on purpose
     names = [f"member{n:02}" for n in range(MEMBERS)]
     for name in names:
         fake_discord.add_member(name)
-    bot = BotProcess(fake_discord, tmp_path)
+    bot = BotProcess(fake_discord, tmp_path, **engine_settings)
     expected: dict[tuple[str, int], str] = {}  # (member, prompt number) -> text whose saving was confirmed
     for round_number in range(ROUNDS):
         await bot.start()
@@ -62,7 +64,7 @@ async def test_kill_9_during_answer_load_loses_no_confirmed_answer(fake_discord:
 
     await bot.start()  # a last restart over whatever the kills left behind
     await bot.stop()
-    async with Database.open(bot.database) as db:
+    async with open_database(bot.database_target) as db:
         assert await db.check_integrity() == []
         rows = await db.fetchall(
             "SELECT a.user_id, p.position, a.text FROM answers a JOIN prompts p ON p.id = a.prompt_id "

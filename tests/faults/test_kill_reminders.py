@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from bot.storage.database import Database
+from bot.storage.engine import open_database
 from tests.bot.test_reminders_process import programme_starting_soon, subscribe
 from tests.fakediscord import FakeDiscord
 from tests.process import BotProcess
@@ -16,7 +16,7 @@ KILLS = 3
 
 
 async def test_repeated_kill_9_during_a_fan_out_delivers_every_reminder_once(
-    fake_discord: FakeDiscord, tmp_path: Path
+    fake_discord: FakeDiscord, tmp_path: Path, engine_settings: dict[str, str]
 ) -> None:
     rng = random.Random(20201019)
     members = [fake_discord.add_member(f"member{n:02}") for n in range(MEMBERS)]
@@ -28,8 +28,9 @@ async def test_repeated_kill_9_during_a_fan_out_delivers_every_reminder_once(
         REMINDER_OFFSETS="5m",  # already due at start: the catch-up sends it at once
         REMINDER_CHANNEL_ID=str(reminders.id),
         DM_RATE_PER_SECOND="20",
+        **engine_settings,
     )
-    await subscribe(bot.database, members)
+    await subscribe(bot.database_target, members)
 
     def delivered() -> int:
         return sum(len(fake_discord.dms_to(member)) for member in members)
@@ -53,5 +54,5 @@ async def test_repeated_kill_9_during_a_fan_out_delivers_every_reminder_once(
     assert [len(fake_discord.dms_to(member)) for member in members] == [1] * MEMBERS
     posts = [m for m in fake_discord.bot_messages_in(reminders) if "Reminder: Week 1" in m.content]
     assert len(posts) == 1
-    async with Database.open(bot.database) as db:
+    async with open_database(bot.database_target) as db:
         assert await db.check_integrity() == []

@@ -206,7 +206,7 @@ async def test_erase_removes_every_row_of_the_member_and_nothing_else(db: Databa
     assert [tuple(r) for r in tombstones] == [(GUILD_ID, ALICE, "2020-10-22T12:00:00.000000Z")]
 
 
-@pytest.mark.sqlite_only  # the files of a SQLite database; PostgreSQL's promise has its own test
+@pytest.mark.sqlite_only("the files of a SQLite database; PostgreSQL's promise has its own test")
 async def test_erased_text_is_gone_from_the_database_files(db: Database, prompts: list[Prompt]) -> None:
     secret = "ZEBRA-CROSSING-7731 my private opinion"
     await save(db, prompts[0], ALICE, secret + " draft")

@@ -15,7 +15,7 @@ from bot.storage.members import MemberDataRepository
 from tests.conftest import GUILD_ID
 from tests.services.answer_rows import CREATED, AnswerRow, insert_answers, prompt_ids
 
-pytestmark = pytest.mark.sqlite_only  # the SQLite files, its write-ahead log and its backup API
+pytestmark = pytest.mark.sqlite_only("the SQLite files, its write-ahead log and its backup API")
 
 SECRET = b"QUOKKA-LANTERN-5521"
 ALICE, BOB = 500000000000000001, 500000000000000002

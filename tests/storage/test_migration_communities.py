@@ -36,7 +36,7 @@ async def _database_at_version_9(path: Path) -> None:
         )
 
 
-@pytest.mark.sqlite_only  # a SQLite database of an earlier version; PostgreSQL starts at the community schema
+@pytest.mark.sqlite_only("a SQLite database of an earlier version; PostgreSQL starts at the community schema")
 async def test_version_9_data_belongs_to_the_same_community_after_the_upgrade(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     await _database_at_version_9(path)

@@ -35,7 +35,7 @@ async def migrated(dsn: str) -> asyncpg.Connection:
 async def two_prompts(conn: asyncpg.Connection) -> list[int]:
     await conn.execute("INSERT INTO programmes VALUES ($1, 'Workshops', 'Europe/London', '', $2)", GUILD, NOW)
     session = await conn.fetchval(
-        "INSERT INTO sessions (guild_id, week, title, starts_at, ends_at, location, description) "
+        "INSERT INTO sessions (community_id, week, title, starts_at, ends_at, location, description) "
         "VALUES ($1, 1, 'Week 1', $2, '2026-01-05T21:00:00.000000Z', 'Zoom', '') RETURNING id",
         GUILD,
         NOW,
@@ -50,7 +50,7 @@ async def two_prompts(conn: asyncpg.Connection) -> list[int]:
 
 async def answer(conn: asyncpg.Connection, prompt: int, member: int, text: str) -> int:
     answer_id: int = await conn.fetchval(
-        "INSERT INTO answers (guild_id, prompt_id, user_id, source, text, created_at, updated_at) "
+        "INSERT INTO answers (community_id, prompt_id, user_id, source, text, created_at, updated_at) "
         "VALUES ($1, $2, $3, 'modal', $4, $5, $5) RETURNING id",
         GUILD,
         prompt,
@@ -109,7 +109,7 @@ async def test_an_erased_members_answers_are_gone_from_the_database_files(
         assert marker.encode() in files_of(postgres_server, before)  # the test looks where the rows are
 
         # What the bot does to erase a member on PostgreSQL.
-        await conn.execute("DELETE FROM answers WHERE guild_id = $1 AND user_id = $2", GUILD, ERASED_MEMBER)
+        await conn.execute("DELETE FROM answers WHERE community_id = $1 AND user_id = $2", GUILD, ERASED_MEMBER)
         await conn.execute("VACUUM (FULL) answers, answer_versions")
 
         assert marker.encode() not in files_of(postgres_server, await relation_paths(conn))

@@ -103,6 +103,11 @@ def sqlite_schema(conn: sqlite3.Connection) -> dict[str, Table]:
     return schema
 
 
+# Keys named id that the bot always supplies, so PostgreSQL has no identity for them: a community's id is its
+# Discord server's id (or a negative id of its own for another platform, see migration 0010).
+SUPPLIED_IDS = {("communities", "id")}
+
+
 def sqlite_rowid_ids(conn: sqlite3.Connection) -> set[tuple[str, str]]:
     """(table, "id") for each surrogate key SQLite fills in when an INSERT leaves it out."""
     found = set()
@@ -110,7 +115,7 @@ def sqlite_rowid_ids(conn: sqlite3.Connection) -> set[tuple[str, str]]:
         key = [row for row in conn.execute(f"PRAGMA table_info({name})").fetchall() if row[5]]
         if len(key) == 1 and key[0][1] == "id" and key[0][2] == "INTEGER":
             found.add((name, "id"))
-    return found
+    return found - SUPPLIED_IDS
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------------------

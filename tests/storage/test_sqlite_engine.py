@@ -15,7 +15,7 @@ from bot.storage.engine import DatabaseLockedError, SqliteDatabase, open_databas
 from bot.storage.engine import _sqlite as sqlite_engine
 from bot.storage.engine._migrations import Migration, migrations
 
-pytestmark = pytest.mark.sqlite_only
+pytestmark = pytest.mark.sqlite_only("the SQLite engine itself: its PRAGMAs, files and process lock")
 
 
 async def test_migrations_from_empty_reach_the_latest_version(tmp_path: Path) -> None:

@@ -1,0 +1,584 @@
+"""PostgreSQL behind the engine interface, with asyncpg: a pool, serialised write transactions, reads on the pool.
+
+Writes are serialised across every process by one transaction-scoped advisory lock taken right after BEGIN, just
+as SQLite's BEGIN IMMEDIATE serialises them: repositories read, decide and write in one transaction (reminder
+claims, "has this member answered?") and rely on no other writer slipping in between. Reads do not take it.
+
+Everything that differs from SQLite's SQL is translated here, in ``translate`` (``?`` placeholders become
+``$1..$n``), or lives in the Dialect (``_api.POSTGRESQL_DIALECT``); repositories hold one SQL text for both.
+
+When the server goes away (restart, crash, failover) the pool's idle connections are dead without knowing it. A
+statement on one fails with a connection error: the pool is told to replace every idle connection, and work that
+has not started yet (a read, or a transaction before its caller ran anything) is tried again once on a fresh
+connection. What cannot be retried becomes ``DatabaseUnavailableError``, whose message is safe to show a member.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import re
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Literal, TypeVar
+
+import asyncpg
+from asyncpg.exceptions._base import InternalClientError
+
+from bot.storage.database_url import redact_url
+from bot.storage.engine._api import (
+    POSTGRESQL_DIALECT,
+    DatabaseUnavailableError,
+    Dialect,
+    Params,
+    ReaderRevokedError,
+    Row,
+    ScrubIncompleteError,
+)
+from bot.storage.engine._migrations import Migration, migrations, run_migrations
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Advisory lock keys (64-bit, any fixed values no other application on the database uses): "wbwrites", "wbmigrat".
+WRITE_LOCK_KEY = 0x7762_7772_6974_6573
+MIGRATION_LOCK_KEY = 0x7762_6D69_6772_6174
+
+READER_GRACE_SECONDS = 20.0  # how long an erasure lets a running export finish before stopping it
+SCRUB_LOCK_TIMEOUT = "5s"  # VACUUM FULL waits at most this long for its lock, so it never queues everyone behind it
+POOL_MIN, POOL_MAX = 1, 10
+CONNECT_TIMEOUT_SECONDS = 10.0
+# A read, or a transaction's start, is tried on fresh connections while the server comes back: 0.25 s, 0.5 s, ...
+# about 7 s in all, so that a restart of the server goes unnoticed by members.
+RECONNECT_ATTEMPTS = 8
+RECONNECT_DELAY_SECONDS = 0.25
+
+# The tables that hold what members wrote: erasure and retention rewrite them (VACUUM FULL) so the text is gone
+# from the files, not merely marked dead (docs/postgresql-erasure.md).
+MEMBER_TEXT_TABLES = ("answers", "answer_versions")
+
+# SQLSTATE classes and codes of the server's own trouble, not of the statement: 08 connection exception,
+# 53 insufficient resources (disk full, out of memory, too many connections), 57 operator intervention (admin
+# shutdown, crash shutdown, cannot connect now), 58 system error (I/O), 25006 read-only transaction (a standby,
+# or default_transaction_read_only), XX internal error.
+_UNAVAILABLE_CLASSES = ("08", "53", "57", "58", "XX")
+_UNAVAILABLE_CODES = ("25006",)
+
+
+def latest_version() -> int:
+    return len(migrations("postgresql"))
+
+
+# --- dialect: placeholders ------------------------------------------------------------------------------------
+
+_TOKENS = re.compile(
+    r"""
+      '(?:[^']|'')*'          # a string literal ('' is a quote inside it)
+    | "(?:[^"]|"")*"          # a quoted identifier
+    | --[^\n]*                # a line comment
+    | /\*.*?\*/               # a block comment
+    | \?                      # a placeholder
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@functools.lru_cache(maxsize=2048)
+def translate(sql: str) -> str:
+    """SQLite's ``?`` placeholders as PostgreSQL's ``$1, $2, ...``, leaving any ``?`` inside a string literal, a
+    quoted identifier or a comment alone. Cached: the repositories use a few hundred fixed SQL texts."""
+    number = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal number
+        if match.group() != "?":
+            return match.group()
+        number += 1
+        return f"${number}"
+
+    return _TOKENS.sub(replace, sql)
+
+
+def _rows_affected(status: str) -> int:
+    """asyncpg's command tag ("UPDATE 3", "INSERT 0 1", "DELETE 0") as a number of rows."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+# --- errors ---------------------------------------------------------------------------------------------------
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """An error of the server or the connection to it (which a retry may cure), not of the statement."""
+    if isinstance(error, asyncpg.PostgresError):
+        code = error.sqlstate or ""
+        return code[:2] in _UNAVAILABLE_CLASSES or code in _UNAVAILABLE_CODES
+    if isinstance(error, asyncpg.InterfaceError):
+        return "closed" in str(error) or "connection" in str(error).lower()
+    if isinstance(error, InternalClientError):
+        return True  # asyncpg's protocol tripping over its own state as the server drops the connection
+    return isinstance(error, OSError | TimeoutError | ConnectionError)
+
+
+def _reason(error: BaseException) -> str:
+    code = getattr(error, "sqlstate", None) or ""
+    if code == "53100":
+        return "the database server's disk is full"
+    if code == "25006":
+        return "the database is read-only"
+    if code.startswith("53"):
+        return "the database server is overloaded"
+    if code.startswith("57"):
+        return "the database server is restarting"
+    return "the database server cannot be reached"
+
+
+def unavailable(error: BaseException, doing: str = "save") -> DatabaseUnavailableError:
+    """The member-safe error for ``error``; the detail goes to the log only (never the DSN or its password)."""
+    reason = _reason(error)
+    log.error("database unavailable (%s): %s: %s", reason, type(error).__name__, error)
+    if doing == "save":
+        return DatabaseUnavailableError(f"Could not save: {reason}. Nothing was changed; please try again later.")
+    return DatabaseUnavailableError(f"Could not {doing}: {reason}. Please try again later.")
+
+
+# --- connections ----------------------------------------------------------------------------------------------
+
+
+class _Statements:
+    """The reads of the interface on one asyncpg connection."""
+
+    def __init__(self, raw: asyncpg.Connection) -> None:
+        self._raw = raw
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return list(await self._raw.fetch(translate(sql), *params))
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        row: Row | None = await self._raw.fetchrow(translate(sql), *params)
+        return row
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        return await self._raw.fetchval(translate(sql), *params)
+
+
+class PostgresConnection(_Statements):
+    """A pooled connection inside one write transaction, as handed out by ``transaction()``."""
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        return _rows_affected(await self._raw.execute(translate(sql), *params))
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._raw.executemany(translate(sql), [tuple(row) for row in rows])
+
+
+class _LongReader:
+    __slots__ = ("revoked",)
+
+    def __init__(self) -> None:
+        self.revoked = False
+
+
+class PostgresDatabase:
+    """Owns the pool. Open with ``async with open_database("postgresql://...") as db``."""
+
+    def __init__(self, url: str, pool: asyncpg.Pool) -> None:
+        self._url = url
+        self.where = redact_url(url)
+        self._pool = pool
+        self._long_readers: set[_LongReader] = set()
+        self._readers_changed = asyncio.Condition()
+        self.reader_grace = READER_GRACE_SECONDS
+        self._bot_loop = asyncio.get_running_loop()
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def engine(self) -> Literal["postgresql"]:
+        return "postgresql"
+
+    @property
+    def dialect(self) -> Dialect:
+        return POSTGRESQL_DIALECT
+
+    @classmethod
+    async def connect(cls, url: str) -> PostgresDatabase:
+        try:
+            pool = await asyncpg.create_pool(
+                url,
+                min_size=POOL_MIN,
+                max_size=POOL_MAX,
+                timeout=CONNECT_TIMEOUT_SECONDS,
+                server_settings={"application_name": "workshop-bot"},
+            )
+        except Exception as error:
+            if not is_unavailable(error) and not isinstance(error, asyncpg.PostgresError):
+                raise
+            log.error("cannot open the PostgreSQL database %s: %s", redact_url(url), type(error).__name__)
+            raise DatabaseUnavailableError(
+                f"Cannot open the PostgreSQL database {redact_url(url)}: {_connect_reason(error)}."
+            ) from None
+        db = cls(url, pool)
+        try:
+            await db.migrate()
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        try:
+            await asyncio.wait_for(self._pool.close(), 10)
+        except TimeoutError:
+            self._pool.terminate()
+
+    # --- retrying around a restart of the server ------------------------------------------------------------
+
+    async def _retrying(self, work: Callable[[asyncpg.Connection], Awaitable[T]], doing: str) -> T:
+        """``work`` (a read) on a pooled connection; on a connection error, again on fresh ones for a few seconds."""
+        for attempt in range(RECONNECT_ATTEMPTS):
+            try:
+                async with self._pooled() as raw:
+                    try:
+                        return await work(raw)
+                    except Exception as error:
+                        if is_unavailable(error):
+                            _discard(raw)  # never handed out again
+                        raise
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise
+                await self._pool.expire_connections()  # the others are as dead as this one: replace them all
+                if attempt == RECONNECT_ATTEMPTS - 1:
+                    raise unavailable(error, doing) from error
+                log.warning("database connection lost (%s); trying again", type(error).__name__)
+                await asyncio.sleep(RECONNECT_DELAY_SECONDS * attempt)
+        raise AssertionError("unreachable")
+
+    # --- reads ----------------------------------------------------------------------------------------------
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self._retrying(lambda raw: _Statements(raw).fetchall(sql, params), "read the data")
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        return await self._retrying(lambda raw: _Statements(raw).fetchone(sql, params), "read the data")
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        return await self._retrying(lambda raw: _Statements(raw).fetchval(sql, params), "read the data")
+
+    # --- writes ---------------------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresConnection]:
+        """A write transaction serialised with every other writer of the database: committed on a clean exit,
+        rolled back on any exception. Its start is retried on a fresh connection if the server was restarted.
+
+        Within this process writers queue on a lock first, as on SQLite, so that waiting writers do not hold pool
+        connections that reads need; the advisory lock then orders them with the other processes' writers."""
+        async with self._write_lock, self._begin() as raw:
+            try:
+                yield PostgresConnection(raw)
+            except BaseException as error:
+                # An OSError of the caller's own work (a file it reads) is not the server's: only when the
+                # connection died with it.
+                lost = isinstance(error, Exception) and is_unavailable(error)
+                lost = lost and (not isinstance(error, OSError) or _connection_lost(raw))
+                if lost:
+                    _discard(raw)
+                await _rollback_quietly(raw)
+                if lost:
+                    await self._pool.expire_connections()
+                    raise unavailable(error) from error
+                raise
+            try:
+                await raw.execute("COMMIT")
+            except Exception as error:
+                await _rollback_quietly(raw)
+                if is_unavailable(error):
+                    # Lost during COMMIT: the server may have committed before the connection went, so do not
+                    # claim that nothing changed.
+                    await self._pool.expire_connections()
+                    raise unavailable(error, "confirm the save") from error
+                raise
+
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[asyncpg.Connection]:
+        for attempt in range(RECONNECT_ATTEMPTS):
+            raw = None
+            try:
+                raw = await self._pool.acquire()
+                await raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+                break
+            except Exception as error:
+                if raw is not None:
+                    if is_unavailable(error):
+                        _discard(raw)
+                    await self._release(raw)
+                if not is_unavailable(error):
+                    raise
+                await self._pool.expire_connections()
+                if attempt == RECONNECT_ATTEMPTS - 1:
+                    raise unavailable(error) from error
+                log.warning("database connection lost (%s); trying again", type(error).__name__)
+                await asyncio.sleep(RECONNECT_DELAY_SECONDS * attempt)
+        try:
+            yield raw
+        finally:
+            await self._release(raw)
+
+    async def _release(self, raw: asyncpg.Connection) -> None:
+        """Give a connection back to the pool. The pool resets it with a query, which fails if the server went away
+        just now: that must not turn a committed transaction (or a finished read) into an error."""
+        try:
+            await self._pool.release(raw)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            _discard(raw)
+            log.warning("a connection was lost as it went back to the pool (%s)", type(error).__name__)
+
+    @asynccontextmanager
+    async def _pooled(self) -> AsyncIterator[asyncpg.Connection]:
+        raw = await self._pool.acquire()
+        try:
+            yield raw
+        finally:
+            await self._release(raw)
+
+    # --- long reads -----------------------------------------------------------------------------------------
+
+    async def iterate(self, sql: str, params: Params = (), *, batch: int = 500) -> AsyncIterator[Row]:
+        """Rows one batch at a time through a server-side cursor, in one read-only snapshot on a connection of
+        its own; stopped (ReaderRevokedError) if an erasure needs the tables it reads."""
+        async with self._long_read() as reader, self._pooled() as raw:
+            try:
+                async with raw.transaction(isolation="repeatable_read", readonly=True):
+                    cursor = await raw.cursor(translate(sql), *params)
+                    while rows := await cursor.fetch(batch):
+                        for row in rows:
+                            yield row
+                        if reader.revoked:
+                            raise ReaderRevokedError()
+            except Exception as error:
+                if is_unavailable(error):
+                    await self._pool.expire_connections()
+                    raise unavailable(error, "read the data") from error
+                raise
+
+    @contextlib.contextmanager
+    def rows_in_thread(self, sql: str, params: Params = ()) -> Iterator[Iterator[Sequence[Any]]]:
+        """Worker threads only: a connection of its own, on an event loop of its own in a helper thread (asyncpg
+        needs one; the bot's loop must not be touched from here), stepped by the calling thread one batch per trip
+        to the server, in one read-only snapshot."""
+        loop = asyncio.new_event_loop()
+        helper = threading.Thread(target=loop.run_forever, name="postgres-rows", daemon=True)
+        helper.start()
+
+        def wait(work: Awaitable[T]) -> T:
+            async def run() -> T:
+                return await work
+
+            return asyncio.run_coroutine_threadsafe(run(), loop).result()
+
+        # Registered as a long read, as iterate() is, so that an erasure can stop it (its snapshot and its lock
+        # on the tables would keep VACUUM FULL waiting). The set belongs to the bot's loop: changed from there.
+        reader = _LongReader()
+        self._bot_loop.call_soon_threadsafe(self._long_readers.add, reader)
+        try:
+            raw = wait(asyncpg.connect(self._url, timeout=CONNECT_TIMEOUT_SECONDS))
+            try:
+                wait(raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+                cursor = wait(raw.cursor(translate(sql), *params))
+
+                def rows() -> Iterator[Sequence[Any]]:
+                    while batch := wait(cursor.fetch(1000)):
+                        yield from (tuple(row) for row in batch)
+                        if reader.revoked:
+                            raise ReaderRevokedError()
+
+                yield rows()
+            finally:
+                wait(raw.close())
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            helper.join()
+            loop.close()
+            asyncio.run_coroutine_threadsafe(self._forget_reader(reader), self._bot_loop)
+
+    async def _forget_reader(self, reader: _LongReader) -> None:
+        self._long_readers.discard(reader)
+        async with self._readers_changed:
+            self._readers_changed.notify_all()
+
+    @asynccontextmanager
+    async def _long_read(self) -> AsyncIterator[_LongReader]:
+        reader = _LongReader()
+        self._long_readers.add(reader)
+        try:
+            yield reader
+        finally:
+            await self._forget_reader(reader)
+
+    async def _wait_for_readers(self, seconds: float) -> bool:
+        async with self._readers_changed:
+            try:
+                await asyncio.wait_for(self._readers_changed.wait_for(lambda: not self._long_readers), seconds)
+            except TimeoutError:
+                return False
+        return True
+
+    # --- upkeep ---------------------------------------------------------------------------------------------
+
+    async def scrub(self) -> None:
+        """Make deleted rows gone from the files of the tables that hold members' words.
+
+        A DELETE only marks a row dead, and a plain VACUUM frees its space without overwriting it: the text stays
+        in the page until something else is written there. ``VACUUM (FULL)`` writes each table (and its TOAST
+        table and indexes) into new files with only the live rows and truncates the old ones; a CHECKPOINT then
+        removes them. VACUUM FULL holds an ACCESS EXCLUSIVE lock on each table while it runs (reads and writes of
+        answers wait for it; the tables are small), and cannot run inside a transaction. An export still reading
+        those tables would keep it waiting: as on SQLite, it gets ``reader_grace`` seconds to finish, then is
+        stopped. Raises ScrubIncompleteError if the rewrite could not be done: then no one may be told their
+        data is gone.
+        """
+        if not await self._wait_for_readers(self.reader_grace):
+            for reader in self._long_readers:
+                reader.revoked = True
+            log.warning("stopping %d long read(s) so that deleted data can be wiped", len(self._long_readers))
+            await self._wait_for_readers(self.reader_grace)
+        if not await self.try_scrub():
+            raise ScrubIncompleteError(
+                "The data was deleted, but an older copy could not yet be wiped from the database files (they are "
+                "busy). Please try again in a minute."
+            )
+
+    async def try_scrub(self) -> bool:
+        """``scrub`` without waiting for or stopping long reads: False if the tables stayed busy."""
+        tables = ", ".join(MEMBER_TEXT_TABLES)
+        try:
+            async with self._pooled() as raw:
+                # Outside a transaction, as VACUUM must be; the lock timeout keeps a VACUUM waiting behind a long
+                # reader from blocking every other statement on the table queued behind it.
+                await raw.execute(f"SET lock_timeout = '{SCRUB_LOCK_TIMEOUT}'")
+                try:
+                    await raw.execute(f"VACUUM (FULL) {tables}")
+                finally:
+                    await raw.execute("RESET lock_timeout")
+                with contextlib.suppress(asyncpg.InsufficientPrivilegeError):
+                    # Unlinks the truncated old files now rather than at the next automatic checkpoint. Needs
+                    # pg_checkpoint (or a superuser): without it the files are already empty, just not gone.
+                    await raw.execute("CHECKPOINT")
+        except asyncpg.LockNotAvailableError:
+            log.warning("could not wipe deleted rows yet: the tables are busy")
+            return False
+        except Exception as error:
+            if is_unavailable(error):
+                await self._pool.expire_connections()
+                log.warning("could not wipe deleted rows yet: %s", type(error).__name__)
+                return False
+            raise
+        return True
+
+    async def check_integrity(self) -> list[str]:
+        """Rows whose foreign keys point nowhere cannot exist on PostgreSQL (constraints are always checked), and
+        pages carry no checksums unless the cluster was made with them: what can be checked is that the schema is
+        the one this bot expects."""
+        version = await self.schema_version()
+        latest = latest_version()
+        return [] if version == latest else [f"schema version {version}, expected {latest}"]
+
+    # --- migrations -----------------------------------------------------------------------------------------
+
+    async def schema_version(self) -> int:
+        return await self._retrying(_schema_version, "read the data")
+
+    async def migrate(self) -> int:
+        """Apply every migration newer than the ``schema_version`` table says, each in its own transaction, under
+        a session advisory lock so that two processes starting at once do not both migrate."""
+        async with self._pooled() as raw:
+            await raw.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+            try:
+                # Under the lock: CREATE TABLE IF NOT EXISTS is not safe against a concurrent one.
+                await raw.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, "
+                    "only_row BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row))"
+                )
+                return await run_migrations(_MigrationTarget(raw), migrations("postgresql"), where=self.where)
+            finally:
+                await raw.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+
+
+async def _schema_version(raw: asyncpg.Connection) -> int:
+    exists = await raw.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
+    if not exists:
+        return 0
+    version = await raw.fetchval("SELECT version FROM schema_version")
+    return int(version or 0)
+
+
+class _MigrationTarget:
+    def __init__(self, raw: asyncpg.Connection) -> None:
+        self._raw = raw
+
+    async def schema_version(self) -> int:
+        return await _schema_version(self._raw)
+
+    async def apply_migration(self, migration: Migration) -> None:
+        # PostgreSQL's DDL is transactional: the schema change and the version bump land together or not at all.
+        async with self._raw.transaction():
+            await self._raw.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+            await self._raw.execute(migration.sql)
+            await self._raw.execute(
+                "INSERT INTO schema_version (version) VALUES ($1) "
+                "ON CONFLICT (only_row) DO UPDATE SET version = excluded.version",
+                migration.number,
+            )
+
+
+def _discard(raw: asyncpg.Connection) -> None:
+    """Close a connection the server dropped, so that the pool opens a new one rather than reusing it."""
+    with contextlib.suppress(asyncpg.InterfaceError):
+        raw.terminate()
+
+
+def _connection_lost(raw: asyncpg.Connection) -> bool:
+    try:
+        return bool(raw.is_closed())
+    except asyncpg.InterfaceError:
+        return True  # the pool already took the dropped connection back
+
+
+async def _rollback_quietly(raw: asyncpg.Connection) -> None:
+    try:
+        if raw.is_closed():
+            return
+        await raw.execute("ROLLBACK")
+    except asyncpg.InterfaceError:
+        return  # the connection dropped, and the pool already took it back: the server rolled back
+    except Exception:
+        log.warning("rollback failed; closing the connection", exc_info=True)
+        with contextlib.suppress(asyncpg.InterfaceError):
+            raw.terminate()
+
+
+def _connect_reason(error: BaseException) -> str:
+    if isinstance(error, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError):
+        return "the user name or password was refused"
+    if isinstance(error, asyncpg.InvalidCatalogNameError):
+        return "no database of that name exists on the server"
+    if isinstance(error, OSError | TimeoutError):
+        return "the server cannot be reached (is it running, and are the host and port right?)"
+    return _reason(error)
+
+
+@asynccontextmanager
+async def open_postgresql(url: str) -> AsyncIterator[PostgresDatabase]:
+    """Connect, migrate, and close the pool at the end."""
+    db = await PostgresDatabase.connect(url)
+    try:
+        yield db
+    finally:
+        await db.close()
