@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import json
 import logging
@@ -40,13 +41,14 @@ from bot.domain.reminders import ReminderDecision, format_offsets
 from bot.migrate_cli import COMMAND as MIGRATE_COMMAND
 from bot.migrate_cli import add_command as add_migrate_command
 from bot.migrate_cli import migrate_to_postgres
+from bot.services.communities import CommunityService
 from bot.services.exports import ExportRequest, ExportService
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import ReminderSchedule, ReminderService, ScheduledReminder
 from bot.services.report import ReportRequest, ReportService
 from bot.services.server_settings import ServerSettingsService
 from bot.services.stats import StatsService
-from bot.storage.engine import SqliteDatabase, open_database
+from bot.storage.engine import Database, SqliteDatabase, open_database
 from bot.storage.unit_of_work import unit_of_work_factory
 
 EXIT_USER_ERROR = 1
@@ -74,14 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     guild = OneLineParser(add_help=False)
-    guild.add_argument("--guild", type=int, metavar="ID", help="the Discord server id (default: GUILD_ID)")
+    guild.add_argument(
+        "--guild",
+        type=int,
+        metavar="ID",
+        help="the Discord server id (default: GUILD_ID, else the database's only server)",
+    )
 
     parser = OneLineParser(
         prog="python -m bot", description="A Discord bot that runs a programme of online workshop sessions."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", parents=[common], help="start the bot")
+    run = commands.add_parser("run", parents=[common, guild], help="start the bot")
     run.add_argument(
         "--sync", action="store_true", help="re-register the slash commands in GUILD_ID now (default: only if changed)"
     )
@@ -169,10 +176,29 @@ def _existing_database(args: argparse.Namespace, settings: Settings) -> Path | s
 
 
 def _guild(args: argparse.Namespace, settings: Settings) -> int:
+    """The server named by --guild or GUILD_ID (for the commands that cannot look in the database)."""
     guild_id = args.guild if getattr(args, "guild", None) else settings.guild_id
     if guild_id is None:
         raise SettingsError("no Discord server given: pass --guild ID or set GUILD_ID in .env")
     return int(guild_id)
+
+
+async def _guild_in(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """The server named by --guild or GUILD_ID; without either, the database's only server. With several,
+    the error lists them, so the next command can name one."""
+    guild_id = args.guild if getattr(args, "guild", None) else settings.guild_id
+    if guild_id is not None:
+        return int(guild_id)
+    known = await CommunityService(db).known()
+    if len(known) == 1:
+        return known[0]
+    if not known:
+        raise SettingsError(
+            "no Discord server given and the database holds none yet: pass --guild ID (or set GUILD_ID in .env)"
+        )
+    raise SettingsError(
+        f"the database holds {len(known)} servers: {', '.join(map(str, known))}; pass --guild ID to choose one"
+    )
 
 
 async def programme_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -183,7 +209,6 @@ async def programme_import(args: argparse.Namespace, settings: Settings) -> int:
         raise UserFacingError(f"cannot read {path}: {error.strerror or error}") from None
     original = parse_programme_file(data, filename=path.name, default_timezone=settings.timezone)
     programme = redate(original, args.start) if args.start else original
-    guild_id = _guild(args, settings)
 
     def warnings(current: ProgrammeRecord | None, *, done: bool) -> list[str]:
         weekday = start_weekday_warning(original, args.start, done=done) if args.start else None
@@ -196,6 +221,7 @@ async def programme_import(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(import_preview_text(None, programme, plan, path.name, warnings(None, done=False)))
         return 0
     async with open_database(database) as db:
+        guild_id = await _guild_in(args, settings, db)
         service = ProgrammeService(db, uow=unit_of_work_factory(db))
         current = await service.get(guild_id)
         programme = carry_over_week_links(current, programme)
@@ -268,8 +294,8 @@ def no_programme_text(guild_id: int) -> str:
 
 
 async def programme_show(args: argparse.Namespace, settings: Settings) -> int:
-    guild_id = _guild(args, settings)
     async with open_database(_existing_database(args, settings)) as db:
+        guild_id = await _guild_in(args, settings, db)
         programme = await ProgrammeService(db).get(guild_id)
     if programme is None:
         raise UserFacingError(no_programme_text(guild_id))
@@ -282,6 +308,8 @@ async def programme_show(args: argparse.Namespace, settings: Settings) -> int:
 
 async def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     token = settings.require_for_run()  # every missing setting at once
+    if args.guild:  # --guild names the development server, as GUILD_ID does
+        settings = dataclasses.replace(settings, guild_id=args.guild)
     from bot.client import run  # imported here: the programme commands need no discord start-up
 
     return await run(settings, token=token, database_path=_database(args, settings), sync=args.sync)
@@ -305,10 +333,14 @@ async def export_answers(args: argparse.Namespace, settings: Settings) -> int:
     out: Path = args.out
     if await asyncio.to_thread(out.exists):
         raise UserFacingError(f"{out} already exists; choose a new file name for the export")
-    request = ExportRequest(
-        _guild(args, settings), ExportFormat(args.format), week=args.week, named=args.named, cli_user=os_user()
-    )
     async with open_database(_existing_database(args, settings)) as db:
+        request = ExportRequest(
+            await _guild_in(args, settings, db),
+            ExportFormat(args.format),
+            week=args.week,
+            named=args.named,
+            cli_user=os_user(),
+        )
         result = await ExportService(db, export_secret=settings.export_secret).export_to_file(request, out)
     scope = "all weeks" if args.week is None else f"week {args.week}"
     identities = "named: with Discord ids (display names come only from Discord)" if args.named else "pseudonymous"
@@ -330,8 +362,8 @@ async def write_report(args: argparse.Namespace, settings: Settings) -> int:
     out: Path = args.out
     if await asyncio.to_thread(out.exists):
         raise UserFacingError(f"{out} already exists; choose a new file name for the report")
-    request = ReportRequest(_guild(args, settings), week=args.week, cli_user=os_user())
     async with open_database(_existing_database(args, settings)) as db:
+        request = ReportRequest(await _guild_in(args, settings, db), week=args.week, cli_user=os_user())
         exports = ExportService(db, export_secret=settings.export_secret)
         result = await ReportService(db, exports, StatsService(db)).report_to_file(request, out)
     scope = "all weeks" if args.week is None else f"week {args.week}"
@@ -440,9 +472,9 @@ def schedule_as_text(schedule: ReminderSchedule) -> str:
 
 
 async def reminder_schedule(args: argparse.Namespace, settings: Settings) -> int:
-    guild_id = _guild(args, settings)
     defaults = server_defaults(settings)
     async with open_database(_existing_database(args, settings)) as db:
+        guild_id = await _guild_in(args, settings, db)
         programme = ProgrammeService(db)
         service = ReminderService(db, programme, ServerSettingsService(db, defaults), community_ids=(guild_id,))
         schedule = await service.schedule(guild_id)

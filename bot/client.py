@@ -31,9 +31,11 @@ from discord.ext import commands
 
 from bot.config import Settings, server_defaults
 from bot.domain.clock import Clock, system_clock
-from bot.domain.errors import SettingsError, UserFacingError
+from bot.domain.communities import owns_community
+from bot.domain.errors import UserFacingError
 from bot.domain.parsers import parse_programme_file
 from bot.services.answers import AnswerService
+from bot.services.communities import CommunityService, WelcomePoster
 from bot.services.exports import DisplayNames, ExportService
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
@@ -61,6 +63,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.reminders",
     "cogs.organiser",
     "cogs.session_events",
+    "cogs.communities",
 )
 
 
@@ -73,6 +76,7 @@ class DiscordAdapters:
     names: DisplayNames
     retention: RetentionNotifier
     events: ScheduledEventPort
+    welcome: WelcomePoster
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class Services:
     retention: RetentionService
     problems: RuntimeProblems
     events: SessionEventService
+    communities: CommunityService
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -136,7 +141,21 @@ def point_discord_py_at(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-class WorkshopBot(commands.Bot):
+GATEWAY_PROBE_TIMEOUT = 30.0  # seconds to open a first websocket to the gateway
+
+
+class GatewayUnreachableError(Exception):
+    """The token was accepted over REST, but no websocket to the gateway opens."""
+
+    def __init__(self, gateway: str) -> None:
+        super().__init__(gateway)
+        self.gateway = gateway
+
+
+class WorkshopBot(commands.AutoShardedBot):
+    """The bot. Sharded: one process runs SHARD_IDS of SHARD_COUNT shards (both unset: every shard of the
+    count Discord recommends), and serves the servers of those shards only (``owns_community``)."""
+
     services: Services
 
     def __init__(
@@ -159,11 +178,13 @@ class WorkshopBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=WorkshopTree,
             help_command=None,
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,  # type: ignore[arg-type]
         )
-        if settings.guild_id is None:
-            raise SettingsError("GUILD_ID is not set: the bot registers its slash commands in that server")
         self.settings = settings
-        self.guild_id: int = settings.guild_id
+        # A development server (GUILD_ID): its commands are synced to it alone, at once, and it gets the
+        # programme file at first start. Without one the commands are global and every server starts empty.
+        self.dev_guild_id: int | None = settings.guild_id
         self.db = db
         self.clock = clock
         self.extensions_to_load = tuple(extensions)
@@ -176,11 +197,28 @@ class WorkshopBot(commands.Bot):
         self.message_content_enabled = settings.message_content_intent
         self.message_content_refused = message_content_refused
         self.reminder_sweep_interval = reminder_sweep_interval  # seconds between reminder safety-net passes
-        self.gateway_attempted = False  # set once login is done and the gateway connection begins
+        self.gateway_reached = False  # set once a websocket to the gateway opened
 
-    async def connect(self, *, reconnect: bool = True) -> None:
-        self.gateway_attempted = True
-        await super().connect(reconnect=reconnect)
+    async def launch_shards(self) -> None:
+        if self.shard_count is None and self.settings.discord_gateway_url:
+            # The recommended count from GET /gateway/bot, but the gateway DISCORD_GATEWAY_URL names (discord.py
+            # would take the URL from that answer too).
+            self.shard_count, _url, _limits = await self.http.get_bot_gateway()
+        await super().launch_shards()
+
+    async def launch_shard(self, gateway: yarl.URL, shard_id: int, *, initial: bool = False) -> None:
+        if initial and not self.gateway_reached:
+            # discord.py retries a shard whose first connection fails every 5 s, for ever, with a traceback each
+            # time: a gateway out of reach at start is a set-up problem (a proxy or firewall), said once. The
+            # probe only opens the websocket and closes it (no IDENTIFY: no session start is used up).
+            try:
+                probe = await asyncio.wait_for(self.http.ws_connect(str(gateway)), timeout=GATEWAY_PROBE_TIMEOUT)
+            except (aiohttp.ClientError, OSError, TimeoutError) as error:
+                log.warning("the gateway at %s cannot be reached: %s: %s", gateway, type(error).__name__, error)
+                raise GatewayUnreachableError(str(gateway)) from error
+            await probe.close()
+            self.gateway_reached = True
+        await super().launch_shard(gateway, shard_id, initial=initial)
 
     def use_discord_adapters(self, adapters: DiscordAdapters) -> None:
         """Called once by the adapters extension's ``setup``, before the services are built."""
@@ -194,8 +232,14 @@ class WorkshopBot(commands.Bot):
             raise RuntimeError("the Discord adapters are not loaded yet")
         return self._adapters
 
+    def owns_community(self, community_id: int) -> bool:
+        """Whether this process runs the shard of the community (SHARD_COUNT and SHARD_IDS; all if unset)."""
+        return owns_community(community_id, self.settings.shard_count, self.settings.shard_ids)
+
     async def setup_hook(self) -> None:
         await self.prepare()
+        communities = self.services.communities
+        await communities.load(also=() if self.dev_guild_id is None else (self.dev_guild_id,))
         await self._import_first_programme()
         self.scheduler.start()
         # Reminders re-plan when the programme or settings change, and start (catch-up included) once
@@ -204,14 +248,15 @@ class WorkshopBot(commands.Bot):
         self.services.settings.on_change(self.services.reminders.on_settings_change)
         self.services.programme.on_change(self.services.events.on_programme_change)
         self.services.settings.on_change(self.services.events.on_settings_change)
+        communities.on_arrival(self._community_arrived)
         await self.services.reminders.start()
         # Sessions as Discord events (when switched on): reconciled once the gateway cache is ready, then
         # every few hours, as earlier events complete and make room under Discord's limit.
-        self.services.events.request_start(self.guild_id, ready=self.wait_until_ready)
+        for community_id in sorted(communities.served()):
+            self.services.events.request_start(community_id, ready=self.wait_until_ready)
         self.scheduler.add_job(
-            self.services.events.sync_soon,
+            self._sync_events_everywhere,
             IntervalTrigger(hours=SYNC_INTERVAL_HOURS),
-            args=(self.guild_id,),
             id="session-events",
             replace_existing=True,
             coalesce=True,
@@ -228,6 +273,25 @@ class WorkshopBot(commands.Bot):
             coalesce=True,
         )
         await self.services.retention.run_due()
+        # Servers the bot was removed from: their data is deleted once the grace period is over.
+        self.scheduler.add_job(
+            communities.purge_departed,
+            IntervalTrigger(days=1),
+            id="departed-servers",
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+        )
+        await communities.purge_departed()
+
+    async def _community_arrived(self, community_id: int) -> None:
+        """A server this process starts serving while running (joined, or found at ready): its jobs start."""
+        self.services.reminders.request(community_id)
+        self.services.events.request_start(community_id, ready=self.wait_until_ready)
+
+    async def _sync_events_everywhere(self) -> None:
+        for community_id in sorted(self.services.communities.served()):
+            self.services.events.request_sync(community_id)
 
     async def prepare(self) -> None:
         """The Discord adapters, the services and the cogs, so the command tree is complete: nothing started,
@@ -259,7 +323,15 @@ class WorkshopBot(commands.Bot):
             self.db, export_secret=self.settings.export_secret, names=adapters.names, clock=self.clock
         )
         stats = StatsService(self.db)
+        communities = CommunityService(
+            self.db,
+            owns=self.owns_community,
+            welcome=adapters.welcome,
+            leave_grace=self.settings.leave_grace,
+            clock=self.clock,
+        )
         return Services(
+            communities=communities,
             events=events,
             programme=programme,
             settings=server_settings,
@@ -268,7 +340,12 @@ class WorkshopBot(commands.Bot):
             stats=stats,
             report=ReportService(self.db, exports, stats, clock=self.clock),
             retention=RetentionService(
-                self.db, server_settings, notifier=adapters.retention, problems=problems, clock=self.clock
+                self.db,
+                server_settings,
+                notifier=adapters.retention,
+                problems=problems,
+                clock=self.clock,
+                community_ids=communities.served,
             ),
             problems=problems,
             answers=AnswerService(self.db, server_settings, uow=uow, clock=self.clock),
@@ -279,7 +356,7 @@ class WorkshopBot(commands.Bot):
                 self.db,
                 programme,
                 server_settings,
-                community_ids=(self.guild_id,),
+                community_ids=communities.served,
                 sender=adapters.reminders,
                 problems=problems,
                 clock=self.clock,
@@ -290,13 +367,21 @@ class WorkshopBot(commands.Bot):
         )
 
     async def _import_first_programme(self) -> None:
+        """PROGRAMME_FILE into the development server (GUILD_ID) when it has no programme yet.
+
+        Only there: a server that adds a hosted bot starts with no programme, and its organisers /import
+        their own (the file is the host's, and may be another group's programme).
+        """
+        guild_id = self.dev_guild_id
+        if guild_id is None:
+            return
         try:
-            if await self.services.programme.get(self.guild_id) is not None:
+            if await self.services.programme.get(guild_id) is not None:
                 return
         except Exception:
             # A stored value this version cannot read must not keep the bot from starting: organisers can
             # still re-import, and the commands that need the programme say what is wrong.
-            log.exception("the stored programme of guild %s cannot be read; re-import it with /import", self.guild_id)
+            log.exception("the stored programme of guild %s cannot be read; re-import it with /import", guild_id)
             return
         path = self.settings.programme_file
         try:
@@ -306,39 +391,48 @@ class WorkshopBot(commands.Bot):
             return
         try:
             programme = parse_programme_file(data, filename=path.name, default_timezone=self.settings.timezone)
-            await self.services.programme.import_programme(self.guild_id, programme)
+            await self.services.programme.import_programme(guild_id, programme)
         except UserFacingError as error:
             log.error("the programme in %s was not imported: %s", path, error)
             return
-        log.info("imported %s for guild %s on first start", path, self.guild_id)
+        log.info("imported %s for guild %s on first start", path, guild_id)
 
     def command_payload(self) -> list[dict[str, Any]]:
-        guild = discord.Object(id=self.guild_id)
+        if self.dev_guild_id is None:
+            return [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        guild = discord.Object(id=self.dev_guild_id)
         self.tree.copy_global_to(guild=guild)
         return [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
 
     async def sync_commands(self, *, force: bool = False) -> bool:
-        """Sync the guild's commands when they changed since the last sync (or when forced).
+        """Register the commands when they changed since the last sync of their scope (or when forced).
 
-        Never a global sync: guild commands update at once, and a sync on every start would run into
-        Discord's daily limit on command creation.
+        With GUILD_ID, in that server only: guild commands update at once, for development. Without it,
+        globally, for every server. Never on every start: Discord limits command creation per day.
         """
         payload = self.command_payload()
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-        key = f"command_sync:{self.guild_id}"
+        scope = "global" if self.dev_guild_id is None else str(self.dev_guild_id)
+        key = f"command_sync:{scope}"
         if not force and await self.services.state.get(key) == digest:
             log.info("slash commands unchanged since the last sync; not syncing")
             return False
         try:
-            await self.tree.sync(guild=discord.Object(id=self.guild_id))
+            if self.dev_guild_id is None:
+                await self.tree.sync()
+            else:
+                await self.tree.sync(guild=discord.Object(id=self.dev_guild_id))
         except discord.Forbidden as error:  # 50001 Missing Access: not in that server, or without the scope
             raise UserFacingError(
-                f"Discord refused to register the slash commands in server {self.guild_id} ({error.text}): "
+                f"Discord refused to register the slash commands in server {self.dev_guild_id} ({error.text}): "
                 "check GUILD_ID, and invite the bot to that server with the scopes bot and applications.commands "
                 "(see the README, Run the bot)"
             ) from None
         await self.services.state.set(key, digest)
-        log.info("synced %d slash commands to guild %s", len(payload), self.guild_id)
+        if self.dev_guild_id is None:
+            log.info("synced %d slash commands globally", len(payload))
+        else:
+            log.info("synced %d slash commands to guild %s", len(payload), self.dev_guild_id)
         return True
 
     async def on_ready(self) -> None:
@@ -370,8 +464,6 @@ async def run(
     extensions: Sequence[str] = EXTENSIONS,
 ) -> int:
     """Start the bot and run until it is stopped (SIGTERM, SIGINT or a fatal error)."""
-    if settings.guild_id is None:
-        raise SettingsError("GUILD_ID is not set: put the id of your Discord server in .env (see .env.example)")
     point_discord_py_at(settings)
     # The bot never joins voice: discord.py's warnings that voice libraries are missing are noise at every start.
     discord.VoiceClient.warn_nacl = False
@@ -431,15 +523,11 @@ async def _run_until_stopped(bot: WorkshopBot, token: str) -> None:
         ) from None
     except (aiohttp.ClientConnectionError, TimeoutError) as error:
         raise UserFacingError(unreachable_discord_text(error)) from None
-    except AttributeError as error:
-        # discord.py retries a first gateway connection that failed by resuming from ``bot.ws``, which is
-        # still None then: the gateway was never reached (the token was accepted over REST).
-        if not bot.gateway_attempted or bot.ws is not None or "sequence" not in str(error):
-            raise
+    except GatewayUnreachableError as error:
         if stopping:
             return
         raise UserFacingError(
-            f"Discord accepted the token but its gateway at {discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY} "
+            f"Discord accepted the token but its gateway at {error.gateway} "
             "cannot be reached: check that a firewall or proxy lets websockets (wss://) through (and "
             "DISCORD_GATEWAY_URL if set), then start the bot again"
         ) from None

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.domain import settings_rules as rules
+from bot.domain.communities import DEFAULT_LEAVE_GRACE, check_shards
 from bot.domain.errors import SettingsError, UserFacingError, quoted
 from bot.domain.pseudonyms import secret_from_text
 from bot.domain.reminders import parse_offsets
@@ -77,6 +78,9 @@ class Settings:
     organiser_role_id: int | None = None
     dm_rate_per_second: float = 5.0
     export_secret: Secret | None = field(default=None)
+    leave_grace: timedelta = DEFAULT_LEAVE_GRACE  # a server's data outlives the bot's removal by this long
+    shard_count: int | None = None  # None: discord.py asks Discord for the recommended count
+    shard_ids: tuple[int, ...] | None = None  # None: this process runs every shard
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -168,6 +172,11 @@ class Settings:
                 problems.append(str(error))
                 database_url = None
         gateway_url = url("DISCORD_GATEWAY_URL", ("ws", "wss"))
+        grace_text = text("LEAVE_GRACE_DAYS") or str(DEFAULT_LEAVE_GRACE.days)
+        grace_days = int(grace_text) if grace_text.isdigit() else -1
+        if not 0 <= grace_days <= 3650:
+            problems.append(f"LEAVE_GRACE_DAYS must be a whole number of days from 0 to 3650, got {quoted(grace_text)}")
+        shard_count, shard_ids = _shards(text("SHARD_COUNT"), text("SHARD_IDS"), problems)
         if problems:
             raise SettingsError(_together(problems))
         return cls(
@@ -189,6 +198,9 @@ class Settings:
             organiser_role_id=roles["ORGANISER_ROLE_ID"],
             dm_rate_per_second=rate,
             export_secret=Secret(secret) if secret else None,
+            leave_grace=timedelta(days=grace_days),
+            shard_count=shard_count,
+            shard_ids=shard_ids,
         )
 
     def require_token(self) -> str:
@@ -197,14 +209,8 @@ class Settings:
         return self.discord_token.reveal()
 
     def require_for_run(self) -> str:
-        """The token, after checking that everything ``run`` needs is set; what is missing is listed together."""
-        missing = []
-        if self.discord_token is None:
-            missing.append(MISSING_TOKEN)
-        if self.guild_id is None:
-            missing.append(MISSING_GUILD)
-        if missing:
-            raise SettingsError(_together(missing))
+        """The token, after checking that everything ``run`` needs is set (GUILD_ID is optional: without it
+        the bot serves every server it is in, with global commands)."""
         return self.require_token()
 
 
@@ -220,6 +226,33 @@ EXPORT_SECRET_HOW = (
     "Make one with: python -c 'import secrets; print(secrets.token_hex(32))' (or openssl rand -hex 32), "
     "or leave EXPORT_SECRET empty to have one generated."
 )
+
+
+def _shards(
+    count_text: str | None, ids_text: str | None, problems: list[str]
+) -> tuple[int | None, tuple[int, ...] | None]:
+    """SHARD_COUNT and SHARD_IDS ("0,1"), checked together; problems are added to ``problems``."""
+    count: int | None = None
+    ids: tuple[int, ...] | None = None
+    if count_text is not None:
+        if not count_text.isdigit():
+            problems.append(f"SHARD_COUNT must be a whole number of at least 1, got {quoted(count_text)}")
+            return None, None
+        count = int(count_text)
+    if ids_text is not None:
+        parts = [part.strip() for part in ids_text.split(",")]
+        if not all(part.isdigit() for part in parts):
+            problems.append(
+                f"SHARD_IDS must list shard numbers separated by commas, such as 0,1, got {quoted(ids_text)}"
+            )
+            return None, None
+        ids = tuple(int(part) for part in parts)
+    try:
+        check_shards(count, ids)
+    except SettingsError as error:
+        problems.append(str(error))
+        return None, None
+    return count, ids
 
 
 def _together(problems: list[str]) -> str:

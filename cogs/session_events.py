@@ -16,7 +16,7 @@ from cogs._base import WorkshopCog
 class SessionEventsCog(WorkshopCog):
     @commands.Cog.listener()
     async def on_session_event_interest(self, guild_id: int, event_id: int, user_id: int, added: bool) -> None:
-        if guild_id != self.bot.guild_id:
+        if not self.bot.services.communities.serves(guild_id):
             return
         await self.bot.services.events.on_interest(guild_id, event_id, user_id, added=added)
 

@@ -211,7 +211,8 @@ class ThreadsCog(WorkshopCog):
     # A catch-up the bot's permissions stopped is tried again as soon as they may have changed: Discord sends
     # no thread event when access comes back, only the change that caused it (developers/topics/threads.mdx).
     def _retry_stopped_catch_up(self) -> None:
-        if self.bot.services.threads.catch_up_stopped(self.bot.guild_id):
+        served = self.bot.services.communities.served()
+        if any(self.bot.services.threads.catch_up_stopped(community_id) for community_id in served):
             self._start_catch_up()
 
     @commands.Cog.listener()
@@ -228,10 +229,14 @@ class ThreadsCog(WorkshopCog):
             self._retry_stopped_catch_up()
 
     async def _catch_up(self) -> None:
-        try:
-            await self.bot.services.threads.catch_up(self.bot.guild_id)
-        except Exception:
-            log.exception("catching up with the prompt threads failed; live replies are still collected")
+        for community_id in sorted(self.bot.services.communities.served()):
+            try:
+                await self.bot.services.threads.catch_up(community_id)
+            except Exception:
+                log.exception(
+                    "catching up with the prompt threads of community %s failed; live replies are still collected",
+                    community_id,
+                )
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

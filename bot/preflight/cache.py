@@ -50,9 +50,12 @@ def role_facts(guild: discord.Guild, role_id: int | None) -> RoleFacts | None:
     return RoleFacts(role_id, role.name, role.mentionable)
 
 
-async def registered_commands(client: discord.Client, guild_id: int) -> list[dict[str, Any]]:
-    """The commands Discord has registered for this application in the server (GET .../guilds/{id}/commands)."""
+async def registered_commands(client: discord.Client, guild_id: int | None) -> list[dict[str, Any]]:
+    """The commands Discord has registered for this application in the development server (GET
+    .../guilds/{id}/commands), or globally when there is none (GET .../commands)."""
     assert client.application_id is not None  # set at login
+    if guild_id is None:
+        return cast(list[dict[str, Any]], await client.http.get_global_commands(client.application_id))
     return cast(list[dict[str, Any]], await client.http.get_guild_commands(client.application_id, guild_id))
 
 

@@ -86,6 +86,7 @@ async def run_check(
     from bot.client import point_discord_py_at  # imported here: discord start-up only when needed
 
     point_discord_py_at(settings)
+    command_scope = settings.guild_id  # the development server's commands, or (None) the global ones
     settings = dataclasses.replace(settings, guild_id=guild_id)
     # A postgresql:// URL: the server is there or the open says why (the bot creates its tables on first start).
     found = isinstance(database_path, str) or await asyncio.to_thread(database_path.is_file)
@@ -99,7 +100,7 @@ async def run_check(
         guild = client.get_guild(guild_id)
         if guild is not None and guild.unavailable:
             raise UserFacingError(f"Discord says server {guild_id} is unavailable (an outage); try again later")
-        registered = await registered_commands(client, guild_id) if guild is not None else []
+        registered = await registered_commands(client, command_scope) if guild is not None else []
         commands = CommandFacts(expected=expected, registered=registered)
         return facts_from_guild(guild_id, guild, stored, intent=intent, commands=commands, extra=failed)
 

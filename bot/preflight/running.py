@@ -31,7 +31,7 @@ async def running_report(bot: WorkshopBot, guild: discord.Guild, *, time_text: T
     )
     extra = [runtime_finding(problem.text, problem.fix) for problem in services.problems.current(guild.id)]
     try:
-        registered = await registered_commands(bot, guild.id)
+        registered = await registered_commands(bot, bot.dev_guild_id)
     except discord.HTTPException as error:
         log.warning("could not read the registered commands for the health section: %s", error)
         registered = None

@@ -19,6 +19,7 @@ Runs daily on the bot's scheduler and once at start; the injected clock decides 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -120,8 +121,10 @@ class RetentionService:
         notifier: RetentionNotifier | None = None,
         problems: RuntimeProblems | None = None,
         clock: Clock = system_clock,
+        community_ids: Callable[[], Iterable[int]] | None = None,
     ) -> None:
         self.repository = RetentionRepository(db)
+        self._served = community_ids  # None: every server (the command line); else the live set this process serves
         self._settings = settings
         self._notifier = notifier  # None: the log and /stats are the only warnings (the command line)
         self._problems = problems if problems is not None else RuntimeProblems(clock)
@@ -139,6 +142,9 @@ class RetentionService:
         except Exception:
             log.exception("the retention check could not read the settings")
             return outcomes
+        if self._served is not None:
+            served = frozenset(self._served())
+            records = [r for r in records if r.community_id in served]
         for record in records:
             try:
                 outcomes.append(await self._apply(record))

@@ -4,6 +4,7 @@
 - ``reminders.DiscordReminderSender``: the reminder service's ``ReminderSender`` (channel posts and DMs);
 - ``names.DiscordDisplayNames``: the export service's ``DisplayNames`` (named exports);
 - ``retention.RetentionNotices``: the retention service's ``RetentionNotifier``;
+- ``welcome.WelcomeMessages``: the community service's ``WelcomePoster`` (one message on joining a server);
 - ``session_events.DiscordScheduledEvents``: the session-event service's ``ScheduledEventPort`` (and
   ``follow_interest``, which reports Interested clicks to the ``cogs.session_events`` listener).
 
@@ -32,17 +33,19 @@ from cogs._discord.reminders import DiscordReminderSender
 from cogs._discord.retention import RetentionNotices
 from cogs._discord.session_events import DiscordScheduledEvents, follow_interest
 from cogs._discord.threads import DiscordThreadGateway
+from cogs._discord.welcome import WelcomeMessages
 from cogs._views import AnswerButton, PageButton
 
 
 async def setup(bot: WorkshopBot) -> None:
     bot.use_discord_adapters(
         DiscordAdapters(
-            threads=DiscordThreadGateway(bot, bot.guild_id),
-            reminders=DiscordReminderSender(bot, bot.guild_id),
+            threads=DiscordThreadGateway(bot),
+            reminders=DiscordReminderSender(bot),
             names=DiscordDisplayNames(bot),
-            retention=RetentionNotices(bot, bot.guild_id),
+            retention=RetentionNotices(bot),
             events=DiscordScheduledEvents(bot),
+            welcome=WelcomeMessages(bot),
         )
     )
     follow_interest(bot)

@@ -17,19 +17,23 @@ import discord
 from bot.domain.permissions import Permission, missing
 
 
-def granted_in(client: discord.Client, guild_id: int, channel_id: int) -> int | None:
-    guild = client.get_guild(guild_id)
-    if guild is None or guild.me is None:
-        return None
-    channel: Any = guild.get_channel_or_thread(channel_id)
-    if channel is None:
+def guild_id_of(client: discord.Client, channel_id: int) -> int | None:
+    """The server a cached channel or thread belongs to (None: not cached, or a DM)."""
+    guild = getattr(client.get_channel(channel_id), "guild", None)
+    return None if guild is None else int(guild.id)
+
+
+def granted_in(client: discord.Client, channel_id: int) -> int | None:
+    channel: Any = client.get_channel(channel_id)
+    guild = getattr(channel, "guild", None)
+    if channel is None or guild is None or guild.me is None:
         return None
     return int(channel.permissions_for(guild.me).value)
 
 
-def missing_in(client: discord.Client, guild_id: int, channel_id: int, needed: Permission) -> Permission | None:
+def missing_in(client: discord.Client, channel_id: int, needed: Permission) -> Permission | None:
     """The needed permissions the bot lacks in the channel (empty: none), or None if it cannot tell."""
-    granted = granted_in(client, guild_id, channel_id)
+    granted = granted_in(client, channel_id)
     return None if granted is None else missing(needed, granted)
 
 

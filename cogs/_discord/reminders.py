@@ -19,7 +19,7 @@ from bot.services.reminders import (
     OutgoingMessage,
     content_digest,
 )
-from cogs._discord.permissions import missing_in
+from cogs._discord.permissions import guild_id_of, missing_in
 from cogs._views import answer_view
 
 log = logging.getLogger(__name__)
@@ -37,16 +37,15 @@ class DiscordReminderSender:
     """Sends reminders through discord.py: a nonce on every message (so Discord drops resends), pings
     limited to what the message names, Answer buttons that work after restarts."""
 
-    def __init__(self, bot: discord.Client, guild_id: int) -> None:
+    def __init__(self, bot: discord.Client) -> None:
         self._bot = bot
-        self._guild_id = guild_id
 
     async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int:
         # Checked first from the gateway cache: a post Discord would refuse is not even attempted.
-        missing = missing_in(self._bot, self._guild_id, channel_id, POSTING)
+        missing = missing_in(self._bot, channel_id, POSTING)
         if missing:
             raise ChannelRefused(channel_id, missing, f"missing {missing.label}")
-        channel = self._bot.get_partial_messageable(channel_id, guild_id=self._guild_id)
+        channel = self._bot.get_partial_messageable(channel_id, guild_id=guild_id_of(self._bot, channel_id))
         try:
             return await self._send(channel, message, nonce)
         except DeliveryRefused as refused:
@@ -64,12 +63,12 @@ class DiscordReminderSender:
 
     async def find_in_channel(self, channel_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
         await self._bot.wait_until_ready()  # permissions come from the gateway cache
-        missing = missing_in(self._bot, self._guild_id, channel_id, READING)
+        missing = missing_in(self._bot, channel_id, READING)
         if missing is None:
             raise OutboxUnreadable(f"the bot does not know the channel {channel_id}")
         if missing:
             raise OutboxUnreadable(f"missing {missing.label}", missing=missing)
-        channel = self._bot.get_partial_messageable(channel_id, guild_id=self._guild_id)
+        channel = self._bot.get_partial_messageable(channel_id, guild_id=guild_id_of(self._bot, channel_id))
         return await self._find(channel, nonce, digest, after)
 
     async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:

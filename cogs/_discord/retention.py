@@ -8,7 +8,7 @@ import discord
 
 from bot.domain.discord_text import timestamp
 from bot.services.reminders import ChannelRefused
-from cogs._discord.permissions import missing_in
+from cogs._discord.permissions import guild_id_of, missing_in
 from cogs._discord.reminders import POSTING
 from cogs.organiser._text import plural
 
@@ -16,9 +16,8 @@ from cogs.organiser._text import plural
 class RetentionNotices:
     """The week's warning (addressed to the organiser role) and the 'deleted' notice."""
 
-    def __init__(self, bot: discord.Client, guild_id: int) -> None:
+    def __init__(self, bot: discord.Client) -> None:
         self._bot = bot
-        self._guild_id = guild_id
 
     async def retention_warning(
         self, channel_id: int, organiser_role_id: int | None, deletes_at: datetime, retention: timedelta
@@ -36,10 +35,10 @@ class RetentionNotices:
         await self._post(channel_id, content, allowed)
 
     async def _post(self, channel_id: int, content: str, allowed: discord.AllowedMentions) -> None:
-        missing = missing_in(self._bot, self._guild_id, channel_id, POSTING)
+        missing = missing_in(self._bot, channel_id, POSTING)
         if missing:
             raise ChannelRefused(channel_id, missing, f"it lacks {missing.label} there")
-        channel = self._bot.get_partial_messageable(channel_id, guild_id=self._guild_id)
+        channel = self._bot.get_partial_messageable(channel_id, guild_id=guild_id_of(self._bot, channel_id))
         await channel.send(content, allowed_mentions=allowed)
 
     async def retention_done(self, channel_id: int, deleted: int) -> None:

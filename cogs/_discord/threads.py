@@ -22,7 +22,7 @@ from bot.services.threads import (
     ThreadLockedError,
     ThreadMessage,
 )
-from cogs._discord.permissions import missing_in, missing_in_channel
+from cogs._discord.permissions import guild_id_of, missing_in, missing_in_channel
 from cogs._thread_text import starter_content, summary_content
 from cogs._views import answer_view
 
@@ -55,9 +55,8 @@ def is_member_message(message: discord.Message) -> bool:
 class DiscordThreadGateway:
     """ThreadGateway over discord.py: Discord's errors become the service's exceptions."""
 
-    def __init__(self, bot: discord.Client, guild_id: int) -> None:
+    def __init__(self, bot: discord.Client) -> None:
         self._bot = bot
-        self._guild_id = guild_id
 
     async def _channel(self, channel_id: int) -> Any:
         channel = self._bot.get_channel(channel_id)
@@ -65,12 +64,12 @@ class DiscordThreadGateway:
             channel = await self._bot.fetch_channel(channel_id)
         return channel
 
-    async def channel_kind(self, channel_id: int) -> ChannelKind | None:
+    async def channel_kind(self, community_id: int, channel_id: int) -> ChannelKind | None:
         try:
             channel = await self._channel(channel_id)
         except (discord.NotFound, discord.Forbidden):
             return None
-        if getattr(getattr(channel, "guild", None), "id", None) != self._guild_id:
+        if getattr(getattr(channel, "guild", None), "id", None) != community_id:
             return None  # a channel of another server is as good as missing here
         if isinstance(channel, discord.Thread):
             return ChannelKind.THREAD
@@ -81,7 +80,7 @@ class DiscordThreadGateway:
         return ChannelKind.OTHER
 
     async def create_thread(self, channel_id: int, name: str, starter: Starter) -> CreatedThread:
-        channel = self._bot.get_partial_messageable(channel_id, guild_id=self._guild_id)
+        channel = self._bot.get_partial_messageable(channel_id, guild_id=guild_id_of(self._bot, channel_id))
         try:
             message = await channel.send(
                 starter_content(starter), view=answer_view(starter.prompt.id), allowed_mentions=NO_PINGS
@@ -133,9 +132,8 @@ class DiscordThreadGateway:
         )
 
     async def _thread(self, thread_id: int) -> discord.Thread:
-        guild = self._bot.get_guild(self._guild_id)
-        cached = guild.get_thread(thread_id) if guild is not None else None
-        if cached is not None:
+        cached = self._bot.get_channel(thread_id)
+        if isinstance(cached, discord.Thread):
             return cached
         try:
             channel = await self._bot.fetch_channel(thread_id)  # archived threads are not in the cache
@@ -166,7 +164,8 @@ class DiscordThreadGateway:
             ) from None
 
     async def edit_starter(self, channel_id: int, message_id: int, starter: Starter) -> None:
-        message = self._bot.get_partial_messageable(channel_id, guild_id=self._guild_id).get_partial_message(message_id)
+        channel = self._bot.get_partial_messageable(channel_id, guild_id=guild_id_of(self._bot, channel_id))
+        message = channel.get_partial_message(message_id)
         try:
             await message.edit(
                 content=starter_content(starter), view=answer_view(starter.prompt.id), allowed_mentions=NO_PINGS
@@ -177,7 +176,7 @@ class DiscordThreadGateway:
             raise BotLacksPermissionError(f"The bot cannot edit its starter message in <#{channel_id}>.") from None
 
     async def post_summary(self, thread_id: int, summary: Summary) -> None:
-        channel = self._bot.get_partial_messageable(thread_id, guild_id=self._guild_id)
+        channel = self._bot.get_partial_messageable(thread_id, guild_id=guild_id_of(self._bot, thread_id))
         try:
             await channel.send(summary_content(summary), allowed_mentions=NO_PINGS)
         except discord.HTTPException as error:
@@ -234,7 +233,7 @@ class DiscordThreadGateway:
         return ThreadHistory(tuple(messages), complete=read < limit)
 
     async def missing_permissions(self, channel_id: int, needed: Permission) -> Permission | None:
-        found = missing_in(self._bot, self._guild_id, channel_id, needed)
+        found = missing_in(self._bot, channel_id, needed)
         if found is not None:
             return found
         try:
@@ -247,7 +246,7 @@ class DiscordThreadGateway:
         return self._bot.intents.message_content
 
     async def message_deleted(self, thread_id: int, message_id: int) -> bool:
-        channel = self._bot.get_partial_messageable(thread_id, guild_id=self._guild_id)
+        channel = self._bot.get_partial_messageable(thread_id, guild_id=guild_id_of(self._bot, thread_id))
         try:
             await channel.fetch_message(message_id)
         except discord.NotFound as error:

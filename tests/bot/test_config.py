@@ -117,12 +117,43 @@ def test_every_bad_setting_is_reported_together() -> None:
     assert [text.index(f"({n}) {name}") for n, name in enumerate(["TIMEZONE", "LOG_LEVEL", "DM_RATE", "GUILD_ID"], 1)]
 
 
-def test_missing_settings_for_run_are_reported_together() -> None:
+def test_run_needs_the_token_but_not_a_server() -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({}).require_for_run()
     text = str(caught.value)
-    assert text.startswith("2 settings need fixing: (1) DISCORD_TOKEN is not set") and "\n" not in text
-    assert "DISCORD_TOKEN is not set" in text and "GUILD_ID is not set" in text
+    assert text.startswith("DISCORD_TOKEN is not set") and "\n" not in text and "GUILD_ID" not in text
+    assert Settings.from_env({"DISCORD_TOKEN": "t"}).require_for_run() == "t"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "2,3"}, (4, (2, 3))),
+        ({"SHARD_COUNT": "2"}, (2, None)),
+        ({}, (None, None)),
+    ],
+)
+def test_shards_are_read_together(env: dict[str, str], expected: tuple[object, object]) -> None:
+    settings = Settings.from_env(env)
+    assert (settings.shard_count, settings.shard_ids) == expected
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SHARD_IDS": "0"}, "SHARD_IDS is set but SHARD_COUNT is not"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0,2"}, "SHARD_IDS must lie between 0 and 1 (SHARD_COUNT=2), got 2"),
+        ({"SHARD_COUNT": "3", "SHARD_IDS": "1,1"}, "SHARD_IDS names shard 1 more than once"),
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT must be at least 1"),
+        ({"SHARD_COUNT": "two"}, "SHARD_COUNT must be a whole number"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0;1"}, "SHARD_IDS must list shard numbers separated by commas"),
+        ({"LEAVE_GRACE_DAYS": "-1"}, "LEAVE_GRACE_DAYS must be a whole number of days from 0 to 3650"),
+    ],
+)
+def test_bad_shard_and_grace_settings_are_refused(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env)
+    assert message in str(caught.value)
 
 
 ENV_NAMES = [

@@ -87,7 +87,7 @@ def test_start_redates_the_programme(tmp_path: Path) -> None:
             {"GUILD_ID": str(GUILD_ID)},
             "cannot read no-such-file.toml",
         ),
-        (("programme", "show"), {}, "no Discord server given: pass --guild ID or set GUILD_ID"),
+        (("programme", "import", "nowhere.toml"), {}, "cannot read nowhere.toml"),
         (
             ("programme", "show"),
             {"GUILD_ID": "abc"},

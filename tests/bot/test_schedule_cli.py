@@ -152,4 +152,9 @@ def test_mistakes_are_one_clear_line(tmp_path: Path) -> None:
     other_server = cli("programme", "import", str(PROGRAMME_TOML), "--db", str(empty), "--guild", str(GUILD_ID + 1))
     assert other_server.returncode == 0, other_server.stderr
     assert_one_line_error(cli("schedule", *where(empty)), "no programme has been imported for server")
-    assert_one_line_error(cli("schedule", "--db", str(empty)), "no Discord server given")
+    # Without --guild (or GUILD_ID) the database's only server is used; with two, the error lists them.
+    only = cli("schedule", "--json", "--db", str(empty))
+    assert only.returncode == 0 and json.loads(only.stdout)["guild_id"] == str(GUILD_ID + 1)
+    imported = cli("programme", "import", str(PROGRAMME_TOML), *where(empty))
+    assert imported.returncode == 0, imported.stderr
+    assert_one_line_error(cli("schedule", "--db", str(empty)), "the database holds 2 servers")

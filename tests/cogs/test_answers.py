@@ -28,7 +28,7 @@ ANSWER = "Your answer"
 
 
 async def week_prompts(bot: WorkshopBot, week: int = 8) -> list[Prompt]:
-    programme = await bot.services.programme.require(bot.guild_id)
+    programme = await bot.services.programme.require(bot.dev_guild_id)
     session = programme.session_for_week(week)
     assert session is not None
     return list(session.prompts)
@@ -487,11 +487,11 @@ async def test_mydata_show_pages_with_buttons_that_survive_a_restart_and_show_on
 ) -> None:
     async with bot_runner.running() as bot:
         alice = fake_discord.user("alice").id
-        programme = await bot.services.programme.require(bot.guild_id)
+        programme = await bot.services.programme.require(bot.dev_guild_id)
         for session in programme.sessions:
             for prompt in session.prompts:
                 text = f"Alice on week {session.week} prompt {prompt.number}: " + "detail " * 500
-                await bot.services.answers.submit(prompt.id, alice, text, community_id=bot.guild_id)
+                await bot.services.answers.submit(prompt.id, alice, text, community_id=bot.dev_guild_id)
         await answer(fake_discord, "bob", "Only bob's")
         first = await (await fake_discord.slash("alice", "mydata show")).final()
         embed = first.embeds[0]

@@ -48,7 +48,7 @@ async def test_a_long_programme_pages_with_buttons_that_survive_a_restart(
     )
     async with bot_runner.running() as bot:
         await bot.services.programme.import_programme(
-            bot.guild_id, dataclasses.replace(base, sessions=sessions), force=True
+            bot.dev_guild_id, dataclasses.replace(base, sessions=sessions), force=True
         )
         first = await (await fake_discord.slash("alice", "programme")).final()
         assert len(first.embeds[0]["description"]) <= 4096

@@ -63,7 +63,7 @@ def message_posts(fake: FakeDiscord, channel: int) -> list[Any]:
 
 
 async def run_passes(bot: WorkshopBot) -> None:
-    bot.services.reminders.request(bot.guild_id)
+    bot.services.reminders.request(bot.dev_guild_id)
     await bot.services.reminders.idle()
 
 
@@ -102,11 +102,11 @@ async def test_members_turn_dm_reminders_on_and_off_privately(bot: WorkshopBot, 
     assert (await (await fake_discord.slash("alice", "reminders")).final()).content.startswith(
         "DM reminders are **on**"
     )
-    assert await bot.services.reminders.repository.subscriber_count(bot.guild_id) == 1
+    assert await bot.services.reminders.repository.subscriber_count(bot.dev_guild_id) == 1
 
     off = await (await fake_discord.slash("alice", "reminders", setting="off")).final()
     assert off.ephemeral and off.content.startswith("DM reminders are now **off**.")
-    assert await bot.services.reminders.repository.subscriber_count(bot.guild_id) == 0
+    assert await bot.services.reminders.repository.subscriber_count(bot.dev_guild_id) == 0
     command = fake_discord.command("reminders")
     (option,) = command["options"]
     assert [c["value"] for c in option["choices"]] == ["on", "off"] and not option.get("required")
@@ -140,7 +140,7 @@ async def test_the_reminder_in_the_channel_and_by_dm(
         assert post.content.startswith(f"<@&{role.id}>\n⏰ **Reminder: Week 8 · Supporting our campaigners")
         assert f"<t:{stamp}:F>" in post.content and f"<t:{stamp}:R>" in post.content
         assert "**Where:** Zoom" in post.content and "**1.** How might this audit work?" in post.content
-        programme = await bot.services.programme.require(bot.guild_id)
+        programme = await bot.services.programme.require(bot.dev_guild_id)
         week8 = programme.session_for_week(8)
         assert week8 is not None
         assert post.custom_ids == [f"answer:prompt:{p.id}" for p in week8.prompts]
@@ -198,7 +198,7 @@ async def test_the_channel_set_with_setup_replans_at_once(
     async with running(fake_discord, tmp_path / "bot.sqlite3", clock) as bot:
         await bot.services.reminders.idle()
         assert reminders_in(fake_discord) == []  # no channel yet
-        await bot.services.settings.update(bot.guild_id, reminder_channel_id=channel_id(fake_discord))
+        await bot.services.settings.update(bot.dev_guild_id, reminder_channel_id=channel_id(fake_discord))
         await fake_discord.wait_for(lambda: reminders_in(fake_discord), what="the reminder after /setup")
 
 
@@ -216,17 +216,17 @@ async def test_the_scheduler_posts_a_reminder_at_its_time(fake_discord: FakeDisc
         reminder_offsets=parse_offsets("1h"),
     ) as bot:
         due = datetime.now(UTC) + timedelta(seconds=1.5)
-        await bot.services.programme.import_programme(bot.guild_id, near_future_programme(due + H), force=True)
+        await bot.services.programme.import_programme(bot.dev_guild_id, near_future_programme(due + H), force=True)
         await bot.services.reminders.idle()
-        session = (await bot.services.programme.require(bot.guild_id)).sessions[0]
-        job = bot.scheduler.get_job(f"reminder:{bot.guild_id}:s{session.id}-o60")
+        session = (await bot.services.programme.require(bot.dev_guild_id)).sessions[0]
+        job = bot.scheduler.get_job(f"reminder:{bot.dev_guild_id}:s{session.id}-o60")
         assert job is not None and abs(job.next_run_time - due) < timedelta(seconds=1)
         assert reminders_in(fake_discord) == []
         (post,) = [await fake_discord.wait_for_message("reminders", timeout=10)]
         assert "Week 1 · Right now" in post.content
         assert datetime.now(UTC) >= due
         await bot.services.reminders.idle()
-        ledger = await bot.services.reminders.repository.deliveries(bot.guild_id)
+        ledger = await bot.services.reminders.repository.deliveries(bot.dev_guild_id)
         assert [(d.target_kind, d.state) for d in ledger if d.due_at == session.start - H] == [("channel", "sent")]
 
 
@@ -243,7 +243,7 @@ async def test_a_loop_blocked_for_three_seconds_at_the_due_instant_still_sends(
         reminder_offsets=parse_offsets("1h"),
     ) as bot:
         due = datetime.now(UTC) + timedelta(seconds=1)
-        await bot.services.programme.import_programme(bot.guild_id, near_future_programme(due + H), force=True)
+        await bot.services.programme.import_programme(bot.dev_guild_id, near_future_programme(due + H), force=True)
         await bot.services.reminders.idle()
         loop = asyncio.get_running_loop()
         blocked = loop.create_future()
@@ -271,10 +271,10 @@ async def test_the_sweep_sends_what_the_scheduler_dropped(fake_discord: FakeDisc
         reminder_offsets=parse_offsets("1h"),
     ) as bot:
         due = datetime.now(UTC) + timedelta(seconds=0.5)
-        await bot.services.programme.import_programme(bot.guild_id, near_future_programme(due + H), force=True)
+        await bot.services.programme.import_programme(bot.dev_guild_id, near_future_programme(due + H), force=True)
         await bot.services.reminders.idle()
-        session = (await bot.services.programme.require(bot.guild_id)).sessions[0]
-        bot.scheduler.remove_job(f"reminder:{bot.guild_id}:s{session.id}-o60")  # as if APScheduler lost it
+        session = (await bot.services.programme.require(bot.dev_guild_id)).sessions[0]
+        bot.scheduler.remove_job(f"reminder:{bot.dev_guild_id}:s{session.id}-o60")  # as if APScheduler lost it
         # The sweep re-plans (re-arming the job) and sends once due; either way it arrives, once.
         post = await fake_discord.wait_for_message("reminders", timeout=10)
         assert "Week 1 · Right now" in post.content
@@ -309,13 +309,13 @@ async def test_a_crash_mid_fan_out_then_a_restart_loses_nothing_and_doubles_noth
     database = tmp_path / "bot.sqlite3"
     async with running(fake_discord, database, clock, reminder_channel_id=reminders, dm_rate_per_second=40) as bot:
         for member in members:
-            await bot.services.reminders.set_dm_reminders(bot.guild_id, member.id, True)
+            await bot.services.reminders.set_dm_reminders(bot.dev_guild_id, member.id, True)
         crash_after_dms(monkeypatch, bot, 3)
         clock.now = WEEK8_START - H
         await run_passes(bot)
         monkeypatch.undo()
         assert sum(len(fake_discord.dms_to(m)) for m in members) == 3
-        states = [d.state for d in await bot.services.reminders.repository.deliveries(bot.guild_id)]
+        states = [d.state for d in await bot.services.reminders.repository.deliveries(bot.dev_guild_id)]
         assert states.count(DeliveryState.CLAIMED) == 1
 
     async with running(fake_discord, database, clock, reminder_channel_id=reminders, dm_rate_per_second=40) as bot:
@@ -326,7 +326,7 @@ async def test_a_crash_mid_fan_out_then_a_restart_loses_nothing_and_doubles_noth
         # The DM in flight at the crash was found in the member's DMs (the outbox check), not sent again.
         third = fake_discord.dm_channel(members[2])
         assert len(fake_discord.requests_matching("POST", rf"^/channels/{third.id}/messages$")) == 1
-        ledger = await bot.services.reminders.repository.deliveries(bot.guild_id)
+        ledger = await bot.services.reminders.repository.deliveries(bot.dev_guild_id)
         hour_before = [d for d in ledger if d.due_at == WEEK8_START - H]
         assert {d.state for d in hour_before} == {DeliveryState.SENT} and len(hour_before) == 1 + len(members)
 
@@ -339,9 +339,9 @@ async def test_a_restart_in_the_middle_of_a_fan_out_finishes_it(
     clock.now = WEEK8_START - 2 * H
     async with running(fake_discord, database, clock, dm_rate_per_second=10) as bot:
         for member in members:
-            await bot.services.reminders.set_dm_reminders(bot.guild_id, member.id, True)
+            await bot.services.reminders.set_dm_reminders(bot.dev_guild_id, member.id, True)
         clock.now = WEEK8_START - H
-        bot.services.reminders.request(bot.guild_id)
+        bot.services.reminders.request(bot.dev_guild_id)
         await fake_discord.wait_for(lambda: sum(len(fake_discord.dms_to(m)) for m in members) >= 3, what="3 DMs")
     # Stopped mid-way (the shutdown waits for the DM in flight, then stops); the restart sends the rest.
     assert sum(len(fake_discord.dms_to(m)) for m in members) < len(members)
@@ -368,7 +368,7 @@ async def test_dms_keep_to_the_rate_and_rate_limits_are_retried_with_the_same_no
         fake_discord, tmp_path / "bot.sqlite3", clock, reminder_channel_id=reminders, dm_rate_per_second=rate
     ) as bot:
         for member in members:
-            await bot.services.reminders.set_dm_reminders(bot.guild_id, member.id, True)
+            await bot.services.reminders.set_dm_reminders(bot.dev_guild_id, member.id, True)
         clock.now = WEEK8_START - H
         await run_passes(bot)
         assert fake_discord.dms_to(members[3]) == []
@@ -391,8 +391,8 @@ async def test_dms_keep_to_the_rate_and_rate_limits_are_retried_with_the_same_no
         assert not [m for m in fake_discord.bot_messages_in("reminders") if "DMs are closed" in m.content]
         closed = [m for n, m in enumerate(members) if n % 10 == 0]
         for member in closed:  # each is owed a private notice, and nobody else is
-            assert await bot.services.reminders.take_dms_closed_notice(bot.guild_id, member.id)
-        assert not await bot.services.reminders.take_dms_closed_notice(bot.guild_id, members[1].id)
+            assert await bot.services.reminders.take_dms_closed_notice(bot.dev_guild_id, member.id)
+        assert not await bot.services.reminders.take_dms_closed_notice(bot.dev_guild_id, members[1].id)
 
 
 # --- a reminder channel the bot may not post in -------------------------------------------------------------
@@ -415,7 +415,7 @@ async def test_a_reminder_channel_whose_overwrite_denies_send_messages_is_named_
     bot_role = fake_discord.world.bot_user.username
     database = tmp_path / "bot.sqlite3"
     async with running(fake_discord, database, clock, reminder_channel_id=reminders) as bot:
-        await bot.services.reminders.set_dm_reminders(bot.guild_id, alice.id, True)
+        await bot.services.reminders.set_dm_reminders(bot.dev_guild_id, alice.id, True)
         fake_discord.set_overwrite("reminders", bot_role, deny=Perm.SEND_MESSAGES)
         await until(lambda: bool(getattr(bot.get_channel(reminders), "overwrites", None)))
         clock.now = WEEK8_START - H
@@ -423,7 +423,7 @@ async def test_a_reminder_channel_whose_overwrite_denies_send_messages_is_named_
         # Not even tried (the bot knew from the overwrite), and the DMs still went.
         assert not fake_discord.requests_matching("POST", rf"^/channels/{reminders}/messages$")
         assert len(fake_discord.dms_to(alice)) == 1
-        [problem] = bot.services.problems.current(bot.guild_id)
+        [problem] = bot.services.problems.current(bot.dev_guild_id)
         assert problem.text == f"The bot cannot post reminders in <#{reminders}>: it lacks Send Messages there."
         assert problem.fix.startswith(f"Give the bot Send Messages in <#{reminders}> (Edit Channel > Permissions)")
 
@@ -433,7 +433,7 @@ async def test_a_reminder_channel_whose_overwrite_denies_send_messages_is_named_
         clock.advance(FIRST_RETRY)
         await run_passes(bot)
         assert len(reminders_in(fake_discord)) == 1
-        assert bot.services.problems.current(bot.guild_id) == []
+        assert bot.services.problems.current(bot.dev_guild_id) == []
 
 
 # --- the outbox check on restart ------------------------------------------------------------------------------
@@ -464,7 +464,7 @@ async def test_a_post_of_unknown_outcome_is_not_repeated_after_discords_nonce_wi
         monkeypatch.undo()
         assert len(reminders_in(fake_discord)) == 1
         [claimed] = [
-            d for d in await bot.services.reminders.repository.deliveries(bot.guild_id) if d.state == "claimed"
+            d for d in await bot.services.reminders.repository.deliveries(bot.dev_guild_id) if d.state == "claimed"
         ]
 
     # The bot stays down longer than Discord remembers nonces: a resend would now be a second message.
@@ -480,10 +480,10 @@ async def test_a_post_of_unknown_outcome_is_not_repeated_after_discords_nonce_wi
         assert row is not None
         if can_read_history:
             assert (row.state, row.message_id) == (DeliveryState.SENT, reminders_in(fake_discord)[0].id)
-            assert bot.services.problems.current(bot.guild_id) == []
+            assert bot.services.problems.current(bot.dev_guild_id) == []
         else:
             assert row.state is DeliveryState.UNDELIVERABLE
-            [problem] = bot.services.problems.current(bot.guild_id)
+            [problem] = bot.services.problems.current(bot.dev_guild_id)
             assert f"<#{reminders}>" in problem.text and "lacks Read Message History" in problem.text
 
 
@@ -499,7 +499,7 @@ async def test_a_reminder_fan_out_meets_no_429_and_survives_opening_dms_too_fast
         fake_discord, tmp_path / "bot.sqlite3", clock, reminder_channel_id=reminders, dm_rate_per_second=40
     ) as bot:
         for member in members:
-            await bot.services.reminders.set_dm_reminders(bot.guild_id, member.id, True)
+            await bot.services.reminders.set_dm_reminders(bot.dev_guild_id, member.id, True)
         fake_discord.set_route_limits(TYPICAL_ROUTE_LIMITS)  # DM opens share one bucket: 5 per 5 s
         clock.now = WEEK8_START - H
         await run_passes(bot)
@@ -513,9 +513,9 @@ async def test_a_reminder_fan_out_meets_no_429_and_survives_opening_dms_too_fast
         fake_discord.set_dm_open_limit(3, per=1.0)
         more = [fake_discord.add_member(f"late{n}") for n in range(5)]
         for member in more:
-            await bot.services.reminders.set_dm_reminders(bot.guild_id, member.id, True)
+            await bot.services.reminders.set_dm_reminders(bot.dev_guild_id, member.id, True)
         clock.now = WEEK8_START - 15 * M  # a later reminder of the same session
-        await bot.services.settings.update(bot.guild_id, reminder_offsets=parse_offsets("1h,15m"))
+        await bot.services.settings.update(bot.dev_guild_id, reminder_offsets=parse_offsets("1h,15m"))
         await run_passes(bot)
         assert all(len(fake_discord.dms_to(m)) == 1 for m in more)
         assert all(len(fake_discord.dms_to(m)) == 2 for m in members)

@@ -32,9 +32,9 @@ def fake_follows_the_bots_clock(fake_discord: FakeDiscord, clock: FakeClock) -> 
 
 async def switch_on(fake: FakeDiscord, bot: WorkshopBot, **more: object) -> str:
     await bot.wait_until_ready()
-    await bot.services.events.settled(bot.guild_id)  # the check at start is over
+    await bot.services.events.settled(bot.dev_guild_id)  # the check at start is over
     reply = await (await fake.slash("olga", "setup", events=True, **more)).final()
-    await bot.services.events.settled(bot.guild_id)
+    await bot.services.events.settled(bot.dev_guild_id)
     return reply.content
 
 
@@ -67,9 +67,9 @@ async def test_switched_off_no_event_calls_at_all(
     async with bot_runner.running() as bot:
         shown = await (await fake_discord.slash("olga", "setup")).final()
         assert any("**Discord events:** off" in e.get("description", "") for e in shown.embeds)
-        programme = await bot.services.programme.require(bot.guild_id)
-        await bot.services.programme.import_programme(bot.guild_id, _as_programme(programme, shift_days=7))
-        await bot.services.events.settled(bot.guild_id)
+        programme = await bot.services.programme.require(bot.dev_guild_id)
+        await bot.services.programme.import_programme(bot.dev_guild_id, _as_programme(programme, shift_days=7))
+        await bot.services.events.settled(bot.dev_guild_id)
         session = await (await fake_discord.slash("alice", "session", week=3)).final()
         assert "Discord event" not in str(session.embeds)
     assert fake_discord.requests_matching("*", EVENT_ROUTE) == []
@@ -81,7 +81,7 @@ async def test_import_redate_remove_and_reimport_make_exactly_the_right_events(
     clock.now = BEFORE_THE_PROGRAMME
     async with bot_runner.running(extensions=None) as bot:
         await switch_on(fake_discord, bot, meeting_link="https://zoom.us/j/123")
-        programme = await bot.services.programme.require(bot.guild_id)
+        programme = await bot.services.programme.require(bot.dev_guild_id)
         events = by_name(fake_discord)
         assert len(events) == 12
         week3 = events["Week 3: Outward-facing local parties"]
@@ -95,16 +95,16 @@ async def test_import_redate_remove_and_reimport_make_exactly_the_right_events(
         # Re-dated a week later: the same twelve events, moved; nothing created or cancelled.
         original = _as_programme(programme)
         later = redate(original, date(2020, 8, 10))
-        await bot.services.programme.import_programme(bot.guild_id, later)
-        await bot.services.events.settled(bot.guild_id)
+        await bot.services.programme.import_programme(bot.dev_guild_id, later)
+        await bot.services.events.settled(bot.dev_guild_id)
         moved = by_name(fake_discord)
         assert {e.id for e in moved.values()} == {e.id for e in events.values()} and creates(fake_discord) == 12
         assert moved["Week 3: Outward-facing local parties"].start == session3.start + timedelta(days=7)
 
         # Week 5 removed: its event alone is cancelled.
         without5 = dataclasses.replace(later, sessions=tuple(s for s in later.sessions if s.week != 5))
-        await bot.services.programme.import_programme(bot.guild_id, without5)
-        await bot.services.events.settled(bot.guild_id)
+        await bot.services.programme.import_programme(bot.dev_guild_id, without5)
+        await bot.services.events.settled(bot.dev_guild_id)
         cancelled = [
             e for e in fake_discord.scheduled_events(include_finished=True) if e.status == EventStatus.CANCELED
         ]
@@ -112,8 +112,8 @@ async def test_import_redate_remove_and_reimport_make_exactly_the_right_events(
         assert len(live_events(fake_discord)) == 11
 
         # Re-imported: week 5 gets a new event; the others are untouched.
-        await bot.services.programme.import_programme(bot.guild_id, later)
-        await bot.services.events.settled(bot.guild_id)
+        await bot.services.programme.import_programme(bot.dev_guild_id, later)
+        await bot.services.events.settled(bot.dev_guild_id)
         assert len(by_name(fake_discord)) == 12 and creates(fake_discord) == 13
     # Every request the bot made was valid per the OpenAPI document (checked at teardown).
 
@@ -126,15 +126,15 @@ async def test_a_lost_create_response_then_a_restart_leaves_no_duplicate(
         fake_discord.lose_next_event_create()  # the first event is made, but the bot never hears so
         await switch_on(fake_discord, bot)
         assert len(live_events(fake_discord)) == 1
-        problems = bot.services.problems.current(bot.guild_id)
+        problems = bot.services.problems.current(bot.dev_guild_id)
         assert any("did not answer" in p.text for p in problems)
     async with bot_runner.running() as bot:
         await eventually(lambda: _count_is(fake_discord, 12), "the sync at start")
-        await bot.services.events.settled(bot.guild_id)
+        await bot.services.events.settled(bot.dev_guild_id)
         assert len(by_name(fake_discord)) == 12
         assert creates(fake_discord) == 12  # the lost one was adopted, not made again
         assert not [e for e in fake_discord.scheduled_events(include_finished=True) if e.status == EventStatus.CANCELED]
-        assert not any("did not answer" in p.text for p in bot.services.problems.current(bot.guild_id))
+        assert not any("did not answer" in p.text for p in bot.services.problems.current(bot.dev_guild_id))
 
 
 async def test_discord_py_retrying_a_lost_create_is_cleaned_up(
@@ -147,8 +147,8 @@ async def test_discord_py_retrying_a_lost_create_is_cleaned_up(
         fake_discord.lose_next_event_create(status=502)
         await switch_on(fake_discord, bot)
         assert len(live_events(fake_discord)) == 13
-        bot.services.events.request_sync(bot.guild_id)
-        await bot.services.events.settled(bot.guild_id)
+        bot.services.events.request_sync(bot.dev_guild_id)
+        await bot.services.events.settled(bot.dev_guild_id)
         assert len(by_name(fake_discord)) == 12
 
 
@@ -164,12 +164,12 @@ async def test_events_edited_or_deleted_by_hand_are_put_back_at_start(
     fake_discord.delete_event_by_hand(before["Week 4: Rebuilding across the whole country"])
     async with bot_runner.running() as bot:
         await eventually(lambda: _count_is(fake_discord, 12), "the sync at start")
-        await bot.services.events.settled(bot.guild_id)
+        await bot.services.events.settled(bot.dev_guild_id)
         after = by_name(fake_discord)
         assert after["Week 2: A better party culture"].id == edited.id
         assert after["Week 2: A better party culture"].start == before["Week 2: A better party culture"].start
         assert "Week 4: Rebuilding across the whole country" in after
-        [problem] = [p for p in bot.services.problems.current(bot.guild_id) if p.key == PROBLEM_PUT_BACK]
+        [problem] = [p for p in bot.services.problems.current(bot.dev_guild_id) if p.key == PROBLEM_PUT_BACK]
         assert "week 2 (edited by hand)" in problem.text and "week 4 (deleted by hand)" in problem.text
 
 
@@ -186,7 +186,7 @@ async def test_interested_members_get_dms_by_choice_and_never_after_reminders_of
 
         # Opted-in only (the default): Bob alone.
         clock.now = WEEK8_START - 24 * H
-        bot.services.reminders.request(bot.guild_id)
+        bot.services.reminders.request(bot.dev_guild_id)
         await bot.services.reminders.idle()
         assert len(fake_discord.dms_to("bob")) == 1 and fake_discord.dms_to("carol") == []
 
@@ -195,7 +195,7 @@ async def test_interested_members_get_dms_by_choice_and_never_after_reminders_of
         clock.now = WEEK8_START - H
         reply = await (await fake_discord.slash("olga", "setup", reminder_dms_to="opted_in_and_interested")).final()
         assert any("Interested in the session's event" in e.get("description", "") for e in reply.embeds)
-        bot.services.reminders.request(bot.guild_id)
+        bot.services.reminders.request(bot.dev_guild_id)
         await bot.services.reminders.idle()
         assert len(fake_discord.dms_to("bob")) == 2
         assert len(fake_discord.dms_to("carol")) == 1 and "Week 8" in fake_discord.dms_to("carol")[0].content
@@ -224,10 +224,10 @@ async def test_interest_shows_in_session_next_stats_and_mydata_and_erasure_remov
         assert "Interested in the event: <5" in text
         mydata = await (await fake_discord.slash("carol", "mydata show")).final()
         assert "Interested in the Discord events of week 8" in str(mydata.embeds) + mydata.content
-        report = await bot.services.answers.erasure_preview(bot.guild_id, fake_discord.user("carol").id)
+        report = await bot.services.answers.erasure_preview(bot.dev_guild_id, fake_discord.user("carol").id)
         assert report.interest == 1
-        await bot.services.answers.erase_member(bot.guild_id, fake_discord.user("carol").id)
-        assert await bot.services.events.repository.interested_count(bot.guild_id, 8) == 0
+        await bot.services.answers.erase_member(bot.dev_guild_id, fake_discord.user("carol").id)
+        assert await bot.services.events.repository.interested_count(bot.dev_guild_id, 8) == 0
 
 
 async def test_interest_while_the_bot_was_away_is_caught_up_from_the_paged_users_list(
@@ -253,7 +253,7 @@ async def test_forty_sessions_within_the_limit_and_a_longer_programme(
     for i in range(70):
         _other_event(fake_discord, f"Other {i}")
     async with bot_runner.running() as bot:
-        await bot.services.programme.import_programme(bot.guild_id, _weekly(40))
+        await bot.services.programme.import_programme(bot.dev_guild_id, _weekly(40))
         await switch_on(fake_discord, bot)
         ours = [e for e in live_events(fake_discord) if e.name.startswith("Week ")]
         assert sorted(int(e.name.split(":")[0].split()[1]) for e in ours) == list(range(1, 31))
@@ -261,8 +261,8 @@ async def test_forty_sessions_within_the_limit_and_a_longer_programme(
         for event in fake_discord.scheduled_events():
             if event.name.startswith("Other"):
                 event.status = EventStatus.CANCELED
-        await bot.services.programme.import_programme(bot.guild_id, _weekly(120))
-        await bot.services.events.settled(bot.guild_id)
+        await bot.services.programme.import_programme(bot.dev_guild_id, _weekly(120))
+        await bot.services.events.settled(bot.dev_guild_id)
         ours = [e for e in live_events(fake_discord) if e.name.startswith("Week ")]
         assert sorted(int(e.name.split(":")[0].split()[1]) for e in ours) == list(range(1, 101))
     assert not [r for r in fake_discord.requests_matching("POST", EVENT_ROUTE) if r.status == 400]
@@ -278,7 +278,7 @@ async def test_without_create_and_manage_events_the_organiser_is_told_and_the_re
     async with bot_runner.running() as bot:
         reply = await switch_on(fake_discord, bot)
         assert "give its role Manage Events and Create Events" in reply
-        [problem] = [p for p in bot.services.problems.current(bot.guild_id) if p.key == PROBLEM_REFUSED]
+        [problem] = [p for p in bot.services.problems.current(bot.dev_guild_id) if p.key == PROBLEM_REFUSED]
         assert "Manage Events and Create Events" in problem.text and "Server Settings > Roles" in problem.fix
         session = await (await fake_discord.slash("alice", "session", week=3)).final()
         assert "Week 3" in session.embeds[0]["title"]
@@ -293,7 +293,7 @@ async def _count_is(fake: FakeDiscord, n: int) -> bool:
 
 
 async def _interested_is(bot: WorkshopBot, week: int, n: int) -> bool:
-    return await bot.services.events.repository.interested_count(bot.guild_id, week) == n
+    return await bot.services.events.repository.interested_count(bot.dev_guild_id, week) == n
 
 
 async def _interested_members_are(bot: WorkshopBot, event_id: int, user_ids: list[int]) -> bool:

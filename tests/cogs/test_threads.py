@@ -55,13 +55,13 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout: f
 
 
 async def week(bot: WorkshopBot, number: int = 3) -> SessionRecord:
-    session = (await bot.services.programme.require(bot.guild_id)).session_for_week(number)
+    session = (await bot.services.programme.require(bot.dev_guild_id)).session_for_week(number)
     assert session is not None
     return session
 
 
 async def stored_threads(bot: WorkshopBot, number: int = 3) -> list[PromptThread]:
-    return await bot.services.threads.threads_for_week(bot.guild_id, number)
+    return await bot.services.threads.threads_for_week(bot.dev_guild_id, number)
 
 
 async def run(fake: FakeDiscord, user: str, command: str, **options: Any) -> Interaction:
@@ -144,7 +144,7 @@ async def test_open_in_the_forum_set_as_discussion_channel_makes_one_post_per_pr
 ) -> None:
     forum = fake_discord.channel("discussion")
     async with bot_runner.running(message_content_intent=True) as bot:
-        await bot.services.settings.update(bot.guild_id, discussion_channel_id=forum.id)
+        await bot.services.settings.update(bot.dev_guild_id, discussion_channel_id=forum.id)
         session = await week(bot)
         interaction = await run(fake_discord, "owner", "threads open", week=3)
         reply = private_text(interaction)
@@ -395,7 +395,7 @@ async def test_a_member_is_refused_even_when_discord_lets_the_command_through(
 async def test_facilitators_by_role_and_organisers_may_open_threads(
     bot: WorkshopBot, fake_discord: FakeDiscord
 ) -> None:
-    await bot.services.settings.update(bot.guild_id, facilitator_role_id=fake_discord.world.role("Facilitator").id)
+    await bot.services.settings.update(bot.dev_guild_id, facilitator_role_id=fake_discord.world.role("Facilitator").id)
     # A server admin let these roles see the command (Server Settings > Integrations).
     by_role = await fake_discord.slash("fay", "threads open", week=3, check_permissions=False)
     assert "· created" in (await by_role.final()).content
@@ -414,7 +414,7 @@ async def test_unknown_weeks_and_weeks_without_prompts_are_clear_errors(
     no_prompts = dataclasses.replace(
         base, sessions=tuple(dataclasses.replace(s, prompts=()) if s.week == 3 else s for s in base.sessions)
     )
-    await bot.services.programme.import_programme(bot.guild_id, no_prompts)
+    await bot.services.programme.import_programme(bot.dev_guild_id, no_prompts)
     reply = private_text(await run(fake_discord, "owner", "threads open", week=3))
     assert reply == "Week 3 has no prompts, so there are no threads to open."
     reply = private_text(await run(fake_discord, "owner", "threads close", week=3))
@@ -437,7 +437,7 @@ async def test_a_discussion_channel_that_no_longer_exists_is_a_clear_error(
     bot: WorkshopBot, fake_discord: FakeDiscord
 ) -> None:
     old = fake_discord.add_channel("old-discussion")
-    await bot.services.settings.update(bot.guild_id, discussion_channel_id=old.id)
+    await bot.services.settings.update(bot.dev_guild_id, discussion_channel_id=old.id)
     del fake_discord.world.channels[old.id]
     fake_discord.world.guild.channel_ids.remove(old.id)
     fake_discord.gateway.dispatch("CHANNEL_DELETE", old.to_dict(fake_discord.world))
@@ -598,13 +598,13 @@ def test_long_private_replies_are_split_within_discords_message_limit() -> None:
 
 async def exported_texts(bot: WorkshopBot, tmp_path: Path) -> list[str]:
     out = tmp_path / f"export-{len(list(tmp_path.iterdir()))}.csv"
-    await bot.services.exports.export_to_file(ExportRequest(bot.guild_id, ExportFormat.CSV), out)
+    await bot.services.exports.export_to_file(ExportRequest(bot.dev_guild_id, ExportFormat.CSV), out)
     with out.open(encoding="utf-8", newline="") as file:
         return sorted(row["answer"] for row in csv.DictReader(file))
 
 
 async def problems_shown(bot: WorkshopBot) -> bool:
-    return bool(bot.services.problems.current(bot.guild_id))
+    return bool(bot.services.problems.current(bot.dev_guild_id))
 
 
 @pytest.mark.parametrize("where", ["text", "forum"])
@@ -615,7 +615,7 @@ async def test_answers_survive_a_restart_without_read_message_history_and_organi
     (developers/resources/message.mdx, "Get Channel Messages"): that is no evidence of deletion."""
     channel = fake_discord.channel("general" if where == "text" else "discussion")
     async with bot_runner.running(message_content_intent=True) as bot:
-        await bot.services.settings.update(bot.guild_id, discussion_channel_id=channel.id)
+        await bot.services.settings.update(bot.dev_guild_id, discussion_channel_id=channel.id)
         await run(fake_discord, "owner", "threads open", week=3)
         q1, q2 = fake_discord.threads_in(channel)[:2]
         await fake_discord.post_message(q1, "alice", "Alice's view")
@@ -627,7 +627,7 @@ async def test_answers_survive_a_restart_without_read_message_history_and_organi
     async with bot_runner.running(message_content_intent=True) as bot:
         await eventually(lambda: problems_shown(bot), "the catch-up to report what it could not read", timeout=10)
         assert await exported_texts(bot, tmp_path) == ["Alice's view", "Bob's view"]
-        [problem] = bot.services.problems.current(bot.guild_id)
+        [problem] = bot.services.problems.current(bot.dev_guild_id)
         assert f"<#{channel.id}>" in problem.text and "lacks Read Message History" in problem.text
         assert "No answer was removed" in problem.text
         assert f"Give the bot Read Message History in <#{channel.id}>" in problem.fix
@@ -642,7 +642,7 @@ async def test_answers_survive_a_restart_without_read_message_history_and_organi
 
 
 async def no_problems(bot: WorkshopBot) -> bool:
-    return not bot.services.problems.current(bot.guild_id)
+    return not bot.services.problems.current(bot.dev_guild_id)
 
 
 async def test_an_archived_thread_is_caught_up_and_only_deletions_discord_confirms_remove_answers(
@@ -671,7 +671,7 @@ async def test_an_archived_thread_is_caught_up_and_only_deletions_discord_confir
         await eventually(caught_up, "the bot to catch up with the archived thread", timeout=10)
         # The deletion was confirmed with Discord (Unknown Message) before the answer was removed.
         assert fake_discord.requests_matching("GET", rf"^/channels/{q1.id}/messages/{gone.id}$")
-        assert bot.services.problems.current(bot.guild_id) == []
+        assert bot.services.problems.current(bot.dev_guild_id) == []
 
 
 @pytest.mark.parametrize("where", ["text", "forum"])
@@ -679,7 +679,7 @@ async def test_open_creates_nothing_when_an_overwrite_takes_a_permission_it_need
     bot: WorkshopBot, fake_discord: FakeDiscord, where: str
 ) -> None:
     channel = fake_discord.channel("general" if where == "text" else "discussion")
-    await bot.services.settings.update(bot.guild_id, discussion_channel_id=channel.id)
+    await bot.services.settings.update(bot.dev_guild_id, discussion_channel_id=channel.id)
     fake_discord.set_overwrite(channel, fake_discord.world.bot_user.username, deny=Perm.SEND_MESSAGES_IN_THREADS)
     await eventually(
         lambda: _bot_sees_overwrite(bot, channel.id), "the bot to get the CHANNEL_UPDATE with the overwrite"
@@ -709,7 +709,7 @@ async def import_five_prompt_week(bot: WorkshopBot, number: int = 3) -> None:
     prompts = tuple(f"Question {n} of five: what would you do?" for n in range(1, 6))
     sessions = tuple(dataclasses.replace(s, prompts=prompts) if s.week == number else s for s in programme.sessions)
     await bot.services.programme.import_programme(
-        bot.guild_id, dataclasses.replace(programme, sessions=sessions), force=True
+        bot.dev_guild_id, dataclasses.replace(programme, sessions=sessions), force=True
     )
 
 
@@ -718,7 +718,7 @@ async def test_a_five_prompt_week_opens_without_a_single_429(
     bot: WorkshopBot, fake_discord: FakeDiscord, where: str
 ) -> None:
     channel = fake_discord.channel("general" if where == "text" else "discussion")
-    await bot.services.settings.update(bot.guild_id, discussion_channel_id=channel.id)
+    await bot.services.settings.update(bot.dev_guild_id, discussion_channel_id=channel.id)
     await import_five_prompt_week(bot)
     fake_discord.set_route_limits(TYPICAL_ROUTE_LIMITS)  # 5 requests per 5 s on each route and channel
     interaction = await fake_discord.slash("owner", "threads open", week=3)

@@ -38,7 +38,7 @@ async def test_a_button_error_reaches_the_member_and_an_owned_button_refuses_oth
     view = discord.ui.View(timeout=None)
     view.add_item(Broken(alice))
     view.stop()  # persistent: nothing kept in memory, the DynamicItem answers
-    channel = bot.get_partial_messageable(fake_discord.channel("general").id, guild_id=bot.guild_id)
+    channel = bot.get_partial_messageable(fake_discord.channel("general").id, guild_id=bot.dev_guild_id)
     sent = await channel.send("A button", view=view)
 
     refused = await (await fake_discord.click("bob", sent.id, f"test:broken:{alice}")).final()

@@ -26,7 +26,7 @@ async def test_a_dropped_gateway_resumes_and_the_session_goes_on(
         ),
     )
     async with bot_runner.running() as bot:
-        await bot.services.programme.import_programme(bot.guild_id, long_programme, force=True)
+        await bot.services.programme.import_programme(bot.dev_guild_id, long_programme, force=True)
         page_one = await (await fake_discord.slash("alice", "programme")).final()
         identifies = fake_discord.stats.identifies
 

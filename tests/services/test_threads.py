@@ -81,7 +81,7 @@ class FakeGateway:
         self.next_id += 1
         return self.next_id
 
-    async def channel_kind(self, channel_id: int) -> ChannelKind | None:
+    async def channel_kind(self, community_id: int, channel_id: int) -> ChannelKind | None:
         self.calls.append(f"kind {channel_id}")
         return self.channels.get(channel_id)
 

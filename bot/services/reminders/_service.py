@@ -66,7 +66,7 @@ class ReminderService:
         programme: ProgrammeService,
         settings: ServerSettingsService,
         *,
-        community_ids: Iterable[int],
+        community_ids: Iterable[int] | Callable[[], Iterable[int]],
         sender: ReminderSender | None = None,
         problems: RuntimeProblems | None = None,
         clock: Clock = system_clock,
@@ -79,7 +79,12 @@ class ReminderService:
         self.repository = ReminderRepository(db)
         self._programme = programme
         self._settings = settings
-        self._community_ids = frozenset(community_ids)
+        # The live set of communities this process serves (a callable), or a fixed one (the command line).
+        if callable(community_ids):
+            self._served: Callable[[], Iterable[int]] = community_ids
+        else:
+            fixed = frozenset(community_ids)
+            self._served = lambda: fixed
         self._clock = clock
         self._scheduler = scheduler  # an APScheduler scheduler (AsyncIOScheduler), or None: no wake-ups
         self.sweep_interval = sweep_interval
@@ -109,7 +114,7 @@ class ReminderService:
                 coalesce=True,
                 max_instances=1,
             )
-        for community_id in sorted(self._community_ids):
+        for community_id in sorted(self._served()):
             self.request(community_id)
 
     async def close(self, *, grace: float = CLOSE_GRACE) -> None:
@@ -137,7 +142,7 @@ class ReminderService:
 
     def request(self, community_id: int, *, changed: bool = False) -> None:
         """Ask for a pass over ``community_id`` soon. ``changed``: the plan changed, cut a fan-out short."""
-        if community_id not in self._community_ids or self._stopping:
+        if community_id not in frozenset(self._served()) or self._stopping:
             return
         self._queued[community_id] = self._queued.get(community_id, False) or changed
         if self._worker is None or self._worker.done():
@@ -152,7 +157,7 @@ class ReminderService:
         self.request(community_id)
 
     async def _sweep(self) -> None:
-        for community_id in sorted(self._community_ids):
+        for community_id in sorted(self._served()):
             self.request(community_id)
 
     async def _work(self) -> None:

@@ -85,8 +85,9 @@ class BotLacksPermissionError(UserFacingError):
 
 
 class ThreadGateway(Protocol):
-    async def channel_kind(self, channel_id: int) -> ChannelKind | None:
-        """What kind of channel this is, or None if it does not exist (or the bot cannot see it)."""
+    async def channel_kind(self, community_id: int, channel_id: int) -> ChannelKind | None:
+        """What kind of channel this is, or None if it does not exist, the bot cannot see it, or it belongs
+        to another community than ``community_id``."""
         ...
 
     async def create_thread(self, channel_id: int, name: str, starter: Starter) -> CreatedThread:

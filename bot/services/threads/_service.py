@@ -159,13 +159,13 @@ class ThreadService:
         usable = (ChannelKind.TEXT, ChannelKind.FORUM)
         if settings.discussion_channel_id is not None:
             channel_id = settings.discussion_channel_id
-            kind = await self._gateway.channel_kind(channel_id)
+            kind = await self._gateway.channel_kind(community_id, channel_id)
             if kind is None:
                 raise SettingsError(thread_text.discussion_channel_gone(channel_id))
             if kind not in usable:
                 raise SettingsError(thread_text.discussion_channel_unusable(channel_id))
             return channel_id, kind
-        kind = await self._gateway.channel_kind(here_channel_id) if here_channel_id is not None else None
+        kind = await self._gateway.channel_kind(community_id, here_channel_id) if here_channel_id is not None else None
         if kind is ChannelKind.THREAD:
             raise UserFacingError(thread_text.NOT_IN_A_THREAD)
         if kind not in usable or here_channel_id is None:
