@@ -1,7 +1,7 @@
 """The communities the deployment knows (migration 0010): when the bot joined, left and said hello, and
 deleting everything a community's id keys once the bot has been gone for the grace period.
 
-Written in the SQL that SQLite and PostgreSQL share (``?`` placeholders, ON CONFLICT, nothing SQLite-only).
+Written in the SQL that SQLite and PostgreSQL share (``?`` placeholders, ON CONFLICT, nothing engine-specific).
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ async def test_without_guild_id_commands_are_registered_globally_once(
     assert fake_discord.global_command_puts == 1, "unchanged commands are not registered again"
 
 
-async def test_setup_works_in_a_server_joined_later_and_sees_the_global_commands(
+async def test_setup_and_import_work_in_a_server_joined_later_with_the_global_commands(
     bot_runner: BotRunner, fake_discord: FakeDiscord
 ) -> None:
     async with bot_runner.running(guild_id=None) as bot:
@@ -145,3 +145,12 @@ async def test_setup_works_in_a_server_joined_later_and_sees_the_global_commands
         assert commands.startswith("✓ slash commands: all")
         assert (await bot.services.settings.get(guild.id)).meeting_link == MEETING
         assert (await bot.services.settings.get(fake_discord.world.guild.id)).meeting_link is None
+        # /import there: the preview, then the confirmation, and the programme is that server's alone.
+        seed = PROGRAMME_TOML.read_bytes()
+        preview = await (
+            await fake_discord.slash("olga", "import", in_channel=general, file=("programme.toml", seed))
+        ).final()
+        await (await fake_discord.click("olga", preview, preview.custom_ids[0])).final()
+        programme = await bot.services.programme.get(guild.id)
+        assert programme is not None and len(programme.sessions) == 12
+        assert await bot.services.programme.get(fake_discord.world.guild.id) is None

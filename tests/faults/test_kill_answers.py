@@ -14,6 +14,7 @@ from tests.process import BotProcess
 ANSWER = "Your answer"
 MEMBERS = 40
 ROUNDS = 3
+MAX_ATTEMPTS = 6  # weeks 8-10, prompts 1-2: a fresh prompt for each attempt
 
 
 async def confirmed(submission: Interaction) -> bool:
@@ -33,21 +34,25 @@ async def test_kill_9_during_answer_load_loses_no_confirmed_answer(
     for name in names:
         fake_discord.add_member(name)
     bot = BotProcess(fake_discord, tmp_path, **engine_settings)
-    expected: dict[tuple[str, int], str] = {}  # (member, prompt number) -> text whose saving was confirmed
-    for round_number in range(ROUNDS):
+    expected: dict[tuple[str, int, int], str] = {}  # (member, week, prompt) -> text whose saving was confirmed
+    landed = 0  # rounds whose kill came in the middle of the burst
+    for attempt in range(MAX_ATTEMPTS):
+        if landed == ROUNDS:
+            break
         await bot.start()
-        prompt = round_number % 3 + 1
+        # A fresh prompt each attempt: an unconfirmed save of a later round never overwrites a confirmed one.
+        week, prompt = 8 + attempt // 2, attempt % 2 + 1
         forms = []
         for batch in range(0, MEMBERS, 10):
             opened = [
-                await fake_discord.slash(name, "answer", week=8, prompt=prompt) for name in names[batch : batch + 10]
+                await fake_discord.slash(name, "answer", week=week, prompt=prompt) for name in names[batch : batch + 10]
             ]
             forms += await asyncio.gather(*(form.wait_modal() for form in opened)) and opened
-        texts = {name: f"Round {round_number}: {name}'s view on prompt {prompt}" for name in names}
-        submissions = [
-            await fake_discord.submit_modal(form, {ANSWER: texts[name]})
-            for form, name in zip(forms, names, strict=True)
-        ]
+        texts = {name: f"Attempt {attempt}: {name}'s view on prompt {prompt}" for name in names}
+        # All at once, as a burst: submitted one by one, a fast bot answers each before the next arrives.
+        submissions = await asyncio.gather(
+            *(fake_discord.submit_modal(form, {ANSWER: texts[name]}) for form, name in zip(forms, names, strict=True))
+        )
         # Kill somewhere in the middle of the burst: after a random number of confirmations went out.
         kill_after = rng.randint(1, MEMBERS // 2)  # at most half: the rest are still in flight at the kill
         await fake_discord.wait_for(
@@ -57,24 +62,29 @@ async def test_kill_9_during_answer_load_loses_no_confirmed_answer(
         )
         await bot.kill()
         results = await asyncio.gather(*(confirmed(s) for s in submissions))
-        assert kill_after <= sum(results) < MEMBERS, "the kill did not land in the middle of the burst"
+        assert sum(results) >= kill_after
+        # On a loaded machine the whole burst can be confirmed before the kill lands: its answers still count,
+        # but the round tested nothing about a kill mid-burst, so another one is run.
+        landed += sum(results) < MEMBERS
         for name, ok in zip(names, results, strict=True):
             if ok:
-                expected[(name, prompt)] = texts[name]
+                expected[(name, week, prompt)] = texts[name]
+    assert landed == ROUNDS, f"only {landed} of {ROUNDS} kills landed in the middle of a burst"
 
     await bot.start()  # a last restart over whatever the kills left behind
     await bot.stop()
     async with open_database(bot.database_target) as db:
         assert await db.check_integrity() == []
         rows = await db.fetchall(
-            "SELECT a.user_id, p.position, a.text FROM answers a JOIN prompts p ON p.id = a.prompt_id "
-            "WHERE a.source = 'modal'"
+            "SELECT a.user_id, s.week, p.position, a.text FROM answers a JOIN prompts p ON p.id = a.prompt_id "
+            "JOIN sessions s ON s.id = p.session_id WHERE a.source = 'modal'"
         )
-    stored: dict[tuple[int, int], list[str]] = {}
+    stored: dict[tuple[int, int, int], list[str]] = {}
     for row in rows:
-        stored.setdefault((row["user_id"], row["position"]), []).append(row["text"])
-    for (name, prompt), text in expected.items():
-        assert stored.get((fake_discord.member(name).id, prompt)) == [text], f"{name}'s confirmed answer is missing"
+        stored.setdefault((row["user_id"], row["week"], row["position"]), []).append(row["text"])
+    for (name, week, prompt), text in expected.items():
+        found = stored.get((fake_discord.member(name).id, week, prompt))
+        assert found == [text], f"{name}'s confirmed answer is missing"
     assert expected, "no answer was confirmed at all: the kills came too early to test anything"
     # The bot ran at LOG_LEVEL=DEBUG throughout, and still no answer text reached its log.
     log_text = bot.log() + bot.stderr.decode()
