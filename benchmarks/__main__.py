@@ -13,7 +13,17 @@ from pathlib import Path
 
 from benchmarks.common import Figure, print_table, write_json
 
-BENCHMARKS = ("latency", "ingestion", "export", "fanout", "startup", "hostile")
+BENCHMARKS = (
+    "latency",
+    "ingestion",
+    "export",
+    "fanout",
+    "startup",
+    "hostile",
+    "servers",
+    "postgres_latency",
+    "servers_startup",
+)
 
 
 async def main_async(names: list[str], quick: bool) -> list[Figure]:

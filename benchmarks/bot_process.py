@@ -21,7 +21,7 @@ def main() -> int:
         run(
             settings,
             token=settings.require_token(),
-            database_path=settings.database_path,
+            database_path=settings.database_url or settings.database_path,
             extensions=(*EXTENSIONS, "benchmarks.noop_cog"),
         )
     )

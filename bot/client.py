@@ -31,7 +31,7 @@ from discord.ext import commands
 
 from bot.config import Settings, server_defaults
 from bot.domain.clock import Clock, system_clock
-from bot.domain.communities import owns_community
+from bot.domain.communities import owns_community, rate_share
 from bot.domain.errors import UserFacingError
 from bot.domain.parsers import parse_programme_file
 from bot.services.answers import AnswerService
@@ -360,7 +360,9 @@ class WorkshopBot(commands.AutoShardedBot):
                 sender=adapters.reminders,
                 problems=problems,
                 clock=self.clock,
-                dm_rate_per_second=self.settings.dm_rate_per_second,
+                # DM_RATE_PER_SECOND is the application's: this process paces at its shards' share of it
+                dm_rate_per_second=self.settings.dm_rate_per_second
+                * rate_share(self.settings.shard_count, self.settings.shard_ids),
                 scheduler=self.scheduler,
                 sweep_interval=self.reminder_sweep_interval,
             ),

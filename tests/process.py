@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from tests.conftest import REPO_ROOT
@@ -82,6 +83,24 @@ class BotProcess:
 
         await self.fake.wait_for(connected, timeout=timeout, what="the bot process to connect")
         await self.fake.wait_until_ready(timeout=timeout)
+
+    async def start_shards(self, shard_ids: Sequence[int], timeout: float = 30) -> None:
+        """Start a sharded process and wait until it has a session of its own, READY with every GUILD_CREATE,
+        for each of ``shard_ids`` (another process's sessions, live or lost, do not count)."""
+        before = set(self.fake.gateway.sessions)
+        self.process = await self.spawn()
+        process = self.process
+
+        def connected() -> bool:
+            if process.returncode is not None:
+                raise AssertionError(f"the bot exited with {process.returncode} before connecting")
+            mine = [
+                s for key, s in self.fake.gateway.sessions.items()
+                if key not in before and s.ready and not s.ended and s.connection is not None
+            ]  # fmt: skip
+            return {s.shard_id for s in mine} >= set(shard_ids)
+
+        await self.fake.wait_for(connected, timeout=timeout, what=f"the bot process to run shards {list(shard_ids)}")
 
     async def stop(self, timeout: float = 30) -> int:
         """SIGTERM, then wait: the clean shutdown path."""

@@ -49,6 +49,17 @@ def owns_community(community_id: int, shard_count: int | None, shard_ids: Collec
     return shard_of(community_id, shard_count) in shard_ids
 
 
+def rate_share(shard_count: int | None, shard_ids: Collection[int] | None) -> float:
+    """The part of the application's rate limits this process may use: its shards' share of all shards.
+
+    Every process of one application shares its token, and with it Discord's global limit of requests a
+    second, so each process paces at rate x owned shards / shard count (1 when it runs every shard).
+    """
+    if shard_count is None or shard_ids is None or not shard_count:
+        return 1.0
+    return min(1.0, len(set(shard_ids)) / shard_count)
+
+
 def check_shards(shard_count: int | None, shard_ids: Collection[int] | None) -> None:
     """SHARD_COUNT and SHARD_IDS together make sense: raises SettingsError saying what is wrong."""
     if shard_count is None and shard_ids is None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.communities import DEFAULT_LEAVE_GRACE, check_shards, owns_community, purge_due, shard_of
+from bot.domain.communities import DEFAULT_LEAVE_GRACE, check_shards, owns_community, purge_due, rate_share, shard_of
 from bot.domain.errors import SettingsError
 
 snowflakes = st.integers(min_value=1 << 22, max_value=(1 << 63) - 1)
@@ -30,6 +30,13 @@ def test_exactly_one_process_owns_each_server_when_the_shards_are_split(guild_id
 def test_without_shard_settings_one_process_owns_everything_and_non_discord_ids_go_to_shard_0() -> None:
     assert owns_community(123 << 22, None, None)
     assert owns_community(-5, 2, (0,)) and not owns_community(-5, 2, (1,))
+
+
+def test_processes_split_the_applications_rate_by_their_shards() -> None:
+    # One token, one global limit: two processes of two shards each pace at half the rate, together the whole.
+    assert rate_share(4, (0, 1)) + rate_share(4, (2, 3)) == 1.0
+    assert rate_share(4, (3,)) == 0.25
+    assert rate_share(None, None) == 1.0
 
 
 @pytest.mark.parametrize(("count", "ids"), [(None, (0,)), (0, None), (2, (2,)), (2, (0, 0)), (2, ())])

@@ -23,6 +23,7 @@ from bot.domain.server_settings import ServerDefaults
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import (
+    CHANNEL_POST_COST,
     FIRST_RETRY,
     MAX_ATTEMPTS,
     NONCE_WINDOW,
@@ -237,6 +238,17 @@ async def test_the_throttle_spaces_sends_from_start_to_start() -> None:
     assert gaps == [0.25, 0.25, 2.1]  # the 0.1 s each send takes is inside the spacing; a 429 asked for 2 s
 
 
+async def test_a_channel_post_takes_half_a_dms_slot_one_request_against_two() -> None:
+    time = VirtualTime(FakeClock())
+    throttle = Throttle(4, monotonic=time.monotonic, sleep=time.sleep)
+    starts = []
+    for cost in (CHANNEL_POST_COST, 1.0, 1.0, CHANNEL_POST_COST):
+        await throttle.wait(cost)
+        starts.append(time.seconds)
+        throttle.sent()
+    assert [round(b - a, 6) for a, b in itertools.pairwise(starts)] == [0.125, 0.25, 0.25]
+
+
 # --- on time, once ----------------------------------------------------------------------------------
 
 
@@ -351,9 +363,14 @@ async def test_two_thousand_subscribers_closed_dms_and_rate_limits(world: World)
     for attempt in dm_attempts:
         nonces.setdefault(attempt.target, set()).add(attempt.nonce)
     assert all(len(used) == 1 for used in nonces.values())  # a retry carries the same nonce
-    # The pace: every request starts at least 1/rate after the previous one (virtual time is exact).
-    times = [a.at for a in world.sender.attempts]
-    assert all(b - a >= 1 / rate - 1e-9 for a, b in itertools.pairwise(times))
+
+    # The pace: every DM starts at least 1/rate after the previous send, a channel post (one request, not
+    # two) half that (virtual time is exact).
+    def slot(kind: TargetKind) -> float:
+        return (CHANNEL_POST_COST if kind is TargetKind.CHANNEL else 1.0) / rate
+
+    attempts = world.sender.attempts
+    assert all(b.at - a.at >= slot(a.kind) - 1e-9 for a, b in itertools.pairwise(attempts))
     # A 429 asked for 2 s: the next request waited that long.
     seen: set[int] = set()
     for previous, following in itertools.pairwise(world.sender.attempts):

@@ -26,7 +26,7 @@ and /reminders show), ``_pacing`` (the throttle) and ``_service``. The message t
 ``bot.domain.reminder_text``.
 """
 
-from bot.services.reminders._pacing import Throttle
+from bot.services.reminders._pacing import CHANNEL_POST_COST, Throttle
 from bot.services.reminders._ports import (
     AnswerButtonSpec,
     ChannelRefused,
@@ -50,6 +50,7 @@ from bot.services.reminders._service import (
 )
 
 __all__ = [
+    "CHANNEL_POST_COST",
     "CLOSE_GRACE",
     "FIRST_RETRY",
     "LONGEST_RETRY",

@@ -8,6 +8,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+# A DM reminder takes two requests (open the DM channel, then send); a channel post one. The rate counts DMs,
+# so a channel post takes half a DM's slot: the pace then follows requests, which is what Discord limits.
+CHANNEL_POST_COST = 0.5
+
 
 class Throttle:
     """At most ``per_second`` sends a second (DMs, and the few channel posts with them), spaced from the
@@ -32,10 +36,11 @@ class Throttle:
         self._sleep = sleep
         self._next = -math.inf
 
-    async def wait(self) -> None:
+    async def wait(self, cost: float = 1.0) -> None:
+        """Wait for this send's turn; ``cost`` is its share of one send's interval (see CHANNEL_POST_COST)."""
         while (delay := self._next - self._monotonic()) > 0:
             await self._sleep(delay)
-        self._next = self._monotonic() + self.interval
+        self._next = self._monotonic() + self.interval * cost
 
     def sent(self, *, pause: float | None = None) -> None:
         if pause:

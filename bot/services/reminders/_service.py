@@ -24,7 +24,7 @@ from bot.domain.reminders import (
 from bot.domain.server_settings import ServerSettings
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
-from bot.services.reminders._pacing import Throttle
+from bot.services.reminders._pacing import CHANNEL_POST_COST, Throttle
 from bot.services.reminders._ports import (
     ChannelRefused,
     DeliveryFailed,
@@ -300,7 +300,8 @@ class ReminderService:
 
     async def _deliver(self, delivery: Delivery, message: OutgoingMessage) -> None:
         assert self._sender is not None
-        await self.throttle.wait()  # channel posts too: one pace for every reminder request
+        # channel posts too: one pace for every reminder request
+        await self.throttle.wait(CHANNEL_POST_COST if delivery.target_kind is TargetKind.CHANNEL else 1.0)
         if self._stopping:
             return
         if not await self.repository.claim(delivery.id, self._clock(), digest=content_digest(message.content)):
