@@ -75,9 +75,7 @@ async def _reaching_discord() -> AsyncIterator[None]:
         raise UserFacingError(f"could not reach Discord: {error or type(error).__name__}") from None
 
 
-async def run_check(
-    settings: Settings, *, token: str, database_path: Path | str, guild_id: int
-) -> PreflightReport:
+async def run_check(settings: Settings, *, token: str, database_path: Path | str, guild_id: int) -> PreflightReport:
     """Connect with the token, look at the server, and judge it; changes nothing in Discord.
 
     Before the bot's first start there is no database: the check then creates none, and judges the settings
