@@ -67,6 +67,7 @@ class Delivery:
     next_attempt_at: datetime | None
     updated_at: datetime
     claimed_digest: str | None = None  # what the latest claim was about to send (see content_digest)
+    claimed_by: str | None = None  # the process that took the latest claim (Database.owner_token)
 
     @property
     def reminder(self) -> ReminderId:
@@ -90,7 +91,7 @@ class ReplanResult:
 
 _COLUMNS = (
     "id, community_id, session_id, offset_minutes, due_at, target_kind, target_id, state, nonce, attempts, "
-    "message_id, last_error, next_attempt_at, updated_at, claimed_digest"
+    "message_id, last_error, next_attempt_at, updated_at, claimed_digest, claimed_by"
 )
 
 
@@ -111,6 +112,7 @@ def _delivery(row: Row) -> Delivery:
         next_attempt_at=optional_time(row["next_attempt_at"]),
         updated_at=from_db_time(row["updated_at"]),
         claimed_digest=row["claimed_digest"],
+        claimed_by=row["claimed_by"],
     )
 
 
@@ -316,8 +318,8 @@ class ReminderRepository:
         async with self._db.transaction() as conn:
             claimed = await conn.execute(
                 "UPDATE reminder_deliveries SET state = 'claimed', attempts = attempts + 1, updated_at = ?, "
-                "claimed_digest = ? WHERE id = ? AND state = 'pending'",
-                (to_db_time(now), digest, delivery_id),
+                "claimed_digest = ?, claimed_by = ? WHERE id = ? AND state = 'pending'",
+                (to_db_time(now), digest, self._db.owner_token, delivery_id),
             )
             return claimed == 1
 
@@ -354,6 +356,13 @@ class ReminderRepository:
             (community_id,),
         )
         return [_delivery(row) for row in rows]
+
+    async def abandoned(self, community_id: int) -> list[Delivery]:
+        """Claimed rows whose process is gone (a crash, a kill -9): sent or not, nobody knows yet.
+
+        A live process's claim, this one's or another's during a rolling restart, is left to that process.
+        """
+        return [d for d in await self.claimed(community_id) if not await self._db.owner_alive(d.claimed_by)]
 
     async def release_claim(self, delivery_id: int, now: datetime) -> None:
         """Back to pending, to be sent (again) at once with the same nonce."""

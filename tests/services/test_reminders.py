@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import itertools
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -37,7 +37,7 @@ from bot.services.reminders import (
     content_digest,
 )
 from bot.services.server_settings import ServerSettingsService
-from bot.storage.engine import Database
+from bot.storage.engine import Database, SqliteDatabase
 from bot.storage.reminders import Delivery, DeliveryState, TargetKind
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
@@ -172,6 +172,15 @@ class World:
     settings: ServerSettingsService
     defaults: ServerDefaults
     problems: RuntimeProblems = dataclasses.field(default_factory=RuntimeProblems)
+    reopened: list[SqliteDatabase] = dataclasses.field(default_factory=list)
+
+    async def restart_process(self) -> None:
+        """The process died: the next one opens the same database again, and so is another owner of claims."""
+        assert isinstance(self.db, SqliteDatabase)
+        self.db = await SqliteDatabase.connect(self.db.path)
+        self.reopened.append(self.db)
+        self.programme = ProgrammeService(self.db, clock=self.clock)
+        self.settings = ServerSettingsService(self.db, self.defaults, clock=self.clock)
 
     def service(self, *, rate: float = 5.0, scheduler: AsyncIOScheduler | None = None) -> ReminderService:
         service = ReminderService(
@@ -200,13 +209,13 @@ class World:
 
 
 @pytest.fixture
-async def world(db: Database) -> World:
+async def world(db: Database) -> AsyncIterator[World]:
     clock = FakeClock(START - 2 * 24 * H)
     time = VirtualTime(clock)
     defaults = ServerDefaults(reminder_offsets=parse_offsets("24h,1h"), reminder_channel_id=CHANNEL)
     programme = ProgrammeService(db, clock=clock)
     await programme.import_programme(GUILD_ID, one_session_programme(START))
-    return World(
+    made = World(
         db=db,
         clock=clock,
         time=time,
@@ -215,6 +224,9 @@ async def world(db: Database) -> World:
         settings=ServerSettingsService(db, defaults, clock=clock),
         defaults=defaults,
     )
+    yield made
+    for reopened in made.reopened:
+        await reopened.close()
 
 
 async def subscribe(service: ReminderService, *users: int, at: datetime) -> None:
@@ -324,6 +336,7 @@ async def test_a_crash_in_the_middle_of_a_fan_out_loses_nothing_and_doubles_noth
     assert Counter(d.state for d in ledger if d.offset_minutes == 60) == {"sent": 3, "claimed": 1, "pending": 7}
 
     world.sender.after_send = None
+    await world.restart_process()
     restarted = world.service()
     await restarted.start()  # the outbox check settles the claimed DM, then the catch-up pass
     await restarted.idle()
@@ -591,6 +604,7 @@ async def crashed_channel_post(world: World, *, taken: bool) -> None:
     world.sender.after_send = None
     [row] = [d for d in await world.ledger() if d.target_kind is TargetKind.CHANNEL and d.due_at <= world.clock()]
     assert row.state is DeliveryState.CLAIMED
+    await world.restart_process()
 
 
 async def test_a_reminder_posted_just_before_a_crash_is_found_after_the_nonce_window_not_sent_again(

@@ -95,7 +95,6 @@ class ReminderService:
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
         self._warned_no_sender = False
-        self._outbox_checked: set[int] = set()  # guilds whose claimed rows this process has settled
 
     # --- wiring ---------------------------------------------------------------------------------------
 
@@ -173,9 +172,8 @@ class ReminderService:
 
     async def run_pass(self, community_id: int) -> None:
         """Re-plan, re-arm the wake-ups, and send what is due now. Safe to run at any time."""
-        if community_id not in self._outbox_checked and self._sender is not None:
+        if self._sender is not None:
             await self._check_outbox(community_id)
-            self._outbox_checked.add(community_id)
         now = self._clock()
         programme = await self._programme.get(community_id)
         settings = await self._settings.get(community_id)
@@ -230,14 +228,16 @@ class ReminderService:
     # --- the outbox check -----------------------------------------------------------------------------
 
     async def _check_outbox(self, community_id: int) -> None:
-        """Settle the deliveries a crash left claimed (sent or not, nobody knows) before sending anything.
+        """Settle the deliveries a process that is gone left claimed (sent or not, nobody knows) before sending
+        anything. Every pass looks, so a claim left by another process (killed during a rolling restart, or
+        before its shards moved here) is settled as soon as that process is gone, and never while it lives.
 
         Each is looked for among the target's recent messages: found, it is recorded as sent; not found, it
         is sent again (with its nonce). When the bot cannot look, a resend is safe only within Discord's nonce
         window; after it the delivery is given up, logged and shown to organisers, rather than risk a second
         copy of the reminder.
         """
-        for delivery in await self.repository.claimed(community_id):
+        for delivery in await self.repository.abandoned(community_id):
             await self._settle(delivery)
 
     async def _settle(self, delivery: Delivery) -> None:

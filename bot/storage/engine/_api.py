@@ -103,6 +103,18 @@ class Database(Queries, Protocol):
         False if it could not complete now (a later checkpoint or vacuum finishes the job)."""
         ...
 
+    @property
+    def owner_token(self) -> str:
+        """This process's name for itself in the ledger's claims (new at every start)."""
+        ...
+
+    async def owner_alive(self, token: str | None) -> bool:
+        """Whether the process that wrote ``token`` still has the database open (this one does; NULL: no).
+
+        SQLite allows one bot process, so any other token belongs to a process that is gone. PostgreSQL asks
+        for that process's session lock: free means its connection, and so the process, is gone."""
+        ...
+
     async def schema_version(self) -> int: ...
 
     async def migrate(self) -> int: ...

@@ -18,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import logging
 import re
 import threading
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal, TypeVar
@@ -195,6 +197,8 @@ class PostgresDatabase:
         self.reader_grace = READER_GRACE_SECONDS
         self._bot_loop = asyncio.get_running_loop()
         self._write_lock = asyncio.Lock()
+        self._owner_token = uuid.uuid4().hex
+        self._owner_connection: asyncpg.Connection | None = None  # holds the owner lock while the process lives
 
     @property
     def engine(self) -> Literal["postgresql"]:
@@ -203,6 +207,34 @@ class PostgresDatabase:
     @property
     def dialect(self) -> Dialect:
         return POSTGRESQL_DIALECT
+
+    # --- which processes are alive (for the reminder ledger's claims) ---------------------------------------
+
+    @property
+    def owner_token(self) -> str:
+        return self._owner_token
+
+    async def _hold_owner_lock(self) -> None:
+        """A session-level advisory lock named by this process's token, held on a connection of its own for the
+        process's life: the server releases it when the connection goes, that is, when the process does."""
+        connection = await asyncpg.connect(self._url, timeout=CONNECT_TIMEOUT_SECONDS)
+        await connection.execute("SELECT pg_advisory_lock($1)", _owner_lock_key(self._owner_token))
+        self._owner_connection = connection
+
+    async def owner_alive(self, token: str | None) -> bool:
+        if token is None:
+            return False
+        if token == self._owner_token:
+            return True
+        key = _owner_lock_key(token)
+
+        async def probe(raw: asyncpg.Connection) -> bool:
+            if not await raw.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                return True  # held: that process's connection is still open
+            await raw.fetchval("SELECT pg_advisory_unlock($1)", key)
+            return False
+
+        return await self._retrying(probe, "checking whether another bot process is alive")
 
     @classmethod
     async def connect(cls, url: str) -> PostgresDatabase:
@@ -224,12 +256,16 @@ class PostgresDatabase:
         db = cls(url, pool)
         try:
             await db.migrate()
+            await db._hold_owner_lock()
         except BaseException:
             await db.close()
             raise
         return db
 
     async def close(self) -> None:
+        if self._owner_connection is not None:
+            self._owner_connection.terminate()  # releases the owner lock: this process is gone
+            self._owner_connection = None
         try:
             await asyncio.wait_for(self._pool.close(), 10)
         except TimeoutError:
@@ -572,6 +608,11 @@ def _connect_reason(error: BaseException) -> str:
     if isinstance(error, OSError | TimeoutError):
         return "the server cannot be reached (is it running, and are the host and port right?)"
     return _reason(error)
+
+
+def _owner_lock_key(token: str) -> int:
+    """A 64-bit advisory lock key for a process token (signed, as PostgreSQL's bigint)."""
+    return int.from_bytes(hashlib.sha256(b"workshop-bot owner " + token.encode()).digest()[:8], "big", signed=True)
 
 
 @asynccontextmanager

@@ -13,6 +13,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -104,10 +105,19 @@ class SqliteDatabase(_Statements):
         self._long_readers: set[_LongReader] = set()
         self._readers_changed = asyncio.Condition()
         self.reader_grace = READER_GRACE_SECONDS
+        self._owner_token = uuid.uuid4().hex
 
     @property
     def engine(self) -> Literal["sqlite"]:
         return "sqlite"
+
+    @property
+    def owner_token(self) -> str:
+        return self._owner_token
+
+    async def owner_alive(self, token: str | None) -> bool:
+        # One bot process per SQLite database (the process lock): another token is a process that is gone.
+        return token is not None and token == self._owner_token
 
     @property
     def dialect(self) -> Dialect:
