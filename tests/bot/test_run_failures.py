@@ -133,6 +133,9 @@ async def test_a_token_the_gateway_refuses_later_is_one_line(fake_discord: FakeD
     """Close code 4004 (authentication failed), as when the token is reset while the bot runs."""
     bot = BotProcess(fake_discord, tmp_path, LOG_LEVEL="INFO")
     await bot.start()
+    # Past start-up: a close while discord.py's sharded client is still launching the shard is retried by it
+    # (a new IDENTIFY every 5 s), which is another case than a token refused while the bot runs.
+    await fake_discord.wait_for(lambda: "ready as" in bot.log(), timeout=30, what="the bot's ready line")
     await fake_discord.drop_gateway(code=4004, wait_resumed=False)
     assert bot.process is not None
     await asyncio.wait_for(bot.process.wait(), 30)
