@@ -41,6 +41,7 @@ from bot.storage.engine._api import (
     ScrubIncompleteError,
 )
 from bot.storage.engine._migrations import Migration, migrations, run_migrations
+from bot.storage.engine._readers import LongReader, LongReaders
 
 log = logging.getLogger(__name__)
 
@@ -178,13 +179,6 @@ class PostgresConnection(_Statements):
         await self._raw.executemany(translate(sql), [tuple(row) for row in rows])
 
 
-class _LongReader:
-    __slots__ = ("revoked",)
-
-    def __init__(self) -> None:
-        self.revoked = False
-
-
 class PostgresDatabase:
     """Owns the pool. Open with ``async with open_database("postgresql://...") as db``."""
 
@@ -192,8 +186,7 @@ class PostgresDatabase:
         self._url = url
         self.where = redact_url(url)
         self._pool = pool
-        self._long_readers: set[_LongReader] = set()
-        self._readers_changed = asyncio.Condition()
+        self._long_readers = LongReaders()
         self.reader_grace = READER_GRACE_SECONDS
         self._bot_loop = asyncio.get_running_loop()
         self._write_lock = asyncio.Lock()
@@ -389,7 +382,7 @@ class PostgresDatabase:
     async def iterate(self, sql: str, params: Params = (), *, batch: int = 500) -> AsyncIterator[Row]:
         """Rows one batch at a time through a server-side cursor, in one read-only snapshot on a connection of
         its own; stopped (ReaderRevokedError) if an erasure needs the tables it reads."""
-        async with self._long_read() as reader, self._pooled() as raw:
+        async with self._long_readers.reading() as reader, self._pooled() as raw:
             try:
                 async with raw.transaction(isolation="repeatable_read", readonly=True):
                     cursor = await raw.cursor(translate(sql), *params)
@@ -421,7 +414,7 @@ class PostgresDatabase:
 
         # Registered as a long read, as iterate() is, so that an erasure can stop it (its snapshot and its lock
         # on the tables would keep VACUUM FULL waiting). The set belongs to the bot's loop: changed from there.
-        reader = _LongReader()
+        reader = LongReader()
         self._bot_loop.call_soon_threadsafe(self._long_readers.add, reader)
         try:
             raw = wait(asyncpg.connect(self._url, timeout=CONNECT_TIMEOUT_SECONDS))
@@ -442,29 +435,7 @@ class PostgresDatabase:
             loop.call_soon_threadsafe(loop.stop)
             helper.join()
             loop.close()
-            asyncio.run_coroutine_threadsafe(self._forget_reader(reader), self._bot_loop)
-
-    async def _forget_reader(self, reader: _LongReader) -> None:
-        self._long_readers.discard(reader)
-        async with self._readers_changed:
-            self._readers_changed.notify_all()
-
-    @asynccontextmanager
-    async def _long_read(self) -> AsyncIterator[_LongReader]:
-        reader = _LongReader()
-        self._long_readers.add(reader)
-        try:
-            yield reader
-        finally:
-            await self._forget_reader(reader)
-
-    async def _wait_for_readers(self, seconds: float) -> bool:
-        async with self._readers_changed:
-            try:
-                await asyncio.wait_for(self._readers_changed.wait_for(lambda: not self._long_readers), seconds)
-            except TimeoutError:
-                return False
-        return True
+            asyncio.run_coroutine_threadsafe(self._long_readers.forget(reader), self._bot_loop)
 
     # --- upkeep ---------------------------------------------------------------------------------------------
 
@@ -480,11 +451,7 @@ class PostgresDatabase:
         stopped. Raises ScrubIncompleteError if the rewrite could not be done: then no one may be told their
         data is gone.
         """
-        if not await self._wait_for_readers(self.reader_grace):
-            for reader in self._long_readers:
-                reader.revoked = True
-            log.warning("stopping %d long read(s) so that deleted data can be wiped", len(self._long_readers))
-            await self._wait_for_readers(self.reader_grace)
+        await self._long_readers.drain(self.reader_grace)
         if not await self.try_scrub():
             raise ScrubIncompleteError(
                 "The data was deleted, but an older copy could not yet be wiped from the database files (they are "

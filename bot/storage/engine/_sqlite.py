@@ -32,6 +32,7 @@ from bot.storage.engine._api import (
     ScrubIncompleteError,
 )
 from bot.storage.engine._migrations import Migration, migrations, run_migrations
+from bot.storage.engine._readers import LongReaders
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,7 @@ class SqliteDatabase(_Statements):
         self._lock_file: int | None = None
         # Long reads on connections of their own (exports, backups): each holds a snapshot that keeps old
         # pages in the write-ahead log. An erasure waits for them, then stops those still running (scrub()).
-        self._long_readers: set[_LongReader] = set()
-        self._readers_changed = asyncio.Condition()
+        self._long_readers = LongReaders()
         self.reader_grace = READER_GRACE_SECONDS
         self._owner_token = uuid.uuid4().hex
 
@@ -230,7 +230,10 @@ class SqliteDatabase(_Statements):
         the shared reader that would show every other read in the bot the database as it was when a long
         export began.
         """
-        async with aiosqlite.connect(self.path, isolation_level=None) as connection, self._long_read() as reader:
+        async with (
+            aiosqlite.connect(self.path, isolation_level=None) as connection,
+            self._long_readers.reading() as reader,
+        ):
             await _configure(connection)
             await connection.execute("PRAGMA query_only=ON")
             async with connection.execute(sql, params) as cursor:
@@ -264,22 +267,11 @@ class SqliteDatabase(_Statements):
         target.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         async with (
-            self._long_read(),
+            self._long_readers.reading(),
             aiosqlite.connect(self.path) as source,
             aiosqlite.connect(target) as destination,
         ):
             await source.backup(destination)
-
-    @asynccontextmanager
-    async def _long_read(self) -> AsyncIterator[_LongReader]:
-        reader = _LongReader()
-        self._long_readers.add(reader)
-        try:
-            yield reader
-        finally:
-            self._long_readers.discard(reader)
-            async with self._readers_changed:
-                self._readers_changed.notify_all()
 
     # --- upkeep ---------------------------------------------------------------------------------------
 
@@ -293,12 +285,7 @@ class SqliteDatabase(_Statements):
         and can be run again), then checkpoint and truncate the log, and check that it worked. Raises
         ScrubIncompleteError if it did not: the caller must not tell anyone their data is gone.
         """
-        grace = self.reader_grace
-        if not await self._wait_for_readers(grace):
-            for reader in self._long_readers:
-                reader.revoked = True
-            log.warning("stopping %d long read(s) so that deleted data can be wiped", len(self._long_readers))
-            await self._wait_for_readers(grace)
+        await self._long_readers.drain(self.reader_grace)
         if not await checkpoint_truncate(self.path):
             raise ScrubIncompleteError(
                 "The data was deleted, but an older copy could not yet be wiped from the database files (they are "
@@ -310,25 +297,10 @@ class SqliteDatabase(_Statements):
         later checkpoint then clears the log)."""
         return await checkpoint_truncate(self.path)
 
-    async def _wait_for_readers(self, seconds: float) -> bool:
-        async with self._readers_changed:
-            try:
-                await asyncio.wait_for(self._readers_changed.wait_for(lambda: not self._long_readers), seconds)
-            except TimeoutError:
-                return False
-        return True
-
     async def check_integrity(self) -> list[str]:
         problems = [str(r[0]) for r in await self.fetchall("PRAGMA integrity_check") if r[0] != "ok"]
         problems += [str(tuple(r)) for r in await self.fetchall("PRAGMA foreign_key_check")]
         return problems
-
-
-class _LongReader:
-    __slots__ = ("revoked",)
-
-    def __init__(self) -> None:
-        self.revoked = False
 
 
 async def checkpoint_truncate(path: Path) -> bool:
