@@ -30,7 +30,8 @@ from typing import Any, Literal, TypeVar
 import asyncpg
 from asyncpg.exceptions._base import InternalClientError
 
-from bot.storage.database_url import redact_url
+from bot.domain.errors import SettingsError
+from bot.storage.database_url import ENCODING_HINT, URL_FORM, check_postgresql_url, redact_url
 from bot.storage.engine._api import (
     POSTGRESQL_DIALECT,
     DatabaseUnavailableError,
@@ -232,6 +233,10 @@ class PostgresDatabase:
     @classmethod
     async def connect(cls, url: str) -> PostgresDatabase:
         try:
+            check_postgresql_url(url)  # a URL the driver would misread never reaches it (nor its messages)
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
+        try:
             pool = await asyncpg.create_pool(
                 url,
                 min_size=POOL_MIN,
@@ -239,6 +244,13 @@ class PostgresDatabase:
                 timeout=CONNECT_TIMEOUT_SECONDS,
                 server_settings={"application_name": "workshop-bot"},
             )
+        except ValueError as error:  # asyncpg.ClientConfigurationError is one too
+            # The driver's message quotes the part of the URL it could not read, which may be part of the password.
+            log.error("cannot read the PostgreSQL URL %s: %s", redact_url(url), type(error).__name__)
+            raise DatabaseUnavailableError(
+                f"Cannot open the PostgreSQL database {redact_url(url)}: the URL cannot be read "
+                f"(expected {URL_FORM}; {ENCODING_HINT})."
+            ) from None
         except Exception as error:
             if not is_unavailable(error) and not isinstance(error, asyncpg.PostgresError):
                 raise
