@@ -157,7 +157,9 @@ def test_a_password_with_a_reserved_character_is_refused_with_the_way_to_write_i
 
 
 def test_what_follows_a_password_in_the_query_is_shown_only_when_it_reads_as_parameters() -> None:
-    assert redact_url("postgresql://db/w?password=a&sslmode=require") == "postgresql://db/w?password=***&sslmode=require"
+    assert (
+        redact_url("postgresql://db/w?password=a&sslmode=require") == "postgresql://db/w?password=***&sslmode=require"
+    )
     assert redact_url("postgresql://db/w?password=a&b=c") == "postgresql://db/w?password=***"
     assert redact_url("postgresql://db/w?password=a&sslmode=require#x") == "postgresql://db/w?password=***"
     assert redact_url("postgresql://user:pass/db") == "postgresql://user:***/db"  # an '@' left out
