@@ -77,7 +77,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
         marker = request.node.get_closest_marker("sqlite_only")
         if marker is not None:
             pytest.skip(f"SQLite only: {marker.args[0] if marker.args else 'not for ' + engine}")
-        dsn = request.getfixturevalue("postgres_dsn")
+        dsn = request.getfixturevalue("migrated_postgres_dsn")
     async with open_test_database(engine, tmp_path, dsn=dsn) as database:
         yield database
 

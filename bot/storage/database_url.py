@@ -37,6 +37,7 @@ _LIBPQ_PARAMETERS = frozenset({
     "requirepeer", "ssl_min_protocol_version", "ssl_max_protocol_version", "krbsrvname", "gsslib", "gssdelegation",
     "service", "target_session_attrs", "load_balance_hosts", "server_settings",
 })  # fmt: skip
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _PLAIN_PARAMETERS = re.compile(r"(?:&[A-Za-z_]+=[^&#?@/\s]*)*")
 
 
@@ -46,8 +47,8 @@ def is_postgresql_url(value: str) -> bool:
 
 def _split(url: str) -> tuple[str, str | None, str]:
     """``(scheme://, user information or None, the rest)``, the user information as wide as it can be read."""
-    start = url.find("://")
-    start = start + 3 if start >= 0 else 0
+    scheme = _SCHEME.match(url)  # at the start only: a password may hold "://" too
+    start = scheme.end() if scheme else 0
     remainder = url[start:]
     at = remainder.rfind("@")
     if at < 0:
