@@ -57,12 +57,13 @@ def _split(url: str) -> tuple[str, str | None, str]:
 
 
 def _userinfo_secret(url: str) -> range | None:
-    """Where the password is in the user information; all of it when the user name's end cannot be told."""
+    """Where the password is in the user information; all of it when the user name's end cannot be told (or the
+    URL is not a PostgreSQL URL, whose parts cannot be trusted: ``bot://secret@host`` may be ``bot:PASSWORD``)."""
     head, userinfo, _ = _split(url)
     if userinfo is None:
         return None
     start = len(head)
-    if _RESERVED_IN_USERINFO.intersection(userinfo):
+    if not is_postgresql_url(url) or _RESERVED_IN_USERINFO.intersection(userinfo):
         return range(start, start + len(userinfo))
     colon = userinfo.find(":")
     return range(start + colon + 1, start + len(userinfo)) if colon >= 0 else None
