@@ -32,12 +32,17 @@ BIDI_CODE_POINTS = frozenset({0x200E, 0x200F, 0x061C, *range(0x202A, 0x202F), *r
 # sequences need them) and the tag characters U+E0020..U+E007F (the flags of Scotland, Wales and England).
 HIDING_CODE_POINTS = frozenset({0x200B, *range(0x2060, 0x2065), 0xFEFF})
 
+# Lone surrogates (U+D800..U+DFFF) are not characters: JSON's "\ud800" escape makes one in a Python string, and
+# neither engine can store it as UTF-8. Removed or refused with the control characters.
+SURROGATE_CODE_POINTS = frozenset(range(0xD800, 0xE000))
+
 # U+0085 NEXT LINE, U+2028 LINE SEPARATOR and U+2029 PARAGRAPH SEPARATOR are line breaks in some renderers and
 # not in others: they become plain newlines so that everyone sees the same lines.
 LINE_BREAKS = re.compile("\r\n|[\r\u0085\u2028\u2029]")
 
 _INVISIBLE_TABLE: dict[int, None] = dict.fromkeys(BIDI_CODE_POINTS | HIDING_CODE_POINTS)
-_UNSEEN_TABLE: dict[int, None] = dict.fromkeys(CONTROL_CODE_POINTS | BIDI_CODE_POINTS | HIDING_CODE_POINTS)
+_UNSTORABLE = CONTROL_CODE_POINTS | SURROGATE_CODE_POINTS
+_UNSEEN_TABLE: dict[int, None] = dict.fromkeys(_UNSTORABLE | BIDI_CODE_POINTS | HIDING_CODE_POINTS)
 
 
 def plain_line_breaks(text: str) -> str:
@@ -45,7 +50,8 @@ def plain_line_breaks(text: str) -> str:
 
 
 def remove_unseen(text: str) -> str:
-    """``text`` with plain line breaks and without control, bidirectional or invisible characters."""
+    """``text`` with plain line breaks and without control, bidirectional or invisible characters (nor lone
+    surrogates)."""
     return plain_line_breaks(text).translate(_UNSEEN_TABLE)
 
 
@@ -55,11 +61,13 @@ def remove_invisible(text: str) -> str:
 
 
 def first_control(text: str) -> str | None:
-    """The first control character in ``text`` (tab and newline are not), or None."""
-    return next((ch for ch in text if ord(ch) in CONTROL_CODE_POINTS), None)
+    """The first control character (tab and newline are not) or lone surrogate in ``text``, or None."""
+    return next((ch for ch in text if ord(ch) in _UNSTORABLE), None)
 
 
 def describe_character(ch: str) -> str:
     """``U+0000 (NUL)``: how an error names a character that cannot be shown."""
+    if ord(ch) in SURROGATE_CODE_POINTS:
+        return f"U+{ord(ch):04X} (a lone surrogate, not a character)"
     name = "NUL" if ch == "\0" else unicodedata.name(ch, "a control character")
     return f"U+{ord(ch):04X} ({name})"

@@ -18,7 +18,7 @@ from bot.domain.parsers import parse_listing, parse_programme_file, parse_progra
 from bot.domain.programme import Programme
 from bot.domain.server_settings import ServerDefaults
 from bot.domain.settings_rules import https_link
-from bot.domain.text import BIDI_CODE_POINTS, CONTROL_CODE_POINTS, HIDING_CODE_POINTS
+from bot.domain.text import BIDI_CODE_POINTS, CONTROL_CODE_POINTS, HIDING_CODE_POINTS, SURROGATE_CODE_POINTS
 from bot.domain.threads import reply_answer_text
 from bot.services.answers import AnswerService
 from bot.services.exports import ExportService
@@ -34,7 +34,7 @@ from tests.services.answer_rows import prompt_ids
 pytestmark = pytest.mark.every_engine  # what members and organisers write, stored on each engine
 
 RLO, PDI = "\u202e", "\u2069"
-UNSEEN = frozenset(CONTROL_CODE_POINTS | BIDI_CODE_POINTS | HIDING_CODE_POINTS)
+UNSEEN = frozenset(CONTROL_CODE_POINTS | SURROGATE_CODE_POINTS | BIDI_CODE_POINTS | HIDING_CODE_POINTS)
 TOML = (
     'title = "P"\ntimezone = "Europe/London"\n\n'
     '[[sessions]]\nweek = 1\ntitle = "One"\ndate = 2020-08-03\nstart = "19:00"\nend = "21:00"\n'
@@ -158,6 +158,7 @@ async def test_an_answer_with_a_nul_is_stored_without_it(db: Database, programme
 
 def test_a_reply_with_a_nul_is_read_without_it() -> None:
     assert reply_answer_text("Local\0 first\0") == "Local first"
+    assert reply_answer_text("Local\ud800 first") == "Local first"  # JSON's "\ud800" escape: not a character
     assert reply_answer_text("\0\0") is None  # nothing left: not an answer
 
 
@@ -174,7 +175,7 @@ def test_a_meeting_link_with_a_control_or_invisible_character_is_refused(link: s
 # --- any text at all: both engines store the same, or refuse it the same way -------------------------------
 
 _any_text = st.text(
-    alphabet=st.one_of(st.sampled_from(["\0", RLO, PDI, "\u200b", "\r", "\x1b", "\x85"]), st.characters()),
+    alphabet=st.one_of(st.sampled_from(["\0", RLO, PDI, "\u200b", "\r", "\x1b", "\x85", "\ud800"]), st.characters()),
     min_size=1,
     max_size=30,
 )
