@@ -24,6 +24,7 @@ from bot.storage.copy import copy_sqlite_to_postgres
 from bot.storage.database_url import check_postgresql_url, redact_url
 from bot.storage.engine import open_database
 from tests.postgres import free_port
+from tests.storage.test_copy_to_postgres import run_command
 
 SECRET_WORDS = ("Quokka7Lantern", "Zebra42Wing", "Mauve9Harbour")
 
@@ -164,3 +165,24 @@ def test_what_follows_a_password_in_the_query_is_shown_only_when_it_reads_as_par
     assert redact_url("postgresql://db/w?password=a&sslmode=require#x") == "postgresql://db/w?password=***"
     assert redact_url("postgresql://user:pass/db") == "postgresql://user:***/db"  # an '@' left out
     assert redact_url("host=db password=s3cret") == "host=db password=***"
+
+
+@pytest.mark.parametrize("between", ["#", "/?", "@", ":"])
+async def test_the_commands_never_print_the_password(tmp_path: Path, between: str) -> None:
+    """As an organiser runs them: from .env, and on the command line (migrate-to-postgres --to)."""
+    password = SECRET_WORDS[0] + between + SECRET_WORDS[1]
+    url = f"postgresql://bot:{password}@127.0.0.1:{free_port()}/workshops"
+    source = tmp_path / "bot.sqlite3"
+    async with open_database(source):
+        pass
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"DATABASE_URL={url}\nDATABASE_PATH={source}\n", encoding="utf-8")
+    for arguments in (
+        ("schedule", "--env-file", str(env_file), "--guild", "100000000000000001"),
+        ("migrate-to-postgres", "--env-file", str(env_file)),
+        ("migrate-to-postgres", "--from", str(source), "--to", url, "--env-file", str(tmp_path / "none.env")),
+    ):
+        status, out, err = await run_command(*arguments)
+        assert status != 0, (arguments, out, err)
+        assert_hidden(out + err)
+        assert "error: " in err, err
