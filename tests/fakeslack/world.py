@@ -227,6 +227,7 @@ class UserGroup:
     name: str
     users: list[str] = field(default_factory=list)
     date_delete: int = 0
+    created_by: str = ""
 
     def to_dict(self, *, include_users: bool = False) -> JSON:
         """A user group object (docs.slack.dev/reference/objects/usergroup-object)."""
@@ -243,8 +244,10 @@ class UserGroup:
             "date_update": 1700000000,
             "date_delete": self.date_delete,
             "auto_type": None,
-            "created_by": "",
-            "updated_by": "",
+            "auto_provision": False,
+            "enterprise_subteam_id": "",
+            "created_by": self.created_by,
+            "updated_by": self.created_by,
             "deleted_by": None,
             "prefs": {"channels": [], "groups": []},
             "user_count": len(self.users),
@@ -426,7 +429,13 @@ class World:
         return channel
 
     def add_usergroup(self, handle: str, name: str, members: list[str]) -> UserGroup:
-        group = UserGroup(id=self.new_id("S"), handle=handle, name=name, users=[self.user(m).id for m in members])
+        group = UserGroup(
+            id=self.new_id("S"),
+            handle=handle,
+            name=name,
+            users=[self.user(m).id for m in members],
+            created_by=self.user("owner").id,
+        )
         self.usergroups[group.id] = group
         return group
 

@@ -20,10 +20,11 @@ from .chat import store
 
 @web_method("files.getUploadURLExternal", scopes=("files:write",))
 async def get_upload_url(call: Call) -> JSON:
-    filename = call.arg("filename", required=True) or ""
+    # "Errors": missing_argument when filename or length is missing.
+    filename = call.arg("filename")
     length = call.integer("length", -1)
-    if length < 1:
-        raise SlackError("invalid_arguments", response_metadata={"messages": ["[ERROR] length must be positive"]})
+    if not filename or length < 0:
+        raise SlackError("missing_argument")
     file = File(
         id=call.world.new_id("F"), filename=filename, length=length, user=call.world.bot.id, alt_txt=call.arg("alt_txt")
     )
