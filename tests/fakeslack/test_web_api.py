@@ -13,7 +13,7 @@ from tests.fakeslack import FakeSlack
 async def error_of(call: Any) -> dict[str, Any]:
     with pytest.raises(SlackApiError) as caught:
         await call
-    return dict(caught.value.response.data)  # type: ignore[arg-type]
+    return dict(caught.value.response.data)
 
 
 def cid(fake: FakeSlack, name: str) -> str:
