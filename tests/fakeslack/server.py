@@ -120,8 +120,13 @@ class FakeSlack(Driver):
         self.core.trigger_ttl = seconds
 
     def revoke_tokens(self) -> None:
-        """Uninstall: every token answers ``invalid_auth`` from now on (and the app gets tokens_revoked)."""
+        """Tokens revoked: every token answers ``invalid_auth`` from now on (the app gets ``tokens_revoked``)."""
         self.core.events.tokens_revoked()
+        self.core.revoked = True
+
+    def uninstall(self) -> None:
+        """The app is uninstalled: ``app_uninstalled`` (reference/events/app_uninstalled), then tokens are dead."""
+        self.core.events.app_uninstalled()
         self.core.revoked = True
 
     def web_client(self, token: str | None = None) -> AsyncWebClient:
@@ -142,6 +147,21 @@ class FakeSlack(Driver):
             yield handler
         finally:
             await handler.close_async()  # type: ignore[no-untyped-call]
+
+    async def wait_for_connection(self, timeout: float = 5.0) -> None:
+        """Wait until the app has a Socket Mode connection (after its ``hello``)."""
+        await self.sockets.wait_for_connection(timeout)
+
+    async def wait_for_calls(self, method: str, count: int = 1, timeout: float = 5.0) -> list[RecordedCall]:
+        """Wait until the app has called ``method`` ``count`` times; the calls."""
+        from .interactions import wait_until
+
+        return await wait_until(
+            self.core,
+            lambda: calls if len(calls := self.calls_to(method)) >= count else None,
+            timeout=timeout,
+            what=f"{count} {method} calls",
+        )
 
     async def wait_for_connects(self, count: int, timeout: float = 5.0) -> None:
         """Wait until ``count`` Socket Mode connections have been made since the start (reconnects count)."""

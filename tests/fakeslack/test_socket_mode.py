@@ -28,7 +28,7 @@ class RawApp:
         self.skip_first = skip_first
         self.hellos: list[dict[str, Any]] = []
         self.client.socket_mode_request_listeners.append(self._on_request)  # type: ignore[arg-type]
-        self.client.message_listeners.append(self._on_message)  # type: ignore[arg-type]
+        self.client.message_listeners.append(self._on_message)
 
     async def _on_message(self, client: Any, message: dict[str, Any], raw: str | None) -> None:
         if message.get("type") == "hello":
