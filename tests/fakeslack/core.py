@@ -48,6 +48,7 @@ DEFAULT_BOT_SCOPES = frozenset(
         "team:read",
         "usergroups:read",
         "files:write",
+        "files:read",
     }
 )
 APP_TOKEN_SCOPES = frozenset({"connections:write"})

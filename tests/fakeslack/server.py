@@ -33,7 +33,7 @@ from .driver import Driver
 from .interactions import Interaction
 from .socket import SocketHub
 from .transport import Transport
-from .web.files import receive_upload
+from .web.files import download, receive_upload
 from .web.responses import respond
 from .world import Message, World
 
@@ -53,6 +53,8 @@ class FakeSlack(Driver):
         app.router.add_get("/link/", self.sockets.handle)
         app.router.add_post("/hooks/commands/{team}/{n}/{rid}", self._respond)
         app.router.add_post("/upload/v1/{ticket}", self._upload)
+        app.router.add_get("/files-pri/{team}-{file_id}/{name}", self._download)
+        app.router.add_get("/files-pri/{team}-{file_id}/download/{name}", self._download)
         self._runner: web.AppRunner | None = None
         self._interactions: list[Interaction] = []
         self.core.message_listeners.append(self._offer)
@@ -63,6 +65,9 @@ class FakeSlack(Driver):
 
     async def _upload(self, request: web.Request) -> web.StreamResponse:
         return await receive_upload(self.core, request)
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        return await download(self.core, request)
 
     # ---- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -75,6 +80,7 @@ class FakeSlack(Driver):
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.core.base_url = f"http://127.0.0.1:{self.port}"
+        self.core.world.file_host = self.core.base_url
 
     async def stop(self) -> None:
         await self.sockets.close()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 
 from tests.fakeslack import FakeSlack
 from tests.fakeslack.interactions import wait_until
@@ -135,3 +137,31 @@ async def test_response_url_is_used_at_most_five_times(fake_slack: FakeSlack) ->
                     statuses.append((response.status, await response.text()))
     assert statuses[:5] == [(200, "ok")] * 5 and statuses[5] == (404, "used_url")
     assert len(i.responses) == 5
+
+
+async def test_uninstall_sends_app_uninstalled_then_tokens_fail(fake_slack: FakeSlack) -> None:
+    app = AsyncApp(client=fake_slack.web_client())
+    seen: list[str] = []
+
+    @app.event("app_uninstalled")
+    async def uninstalled(event: dict[str, Any]) -> None:
+        seen.append(event["type"])
+
+    async with fake_slack.run_app(app):
+        fake_slack.uninstall()
+        await wait_until(fake_slack.core, lambda: True if seen else None, timeout=5, what="app_uninstalled")
+    assert seen == ["app_uninstalled"]
+    with pytest.raises(SlackApiError) as caught:
+        await fake_slack.web_client().auth_test()
+    assert caught.value.response["error"] == "invalid_auth"
+
+
+async def test_dm_fan_out_to_many_members(fake_slack: FakeSlack) -> None:
+    """Many DMs in a row (a reminder fan-out): each lands in the member's DM, and the teardown checks stay cheap."""
+    members = fake_slack.world.add_members(100)
+    client = fake_slack.web_client()
+    for member in members:
+        dm = (await client.conversations_open(users=member.id))["channel"]["id"]
+        await client.chat_postMessage(channel=dm, text="Week 3 starts at 19:00")
+    assert all(len(fake_slack.dm_with(m)) == 1 for m in members)
+    assert fake_slack.count("chat.postMessage") == 100

@@ -9,6 +9,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from tests.fakeslack import FakeSlack
+from tests.fakeslack.interactions import wait_until
 
 
 async def test_files_upload_v2_to_a_dm(fake_slack: FakeSlack) -> None:
@@ -102,3 +103,55 @@ async def _sleep(seconds: float) -> None:
     import asyncio
 
     await asyncio.sleep(seconds)
+
+
+async def test_file_input_then_download_with_the_bot_token(fake_slack: FakeSlack) -> None:
+    """An import modal's file input: the member attaches a file, the app reads it with files:read."""
+    from typing import Any
+
+    from slack_bolt.async_app import AsyncApp
+
+    app = AsyncApp(client=fake_slack.web_client())
+    received: list[bytes] = []
+    unauthenticated: list[str] = []
+    modal: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": "import",
+        "title": {"type": "plain_text", "text": "Import"},
+        "submit": {"type": "plain_text", "text": "Preview"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "file",
+                "label": {"type": "plain_text", "text": "Programme file"},
+                "element": {"type": "file_input", "action_id": "upload", "filetypes": ["toml", "txt"], "max_files": 1},
+            }
+        ],
+    }
+
+    @app.command("/workshop")
+    async def workshop(ack: Any, command: dict[str, Any], client: Any) -> None:
+        await ack()
+        await client.views_open(trigger_id=command["trigger_id"], view=modal)
+
+    @app.view("import")
+    async def submitted(ack: Any, view: dict[str, Any], client: Any) -> None:
+        await ack()
+        (file,) = view["state"]["values"]["file"]["upload"]["files"]
+        info = await client.files_info(file=file["id"])
+        url = info["file"]["url_private_download"]
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url) as response:
+                unauthenticated.append(response.content_type)
+            async with session.get(url, headers={"Authorization": f"Bearer {fake_slack.bot_token}"}) as response:
+                received.append(await response.read())
+
+    async with fake_slack.run_app(app):
+        await (await fake_slack.slash("olga", "/workshop", "import")).view()
+        upload = fake_slack.world.add_file("olga", "programme.toml", b'title = "2020"\n')
+        await (await fake_slack.submit_view("olga", {"upload": [upload]})).acked()
+        await fake_slack.wait_for_calls("files.info")
+        await wait_until(fake_slack.core, lambda: True if received else None, timeout=5, what="the download")
+    assert received == [b'title = "2020"\n']
+    # Without the token, Slack answers its sign-in page, not the file.
+    assert unauthenticated == ["text/html"]

@@ -213,7 +213,7 @@ class Message:
         if self.metadata is not None and include_metadata:
             data["metadata"] = self.metadata
         if self.files:
-            data["files"] = [world.files[f].to_dict() for f in self.files]
+            data["files"] = [world.files[f].to_dict(world.file_host) for f in self.files]
             data["upload"] = True
         if self.edited is not None:
             data["edited"] = self.edited
@@ -270,8 +270,9 @@ class File:
     shares: list[str] = field(default_factory=list)
     created: int = field(default_factory=lambda: int(time.time()))
 
-    def to_dict(self) -> JSON:
-        """A file object (docs.slack.dev/reference/objects/file-object), the public part."""
+    def to_dict(self, host: str = "https://files.slack.com") -> JSON:
+        """A file object (docs.slack.dev/reference/objects/file-object), the public part. ``host`` serves
+        ``url_private``/``url_private_download`` (the fake's own address in tests)."""
         return {
             "id": self.id,
             "created": self.created,
@@ -292,8 +293,8 @@ class File:
             "public_url_shared": False,
             "display_as_bot": False,
             "username": "",
-            "url_private": f"https://files.slack.com/files-pri/{TEAM_ID}-{self.id}/{self.filename}",
-            "url_private_download": f"https://files.slack.com/files-pri/{TEAM_ID}-{self.id}/download/{self.filename}",
+            "url_private": f"{host}/files-pri/{TEAM_ID}-{self.id}/{self.filename}",
+            "url_private_download": f"{host}/files-pri/{TEAM_ID}-{self.id}/download/{self.filename}",
             "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{self.user}/{self.id}/{self.filename}",
             "comments_count": 0,
             "is_starred": False,
@@ -380,6 +381,8 @@ class World:
         self.modal_stacks: dict[str, list[str]] = {}
         #: The published Home tab per user.
         self.home_views: dict[str, str] = {}
+        #: Where files' private URLs point (the fake sets its own address).
+        self.file_host = "https://files.slack.com"
         self.bot = self.add_user("workshopbot", "Workshop Bot", is_bot=True)
         self.bot.bot_id = BOT_ID
         self.populate()
@@ -427,6 +430,13 @@ class World:
         self.channels[channel.id] = channel
         self.messages[channel.id] = {}
         return channel
+
+    def add_members(self, count: int, *, prefix: str = "member", channels: Iterable[str] = ()) -> list[User]:
+        """``count`` more members (``member1``…), added to ``channels`` (for fan-out tests and benchmarks)."""
+        users = [self.add_user(f"{prefix}{n}", f"Member {n}") for n in range(1, count + 1)]
+        for name in channels:
+            self.channel(name).members.update(u.id for u in users)
+        return users
 
     def add_usergroup(self, handle: str, name: str, members: list[str]) -> UserGroup:
         group = UserGroup(
@@ -498,6 +508,20 @@ class World:
 
     def message(self, channel: str | Channel, ts: str) -> Message | None:
         return self.messages.get(self.channel(channel).id, {}).get(ts)
+
+    def add_file(self, owner: str, filename: str, data: bytes, *, title: str = "") -> File:
+        """A file a member uploaded (for instance through a modal's file input)."""
+        file = File(
+            id=self.new_id("F"),
+            filename=filename,
+            length=len(data),
+            user=self.user(owner).id,
+            title=title,
+            data=data,
+            completed=True,
+        )
+        self.files[file.id] = file
+        return file
 
     # ---- messages -----------------------------------------------------------------------------
     def add_message(self, message: Message) -> Message:

@@ -14,7 +14,7 @@ from ..blockkit import view_errors
 from ..core import FakeCore
 from ..interactions import Interaction, wait_until
 from ..socket import Envelope
-from ..world import JSON, Channel, Message, User, View
+from ..world import JSON, Channel, File, Message, User, View
 
 
 class Part:
@@ -26,7 +26,7 @@ class Part:
 
 #: What a member may type into each input element, and how it appears in ``state.values``
 #: (docs.slack.dev/reference/interaction-payloads/view-interactions-payload "state").
-def _state_value(element: JSON, value: Any) -> JSON:
+def _state_value(element: JSON, value: Any, file_host: str = "https://files.slack.com") -> JSON:
     kind = element.get("type")
     if kind in ("plain_text_input", "number_input", "url_text_input", "email_text_input"):
         return {"type": kind, "value": None if value is None else str(value)}
@@ -53,7 +53,9 @@ def _state_value(element: JSON, value: Any) -> JSON:
     if kind == "timepicker":
         return {"type": kind, "selected_time": value}
     if kind == "file_input":
-        return {"type": kind, "files": list(value or [])}
+        # Files a member attached: File objects (world.add_file) or ready file dicts.
+        files = [f.to_dict(file_host) if isinstance(f, File) else f for f in (value or [])]
+        return {"type": kind, "files": files}
     return {"type": kind, "value": value}
 
 
@@ -236,7 +238,9 @@ class InteractionDriver(Part):
                     raise ValueError(f"Slack would not submit: {action_id!r} is longer than its max_length")
                 if not empty and len(value) < int(element.get("min_length", 0)):
                     raise ValueError(f"Slack would not submit: {action_id!r} is shorter than its min_length")
-            state.setdefault(block_id, {})[action_id] = _state_value(element, None if empty else value)
+            state.setdefault(block_id, {})[action_id] = _state_value(
+                element, None if empty else value, core.world.file_host
+            )
         if values:
             raise AssertionError(f"no input with action_id {sorted(values)} in the modal")
         view.values = state
