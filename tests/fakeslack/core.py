@@ -97,6 +97,20 @@ class RecordedCall:
 
 
 @dataclass
+class Fault:
+    """An error a test asked for: before the method runs (nothing happens), or after it (the effect stays, the
+    answer is lost)."""
+
+    method: str
+    error: str
+    status: int = 200
+    count: int = 1
+    after_effect: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+    extra: JSON = field(default_factory=dict)
+
+
+@dataclass
 class Trigger:
     """A ``trigger_id`` (docs.slack.dev/interactivity/handling-user-interaction "Modal triggers"... and
     docs.slack.dev/surfaces/modals "Opening modals": triggers "expire in three seconds" and are single use)."""
@@ -277,6 +291,7 @@ class FakeCore:
         #: What the app did that Slack would refuse or ignore (reported at teardown).
         self.app_problems: list[str] = []
         self.rate_limits = RateLimiter()
+        self.faults: list[Fault] = []
         self.triggers: dict[str, Trigger] = {}
         self.response_urls: dict[str, ResponseUrl] = {}
         self.uploads: dict[str, Upload] = {}
@@ -336,6 +351,15 @@ class FakeCore:
         rid = secrets.token_hex(12)
         self.response_urls[rid] = ResponseUrl(rid, user, channel, message_ts, time.monotonic(), interaction=interaction)
         return f"{self.base_url}/hooks/commands/{TEAM_ID}/{secrets.randbelow(10**12)}/{rid}"
+
+    def take_fault(self, method: str, *, after_effect: bool) -> Fault | None:
+        for fault in self.faults:
+            if fault.method == method and fault.after_effect == after_effect and fault.count > 0:
+                fault.count -= 1
+                if fault.count == 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
 
     def notify(self) -> None:
         self.changed.set()

@@ -121,6 +121,32 @@ class FakeSlack(Driver):
         self.sockets.retry_delay = retry_delay
         self.sockets.max_retries = max_retries
 
+    def fail_next(
+        self,
+        method: str,
+        error: str = "internal_error",
+        *,
+        count: int = 1,
+        status: int = 200,
+        retry_after: float | None = None,
+        **extra: Any,
+    ) -> None:
+        """The next ``count`` calls of ``method`` fail with ``error`` and change nothing (``status=429`` with
+        ``retry_after`` imitates a rate limit, ``status=500`` an outage; extra fields join the answer)."""
+        from .core import Fault
+        from .ratelimits import retry_after_header
+
+        headers = {"Retry-After": retry_after_header(retry_after)} if retry_after is not None else {}
+        self.core.faults.append(Fault(method, error, status, count, False, headers, dict(extra)))
+
+    def lose_next(self, method: str, *, count: int = 1, status: int = 200, error: str = "fatal_error") -> None:
+        """The next ``count`` calls of ``method`` take effect but their answer is lost: the app gets
+        ``fatal_error``, which the method pages' common errors (and the Web API description's enums) describe as
+        "It's possible some aspect of the operation succeeded before the error was raised"."""
+        from .core import Fault
+
+        self.core.faults.append(Fault(method, error, status, count, True))
+
     def set_trigger_ttl(self, seconds: float) -> None:
         """Shorten the 3 s a trigger_id lives, to test ``expired_trigger_id`` quickly."""
         self.core.trigger_ttl = seconds

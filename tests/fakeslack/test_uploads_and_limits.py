@@ -155,3 +155,21 @@ async def test_file_input_then_download_with_the_bot_token(fake_slack: FakeSlack
     assert received == [b'title = "2020"\n']
     # Without the token, Slack answers its sign-in page, not the file.
     assert unauthenticated == ["text/html"]
+
+
+async def test_injected_failures_and_lost_answers(fake_slack: FakeSlack) -> None:
+    client = fake_slack.web_client()
+    general = fake_slack.world.channel("general").id
+    fake_slack.fail_next("chat.postMessage", "ratelimited", status=429, retry_after=2)
+    with pytest.raises(SlackApiError) as caught:
+        await client.chat_postMessage(channel=general, text="first try")
+    assert caught.value.response.status_code == 429 and caught.value.response.headers["Retry-After"] == "2"
+    assert fake_slack.messages_in("general") == []
+    # A lost answer: the message is posted, the app hears fatal_error (it may look before trying again).
+    fake_slack.lose_next("chat.postMessage")
+    with pytest.raises(SlackApiError) as caught:
+        await client.chat_postMessage(channel=general, text="posted anyway")
+    assert caught.value.response["error"] == "fatal_error"
+    assert [m.text for m in fake_slack.messages_in("general")] == ["posted anyway"]
+    await client.chat_postMessage(channel=general, text="normal again")
+    assert len(fake_slack.messages_in("general")) == 2

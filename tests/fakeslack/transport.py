@@ -95,7 +95,13 @@ class Transport:
             wait = core.rate_limits.check(method, channel)
             if wait is not None:
                 raise SlackError("ratelimited", status=429, headers={"Retry-After": retry_after_header(wait)})
+            fault = core.take_fault(method, after_effect=False)
+            if fault is not None:
+                raise SlackError(fault.error, status=fault.status, headers=fault.headers, **fault.extra)
             body = await spec.handler(Call(core, method, args, kind))
+            lost = core.take_fault(method, after_effect=True)
+            if lost is not None:
+                raise SlackError(lost.error, status=lost.status, headers=lost.headers, **lost.extra)
             rec.status, rec.response = 200, body
         except SlackError as err:
             rec.status, rec.response = err.status, err.body()
