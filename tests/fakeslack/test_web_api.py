@@ -272,3 +272,14 @@ async def test_home_tab_publish(fake_slack: FakeSlack) -> None:
     assert view is not None and view.blocks[0]["text"]["text"] == "Programme"
     modal_as_home = dict(home, type="modal")
     assert (await error_of(client.views_publish(user_id=alice, view=modal_as_home)))["error"] == "invalid_arguments"
+
+
+async def test_broadcast_reply_shows_in_the_channel_too(fake_slack: FakeSlack) -> None:
+    client = fake_slack.web_client()
+    channel = cid(fake_slack, "discussion")
+    parent = await client.chat_postMessage(channel=channel, text="Prompt")
+    await fake_slack.post_message("bob", "discussion", "Also in the channel", thread_ts=parent["ts"], broadcast=True)
+    history = await client.conversations_history(channel=channel)
+    newest = history["messages"][0]
+    assert newest["subtype"] == "thread_broadcast" and newest["thread_ts"] == parent["ts"]
+    assert newest["client_msg_id"]

@@ -183,6 +183,8 @@ class Message:
     via: str = "api"
     replies: list[str] = field(default_factory=list)
     deleted: bool = False
+    #: Slack clients tag members' messages with a uuid (message object "client_msg_id").
+    client_msg_id: str | None = None
 
     @property
     def is_reply(self) -> bool:
@@ -193,6 +195,10 @@ class Message:
         data: JSON = {"type": "message", "ts": self.ts, "text": self.text, "team": TEAM_ID}
         if self.subtype:
             data["subtype"] = self.subtype
+        elif self.is_reply and self.reply_broadcast:
+            data["subtype"] = "thread_broadcast"  # reference/events/message/thread_broadcast
+        if self.client_msg_id:
+            data["client_msg_id"] = self.client_msg_id
         data["user"] = self.user
         if self.bot_id:
             data["bot_id"] = self.bot_id

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from .. import payloads
-from ..blockkit import view_errors
+from ..blockkit import message_blocks_errors, view_errors
 from ..core import FakeCore
 from ..interactions import Interaction, wait_until
 from ..socket import Envelope
@@ -367,6 +367,11 @@ class InteractionDriver(Part):
         "Responding immediately"): ephemeral unless ``response_type: in_channel``."""
         body = envelope.ack_payload
         if not body or not (body.get("text") or body.get("blocks")):
+            return
+        problems = message_blocks_errors(body["blocks"]) if body.get("blocks") is not None else []
+        if problems:
+            # Slack shows the member an error instead of a reply whose blocks break Block Kit's rules.
+            self.core.app_problems.append(f"slash command ack with invalid blocks: {problems}")
             return
         assert interaction.channel is not None
         world = self.core.world
