@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -31,6 +32,7 @@ from . import web as _methods  # noqa: F401 - registers every Web API method
 from .core import FakeCore, RecordedCall
 from .driver import Driver
 from .interactions import Interaction
+from .rendering import message_mentions, readable
 from .socket import SocketHub
 from .transport import Transport
 from .web.files import download, receive_upload
@@ -234,6 +236,15 @@ class FakeSlack(Driver):
             sent = self.core.events.sent
             out.extend(checker.check_events([e for e, _ in sent], [env.payload for _, env in sent]))
         return out
+
+    def read(self, message: Message, as_user: str, *, now: datetime | None = None) -> str:
+        """What ``as_user`` reads in ``message``: text and block texts, mentions as names, ``<!date^…>`` in their
+        time zone, escapes undone (rendering.py)."""
+        return readable(message, self.world, self.world.user(as_user), now=now)
+
+    def pings(self, message: Message) -> list[str]:
+        """Whom ``message`` notifies: ``@U…``, ``!subteam^S…``, ``!here``, ``!channel``, ``!everyone``."""
+        return message_mentions(message)
 
     # ---- driver bookkeeping -------------------------------------------------------------------
     def _track(self, interaction: Interaction) -> Interaction:

@@ -407,8 +407,10 @@ class World:
     def populate(self) -> None:
         """The default workspace (see README): members, an admin and the owner, three channels with the bot,
         one without, and the facilitator and organiser user groups."""
-        for name in ("alice", "bob", "carol"):
+        for name in ("alice", "bob"):
             self.add_user(name, name.title())
+        # One member elsewhere, so that "each reader sees their own zone" can be shown.
+        self.add_user("carol", "Carol", tz="America/New_York", tz_label="Eastern Standard Time", tz_offset=-18000)
         self.add_user("fay", "Fay Facilitator")
         self.add_user("olga", "Olga Organiser")
         self.add_user("adam", "Adam Admin", is_admin=True)
