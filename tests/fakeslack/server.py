@@ -84,6 +84,14 @@ class FakeSlack(Driver):
         self.core.base_url = f"http://127.0.0.1:{self.port}"
         self.core.world.file_host = self.core.base_url
 
+    async def __aenter__(self) -> FakeSlack:
+        """``async with FakeSlack() as fake:`` outside pytest (benchmarks, scripts)."""
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
     async def stop(self) -> None:
         await self.sockets.close()
         if self._runner is not None:

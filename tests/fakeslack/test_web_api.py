@@ -283,3 +283,14 @@ async def test_broadcast_reply_shows_in_the_channel_too(fake_slack: FakeSlack) -
     newest = history["messages"][0]
     assert newest["subtype"] == "thread_broadcast" and newest["thread_ts"] == parent["ts"]
     assert newest["client_msg_id"]
+
+
+async def test_a_token_inside_a_json_body_is_not_a_token(fake_slack: FakeSlack) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        url = fake_slack.api_url + "auth.test"
+        async with session.post(url, json={"token": fake_slack.bot_token}) as response:
+            assert (await response.json())["error"] == "not_authed"
+        async with session.post(url, data={"token": fake_slack.bot_token}) as response:
+            assert (await response.json())["ok"] is True
