@@ -51,6 +51,7 @@ METHOD_TIERS: dict[str, int | str] = {
     "views.publish": 4,
     "files.getUploadURLExternal": 4,
     "files.completeUploadExternal": 4,
+    "files.info": 4,
 }
 
 

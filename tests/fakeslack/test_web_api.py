@@ -294,3 +294,11 @@ async def test_a_token_inside_a_json_body_is_not_a_token(fake_slack: FakeSlack) 
             assert (await response.json())["error"] == "not_authed"
         async with session.post(url, data={"token": fake_slack.bot_token}) as response:
             assert (await response.json())["ok"] is True
+
+
+async def test_channel_by_name_and_disabled_users(fake_slack: FakeSlack) -> None:
+    client = fake_slack.web_client()
+    await client.chat_postMessage(channel="#reminders", text="By name")
+    assert fake_slack.latest("reminders").text == "By name"
+    gone = fake_slack.world.add_user("gone", deleted=True)
+    assert (await error_of(client.conversations_open(users=gone.id)))["error"] == "user_disabled"

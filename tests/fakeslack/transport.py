@@ -102,7 +102,7 @@ class Transport:
             fault = core.take_fault(method, after_effect=False)
             if fault is not None:
                 raise SlackError(fault.error, status=fault.status, headers=fault.headers, **fault.extra)
-            body = await spec.handler(Call(core, method, args, kind))
+            body = await spec.handler(Call(core, method, dict(args), kind))
             lost = core.take_fault(method, after_effect=True)
             if lost is not None:
                 raise SlackError(lost.error, status=lost.status, headers=lost.headers, **lost.extra)

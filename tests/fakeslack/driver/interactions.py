@@ -329,7 +329,7 @@ class InteractionDriver(Part):
         core = self.core
         member = core.world.user(user)
         before = core.world.home_views.get(member.id)
-        envelope = core.events.app_home_opened(member.id)
+        envelope = core.events.app_home_opened(member.id, "home")
         if envelope is None:
             raise AssertionError("the app is not subscribed to app_home_opened")
 
@@ -342,6 +342,22 @@ class InteractionDriver(Part):
             return None
 
         return await wait_until(core, published, timeout=timeout, what=f"{member.name}'s Home tab")
+
+    async def open_app_messages(self, user: str | User) -> Interaction | None:
+        """Open the app's Messages tab (``app_home_opened`` with ``tab: "messages"``); the app may answer in the
+        member's DM with it."""
+        member = self.core.world.user(user)
+        envelope = self.core.events.app_home_opened(member.id, "messages")
+        if envelope is None:
+            return None
+        interaction = Interaction(
+            core=self.core,
+            kind="app_home_opened",
+            user=member,
+            channel=self.core.world.open_dm(member.id),
+            envelope=envelope,
+        )
+        return self._track(interaction)
 
     def home_view(self, user: str | User) -> View | None:
         member = self.core.world.user(user)

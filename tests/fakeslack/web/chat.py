@@ -69,6 +69,10 @@ def target_channel(call: Call) -> Channel:
     ref = call.arg("channel")
     if ref and ref.startswith(("U", "W")) and ref in call.world.users:
         return call.world.open_dm(ref)
+    by_name = call.world.maybe_channel(ref) if ref and ref not in call.world.channels else None
+    if by_name is not None and not by_name.is_im:
+        # "An encoded ID or channel name": #general or general.
+        call.args["channel"] = by_name.id
     channel = call.channel()
     if channel.is_archived:
         raise SlackError("is_archived")

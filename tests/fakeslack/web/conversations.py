@@ -94,8 +94,10 @@ async def open_(call: Call) -> JSON:
     if len(users) > 1:
         raise SlackError("not_enough_users" if len(users) < 2 else "invalid_arguments")
     user = call.world.users.get(users[0])
-    if user is None or user.deleted:
+    if user is None:
         raise SlackError("user_not_found")
+    if user.deleted:
+        raise SlackError("user_disabled")  # "Errors": user_disabled, "The user has been disabled."
     existed = any(c.is_im and c.im_user == user.id for c in call.world.channels.values())
     channel = call.world.open_dm(user.id)
     body: JSON = {"ok": True, "channel": {"id": channel.id}}
