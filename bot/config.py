@@ -29,6 +29,8 @@ from bot.storage.database_url import check_postgresql_url
 DEFAULT_DATABASE_PATH = Path("data/bot.sqlite3")
 DEFAULT_PROGRAMME_FILE = Path("data/programme.toml")
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# Far beyond any bot this software serves (4,096 shards hold ten million servers): a typo, not a plan.
+MAX_SHARD_COUNT = 4096
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 T = TypeVar("T")
 
@@ -177,7 +179,7 @@ class Settings:
                 database_url = None
         gateway_url = url("DISCORD_GATEWAY_URL", ("ws", "wss"))
         grace_text = text("LEAVE_GRACE_DAYS") or str(DEFAULT_LEAVE_GRACE.days)
-        grace_days = int(grace_text) if grace_text.isdigit() else -1
+        grace_days = int(grace_text) if grace_text.isascii() and grace_text.isdigit() and len(grace_text) < 6 else -1
         if not 0 <= grace_days <= 3650:
             problems.append(f"LEAVE_GRACE_DAYS must be a whole number of days from 0 to 3650, got {quoted(grace_text)}")
         shard_count, shard_ids = _shards(text("SHARD_COUNT"), text("SHARD_IDS"), problems)
@@ -264,13 +266,20 @@ def _shards(
     count: int | None = None
     ids: tuple[int, ...] | None = None
     if count_text is not None:
-        if not count_text.isdigit():
+        # isascii first: str.isdigit() accepts superscripts and other scripts' digits, which int() refuses.
+        if not (count_text.isascii() and count_text.isdigit()):
             problems.append(f"SHARD_COUNT must be a whole number of at least 1, got {quoted(count_text)}")
             return None, None
         count = int(count_text)
+        if count > MAX_SHARD_COUNT:
+            problems.append(
+                f"SHARD_COUNT must be at most {MAX_SHARD_COUNT:,} (a shard serves up to 2,500 servers; Discord "
+                f"recommends about one per 1,000), got {quoted(count_text)}"
+            )
+            return None, None
     if ids_text is not None:
         parts = [part.strip() for part in ids_text.split(",")]
-        if not all(part.isdigit() for part in parts):
+        if not all(part.isascii() and part.isdigit() for part in parts):
             problems.append(
                 f"SHARD_IDS must list shard numbers separated by commas, such as 0,1, got {quoted(ids_text)}"
             )

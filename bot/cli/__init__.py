@@ -84,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.log_setup import setup_logging
 
             setup_logging(settings.log_level, settings.log_file)
+        else:
+            _console_warnings_only()
         status = asyncio.run(dispatch(args, settings))
         sys.stdout.flush()  # here, so a closed pipe is handled below rather than at exit
         return status
@@ -101,6 +103,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {unexpected_failure_text(error, debug)}", file=sys.stderr)
         _log_unexpected(error, debug)
         return EXIT_USER_ERROR
+
+
+def _console_warnings_only() -> None:
+    """Outside ``run``, warnings reach stderr as Python would print them, but not a record meant for the log
+    file alone (which would repeat, on a second line, the one-line error the command prints)."""
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.WARNING)
+    console.addFilter(lambda record: not getattr(record, "file_only", False))
+    logging.getLogger().addHandler(console)
 
 
 def unexpected_failure_text(error: Exception, debug: bool) -> str:
