@@ -30,8 +30,9 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.core import Core, PlatformAdapters, Ready, Services, build_core
 from bot.domain.clock import Clock, system_clock
-from bot.domain.communities import owns_community
+from bot.domain.communities import owns_community, shard_of
 from bot.domain.errors import UserFacingError
+from bot.domain.platform_ids import DISCORD, platform_of
 from bot.services.reminders import SWEEP_INTERVAL
 from bot.storage.engine import Database
 from bot.tree import WorkshopTree
@@ -199,6 +200,14 @@ class WorkshopBot(commands.AutoShardedBot):
         if self._adapters is None:
             raise RuntimeError("the Discord adapters are not loaded yet")
         return self._adapters
+
+    def on_shard(self, community_id: int, shard_id: int | None = None) -> bool:
+        """Whether a community is a Discord server of shard ``shard_id`` (None: of any shard this bot runs)."""
+        if platform_of(community_id) != DISCORD:
+            return False
+        if shard_id is None:
+            return self.owns_community(community_id)
+        return shard_of(community_id, self.shard_count or 1) == shard_id
 
     def owns_community(self, community_id: int) -> bool:
         """Whether this process runs the shard of the community (SHARD_COUNT and SHARD_IDS; all if unset)."""
