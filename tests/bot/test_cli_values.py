@@ -163,6 +163,8 @@ def test_a_workspace_is_chosen_as_a_server_is(capsys: pytest.CaptureFixture[str]
     # the database's only community is the default
     assert run("schedule", "--db", db) == 0
     assert "(workspace T0123ABCD)" in capsys.readouterr().out
+    assert run("schedule", "--db", db, "--json") == 0
+    assert '"workspace_id": "T0123ABCD"' in capsys.readouterr().out
     # a Discord server beside it: now one must be named, and the error names both ways
     assert run("programme", "import", str(PROGRAMME_TOML), "--db", db, "--guild", str(GUILD_ID)) == 0
     capsys.readouterr()
