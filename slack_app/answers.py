@@ -300,8 +300,12 @@ async def mydata_command(call: Call) -> None:
         with tempfile.TemporaryDirectory(prefix="workshop-mydata-") as folder:
             path = Path(folder) / EXPORT_FILENAME
             await asyncio.to_thread(path.write_bytes, document)
-            await files.send_file(call.member_id, path, title="Your workshop data", comment=export_summary(data))
-        await call.reply(escape(export_summary(data).replace("The file", "The file, in your DMs with the bot,")))
+            comment = slack_wording(export_summary(data))
+            await files.send_file(call.member_id, path, title="Your workshop data", comment=comment)
+        summary = export_summary(data).replace(
+            "The file is only visible", "The file is in your direct messages with the bot, visible"
+        )
+        await call.reply(slack_wording(summary))
     elif action == "delete":
         preview = await answers.erasure_preview(call.community_id, call.member_id)
         text = slack_wording(erasure_question(preview))
@@ -319,7 +323,7 @@ async def mydata_command(call: Call) -> None:
 def slack_wording(domain_text: str) -> str:
     """The domain's /mydata wording with Slack's nouns (its Discord nouns describe what Discord keeps)."""
     text = domain_text.replace(WHAT_IS_KEPT, SLACK_WHAT_IS_KEPT).replace(THREAD_MESSAGES_STAY, SLACK_MESSAGES_STAY)
-    return from_domain(text)
+    return from_domain(text.replace("this server", "this workspace"))
 
 
 async def erase_pressed(front: SlackContext, body: dict[str, Any], respond: AsyncRespond, *, confirm: bool) -> None:
