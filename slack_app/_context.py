@@ -39,6 +39,7 @@ class SlackContext:
     bot_user_id: str
     roles: Roles
     files: Callable[[], Awaitable[FileSender]]  # the file adapter, built lazily on first use
+    app_token: str | None = None  # Socket Mode's token: the Health part checks it reaches Slack
 
     @property
     def community_id(self) -> int:

@@ -114,14 +114,14 @@ def upload_view() -> View:
                 block_id="file",
                 label=plain("Programme file"),
                 hint=plain(f"A .toml file, or the published listing as text; at most {MAX_FILE_BYTES:,} bytes"),
-                element=FileInputElement(action_id="value", filetypes=FILE_TYPES, max_files=1),
+                element=FileInputElement(action_id="file", filetypes=FILE_TYPES, max_files=1),
             ),
             InputBlock(
                 block_id="start",
                 label=plain("Move the first session to (optional)"),
                 hint=plain("A date as YYYY-MM-DD; every session moves with it"),
                 optional=True,
-                element=PlainTextInputElement(action_id="value", max_length=10),
+                element=PlainTextInputElement(action_id="start", max_length=10),
             ),
             context("Nothing is saved until you press Confirm on the preview."),
         ],
@@ -193,8 +193,8 @@ class ImportFlow:
     async def uploaded(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         view = body.get("view") or {}
         values = (view.get("state") or {}).get("values") or {}
-        files = ((values.get("file") or {}).get("value") or {}).get("files") or []
-        start_text = ((values.get("start") or {}).get("value") or {}).get("value")
+        files = ((values.get("file") or {}).get("file") or {}).get("files") or []
+        start_text = ((values.get("start") or {}).get("start") or {}).get("value")
         if not files:
             await ack(response_action="errors", errors={"file": "Choose the programme file."})
             return

@@ -48,7 +48,6 @@ from slack_app._render import (
     VIEW_BLOCKS_LIMIT,
     context,
     divider,
-    escape,
     fit_blocks,
     from_domain,
     plain,
@@ -97,7 +96,7 @@ def _slack(value: int | None) -> str | None:
         return None  # a Discord id set for another platform: not offered here
 
 
-def setup_view(settings: Any, groups: list[tuple[str, str]], health: list[str]) -> View:
+def setup_view(settings: Any, groups: list[tuple[str, str]], health: list[str] | None) -> View:
     blocks: list[Block] = []
     for block_id, (name, label) in CHANNELS.items():
         current = _slack(getattr(settings, name))
@@ -107,7 +106,7 @@ def setup_view(settings: Any, groups: list[tuple[str, str]], health: list[str]) 
                 label=plain(label),
                 optional=True,
                 element=ConversationSelectElement(
-                    action_id="value",
+                    action_id=block_id,
                     initial_conversation=current,
                     filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
                 ),
@@ -123,7 +122,7 @@ def setup_view(settings: Any, groups: list[tuple[str, str]], health: list[str]) 
                 block_id=block_id,
                 label=plain(label),
                 optional=True,
-                element=StaticSelectElement(action_id="value", options=options, initial_option=initial),
+                element=StaticSelectElement(action_id=block_id, options=options, initial_option=initial),
             )
         )
     blocks.append(
@@ -132,7 +131,9 @@ def setup_view(settings: Any, groups: list[tuple[str, str]], health: list[str]) 
             label=plain("Reminder times (before each session)"),
             hint=plain("Such as 24h,1h,15m"),
             optional=True,
-            element=PlainTextInputElement(action_id="value", initial_value=format_offsets(settings.reminder_offsets)),
+            element=PlainTextInputElement(
+                action_id="reminder_times", initial_value=format_offsets(settings.reminder_offsets)
+            ),
         )
     )
     blocks.append(
@@ -140,7 +141,7 @@ def setup_view(settings: Any, groups: list[tuple[str, str]], health: list[str]) 
             block_id="meeting_link",
             label=plain("Meeting link (https)"),
             optional=True,
-            element=UrlInputElement(action_id="value", initial_value=settings.meeting_link),
+            element=UrlInputElement(action_id="meeting_link", initial_value=settings.meeting_link),
         )
     )
     window = settings.answer_window
@@ -151,7 +152,7 @@ def setup_view(settings: Any, groups: list[tuple[str, str]], health: list[str]) 
             hint=plain(f"0 to {MAX_ANSWER_WINDOW_HOURS}; empty: answers are never late"),
             optional=True,
             element=NumberInputElement(
-                action_id="value",
+                action_id="answer_window_hours",
                 is_decimal_allowed=False,
                 min_value=0,
                 max_value=MAX_ANSWER_WINDOW_HOURS,
@@ -167,7 +168,7 @@ def setup_view(settings: Any, groups: list[tuple[str, str]], health: list[str]) 
             hint=plain(f"{MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS}; empty: answers are kept until deleted"),
             optional=True,
             element=NumberInputElement(
-                action_id="value",
+                action_id="retention_days",
                 is_decimal_allowed=False,
                 min_value=MIN_RETENTION_DAYS,
                 max_value=MAX_RETENTION_DAYS,
@@ -175,7 +176,11 @@ def setup_view(settings: Any, groups: list[tuple[str, str]], health: list[str]) 
             ),
         )
     )
-    blocks += [divider(), *sections("*Health*\n" + ("\n".join(health) if health else "No problems found."))]
+    if health is None:
+        findings = "`python -m bot check` checks the tokens, scopes, channels and user groups."
+    else:
+        findings = "\n".join(health) if health else "No problems found."
+    blocks += [divider(), *sections(f"*Health*\n{findings}")]
     blocks.append(context("Organisers are workspace admins and owners, and the organiser user group."))
     return View(
         type="modal",
@@ -187,24 +192,28 @@ def setup_view(settings: Any, groups: list[tuple[str, str]], health: list[str]) 
     )
 
 
-async def health_lines(front: SlackContext) -> list[str]:
-    """The Slack ``check`` findings (bot/preflight/slack.py) when that module provides them."""
+async def health_lines(front: SlackContext, settings: Any) -> list[str] | None:
+    """The Slack ``check`` findings (bot/preflight/slack.py, the same as ``python -m bot check``), one line each."""
     try:
         slack_check = importlib.import_module("bot.preflight.slack")  # written beside this front end
     except ImportError:
-        return []
-    findings = getattr(slack_check, "health_lines", None)
-    if findings is None:
-        return []
+        return None
+    places = slack_check.SlackPlaces(
+        reminder_channel_id=settings.reminder_channel_id,
+        discussion_channel_id=settings.discussion_channel_id,
+        organiser_group_id=settings.organiser_role_id,
+        facilitator_group_id=settings.facilitator_role_id,
+    )
     try:
-        return [escape(line) for line in await findings(front.client, front.services, front.community_id)]
+        findings = await slack_check.slack_findings(front.client, app_token=front.app_token, places=places)
     except Exception:
         log.exception("the Health findings could not be gathered")
         return ["The health check could not run: see the bot's log."]
+    return [from_domain(finding.line()) for finding in findings]
 
 
 def _value(values: dict[str, Any], block_id: str) -> Any:
-    state = (values.get(block_id) or {}).get("value") or {}
+    state = (values.get(block_id) or {}).get(block_id) or {}
     kind = state.get("type")
     if kind in ("conversations_select", "channels_select"):
         return state.get("selected_conversation") or state.get("selected_channel")
@@ -329,7 +338,7 @@ async def setup_command(call: Call) -> None:
     async def build() -> View:
         settings = await call.services.settings.get(call.community_id)
         groups = await user_groups(call.front.client)
-        return setup_view(settings, groups, await health_lines(call.front))
+        return setup_view(settings, groups, await health_lines(call.front, settings))
 
     await open_for_organiser(call, TITLE, CALLBACK, build)
 

@@ -60,12 +60,16 @@ class _Settings:
         return getattr(self._base, name)
 
 
+async def _no_names(community_id: int, user_ids: Any) -> dict[int, str]:
+    return {}
+
+
 def _services(settings: Settings, db: Database, clock: FakeClock) -> Any:
     """The core's services, as the composition root builds them (ports the member journeys never reach are
     inert)."""
     from bot.client import DiscordAdapters, WorkshopBot
 
-    inert: Any = SimpleNamespace()
+    inert: Any = SimpleNamespace(display_names=_no_names)
     adapters = DiscordAdapters(
         threads=inert, reminders=inert, names=inert, retention=inert, events=inert, welcome=inert
     )

@@ -34,7 +34,7 @@ def visible(item: Any) -> str:
     return "\n".join(found)
 
 
-async def view_showing(fake: FakeSlack, user: str, words: str, timeout: float = 5.0) -> View:
+async def view_showing(fake: FakeSlack, user: str, words: str, timeout: float = 10.0) -> View:
     """The member's modal once it shows ``words`` (the bot fills modals after opening them)."""
 
     def probe() -> View | None:
@@ -44,7 +44,7 @@ async def view_showing(fake: FakeSlack, user: str, words: str, timeout: float = 
     return await wait_until(fake.core, probe, timeout=timeout, what=f"a modal showing {words!r}")
 
 
-async def until(fake: FakeSlack, probe: Callable[[], Any], what: str, timeout: float = 5.0) -> Any:
+async def until(fake: FakeSlack, probe: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
     return await wait_until(fake.core, lambda: probe() or None, timeout=timeout, what=what)
 
 
