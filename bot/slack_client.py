@@ -87,6 +87,7 @@ class SlackFrontEnd:
             bot_user_id=str(auth.get("user_id") or ""),
             roles=Roles(self.client, services.settings),
             files=files,
+            app_token=_reveal(getattr(self.settings, "slack_app_token", None)),
         )
         slack_app.register(self.app, front)
         _register_thread_listeners(self.app, services, self._thread_gateway)
