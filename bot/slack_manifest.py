@@ -8,6 +8,7 @@ Shapes follow Slack's manifest reference (docs.slack.dev, "App manifest referenc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,3 +72,8 @@ def build_manifest(*, name: str = APP_NAME, command: str = SLASH_COMMAND) -> dic
             "token_rotation_enabled": False,
         },
     }
+
+
+def manifest_json(*, name: str = APP_NAME) -> str:
+    """The manifest as ``python -m bot slack-manifest`` prints it: JSON, ready to paste."""
+    return json.dumps(build_manifest(name=name), indent=2, ensure_ascii=False)

@@ -7,7 +7,7 @@ import json
 import jsonschema
 import pytest
 
-from bot.slack_manifest import BOT_EVENTS, BOT_SCOPES, SLASH_COMMAND, build_manifest
+from bot.slack_manifest import BOT_EVENTS, BOT_SCOPES, SLASH_COMMAND, build_manifest, manifest_json
 from tests.conftest import REPO_ROOT
 
 # shared/ sits beside the clone (CI, /work/main) or beside the folder of worktrees
@@ -47,3 +47,7 @@ def test_scopes_and_events_are_exactly_the_table() -> None:
 
 def test_the_manifest_is_json() -> None:
     assert json.loads(json.dumps(build_manifest())) == build_manifest()
+
+
+def test_the_printed_manifest_is_the_manifest() -> None:
+    assert json.loads(manifest_json()) == build_manifest()

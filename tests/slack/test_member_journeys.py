@@ -179,3 +179,31 @@ async def test_app_home_shows_the_programme_answers_and_a_reminder_toggle(
         assert "home:reminders:off" in action_ids(toggled)
         status = (await (await fake_slack.slash("alice", "/workshop", "reminders")).reply()).text
         assert "DM reminders are *on* for you" in status
+
+
+async def test_every_subcommand_is_acknowledged_within_slacks_three_seconds(
+    fake_slack: FakeSlack, slack_runner: SlackRunner
+) -> None:
+    async with slack_runner.running():
+        for text in (
+            "",
+            "programme",
+            "session 2",
+            "next",
+            "answer 3",
+            "answer 3 1",
+            "reminders",
+            "mydata show",
+            "setup",
+            "import",
+            "export audit",
+            "stats",
+            "threads status 1",
+            "nonsense",
+        ):
+            interaction = await fake_slack.slash("adam", "/workshop", text)
+            await interaction.acked()
+            assert interaction.ack_seconds is not None and interaction.ack_seconds < 3, text
+            if fake_slack.current_view("adam") is not None:
+                await view_showing(fake_slack, "adam", "")  # let the modal fill before the next command
+                await fake_slack.close_view("adam")
