@@ -6,11 +6,14 @@ each area's ``register``: adapters and context are injected one way, at construc
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.clock import Clock
@@ -73,3 +76,18 @@ def user_of(body: dict[str, Any]) -> str:
     if isinstance(user, dict) and isinstance(user.get("id"), str):
         return str(user["id"])
     raise UserFacingError("Slack did not say who sent this.")
+
+
+log = logging.getLogger(__name__)
+
+
+async def update_view(client: AsyncWebClient, view_id: object, view: View) -> None:
+    """Replace a modal the bot opened or acknowledged; one the member closed meanwhile is left closed (Slack
+    answers ``not_found``: the result was saved or refused all the same, and the member will see it when they
+    next look)."""
+    try:
+        await client.views_update(view_id=str(view_id), view=view)
+    except SlackApiError as error:
+        if error.response.get("error") != "not_found":
+            raise
+        log.info("a modal was closed before the bot could update it")

@@ -41,7 +41,7 @@ from bot.domain.member_data import (
 from bot.domain.platform_ids import slack_id_to_int
 from bot.domain.programme import SessionRecord, next_session
 from slack_app._commands import Call, Router, Subcommand, report_error
-from slack_app._context import SlackContext, team_of, user_of
+from slack_app._context import SlackContext, team_of, update_view, user_of
 from slack_app._render import (
     MODAL_TITLE_LIMIT,
     VIEW_BLOCKS_LIMIT,
@@ -165,7 +165,7 @@ async def open_answer_form(front: SlackContext, trigger_id: str, user_id: str, p
         view = answer_view(form)
     except UserFacingError as error:
         view = message_view("Your answer", from_domain(str(error)))
-    await front.client.views_update(view_id=view_id, view=view)
+    await update_view(front.client, view_id, view)
 
 
 def submitted_text(view: dict[str, Any]) -> str:
@@ -201,7 +201,7 @@ async def handle_submission(front: SlackContext, ack: AsyncAck, body: dict[str, 
     except Exception:
         log.exception("saving an answer to prompt %s failed", prompt_id)
         result = message_view("Not saved", "Sorry, something went wrong on our side: your answer was not saved.")
-    await client.views_update(view_id=view.get("id"), view=result)
+    await update_view(client, view.get("id"), result)
 
 
 # --- /workshop answer [N [P]] ----------------------------------------------------------------------------

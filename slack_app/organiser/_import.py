@@ -39,7 +39,7 @@ from bot.domain.importing import ImportPlan, carry_over_week_links
 from bot.domain.parsers import MAX_FILE_BYTES, parse_programme_file
 from bot.domain.programme import Programme, redate
 from slack_app._commands import Call, Router, Subcommand
-from slack_app._context import SlackContext, team_of, user_of
+from slack_app._context import SlackContext, team_of, update_view, user_of
 from slack_app._render import (
     MODAL_TITLE_LIMIT,
     SECTION_TEXT_LIMIT,
@@ -209,7 +209,7 @@ class ImportFlow:
             result = await self._preview(community_id, user_of(body), files[0], new_start)
         except UserFacingError as error:
             result = notice(TITLE, from_domain(str(error)) + "\nNothing was imported.")
-        await client.views_update(view_id=view.get("id"), view=result)
+        await update_view(client, view.get("id"), result)
 
     async def _preview(self, community_id: int, user_id: str, file: dict[str, Any], new_start: Any) -> View:
         services = self.front.services
@@ -262,7 +262,7 @@ class ImportFlow:
             )
         except UserFacingError as error:
             text = from_domain(str(error))
-        await client.views_update(view_id=view.get("id"), view=notice(TITLE, text))
+        await update_view(client, view.get("id"), notice(TITLE, text))
 
 
 def register(app: AsyncApp, front: SlackContext, router: Router) -> None:

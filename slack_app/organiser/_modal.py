@@ -9,6 +9,7 @@ from slack_sdk.models.views import View
 
 from bot.domain.errors import UserFacingError
 from slack_app._commands import ROLE_NAMES, WHO_MAY, Call
+from slack_app._context import update_view
 from slack_app._render import MODAL_TITLE_LIMIT, VIEW_BLOCKS_LIMIT, fit_blocks, from_domain, plain, sections
 from slack_app._roles import Role
 
@@ -47,4 +48,4 @@ async def open_for_organiser(call: Call, title: str, callback_id: str, build: Ca
         view = await build()
     except UserFacingError as error:
         view = notice(title, from_domain(str(error)))
-    await call.front.client.views_update(view_id=view_id, view=view)
+    await update_view(call.front.client, view_id, view)

@@ -42,7 +42,7 @@ from bot.domain.settings_rules import (
     plan_settings_change,
 )
 from slack_app._commands import Call, Router, Subcommand
-from slack_app._context import SlackContext, team_of, user_of
+from slack_app._context import SlackContext, team_of, update_view, user_of
 from slack_app._render import (
     MODAL_TITLE_LIMIT,
     VIEW_BLOCKS_LIMIT,
@@ -331,7 +331,7 @@ async def submitted(front: SlackContext, ack: AsyncAck, body: dict[str, Any], cl
         text = "Saved: " + ", ".join(LABELS.get(name, name) for name in changes) + "."
     except UserFacingError as error:
         text = from_domain(str(error))
-    await client.views_update(view_id=view.get("id"), view=notice(TITLE, text))
+    await update_view(client, view.get("id"), notice(TITLE, text))
 
 
 async def setup_command(call: Call) -> None:
