@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import Block
 from bot.domain.errors import UserFacingError
 from bot.domain.platform_ids import slack_id_to_int
 from slack_app._context import SlackContext, team_of, user_of
-from slack_app._render import SLASH_COMMAND, escape, fallback_text, from_domain, sections, shorten
+from slack_app._render import SLASH_COMMAND, bot_words, escape, fallback_text, from_domain, sections, shorten
 from slack_app._roles import Role
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class Call:
 
     async def say(self, domain_text: str) -> None:
         """A private reply from the domain's wording (escaped and turned into Slack's)."""
-        await self.reply(from_domain(domain_text))
+        await self.reply(from_domain(bot_words(domain_text)))
 
 
 Handler = Callable[[Call], Awaitable[None]]
@@ -161,7 +161,7 @@ async def report_error(respond: AsyncRespond, error: BaseException, *, what: str
         log.info("refused %s for a member: %s", what, error)
         text = escape(str(error))
     elif isinstance(error, UserFacingError):
-        text = from_domain(str(error))
+        text = from_domain(bot_words(str(error)))
     else:
         error_id = secrets.token_hex(4)
         log.error("error %s in %s", error_id, what, exc_info=error)

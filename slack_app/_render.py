@@ -114,6 +114,14 @@ def from_domain(text: str) -> str:
     return "".join(pieces)
 
 
+_SERVER = re.compile(r"\b(this|that|the|a|your|their) server('s)?\b")
+
+
+def bot_words(text: str) -> str:
+    """The bot's own wording (never a member's or organiser's text) for Slack: a community is a workspace."""
+    return _SERVER.sub(lambda m: f"{m[1]} workspace{m[2] or ''}", text)
+
+
 def _channel_link(channel_id: int) -> str:
     """A channel the domain names (``<#id>``, a neutral Slack id) as Slack's channel link."""
     try:

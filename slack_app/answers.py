@@ -46,6 +46,7 @@ from slack_app._render import (
     MODAL_TITLE_LIMIT,
     VIEW_BLOCKS_LIMIT,
     actions,
+    bot_words,
     button,
     context,
     escape,
@@ -164,7 +165,7 @@ async def open_answer_form(front: SlackContext, trigger_id: str, user_id: str, p
         form = await front.services.answers.form(prompt_id, slack_id_to_int(user_id), community_id=front.community_id)
         view = answer_view(form)
     except UserFacingError as error:
-        view = message_view("Your answer", from_domain(str(error)))
+        view = message_view("Your answer", from_domain(bot_words(str(error))))
     await update_view(front.client, view_id, view)
 
 
@@ -197,7 +198,7 @@ async def handle_submission(front: SlackContext, ack: AsyncAck, body: dict[str, 
         )
         result = message_view("Answer saved", confirmation_blocks(saved))
     except UserFacingError as error:
-        result = message_view("Not saved", from_domain(str(error)))
+        result = message_view("Not saved", from_domain(bot_words(str(error))))
     except Exception:
         log.exception("saving an answer to prompt %s failed", prompt_id)
         result = message_view("Not saved", "Sorry, something went wrong on our side: your answer was not saved.")
@@ -323,7 +324,7 @@ async def mydata_command(call: Call) -> None:
 def slack_wording(domain_text: str) -> str:
     """The domain's /mydata wording with Slack's nouns (its Discord nouns describe what Discord keeps)."""
     text = domain_text.replace(WHAT_IS_KEPT, SLACK_WHAT_IS_KEPT).replace(THREAD_MESSAGES_STAY, SLACK_MESSAGES_STAY)
-    return from_domain(text.replace("this server", "this workspace"))
+    return from_domain(bot_words(text))
 
 
 async def erase_pressed(front: SlackContext, body: dict[str, Any], respond: AsyncRespond, *, confirm: bool) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.domain.errors import UserFacingError
 from bot.domain.import_preview import plural
+from bot.domain.platform_ids import slack_id_to_int
 from bot.domain.programme_text import session_heading
 from slack_app._commands import Call, Router, Subcommand
 from slack_app._render import escape, from_domain, shorten
@@ -35,7 +36,8 @@ async def threads_command(call: Call) -> None:
     service = call.services.threads
     heading = f"*{escape(session_heading(session))}*"
     if action == "open":
-        here = None
+        # Without a discussion channel set, the threads go where the command was typed, as on Discord.
+        here = slack_id_to_int(call.channel_id) if call.channel_id else None
         report = await service.open_week(session, here_channel_id=here, collect_replies=True)
         where = from_domain(f" in <#{report.channel_id}>") if report.channel_id is not None else ""
         lines = [f"{heading}: one thread per question{where}."]

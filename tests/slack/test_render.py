@@ -65,3 +65,12 @@ def test_long_text_is_split_into_sections_within_slacks_limit() -> None:
     pieces = split_text(text, 3000)
     assert all(len(p) <= 3000 for p in pieces)
     assert "".join(pieces).replace("\n", "") == text.replace("\n", "")
+
+
+def test_the_bots_wording_names_a_workspace_not_a_server() -> None:
+    from slack_app._render import bot_words
+
+    assert bot_words("No programme has been imported for this server yet.") == (
+        "No programme has been imported for this workspace yet."
+    )
+    assert bot_words("the server's Privacy Settings; observer") == "the workspace's Privacy Settings; observer"
