@@ -60,6 +60,7 @@ class SlackFrontEnd:
         self._handler: AsyncSocketModeHandler | None = None
         self.team_id: str | None = None
         self.community_id: int | None = None
+        self.context: SlackContext | None = None  # what the listeners share, once started
 
     async def start(self, core: Any) -> None:
         """auth.test, the workspace as a community, the listeners, then the Socket Mode connection."""
@@ -89,6 +90,7 @@ class SlackFrontEnd:
             files=files,
             app_token=_reveal(getattr(self.settings, "slack_app_token", None)),
         )
+        self.context = front
         slack_app.register(self.app, front)
         _register_thread_listeners(self.app, services, self._thread_gateway)
         community_id = self.community_id

@@ -207,3 +207,31 @@ async def test_every_subcommand_is_acknowledged_within_slacks_three_seconds(
             if fake_slack.current_view("adam") is not None:
                 await view_showing(fake_slack, "adam", "")  # let the modal fill before the next command
                 await fake_slack.close_view("adam")
+
+
+async def test_calendar_arrives_in_the_members_dm(fake_slack: FakeSlack, slack_runner: SlackRunner) -> None:
+    async with slack_runner.running():
+        asked = await fake_slack.slash("alice", "/workshop", "calendar")
+        await until(fake_slack, lambda: any("direct messages" in m.text for m in asked.seen), "the calendar reply")
+        assert slack_runner.files is not None
+        user, name, content = slack_runner.files.sent[-1]
+        assert (user, name) == (fake_slack.world.user("alice").id, "programme.ics")
+        assert content.startswith(b"BEGIN:VCALENDAR") and content.count(b"BEGIN:VEVENT") == 12
+
+
+async def test_an_answer_longer_than_a_slack_form_is_shown_not_cut(
+    fake_slack: FakeSlack, slack_runner: SlackRunner
+) -> None:
+    from bot.domain.platform_ids import slack_id_to_int
+    from tests.slack.harness import COMMUNITY_ID
+
+    async with slack_runner.running() as front:
+        assert front.context is not None
+        alice = slack_id_to_int(fake_slack.world.user("alice").id)
+        prompt_id = await front.context.services.answers.prompt_id(COMMUNITY_ID, 8, 1)
+        long_answer = "A considered answer. " * 180  # 3,780 characters: a thread reply may be this long
+        await front.context.services.answers.submit(prompt_id, alice, long_answer, community_id=COMMUNITY_ID)
+        await fake_slack.slash("alice", "/workshop", "answer 8 1")
+        form = await view_showing(fake_slack, "alice", "longer than a Slack form holds")
+        box = next(b for b in form.blocks if b.get("type") == "input")["element"]
+        assert "initial_value" not in box and box["max_length"] == 3000
