@@ -14,6 +14,7 @@ from typing import Any
 
 SLASH_COMMAND = "/workshop"
 APP_NAME = "Workshop bot"
+NAME_LIMIT = 35  # display_information.name, at most 35 characters (the manifest schema)
 APP_DESCRIPTION = "Runs a programme of weekly workshop sessions: programme, prompts, answers, reminders, exports."
 
 # scope -> why the bot needs it (docs.slack.dev, "Scopes")
