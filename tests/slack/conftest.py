@@ -1,5 +1,5 @@
 """The Slack front end's fixtures (tests/slack/fixtures.py)."""
 
-from tests.slack.fixtures import complete_user_groups, fake_slack, slack_runner
+from tests.slack.fixtures import fake_slack, slack_runner
 
-__all__ = ["complete_user_groups", "fake_slack", "slack_runner"]
+__all__ = ["fake_slack", "slack_runner"]

@@ -4,10 +4,6 @@ with its preview and Confirm, exports, the report and stats delivered to their D
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-from aiohttp import web
 
 from tests.conftest import PROGRAMME_TOML
 from tests.fakeslack import FakeSlack, Interaction
@@ -91,36 +87,10 @@ async def test_setup_chooses_groups_and_refuses_bad_values_in_the_modal(
         assert "2d,2h" in visible(again) and "https://zoom.example/j/1" in visible(again)  # pre-filled
 
 
-@asynccontextmanager
-async def serving_file(name: str, data: bytes, token: str) -> AsyncIterator[dict[str, object]]:
-    """A member's upload, as Slack serves it at url_private_download to the bot token only."""
-
-    async def download(request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != f"Bearer {token}":
-            return web.Response(status=403)
-        return web.Response(body=data)
-
-    app = web.Application()
-    app.router.add_get(f"/files-pri/T1-F1/download/{name}", download)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield {
-            "id": "F0000UPLOAD",
-            "name": name,
-            "size": len(data),
-            "url_private_download": f"http://127.0.0.1:{port}/files-pri/T1-F1/download/{name}",
-        }
-    finally:
-        await runner.cleanup()
-
-
 async def test_import_previews_then_confirms(fake_slack: FakeSlack, slack_runner: SlackRunner) -> None:
     toml = PROGRAMME_TOML.read_text(encoding="utf-8").replace("A better party culture", "A kinder party culture")
-    async with slack_runner.running(), serving_file("programme.toml", toml.encode(), fake_slack.bot_token) as file:
+    file = fake_slack.world.add_file("adam", "programme.toml", toml.encode())  # attached in the modal
+    async with slack_runner.running():
         await fake_slack.slash("alice", "/workshop", "import")
         assert "Only organisers" in visible(await view_showing(fake_slack, "alice", "Only organisers"))
 
