@@ -28,11 +28,11 @@ from slack_app._context import FileSender, SlackContext
 from slack_app._roles import Roles
 
 if TYPE_CHECKING:
-    from bot.config import Settings
+    from bot.config import Secret, Settings
+    from bot.core import Core, PlatformAdapters
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://slack.com/api/"
 TOKEN_REFUSED = "Slack refused the bot token: check SLACK_BOT_TOKEN (the app's OAuth & Permissions page, xoxb-…)"
 
 
@@ -47,14 +47,11 @@ class SlackFrontEnd:
     def __init__(self, settings: Settings, *, clock: Clock = system_clock) -> None:
         self.settings = settings
         self.clock = clock
-        self.client = AsyncWebClient(
-            token=_reveal(getattr(settings, "slack_bot_token", None)),
-            base_url=str(getattr(settings, "slack_api_url", DEFAULT_API_URL)),
-        )
+        self.client = AsyncWebClient(token=_reveal(settings.slack_bot_token), base_url=settings.slack_api_url)
         # Socket Mode requests come over the app's own websocket: there is no HTTP request to verify.
         self.app = AsyncApp(client=self.client, request_verification_enabled=False, name="workshop-bot")
         built = _build_adapters(self.client, clock)
-        self.adapters: Any = getattr(built, "adapters", built)
+        self.adapters: PlatformAdapters = getattr(built, "adapters", built)
         self._files: FileSender = getattr(built, "files", None) or _NoFiles()
         self._thread_gateway = getattr(built, "threads", None)
         self._handler: AsyncSocketModeHandler | None = None
@@ -62,7 +59,7 @@ class SlackFrontEnd:
         self.community_id: int | None = None
         self.context: SlackContext | None = None  # what the listeners share, once started
 
-    async def start(self, core: Any) -> None:
+    async def start(self, core: Core) -> None:
         """auth.test, the workspace as a community, the listeners, then the Socket Mode connection."""
         try:
             auth = await self.client.auth_test()
@@ -88,7 +85,7 @@ class SlackFrontEnd:
             bot_user_id=str(auth.get("user_id") or ""),
             roles=Roles(self.client, services.settings),
             files=files,
-            app_token=_reveal(getattr(self.settings, "slack_app_token", None)),
+            app_token=_reveal(self.settings.slack_app_token),
         )
         self.context = front
         slack_app.register(self.app, front)
@@ -99,7 +96,7 @@ class SlackFrontEnd:
         async def uninstalled(event: dict[str, Any]) -> None:
             await services.communities.left(community_id)
 
-        app_token = _reveal(getattr(self.settings, "slack_app_token", None))
+        app_token = _reveal(self.settings.slack_app_token)
         self._handler = AsyncSocketModeHandler(self.app, app_token, web_client=self.client)
         await self._handler.connect_async()  # type: ignore[no-untyped-call]
 
@@ -109,12 +106,9 @@ class SlackFrontEnd:
             self._handler = None
 
 
-def _reveal(secret: object) -> str | None:
-    """A token from the settings (a ``Secret``, or plain text in tests)."""
-    if secret is None:
-        return None
-    reveal = getattr(secret, "reveal", None)
-    return str(reveal()) if callable(reveal) else str(secret)
+def _reveal(secret: Secret | None) -> str | None:
+    """A token from the settings, revealed only to hand it to slack_sdk."""
+    return None if secret is None else secret.reveal()
 
 
 def _build_adapters(client: AsyncWebClient, clock: Clock) -> Any:

@@ -1,8 +1,9 @@
 """Running the real Slack front end, in this process, against the local Slack and a real database.
 
-``SlackRunner.running()`` builds the core's services over the test's database, starts ``SlackFrontEnd`` against
-the fake (auth.test, the workspace as a community, the listeners, Socket Mode) and yields it once connected;
-members then act only through the fake's driver, as Slack would deliver their actions.
+``SlackRunner.running()`` starts the bot as ``python -m bot run`` does with Slack tokens: the front end built,
+the core built with its adapters, the front end attached (auth.test, the workspace as a community, the
+listeners, Socket Mode), then the core started; members then act only through the fake's driver, as Slack
+would deliver their actions. Entering again is a restart over the same database.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings
+from bot.config import Secret, Settings
+from bot.core import PlatformAdapters, build_core
 from bot.domain.parsers import parse_programme_file
-from bot.domain.platform_ids import int_to_slack_id, slack_id_to_int
+from bot.domain.platform_ids import SLACK, int_to_slack_id, slack_id_to_int
 from bot.slack_client import SlackFrontEnd
 from bot.storage.database import Database
 from tests.conftest import PROGRAMME_TOML
@@ -29,7 +31,7 @@ COMMUNITY_ID = slack_id_to_int(TEAM_ID)
 
 
 class _Files:
-    """Files to a member's DM, as the file adapter delivers them: recorded here, posted to the fake's DM."""
+    """Files to a member's DM, as the file adapter delivers them: recorded here, uploaded to the fake's DM."""
 
     def __init__(self, fake: FakeSlack, client: Any) -> None:
         self.fake = fake
@@ -49,39 +51,15 @@ class _Files:
         return str((response.get("file") or {}).get("id", ""))
 
 
-class _Settings:
-    """The settings with the Slack fields the front end reads (the core's Settings grows them)."""
-
-    def __init__(self, base: Settings, **slack: Any) -> None:
-        self._base = base
-        self.__dict__.update(slack)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._base, name)
-
-
 async def _no_names(community_id: int, user_ids: Any) -> dict[int, str]:
     return {}
 
 
-def _services(settings: Settings, db: Database, clock: FakeClock) -> Any:
-    """The core's services, as the composition root builds them (ports the member journeys never reach are
-    inert)."""
-    from bot.client import DiscordAdapters, WorkshopBot
-
+def inert_adapters() -> PlatformAdapters:
+    """The core's Slack ports for journeys that never reach them (reminders, threads and notices are tested with
+    the real adapters in tests/slack/test_delivery* and test_threads*)."""
     inert: Any = SimpleNamespace(display_names=_no_names)
-    adapters = DiscordAdapters(
-        threads=inert, reminders=inert, names=inert, retention=inert, events=inert, welcome=inert
-    )
-    root: Any = SimpleNamespace(
-        settings=settings,
-        db=db,
-        clock=clock,
-        owns_community=lambda community_id: True,
-        scheduler=SimpleNamespace(add_job=lambda *a, **k: None),
-        reminder_sweep_interval=3600.0,
-    )
-    return WorkshopBot._build_services(root, adapters)
+    return PlatformAdapters(threads=inert, reminders=inert, names=inert, retention=inert, welcome=inert, events=None)
 
 
 @dataclasses.dataclass
@@ -94,27 +72,30 @@ class SlackRunner:
 
     @asynccontextmanager
     async def running(self, *, programme: bool = True) -> AsyncIterator[SlackFrontEnd]:
-        base = Settings(database_path=self.database_path, programme_file=PROGRAMME_TOML)
-        settings: Any = _Settings(
-            base,
-            slack_bot_token=self.fake.bot_token,
-            slack_app_token=self.fake.app_token,
+        settings = Settings(
+            database_path=self.database_path,
+            programme_file=PROGRAMME_TOML,
+            slack_bot_token=Secret(self.fake.bot_token),
+            slack_app_token=Secret(self.fake.app_token),
             slack_api_url=self.fake.api_url,
         )
+        self.monkeypatch.setattr("bot.slack_client._build_adapters", lambda client, clock: inert_adapters())
         async with Database.open(self.database_path, exclusive=True) as db:
-            services = _services(base, db, self.clock)
+            front = SlackFrontEnd(settings, clock=self.clock)
+            core = build_core(settings, db, adapters={SLACK: front.adapters}, clock=self.clock)
+            services = core.services
             if programme and await services.programme.get(COMMUNITY_ID) is None:
                 parsed = parse_programme_file(
-                    PROGRAMME_TOML.read_bytes(), filename=PROGRAMME_TOML.name, default_timezone=base.timezone
+                    PROGRAMME_TOML.read_bytes(), filename=PROGRAMME_TOML.name, default_timezone=settings.timezone
                 )
                 await services.programme.import_programme(COMMUNITY_ID, parsed)
-            self.monkeypatch.setattr("bot.slack_client._build_adapters", lambda client, clock: SimpleNamespace())
-            front = SlackFrontEnd(settings, clock=self.clock)
             self.files = _Files(self.fake, front.client)
             front._files = self.files
-            await front.start(SimpleNamespace(services=services))
+            await front.start(core)
+            await core.start()
             try:
                 await self.fake.wait_for_connects(1)
                 yield front
             finally:
                 await front.close()
+                await core.close()

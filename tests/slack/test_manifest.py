@@ -51,3 +51,18 @@ def test_the_manifest_is_json() -> None:
 
 def test_the_printed_manifest_is_the_manifest() -> None:
     assert json.loads(manifest_json()) == build_manifest()
+
+
+def test_python_m_bot_slack_manifest_prints_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.chdir(REPO_ROOT.parent)  # no .env there: the manifest needs no settings
+    assert main(["slack-manifest"]) == 0
+    assert json.loads(capsys.readouterr().out) == build_manifest()
+    assert main(["slack-manifest", "--name", "Our workshops"]) == 0
+    assert json.loads(capsys.readouterr().out)["features"]["bot_user"]["display_name"] == "Our workshops"
+    with pytest.raises(SystemExit):
+        main(["slack-manifest", "--name", "x" * 36])
+    assert "1 to 35 characters" in capsys.readouterr().err
