@@ -15,6 +15,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+TOKEN_REFUSALS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
 TOKEN_REFUSED = "Slack refused the bot token: check SLACK_BOT_TOKEN (the app's OAuth & Permissions page, xoxb-…)"
 
 
@@ -64,9 +66,16 @@ class SlackFrontEnd:
         try:
             auth = await self.client.auth_test()
         except SlackApiError as error:
-            if error.response.get("error") in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+            if error.response.get("error") in TOKEN_REFUSALS:
                 raise UserFacingError(TOKEN_REFUSED) from None
-            raise
+            raise UserFacingError(
+                f"Slack answered auth.test with {error.response.get('error')}: try again in a minute"
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise UserFacingError(
+                f"cannot reach Slack at {self.settings.slack_api_url} ({type(error).__name__}): check this "
+                "machine's internet connection, DNS, firewall and proxy (and SLACK_API_URL if set)"
+            ) from None
         self.team_id = str(auth["team_id"])
         self.community_id = slack_id_to_int(self.team_id)
         services = core.services

@@ -235,3 +235,20 @@ async def test_an_answer_longer_than_a_slack_form_is_shown_not_cut(
         form = await view_showing(fake_slack, "alice", "longer than a Slack form holds")
         box = next(b for b in form.blocks if b.get("type") == "input")["element"]
         assert "initial_value" not in box and box["max_length"] == 3000
+
+
+async def test_a_refused_or_unreachable_slack_is_one_clear_line(
+    fake_slack: FakeSlack, slack_runner: SlackRunner
+) -> None:
+    import pytest
+
+    from bot.domain.errors import UserFacingError
+
+    fake_slack.revoke_tokens()
+    with pytest.raises(UserFacingError, match="Slack refused the bot token: check SLACK_BOT_TOKEN"):
+        async with slack_runner.running():
+            pass
+    await fake_slack.stop()
+    with pytest.raises(UserFacingError, match=r"cannot reach Slack at http://127\.0\.0\.1"):
+        async with slack_runner.running():
+            pass
