@@ -32,6 +32,19 @@ class Journey(Protocol):
 
     async def my_data(self, member: str) -> str: ...
 
+    async def reminders(self, member: str, setting: str | None = None) -> str:
+        """``reminders`` with ``on``/``off`` or nothing; what the member is told (markup removed)."""
+        ...
+
+    async def delete_my_data(self, member: str) -> tuple[str, str]:
+        """Ask to delete one's data and confirm: the question, then the result (markup removed)."""
+        ...
+
+
+def plain(text: str) -> str:
+    """Text without either platform's bold (Discord ``**``, Slack ``*``), to compare the words."""
+    return text.replace("**", "").replace("*", "")
+
 
 class DiscordJourney:
     platform = "discord"
@@ -53,6 +66,17 @@ class DiscordJourney:
     async def my_data(self, member: str) -> str:
         reply = await (await self.fake.slash(member, "mydata show")).final()
         return "\n".join(str(embed.get("description", "")) for embed in reply.embeds)
+
+    async def reminders(self, member: str, setting: str | None = None) -> str:
+        options = {} if setting is None else {"setting": setting}
+        return plain(str((await (await self.fake.slash(member, "reminders", **options)).final()).content))
+
+    async def delete_my_data(self, member: str) -> tuple[str, str]:
+        question = await (await self.fake.slash(member, "mydata delete")).final()
+        asked = plain(str(question.content))  # before the click replaces the message
+        yes = next(c for c in question.custom_ids if c.endswith(":yes"))
+        done = await (await self.fake.click(member, question, yes)).final()
+        return asked, plain(str(done.content))
 
 
 class SlackJourney:
@@ -85,3 +109,14 @@ class SlackJourney:
     async def my_data(self, member: str) -> str:
         reply = await (await self.fake.slash(member, "/workshop", "mydata show")).reply()
         return visible(reply)
+
+    async def reminders(self, member: str, setting: str | None = None) -> str:
+        reply = await (await self.fake.slash(member, "/workshop", f"reminders {setting or ''}".strip())).reply()
+        return plain(reply.text)
+
+    async def delete_my_data(self, member: str) -> tuple[str, str]:
+        question = await (await self.fake.slash(member, "/workshop", "mydata delete")).reply()
+        asked = plain(question.text)  # before the click replaces the message
+        pressed = await self.fake.click(member, "mydata:erase:yes", message=question)
+        await until(self.fake, lambda: pressed.responses, "the deletion's result")
+        return asked, plain(pressed.responses[-1].text)

@@ -3,34 +3,9 @@ same journey, written once, on Discord and on Slack."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from bot.client import WorkshopBot
-from tests.fakediscord import FakeDiscord
-from tests.fakeslack import FakeSlack
-from tests.journeys.drivers import DiscordJourney, Journey, SlackJourney
-from tests.slack.harness import SlackRunner
+from tests.journeys.drivers import Journey
 
 HOSTILE = "Start with <@everyone> & @here <!channel> friends"
-
-
-@pytest.fixture
-def discord_journey(bot: WorkshopBot, fake_discord: FakeDiscord) -> Journey:
-    return DiscordJourney(fake_discord)  # the bot, started against the local Discord
-
-
-@pytest.fixture
-async def slack_journey(slack_runner: SlackRunner, fake_slack: FakeSlack) -> AsyncIterator[Journey]:
-    async with slack_runner.running():  # the Slack front end, connected to the local Slack
-        yield SlackJourney(fake_slack)
-
-
-@pytest.fixture(params=["discord", "slack"])
-def journey(request: pytest.FixtureRequest) -> Journey:
-    """The same member, on each platform in turn (only that platform's bot is started)."""
-    return request.getfixturevalue(f"{request.param}_journey")  # type: ignore[no-any-return]
 
 
 async def test_a_member_answers_is_refused_a_blank_answer_edits_it_and_sees_it(journey: Journey) -> None:
