@@ -58,9 +58,21 @@ class FakeWebClient:
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         return [arguments for name, arguments in self.calls if name == method]
 
+    scopes: str = "chat:write,im:write"
+    usergroups: list[dict[str, Any]] = field(default_factory=list)
+
     async def auth_test(self) -> AsyncSlackResponse:
         self._call("auth.test", {})
-        return response({"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM})
+        data = {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM, "team": "Movement"}
+        return response(data, headers={"x-oauth-scopes": self.scopes})
+
+    async def apps_connections_open(self, *, app_token: str) -> AsyncSlackResponse:
+        self._call("apps.connections.open", {"app_token": app_token})
+        return response({"ok": True, "url": "wss://slack.test/link/?ticket=1"})
+
+    async def usergroups_list(self, **arguments: Any) -> AsyncSlackResponse:
+        self._call("usergroups.list", arguments)
+        return response({"ok": True, "usergroups": self.usergroups})
 
     async def conversations_open(self, *, users: str) -> AsyncSlackResponse:
         self._call("conversations.open", {"users": users})
