@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,9 +56,13 @@ class FakeWebClient:
         if queued:
             raise queued.pop(0)
 
+    def posts_in(self, channel: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages.get(channel, []) if m.get("bot_id") == BOT_ID and not m.get("thread_ts")]
+
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         return [arguments for name, arguments in self.calls if name == method]
 
+    after_post: Callable[[dict[str, Any]], None] | None = None  # e.g. the process dies once Slack took it
     scopes: str = "chat:write,im:write"
     usergroups: list[dict[str, Any]] = field(default_factory=list)
 
@@ -87,6 +92,8 @@ class FakeWebClient:
         if arguments.get("thread_ts"):
             message["thread_ts"] = arguments["thread_ts"]
         self.messages[arguments["channel"]].append(message)
+        if self.after_post is not None:
+            self.after_post(message)
         return response({"ok": True, "channel": arguments["channel"], "ts": ts, "message": message})
 
     async def chat_update(self, **arguments: Any) -> AsyncSlackResponse:
