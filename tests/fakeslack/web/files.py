@@ -1,0 +1,98 @@
+"""The current upload flow (docs.slack.dev/messaging/working-with-files "Uploading files"; method pages
+files.getUploadURLExternal and files.completeUploadExternal; ``files.upload`` is retired):
+
+1. files.getUploadURLExternal(filename, length) -> ``upload_url``, ``file_id``;
+2. POST the bytes to ``upload_url`` (raw body or a multipart ``file`` field) -> HTTP 200;
+3. files.completeUploadExternal(files=[{"id", "title"}], channel_id | channels, initial_comment, thread_ts)
+   -> the file is shared: a message carrying it appears in the conversation.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from aiohttp import web
+
+from ..core import Call, FakeCore, SlackError, Upload, web_method
+from ..world import JSON, File, Message
+from .chat import store
+
+
+@web_method("files.getUploadURLExternal", scopes=("files:write",))
+async def get_upload_url(call: Call) -> JSON:
+    filename = call.arg("filename", required=True) or ""
+    length = call.integer("length", -1)
+    if length < 1:
+        raise SlackError("invalid_arguments", response_metadata={"messages": ["[ERROR] length must be positive"]})
+    file = File(
+        id=call.world.new_id("F"), filename=filename, length=length, user=call.world.bot.id, alt_txt=call.arg("alt_txt")
+    )
+    call.world.files[file.id] = file
+    ticket = secrets.token_urlsafe(24)
+    call.core.uploads[ticket] = Upload(ticket, file.id, length)
+    return {"ok": True, "upload_url": f"{call.core.base_url}/upload/v1/{ticket}", "file_id": file.id}
+
+
+async def receive_upload(core: FakeCore, request: web.Request) -> web.Response:
+    """Step 2: the bytes. An unknown ticket is 404; a second POST to the same URL too (single use)."""
+    upload = core.uploads.pop(request.match_info["ticket"], None)
+    if upload is None:
+        return web.Response(status=404, text="not found")
+    if request.content_type == "multipart/form-data":
+        form = await request.post()
+        part = form.get("file") or form.get("filename")
+        data = part.file.read() if isinstance(part, web.FileField) else str(part or "").encode()
+    else:
+        data = await request.read()
+    upload.received = len(data)
+    file = core.world.files[upload.file_id]
+    file.data = data
+    core.notify()
+    return web.Response(status=200, text=f"OK - {len(data)}")
+
+
+@web_method("files.completeUploadExternal", scopes=("files:write",))
+async def complete_upload(call: Call) -> JSON:
+    listed = call.json_arg("files")
+    if not isinstance(listed, list) or not listed:
+        raise SlackError(
+            "invalid_arguments", response_metadata={"messages": ["[ERROR] files must be a non-empty array"]}
+        )
+    files: list[File] = []
+    for item in listed:
+        file = call.world.files.get(str(item.get("id", ""))) if isinstance(item, dict) else None
+        if file is None or file.data is None or file.completed:
+            # An id never uploaded (or already completed) is not found.
+            raise SlackError("file_not_found")
+        if item.get("title"):
+            file.title = str(item["title"])
+        files.append(file)
+    targets = [c for c in (call.arg("channels") or "").split(",") if c]
+    if call.arg("channel_id"):
+        targets.append(call.arg("channel_id") or "")
+    channels = []
+    for ref in targets:
+        channel = call.world.channels.get(ref)
+        if channel is None:
+            raise SlackError("channel_not_found")
+        if call.world.bot.id not in channel.members:
+            raise SlackError("not_in_channel")
+        channels.append(channel)
+    thread_ts = call.arg("thread_ts")
+    for file in files:
+        file.completed = True
+    for channel in channels:
+        for file in files:
+            file.shares.append(channel.id)
+        message = Message(
+            channel=channel.id,
+            ts=call.world.new_ts(),
+            user=call.world.bot.id,
+            text=call.arg("initial_comment") or "",
+            thread_ts=thread_ts,
+            files=[f.id for f in files],
+            bot_id=call.world.bot.bot_id,
+            subtype=None,
+        )
+        store(call.core, message)
+    return {"ok": True, "files": [{"id": f.id, "title": f.title or f.filename} for f in files]}

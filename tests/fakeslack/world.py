@@ -1,0 +1,517 @@
+"""The workspace the local Slack models: team, users, channels and DMs, user groups, messages, files, views.
+
+Ids have Slack's shape (docs.slack.dev/reference/objects: user ``U…``, channel ``C…``, DM ``D…``, user group
+``S…``, file ``F…``, view ``V…``, team ``T…``, bot ``B…``, app ``A…``; ``ts`` strings ``"1712345678.123456"``,
+unique per channel, docs.slack.dev/messaging/retrieving-messages "Individual messages"). Slack documents ids as
+opaque strings; the fake's are an uppercase prefix and ten base-36 digits, which fit the OpenAPI document's
+patterns (``^[UW][A-Z0-9]{2,}$``, ``^[CGD][A-Z0-9]{8,}$``) and the bot's id encoding (at most 12 characters).
+
+``World`` methods change state silently; :class:`~tests.fakeslack.server.FakeSlack` and the driver also send the
+events Slack would.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+JSON = dict[str, Any]
+
+TEAM_ID = "T0000FAKE01"
+TEAM_NAME = "Workshop"
+TEAM_DOMAIN = "workshop-fake"
+APP_ID = "A0000FAKE01"
+BOT_ID = "B0000FAKE01"
+ENTERPRISE_ID = None
+
+_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _base36(n: int, width: int = 10) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = _DIGITS[r] + out
+    return out.rjust(width, "0")
+
+
+@dataclass
+class User:
+    id: str
+    name: str
+    real_name: str
+    display_name: str = ""
+    is_admin: bool = False
+    is_owner: bool = False
+    is_primary_owner: bool = False
+    is_bot: bool = False
+    deleted: bool = False
+    tz: str = "Europe/London"
+    tz_label: str = "Greenwich Mean Time"
+    tz_offset: int = 0
+    bot_id: str | None = None
+
+    def to_dict(self) -> JSON:
+        """A user object (docs.slack.dev/reference/objects/user-object), the fields users.info returns."""
+        profile: JSON = {
+            "real_name": self.real_name,
+            "display_name": self.display_name,
+            "real_name_normalized": self.real_name,
+            "display_name_normalized": self.display_name,
+            "team": TEAM_ID,
+            "avatar_hash": "",
+            "title": "",
+            "phone": "",
+            "skype": "",
+            "first_name": self.real_name.split(" ")[0],
+            "last_name": " ".join(self.real_name.split(" ")[1:]),
+            "status_text": "",
+            "status_emoji": "",
+            "status_expiration": 0,
+            "fields": None,
+            "image_24": "https://a.slack-edge.com/avatar-24.png",
+            "image_32": "https://a.slack-edge.com/avatar-32.png",
+            "image_48": "https://a.slack-edge.com/avatar-48.png",
+            "image_72": "https://a.slack-edge.com/avatar-72.png",
+            "image_192": "https://a.slack-edge.com/avatar-192.png",
+            "image_512": "https://a.slack-edge.com/avatar-512.png",
+        }
+        if self.bot_id:
+            profile["bot_id"] = self.bot_id
+            profile["api_app_id"] = APP_ID
+        data: JSON = {
+            "id": self.id,
+            "team_id": TEAM_ID,
+            "name": self.name,
+            "deleted": self.deleted,
+            "color": "9f69e7",
+            "real_name": self.real_name,
+            "tz": self.tz,
+            "tz_label": self.tz_label,
+            "tz_offset": self.tz_offset,
+            "profile": profile,
+            "is_admin": self.is_admin,
+            "is_owner": self.is_owner,
+            "is_primary_owner": self.is_primary_owner,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "is_bot": self.is_bot,
+            "is_app_user": False,
+            "updated": 1700000000,
+        }
+        return data
+
+
+@dataclass
+class Channel:
+    id: str
+    name: str
+    is_private: bool = False
+    is_im: bool = False
+    im_user: str | None = None
+    members: set[str] = field(default_factory=set)
+    created: int = 1700000000
+    is_archived: bool = False
+
+    @property
+    def kind(self) -> str:
+        """The conversation type, as scopes are named: channels, groups (private), im."""
+        return "im" if self.is_im else ("groups" if self.is_private else "channels")
+
+    def to_dict(self, viewer: str) -> JSON:
+        """A conversation object (docs.slack.dev/reference/objects/conversation-object) as ``viewer`` sees it."""
+        if self.is_im:
+            return {
+                "id": self.id,
+                "created": self.created,
+                "is_im": True,
+                "is_org_shared": False,
+                "user": self.im_user,
+                "is_user_deleted": False,
+                "priority": 0,
+            }
+        return {
+            "id": self.id,
+            "name": self.name,
+            "is_channel": not self.is_private,
+            "is_group": self.is_private,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": self.is_private,
+            "created": self.created,
+            "is_archived": self.is_archived,
+            "is_general": self.name == "general",
+            "unlinked": 0,
+            "name_normalized": self.name,
+            "is_shared": False,
+            "is_org_shared": False,
+            "is_pending_ext_shared": False,
+            "pending_shared": [],
+            "context_team_id": TEAM_ID,
+            "parent_conversation": None,
+            "creator": "",
+            "is_ext_shared": False,
+            "shared_team_ids": [TEAM_ID],
+            "is_member": viewer in self.members,
+            "topic": {"value": "", "creator": "", "last_set": 0},
+            "purpose": {"value": "", "creator": "", "last_set": 0},
+            "previous_names": [],
+            "num_members": len(self.members),
+        }
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    user: str
+    text: str = ""
+    blocks: list[JSON] | None = None
+    thread_ts: str | None = None
+    metadata: JSON | None = None
+    bot_id: str | None = None
+    subtype: str | None = None
+    files: list[str] = field(default_factory=list)
+    edited: JSON | None = None
+    reply_broadcast: bool = False
+    #: An ephemeral message is seen by this user only and never stored in history (chat.postEphemeral).
+    ephemeral_to: str | None = None
+    #: Where a message came from: "api" (the bot), "member" (the driver), "response_url", "ack".
+    via: str = "api"
+    replies: list[str] = field(default_factory=list)
+    deleted: bool = False
+
+    @property
+    def is_reply(self) -> bool:
+        return self.thread_ts is not None and self.thread_ts != self.ts
+
+    def to_dict(self, world: World, *, include_metadata: bool = True) -> JSON:
+        """A message object (docs.slack.dev/reference/objects/message-object)."""
+        data: JSON = {"type": "message", "ts": self.ts, "text": self.text, "team": TEAM_ID}
+        if self.subtype:
+            data["subtype"] = self.subtype
+        data["user"] = self.user
+        if self.bot_id:
+            data["bot_id"] = self.bot_id
+            data["app_id"] = APP_ID
+        if self.blocks is not None:
+            data["blocks"] = self.blocks
+        if self.thread_ts is not None:
+            data["thread_ts"] = self.thread_ts
+            if self.is_reply:
+                data["parent_user_id"] = world.messages[self.channel][self.thread_ts].user
+        if self.replies:
+            live = [world.messages[self.channel][r] for r in self.replies]
+            live = [m for m in live if not m.deleted]
+            data["reply_count"] = len(live)
+            data["reply_users_count"] = len({m.user for m in live})
+            data["reply_users"] = sorted({m.user for m in live})
+            data["latest_reply"] = live[-1].ts if live else self.ts
+        if self.metadata is not None and include_metadata:
+            data["metadata"] = self.metadata
+        if self.files:
+            data["files"] = [world.files[f].to_dict() for f in self.files]
+            data["upload"] = True
+        if self.edited is not None:
+            data["edited"] = self.edited
+        return data
+
+
+@dataclass
+class UserGroup:
+    id: str
+    handle: str
+    name: str
+    users: list[str] = field(default_factory=list)
+    date_delete: int = 0
+
+    def to_dict(self, *, include_users: bool = False) -> JSON:
+        """A user group object (docs.slack.dev/reference/objects/usergroup-object)."""
+        data: JSON = {
+            "id": self.id,
+            "team_id": TEAM_ID,
+            "is_usergroup": True,
+            "is_subteam": True,
+            "name": self.name,
+            "description": "",
+            "handle": self.handle,
+            "is_external": False,
+            "date_create": 1700000000,
+            "date_update": 1700000000,
+            "date_delete": self.date_delete,
+            "auto_type": None,
+            "created_by": "",
+            "updated_by": "",
+            "deleted_by": None,
+            "prefs": {"channels": [], "groups": []},
+            "user_count": len(self.users),
+        }
+        if include_users:
+            data["users"] = list(self.users)
+        return data
+
+
+@dataclass
+class File:
+    id: str
+    filename: str
+    length: int
+    user: str
+    title: str = ""
+    alt_txt: str | None = None
+    data: bytes | None = None
+    completed: bool = False
+    shares: list[str] = field(default_factory=list)
+    created: int = field(default_factory=lambda: int(time.time()))
+
+    def to_dict(self) -> JSON:
+        """A file object (docs.slack.dev/reference/objects/file-object), the public part."""
+        return {
+            "id": self.id,
+            "created": self.created,
+            "timestamp": self.created,
+            "name": self.filename,
+            "title": self.title or self.filename,
+            "mimetype": "application/octet-stream",
+            "filetype": self.filename.rsplit(".", 1)[-1] if "." in self.filename else "binary",
+            "pretty_type": "File",
+            "user": self.user,
+            "user_team": TEAM_ID,
+            "editable": False,
+            "size": self.length,
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": False,
+            "public_url_shared": False,
+            "display_as_bot": False,
+            "username": "",
+            "url_private": f"https://files.slack.com/files-pri/{TEAM_ID}-{self.id}/{self.filename}",
+            "url_private_download": f"https://files.slack.com/files-pri/{TEAM_ID}-{self.id}/download/{self.filename}",
+            "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{self.user}/{self.id}/{self.filename}",
+            "comments_count": 0,
+            "is_starred": False,
+            "channels": [c for c in self.shares if c.startswith("C")],
+            "groups": [c for c in self.shares if c.startswith("G")],
+            "ims": [c for c in self.shares if c.startswith("D")],
+            "has_rich_preview": False,
+        }
+
+
+@dataclass
+class View:
+    """A modal or Home tab (docs.slack.dev/surfaces/modals, /surfaces/app-home)."""
+
+    id: str
+    user: str
+    spec: JSON
+    hash: str
+    root_view_id: str
+    previous_view_id: str | None = None
+    external_id: str | None = None
+    #: Values the member typed, ``{block_id: {action_id: value_object}}`` (the ``state.values`` Slack sends).
+    values: dict[str, dict[str, JSON]] = field(default_factory=dict)
+    closed: bool = False
+    #: Errors shown on the view (``response_action: errors``), ``{block_id: message}``.
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def type(self) -> str:
+        return str(self.spec.get("type", ""))
+
+    @property
+    def callback_id(self) -> str:
+        return str(self.spec.get("callback_id", ""))
+
+    @property
+    def blocks(self) -> list[JSON]:
+        return list(self.spec.get("blocks", []))
+
+    def to_dict(self) -> JSON:
+        """A view object as views.* return it and payloads carry it (docs.slack.dev/reference/views)."""
+        spec = self.spec
+        data: JSON = {
+            "id": self.id,
+            "team_id": TEAM_ID,
+            "type": self.type,
+            "blocks": spec.get("blocks", []),
+            "private_metadata": spec.get("private_metadata", ""),
+            "callback_id": spec.get("callback_id", ""),
+            "state": {"values": self.values},
+            "hash": self.hash,
+            "title": spec.get("title"),
+            "clear_on_close": bool(spec.get("clear_on_close", False)),
+            "notify_on_close": bool(spec.get("notify_on_close", False)),
+            "close": spec.get("close"),
+            "submit": spec.get("submit"),
+            "previous_view_id": self.previous_view_id,
+            "root_view_id": self.root_view_id,
+            "app_id": APP_ID,
+            "external_id": self.external_id or "",
+            "app_installed_team_id": TEAM_ID,
+            "bot_id": BOT_ID,
+        }
+        if self.type == "home":
+            for key in ("title", "close", "submit"):
+                data.pop(key)
+        return data
+
+
+class World:
+    """The workspace: everything Slack stores, addressed by id or by name."""
+
+    def __init__(self) -> None:
+        self._serial = itertools.count(1)
+        self._last_ts = 0
+        self.users: dict[str, User] = {}
+        self.channels: dict[str, Channel] = {}
+        #: ``channel id -> ts -> message``, in posting order (dicts keep insertion order).
+        self.messages: dict[str, dict[str, Message]] = {}
+        self.usergroups: dict[str, UserGroup] = {}
+        self.files: dict[str, File] = {}
+        self.views: dict[str, View] = {}
+        #: The modal stack per user: view ids, root first (docs.slack.dev/surfaces/modals "The view stack").
+        self.modal_stacks: dict[str, list[str]] = {}
+        #: The published Home tab per user.
+        self.home_views: dict[str, str] = {}
+        self.bot = self.add_user("workshopbot", "Workshop Bot", is_bot=True)
+        self.bot.bot_id = BOT_ID
+        self.populate()
+
+    # ---- ids ----------------------------------------------------------------------------------
+    def new_id(self, prefix: str) -> str:
+        return prefix + _base36(next(self._serial))
+
+    def new_ts(self) -> str:
+        """A message ``ts``: microseconds since the epoch, strictly increasing."""
+        now = int(time.time() * 1_000_000)
+        self._last_ts = max(now, self._last_ts + 1)
+        return f"{self._last_ts // 1_000_000}.{self._last_ts % 1_000_000:06d}"
+
+    # ---- population -----------------------------------------------------------------------------
+    def populate(self) -> None:
+        """The default workspace (see README): members, an admin and the owner, three channels with the bot,
+        one without, and the facilitator and organiser user groups."""
+        for name in ("alice", "bob", "carol"):
+            self.add_user(name, name.title())
+        self.add_user("fay", "Fay Facilitator")
+        self.add_user("olga", "Olga Organiser")
+        self.add_user("adam", "Adam Admin", is_admin=True)
+        self.add_user("owner", "Olive Owner", is_admin=True, is_owner=True, is_primary_owner=True)
+        humans = [u.id for u in self.users.values() if not u.is_bot]
+        for name in ("general", "reminders", "discussion"):
+            self.add_channel(name, members=[*humans, self.bot.id])
+        self.add_channel("random", members=humans)
+        self.add_usergroup("facilitators", "Facilitators", ["fay"])
+        self.add_usergroup("organisers", "Organisers", ["olga"])
+
+    def add_user(self, name: str, real_name: str | None = None, **flags: Any) -> User:
+        user = User(id=self.new_id("U"), name=name, real_name=real_name or name.title(), **flags)
+        self.users[user.id] = user
+        return user
+
+    def add_channel(self, name: str, *, members: Iterable[str] = (), is_private: bool = False) -> Channel:
+        # Private channels have C ids too nowadays (docs.slack.dev/reference/objects/conversation-object).
+        channel = Channel(
+            id=self.new_id("C"),
+            name=name,
+            is_private=is_private,
+            members={self.user(m).id for m in members},
+        )
+        self.channels[channel.id] = channel
+        self.messages[channel.id] = {}
+        return channel
+
+    def add_usergroup(self, handle: str, name: str, members: list[str]) -> UserGroup:
+        group = UserGroup(id=self.new_id("S"), handle=handle, name=name, users=[self.user(m).id for m in members])
+        self.usergroups[group.id] = group
+        return group
+
+    def open_dm(self, user_ref: str) -> Channel:
+        """The bot's DM with a user, made on first use (conversations.open)."""
+        user = self.user(user_ref)
+        for channel in self.channels.values():
+            if channel.is_im and channel.im_user == user.id:
+                return channel
+        channel = Channel(
+            id=self.new_id("D"), name=user.id, is_im=True, im_user=user.id, members={user.id, self.bot.id}
+        )
+        self.channels[channel.id] = channel
+        self.messages[channel.id] = {}
+        return channel
+
+    # ---- lookups ------------------------------------------------------------------------------
+    def user(self, ref: str | User) -> User:
+        """A user by object, id or name (``"alice"``); KeyError if none."""
+        if isinstance(ref, User):
+            return ref
+        if ref in self.users:
+            return self.users[ref]
+        for user in self.users.values():
+            if user.name == ref:
+                return user
+        raise KeyError(f"no user {ref!r}")
+
+    def maybe_user(self, ref: str) -> User | None:
+        try:
+            return self.user(ref)
+        except KeyError:
+            return None
+
+    def channel(self, ref: str | Channel) -> Channel:
+        """A channel by object, id, name (``"general"``/``"#general"``); KeyError if none."""
+        if isinstance(ref, Channel):
+            return ref
+        if ref in self.channels:
+            return self.channels[ref]
+        name = ref.removeprefix("#")
+        for channel in self.channels.values():
+            if not channel.is_im and channel.name == name:
+                return channel
+        raise KeyError(f"no channel {ref!r}")
+
+    def maybe_channel(self, ref: str) -> Channel | None:
+        try:
+            return self.channel(ref)
+        except KeyError:
+            return None
+
+    def usergroup(self, ref: str) -> UserGroup:
+        if ref in self.usergroups:
+            return self.usergroups[ref]
+        for group in self.usergroups.values():
+            if group.handle == ref:
+                return group
+        raise KeyError(f"no user group {ref!r}")
+
+    def message(self, channel: str | Channel, ts: str) -> Message | None:
+        return self.messages.get(self.channel(channel).id, {}).get(ts)
+
+    # ---- messages -----------------------------------------------------------------------------
+    def add_message(self, message: Message) -> Message:
+        """Store a message; a reply is linked to its parent (which must exist)."""
+        self.messages[message.channel][message.ts] = message
+        if message.is_reply and message.ephemeral_to is None:
+            assert message.thread_ts is not None
+            parent = self.messages[message.channel][message.thread_ts]
+            parent.replies.append(message.ts)
+            if parent.thread_ts is None:
+                parent.thread_ts = parent.ts
+        return message
+
+    def history(self, channel: str | Channel) -> list[Message]:
+        """The channel's top-level messages (and broadcast replies), oldest first, deleted ones left out."""
+        msgs = self.messages[self.channel(channel).id].values()
+        return [m for m in msgs if not m.deleted and m.ephemeral_to is None and (not m.is_reply or m.reply_broadcast)]
+
+    def thread(self, channel: str | Channel, thread_ts: str) -> list[Message]:
+        """A thread's parent and its replies, oldest first (deleted ones left out)."""
+        msgs = self.messages[self.channel(channel).id]
+        parent = msgs.get(thread_ts)
+        if parent is None:
+            return []
+        replies = [msgs[r] for r in parent.replies if not msgs[r].deleted]
+        return ([parent] if not parent.deleted else []) + replies
