@@ -151,8 +151,9 @@ class SlackReminderSender:
     async def _find(self, channel: str, nonce: str, digest: str, after: int | None) -> int | None:
         """The ts of the bot's message in ``channel`` after ``after`` carrying this claim, or None.
 
-        Reads whole pages until the messages since ``after`` are all seen; a history too long to read whole is
-        unreadable rather than "not found", which would send the reminder a second time.
+        Reads newest first, page after page, until the bot's newest reminder post there: this claim's (found),
+        or an earlier one (so this one was never posted). A history too long to reach either is unreadable
+        rather than "not found", which would send the reminder a second time.
         """
         try:
             me = await self._web.identity()
@@ -160,9 +161,14 @@ class SlackReminderSender:
             cursor: str | None = None
             for _ in range(HISTORY_PAGES):
                 page = await self._history(channel, oldest, cursor)
-                for message in page.get("messages") or ():
-                    if is_own_message(message, me) and _carries(message, nonce, digest):
+                for message in page.get("messages") or ():  # newest first
+                    if not is_own_message(message, me) or _claim_of(message) is None:
+                        continue
+                    if _carries(message, nonce, digest):
                         return slack_ts_to_int(str(message["ts"]))
+                    # The newest reminder the bot posted here is another one. Nothing is sent to a target while
+                    # a claim on it is unsettled, so this claim's post would be newer: it was never posted.
+                    return None
                 cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
                 if not page.get("has_more") or not cursor:
                     return None
@@ -181,11 +187,17 @@ class SlackReminderSender:
         return await self._web.call("conversations.history", lambda: self.client.conversations_history(**arguments))
 
 
-def _carries(message: dict[str, Any], nonce: str, digest: str) -> bool:
+def _claim_of(message: dict[str, Any]) -> dict[str, Any] | None:
+    """The claim a reminder post carries (its metadata's payload); None for any other message."""
     metadata = message.get("metadata") or {}
     if metadata.get("event_type") != EVENT_TYPE:
-        return False
-    payload = metadata.get("event_payload") or {}
+        return None
+    payload = metadata.get("event_payload")
+    return payload if isinstance(payload, dict) else {}
+
+
+def _carries(message: dict[str, Any], nonce: str, digest: str) -> bool:
+    payload = _claim_of(message) or {}
     return bool(payload.get("nonce") == nonce or payload.get("digest") == digest)
 
 

@@ -111,10 +111,25 @@ async def test_the_outbox_check_finds_the_claimed_post_and_nothing_else(
     client.messages[CHANNEL].append({"type": "message", "ts": client.next_ts(), "user": "U0CHATTY", "text": "hi"})
     claimed = await sender.send_to_channel(channel_id, MESSAGE, nonce="claimed")
     assert await sender.find_in_channel(channel_id, nonce="claimed", digest="-", after=first) == claimed
-    assert await sender.find_in_channel(channel_id, nonce="never-sent", digest="-", after=first) is None
-    # Found by its digest too (a claim made before its nonce changed).
-    assert await sender.find_in_channel(channel_id, nonce="x", digest=content_digest(MESSAGE.content), after=None)
     assert all(c["include_all_metadata"] for c in client.calls_of("conversations.history"))
+
+
+async def test_a_claim_newer_than_the_last_reminder_posted_was_never_posted(
+    sender: SlackReminderSender, client: FakeWebClient
+) -> None:
+    client.page_size = 1
+    channel_id = slack_id_to_int(CHANNEL)
+    await sender.send_to_channel(channel_id, MESSAGE, nonce="last week")
+    for n in range(3):
+        client.messages[CHANNEL].append({"ts": client.next_ts(), "user": "U0CHATTY", "text": str(n)})
+    assert await sender.find_in_channel(channel_id, nonce="this week", digest="-", after=None) is None
+    assert len(client.calls_of("conversations.history")) == 4  # three members' messages, then last week's post
+
+
+async def test_a_claim_is_found_by_its_digest_too(sender: SlackReminderSender, client: FakeWebClient) -> None:
+    channel_id = slack_id_to_int(CHANNEL)
+    await sender.send_to_channel(channel_id, MESSAGE, nonce="an older nonce")
+    assert await sender.find_in_channel(channel_id, nonce="x", digest=content_digest(MESSAGE.content), after=None)
 
 
 async def test_a_member_cannot_fake_a_claim(sender: SlackReminderSender, client: FakeWebClient) -> None:
