@@ -7,7 +7,8 @@
 - the bot is a member of the reminder and discussion channels (``conversations.info``, ``is_member``);
 - the organiser and facilitator user groups exist and are enabled (``usergroups.list``).
 
-``python -m bot check`` prints ``slack_findings``; the Slack setup view shows the same list as its Health part.
+``python -m bot check`` prints ``slack_findings``; the Slack setup view shows the same list as its Health part
+(``slack_findings(client, app_token=..., places=places_of(settings))``: a list of ``Finding``, data to render).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.platform_ids import int_to_slack_id
 from bot.domain.preflight import Finding, Status
+from bot.domain.server_settings import ServerSettings
 
 REINSTALL = (
     "paste `python -m bot slack-manifest` into the app's App Manifest page, save, then reinstall the app "
@@ -40,6 +42,16 @@ class SlackPlaces:
     discussion_channel_id: int | None = None
     organiser_group_id: int | None = None
     facilitator_group_id: int | None = None
+
+
+def places_of(settings: ServerSettings) -> SlackPlaces:
+    """What to look at, from a workspace's settings (its user groups are kept where Discord keeps roles)."""
+    return SlackPlaces(
+        reminder_channel_id=settings.reminder_channel_id,
+        discussion_channel_id=settings.discussion_channel_id,
+        organiser_group_id=settings.organiser_role_id,
+        facilitator_group_id=settings.facilitator_role_id,
+    )
 
 
 def manifest_scopes() -> frozenset[str]:
