@@ -229,15 +229,17 @@ class SlackThreadGateway:
                 return ThreadHistory(tuple(messages), complete=True)
 
     async def message_deleted(self, thread_id: int, message_id: int) -> bool:
-        """True only when Slack shows the thread (its parent) and not the message in it."""
+        """True only when Slack shows the thread (its parent) and, asked for the message's own instant, not it."""
         try:
             ts, reply = int_to_slack_ts(thread_id), int_to_slack_ts(message_id)
             channel = await self._thread_channel(ts)
-            page = await self._replies(channel, ts, oldest=reply, latest=reply, inclusive=True, limit=10)
+            parent = await self._replies(channel, ts, limit=1)
+            if not any(m.get("ts") == ts for m in parent.get("messages") or ()):
+                return False
+            around = await self._replies(channel, ts, oldest=reply, latest=reply, inclusive=True, limit=10)
         except (SlackApiError, BotLacksPermissionError, ThreadGoneError, ValueError, *TRANSIENT_ERRORS):
             return False  # no evidence either way
-        seen = {m.get("ts") for m in page.get("messages") or ()}
-        return ts in seen and reply not in seen
+        return all(m.get("ts") != reply for m in around.get("messages") or ())
 
     async def _replies(self, channel: str, ts: str, **arguments: Any) -> Any:
         arguments = {k: v for k, v in arguments.items() if v is not None}

@@ -165,3 +165,16 @@ async def test_the_catch_up_removes_nothing_when_the_bot_may_not_read_the_channe
     assert report.removed == 0 and report.unreadable >= 1
     assert await bot.answers() == ["Kept"]
     assert bot.problems.current(TEAM)
+
+
+async def test_a_reply_counts_as_deleted_only_when_slack_shows_the_thread_without_it(bot: Bot) -> None:
+    parents = await bot.open()
+    reply = await bot.fake.post_message("alice", "discussion", "Here", thread_ts=parents[0])
+    thread, message = slack_ts_to_int(parents[0]), slack_ts_to_int(reply.ts)
+    assert not await bot.gateway.message_deleted(thread, message)
+    await bot.fake.delete_message(reply)
+    world = bot.fake.world
+    world.channel("discussion").members.discard(world.bot.id)
+    assert not await bot.gateway.message_deleted(thread, message)  # cannot read: no evidence
+    world.channel("discussion").members.add(world.bot.id)
+    assert await bot.gateway.message_deleted(thread, message)
