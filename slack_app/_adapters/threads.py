@@ -41,7 +41,7 @@ from bot.services.threads import (
 )
 from slack_app._adapters._text import fallback_text, message_blocks, unescape
 from slack_app._adapters._thread_text import starter_text, summary_text
-from slack_app._adapters._web import TRANSIENT_ERRORS, SlackWeb, error_code, needed_scope
+from slack_app._adapters._web import TRANSIENT_ERRORS, SlackWeb, error_code, is_transient, needed_scope
 
 log = logging.getLogger(__name__)
 
@@ -250,30 +250,43 @@ class SlackThreadGateway:
     # --- which channel a thread is in ------------------------------------------------------------------
 
     async def _thread_channel(self, ts: str) -> str:
-        """The channel of the thread whose parent is ``ts``; ThreadGoneError when Slack says the thread is gone
-        in the channel it was in, BotLacksPermissionError when no channel the bot is in has it."""
+        """The channel of the thread whose parent is ``ts``: remembered, or looked for in the channels of other
+        threads first, then in every channel the bot is in.
+
+        Not found anywhere is BotLacksPermissionError, never ThreadGoneError: without knowing the channel, a
+        parent deleted by hand cannot be told from a channel the bot was removed from, and "gone" would make
+        the service forget the thread.
+        """
         known = self._channels.get(ts)
         if known is not None:
             return known
-        gone = False
+        tried: set[str] = set()
         try:
+            for channel in dict.fromkeys(self._channels.values()):
+                if await self._has_thread(channel, ts, tried):
+                    return channel
             for channel in await self._web.member_channels():
-                try:
-                    page = await self._replies(channel, ts, limit=1)
-                except SlackApiError as error:
-                    gone = gone or error_code(error) == "thread_not_found"
-                    continue
-                if any(m.get("ts") == ts for m in page.get("messages") or ()):
-                    self._channels[ts] = channel
+                if channel not in tried and await self._has_thread(channel, ts, tried):
                     return channel
         except (SlackApiError, *TRANSIENT_ERRORS) as error:
             raise _unreadable(error, "the discussion channel") from None
-        if gone:
-            raise ThreadGoneError(slack_ts_to_int(ts))
         raise BotLacksPermissionError(
-            "The bot cannot find a discussion thread in any channel it is in. If it was removed from the discussion "
-            "channel, invite it back with /invite."
+            "The bot cannot find a discussion thread in any channel it is in: its first message was deleted, or the "
+            "bot was removed from the channel (invite it back with /invite)."
         )
+
+    async def _has_thread(self, channel: str, ts: str, tried: set[str]) -> bool:
+        tried.add(channel)
+        try:
+            page = await self._replies(channel, ts, limit=1)
+        except SlackApiError as error:
+            if is_transient(error):
+                raise
+            return False  # thread_not_found here, or a channel the bot may not read
+        if any(m.get("ts") == ts for m in page.get("messages") or ()):
+            self._channels[ts] = channel
+            return True
+        return False
 
 
 def _is_reply(message: dict[str, Any]) -> bool:
