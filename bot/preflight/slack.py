@@ -13,17 +13,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.platform_ids import int_to_slack_id
+from bot.config import Settings, server_defaults
+from bot.domain.errors import UserFacingError
+from bot.domain.platform_ids import int_to_slack_id, slack_id_to_int
 from bot.domain.preflight import Finding, Status
 from bot.domain.server_settings import ServerSettings
+from bot.services.server_settings import ServerSettingsService
+from bot.storage.engine import open_database
 
 REINSTALL = (
     "paste `python -m bot slack-manifest` into the app's App Manifest page, save, then reinstall the app "
@@ -58,6 +65,39 @@ def manifest_scopes() -> frozenset[str]:
     """The bot scopes the app manifest asks for (bot/slack_manifest.py), the list the granted ones must match."""
     manifest = importlib.import_module("bot.slack_manifest")  # the Slack front end's module, read as data
     return frozenset(manifest.BOT_SCOPES)
+
+
+async def run_slack_check(settings: Settings, *, database_path: Path | str) -> list[Finding]:
+    """``python -m bot check`` for Slack: the workspace the bot token belongs to, its stored settings' channels
+    and user groups (the database is only read; a missing SQLite file means nothing is set up yet)."""
+    if settings.slack_bot_token is None:
+        raise UserFacingError("SLACK_BOT_TOKEN is not set: there is no Slack workspace to check")
+    client = AsyncWebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url)
+    app_token = settings.slack_app_token.reveal() if settings.slack_app_token is not None else None
+    places = SlackPlaces()
+    try:
+        team = (await client.auth_test()).get("team_id")
+    except SlackApiError:
+        team = None  # slack_findings says why
+    except (aiohttp.ClientError, TimeoutError, OSError) as error:
+        return [
+            Finding(
+                Status.PROBLEM,
+                "Slack",
+                f"could not reach Slack at {settings.slack_api_url} ({type(error).__name__}).",
+                "Check the network, and SLACK_API_URL if it is set (it is for tests and proxies only).",
+            )
+        ]
+    if team:
+        places = await _stored_places(settings, database_path, slack_id_to_int(str(team)))
+    return await slack_findings(client, app_token=app_token, places=places)
+
+
+async def _stored_places(settings: Settings, database_path: Path | str, community_id: int) -> SlackPlaces:
+    if isinstance(database_path, Path) and not await asyncio.to_thread(database_path.is_file):
+        return SlackPlaces()
+    async with open_database(database_path) as db:
+        return places_of(await ServerSettingsService(db, server_defaults(settings)).get(community_id))
 
 
 async def slack_findings(
