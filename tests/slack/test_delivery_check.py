@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+from pathlib import Path
+
 from bot.domain.platform_ids import slack_id_to_int
 from bot.domain.preflight import Status
 from bot.preflight.slack import SlackPlaces, slack_findings
-from tests.slack.delivery_fakes import FakeWebClient, slack_error
+from tests.conftest import REPO_ROOT
+from tests.fakeslack import FakeSlack
+from tests.slack.delivery_fakes import FakeWebClient, local_slack, slack_error  # noqa: F401 - the fixture
 
 SCOPES = {"chat:write", "im:write", "channels:history"}
 
@@ -67,3 +74,33 @@ async def test_a_refused_app_token_and_a_plan_without_user_groups() -> None:
     texts = lines(findings)
     assert any("refused SLACK_APP_TOKEN" in t for t in texts)
     assert any("no user groups" in t for t in texts)
+
+
+async def test_python_m_bot_check_reports_the_slack_workspace(local_slack: FakeSlack, tmp_path: Path) -> None:  # noqa: F811
+    env = tmp_path / ".env"
+    env.write_text(
+        f"SLACK_BOT_TOKEN={local_slack.bot_token}\nSLACK_APP_TOKEN={local_slack.app_token}\n"
+        f"SLACK_API_URL={local_slack.api_url}\nDATABASE_PATH={tmp_path / 'bot.sqlite3'}\n",
+        encoding="utf-8",
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_", "GUILD_", "DATABASE_"))}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "check", "--env-file", str(env),
+        cwd=REPO_ROOT, env=clean, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    text = out.decode()
+    assert "Checking the Slack workspace:" in text, err.decode()
+    assert "✓ Slack bot token: works in the workspace" in text
+    assert "✓ Socket Mode: reachable with the app-level token." in text
+    assert local_slack.bot_token not in text + err.decode() and local_slack.app_token not in text + err.decode()
+    assert process.returncode == 0, text + err.decode()
+
+    local_slack.core.app_token = "xapp-1-A0000FAKE01-1-revoked"  # the app-level token no longer works
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "check", "--env-file", str(env),
+        cwd=REPO_ROOT, env=clean, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert "✗ Socket Mode: Slack refused SLACK_APP_TOKEN" in out.decode(), out.decode() + err.decode()
+    assert process.returncode != 0
