@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import sys
 import tempfile
@@ -22,8 +23,7 @@ from pathlib import Path
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from benchmarks.common import Figure
-from bot.domain.parsers import parse_programme_toml
+from benchmarks.common import Figure, synthetic_programme
 from bot.domain.platform_ids import slack_id_to_int
 from bot.domain.reminders import parse_offsets
 from bot.domain.server_settings import ServerDefaults
@@ -34,7 +34,6 @@ from bot.storage.engine import open_database
 from bot.storage.reminders import ReminderRepository
 from slack_app._adapters import EVENT_TYPE, SlackLimits, SlackReminderSender, SlackWeb
 from slack_app._adapters._pacing import TIER_PER_MINUTE
-from tests.bot.test_reminders_process import programme_starting_soon
 from tests.fakeslack import TEAM_ID, FakeSlack
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +45,7 @@ DM_RATE = 10_000  # the service's own throttle out of the way: Slack's tiers are
 async def serve(database: str, api_url: str, token: str, channel: str) -> None:
     """The sender process: the reminder service with the Slack adapters, until it is stopped."""
     async with open_database(database) as db:
-        defaults = ServerDefaults(reminder_offsets=parse_offsets("5m"), reminder_channel_id=slack_id_to_int(channel))
+        defaults = ServerDefaults(reminder_offsets=parse_offsets("1h"), reminder_channel_id=slack_id_to_int(channel))
         web = SlackWeb(AsyncWebClient(token=token, base_url=api_url), limits=SlackLimits(scale=SPEED))
         service = ReminderService(
             db,
@@ -60,8 +59,13 @@ async def serve(database: str, api_url: str, token: str, channel: str) -> None:
         await asyncio.Event().wait()
 
 
-async def prepare(database: str, folder: Path, members: list[str]) -> None:
-    programme = parse_programme_toml(programme_starting_soon(folder).read_text(encoding="utf-8"))
+async def prepare(database: str, members: list[str]) -> None:
+    """One session starting in 30 minutes with a 1h reminder: already due, so it goes out at start, and the
+    session does not begin (which would skip what is left) during the fan-out."""
+    start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=30)
+    programme = synthetic_programme(1)
+    session = dataclasses.replace(programme.sessions[0], start=start, end=start + timedelta(hours=1))
+    programme = dataclasses.replace(programme, sessions=(session,))
     community = slack_id_to_int(TEAM_ID)
     async with open_database(database) as db:
         await ProgrammeService(db).import_programme(community, programme)
@@ -82,7 +86,7 @@ async def run(*, quick: bool) -> list[Figure]:
             world = fake.world
             members = [world.add_user(f"member{n:04}").id for n in range(count)]
             channel = world.channel("reminders").id
-            await prepare(database, workdir, members)
+            await prepare(database, members)
 
             def received() -> Counter[str]:
                 """Reminder DMs per member (one pass over the DM channels: polled while the fan-out runs)."""
