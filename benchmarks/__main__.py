@@ -24,6 +24,7 @@ BENCHMARKS = (
     "postgres_latency",
     "servers_startup",
     "slack_answer",
+    "slack_fanout",
 )
 
 
