@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.fakeslack import FakeSlack
-from tests.slack.harness import SlackRunner
+from tests.slack.harness import SlackRunner, dm_files
 from tests.slack.helpers import action_ids, until, view_showing, visible
 
 PINGS = "<!channel> <!here> <!everyone> <@U0000BOSS> <!subteam^S0000ALL> & more"
@@ -145,9 +145,8 @@ async def test_mydata_show_export_and_delete(fake_slack: FakeSlack, slack_runner
         private = next(m for m in exported if m.via == "response_url")
         assert "in this workspace: 1 answer" in private.text and "direct messages" in private.text
         assert any(m.files for m in exported)  # the file, in the DM
-        assert slack_runner.files is not None
-        user, name, content = slack_runner.files.sent[-1]
-        assert name == "my-workshop-data.json" and user == fake_slack.world.user("bob").id
+        name, content = dm_files(fake_slack, "bob")[-1]
+        assert name == "my-workshop-data.json"
         assert json.loads(content)["answers"][0]["text"] == "Listen first"
 
         asked = await (await fake_slack.slash("bob", "/workshop", "mydata delete")).reply()
@@ -213,9 +212,8 @@ async def test_calendar_arrives_in_the_members_dm(fake_slack: FakeSlack, slack_r
     async with slack_runner.running():
         asked = await fake_slack.slash("alice", "/workshop", "calendar")
         await until(fake_slack, lambda: any("direct messages" in m.text for m in asked.seen), "the calendar reply")
-        assert slack_runner.files is not None
-        user, name, content = slack_runner.files.sent[-1]
-        assert (user, name) == (fake_slack.world.user("alice").id, "programme.ics")
+        name, content = dm_files(fake_slack, "alice")[-1]
+        assert name == "programme.ics"
         assert content.startswith(b"BEGIN:VCALENDAR") and content.count(b"BEGIN:VEVENT") == 12
 
 
