@@ -24,7 +24,7 @@ from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import UserFacingError
 from bot.domain.platform_ids import slack_id_to_int
 from slack_app import threads as thread_listeners
-from slack_app._adapters import build_slack_adapter_set
+from slack_app._adapters import SlackLimits, build_slack_adapter_set
 from slack_app._context import FileSender, SlackContext
 from slack_app._roles import Roles
 
@@ -41,14 +41,16 @@ TOKEN_REFUSED = "Slack refused the bot token: check SLACK_BOT_TOKEN (the app's O
 class SlackFrontEnd:
     """The Slack front end of one workspace (CONTRACT.md): construct, hand ``adapters`` to the core, start."""
 
-    def __init__(self, settings: Settings, *, clock: Clock = system_clock) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock = system_clock, limits: SlackLimits | None = None) -> None:
+        """``limits``: the rates the adapters keep to (Slack's documented ones unless given: tests and benchmarks
+        compress time with them, as the local Slack does)."""
         self.settings = settings
         self.clock = clock
         self.client = AsyncWebClient(token=_reveal(settings.slack_bot_token), base_url=settings.slack_api_url)
         # Socket Mode requests come over the app's own websocket: there is no HTTP request to verify.
         self.app = AsyncApp(client=self.client, request_verification_enabled=False, name="workshop-bot")
         # The core's ports for this workspace, and the files and thread gateway the listeners use with them.
-        built = build_slack_adapter_set(self.client, clock=clock)
+        built = build_slack_adapter_set(self.client, clock=clock, limits=limits)
         self.adapters: PlatformAdapters = built.adapters
         self._files: FileSender = built.files
         self._thread_gateway = built.threads

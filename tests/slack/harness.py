@@ -21,11 +21,15 @@ from bot.domain.parsers import parse_programme_file
 from bot.domain.platform_ids import SLACK, slack_id_to_int
 from bot.slack_client import SlackFrontEnd
 from bot.storage.database import Database
+from slack_app._adapters import SlackLimits
 from tests.conftest import PROGRAMME_TOML
 from tests.fakeslack import TEAM_ID, FakeSlack
 from tests.harness import FakeClock
 
 COMMUNITY_ID = slack_id_to_int(TEAM_ID)
+# Slack's rates compressed 600 times (posting pace included): the journeys test what members see, the pacing is
+# tested at its real rates in tests/slack/test_delivery*.
+FAST = SlackLimits(scale=600)
 
 
 def dm_files(fake: FakeSlack, user: str) -> list[tuple[str, bytes]]:
@@ -55,7 +59,7 @@ class SlackRunner:
             slack_api_url=self.fake.api_url,
         )
         async with Database.open(self.database_path, exclusive=True) as db:
-            front = SlackFrontEnd(settings, clock=self.clock)
+            front = SlackFrontEnd(settings, clock=self.clock, limits=FAST)
             core = build_core(settings, db, adapters={SLACK: front.adapters}, clock=self.clock)
             services = core.services
             if programme and await services.programme.get(COMMUNITY_ID) is None:
