@@ -250,3 +250,26 @@ async def test_a_refused_or_unreachable_slack_is_one_clear_line(
     with pytest.raises(UserFacingError, match=r"cannot reach Slack at http://127\.0\.0\.1"):
         async with slack_runner.running():
             pass
+
+
+async def test_a_reminder_dms_answer_button_opens_the_form(fake_slack: FakeSlack, slack_runner: SlackRunner) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.slack.harness import COMMUNITY_ID
+
+    async with slack_runner.running() as front:
+        assert front.context is not None
+        await (await fake_slack.slash("alice", "/workshop", "reminders on")).reply()
+        slack_runner.clock.now = datetime(2020, 10, 26, 19, tzinfo=UTC) - timedelta(hours=24)  # week 8, a day before
+        await front.context.services.reminders.run_pass(COMMUNITY_ID)
+        await front.context.services.reminders.idle()
+        reminder = await until(
+            fake_slack,
+            lambda: next((m for m in fake_slack.dm_with("alice") if "Reminder: Week 8" in visible(m)), None),
+            "the reminder DM",
+        )
+        buttons = [a for a in action_ids(reminder) if a.startswith("answer:")]
+        assert len(buttons) == 3
+        await fake_slack.click("alice", buttons[2], message=reminder)
+        form = await view_showing(fake_slack, "alice", "prompt 3 of 3")
+        assert "Week 8" in visible(form)
