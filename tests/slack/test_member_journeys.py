@@ -37,6 +37,7 @@ async def test_bad_arguments_get_one_clear_private_line(fake_slack: FakeSlack, s
     async with slack_runner.running():
         cases = {
             "dance": "`dance` is not a /workshop command",
+            "programe": "Did you mean `/workshop programme`?",
             "session": "Say which week",
             "session soon": "`soon` is not a week number",
             "session 99": "There is no week 99 in this programme. Valid weeks: 1 to 12.",
