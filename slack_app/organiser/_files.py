@@ -24,12 +24,12 @@ from bot.domain.errors import UserFacingError
 from bot.domain.exports import ExportAuditEntry, ExportFormat
 from bot.domain.import_preview import plural
 from bot.domain.platform_ids import int_to_slack_id, slack_id_to_int
-from bot.domain.stats import HIDDEN
+from bot.domain.stats_text import StatsText, stats_footer, stats_lines
 from bot.services.exports import ExportRequest
 from bot.services.report import ReportRequest
 from slack_app._commands import Call, Router, Subcommand, report_error
 from slack_app._context import SlackContext, team_of, user_of
-from slack_app._render import actions, button, escape, sections, shorten, slack_date
+from slack_app._render import actions, button, escape, from_domain, sections, slack_date
 from slack_app._roles import Role
 from slack_app.programme import parse_number, require_week
 
@@ -135,30 +135,10 @@ async def report_command(call: Call) -> None:
     await call.reply("The report is in your direct messages with the bot.")
 
 
-def stats_text(report: Any, title: str) -> str:
-    def figure(value: str, noun: str) -> str:
-        return f"{value} {noun}" if value != HIDDEN else f"{noun} hidden"
-
-    lines = [
-        f"*Participation: {escape(title)}*",
-        f"*Whole programme:* {escape(figure(report.answers, 'answers'))} from {escape(report.contributors)} members"
-        f" · DM subscribers: {escape(report.dm_subscribers)}",
-    ]
-    for week in report.weeks:
-        answers = "answers hidden" if week.answers == HIDDEN else f"{week.answers} answers"
-        lines.append(
-            escape(
-                f"Week {week.week} · {shorten(week.title, 80)}: {answers} from {week.contributors} members · threads "
-                f"{week.threads_open} open, {week.threads_closed} closed · reminders {week.reminders_posted} posted"
-            )
-        )
-    lines.append(
-        escape(
-            f"Counts of 1 to {report.threshold - 1} members show as <{report.threshold}; a week's answers are hidden "
-            f"when fewer than {report.threshold} members took part."
-        )
-    )
-    return "\n".join(lines)
+def stats_text(report: StatsText, title: str) -> str:
+    """The domain's figures (bot.domain.stats_text) rendered for Slack, under a heading."""
+    body = from_domain("\n".join(stats_lines(report)))
+    return f"*Participation: {escape(title)}*\n{body}\n{escape(stats_footer(report.threshold))}"
 
 
 async def stats_command(call: Call) -> None:
