@@ -20,11 +20,11 @@ from bot.domain.import_preview import when_text as when_text
 from bot.domain.importing import ImportPlan
 from bot.domain.programme import Programme, ProgrammeRecord
 from bot.domain.reminders import format_offsets
+from bot.domain.retention_text import retention_text as retention_text  # re-exported
 from bot.domain.server_settings import ServerSettings, StoredServerSettings
 from bot.domain.stats_text import stats_lines as domain_stats_lines
 from bot.domain.stats_text import week_stats_lines as domain_week_stats_lines
 from bot.services.exports import ExportDelivery, ExportRequest, Packaging
-from bot.services.retention import RetentionSchedule
 from bot.services.stats import StatsReport, WeekFigures
 
 log = logging.getLogger(__name__)
@@ -129,21 +129,6 @@ def settings_lines(
         )
     )
     return lines
-
-
-def retention_text(schedule: RetentionSchedule | None) -> str | None:
-    if schedule is None:
-        return None
-    when = f"{timestamp(schedule.deletes_at)} ({timestamp(schedule.deletes_at, 'R')})"
-    if schedule.warning_period:
-        return (
-            f"⚠️ Answers will be **deleted on {when}**, {plural(schedule.retention.days, 'day')} after the last "
-            "session. Export them first with /export answers, or change the period with /setup retention_days."
-        )
-    return (
-        f"Answers are kept until {timestamp(schedule.deletes_at, 'D')}, "
-        f"{plural(schedule.retention.days, 'day')} after the last session; organisers are warned a week before."
-    )
 
 
 def week_stats_lines(week: WeekFigures) -> list[str]:

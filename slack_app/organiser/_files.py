@@ -24,12 +24,13 @@ from bot.domain.errors import UserFacingError
 from bot.domain.exports import ExportAuditEntry, ExportFormat
 from bot.domain.import_preview import plural
 from bot.domain.platform_ids import int_to_slack_id, slack_id_to_int
+from bot.domain.retention_text import retention_text
 from bot.domain.stats_text import StatsText, stats_footer, stats_lines
 from bot.services.exports import ExportRequest
 from bot.services.report import ReportRequest
 from slack_app._commands import Call, Router, Subcommand, report_error
 from slack_app._context import SlackContext, team_of, user_of
-from slack_app._render import actions, button, escape, from_domain, sections, slack_date
+from slack_app._render import actions, bot_words, button, escape, from_domain, sections, slack_date
 from slack_app._roles import Role
 from slack_app.programme import parse_number, require_week
 
@@ -146,6 +147,9 @@ async def stats_command(call: Call) -> None:
     report = await call.services.stats.report(call.community_id)
     chart = await call.services.report.participation_png(call.community_id)
     text = stats_text(report, programme.title)
+    retention = retention_text(await call.services.retention.schedule(call.community_id))
+    if retention:
+        text = f"{from_domain(bot_words(retention))}\n{text}"
     with tempfile.TemporaryDirectory(prefix="workshop-stats-") as folder:
         path = Path(folder) / CHART_FILE
         await asyncio.to_thread(path.write_bytes, chart)
