@@ -30,8 +30,9 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.core import Core, PlatformAdapters, Ready, Services, build_core
 from bot.domain.clock import Clock, system_clock
-from bot.domain.communities import owns_community
+from bot.domain.communities import owns_community, shard_of
 from bot.domain.errors import UserFacingError
+from bot.domain.platform_ids import DISCORD, platform_of
 from bot.services.reminders import SWEEP_INTERVAL
 from bot.storage.engine import Database
 from bot.tree import WorkshopTree
@@ -52,6 +53,8 @@ EXTENSIONS: tuple[str, ...] = (
 )
 
 
+# bot_state keys recording, per scope ("global", or a development server's id), the last command sync.
+COMMAND_SYNC = "command_sync:"
 # The Discord adapters are the core's PlatformAdapters (the name the adapters extension hands them over by).
 DiscordAdapters = PlatformAdapters
 # Given Discord's adapters and what "ready" means for Discord, the process's core (see bot.runner).
@@ -200,6 +203,14 @@ class WorkshopBot(commands.AutoShardedBot):
             raise RuntimeError("the Discord adapters are not loaded yet")
         return self._adapters
 
+    def on_shard(self, community_id: int, shard_id: int | None = None) -> bool:
+        """Whether a community is a Discord server of shard ``shard_id`` (None: of any shard this bot runs)."""
+        if platform_of(community_id) != DISCORD:
+            return False
+        if shard_id is None:
+            return self.owns_community(community_id)
+        return shard_of(community_id, self.shard_count or 1) == shard_id
+
     def owns_community(self, community_id: int) -> bool:
         """Whether this process runs the shard of the community (SHARD_COUNT and SHARD_IDS; all if unset)."""
         return owns_community(community_id, self.settings.shard_count, self.settings.shard_ids)
@@ -207,6 +218,7 @@ class WorkshopBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         await self.prepare()
         await self.sync_commands(force=self.force_sync)
+        await self.unregister_former_dev_guilds()
         if self.owns_core:
             await self.core.start()
 
@@ -256,7 +268,8 @@ class WorkshopBot(commands.AutoShardedBot):
         payload = self.command_payload()
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         scope = "global" if self.dev_guild_id is None else str(self.dev_guild_id)
-        key = f"command_sync:{scope}"
+        # Also the record that commands were registered in this server (see unregister_former_dev_guilds).
+        key = f"{COMMAND_SYNC}{scope}"
         if not force and await self.services.state.get(key) == digest:
             log.info("slash commands unchanged since the last sync; not syncing")
             return False
@@ -277,6 +290,47 @@ class WorkshopBot(commands.AutoShardedBot):
         else:
             log.info("synced %d slash commands to guild %s", len(payload), self.dev_guild_id)
         return True
+
+    async def unregister_former_dev_guilds(self) -> list[int]:
+        """Remove the commands an earlier start registered in a development server that GUILD_ID no longer
+        names (unset, or another server): left there, members would see every command twice, the server's copy
+        beside the global one. Each server's sync record says where commands were registered; its commands are
+        overwritten with none (PUT, as a sync does), and the record goes, so naming the server again re-registers
+        them. A server Discord no longer lets the bot reach is forgotten; any other failure is tried again at the
+        next start."""
+        state = self.services.state
+        current = None if self.dev_guild_id is None else str(self.dev_guild_id)
+        removed: list[int] = []
+        for key in await state.keys(COMMAND_SYNC):
+            scope = key.removeprefix(COMMAND_SYNC)
+            if scope == current or not (scope.isascii() and scope.isdigit()):
+                continue
+            guild_id = int(scope)
+            application_id = self.application_id
+            if application_id is None:
+                return removed
+            try:
+                await self.http.bulk_upsert_guild_commands(application_id, guild_id, [])
+            except (discord.Forbidden, discord.NotFound) as error:
+                # Without applications.commands there (or without the server) the commands are gone with it.
+                log.warning(
+                    "the commands once registered in development server %s cannot be reached (%s); forgetting it",
+                    guild_id,
+                    error.text or error.status,
+                )
+            except discord.HTTPException as error:
+                log.warning(
+                    "could not remove the commands once registered in development server %s (%s); trying again "
+                    "at the next start",
+                    guild_id,
+                    error.status,
+                )
+                continue
+            else:
+                log.info("removed the slash commands once registered in development server %s", guild_id)
+                removed.append(guild_id)
+            await state.delete(key)
+        return removed
 
     async def on_ready(self) -> None:
         log.info("ready as %s (id %s) in %d server(s)", self.user, self.user.id if self.user else "?", len(self.guilds))

@@ -48,6 +48,7 @@ DEFAULT_BOT_SCOPES = frozenset(
         "team:read",
         "usergroups:read",
         "files:write",
+        "files:read",
     }
 )
 APP_TOKEN_SCOPES = frozenset({"connections:write"})
@@ -93,6 +94,20 @@ class RecordedCall:
     @property
     def error(self) -> str | None:
         return None if self.response is None else self.response.get("error")
+
+
+@dataclass
+class Fault:
+    """An error a test asked for: before the method runs (nothing happens), or after it (the effect stays, the
+    answer is lost)."""
+
+    method: str
+    error: str
+    status: int = 200
+    count: int = 1
+    after_effect: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+    extra: JSON = field(default_factory=dict)
 
 
 @dataclass
@@ -276,6 +291,7 @@ class FakeCore:
         #: What the app did that Slack would refuse or ignore (reported at teardown).
         self.app_problems: list[str] = []
         self.rate_limits = RateLimiter()
+        self.faults: list[Fault] = []
         self.triggers: dict[str, Trigger] = {}
         self.response_urls: dict[str, ResponseUrl] = {}
         self.uploads: dict[str, Upload] = {}
@@ -335,6 +351,15 @@ class FakeCore:
         rid = secrets.token_hex(12)
         self.response_urls[rid] = ResponseUrl(rid, user, channel, message_ts, time.monotonic(), interaction=interaction)
         return f"{self.base_url}/hooks/commands/{TEAM_ID}/{secrets.randbelow(10**12)}/{rid}"
+
+    def take_fault(self, method: str, *, after_effect: bool) -> Fault | None:
+        for fault in self.faults:
+            if fault.method == method and fault.after_effect == after_effect and fault.count > 0:
+                fault.count -= 1
+                if fault.count == 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
 
     def notify(self) -> None:
         self.changed.set()

@@ -44,6 +44,8 @@ class EventSender:
         self.subscriptions: set[str] = set(DEFAULT_SUBSCRIPTIONS)
         #: Every event the fake sent, with its envelope (``(event, envelope)``).
         self.sent: list[tuple[JSON, Envelope]] = []
+        #: Slack sends an app its own messages as events too (bolt drops them); a benchmark may turn that off.
+        self.echo_own_messages = True
 
     def emit(self, event: JSON) -> Envelope | None:
         sockets = self.core.sockets
@@ -66,6 +68,8 @@ class EventSender:
     def message_posted(self, message: Message) -> Envelope | None:
         channel = self.core.world.channels[message.channel]
         if message.ephemeral_to is not None or not self._message_subscribed(channel):
+            return None
+        if message.user == self.core.world.bot.id and not self.echo_own_messages:
             return None
         event = message.to_dict(self.core.world)
         event["channel"] = channel.id

@@ -8,7 +8,8 @@
   to wait) and ``{"ok": false, "error": "ratelimited"}``.
 
 The tiers below are the ones each method's reference page (docs.slack.dev/reference/methods/<method>, "Rate
-limits") gives. The fake counts every call but answers 429 only when a test turns enforcement on
+limits") gives; "special" methods (auth.test, chat.postMessage, chat.getPermalink) get Tier 4 for their
+workspace-wide part. The fake counts every call but answers 429 only when a test turns enforcement on
 (:meth:`RateLimiter.enforce`), because the documented figures are per minute and tests must stay fast; tests
 pass a ``scale`` to compress a minute into a fraction of a second, or set exact limits per method or channel.
 """
@@ -26,7 +27,7 @@ TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
 #: Each covered method's tier ("special" methods also get a tier here for their workspace-wide part).
 METHOD_TIERS: dict[str, int | str] = {
     "auth.test": "special",  # special: "Tier 4" order, docs: "Special rate limits apply"
-    "apps.connections.open": 1,
+    "apps.connections.open": 3,
     "bots.info": 3,
     "chat.postMessage": "special",
     "chat.postEphemeral": 4,
@@ -50,6 +51,7 @@ METHOD_TIERS: dict[str, int | str] = {
     "views.publish": 4,
     "files.getUploadURLExternal": 4,
     "files.completeUploadExternal": 4,
+    "files.info": 4,
 }
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -31,9 +32,10 @@ from . import web as _methods  # noqa: F401 - registers every Web API method
 from .core import FakeCore, RecordedCall
 from .driver import Driver
 from .interactions import Interaction
+from .rendering import message_mentions, readable
 from .socket import SocketHub
 from .transport import Transport
-from .web.files import receive_upload
+from .web.files import download, receive_upload
 from .web.responses import respond
 from .world import Message, World
 
@@ -53,6 +55,8 @@ class FakeSlack(Driver):
         app.router.add_get("/link/", self.sockets.handle)
         app.router.add_post("/hooks/commands/{team}/{n}/{rid}", self._respond)
         app.router.add_post("/upload/v1/{ticket}", self._upload)
+        app.router.add_get("/files-pri/{team}-{file_id}/{name}", self._download)
+        app.router.add_get("/files-pri/{team}-{file_id}/download/{name}", self._download)
         self._runner: web.AppRunner | None = None
         self._interactions: list[Interaction] = []
         self.core.message_listeners.append(self._offer)
@@ -63,6 +67,9 @@ class FakeSlack(Driver):
 
     async def _upload(self, request: web.Request) -> web.StreamResponse:
         return await receive_upload(self.core, request)
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        return await download(self.core, request)
 
     # ---- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -75,6 +82,15 @@ class FakeSlack(Driver):
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.core.base_url = f"http://127.0.0.1:{self.port}"
+        self.core.world.file_host = self.core.base_url
+
+    async def __aenter__(self) -> FakeSlack:
+        """``async with FakeSlack() as fake:`` outside pytest (benchmarks, scripts)."""
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
     async def stop(self) -> None:
         await self.sockets.close()
@@ -115,13 +131,44 @@ class FakeSlack(Driver):
         self.sockets.retry_delay = retry_delay
         self.sockets.max_retries = max_retries
 
+    def fail_next(
+        self,
+        method: str,
+        error: str = "internal_error",
+        *,
+        count: int = 1,
+        status: int = 200,
+        retry_after: float | None = None,
+        **extra: Any,
+    ) -> None:
+        """The next ``count`` calls of ``method`` fail with ``error`` and change nothing (``status=429`` with
+        ``retry_after`` imitates a rate limit, ``status=500`` an outage; extra fields join the answer)."""
+        from .core import Fault
+        from .ratelimits import retry_after_header
+
+        headers = {"Retry-After": retry_after_header(retry_after)} if retry_after is not None else {}
+        self.core.faults.append(Fault(method, error, status, count, False, headers, dict(extra)))
+
+    def lose_next(self, method: str, *, count: int = 1, status: int = 200, error: str = "fatal_error") -> None:
+        """The next ``count`` calls of ``method`` take effect but their answer is lost: the app gets
+        ``fatal_error``, which the method pages' common errors (and the Web API description's enums) describe as
+        "It's possible some aspect of the operation succeeded before the error was raised"."""
+        from .core import Fault
+
+        self.core.faults.append(Fault(method, error, status, count, True))
+
     def set_trigger_ttl(self, seconds: float) -> None:
         """Shorten the 3 s a trigger_id lives, to test ``expired_trigger_id`` quickly."""
         self.core.trigger_ttl = seconds
 
     def revoke_tokens(self) -> None:
-        """Uninstall: every token answers ``invalid_auth`` from now on (and the app gets tokens_revoked)."""
+        """Tokens revoked: every token answers ``invalid_auth`` from now on (the app gets ``tokens_revoked``)."""
         self.core.events.tokens_revoked()
+        self.core.revoked = True
+
+    def uninstall(self) -> None:
+        """The app is uninstalled: ``app_uninstalled`` (reference/events/app_uninstalled), then tokens are dead."""
+        self.core.events.app_uninstalled()
         self.core.revoked = True
 
     def web_client(self, token: str | None = None) -> AsyncWebClient:
@@ -142,6 +189,21 @@ class FakeSlack(Driver):
             yield handler
         finally:
             await handler.close_async()  # type: ignore[no-untyped-call]
+
+    async def wait_for_connection(self, timeout: float = 5.0) -> None:
+        """Wait until the app has a Socket Mode connection (after its ``hello``)."""
+        await self.sockets.wait_for_connection(timeout)
+
+    async def wait_for_calls(self, method: str, count: int = 1, timeout: float = 5.0) -> list[RecordedCall]:
+        """Wait until the app has called ``method`` ``count`` times; the calls."""
+        from .interactions import wait_until
+
+        return await wait_until(
+            self.core,
+            lambda: calls if len(calls := self.calls_to(method)) >= count else None,
+            timeout=timeout,
+            what=f"{count} {method} calls",
+        )
 
     async def wait_for_connects(self, count: int, timeout: float = 5.0) -> None:
         """Wait until ``count`` Socket Mode connections have been made since the start (reconnects count)."""
@@ -182,6 +244,15 @@ class FakeSlack(Driver):
             sent = self.core.events.sent
             out.extend(checker.check_events([e for e, _ in sent], [env.payload for _, env in sent]))
         return out
+
+    def read(self, message: Message, as_user: str, *, now: datetime | None = None) -> str:
+        """What ``as_user`` reads in ``message``: text and block texts, mentions as names, ``<!date^…>`` in their
+        time zone, escapes undone (rendering.py)."""
+        return readable(message, self.world, self.world.user(as_user), now=now)
+
+    def pings(self, message: Message) -> list[str]:
+        """Whom ``message`` notifies: ``@U…``, ``!subteam^S…``, ``!here``, ``!channel``, ``!everyone``."""
+        return message_mentions(message)
 
     # ---- driver bookkeeping -------------------------------------------------------------------
     def _track(self, interaction: Interaction) -> Interaction:

@@ -229,15 +229,23 @@ class SocketHub:
 
     # ---- disconnects --------------------------------------------------------------------------
     async def disconnect(self, reason: str = "refresh_requested", *, close: bool = True) -> None:
-        """Send ``disconnect`` on every connection, then (``close``) close them as Slack does."""
-        for conn in list(self.connections):
+        """Send ``disconnect`` on every connection, then (``close``) close them as Slack does once the app has
+        had a moment to open a new one (the page: the app should "be ready to receive and connect to new
+        WebSocket URLs"; Slack closes the old socket shortly after the message, here after the app reconnected or
+        one second)."""
+        old = list(self.connections)
+        before = self.connects
+        for conn in old:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await conn.ws.send_str(
                     json.dumps({"type": "disconnect", "reason": reason, "debug_info": {"host": "applink-fake-1"}})
                 )
         if close:
-            await asyncio.sleep(0.05)
-            for conn in list(self.connections):
+            deadline = time.monotonic() + 1.0
+            while self.connects == before and time.monotonic() < deadline:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.core.changed.wait(), 0.05)
+            for conn in old:
                 await conn.ws.close()
 
     async def close(self) -> None:

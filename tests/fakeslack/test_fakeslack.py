@@ -147,3 +147,110 @@ async def test_missing_scope_names_the_needed_scope(fake_slack: FakeSlack) -> No
     assert caught.value.response["error"] == "missing_scope"
     assert caught.value.response["needed"] == "chat:write"
     assert "chat:write" not in caught.value.response["provided"]
+
+
+def stacked_app(fake: FakeSlack) -> AsyncApp:
+    """Modal flows that answer a submission with each response_action."""
+    app = AsyncApp(client=fake.web_client())
+
+    def modal(callback_id: str, title: str, *, notify: bool = False) -> dict[str, Any]:
+        return dict(
+            ANSWER_MODAL, callback_id=callback_id, title={"type": "plain_text", "text": title}, notify_on_close=notify
+        )
+
+    @app.command("/workshop")
+    async def workshop(ack: Any, command: dict[str, Any], client: Any) -> None:
+        await ack()
+        await client.views_open(trigger_id=command["trigger_id"], view=modal(command["text"], "Step 1", notify=True))
+
+    @app.view("update")
+    async def update(ack: Any) -> None:
+        await ack(response_action="update", view=modal("closing", "Step 2", notify=True))
+
+    @app.view("push")
+    async def push(ack: Any) -> None:
+        await ack(response_action="push", view=modal("done", "Pushed"))
+
+    @app.view("clear")
+    async def clear(ack: Any) -> None:
+        await ack(response_action="clear")
+
+    closed: list[str] = []
+    app.closed = closed  # type: ignore[attr-defined]
+
+    @app.view_closed("closing")
+    async def on_close(ack: Any, view: dict[str, Any]) -> None:
+        await ack()
+        closed.append(view["id"])
+
+    return app
+
+
+async def test_response_actions_update_push_clear_and_close(fake_slack: FakeSlack) -> None:
+    app = stacked_app(fake_slack)
+    async with fake_slack.run_app(app):
+        first = await (await fake_slack.slash("alice", "/workshop", "update")).view()
+        await (await fake_slack.submit_view("alice", {"answer": "a"})).acked()
+        current = fake_slack.current_view("alice")
+        assert current is first and current.spec["title"]["text"] == "Step 2"
+        await fake_slack.close_view("alice")
+        assert fake_slack.current_view("alice") is None
+
+        await (await fake_slack.slash("bob", "/workshop", "push")).view()
+        await (await fake_slack.submit_view("bob", {"answer": "b"})).acked()
+        pushed = fake_slack.current_view("bob")
+        assert pushed is not None and pushed.spec["title"]["text"] == "Pushed"
+        assert len(fake_slack.world.modal_stacks[fake_slack.world.user("bob").id]) == 2
+
+        await (await fake_slack.slash("carol", "/workshop", "clear")).view()
+        await (await fake_slack.submit_view("carol", {"answer": "c"})).acked()
+        assert fake_slack.current_view("carol") is None
+        await fake_slack.wait_for_calls("views.open", 3)
+    # Closing the updated modal (notify_on_close) sent view_closed to the app.
+    assert app.closed == [first.id]  # type: ignore[attr-defined]
+
+
+async def test_slack_refuses_to_submit_what_the_inputs_forbid(fake_slack: FakeSlack) -> None:
+    async with fake_slack.run_app(tiny_app(fake_slack)):
+        await (await fake_slack.slash("alice", "/workshop", "answer")).view()
+        with pytest.raises(ValueError, match="required"):
+            await fake_slack.submit_view("alice", {})
+        with pytest.raises(ValueError, match="max_length"):
+            await fake_slack.submit_view("alice", {"answer": "x" * 501})
+
+
+async def test_a_late_views_open_gets_expired_trigger_id(fake_slack: FakeSlack) -> None:
+    fake_slack.set_trigger_ttl(0.0)
+    app = AsyncApp(client=fake_slack.web_client())
+    errors: list[str] = []
+
+    @app.command("/workshop")
+    async def workshop(ack: Any, command: dict[str, Any], client: Any) -> None:
+        await ack()
+        try:
+            await client.views_open(trigger_id=command["trigger_id"], view=ANSWER_MODAL)
+        except SlackApiError as exc:
+            errors.append(exc.response["error"])
+
+    async with fake_slack.run_app(app):
+        i = await fake_slack.slash("alice", "/workshop", "answer")
+        await i.acked()
+        await fake_slack.wait_for_calls("views.open")
+    assert fake_slack.calls_to("views.open")[0].error == "expired_trigger_id"
+    assert i.views == [] and errors == ["expired_trigger_id"]
+
+
+async def test_slash_command_in_a_dm_and_shortcut(fake_slack: FakeSlack) -> None:
+    app = tiny_app(fake_slack)
+
+    @app.shortcut("open_answer")
+    async def open_answer(ack: Any, shortcut: dict[str, Any], client: Any) -> None:
+        await ack()
+        await client.views_open(trigger_id=shortcut["trigger_id"], view=ANSWER_MODAL)
+
+    async with fake_slack.run_app(app):
+        i = await fake_slack.slash("alice", "/workshop", "hi", channel="@alice")
+        reply = await i.reply()
+        assert reply in fake_slack.dm_with("alice") and reply.text == "You typed: hi"
+        s = await fake_slack.shortcut("bob", "open_answer")
+        assert (await s.view()).callback_id == "answer"

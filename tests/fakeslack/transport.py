@@ -25,7 +25,10 @@ JSON_TYPE = "application/json"
 
 
 async def read_args(request: web.Request) -> tuple[dict[str, Any], str]:
-    """The call's arguments from the query string and the body (form or JSON), and the body's content type."""
+    """The call's arguments from the query string and the body (form or JSON), and the body's content type.
+
+    A ``token`` inside a JSON body is not a token: docs.slack.dev/apis/web-api "JSON-encoded bodies" — the token
+    must then come in the ``Authorization`` header (such a call answers ``not_authed``)."""
     args: dict[str, Any] = dict(request.query)
     content_type = request.content_type or ""
     if request.method == "POST" and request.can_read_body:
@@ -38,6 +41,7 @@ async def read_args(request: web.Request) -> tuple[dict[str, Any], str]:
                     raise SlackError("invalid_json") from None
                 if not isinstance(body, dict):
                     raise SlackError("json_not_object")
+                body.pop("token", None)
                 args.update(body)
         elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             form = await request.post()
@@ -95,7 +99,13 @@ class Transport:
             wait = core.rate_limits.check(method, channel)
             if wait is not None:
                 raise SlackError("ratelimited", status=429, headers={"Retry-After": retry_after_header(wait)})
-            body = await spec.handler(Call(core, method, args, kind))
+            fault = core.take_fault(method, after_effect=False)
+            if fault is not None:
+                raise SlackError(fault.error, status=fault.status, headers=fault.headers, **fault.extra)
+            body = await spec.handler(Call(core, method, dict(args), kind))
+            lost = core.take_fault(method, after_effect=True)
+            if lost is not None:
+                raise SlackError(lost.error, status=lost.status, headers=lost.headers, **lost.extra)
             rec.status, rec.response = 200, body
         except SlackError as err:
             rec.status, rec.response = err.status, err.body()

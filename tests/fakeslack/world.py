@@ -183,6 +183,8 @@ class Message:
     via: str = "api"
     replies: list[str] = field(default_factory=list)
     deleted: bool = False
+    #: Slack clients tag members' messages with a uuid (message object "client_msg_id").
+    client_msg_id: str | None = None
 
     @property
     def is_reply(self) -> bool:
@@ -193,6 +195,10 @@ class Message:
         data: JSON = {"type": "message", "ts": self.ts, "text": self.text, "team": TEAM_ID}
         if self.subtype:
             data["subtype"] = self.subtype
+        elif self.is_reply and self.reply_broadcast:
+            data["subtype"] = "thread_broadcast"  # reference/events/message/thread_broadcast
+        if self.client_msg_id:
+            data["client_msg_id"] = self.client_msg_id
         data["user"] = self.user
         if self.bot_id:
             data["bot_id"] = self.bot_id
@@ -213,7 +219,7 @@ class Message:
         if self.metadata is not None and include_metadata:
             data["metadata"] = self.metadata
         if self.files:
-            data["files"] = [world.files[f].to_dict() for f in self.files]
+            data["files"] = [world.files[f].to_dict(world.file_host) for f in self.files]
             data["upload"] = True
         if self.edited is not None:
             data["edited"] = self.edited
@@ -227,6 +233,7 @@ class UserGroup:
     name: str
     users: list[str] = field(default_factory=list)
     date_delete: int = 0
+    created_by: str = ""
 
     def to_dict(self, *, include_users: bool = False) -> JSON:
         """A user group object (docs.slack.dev/reference/objects/usergroup-object)."""
@@ -243,8 +250,10 @@ class UserGroup:
             "date_update": 1700000000,
             "date_delete": self.date_delete,
             "auto_type": None,
-            "created_by": "",
-            "updated_by": "",
+            "auto_provision": False,
+            "enterprise_subteam_id": "",
+            "created_by": self.created_by,
+            "updated_by": self.created_by,
             "deleted_by": None,
             "prefs": {"channels": [], "groups": []},
             "user_count": len(self.users),
@@ -267,8 +276,9 @@ class File:
     shares: list[str] = field(default_factory=list)
     created: int = field(default_factory=lambda: int(time.time()))
 
-    def to_dict(self) -> JSON:
-        """A file object (docs.slack.dev/reference/objects/file-object), the public part."""
+    def to_dict(self, host: str = "https://files.slack.com") -> JSON:
+        """A file object (docs.slack.dev/reference/objects/file-object), the public part. ``host`` serves
+        ``url_private``/``url_private_download`` (the fake's own address in tests)."""
         return {
             "id": self.id,
             "created": self.created,
@@ -289,8 +299,8 @@ class File:
             "public_url_shared": False,
             "display_as_bot": False,
             "username": "",
-            "url_private": f"https://files.slack.com/files-pri/{TEAM_ID}-{self.id}/{self.filename}",
-            "url_private_download": f"https://files.slack.com/files-pri/{TEAM_ID}-{self.id}/download/{self.filename}",
+            "url_private": f"{host}/files-pri/{TEAM_ID}-{self.id}/{self.filename}",
+            "url_private_download": f"{host}/files-pri/{TEAM_ID}-{self.id}/download/{self.filename}",
             "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{self.user}/{self.id}/{self.filename}",
             "comments_count": 0,
             "is_starred": False,
@@ -377,6 +387,8 @@ class World:
         self.modal_stacks: dict[str, list[str]] = {}
         #: The published Home tab per user.
         self.home_views: dict[str, str] = {}
+        #: Where files' private URLs point (the fake sets its own address).
+        self.file_host = "https://files.slack.com"
         self.bot = self.add_user("workshopbot", "Workshop Bot", is_bot=True)
         self.bot.bot_id = BOT_ID
         self.populate()
@@ -395,8 +407,10 @@ class World:
     def populate(self) -> None:
         """The default workspace (see README): members, an admin and the owner, three channels with the bot,
         one without, and the facilitator and organiser user groups."""
-        for name in ("alice", "bob", "carol"):
+        for name in ("alice", "bob"):
             self.add_user(name, name.title())
+        # One member elsewhere, so that "each reader sees their own zone" can be shown.
+        self.add_user("carol", "Carol", tz="America/New_York", tz_label="Eastern Standard Time", tz_offset=-18000)
         self.add_user("fay", "Fay Facilitator")
         self.add_user("olga", "Olga Organiser")
         self.add_user("adam", "Adam Admin", is_admin=True)
@@ -425,8 +439,21 @@ class World:
         self.messages[channel.id] = {}
         return channel
 
+    def add_members(self, count: int, *, prefix: str = "member", channels: Iterable[str] = ()) -> list[User]:
+        """``count`` more members (``member1``…), added to ``channels`` (for fan-out tests and benchmarks)."""
+        users = [self.add_user(f"{prefix}{n}", f"Member {n}") for n in range(1, count + 1)]
+        for name in channels:
+            self.channel(name).members.update(u.id for u in users)
+        return users
+
     def add_usergroup(self, handle: str, name: str, members: list[str]) -> UserGroup:
-        group = UserGroup(id=self.new_id("S"), handle=handle, name=name, users=[self.user(m).id for m in members])
+        group = UserGroup(
+            id=self.new_id("S"),
+            handle=handle,
+            name=name,
+            users=[self.user(m).id for m in members],
+            created_by=self.user("owner").id,
+        )
         self.usergroups[group.id] = group
         return group
 
@@ -489,6 +516,20 @@ class World:
 
     def message(self, channel: str | Channel, ts: str) -> Message | None:
         return self.messages.get(self.channel(channel).id, {}).get(ts)
+
+    def add_file(self, owner: str, filename: str, data: bytes, *, title: str = "") -> File:
+        """A file a member uploaded (for instance through a modal's file input)."""
+        file = File(
+            id=self.new_id("F"),
+            filename=filename,
+            length=len(data),
+            user=self.user(owner).id,
+            title=title,
+            data=data,
+            completed=True,
+        )
+        self.files[file.id] = file
+        return file
 
     # ---- messages -----------------------------------------------------------------------------
     def add_message(self, message: Message) -> Message:

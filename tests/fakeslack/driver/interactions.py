@@ -10,11 +10,11 @@ import time
 from typing import Any
 
 from .. import payloads
-from ..blockkit import view_errors
+from ..blockkit import message_blocks_errors, view_errors
 from ..core import FakeCore
 from ..interactions import Interaction, wait_until
 from ..socket import Envelope
-from ..world import JSON, Channel, Message, User, View
+from ..world import JSON, Channel, File, Message, User, View
 
 
 class Part:
@@ -26,7 +26,7 @@ class Part:
 
 #: What a member may type into each input element, and how it appears in ``state.values``
 #: (docs.slack.dev/reference/interaction-payloads/view-interactions-payload "state").
-def _state_value(element: JSON, value: Any) -> JSON:
+def _state_value(element: JSON, value: Any, file_host: str = "https://files.slack.com") -> JSON:
     kind = element.get("type")
     if kind in ("plain_text_input", "number_input", "url_text_input", "email_text_input"):
         return {"type": kind, "value": None if value is None else str(value)}
@@ -53,7 +53,9 @@ def _state_value(element: JSON, value: Any) -> JSON:
     if kind == "timepicker":
         return {"type": kind, "selected_time": value}
     if kind == "file_input":
-        return {"type": kind, "files": list(value or [])}
+        # Files a member attached: File objects (world.add_file) or ready file dicts.
+        files = [f.to_dict(file_host) if isinstance(f, File) else f for f in (value or [])]
+        return {"type": kind, "files": files}
     return {"type": kind, "value": value}
 
 
@@ -236,7 +238,9 @@ class InteractionDriver(Part):
                     raise ValueError(f"Slack would not submit: {action_id!r} is longer than its max_length")
                 if not empty and len(value) < int(element.get("min_length", 0)):
                     raise ValueError(f"Slack would not submit: {action_id!r} is shorter than its min_length")
-            state.setdefault(block_id, {})[action_id] = _state_value(element, None if empty else value)
+            state.setdefault(block_id, {})[action_id] = _state_value(
+                element, None if empty else value, core.world.file_host
+            )
         if values:
             raise AssertionError(f"no input with action_id {sorted(values)} in the modal")
         view.values = state
@@ -325,7 +329,7 @@ class InteractionDriver(Part):
         core = self.core
         member = core.world.user(user)
         before = core.world.home_views.get(member.id)
-        envelope = core.events.app_home_opened(member.id)
+        envelope = core.events.app_home_opened(member.id, "home")
         if envelope is None:
             raise AssertionError("the app is not subscribed to app_home_opened")
 
@@ -338,6 +342,22 @@ class InteractionDriver(Part):
             return None
 
         return await wait_until(core, published, timeout=timeout, what=f"{member.name}'s Home tab")
+
+    async def open_app_messages(self, user: str | User) -> Interaction | None:
+        """Open the app's Messages tab (``app_home_opened`` with ``tab: "messages"``); the app may answer in the
+        member's DM with it."""
+        member = self.core.world.user(user)
+        envelope = self.core.events.app_home_opened(member.id, "messages")
+        if envelope is None:
+            return None
+        interaction = Interaction(
+            core=self.core,
+            kind="app_home_opened",
+            user=member,
+            channel=self.core.world.open_dm(member.id),
+            envelope=envelope,
+        )
+        return self._track(interaction)
 
     def home_view(self, user: str | User) -> View | None:
         member = self.core.world.user(user)
@@ -363,6 +383,11 @@ class InteractionDriver(Part):
         "Responding immediately"): ephemeral unless ``response_type: in_channel``."""
         body = envelope.ack_payload
         if not body or not (body.get("text") or body.get("blocks")):
+            return
+        problems = message_blocks_errors(body["blocks"]) if body.get("blocks") is not None else []
+        if problems:
+            # Slack shows the member an error instead of a reply whose blocks break Block Kit's rules.
+            self.core.app_problems.append(f"slash command ack with invalid blocks: {problems}")
             return
         assert interaction.channel is not None
         world = self.core.world

@@ -3,6 +3,8 @@ they see them."""
 
 from __future__ import annotations
 
+import uuid
+
 from ..web.chat import store
 from ..world import Channel, Message, User
 from .interactions import Part
@@ -41,6 +43,7 @@ class MemberDriver(Part):
             thread_ts=thread_ts,
             reply_broadcast=broadcast,
             via="member",
+            client_msg_id=str(uuid.uuid4()),
         )
         if thread_ts is not None:
             parent = world.messages[where.id][thread_ts]

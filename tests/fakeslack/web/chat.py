@@ -15,13 +15,17 @@ from ..world import JSON, TEAM_DOMAIN, Channel, Message
 MAX_METADATA_BYTES = 8_000
 
 
-def check_content(core: FakeCore, text: str | None, blocks: Any, *, required: bool = True) -> None:
-    """The text and blocks rules of chat.postMessage ("Arguments" text/blocks; "Errors"):
-    ``no_text`` when neither is given, ``msg_too_long`` for text over 40,000 characters
-    ("Truncating content"), ``invalid_blocks`` for blocks that break Block Kit's rules."""
+def check_content(
+    core: FakeCore, text: str | None, blocks: Any, *, required: bool = True, refuse_long: bool = True
+) -> None:
+    """The text and blocks rules of the chat methods ("Arguments" text/blocks; "Errors"): ``no_text`` when
+    neither is given; text over 40,000 characters is ``msg_too_long`` for chat.update and chat.postEphemeral
+    (their "Errors"), while chat.postMessage truncates it ("Truncating content": "Slack will truncate messages
+    containing more than 40,000 characters"; its current "Errors" list has no msg_too_long); ``invalid_blocks``
+    for blocks that break Block Kit's rules (blockkit.py)."""
     if required and not text and not blocks:
         raise SlackError("no_text")
-    if text is not None and len(text) > core.MAX_TEXT:
+    if refuse_long and text is not None and len(text) > core.MAX_TEXT:
         raise SlackError("msg_too_long")
     if blocks is not None:
         errors = message_blocks_errors(blocks)
@@ -65,6 +69,10 @@ def target_channel(call: Call) -> Channel:
     ref = call.arg("channel")
     if ref and ref.startswith(("U", "W")) and ref in call.world.users:
         return call.world.open_dm(ref)
+    by_name = call.world.maybe_channel(ref) if ref and ref not in call.world.channels else None
+    if by_name is not None and not by_name.is_im:
+        # "An encoded ID or channel name": #general or general.
+        call.args["channel"] = by_name.id
     channel = call.channel()
     if channel.is_archived:
         raise SlackError("is_archived")
@@ -94,14 +102,16 @@ async def post_message(call: Call) -> JSON:
     channel = target_channel(call)
     text = call.arg("text")
     blocks = parse_blocks(call)
-    if blocks is not None and call.args.get("text") is None and call.arg("attachments") is None:
-        pass  # docs: text is "highly recommended" with blocks (a fallback); not an error
-    check_content(call.core, text, blocks)
+    check_content(call.core, text, blocks, refuse_long=False)
+    if text is not None:
+        text = text[: call.core.MAX_TEXT]
     metadata = parse_metadata(call)
     thread_ts = call.arg("thread_ts")
     if thread_ts is not None:
         parent = call.world.messages[channel.id].get(thread_ts)
         if parent is None or parent.deleted:
+            # The page is silent on a thread_ts that names no message; the fake refuses it with the error
+            # conversations.replies uses for an unknown ts, so a bot's bad reference shows in tests.
             raise SlackError("thread_not_found")
         if parent.is_reply:
             thread_ts = parent.thread_ts  # docs: "Avoid using a reply's ts value; use its parent instead."

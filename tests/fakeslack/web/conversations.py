@@ -50,6 +50,9 @@ def _page(call: Call, items: list[Message], *, include_metadata: bool) -> JSON:
         "messages": [m.to_dict(call.world, include_metadata=include_metadata) for m in page],
         "has_more": more,
     }
+    if call.method == "conversations.history":
+        # The history answer always carries these (the Web API description requires them; pins are not modelled).
+        body.update({"pin_count": 0, "channel_actions_ts": None, "channel_actions_count": 0})
     if more:
         body["response_metadata"] = {"next_cursor": _cursor(start + limit)}
     return body
@@ -72,13 +75,14 @@ def _between(call: Call, messages: list[Message]) -> list[Message]:
 
 
 def _readable(call: Call, channel: Channel) -> None:
-    """History needs the bot in the conversation: ``not_in_channel`` otherwise (conversations.history "Errors")."""
+    """History needs the bot in the conversation: ``not_in_channel`` otherwise (conversations.history "Errors").
+    conversations.replies' page lists no error for this case; the fake answers the same ``not_in_channel``."""
     call.require_scope(_HISTORY[channel.kind])
     if call.world.bot.id not in channel.members:
         raise SlackError("not_in_channel")
 
 
-@web_method("conversations.open", scopes=("im:write", "mpim:write"))
+@web_method("conversations.open", scopes=("channels:manage", "groups:write", "im:write", "mpim:write"))
 async def open_(call: Call) -> JSON:
     """Open (or find) the app's DM with one user: ``users`` is a comma-separated list; one user gives a DM."""
     users = [u for u in (call.arg("users") or "").split(",") if u]
@@ -90,10 +94,10 @@ async def open_(call: Call) -> JSON:
     if len(users) > 1:
         raise SlackError("not_enough_users" if len(users) < 2 else "invalid_arguments")
     user = call.world.users.get(users[0])
-    if user is None or user.deleted:
+    if user is None:
         raise SlackError("user_not_found")
-    if user.is_bot:
-        raise SlackError("cannot_dm_bot")
+    if user.deleted:
+        raise SlackError("user_disabled")  # "Errors": user_disabled, "The user has been disabled."
     existed = any(c.is_im and c.im_user == user.id for c in call.world.channels.values())
     channel = call.world.open_dm(user.id)
     body: JSON = {"ok": True, "channel": {"id": channel.id}}

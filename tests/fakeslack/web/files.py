@@ -1,10 +1,15 @@
-"""The current upload flow (docs.slack.dev/messaging/working-with-files "Uploading files"; method pages
+"""Files: reading them (files.info, the private download URL) and the current upload flow
+(docs.slack.dev/messaging/working-with-files "Uploading files"; method pages
 files.getUploadURLExternal and files.completeUploadExternal; ``files.upload`` is retired):
 
 1. files.getUploadURLExternal(filename, length) -> ``upload_url``, ``file_id``;
 2. POST the bytes to ``upload_url`` (raw body or a multipart ``file`` field) -> HTTP 200;
 3. files.completeUploadExternal(files=[{"id", "title"}], channel_id | channels, initial_comment, thread_ts)
    -> the file is shared: a message carrying it appears in the conversation.
+
+Downloading (working-with-files "Authentication"/"Downloading files"): ``url_private``/``url_private_download``
+need ``Authorization: Bearer`` with a token that has ``files:read``. Without one Slack does not answer 401: it
+sends its sign-in page (HTML, HTTP 200), which is what a bot that forgot the header gets here too.
 """
 
 from __future__ import annotations
@@ -20,10 +25,11 @@ from .chat import store
 
 @web_method("files.getUploadURLExternal", scopes=("files:write",))
 async def get_upload_url(call: Call) -> JSON:
-    filename = call.arg("filename", required=True) or ""
+    # "Errors": missing_argument when filename or length is missing.
+    filename = call.arg("filename")
     length = call.integer("length", -1)
-    if length < 1:
-        raise SlackError("invalid_arguments", response_metadata={"messages": ["[ERROR] length must be positive"]})
+    if not filename or length < 0:
+        raise SlackError("missing_argument")
     file = File(
         id=call.world.new_id("F"), filename=filename, length=length, user=call.world.bot.id, alt_txt=call.arg("alt_txt")
     )
@@ -49,6 +55,35 @@ async def receive_upload(core: FakeCore, request: web.Request) -> web.Response:
     file.data = data
     core.notify()
     return web.Response(status=200, text=f"OK - {len(data)}")
+
+
+@web_method("files.info", scopes=("files:read",))
+async def files_info(call: Call) -> JSON:
+    """docs.slack.dev/reference/methods/files.info: ``file_not_found`` for an unknown id."""
+    file = call.world.files.get(call.arg("file") or "")
+    if file is None or not file.completed:
+        raise SlackError("file_not_found")
+    return {
+        "ok": True,
+        "file": file.to_dict(call.world.file_host),
+        "comments": [],
+        "response_metadata": {"next_cursor": ""},
+    }
+
+
+SIGN_IN_PAGE = "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"
+
+
+async def download(core: FakeCore, request: web.Request) -> web.Response:
+    file = core.world.files.get(request.match_info["file_id"])
+    header = request.headers.get("Authorization", "")
+    token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    allowed = token == core.bot_token and not core.revoked and "files:read" in core.bot_scopes
+    if not allowed:
+        return web.Response(status=200, text=SIGN_IN_PAGE, content_type="text/html")
+    if file is None or file.data is None:
+        return web.Response(status=404, text="file not found")
+    return web.Response(body=file.data, content_type="application/octet-stream")
 
 
 @web_method("files.completeUploadExternal", scopes=("files:write",))

@@ -42,8 +42,6 @@ async def team_info(call: Call) -> JSON:
             "domain": TEAM_DOMAIN,
             "email_domain": "",
             "icon": {"image_default": True, "image_34": "https://a.slack-edge.com/team-34.png"},
-            "enterprise_id": None,
-            "enterprise_name": None,
         },
     }
 
@@ -73,7 +71,11 @@ async def bots_info(call: Call) -> JSON:
             "updated": 1700000000,
             "app_id": APP_ID,
             "user_id": call.world.bot.id,
-            "icons": {"image_36": "https://a.slack-edge.com/bot-36.png"},
+            "icons": {
+                "image_36": "https://a.slack-edge.com/bot-36.png",
+                "image_48": "https://a.slack-edge.com/bot-48.png",
+                "image_72": "https://a.slack-edge.com/bot-72.png",
+            },
         },
     }
 

@@ -108,8 +108,11 @@ async def views_update(call: Call) -> JSON:
 
 @web_method("views.publish")
 async def views_publish(call: Call) -> JSON:
-    """Publish a member's Home tab (docs.slack.dev/surfaces/app-home)."""
-    user = call.user(name="user_id")
+    """Publish a member's Home tab (docs.slack.dev/surfaces/app-home). The page names no error for an unknown
+    user_id; the fake answers the common ``invalid_arguments``."""
+    user = call.world.users.get(call.arg("user_id") or "")
+    if user is None:
+        raise SlackError("invalid_arguments", response_metadata={"messages": ["[ERROR] invalid user_id"]})
     spec = _spec(call, kind="home")
     current = call.world.home_views.get(user.id)
     given_hash = call.arg("hash")
