@@ -115,28 +115,28 @@ class SlackWeb:
         keys = self._keys(method, channel)
         attempt = 0
         while True:
-            for key, interval in keys:
-                await self.pacer.wait(key, interval)
+            for key, interval, burst in keys:
+                await self.pacer.wait(key, interval, burst)
             try:
                 return await request()
             except SlackApiError as error:
                 pause = retry_after(error)
                 if pause is None:
                     raise
-                for key, _ in keys:
+                for key, _, _ in keys:
                     self.pacer.pause(key, pause)
                 attempt += 1
                 if not retry_rate_limited or attempt > self._retries or pause > LONGEST_INLINE_WAIT:
                     raise
                 log.info("Slack rate-limited %s; trying again in %.1f s", method, pause)
 
-    def _keys(self, method: str, channel: str | None) -> list[tuple[str, float]]:
-        keys: list[tuple[str, float]] = []
+    def _keys(self, method: str, channel: str | None) -> list[tuple[str, float, int]]:
+        keys: list[tuple[str, float, int]] = []
         interval = self.limits.method_interval(method)
         if interval is not None:
-            keys.append((method, interval))
+            keys.append((method, interval, self.limits.method_burst(method)))
         if channel is not None:
-            keys.append((f"post:{channel}", self.limits.post_interval))
+            keys.append((f"post:{channel}", self.limits.post_interval, 1))
         return keys
 
     async def identity(self) -> Identity:
