@@ -19,7 +19,14 @@ from bot.services.reminders import (
     OutgoingMessage,
     content_digest,
 )
-from slack_app._adapters import EVENT_TYPE, SlackDisplayNames, SlackFiles, SlackReminderSender, SlackWeb
+from slack_app._adapters import (
+    EVENT_TYPE,
+    SlackDisplayNames,
+    SlackFiles,
+    SlackReminderSender,
+    SlackWeb,
+    SlackWelcome,
+)
 from slack_app._adapters._pacing import MARGIN, Pacer, SlackLimits
 from slack_app._adapters._text import to_mrkdwn
 from slack_app._adapters.files import FileDeliveryError
@@ -290,3 +297,17 @@ def test_members_text_never_pings() -> None:
 
 def test_ts_ids_round_trip() -> None:
     assert int_to_slack_ts(slack_ts_to_int("1700000000.000001")) == "1700000000.000001"
+
+
+async def test_the_welcome_goes_to_the_first_channel_that_takes_it(web: SlackWeb, client: FakeWebClient) -> None:
+    # users.conversations: the local Slack does not serve it yet, hence this small fake
+    client.add_channel("C0READONLY")
+    client.errors["chat.postMessage"].append(slack_error("restricted_action_read_only_channel"))
+    welcome = SlackWelcome(web)
+    assert await welcome.post_welcome(slack_id_to_int("T0TEAM"))
+    first, second = client.calls_of("chat.postMessage")
+    assert first["channel"] != second["channel"] and "/workshop setup" in second["text"]
+    assert "Manage Server" not in second["text"]
+    for channel in client.channels.values():
+        channel["is_member"] = False
+    assert not await welcome.post_welcome(slack_id_to_int("T0TEAM"))  # nowhere to post: nothing else is tried
