@@ -21,6 +21,7 @@ from dotenv import dotenv_values
 from bot.domain import settings_rules as rules
 from bot.domain.communities import DEFAULT_LEAVE_GRACE, check_shards
 from bot.domain.errors import SettingsError, UserFacingError, quoted
+from bot.domain.platform_ids import INT64_MAX
 from bot.domain.pseudonyms import secret_from_text
 from bot.domain.reminders import parse_offsets
 from bot.domain.server_settings import ServerDefaults
@@ -110,7 +111,11 @@ class Settings:
 
         def snowflake(name: str, kind: str) -> int | None:
             value = text(name)
-            return None if value is None else checked(lambda: rules.discord_id(value, name=name, kind=kind), None)
+            number = None if value is None else checked(lambda: rules.discord_id(value, name=name, kind=kind), None)
+            if number is not None and number > INT64_MAX:  # every id column is a signed 64-bit integer
+                problems.append(f"{name} must be a Discord {kind} id of at most {INT64_MAX}, got {quoted(value)}")
+                return None
+            return number
 
         def url(name: str, schemes: tuple[str, ...]) -> str | None:
             value = text(name)

@@ -107,12 +107,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _console_warnings_only() -> None:
-    """Outside ``run``, warnings reach stderr as Python would print them, but not a record meant for the log
-    file alone (which would repeat, on a second line, the one-line error the command prints)."""
+    """Outside ``run``, the bot's warnings reach stderr as Python would print them (its last-resort handler),
+    but not a record meant for the log file alone (which would repeat, on a second line, the one-line error the
+    command prints). Other libraries' loggers are left as they were (discord.py's, for one, print nothing)."""
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.WARNING)
     console.addFilter(lambda record: not getattr(record, "file_only", False))
-    logging.getLogger().addHandler(console)
+    logging.getLogger("bot").addHandler(console)
 
 
 def unexpected_failure_text(error: Exception, debug: bool) -> str:

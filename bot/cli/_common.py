@@ -200,6 +200,11 @@ def community_label(community_id: int) -> str:
     return f"server {community_id}"
 
 
+def community_key(community_id: int) -> str:
+    """The JSON key the command line names a community by: ``guild_id`` or ``workspace_id``."""
+    return "workspace_id" if platform_of(community_id) == "slack" else "guild_id"
+
+
 def community_option(community_id: int) -> str:
     """The option that names a community: ``--guild 123…`` or ``--workspace T0123ABCD``."""
     if platform_of(community_id) == "slack":

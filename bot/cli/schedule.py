@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.cli._common import Parents, community_in, community_label, existing_database
+from bot.cli._common import Parents, community_in, community_key, community_label, existing_database
 from bot.cli.programme import no_programme_text
 from bot.config import Settings, server_defaults
 from bot.domain.errors import UserFacingError
+from bot.domain.platform_ids import external_id
 from bot.domain.reminders import ReminderDecision, format_offsets
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import ReminderSchedule, ReminderService, ScheduledReminder
@@ -82,7 +83,8 @@ def schedule_as_json(schedule: ReminderSchedule) -> dict[str, Any]:
             }
         )
     return {
-        "guild_id": str(schedule.community_id),
+        # the community as its platform names it: a Discord server's id, or a Slack workspace's T… id
+        community_key(schedule.community_id): external_id(schedule.community_id),
         "programme": schedule.title,
         "timezone": schedule.timezone,
         "offsets": format_offsets(schedule.offsets),

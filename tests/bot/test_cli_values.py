@@ -138,6 +138,8 @@ def test_a_bad_start_date_is_one_line(capsys: pytest.CaptureFixture[str], bad: s
         ({"LEAVE_GRACE_DAYS": "³"}, "LEAVE_GRACE_DAYS must be a whole number"),
         ({"LEAVE_GRACE_DAYS": "9" * 40}, "LEAVE_GRACE_DAYS must be a whole number"),
         ({"GUILD_ID": "١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧٨"}, "GUILD_ID must be a Discord server id"),
+        ({"GUILD_ID": "18446744073709551615"}, "GUILD_ID must be a Discord server id of at most 9223372036854775807"),
+        ({"REMINDER_CHANNEL_ID": "9223372036854775808"}, "REMINDER_CHANNEL_ID must be a Discord channel id of at most"),
     ],
 )
 def test_bad_settings_values_are_one_line(
@@ -163,6 +165,8 @@ def test_a_workspace_is_chosen_as_a_server_is(capsys: pytest.CaptureFixture[str]
     # the database's only community is the default
     assert run("schedule", "--db", db) == 0
     assert "(workspace T0123ABCD)" in capsys.readouterr().out
+    assert run("schedule", "--db", db, "--json") == 0
+    assert '"workspace_id": "T0123ABCD"' in capsys.readouterr().out
     # a Discord server beside it: now one must be named, and the error names both ways
     assert run("programme", "import", str(PROGRAMME_TOML), "--db", db, "--guild", str(GUILD_ID)) == 0
     capsys.readouterr()
