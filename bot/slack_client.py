@@ -10,9 +10,7 @@ store and an ``authorize`` function instead of the one bot token (see the README
 
 from __future__ import annotations
 
-import importlib
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -25,6 +23,8 @@ import slack_app
 from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import UserFacingError
 from bot.domain.platform_ids import slack_id_to_int
+from slack_app import threads as thread_listeners
+from slack_app._adapters import SlackLimits, build_slack_adapter_set
 from slack_app._context import FileSender, SlackContext
 from slack_app._roles import Roles
 
@@ -38,24 +38,22 @@ TOKEN_REFUSALS = frozenset({"invalid_auth", "not_authed", "account_inactive", "t
 TOKEN_REFUSED = "Slack refused the bot token: check SLACK_BOT_TOKEN (the app's OAuth & Permissions page, xoxb-…)"
 
 
-class _NoFiles:
-    async def send_file(self, user_id: int, path: Path, *, title: str, comment: str | None = None) -> str:
-        raise UserFacingError("Files cannot be delivered on Slack yet in this version of the bot.")
-
-
 class SlackFrontEnd:
     """The Slack front end of one workspace (CONTRACT.md): construct, hand ``adapters`` to the core, start."""
 
-    def __init__(self, settings: Settings, *, clock: Clock = system_clock) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock = system_clock, limits: SlackLimits | None = None) -> None:
+        """``limits``: the rates the adapters keep to (Slack's documented ones unless given: tests and benchmarks
+        compress time with them, as the local Slack does)."""
         self.settings = settings
         self.clock = clock
         self.client = AsyncWebClient(token=_reveal(settings.slack_bot_token), base_url=settings.slack_api_url)
         # Socket Mode requests come over the app's own websocket: there is no HTTP request to verify.
         self.app = AsyncApp(client=self.client, request_verification_enabled=False, name="workshop-bot")
-        built = _build_adapters(self.client, clock)
-        self.adapters: PlatformAdapters = getattr(built, "adapters", built)
-        self._files: FileSender = getattr(built, "files", None) or _NoFiles()
-        self._thread_gateway = getattr(built, "threads", None)
+        # The core's ports for this workspace, and the files and thread gateway the listeners use with them.
+        built = build_slack_adapter_set(self.client, clock=clock, limits=limits)
+        self.adapters: PlatformAdapters = built.adapters
+        self._files: FileSender = built.files
+        self._thread_gateway = built.threads
         self._handler: AsyncSocketModeHandler | None = None
         self.team_id: str | None = None
         self.community_id: int | None = None
@@ -98,7 +96,7 @@ class SlackFrontEnd:
         )
         self.context = front
         slack_app.register(self.app, front)
-        _register_thread_listeners(self.app, services, self._thread_gateway)
+        thread_listeners.register(self.app, services, gateway=self._thread_gateway)
         community_id = self.community_id
 
         @self.app.event("app_uninstalled")
@@ -118,19 +116,3 @@ class SlackFrontEnd:
 def _reveal(secret: Secret | None) -> str | None:
     """A token from the settings, revealed only to hand it to slack_sdk."""
     return None if secret is None else secret.reveal()
-
-
-def _build_adapters(client: AsyncWebClient, clock: Clock) -> Any:
-    """The Slack-side adapters (slack_app/_adapters), looked up by name: they are written beside this front end."""
-    adapters = importlib.import_module("slack_app._adapters")
-    build = getattr(adapters, "build_slack_adapter_set", None) or adapters.build_slack_adapters
-    return build(client, clock=clock)
-
-
-def _register_thread_listeners(app: AsyncApp, services: Any, gateway: Any) -> None:
-    try:
-        threads = importlib.import_module("slack_app.threads")
-    except ImportError:
-        log.warning("Slack thread replies are not collected: slack_app.threads is missing")
-        return
-    threads.register(app, services, gateway=gateway)

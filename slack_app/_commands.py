@@ -9,6 +9,7 @@ else is logged with an error id the member can quote.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
@@ -138,8 +139,10 @@ async def run_command(front: SlackContext, router: Router, body: dict[str, Any],
         )
         sub = router.subcommands.get(name)
         if sub is None:
+            close = difflib.get_close_matches(name, list(router.subcommands), n=1, cutoff=0.6)
+            guess = f" Did you mean `{SLASH_COMMAND} {close[0]}`?" if close else ""
             await call.reply(
-                f"`{escape(shorten(name, 40))}` is not a {SLASH_COMMAND} command. "
+                f"`{escape(shorten(name, 40))}` is not a {SLASH_COMMAND} command.{guess} "
                 f"`{SLASH_COMMAND} help` lists what you can run."
             )
             return

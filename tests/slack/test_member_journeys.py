@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.fakeslack import FakeSlack
-from tests.slack.harness import SlackRunner
+from tests.slack.harness import SlackRunner, dm_files
 from tests.slack.helpers import action_ids, until, view_showing, visible
 
 PINGS = "<!channel> <!here> <!everyone> <@U0000BOSS> <!subteam^S0000ALL> & more"
@@ -37,6 +37,7 @@ async def test_bad_arguments_get_one_clear_private_line(fake_slack: FakeSlack, s
     async with slack_runner.running():
         cases = {
             "dance": "`dance` is not a /workshop command",
+            "programe": "Did you mean `/workshop programme`?",
             "session": "Say which week",
             "session soon": "`soon` is not a week number",
             "session 99": "There is no week 99 in this programme. Valid weeks: 1 to 12.",
@@ -145,9 +146,8 @@ async def test_mydata_show_export_and_delete(fake_slack: FakeSlack, slack_runner
         private = next(m for m in exported if m.via == "response_url")
         assert "in this workspace: 1 answer" in private.text and "direct messages" in private.text
         assert any(m.files for m in exported)  # the file, in the DM
-        assert slack_runner.files is not None
-        user, name, content = slack_runner.files.sent[-1]
-        assert name == "my-workshop-data.json" and user == fake_slack.world.user("bob").id
+        name, content = dm_files(fake_slack, "bob")[-1]
+        assert name == "my-workshop-data.json"
         assert json.loads(content)["answers"][0]["text"] == "Listen first"
 
         asked = await (await fake_slack.slash("bob", "/workshop", "mydata delete")).reply()
@@ -213,9 +213,8 @@ async def test_calendar_arrives_in_the_members_dm(fake_slack: FakeSlack, slack_r
     async with slack_runner.running():
         asked = await fake_slack.slash("alice", "/workshop", "calendar")
         await until(fake_slack, lambda: any("direct messages" in m.text for m in asked.seen), "the calendar reply")
-        assert slack_runner.files is not None
-        user, name, content = slack_runner.files.sent[-1]
-        assert (user, name) == (fake_slack.world.user("alice").id, "programme.ics")
+        name, content = dm_files(fake_slack, "alice")[-1]
+        assert name == "programme.ics"
         assert content.startswith(b"BEGIN:VCALENDAR") and content.count(b"BEGIN:VEVENT") == 12
 
 
@@ -252,3 +251,26 @@ async def test_a_refused_or_unreachable_slack_is_one_clear_line(
     with pytest.raises(UserFacingError, match=r"cannot reach Slack at http://127\.0\.0\.1"):
         async with slack_runner.running():
             pass
+
+
+async def test_a_reminder_dms_answer_button_opens_the_form(fake_slack: FakeSlack, slack_runner: SlackRunner) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.slack.harness import COMMUNITY_ID
+
+    async with slack_runner.running() as front:
+        assert front.context is not None
+        await (await fake_slack.slash("alice", "/workshop", "reminders on")).reply()
+        slack_runner.clock.now = datetime(2020, 10, 26, 19, tzinfo=UTC) - timedelta(hours=24)  # week 8, a day before
+        await front.context.services.reminders.run_pass(COMMUNITY_ID)
+        await front.context.services.reminders.idle()
+        reminder = await until(
+            fake_slack,
+            lambda: next((m for m in fake_slack.dm_with("alice") if "Reminder: Week 8" in visible(m)), None),
+            "the reminder DM",
+        )
+        buttons = [a for a in action_ids(reminder) if a.startswith("answer:")]
+        assert len(buttons) == 3
+        await fake_slack.click("alice", buttons[2], message=reminder)
+        form = await view_showing(fake_slack, "alice", "prompt 3 of 3")
+        assert "Week 8" in visible(form)
