@@ -36,7 +36,7 @@ CHANNEL = "C0REMIND"
 MEMBER = "U0MEMBER1"
 GROUP = "S0ORGS"
 MESSAGE = OutgoingMessage(
-    content="⏰ **Reminder: Week 1 · Rights** <t:1700000000:F> <!channel> <@U0EVIL> & more",
+    content="⏰ **Reminder: Week 1 · Rights** <t:1700000000:F> <!channel> <@U0EVIL> & more: see `/session 1`",
     answer_buttons=(AnswerButtonSpec(11, "Answer 1"), AnswerButtonSpec(12, "Answer 2")),
 )
 
@@ -89,6 +89,7 @@ async def test_a_channel_reminder_carries_its_claim_and_pings_nobody(
     assert "<!channel>" not in post["text"] and "<@U0EVIL>" not in post["text"]
     assert "&lt;!channel&gt;" in post["text"] and "&amp; more" in post["text"]
     assert "<!date^1700000000^" in post["text"] and "*Reminder: Week 1 · Rights*" in post["text"]
+    assert "`/workshop session 1`" in post["text"]  # one slash command on Slack
     buttons = [e for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert [(b["action_id"], b["value"]) for b in buttons] == [("answer:11", "11"), ("answer:12", "12")]
     assert post["unfurl_links"] is False
