@@ -3,10 +3,13 @@ is posted (metadata claims, blocks, no pings), what the outbox check finds, and 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.domain.platform_ids import int_to_slack_ts, slack_id_to_int, slack_ts_to_int
 from bot.domain.reminders import DMS_CLOSED
@@ -312,3 +315,12 @@ async def test_the_welcome_goes_to_the_first_channel_that_takes_it(web: SlackWeb
     for channel in client.channels.values():
         channel["is_member"] = False
     assert not await welcome.post_welcome(slack_id_to_int("T0TEAM"))  # nowhere to post: nothing else is tried
+
+
+@given(st.text(alphabet=st.sampled_from(list("<>&!@#^|*`/:-tU0123ABC \n")), max_size=80))
+def test_no_text_rendered_for_slack_can_ping_or_link(text: str) -> None:
+    rendered = to_mrkdwn(text)
+    for match in re.finditer("<", rendered):
+        rest = rendered[match.start() :]
+        assert rest.startswith(("<!date^", "<#")), rendered  # a date or a channel the text named, nothing else
+    assert "<!subteam^" not in rendered and "<@" not in rendered and "<!channel" not in rendered
