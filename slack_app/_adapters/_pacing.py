@@ -98,6 +98,10 @@ class Pacer:
         until = self._monotonic() + seconds
         self._blocked[key] = max(self._blocked.get(key, until), until)
 
+    async def rest(self, seconds: float) -> None:
+        """Wait before trying again after a failure (on the pacer's clock, so tests run on virtual time)."""
+        await self._sleep(seconds)
+
     def delay(self, key: str) -> float:
         """How long a call with this key would wait now (for tests and the benchmark)."""
         return max(0.0, self._next.get(key, 0.0) - self._monotonic(), self._blocked.get(key, 0.0) - self._monotonic())

@@ -110,10 +110,16 @@ class SlackWeb:
         *,
         channel: str | None = None,
         retry_rate_limited: bool = True,
+        retry_unavailable: int = 0,
     ) -> AsyncSlackResponse:
-        """Run ``request`` (a call of ``method``); ``channel``: the channel a post goes to (paced per channel)."""
+        """Run ``request`` (a call of ``method``); ``channel``: the channel a post goes to (paced per channel).
+
+        A 429 is waited out and tried again (``retries`` times) unless ``retry_rate_limited`` is off; Slack
+        unavailable (5xx, the network) is tried again ``retry_unavailable`` times, a second later, then two...
+        (for reads whose failure would cost more than the wait: the outbox check).
+        """
         keys = self._keys(method, channel)
-        attempt = 0
+        limited = unavailable = 0
         while True:
             for key, interval, burst in keys:
                 await self.pacer.wait(key, interval, burst)
@@ -122,13 +128,22 @@ class SlackWeb:
             except SlackApiError as error:
                 pause = retry_after(error)
                 if pause is None:
-                    raise
+                    if not is_transient(error) or unavailable >= retry_unavailable:
+                        raise
+                    unavailable += 1
+                    await self.pacer.rest(float(unavailable))
+                    continue
                 for key, _, _ in keys:
                     self.pacer.pause(key, pause)
-                attempt += 1
-                if not retry_rate_limited or attempt > self._retries or pause > LONGEST_INLINE_WAIT:
+                limited += 1
+                if not retry_rate_limited or limited > self._retries or pause > LONGEST_INLINE_WAIT:
                     raise
                 log.info("Slack rate-limited %s; trying again in %.1f s", method, pause)
+            except TRANSIENT_ERRORS:
+                if unavailable >= retry_unavailable:
+                    raise
+                unavailable += 1
+                await self.pacer.rest(float(unavailable))
 
     def _keys(self, method: str, channel: str | None) -> list[tuple[str, float, int]]:
         keys: list[tuple[str, float, int]] = []
@@ -150,11 +165,15 @@ class SlackWeb:
             )
         return self._identity
 
-    async def dm_channel(self, user: str, cache: dict[str, str]) -> str:
+    async def dm_channel(self, user: str, cache: dict[str, str], *, retry_unavailable: int = 0) -> str:
         """The bot's DM channel with a member (``conversations.open``, Tier 3), remembered: it never changes."""
         channel = cache.get(user)
         if channel is None:
-            response = await self.call("conversations.open", lambda: self.client.conversations_open(users=user))
+            response = await self.call(
+                "conversations.open",
+                lambda: self.client.conversations_open(users=user),
+                retry_unavailable=retry_unavailable,
+            )
             channel = str(_field(response, "channel")["id"])
             cache[user] = channel
         return channel

@@ -324,3 +324,16 @@ def test_no_text_rendered_for_slack_can_ping_or_link(text: str) -> None:
         rest = rendered[match.start() :]
         assert rest.startswith(("<!date^", "<#")), rendered  # a date or a channel the text named, nothing else
     assert "<!subteam^" not in rendered and "<@" not in rendered and "<!channel" not in rendered
+
+
+async def test_the_outbox_check_tries_again_when_slack_is_briefly_unavailable(
+    sender: SlackReminderSender, client: FakeWebClient, time: VirtualTime
+) -> None:
+    channel_id = slack_id_to_int(CHANNEL)
+    claimed = await sender.send_to_channel(channel_id, MESSAGE, nonce="claimed")
+    client.errors["conversations.history"] += [slack_error("internal_error", status=500)] * 2
+    assert await sender.find_in_channel(channel_id, nonce="claimed", digest="-", after=None) == claimed
+    assert len(client.calls_of("conversations.history")) == 3 and sum(time.slept) >= 3
+    client.errors["conversations.history"] += [slack_error("service_unavailable", status=503)] * 4
+    with pytest.raises(DeliveryFailed):  # the service then decides (it never assumes "not sent")
+        await sender.find_in_channel(channel_id, nonce="claimed", digest="-", after=None)
