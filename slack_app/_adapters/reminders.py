@@ -99,13 +99,16 @@ class SlackReminderSender:
             raise DeliveryFailed(type(error).__name__) from error
 
     async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int:
+        user = int_to_slack_id(user_id)
         try:
-            channel = await self._web.dm_channel(int_to_slack_id(user_id), self._dm_channels)
+            channel = await self._web.dm_channel(user, self._dm_channels)
             return await self._post(channel, message, nonce, dm=True)
         except SlackApiError as error:
             code = error_code(error)
             if code in DM_REFUSALS:
                 raise DeliveryRefused(DM_REFUSALS[code]) from error
+            if code == "channel_not_found" and self._dm_channels.pop(user, None) is not None:
+                raise DeliveryFailed("the DM channel the bot remembered is gone; it is opened again") from error
             if code == "missing_scope":  # an organiser can grant it: retried with the service's back-off
                 raise DeliveryFailed(f"the app lacks the scope {needed_scope(error) or 'im:write'}") from error
             raise _translate(error) from error

@@ -337,3 +337,13 @@ async def test_the_outbox_check_tries_again_when_slack_is_briefly_unavailable(
     client.errors["conversations.history"] += [slack_error("service_unavailable", status=503)] * 4
     with pytest.raises(DeliveryFailed):  # the service then decides (it never assumes "not sent")
         await sender.find_in_channel(channel_id, nonce="claimed", digest="-", after=None)
+
+
+async def test_a_dm_channel_gone_is_opened_again_next_time(sender: SlackReminderSender, client: FakeWebClient) -> None:
+    member = slack_id_to_int(MEMBER)
+    await sender.send_to_member(member, MESSAGE, nonce="a")
+    client.errors["chat.postMessage"].append(slack_error("channel_not_found"))
+    with pytest.raises(DeliveryFailed):
+        await sender.send_to_member(member, MESSAGE, nonce="b")
+    await sender.send_to_member(member, MESSAGE, nonce="b")
+    assert len(client.calls_of("conversations.open")) == 2
