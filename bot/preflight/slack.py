@@ -144,6 +144,15 @@ async def slack_findings(
     else:
         findings += _scope_findings(identity.headers, expected)
     findings.append(await _socket_mode(client, app_token, app_client))
+    if places.reminder_channel_id is None:
+        findings.append(
+            Finding(
+                Status.WARNING,
+                "reminder channel",
+                "none is set: reminders go only to members who asked for them by DM.",
+                "Choose the reminder channel in /workshop setup (and invite the bot there with /invite).",
+            )
+        )
     for label, channel_id in (
         ("reminder channel", places.reminder_channel_id),
         ("discussion channel", places.discussion_channel_id),

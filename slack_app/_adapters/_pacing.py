@@ -57,15 +57,21 @@ class SlackLimits:
             return None
         return 60.0 / (self.tiers[tier] * self.scale * self.margin)
 
+    def method_burst(self, method: str) -> int:
+        """Calls of ``method`` that may go at once ("sporadic bursts are welcome"): what the margin leaves, so
+        that any minute still holds no more than the tier's count."""
+        tier = self.methods.get(method)
+        return max(1, int(self.tiers[tier] * (1 - self.margin))) if tier is not None else 1
+
     @property
     def post_interval(self) -> float:
         return 1.0 / (self.posts_per_second_per_channel * self.scale * self.margin)
 
 
 class Pacer:
-    """Spaces calls per key (a method, or a channel for posts), start to start, reserving each call's slot
-    before it sleeps so that concurrent callers queue up instead of bursting (a virtual-scheduling rate
-    limiter). Clock and sleep are injectable, as for the reminder service's Throttle."""
+    """Spaces calls per key (a method, or a channel for posts), start to start, with a small burst allowed,
+    reserving each call's slot before it sleeps so that concurrent callers queue up (a generic cell rate
+    algorithm). Clock and sleep are injectable, as for the reminder service's Throttle."""
 
     def __init__(
         self,
@@ -75,20 +81,27 @@ class Pacer:
     ) -> None:
         self._monotonic = monotonic
         self._sleep = sleep
-        self._next: dict[str, float] = {}  # key -> the earliest start of the next call
+        self._next: dict[str, float] = {}  # key -> when the next call would start, calls one after another
+        self._blocked: dict[str, float] = {}  # key -> no call before (a 429's Retry-After)
 
-    async def wait(self, key: str, interval: float) -> None:
+    async def wait(self, key: str, interval: float, burst: int = 1) -> None:
+        """Wait for this call's turn: ``burst`` calls may start at once, then one every ``interval``."""
         now = self._monotonic()
-        start = max(self._next.get(key, now), now)
-        self._next[key] = start + interval
+        due = max(self._next.get(key, now), now)  # when the next call would start, one after another
+        start = max(now, due - (burst - 1) * interval, self._blocked.get(key, now))
+        self._next[key] = max(due, start) + interval
         if start > now:
             await self._sleep(start - now)
 
     def pause(self, key: str, seconds: float) -> None:
         """Slack answered 429 with ``Retry-After: seconds``: no call with this key before then."""
         until = self._monotonic() + seconds
-        self._next[key] = max(self._next.get(key, until), until)
+        self._blocked[key] = max(self._blocked.get(key, until), until)
+
+    async def rest(self, seconds: float) -> None:
+        """Wait before trying again after a failure (on the pacer's clock, so tests run on virtual time)."""
+        await self._sleep(seconds)
 
     def delay(self, key: str) -> float:
         """How long a call with this key would wait now (for tests and the benchmark)."""
-        return max(0.0, self._next.get(key, 0.0) - self._monotonic())
+        return max(0.0, self._next.get(key, 0.0) - self._monotonic(), self._blocked.get(key, 0.0) - self._monotonic())

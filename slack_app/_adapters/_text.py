@@ -1,47 +1,37 @@
 """The domain's message text as Slack shows it: mrkdwn with `<!date^…>` times, and Block Kit with Answer buttons.
 
 The domain composes text once, in Discord's markdown (``**bold**``, ``<t:UNIX:F>`` times, ``<#id>`` channels,
-``<@&id>`` role pings). Here everything else in it is escaped (``&``, ``<``, ``>``: docs.slack.dev/messaging/
-formatting-message-text, "Escaping text"), so no text, a member's included, can ping anyone (``<!channel>``,
-``<@U…>``, ``<!subteam^…>``), and the few constructs the domain put there on purpose are turned into Slack's.
+``/commands``, ``<@&id>`` role pings). It is rendered as the front end renders it (``slack_app._render``):
+everything is escaped (``&``, ``<``, ``>``: docs.slack.dev/messaging/formatting-message-text, "Escaping text"),
+so no text, a member's included, can ping anyone (``<!channel>``, ``<@U…>``, ``<!subteam^…>``), and the few
+constructs the domain put there on purpose become Slack's; here, the one ping a reminder may carry too.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject, SectionBlock
 
 from bot.domain.platform_ids import int_to_slack_id
 from bot.domain.reminder_text import AnswerButtonSpec
+from slack_app import _render as render
 
-ANSWER_ACTION_PREFIX = "answer:"  # action_id "answer:<prompt id>"; the listener is slack-ui's
+ANSWER_ACTION_PREFIX = "answer:"  # action_id "answer:<prompt id>": the front end's listener (slack_app/answers.py)
 # Block Kit limits, from each block's reference page (docs.slack.dev/reference/block-kit/...)
 SECTION_TEXT_LIMIT = 3000  # characters of a section block's text (blocks/section-block)
 BUTTONS_PER_ACTIONS = 25  # elements of an actions block (blocks/actions-block)
 BUTTON_TEXT_LIMIT = 75  # a button's text (block-elements/button-element)
 FALLBACK_LIMIT = 4000  # chat.postMessage's `text` shown in notifications; longer is truncated by Slack
 
-_CONSTRUCT = re.compile(r"<t:(?P<time>-?\d+)(?::(?P<style>[a-zA-Z]))?>|<#(?P<channel>-?\d+)>|<@&(?P<role>-?\d+)>")
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
-# Slack's date tokens (docs.slack.dev/messaging/formatting-message-text, "Date formatting") per Discord style.
-_DATE_STYLES = {
-    "F": "{date_long_pretty} at {time}",
-    "f": "{date_long_pretty} at {time}",
-    "D": "{date_long_pretty}",
-    "d": "{date_short}",
-    "T": "{time_secs}",
-    "t": "{time}",
-    "R": "{ago}",
-}
+_PING = re.compile(r"<@&(-?\d+)>")  # a role (on Slack: user group) the domain's text pings
 
 
 def escape(text: str) -> str:
     """Slack's three control characters, escaped: what is left can be shown but never pings or links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return render.escape(text)
 
 
 def unescape(text: str) -> str:
@@ -50,37 +40,24 @@ def unescape(text: str) -> str:
 
 
 def date_token(unix: int, style: str = "F") -> str:
-    fallback = datetime.fromtimestamp(unix, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{unix}^{_DATE_STYLES.get(style, _DATE_STYLES['F'])}|{fallback}>"
+    return render.slack_date(unix, style)
 
 
 def to_mrkdwn(content: str, *, ping_group_id: int | None = None) -> str:
-    """Discord-flavoured domain text as Slack mrkdwn; only ``ping_group_id`` (a user group) may be pinged."""
+    """The domain's text as Slack mrkdwn, rendered as the front end renders it (``slack_app._render``: escaped,
+    Slack dates, channel links, ``/workshop`` commands); of its pings, only ``ping_group_id``'s user group."""
     parts: list[str] = []
     position = 0
-    for match in _CONSTRUCT.finditer(content):
-        parts.append(_plain(content[position : match.start()]))
-        parts.append(_construct(match, ping_group_id))
+    for match in _PING.finditer(content):
+        parts.append(render.from_domain(content[position : match.start()]))
+        group = int(match[1])
+        slack_id = _slack_id(group)
+        # Only the group the message means to ping is written as a mention; any other is left out, never
+        # shown as a raw id.
+        parts.append(f"<!subteam^{slack_id}>" if slack_id and group == ping_group_id else "")
         position = match.end()
-    parts.append(_plain(content[position:]))
+    parts.append(render.from_domain(content[position:]))
     return "".join(parts)
-
-
-def _plain(text: str) -> str:
-    return _BOLD.sub(r"*\1*", escape(text))
-
-
-def _construct(match: re.Match[str], ping_group_id: int | None) -> str:
-    if match["time"] is not None:
-        return date_token(int(match["time"]), match["style"] or "F")
-    if match["channel"] is not None:
-        slack_id = _slack_id(int(match["channel"]))
-        return f"<#{slack_id}>" if slack_id else "#channel"
-    group = int(match["role"])
-    slack_id = _slack_id(group)
-    # Only the group the message means to ping is written as a mention; any other is left out, never shown
-    # as a raw id.
-    return f"<!subteam^{slack_id}>" if slack_id and group == ping_group_id else ""
 
 
 def _slack_id(value: int) -> str | None:

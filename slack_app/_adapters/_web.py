@@ -110,33 +110,48 @@ class SlackWeb:
         *,
         channel: str | None = None,
         retry_rate_limited: bool = True,
+        retry_unavailable: int = 0,
     ) -> AsyncSlackResponse:
-        """Run ``request`` (a call of ``method``); ``channel``: the channel a post goes to (paced per channel)."""
+        """Run ``request`` (a call of ``method``); ``channel``: the channel a post goes to (paced per channel).
+
+        A 429 is waited out and tried again (``retries`` times) unless ``retry_rate_limited`` is off; Slack
+        unavailable (5xx, the network) is tried again ``retry_unavailable`` times, a second later, then two...
+        (for reads whose failure would cost more than the wait: the outbox check).
+        """
         keys = self._keys(method, channel)
-        attempt = 0
+        limited = unavailable = 0
         while True:
-            for key, interval in keys:
-                await self.pacer.wait(key, interval)
+            for key, interval, burst in keys:
+                await self.pacer.wait(key, interval, burst)
             try:
                 return await request()
             except SlackApiError as error:
                 pause = retry_after(error)
                 if pause is None:
-                    raise
-                for key, _ in keys:
+                    if not is_transient(error) or unavailable >= retry_unavailable:
+                        raise
+                    unavailable += 1
+                    await self.pacer.rest(float(unavailable))
+                    continue
+                for key, _, _ in keys:
                     self.pacer.pause(key, pause)
-                attempt += 1
-                if not retry_rate_limited or attempt > self._retries or pause > LONGEST_INLINE_WAIT:
+                limited += 1
+                if not retry_rate_limited or limited > self._retries or pause > LONGEST_INLINE_WAIT:
                     raise
                 log.info("Slack rate-limited %s; trying again in %.1f s", method, pause)
+            except TRANSIENT_ERRORS:
+                if unavailable >= retry_unavailable:
+                    raise
+                unavailable += 1
+                await self.pacer.rest(float(unavailable))
 
-    def _keys(self, method: str, channel: str | None) -> list[tuple[str, float]]:
-        keys: list[tuple[str, float]] = []
+    def _keys(self, method: str, channel: str | None) -> list[tuple[str, float, int]]:
+        keys: list[tuple[str, float, int]] = []
         interval = self.limits.method_interval(method)
         if interval is not None:
-            keys.append((method, interval))
+            keys.append((method, interval, self.limits.method_burst(method)))
         if channel is not None:
-            keys.append((f"post:{channel}", self.limits.post_interval))
+            keys.append((f"post:{channel}", self.limits.post_interval, 1))
         return keys
 
     async def identity(self) -> Identity:
@@ -150,11 +165,15 @@ class SlackWeb:
             )
         return self._identity
 
-    async def dm_channel(self, user: str, cache: dict[str, str]) -> str:
+    async def dm_channel(self, user: str, cache: dict[str, str], *, retry_unavailable: int = 0) -> str:
         """The bot's DM channel with a member (``conversations.open``, Tier 3), remembered: it never changes."""
         channel = cache.get(user)
         if channel is None:
-            response = await self.call("conversations.open", lambda: self.client.conversations_open(users=user))
+            response = await self.call(
+                "conversations.open",
+                lambda: self.client.conversations_open(users=user),
+                retry_unavailable=retry_unavailable,
+            )
             channel = str(_field(response, "channel")["id"])
             cache[user] = channel
         return channel

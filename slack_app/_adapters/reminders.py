@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 EVENT_TYPE = "workshop_reminder"  # the metadata's event_type on every reminder post
 HISTORY_PAGE = 200  # messages a conversations.history page asks for (Slack's recommended most)
 HISTORY_PAGES = 5  # pages read at most per look: a crash leaves one send in flight, near the newest messages
+LOOK_RETRIES = 3  # a look Slack could not answer (5xx, the network) is tried again after 1, 2 and 3 s
 
 # Errors that mean the bot may not post in a channel, which an organiser can fix (invite the bot, grant the
 # scope, unarchive or choose another channel): docs.slack.dev/reference/methods/chat.postMessage, "Errors".
@@ -98,13 +99,16 @@ class SlackReminderSender:
             raise DeliveryFailed(type(error).__name__) from error
 
     async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int:
+        user = int_to_slack_id(user_id)
         try:
-            channel = await self._web.dm_channel(int_to_slack_id(user_id), self._dm_channels)
+            channel = await self._web.dm_channel(user, self._dm_channels)
             return await self._post(channel, message, nonce, dm=True)
         except SlackApiError as error:
             code = error_code(error)
             if code in DM_REFUSALS:
                 raise DeliveryRefused(DM_REFUSALS[code]) from error
+            if code == "channel_not_found" and self._dm_channels.pop(user, None) is not None:
+                raise DeliveryFailed("the DM channel the bot remembered is gone; it is opened again") from error
             if code == "missing_scope":  # an organiser can grant it: retried with the service's back-off
                 raise DeliveryFailed(f"the app lacks the scope {needed_scope(error) or 'im:write'}") from error
             raise _translate(error) from error
@@ -138,7 +142,8 @@ class SlackReminderSender:
 
     async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
         try:
-            channel = await self._web.dm_channel(int_to_slack_id(user_id), self._dm_channels)
+            user = int_to_slack_id(user_id)
+            channel = await self._web.dm_channel(user, self._dm_channels, retry_unavailable=LOOK_RETRIES)
         except SlackApiError as error:
             code = error_code(error)
             if code in DM_REFUSALS:
@@ -184,7 +189,12 @@ class SlackReminderSender:
             arguments["oldest"] = oldest
         if cursor is not None:
             arguments["cursor"] = cursor
-        return await self._web.call("conversations.history", lambda: self.client.conversations_history(**arguments))
+        # Slack unavailable for a moment is tried again: a look that fails soon after a crash means a resend.
+        return await self._web.call(
+            "conversations.history",
+            lambda: self.client.conversations_history(**arguments),
+            retry_unavailable=LOOK_RETRIES,
+        )
 
 
 def _claim_of(message: dict[str, Any]) -> dict[str, Any] | None:

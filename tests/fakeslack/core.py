@@ -17,6 +17,7 @@ Web API basics (https://docs.slack.dev/apis/web-api/):
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import time
 from collections import Counter
@@ -112,8 +113,8 @@ class Fault:
 
 @dataclass
 class Trigger:
-    """A ``trigger_id`` (docs.slack.dev/interactivity/handling-user-interaction "Modal triggers"... and
-    docs.slack.dev/surfaces/modals "Opening modals": triggers "expire in three seconds" and are single use)."""
+    """A ``trigger_id`` (docs.slack.dev/interactivity/handling-user-interaction "Triggers" and
+    docs.slack.dev/surfaces/modals "Opening modals": a trigger expires in 3 seconds and is used once)."""
 
     id: str
     user: str
@@ -174,8 +175,6 @@ class Call:
         if isinstance(value, bool):
             return "true" if value else "false"
         if isinstance(value, (dict, list)):
-            import json
-
             return json.dumps(value)
         return str(value)
 
@@ -201,8 +200,6 @@ class Call:
 
     def json_arg(self, name: str) -> Any:
         """An argument that is JSON: a JSON body gives it as is, a form gives it as a JSON string."""
-        import json
-
         value = self.args.get(name)
         if isinstance(value, str):
             if value == "":
@@ -300,7 +297,7 @@ class FakeCore:
         #: Wakes waiters (driver) whenever anything is recorded or stored.
         self.changed = asyncio.Event()
         self.trigger_ttl = self.TRIGGER_TTL
-        #: Called for every message the fake stores (driver bookkeeping and event dispatch).
+        #: Called with every message the fake stores (the driver ties them to the interactions they answer).
         self.message_listeners: list[Callable[[Any], None]] = []
         self.events = EventSender(self)
 

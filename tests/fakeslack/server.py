@@ -216,6 +216,11 @@ class FakeSlack(Driver):
             what=f"{count} Socket Mode connections",
         )
 
+    async def drop_connections(self) -> None:
+        """Close every Socket Mode connection without a ``disconnect`` first (a network failure)."""
+        for conn in list(self.sockets.connections):
+            await conn.ws.close()
+
     async def send_disconnect(self, reason: str = "refresh_requested") -> None:
         """Slack's ``disconnect`` (using-socket-mode "Disconnects"), then the socket closes."""
         await self.sockets.disconnect(reason)

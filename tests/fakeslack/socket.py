@@ -31,7 +31,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
 
@@ -262,6 +262,3 @@ class SocketHub:
 
     def envelope(self, envelope_id: str) -> Envelope | None:
         return self._by_id.get(envelope_id)
-
-    def payload_summary(self) -> list[tuple[str, Any]]:
-        return [(e.type, e.payload.get("type")) for e in self.envelopes]

@@ -134,3 +134,17 @@ async def test_spent_ticket_is_refused(fake_slack: FakeSlack) -> None:
             assert hello["type"] == "hello" and hello["num_connections"] == 1
         with pytest.raises(aiohttp.WSServerHandshakeError):
             await session.ws_connect(url)
+
+
+async def test_bolt_reconnects_after_a_dropped_connection(fake_slack: FakeSlack) -> None:
+    app = AsyncApp(client=fake_slack.web_client())
+
+    @app.command("/workshop")
+    async def workshop(ack: Any) -> None:
+        await ack(text="still here")
+
+    async with fake_slack.run_app(app):
+        await fake_slack.drop_connections()
+        await fake_slack.wait_for_connects(2, timeout=10)
+        i = await fake_slack.slash("bob", "/workshop")
+        assert await i.acked() == {"text": "still here"}

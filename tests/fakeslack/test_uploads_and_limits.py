@@ -33,6 +33,8 @@ async def test_files_upload_v2_to_a_dm(fake_slack: FakeSlack) -> None:
         "files.getUploadURLExternal",
         "files.completeUploadExternal",
     ]
+    history = await client.conversations_history(channel=dm)
+    assert history["messages"][0]["files"][0]["id"] == file_id
 
 
 async def test_complete_without_upload_and_upload_url_single_use(fake_slack: FakeSlack) -> None:

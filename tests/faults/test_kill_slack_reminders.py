@@ -1,10 +1,11 @@
 """kill -9 in the middle of a Slack reminder DM fan-out, repeated, then a restart: every member gets the
 reminder exactly once, on the local Slack, and the database is sound.
 
-The process killed runs the core's reminder service with the Slack adapters over a real AsyncWebClient
+Two processes are killed: the bot itself (``python -m bot run`` with the Slack tokens), at Slack's real pace and
+so with a few members; and, for many kills in a long fan-out on both engines, the core's reminder service with the
+Slack adapters over a real AsyncWebClient, its pace compressed
 (``python -m tests.faults.test_kill_slack_reminders DATABASE API_URL TOKEN TEAM CHANNEL``): what decides
-exactly-once (the ledger's claims, the metadata on each post, the outbox check) is all there; the Slack front
-end's socket connection is not involved in sending reminders.
+exactly-once (the ledger's claims, the metadata on each post, the outbox check) is the same in both.
 """
 
 from __future__ import annotations
@@ -138,6 +139,64 @@ async def test_repeated_kill_9_during_a_slack_dm_fan_out_delivers_every_reminder
     assert len(posts) == 1
     async with open_database(database) as db:
         assert await db.check_integrity() == []
+
+
+async def test_kill_9_of_the_bot_itself_during_a_slack_dm_fan_out_then_a_restart_sends_each_once(
+    local_slack: FakeSlack,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    """The same with the bot itself (``python -m bot run`` with the Slack tokens: the Slack front end over
+    Socket Mode, the core, its reminder service with the Slack adapters), at Slack's real pace: fewer members."""
+    fake = local_slack
+    world = fake.world
+    members = [world.add_user(f"member{n:02}").id for n in range(8)]
+    channel = world.channel("reminders").id
+    database = tmp_path / "bot.sqlite3"
+    await prepare(str(database), tmp_path, TEAM_ID, members)
+    async with open_database(database) as db:
+        await ServerSettingsService(db, ServerDefaults()).update(
+            slack_id_to_int(TEAM_ID), reminder_channel_id=slack_id_to_int(channel)
+        )
+    env = tmp_path / ".env"
+    env.write_text(
+        f"SLACK_BOT_TOKEN={fake.bot_token}\nSLACK_APP_TOKEN={fake.app_token}\nSLACK_API_URL={fake.api_url}\n"
+        f"DATABASE_PATH={database}\nLOG_FILE={tmp_path / 'bot.log'}\nREMINDER_OFFSETS=5m\nDM_RATE_PER_SECOND=20\n",
+        encoding="utf-8",
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_", "GUILD_", "DATABASE_"))}
+
+    async def start() -> asyncio.subprocess.Process:
+        with (tmp_path / "stderr.txt").open("ab") as stderr:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", "--env-file", str(env),
+                cwd=REPO_ROOT, env=clean, stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
+            )  # fmt: skip
+        SPAWNED.append(process)
+        return process
+
+    def delivered() -> int:
+        return sum(len(reminders_to(fake, member)) for member in members)
+
+    for kill_at in (2, 5):
+        process = await start()
+        try:
+            await wait_for(lambda target=kill_at: delivered() >= target, timeout=30, what=f"{kill_at} reminder DMs")
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+    process = await start()
+    try:
+        await wait_for(lambda: delivered() >= len(members), timeout=30, what="every reminder DM")
+        await asyncio.sleep(0.5)
+    finally:
+        process.kill()
+        await process.wait()
+    assert [len(reminders_to(fake, member)) for member in members] == [1] * len(members), (
+        tmp_path / "stderr.txt"
+    ).read_text()
+    posts = [m for m in world.history(channel) if (m.metadata or {}).get("event_type") == EVENT_TYPE]
+    assert len(posts) == 1
 
 
 if __name__ == "__main__":

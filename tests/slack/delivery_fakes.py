@@ -171,11 +171,12 @@ class FakeWebClient:
         return response({"ok": True, "file": {"id": "F0FILE1"}, "files": [{"id": "F0FILE1"}]})
 
 
-# The local Slack, as the fake_slack fixture runs it, with one difference: some of the fake's answers lack fields
-# the 2021 description requires (conversations.history: pin_count, channel_actions_ts, channel_actions_count and
-# "at least one message"; usergroups.list: auto_provision, enterprise_subteam_id, created_by). Those are the fake's
-# answers, not the bot's calls; they are reported to the fake's owners, and everything else is still checked.
-FAKE_ANSWER_GAPS = ("conversations.history: the fake's answer", "usergroups.list: the fake's answer")
+# The local Slack, as the fake_slack fixture runs it, with one difference: the 2021 description wants at least one
+# message in every conversations.history answer, but a conversation with nothing since ``oldest`` has none, and
+# Slack answers ``"messages": []`` (docs.slack.dev/reference/methods/conversations.history; the documentation wins).
+# That is the description's gap, in the fake's answer, not the bot's call; reported to the fake's owners, and
+# everything else is still checked.
+FAKE_ANSWER_GAPS = ("conversations.history: the fake's answer at messages: [] should be non-empty",)
 
 
 @pytest_asyncio.fixture
@@ -189,6 +190,6 @@ async def local_slack() -> AsyncIterator[FakeSlack]:
     checker = get_checker()
     if checker is None:
         warnings.warn("Slack API descriptions not found (../shared/slack-api-spec): validation skipped", stacklevel=1)
-    problems = [p for p in fake.problems(checker=checker) if not p.startswith(FAKE_ANSWER_GAPS)]
+    problems = [p for p in fake.problems(checker=checker) if p not in FAKE_ANSWER_GAPS]
     if problems:
         pytest.fail("fake slack: invalid or unknown calls / internal errors:\n" + "\n".join(problems), pytrace=False)

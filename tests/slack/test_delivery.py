@@ -22,11 +22,18 @@ from bot.domain.reminders import parse_offsets
 from bot.domain.server_settings import ServerDefaults
 from bot.preflight.slack import SlackPlaces, slack_findings
 from bot.services.programme import ProgrammeService
-from bot.services.reminders import ReminderService
+from bot.services.reminders import ChannelRefused, ReminderService
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.engine import Database, SqliteDatabase
 from bot.storage.reminders import DeliveryState
-from slack_app._adapters import EVENT_TYPE, SlackFiles, SlackLimits, SlackReminderSender, SlackWeb
+from slack_app._adapters import (
+    EVENT_TYPE,
+    SlackFiles,
+    SlackLimits,
+    SlackReminderSender,
+    SlackRetentionNotices,
+    SlackWeb,
+)
 from tests.fakeslack import TEAM_ID, FakeSlack, Message
 from tests.harness import FakeClock
 from tests.slack.delivery_fakes import local_slack  # noqa: F401 - the fixture
@@ -201,3 +208,24 @@ async def test_the_check_on_a_workspace_set_up_right_and_then_wrong(local_slack:
     problems = [f.line() for f in findings if f.status is Status.PROBLEM]
     assert any("#discussion" in p and "/invite" in p for p in problems), problems
     assert any("lacks usergroups:read" in p for p in problems), problems
+
+
+async def test_retention_notices_reach_the_reminder_channel_and_ping_only_the_organisers(
+    local_slack: FakeSlack,  # noqa: F811
+) -> None:
+    world = local_slack.world
+    channel = world.channel("reminders")
+    organisers = world.usergroup("organisers")
+    notices = SlackRetentionNotices(SlackWeb(local_slack.web_client(), limits=FAST))
+    deletes_at = datetime(2021, 1, 18, 12, tzinfo=UTC)
+    await notices.retention_warning(
+        slack_id_to_int(channel.id), slack_id_to_int(organisers.id), deletes_at, timedelta(days=90)
+    )
+    await notices.retention_done(slack_id_to_int(channel.id), 42)
+    warning, done = [m for m in world.history(channel) if m.bot_id]
+    assert warning.text.startswith(f"<!subteam^{organisers.id}> *Organisers:*")
+    assert f"<!date^{int(deletes_at.timestamp())}^" in warning.text and "90 days" in warning.text
+    assert "<!" not in done.text and "have now been deleted" in done.text
+    world.channel("reminders").members.discard(world.bot.id)
+    with pytest.raises(ChannelRefused):
+        await notices.retention_done(slack_id_to_int(channel.id), 1)
