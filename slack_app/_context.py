@@ -7,7 +7,6 @@ each area's ``register``: adapters and context are injected one way, at construc
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -41,7 +40,7 @@ class SlackContext:
     team_id: str  # the workspace this process serves (auth.test)
     bot_user_id: str
     roles: Roles
-    files: Callable[[], Awaitable[FileSender]]  # the file adapter, built lazily on first use
+    files: FileSender  # delivers files to a member's DM (the adapters' SlackFiles)
     app_token: str | None = None  # Socket Mode's token: the Health part checks it reaches Slack
 
     @property

@@ -61,7 +61,7 @@ def parse_export(args: list[str]) -> tuple[ExportFormat, int | None, bool]:
 
 
 async def deliver(front: SlackContext, member_id: int, files: tuple[Path, ...], title: str, comment: str) -> None:
-    sender = await front.files()
+    sender = front.files
     for index, path in enumerate(files, start=1):
         part = f" (part {index} of {len(files)})" if len(files) > 1 else ""
         await sender.send_file(member_id, path, title=f"{title}{part}", comment=comment if index == 1 else None)
