@@ -21,6 +21,7 @@ from bot.domain.platform_ids import slack_id_to_int
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.core import Services
     from slack_app._roles import Roles
 
 
@@ -33,7 +34,7 @@ class FileSender(Protocol):
 
 @dataclass(frozen=True)
 class SlackContext:
-    services: Any  # the core's Services (typed loosely: the core owns its shape)
+    services: Services  # the core's use cases
     settings: Settings
     clock: Clock
     client: AsyncWebClient
