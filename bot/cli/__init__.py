@@ -10,6 +10,11 @@ the parser (``add_commands``) with the function that runs them (``handler``):
 - ``migrate``: ``migrate-to-postgres``;
 - ``slack``: ``slack-manifest``, the Slack app manifest to create the app from.
 
+A new group is a module with ``add_commands(commands, parents)`` whose parsers set ``handler`` (an async
+function of the parsed arguments and the settings, returning the exit status), listed in ``COMMAND_GROUPS``.
+A per-community command takes ``parents.community`` (``--guild`` or ``--workspace``) and finds its community
+with ``community_in``.
+
 Settings are built here, from the environment and .env, and every resource is opened by the command and
 handed on. A user mistake prints one clear line on stderr and exits non-zero; it never shows a traceback.
 """

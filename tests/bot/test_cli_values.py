@@ -98,6 +98,21 @@ def test_any_guild_text_is_an_id_in_range_or_one_line(text: str) -> None:
     assert 10**16 <= args.guild <= INT64_MAX
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.text(max_size=14), st.from_regex(r"[TE][0-9A-Z]{1,11}", fullmatch=True)))
+def test_any_workspace_text_is_a_workspace_id_that_reads_back_or_one_line(text: str) -> None:
+    from bot.cli import build_parser
+    from bot.domain.platform_ids import int_to_slack_id
+
+    try:
+        args = build_parser().parse_args(["schedule", f"--workspace={text}"])
+    except SystemExit as exited:
+        assert exited.code == 2
+        return
+    assert args.workspace < 0 and int_to_slack_id(args.workspace) == text.strip()
+    assert text.strip()[0] in "TE"
+
+
 @pytest.mark.parametrize(
     "bad", ["t0123ABCD", "U0123ABCD", "C0123ABCD", "T", "T0123-ABCD", "T0123ABCD0123", "Ｔ0123ABCD", "T01 23"]
 )
