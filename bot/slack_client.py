@@ -80,9 +80,6 @@ class SlackFrontEnd:
         await services.communities.present([self.community_id])
         log.info("Slack: serving workspace %s as bot user %s", self.team_id, auth.get("user_id"))
 
-        async def files() -> FileSender:
-            return self._files
-
         front = SlackContext(
             services=services,
             settings=self.settings,
@@ -91,7 +88,7 @@ class SlackFrontEnd:
             team_id=self.team_id,
             bot_user_id=str(auth.get("user_id") or ""),
             roles=Roles(self.client, services.settings),
-            files=files,
+            files=self._files,
             app_token=_reveal(self.settings.slack_app_token),
         )
         self.context = front

@@ -14,7 +14,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -26,6 +26,9 @@ from bot.domain.platform_ids import slack_id_to_int
 from slack_app._context import SlackContext, team_of, user_of
 from slack_app._render import SLASH_COMMAND, bot_words, escape, fallback_text, from_domain, sections, shorten
 from slack_app._roles import Role
+
+if TYPE_CHECKING:
+    from bot.core import Services
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ class Call:
     role: Role = Role.MEMBER
 
     @property
-    def services(self) -> Any:
+    def services(self) -> Services:
         return self.front.services
 
     async def reply(self, text: str, blocks: Sequence[Block] | None = None) -> None:

@@ -7,7 +7,6 @@ each area's ``register``: adapters and context are injected one way, at construc
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,6 +21,7 @@ from bot.domain.platform_ids import slack_id_to_int
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.core import Services
     from slack_app._roles import Roles
 
 
@@ -34,14 +34,14 @@ class FileSender(Protocol):
 
 @dataclass(frozen=True)
 class SlackContext:
-    services: Any  # the core's Services (typed loosely: the core owns its shape)
+    services: Services  # the core's use cases
     settings: Settings
     clock: Clock
     client: AsyncWebClient
     team_id: str  # the workspace this process serves (auth.test)
     bot_user_id: str
     roles: Roles
-    files: Callable[[], Awaitable[FileSender]]  # the file adapter, built lazily on first use
+    files: FileSender  # delivers files to a member's DM (the adapters' SlackFiles)
     app_token: str | None = None  # Socket Mode's token: the Health part checks it reaches Slack
 
     @property

@@ -297,7 +297,7 @@ async def mydata_command(call: Call) -> None:
         await call.reply("What we hold about you", mydata_blocks(data))
     elif action == "export":
         data, document = await answers.export_member_data(call.community_id, call.member_id)
-        files = await call.front.files()
+        files = call.front.files
         with tempfile.TemporaryDirectory(prefix="workshop-mydata-") as folder:
             path = Path(folder) / EXPORT_FILENAME
             await asyncio.to_thread(path.write_bytes, document)

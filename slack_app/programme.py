@@ -122,7 +122,7 @@ async def send_calendar(call: Call) -> None:
     settings = await call.services.settings.get(call.community_id)
     now = call.front.clock()
     data = await asyncio.to_thread(programme_to_ics, programme, now=now, default_link=settings.meeting_link)
-    files = await call.front.files()
+    files = call.front.files
     with tempfile.TemporaryDirectory(prefix="workshop-calendar-") as folder:
         path = Path(folder) / CALENDAR_FILE
         await asyncio.to_thread(path.write_bytes, data)

@@ -24,12 +24,13 @@ from bot.domain.errors import UserFacingError
 from bot.domain.exports import ExportAuditEntry, ExportFormat
 from bot.domain.import_preview import plural
 from bot.domain.platform_ids import int_to_slack_id, slack_id_to_int
-from bot.domain.stats import HIDDEN
+from bot.domain.retention_text import retention_text
+from bot.domain.stats_text import StatsText, stats_footer, stats_lines
 from bot.services.exports import ExportRequest
 from bot.services.report import ReportRequest
 from slack_app._commands import Call, Router, Subcommand, report_error
 from slack_app._context import SlackContext, team_of, user_of
-from slack_app._render import actions, button, escape, sections, shorten, slack_date
+from slack_app._render import actions, bot_words, button, escape, from_domain, sections, slack_date
 from slack_app._roles import Role
 from slack_app.programme import parse_number, require_week
 
@@ -60,7 +61,7 @@ def parse_export(args: list[str]) -> tuple[ExportFormat, int | None, bool]:
 
 
 async def deliver(front: SlackContext, member_id: int, files: tuple[Path, ...], title: str, comment: str) -> None:
-    sender = await front.files()
+    sender = front.files
     for index, path in enumerate(files, start=1):
         part = f" (part {index} of {len(files)})" if len(files) > 1 else ""
         await sender.send_file(member_id, path, title=f"{title}{part}", comment=comment if index == 1 else None)
@@ -135,30 +136,10 @@ async def report_command(call: Call) -> None:
     await call.reply("The report is in your direct messages with the bot.")
 
 
-def stats_text(report: Any, title: str) -> str:
-    def figure(value: str, noun: str) -> str:
-        return f"{value} {noun}" if value != HIDDEN else f"{noun} hidden"
-
-    lines = [
-        f"*Participation: {escape(title)}*",
-        f"*Whole programme:* {escape(figure(report.answers, 'answers'))} from {escape(report.contributors)} members"
-        f" · DM subscribers: {escape(report.dm_subscribers)}",
-    ]
-    for week in report.weeks:
-        answers = "answers hidden" if week.answers == HIDDEN else f"{week.answers} answers"
-        lines.append(
-            escape(
-                f"Week {week.week} · {shorten(week.title, 80)}: {answers} from {week.contributors} members · threads "
-                f"{week.threads_open} open, {week.threads_closed} closed · reminders {week.reminders_posted} posted"
-            )
-        )
-    lines.append(
-        escape(
-            f"Counts of 1 to {report.threshold - 1} members show as <{report.threshold}; a week's answers are hidden "
-            f"when fewer than {report.threshold} members took part."
-        )
-    )
-    return "\n".join(lines)
+def stats_text(report: StatsText, title: str) -> str:
+    """The domain's figures (bot.domain.stats_text) rendered for Slack, under a heading."""
+    body = from_domain("\n".join(stats_lines(report)))
+    return f"*Participation: {escape(title)}*\n{body}\n{escape(stats_footer(report.threshold))}"
 
 
 async def stats_command(call: Call) -> None:
@@ -166,6 +147,9 @@ async def stats_command(call: Call) -> None:
     report = await call.services.stats.report(call.community_id)
     chart = await call.services.report.participation_png(call.community_id)
     text = stats_text(report, programme.title)
+    retention = retention_text(await call.services.retention.schedule(call.community_id))
+    if retention:
+        text = f"{from_domain(bot_words(retention))}\n{text}"
     with tempfile.TemporaryDirectory(prefix="workshop-stats-") as folder:
         path = Path(folder) / CHART_FILE
         await asyncio.to_thread(path.write_bytes, chart)

@@ -33,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.errors import UserFacingError
 from bot.domain.platform_ids import int_to_slack_id, slack_id_to_int
 from bot.domain.reminders import format_offsets
+from bot.domain.retention_text import retention_text
 from bot.domain.settings_rules import (
     MAX_ANSWER_WINDOW_HOURS,
     MAX_RETENTION_DAYS,
@@ -46,6 +47,7 @@ from slack_app._context import SlackContext, team_of, update_view, user_of
 from slack_app._render import (
     MODAL_TITLE_LIMIT,
     VIEW_BLOCKS_LIMIT,
+    bot_words,
     context,
     divider,
     fit_blocks,
@@ -96,7 +98,9 @@ def _slack(value: int | None) -> str | None:
         return None  # a Discord id set for another platform: not offered here
 
 
-def setup_view(settings: Any, groups: list[tuple[str, str]], health: list[str] | None) -> View:
+def setup_view(
+    settings: Any, groups: list[tuple[str, str]], health: list[str] | None, retention_note: str | None = None
+) -> View:
     blocks: list[Block] = []
     for block_id, (name, label) in CHANNELS.items():
         current = _slack(getattr(settings, name))
@@ -180,6 +184,8 @@ def setup_view(settings: Any, groups: list[tuple[str, str]], health: list[str] |
         findings = "`python -m bot check` checks the tokens, scopes, channels and user groups."
     else:
         findings = "\n".join(health) if health else "No problems found."
+    if retention_note:
+        blocks.append(context(from_domain(bot_words(retention_note))))
     blocks += [divider(), *sections(f"*Health*\n{findings}")]
     blocks.append(context("Organisers are workspace admins and owners, and the organiser user group."))
     return View(
@@ -338,7 +344,8 @@ async def setup_command(call: Call) -> None:
     async def build() -> View:
         settings = await call.services.settings.get(call.community_id)
         groups = await user_groups(call.front.client)
-        return setup_view(settings, groups, await health_lines(call.front, settings))
+        retention = retention_text(await call.services.retention.schedule(call.community_id))
+        return setup_view(settings, groups, await health_lines(call.front, settings), retention)
 
     await open_for_organiser(call, TITLE, CALLBACK, build)
 

@@ -86,6 +86,7 @@ async def test_setup_chooses_groups_and_refuses_bad_values_in_the_modal(
         await fake_slack.slash("adam", "/workshop", "setup")
         again = await view_showing(fake_slack, "adam", "Organiser user group")
         assert "2d,2h" in visible(again) and "https://zoom.example/j/1" in visible(again)  # pre-filled
+        assert "Answers are kept until" in visible(again) and "30 days after the last session" in visible(again)
 
 
 async def test_import_previews_then_confirms(fake_slack: FakeSlack, slack_runner: SlackRunner) -> None:
