@@ -76,7 +76,7 @@ def build_slack_adapter_set(
         threads=threads,
         reminders=SlackReminderSender(web, dm_channels=dm_channels),
         names=SlackDisplayNames(web, clock=clock),
-        retention=SlackRetentionNotices(web),
+        retention=SlackRetentionNotices(web, dm_channels=dm_channels),
         welcome=SlackWelcome(web),
         events=None,  # Slack has no scheduled events
     )

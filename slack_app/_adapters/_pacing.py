@@ -30,6 +30,8 @@ METHOD_TIERS: Mapping[str, int] = {
     "files.completeUploadExternal": 4,
     "files.getUploadURLExternal": 4,
     "usergroups.list": 2,
+    "usergroups.users.list": 2,
+    "users.list": 2,
     "users.conversations": 3,
     "users.info": 4,
 }

@@ -210,7 +210,7 @@ async def test_the_check_on_a_workspace_set_up_right_and_then_wrong(local_slack:
     assert any("lacks usergroups:read" in p for p in problems), problems
 
 
-async def test_retention_notices_reach_the_reminder_channel_and_ping_only_the_organisers(
+async def test_the_retention_warning_reaches_each_organiser_by_dm_and_the_reminder_channel(
     local_slack: FakeSlack,  # noqa: F811
 ) -> None:
     world = local_slack.world
@@ -223,9 +223,16 @@ async def test_retention_notices_reach_the_reminder_channel_and_ping_only_the_or
     )
     await notices.retention_done(slack_id_to_int(channel.id), 42)
     warning, done = [m for m in world.history(channel) if m.bot_id]
-    assert warning.text.startswith(f"<!subteam^{organisers.id}> *Organisers:*")
+    assert warning.text.startswith("*Organisers:*") and "<!" not in warning.text.replace("<!date^", "")
     assert f"<!date^{int(deletes_at.timestamp())}^" in warning.text and "90 days" in warning.text
-    assert "<!" not in done.text and "have now been deleted" in done.text
+    assert "have now been deleted" in done.text
+    # The organisers: the admin, the owner and the organiser group's member; nobody else, no bot.
+    told = {
+        world.users[c.im_user].name
+        for c in world.channels.values()
+        if c.is_im and c.im_user and any(m.bot_id and "*Organisers:*" in m.text for m in world.history(c))
+    }
+    assert told == {"adam", "owner", "olga"}
     world.channel("reminders").members.discard(world.bot.id)
     with pytest.raises(ChannelRefused):
         await notices.retention_done(slack_id_to_int(channel.id), 1)
