@@ -7,7 +7,8 @@ the parser (``add_commands``) with the function that runs them (``handler``):
 - ``exports``: ``export`` and ``report``;
 - ``backup``: a copy of the SQLite database;
 - ``check``: ``check`` and ``invite``;
-- ``migrate``: ``migrate-to-postgres``.
+- ``migrate``: ``migrate-to-postgres``;
+- ``slack``: ``slack-manifest``, the Slack app manifest to create the app from.
 
 A new group is a module with ``add_commands(commands, parents)`` whose parsers set ``handler`` (an async
 function of the parsed arguments and the settings, returning the exit status), listed in ``COMMAND_GROUPS``.
@@ -31,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.cli import backup, check, exports, migrate, programme, run, schedule
+from bot.cli import backup, check, exports, migrate, programme, run, schedule, slack
 from bot.cli._common import EXIT_USER_ERROR, FILE_ONLY, OneLineParser, Parents, build_parents
 from bot.config import Settings, load_settings
 from bot.domain.errors import SettingsError, UserFacingError
@@ -42,7 +43,7 @@ class CommandGroup(Protocol):
 
 
 # In the order `--help` lists them.
-COMMAND_GROUPS: tuple[CommandGroup, ...] = (run, programme, schedule, exports, backup, check, migrate)
+COMMAND_GROUPS: tuple[CommandGroup, ...] = (run, programme, schedule, exports, backup, check, migrate, slack)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,16 +29,27 @@ def add_commands(commands: argparse._SubParsersAction[Any], parents: Parents) ->
 
 
 async def preflight_check(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.preflight.cli import run_check  # imported here: the other commands need no discord start-up
+    ready = True
+    if settings.discord_token is not None or settings.slack_bot_token is None:
+        from bot.preflight.cli import run_check  # imported here: the other commands need no discord start-up
 
-    guild_id = discord_guild(args, settings)
-    report = await run_check(
-        settings, token=settings.require_token(), database_path=database(args, settings), guild_id=guild_id
-    )
-    print(f"Checking server {guild_id}:")
-    print("\n".join(report.lines()))
-    print(report.summary())
-    return 0 if report.ready else EXIT_NOT_READY
+        guild_id = discord_guild(args, settings)
+        report = await run_check(
+            settings, token=settings.require_token(), database_path=database(args, settings), guild_id=guild_id
+        )
+        print(f"Checking server {guild_id}:")
+        print("\n".join(report.lines()))
+        print(report.summary())
+        ready = report.ready
+    if settings.slack_bot_token is not None:
+        from bot.domain.preflight import Status
+        from bot.preflight.slack import run_slack_check
+
+        findings = await run_slack_check(settings, database_path=database(args, settings))
+        print("Checking the Slack workspace:")
+        print("\n".join(finding.line() for finding in findings))
+        ready = ready and all(finding.status is not Status.PROBLEM for finding in findings)
+    return 0 if ready else EXIT_NOT_READY
 
 
 async def invite(args: argparse.Namespace, settings: Settings) -> int:
