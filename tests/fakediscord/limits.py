@@ -13,6 +13,9 @@ from typing import Any
 from .records import JSON, ApiError, field_error, invalid_form_body, merge_errors
 
 CONTENT_MAX = 2000
+#: resources/message.mdx, Create Message, "Limitations": "The maximum request size when sending a message is
+#: 25 MiB" (whatever a guild's attachment_size_limit, which boosted guilds raise above it).
+MAX_REQUEST_BYTES = 25 * 1024 * 1024
 EMBEDS_MAX = 10
 EMBED_TOTAL_MAX = 6000
 FLAG_EPHEMERAL = 1 << 6

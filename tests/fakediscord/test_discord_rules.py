@@ -5,10 +5,15 @@ Each test cites the page and section of ``../shared/discord-api-docs/developers/
 
 from __future__ import annotations
 
+import io
+
 import discord
+import pytest
 from discord.ext import commands
 
 from tests.fakediscord import GUILD_ID, FakeDiscord
+
+MiB = 1024 * 1024
 
 
 def plain_bot(*, members: bool = False) -> commands.Bot:
@@ -64,3 +69,19 @@ async def test_a_query_prefix_returns_at_most_its_limit_and_the_whole_list_needs
             what="the chunk",
         )
         assert chunk.data["members"] == []
+
+
+# --- resources/message.mdx, Create Message, "Limitations": at most 25 MiB a request -----------------------
+
+
+async def test_a_request_over_25_mib_is_refused_whatever_the_upload_limit(fake_discord: FakeDiscord) -> None:
+    fake_discord.attachment_size_limit = 100 * MiB  # a boosted server's limit is per file, not per request
+    fake_discord.allow_unchecked("POST", r"^/channels/\d+/messages$")  # the refused body is never read
+    async with fake_discord.run_bot(plain_bot()) as bot:
+        channel = bot.get_channel(fake_discord.channel("general").id)
+        assert isinstance(channel, discord.TextChannel)
+        with pytest.raises(discord.HTTPException) as refused:
+            await channel.send(file=discord.File(io.BytesIO(b"x" * (25 * MiB + 1)), filename="big.bin"))
+        assert (refused.value.status, refused.value.code) == (413, 40005)
+        sent = await channel.send(file=discord.File(io.BytesIO(b"x" * (25 * MiB - 64 * 1024)), filename="ok.bin"))
+        assert sent.attachments[0].size == 25 * MiB - 64 * 1024
