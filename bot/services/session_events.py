@@ -371,7 +371,7 @@ class SessionEventService:
         for row in await self.repository.stored(community_id):
             try:
                 users = await self._port.interested(community_id, row.event_id)
-            except (EventsRefused, EventsUnavailable) as error:
+            except (EventsRefused, EventRejected, EventsUnavailable) as error:
                 log.warning("guild %s: could not read who is interested in week %d: %s", community_id, row.week, error)
                 continue
             changed += await self.repository.replace_interest(community_id, row.event_id, users, self._clock())

@@ -301,6 +301,12 @@ async def test_a_refused_event_is_named_and_the_others_are_synced(
         [refused] = [p for p in bot.services.problems.current(bot.dev_guild_id) if p.key == PROBLEM_REFUSED]
         assert "lacks Manage Events and Create Events (forbidden (code 50013))" in refused.text
 
+        # Reading who is Interested: an event Discord no longer knows is skipped, the others are read.
+        fake_discord.mark_interested("carol", by_name(fake_discord)["Week 12: Campaigning in 2021"])
+        fake_discord.fail_next("GET", EVENT_ROUTE + r"/\d+/users$", 404, code=10070, message="Unknown Event")
+        assert await bot.services.events.catch_up_interest(bot.dev_guild_id) >= 0
+        assert await _interested_is(bot, 12, 1)
+
 
 async def test_the_start_fails_in_one_line_when_discord_py_moved_the_interest_parsers(
     bot_runner: BotRunner, monkeypatch: pytest.MonkeyPatch
