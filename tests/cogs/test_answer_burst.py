@@ -47,10 +47,9 @@ async def test_fifty_answer_clicks_right_after_a_fan_out_all_open_their_form(
         assert fake_discord.requests_matching("GET", MEMBER_ROUTE) == []  # nothing asked before the form
         assert [r for r in fake_discord.requests if r.status == 404 and "callback" in r.path] == []
 
-        # Sending the form checks membership after deferring; a few at once fit the member bucket.
-        sent = await asyncio.gather(
-            *(fake_discord.submit_modal(click, {"Your answer": f"Answer {n}"}) for n, click in enumerate(clicks[:5]))
-        )
-        replies = await asyncio.gather(*(submission.final(timeout=10) for submission in sent))
-        assert all(reply.content.startswith("Saved your answer") for reply in replies)
-        assert len(fake_discord.requests_matching("GET", MEMBER_ROUTE)) == 5
+        # Sending the form checks membership after deferring (15 minutes to answer: a wait on the member bucket
+        # would be harmless there; a few sent one after the other stay under it, so the test does not sleep).
+        for n, click in enumerate(clicks[:4]):
+            submission = await fake_discord.submit_modal(click, {"Your answer": f"Answer {n}"})
+            assert (await submission.final(timeout=10)).content.startswith("Saved your answer")
+        assert len(fake_discord.requests_matching("GET", MEMBER_ROUTE)) == 4
