@@ -75,12 +75,16 @@ async def open_answer_modal(interaction: discord.Interaction[Any], prompt_id: in
 
     Errors (a prompt that no longer exists, ...) are shown privately here, as the first response: Answer
     buttons call this from a DynamicItem, whose exceptions discord.py would only log.
+
+    The form is the first response, and nothing is asked of Discord before it: a modal cannot follow a
+    deferral, and under a burst of clicks right after a reminder fan-out a request here (fetching the
+    member, say) would wait on its route's bucket past Discord's 3 seconds (10062, "This interaction
+    failed"). Only the database is read. Whether a member who clicks in a DM still belongs to the server
+    is checked when the form is sent (``handle_answer_submit``, after deferring).
     """
     try:
         services = workshop_bot(interaction).services
         form = await services.answers.form(prompt_id, interaction.user.id, community_id=interaction.guild_id)
-        if interaction.guild_id is None:
-            await _require_member(interaction, form.context.community_id)
         modal = AnswerModal(form)
         modal.stop()  # a description only: discord.py must not keep it (see the module docstring)
         await interaction.response.send_modal(modal)

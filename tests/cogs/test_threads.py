@@ -637,7 +637,10 @@ async def test_answers_survive_a_restart_without_read_message_history_and_organi
         # An organiser gives the permission back: the bot catches up at once, no restart needed.
         fake_discord.remove_overwrite(channel, bot_role)
         await eventually(lambda: no_problems(bot), "the catch-up to run again", timeout=10)
-        assert fake_discord.requests_matching("GET", rf"^/channels/{q1.id}/messages$")
+        # The problem is cleared just before the history is asked for: wait for the request, not only the clear.
+        await fake_discord.wait_for(
+            lambda: fake_discord.requests_matching("GET", rf"^/channels/{q1.id}/messages$"), what="q1's history"
+        )
         assert await exported_texts(bot, tmp_path) == ["Alice's view", "Bob's view"]
 
 
