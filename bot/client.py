@@ -42,7 +42,7 @@ from bot.services.programme import ProgrammeService
 from bot.services.reminders import SWEEP_INTERVAL, ReminderSender, ReminderService
 from bot.services.report import ReportService
 from bot.services.retention import RetentionNotifier, RetentionService
-from bot.services.server_settings import ServerSettingsService
+from bot.services.server_settings import CommunityPlaces, ServerSettingsService
 from bot.services.session_events import SYNC_INTERVAL_HOURS, ScheduledEventPort, SessionEventService
 from bot.services.stats import StatsService
 from bot.services.threads import ThreadGateway, ThreadService
@@ -77,6 +77,7 @@ class DiscordAdapters:
     retention: RetentionNotifier
     events: ScheduledEventPort
     welcome: WelcomePoster
+    places: CommunityPlaces | None = None  # whose channels and roles are whose (None: ids taken as stored)
 
 
 @dataclass(frozen=True)
@@ -312,7 +313,7 @@ class WorkshopBot(commands.AutoShardedBot):
 
     def _build_services(self, adapters: DiscordAdapters) -> Services:
         defaults = server_defaults(self.settings)
-        server_settings = ServerSettingsService(self.db, defaults, clock=self.clock)
+        server_settings = ServerSettingsService(self.db, defaults, clock=self.clock, places=adapters.places)
         uow = unit_of_work_factory(self.db)
         programme = ProgrammeService(self.db, uow=uow, clock=self.clock)
         problems = RuntimeProblems(self.clock)

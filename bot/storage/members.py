@@ -11,14 +11,16 @@ still on Discord, are not recorded again (see the migration).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 
 from bot.domain.member_data import ErasureReport, MemberData, ReminderDelivery
 from bot.storage.answers import AnswerRepository, ConsentRepository
 from bot.storage.codec import from_db_time, to_db_time
-from bot.storage.engine import Connection, Database
+from bot.storage.engine import Connection, Database, placeholders
 
 log = logging.getLogger(__name__)
+_ID_BATCH = 500  # ids per IN (...) list, well inside both engines' parameter limits
 
 
 class MemberDataRepository:
@@ -53,6 +55,25 @@ class MemberDataRepository:
             dm_reminders=tuple(ReminderDelivery(r["week"], from_db_time(r["due_at"]), r["state"]) for r in deliveries),
             interested_weeks=tuple(r["week"] for r in interest),
         )
+
+    async def erased_among(self, community_id: int, user_ids: Iterable[int]) -> frozenset[int]:
+        """The members among ``user_ids`` whose data in the community was erased (all of them once retention deleted
+        the community's data): what Discord still shows of them from before is never recorded again."""
+        wanted = sorted(set(user_ids))
+        if not wanted:
+            return frozenset()
+        async with self._db.transaction() as conn:
+            if await conn.fetchone("SELECT 1 FROM retention_cutoffs WHERE community_id = ?", (community_id,)):
+                return frozenset(wanted)
+            found: set[int] = set()
+            for start in range(0, len(wanted), _ID_BATCH):
+                batch = wanted[start : start + _ID_BATCH]
+                rows = await conn.fetchall(
+                    f"SELECT user_id FROM erasures WHERE community_id = ? AND user_id IN ({placeholders(batch)})",
+                    (community_id, *batch),
+                )
+                found.update(int(row[0]) for row in rows)
+        return frozenset(found)
 
     async def summary(self, community_id: int, user_id: int) -> ErasureReport:
         """What ``erase`` would remove now."""

@@ -47,3 +47,31 @@ def missing_in_channel(channel: Any, needed: Permission) -> Permission | None:
     except discord.ClientException:  # a thread whose parent is not cached
         return None
     return missing(needed, granted)
+
+
+class GuildPlaces:
+    """``CommunityPlaces`` over the gateway cache: which channels and roles are a server's own.
+
+    The cache holds every channel, thread and role of the servers of this process's shards (the guilds intent);
+    a server it does not hold (another process's, or not loaded yet) cannot be judged: None.
+    """
+
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    def _guild(self, community_id: int) -> discord.Guild | None:
+        guild = self._client.get_guild(community_id)
+        return None if guild is None or guild.unavailable else guild
+
+    def channel_is_own(self, community_id: int, channel_id: int) -> bool | None:
+        guild = self._guild(community_id)
+        if guild is None:
+            other = guild_id_of(self._client, channel_id)
+            return None if other is None else other == community_id
+        return guild.get_channel_or_thread(channel_id) is not None
+
+    def role_is_own(self, community_id: int, role_id: int) -> bool | None:
+        guild = self._guild(community_id)
+        if guild is None:
+            return None
+        return guild.get_role(role_id) is not None

@@ -21,6 +21,7 @@ from bot.domain.importing import ImportPlan
 from bot.domain.programme import Programme, ProgrammeRecord
 from bot.domain.reminders import format_offsets
 from bot.domain.server_settings import ServerSettings, StoredServerSettings
+from bot.domain.settings_rules import withheld_note
 from bot.domain.stats import HIDDEN
 from bot.services.exports import ExportDelivery, ExportRequest, Packaging
 from bot.services.retention import RetentionSchedule
@@ -106,6 +107,9 @@ def settings_lines(
         + REMINDER_DM_CHOICES[REMIND_INTERESTED if settings.remind_interested else REMIND_SUBSCRIBED]
         + " (never to anyone who turned them off with /reminders off)",
     ]
+    for item in settings.withheld:  # a channel or role that is not this server's own (or @everyone)
+        what, fix = withheld_note(item)
+        lines.append(f"⚠️ {what[0].upper()}{what[1:]} Fix: {fix}")
     if programme is not None:
         for session in sorted(programme.sessions, key=lambda s: s.week):
             if session.meeting_link:
