@@ -95,7 +95,7 @@ def withheld_note(item: Withheld) -> tuple[str, str]:
     if item.why is Withholding.FOREIGN:
         source = f"{item.variable} in the bot's settings" if item.from_defaults else f"the stored {label}"
         return (
-            f"{source} names a {kind} that is not this server's (another server's, or deleted): it is not used.",
+            f"{source} names a {kind} of another server: it is not used here.",
             f"choose one of this server's with /setup {option}:.",
         )
     return (

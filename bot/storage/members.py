@@ -75,6 +75,20 @@ class MemberDataRepository:
                 found.update(int(row[0]) for row in rows)
         return frozenset(found)
 
+    async def communities_of(self, user_id: int) -> list[int]:
+        """Every community holding some of the member's data, the ones the bot (or the member) left included:
+        they keep it until their grace period ends (or retention deletes it)."""
+        rows = await self._db.fetchall(
+            "SELECT community_id FROM answers WHERE user_id = ? "
+            "UNION SELECT community_id FROM consents WHERE user_id = ? "
+            "UNION SELECT community_id FROM dm_subscriptions WHERE user_id = ? "
+            "UNION SELECT community_id FROM reminder_deliveries WHERE target_kind = 'dm' AND target_id = ? "
+            "UNION SELECT community_id FROM event_interest WHERE user_id = ? "
+            "ORDER BY 1",
+            (user_id,) * 5,
+        )
+        return [int(row[0]) for row in rows]
+
     async def summary(self, community_id: int, user_id: int) -> ErasureReport:
         """What ``erase`` would remove now."""
         async with self._db.transaction() as conn:

@@ -49,29 +49,39 @@ def missing_in_channel(channel: Any, needed: Permission) -> Permission | None:
     return missing(needed, granted)
 
 
-class GuildPlaces:
-    """``CommunityPlaces`` over the gateway cache: which channels and roles are a server's own.
+def channel_in_guild(client: discord.Client, community_id: int, channel_id: int) -> bool | None:
+    """Whether the channel (or thread) is one of the server's own; None when the server is not in the cache."""
+    guild = client.get_guild(community_id)
+    if guild is None or guild.unavailable:
+        return None
+    return guild.get_channel_or_thread(channel_id) is not None
 
-    The cache holds every channel, thread and role of the servers of this process's shards (the guilds intent);
-    a server it does not hold (another process's, or not loaded yet) cannot be judged: None.
+
+def role_in_guild(client: discord.Client, community_id: int, role_id: int) -> bool | None:
+    """Whether the role is one of the server's own, @everyone excepted; None when the server is not cached."""
+    guild = client.get_guild(community_id)
+    if guild is None or guild.unavailable:
+        return None
+    return role_id != community_id and guild.get_role(role_id) is not None
+
+
+class GuildPlaces:
+    """``CommunityPlaces`` over the gateway cache: whose channels and roles are whose.
+
+    The cache holds every channel, thread and role of the servers of this process's shards (the guilds intent).
+    An id it holds in another server is foreign (False); an id it does not hold at all cannot be judged (None):
+    deleted, or a server of another process's shards. (Posting checks more strictly: cogs/_discord/reminders.)
     """
 
     def __init__(self, client: discord.Client) -> None:
         self._client = client
 
-    def _guild(self, community_id: int) -> discord.Guild | None:
-        guild = self._client.get_guild(community_id)
-        return None if guild is None or guild.unavailable else guild
-
     def channel_is_own(self, community_id: int, channel_id: int) -> bool | None:
-        guild = self._guild(community_id)
-        if guild is None:
-            other = guild_id_of(self._client, channel_id)
-            return None if other is None else other == community_id
-        return guild.get_channel_or_thread(channel_id) is not None
+        holder = guild_id_of(self._client, channel_id)
+        return None if holder is None else holder == community_id
 
     def role_is_own(self, community_id: int, role_id: int) -> bool | None:
-        guild = self._guild(community_id)
-        if guild is None:
-            return None
-        return guild.get_role(role_id) is not None
+        for guild in self._client.guilds:  # roles are per server in the cache: look where it is
+            if guild.get_role(role_id) is not None:
+                return guild.id == community_id
+        return None

@@ -20,7 +20,7 @@ from bot.services.reminders import (
     OutgoingMessage,
     content_digest,
 )
-from cogs._discord.permissions import GuildPlaces, guild_id_of, missing_in
+from cogs._discord.permissions import channel_in_guild, guild_id_of, missing_in, role_in_guild
 from cogs._views import answer_view
 
 log = logging.getLogger(__name__)
@@ -61,14 +61,13 @@ class DiscordReminderSender:
         """A community's reminder goes to its own channel and pings its own role only, whatever its settings say."""
         assert message.community_id is not None
         await self._bot.wait_until_ready()  # the servers' channels and roles come from the gateway cache
-        places = GuildPlaces(self._bot)
-        own = places.channel_is_own(message.community_id, channel_id)
+        own = channel_in_guild(self._bot, message.community_id, channel_id)
         if own is None:
             raise DeliveryFailed(f"server {message.community_id} is not available to this process yet")
         if not own:
-            raise DeliveryRefused("the channel is not this server's")
+            raise DeliveryRefused("the channel is not one of this server's (another server's, or deleted)")
         role = message.ping_role_id
-        if role is not None and (role == message.community_id or not places.role_is_own(message.community_id, role)):
+        if role is not None and not role_in_guild(self._bot, message.community_id, role):
             log.warning("community %s: its ping role is not its own; the reminder pings no one", message.community_id)
             content = message.content.replace(f"<@&{role}>", "").lstrip()
             message = dataclasses.replace(message, content=content, ping_role_id=None)
