@@ -9,12 +9,13 @@ without them, and a foreign id is never used, whoever stored it. A role id equal
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from bot.client import WorkshopBot
 from bot.domain.programme import Programme, Session
 from bot.domain.server_settings import Withholding
 from tests.fakediscord import FakeDiscord, Guild
-from tests.harness import BotRunner, FakeClock
+from tests.harness import BotRunner, FakeClock, settings_for_tests
 
 H = timedelta(hours=1)
 LEEDS_TITLE = "Leeds only: housing"
@@ -144,3 +145,21 @@ async def test_an_organiser_role_that_is_a_server_s_own_id_makes_no_one_an_organ
         assert "Only organisers" in (await alice_setup.final()).content
         olga_setup = await fake_discord.slash("olga", "setup", in_channel=general)
         assert "@everyone" in str((await olga_setup.final()).embeds[0])
+
+
+async def test_check_for_a_second_server_says_the_default_channel_is_not_its_own(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """``python -m bot check --guild LEEDS`` (in-process): the defaults are the development server's."""
+    from bot.preflight.cli import run_check
+
+    leeds = fake_discord.world.add_guild("Leeds group", channels=["general"], members=["alice"])
+    settings = settings_for_tests(
+        fake_discord, tmp_path / "bot.sqlite3", reminder_channel_id=fake_discord.channel("reminders").id
+    )
+    report = await run_check(
+        settings, token="fake-bot-token", database_path=tmp_path / "bot.sqlite3", guild_id=leeds.id
+    )
+    [line] = [line for line in report.lines() if "another server" in line]
+    assert line.startswith("! reminder channel: REMINDER_CHANNEL_ID") and "/setup reminder_channel:" in line
+    assert any("reminder channel: none set" in line for line in report.lines())
