@@ -10,6 +10,7 @@ let Discord's answer decide.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import discord
@@ -65,6 +66,9 @@ def role_in_guild(client: discord.Client, community_id: int, role_id: int) -> bo
     return role_id != community_id and guild.get_role(role_id) is not None
 
 
+UNFOUND_ROLE_RETRY = 300.0  # seconds before a role found in no cached server is looked for again
+
+
 class GuildPlaces:
     """``CommunityPlaces`` over the gateway cache: whose channels and roles are whose.
 
@@ -75,13 +79,31 @@ class GuildPlaces:
 
     def __init__(self, client: discord.Client) -> None:
         self._client = client
+        self._role_homes: dict[int, int] = {}
+        self._unfound: dict[int, float] = {}  # role id -> when to look for it again
 
     def channel_is_own(self, community_id: int, channel_id: int) -> bool | None:
         holder = guild_id_of(self._client, channel_id)
         return None if holder is None else holder == community_id
 
     def role_is_own(self, community_id: int, role_id: int) -> bool | None:
-        for guild in self._client.guilds:  # roles are per server in the cache: look where it is
+        own = self._client.get_guild(community_id)
+        if own is not None and own.get_role(role_id) is not None:
+            return True  # the usual case, at once
+        home = self._role_home(role_id)
+        return None if home is None else home == community_id
+
+    def _role_home(self, role_id: int) -> int | None:
+        """The server holding the role. Roles are per server in the cache: a role not in its server's is looked
+        for in every cached server, remembered once found (a role never moves), and not looked for again for a
+        while when not found (deleted, or another process's)."""
+        if role_id in self._role_homes:
+            return self._role_homes[role_id]
+        if time.monotonic() < self._unfound.get(role_id, 0.0):
+            return None
+        for guild in self._client.guilds:
             if guild.get_role(role_id) is not None:
-                return guild.id == community_id
+                self._role_homes[role_id] = guild.id
+                return guild.id
+        self._unfound[role_id] = time.monotonic() + UNFOUND_ROLE_RETRY
         return None

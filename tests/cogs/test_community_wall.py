@@ -100,6 +100,14 @@ async def test_a_foreign_channel_or_role_in_a_server_s_stored_settings_is_never_
         settings_text, health = (str(embed) for embed in reply.embeds)
         assert "names a channel of another server" in settings_text and "/setup reminder_channel:" in settings_text
         assert "names a channel of another server" in health
+        # Its own channel is used; a ping role the bot cannot find in Leeds (deleted, say) is left out when posting.
+        leeds_reminders = fake_discord.channel_in(leeds, "reminders")
+        gone_role = fake_discord.world.new_id()
+        await bot.services.settings.update(leeds.id, reminder_channel_id=leeds_reminders.id, ping_role_id=gone_role)
+        await leeds_reminder_due(bot, clock, leeds)
+        [posted] = fake_discord.bot_messages_in(leeds_reminders)
+        assert LEEDS_TITLE in posted.content and f"<@&{gone_role}>" not in posted.content
+        assert not posted.mention_role_ids
 
 
 async def test_without_guild_id_a_default_channel_belongs_to_the_server_that_holds_it(
