@@ -61,6 +61,7 @@ class MemberData:
     dm_subscribed_at: datetime | None
     dm_reminders: tuple[ReminderDelivery, ...]
     interested_weeks: tuple[int, ...] = ()  # sessions whose Discord event the member marked Interested
+    dm_opted_out_at: datetime | None = None  # when they turned reminder DMs off (/reminders off)
 
     @property
     def is_empty(self) -> bool:
@@ -70,6 +71,7 @@ class MemberData:
             and self.dm_subscribed_at is None
             and not self.dm_reminders
             and not self.interested_weeks
+            and self.dm_opted_out_at is None
         )
 
 
@@ -83,11 +85,18 @@ class ErasureReport:
     dm_subscription: bool
     dm_reminders: int
     interest: int = 0  # sessions' events the member was marked Interested in
+    dm_opt_out: bool = False  # the record that they turned reminder DMs off
 
     @property
     def nothing(self) -> bool:
         return not (
-            self.answers or self.versions or self.consent or self.dm_subscription or self.dm_reminders or self.interest
+            self.answers
+            or self.versions
+            or self.consent
+            or self.dm_subscription
+            or self.dm_reminders
+            or self.interest
+            or self.dm_opt_out
         )
 
     def items(self) -> list[str]:
@@ -104,6 +113,8 @@ class ErasureReport:
             found.append(_count(self.dm_reminders, "record") + " of reminder DMs sent to you")
         if self.interest:
             found.append(_count(self.interest, "record") + " of sessions you marked Interested in Discord's Events")
+        if self.dm_opt_out:
+            found.append("the record that you turned reminder DMs off")
         return found
 
 
@@ -145,6 +156,8 @@ def show_pages(data: MemberData, *, budget: int = PAGE_BUDGET) -> list[str]:
     )
     if data.dm_subscribed_at is not None:
         intro += f" You asked for reminder DMs on {timestamp(data.dm_subscribed_at, 'f')}."
+    if data.dm_opted_out_at is not None:
+        intro += f" You turned reminder DMs off on {timestamp(data.dm_opted_out_at, 'f')}."
     if data.interested_weeks:
         weeks = ", ".join(str(week) for week in data.interested_weeks)
         intro += f" You marked Interested in the Discord events of week {weeks}."
@@ -221,6 +234,7 @@ def export_document(data: MemberData, exported_at: datetime) -> dict[str, Any]:
         ],
         "reminder_dms": {
             "subscribed_at": _iso(data.dm_subscribed_at),
+            "turned_off_at": _iso(data.dm_opted_out_at),
             "deliveries": [{"week": d.week, "due_at": _iso(d.due_at), "state": d.state} for d in data.dm_reminders],
         },
         "interested_in_weeks": list(data.interested_weeks),

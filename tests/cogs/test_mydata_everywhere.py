@@ -47,13 +47,14 @@ async def test_mydata_in_a_dm_shows_and_exports_every_server_by_name_or_id(
 ) -> None:
     async with bot_runner.running(guild_id=None) as bot:
         _, leeds = await two_servers(fake_discord, bot)
+        await (await fake_discord.slash("alice", "reminders", setting="off")).final()  # a record about her too
         dm = fake_discord.dm_channel("alice")
         shown = await (await fake_discord.slash("alice", "mydata show", in_channel=dm)).final()
         text = shown.embed_text
         workshop = fake_discord.world.guild.id
         assert f"In Workshop (server {workshop})" in text and "Workshop answer" in text
         assert f"In server {leeds.id}" in text and "Leeds answer" in text  # the bot left: no name, its id
-        assert "Bob" not in text
+        assert "Bob" not in text and "You turned reminder DMs off" in text
 
         export = await (await fake_discord.slash("alice", "mydata export", in_channel=dm)).final()
         assert f"- Workshop (server {workshop}): 1 answer" in export.content
@@ -64,6 +65,8 @@ async def test_mydata_in_a_dm_shows_and_exports_every_server_by_name_or_id(
             [(str(workshop), "Workshop"), (str(leeds.id), None)]
         )
         assert "Bob" not in data.decode()
+        [here] = [s for s in everything["servers"] if s["server_id"] == str(workshop)]
+        assert here["reminder_dms"]["turned_off_at"] is not None
 
 
 async def test_mydata_delete_asks_which_server_then_confirms(bot_runner: BotRunner, fake_discord: FakeDiscord) -> None:
@@ -92,10 +95,13 @@ async def test_mydata_delete_asks_which_server_then_confirms(bot_runner: BotRunn
         assert done.content.startswith(f"Deleted in server {leeds.id}:\n- 1 answer")
         assert await bot.services.answers.member_communities(alice) == [workshop]
         assert await bot.services.answers.member_communities(fake_discord.user("bob").id) == [leeds.id]
-        # From a DM, the one server left: its question at once, then gone.
+        # From a DM, the one server left: its question at once, then gone (her turning DMs off included).
+        await (await fake_discord.slash("alice", "reminders", setting="off")).final()
         dm = fake_discord.dm_channel("alice")
         question = await (await fake_discord.slash("alice", "mydata delete", in_channel=dm)).final()
         assert "in Workshop (server" in question.content
+        assert "the record that you turned reminder DMs off" in question.content
         done = await (await fake_discord.click("alice", question, f"mydata:erase:{alice}:{workshop}:yes")).final()
         assert done.content.startswith(f"Deleted in Workshop (server {workshop}):")
         assert await bot.services.answers.member_communities(alice) == []
+        assert await bot.db.fetchall("SELECT * FROM dm_opt_outs WHERE user_id = ?", (alice,)) == []
