@@ -120,22 +120,22 @@ class EraseButton(
             return
         scope = self.scope or str(guild_id_of(interaction))
         await interaction.response.defer()
-        answers = workshop_bot(interaction).services.answers
         if self.choice == "ask":
             content, view = await erasure_confirmation(interaction, self.user_id, scope)
-            await interaction.edit_original_response(content=content, view=view)
-            return
-        if scope == ALL:
-            reports = [
-                (c, await answers.erase_member(c, self.user_id)) for c in await answers.member_communities(self.user_id)
-            ]
-            names = community_names(interaction, (c for c, _ in reports))
-            await interaction.edit_original_response(content=erasure_result_everywhere(reports, names), view=None)
-            return
-        community_id = int(scope)
-        report = await answers.erase_member(community_id, self.user_id)
-        where = community_label(community_id, community_names(interaction, [community_id]))
-        await interaction.edit_original_response(content=erasure_result(report, where), view=None)
+        else:
+            content, view = await erase(interaction, self.user_id, scope), None
+        await interaction.edit_original_response(content=content, view=view)
+
+
+async def erase(interaction: discord.Interaction[Any], user_id: int, scope: str) -> str:
+    """Erase the member's data in one server (``scope``, its id) or in all; what was deleted, to tell them."""
+    answers = workshop_bot(interaction).services.answers
+    if scope == ALL:
+        reports = [(c, await answers.erase_member(c, user_id)) for c in await answers.member_communities(user_id)]
+        return erasure_result_everywhere(reports, community_names(interaction, (c for c, _ in reports)))
+    community_id = int(scope)
+    report = await answers.erase_member(community_id, user_id)
+    return erasure_result(report, community_label(community_id, community_names(interaction, [community_id])))
 
 
 def confirm_view(user_id: int, scope: str) -> discord.ui.View:
