@@ -30,6 +30,7 @@ from bot.domain.consent import CONSENT_NOTICE
 from bot.domain.errors import NotFoundError
 from bot.tree import NotAllowedError, report_error
 from cogs._base import workshop_bot
+from cogs._membership import is_member
 
 log = logging.getLogger(__name__)
 
@@ -156,13 +157,14 @@ async def handle_answer_submit(interaction: discord.Interaction[Any], prompt_id:
 
 
 async def _require_member(interaction: discord.Interaction[Any], guild_id: int) -> None:
-    """In a DM (an Answer button on a reminder DM), check the member still belongs to the prompt's server."""
-    guild = interaction.client.get_guild(guild_id)
-    if guild is None:
+    """In a DM (an Answer button on a reminder DM), check the member still belongs to the prompt's server.
+
+    Asked over REST, not from this process's cache: DMs reach shard 0 only, whichever shard (and process) holds
+    the server, and an answer only needs the database (issue 20, item 6)."""
+    member = await is_member(interaction.client, guild_id, interaction.user.id)
+    if member is None:
         raise NotFoundError("That prompt belongs to a server this bot is no longer in.")
-    try:
-        await guild.fetch_member(interaction.user.id)
-    except discord.NotFound:
+    if not member:
         raise NotAllowedError(
             "You are not a member of the workshop's server any more, so you cannot answer its prompts."
-        ) from None
+        )

@@ -42,6 +42,7 @@ from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.engine import Database
+from bot.storage.members import MemberDataRepository
 from bot.storage.session_events import SessionEventRepository
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ class SessionEventService:
         clock: Clock = system_clock,
     ) -> None:
         self.repository = SessionEventRepository(db)
+        self._members = MemberDataRepository(db)
         self._programme = programme
         self._settings = settings
         self._port = port
@@ -374,7 +376,11 @@ class SessionEventService:
             except (EventsRefused, EventRejected, EventsUnavailable) as error:
                 log.warning("guild %s: could not read who is interested in week %d: %s", community_id, row.week, error)
                 continue
-            changed += await self.repository.replace_interest(community_id, row.event_id, users, self._clock())
+            # An erasure is final: the Interested clicks Discord still shows from before it are not written back.
+            erased = await self._members.erased_among(community_id, users)
+            changed += await self.repository.replace_interest(
+                community_id, row.event_id, users, self._clock(), never_add=erased
+            )
         if changed:
             log.info("guild %s: %d Interested changes caught up", community_id, changed)
         return changed
