@@ -37,7 +37,9 @@ def programme() -> Programme:
 # The engines the ``db`` fixture runs each test against. A test that holds only for SQLite (its PRAGMAs, files,
 # process lock or backup API) is marked ``@pytest.mark.sqlite_only("why")`` and runs on SQLite alone.
 ENGINES: tuple[Engine, ...] = ("sqlite", "postgresql")
-# Where ``db`` runs on every engine; elsewhere (services, cogs) on SQLite only: both would double the suite's time.
+# Where ``db`` runs on every engine: everything under these folders, and elsewhere the tests marked
+# ``@pytest.mark.every_engine`` (the services' tests that store what members and organisers write, so that each
+# engine's limits on text are met by the tests). The rest (cogs, bot) run on SQLite: both would double their time.
 EVERY_ENGINE_UNDER = ("tests/storage/",)
 
 
@@ -45,13 +47,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite_only(reason): the test holds for the SQLite engine only (files, PRAGMAs, locks, backup)"
     )
+    config.addinivalue_line(
+        "markers", "every_engine: the db fixture runs on every engine here (it stores members' or organisers' text)"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "db" not in metafunc.fixturenames:
         return
     path = Path(str(metafunc.definition.path)).relative_to(REPO_ROOT).as_posix()
-    engines = ENGINES if path.startswith(EVERY_ENGINE_UNDER) else ENGINES[:1]
+    every = path.startswith(EVERY_ENGINE_UNDER) or metafunc.definition.get_closest_marker("every_engine") is not None
+    engines = ENGINES if every else ENGINES[:1]
     if metafunc.definition.get_closest_marker("sqlite_only") is not None:
         engines = ("sqlite",)  # not generated for the other engines at all: a skip in CI would look like a gap
     metafunc.parametrize("db", engines, indirect=True)
@@ -77,7 +83,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
         marker = request.node.get_closest_marker("sqlite_only")
         if marker is not None:
             pytest.skip(f"SQLite only: {marker.args[0] if marker.args else 'not for ' + engine}")
-        dsn = request.getfixturevalue("postgres_dsn")
+        dsn = request.getfixturevalue("migrated_postgres_dsn")
     async with open_test_database(engine, tmp_path, dsn=dsn) as database:
         yield database
 

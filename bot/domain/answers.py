@@ -12,45 +12,24 @@ import unicodedata
 from datetime import datetime, timedelta
 
 from bot.domain.errors import AnswerRejectedError
+from bot.domain.text import remove_unseen
 
 MAX_ANSWER_LENGTH = 4000
 
 ELLIPSIS = "…"
 ZERO_WIDTH_SPACE = "\u200b"
 
-# Characters removed from answers, by reason:
-# - C0/C1 control characters (except tab and newline) and DEL: invisible, and some terminals, CSV
-#   readers and spreadsheets act on them.
-# - Bidirectional controls (LRM, RLM, ALM, embeddings/overrides, isolates): they can reorder what a
-#   reader sees so that text says something other than what is stored ("Trojan Source").
-#   Right-to-left scripts render correctly without them.
-# - U+200B ZERO WIDTH SPACE, U+2060 WORD JOINER, U+2061..U+2064 invisible maths operators and
-#   U+FEFF BYTE ORDER MARK: invisible, no use in typed prose, and they let a word be split or text be
-#   hidden from searches and moderation.
-# Deliberately kept: U+200C ZERO WIDTH NON-JOINER and U+200D ZERO WIDTH JOINER. Persian, Arabic and
-# Indic scripts need them to spell words correctly, and emoji sequences (families, flags such as the
-# rainbow flag) are joined with U+200D; stripping them would change what the member wrote. Tag
-# characters (U+E0020..U+E007F) are kept too: they spell the flags of Scotland, Wales and England.
-_CONTROL_CODE_POINTS = {*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)} - {ord("\n"), ord("\t")}
-_BIDI_CODE_POINTS = {0x200E, 0x200F, 0x061C, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
-_HIDING_CODE_POINTS = {0x200B, *range(0x2060, 0x2065), 0xFEFF}
-_REMOVED_CODE_POINTS = frozenset(_CONTROL_CODE_POINTS | _BIDI_CODE_POINTS | _HIDING_CODE_POINTS)
-
-# U+0085 NEXT LINE, U+2028 LINE SEPARATOR and U+2029 PARAGRAPH SEPARATOR are line breaks in some
-# renderers and not in others: make them plain newlines so everyone sees the same lines.
-_LINE_BREAKS = re.compile("\r\n|[\r\u0085\u2028\u2029]")
-
-_CLEAN_TABLE: dict[int, None] = dict.fromkeys(_REMOVED_CODE_POINTS)
+# Which characters an answer loses, and why: see bot.domain.text (control, bidirectional and invisible ones).
 
 
 def clean_answer_text(raw: str) -> str:
     """The answer as it will be stored, or ``AnswerRejectedError`` if it is blank or too long.
 
-    Line breaks become ``\\n``; control, bidirectional and hiding characters are removed (see
-    ``_REMOVED_CODE_POINTS`` for which and why); surrounding whitespace is stripped. Length is counted
+    Line breaks become ``\\n``; control (NUL among them), bidirectional and hiding characters are removed (see
+    ``bot.domain.text`` for which and why); surrounding whitespace is stripped. Length is counted
     in code points after cleaning, so it matches what the member sees.
     """
-    text = _LINE_BREAKS.sub("\n", raw).translate(_CLEAN_TABLE).strip()
+    text = remove_unseen(raw).strip()
     if not _has_visible_character(text):
         raise AnswerRejectedError("Your answer is empty: please write something before sending it.")
     if len(text) > MAX_ANSWER_LENGTH:

@@ -21,11 +21,13 @@ from bot.domain.programme import (
     Session,
     load_zone,
     local_to_utc,
+    programme_text,
     require_supported_date,
     sort_sessions,
     validate_session_times,
 )
 from bot.domain.settings_rules import is_web_address
+from bot.domain.text import describe_character, first_control
 
 # Limits chosen to fit what Discord can show: autocomplete names and thread names hold 100 characters,
 # an embed description 4096, and a member picks from at most 25 prompts.
@@ -114,10 +116,20 @@ class _Header:
     introduction: str
     title_line: int
     timezone_line: int | None = None
+    introduction_line: int | None = None
+
+
+def _text(value: str, *, what: str, line: int | None, source: str) -> str:
+    """``programme_text`` (control characters refused, bidirectional and invisible ones removed), at its line."""
+    try:
+        return programme_text(value, what=what)
+    except ProgrammeFormatError as error:
+        raise ProgrammeFormatError(error.reason, line=line, source=source) from None
 
 
 def _build_programme(header: _Header, drafts: list[_Draft], *, source: str) -> Programme:
-    title = header.title.strip()
+    title = _text(header.title, what="the programme's title", line=header.title_line, source=source).strip()
+    introduction = _text(header.introduction, what="the introduction", line=header.introduction_line, source=source)
     if not title:
         raise ProgrammeFormatError(
             "the programme has no title; expected a title", line=header.title_line, source=source
@@ -158,7 +170,7 @@ def _build_programme(header: _Header, drafts: list[_Draft], *, source: str) -> P
         title=title,
         timezone=zone.key,
         sessions=sort_sessions(sessions),
-        introduction=header.introduction.strip(),
+        introduction=introduction.strip(),
         warnings=tuple(warnings),
     )
 
@@ -169,14 +181,18 @@ def _resolve(draft: _Draft, zone: ZoneInfo, *, source: str) -> Session:
 
     if not 1 <= draft.week <= MAX_WEEK:
         raise fail(f"week {draft.week} is not a week number; expected a whole number from 1 to {MAX_WEEK}", "week")
-    title = " ".join(draft.title.split())
+
+    def cleaned(value: str, what: str, key: str) -> str:
+        return _text(value, what=f"week {draft.week}, {what}", line=draft.line_of(key), source=source)
+
+    title = " ".join(cleaned(draft.title, "the title", "title").split())
     if not title:
         raise fail(f"week {draft.week} has an empty title; expected a short title", "title")
     if len(title) > MAX_TITLE_LENGTH:
         raise fail(
             f"week {draft.week}: the title is {len(title)} characters; expected at most {MAX_TITLE_LENGTH}", "title"
         )
-    location = draft.location.strip()
+    location = cleaned(draft.location, "the location", "location").strip()
     if not location:
         raise fail(f"week {draft.week} has no location; expected e.g. 'Zoom'", "location")
     if len(location) > MAX_LOCATION_LENGTH:
@@ -184,9 +200,10 @@ def _resolve(draft: _Draft, zone: ZoneInfo, *, source: str) -> Session:
             f"week {draft.week}: the location is {len(location)} characters; expected at most {MAX_LOCATION_LENGTH}",
             "location",
         )
-    if len(draft.description) > MAX_DESCRIPTION_LENGTH:
+    description = cleaned(draft.description, "the description", "description")
+    if len(description) > MAX_DESCRIPTION_LENGTH:
         raise fail(
-            f"week {draft.week}: the description is {len(draft.description)} characters; "
+            f"week {draft.week}: the description is {len(description)} characters; "
             f"expected at most {MAX_DESCRIPTION_LENGTH}",
             "description",
         )
@@ -197,7 +214,7 @@ def _resolve(draft: _Draft, zone: ZoneInfo, *, source: str) -> Session:
         )
     prompts: list[str] = []
     for number, prompt in enumerate(draft.prompts, start=1):
-        text = " ".join(prompt.split())
+        text = " ".join(cleaned(prompt, f"prompt {number}", "prompts").split())
         if not text:
             raise fail(f"week {draft.week}, prompt {number} is empty; expected a question", "prompts")
         if len(text) > MAX_PROMPT_LENGTH:
@@ -232,7 +249,7 @@ def _resolve(draft: _Draft, zone: ZoneInfo, *, source: str) -> Session:
         start=start,
         end=end,
         location=location,
-        description=draft.description.strip(),
+        description=description.strip(),
         prompts=tuple(prompts),
         meeting_link=link or None,
     )
@@ -293,6 +310,14 @@ def parse_listing(text: str, *, timezone: str, source: str = "listing") -> Progr
     called "Week N"; prompts are the description's sentences that end in a question mark.
     """
     lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        if (bad := first_control(line)) is not None:
+            raise ProgrammeFormatError(
+                f"column {line.index(bad) + 1} holds the control character {describe_character(bad)}, which cannot "
+                "be shown; remove it (a file that holds one may be damaged, or not plain text)",
+                line=number,
+                source=source,
+            )
     numbered = [(n, line.strip()) for n, line in enumerate(lines, start=1) if line.strip()]
     if not numbered:
         raise ProgrammeFormatError("the file is empty; expected a title line then sessions", source=source)
@@ -465,7 +490,14 @@ def parse_programme_toml(text: str, *, source: str = "programme.toml") -> Progra
     for index, table in enumerate(tables):
         header_line, key_lines = lines.sessions[index] if index < len(lines.sessions) else (0, {})
         drafts.append(_toml_session(table, line=header_line, key_lines=key_lines, source=source))
-    header = _Header(title, timezone, introduction, title_line=title_line, timezone_line=timezone_line)
+    header = _Header(
+        title,
+        timezone,
+        introduction,
+        title_line=title_line,
+        timezone_line=timezone_line,
+        introduction_line=lines.top.get("introduction"),
+    )
     return _build_programme(header, drafts, source=source)
 
 

@@ -8,6 +8,7 @@ because guessing would put a session an hour out for everyone.
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -15,6 +16,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.errors import InvalidTimeError, ProgrammeFormatError, UserFacingError
+from bot.domain.text import describe_character, first_control, plain_line_breaks, remove_invisible
 
 # Every date the bot accepts, from any path (programme files, /import start:, --start, re-dating), lies in
 # this window: a typo such as 0221 for 2021 is refused instead of stored, and every stored instant (plus the
@@ -114,6 +116,47 @@ class ProgrammeRecord:
     @property
     def weeks(self) -> list[int]:
         return sorted(s.week for s in self.sessions)
+
+
+def programme_text(value: str, *, what: str) -> str:
+    """A programme's text as stored: plain line breaks, bidirectional controls and invisible characters removed
+    (see bot.domain.text); a NUL or other control character refused, since a file holding one is damaged."""
+    value = plain_line_breaks(value)
+    bad = first_control(value)
+    if bad is not None:
+        raise ProgrammeFormatError(
+            f"{what} holds the control character {describe_character(bad)}, which cannot be shown; remove it "
+            "(a file that holds one may be damaged, or not plain text)"
+        )
+    return remove_invisible(value)
+
+
+def storable(programme: Programme) -> Programme:
+    """``programme`` with every text field as ``programme_text`` keeps it, however it was built (a parsed file
+    already is); a control character anywhere is refused. Both engines then store the same text."""
+
+    def session_text(session: Session) -> Session:
+        where = f"week {session.week}"
+        link = session.meeting_link
+        if link is not None and any(ord(ch) < 0x20 or unicodedata.category(ch) in ("Cc", "Cf") for ch in link):
+            raise ProgrammeFormatError(f"{where}: the meeting link holds a character a web address cannot hold")
+        return dataclasses.replace(
+            session,
+            title=programme_text(session.title, what=f"{where}: the title"),
+            location=programme_text(session.location, what=f"{where}: the location"),
+            description=programme_text(session.description, what=f"{where}: the description"),
+            prompts=tuple(
+                programme_text(prompt, what=f"{where}, prompt {number}")
+                for number, prompt in enumerate(session.prompts, start=1)
+            ),
+        )
+
+    return dataclasses.replace(
+        programme,
+        title=programme_text(programme.title, what="the programme's title"),
+        introduction=programme_text(programme.introduction, what="the introduction"),
+        sessions=tuple(session_text(session) for session in programme.sessions),
+    )
 
 
 class SessionStatus(StrEnum):

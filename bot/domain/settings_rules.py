@@ -8,6 +8,7 @@ saved: a change is saved whole or not at all.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -112,7 +113,12 @@ def is_web_address(text: str) -> bool:
         host = parts.hostname
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and bool(host) and not any(ch.isspace() for ch in text)
+    # No space, control or invisible character (NUL, a bidirectional override): a link must work as given.
+    return parts.scheme in ("http", "https") and bool(host) and not any(_unseen_in_link(ch) for ch in text)
+
+
+def _unseen_in_link(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf")
 
 
 def https_link(text: str) -> str:

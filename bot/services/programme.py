@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import ImportConflictError, NotFoundError
 from bot.domain.importing import ImportPlan, carry_over_week_links, plan_import
-from bot.domain.programme import Programme, ProgrammeRecord
+from bot.domain.programme import Programme, ProgrammeRecord, storable
 from bot.storage.engine import Database
 from bot.storage.programmes import ProgrammeRepository
 from bot.storage.unit_of_work import UnitOfWorkFactory, unit_of_work_factory
@@ -79,6 +79,7 @@ class ProgrammeService:
                 log.exception("a programme-change listener failed for community %s", community_id)
 
     async def preview(self, community_id: int, programme: Programme) -> ImportPlan:
+        programme = storable(programme)  # the same text on every engine, however the programme was built
         current = await self.repository.load(community_id)
         counts = await self.repository.answer_counts(community_id)
         return plan_import(current, counts, carry_over_week_links(current, programme))
@@ -96,6 +97,7 @@ class ProgrammeService:
         ``expected_answers_lost`` is what a preview showed the organiser: the import deletes exactly that
         many answers or nothing at all (answers given since the preview make it refuse).
         """
+        programme = storable(programme)  # the same text on every engine, however the programme was built
         async with self._uow() as uow:
             current = await uow.programmes.load(community_id)
             counts = await uow.programmes.answer_counts(community_id)

@@ -11,4 +11,4 @@ def engine_settings(request: pytest.FixtureRequest) -> dict[str, str]:
     """Settings for BotProcess: none for SQLite (DATABASE_PATH in the test's folder), DATABASE_URL for PostgreSQL."""
     if request.param == "sqlite":
         return {}
-    return {"DATABASE_URL": request.getfixturevalue("postgres_dsn")}
+    return {"DATABASE_URL": request.getfixturevalue("migrated_postgres_dsn")}

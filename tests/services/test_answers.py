@@ -21,6 +21,8 @@ from bot.storage.programmes import ProgrammeRepository
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
 
+pytestmark = pytest.mark.every_engine  # what members and organisers write, stored on each engine
+
 ALICE, BOB = 111, 222
 WEEK8_END = datetime(2020, 10, 26, 21, tzinfo=UTC)
 

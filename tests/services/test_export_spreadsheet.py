@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from bot.domain.exports import NAMED_COLUMNS, ExportFormat
 from bot.services.exports import ExportRequest, ExportService
@@ -20,6 +21,8 @@ from bot.storage.engine import Database
 from tests.conftest import GUILD_ID
 from tests.services.export_fixture import FIXTURE_ANSWERS, MEMBER_IDS, SECRET, FixedNames, populate
 from tests.system_programs import require_program
+
+pytestmark = pytest.mark.every_engine  # what members and organisers write, stored on each engine
 
 # LibreOffice's CSV import options: comma (44), double quote (34), UTF-8 (76), from line 1.
 CSV_IMPORT = "Text - txt - csv (StarCalc):44,34,76,1"

@@ -20,6 +20,8 @@ from bot.storage.engine import Database
 from tests.conftest import GUILD_ID
 from tests.services.export_fixture import GOLDEN, MEMBER_IDS, SECRET, FixedNames, golden_name, populate
 
+pytestmark = pytest.mark.every_engine  # what members and organisers write, stored on each engine
+
 
 @pytest.fixture
 async def service(db: Database) -> ExportService:

@@ -39,8 +39,12 @@ from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
 from tests.services.answer_rows import CREATED, AnswerRow, insert_answers, prompt_ids
 
+pytestmark = pytest.mark.every_engine  # what members and organisers write, stored on each engine
+
 ALICE, BOB, CAROL = 300000000000000001, 300000000000000002, 300000000000000003
-FORMULAS = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", "\tTAB", "\rCR", "\nLF", "\0NUL", '=HYPERLINK("http://x","y")']
+# No NUL among them: no path stores one (the domain removes it from what members write, and PostgreSQL's text
+# cannot hold it); the CSV guard for a leading NUL is checked on its own below.
+FORMULAS = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", "\tTAB", "\rCR", "\nLF", '=HYPERLINK("http://x","y")']
 
 
 @pytest.fixture
@@ -264,6 +268,10 @@ async def formula_service(db: Database, programme: Programme, clock: FakeClock) 
     return ExportService(db, clock=clock)
 
 
+def test_a_leading_nul_is_guarded_like_a_formula() -> None:
+    assert export_writers.neutralise_formula("\0NUL") == "'\0NUL"
+
+
 async def test_no_csv_cell_starts_a_formula(formula_service: ExportService, tmp_path: Path) -> None:
     out = tmp_path / "formulas.csv"
     await formula_service.export_to_file(ExportRequest(GUILD_ID, ExportFormat.CSV, week=1), out)
@@ -439,6 +447,7 @@ async def insert_many(db: Database, count: int) -> None:
     )
 
 
+@pytest.mark.sqlite_only("a streaming read of 100,000 rows; PostgreSQL's reader streams in the memory test below")
 async def test_a_100000_answer_export_is_read_as_it_is_written(
     imported: Database, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -500,7 +509,10 @@ async def test_export_memory_does_not_grow_with_the_number_of_answers(
             tracemalloc.stop()
     assert (tmp_path / f"18000{fmt.extension}").stat().st_size > 5_000_000  # ten times the answers...
     assert peaks[1] < 1.5 * peaks[0] + 500_000, peaks  # ...about the same memory
-    assert peaks[1] < 3_000_000, peaks
+    # PostgreSQL's reader holds a connection of its own on an event loop in a helper thread: about 0.5 MB more,
+    # however many answers there are (measured: 2.3 MB against SQLite's 1.8 MB for the CSV of 2,000 answers).
+    ceiling = 3_000_000 if imported.engine == "sqlite" else 3_500_000
+    assert peaks[1] < ceiling, peaks
 
 
 # --- fitting Discord's upload limit ---------------------------------------------------------------------

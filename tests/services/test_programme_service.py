@@ -16,6 +16,8 @@ from bot.storage.engine import Database
 from bot.storage.programmes import ProgrammeRepository
 from tests.conftest import GUILD_ID, SEED_LISTING
 
+pytestmark = pytest.mark.every_engine  # what members and organisers write, stored on each engine
+
 NOW = datetime(2020, 7, 1, tzinfo=UTC)
 
 

@@ -28,6 +28,8 @@ from tests.services.answer_rows import CREATED, AnswerRow, insert_answers, promp
 from tests.services.test_stats import add_deliveries, subscribe
 from tests.system_programs import require_program
 
+pytestmark = pytest.mark.every_engine  # what members and organisers write, stored on each engine
+
 MEMBERS = [300000000000000100 + n for n in range(8)]
 LONG = "\n".join(f"Line {n}: " + "a fairly long sentence of an answer " * 3 for n in range(40))[:4000]
 HOSTILE = [

@@ -19,6 +19,8 @@ from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
 from tests.services.answer_rows import AnswerRow, insert_answers, prompt_ids
 
+pytestmark = pytest.mark.every_engine  # what members and organisers write, stored on each engine
+
 # The seed programme's last session (week 8) ends on 26 October 2020 at 21:00 GMT.
 LAST_END = datetime(2020, 10, 26, 21, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -15,6 +15,8 @@ from bot.storage.engine import Database
 from tests.conftest import GUILD_ID
 from tests.services.answer_rows import AnswerRow, insert_answers, prompt_ids
 
+pytestmark = pytest.mark.every_engine  # what members and organisers write, stored on each engine
+
 NOW = to_db_time(datetime(2020, 8, 3, 18, tzinfo=UTC))
 MEMBERS = [500000000000000000 + n for n in range(20)]
 

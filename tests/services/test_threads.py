@@ -41,6 +41,8 @@ from bot.storage.engine import Database
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
 
+pytestmark = pytest.mark.every_engine  # what members and organisers write, stored on each engine
+
 HERE = 10  # the text channel the command is run in
 FORUM = 20
 VOICE = 30
