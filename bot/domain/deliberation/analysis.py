@@ -5,6 +5,7 @@ Runs in a worker thread (``asyncio.to_thread``): it is numpy and scikit-learn wo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -139,3 +140,31 @@ def _why_no_groups(placed: int, statements: int, threshold: int) -> str | None:
             f"{threshold} statements; {placed} have so far."
         )
     return None
+
+
+def previous_run_to_json(run: PreviousRun) -> str:
+    """``run`` as JSON, to keep in the database until the next analysis."""
+    return json.dumps(
+        {
+            "statements": list(run.statements),
+            "components": [list(row) for row in run.components],
+            "centres": {str(group): list(centre) for group, centre in run.centres.items()},
+            "members": {str(participant): group for participant, group in run.members.items()},
+        }
+    )
+
+
+def previous_run_from_json(text: str | None) -> PreviousRun:
+    """The run saved by ``previous_run_to_json``; an empty one if there is none or it cannot be read."""
+    if not text:
+        return PreviousRun()
+    try:
+        data = json.loads(text)
+        return PreviousRun(
+            tuple(int(s) for s in data["statements"]),
+            tuple(tuple(float(v) for v in row) for row in data["components"]),
+            {int(g): (float(c[0]), float(c[1])) for g, c in data["centres"].items()},
+            {int(p): int(g) for p, g in data["members"].items()},
+        )
+    except (ValueError, KeyError, TypeError, IndexError):
+        return PreviousRun()  # a fresh start: the groups may be renumbered once, nothing worse
