@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
+from bot import deliberation_cli
 from bot.config import Settings, load_settings, server_defaults
 from bot.domain.errors import SettingsError, UserFacingError
 from bot.domain.exports import ExportFormat
@@ -136,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"connect to Discord and report what is not ready, with the fix (exit {EXIT_NOT_READY} when not ready)",
     )
     add_migrate_command(commands)
+    deliberation_cli.add_parser(commands, [common, guild])
     invite = commands.add_parser("invite", parents=[guild], help="print the link that adds the bot to a server")
     invite.add_argument(
         "--env-file",
@@ -529,6 +531,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await preflight_check(args, settings)
     if args.command == "invite":
         return await invite(args, settings)
+    if args.command == deliberation_cli.COMMAND:
+        return await deliberation_cli.run(args, settings, database=_database(args, settings), guild_in=_guild_in)
     if args.command == MIGRATE_COMMAND:
         return await migrate_to_postgres(args, settings)
     raise UserFacingError(f"'{args.command}' is not available in this version")

@@ -15,7 +15,13 @@ from bot.domain.deliberation import Vote
 from bot.domain.deliberation.conversation import Moderation, StatementOrigin, StatementRejectedError
 from bot.domain.deliberation.polis import PolisFormatError, read_polis
 from bot.domain.errors import NotFoundError, UserFacingError
-from bot.services.deliberation import ConsentRequiredError, DeliberationService, export_polis, import_polis
+from bot.services.deliberation import (
+    ConsentRequiredError,
+    DeliberationService,
+    export_polis,
+    import_polis,
+    read_export,
+)
 from bot.storage.engine import Database
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
@@ -133,7 +139,7 @@ async def test_a_real_polis_conversation_imports_analyses_and_exports_with_its_i
     comments, votes = (folder / "comments.csv").read_text(), (folder / "votes.csv").read_text()
 
     conversation, statements, cast = await import_polis(
-        service, GUILD_ID, comments, votes, (folder / "summary.csv").read_text()
+        service, GUILD_ID, await read_export(comments, votes), (folder / "summary.csv").read_text()
     )
 
     original = read_polis(comments, votes)
@@ -162,6 +168,6 @@ async def test_a_broken_export_imports_nothing(service: DeliberationService) -> 
     broken_votes = (folder / "votes.csv").read_text() + "1,x,1,1,7\n"
 
     with pytest.raises(PolisFormatError, match=r"votes\.csv, line"):
-        await import_polis(service, GUILD_ID, (folder / "comments.csv").read_text(), broken_votes)
+        await import_polis(service, GUILD_ID, await read_export((folder / "comments.csv").read_text(), broken_votes))
 
     assert await service.conversations(GUILD_ID) == []

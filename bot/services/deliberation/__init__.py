@@ -1,6 +1,6 @@
 """Deliberation use cases (issue 22): a package of small private modules; import from here."""
 
-from bot.services.deliberation._polis import PolisFiles, export_polis, import_polis
+from bot.services.deliberation._polis import PolisFiles, export_polis, import_polis, read_export
 from bot.services.deliberation._service import (
     CONSENT_NOTICE,
     ConsentRequiredError,
@@ -18,4 +18,5 @@ __all__ = [
     "Results",
     "export_polis",
     "import_polis",
+    "read_export",
 ]

@@ -3,6 +3,7 @@ written as the files Pol.is tooling reads. Text in, text out: the command line r
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from bot.domain.deliberation.conversation import Conversation, Moderation, State
 from bot.domain.deliberation.polis import (
     ExportComment,
     ExportVote,
+    PolisConversation,
     read_polis,
     write_comments,
     write_participants_votes,
@@ -38,11 +40,16 @@ def _topic(summary_csv: str | None) -> tuple[str, str]:
     return (fields.get("topic") or DEFAULT_PROMPT).strip()[:1000], fields.get("conversation-description", "")
 
 
+async def read_export(comments_csv: str, votes_csv: str) -> PolisConversation:
+    """The export parsed in a thread (it can be large); ``PolisFormatError`` if it is not one."""
+    return await asyncio.to_thread(read_polis, comments_csv, votes_csv)
+
+
 async def import_polis(
-    service: DeliberationService, community_id: int, comments_csv: str, votes_csv: str, summary_csv: str | None = None
+    service: DeliberationService, community_id: int, exported: PolisConversation, summary_csv: str | None = None
 ) -> tuple[Conversation, int, int]:
-    """A new closed conversation holding the export: (conversation, statements, votes). All or nothing."""
-    exported = read_polis(comments_csv, votes_csv)  # raises PolisFormatError before anything is stored
+    """A new closed conversation holding the export (from ``read_export``): (conversation, statements, votes).
+    All or nothing."""
     topic, _ = _topic(summary_csv)
     repository = service.repository
     now = service.now()

@@ -110,7 +110,7 @@ class DeliberationService:
     async def conversation(self, community_id: int, number: int) -> Conversation:
         found = await self.repository.by_number(community_id, number)
         if found is None:
-            raise NotFoundError(f"There is no conversation {number} here. /deliberate results lists them.")
+            raise NotFoundError(f"There is no conversation {number} in this community.")
         return found
 
     async def by_id(self, conversation_id: int, *, community_id: int | None = None) -> Conversation:
