@@ -23,6 +23,7 @@ BENCHMARKS = (
     "servers",
     "postgres_latency",
     "servers_startup",
+    "deliberation",
 )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from bot.domain.deliberation._groups import cluster
 from bot.domain.deliberation._projection import project
@@ -84,6 +85,13 @@ class Analysis:
 
 def analyse(matrix: VoteMatrix, previous: PreviousRun | None = None) -> Analysis:
     """The conversation's analysis; ``previous`` (the last run's ``next_run``) keeps groups stable."""
+    # One thread: the analysis already runs in a worker thread beside the bot, and numeric libraries that start a
+    # thread per core fight each other (and the bot) for the cores: 20 times slower on a busy 2-core machine.
+    with threadpool_limits(limits=1):
+        return _analyse(matrix, previous)
+
+
+def _analyse(matrix: VoteMatrix, previous: PreviousRun | None) -> Analysis:
     previous = previous or PreviousRun()
     counts = tuple(matrix.counts())
     threshold = min(PLACEMENT_VOTES, len(matrix.statements))
