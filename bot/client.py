@@ -36,6 +36,7 @@ from bot.domain.errors import UserFacingError
 from bot.domain.parsers import parse_programme_file
 from bot.services.answers import AnswerService
 from bot.services.communities import CommunityService, WelcomePoster
+from bot.services.deliberation import DeliberationService
 from bot.services.exports import DisplayNames, ExportService
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
@@ -64,6 +65,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.organiser",
     "cogs.session_events",
     "cogs.communities",
+    "cogs.deliberation",
 )
 
 
@@ -96,6 +98,7 @@ class Services:
     problems: RuntimeProblems
     events: SessionEventService
     communities: CommunityService
+    deliberation: DeliberationService
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -348,6 +351,7 @@ class WorkshopBot(commands.AutoShardedBot):
                 community_ids=communities.served,
             ),
             problems=problems,
+            deliberation=DeliberationService(self.db, clock=self.clock),
             answers=AnswerService(self.db, server_settings, uow=uow, clock=self.clock),
             threads=ThreadService(
                 self.db, server_settings, gateway=adapters.threads, problems=problems, clock=self.clock

@@ -1,0 +1,117 @@
+"""Results as people may see them: groups under 5 members are not shown apart, small counts follow /stats' rule,
+and nothing names a voter or an author. Used by /deliberate results and by the report. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.domain.deliberation.analysis import Analysis
+from bot.domain.stats import DEFAULT_THRESHOLD, display_count
+
+# A group smaller than this is not shown apart: its members' views could be told from its statements.
+MIN_GROUP_SHOWN = DEFAULT_THRESHOLD
+GROUP_LETTERS = "ABCDEFGHIJ"
+
+
+@dataclass(frozen=True, slots=True)
+class ShownStatement:
+    text: str
+    detail: str  # "agree: 80% here, 20% elsewhere", "every group agrees (A 90%, B 75%)", ...
+
+
+@dataclass(frozen=True, slots=True)
+class ShownGroup:
+    label: str  # "Group A"
+    size: str  # as displayed
+    representative: tuple[ShownStatement, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ShownCounts:
+    text: str
+    agree: str
+    disagree: str
+    passed: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShownResults:
+    voters: str
+    placed: str
+    reason: str | None  # why there are no groups to show
+    groups: tuple[ShownGroup, ...]
+    ungrouped_note: str | None  # "3 members in groups too small to show apart"
+    consensus: tuple[ShownStatement, ...]
+    divisive: tuple[ShownStatement, ...]
+    counts: tuple[ShownCounts, ...]
+    shown_group_of: Mapping[int, str | None]  # placed participant -> label of a shown group, or None
+
+
+def group_label(index: int) -> str:
+    return f"Group {GROUP_LETTERS[index] if index < len(GROUP_LETTERS) else index + 1}"
+
+
+def _percent(share: float) -> str:
+    return f"{round(share * 100)}%"
+
+
+def shown_results(analysis: Analysis, texts: Mapping[int, str]) -> ShownResults:
+    """What may be shown of ``analysis``; ``texts`` maps statement ids to their text."""
+    shown = [group for group in analysis.groups if group.size >= MIN_GROUP_SHOWN]
+    labels = {group.id: group_label(i) for i, group in enumerate(shown)}
+    hidden_members = sum(group.size for group in analysis.groups if group.id not in labels)
+    groups = tuple(
+        ShownGroup(
+            labels[group.id],
+            display_count(group.size),
+            tuple(
+                ShownStatement(
+                    texts.get(rep.statement, "(removed)"),
+                    f"{rep.direction}s: {_percent(rep.share_inside)} in this group, "
+                    f"{_percent(rep.share_outside)} of everyone else",
+                )
+                for rep in group.representative
+            ),
+        )
+        for group in shown
+    )
+    order = [g.id for g in analysis.groups]
+    shown_index = [i for i, g in enumerate(analysis.groups) if g.id in labels]
+    divisive = tuple(
+        ShownStatement(
+            texts.get(item.statement, "(removed)"),
+            "agreement by group: "
+            + ", ".join(f"{labels[order[i]][-1]} {_percent(item.shares[i])}" for i in shown_index),
+        )
+        for item in analysis.divisive
+        if len(shown_index) >= 2
+    )
+    consensus = tuple(
+        ShownStatement(texts.get(item.statement, "(removed)"), f"every group {item.direction}s")
+        for item in analysis.consensus
+    )
+    counts = tuple(
+        ShownCounts(
+            texts.get(c.statement, "(removed)"),
+            display_count(c.agree),
+            display_count(c.disagree),
+            display_count(c.passed),
+        )
+        for c in analysis.counts
+    )
+    return ShownResults(
+        voters=display_count(analysis.participants),
+        placed=display_count(len(analysis.placed)),
+        reason=analysis.reason,
+        groups=groups,
+        ungrouped_note=(
+            f"{display_count(hidden_members)} members are in groups too small to show apart."
+            if hidden_members
+            else None
+        ),
+        consensus=consensus,
+        divisive=divisive,
+        counts=counts,
+        shown_group_of={p: labels.get(g) for p, g in analysis.group_of.items()},
+    )

@@ -1,0 +1,124 @@
+"""Deliberation through the local Discord: a facilitator opens a conversation, members vote privately one
+statement at a time (consent at the first vote), write statements, and see results with an opinion map; the
+buttons keep working after a restart; organisers moderate."""
+
+from __future__ import annotations
+
+from bot.client import WorkshopBot
+from tests.fakediscord import FakeDiscord, Message
+from tests.harness import BotRunner
+
+PNG = b"\x89PNG\r\n\x1a\n"
+SEEDS = "Public meetings should be recorded\nEveryone should get a vote on the budget\n"
+
+
+async def open_conversation(fake: FakeDiscord, *, auto_accept: bool = True) -> Message:
+    """/deliberate open with seeds typed in the form; returns the channel post with the Vote button."""
+    interaction = await fake.slash(
+        "owner", "deliberate open", week=5, prompt="What would it look like?", auto_accept=auto_accept
+    )
+    submitted = await fake.submit_modal(interaction, {"Seed statements (optional)": SEEDS})
+    reply = await submitted.final()
+    assert reply.ephemeral and "Opened **conversation 1** with 2 seed statements" in reply.content
+    post = fake.messages_in("general")[-1]
+    assert post.custom_ids == ["deliberate:vote:1"]
+    assert "What would it look like?" in post.content
+    return post
+
+
+async def test_members_vote_privately_one_statement_at_a_time_and_write_their_own(
+    bot: WorkshopBot, fake_discord: FakeDiscord
+) -> None:
+    post = await open_conversation(fake_discord)
+
+    first = await (await fake_discord.click("alice", post, "deliberate:vote:1")).final()
+    assert first.ephemeral
+    assert "votes and statements are kept" in first.content  # the consent notice, at the first vote
+    assert "> Public meetings should be recorded" in first.content
+    agree = next(c for c in first.custom_ids if c.endswith(":a:1"))
+
+    second = await (await fake_discord.click("alice", first, agree)).final()
+    assert "Recorded: **agree**" in second.content
+    assert "votes and statements are kept" not in second.content  # consent was given
+    assert "> Everyone should get a vote on the budget" in second.content
+    passed = next(c for c in second.custom_ids if c.endswith(":p:0"))
+    done = await (await fake_discord.click("alice", second, passed)).final()
+    assert "You have voted on every statement so far" in done.content
+
+    form = await fake_discord.click("bob", post, "deliberate:vote:1")
+    write = next(c for c in (await form.final()).custom_ids if c.startswith("deliberate:write:"))
+    opened = await fake_discord.click("bob", await form.final(), write)
+    sent = await (
+        await fake_discord.submit_modal(opened, {"Your statement": "Minutes in plain @everyone words"})
+    ).final()
+    assert sent.ephemeral and "your statement is in" in sent.content
+
+    # Alice sees Bob's statement next, without his name, and nothing pings anyone.
+    again = await (await fake_discord.click("alice", post, "deliberate:vote:1")).final()
+    assert "> Minutes in plain @everyone words" in again.content
+    assert "bob" not in again.content.lower()
+    rows = await bot.db.fetchall("SELECT vote FROM deliberation_votes ORDER BY voted_at")
+    assert len(rows) == 3  # alice's two, and bob's agree with his own statement
+
+
+async def test_results_show_counts_until_there_are_groups_then_a_map(
+    bot: WorkshopBot, fake_discord: FakeDiscord
+) -> None:
+    await open_conversation(fake_discord)
+
+    early = await (await fake_discord.slash("carol", "deliberate results", conversation=1)).final()
+    assert early.ephemeral and "No opinion groups yet" in early.content and early.files == []
+
+    # Twelve members in two camps (written straight to the database: the flow is tested above).
+    service = bot.services.deliberation
+    statements = await service.repository.statements(1)
+    extra = await service.repository.add_statements(
+        1, [f"Statement {n}" for n in range(6)], statements[0].origin, statements[0].created_at
+    )
+    for member in range(12):
+        for index, statement in enumerate([*statements, *extra]):
+            vote = 1 if (member % 2 == 0) == (index % 2 == 0) else -1
+            await service.vote(1, 900 + member, statement.id, vote, consent=True)  # type: ignore[arg-type]
+
+    late = await (await fake_discord.slash("carol", "deliberate results", conversation=1)).final()
+    assert "**Group A** (6 members)" in late.content and "**Group B** (6 members)" in late.content
+    ((name, data),) = late.files
+    assert name == "opinion-map.png" and data.startswith(PNG)
+    assert "900" not in late.content
+
+
+async def test_moderation_holds_statements_and_closing_ends_voting(bot: WorkshopBot, fake_discord: FakeDiscord) -> None:
+    post = await open_conversation(fake_discord, auto_accept=False)
+    form = await (await fake_discord.click("bob", post, "deliberate:vote:1")).final()
+    opened = await fake_discord.click("bob", form, "deliberate:write:1")
+    held = await (await fake_discord.submit_modal(opened, {"Your statement": "Held for a look"})).final()
+    assert "once an organiser has accepted it" in held.content
+
+    refused = await (
+        await fake_discord.slash("alice", "deliberate moderate", conversation=1, check_permissions=False)
+    ).final()
+    assert refused.ephemeral and "Only organisers" in refused.content
+    queue = await (await fake_discord.slash("olga", "deliberate moderate", conversation=1)).final()
+    assert "> Held for a look" in queue.content
+    accepted = await (await fake_discord.click("olga", queue, queue.custom_ids[0])).final()
+    assert "Accepted" in accepted.content and "No statements are waiting" in accepted.content
+
+    closed = await (await fake_discord.slash("owner", "deliberate close", conversation=1)).final()
+    assert "Closed **conversation 1**" in closed.content
+    assert "(closed)" in fake_discord.core.message(post.id).content
+    late = await (await fake_discord.click("alice", form, form.custom_ids[0])).final()
+    assert late.ephemeral and "closed" in late.content
+
+
+async def test_the_vote_button_works_after_a_restart(bot_runner: BotRunner, fake_discord: FakeDiscord) -> None:
+    async with bot_runner.running():
+        post = await open_conversation(fake_discord)
+    async with bot_runner.running():
+        reply = await (await fake_discord.click("carol", post, "deliberate:vote:1")).final()
+        assert "> Public meetings should be recorded" in reply.content
+
+
+async def test_another_servers_conversation_is_not_found(bot: WorkshopBot, fake_discord: FakeDiscord) -> None:
+    other = await bot.services.deliberation.open(12345, week=1, prompt="Elsewhere", seeds="Secret")
+    reply = await (await fake_discord.slash("carol", "deliberate results", conversation=other.number)).final()
+    assert "There is no conversation" in reply.content
