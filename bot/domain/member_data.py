@@ -49,6 +49,16 @@ class ReminderDelivery:
 
 
 @dataclass(frozen=True, slots=True)
+class DataSection:
+    """A further part of the member's data, kept by another feature (deliberation's votes and statements)."""
+
+    key: str  # its key in the /mydata export
+    shown: tuple[str, ...]  # entries for /mydata show
+    exported: Any  # JSON-ready
+    items: tuple[str, ...]  # what erasing it deletes, as listed to the member ("3 votes in deliberations")
+
+
+@dataclass(frozen=True, slots=True)
 class MemberData:
     community_id: int
     user_id: int
@@ -57,6 +67,7 @@ class MemberData:
     dm_subscribed_at: datetime | None
     dm_reminders: tuple[ReminderDelivery, ...]
     interested_weeks: tuple[int, ...] = ()  # sessions whose Discord event the member marked Interested
+    sections: tuple[DataSection, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -66,6 +77,7 @@ class MemberData:
             and self.dm_subscribed_at is None
             and not self.dm_reminders
             and not self.interested_weeks
+            and not self.sections
         )
 
 
@@ -79,11 +91,18 @@ class ErasureReport:
     dm_subscription: bool
     dm_reminders: int
     interest: int = 0  # sessions' events the member was marked Interested in
+    other: tuple[str, ...] = ()  # the further sections' items (``DataSection.items``)
 
     @property
     def nothing(self) -> bool:
         return not (
-            self.answers or self.versions or self.consent or self.dm_subscription or self.dm_reminders or self.interest
+            self.answers
+            or self.versions
+            or self.consent
+            or self.dm_subscription
+            or self.dm_reminders
+            or self.interest
+            or self.other
         )
 
     def items(self) -> list[str]:
@@ -100,6 +119,7 @@ class ErasureReport:
             found.append(_count(self.dm_reminders, "record") + " of reminder DMs sent to you")
         if self.interest:
             found.append(_count(self.interest, "record") + " of sessions you marked Interested in Discord's Events")
+        found.extend(self.other)
         return found
 
 
@@ -144,12 +164,12 @@ def show_pages(data: MemberData, *, budget: int = PAGE_BUDGET) -> list[str]:
     if data.interested_weeks:
         weeks = ", ".join(str(week) for week in data.interested_weeks)
         intro += f" You marked Interested in the Discord events of week {weeks}."
-    if not data.answers:
+    further = [entry for section in data.sections for entry in section.shown]
+    if not data.answers and not further:
         return [intro + "\n\nWe hold no answers of yours."]
     pages: list[str] = []
     current = intro
-    for item in data.answers:
-        entry = answer_entry(item)
+    for entry in [*(answer_entry(item) for item in data.answers), *further]:
         if len(current) + 2 + len(entry) > budget:
             pages.append(current)
             current = entry
@@ -193,6 +213,7 @@ def export_document(data: MemberData, exported_at: datetime) -> dict[str, Any]:
             "deliveries": [{"week": d.week, "due_at": _iso(d.due_at), "state": d.state} for d in data.dm_reminders],
         },
         "interested_in_weeks": list(data.interested_weeks),
+        **{section.key: section.exported for section in data.sections},
     }
 
 

@@ -18,8 +18,10 @@ from bot.domain.deliberation.conversation import (
     Statement,
     StatementOrigin,
 )
+from bot.domain.deliberation.member_data import MemberStatement, MemberVote, deliberation_section
+from bot.domain.member_data import DataSection
 from bot.storage.codec import from_db_time, to_db_time
-from bot.storage.engine import Connection, Database, Row
+from bot.storage.engine import Connection, Database, Queries, Row
 
 MAX_ROW_ID = 2**63 - 1
 _CONVERSATION = "id, community_id, number, week, prompt, state, auto_accept, channel_id, post_id, created_at"
@@ -73,23 +75,6 @@ class ExportStatement:
     text: str
     moderation: Moderation
     polis_id: int | None
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class MemberVote:
-    conversation: str
-    prompt: str
-    statement: str
-    vote: Vote
-    voted_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class MemberStatement:
-    conversation: str
-    text: str
-    moderation: Moderation
     created_at: datetime
 
 
@@ -336,8 +321,8 @@ class DeliberationRepository:
 
     # -- a member's own data ----------------------------------------------------------------------------
 
-    async def member_votes(self, community_id: int, user_id: int) -> list[MemberVote]:
-        rows = await self._db.fetchall(
+    async def member_votes(self, community_id: int, user_id: int, source: Queries | None = None) -> list[MemberVote]:
+        rows = await (source or self._db).fetchall(
             "SELECT c.number, c.prompt, s.text, v.vote, v.voted_at FROM deliberation_votes v "
             "JOIN deliberation_participants p ON p.id = v.participant_id JOIN statements s ON s.id = v.statement_id "
             "JOIN conversations c ON c.id = p.conversation_id WHERE c.community_id = ? AND p.user_id = ? "
@@ -346,8 +331,10 @@ class DeliberationRepository:
         )
         return [MemberVote(f"conversation {r[0]}", r[1], r[2], Vote(r[3]), from_db_time(r[4])) for r in rows]
 
-    async def member_statements(self, community_id: int, user_id: int) -> list[MemberStatement]:
-        rows = await self._db.fetchall(
+    async def member_statements(
+        self, community_id: int, user_id: int, source: Queries | None = None
+    ) -> list[MemberStatement]:
+        rows = await (source or self._db).fetchall(
             "SELECT c.number, s.text, s.moderation, s.created_at FROM statements s "
             "JOIN deliberation_participants p ON p.id = s.author_id JOIN conversations c ON c.id = s.conversation_id "
             "WHERE c.community_id = ? AND p.user_id = ? ORDER BY c.number, s.id",
@@ -377,3 +364,19 @@ class DeliberationRepository:
             return await erase(conn)
         async with self._db.transaction() as own:
             return await erase(own)
+
+
+class DeliberationMemberData:
+    """Deliberation's part of /mydata (see bot.storage.members): the member's votes and statements."""
+
+    def __init__(self, db: Database) -> None:
+        self._repository = DeliberationRepository(db)
+
+    async def section(self, conn: Connection, community_id: int, user_id: int) -> DataSection | None:
+        return deliberation_section(
+            await self._repository.member_votes(community_id, user_id, conn),
+            await self._repository.member_statements(community_id, user_id, conn),
+        )
+
+    async def erase(self, conn: Connection, community_id: int, user_id: int) -> None:
+        await self._repository.erase_member(community_id, user_id, conn)

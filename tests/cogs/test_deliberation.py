@@ -4,6 +4,8 @@ buttons keep working after a restart; organisers moderate."""
 
 from __future__ import annotations
 
+import json
+
 from bot.client import WorkshopBot
 from tests.fakediscord import FakeDiscord, Message
 from tests.harness import BotRunner
@@ -122,3 +124,33 @@ async def test_another_servers_conversation_is_not_found(bot: WorkshopBot, fake_
     other = await bot.services.deliberation.open(12345, week=1, prompt="Elsewhere", seeds="Secret")
     reply = await (await fake_discord.slash("carol", "deliberate results", conversation=other.number)).final()
     assert "There is no conversation" in reply.content
+
+
+async def test_mydata_shows_exports_and_erases_votes_and_statements(
+    bot: WorkshopBot, fake_discord: FakeDiscord
+) -> None:
+    post = await open_conversation(fake_discord)
+    first = await (await fake_discord.click("alice", post, "deliberate:vote:1")).final()
+    await (await fake_discord.click("alice", first, next(c for c in first.custom_ids if c.endswith(":d:1")))).final()
+    opened = await fake_discord.click("alice", first, "deliberate:write:1")
+    await (await fake_discord.submit_modal(opened, {"Your statement": "Alice's own point"})).final()
+
+    show = await (await fake_discord.slash("alice", "mydata show")).final()
+    description = show.embeds[0]["description"]
+    assert "You voted disagree" in description and "Public meetings should be recorded" in description
+    assert "Alice's own point" in description
+    export = await (await fake_discord.slash("alice", "mydata export")).final()
+    ((_, document),) = export.files
+    data = json.loads(document)
+    assert [v["vote"] for v in data["deliberation"]["votes"]] == ["disagree", "agree"]
+    assert [s["text"] for s in data["deliberation"]["statements"]] == ["Alice's own point"]
+
+    alice = fake_discord.user("alice").id
+    question = await (await fake_discord.slash("alice", "mydata delete")).final()
+    assert "2 votes in deliberations" in question.content and "1 statement you wrote" in question.content
+    await (await fake_discord.click("alice", question, f"mydata:erase:{alice}:yes")).final()
+    assert await bot.db.fetchall("SELECT 1 FROM deliberation_votes") == []
+    assert [r[0] for r in await bot.db.fetchall("SELECT text FROM statements ORDER BY id")] == [
+        "Public meetings should be recorded",
+        "Everyone should get a vote on the budget",
+    ]

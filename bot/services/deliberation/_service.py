@@ -20,8 +20,9 @@ from bot.domain.deliberation.conversation import (
     clean_statement,
     seed_statements,
 )
+from bot.domain.deliberation.member_data import MemberStatement, MemberVote
 from bot.domain.errors import NotFoundError, UserFacingError
-from bot.storage.deliberation import DeliberationRepository, MemberStatement, MemberVote
+from bot.storage.deliberation import DeliberationRepository
 from bot.storage.engine import Database
 
 log = logging.getLogger(__name__)
