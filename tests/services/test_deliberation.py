@@ -23,6 +23,7 @@ from bot.services.deliberation import (
     read_export,
 )
 from bot.storage.engine import Database
+from bot.storage.retention import RetentionRepository
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
 from tests.polis_data import polis_data, polis_groups
@@ -171,3 +172,21 @@ async def test_a_broken_export_imports_nothing(service: DeliberationService) -> 
         await import_polis(service, GUILD_ID, await read_export((folder / "comments.csv").read_text(), broken_votes))
 
     assert await service.conversations(GUILD_ID) == []
+
+
+async def test_retention_deletes_conversations_with_their_votes(
+    db: Database, service: DeliberationService, clock: FakeClock
+) -> None:
+    old = await service.open(GUILD_ID, week=1, prompt="Old", seeds="A")
+    seed = await service.next_statement(old.id, ALICE)
+    assert seed is not None
+    await service.vote(old.id, ALICE, seed.id, Vote.AGREE, consent=True)
+    clock.advance(timedelta(days=1))
+    kept = await service.open(GUILD_ID, week=2, prompt="New")
+    elsewhere = await service.open(OTHER_GUILD, week=1, prompt="Elsewhere")
+
+    await RetentionRepository(db).delete_answers(GUILD_ID, created_before=clock() - timedelta(hours=1))
+
+    assert [c.id for c in await service.conversations(GUILD_ID)] == [kept.id]
+    assert [c.id for c in await service.conversations(OTHER_GUILD)] == [elsewhere.id]
+    assert (await service.member_data(GUILD_ID, ALICE)).is_empty
