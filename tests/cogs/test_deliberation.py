@@ -11,6 +11,7 @@ from tests.fakediscord import FakeDiscord, Message
 from tests.harness import BotRunner
 
 PNG = b"\x89PNG\r\n\x1a\n"
+OFFER = "Also offer my answer as a statement"
 SEEDS = "Public meetings should be recorded\nEveryone should get a vote on the budget\n"
 
 
@@ -154,3 +155,23 @@ async def test_mydata_shows_exports_and_erases_votes_and_statements(
         "Public meetings should be recorded",
         "Everyone should get a vote on the budget",
     ]
+
+
+async def test_an_answer_is_offered_as_a_statement_only_when_the_member_ticks_the_box(
+    bot: WorkshopBot, fake_discord: FakeDiscord
+) -> None:
+    opened = await fake_discord.slash("owner", "deliberate open", week=8, prompt="Supporting campaigners")
+    await (await fake_discord.submit_modal(opened, {})).final()
+    other_week = await fake_discord.slash("alice", "answer", week=7, prompt=1)
+    assert OFFER not in [f.label for f in (await other_week.wait_modal()).fields]
+
+    form = await fake_discord.slash("alice", "answer", week=8, prompt=1)
+    assert OFFER in [f.label for f in (await form.wait_modal()).fields]
+    quiet = await (await fake_discord.submit_modal(form, {"Your answer": "Kept to myself"})).final()
+    assert "statement" not in quiet.content
+    form = await fake_discord.slash("bob", "answer", week=8, prompt=1)
+    offered = await (await fake_discord.submit_modal(form, {"Your answer": "Share the load", OFFER: True})).final()
+    assert "Your answer is also a statement" in offered.content
+
+    statements = await bot.db.fetchall("SELECT text, origin FROM statements")
+    assert [(r[0], r[1]) for r in statements] == [("Share the load", "answer")]

@@ -143,6 +143,19 @@ class DeliberationService:
     async def pending(self, conversation_id: int) -> list[Statement]:
         return await self.repository.statements(conversation_id, moderation=Moderation.PENDING)
 
+    async def open_for_week(self, community_id: int, week: int) -> Conversation | None:
+        """The newest open conversation on ``week``, where members may offer their answers as statements."""
+        found = [c for c in await self.repository.in_community(community_id) if c.is_open and c.week == week]
+        return found[-1] if found else None
+
+    async def offer_answer(self, community_id: int, week: int, user_id: int, answer: str) -> Statement | None:
+        """The member's answer as a statement in the week's open conversation (they ticked the box, which is their
+        consent); None if there is no open conversation any more. ``StatementRejectedError`` if too long."""
+        conversation = await self.open_for_week(community_id, week)
+        if conversation is None:
+            return None
+        return await self.add_statement(conversation.id, user_id, answer, origin=StatementOrigin.ANSWER, consent=True)
+
     # -- members -----------------------------------------------------------------------------------------
 
     async def needs_consent(self, community_id: int, user_id: int) -> bool:
