@@ -43,6 +43,7 @@ from bot.migrate_cli import COMMAND as MIGRATE_COMMAND
 from bot.migrate_cli import add_command as add_migrate_command
 from bot.migrate_cli import migrate_to_postgres
 from bot.services.communities import CommunityService
+from bot.services.deliberation import DeliberationService
 from bot.services.exports import ExportRequest, ExportService
 from bot.services.programme import ProgrammeService
 from bot.services.reminders import ReminderSchedule, ReminderService, ScheduledReminder
@@ -367,7 +368,8 @@ async def write_report(args: argparse.Namespace, settings: Settings) -> int:
     async with open_database(_existing_database(args, settings)) as db:
         request = ReportRequest(await _guild_in(args, settings, db), week=args.week, cli_user=os_user())
         exports = ExportService(db, export_secret=settings.export_secret)
-        result = await ReportService(db, exports, StatsService(db)).report_to_file(request, out)
+        report = ReportService(db, exports, StatsService(db), deliberation=DeliberationService(db))
+        result = await report.report_to_file(request, out)
     scope = "all weeks" if args.week is None else f"week {args.week}"
     print(f"Wrote the report ({scope}, {result.rows:,} answers shown, pseudonymous) to {out}")
     print(f"Recorded in the export audit as run by {request.cli_user} (/export audit in Discord).")

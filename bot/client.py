@@ -333,6 +333,7 @@ class WorkshopBot(commands.AutoShardedBot):
             leave_grace=self.settings.leave_grace,
             clock=self.clock,
         )
+        deliberation = DeliberationService(self.db, clock=self.clock)
         return Services(
             communities=communities,
             events=events,
@@ -341,7 +342,7 @@ class WorkshopBot(commands.AutoShardedBot):
             state=StateRepository(self.db),
             exports=exports,
             stats=stats,
-            report=ReportService(self.db, exports, stats, clock=self.clock),
+            report=ReportService(self.db, exports, stats, clock=self.clock, deliberation=deliberation),
             retention=RetentionService(
                 self.db,
                 server_settings,
@@ -351,7 +352,7 @@ class WorkshopBot(commands.AutoShardedBot):
                 community_ids=communities.served,
             ),
             problems=problems,
-            deliberation=DeliberationService(self.db, clock=self.clock),
+            deliberation=deliberation,
             answers=AnswerService(self.db, server_settings, uow=uow, clock=self.clock),
             threads=ThreadService(
                 self.db, server_settings, gateway=adapters.threads, problems=problems, clock=self.clock

@@ -4,8 +4,8 @@
     python -m bot deliberation export-polis CONVERSATION DIR [--guild ID]
 
 Registered by the command line with ``add_parser`` and run with ``run``; written as its own module so that it
-moves into the command-line package as it is. The analysis (numpy, scikit-learn) is imported only when a
-deliberation command runs, so other commands start as fast as before.
+moves into the command-line package as it is. (scikit-learn is loaded only when an analysis runs: see
+bot/domain/deliberation/_groups.py.)
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.config import Settings
 from bot.domain.errors import UserFacingError
+from bot.services.deliberation import DeliberationService, PolisFiles, export_polis, import_polis, read_export
 from bot.storage.engine import Database, open_database
-
-if TYPE_CHECKING:
-    from bot.services.deliberation import PolisFiles
 
 COMMAND = "deliberation"
 EXPORT_FILES = ("comments.csv", "votes.csv", "participants-votes.csv", "summary.csv")
@@ -74,8 +72,6 @@ def _read_export(folder: Path) -> tuple[str, str, str | None]:
 
 
 async def _import(args: argparse.Namespace, settings: Settings, database: Path | str, guild_in: GuildIn) -> int:
-    from bot.services.deliberation import DeliberationService, import_polis, read_export  # numpy: only here
-
     comments, votes, summary = await asyncio.to_thread(_read_export, args.dir)
     exported = await read_export(comments, votes)  # a bad export is refused before the database is opened
     async with open_database(database) as db:
@@ -115,8 +111,6 @@ def _write_export(folder: Path, files: PolisFiles) -> None:
 
 
 async def _export(args: argparse.Namespace, settings: Settings, database: Path | str, guild_in: GuildIn) -> int:
-    from bot.services.deliberation import DeliberationService, export_polis  # numpy and scikit-learn: only here
-
     number = conversation_number(args.conversation)
     folder: Path = args.dir
     await asyncio.to_thread(_check_target, folder, database)

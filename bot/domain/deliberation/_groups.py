@@ -14,10 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import linear_sum_assignment
-from sklearn.cluster import KMeans
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import silhouette_score
 
 from bot.domain.deliberation.matrix import FloatMatrix
 
@@ -42,6 +38,8 @@ def cluster(
     previous_centres: Mapping[int, tuple[float, float]],
 ) -> Clustering:
     """Groups of ``positions``; ``previous_members`` maps participant to group id, ``previous_centres`` id to centre."""
+    from sklearn.metrics import silhouette_score  # scikit-learn loads in a second: only when an analysis runs
+
     candidates = range(MIN_GROUPS, min(MAX_GROUPS, len(np.unique(positions, axis=0)) - 1) + 1)
     fits: dict[int, tuple[float, npt.NDArray[np.int64], FloatMatrix]] = {}
     for k in candidates:
@@ -65,6 +63,9 @@ def cluster(
 def _kmeans(
     positions: FloatMatrix, k: int, previous_centres: Mapping[int, tuple[float, float]]
 ) -> tuple[npt.NDArray[np.int64], FloatMatrix]:
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+
     if len(previous_centres) == k:
         init = np.array([previous_centres[i] for i in sorted(previous_centres)], dtype=np.float64)
         model = KMeans(n_clusters=k, init=init, n_init=1, random_state=SEED)
@@ -81,6 +82,8 @@ def _match_ids(
     labels: npt.NDArray[np.int64], participants: Sequence[int], previous_members: Mapping[int, int]
 ) -> dict[int, int]:
     """New label -> group id: each new group takes the id of the previous group it shares most members with."""
+    from scipy.optimize import linear_sum_assignment
+
     new_labels = sorted(set(labels.tolist()))
     old_ids = sorted(set(previous_members.values()))
     mapping: dict[int, int] = {}

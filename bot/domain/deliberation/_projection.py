@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.decomposition import PCA
 
 from bot.domain.deliberation.matrix import FloatMatrix
 
@@ -30,6 +29,8 @@ def project(values: FloatMatrix, previous_components: FloatMatrix | None = None)
     ``previous_components`` (same columns) keeps the axes pointing the same way as last time: a component's
     sign is arbitrary, and a map that flips between two runs would look like everybody changed their mind.
     """
+    from sklearn.decomposition import PCA  # scikit-learn loads in a second: only when an analysis runs
+
     seen = ~np.isnan(values)
     votes_per_statement = seen.sum(axis=0)
     means = np.divide(

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.domain.deliberation.analysis import Analysis
-from bot.domain.stats import DEFAULT_THRESHOLD, display_count
+from bot.domain.stats import DEFAULT_THRESHOLD
+from bot.domain.stats import display_count as stats_count
 
 # A group smaller than this is not shown apart: its members' views could be told from its statements.
 MIN_GROUP_SHOWN = DEFAULT_THRESHOLD
@@ -56,9 +57,14 @@ def _percent(share: float) -> str:
     return f"{round(share * 100)}%"
 
 
-def shown_results(analysis: Analysis, texts: Mapping[int, str]) -> ShownResults:
-    """What may be shown of ``analysis``; ``texts`` maps statement ids to their text."""
-    shown = [group for group in analysis.groups if group.size >= MIN_GROUP_SHOWN]
+def shown_results(analysis: Analysis, texts: Mapping[int, str], *, threshold: int = MIN_GROUP_SHOWN) -> ShownResults:
+    """What may be shown of ``analysis``; ``texts`` maps statement ids to their text. ``threshold``: /stats' (the
+    smallest count shown as it is, and the smallest group shown apart)."""
+
+    def display_count(n: int) -> str:
+        return stats_count(n, threshold=threshold)
+
+    shown = [group for group in analysis.groups if group.size >= threshold]
     labels = {group.id: group_label(i) for i, group in enumerate(shown)}
     hidden_members = sum(group.size for group in analysis.groups if group.id not in labels)
     groups = tuple(
