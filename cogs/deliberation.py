@@ -21,14 +21,14 @@ from discord.ext import commands
 
 from bot.domain.deliberation import Vote
 from bot.domain.deliberation.conversation import MAX_STATEMENT_LENGTH, Conversation, Statement
-from bot.domain.deliberation.display import ShownResults, shown_results
+from bot.domain.deliberation.display import ShownResults, results_json, shown_results
 from bot.domain.deliberation.opinion_map import map_png
 from bot.domain.discord_text import MESSAGE_LIMIT
 from bot.domain.errors import UserFacingError
 from bot.services.deliberation import CONSENT_NOTICE, DeliberationService
 from bot.tree import report_error, send_private
 from cogs._base import WeekOption, WorkshopCog, guild_id_of, workshop_bot
-from cogs._checks import facilitators_only, organisers_only, require_facilitator
+from cogs._checks import facilitators_only, is_facilitator, is_organiser, organisers_only, require_facilitator
 from cogs._views import PersistentButton
 
 if TYPE_CHECKING:
@@ -341,6 +341,11 @@ def results_text(conversation: Conversation, shown: ShownResults) -> str:
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 
+async def is_facilitator_here(interaction: discord.Interaction[Any]) -> bool:
+    settings = await workshop_bot(interaction).services.settings.get(guild_id_of(interaction))
+    return is_facilitator(interaction.user, settings) or is_organiser(interaction.user, settings)
+
+
 # --- the cog --------------------------------------------------------------------------------------------------
 
 
@@ -453,16 +458,15 @@ class DeliberationCog(WorkshopCog):
         results = await service.results(found.id)
         shown = shown_results(results.analysis, {i: s.text for i, s in results.statements.items()})
         text = results_text(found, shown)
+        files = []
         if results.analysis.grouped:
             png = await asyncio.to_thread(map_png, results.analysis, shown)
-            await interaction.followup.send(
-                text,
-                file=discord.File(io.BytesIO(png), filename="opinion-map.png"),
-                ephemeral=True,
-                allowed_mentions=NONE,
-            )
-        else:
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)
+            files.append(discord.File(io.BytesIO(png), filename="opinion-map.png"))
+        if await is_facilitator_here(interaction):
+            # Facilitators and organisers also get the figures as JSON: statements and their vote counts.
+            document = results_json(found.name, found.week, found.prompt, found.state.value, shown, self.bot.clock())
+            files.append(discord.File(io.BytesIO(document), filename=f"conversation-{found.number}.json"))
+        await interaction.followup.send(text, files=files, ephemeral=True, allowed_mentions=NONE)
 
     @deliberate.command(name="moderate", description="Accept or reject statements waiting for moderation")
     @app_commands.describe(conversation="The conversation's number")

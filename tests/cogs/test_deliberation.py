@@ -89,6 +89,20 @@ async def test_results_show_counts_until_there_are_groups_then_a_map(
     assert name == "opinion-map.png" and data.startswith(PNG)
     assert "900" not in late.content
 
+    # A facilitator also gets the figures as JSON: every statement with its vote counts, no member named.
+    figures = await (await fake_discord.slash("owner", "deliberate results", conversation=1)).final()
+    assert [name for name, _ in figures.files] == ["opinion-map.png", "conversation-1.json"]
+    document = json.loads(figures.files[1][1])
+    assert len(document["statements"]) == 8
+    assert document["statements"][0] == {
+        "text": "Public meetings should be recorded",
+        "agree": "6",
+        "disagree": "6",
+        "pass": "0",
+    }
+    assert [g["members"] for g in document["groups"]] == ["6", "6"]
+    assert "90" not in json.dumps(document["groups"])
+
 
 async def test_moderation_holds_statements_and_closing_ends_voting(bot: WorkshopBot, fake_discord: FakeDiscord) -> None:
     post = await open_conversation(fake_discord, auto_accept=False)

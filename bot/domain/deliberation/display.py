@@ -3,8 +3,10 @@ and nothing names a voter or an author. Used by /deliberate results and by the r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain.deliberation.analysis import Analysis
 from bot.domain.stats import DEFAULT_THRESHOLD
@@ -121,3 +123,37 @@ def shown_results(analysis: Analysis, texts: Mapping[int, str], *, threshold: in
         counts=counts,
         shown_group_of={p: labels.get(g) for p, g in analysis.group_of.items()},
     )
+
+
+def results_json(
+    name: str, week: int | None, prompt: str, state: str, shown: ShownResults, exported_at: datetime
+) -> bytes:
+    """The conversation's results as a JSON document: statements with their vote counts (small counts as /stats
+    shows them), the groups that may be shown with their sizes and statements. No voter or author appears."""
+    document = {
+        "format": "workshop-bot deliberation results",
+        "version": 1,
+        "exported_at": exported_at.isoformat().replace("+00:00", "Z"),
+        "conversation": name,
+        "week": week,
+        "prompt": prompt,
+        "state": state,
+        "voters": shown.voters,
+        "placed_on_map": shown.placed,
+        "no_groups_because": shown.reason,
+        "statements": [
+            {"text": c.text, "agree": c.agree, "disagree": c.disagree, "pass": c.passed} for c in shown.counts
+        ],
+        "groups": [
+            {
+                "label": g.label,
+                "members": g.size,
+                "representative": [{"text": s.text, "detail": s.detail} for s in g.representative],
+            }
+            for g in shown.groups
+        ],
+        "not_shown_apart": shown.ungrouped_note,
+        "consensus": [{"text": s.text, "detail": s.detail} for s in shown.consensus],
+        "divisive": [{"text": s.text, "detail": s.detail} for s in shown.divisive],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
