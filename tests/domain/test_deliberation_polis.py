@@ -12,6 +12,8 @@ import io
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.domain.deliberation import Vote
 from bot.domain.deliberation.polis import (
@@ -98,3 +100,25 @@ def test_written_files_read_back_and_carry_groups() -> None:
     summary = dict(csv.reader(io.StringIO(write_summary("Parks", "", comments, votes, placed=1, groups=1))))
     assert summary["voters"] == "2" and summary["comments"] == "2" and summary["groups"] == "1"
     assert list(csv.reader(io.StringIO(comments_csv)))[1][4:6] == ["1", "1"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    comments=st.text(alphabet=st.sampled_from([*'0123456789,-"\n\r abc', "\x00", "é"]), max_size=200),
+    votes=st.text(alphabet=st.sampled_from(list('0123456789,-"\n ')), max_size=200),
+)
+def test_any_text_is_read_or_refused_with_a_clear_error(comments: str, votes: str) -> None:
+    for comments_text in (comments, COMMENTS + comments):
+        try:
+            exported = read_polis(comments_text, VOTES + votes)
+        except PolisFormatError as error:
+            assert str(error).startswith(("comments.csv", "votes.csv"))
+        else:
+            known = {c.id for c in exported.comments}
+            assert all(v.statement in known for v in exported.votes)
+
+
+def test_imported_text_is_cleaned_as_answers_are() -> None:
+    exported = read_polis(COMMENTS + '1,x,1,7,0,0,1,"Nul\x00 and \u202ebidi\u202c here"\n', VOTES)
+
+    assert exported.comments[0].text == "Nul and bidi here"

@@ -91,9 +91,10 @@ def clean_statement(raw: str) -> str:
 
 
 def clean_prompt(raw: str) -> str:
-    text = " ".join(raw.split())
-    if not text:
-        raise UserFacingError("The conversation needs a prompt: the question members respond to.")
+    try:
+        text = " ".join(clean_answer_text(raw[: MAX_PROMPT_LENGTH * 4]).split())
+    except AnswerRejectedError:
+        raise UserFacingError("The conversation needs a prompt: the question members respond to.") from None
     if len(text) > MAX_PROMPT_LENGTH:
         raise UserFacingError(f"The prompt is too long ({len(text):,} characters; the limit is {MAX_PROMPT_LENGTH}).")
     return text

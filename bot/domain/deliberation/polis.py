@@ -15,8 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.domain.answers import clean_answer_text
 from bot.domain.deliberation.matrix import Vote
-from bot.domain.errors import UserFacingError, quoted
+from bot.domain.errors import AnswerRejectedError, UserFacingError, quoted
 
 COMMENTS_HEADER = (
     "timestamp",
@@ -112,14 +113,17 @@ def _read_comments(text: str) -> list[PolisComment]:
             raise PolisFormatError(f"comments.csv, line {line}: moderated should be 1, 0 or -1, not {moderated}.")
         if comment_id in comments:
             raise PolisFormatError(f"comments.csv, line {line}: comment {comment_id} is listed twice.")
-        body = row["comment-body"].strip()
-        if not body:
-            raise PolisFormatError(f"comments.csv, line {line}: comment {comment_id} has no text.")
+        try:
+            # Cleaned as answers are: no control, bidirectional or hiding characters (and no NUL, which
+            # PostgreSQL refuses in text).
+            body = clean_answer_text(row["comment-body"][:MAX_STATEMENT_LENGTH])
+        except AnswerRejectedError:
+            raise PolisFormatError(f"comments.csv, line {line}: comment {comment_id} has no text.") from None
         comments[comment_id] = PolisComment(
             comment_id,
             _integer(row["author-id"], "comments.csv", line, "author-id"),
             moderated,
-            body[:MAX_STATEMENT_LENGTH],
+            body,
             _time(row.get("timestamp")),
         )
     if not comments:

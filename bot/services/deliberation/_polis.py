@@ -8,7 +8,13 @@ import csv
 import io
 from dataclasses import dataclass
 
-from bot.domain.deliberation.conversation import Conversation, Moderation, StatementOrigin
+from bot.domain.deliberation.conversation import (
+    MAX_PROMPT_LENGTH,
+    Conversation,
+    Moderation,
+    StatementOrigin,
+    clean_prompt,
+)
 from bot.domain.deliberation.polis import (
     ExportComment,
     ExportVote,
@@ -19,6 +25,7 @@ from bot.domain.deliberation.polis import (
     write_summary,
     write_votes,
 )
+from bot.domain.errors import UserFacingError
 from bot.services.deliberation._service import DeliberationService
 from bot.storage.codec import to_db_time
 
@@ -37,7 +44,11 @@ def _topic(summary_csv: str | None) -> tuple[str, str]:
     if not summary_csv:
         return DEFAULT_PROMPT, ""
     fields = {row[0]: row[1] for row in csv.reader(io.StringIO(summary_csv)) if len(row) >= 2}
-    return (fields.get("topic") or DEFAULT_PROMPT).strip()[:1000], fields.get("conversation-description", "")
+    topic = (fields.get("topic") or "")[:MAX_PROMPT_LENGTH]
+    try:
+        return clean_prompt(topic), fields.get("conversation-description", "")
+    except UserFacingError:
+        return DEFAULT_PROMPT, ""
 
 
 async def read_export(comments_csv: str, votes_csv: str) -> PolisConversation:
