@@ -24,6 +24,7 @@ BENCHMARKS = (
     "postgres_latency",
     "servers_startup",
     "deliberation",
+    "deliberation_latency",
 )
 
 
