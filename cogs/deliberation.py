@@ -101,15 +101,20 @@ def post_view(conversation_id: int) -> discord.ui.View:
 
 
 async def voting_step(
-    interaction: discord.Interaction[Any], conversation_id: int, *, note: str | None = None
+    interaction: discord.Interaction[Any],
+    conversation_id: int,
+    *,
+    note: str | None = None,
+    voted_in: Conversation | None = None,
 ) -> tuple[str, discord.ui.View]:
-    """The private message showing the member's next statement (or that they have seen them all)."""
+    """The private message showing the member's next statement (or that they have seen them all). ``voted_in``:
+    the conversation the member has just voted in (so they have consented, and it is theirs and open)."""
     guild_id = guild_id_of(interaction)
     service = service_of(interaction)
-    conversation = await service.by_id(conversation_id, community_id=guild_id)
+    conversation = voted_in or await service.by_id(conversation_id, community_id=guild_id)
     if not conversation.is_open:
         raise UserFacingError(f"{conversation.name.capitalize()} is closed: voting has ended.")
-    consent = await service.needs_consent(guild_id, interaction.user.id)
+    consent = voted_in is None and await service.needs_consent(guild_id, interaction.user.id)
     statement = await service.next_statement(conversation_id, interaction.user.id)
     lines = [note] if note else []
     if consent:
@@ -163,14 +168,16 @@ class CastButton(
         )
 
     async def pressed(self, interaction: discord.Interaction[Any]) -> None:
-        guild_id = guild_id_of(interaction)
-        service = service_of(interaction)
-        await service.by_id(self.conversation_id, community_id=guild_id)
-        await service.vote(
-            self.conversation_id, interaction.user.id, self.statement_id, self.vote, consent=self.consent
+        conversation = await service_of(interaction).vote(
+            self.conversation_id,
+            interaction.user.id,
+            self.statement_id,
+            self.vote,
+            consent=self.consent,
+            community_id=guild_id_of(interaction),
         )
         note = f"Recorded: **{VOTE_LABELS[self.vote].lower()}**. Press Vote on the post again to change a vote."
-        content, view = await voting_step(interaction, self.conversation_id, note=note)
+        content, view = await voting_step(interaction, self.conversation_id, note=note, voted_in=conversation)
         await interaction.response.edit_message(content=content, view=view, allowed_mentions=NONE)
 
 

@@ -93,6 +93,8 @@ async def test_moderation_holds_statements_until_accepted_and_closing_stops_vote
     await service.moderate(GUILD_ID, held.id, accept=True)
     assert (await service.next_statement(conversation.id, BOB)).id == held.id  # type: ignore[union-attr]
 
+    with pytest.raises(NotFoundError):  # a vote through another server's interaction
+        await service.vote(conversation.id, BOB, held.id, Vote.AGREE, consent=True, community_id=OTHER_GUILD)
     await service.close(GUILD_ID, conversation.number)
     with pytest.raises(UserFacingError, match="closed"):
         await service.vote(conversation.id, BOB, held.id, Vote.AGREE, consent=True)

@@ -166,10 +166,18 @@ class DeliberationService:
         return await self.repository.next_statement(conversation_id, user_id)
 
     async def vote(
-        self, conversation_id: int, user_id: int, statement_id: int, vote: Vote, *, consent: bool = False
-    ) -> None:
-        """Record (or change) the member's vote. ``consent``: they agreed in this interaction."""
-        conversation = await self.by_id(conversation_id)
+        self,
+        conversation_id: int,
+        user_id: int,
+        statement_id: int,
+        vote: Vote,
+        *,
+        consent: bool = False,
+        community_id: int | None = None,
+    ) -> Conversation:
+        """Record (or change) the member's vote; returns the conversation. ``consent``: they agreed in this
+        interaction. ``community_id``: where the member acts (another community's conversation is not found)."""
+        conversation = await self.by_id(conversation_id, community_id=community_id)
         self._require_open(conversation)
         statement = await self.repository.statement(statement_id)
         if (
@@ -183,6 +191,7 @@ class DeliberationService:
         async with self._db.transaction() as conn:
             participant = await self.repository.ensure_participant(conn, conversation_id, user_id, now)
             await self.repository.record_vote(conn, participant, statement_id, vote, now)
+        return conversation
 
     async def add_statement(
         self,
