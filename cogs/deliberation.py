@@ -168,6 +168,9 @@ class CastButton(
         )
 
     async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        # Acknowledge first, as the answer form does: with many members voting at once the writes queue, and the
+        # wait must not run past Discord's 3 seconds for the first response.
+        await interaction.response.defer()
         conversation = await service_of(interaction).vote(
             self.conversation_id,
             interaction.user.id,
@@ -178,7 +181,7 @@ class CastButton(
         )
         note = f"Recorded: **{VOTE_LABELS[self.vote].lower()}**. Press Vote on the post again to change a vote."
         content, view = await voting_step(interaction, self.conversation_id, note=note, voted_in=conversation)
-        await interaction.response.edit_message(content=content, view=view, allowed_mentions=NONE)
+        await interaction.edit_original_response(content=content, view=view, allowed_mentions=NONE)
 
 
 class WriteButton(PersistentButton, template=r"deliberate:write:(?P<conversation>[0-9]{1,19})"):
