@@ -434,7 +434,7 @@ class DeliberationCog(WorkshopCog):
             raise UserFacingError("Open conversations from a text channel: the Vote post goes there.")
         post = await channel.send(post_text(conversation), view=post_view(conversation.id), allowed_mentions=NONE)
         await service.set_post(conversation.id, post.channel.id, post.id)
-        count = len(await service.repository.statements(conversation.id))
+        count = len(await service.statements(conversation.id))
         await send_private(
             interaction,
             f"Opened **{conversation.name}** with {count} seed statements: members vote with the button on the post. "

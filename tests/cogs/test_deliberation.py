@@ -189,3 +189,25 @@ async def test_an_answer_is_offered_as_a_statement_only_when_the_member_ticks_th
 
     statements = await bot.db.fetchall("SELECT text, origin FROM statements")
     assert [(r[0], r[1]) for r in statements] == [("Share the load", "answer")]
+
+
+async def test_seed_statements_come_from_a_text_file_and_a_bad_file_is_refused(
+    bot: WorkshopBot, fake_discord: FakeDiscord
+) -> None:
+    binary = await fake_discord.slash(
+        "owner", "deliberate open", week=5, prompt="P", seeds=("seeds.txt", b"\xff\xfe\x00")
+    )
+    refused = await binary.final()
+    assert refused.ephemeral and "not UTF-8 text" in refused.content
+    too_long = await fake_discord.slash("owner", "deliberate open", week=5, prompt="P", seeds=("s.txt", b"x" * 300))
+    assert "the limit is 280" in (await too_long.final()).content
+    assert await bot.services.deliberation.conversations(bot.dev_guild_id) == []
+
+    opened = await fake_discord.slash(
+        "owner", "deliberate open", week=5, prompt="P", seeds=("seeds.txt", "One\n\nTwo, with é\n".encode())
+    )
+    assert "with 2 seed statements" in (await opened.final()).content
+    member = await (
+        await fake_discord.slash("alice", "deliberate open", week=5, prompt="P", check_permissions=False)
+    ).final()
+    assert member.ephemeral and "Only facilitators" in member.content

@@ -140,6 +140,10 @@ class DeliberationService:
         assert found is not None
         return found
 
+    async def statements(self, conversation_id: int) -> list[Statement]:
+        """Every statement of the conversation, whatever its moderation, oldest first."""
+        return await self.repository.statements(conversation_id)
+
     async def pending(self, conversation_id: int) -> list[Statement]:
         return await self.repository.statements(conversation_id, moderation=Moderation.PENDING)
 
