@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain.deliberation import Vote
 from bot.domain.deliberation.conversation import Moderation, StatementOrigin
+from bot.storage.communities import CommunityRepository
 from bot.storage.deliberation import DeliberationRepository
 from bot.storage.engine import Database
 
@@ -55,3 +56,21 @@ async def test_votes_replace_erasure_cascades_and_communities_stay_apart(db: Dat
     assert await repo.votes(first.id) == []  # Bob's vote was on Alice's statement: it went with it
     assert await repo.member_votes(GUILD, ALICE) == []
     assert [s.text for s in await repo.statements(first.id)] == ["A", "B"]
+
+
+async def test_a_departed_community_is_purged_with_its_deliberations(db: Database) -> None:
+    repo = DeliberationRepository(db)
+    communities = CommunityRepository(db)
+    for community in (GUILD, OTHER):
+        await communities.record_present(community, NOW, joined=True)
+        conversation = await repo.create(community, week=1, prompt="P", auto_accept=True, origin="bot", now=NOW)
+        (statement,) = await repo.add_statements(conversation.id, ["A"], StatementOrigin.SEED, NOW)
+        async with db.transaction() as conn:
+            voter = await repo.ensure_participant(conn, conversation.id, ALICE, NOW)
+            await repo.record_vote(conn, voter, statement.id, Vote.AGREE, NOW)
+    await communities.record_left(GUILD, NOW)
+
+    assert await communities.purge(GUILD, left_before=NOW)
+
+    assert await repo.in_community(GUILD) == [] and await repo.member_votes(GUILD, ALICE) == []
+    assert len(await repo.member_votes(OTHER, ALICE)) == 1
