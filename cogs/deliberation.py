@@ -106,6 +106,7 @@ async def voting_step(
     *,
     note: str | None = None,
     voted_in: Conversation | None = None,
+    just_voted: int | None = None,
 ) -> tuple[str, discord.ui.View]:
     """The private message showing the member's next statement (or that they have seen them all). ``voted_in``:
     the conversation the member has just voted in (so they have consented, and it is theirs and open)."""
@@ -131,7 +132,45 @@ async def voting_step(
             CastButton(conversation_id, statement.id, Vote.PASS, consent, style=discord.ButtonStyle.secondary)
         )
     view.add_item(WriteButton(conversation_id))
+    if just_voted is not None:
+        view.add_item(ChangeButton(conversation_id, just_voted))
     return "\n".join(lines)[:MESSAGE_LIMIT], view
+
+
+class ChangeButton(
+    PersistentButton, template=r"deliberate:change:(?P<conversation>[0-9]{1,19}):(?P<statement>[0-9]{1,19})"
+):
+    """Shows the statement just voted on again, to vote differently (the new vote replaces the old)."""
+
+    def __init__(self, conversation_id: int, statement_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Change that vote",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"deliberate:change:{conversation_id}:{statement_id}",
+            )
+        )
+        self.conversation_id, self.statement_id = conversation_id, statement_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ChangeButton:
+        return cls(int(match["conversation"]), int(match["statement"]))
+
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        service = service_of(interaction)
+        conversation = await service.by_id(self.conversation_id, community_id=guild_id_of(interaction))
+        statement = await service.statement(self.conversation_id, self.statement_id)
+        view = discord.ui.View(timeout=None)
+        for vote, style in (
+            (Vote.AGREE, discord.ButtonStyle.success),
+            (Vote.DISAGREE, discord.ButtonStyle.danger),
+            (Vote.PASS, discord.ButtonStyle.secondary),
+        ):
+            view.add_item(CastButton(conversation.id, statement.id, vote, False, style=style))
+        content = f"**{conversation.name.capitalize()}:** vote again on this statement:\n> {statement.text}"
+        await interaction.response.edit_message(content=content[:MESSAGE_LIMIT], view=view, allowed_mentions=NONE)
 
 
 class CastButton(
@@ -179,8 +218,10 @@ class CastButton(
             consent=self.consent,
             community_id=guild_id_of(interaction),
         )
-        note = f"Recorded: **{VOTE_LABELS[self.vote].lower()}**. Press Vote on the post again to change a vote."
-        content, view = await voting_step(interaction, self.conversation_id, note=note, voted_in=conversation)
+        note = f"Recorded: **{VOTE_LABELS[self.vote].lower()}**."
+        content, view = await voting_step(
+            interaction, self.conversation_id, note=note, voted_in=conversation, just_voted=self.statement_id
+        )
         await interaction.edit_original_response(content=content, view=view, allowed_mentions=NONE)
 
 
@@ -365,10 +406,10 @@ class DeliberationCog(WorkshopCog):
     )
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(VoteButton, CastButton, WriteButton, ModerateButton)
+        self.bot.add_dynamic_items(VoteButton, CastButton, WriteButton, ChangeButton, ModerateButton)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(VoteButton, CastButton, WriteButton, ModerateButton)
+        self.bot.remove_dynamic_items(VoteButton, CastButton, WriteButton, ChangeButton, ModerateButton)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:

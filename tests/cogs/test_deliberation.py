@@ -63,6 +63,16 @@ async def test_members_vote_privately_one_statement_at_a_time_and_write_their_ow
     rows = await bot.db.fetchall("SELECT vote FROM deliberation_votes ORDER BY voted_at")
     assert len(rows) == 3  # alice's two, and bob's agree with his own statement
 
+    # Alice changes her mind about the statement she just voted on.
+    voted = await (await fake_discord.click("alice", again, next(c for c in again.custom_ids if ":a:0" in c))).final()
+    change = next(c for c in voted.custom_ids if c.startswith("deliberate:change:"))
+    shown = await (await fake_discord.click("alice", voted, change)).final()
+    assert "vote again on this statement" in shown.content and "> Minutes in plain @everyone words" in shown.content
+    disagree = next(c for c in shown.custom_ids if ":d:0" in c)
+    await (await fake_discord.click("alice", shown, disagree)).final()
+    votes = await bot.db.fetchall("SELECT vote FROM deliberation_votes ORDER BY voted_at")
+    assert sorted(r[0] for r in votes) == [-1, 0, 1, 1]  # her vote on Bob's statement replaced, not added
+
 
 async def test_results_show_counts_until_there_are_groups_then_a_map(
     bot: WorkshopBot, fake_discord: FakeDiscord
@@ -83,14 +93,15 @@ async def test_results_show_counts_until_there_are_groups_then_a_map(
             vote = 1 if (member % 2 == 0) == (index % 2 == 0) else -1
             await service.vote(1, 900 + member, statement.id, vote, consent=True)  # type: ignore[arg-type]
 
-    late = await (await fake_discord.slash("carol", "deliberate results", conversation=1)).final()
+    # The first analysis and map of a process load scikit-learn and matplotlib: seconds on a busy machine.
+    late = await (await fake_discord.slash("carol", "deliberate results", conversation=1)).final(timeout=30)
     assert "**Group A** (6 members)" in late.content and "**Group B** (6 members)" in late.content
     ((name, data),) = late.files
     assert name == "opinion-map.png" and data.startswith(PNG)
     assert "900" not in late.content
 
     # A facilitator also gets the figures as JSON: every statement with its vote counts, no member named.
-    figures = await (await fake_discord.slash("owner", "deliberate results", conversation=1)).final()
+    figures = await (await fake_discord.slash("owner", "deliberate results", conversation=1)).final(timeout=30)
     assert [name for name, _ in figures.files] == ["opinion-map.png", "conversation-1.json"]
     document = json.loads(figures.files[1][1])
     assert len(document["statements"]) == 8

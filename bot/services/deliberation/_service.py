@@ -140,6 +140,13 @@ class DeliberationService:
         assert found is not None
         return found
 
+    async def statement(self, conversation_id: int, statement_id: int) -> Statement:
+        """An accepted statement of the conversation, or NotFoundError."""
+        found = await self.repository.statement(statement_id)
+        if found is None or found.conversation_id != conversation_id or found.moderation is not Moderation.ACCEPTED:
+            raise NotFoundError("That statement is no longer in the conversation.")
+        return found
+
     async def statements(self, conversation_id: int) -> list[Statement]:
         """Every statement of the conversation, whatever its moderation, oldest first."""
         return await self.repository.statements(conversation_id)
