@@ -35,7 +35,7 @@ from cogs.deliberation._common import (
 )
 from cogs.deliberation._moderation import ModerateButton, moderation_step
 from cogs.deliberation._post import VoteButton, post_text, post_view
-from cogs.deliberation._results import is_facilitator_here, results_text
+from cogs.deliberation._results import conversation_autocomplete, is_facilitator_here, results_text
 from cogs.deliberation._voting import CastButton, ChangeButton, WriteButton, handle_statement_submit
 
 if TYPE_CHECKING:
@@ -130,6 +130,7 @@ class DeliberationCog(WorkshopCog):
 
     @deliberate.command(name="close", description="Close a conversation: no more votes or statements")
     @app_commands.describe(conversation="The conversation's number")
+    @app_commands.autocomplete(conversation=conversation_autocomplete)
     @facilitators_only("close conversations")
     async def close(self, interaction: discord.Interaction[Any], conversation: app_commands.Range[int, 1]) -> None:
         guild_id = guild_id_of(interaction)
@@ -147,6 +148,7 @@ class DeliberationCog(WorkshopCog):
         name="results", description="A conversation's opinion groups and common ground (only you see it)"
     )
     @app_commands.describe(conversation="The conversation's number")
+    @app_commands.autocomplete(conversation=conversation_autocomplete)
     async def results(self, interaction: discord.Interaction[Any], conversation: app_commands.Range[int, 1]) -> None:
         guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)  # the analysis and the map take a moment
@@ -167,6 +169,7 @@ class DeliberationCog(WorkshopCog):
 
     @deliberate.command(name="moderate", description="Accept or reject statements waiting for moderation")
     @app_commands.describe(conversation="The conversation's number")
+    @app_commands.autocomplete(conversation=conversation_autocomplete)
     @organisers_only("moderate statements")
     async def moderate(self, interaction: discord.Interaction[Any], conversation: app_commands.Range[int, 1]) -> None:
         service = self.bot.services.deliberation

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import discord
+from discord import app_commands
 
 from bot.domain.deliberation.conversation import Conversation
 from bot.domain.deliberation.display import ShownResults
@@ -43,3 +44,24 @@ def results_text(conversation: Conversation, shown: ShownResults) -> str:
 async def is_facilitator_here(interaction: discord.Interaction[Any]) -> bool:
     settings = await workshop_bot(interaction).services.settings.get(guild_id_of(interaction))
     return is_facilitator(interaction.user, settings) or is_organiser(interaction.user, settings)
+
+
+async def conversation_autocomplete(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[int]]:
+    """The server's conversations, newest first, matching what was typed (number or words of the prompt)."""
+    if interaction.guild_id is None:
+        return []
+    found = await workshop_bot(interaction).services.deliberation.conversations(interaction.guild_id)
+    typed = current.strip().lower()
+    choices = []
+    for conversation in reversed(found):
+        label = f"{conversation.number} · {conversation.prompt}"
+        if typed and typed not in label.lower():
+            continue
+        state = "" if conversation.is_open else " (closed)"
+        name = f"{label}{state}"
+        choices.append(
+            app_commands.Choice(name=name if len(name) <= 100 else name[:99] + "…", value=conversation.number)
+        )
+    return choices[:25]

@@ -222,3 +222,17 @@ async def test_seed_statements_come_from_a_text_file_and_a_bad_file_is_refused(
         await fake_discord.slash("alice", "deliberate open", week=5, prompt="P", check_permissions=False)
     ).final()
     assert member.ephemeral and "Only facilitators" in member.content
+
+
+async def test_the_conversation_option_autocompletes_the_servers_conversations(
+    bot: WorkshopBot, fake_discord: FakeDiscord
+) -> None:
+    await open_conversation(fake_discord)
+    await bot.services.deliberation.open(bot.dev_guild_id, week=6, prompt="Budgets and " + "very " * 30 + "long")
+    await bot.services.deliberation.open(12345, week=6, prompt="Another server's")
+
+    choices = await fake_discord.autocomplete("carol", "deliberate results", focused="conversation")
+    assert [c["value"] for c in choices] == [2, 1]
+    assert all(len(c["name"]) <= 100 for c in choices) and "Another" not in str(choices)
+    typed = await fake_discord.autocomplete("carol", "deliberate results", focused="conversation", conversation="budg")
+    assert [c["value"] for c in typed] == [2]
