@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.metrics import adjusted_rand_score
 
 from bot.domain.deliberation import PreviousRun, Vote, VoteCast, VoteMatrix, analyse
@@ -133,3 +135,49 @@ def test_real_conversations_place_whom_polis_placed_and_find_its_groups(conversa
     ari = adjusted_rand_score([polis[p] for p in result.placed], [result.group_of[p] for p in result.placed])
     assert ari >= ari_floor
     assert result.consensus or result.divisive
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    votes=st.lists(
+        st.tuples(st.integers(0, 24), st.integers(0, 9), st.sampled_from([Vote.AGREE, Vote.DISAGREE, Vote.PASS])),
+        max_size=250,
+    ),
+    statements=st.integers(0, 10),
+)
+def test_any_votes_give_an_analysis_or_a_reason(votes: list[tuple[int, int, Vote]], statements: int) -> None:
+    matrix = VoteMatrix.build((VoteCast(p, s, v) for p, s, v in votes), list(range(statements)))
+
+    result = analyse(matrix)
+
+    assert (result.reason is None) == result.grouped or (result.reason is None and len(result.groups) == 1)
+    assert set(result.group_of) == (set(result.placed) if result.grouped else set())
+    assert sum(group.size for group in result.groups) == len(result.group_of)
+    assert len(result.positions) == len(result.placed)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.lists(st.sampled_from([Vote.AGREE, Vote.DISAGREE, Vote.PASS]), min_size=8, max_size=8),
+        min_size=10,
+        max_size=30,
+    ),
+)
+def test_dense_votes_even_identical_ones_are_grouped_without_error(rows: list[list[Vote]]) -> None:
+    votes = [VoteCast(p, s, vote) for p, row in enumerate(rows) for s, vote in enumerate(row)]
+
+    result = analyse(VoteMatrix.build(votes, list(range(8))))
+
+    assert result.reason is None and set(result.group_of) == set(range(len(rows)))
+    assert sum(group.size for group in result.groups) == len(rows)
+    assert all(np.isfinite(x) and np.isfinite(y) for x, y in result.positions)
+
+
+def test_everyone_voting_alike_is_one_group() -> None:
+    votes = [VoteCast(p, s, Vote.AGREE) for p in range(12) for s in range(8)]
+
+    result = analyse(VoteMatrix.build(votes, list(range(8))))
+
+    assert len(result.groups) == 1 and result.groups[0].size == 12
+    assert [c.statement for c in result.consensus][:1] == [0]

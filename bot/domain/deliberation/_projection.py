@@ -40,6 +40,9 @@ def project(values: FloatMatrix, previous_components: FloatMatrix | None = None)
         where=votes_per_statement > 0,
     )
     imputed = np.where(seen, values, means)
+    if len(imputed) == 0 or not (imputed != imputed[0]).any():
+        # Everyone voted alike: no direction to project on, everyone at the centre (one group).
+        return Projection(np.zeros((len(imputed), 2)), np.zeros((2, values.shape[1])), ())
     n_components = min(2, *imputed.shape)
     # Exact SVD for a small conversation; for a large one, randomized SVD (seeded, so deterministic), which finds
     # the first two components of a 2,000 × 500 matrix as well in a tenth of the time.
