@@ -23,6 +23,8 @@ BENCHMARKS = (
     "servers",
     "postgres_latency",
     "servers_startup",
+    "slack_answer",
+    "slack_fanout",
     "deliberation",
     "deliberation_latency",
 )

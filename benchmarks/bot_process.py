@@ -9,9 +9,10 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.client import EXTENSIONS, run
+from bot.client import EXTENSIONS
 from bot.config import load_settings
 from bot.log_setup import setup_logging
+from bot.runner import run
 
 
 def main() -> int:
@@ -20,7 +21,6 @@ def main() -> int:
     return asyncio.run(
         run(
             settings,
-            token=settings.require_token(),
             database_path=settings.database_url or settings.database_path,
             extensions=(*EXTENSIONS, "benchmarks.noop_cog"),
         )

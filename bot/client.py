@@ -1,10 +1,13 @@
-"""The bot and its composition root.
+"""The Discord front end's client: the discord.py bot, attached to the process's core (``bot.core``).
 
-``run`` opens the database, builds the bot with everything injected, and starts it. ``setup_hook`` is
-the one place start-up work happens: the Discord adapters (the ``cogs._discord`` extension, loaded by name
-first: see its docstring for why), the services built with them, the first programme import, the
-scheduler, the cogs, and a command sync only when the command set changed. Nothing in ``bot/`` imports a
-cog module.
+``setup_hook`` is the one place its start-up work happens: the Discord adapters (the ``cogs._discord``
+extension, loaded by name first: see its docstring for why), the core built with them (or, when the process
+runs several front ends, by the runner's ``core_factory`` with every front end's adapters), the cogs, and a
+command sync only when the command set changed. Nothing in ``bot/`` imports a cog module.
+
+A bot built without a ``core_factory`` (the tests, ``check``) assembles a core of its own with Discord's
+adapters alone and starts and closes it itself; ``bot.runner`` builds one core for every front end and starts
+it once they have all attached.
 """
 
 from __future__ import annotations
@@ -15,41 +18,23 @@ import hashlib
 import json
 import logging
 import os
-import signal
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiohttp
 import discord
 import yarl
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 from discord.ext import commands
 
-from bot.config import Settings, server_defaults
+from bot.config import Settings
+from bot.core import Core, PlatformAdapters, Ready, Services, build_core
 from bot.domain.clock import Clock, system_clock
-from bot.domain.communities import owns_community, rate_share
+from bot.domain.communities import owns_community, shard_of
 from bot.domain.errors import UserFacingError
-from bot.domain.parsers import parse_programme_file
-from bot.services.answers import AnswerService
-from bot.services.communities import CommunityService, WelcomePoster
-from bot.services.deliberation import DeliberationService
-from bot.services.exports import DisplayNames, ExportService
-from bot.services.health import RuntimeProblems
-from bot.services.programme import ProgrammeService
-from bot.services.reminders import SWEEP_INTERVAL, ReminderSender, ReminderService
-from bot.services.report import ReportService
-from bot.services.retention import RetentionNotifier, RetentionService
-from bot.services.server_settings import ServerSettingsService
-from bot.services.session_events import SYNC_INTERVAL_HOURS, ScheduledEventPort, SessionEventService
-from bot.services.stats import StatsService
-from bot.services.threads import ThreadGateway, ThreadService
-from bot.storage.engine import Database, open_database
-from bot.storage.state import StateRepository
-from bot.storage.unit_of_work import unit_of_work_factory
+from bot.domain.platform_ids import DISCORD, platform_of
+from bot.services.reminders import SWEEP_INTERVAL
+from bot.storage.engine import Database
 from bot.tree import WorkshopTree
 
 log = logging.getLogger(__name__)
@@ -69,36 +54,12 @@ EXTENSIONS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class DiscordAdapters:
-    """How the services reach Discord: one adapter per service port, handed to the services' constructors."""
-
-    threads: ThreadGateway
-    reminders: ReminderSender
-    names: DisplayNames
-    retention: RetentionNotifier
-    events: ScheduledEventPort
-    welcome: WelcomePoster
-
-
-@dataclass(frozen=True)
-class Services:
-    """Everything the cogs call. Built once in setup_hook."""
-
-    programme: ProgrammeService
-    settings: ServerSettingsService
-    state: StateRepository
-    answers: AnswerService
-    threads: ThreadService
-    reminders: ReminderService
-    exports: ExportService
-    stats: StatsService
-    report: ReportService
-    retention: RetentionService
-    problems: RuntimeProblems
-    events: SessionEventService
-    communities: CommunityService
-    deliberation: DeliberationService
+# bot_state keys recording, per scope ("global", or a development server's id), the last command sync.
+COMMAND_SYNC = "command_sync:"
+# The Discord adapters are the core's PlatformAdapters (the name the adapters extension hands them over by).
+DiscordAdapters = PlatformAdapters
+# Given Discord's adapters and what "ready" means for Discord, the process's core (see bot.runner).
+CoreFactory = Callable[[PlatformAdapters, Ready], Core]
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -160,6 +121,7 @@ class WorkshopBot(commands.AutoShardedBot):
     count Discord recommends), and serves the servers of those shards only (``owns_community``)."""
 
     services: Services
+    core: Core
 
     def __init__(
         self,
@@ -172,6 +134,7 @@ class WorkshopBot(commands.AutoShardedBot):
         force_sync: bool = False,
         message_content_refused: bool = False,
         reminder_sweep_interval: float = SWEEP_INTERVAL,
+        core_factory: CoreFactory | None = None,
     ) -> None:
         super().__init__(
             # No prefix commands: the bot has slash commands only, and what members type is never parsed (with
@@ -192,15 +155,21 @@ class WorkshopBot(commands.AutoShardedBot):
         self.clock = clock
         self.extensions_to_load = tuple(extensions)
         self.adapters_extension = adapters_extension
-        self._adapters: DiscordAdapters | None = None  # handed over by the adapters extension
+        self._adapters: PlatformAdapters | None = None  # handed over by the adapters extension
         self.force_sync = force_sync
-        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        # Without a factory the bot assembles, starts and closes a core of its own (tests, `check`).
+        self._core_factory = core_factory
+        self.owns_core = core_factory is None
         self.failed_extensions: list[str] = []
         # Thread replies are collected only with the privileged Message Content intent granted.
         self.message_content_enabled = settings.message_content_intent
         self.message_content_refused = message_content_refused
         self.reminder_sweep_interval = reminder_sweep_interval  # seconds between reminder safety-net passes
         self.gateway_reached = False  # set once a websocket to the gateway opened
+
+    @property
+    def scheduler(self) -> AsyncIOScheduler:
+        return self.core.scheduler
 
     async def launch_shards(self) -> None:
         if self.shard_count is None and self.settings.discord_gateway_url:
@@ -223,17 +192,25 @@ class WorkshopBot(commands.AutoShardedBot):
             self.gateway_reached = True
         await super().launch_shard(gateway, shard_id, initial=initial)
 
-    def use_discord_adapters(self, adapters: DiscordAdapters) -> None:
-        """Called once by the adapters extension's ``setup``, before the services are built."""
-        if hasattr(self, "services"):
-            raise RuntimeError("the Discord adapters are handed over before the services are built, not after")
+    def use_discord_adapters(self, adapters: PlatformAdapters) -> None:
+        """Called once by the adapters extension's ``setup``, before the core is built."""
+        if hasattr(self, "core"):
+            raise RuntimeError("the Discord adapters are handed over before the core is built, not after")
         self._adapters = adapters
 
     @property
-    def discord_adapters(self) -> DiscordAdapters:
+    def discord_adapters(self) -> PlatformAdapters:
         if self._adapters is None:
             raise RuntimeError("the Discord adapters are not loaded yet")
         return self._adapters
+
+    def on_shard(self, community_id: int, shard_id: int | None = None) -> bool:
+        """Whether a community is a Discord server of shard ``shard_id`` (None: of any shard this bot runs)."""
+        if platform_of(community_id) != DISCORD:
+            return False
+        if shard_id is None:
+            return self.owns_community(community_id)
+        return shard_of(community_id, self.shard_count or 1) == shard_id
 
     def owns_community(self, community_id: int) -> bool:
         """Whether this process runs the shard of the community (SHARD_COUNT and SHARD_IDS; all if unset)."""
@@ -241,63 +218,13 @@ class WorkshopBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         await self.prepare()
-        communities = self.services.communities
-        await communities.load(also=() if self.dev_guild_id is None else (self.dev_guild_id,))
-        await self._import_first_programme()
-        self.scheduler.start()
-        # Reminders re-plan when the programme or settings change, and start (catch-up included) once
-        # everything is loaded.
-        self.services.programme.on_change(self.services.reminders.on_programme_change)
-        self.services.settings.on_change(self.services.reminders.on_settings_change)
-        self.services.programme.on_change(self.services.events.on_programme_change)
-        self.services.settings.on_change(self.services.events.on_settings_change)
-        communities.on_arrival(self._community_arrived)
-        await self.services.reminders.start()
-        # Sessions as Discord events (when switched on): reconciled once the gateway cache is ready, then
-        # every few hours, as earlier events complete and make room under Discord's limit.
-        for community_id in sorted(communities.served()):
-            self.services.events.request_start(community_id, ready=self.wait_until_ready)
-        self.scheduler.add_job(
-            self._sync_events_everywhere,
-            IntervalTrigger(hours=SYNC_INTERVAL_HOURS),
-            id="session-events",
-            replace_existing=True,
-            coalesce=True,
-        )
         await self.sync_commands(force=self.force_sync)
-        # Retention (answers deleted a set time after the programme, organisers warned a week before): checked
-        # now, and then daily.
-        self.scheduler.add_job(
-            self.services.retention.run_due,
-            IntervalTrigger(days=1),
-            id="retention",
-            replace_existing=True,
-            misfire_grace_time=None,  # a busy moment must not skip a day
-            coalesce=True,
-        )
-        await self.services.retention.run_due()
-        # Servers the bot was removed from: their data is deleted once the grace period is over.
-        self.scheduler.add_job(
-            communities.purge_departed,
-            IntervalTrigger(days=1),
-            id="departed-servers",
-            replace_existing=True,
-            misfire_grace_time=None,
-            coalesce=True,
-        )
-        await communities.purge_departed()
-
-    async def _community_arrived(self, community_id: int) -> None:
-        """A server this process starts serving while running (joined, or found at ready): its jobs start."""
-        self.services.reminders.request(community_id)
-        self.services.events.request_start(community_id, ready=self.wait_until_ready)
-
-    async def _sync_events_everywhere(self) -> None:
-        for community_id in sorted(self.services.communities.served()):
-            self.services.events.request_sync(community_id)
+        await self.unregister_former_dev_guilds()
+        if self.owns_core:
+            await self.core.start()
 
     async def prepare(self) -> None:
-        """The Discord adapters, the services and the cogs, so the command tree is complete: nothing started,
+        """The Discord adapters, the core and the cogs, so the command tree is complete: nothing started,
         nothing sent to Discord.
 
         ``setup_hook`` goes on from here; the preflight check (``python -m bot check``) stops here.
@@ -305,7 +232,8 @@ class WorkshopBot(commands.AutoShardedBot):
         await self.load_extension(self.adapters_extension)  # not caught: without adapters the bot cannot work
         if self._adapters is None:
             raise RuntimeError(f"the extension {self.adapters_extension} did not hand over the Discord adapters")
-        self.services = self._build_services(self.discord_adapters)
+        self.core = self._build_core(self._adapters)
+        self.services = self.core.services
         for extension in self.extensions_to_load:
             try:
                 await self.load_extension(extension)
@@ -313,96 +241,17 @@ class WorkshopBot(commands.AutoShardedBot):
                 self.failed_extensions.append(extension)
                 log.exception("extension %s failed to load; the others go on", extension)
 
-    def _build_services(self, adapters: DiscordAdapters) -> Services:
-        defaults = server_defaults(self.settings)
-        server_settings = ServerSettingsService(self.db, defaults, clock=self.clock)
-        uow = unit_of_work_factory(self.db)
-        programme = ProgrammeService(self.db, uow=uow, clock=self.clock)
-        problems = RuntimeProblems(self.clock)
-        events = SessionEventService(
-            self.db, programme, server_settings, port=adapters.events, problems=problems, clock=self.clock
-        )
-        exports = ExportService(
-            self.db, export_secret=self.settings.export_secret, names=adapters.names, clock=self.clock
-        )
-        stats = StatsService(self.db)
-        communities = CommunityService(
+    def _build_core(self, adapters: PlatformAdapters) -> Core:
+        if self._core_factory is not None:
+            return self._core_factory(adapters, self.wait_until_ready)
+        return build_core(
+            self.settings,
             self.db,
-            owns=self.owns_community,
-            welcome=adapters.welcome,
-            leave_grace=self.settings.leave_grace,
+            adapters={"discord": adapters},
             clock=self.clock,
+            ready={"discord": self.wait_until_ready},
+            reminder_sweep_interval=self.reminder_sweep_interval,
         )
-        deliberation = DeliberationService(self.db, clock=self.clock)
-        return Services(
-            communities=communities,
-            events=events,
-            programme=programme,
-            settings=server_settings,
-            state=StateRepository(self.db),
-            exports=exports,
-            stats=stats,
-            report=ReportService(self.db, exports, stats, clock=self.clock, deliberation=deliberation),
-            retention=RetentionService(
-                self.db,
-                server_settings,
-                notifier=adapters.retention,
-                problems=problems,
-                clock=self.clock,
-                community_ids=communities.served,
-            ),
-            problems=problems,
-            deliberation=deliberation,
-            answers=AnswerService(self.db, server_settings, uow=uow, clock=self.clock),
-            threads=ThreadService(
-                self.db, server_settings, gateway=adapters.threads, problems=problems, clock=self.clock
-            ),
-            reminders=ReminderService(
-                self.db,
-                programme,
-                server_settings,
-                community_ids=communities.served,
-                sender=adapters.reminders,
-                problems=problems,
-                clock=self.clock,
-                # DM_RATE_PER_SECOND is the application's: this process paces at its shards' share of it
-                dm_rate_per_second=self.settings.dm_rate_per_second
-                * rate_share(self.settings.shard_count, self.settings.shard_ids),
-                scheduler=self.scheduler,
-                sweep_interval=self.reminder_sweep_interval,
-            ),
-        )
-
-    async def _import_first_programme(self) -> None:
-        """PROGRAMME_FILE into the development server (GUILD_ID) when it has no programme yet.
-
-        Only there: a server that adds a hosted bot starts with no programme, and its organisers /import
-        their own (the file is the host's, and may be another group's programme).
-        """
-        guild_id = self.dev_guild_id
-        if guild_id is None:
-            return
-        try:
-            if await self.services.programme.get(guild_id) is not None:
-                return
-        except Exception:
-            # A stored value this version cannot read must not keep the bot from starting: organisers can
-            # still re-import, and the commands that need the programme say what is wrong.
-            log.exception("the stored programme of guild %s cannot be read; re-import it with /import", guild_id)
-            return
-        path = self.settings.programme_file
-        try:
-            data = await asyncio.to_thread(path.read_bytes)
-        except OSError:
-            log.warning("no programme yet and %s cannot be read; an organiser can /import one", path)
-            return
-        try:
-            programme = parse_programme_file(data, filename=path.name, default_timezone=self.settings.timezone)
-            await self.services.programme.import_programme(guild_id, programme)
-        except UserFacingError as error:
-            log.error("the programme in %s was not imported: %s", path, error)
-            return
-        log.info("imported %s for guild %s on first start", path, guild_id)
 
     def command_payload(self) -> list[dict[str, Any]]:
         if self.dev_guild_id is None:
@@ -420,7 +269,8 @@ class WorkshopBot(commands.AutoShardedBot):
         payload = self.command_payload()
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         scope = "global" if self.dev_guild_id is None else str(self.dev_guild_id)
-        key = f"command_sync:{scope}"
+        # Also the record that commands were registered in this server (see unregister_former_dev_guilds).
+        key = f"{COMMAND_SYNC}{scope}"
         if not force and await self.services.state.get(key) == digest:
             log.info("slash commands unchanged since the last sync; not syncing")
             return False
@@ -442,6 +292,47 @@ class WorkshopBot(commands.AutoShardedBot):
             log.info("synced %d slash commands to guild %s", len(payload), self.dev_guild_id)
         return True
 
+    async def unregister_former_dev_guilds(self) -> list[int]:
+        """Remove the commands an earlier start registered in a development server that GUILD_ID no longer
+        names (unset, or another server): left there, members would see every command twice, the server's copy
+        beside the global one. Each server's sync record says where commands were registered; its commands are
+        overwritten with none (PUT, as a sync does), and the record goes, so naming the server again re-registers
+        them. A server Discord no longer lets the bot reach is forgotten; any other failure is tried again at the
+        next start."""
+        state = self.services.state
+        current = None if self.dev_guild_id is None else str(self.dev_guild_id)
+        removed: list[int] = []
+        for key in await state.keys(COMMAND_SYNC):
+            scope = key.removeprefix(COMMAND_SYNC)
+            if scope == current or not (scope.isascii() and scope.isdigit()):
+                continue
+            guild_id = int(scope)
+            application_id = self.application_id
+            if application_id is None:
+                return removed
+            try:
+                await self.http.bulk_upsert_guild_commands(application_id, guild_id, [])
+            except (discord.Forbidden, discord.NotFound) as error:
+                # Without applications.commands there (or without the server) the commands are gone with it.
+                log.warning(
+                    "the commands once registered in development server %s cannot be reached (%s); forgetting it",
+                    guild_id,
+                    error.text or error.status,
+                )
+            except discord.HTTPException as error:
+                log.warning(
+                    "could not remove the commands once registered in development server %s (%s); trying again "
+                    "at the next start",
+                    guild_id,
+                    error.status,
+                )
+                continue
+            else:
+                log.info("removed the slash commands once registered in development server %s", guild_id)
+                removed.append(guild_id)
+            await state.delete(key)
+        return removed
+
     async def on_ready(self) -> None:
         log.info("ready as %s (id %s) in %d server(s)", self.user, self.user.id if self.user else "?", len(self.guilds))
         if not self.message_content_enabled:
@@ -454,97 +345,53 @@ class WorkshopBot(commands.AutoShardedBot):
         """Deliberately nothing: commands.Bot would parse every message for prefix commands."""
 
     async def close(self) -> None:
-        if hasattr(self, "services"):
-            await self.services.reminders.close()  # stops between two sends
-            await self.services.events.close()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        if self.owns_core and hasattr(self, "core"):
+            await self.core.close()  # stops between two sends
         await super().close()
 
 
-async def run(
-    settings: Settings,
-    *,
-    token: str,
-    database_path: Path | str,  # a SQLite file, or a postgresql:// URL
-    sync: bool = False,
-    extensions: Sequence[str] = EXTENSIONS,
-) -> int:
-    """Start the bot and run until it is stopped (SIGTERM, SIGINT or a fatal error)."""
-    point_discord_py_at(settings)
-    # The bot never joins voice: discord.py's warnings that voice libraries are missing are noise at every start.
+def quiet_voice_warnings() -> None:
+    """The bot never joins voice: discord.py's warnings that voice libraries are missing are noise at every start."""
     discord.VoiceClient.warn_nacl = False
     discord.VoiceClient.warn_dave = False
-    async with open_database(database_path, exclusive=True) as db:
-        intent_refused = False
-        while True:
-            bot = WorkshopBot(
-                settings=settings,
-                db=db,
-                force_sync=sync,
-                message_content_refused=intent_refused,
-                extensions=extensions,
-            )
-            try:
-                await _run_until_stopped(bot, token)
-                break
-            except discord.PrivilegedIntentsRequired:
-                if not settings.message_content_intent:
-                    raise UserFacingError(
-                        "Discord refused a privileged intent the bot did not ask for; please report this"
-                    ) from None
-                log.warning(
-                    "Discord refused the Message Content intent (switch it on in the developer portal under "
-                    "Bot > Privileged Gateway Intents). Carrying on without it: replies in prompt threads are not "
-                    "collected; /answer and the Answer buttons still work."
-                )
-                settings = dataclasses.replace(settings, message_content_intent=False)
-                intent_refused = True
-    log.info("stopped cleanly")
-    return 0
 
 
-async def _run_until_stopped(bot: WorkshopBot, token: str) -> None:
-    loop = asyncio.get_running_loop()
-    stopping: list[asyncio.Task[None]] = []
-
-    def stop(signame: str) -> None:
-        log.info("%s received: stopping", signame)
-        if not stopping:
-            stopping.append(loop.create_task(bot.close()))
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop, signum.name)
-    try:
-        async with bot:
-            await bot.start(token)
-    except discord.LoginFailure:
-        raise UserFacingError(TOKEN_REFUSED) from None
-    except discord.ConnectionClosed as error:
+def discord_failure(error: BaseException) -> UserFacingError | None:
+    """One line with the next step for a way the Discord front end fails to start or stay connected; None for
+    anything else (``GatewayUnreachableError`` included: the runner says it, unless it was stopping anyway)."""
+    if isinstance(error, discord.LoginFailure):
+        return UserFacingError(TOKEN_REFUSED)
+    if isinstance(error, discord.ConnectionClosed):
         if error.code == 4004:  # the gateway's own "authentication failed"
-            raise UserFacingError(TOKEN_REFUSED) from None
-        raise UserFacingError(
+            return UserFacingError(TOKEN_REFUSED)
+        return UserFacingError(
             f"Discord closed the gateway connection with code {error.code} ({error.reason or 'no reason given'}) "
             "and the bot cannot resume: start it again; if this repeats, look the code up at "
             "https://discord.com/developers/docs/topics/opcodes-and-status-codes#gateway-gateway-close-event-codes"
-        ) from None
-    except (aiohttp.ClientConnectionError, TimeoutError) as error:
-        raise UserFacingError(unreachable_discord_text(error)) from None
-    except GatewayUnreachableError as error:
-        if stopping:
-            return
-        raise UserFacingError(
+        )
+    if isinstance(error, aiohttp.ClientConnectionError | TimeoutError):
+        return UserFacingError(unreachable_discord_text(error))
+    if isinstance(error, GatewayUnreachableError):
+        return UserFacingError(
             f"Discord accepted the token but its gateway at {error.gateway} "
             "cannot be reached: check that a firewall or proxy lets websockets (wss://) through (and "
             "DISCORD_GATEWAY_URL if set), then start the bot again"
-        ) from None
-    except discord.DiscordServerError as error:
-        raise UserFacingError(
+        )
+    if isinstance(error, discord.DiscordServerError):
+        return UserFacingError(
             f"Discord answered with a server error ({error.status}) while the bot logged in: it is probably "
             "having trouble (see https://discordstatus.com); start the bot again in a few minutes"
-        ) from None
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
-        if stopping:
-            await asyncio.gather(*stopping, return_exceptions=True)
+        )
+    return None
+
+
+def without_message_content(settings: Settings) -> Settings:
+    """Discord refused the privileged Message Content intent: the settings to start again with, said once."""
+    if not settings.message_content_intent:
+        raise UserFacingError("Discord refused a privileged intent the bot did not ask for; please report this")
+    log.warning(
+        "Discord refused the Message Content intent (switch it on in the developer portal under "
+        "Bot > Privileged Gateway Intents). Carrying on without it: replies in prompt threads are not "
+        "collected; /answer and the Answer buttons still work."
+    )
+    return dataclasses.replace(settings, message_content_intent=False)

@@ -21,6 +21,7 @@ from dotenv import dotenv_values
 from bot.domain import settings_rules as rules
 from bot.domain.communities import DEFAULT_LEAVE_GRACE, check_shards
 from bot.domain.errors import SettingsError, UserFacingError, quoted
+from bot.domain.platform_ids import INT64_MAX
 from bot.domain.pseudonyms import secret_from_text
 from bot.domain.reminders import parse_offsets
 from bot.domain.server_settings import ServerDefaults
@@ -28,6 +29,9 @@ from bot.storage.database_url import check_postgresql_url
 
 DEFAULT_DATABASE_PATH = Path("data/bot.sqlite3")
 DEFAULT_PROGRAMME_FILE = Path("data/programme.toml")
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# Far beyond any bot this software serves (4,096 shards hold ten million servers): a typo, not a plan.
+MAX_SHARD_COUNT = 4096
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 T = TypeVar("T")
 
@@ -81,6 +85,9 @@ class Settings:
     leave_grace: timedelta = DEFAULT_LEAVE_GRACE  # a server's data outlives the bot's removal by this long
     shard_count: int | None = None  # None: discord.py asks Discord for the recommended count
     shard_ids: tuple[int, ...] | None = None  # None: this process runs every shard
+    slack_bot_token: Secret | None = None  # xoxb-…: the Slack front end starts when both Slack tokens are set
+    slack_app_token: Secret | None = None  # xapp-…: Socket Mode's app-level token
+    slack_api_url: str = DEFAULT_SLACK_API_URL  # slack_sdk's base_url (tests and proxies only)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -104,7 +111,11 @@ class Settings:
 
         def snowflake(name: str, kind: str) -> int | None:
             value = text(name)
-            return None if value is None else checked(lambda: rules.discord_id(value, name=name, kind=kind), None)
+            number = None if value is None else checked(lambda: rules.discord_id(value, name=name, kind=kind), None)
+            if number is not None and number > INT64_MAX:  # every id column is a signed 64-bit integer
+                problems.append(f"{name} must be a Discord {kind} id of at most {INT64_MAX}, got {quoted(value)}")
+                return None
+            return number
 
         def url(name: str, schemes: tuple[str, ...]) -> str | None:
             value = text(name)
@@ -173,10 +184,16 @@ class Settings:
                 database_url = None
         gateway_url = url("DISCORD_GATEWAY_URL", ("ws", "wss"))
         grace_text = text("LEAVE_GRACE_DAYS") or str(DEFAULT_LEAVE_GRACE.days)
-        grace_days = int(grace_text) if grace_text.isdigit() else -1
+        grace_days = int(grace_text) if grace_text.isascii() and grace_text.isdigit() and len(grace_text) < 6 else -1
         if not 0 <= grace_days <= 3650:
             problems.append(f"LEAVE_GRACE_DAYS must be a whole number of days from 0 to 3650, got {quoted(grace_text)}")
         shard_count, shard_ids = _shards(text("SHARD_COUNT"), text("SHARD_IDS"), problems)
+        slack_bot_token = _slack_token("SLACK_BOT_TOKEN", text("SLACK_BOT_TOKEN"), "xoxb-", problems)
+        slack_app_token = _slack_token("SLACK_APP_TOKEN", text("SLACK_APP_TOKEN"), "xapp-", problems)
+        if (slack_bot_token is None) != (slack_app_token is None) and not problems:
+            missing = "SLACK_APP_TOKEN" if slack_app_token is None else "SLACK_BOT_TOKEN"
+            problems.append(f"{missing} is not set: the Slack front end needs both SLACK_BOT_TOKEN and SLACK_APP_TOKEN")
+        slack_api_url = url("SLACK_API_URL", ("http", "https"))
         if problems:
             raise SettingsError(_together(problems))
         return cls(
@@ -201,22 +218,41 @@ class Settings:
             leave_grace=timedelta(days=grace_days),
             shard_count=shard_count,
             shard_ids=shard_ids,
+            slack_bot_token=slack_bot_token,
+            slack_app_token=slack_app_token,
+            # slack_sdk joins method names onto base_url, so it ends in a slash
+            slack_api_url=f"{slack_api_url}/" if slack_api_url else DEFAULT_SLACK_API_URL,
         )
+
+    @property
+    def runs_discord(self) -> bool:
+        return self.discord_token is not None
+
+    @property
+    def runs_slack(self) -> bool:
+        return self.slack_bot_token is not None and self.slack_app_token is not None
 
     def require_token(self) -> str:
         if self.discord_token is None:
             raise SettingsError(MISSING_TOKEN)
         return self.discord_token.reveal()
 
-    def require_for_run(self) -> str:
-        """The token, after checking that everything ``run`` needs is set (GUILD_ID is optional: without it
-        the bot serves every server it is in, with global commands)."""
-        return self.require_token()
+    def require_for_run(self) -> None:
+        """Check that ``run`` has a front end to start: Discord (DISCORD_TOKEN), Slack (both Slack tokens), or
+        both. GUILD_ID is optional: without it the bot serves every server it is in, with global commands."""
+        if not (self.runs_discord or self.runs_slack):
+            raise SettingsError(NOTHING_TO_RUN)
 
 
 MISSING_TOKEN = (
     "DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications "
     "(Bot > Reset Token), then put DISCORD_TOKEN=... in .env (see .env.example)."
+)
+NOTHING_TO_RUN = (
+    "DISCORD_TOKEN is not set, nor SLACK_BOT_TOKEN and SLACK_APP_TOKEN: to run on Discord, put DISCORD_TOKEN=... in "
+    ".env (a bot at https://discord.com/developers/applications, Bot > Reset Token); to run on Slack, put "
+    "SLACK_BOT_TOKEN=xoxb-... and SLACK_APP_TOKEN=xapp-... there (your app at https://api.slack.com/apps); "
+    "both may be set (see .env.example)."
 )
 MISSING_GUILD = (
     "GUILD_ID is not set: put your Discord server's id (17-20 digits) in .env. To copy it, turn on Developer "
@@ -235,13 +271,20 @@ def _shards(
     count: int | None = None
     ids: tuple[int, ...] | None = None
     if count_text is not None:
-        if not count_text.isdigit():
+        # isascii first: str.isdigit() accepts superscripts and other scripts' digits, which int() refuses.
+        if not (count_text.isascii() and count_text.isdigit()):
             problems.append(f"SHARD_COUNT must be a whole number of at least 1, got {quoted(count_text)}")
             return None, None
         count = int(count_text)
+        if count > MAX_SHARD_COUNT:
+            problems.append(
+                f"SHARD_COUNT must be at most {MAX_SHARD_COUNT:,} (a shard serves up to 2,500 servers; Discord "
+                f"recommends about one per 1,000), got {quoted(count_text)}"
+            )
+            return None, None
     if ids_text is not None:
         parts = [part.strip() for part in ids_text.split(",")]
-        if not all(part.isdigit() for part in parts):
+        if not all(part.isascii() and part.isdigit() for part in parts):
             problems.append(
                 f"SHARD_IDS must list shard numbers separated by commas, such as 0,1, got {quoted(ids_text)}"
             )
@@ -253,6 +296,21 @@ def _shards(
         problems.append(str(error))
         return None, None
     return count, ids
+
+
+def _slack_token(name: str, value: str | None, prefix: str, problems: list[str]) -> Secret | None:
+    """A Slack token, checked by its documented prefix; the value itself is never repeated in a message."""
+    if value is None:
+        return None
+    malformed = not value.isascii() or any(c.isspace() or not c.isprintable() for c in value)
+    if malformed or not value.startswith(prefix) or len(value) <= len(prefix):
+        kind = "bot token" if prefix == "xoxb-" else "app-level token"
+        problems.append(
+            f"{name} must be the Slack {kind}, which starts with {prefix} (the value given does not; "
+            "copy it again from the app's settings at api.slack.com/apps)"
+        )
+        return None
+    return Secret(value)
 
 
 def _together(problems: list[str]) -> str:

@@ -6,11 +6,18 @@ Times are Discord timestamps (``<t:UNIX:F>``), which every reader sees in their 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from bot.domain.answers import shorten
-from bot.domain.discord_text import timestamp
-from bot.domain.programme import ProgrammeRecord, SessionRecord, SessionStatus, next_session, session_status
+from bot.domain.programme import ProgrammeRecord, SessionRecord
+from bot.domain.programme_text import (  # re-exported: the cogs use them from here
+    STATUS_LABELS as STATUS_LABELS,
+)
+from bot.domain.programme_text import programme_lines as programme_lines
+from bot.domain.programme_text import prompts_text as prompts_text
+from bot.domain.programme_text import session_heading as session_heading
+from bot.domain.programme_text import session_when as session_when
+from bot.domain.programme_text import status_moment as status_moment
+from bot.domain.programme_text import valid_weeks_text as valid_weeks_text
 
 EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_FIELD_LIMIT = 1024
@@ -19,31 +26,6 @@ CHOICES_LIMIT = 25
 CHOICE_NAME_LIMIT = 100
 PAGE_BUDGET = 3800  # characters of a programme page, leaving room in the 4096 embed description
 PAGE_SESSIONS = 15
-
-STATUS_LABELS = {
-    SessionStatus.PAST: "past",
-    SessionStatus.LIVE: "**on now**",
-    SessionStatus.NEXT: "**next**",
-    SessionStatus.UPCOMING: "upcoming",
-}
-
-
-def session_heading(session: SessionRecord) -> str:
-    return f"Week {session.week} · {session.title}"
-
-
-def programme_lines(programme: ProgrammeRecord, now: datetime) -> list[str]:
-    upcoming = next_session(programme.sessions, now)  # once, not once per session (quadratic for long ones)
-    return [
-        f"`W{s.week:>2}` **{s.title}** — {timestamp(s.start)} · "
-        f"{STATUS_LABELS[session_status(s, programme.sessions, now, upcoming=upcoming)]}"
-        for s in programme.sessions
-    ]
-
-
-def status_moment(programme: ProgrammeRecord, now: datetime) -> tuple[int, int]:
-    """What the programme's status labels depend on: how many sessions have started and ended by ``now``."""
-    return sum(s.start <= now for s in programme.sessions), sum(s.end <= now for s in programme.sessions)
 
 
 def paginate(lines: Sequence[str], *, budget: int = PAGE_BUDGET, per_page: int = PAGE_SESSIONS) -> list[str]:
@@ -89,18 +71,3 @@ def prompt_choices(session: SessionRecord | None, typed: str) -> list[tuple[str,
     needle = typed.strip().lower()
     prompts = [p for p in session.prompts if not needle or str(p.number).startswith(needle) or needle in p.text.lower()]
     return [(shorten(f"{p.number}. {p.text}", CHOICE_NAME_LIMIT), p.number) for p in prompts[:CHOICES_LIMIT]]
-
-
-def valid_weeks_text(programme: ProgrammeRecord) -> str:
-    weeks = programme.weeks
-    if weeks and weeks == list(range(weeks[0], weeks[-1] + 1)):
-        return f"{weeks[0]} to {weeks[-1]}"
-    return ", ".join(str(w) for w in weeks)
-
-
-def prompts_text(session: SessionRecord) -> list[str]:
-    return [f"**{p.number}.** {p.text}" for p in session.prompts]
-
-
-def session_when(session: SessionRecord) -> str:
-    return f"{timestamp(session.start)} to {timestamp(session.end, 't')} ({timestamp(session.start, 'R')})"

@@ -13,10 +13,16 @@ from cogs._base import WorkshopCog
 
 class CommunitiesCog(WorkshopCog):
     @commands.Cog.listener()
-    async def on_ready(self) -> None:
-        # Servers the bot was added to while it was down are served from now on (and not greeted: only a
-        # join Discord reports as it happens is).
-        await self.bot.services.communities.present(guild.id for guild in self.bot.guilds)
+    async def on_shard_ready(self, shard_id: int) -> None:
+        # At each (re)connection of a shard that identified afresh (the first start, or a session Discord
+        # invalidated; discord.py fires on_ready only once): servers the bot was added to meanwhile are served
+        # from now on (and not greeted: only a join Discord reports as it happens is), and servers that removed
+        # it meanwhile, which READY no longer lists, are recorded as left (events/gateway-events.mdx, "Ready":
+        # "guilds the user is in").
+        listed = [guild.id for guild in self.bot.guilds if guild.shard_id == shard_id]
+        await self.bot.services.communities.reconcile(
+            listed, covers=lambda community_id: self.bot.on_shard(community_id, shard_id)
+        )
 
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:

@@ -4,14 +4,14 @@ Discord side of sending is ``DiscordReminderSender`` in cogs/_discord."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.services.reminders import DmReminderStatus
+from bot.domain.reminder_text import describe_offsets as describe_offsets  # re-exported
+from bot.domain.reminder_text import status_text
 from cogs._base import WorkshopCog, guild_id_of
 
 log = logging.getLogger(__name__)
@@ -21,45 +21,6 @@ DMS_CLOSED_NOTICE = (
     "reminders by DM, allow direct messages from members of this server (the server's Privacy Settings), or "
     "turn them off with `/reminders setting:off`. I won't mention this again. (Only you can see this.)"
 )
-
-
-def describe_offsets(offsets: tuple[timedelta, ...]) -> str:
-    """``24 hours and 1 hour``: how long before a session the reminders come, for people."""
-    parts = [_describe_offset(offset) for offset in offsets]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def _describe_offset(offset: timedelta) -> str:
-    minutes = int(offset.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    if rest == 0 and days >= 2:
-        return f"{days} days"
-    hours, minutes = divmod(minutes, 60)
-    words = []
-    if hours:
-        words.append(f"{hours} hour{'s' if hours != 1 else ''}")
-    if minutes:
-        words.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
-    return " ".join(words)
-
-
-def status_text(status: DmReminderStatus) -> str:
-    """The private reply to /reminders: the member's setting now, and what it means."""
-    where = f" Reminders are also posted in <#{status.channel_id}>." if status.channel_id else ""
-    if not status.on:
-        lead = "DM reminders are now **off**." if status.changed else "DM reminders are **off** for you."
-        return f"{lead}{where} Turn them on with `/reminders setting:on`."
-    lead = "DM reminders are now **on**." if status.changed else "DM reminders are **on** for you."
-    text = (
-        f"{lead} I'll send you a direct message {describe_offsets(status.offsets)} before each session. "
-        "Turn them off any time with `/reminders setting:off`."
-    )
-    if status.dms_found_closed:
-        text += (
-            "\n⚠️ Your last reminder could not be delivered because your direct messages are closed to me: "
-            "allow direct messages from members of this server in its Privacy Settings."
-        )
-    return text
 
 
 class RemindersCog(WorkshopCog):

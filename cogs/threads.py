@@ -148,13 +148,19 @@ class ThreadsCog(WorkshopCog):
         default_permissions=discord.Permissions(manage_threads=True),
     )
 
-    _catch_up_task: asyncio.Task[None] | None = None
+    # One catch-up at a time per shard (None: every shard), and one more after it when asked again meanwhile.
+    _catch_up_tasks: dict[int | None, asyncio.Task[None]]
+    _catch_up_again: set[int | None]
+
+    async def cog_load(self) -> None:
+        self._catch_up_tasks = {}
+        self._catch_up_again = set()
 
     async def cog_unload(self) -> None:
-        if self._catch_up_task is not None:
-            self._catch_up_task.cancel()
+        for task in self._catch_up_tasks.values():
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._catch_up_task
+                await task
 
     @threads.command(name="open", description="Open a thread for each prompt of a week (again: reopen them)")
     @app_commands.describe(week="The week number (start typing to search by title)")
@@ -196,17 +202,22 @@ class ThreadsCog(WorkshopCog):
     # --- collecting replies (raw events, so messages not in the cache count too) -------------------------
 
     @commands.Cog.listener()
-    async def on_ready(self) -> None:
-        # Messages posted, edited or deleted while the bot was away sent it no events: read the threads back.
-        # on_ready comes again after a reconnect that could not resume, when events may have been missed too.
-        self._start_catch_up()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        # Messages posted, edited or deleted while the shard was away sent it no events: read its servers'
+        # threads back. A shard is ready again after every reconnect that could not resume (a session Discord
+        # invalidated: events/gateway.mdx, "Resuming"), when events may have been missed; with several shards
+        # discord.py fires on_ready only the first time, so the catch-up hangs off each shard's own ready.
+        self._start_catch_up(shard_id)
 
-    def _start_catch_up(self) -> None:
+    def _start_catch_up(self, shard_id: int | None = None) -> None:
         if not self.bot.message_content_enabled:
             return
-        if self._catch_up_task is not None and not self._catch_up_task.done():
+        running = self._catch_up_tasks.get(shard_id)
+        if running is not None and not running.done():
+            self._catch_up_again.add(shard_id)  # what it read may predate this reconnect: once more after it
             return
-        self._catch_up_task = asyncio.create_task(self._catch_up(), name="threads-catch-up")
+        name = "threads-catch-up" if shard_id is None else f"threads-catch-up-shard-{shard_id}"
+        self._catch_up_tasks[shard_id] = asyncio.create_task(self._catch_up(shard_id), name=name)
 
     # A catch-up the bot's permissions stopped is tried again as soon as they may have changed: Discord sends
     # no thread event when access comes back, only the change that caused it (developers/topics/threads.mdx).
@@ -228,15 +239,21 @@ class ThreadsCog(WorkshopCog):
         if self.bot.user is not None and after.id == self.bot.user.id:
             self._retry_stopped_catch_up()
 
-    async def _catch_up(self) -> None:
-        for community_id in sorted(self.bot.services.communities.served()):
-            try:
-                await self.bot.services.threads.catch_up(community_id)
-            except Exception:
-                log.exception(
-                    "catching up with the prompt threads of community %s failed; live replies are still collected",
-                    community_id,
-                )
+    async def _catch_up(self, shard_id: int | None) -> None:
+        while True:
+            self._catch_up_again.discard(shard_id)
+            for community_id in sorted(self.bot.services.communities.served()):
+                if not self.bot.on_shard(community_id, shard_id):
+                    continue
+                try:
+                    await self.bot.services.threads.catch_up(community_id)
+                except Exception:
+                    log.exception(
+                        "catching up with the prompt threads of community %s failed; live replies are still collected",
+                        community_id,
+                    )
+            if shard_id not in self._catch_up_again:
+                return
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

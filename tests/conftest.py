@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from tests.fakediscord import FakeDiscord
     from tests.harness import BotRunner, FakeClock
 
-pytest_plugins = ["tests.fakediscord.pytest_plugin", "tests.postgres_fixtures"]
+pytest_plugins = ["tests.fakediscord.pytest_plugin", "tests.fakeslack.pytest_plugin", "tests.postgres_fixtures"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROGRAMME_TOML = REPO_ROOT / "data" / "programme.toml"

@@ -1,4 +1,5 @@
-"""House rules that a test can hold: the core never imports discord; nothing reads settings at import."""
+"""House rules that a test can hold: the core never imports a platform's library; only the composition root
+asks which platform an id belongs to; nothing reads settings at import."""
 
 from __future__ import annotations
 
@@ -27,9 +28,43 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
+PLATFORM_LIBRARIES = ("discord", "slack_bolt", "slack_sdk")
+FRONT_ENDS = ("discord", "slack_bolt", "slack_sdk", "cogs", "slack_app", "bot.client", "bot.slack_client")
+
+
+def imports_any(path: Path, packages: tuple[str, ...]) -> set[str]:
+    return {m for m in imported_modules(path) for p in packages if m == p or m.startswith(f"{p}.")}
+
+
 @pytest.mark.parametrize("path", [p for folder in CORE for p in python_files(folder)], ids=str)
-def test_core_code_does_not_import_discord(path: Path) -> None:
-    assert not {m for m in imported_modules(path) if m == "discord" or m.startswith("discord.")}
+def test_core_code_imports_no_platform_library(path: Path) -> None:
+    assert not imports_any(path, PLATFORM_LIBRARIES)
+
+
+@pytest.mark.parametrize("path", python_files("bot/core"), ids=str)
+def test_the_composition_root_imports_no_front_end(path: Path) -> None:
+    """bot/core is assembled apart from any front end: the front ends attach their adapters to it."""
+    assert not imports_any(path, FRONT_ENDS)
+
+
+@pytest.mark.parametrize("path", python_files("bot"), ids=str)
+def test_only_the_slack_client_imports_the_slack_front_end(path: Path) -> None:
+    if path == REPO_ROOT / "bot/slack_client.py":
+        return
+    assert not imports_any(path, ("slack_app",))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for folder in ["bot/domain", "bot/services", "bot/storage", "cogs"] for p in python_files(folder)],
+    ids=str,
+)
+def test_services_never_ask_which_platform_they_serve(path: Path) -> None:
+    """platform_of is for the composition root's routers (and the storage row's platform column) only."""
+    text = path.read_text(encoding="utf-8")
+    if path in (REPO_ROOT / "bot/domain/platform_ids.py", REPO_ROOT / "bot/storage/communities.py"):
+        return
+    assert "platform_of" not in text
 
 
 @pytest.mark.parametrize("path", python_files("bot/domain"), ids=str)
@@ -59,7 +94,12 @@ def test_bot_imports_no_cog_module(path: Path) -> None:
 
 def test_the_discord_adapters_are_handed_over_at_construction_only() -> None:
     """No service has a setter for its Discord adapter, and no cog attaches one later."""
-    for path in [*python_files("bot/services"), REPO_ROOT / "bot/client.py", *python_files("cogs")]:
+    for path in [
+        *python_files("bot/services"),
+        *python_files("bot/core"),
+        REPO_ROOT / "bot/client.py",
+        *python_files("cogs"),
+    ]:
         text = path.read_text(encoding="utf-8")
         for late_binding in ("set_notifier", "set_gateway", "services.reminders.attach", "def attach("):
             assert late_binding not in text, f"{path} binds a Discord adapter late ({late_binding})"

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.domain.answers import ELLIPSIS, quote_for_discord, shorten
-from bot.domain.consent import FIRST_ANSWER_NOTE
+from bot.domain.consent import first_answer_note
 from bot.domain.programme import Prompt
 
 MODAL_TITLE_LIMIT = 45
@@ -107,19 +107,26 @@ def block_quote(text: str, limit: int, *, max_lines: int = QUOTE_MAX_LINES) -> s
 
 def confirmation_text(saved: SavedAnswer) -> str:
     """The private reply after a submission: what was saved, whether it replaced one, whether it is late."""
+    before, after = confirmation_parts(saved)
+    return "\n".join([before, block_quote(saved.answer.text, CONFIRMATION_QUOTE_LIMIT), *after])
+
+
+def confirmation_parts(saved: SavedAnswer, *, platform: str = "Discord") -> tuple[str, list[str]]:
+    """The confirmation's line before the quoted answer and its lines after, for each front end to render
+    around its own quote of the member's words."""
     where = saved.context.heading
     if saved.outcome is SaveOutcome.UNCHANGED:
-        lines = [f"Your answer to {where} is unchanged:"]
+        before = f"Your answer to {where} is unchanged:"
     elif saved.outcome is SaveOutcome.UPDATED:
-        lines = [f"Updated your answer to {where}. Your earlier version is kept in your history (`/mydata`):"]
+        before = f"Updated your answer to {where}. Your earlier version is kept in your history (`/mydata`):"
     else:
-        lines = [f"Saved your answer to {where}:"]
-    lines.append(block_quote(saved.answer.text, CONFIRMATION_QUOTE_LIMIT))
+        before = f"Saved your answer to {where}:"
+    after: list[str] = []
     if saved.answer.late and saved.outcome is not SaveOutcome.UNCHANGED:
-        lines.append(
+        after.append(
             "It arrived after this week's answer window closed, so it is kept and marked late for the organisers."
         )
-    lines.append("You can change it any time with `/answer` or the Answer button.")
+    after.append("You can change it any time with `/answer` or the Answer button.")
     if saved.consent_recorded:
-        lines.append(FIRST_ANSWER_NOTE)
-    return "\n".join(lines)
+        after.append(first_answer_note(platform))
+    return before, after

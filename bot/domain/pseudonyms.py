@@ -27,6 +27,8 @@ _LABEL_BYTES = -(-PSEUDONYM_CHARS * 5 // 8)  # the bytes those characters encode
 # Versioned label so these HMACs can never be mistaken for another use of the same secret.
 _DOMAIN = b"workshop-bot/pseudonym/v1\x00"
 _MAX_ID = 2**64 - 1  # Discord snowflakes are unsigned 64-bit integers
+_MIN_ID = -(2**63)  # Slack's ids are encoded into negative signed 64-bit integers (bot.domain.platform_ids)
+_SIGNED = b"\x01"
 
 
 # Thread replies are public: anyone in the server can match a reply's text to its author. If they had the
@@ -44,10 +46,18 @@ def pseudonym(secret: bytes, community_id: int, user_id: int, *, public_reply: b
     """
     _require_secret(secret)
     for name, value in (("community_id", community_id), ("user_id", user_id)):
-        if not 0 <= value <= _MAX_ID:
-            raise ValueError(f"{name} must be a Discord id (0 to 2**64-1), not {value}")
-    # Fixed-width ids so that no two (guild, user) pairs share an encoding.
-    message = (_THREAD_DOMAIN if public_reply else _DOMAIN) + struct.pack(">QQ", community_id, user_id)
+        if not _MIN_ID <= value <= _MAX_ID:
+            raise ValueError(f"{name} must be a platform id (-2**63 to 2**64-1), not {value}")
+    # Fixed-width ids so that no two (community, user) pairs share an encoding. Discord's (non-negative) keep
+    # the encoding they always had; Slack's (negative, see platform_ids) are signed and one byte longer, so the
+    # two can never meet.
+    if community_id >= 0 and user_id >= 0:
+        ids = struct.pack(">QQ", community_id, user_id)
+    elif community_id < 0 and user_id < 0:
+        ids = _SIGNED + struct.pack(">qq", community_id, user_id)
+    else:
+        raise ValueError("a community and its member are ids of one platform")
+    message = (_THREAD_DOMAIN if public_reply else _DOMAIN) + ids
     digest = hmac.new(secret, message, hashlib.sha256).digest()
     prefix = THREAD_PSEUDONYM_PREFIX if public_reply else PSEUDONYM_PREFIX
     # Only the first 50 bits become the label: encoding the first 7 bytes gives the same first 10 characters as

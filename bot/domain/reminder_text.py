@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
 
 from bot.domain.answers import shorten
 from bot.domain.discord_text import MESSAGE_LIMIT, timestamp
@@ -93,3 +95,60 @@ def _common_width(texts: Sequence[str], room: int) -> int | None:
         else:
             high = middle - 1
     return low if low >= 1 else None
+
+
+# --- a member's DM reminder setting (/reminders) ---------------------------------------------------------
+
+
+class DmReminderSetting(Protocol):
+    """What the /reminders reply needs (the reminder service's DmReminderStatus)."""
+
+    @property
+    def on(self) -> bool: ...
+    @property
+    def changed(self) -> bool: ...
+    @property
+    def offsets(self) -> tuple[timedelta, ...]: ...
+    @property
+    def channel_id(self) -> int | None: ...
+    @property
+    def dms_found_closed(self) -> bool: ...
+
+
+def describe_offsets(offsets: tuple[timedelta, ...]) -> str:
+    """``24 hours and 1 hour``: how long before a session the reminders come, for people."""
+    parts = [_describe_offset(offset) for offset in offsets]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _describe_offset(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    if rest == 0 and days >= 2:
+        return f"{days} days"
+    hours, minutes = divmod(minutes, 60)
+    words = []
+    if hours:
+        words.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if minutes:
+        words.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return " ".join(words)
+
+
+def status_text(status: DmReminderSetting) -> str:
+    """The private reply to /reminders: the member's setting now, and what it means."""
+    where = f" Reminders are also posted in <#{status.channel_id}>." if status.channel_id else ""
+    if not status.on:
+        lead = "DM reminders are now **off**." if status.changed else "DM reminders are **off** for you."
+        return f"{lead}{where} Turn them on with `/reminders setting:on`."
+    lead = "DM reminders are now **on**." if status.changed else "DM reminders are **on** for you."
+    text = (
+        f"{lead} I'll send you a direct message {describe_offsets(status.offsets)} before each session. "
+        "Turn them off any time with `/reminders setting:off`."
+    )
+    if status.dms_found_closed:
+        text += (
+            "\n⚠️ Your last reminder could not be delivered because your direct messages are closed to me: "
+            "allow direct messages from members of this server in its Privacy Settings."
+        )
+    return text

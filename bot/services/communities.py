@@ -107,6 +107,22 @@ class CommunityService:
             if community_id not in self._served:
                 await self._arrive(community_id, joined=False)
 
+    async def reconcile(self, community_ids: Iterable[int], *, covers: Callable[[int], bool]) -> list[int]:
+        """The platform lists every community the bot is in among those ``covers`` speaks for (a shard's
+        servers, at each of its (re)connections): those listed are served, as ``present`` does; those the
+        database holds as present but not listed were left while the bot was away, and are recorded as left
+        (their data then kept for the grace period and purged, as after a removal seen live). Returns those."""
+        listed = set(community_ids)
+        await self.present(listed)
+        gone = []
+        for record in await self.repository.present():
+            if record.id in listed or not covers(record.id) or not self._owns(record.id):
+                continue
+            log.info("server %s removed the bot while it was away", record.id)
+            await self.left(record.id)
+            gone.append(record.id)
+        return gone
+
     async def joined(self, community_id: int) -> Joined:
         """Discord says the bot was just added to the server: record it, greet it once, serve it."""
         before = await self.repository.get(community_id)

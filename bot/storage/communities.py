@@ -9,11 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.platform_ids import external_id, platform_of
 from bot.storage.codec import optional_time, to_db_time
 from bot.storage.engine import Database
 from bot.storage.members import truncate_wal
 
 DISCORD = "discord"
+
+
+def _platform_row(community_id: int) -> tuple[str, str]:
+    """(platform, external_id) of a community's row: a snowflake's digits, or a Slack workspace's T… id."""
+    return platform_of(community_id), external_id(community_id)
+
 
 # Everything keyed by a community, children before parents. export_audit is not here: it holds no answers,
 # only who exported what and when, and that record outlives the data it describes (see the README).
@@ -64,11 +71,9 @@ class CommunityRepository:
         return None if row is None else _record(row)
 
     async def present(self) -> list[CommunityRecord]:
-        """The Discord servers the bot is in (as far as the database knows), by id."""
+        """The communities the bot is in (as far as the database knows), every platform's, by id."""
         rows = await self._db.fetchall(
-            "SELECT id, joined_at, left_at, welcomed_at FROM communities "
-            "WHERE platform = ? AND left_at IS NULL ORDER BY id",
-            (DISCORD,),
+            "SELECT id, joined_at, left_at, welcomed_at FROM communities WHERE left_at IS NULL ORDER BY id"
         )
         return [_record(row) for row in rows]
 
@@ -79,11 +84,10 @@ class CommunityRepository:
         return [_record(row) for row in rows]
 
     async def known_ids(self) -> list[int]:
-        """Every Discord server with data here, the bot in it or not (the command line lists them): those
+        """Every community with data here, the bot in it or not (the command line lists them): those
         recorded, and those the command line imported a programme for."""
         rows = await self._db.fetchall(
-            "SELECT id FROM communities WHERE platform = ? UNION SELECT community_id FROM programmes ORDER BY 1",
-            (DISCORD,),
+            "SELECT id FROM communities UNION SELECT community_id FROM programmes ORDER BY 1"
         )
         return [int(row[0]) for row in rows]
 
@@ -101,7 +105,7 @@ class CommunityRepository:
                 "WHEN ? = 1 OR communities.left_at IS NOT NULL OR communities.joined_at IS NULL "
                 "THEN excluded.joined_at "
                 "ELSE communities.joined_at END",
-                (community_id, DISCORD, str(community_id), when, 1 if joined else 0),
+                (community_id, *_platform_row(community_id), when, 1 if joined else 0),
             )
         found = await self.get(community_id)
         assert found is not None
@@ -112,7 +116,7 @@ class CommunityRepository:
             await conn.execute(
                 "INSERT INTO communities (id, platform, external_id, left_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET left_at = excluded.left_at",
-                (community_id, DISCORD, str(community_id), to_db_time(now)),
+                (community_id, *_platform_row(community_id), to_db_time(now)),
             )
 
     async def claim_welcome(self, community_id: int, now: datetime) -> bool:

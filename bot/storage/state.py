@@ -30,3 +30,14 @@ class StateRepository:
             row = await conn.fetchone("SELECT value FROM bot_state WHERE key = ?", (key,))
         assert row is not None
         return str(row["value"])
+
+    async def keys(self, prefix: str) -> list[str]:
+        """Every key that starts with ``prefix``, in order."""
+        rows = await self._db.fetchall(
+            "SELECT key FROM bot_state WHERE substr(key, 1, ?) = ? ORDER BY key", (len(prefix), prefix)
+        )
+        return [str(row["key"]) for row in rows]
+
+    async def delete(self, key: str) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute("DELETE FROM bot_state WHERE key = ?", (key,))

@@ -9,6 +9,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.domain.stats_text import stats_footer
 from cogs._base import WorkshopCog, guild_id_of
 from cogs._checks import organisers_only
 from cogs._render import paginate
@@ -39,10 +40,7 @@ class StatsCog(WorkshopCog):
         if retention:
             lines = [retention, "", *lines]
         pages = paginate(lines, per_page=200)
-        footer = (
-            f"Counts of 1 to {report.threshold - 1} members show as <{report.threshold}; a week's answers (and DM "
-            f"counts) are hidden when fewer than {report.threshold} members took part."
-        )
+        footer = stats_footer(report.threshold)
         for number, page in enumerate(pages):
             embed = discord.Embed(
                 title=f"Participation: {programme.title}" if number == 0 else None,

@@ -20,10 +20,11 @@ from bot.domain.import_preview import when_text as when_text
 from bot.domain.importing import ImportPlan
 from bot.domain.programme import Programme, ProgrammeRecord
 from bot.domain.reminders import format_offsets
+from bot.domain.retention_text import retention_text as retention_text  # re-exported
 from bot.domain.server_settings import ServerSettings, StoredServerSettings
-from bot.domain.stats import HIDDEN
+from bot.domain.stats_text import stats_lines as domain_stats_lines
+from bot.domain.stats_text import week_stats_lines as domain_week_stats_lines
 from bot.services.exports import ExportDelivery, ExportRequest, Packaging
-from bot.services.retention import RetentionSchedule
 from bot.services.stats import StatsReport, WeekFigures
 
 log = logging.getLogger(__name__)
@@ -130,49 +131,12 @@ def settings_lines(
     return lines
 
 
-def retention_text(schedule: RetentionSchedule | None) -> str | None:
-    if schedule is None:
-        return None
-    when = f"{timestamp(schedule.deletes_at)} ({timestamp(schedule.deletes_at, 'R')})"
-    if schedule.warning_period:
-        return (
-            f"⚠️ Answers will be **deleted on {when}**, {plural(schedule.retention.days, 'day')} after the last "
-            "session. Export them first with /export answers, or change the period with /setup retention_days."
-        )
-    return (
-        f"Answers are kept until {timestamp(schedule.deletes_at, 'D')}, "
-        f"{plural(schedule.retention.days, 'day')} after the last session; organisers are warned a week before."
-    )
-
-
-def _figure(value: str, noun: str) -> str:
-    return f"{value} {noun}" if value != HIDDEN else f"{noun} hidden"
-
-
 def week_stats_lines(week: WeekFigures) -> list[str]:
-    answers = "answers hidden" if week.answers == HIDDEN else f"{week.answers} answers"
-    dms = (
-        "DMs hidden"
-        if week.dm_reminders_sent == HIDDEN
-        else f"DMs {week.dm_reminders_sent} sent, {week.dm_reminders_failed} failed"
-    )
-    return [
-        f"**Week {week.week} · {escape_markdown(week.title)}**",
-        f"{answers} from {week.contributors} members · threads {week.threads_open} open, "
-        f"{week.threads_closed} closed · reminders {week.reminders_posted} posted, {week.reminders_post_failed} failed"
-        f" · {dms}" + ("" if week.interested is None else f" · Interested in the event: {week.interested}"),
-    ]
+    return domain_week_stats_lines(week, escape=escape_markdown)
 
 
 def stats_lines(report: StatsReport) -> list[str]:
-    lines = [
-        f"**Whole programme:** {_figure(report.answers, 'answers')} from {report.contributors} members · "
-        f"DM subscribers: {report.dm_subscribers}",
-        "",
-    ]
-    for week in report.weeks:
-        lines += week_stats_lines(week)
-    return lines
+    return domain_stats_lines(report, escape=escape_markdown)
 
 
 def audit_line(entry: ExportAuditEntry) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import build_parser
+from bot.cli import build_parser
 from tests.bot.test_export_cli import add_answers, audit_rows
 from tests.bot.test_main import assert_one_line_error, cli
 from tests.conftest import GUILD_ID, PROGRAMME_TOML, REPO_ROOT, SEED_LISTING

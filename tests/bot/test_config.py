@@ -117,12 +117,14 @@ def test_every_bad_setting_is_reported_together() -> None:
     assert [text.index(f"({n}) {name}") for n, name in enumerate(["TIMEZONE", "LOG_LEVEL", "DM_RATE", "GUILD_ID"], 1)]
 
 
-def test_run_needs_the_token_but_not_a_server() -> None:
+def test_run_needs_a_front_end_but_not_a_server() -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({}).require_for_run()
     text = str(caught.value)
-    assert text.startswith("DISCORD_TOKEN is not set") and "\n" not in text and "GUILD_ID" not in text
-    assert Settings.from_env({"DISCORD_TOKEN": "t"}).require_for_run() == "t"
+    assert "\n" not in text and "GUILD_ID" not in text
+    assert all(name in text for name in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"))
+    Settings.from_env({"DISCORD_TOKEN": "t"}).require_for_run()
+    Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_APP_TOKEN": "xapp-1-A-2-def"}).require_for_run()
 
 
 @pytest.mark.parametrize(
@@ -196,3 +198,59 @@ def test_a_malformed_database_url_is_a_settings_error_without_the_password(url: 
     with pytest.raises(SettingsError, match=message) as refused:
         Settings.from_env({"DATABASE_URL": url})
     assert "s3cret" not in str(refused.value) and "***" in str(refused.value)
+
+
+SLACK_BOT = "xoxb-1111-2222-s3cretb0t"
+SLACK_APP = "xapp-1-A111-2222-s3cretapp"
+
+
+def test_slack_settings_are_read_and_never_shown() -> None:
+    loaded = Settings.from_env(
+        {"SLACK_BOT_TOKEN": SLACK_BOT, "SLACK_APP_TOKEN": SLACK_APP, "SLACK_API_URL": "http://127.0.0.1:9/api"}
+    )
+    assert loaded.runs_slack and not loaded.runs_discord
+    assert loaded.slack_bot_token is not None and loaded.slack_bot_token.reveal() == SLACK_BOT
+    assert loaded.slack_app_token is not None and loaded.slack_app_token.reveal() == SLACK_APP
+    assert loaded.slack_api_url == "http://127.0.0.1:9/api/"  # slack_sdk joins method names onto it
+    assert "s3cret" not in repr(loaded) and "s3cret" not in str(loaded)
+    assert Settings.from_env({}).slack_api_url == "https://slack.com/api/"
+    assert not Settings.from_env({}).runs_slack
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SLACK_BOT_TOKEN": "xapp-1-s3cret", "SLACK_APP_TOKEN": SLACK_APP}, "SLACK_BOT_TOKEN must be the Slack bot"),
+        (
+            {"SLACK_BOT_TOKEN": SLACK_BOT, "SLACK_APP_TOKEN": "xoxb-s3cret"},
+            "SLACK_APP_TOKEN must be the Slack app-level",
+        ),
+        ({"SLACK_BOT_TOKEN": "xoxp-user-s3cret", "SLACK_APP_TOKEN": SLACK_APP}, "starts with xoxb-"),
+        ({"SLACK_BOT_TOKEN": "xoxb-", "SLACK_APP_TOKEN": SLACK_APP}, "starts with xoxb-"),
+        ({"SLACK_BOT_TOKEN": "xoxb-s3cret token", "SLACK_APP_TOKEN": SLACK_APP}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxb-s3crét", "SLACK_APP_TOKEN": SLACK_APP}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": SLACK_BOT}, "SLACK_APP_TOKEN is not set"),
+        ({"SLACK_APP_TOKEN": SLACK_APP}, "SLACK_BOT_TOKEN is not set"),
+        ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL must be a http or https URL"),
+        ({"SLACK_API_URL": "ftp://slack.com/api"}, "SLACK_API_URL must be a http or https URL"),
+    ],
+)
+def test_bad_slack_settings_are_one_line_without_the_token(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env)
+    text = str(caught.value)
+    assert message in text and "\n" not in text
+    assert "s3cret" not in text
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_fuzzed_slack_tokens_give_only_settings_errors_that_never_repeat_them(bot: str, app: str) -> None:
+    try:
+        loaded = Settings.from_env({"SLACK_BOT_TOKEN": bot, "SLACK_APP_TOKEN": app})
+    except SettingsError as error:
+        for token in (bot.strip(), app.strip()):
+            if len(token) > 8:
+                assert token not in str(error)
+    else:
+        assert repr(bot) not in repr(loaded) or not bot.strip()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import main
+from bot.cli import main
 from tests.polis_data import polis_data, polis_groups
 
 GUILD = "100000000000000001"

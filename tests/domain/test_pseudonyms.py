@@ -113,3 +113,15 @@ def test_public_thread_replies_get_a_pseudonym_that_cannot_be_joined_to_private_
     assert public.startswith("poster-") and private.startswith("member-")
     assert public.removeprefix("poster-") != private.removeprefix("member-")
     assert pseudonym(secret, 1, 42, public_reply=True) == public  # stable all the same
+
+
+def test_slack_members_get_pseudonyms_that_never_meet_discord_ones() -> None:
+    from bot.domain.platform_ids import slack_id_to_int
+
+    team, member = slack_id_to_int("T0123ABCD"), slack_id_to_int("U0123ABCD")
+    label = pseudonym(SECRET, team, member)
+    assert label.startswith("member-") and label == pseudonym(SECRET, team, member)
+    assert label != pseudonym(SECRET, team, slack_id_to_int("U0123ABCE"))
+    assert pseudonym(SECRET, team, member, public_reply=True).startswith("poster-")
+    with pytest.raises(ValueError):
+        pseudonym(SECRET, team, GUILD)  # a Discord member in a Slack workspace: one platform or the other

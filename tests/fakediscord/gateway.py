@@ -457,6 +457,24 @@ class Gateway:
         conn.dropped = True
         await conn.close(code, "fake drop")
 
+    def invalidate_shard_session(self, shard_id: int) -> GatewaySession:
+        """Discord invalidates shard ``shard_id``'s active session: Invalid Session (op 9) with ``d: false``
+        (events/gateway-events.mdx, "Invalid Session": "the gateway has invalidated an active session and is
+        requesting client action"; ``d`` says whether it may be resumed). The session ends at once, so nothing
+        more is dispatched to it and a RESUME is refused; the client must disconnect and IDENTIFY afresh
+        (events/gateway.mdx, "Resuming": "If the d field is set to false ... your app should disconnect ... then
+        send an Identify"). Events meanwhile reach no session of that shard. Other shards' sessions go on."""
+        session = self.session_of_shard(shard_id)
+        conn = self.active_connection(session)
+        if conn is None:
+            raise AssertionError(f"shard {shard_id}'s session has no connection to invalidate")
+        self._end(session)
+        self.fake.stats.invalid_sessions += 1
+        conn.dropped = True
+        conn.send({"op": 9, "s": None, "t": None, "d": False})
+        self.fake.notifier.notify()
+        return session
+
     def send_op(self, op: int, data: Any = None) -> None:
         """Send a raw non-dispatch opcode (7 RECONNECT, 9 INVALID_SESSION...) to the current connection."""
         conn = self.active_connection()

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bot.__main__ import schedule_as_json
+from bot.cli.schedule import schedule_as_json
 from bot.domain.errors import InvalidTimeError
 from bot.domain.programme import SessionRecord, load_zone, local_to_utc
 from bot.domain.reminders import ReminderDecision, plan_reminders

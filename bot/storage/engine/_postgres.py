@@ -242,7 +242,13 @@ class PostgresDatabase:
         except Exception as error:
             if not is_unavailable(error) and not isinstance(error, asyncpg.PostgresError):
                 raise
-            log.error("cannot open the PostgreSQL database %s: %s", redact_url(url), type(error).__name__)
+            # In the log file only: the error raised below is the one line the console shows.
+            log.error(
+                "cannot open the PostgreSQL database %s: %s",
+                redact_url(url),
+                type(error).__name__,
+                extra={"file_only": True},
+            )
             raise DatabaseUnavailableError(
                 f"Cannot open the PostgreSQL database {redact_url(url)}: {_connect_reason(error)}."
             ) from None

@@ -3,9 +3,7 @@
     python -m bot deliberation import-polis DIR [--guild ID]
     python -m bot deliberation export-polis CONVERSATION DIR [--guild ID]
 
-Registered by the command line with ``add_parser`` and run with ``run``; written as its own module so that it
-moves into the command-line package as it is. (scikit-learn is loaded only when an analysis runs: see
-bot/domain/deliberation/_groups.py.)
+(scikit-learn is loaded only when an analysis runs: see bot/domain/deliberation/_groups.py.)
 """
 
 from __future__ import annotations
@@ -13,39 +11,45 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from bot.cli._common import Parents, community_in
+from bot.cli._common import database as database_of
 from bot.config import Settings
 from bot.domain.errors import UserFacingError
 from bot.services.deliberation import DeliberationService, PolisFiles, export_polis, import_polis, read_export
-from bot.storage.engine import Database, open_database
+from bot.storage.engine import open_database
 
 COMMAND = "deliberation"
 EXPORT_FILES = ("comments.csv", "votes.csv", "participants-votes.csv", "summary.csv")
-GuildIn = Callable[[argparse.Namespace, Settings, Database], Awaitable[int]]
 
 
-def add_parser(commands: argparse._SubParsersAction[Any], parents: list[argparse.ArgumentParser]) -> None:
-    """Add ``deliberation import-polis`` and ``deliberation export-polis`` to the command line's ``commands``."""
+def add_commands(commands: argparse._SubParsersAction[Any], parents: Parents) -> None:
     deliberation = commands.add_parser(COMMAND, help="import or export a Pol.is conversation")
     actions = deliberation.add_subparsers(dest="action", required=True, metavar="ACTION")
+    per_community = [parents.common, parents.community]
     importer = actions.add_parser(
-        "import-polis", parents=parents, help="read a Pol.is export (comments.csv, votes.csv) into a new conversation"
+        "import-polis",
+        parents=per_community,
+        help="read a Pol.is export (comments.csv, votes.csv) into a new conversation",
     )
     importer.add_argument("dir", type=Path, metavar="DIR", help="the folder holding the export's files")
+    importer.set_defaults(handler=import_command)
     exporter = actions.add_parser(
-        "export-polis", parents=parents, help="write a conversation as the files Pol.is tooling reads"
+        "export-polis", parents=per_community, help="write a conversation as the files Pol.is tooling reads"
     )
     exporter.add_argument("conversation", metavar="CONVERSATION", help="its number, as in 'conversation 3'")
     exporter.add_argument("dir", type=Path, metavar="DIR", help="the folder to write into (created if missing)")
+    exporter.set_defaults(handler=export_command)
 
 
-async def run(args: argparse.Namespace, settings: Settings, *, database: Path | str, guild_in: GuildIn) -> int:
-    if args.action == "import-polis":
-        return await _import(args, settings, database, guild_in)
-    return await _export(args, settings, database, guild_in)
+async def import_command(args: argparse.Namespace, settings: Settings) -> int:
+    return await _import(args, settings, database_of(args, settings))
+
+
+async def export_command(args: argparse.Namespace, settings: Settings) -> int:
+    return await _export(args, settings, database_of(args, settings))
 
 
 def _read_export(folder: Path) -> tuple[str, str, str | None]:
@@ -71,11 +75,11 @@ def _read_export(folder: Path) -> tuple[str, str, str | None]:
     return comments, votes, read("summary.csv", required=False)
 
 
-async def _import(args: argparse.Namespace, settings: Settings, database: Path | str, guild_in: GuildIn) -> int:
+async def _import(args: argparse.Namespace, settings: Settings, database: Path | str) -> int:
     comments, votes, summary = await asyncio.to_thread(_read_export, args.dir)
     exported = await read_export(comments, votes)  # a bad export is refused before the database is opened
     async with open_database(database) as db:
-        community_id = await guild_in(args, settings, db)
+        community_id = await community_in(args, settings, db)
         conversation, statements, cast = await import_polis(DeliberationService(db), community_id, exported, summary)
     print(f"imported {args.dir} as {conversation.name}: {statements} statements, {cast} votes")
     return 0
@@ -110,12 +114,12 @@ def _write_export(folder: Path, files: PolisFiles) -> None:
             file.write(contents[name])
 
 
-async def _export(args: argparse.Namespace, settings: Settings, database: Path | str, guild_in: GuildIn) -> int:
+async def _export(args: argparse.Namespace, settings: Settings, database: Path | str) -> int:
     number = conversation_number(args.conversation)
     folder: Path = args.dir
     await asyncio.to_thread(_check_target, folder, database)
     async with open_database(database) as db:
-        community_id = await guild_in(args, settings, db)
+        community_id = await community_in(args, settings, db)
         service = DeliberationService(db)
         conversation = await service.conversation(community_id, number)
         files = await export_polis(service, conversation)

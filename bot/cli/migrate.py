@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from bot.cli._common import Parents
 from bot.config import Settings
 from bot.domain.errors import SettingsError
 from bot.storage.database_url import redact_url
@@ -16,9 +17,10 @@ from bot.storage.database_url import redact_url
 COMMAND = "migrate-to-postgres"
 
 
-def add_command(commands: argparse._SubParsersAction[Any]) -> None:
+def add_commands(commands: argparse._SubParsersAction[Any], parents: Parents) -> None:
     parser = commands.add_parser(
         COMMAND,
+        parents=[parents.env_file],
         help="copy the SQLite database into an empty PostgreSQL database, checked row for row",
         description=(
             "Copies every table of the SQLite database into an empty PostgreSQL database in one transaction, then "
@@ -31,12 +33,7 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--to", dest="target", metavar="URL", help="postgresql://USER:PASSWORD@HOST:PORT/DB (default: DATABASE_URL)"
     )
-    parser.add_argument(
-        "--env-file",
-        type=Path,
-        metavar="PATH",
-        help="settings file; it must exist when given (default: .env if present; the environment wins)",
-    )
+    parser.set_defaults(handler=migrate_to_postgres)
 
 
 async def migrate_to_postgres(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,0 +1,239 @@
+"""The ports the services are given: one small router per port, which hands each call to the adapter of the
+platform that owns the id it is about (``platform_of``: a snowflake is Discord's, a negative id Slack's).
+
+The services never ask which platform they serve: they are built once with these routers, and every front
+end's adapters sit behind them (``PlatformAdapters``, one per platform, handed over at construction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
+
+from bot.domain.permissions import Permission
+from bot.domain.platform_ids import Platform, platform_of
+from bot.domain.session_events import EventSpec, RemoteEvent
+from bot.services.communities import WelcomePoster
+from bot.services.exports import DisplayNames
+from bot.services.reminders import OutgoingMessage, ReminderSender
+from bot.services.retention import RetentionNotifier
+from bot.services.session_events import EventsUnavailable, ScheduledEventPort
+from bot.services.threads import (
+    ChannelKind,
+    CreatedThread,
+    DiscordThreadState,
+    Starter,
+    Summary,
+    ThreadGateway,
+    ThreadHistory,
+)
+
+P = TypeVar("P")
+
+
+@dataclass(frozen=True)
+class PlatformAdapters:
+    """How the services reach one platform: one adapter per service port, handed over at construction."""
+
+    threads: ThreadGateway
+    reminders: ReminderSender
+    names: DisplayNames
+    retention: RetentionNotifier
+    welcome: WelcomePoster
+    events: ScheduledEventPort | None = None  # None: the platform has no scheduled events (Slack)
+
+
+class PlatformNotAttachedError(LookupError):
+    """An id of a platform no front end of this process serves (a bug, or a community of another process)."""
+
+
+class _Routes(Generic[P]):
+    def __init__(self, ports: Mapping[Platform, P]) -> None:
+        self._ports = dict(ports)
+
+    def __call__(self, platform_id: int) -> P:
+        platform = platform_of(platform_id)
+        port = self._ports.get(platform)
+        if port is None:
+            raise PlatformNotAttachedError(f"no {platform} front end is attached to this process")
+        return port
+
+    @property
+    def platforms(self) -> frozenset[Platform]:
+        return frozenset(self._ports)
+
+
+class ThreadRouter:
+    """``ThreadGateway``, by the channel, thread or community id of each call."""
+
+    def __init__(self, ports: Mapping[Platform, ThreadGateway]) -> None:
+        self._to = _Routes(ports)
+
+    async def channel_kind(self, community_id: int, channel_id: int) -> ChannelKind | None:
+        return await self._to(community_id).channel_kind(community_id, channel_id)
+
+    async def create_thread(self, channel_id: int, name: str, starter: Starter) -> CreatedThread:
+        return await self._to(channel_id).create_thread(channel_id, name, starter)
+
+    async def create_forum_post(self, channel_id: int, name: str, starter: Starter) -> CreatedThread:
+        return await self._to(channel_id).create_forum_post(channel_id, name, starter)
+
+    async def thread_state(self, thread_id: int) -> DiscordThreadState:
+        return await self._to(thread_id).thread_state(thread_id)
+
+    async def unarchive(self, thread_id: int, *, unlock: bool) -> None:
+        await self._to(thread_id).unarchive(thread_id, unlock=unlock)
+
+    async def edit_starter(self, channel_id: int, message_id: int, starter: Starter) -> None:
+        await self._to(channel_id).edit_starter(channel_id, message_id, starter)
+
+    async def post_summary(self, thread_id: int, summary: Summary) -> None:
+        await self._to(thread_id).post_summary(thread_id, summary)
+
+    async def lock_and_archive(self, thread_id: int) -> bool:
+        return await self._to(thread_id).lock_and_archive(thread_id)
+
+    async def thread_history(self, thread_id: int, *, limit: int) -> ThreadHistory:
+        return await self._to(thread_id).thread_history(thread_id, limit=limit)
+
+    async def missing_permissions(self, channel_id: int, needed: Permission) -> Permission | None:
+        return await self._to(channel_id).missing_permissions(channel_id, needed)
+
+    def reads_message_content(self) -> bool:
+        # The port asks without an id. Only Discord withholds members' text (the privileged Message Content
+        # intent); Slack's message events carry it. So Discord's answer when Discord is attached.
+        ports = self._to._ports
+        if "discord" in ports:
+            return ports["discord"].reads_message_content()
+        return all(port.reads_message_content() for port in ports.values())
+
+    async def message_deleted(self, thread_id: int, message_id: int) -> bool:
+        return await self._to(thread_id).message_deleted(thread_id, message_id)
+
+
+class ReminderRouter:
+    """``ReminderSender``, by the channel or member it sends to."""
+
+    def __init__(self, ports: Mapping[Platform, ReminderSender]) -> None:
+        self._to = _Routes(ports)
+
+    async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int:
+        return await self._to(channel_id).send_to_channel(channel_id, message, nonce=nonce)
+
+    async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int:
+        return await self._to(user_id).send_to_member(user_id, message, nonce=nonce)
+
+    async def find_in_channel(self, channel_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+        return await self._to(channel_id).find_in_channel(channel_id, nonce=nonce, digest=digest, after=after)
+
+    async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+        return await self._to(user_id).find_in_dms(user_id, nonce=nonce, digest=digest, after=after)
+
+
+class NamesRouter:
+    """``DisplayNames``, by community."""
+
+    def __init__(self, ports: Mapping[Platform, DisplayNames]) -> None:
+        self._to = _Routes(ports)
+
+    async def display_names(self, community_id: int, user_ids: Sequence[int]) -> Mapping[int, str]:
+        return await self._to(community_id).display_names(community_id, user_ids)
+
+
+class RetentionRouter:
+    """``RetentionNotifier``, by the channel it posts in."""
+
+    def __init__(self, ports: Mapping[Platform, RetentionNotifier]) -> None:
+        self._to = _Routes(ports)
+
+    async def retention_warning(
+        self, channel_id: int, organiser_role_id: int | None, deletes_at: datetime, retention: timedelta
+    ) -> None:
+        await self._to(channel_id).retention_warning(channel_id, organiser_role_id, deletes_at, retention)
+
+    async def retention_done(self, channel_id: int, deleted: int) -> None:
+        await self._to(channel_id).retention_done(channel_id, deleted)
+
+
+class WelcomeRouter:
+    """``WelcomePoster``, by community."""
+
+    def __init__(self, ports: Mapping[Platform, WelcomePoster]) -> None:
+        self._to = _Routes(ports)
+
+    async def post_welcome(self, community_id: int) -> bool:
+        return await self._to(community_id).post_welcome(community_id)
+
+
+class NoScheduledEvents:
+    """The events port of a platform without scheduled events: it cannot tell, and it lists nothing."""
+
+    REASON = "this platform has no scheduled events"
+
+    def missing_permissions(self, community_id: int, needed: Permission) -> Permission | None:
+        return None
+
+    async def list_events(self, community_id: int) -> list[RemoteEvent]:
+        raise EventsUnavailable(self.REASON)
+
+    async def create(self, community_id: int, spec: EventSpec) -> int:
+        raise EventsUnavailable(self.REASON)
+
+    async def update(self, community_id: int, event_id: int, spec: EventSpec) -> None:
+        raise EventsUnavailable(self.REASON)
+
+    async def cancel(self, community_id: int, event_id: int) -> None:
+        raise EventsUnavailable(self.REASON)
+
+    async def interested(self, community_id: int, event_id: int) -> list[int]:
+        return []
+
+
+class EventsRouter:
+    """``ScheduledEventPort``, by community (``NoScheduledEvents`` for a platform without them)."""
+
+    def __init__(self, ports: Mapping[Platform, ScheduledEventPort]) -> None:
+        self._to = _Routes(ports)
+
+    def missing_permissions(self, community_id: int, needed: Permission) -> Permission | None:
+        return self._to(community_id).missing_permissions(community_id, needed)
+
+    async def list_events(self, community_id: int) -> list[RemoteEvent]:
+        return await self._to(community_id).list_events(community_id)
+
+    async def create(self, community_id: int, spec: EventSpec) -> int:
+        return await self._to(community_id).create(community_id, spec)
+
+    async def update(self, community_id: int, event_id: int, spec: EventSpec) -> None:
+        await self._to(community_id).update(community_id, event_id, spec)
+
+    async def cancel(self, community_id: int, event_id: int) -> None:
+        await self._to(community_id).cancel(community_id, event_id)
+
+    async def interested(self, community_id: int, event_id: int) -> list[int]:
+        return await self._to(community_id).interested(community_id, event_id)
+
+
+@dataclass(frozen=True)
+class Routers:
+    """The ports the services are built with."""
+
+    threads: ThreadRouter
+    reminders: ReminderRouter
+    names: NamesRouter
+    retention: RetentionRouter
+    welcome: WelcomeRouter
+    events: EventsRouter
+
+
+def routers_for(adapters: Mapping[Platform, PlatformAdapters]) -> Routers:
+    return Routers(
+        threads=ThreadRouter({p: a.threads for p, a in adapters.items()}),
+        reminders=ReminderRouter({p: a.reminders for p, a in adapters.items()}),
+        names=NamesRouter({p: a.names for p, a in adapters.items()}),
+        retention=RetentionRouter({p: a.retention for p, a in adapters.items()}),
+        welcome=WelcomeRouter({p: a.welcome for p, a in adapters.items()}),
+        events=EventsRouter({p: a.events or NoScheduledEvents() for p, a in adapters.items()}),
+    )

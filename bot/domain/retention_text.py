@@ -1,0 +1,37 @@
+"""When a community's answers will be deleted, as organisers are shown it (setup, stats). Pure; composed once,
+rendered by each front end."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.domain.discord_text import timestamp
+from bot.domain.import_preview import plural
+
+
+class RetentionPlan(Protocol):
+    """The retention service's RetentionSchedule, as far as the text needs it."""
+
+    @property
+    def retention(self) -> timedelta: ...
+    @property
+    def deletes_at(self) -> datetime: ...
+    @property
+    def warning_period(self) -> bool: ...
+
+
+def retention_text(schedule: RetentionPlan | None) -> str | None:
+    """When answers will be deleted, as /setup and /stats show it (None: they are kept until deleted)."""
+    if schedule is None:
+        return None
+    when = f"{timestamp(schedule.deletes_at)} ({timestamp(schedule.deletes_at, 'R')})"
+    if schedule.warning_period:
+        return (
+            f"⚠️ Answers will be **deleted on {when}**, {plural(schedule.retention.days, 'day')} after the last "
+            "session. Export them first with /export answers, or change the period with /setup retention_days."
+        )
+    return (
+        f"Answers are kept until {timestamp(schedule.deletes_at, 'D')}, "
+        f"{plural(schedule.retention.days, 'day')} after the last session; organisers are warned a week before."
+    )
