@@ -229,7 +229,12 @@ class WorkshopBot(commands.AutoShardedBot):
 
         ``setup_hook`` goes on from here; the preflight check (``python -m bot check``) stops here.
         """
-        await self.load_extension(self.adapters_extension)  # not caught: without adapters the bot cannot work
+        try:  # not caught: without adapters the bot cannot work
+            await self.load_extension(self.adapters_extension)
+        except commands.ExtensionFailed as error:
+            if isinstance(error.original, UserFacingError):  # one clear line (e.g. discord.py internals moved)
+                raise error.original from None
+            raise
         if self._adapters is None:
             raise RuntimeError(f"the extension {self.adapters_extension} did not hand over the Discord adapters")
         self.core = self._build_core(self._adapters)

@@ -340,4 +340,5 @@ def server_defaults(settings: Settings) -> ServerDefaults:
         ping_role_id=settings.ping_role_id,
         facilitator_role_id=settings.facilitator_role_id,
         organiser_role_id=settings.organiser_role_id,
+        home_community_id=settings.guild_id,  # the channel and role defaults are its (without it: found)
     )

@@ -31,6 +31,7 @@ from bot.domain.errors import NotFoundError
 from bot.tree import NotAllowedError, report_error
 from cogs._base import workshop_bot
 from cogs._deliberation_offer import offer_answer, offer_checkbox, offer_possible, offer_ticked
+from cogs._membership import is_member
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +79,16 @@ async def open_answer_modal(interaction: discord.Interaction[Any], prompt_id: in
 
     Errors (a prompt that no longer exists, ...) are shown privately here, as the first response: Answer
     buttons call this from a DynamicItem, whose exceptions discord.py would only log.
+
+    The form is the first response, and nothing is asked of Discord before it: a modal cannot follow a
+    deferral, and under a burst of clicks right after a reminder fan-out a request here (fetching the
+    member, say) would wait on its route's bucket past Discord's 3 seconds (10062, "This interaction
+    failed"). Only the database is read. Whether a member who clicks in a DM still belongs to the server
+    is checked when the form is sent (``handle_answer_submit``, after deferring).
     """
     try:
         services = workshop_bot(interaction).services
         form = await services.answers.form(prompt_id, interaction.user.id, community_id=interaction.guild_id)
-        if interaction.guild_id is None:
-            await _require_member(interaction, form.context.community_id)
         modal = AnswerModal(form, offer_statement=await offer_possible(interaction, form.context))
         modal.stop()  # a description only: discord.py must not keep it (see the module docstring)
         await interaction.response.send_modal(modal)
@@ -156,13 +161,14 @@ async def handle_answer_submit(interaction: discord.Interaction[Any], prompt_id:
 
 
 async def _require_member(interaction: discord.Interaction[Any], guild_id: int) -> None:
-    """In a DM (an Answer button on a reminder DM), check the member still belongs to the prompt's server."""
-    guild = interaction.client.get_guild(guild_id)
-    if guild is None:
+    """In a DM (an Answer button on a reminder DM), check the member still belongs to the prompt's server.
+
+    Asked over REST, not from this process's cache: DMs reach shard 0 only, whichever shard (and process) holds
+    the server, and an answer only needs the database (issue 20, item 6)."""
+    member = await is_member(interaction.client, guild_id, interaction.user.id)
+    if member is None:
         raise NotFoundError("That prompt belongs to a server this bot is no longer in.")
-    try:
-        await guild.fetch_member(interaction.user.id)
-    except discord.NotFound:
+    if not member:
         raise NotAllowedError(
             "You are not a member of the workshop's server any more, so you cannot answer its prompts."
-        ) from None
+        )

@@ -20,22 +20,30 @@ from cogs._base import workshop_bot
 T = TypeVar("T")
 
 
-def _role_ids(member: discord.Member | discord.User) -> set[int]:
-    return {role.id for role in getattr(member, "roles", [])}
+def _has_role(member: discord.Member | discord.User, role_id: int | None, settings: ServerSettings) -> bool:
+    """Whether the member has the role, which must be one of the server's own and never @everyone (whose id is
+    the server's: every member has it). The settings service already leaves such ids out; this holds whatever
+    hands the settings over."""
+    if role_id is None or role_id == settings.community_id:
+        return False
+    guild = getattr(member, "guild", None)
+    if guild is not None and guild.id != settings.community_id:
+        return False  # a member of another server than the settings'
+    return any(role.id == role_id and not role.is_default() for role in getattr(member, "roles", []))
 
 
 def is_facilitator(member: discord.Member | discord.User, settings: ServerSettings) -> bool:
     permissions = getattr(member, "guild_permissions", None)
     if permissions is not None and (permissions.manage_threads or permissions.administrator):
         return True
-    return settings.facilitator_role_id is not None and settings.facilitator_role_id in _role_ids(member)
+    return _has_role(member, settings.facilitator_role_id, settings)
 
 
 def is_organiser(member: discord.Member | discord.User, settings: ServerSettings) -> bool:
     permissions = getattr(member, "guild_permissions", None)
     if permissions is not None and (permissions.manage_guild or permissions.administrator):
         return True
-    return settings.organiser_role_id is not None and settings.organiser_role_id in _role_ids(member)
+    return _has_role(member, settings.organiser_role_id, settings)
 
 
 async def require_facilitator(interaction: discord.Interaction[Any], action: str) -> None:

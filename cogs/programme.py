@@ -32,6 +32,7 @@ from cogs._render import (
     valid_weeks_text,
     week_choices,
 )
+from cogs._uploads import file_limit
 from cogs._views import pager, register_pages, unregister_pages
 
 T = TypeVar("T")
@@ -233,7 +234,7 @@ class ProgrammeCog(WorkshopCog):
             ("ics", guild_id, programme.version, settings.meeting_link),
             lambda: programme_to_ics(programme, now=now, default_link=settings.meeting_link),
         )
-        limit = interaction.guild.filesize_limit if interaction.guild else 10 * 1024 * 1024
+        limit = file_limit(interaction)
         if len(data) > limit:
             await send_private(
                 interaction,

@@ -251,7 +251,7 @@ def build_core(
     ports = routers_for(adapters)
     scheduler = AsyncIOScheduler(timezone=UTC)
     defaults = server_defaults(settings)
-    server_settings = ServerSettingsService(db, defaults, clock=clock)
+    server_settings = ServerSettingsService(db, defaults, clock=clock, places=ports.places)
     uow = unit_of_work_factory(db)
     programme = ProgrammeService(db, uow=uow, clock=clock)
     problems = RuntimeProblems(clock)

@@ -19,6 +19,7 @@ from bot.services.communities import WelcomePoster
 from bot.services.exports import DisplayNames
 from bot.services.reminders import OutgoingMessage, ReminderSender
 from bot.services.retention import RetentionNotifier
+from bot.services.server_settings import CommunityPlaces
 from bot.services.session_events import EventsUnavailable, ScheduledEventPort
 from bot.services.threads import (
     ChannelKind,
@@ -43,6 +44,7 @@ class PlatformAdapters:
     retention: RetentionNotifier
     welcome: WelcomePoster
     events: ScheduledEventPort | None = None  # None: the platform has no scheduled events (Slack)
+    places: CommunityPlaces | None = None  # whose channels and roles are whose (None: ids taken as stored)
 
 
 class PlatformNotAttachedError(LookupError):
@@ -216,6 +218,24 @@ class EventsRouter:
         return await self._to(community_id).interested(community_id, event_id)
 
 
+class PlacesRouter:
+    """``CommunityPlaces``, by community; a platform without one cannot tell (None)."""
+
+    def __init__(self, ports: Mapping[Platform, CommunityPlaces | None]) -> None:
+        self._ports = dict(ports)
+
+    def _port(self, community_id: int) -> CommunityPlaces | None:
+        return self._ports.get(platform_of(community_id))
+
+    def channel_is_own(self, community_id: int, channel_id: int) -> bool | None:
+        port = self._port(community_id)
+        return None if port is None else port.channel_is_own(community_id, channel_id)
+
+    def role_is_own(self, community_id: int, role_id: int) -> bool | None:
+        port = self._port(community_id)
+        return None if port is None else port.role_is_own(community_id, role_id)
+
+
 @dataclass(frozen=True)
 class Routers:
     """The ports the services are built with."""
@@ -226,6 +246,7 @@ class Routers:
     retention: RetentionRouter
     welcome: WelcomeRouter
     events: EventsRouter
+    places: PlacesRouter
 
 
 def routers_for(adapters: Mapping[Platform, PlatformAdapters]) -> Routers:
@@ -236,4 +257,5 @@ def routers_for(adapters: Mapping[Platform, PlatformAdapters]) -> Routers:
         retention=RetentionRouter({p: a.retention for p, a in adapters.items()}),
         welcome=WelcomeRouter({p: a.welcome for p, a in adapters.items()}),
         events=EventsRouter({p: a.events or NoScheduledEvents() for p, a in adapters.items()}),
+        places=PlacesRouter({p: a.places for p, a in adapters.items()}),
     )

@@ -1,11 +1,14 @@
 """A member's own data: what /mydata shows, exports and erases. Pure.
 
-Everything here is about one member in one server and is only ever shown to that member.
+Everything here is about one member and is only ever shown to that member. A member's rights do not depend on
+where they ask: /mydata, in a DM or in any server, covers every community holding their data (servers they or
+the bot left included, while the data is kept), each named by its name where the bot knows it, else its id.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +21,7 @@ PAGE_BUDGET = 3800  # characters of a /mydata page, inside the 4096 of an embed 
 SHOW_QUOTE_LIMIT = 900  # of one answer on a page; /mydata export has every answer whole
 PROMPT_SHOWN = 90
 EXPORT_FORMAT_VERSION = 1
+EVERYWHERE_FORMAT_VERSION = 2  # one document for every community: {"servers": [version 1's fields, ...]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,7 @@ class MemberData:
     dm_subscribed_at: datetime | None
     dm_reminders: tuple[ReminderDelivery, ...]
     interested_weeks: tuple[int, ...] = ()  # sessions whose Discord event the member marked Interested
+    dm_opted_out_at: datetime | None = None  # when they turned reminder DMs off (/reminders off)
     sections: tuple[DataSection, ...] = ()
 
     @property
@@ -77,6 +82,7 @@ class MemberData:
             and self.dm_subscribed_at is None
             and not self.dm_reminders
             and not self.interested_weeks
+            and self.dm_opted_out_at is None
             and not self.sections
         )
 
@@ -91,6 +97,7 @@ class ErasureReport:
     dm_subscription: bool
     dm_reminders: int
     interest: int = 0  # sessions' events the member was marked Interested in
+    dm_opt_out: bool = False  # the record that they turned reminder DMs off
     other: tuple[str, ...] = ()  # the further sections' items (``DataSection.items``)
 
     @property
@@ -102,6 +109,7 @@ class ErasureReport:
             or self.dm_subscription
             or self.dm_reminders
             or self.interest
+            or self.dm_opt_out
             or self.other
         )
 
@@ -119,6 +127,8 @@ class ErasureReport:
             found.append(_count(self.dm_reminders, "record") + " of reminder DMs sent to you")
         if self.interest:
             found.append(_count(self.interest, "record") + " of sessions you marked Interested in Discord's Events")
+        if self.dm_opt_out:
+            found.append("the record that you turned reminder DMs off")
         found.extend(self.other)
         return found
 
@@ -161,6 +171,8 @@ def show_pages(data: MemberData, *, budget: int = PAGE_BUDGET) -> list[str]:
     )
     if data.dm_subscribed_at is not None:
         intro += f" You asked for reminder DMs on {timestamp(data.dm_subscribed_at, 'f')}."
+    if data.dm_opted_out_at is not None:
+        intro += f" You turned reminder DMs off on {timestamp(data.dm_opted_out_at, 'f')}."
     if data.interested_weeks:
         weeks = ", ".join(str(week) for week in data.interested_weeks)
         intro += f" You marked Interested in the Discord events of week {weeks}."
@@ -176,6 +188,33 @@ def show_pages(data: MemberData, *, budget: int = PAGE_BUDGET) -> list[str]:
         else:
             current = f"{current}\n\n{entry}"
     pages.append(current)
+    return pages
+
+
+def community_label(community_id: int, names: Mapping[int, str]) -> str:
+    """A server by its name where the bot knows it (it may have left), else by its id."""
+    name = names.get(community_id)
+    return f"{name} (server {community_id})" if name else f"server {community_id}"
+
+
+NOTHING_ANYWHERE = "We hold nothing about you in any server."
+
+
+def show_pages_everywhere(
+    found: Sequence[MemberData], names: Mapping[int, str], *, budget: int = PAGE_BUDGET
+) -> list[str]:
+    """The member's data in every community, each under its heading, as pages that fit an embed description."""
+    if not found:
+        return [NOTHING_ANYWHERE]
+    pages: list[str] = []
+    for data in found:
+        heading = f"__**In {community_label(data.community_id, names)}**__"
+        for number, page in enumerate(show_pages(data, budget=budget - len(heading) - 20)):
+            block = f"{heading}\n{page}" if number == 0 else f"{heading} (continued)\n{page}"
+            if pages and len(pages[-1]) + 2 + len(block) <= budget:
+                pages[-1] = f"{pages[-1]}\n\n{block}"  # a small server's data shares the page
+            else:
+                pages.append(block)
     return pages
 
 
@@ -210,6 +249,7 @@ def export_document(data: MemberData, exported_at: datetime) -> dict[str, Any]:
         ],
         "reminder_dms": {
             "subscribed_at": _iso(data.dm_subscribed_at),
+            "turned_off_at": _iso(data.dm_opted_out_at),
             "deliveries": [{"week": d.week, "due_at": _iso(d.due_at), "state": d.state} for d in data.dm_reminders],
         },
         "interested_in_weeks": list(data.interested_weeks),
@@ -219,6 +259,36 @@ def export_document(data: MemberData, exported_at: datetime) -> dict[str, Any]:
 
 def export_json(data: MemberData, exported_at: datetime) -> bytes:
     return json.dumps(export_document(data, exported_at), ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def export_json_everywhere(
+    user_id: int, found: Sequence[MemberData], names: Mapping[int, str], exported_at: datetime
+) -> bytes:
+    servers = []
+    for data in found:
+        document = export_document(data, exported_at)
+        for envelope in ("format", "version", "exported_at", "user_id"):
+            del document[envelope]
+        servers.append({"server_name": names.get(data.community_id), **document})
+    everything = {
+        "format": "workshop-bot member data",
+        "version": EVERYWHERE_FORMAT_VERSION,
+        "exported_at": _iso(exported_at),
+        "user_id": str(user_id),
+        "servers": servers,
+    }
+    return json.dumps(everything, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def export_summary_everywhere(found: Sequence[MemberData], names: Mapping[int, str]) -> str:
+    if not found:
+        return NOTHING_ANYWHERE + " The file says so too."
+    lines = ["Everything we hold about you, by server:"]
+    for data in found:
+        versions = sum(len(item.versions) for item in data.answers)
+        line = f"- {community_label(data.community_id, names)}: {_count(len(data.answers), 'answer')}"
+        lines.append(line + (f" with {_count(versions, 'earlier version')}" if versions else ""))
+    return "\n".join(lines) + "\nThe file is only visible to you."
 
 
 def export_summary(data: MemberData) -> str:
@@ -241,20 +311,52 @@ WHAT_IS_KEPT = (
 )
 
 
-def erasure_question(report: ErasureReport) -> str:
+def erasure_question(report: ErasureReport, where: str = "this server") -> str:
     if report.nothing:
-        return "We hold nothing about you in this server, so there is nothing to delete."
+        return f"We hold nothing about you in {where}, so there is nothing to delete."
     listed = "\n".join(f"- {item}" for item in report.items())
     return (
-        f"This permanently deletes everything we hold about you in this server:\n{listed}\n{WHAT_IS_KEPT} "
+        f"This permanently deletes everything we hold about you in {where}:\n{listed}\n{WHAT_IS_KEPT} "
         "It cannot be undone. (Use `/mydata export` first if you want a copy.)"
     )
 
 
-def erasure_result(report: ErasureReport) -> str:
+def erasure_result(report: ErasureReport, where: str = "this server") -> str:
     if report.nothing:
-        return "There was nothing left to delete: we hold nothing about you in this server."
+        return f"There was nothing left to delete: we hold nothing about you in {where}."
     listed = "\n".join(f"- {item}" for item in report.items())
+    return (
+        f"Deleted in {where}:\n{listed}\nIt is gone from the bot's database. {WHAT_IS_KEPT} If you answer again, "
+        f"you will be asked to agree again first. {THREAD_MESSAGES_STAY}"
+    )
+
+
+def erasure_choice(reports: Sequence[tuple[int, ErasureReport]], names: Mapping[int, str]) -> str:
+    """/mydata delete when several servers hold the member's data: which one, or all."""
+    listed = "\n".join(
+        f"- {community_label(community_id, names)}: {', '.join(report.items())}" for community_id, report in reports
+    )
+    return (
+        f"Several servers hold data about you:\n{listed}\nChoose the server whose data to delete, or all of them; "
+        "you will be asked to confirm."
+    )
+
+
+def erasure_question_everywhere(reports: Sequence[tuple[int, ErasureReport]], names: Mapping[int, str]) -> str:
+    listed = "\n".join(
+        f"- in {community_label(community_id, names)}: {', '.join(report.items())}" for community_id, report in reports
+    )
+    return (
+        f"This permanently deletes everything we hold about you in every server:\n{listed}\n{WHAT_IS_KEPT} "
+        "It cannot be undone. (Use `/mydata export` first if you want a copy.)"
+    )
+
+
+def erasure_result_everywhere(reports: Sequence[tuple[int, ErasureReport]], names: Mapping[int, str]) -> str:
+    done = [(c, r) for c, r in reports if not r.nothing]
+    if not done:
+        return "There was nothing left to delete: we hold nothing about you in any server."
+    listed = "\n".join(f"- in {community_label(c, names)}: {', '.join(r.items())}" for c, r in done)
     return (
         f"Deleted:\n{listed}\nIt is gone from the bot's database. {WHAT_IS_KEPT} If you answer again, you will "
         f"be asked to agree again first. {THREAD_MESSAGES_STAY}"

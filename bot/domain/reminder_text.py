@@ -30,6 +30,7 @@ class OutgoingMessage:
     ping_role_id: int | None = None
     ping_user_ids: tuple[int, ...] = ()
     answer_buttons: tuple[AnswerButtonSpec, ...] = ()
+    community_id: int | None = None  # whose message: a sender posts and pings only in that server's own places
 
 
 def compose_reminder(

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from bot.domain.errors import NotFoundError, SettingsError, UserFacingError, quoted
 from bot.domain.reminders import parse_offsets
+from bot.domain.server_settings import ROLE_SETTINGS, Withheld, Withholding
 
 NOTHING_CHANGED = "Nothing was changed."
 SNOWFLAKE_DIGITS = (17, 20)  # Discord ids: 17 digits in 2015, 19 today, 20 at most (64 bits)
@@ -42,7 +43,15 @@ CLEARABLE = {
     "answer window": "answer_window",
     "retention": "retention",
 }
-ROLE_SETTINGS = ("ping_role_id", "facilitator_role_id", "organiser_role_id")
+SETTING_LABELS = {name: label for label, name in CLEARABLE.items()}
+# /setup's option for each channel or role setting.
+SETUP_OPTIONS = {
+    "reminder_channel_id": "reminder_channel",
+    "ping_role_id": "ping_role",
+    "facilitator_role_id": "facilitator_role",
+    "organiser_role_id": "organiser_role",
+    "discussion_channel_id": "discussion_channel",
+}
 # On/off settings /setup takes as their own options, with how "Saved: ..." names them.
 SWITCH_LABELS = {"events_enabled": "Discord events", "remind_interested": "reminder DMs"}
 
@@ -69,6 +78,31 @@ def require_not_everyone(role_id: int, community_id: int | None, *, role: str) -
         raise SettingsError(
             f"@everyone cannot be the {role} role: choose a role given to some members only. {NOTHING_CHANGED}"
         )
+
+
+def withheld_note(item: Withheld) -> tuple[str, str]:
+    """What an organiser is told about a channel or role setting not in force in their server: (what, fix)."""
+    label = SETTING_LABELS.get(item.setting, item.setting)
+    option = SETUP_OPTIONS.get(item.setting, item.setting)
+    if item.why is Withholding.EVERYONE:
+        source = f"{item.variable} in the bot's settings" if item.from_defaults else f"the stored {label}"
+        return (
+            f"{source} is this server's own id, which Discord uses for @everyone: it is ignored, so that not "
+            "every member gets the role.",
+            f"choose a role given to some members only with /setup {option}:.",
+        )
+    kind = "channel" if item.setting.endswith("channel_id") else "role"
+    if item.why is Withholding.FOREIGN:
+        source = f"{item.variable} in the bot's settings" if item.from_defaults else f"the stored {label}"
+        return (
+            f"{source} names a {kind} of another server: it is not used here.",
+            f"choose one of this server's with /setup {option}:.",
+        )
+    return (
+        f"{item.variable} in the bot's settings names a {kind} of another server, so this server has no {label} "
+        "of its own.",
+        f"choose one with /setup {option}:.",
+    )
 
 
 def is_web_address(text: str) -> bool:

@@ -22,6 +22,7 @@ from bot.domain.preflight import (
     RoleFacts,
     Status,
 )
+from bot.domain.preflight.rules import withheld_findings
 from bot.services.preflight import StoredFacts
 
 
@@ -85,7 +86,7 @@ def facts_from_guild(
         next_reminder=stored.next_reminder,
         server_granted=int(guild.me.guild_permissions.value) if guild is not None and guild.me is not None else None,
         switched_on=frozenset({"events_enabled"}) if settings.events_enabled else frozenset(),
-        extra=tuple(extra),
+        extra=(*withheld_findings(settings), *extra),
     )
 
 

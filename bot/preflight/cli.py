@@ -90,7 +90,9 @@ async def run_check(settings: Settings, *, token: str, database_path: Path | str
     found = isinstance(database_path, str) or await asyncio.to_thread(database_path.is_file)
     with tempfile.TemporaryDirectory() as scratch:
         path = database_path if found else Path(scratch) / "empty.sqlite3"
-        expected, stored, failed = await _stored_and_expected(settings, path, guild_id)
+        # The bot as it runs: GUILD_ID (not --guild) says whose the channel and role defaults are.
+        as_run = dataclasses.replace(settings, guild_id=command_scope)
+        expected, stored, failed = await _stored_and_expected(as_run, path, guild_id)
     if not found and isinstance(database_path, Path):
         failed.insert(0, _no_database(database_path))
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 from bot.domain.answering import AnswerForm, PromptContext, SavedAnswer
 from bot.domain.answers import clean_answer_text, is_late
 from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import NotFoundError
-from bot.domain.member_data import ErasureReport, MemberData, export_json
+from bot.domain.member_data import ErasureReport, MemberData, export_json, export_json_everywhere
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.answers import AnswerRepository, ConsentRepository
 from bot.storage.engine import Database
@@ -106,6 +107,21 @@ class AnswerService:
         """The member's data and the same as a JSON document (for /mydata export)."""
         data = await self.members.load(community_id, user_id)
         return data, export_json(data, self._clock())
+
+    async def member_communities(self, user_id: int) -> list[int]:
+        """The communities holding the member's data, wherever they ask from (left ones included)."""
+        return await self.members.communities_of(user_id)
+
+    async def member_data_everywhere(self, user_id: int) -> list[MemberData]:
+        """The member's data in every community that holds some, one MemberData each."""
+        return [await self.members.load(c, user_id) for c in await self.members.communities_of(user_id)]
+
+    async def export_member_data_everywhere(
+        self, user_id: int, names: Mapping[int, str]
+    ) -> tuple[list[MemberData], bytes]:
+        """Everything held about the member in every community, as one JSON document (``names``: where known)."""
+        found = await self.member_data_everywhere(user_id)
+        return found, export_json_everywhere(user_id, found, names, self._clock())
 
     async def erasure_preview(self, community_id: int, user_id: int) -> ErasureReport:
         return await self.members.summary(community_id, user_id)

@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.domain.clock import Clock, system_clock
@@ -41,23 +42,40 @@ from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.engine import Database
+from bot.storage.members import MemberDataRepository
 from bot.storage.session_events import SessionEventRepository
 
 log = logging.getLogger(__name__)
 
 PROBLEM_REFUSED = "events:refused"
+PROBLEM_REJECTED = "events:rejected"
 PROBLEM_PUT_BACK = "events:put-back"
 PROBLEM_FAILED = "events:failed"
 SYNC_INTERVAL_HOURS = 6
+#: A sync reads Interested again from Discord when the last reading is older than this: the periodic sync
+#: always does, an import's or /setup's sync soon after another does not.
+INTEREST_CATCH_UP_AFTER = timedelta(hours=1)
 
 
 class EventsRefused(Exception):
-    """Discord refused (403): the bot lacks Create Events or Manage Events. ``missing`` when known."""
+    """A missing permission: Discord answered 403 (or code 50013, Missing Permissions), so the bot lacks Create
+    Events or Manage Events and every other call would be refused too. ``missing`` when known."""
 
     def __init__(self, reason: str, missing: Permission | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.missing = missing
+
+
+class EventRejected(Exception):
+    """Discord refused one request for another reason than a permission (an invalid field, an unknown event,
+    a limit): reported as what it is, and the sync goes on with the other sessions."""
+
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(f"{status}, code {code}: {message}" if code else f"{status}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
 
 
 class EventsUnavailable(Exception):
@@ -124,6 +142,7 @@ class SessionEventService:
         clock: Clock = system_clock,
     ) -> None:
         self.repository = SessionEventRepository(db)
+        self._members = MemberDataRepository(db)
         self._programme = programme
         self._settings = settings
         self._port = port
@@ -132,6 +151,7 @@ class SessionEventService:
         self._locks: dict[int, asyncio.Lock] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
+        self._interest_read_at: dict[int, datetime] = {}
 
     # --- when to sync --------------------------------------------------------------------------------
 
@@ -158,7 +178,9 @@ class SessionEventService:
         while True:
             self._again.discard(community_id)
             try:
-                await self.sync(community_id)
+                report = await self.sync(community_id)
+                if report is not None and report.stopped is None and self._interest_due(community_id):
+                    await self.catch_up_interest(community_id)
             except Exception:
                 log.exception("syncing the session events of guild %s failed", community_id)
             if community_id not in self._again:
@@ -216,6 +238,9 @@ class SessionEventService:
             except EventsRefused as refused:
                 self._refused(community_id, refused)
                 return SyncReport(stopped="refused")
+            except EventRejected as rejected:
+                self._rejected(community_id, [f"listing the server's events: {rejected}"])
+                return SyncReport(stopped="rejected")
             except EventsUnavailable as error:
                 log.warning("could not list the scheduled events of guild %s: %s", community_id, error)
                 return SyncReport(stopped="unavailable")
@@ -227,9 +252,12 @@ class SessionEventService:
         counts = {"created": 0, "updated": 0, "adopted": 0, "cancelled": 0}
         remote_by_id = {r.id: r for r in remote}
         stopped: str | None = None
+        rejected: list[str] = []
         for action in plan.actions:
             try:
                 await self._do(community_id, action, remote_by_id, counts)
+            except EventRejected as error:
+                rejected.append(f"{_name(action)}: {error}")  # this one alone: the others go on
             except EventsRefused as refused:
                 self._refused(community_id, refused)
                 stopped = "refused"
@@ -250,6 +278,10 @@ class SessionEventService:
         if stopped is None:
             self._problems.clear(community_id, PROBLEM_REFUSED)
             self._problems.clear(community_id, PROBLEM_FAILED)
+        if rejected:
+            self._rejected(community_id, rejected)
+        elif stopped is None:
+            self._problems.clear(community_id, PROBLEM_REJECTED)
         put_back = tuple(_describe(a) for a in plan.put_back)
         if put_back:
             text = "; ".join(put_back)
@@ -307,6 +339,17 @@ class SessionEventService:
             f"Give the bot's role {needed.label} in Server Settings > Roles, or switch events off in /setup",
         )
 
+    def _rejected(self, community_id: int, what: list[str]) -> None:
+        text = "; ".join(what)
+        log.warning("guild %s: Discord refused session events: %s", community_id, text)
+        self._problems.record(
+            community_id,
+            PROBLEM_REJECTED,
+            f"Discord refused {_plural(len(what), 'session event')} (the others were synced): {text}",
+            "Check the session's title, description, times and meeting link in the programme, then /import it "
+            "again; the bot tries again at its next sync",
+        )
+
     # --- Interested ----------------------------------------------------------------------------------
 
     async def on_interest(self, community_id: int, event_id: int, user_id: int, *, added: bool) -> None:
@@ -318,16 +361,26 @@ class SessionEventService:
         if changed:
             log.debug("interest %s for an event of guild %s", "added" if added else "removed", community_id)
 
+    def _interest_due(self, community_id: int) -> bool:
+        read_at = self._interest_read_at.get(community_id)
+        return read_at is None or self._clock() - read_at >= INTEREST_CATCH_UP_AFTER
+
     async def catch_up_interest(self, community_id: int) -> int:
-        """Interest changed while the bot was away: each stored event's users list, paged."""
+        """Interest changed while the bot was away, or while a click was lost on the way (a gateway session
+        that could not be resumed): each stored event's users list, paged. At start, then by the syncs."""
+        self._interest_read_at[community_id] = self._clock()
         changed = 0
         for row in await self.repository.stored(community_id):
             try:
                 users = await self._port.interested(community_id, row.event_id)
-            except (EventsRefused, EventsUnavailable) as error:
+            except (EventsRefused, EventRejected, EventsUnavailable) as error:
                 log.warning("guild %s: could not read who is interested in week %d: %s", community_id, row.week, error)
                 continue
-            changed += await self.repository.replace_interest(community_id, row.event_id, users, self._clock())
+            # An erasure is final: the Interested clicks Discord still shows from before it are not written back.
+            erased = await self._members.erased_among(community_id, users)
+            changed += await self.repository.replace_interest(
+                community_id, row.event_id, users, self._clock(), never_add=erased
+            )
         if changed:
             log.info("guild %s: %d Interested changes caught up", community_id, changed)
         return changed
@@ -354,6 +407,17 @@ def _summary(action: Action) -> str:
     """An action in a log line: its kind and week (never the whole description)."""
     week = action.spec.week if isinstance(action, Create | Update | Adopt) else action.week
     return f"{type(action).__name__.lower()} of week {week}"
+
+
+def _name(action: Action) -> str:
+    """The session event an action is about, as an organiser knows it."""
+    if isinstance(action, Create | Update | Adopt):
+        return f"week {action.spec.week} (“{action.spec.name}”)"
+    return f"week {action.week}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _describe(action: Action) -> str:

@@ -1,8 +1,8 @@
 """Everything stored about one member, across tables: to show it to them, and to erase it.
 
-Tables holding a member's data: answers (with answer_versions), consents, dm_subscriptions, event_interest, and the
-reminder_deliveries rows of DMs sent to them (target_kind 'dm', target_id = their user id). When a table
-gains a column that identifies a member, it belongs in ``erase`` too.
+Tables holding a member's data: answers (with answer_versions), consents, dm_subscriptions, dm_opt_outs,
+event_interest, and the reminder_deliveries rows of DMs sent to them (target_kind 'dm', target_id = their user
+id). When a table gains a column that identifies a member, it belongs in ``erase`` too.
 
 ``erase`` leaves one row behind in ``erasures``: the member's id and the time, so that their thread messages,
 still on Discord, are not recorded again (see the migration).
@@ -11,16 +11,17 @@ still on Discord, are not recorded again (see the migration).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from bot.domain.member_data import DataSection, ErasureReport, MemberData, ReminderDelivery
 from bot.storage.answers import AnswerRepository, ConsentRepository
 from bot.storage.codec import from_db_time, to_db_time
-from bot.storage.engine import Connection, Database
+from bot.storage.engine import Connection, Database, placeholders
 
 log = logging.getLogger(__name__)
+_ID_BATCH = 500  # ids per IN (...) list, well inside both engines' parameter limits
 
 
 class MemberDataPart(Protocol):
@@ -61,6 +62,9 @@ class MemberDataRepository:
                 "WHERE d.community_id = ? AND d.target_kind = 'dm' AND d.target_id = ? ORDER BY d.due_at, d.id",
                 (community_id, user_id),
             )
+            opt_out = await conn.fetchall(
+                "SELECT opted_out_at FROM dm_opt_outs WHERE community_id = ? AND user_id = ?", (community_id, user_id)
+            )
             interest = await conn.fetchall(
                 "SELECT e.week FROM event_interest i JOIN session_events e ON e.event_id = i.event_id "
                 "WHERE i.community_id = ? AND i.user_id = ? ORDER BY e.week",
@@ -75,8 +79,45 @@ class MemberDataRepository:
             dm_subscribed_at=from_db_time(subscription[0]["subscribed_at"]) if subscription else None,
             dm_reminders=tuple(ReminderDelivery(r["week"], from_db_time(r["due_at"]), r["state"]) for r in deliveries),
             interested_weeks=tuple(r["week"] for r in interest),
+            dm_opted_out_at=from_db_time(opt_out[0]["opted_out_at"]) if opt_out else None,
             sections=sections,
         )
+
+    async def erased_among(self, community_id: int, user_ids: Iterable[int]) -> frozenset[int]:
+        """The members among ``user_ids`` whose data in the community was erased (all of them once retention deleted
+        the community's data): what Discord still shows of them from before is never recorded again."""
+        wanted = sorted(set(user_ids))
+        if not wanted:
+            return frozenset()
+        async with self._db.transaction() as conn:
+            if await conn.fetchone("SELECT 1 FROM retention_cutoffs WHERE community_id = ?", (community_id,)):
+                return frozenset(wanted)
+            found: set[int] = set()
+            for start in range(0, len(wanted), _ID_BATCH):
+                batch = wanted[start : start + _ID_BATCH]
+                rows = await conn.fetchall(
+                    f"SELECT user_id FROM erasures WHERE community_id = ? AND user_id IN ({placeholders(batch)})",
+                    (community_id, *batch),
+                )
+                found.update(int(row[0]) for row in rows)
+        return frozenset(found)
+
+    async def communities_of(self, user_id: int) -> list[int]:
+        """Every community holding some of the member's data, the ones the bot (or the member) left included:
+        they keep it until their grace period ends (or retention deletes it)."""
+        rows = await self._db.fetchall(
+            "SELECT community_id FROM answers WHERE user_id = ? "
+            "UNION SELECT community_id FROM consents WHERE user_id = ? "
+            "UNION SELECT community_id FROM dm_subscriptions WHERE user_id = ? "
+            "UNION SELECT community_id FROM reminder_deliveries WHERE target_kind = 'dm' AND target_id = ? "
+            "UNION SELECT community_id FROM event_interest WHERE user_id = ? "
+            "UNION SELECT community_id FROM dm_opt_outs WHERE user_id = ? "
+            "UNION SELECT c.community_id FROM deliberation_participants p "
+            "JOIN conversations c ON c.id = p.conversation_id WHERE p.user_id = ? "
+            "ORDER BY 1",
+            (user_id,) * 7,
+        )
+        return [int(row[0]) for row in rows]
 
     async def summary(self, community_id: int, user_id: int) -> ErasureReport:
         """What ``erase`` would remove now."""
@@ -106,6 +147,9 @@ class MemberDataRepository:
             await conn.execute(
                 "DELETE FROM event_interest WHERE community_id = ? AND user_id = ?", (community_id, user_id)
             )
+            await conn.execute(
+                "DELETE FROM dm_opt_outs WHERE community_id = ? AND user_id = ?", (community_id, user_id)
+            )
             for part in self._parts:
                 await part.erase(conn, community_id, user_id)
             # The tombstone: ids and a time only, the minimum that keeps the thread catch-up (and edits) from
@@ -131,8 +175,9 @@ class MemberDataRepository:
             "(SELECT COUNT(*) FROM dm_subscriptions WHERE community_id = ? AND user_id = ?) AS subscriptions, "
             "(SELECT COUNT(*) FROM reminder_deliveries WHERE community_id = ? AND target_kind = 'dm' "
             " AND target_id = ?) AS deliveries, "
-            "(SELECT COUNT(*) FROM event_interest WHERE community_id = ? AND user_id = ?) AS interest",
-            (community_id, user_id) * 6,
+            "(SELECT COUNT(*) FROM event_interest WHERE community_id = ? AND user_id = ?) AS interest, "
+            "(SELECT COUNT(*) FROM dm_opt_outs WHERE community_id = ? AND user_id = ?) AS opt_outs",
+            (community_id, user_id) * 7,
         )
         assert row is not None  # a SELECT without FROM always has its one row
         sections = await self._sections(conn, community_id, user_id)
@@ -143,6 +188,7 @@ class MemberDataRepository:
             dm_subscription=row["subscriptions"] > 0,
             dm_reminders=row["deliveries"],
             interest=row["interest"],
+            dm_opt_out=row["opt_outs"] > 0,
             other=tuple(item for section in sections for item in section.items),
         )
 

@@ -90,14 +90,27 @@ class SessionEventRepository:
                 > 0
             )
 
-    async def replace_interest(self, community_id: int, event_id: int, user_ids: Iterable[int], now: datetime) -> int:
-        """The event's users as Discord lists them now (the catch-up at start); returns how many changed."""
+    async def replace_interest(
+        self,
+        community_id: int,
+        event_id: int,
+        user_ids: Iterable[int],
+        now: datetime,
+        *,
+        never_add: Iterable[int] = (),
+    ) -> int:
+        """The event's users as Discord lists them now (the catch-up); returns how many changed.
+
+        ``never_add``: members whose interest is not written back (they erased their data); a row they made by a
+        click since then stays while Discord still lists them.
+        """
         wanted = set(user_ids)
         async with self._db.transaction() as conn:
             found = await conn.fetchall(
                 "SELECT user_id FROM event_interest WHERE community_id = ? AND event_id = ?", (community_id, event_id)
             )
             have = {row[0] for row in found}
+            wanted -= set(never_add) - have
             await conn.executemany(
                 "DELETE FROM event_interest WHERE event_id = ? AND user_id = ?",
                 [(event_id, u) for u in have - wanted],

@@ -5,6 +5,7 @@
 - ``names.DiscordDisplayNames``: the export service's ``DisplayNames`` (named exports);
 - ``retention.RetentionNotices``: the retention service's ``RetentionNotifier``;
 - ``welcome.WelcomeMessages``: the community service's ``WelcomePoster`` (one message on joining a server);
+- ``permissions.GuildPlaces``: the settings service's ``CommunityPlaces`` (is a channel or role a server's own);
 - ``session_events.DiscordScheduledEvents``: the session-event service's ``ScheduledEventPort`` (and
   ``follow_interest``, which reports Interested clicks to the ``cogs.session_events`` listener).
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 from bot.client import DiscordAdapters, WorkshopBot
 from cogs._discord.names import DiscordDisplayNames
+from cogs._discord.permissions import GuildPlaces
 from cogs._discord.reminders import DiscordReminderSender
 from cogs._discord.retention import RetentionNotices
 from cogs._discord.session_events import DiscordScheduledEvents, follow_interest
@@ -46,6 +48,7 @@ async def setup(bot: WorkshopBot) -> None:
             retention=RetentionNotices(bot),
             events=DiscordScheduledEvents(bot),
             welcome=WelcomeMessages(bot),
+            places=GuildPlaces(bot),
         )
     )
     follow_interest(bot)

@@ -4,6 +4,7 @@ messages into Discord calls, and Discord's errors into "refused" (do not retry) 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 import aiohttp
@@ -19,7 +20,7 @@ from bot.services.reminders import (
     OutgoingMessage,
     content_digest,
 )
-from cogs._discord.permissions import guild_id_of, missing_in
+from cogs._discord.permissions import channel_in_guild, guild_id_of, missing_in, role_in_guild
 from cogs._views import answer_view
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ class DiscordReminderSender:
         self._bot = bot
 
     async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int:
+        if message.community_id is not None:
+            message = await self._own_places_only(channel_id, message)
         # Checked first from the gateway cache: a post Discord would refuse is not even attempted.
         missing = missing_in(self._bot, channel_id, POSTING)
         if missing:
@@ -53,6 +56,22 @@ class DiscordReminderSender:
             if isinstance(error, discord.Forbidden) and error.code in (MISSING_ACCESS, MISSING_PERMISSIONS):
                 raise ChannelRefused(channel_id, None, refused.reason) from error
             raise
+
+    async def _own_places_only(self, channel_id: int, message: OutgoingMessage) -> OutgoingMessage:
+        """A community's reminder goes to its own channel and pings its own role only, whatever its settings say."""
+        assert message.community_id is not None
+        await self._bot.wait_until_ready()  # the servers' channels and roles come from the gateway cache
+        own = channel_in_guild(self._bot, message.community_id, channel_id)
+        if own is None:
+            raise DeliveryFailed(f"server {message.community_id} is not available to this process yet")
+        if not own:
+            raise DeliveryRefused("the channel is not one of this server's (another server's, or deleted)")
+        role = message.ping_role_id
+        if role is not None and not role_in_guild(self._bot, message.community_id, role):
+            log.warning("community %s: its ping role is not its own; the reminder pings no one", message.community_id)
+            content = message.content.replace(f"<@&{role}>", "").lstrip()
+            message = dataclasses.replace(message, content=content, ping_role_id=None)
+        return message
 
     async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int:
         try:

@@ -16,9 +16,10 @@ from typing import Any
 import aiohttp
 import discord
 
+from bot.domain.errors import UserFacingError
 from bot.domain.permissions import Permission, missing
 from bot.domain.session_events import EventSpec, RemoteEvent, RemoteStatus
-from bot.services.session_events import EventsRefused, EventsUnavailable
+from bot.services.session_events import EventRejected, EventsRefused, EventsUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ EXTERNAL = 3  # "Guild Scheduled Event Entity Types"
 GUILD_ONLY = 2  # "Guild Scheduled Event Privacy Level"
 CANCELED = 4
 USERS_PAGE = 100
+MISSING_PERMISSIONS = 50013  # topics/opcodes-and-status-codes.mdx, JSON error codes
+REFUSAL_TEXT_LIMIT = 300  # what of Discord's answer is shown to organisers (/setup's health section)
 INTEREST_EVENT = "session_event_interest"  # dispatched as on_session_event_interest(guild, event, user, added)
 _ERRORS = (discord.DiscordException, aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
@@ -93,8 +96,8 @@ class DiscordScheduledEvents:
     async def cancel(self, guild_id: int, event_id: int) -> None:
         try:
             await self._call(self._bot.http.edit_scheduled_event(guild_id, event_id, status=CANCELED))
-        except EventsRefused as refused:
-            if refused.reason.startswith("not found"):
+        except EventRejected as rejected:
+            if rejected.status == 404:
                 return  # deleted in the meantime: nothing left to cancel
             raise
 
@@ -112,18 +115,50 @@ class DiscordScheduledEvents:
 
     @staticmethod
     async def _call(request: Any) -> Any:
+        """The request's answer; Discord's refusals as the service's exceptions.
+
+        Only a 403, or code 50013 (Missing Permissions), means the bot lacks a permission
+        (topics/opcodes-and-status-codes.mdx, HTTP response codes and JSON error codes); any other refusal (an
+        invalid field, an unknown event, the 100-event limit) is about this one request and said as it is.
+        """
         try:
             return await request
-        except discord.Forbidden as error:
-            raise EventsRefused(f"forbidden (code {error.code})") from error
-        except discord.NotFound as error:
-            raise EventsRefused(f"not found (code {error.code})") from error
         except discord.HTTPException as error:
+            if error.status == 403 or error.code == MISSING_PERMISSIONS:
+                raise EventsRefused(f"forbidden (code {error.code})") from error
             if error.status >= 500 or error.status == 429:
                 raise EventsUnavailable(f"Discord answered {error.status}") from error
-            raise EventsRefused(f"rejected ({error.status}, code {error.code}: {error.text})") from error
+            raise EventRejected(error.status, error.code, _refusal_text(error)) from error
         except _ERRORS as error:
             raise EventsUnavailable(type(error).__name__) from error
+
+
+def _refusal_text(error: discord.HTTPException) -> str:
+    """Discord's message and, for an invalid form body, the fields it names (on one line)."""
+    text = " ".join(error.text.split()) or "no details"
+    return text if len(text) <= REFUSAL_TEXT_LIMIT else text[: REFUSAL_TEXT_LIMIT - 1] + "…"
+
+
+INTEREST_PARSERS = (("GUILD_SCHEDULED_EVENT_USER_ADD", True), ("GUILD_SCHEDULED_EVENT_USER_REMOVE", False))
+
+
+class DiscordInternalsMovedError(UserFacingError):
+    """The discord.py internals the live Interested follow hooks into are not where this bot expects them."""
+
+
+def _interest_parsers(bot: discord.Client) -> dict[str, Any]:
+    """discord.py's gateway parsers by event name (``ConnectionState.parsers``, which its websocket reads each
+    dispatch from), checked to hold the two the follow wraps; a clear error at start-up when they moved."""
+    state = getattr(bot, "_connection", None)
+    parsers = getattr(state, "parsers", None)
+    names = [name for name, _ in INTEREST_PARSERS]
+    if not isinstance(parsers, dict) or not all(callable(parsers.get(name)) for name in names):
+        raise DiscordInternalsMovedError(
+            f"this version of discord.py ({discord.__version__}) no longer has the gateway parsers the bot follows "
+            f"Interested clicks through ({' and '.join(names)} in Client._connection.parsers): install the "
+            "discord.py version the bot's pyproject.toml names"
+        )
+    return parsers
 
 
 def follow_interest(bot: discord.Client) -> None:
@@ -132,10 +167,12 @@ def follow_interest(bot: discord.Client) -> None:
     discord.py dispatches its own ``on_scheduled_event_user_add`` only when the user is in its cache, which
     without the privileged members intent is rarely the case; the gateway's payload carries the three ids
     (developers/events/gateway-events.mdx, "Guild Scheduled Event User Add"), so the bot reads them there,
-    before discord.py's own parser runs (which it still does).
+    before discord.py's own parser runs (which it still does). Those parsers are discord.py internals: when
+    they have moved, the start fails with one clear line (``DiscordInternalsMovedError``) rather than the bot
+    silently missing every click; the periodic sync catches up Interested from Discord's lists all the same.
     """
-    parsers: dict[str, Any] = bot._connection.parsers
-    for name, added in (("GUILD_SCHEDULED_EVENT_USER_ADD", True), ("GUILD_SCHEDULED_EVENT_USER_REMOVE", False)):
+    parsers = _interest_parsers(bot)
+    for name, added in INTEREST_PARSERS:
         original = parsers[name]
         if getattr(original, "follows_interest", False):
             continue

@@ -20,6 +20,7 @@ from bot.tree import send_private
 from cogs._base import WeekOption, WorkshopCog, cog_of, guild_id_of
 from cogs._checks import organisers_only, require_organiser
 from cogs._render import paginate, valid_weeks_text
+from cogs._uploads import file_limit
 from cogs._views import PersistentButton
 from cogs.organiser._text import (
     AUDIT_SHOWN,
@@ -172,7 +173,7 @@ class ExportCog(WorkshopCog):
         await self._deliver_export(interaction, request)
 
     async def _deliver_export(self, interaction: discord.Interaction[Any], request: ExportRequest) -> None:
-        limit = interaction.filesize_limit
+        limit = file_limit(interaction)  # the server's upload limit, but never over Discord's 25 MiB a request
         async with self.bot.services.exports.export_for_upload(request, upload_limit=limit) as delivery:
             await send_delivery(interaction, delivery, delivery_text(request, delivery, limit))
 

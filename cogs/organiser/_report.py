@@ -10,6 +10,7 @@ from discord import app_commands
 from bot.services.report import ReportRequest
 from cogs._base import WorkshopCog, guild_id_of
 from cogs._checks import organisers_only
+from cogs._uploads import file_limit
 from cogs.organiser._export import send_delivery
 from cogs.organiser._text import report_delivery_text
 from cogs.programme import week_autocomplete
@@ -27,6 +28,6 @@ class ReportCog(WorkshopCog):
         guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)  # the charts and answers take a moment
         request = ReportRequest(guild_id, week=week, actor_id=interaction.user.id)
-        limit = interaction.filesize_limit
+        limit = file_limit(interaction)
         async with self.bot.services.report.report_for_upload(request, upload_limit=limit) as delivery:
             await send_delivery(interaction, delivery, report_delivery_text(week, delivery, limit))

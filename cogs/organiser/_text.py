@@ -22,6 +22,7 @@ from bot.domain.programme import Programme, ProgrammeRecord
 from bot.domain.reminders import format_offsets
 from bot.domain.retention_text import retention_text as retention_text  # re-exported
 from bot.domain.server_settings import ServerSettings, StoredServerSettings
+from bot.domain.settings_rules import withheld_note
 from bot.domain.stats_text import stats_lines as domain_stats_lines
 from bot.domain.stats_text import week_stats_lines as domain_week_stats_lines
 from bot.services.exports import ExportDelivery, ExportRequest, Packaging
@@ -107,6 +108,9 @@ def settings_lines(
         + REMINDER_DM_CHOICES[REMIND_INTERESTED if settings.remind_interested else REMIND_SUBSCRIBED]
         + " (never to anyone who turned them off with /reminders off)",
     ]
+    for item in settings.withheld:  # a channel or role that is not this server's own (or @everyone)
+        what, fix = withheld_note(item)
+        lines.append(f"⚠️ {what[0].upper()}{what[1:]} Fix: {fix}")
     if programme is not None:
         for session in sorted(programme.sessions, key=lambda s: s.week):
             if session.meeting_link:

@@ -35,7 +35,10 @@ def where(path: Path) -> tuple[str, ...]:
 
 
 def schedule_json(path: Path, **env: str) -> dict[str, Any]:
-    result = cli("schedule", "--json", *where(path), env={"REMINDER_CHANNEL_ID": CHANNEL, **env})
+    # REMINDER_CHANNEL_ID is the GUILD_ID server's only (issue 20, item 1): the env names that server.
+    result = cli(
+        "schedule", "--json", *where(path), env={"GUILD_ID": str(GUILD_ID), "REMINDER_CHANNEL_ID": CHANNEL, **env}
+    )
     assert result.returncode == 0, result.stderr
     data: dict[str, Any] = json.loads(result.stdout)
     return data
@@ -99,7 +102,7 @@ async def test_json_lists_every_reminder_with_utc_and_local_times_and_states(dat
 
 async def test_text_is_readable_with_local_times_and_utc(database: Path) -> None:
     await record_some_deliveries(database)
-    result = cli("schedule", *where(database), env={"REMINDER_CHANNEL_ID": CHANNEL})
+    result = cli("schedule", *where(database), env={"GUILD_ID": str(GUILD_ID), "REMINDER_CHANNEL_ID": CHANNEL})
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[:3] == [
@@ -137,7 +140,12 @@ def test_past_reminders_the_bot_never_sent_say_so(tmp_path: Path) -> None:
 async def test_output_does_not_depend_on_the_machine_time_zone(database: Path) -> None:
     await record_some_deliveries(database)
     outputs = {
-        (flag, zone): cli("schedule", *flag, *where(database), env={"TZ": zone, "REMINDER_CHANNEL_ID": CHANNEL}).stdout
+        (flag, zone): cli(
+            "schedule",
+            *flag,
+            *where(database),
+            env={"TZ": zone, "GUILD_ID": str(GUILD_ID), "REMINDER_CHANNEL_ID": CHANNEL},
+        ).stdout
         for flag in ((), ("--json",))
         for zone in ("UTC", "Europe/London", "America/New_York")
     }

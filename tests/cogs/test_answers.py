@@ -259,8 +259,10 @@ async def test_an_answer_button_in_a_reminder_dm_works_for_members_only(
     fake_discord.remove_member("bob")
     refused = await fake_discord.submit_modal(bob_form, {ANSWER: "I left"})
     assert (await refused.final()).content.startswith("You are not a member of the workshop's server any more")
+    # The form opens first, without asking Discord anything (see test_answer_burst.py); sending it is refused.
     click_again = await fake_discord.click("bob", to_bob, f"answer:prompt:{prompt.id}")
-    assert (await click_again.final()).content.startswith("You are not a member")
+    refused_again = await fake_discord.submit_modal(click_again, {ANSWER: "Still gone"})
+    assert (await refused_again.final()).content.startswith("You are not a member")
     assert len(await stored(bot.db)) == 1
 
 
@@ -296,10 +298,13 @@ async def test_a_week_without_prompts_says_so(bot: WorkshopBot, fake_discord: Fa
     assert await fake_discord.autocomplete("alice", "answer", focused="prompt", week=3, prompt="") == []
 
 
-async def test_answer_and_mydata_exist_only_in_the_server(bot: WorkshopBot, fake_discord: FakeDiscord) -> None:
+async def test_answer_exists_only_in_the_server_and_mydata_in_dms_too(
+    bot: WorkshopBot, fake_discord: FakeDiscord
+) -> None:
     commands = {c["name"]: c for c in fake_discord.registered_commands()}
+    assert commands["answer"]["dm_permission"] is False  # guild_only
+    assert commands["mydata"]["contexts"] == [0, 1]  # a server, and the bot's DMs (issue 20, item 4)
     for name in ("answer", "mydata"):
-        assert commands[name]["dm_permission"] is False  # guild_only
         assert commands[name].get("default_member_permissions") is None  # every member
     assert {o["name"] for o in commands["mydata"]["options"]} == {"show", "export", "delete"}
 
@@ -465,7 +470,7 @@ async def test_mydata_show_lists_only_my_answers_by_week_and_prompt(
     bot: WorkshopBot, fake_discord: FakeDiscord
 ) -> None:
     empty = await (await fake_discord.slash("alice", "mydata show")).final()
-    assert empty.ephemeral and "We hold no answers of yours." in empty.embeds[0]["description"]
+    assert empty.ephemeral and "We hold nothing about you in any server." in empty.embeds[0]["description"]
 
     await answer(fake_discord, "alice", "Week 8 first draft")
     await answer(fake_discord, "alice", "Week 8 final", prompt=1)
@@ -519,11 +524,15 @@ async def test_mydata_export_is_a_json_file_of_my_answers_versions_and_consent(
     export = await fake_discord.slash("alice", "mydata export")
     reply = await export.final()
     assert_one_private_reply(export)
-    assert reply.content.startswith("Everything we hold about you in this server: 1 answer with 1 earlier version.")
+    assert reply.content.startswith(
+        f"Everything we hold about you, by server:\n- Workshop (server {GUILD_ID}): 1 answer with 1 earlier version\n"
+    )
     [(filename, data)] = reply.files
     assert filename == "my-workshop-data.json"
-    document = json.loads(data)
-    assert document["user_id"] == str(fake_discord.user("alice").id)
+    everything = json.loads(data)
+    assert everything["user_id"] == str(fake_discord.user("alice").id)
+    [document] = everything["servers"]
+    assert (document["server_id"], document["server_name"]) == (str(GUILD_ID), "Workshop")
     assert document["consented_at"] == "2020-10-20T12:00:00Z"
     [item] = document["answers"]
     assert (item["week"], item["prompt_number"], item["text"], item["source"]) == (8, 1, "Final", "modal")
@@ -565,24 +574,26 @@ async def test_mydata_delete_needs_the_members_own_confirmation_and_erases_every
         assert (
             "your subscription to reminder DMs" in question.content and "1 record of reminder DMs" in question.content
         )
-        assert question.custom_ids == [f"mydata:erase:{alice}:yes", f"mydata:erase:{alice}:no"]
+        assert question.custom_ids == [f"mydata:erase:{alice}:{GUILD_ID}:yes", f"mydata:erase:{alice}:{GUILD_ID}:no"]
 
-        cancel = await fake_discord.click("alice", question, f"mydata:erase:{alice}:no")
+        cancel = await fake_discord.click("alice", question, f"mydata:erase:{alice}:{GUILD_ID}:no")
         cancelled = await cancel.final()
         assert cancelled.content == "Nothing was deleted." and not cancelled.components
         assert len(await stored(bot.db)) == 3
         question = await (await fake_discord.slash("alice", "mydata delete")).final()
 
     async with bot_runner.running() as bot:  # the confirm button still works after a restart
-        intruder = await fake_discord.click("bob", question, f"mydata:erase:{alice}:yes")
+        intruder = await fake_discord.click("bob", question, f"mydata:erase:{alice}:{GUILD_ID}:yes")
         refused = await intruder.final()
         assert refused.ephemeral and refused.content.startswith("Only the member who asked")
         assert len(await stored(bot.db)) == 3
 
-        confirm = await fake_discord.click("alice", question, f"mydata:erase:{alice}:yes")
+        confirm = await fake_discord.click("alice", question, f"mydata:erase:{alice}:{GUILD_ID}:yes")
         done = await confirm.final()
         assert confirm.callback_count == 1
-        assert done.content.startswith("Deleted:\n- 2 answers\n- 1 earlier version of edited answers\n")
+        assert done.content.startswith(
+            f"Deleted in Workshop (server {GUILD_ID}):\n- 2 answers\n- 1 earlier version of edited answers\n"
+        )
         assert "your subscription to reminder DMs" in done.content and not done.components
         assert [row["text"] for row in await stored(bot.db)] == ["Bob stays"]
         for table, column in (("consents", "user_id"), ("dm_subscriptions", "user_id")):
@@ -591,7 +602,7 @@ async def test_mydata_delete_needs_the_members_own_confirmation_and_erases_every
         assert await bot.db.fetchall("SELECT * FROM answer_versions") == []
 
         again = await (await fake_discord.slash("alice", "mydata delete")).final()
-        assert again.content == "We hold nothing about you in this server, so there is nothing to delete."
+        assert again.content == "We hold nothing about you in any server. There is nothing to delete."
         assert not again.components
         # Answering again asks for consent again.
         assert (await open_form(fake_discord, "alice", prompt=2)).modal.text_displays[0] == CONSENT_NOTICE

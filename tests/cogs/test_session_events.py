@@ -9,11 +9,15 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 
+import discord
+import discord.state
 import pytest
 
 from bot.client import WorkshopBot
+from bot.domain.errors import UserFacingError
 from bot.domain.programme import Programme, Session, redate
-from bot.services.session_events import PROBLEM_PUT_BACK, PROBLEM_REFUSED
+from bot.services.session_events import PROBLEM_PUT_BACK, PROBLEM_REFUSED, PROBLEM_REJECTED, SYNC_INTERVAL_HOURS
+from cogs._discord.session_events import DiscordInternalsMovedError
 from tests.fakediscord import GUILD_ID, FakeDiscord, Perm
 from tests.fakediscord.scheduled_events import EventStatus, ScheduledEvent
 from tests.harness import BotRunner, FakeClock
@@ -239,10 +243,85 @@ async def test_interest_while_the_bot_was_away_is_caught_up_from_the_paged_users
     members = [fake_discord.add_member(f"member{i}") for i in range(130)]
     for member in members:
         fake_discord.mark_interested(member, week8)
+    read_before = len(fake_discord.requests_matching("GET", EVENT_ROUTE + r"/\d+/users$"))
     async with bot_runner.running() as bot:
         await eventually(lambda: _interested_is(bot, 8, 130), "the catch-up")
-    pages = fake_discord.requests_matching("GET", EVENT_ROUTE + r"/\d+/users$")
+    pages = fake_discord.requests_matching("GET", EVENT_ROUTE + r"/\d+/users$")[read_before:]
     assert [r.query.get("limit") for r in pages] == ["100", "100"]
+
+
+async def test_interest_missed_while_running_is_caught_up_by_the_periodic_sync(
+    fake_discord: FakeDiscord, bot_runner: BotRunner, clock: FakeClock
+) -> None:
+    async with bot_runner.running() as bot:
+        await switch_on(fake_discord, bot)
+        [week8] = live_events(fake_discord)
+        # Clicks whose gateway events never arrived (a session that could not be resumed, say).
+        week8.user_ids.update(fake_discord.user(name).id for name in ("alice", "bob"))
+        bot.services.events.request_sync(bot.dev_guild_id)  # an import's sync at once: not yet read again
+        await bot.services.events.settled(bot.dev_guild_id)
+        assert await _interested_is(bot, 8, 0)
+        clock.advance(timedelta(hours=SYNC_INTERVAL_HOURS))
+        bot.services.events.request_sync(bot.dev_guild_id)  # what the scheduler does every six hours
+        await bot.services.events.settled(bot.dev_guild_id)
+        assert await _interested_is(bot, 8, 2)
+
+
+async def test_a_refused_event_is_named_and_the_others_are_synced(
+    fake_discord: FakeDiscord, bot_runner: BotRunner, clock: FakeClock
+) -> None:
+    """Only a 403 or code 50013 means a missing permission; any other refusal is about that event alone."""
+    clock.now = BEFORE_THE_PROGRAMME
+    async with bot_runner.running() as bot:
+        fake_discord.fail_next(
+            "POST",
+            EVENT_ROUTE + "$",
+            400,
+            code=50035,
+            message="Invalid Form Body",
+            errors={"name": {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": "Must be 100 or fewer."}]}},
+        )
+        await switch_on(fake_discord, bot)
+        assert len(by_name(fake_discord)) == 11  # the others were not held back
+        problems = {p.key: p for p in bot.services.problems.current(bot.dev_guild_id)}
+        assert PROBLEM_REFUSED not in problems
+        text = problems[PROBLEM_REJECTED].text
+        assert text.startswith("Discord refused 1 session event (the others were synced): week 1 (“Week 1:")
+        assert "400, code 50035: Invalid Form Body In name: Must be 100 or fewer." in text
+
+        bot.services.events.request_sync(bot.dev_guild_id)  # the next sync makes it, and the problem goes
+        await bot.services.events.settled(bot.dev_guild_id)
+        assert len(by_name(fake_discord)) == 12
+        assert PROBLEM_REJECTED not in {p.key for p in bot.services.problems.current(bot.dev_guild_id)}
+
+        # A 403 (or 50013) is a missing permission, whatever the cache said: the sync stops there.
+        fake_discord.fail_next("GET", EVENT_ROUTE + "$", 403, code=50013, message="Missing Permissions")
+        bot.services.events.request_sync(bot.dev_guild_id)
+        await bot.services.events.settled(bot.dev_guild_id)
+        [refused] = [p for p in bot.services.problems.current(bot.dev_guild_id) if p.key == PROBLEM_REFUSED]
+        assert "lacks Manage Events and Create Events (forbidden (code 50013))" in refused.text
+
+        # Reading who is Interested: an event Discord no longer knows is skipped, the others are read.
+        fake_discord.mark_interested("carol", by_name(fake_discord)["Week 12: Campaigning in 2021"])
+        fake_discord.fail_next("GET", EVENT_ROUTE + r"/\d+/users$", 404, code=10070, message="Unknown Event")
+        assert await bot.services.events.catch_up_interest(bot.dev_guild_id) >= 0
+        assert await _interested_is(bot, 12, 1)
+
+
+async def test_the_start_fails_in_one_line_when_discord_py_moved_the_interest_parsers(
+    bot_runner: BotRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(discord.state.ConnectionState, "parse_guild_scheduled_event_user_add")
+    with pytest.raises(AssertionError, match="the bot task ended") as raised:
+        async with bot_runner.running():
+            pass
+    # A UserFacingError out of the start: `python -m bot run` prints it as its one line, "error: ...".
+    stopped_by = raised.value.__cause__
+    # (By name: discord.py imports an extension's modules afresh at each load.)
+    assert type(stopped_by).__name__ == DiscordInternalsMovedError.__name__ and isinstance(stopped_by, UserFacingError)
+    message = str(stopped_by)
+    assert "\n" not in message and "GUILD_SCHEDULED_EVENT_USER_ADD" in message
+    assert "install the discord.py version the bot's pyproject.toml names" in message
 
 
 async def test_forty_sessions_within_the_limit_and_a_longer_programme(

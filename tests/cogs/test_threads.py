@@ -304,8 +304,9 @@ async def test_an_erased_members_thread_messages_are_not_recorded_again_when_the
         # The erasure is weighed against when messages were posted on Discord: the bot's clock is Discord's here.
         bot_runner.clock.now = datetime.now(UTC)
         question = await (await fake_discord.slash("alice", "mydata delete")).final()
-        done = await (await fake_discord.click("alice", question, f"mydata:erase:{alice}:yes")).final()
-        assert done.content.startswith("Deleted:\n- 2 answers\n")
+        confirm = f"mydata:erase:{alice}:{bot.dev_guild_id}:yes"
+        done = await (await fake_discord.click("alice", question, confirm)).final()
+        assert done.content.startswith(f"Deleted in Workshop (server {bot.dev_guild_id}):\n- 2 answers\n")
         assert "keeps only your Discord id and the time of the deletion" in done.content
 
     await fake_discord.post_message(q1, "bob", "Posted while the bot was down")
@@ -637,7 +638,10 @@ async def test_answers_survive_a_restart_without_read_message_history_and_organi
         # An organiser gives the permission back: the bot catches up at once, no restart needed.
         fake_discord.remove_overwrite(channel, bot_role)
         await eventually(lambda: no_problems(bot), "the catch-up to run again", timeout=10)
-        assert fake_discord.requests_matching("GET", rf"^/channels/{q1.id}/messages$")
+        # The problem is cleared just before the history is asked for: wait for the request, not only the clear.
+        await fake_discord.wait_for(
+            lambda: fake_discord.requests_matching("GET", rf"^/channels/{q1.id}/messages$"), what="q1's history"
+        )
         assert await exported_texts(bot, tmp_path) == ["Alice's view", "Bob's view"]
 
 

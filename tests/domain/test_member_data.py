@@ -92,6 +92,44 @@ def test_erasure_texts_list_what_goes() -> None:
     assert "- 3 answers" in question and "- 1 earlier version of edited answers" in question
     assert "cannot be undone" in question
     result = erasure_result(report)
-    assert result.startswith("Deleted:\n- 3 answers\n") and "reminder DMs" in result and "threads stay" in result
+    assert (
+        result.startswith("Deleted in this server:\n- 3 answers\n")
+        and "reminder DMs" in result
+        and "threads stay" in result
+    )
     nothing = ErasureReport(0, 0, False, False, 0)
     assert nothing.nothing and "nothing" in erasure_question(nothing) and "nothing" in erasure_result(nothing)
+
+
+# --- every community (issue 20, item 4) -------------------------------------------------------------------
+
+
+def test_show_everywhere_heads_each_server_by_name_or_id_and_fits_an_embed() -> None:
+    from bot.domain.member_data import NOTHING_ANYWHERE, PAGE_BUDGET, show_pages_everywhere
+
+    assert show_pages_everywhere([], {}) == [NOTHING_ANYWHERE]
+    small = data(member_answer(1, 1, "Here"))
+    other = MemberData(**{**{f: getattr(small, f) for f in small.__dataclass_fields__}, "community_id": 7})
+    [page] = show_pages_everywhere([small, other], {small.community_id: "Workshop"})
+    assert f"__**In Workshop (server {small.community_id})**__" in page and "__**In server 7**__" in page
+    big = [member_answer(week, n, "y" * 3990) for week in range(1, 5) for n in (1, 2)]
+    pages = show_pages_everywhere([data(*big), other], {})
+    assert all(len(p) <= PAGE_BUDGET for p in pages)
+    assert sum(p.count("**Week ") for p in pages) == len(big) + 1 and "(continued)" in pages[1]
+
+
+def test_export_everywhere_is_one_document_with_a_part_per_server() -> None:
+    from bot.domain.member_data import export_json_everywhere, export_summary_everywhere
+
+    mine = data(member_answer(8, 1, "Mine", versions=1))
+    document = json.loads(export_json_everywhere(mine.user_id, [mine], {}, T0))
+    assert (document["version"], document["user_id"], document["exported_at"]) == (
+        2,
+        str(mine.user_id),
+        "2020-10-20T12:00:00Z",
+    )
+    [server] = document["servers"]
+    assert server["server_id"] == str(mine.community_id) and server["server_name"] is None
+    assert server["answers"][0]["earlier_versions"][0]["text"] == "draft 0"
+    summary = export_summary_everywhere([mine], {})
+    assert f"- server {mine.community_id}: 1 answer with 1 earlier version" in summary

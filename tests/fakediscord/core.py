@@ -45,6 +45,7 @@ from .world import (
     World,
     iso,
     now_utc,
+    walk_components,
     with_component_ids,
 )
 
@@ -366,10 +367,15 @@ class FakeCore:
         type: int = 0,
         flags: int | None = None,
         message_id: int | None = None,
+        webhook: bool = False,
     ) -> Message:
+        """A message built from a create body (not stored). ``webhook``: sent through an interaction or a webhook,
+        whose default ``allowed_mentions`` differ from a regular message's."""
         content = body.get("content")
         content = "" if content is None else str(content)
-        users, roles, everyone = self.world.parse_mentions(content)
+        components = with_component_ids(as_list(body.get("components")))
+        allowed = body.get("allowed_mentions")
+        users, roles, everyone = self.pings(channel, author, content, components, allowed, webhook=webhook)
         msg = Message(
             id=message_id or self.world.new_id(),
             channel_id=channel.id,
@@ -379,16 +385,47 @@ class FakeCore:
             type=type,
             flags=int(body.get("flags") or 0) & limits.SETTABLE_MESSAGE_FLAGS if flags is None else flags,
             embeds=[{"type": "rich", **e} for e in as_list(body.get("embeds"))],
-            components=with_component_ids(as_list(body.get("components"))),
+            components=components,
             nonce=body.get("nonce"),
             tts=bool(body.get("tts")),
             mention_ids=users,
             mention_role_ids=roles,
             mention_everyone=everyone,
             poll=body.get("poll"),
+            allowed_mentions=allowed if isinstance(allowed, dict) else None,
+            sent_by_webhook=webhook,
         )
         msg.attachments = self.attachments_for(body, files, channel.id) or []
         return msg
+
+    def pings(
+        self, channel: Channel, author: User, content: str, components: list[JSON], allowed: Any, *, webhook: bool
+    ) -> tuple[list[int], list[int], bool]:
+        """The users, roles and @everyone a message pings (its ``mentions``, ``mention_roles``,
+        ``mention_everyone``), per resources/message.mdx, "Allowed Mentions Object": mentions in the content or
+        its components count only when ``allowed_mentions`` allows them (by default every type in a regular
+        message, only users in an interaction's or a webhook's: "Default Settings for Allowed Mentions"); a role
+        only when it is mentionable or the sender has MENTION_EVERYONE; @everyone and @here only with
+        MENTION_EVERYONE, in a guild."""
+        shown = [content, *(str(c.get("content") or "") for c in walk_components(components) if c.get("type") == 10)]
+        users, roles, everyone = self.world.parse_mentions("\n".join(shown))
+        parse, only_users, only_roles = limits.allowed_mention_rules(allowed, webhook=webhook)
+        guild = self.world.guild_of(channel)
+        member = None if guild is None else guild.members.get(author.id)
+        may_mention_everyone = member is not None and bool(
+            self.world.permissions_in(member, channel) & Perm.MENTION_EVERYONE
+        )
+        pinged_users = [u for u in users if "users" in parse or u in only_users]
+        pinged_roles = [
+            r
+            for r in roles
+            if guild is not None
+            and r in guild.roles
+            and r != guild.id
+            and ("roles" in parse or r in only_roles)
+            and (guild.roles[r].mentionable or may_mention_everyone)
+        ]
+        return pinged_users, pinged_roles, everyone and "everyone" in parse and may_mention_everyone
 
     def apply_edit(
         self, msg: Message, body: JSON, files: list[UploadedFile], *, root: list[str | int] | None = None
@@ -409,7 +446,16 @@ class FakeCore:
         if not (content or embeds or components or new_attachments or msg.poll):
             raise ApiError(400, 50006, "Cannot send an empty message")
         msg.content = content
-        msg.mention_ids, msg.mention_role_ids, msg.mention_everyone = self.world.parse_mentions(content)
+        if "allowed_mentions" in body:
+            msg.allowed_mentions = body["allowed_mentions"] if isinstance(body["allowed_mentions"], dict) else None
+        msg.mention_ids, msg.mention_role_ids, msg.mention_everyone = self.pings(
+            self.world.channels[msg.channel_id],
+            msg.author,
+            content,
+            components,
+            msg.allowed_mentions,
+            webhook=msg.sent_by_webhook,
+        )
         msg.embeds = embeds
         msg.components = components
         msg.attachments = new_attachments
@@ -432,7 +478,7 @@ class FakeCore:
             if channel is not None and channel.is_thread:
                 channel.member_ids.setdefault(msg.author.id, now_utc())
             if self._bot_sees(msg):
-                self.gateway.dispatch("MESSAGE_CREATE", payloads.message_event(self, msg))
+                self.gateway.dispatch("MESSAGE_CREATE", payloads.message_event(self, msg, created=True))
         self.notifier.notify()
         return msg
 

@@ -39,6 +39,12 @@ log = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL_MS = 41250
 #: events/gateway.mdx, "Sharding": "Each shard can only support a maximum of 2500 guilds".
 MAX_GUILDS_PER_SESSION = 2500
+#: events/gateway-events.mdx, "Request Guild Members": at most 100 members by ``user_ids`` or by a ``query``
+#: prefix, up to 1000 members a chunk, a nonce of up to 32 bytes.
+MEMBERS_BY_ID_MAX = 100
+MEMBERS_BY_QUERY_MAX = 100
+MEMBERS_PER_CHUNK = 1000
+NONCE_MAX_BYTES = 32
 
 
 class Intents:
@@ -402,38 +408,53 @@ class Gateway:
         self._send_dispatch(session, "RESUMED", {"_trace": ["fake"]})
 
     def _request_members(self, conn: GatewayConnection, data: JSON) -> None:
+        """Request Guild Members (op 8), answered by GUILD_MEMBERS_CHUNKs (events/gateway-events.mdx, "Request
+        Guild Members" and "Guild Members Chunk"): one guild a request; ``user_ids`` (one snowflake or an array)
+        returns at most 100 members and lists the rest it did not find in ``not_found``; a ``query`` prefix of
+        the username returns at most ``limit`` (at most 100); the entire list (``query`` "" and ``limit`` 0)
+        only with the GUILD_MEMBERS intent; at most 1000 members a chunk; a nonce over 32 bytes is ignored."""
         session = conn.session
         if session is None:
             return
-        guild = self.fake.world.guilds.get(int(data.get("guild_id", 0)))
-        if guild is None:
+        try:
+            guild = self.fake.world.guilds.get(int(data.get("guild_id", 0)))
+        except (TypeError, ValueError):
+            guild = None
+        if guild is None or not guild.bot_present or not session.owns(guild.id):
             return
+        raw_ids = data.get("user_ids")
+        user_ids: list[int] | None = None
+        if raw_ids is not None:
+            user_ids = [int(u) for u in (raw_ids if isinstance(raw_ids, list) else [raw_ids])]
         query = str(data.get("query") or "").lower()
         limit = int(data.get("limit") or 0)
-        user_ids = {int(u) for u in (data.get("user_ids") or [])} if data.get("user_ids") else None
-        members = []
-        for member in guild.members.values():
-            if user_ids is not None and member.id not in user_ids:
-                continue
-            if query and not (
-                member.user.username.lower().startswith(query) or (member.nick or "").lower().startswith(query)
-            ):
-                continue
-            members.append(member.to_dict())
-        if limit:
-            members = members[:limit]
-        payload: JSON = {
-            "guild_id": str(guild.id),
-            "members": members,
-            "chunk_index": 0,
-            "chunk_count": 1,
-        }
         if user_ids is not None:
-            found = {int(m["user"]["id"]) for m in members}
-            payload["not_found"] = [str(u) for u in user_ids - found]
-        if data.get("nonce") is not None:
-            payload["nonce"] = data["nonce"]
-        self._send_dispatch(session, "GUILD_MEMBERS_CHUNK", payload)
+            members = [guild.members[u] for u in dict.fromkeys(user_ids) if u in guild.members][:MEMBERS_BY_ID_MAX]
+        elif query or limit:
+            members = [
+                m
+                for m in guild.members.values()
+                if m.user.username.lower().startswith(query) or (m.nick or "").lower().startswith(query)
+            ][: min(limit or MEMBERS_BY_QUERY_MAX, MEMBERS_BY_QUERY_MAX)]
+        elif session.has(Intents.GUILD_MEMBERS):
+            members = list(guild.members.values())
+        else:
+            members = []  # the entire list needs GUILD_MEMBERS (what Discord answers without it is not documented)
+        chunks = [members[i : i + MEMBERS_PER_CHUNK] for i in range(0, len(members), MEMBERS_PER_CHUNK)] or [[]]
+        nonce = data.get("nonce")
+        for index, chunk in enumerate(chunks):
+            payload: JSON = {
+                "guild_id": str(guild.id),
+                "members": [m.to_dict() for m in chunk],
+                "chunk_index": index,
+                "chunk_count": len(chunks),
+            }
+            if user_ids is not None and index == len(chunks) - 1:
+                found = {m.id for m in members}
+                payload["not_found"] = [str(u) for u in dict.fromkeys(user_ids) if u not in found]
+            if isinstance(nonce, str) and len(nonce.encode()) <= NONCE_MAX_BYTES:
+                payload["nonce"] = nonce
+            self._send_dispatch(session, "GUILD_MEMBERS_CHUNK", payload)
 
     # ----------------------------------------------------------------------------------- control
     def active_connection(self, session: GatewaySession | None = None) -> GatewayConnection | None:

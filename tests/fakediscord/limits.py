@@ -13,6 +13,9 @@ from typing import Any
 from .records import JSON, ApiError, field_error, invalid_form_body, merge_errors
 
 CONTENT_MAX = 2000
+#: resources/message.mdx, Create Message, "Limitations": "The maximum request size when sending a message is
+#: 25 MiB" (whatever a guild's attachment_size_limit, which boosted guilds raise above it).
+MAX_REQUEST_BYTES = 25 * 1024 * 1024
 EMBEDS_MAX = 10
 EMBED_TOTAL_MAX = 6000
 FLAG_EPHEMERAL = 1 << 6
@@ -184,12 +187,61 @@ def check_message(
             "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
             "The 'content' and 'embeds' fields cannot be used when using MessageFlags.IS_COMPONENTS_V2",
         )
+    check_allowed_mentions(errs, body.get("allowed_mentions"))
     nonce = body.get("nonce")
     if isinstance(nonce, str) and len(nonce) > 25:
         errs.add(["nonce"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
     errs.raise_if_any()
     if not existing and not (content or embeds or components or files or body.get("sticker_ids") or body.get("poll")):
         raise ApiError(400, 50006, "Cannot send an empty message")
+
+
+#: resources/message.mdx, "Allowed Mention Types".
+MENTION_TYPES = ("users", "roles", "everyone")
+MENTION_IDS_MAX = 100
+
+
+def check_allowed_mentions(errs: _Errors, allowed: Any) -> None:
+    """resources/message.mdx, "Allowed Mentions Object": ``parse`` of the three types; ``users`` and ``roles`` of
+    at most 100 ids each, each "mutually exclusive" with its type in ``parse`` ("causing a validation error")."""
+    if allowed is None:
+        return
+    if not isinstance(allowed, dict):
+        errs.add(["allowed_mentions"], "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
+        return
+    parse = allowed.get("parse") or []
+    for i, kind in enumerate(parse if isinstance(parse, list) else []):
+        if kind not in MENTION_TYPES:
+            errs.add(
+                ["allowed_mentions", "parse", i], "BASE_TYPE_CHOICES", "Value must be one of users, roles, everyone."
+            )
+    for kind in ("users", "roles"):
+        ids = allowed.get(kind)
+        if isinstance(ids, list) and len(ids) > MENTION_IDS_MAX:
+            errs.add(
+                ["allowed_mentions", kind], "BASE_TYPE_MAX_LENGTH", f"Must be {MENTION_IDS_MAX} or fewer in length."
+            )
+        if ids and isinstance(parse, list) and kind in parse:
+            errs.add(
+                ["allowed_mentions"],
+                "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                f'parse:["{kind}"] and {kind}: [ids...] are mutually exclusive.',
+            )
+
+
+def allowed_mention_rules(allowed: Any, *, webhook: bool) -> tuple[frozenset[str], frozenset[int], frozenset[int]]:
+    """(types parsed, user ids allowed, role ids allowed) of a message's ``allowed_mentions``; without it, the
+    defaults of "Default Settings for Allowed Mentions": every type in a regular message, users in interactions
+    and webhooks."""
+    if not isinstance(allowed, dict):
+        return frozenset({"users"} if webhook else MENTION_TYPES), frozenset(), frozenset()
+
+    def ids(kind: str) -> frozenset[int]:
+        raw = allowed.get(kind)
+        return frozenset(int(i) for i in raw) if isinstance(raw, list) else frozenset()
+
+    parse = allowed.get("parse")
+    return frozenset(parse if isinstance(parse, list) else []), ids("users"), ids("roles")
 
 
 def check_modal(data: JSON) -> None:

@@ -86,12 +86,13 @@ def guild_create(core: FakeCore, guild: Guild, session: GatewaySession, *, joine
     return payload
 
 
-def message_event(core: FakeCore, msg: Message) -> Callable[[GatewaySession], JSON]:
-    """MESSAGE_CREATE/UPDATE data, with content blanked as Discord does without MESSAGE_CONTENT."""
+def message_event(core: FakeCore, msg: Message, *, created: bool = False) -> Callable[[GatewaySession], JSON]:
+    """MESSAGE_CREATE (``created``: with the nonce) or MESSAGE_UPDATE data, with content blanked as Discord does
+    without MESSAGE_CONTENT."""
 
     def build(session: GatewaySession) -> JSON:
         include = content_visible(core, msg, has_intent=session.has(Intents.MESSAGE_CONTENT))
-        data = msg.to_dict(core.world, include_content=include)
+        data = msg.to_dict(core.world, include_content=include, include_nonce=created)
         if msg.guild_id is not None:
             data["guild_id"] = str(msg.guild_id)
             member = core.world.maybe_member(msg.author.id, msg.guild_id)

@@ -505,6 +505,10 @@ class Message:
     thread_id: int | None = None
     poll: JSON | None = None
     deleted: bool = False
+    #: The ``allowed_mentions`` it was sent with (an edit without them keeps them), and whether it came through an
+    #: interaction or a webhook (whose default allowed mentions are users only).
+    allowed_mentions: JSON | None = None
+    sent_by_webhook: bool = False
     #: For messages created by an interaction response/follow-up: the interaction id.
     interaction_id: int | None = None
     #: How many times the message was edited.
@@ -582,8 +586,12 @@ class Message:
         parts.extend(str(c.get("content", "")) for c in self.walk_components() if c.get("type") == 10)
         return "\n".join(parts)
 
-    def to_dict(self, world: World, *, include_content: bool = True) -> JSON:
-        """The message object as REST returns it (gateway events add ``guild_id``/``member``)."""
+    def to_dict(self, world: World, *, include_content: bool = True, include_nonce: bool = False) -> JSON:
+        """The message object as REST returns it (gateway events add ``guild_id``/``member``).
+
+        ``nonce`` only where the docs put it (``include_nonce``): in the Create Message answer and the MESSAGE_CREATE
+        event (resources/message.mdx, Create Message: "Value will appear in the Message Create event"), never
+        on a message fetched later."""
         mentions = []
         for uid in self.mention_ids:
             user = world.users.get(uid)
@@ -607,7 +615,7 @@ class Message:
             "pinned": self.pinned,
             "flags": self.flags,
         }
-        if self.nonce is not None:
+        if self.nonce is not None and include_nonce:
             data["nonce"] = self.nonce
         if self.webhook_id is not None:
             data["webhook_id"] = str(self.webhook_id)
@@ -1172,10 +1180,12 @@ class World:
         return sorted((c for c in self.channels.values() if c.is_thread and c.parent_id == ch.id), key=lambda c: c.id)
 
     def parse_mentions(self, content: str) -> tuple[list[int], list[int], bool]:
-        """User ids, role ids and @everyone found in message content."""
+        """User ids, role ids and @everyone (or @here) written in message content: what may ping, before
+        ``allowed_mentions`` and permissions decide (``FakeCore.pings``)."""
         users = [int(m) for m in _MENTION_USER.findall(content) if int(m) in self.users]
         roles = [int(m) for m in _MENTION_ROLE.findall(content)]
-        return list(dict.fromkeys(users)), list(dict.fromkeys(roles)), "@everyone" in content
+        everyone = "@everyone" in content or "@here" in content
+        return list(dict.fromkeys(users)), list(dict.fromkeys(roles)), everyone
 
     # ----------------------------------------------------------------------------------- permissions
     def base_permissions(self, member: Member) -> int:

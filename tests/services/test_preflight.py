@@ -18,7 +18,9 @@ CHANNEL = 700000000000000001
 
 
 async def read(db: Database, clock: FakeClock) -> StoredFacts:
-    settings = ServerSettingsService(db, ServerDefaults(reminder_channel_id=CHANNEL), clock=clock)
+    settings = ServerSettingsService(
+        db, ServerDefaults(reminder_channel_id=CHANNEL, home_community_id=GUILD_ID), clock=clock
+    )
     programme = ProgrammeService(db, clock=clock)
     reminders = ReminderService(db, programme, settings, community_ids=(GUILD_ID,), clock=clock)
     return await stored_facts(GUILD_ID, settings=settings, programme=programme, reminders=reminders)

@@ -212,7 +212,9 @@ class World:
 async def world(db: Database) -> AsyncIterator[World]:
     clock = FakeClock(START - 2 * 24 * H)
     time = VirtualTime(clock)
-    defaults = ServerDefaults(reminder_offsets=parse_offsets("24h,1h"), reminder_channel_id=CHANNEL)
+    defaults = ServerDefaults(
+        reminder_offsets=parse_offsets("24h,1h"), reminder_channel_id=CHANNEL, home_community_id=GUILD_ID
+    )
     programme = ProgrammeService(db, clock=clock)
     await programme.import_programme(GUILD_ID, one_session_programme(START))
     made = World(

@@ -94,7 +94,9 @@ class Notices:
 def retention_service(
     db: Database, clock: FakeClock, notices: Notices | None = None, problems: RuntimeProblems | None = None
 ) -> RetentionService:
-    settings = ServerSettingsService(db, ServerDefaults(reminder_channel_id=REMINDER_CHANNEL))
+    settings = ServerSettingsService(
+        db, ServerDefaults(reminder_channel_id=REMINDER_CHANNEL, home_community_id=GUILD_ID)
+    )
     return RetentionService(db, settings, notifier=notices, problems=problems, clock=clock)
 
 

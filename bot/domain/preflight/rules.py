@@ -19,6 +19,8 @@ from bot.domain.preflight.facts import (
     TimeText,
 )
 from bot.domain.reminders import format_offsets
+from bot.domain.server_settings import ServerSettings
+from bot.domain.settings_rules import SETTING_LABELS, withheld_note
 
 
 def evaluate(facts: PreflightFacts, *, time_text: TimeText) -> PreflightReport:
@@ -34,6 +36,15 @@ def evaluate(facts: PreflightFacts, *, time_text: TimeText) -> PreflightReport:
     findings += _programme(facts, time_text)
     findings += facts.extra
     return PreflightReport(tuple(findings))
+
+
+def withheld_findings(settings: ServerSettings) -> list[Finding]:
+    """A channel or role setting not in force in this server: a default of another server's, or @everyone."""
+    findings = []
+    for item in settings.withheld:
+        what, fix = withheld_note(item)
+        findings.append(Finding(Status.WARNING, SETTING_LABELS.get(item.setting, item.setting), what, fix))
+    return findings
 
 
 def _server(facts: PreflightFacts) -> list[Finding]:

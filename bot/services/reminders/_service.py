@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections import Counter
@@ -291,12 +292,13 @@ class ReminderService:
 
     async def _compose(self, session: SessionRecord, kind: TargetKind, settings: ServerSettings) -> OutgoingMessage:
         threads = await self.repository.open_threads([p.id for p in session.prompts])
-        return compose_reminder(
+        message = compose_reminder(
             session,
             meeting_link=session.meeting_link or settings.meeting_link,
             threads=threads,
             ping_role_id=settings.ping_role_id if kind is TargetKind.CHANNEL else None,  # DMs never ping
         )
+        return dataclasses.replace(message, community_id=settings.community_id)
 
     async def _deliver(self, delivery: Delivery, message: OutgoingMessage) -> None:
         assert self._sender is not None

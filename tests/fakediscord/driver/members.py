@@ -104,7 +104,10 @@ class MemberDriver(Part):
         """The author edits a member message; the bot gets MESSAGE_UPDATE."""
         msg = message if isinstance(message, Message) else self.core.message(message)
         msg.content = content
-        msg.mention_ids, msg.mention_role_ids, msg.mention_everyone = self.world.parse_mentions(content)
+        channel = self.world.channel(msg.channel_id)
+        msg.mention_ids, msg.mention_role_ids, msg.mention_everyone = self.core.pings(
+            channel, msg.author, content, msg.components, None, webhook=False
+        )
         msg.edited_timestamp = now_utc()
         msg.edits += 1
         self.core.updated(msg)

@@ -46,7 +46,7 @@ class InteractionRoutes(Part):
             msg_type = {InteractionType.APPLICATION_COMMAND: 20}.get(i.type, 0)
             if i.type == InteractionType.APPLICATION_COMMAND and int(i.payload["data"].get("type", 1)) != 1:
                 msg_type = 23
-        msg = self.core.new_message(channel, self.world.bot_user, body, files, type=msg_type, flags=flags)
+        msg = self.core.new_message(channel, self.world.bot_user, body, files, type=msg_type, flags=flags, webhook=True)
         msg.webhook_id = self.world.application_id
         msg.application_id = self.world.application_id
         msg.interaction_id = i.id

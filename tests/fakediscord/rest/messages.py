@@ -71,9 +71,12 @@ class MessageRoutes(Part):
             key = (channel.id, str(nonce))
             seen = self.core.nonces.get(key)
             if seen is not None and time.monotonic() - seen[0] < NONCE_WINDOW_SECONDS:
+                # resources/message.mdx, Create Message, ``enforce_nonce``: "If another message was created by the
+                # same author with the same nonce, that message will be returned". A message since deleted is
+                # not returned (it is gone): the repeat makes a new one.
                 original = self.world.messages.get(seen[1])
-                if original is not None:
-                    return original.to_dict(self.world)
+                if original is not None and not original.deleted:
+                    return original.to_dict(self.world, include_nonce=True)
         msg_type = 0
         reference = body.get("message_reference")
         if isinstance(reference, dict) and reference.get("message_id") is not None:
@@ -101,7 +104,7 @@ class MessageRoutes(Part):
             self.core.nonces[(channel.id, str(nonce))] = (time.monotonic(), msg.id)
         self.core.unarchive_to_post(channel)
         self.core.post(msg)
-        return msg.to_dict(self.world)
+        return msg.to_dict(self.world, include_nonce=True)
 
     async def _edit_message(self, ctx: Ctx) -> Any:
         channel = self.core.channel_or_404(ctx.snowflake("channel_id"))
