@@ -167,14 +167,14 @@ async def test_mydata_shows_exports_and_erases_votes_and_statements(
     assert "Alice's own point" in description
     export = await (await fake_discord.slash("alice", "mydata export")).final()
     ((_, document),) = export.files
-    data = json.loads(document)
-    assert [v["vote"] for v in data["deliberation"]["votes"]] == ["disagree", "agree"]
-    assert [s["text"] for s in data["deliberation"]["statements"]] == ["Alice's own point"]
+    (server,) = json.loads(document)["servers"]
+    assert [v["vote"] for v in server["deliberation"]["votes"]] == ["disagree", "agree"]
+    assert [s["text"] for s in server["deliberation"]["statements"]] == ["Alice's own point"]
 
     alice = fake_discord.user("alice").id
     question = await (await fake_discord.slash("alice", "mydata delete")).final()
     assert "2 votes in deliberations" in question.content and "1 statement you wrote" in question.content
-    await (await fake_discord.click("alice", question, f"mydata:erase:{alice}:yes")).final()
+    await (await fake_discord.click("alice", question, f"mydata:erase:{alice}:{bot.dev_guild_id}:yes")).final()
     assert await bot.db.fetchall("SELECT 1 FROM deliberation_votes") == []
     assert [r[0] for r in await bot.db.fetchall("SELECT text FROM statements ORDER BY id")] == [
         "Public meetings should be recorded",
