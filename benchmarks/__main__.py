@@ -25,6 +25,8 @@ BENCHMARKS = (
     "servers_startup",
     "slack_answer",
     "slack_fanout",
+    "deliberation",
+    "deliberation_latency",
 )
 
 

@@ -50,6 +50,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.organiser",
     "cogs.session_events",
     "cogs.communities",
+    "cogs.deliberation",
 )
 
 

@@ -30,6 +30,7 @@ from bot.domain.consent import CONSENT_NOTICE
 from bot.domain.errors import NotFoundError
 from bot.tree import NotAllowedError, report_error
 from cogs._base import workshop_bot
+from cogs._deliberation_offer import offer_answer, offer_checkbox, offer_possible, offer_ticked
 from cogs._membership import is_member
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ assert len(ANSWER_DESCRIPTION) <= LABEL_DESCRIPTION_LIMIT
 class AnswerModal(discord.ui.Modal):
     """The form for one prompt: the consent notice (first answer only), the whole prompt, one text box."""
 
-    def __init__(self, form: AnswerForm) -> None:
+    def __init__(self, form: AnswerForm, *, offer_statement: bool = False) -> None:
         context = form.context
         super().__init__(
             title=answer_modal_title(context),
@@ -69,6 +70,8 @@ class AnswerModal(discord.ui.Modal):
                 ),
             )
         )
+        if offer_statement:  # the week has an open deliberation: an explicit opt-in, off by default
+            self.add_item(offer_checkbox())
 
 
 async def open_answer_modal(interaction: discord.Interaction[Any], prompt_id: int) -> None:
@@ -86,7 +89,7 @@ async def open_answer_modal(interaction: discord.Interaction[Any], prompt_id: in
     try:
         services = workshop_bot(interaction).services
         form = await services.answers.form(prompt_id, interaction.user.id, community_id=interaction.guild_id)
-        modal = AnswerModal(form)
+        modal = AnswerModal(form, offer_statement=await offer_possible(interaction, form.context))
         modal.stop()  # a description only: discord.py must not keep it (see the module docstring)
         await interaction.response.send_modal(modal)
     except Exception as error:
@@ -148,10 +151,11 @@ async def handle_answer_submit(interaction: discord.Interaction[Any], prompt_id:
             context = await services.answers.prompt(prompt_id, community_id=None)
             await _require_member(interaction, context.community_id)
         saved = await services.answers.submit(prompt_id, interaction.user.id, raw, community_id=interaction.guild_id)
+        reply = confirmation_text(saved)
+        if offer_ticked(interaction.data):
+            reply += "\n" + await offer_answer(interaction, saved, raw)
         if interaction.response.is_done():
-            await interaction.followup.send(
-                confirmation_text(saved), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-            )
+            await interaction.followup.send(reply, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
     except Exception as error:
         await report_error(interaction, error)
 

@@ -8,6 +8,7 @@ the parser (``add_commands``) with the function that runs them (``handler``):
 - ``backup``: a copy of the SQLite database;
 - ``check``: ``check`` and ``invite``;
 - ``migrate``: ``migrate-to-postgres``;
+- ``deliberation``: ``deliberation import-polis`` and ``export-polis``, Pol.is exports in and out;
 - ``slack``: ``slack-manifest``, the Slack app manifest to create the app from.
 
 A new group is a module with ``add_commands(commands, parents)`` whose parsers set ``handler`` (an async
@@ -32,7 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.cli import backup, check, exports, migrate, programme, run, schedule, slack
+from bot.cli import backup, check, deliberation, exports, migrate, programme, run, schedule, slack
 from bot.cli._common import EXIT_USER_ERROR, FILE_ONLY, OneLineParser, Parents, build_parents
 from bot.config import Settings, load_settings
 from bot.domain.errors import SettingsError, UserFacingError
@@ -43,7 +44,17 @@ class CommandGroup(Protocol):
 
 
 # In the order `--help` lists them.
-COMMAND_GROUPS: tuple[CommandGroup, ...] = (run, programme, schedule, exports, backup, check, migrate, slack)
+COMMAND_GROUPS: tuple[CommandGroup, ...] = (
+    run,
+    programme,
+    schedule,
+    exports,
+    backup,
+    check,
+    migrate,
+    deliberation,
+    slack,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

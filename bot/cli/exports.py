@@ -12,6 +12,7 @@ from bot.cli._common import Parents, community_in, existing_database, os_user, w
 from bot.config import Settings
 from bot.domain.errors import UserFacingError
 from bot.domain.exports import ExportFormat
+from bot.services.deliberation import DeliberationService
 from bot.services.exports import ExportRequest, ExportService
 from bot.services.report import ReportRequest, ReportService
 from bot.services.stats import StatsService
@@ -65,7 +66,8 @@ async def write_report(args: argparse.Namespace, settings: Settings) -> int:
     async with open_database(existing_database(args, settings)) as db:
         request = ReportRequest(await community_in(args, settings, db), week=args.week, cli_user=os_user())
         exports = ExportService(db, export_secret=settings.export_secret)
-        result = await ReportService(db, exports, StatsService(db)).report_to_file(request, out)
+        report = ReportService(db, exports, StatsService(db), deliberation=DeliberationService(db))
+        result = await report.report_to_file(request, out)
     scope = "all weeks" if args.week is None else f"week {args.week}"
     print(f"Wrote the report ({scope}, {result.rows:,} answers shown, pseudonymous) to {out}")
     print(f"Recorded in the export audit as run by {request.cli_user} (/export audit in Discord).")

@@ -28,6 +28,7 @@ from bot.domain.parsers import parse_programme_file
 from bot.domain.platform_ids import DISCORD, SLACK, Platform, platform_of
 from bot.services.answers import AnswerService
 from bot.services.communities import CommunityService
+from bot.services.deliberation import DeliberationService
 from bot.services.exports import ExportService
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
@@ -64,6 +65,7 @@ class Services:
     problems: RuntimeProblems
     events: SessionEventService
     communities: CommunityService
+    deliberation: DeliberationService
 
 
 async def _at_once() -> None:
@@ -256,6 +258,7 @@ def build_core(
     events = SessionEventService(db, programme, server_settings, port=ports.events, problems=problems, clock=clock)
     exports = ExportService(db, export_secret=settings.export_secret, names=ports.names, clock=clock)
     stats = StatsService(db)
+    deliberation = DeliberationService(db, clock=clock)
     communities = CommunityService(db, owns=owns, welcome=ports.welcome, leave_grace=settings.leave_grace, clock=clock)
     services = Services(
         communities=communities,
@@ -265,7 +268,8 @@ def build_core(
         state=StateRepository(db),
         exports=exports,
         stats=stats,
-        report=ReportService(db, exports, stats, clock=clock),
+        report=ReportService(db, exports, stats, clock=clock, deliberation=deliberation),
+        deliberation=deliberation,
         retention=RetentionService(
             db,
             server_settings,

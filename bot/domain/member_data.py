@@ -53,6 +53,16 @@ class ReminderDelivery:
 
 
 @dataclass(frozen=True, slots=True)
+class DataSection:
+    """A further part of the member's data, kept by another feature (deliberation's votes and statements)."""
+
+    key: str  # its key in the /mydata export
+    shown: tuple[str, ...]  # entries for /mydata show
+    exported: Any  # JSON-ready
+    items: tuple[str, ...]  # what erasing it deletes, as listed to the member ("3 votes in deliberations")
+
+
+@dataclass(frozen=True, slots=True)
 class MemberData:
     community_id: int
     user_id: int
@@ -62,6 +72,7 @@ class MemberData:
     dm_reminders: tuple[ReminderDelivery, ...]
     interested_weeks: tuple[int, ...] = ()  # sessions whose Discord event the member marked Interested
     dm_opted_out_at: datetime | None = None  # when they turned reminder DMs off (/reminders off)
+    sections: tuple[DataSection, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -72,6 +83,7 @@ class MemberData:
             and not self.dm_reminders
             and not self.interested_weeks
             and self.dm_opted_out_at is None
+            and not self.sections
         )
 
 
@@ -86,6 +98,7 @@ class ErasureReport:
     dm_reminders: int
     interest: int = 0  # sessions' events the member was marked Interested in
     dm_opt_out: bool = False  # the record that they turned reminder DMs off
+    other: tuple[str, ...] = ()  # the further sections' items (``DataSection.items``)
 
     @property
     def nothing(self) -> bool:
@@ -97,6 +110,7 @@ class ErasureReport:
             or self.dm_reminders
             or self.interest
             or self.dm_opt_out
+            or self.other
         )
 
     def items(self) -> list[str]:
@@ -115,6 +129,7 @@ class ErasureReport:
             found.append(_count(self.interest, "record") + " of sessions you marked Interested in Discord's Events")
         if self.dm_opt_out:
             found.append("the record that you turned reminder DMs off")
+        found.extend(self.other)
         return found
 
 
@@ -161,12 +176,12 @@ def show_pages(data: MemberData, *, budget: int = PAGE_BUDGET) -> list[str]:
     if data.interested_weeks:
         weeks = ", ".join(str(week) for week in data.interested_weeks)
         intro += f" You marked Interested in the Discord events of week {weeks}."
-    if not data.answers:
+    further = [entry for section in data.sections for entry in section.shown]
+    if not data.answers and not further:
         return [intro + "\n\nWe hold no answers of yours."]
     pages: list[str] = []
     current = intro
-    for item in data.answers:
-        entry = answer_entry(item)
+    for entry in [*(answer_entry(item) for item in data.answers), *further]:
         if len(current) + 2 + len(entry) > budget:
             pages.append(current)
             current = entry
@@ -238,6 +253,7 @@ def export_document(data: MemberData, exported_at: datetime) -> dict[str, Any]:
             "deliveries": [{"week": d.week, "due_at": _iso(d.due_at), "state": d.state} for d in data.dm_reminders],
         },
         "interested_in_weeks": list(data.interested_weeks),
+        **{section.key: section.exported for section in data.sections},
     }
 
 

@@ -20,12 +20,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.domain.clock import Clock, system_clock
+from bot.domain.deliberation.display import shown_results
+from bot.domain.deliberation.opinion_map import map_svg
 from bot.domain.errors import NotFoundError
 from bot.domain.exports import ExportAuditEntry, MemberLabel
 from bot.domain.programme import ProgrammeRecord
 from bot.domain.report.charts import Chart, chart_png, weekly_chart
-from bot.domain.report.model import PromptCounts, ReportModel, SessionLine, answer_sections, local_time_text
+from bot.domain.report.model import (
+    DeliberationReport,
+    PromptCounts,
+    ReportModel,
+    SessionLine,
+    answer_sections,
+    local_time_text,
+)
 from bot.domain.stats import HIDDEN
+from bot.services.deliberation import DeliberationService
 from bot.services.exports import (
     ExportDelivery,
     ExportResult,
@@ -54,8 +64,15 @@ class ReportRequest:
 
 class ReportService:
     def __init__(
-        self, db: Database, exports: ExportService, stats: StatsService, *, clock: Clock = system_clock
+        self,
+        db: Database,
+        exports: ExportService,
+        stats: StatsService,
+        *,
+        clock: Clock = system_clock,
+        deliberation: DeliberationService | None = None,
     ) -> None:
+        self._deliberation = deliberation
         self._exports = exports
         self._stats = stats
         self._programmes = ProgrammeRepository(db)
@@ -116,6 +133,7 @@ class ReportService:
             sessions=_session_lines(programme, stats),
             charts=report_charts(stats, kinds),
             weeks=iter(()),
+            deliberations=await self._deliberations(request, stats.threshold),
         )
         labels = MemberLabels(await self._exports.secret(), request.community_id)
         return await write_atomically(
@@ -145,6 +163,26 @@ class ReportService:
             out.flush()
             os.fsync(out.fileno())
         return shown
+
+    async def _deliberations(self, request: ReportRequest, threshold: int) -> tuple[DeliberationReport, ...]:
+        """Each conversation (of the week asked for), analysed and mapped off the event loop."""
+        if self._deliberation is None:
+            return ()
+        found = []
+        for conversation in await self._deliberation.conversations(request.community_id):
+            if request.week is not None and conversation.week != request.week:
+                continue
+            results = await self._deliberation.results(conversation.id)
+            shown = shown_results(
+                results.analysis, {i: s.text for i, s in results.statements.items()}, threshold=threshold
+            )
+            svg = await asyncio.to_thread(map_svg, results.analysis, shown) if results.analysis.grouped else None
+            found.append(
+                DeliberationReport(
+                    conversation.name, conversation.week, conversation.prompt, conversation.state.value, shown, svg
+                )
+            )
+        return tuple(found)
 
     async def _record(self, request: ReportRequest, answers: int) -> ExportAuditEntry:
         entry = await self._exports.repository.record(

@@ -35,6 +35,7 @@ PURGED_TABLES: tuple[str, ...] = (
     "event_interest",
     "session_events",
     "dm_opt_outs",
+    "conversations",  # deliberations: their participants, statements and votes go with them (ON DELETE CASCADE)
     "community_settings",
     "sessions",  # their prompts go with them (ON DELETE CASCADE)
     "programmes",

@@ -11,10 +11,11 @@ still on Discord, are not recorded again (see the migration).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Protocol
 
-from bot.domain.member_data import ErasureReport, MemberData, ReminderDelivery
+from bot.domain.member_data import DataSection, ErasureReport, MemberData, ReminderDelivery
 from bot.storage.answers import AnswerRepository, ConsentRepository
 from bot.storage.codec import from_db_time, to_db_time
 from bot.storage.engine import Connection, Database, placeholders
@@ -23,9 +24,29 @@ log = logging.getLogger(__name__)
 _ID_BATCH = 500  # ids per IN (...) list, well inside both engines' parameter limits
 
 
+class MemberDataPart(Protocol):
+    """A feature's own tables of member data (deliberation), joined to /mydata: shown, exported and erased with
+    the rest, in the same transaction."""
+
+    async def section(self, conn: Connection, community_id: int, user_id: int) -> DataSection | None: ...
+
+    async def erase(self, conn: Connection, community_id: int, user_id: int) -> None: ...
+
+
+def default_parts(db: Database) -> list[MemberDataPart]:
+    from bot.storage.deliberation import DeliberationMemberData
+
+    return [DeliberationMemberData(db)]
+
+
 class MemberDataRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, parts: Sequence[MemberDataPart] | None = None) -> None:
         self._db = db
+        self._parts = list(parts) if parts is not None else default_parts(db)
+
+    async def _sections(self, conn: Connection, community_id: int, user_id: int) -> tuple[DataSection, ...]:
+        found = [await part.section(conn, community_id, user_id) for part in self._parts]
+        return tuple(section for section in found if section is not None)
 
     async def load(self, community_id: int, user_id: int) -> MemberData:
         """All of it, read in one transaction so the parts agree with each other."""
@@ -49,6 +70,7 @@ class MemberDataRepository:
                 "WHERE i.community_id = ? AND i.user_id = ? ORDER BY e.week",
                 (community_id, user_id),
             )
+            sections = await self._sections(conn, community_id, user_id)
         return MemberData(
             community_id=community_id,
             user_id=user_id,
@@ -58,6 +80,7 @@ class MemberDataRepository:
             dm_reminders=tuple(ReminderDelivery(r["week"], from_db_time(r["due_at"]), r["state"]) for r in deliveries),
             interested_weeks=tuple(r["week"] for r in interest),
             dm_opted_out_at=from_db_time(opt_out[0]["opted_out_at"]) if opt_out else None,
+            sections=sections,
         )
 
     async def erased_among(self, community_id: int, user_ids: Iterable[int]) -> frozenset[int]:
@@ -89,8 +112,10 @@ class MemberDataRepository:
             "UNION SELECT community_id FROM reminder_deliveries WHERE target_kind = 'dm' AND target_id = ? "
             "UNION SELECT community_id FROM event_interest WHERE user_id = ? "
             "UNION SELECT community_id FROM dm_opt_outs WHERE user_id = ? "
+            "UNION SELECT c.community_id FROM deliberation_participants p "
+            "JOIN conversations c ON c.id = p.conversation_id WHERE p.user_id = ? "
             "ORDER BY 1",
-            (user_id,) * 6,
+            (user_id,) * 7,
         )
         return [int(row[0]) for row in rows]
 
@@ -125,6 +150,8 @@ class MemberDataRepository:
             await conn.execute(
                 "DELETE FROM dm_opt_outs WHERE community_id = ? AND user_id = ?", (community_id, user_id)
             )
+            for part in self._parts:
+                await part.erase(conn, community_id, user_id)
             # The tombstone: ids and a time only, the minimum that keeps the thread catch-up (and edits) from
             # recording the member's old messages, still on Discord, all over again.
             await conn.execute(
@@ -153,6 +180,7 @@ class MemberDataRepository:
             (community_id, user_id) * 7,
         )
         assert row is not None  # a SELECT without FROM always has its one row
+        sections = await self._sections(conn, community_id, user_id)
         return ErasureReport(
             answers=row["answers"],
             versions=row["versions"],
@@ -161,6 +189,7 @@ class MemberDataRepository:
             dm_reminders=row["deliveries"],
             interest=row["interest"],
             dm_opt_out=row["opt_outs"] > 0,
+            other=tuple(item for section in sections for item in section.items),
         )
 
 

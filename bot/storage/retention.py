@@ -86,6 +86,10 @@ class RetentionRepository:
             subscriptions = await conn.execute("DELETE FROM dm_subscriptions WHERE community_id = ?", (community_id,))
             # Who was interested in the sessions' events names members too; the events are all over by now.
             await conn.execute("DELETE FROM event_interest WHERE community_id = ?", (community_id,))
+            # Deliberations opened before then go whole: their statements, votes and participants (ON DELETE CASCADE).
+            conversations = await conn.execute(
+                "DELETE FROM conversations WHERE community_id = ? AND created_at < ?", (community_id, cutoff)
+            )
             await conn.execute(
                 "DELETE FROM reminder_deliveries WHERE community_id = ? AND target_kind = 'dm' AND due_at < ? "
                 "AND state IN ('sent', 'undeliverable', 'skipped')",
@@ -100,6 +104,6 @@ class RetentionRepository:
             )
             await conn.execute("DELETE FROM erasures WHERE community_id = ? AND erased_at <= ?", (community_id, cutoff))
             deletion = RetentionDeletion(answers=answers, consents=consents, dm_subscriptions=subscriptions)
-        if deletion.answers or deletion.consents or deletion.dm_subscriptions:
+        if deletion.answers or deletion.consents or deletion.dm_subscriptions or conversations:
             await truncate_wal(self._db)
         return deletion

@@ -26,6 +26,8 @@ _environment = jinja2.Environment(
     lstrip_blocks=True,
 )
 _environment.filters["svg"] = lambda chart: Markup(chart_svg(chart))
+# The opinion map is drawn by bot.domain.deliberation.opinion_map: dots and group labels only, no member text.
+_environment.filters["map_svg"] = lambda svg: Markup(svg)
 _BUFFER = 1 << 16
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.deliberation.display import ShownResults
 from bot.domain.exports import MemberLabel, StoredAnswer, utc_text
 from bot.domain.programme import ProgrammeRecord
 from bot.domain.report.charts import Chart
@@ -65,6 +66,18 @@ class WeekAnswers:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliberationReport:
+    """One conversation in the report: its results as they may be shown, and its opinion map (our own SVG)."""
+
+    name: str  # "conversation 2"
+    week: int | None
+    prompt: str
+    state: str  # "open" or "closed"
+    results: ShownResults
+    map_svg: str | None  # None while there are no groups
+
+
+@dataclass(frozen=True, slots=True)
 class ReportModel:
     title: str
     generated: str  # ISO-8601 UTC
@@ -75,6 +88,7 @@ class ReportModel:
     sessions: tuple[SessionLine, ...]
     charts: tuple[Chart, ...]
     weeks: Iterator[WeekAnswers]
+    deliberations: tuple[DeliberationReport, ...] = ()
 
 
 def answer_sections(
