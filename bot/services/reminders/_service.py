@@ -35,6 +35,7 @@ from bot.services.reminders._ports import (
     content_digest,
 )
 from bot.services.reminders._reports import DmReminderStatus, ReminderSchedule, ScheduledReminder
+from bot.services.reminders._wakeups import WakeUps
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.engine import Database
 from bot.storage.reminders import (
@@ -95,6 +96,7 @@ class ReminderService:
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
         self._warned_no_sender = False
+        self._wakeups = WakeUps(scheduler, self._wake_up, now=lambda: datetime.now(UTC))
 
     # --- wiring ---------------------------------------------------------------------------------------
 
@@ -113,16 +115,14 @@ class ReminderService:
                 coalesce=True,
                 max_instances=1,
             )
-        for community_id in sorted(self._served()):
-            self.request(community_id)
+        self._request_all(sorted(self._served()))
 
     async def close(self, *, grace: float = CLOSE_GRACE) -> None:
         """Stop between two sends (waiting up to ``grace`` seconds), then cancel whatever is left."""
         self._stopping = True
-        if self._scheduler is not None:
-            for job in list(self._scheduler.get_jobs()):
-                if job.id == SWEEP_JOB_ID or job.id.startswith("reminder:"):
-                    job.remove()
+        if self._scheduler is not None and self._scheduler.get_job(SWEEP_JOB_ID) is not None:
+            self._scheduler.remove_job(SWEEP_JOB_ID)
+        self._wakeups.clear()
         worker = self._worker
         if worker is None or worker.done():
             return
@@ -141,10 +141,19 @@ class ReminderService:
 
     def request(self, community_id: int, *, changed: bool = False) -> None:
         """Ask for a pass over ``community_id`` soon. ``changed``: the plan changed, cut a fan-out short."""
-        if community_id not in frozenset(self._served()) or self._stopping:
+        self._request_all([community_id], changed=changed)
+
+    def _request_all(self, community_ids: Iterable[int], *, changed: bool = False) -> None:
+        """Ask for passes over several communities, reading the served set once (not once per community)."""
+        if self._stopping:
             return
-        self._queued[community_id] = self._queued.get(community_id, False) or changed
-        if self._worker is None or self._worker.done():
+        served = frozenset(self._served())
+        for community_id in community_ids:
+            if community_id not in served:
+                self._wakeups.forget(community_id)  # left, or moved to another process's shard
+                continue
+            self._queued[community_id] = self._queued.get(community_id, False) or changed
+        if self._queued and (self._worker is None or self._worker.done()):
             self._worker = asyncio.create_task(self._work(), name="reminders-worker")
 
     async def idle(self) -> None:
@@ -152,12 +161,11 @@ class ReminderService:
         while (worker := self._worker) is not None and not worker.done():
             await asyncio.wait({worker})
 
-    async def _wake(self, community_id: int) -> None:
-        self.request(community_id)
+    def _wake_up(self, community_ids: list[int]) -> None:
+        self._request_all(community_ids)
 
     async def _sweep(self) -> None:
-        for community_id in sorted(self._served()):
-            self.request(community_id)
+        self._request_all(sorted(self._served()))
 
     async def _work(self) -> None:
         while self._queued and not self._stopping:
@@ -371,38 +379,14 @@ class ReminderService:
         await self.repository.unclaim_dms_closed_notices(community_id, [user_id])
 
     def _arm_wakeups(self, community_id: int, waiting: Sequence[PlannedReminder], now: datetime) -> None:
-        """One date job per reminder not yet due; jobs of reminders no longer waiting are removed."""
-        if self._scheduler is None:
+        """Tell the wake-ups when this community's earliest waiting reminder falls due (one entry a community)."""
+        if not waiting:
+            self._wakeups.forget(community_id)
             return
-        prefix = f"reminder:{community_id}:"
-        # APScheduler runs on the real clock; the service decides on its own (injectable) clock. Arm each job
-        # the same distance ahead as the reminder is, so a test clock never makes jobs fire in a loop.
-        real_now = datetime.now(UTC)
-        wanted: set[str] = set()
-        for reminder in waiting:
-            job_id = prefix + reminder.key
-            wanted.add(job_id)
-            run_at = real_now + (reminder.due_at - now)
-            job = self._scheduler.get_job(job_id)
-            if (
-                job is not None
-                and job.next_run_time is not None
-                and abs(job.next_run_time - run_at) < timedelta(seconds=1)
-            ):
-                continue
-            self._scheduler.add_job(
-                self._wake,
-                "date",
-                run_date=run_at,
-                args=(community_id,),
-                id=job_id,
-                replace_existing=True,
-                misfire_grace_time=None,
-                coalesce=True,
-            )
-        for job in list(self._scheduler.get_jobs()):
-            if job.id.startswith(prefix) and job.id not in wanted:
-                job.remove()
+        # APScheduler runs on the real clock; the service decides on its own (injectable) clock. Arm the wake-up
+        # the same distance ahead as the reminder is, so a test clock never makes it fire in a loop.
+        earliest = min(reminder.due_at for reminder in waiting)
+        self._wakeups.set(community_id, datetime.now(UTC) + (earliest - now))
 
     # --- members' DM setting --------------------------------------------------------------------------
 
