@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import ImportConflictError, NotFoundError
@@ -55,6 +55,10 @@ class ProgrammeService:
             if await self.repository.version(community_id) == version:  # not changed while it was read
                 self._cache[community_id] = programme
             return programme
+
+    async def fingerprints(self, community_ids: Sequence[int] | None = None) -> dict[int, str]:
+        """A stable digest of each stored programme (of every community, or the ones named), in one query."""
+        return await self.repository.fingerprints(community_ids)
 
     async def require(self, community_id: int) -> ProgrammeRecord:
         programme = await self.get(community_id)

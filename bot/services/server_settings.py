@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from bot.domain.clock import Clock, system_clock
@@ -33,6 +33,15 @@ class ServerSettingsService:
 
     async def get(self, community_id: int) -> ServerSettings:
         return effective_settings(community_id, await self.repository.load(community_id), self.defaults)
+
+    async def get_many(self, community_ids: Iterable[int]) -> dict[int, ServerSettings]:
+        """The settings of many communities at once (one query, whatever their number)."""
+        stored = await self.repository.load_all()
+        unset = StoredServerSettings()
+        return {
+            community_id: effective_settings(community_id, stored.get(community_id, unset), self.defaults)
+            for community_id in community_ids
+        }
 
     async def update(self, community_id: int, **changes: Any) -> ServerSettings:
         await self.repository.update(community_id, changes, self._clock())

@@ -25,6 +25,7 @@ PURGED_TABLES: tuple[str, ...] = (
     "prompt_threads",
     "dm_subscriptions",
     "reminder_deliveries",
+    "reminder_plans",
     "event_interest",
     "session_events",
     "dm_opt_outs",

@@ -83,6 +83,14 @@ class Subscription:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanStamp:
+    """What a community's reminders were last planned from (``fingerprint``), and when the next one is due."""
+
+    fingerprint: str
+    next_due_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class ReplanResult:
     inserted: int  # channel rows written for reminders now planned
     deleted: int  # pending rows of reminders no longer planned (a moved session, a dropped offset...)
@@ -177,11 +185,13 @@ class ReminderRepository:
         dropped: Iterable[PlannedReminder],
         channel_id: int | None,
         now: datetime,
+        stamp: PlanStamp | None = None,
     ) -> ReplanResult:
         """Bring the ledger in line with the plan, in one transaction.
 
         ``active`` are the reminders still to send (not due yet, or due and to send now); ``dropped`` those
-        the catch-up rules skip. Pending rows of dropped reminders become skipped; pending rows of
+        the catch-up rules skip; ``stamp`` (what the plan was made from) is recorded with it. Pending rows of
+        dropped reminders become skipped; pending rows of
         reminders no longer planned at all (a re-dated session's old time, a removed offset) or for
         another channel are deleted: they were never sent, and their replacements are written here.
         A channel row is written for each active reminder unless one was already sent (or is being
@@ -189,8 +199,20 @@ class ReminderRepository:
         """
         active_ids = {reminder_id(r) for r in active}
         dropped_ids = {reminder_id(r) for r in dropped}
-        stamp = to_db_time(now)
+        written_at = to_db_time(now)
         async with self._db.transaction() as conn:
+            if stamp is not None:
+                await conn.execute(
+                    "INSERT INTO reminder_plans (community_id, fingerprint, next_due_at, planned_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (community_id) DO UPDATE SET fingerprint = excluded.fingerprint, "
+                    "next_due_at = excluded.next_due_at, planned_at = excluded.planned_at",
+                    (
+                        community_id,
+                        stamp.fingerprint,
+                        None if stamp.next_due_at is None else to_db_time(stamp.next_due_at),
+                        written_at,
+                    ),
+                )
             pending = await conn.fetchall(
                 "SELECT id, session_id, offset_minutes, due_at, target_kind, target_id FROM reminder_deliveries "
                 "WHERE community_id = ? AND state = 'pending'",
@@ -210,7 +232,7 @@ class ReminderRepository:
                 await conn.execute(
                     f"UPDATE reminder_deliveries SET state = 'skipped', updated_at = ? "
                     f"WHERE id IN ({placeholders(chunk)})",
-                    (stamp, *chunk),
+                    (written_at, *chunk),
                 )
             for chunk in _chunks(to_delete):
                 await conn.execute(f"DELETE FROM reminder_deliveries WHERE id IN ({placeholders(chunk)})", chunk)
@@ -233,7 +255,7 @@ class ReminderRepository:
                             to_db_time(due_at),
                             channel_id,
                             delivery_nonce(identity, TargetKind.CHANNEL, channel_id),
-                            stamp,
+                            written_at,
                             session_id,
                             offset_minutes,
                             to_db_time(due_at),
@@ -297,6 +319,22 @@ class ReminderRepository:
                 ],
             )
         return len(user_ids)
+
+    async def plan_stamps(self) -> dict[int, PlanStamp]:
+        """What every community's reminders were last planned from: one query for all of them."""
+        rows = await self._db.fetchall("SELECT community_id, fingerprint, next_due_at FROM reminder_plans")
+        return {row["community_id"]: PlanStamp(row["fingerprint"], optional_time(row["next_due_at"])) for row in rows}
+
+    async def with_work_now(self, now: datetime) -> set[int]:
+        """Communities with a delivery to make now (pending, due, not waiting for a retry) or a claim to settle:
+        one query for all of them."""
+        stamp = to_db_time(now)
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT community_id FROM reminder_deliveries WHERE state = 'claimed' "
+            "OR (state = 'pending' AND due_at <= ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?))",
+            (stamp, stamp),
+        )
+        return {row["community_id"] for row in rows}
 
     # --- delivering -----------------------------------------------------------------------------------
 

@@ -732,6 +732,70 @@ async def test_one_wake_up_at_the_earliest_waiting_reminder_follows_the_plan(wor
         scheduler.shutdown(wait=False)
 
 
+async def test_start_up_re_plans_only_the_communities_whose_programme_or_settings_changed(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    others = [GUILD_ID + n for n in range(1, 4)]
+    for community_id in others:
+        await world.programme.import_programme(community_id, one_session_programme(START + n_days(community_id)))
+
+    def service() -> ReminderService:
+        return ReminderService(
+            world.db,
+            world.programme,
+            world.settings,
+            community_ids=(GUILD_ID, *others),
+            sender=world.sender,
+            clock=world.clock,
+            monotonic=world.time.monotonic,
+            sleep=world.time.sleep,
+        )
+
+    first = service()
+    await first.start()
+    await first.idle()
+    await first.close()
+
+    # A restart with nothing changed plans nothing; then one programme and another's settings change while down.
+    planned: list[int] = []
+
+    def counting(service: ReminderService) -> ReminderService:
+        real = service.run_pass
+
+        async def run_pass(community_id: int) -> None:
+            planned.append(community_id)
+            await real(community_id)
+
+        monkeypatch.setattr(service, "run_pass", run_pass)
+        return service
+
+    unchanged = counting(service())
+    await unchanged.start()
+    await unchanged.idle()
+    await unchanged.close()
+    assert planned == []
+
+    await world.programme.import_programme(others[0], one_session_programme(START + 3 * H), force=True)
+    await world.settings.update(others[1], reminder_offsets=parse_offsets("2h"))
+    changed = counting(service())
+    await changed.start()
+    await changed.idle()
+    assert sorted(planned) == [others[0], others[1]]
+
+    # Its next reminder falling due is enough, though nothing else changed: the sweep (or the wake-up) plans it.
+    planned.clear()
+    world.clock.now = START - 24 * H
+    await changed._sweep()
+    await changed.idle()
+    assert GUILD_ID in planned and others[2] not in planned
+    assert [m.target for m in world.sender.messages if m.kind is TargetKind.CHANNEL] == [CHANNEL]
+    await changed.close()
+
+
+def n_days(community_id: int) -> timedelta:
+    return (community_id - GUILD_ID) * 7 * 24 * H
+
+
 async def test_the_wake_up_wakes_every_community_due_then_and_keeps_one_entry_per_community() -> None:
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.start(paused=True)

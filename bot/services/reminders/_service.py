@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections import Counter
@@ -15,7 +16,6 @@ from bot.domain.programme import SessionRecord
 from bot.domain.reminder_text import compose_reminder
 from bot.domain.reminders import (
     DMS_CLOSED,
-    PlannedReminder,
     ReminderDecision,
     decide,
     pending_decisions,
@@ -41,6 +41,7 @@ from bot.storage.engine import Database
 from bot.storage.reminders import (
     Delivery,
     DeliveryState,
+    PlanStamp,
     ReminderId,
     ReminderRepository,
     TargetKind,
@@ -115,7 +116,7 @@ class ReminderService:
                 coalesce=True,
                 max_instances=1,
             )
-        self._request_all(sorted(self._served()))
+        await self._request_stale()
 
     async def close(self, *, grace: float = CLOSE_GRACE) -> None:
         """Stop between two sends (waiting up to ``grace`` seconds), then cancel whatever is left."""
@@ -165,7 +166,37 @@ class ReminderService:
         self._request_all(community_ids)
 
     async def _sweep(self) -> None:
-        self._request_all(sorted(self._served()))
+        await self._request_stale()
+
+    async def _request_stale(self) -> None:
+        """Ask for a pass over every served community whose plan is stale or has work now; arm the others.
+
+        A few queries for every community at once (their plan stamps, programme digests, settings, and
+        deliveries due or claims to settle), so that neither start-up nor the sweep costs a round of queries
+        per server. Stale: never planned, or planned from another programme or other settings, or its next
+        reminder is due.
+        """
+        served = sorted(self._served())
+        if not served or self._stopping:
+            return
+        now = self._clock()
+        stamps = await self.repository.plan_stamps()
+        programmes = await self._programme.fingerprints()
+        settings = await self._settings.get_many(served)
+        with_work = await self.repository.with_work_now(now)
+        stale: list[int] = []
+        for community_id in served:
+            stamp = stamps.get(community_id)
+            if (
+                stamp is None
+                or community_id in with_work
+                or (stamp.next_due_at is not None and stamp.next_due_at <= now)
+                or stamp.fingerprint != plan_fingerprint(programmes.get(community_id), settings[community_id])
+            ):
+                stale.append(community_id)
+            elif community_id not in self._queued:
+                self._arm_wakeup(community_id, stamp.next_due_at, now)
+        self._request_all(stale)
 
     async def _work(self) -> None:
         while self._queued and not self._stopping:
@@ -183,6 +214,8 @@ class ReminderService:
         if self._sender is not None:
             await self._check_outbox(community_id)
         now = self._clock()
+        # The digest is read before the programme: a change in between makes the stamp stale, never wrong.
+        programme_digest = (await self._programme.fingerprints([community_id])).get(community_id)
         programme = await self._programme.get(community_id)
         settings = await self._settings.get(community_id)
         sessions = programme.sessions if programme else ()
@@ -191,8 +224,14 @@ class ReminderService:
         waiting = [r for r, d in decisions if d is ReminderDecision.WAIT]
         due = [r for r, d in decisions if d is ReminderDecision.SEND]
         dropped = [r for r, d in decisions if d is ReminderDecision.SKIP]
+        next_due = min((r.due_at for r in waiting), default=None)
         result = await self.repository.replan(
-            community_id, active=waiting + due, dropped=dropped, channel_id=settings.reminder_channel_id, now=now
+            community_id,
+            active=waiting + due,
+            dropped=dropped,
+            channel_id=settings.reminder_channel_id,
+            now=now,
+            stamp=PlanStamp(plan_fingerprint(programme_digest, settings), next_due),
         )
         if result.skipped:
             log.warning(
@@ -204,7 +243,7 @@ class ReminderService:
             log.info(
                 "dropped %d unsent reminder deliveries no longer planned for community %s", result.deleted, community_id
             )
-        self._arm_wakeups(community_id, waiting, now)
+        self._arm_wakeup(community_id, next_due, now)
         if not due:
             return
         if self._sender is None:
@@ -378,15 +417,14 @@ class ReminderService:
     async def release_dms_closed_notice(self, community_id: int, user_id: int) -> None:
         await self.repository.unclaim_dms_closed_notices(community_id, [user_id])
 
-    def _arm_wakeups(self, community_id: int, waiting: Sequence[PlannedReminder], now: datetime) -> None:
+    def _arm_wakeup(self, community_id: int, next_due: datetime | None, now: datetime) -> None:
         """Tell the wake-ups when this community's earliest waiting reminder falls due (one entry a community)."""
-        if not waiting:
+        if next_due is None:
             self._wakeups.forget(community_id)
             return
         # APScheduler runs on the real clock; the service decides on its own (injectable) clock. Arm the wake-up
         # the same distance ahead as the reminder is, so a test clock never makes it fire in a loop.
-        earliest = min(reminder.due_at for reminder in waiting)
-        self._wakeups.set(community_id, datetime.now(UTC) + (earliest - now))
+        self._wakeups.set(community_id, datetime.now(UTC) + (next_due - now))
 
     # --- members' DM setting --------------------------------------------------------------------------
 
@@ -452,6 +490,13 @@ class ReminderService:
             entries=tuple(entries),
             now=now,
         )
+
+
+def plan_fingerprint(programme_digest: str | None, settings: ServerSettings) -> str:
+    """What a community's reminder plan is made from: its programme and the settings the plan reads."""
+    offsets = tuple(int(offset.total_seconds()) for offset in settings.reminder_offsets)
+    marks = repr((programme_digest, offsets, settings.reminder_channel_id))
+    return hashlib.sha256(marks.encode()).hexdigest()
 
 
 def _channel_key(channel_id: int) -> str:
