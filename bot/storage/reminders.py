@@ -200,7 +200,7 @@ class ReminderRepository:
         active_ids = {reminder_id(r) for r in active}
         dropped_ids = {reminder_id(r) for r in dropped}
         written_at = to_db_time(now)
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(community_id) as conn:
             if stamp is not None:
                 await conn.execute(
                     "INSERT INTO reminder_plans (community_id, fingerprint, next_due_at, planned_at) "
@@ -277,7 +277,7 @@ class ReminderRepository:
         identity = reminder_id(reminder)
         session_id, offset_minutes, due_at = identity
         due_text = to_db_time(due_at)
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(community_id) as conn:
             found = await conn.fetchall(
                 # Positional parameters only (both engines), in the order they appear.
                 "SELECT u.user_id FROM ("
@@ -348,12 +348,15 @@ class ReminderRepository:
         )
         return [_delivery(row) for row in rows]
 
-    async def claim(self, delivery_id: int, now: datetime, *, digest: str | None = None) -> bool:
+    async def claim(
+        self, delivery_id: int, now: datetime, *, digest: str | None = None, community_id: int | None = None
+    ) -> bool:
         """Take a pending row for sending; False if it is no longer pending (sent, skipped, deleted).
 
-        ``digest`` identifies the text about to be sent, for the outbox check after a crash.
+        ``digest`` identifies the text about to be sent, for the outbox check after a crash. ``community_id``
+        (the row's) lets the claim run beside other communities' writes.
         """
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(community_id) as conn:
             claimed = await conn.execute(
                 "UPDATE reminder_deliveries SET state = 'claimed', attempts = attempts + 1, updated_at = ?, "
                 "claimed_digest = ?, claimed_by = ? WHERE id = ? AND state = 'pending'",
@@ -361,27 +364,47 @@ class ReminderRepository:
             )
             return claimed == 1
 
-    async def mark_sent(self, delivery_id: int, message_id: int, now: datetime) -> None:
+    # The marks take the row's ``community_id``, as ``claim`` does, to run beside other communities' writes.
+
+    async def mark_sent(
+        self, delivery_id: int, message_id: int, now: datetime, *, community_id: int | None = None
+    ) -> None:
         await self._finish(
             delivery_id,
             "state = 'sent', message_id = ?, last_error = NULL, next_attempt_at = NULL",
             (message_id,),
             now,
+            community_id,
         )
 
-    async def mark_undeliverable(self, delivery_id: int, reason: str, now: datetime) -> None:
+    async def mark_undeliverable(
+        self, delivery_id: int, reason: str, now: datetime, *, community_id: int | None = None
+    ) -> None:
         await self._finish(
-            delivery_id, "state = 'undeliverable', last_error = ?, next_attempt_at = NULL", (reason,), now
+            delivery_id, "state = 'undeliverable', last_error = ?, next_attempt_at = NULL", (reason,), now, community_id
         )
 
-    async def mark_retry(self, delivery_id: int, reason: str, retry_at: datetime, now: datetime) -> None:
+    async def mark_retry(
+        self, delivery_id: int, reason: str, retry_at: datetime, now: datetime, *, community_id: int | None = None
+    ) -> None:
         """Back to pending after a failed attempt, not to be tried again before ``retry_at``."""
         await self._finish(
-            delivery_id, "state = 'pending', last_error = ?, next_attempt_at = ?", (reason, to_db_time(retry_at)), now
+            delivery_id,
+            "state = 'pending', last_error = ?, next_attempt_at = ?",
+            (reason, to_db_time(retry_at)),
+            now,
+            community_id,
         )
 
-    async def _finish(self, delivery_id: int, assignments: str, params: Sequence[object], now: datetime) -> None:
-        async with self._db.transaction() as conn:
+    async def _finish(
+        self,
+        delivery_id: int,
+        assignments: str,
+        params: Sequence[object],
+        now: datetime,
+        community_id: int | None,
+    ) -> None:
+        async with self._db.transaction(community_id) as conn:
             await conn.execute(
                 f"UPDATE reminder_deliveries SET {assignments}, updated_at = ? WHERE id = ? AND state = 'claimed'",
                 (*params, to_db_time(now), delivery_id),
@@ -402,9 +425,9 @@ class ReminderRepository:
         """
         return [d for d in await self.claimed(community_id) if not await self._db.owner_alive(d.claimed_by)]
 
-    async def release_claim(self, delivery_id: int, now: datetime) -> None:
+    async def release_claim(self, delivery_id: int, now: datetime, *, community_id: int | None = None) -> None:
         """Back to pending, to be sent (again) at once with the same nonce."""
-        await self._finish(delivery_id, "state = 'pending'", (), now)
+        await self._finish(delivery_id, "state = 'pending'", (), now, community_id)
 
     async def latest_message_to(self, target_kind: TargetKind, target_id: int) -> int | None:
         """The newest message the ledger knows the bot sent to this target: older messages need no look."""

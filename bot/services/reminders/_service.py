@@ -291,7 +291,7 @@ class ReminderService:
         assert self._sender is not None
         now = self._clock()
         if delivery.claimed_digest is None:  # claimed before the bot kept digests
-            await self.repository.release_claim(delivery.id, now)
+            await self.repository.release_claim(delivery.id, now, community_id=delivery.community_id)
             return
         after = await self.repository.latest_message_to(delivery.target_kind, delivery.target_id)
         find = self._sender.find_in_dms if delivery.target_kind is TargetKind.DM else self._sender.find_in_channel
@@ -302,10 +302,10 @@ class ReminderService:
             return
         if found is not None:
             log.warning("reminder delivery %s was sent before the bot stopped; recording it as sent", delivery.id)
-            await self.repository.mark_sent(delivery.id, found, now)
+            await self.repository.mark_sent(delivery.id, found, now, community_id=delivery.community_id)
         else:
             log.warning("reminder delivery %s was interrupted before Discord took it; sending it again", delivery.id)
-            await self.repository.release_claim(delivery.id, now)
+            await self.repository.release_claim(delivery.id, now, community_id=delivery.community_id)
 
     async def _settle_unseen(self, delivery: Delivery, error: Exception, now: datetime) -> None:
         reason = getattr(error, "reason", type(error).__name__)
@@ -315,14 +315,16 @@ class ReminderService:
                 delivery.id,
                 reason,
             )
-            await self.repository.release_claim(delivery.id, now)
+            await self.repository.release_claim(delivery.id, now, community_id=delivery.community_id)
             return
         log.error(
             "reminder delivery %s: cannot check whether it was sent before the bot stopped (%s); not resending it",
             delivery.id,
             reason,
         )
-        await self.repository.mark_undeliverable(delivery.id, f"outcome unknown: {reason}", now)
+        await self.repository.mark_undeliverable(
+            delivery.id, f"outcome unknown: {reason}", now, community_id=delivery.community_id
+        )
         if delivery.target_kind is TargetKind.CHANNEL:
             where = f"<#{delivery.target_id}>"
             missing = getattr(error, "missing", None)
@@ -351,7 +353,12 @@ class ReminderService:
         await self.throttle.wait(CHANNEL_POST_COST if delivery.target_kind is TargetKind.CHANNEL else 1.0)
         if self._stopping:
             return
-        if not await self.repository.claim(delivery.id, self._clock(), digest=content_digest(message.content)):
+        if not await self.repository.claim(
+            delivery.id,
+            self._clock(),
+            digest=content_digest(message.content),
+            community_id=delivery.community_id,
+        ):
             return  # sent, skipped or dropped since the list was read
         pause: float | None = None
         try:
@@ -360,7 +367,9 @@ class ReminderService:
             else:
                 message_id = await self._sender.send_to_channel(delivery.target_id, message, nonce=delivery.nonce)
         except DeliveryRefused as refused:
-            await self.repository.mark_undeliverable(delivery.id, refused.reason, self._clock())
+            await self.repository.mark_undeliverable(
+                delivery.id, refused.reason, self._clock(), community_id=delivery.community_id
+            )
             level = logging.INFO if refused.reason == DMS_CLOSED else logging.ERROR
             log.log(level, "reminder delivery %s (%s) refused: %s", delivery.id, delivery.target_kind, refused.reason)
         except ChannelRefused as refused:
@@ -373,7 +382,7 @@ class ReminderService:
             log.exception("reminder delivery %s failed unexpectedly", delivery.id)
             await self._retry_later(delivery, f"unexpected error: {type(error).__name__}", None)
         else:
-            await self.repository.mark_sent(delivery.id, message_id, self._clock())
+            await self.repository.mark_sent(delivery.id, message_id, self._clock(), community_id=delivery.community_id)
             if delivery.target_kind is TargetKind.CHANNEL:
                 self._problems.clear(delivery.community_id, _channel_key(delivery.target_id))
         finally:
@@ -396,13 +405,18 @@ class ReminderService:
         attempts = delivery.attempts + 1  # the claim counted this attempt
         if attempts >= MAX_ATTEMPTS:
             log.error("reminder delivery %s given up after %d attempts: %s", delivery.id, attempts, reason)
-            await self.repository.mark_undeliverable(delivery.id, f"gave up after {attempts} attempts: {reason}", now)
+            await self.repository.mark_undeliverable(
+                delivery.id,
+                f"gave up after {attempts} attempts: {reason}",
+                now,
+                community_id=delivery.community_id,
+            )
             return
         backoff = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
         if retry_after is not None:
             backoff = max(backoff, timedelta(seconds=retry_after))
         log.warning("reminder delivery %s failed (%s); retrying in %s", delivery.id, reason, backoff)
-        await self.repository.mark_retry(delivery.id, reason, now + backoff, now)
+        await self.repository.mark_retry(delivery.id, reason, now + backoff, now, community_id=delivery.community_id)
 
     async def take_dms_closed_notice(self, community_id: int, user_id: int) -> bool:
         """Whether to tell this member, now and privately, that their reminder DM was refused (DMs closed).
