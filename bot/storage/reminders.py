@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from bot.domain.reminders import DMS_CLOSED, PlannedReminder, reminder_nonce
 from bot.storage.codec import from_db_time, optional_time, to_db_time
-from bot.storage.engine import Database, Row, placeholders
+from bot.storage.engine import Connection, Database, Row, placeholders
 
 _MINUTE = timedelta(minutes=1)
 
@@ -238,31 +238,43 @@ class ReminderRepository:
                 await conn.execute(f"DELETE FROM reminder_deliveries WHERE id IN ({placeholders(chunk)})", chunk)
             inserted = 0
             if channel_id is not None:
-                for identity in sorted(active_ids):
-                    session_id, offset_minutes, due_at = identity
-                    inserted += await conn.execute(
-                        # CAST: PostgreSQL cannot tell the type of a bare parameter in a SELECT list.
-                        "INSERT INTO reminder_deliveries (community_id, session_id, offset_minutes, due_at, "
-                        "target_kind, target_id, nonce, updated_at) SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), "
-                        "CAST(? AS INTEGER), CAST(? AS TEXT), 'channel', CAST(? AS BIGINT), CAST(? AS TEXT), "
-                        "CAST(? AS TEXT) WHERE NOT EXISTS ("
-                        "SELECT 1 FROM reminder_deliveries WHERE session_id = ? AND offset_minutes = ? AND due_at = ? "
-                        "AND target_kind = 'channel' AND (target_id = ? OR state IN ('sent', 'claimed')))",
+                fresh = await self._unwritten_channel_rows(conn, active_ids, channel_id)
+                await conn.executemany(
+                    "INSERT INTO reminder_deliveries (community_id, session_id, offset_minutes, due_at, target_kind, "
+                    "target_id, nonce, updated_at) VALUES (?, ?, ?, ?, 'channel', ?, ?, ?)",
+                    [
                         (
                             community_id,
                             session_id,
                             offset_minutes,
                             to_db_time(due_at),
                             channel_id,
-                            delivery_nonce(identity, TargetKind.CHANNEL, channel_id),
+                            delivery_nonce((session_id, offset_minutes, due_at), TargetKind.CHANNEL, channel_id),
                             written_at,
-                            session_id,
-                            offset_minutes,
-                            to_db_time(due_at),
-                            channel_id,
-                        ),
-                    )
+                        )
+                        for session_id, offset_minutes, due_at in fresh
+                    ],
+                )
+                inserted = len(fresh)
         return ReplanResult(inserted=inserted, deleted=len(to_delete), skipped=len(to_skip))
+
+    @staticmethod
+    async def _unwritten_channel_rows(
+        conn: Connection, active_ids: set[ReminderId], channel_id: int
+    ) -> list[ReminderId]:
+        """The active reminders that need a channel row: none for this channel yet, and none sent (or being sent)
+        to an earlier channel. One read for them all, in the re-plan's transaction (which holds the community's
+        write lock, so nothing slips in between), then one batch of inserts: not a statement per reminder."""
+        session_ids = sorted({session_id for session_id, _, _ in active_ids})
+        taken: set[ReminderId] = set()
+        for chunk in _chunks(session_ids):
+            rows = await conn.fetchall(
+                "SELECT session_id, offset_minutes, due_at FROM reminder_deliveries WHERE target_kind = 'channel' "
+                f"AND (target_id = ? OR state IN ('sent', 'claimed')) AND session_id IN ({placeholders(chunk)})",
+                (channel_id, *chunk),
+            )
+            taken.update((row[0], row[1], from_db_time(row[2])) for row in rows)
+        return sorted(active_ids - taken)
 
     async def add_dm_rows(
         self, community_id: int, reminder: PlannedReminder, now: datetime, *, interested_too: bool = False

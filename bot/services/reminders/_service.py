@@ -16,6 +16,7 @@ from bot.domain.programme import SessionRecord
 from bot.domain.reminder_text import compose_reminder
 from bot.domain.reminders import (
     DMS_CLOSED,
+    PlannedReminder,
     ReminderDecision,
     decide,
     pending_decisions,
@@ -51,6 +52,10 @@ from bot.storage.reminders import (
 log = logging.getLogger("bot.services.reminders")  # the package's name, as before the split
 
 SWEEP_INTERVAL = 30.0  # seconds between safety-net passes
+# Passes over different communities run this many at a once: planning is mostly waiting for the database, and on
+# PostgreSQL different communities' writes commit side by side. Sending stays one pass at a time (``_sending``),
+# so that one pace governs every request.
+PASS_CONCURRENCY = 8
 MAX_ATTEMPTS = 8  # a delivery failing this often (429/5xx/network) is given up as undeliverable
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(minutes=15)
@@ -95,6 +100,7 @@ class ReminderService:
         self._problems = problems if problems is not None else RuntimeProblems(clock)
         self._queued: dict[int, bool] = {}  # guild -> "the plan changed": interrupt a fan-out in progress
         self._worker: asyncio.Task[None] | None = None
+        self._sending = asyncio.Lock()  # the sending part of a pass: one community at a time
         self._stopping = False
         self._warned_no_sender = False
         self._wakeups = WakeUps(scheduler, self._wake_up, now=lambda: datetime.now(UTC))
@@ -199,13 +205,46 @@ class ReminderService:
         self._request_all(stale)
 
     async def _work(self) -> None:
-        while self._queued and not self._stopping:
-            community_id = next(iter(self._queued))
-            del self._queued[community_id]
-            try:
-                await self.run_pass(community_id)
-            except Exception:
-                log.exception("a reminder pass failed for community %s; the next sweep tries again", community_id)
+        """Run the queued passes, up to PASS_CONCURRENCY at once and never two of one community at once (one
+        requested while its pass runs waits in the queue for it)."""
+        running: dict[int, asyncio.Task[None]] = {}
+        try:
+            while self._queued or running:
+                if not self._stopping:
+                    for community_id in self._next_passes(PASS_CONCURRENCY - len(running), running):
+                        del self._queued[community_id]
+                        running[community_id] = asyncio.create_task(
+                            self._pass_logged(community_id), name=f"reminders-pass-{community_id}"
+                        )
+                if not running:
+                    return
+                done, _ = await asyncio.wait(running.values(), return_when=asyncio.FIRST_COMPLETED)
+                for community_id in [c for c, task in running.items() if task in done]:
+                    del running[community_id]
+        finally:
+            for task in running.values():
+                task.cancel()
+            if running:
+                await asyncio.wait(running.values())
+
+    def _next_passes(self, free: int, running: dict[int, asyncio.Task[None]]) -> list[int]:
+        """Up to ``free`` queued communities whose pass is not running, oldest request first (looking past at
+        most the running ones, so a long queue costs nothing per pass)."""
+        chosen: list[int] = []
+        if free <= 0:
+            return chosen
+        for community_id in self._queued:
+            if community_id not in running:
+                chosen.append(community_id)
+                if len(chosen) == free:
+                    break
+        return chosen
+
+    async def _pass_logged(self, community_id: int) -> None:
+        try:
+            await self.run_pass(community_id)
+        except Exception:
+            log.exception("a reminder pass failed for community %s; the next sweep tries again", community_id)
 
     # --- one pass -------------------------------------------------------------------------------------
 
@@ -251,6 +290,19 @@ class ReminderService:
                 log.warning("reminders are due but this service has no Discord sender: nothing can be sent")
                 self._warned_no_sender = True
             return
+        async with self._sending:
+            await self._send_due(community_id, due, plan, sessions, settings, now)
+
+    async def _send_due(
+        self,
+        community_id: int,
+        due: list[PlannedReminder],
+        plan: Sequence[PlannedReminder],
+        sessions: Sequence[SessionRecord],
+        settings: ServerSettings,
+        now: datetime,
+    ) -> None:
+        """The DM rows of the reminders due now, then every delivery ready to send, at the shared pace."""
         interested_too = (await self._settings.get(community_id)).remind_interested
         for reminder in due:
             added = await self.repository.add_dm_rows(community_id, reminder, now, interested_too=interested_too)
@@ -284,8 +336,11 @@ class ReminderService:
         window; after it the delivery is given up, logged and shown to organisers, rather than risk a second
         copy of the reminder.
         """
-        for delivery in await self.repository.abandoned(community_id):
-            await self._settle(delivery)
+        abandoned = await self.repository.abandoned(community_id)
+        if abandoned:
+            async with self._sending:  # a look at Discord, and perhaps a resend: at the shared pace
+                for delivery in abandoned:
+                    await self._settle(delivery)
 
     async def _settle(self, delivery: Delivery) -> None:
         assert self._sender is not None
