@@ -138,3 +138,26 @@ async def test_a_process_keeps_no_lock_per_community_once_its_writes_are_done(po
 
         await asyncio.gather(*(write(community_id) for community_id in range(1, 201)))
         assert db._writers.community_locks == 0
+
+
+async def test_in_one_process_a_write_of_no_community_waits_for_the_community_writers_and_goes_first(
+    postgres_dsn: str,
+) -> None:
+    """Within a process the writers queue on in-process locks before the server's: the same order holds there."""
+    async with open_database(postgres_dsn) as db:
+        assert isinstance(db, PostgresDatabase)
+        in_a = Held(db, SERVER_A, "a")
+        await in_a.entered.wait()
+        purge = Held(db, None, "purge")
+        for _ in range(20):  # let it run as far as it can: it waits for A
+            await asyncio.sleep(0)
+        later = Held(db, SERVER_B, "b")  # arrives after the purge asked: waits for it
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not purge.entered.is_set() and not later.entered.is_set()
+        await in_a.release()
+        await purge.entered.wait()
+        assert not later.entered.is_set()
+        await purge.release()
+        await later.entered.wait()
+        await later.release()
