@@ -23,6 +23,9 @@ BENCHMARKS = (
     "servers",
     "postgres_latency",
     "servers_startup",
+    "servers_settle",
+    "answers_many_servers",
+    "servers_due",
 )
 
 
