@@ -52,9 +52,9 @@ from bot.storage.reminders import (
 log = logging.getLogger("bot.services.reminders")  # the package's name, as before the split
 
 SWEEP_INTERVAL = 30.0  # seconds between safety-net passes
-# Passes over different communities run this many at once: planning and the ledger's writes are mostly waiting for
-# the database, and on PostgreSQL different communities' writes commit side by side. Every send still takes its
-# turn from the one throttle, so the pace is the same however many passes send.
+# Passes over different communities run this many at a once: planning is mostly waiting for the database, and on
+# PostgreSQL different communities' writes commit side by side. Sending stays one pass at a time (``_sending``),
+# so that one pace governs every request.
 PASS_CONCURRENCY = 8
 MAX_ATTEMPTS = 8  # a delivery failing this often (429/5xx/network) is given up as undeliverable
 FIRST_RETRY = timedelta(seconds=30)
@@ -100,7 +100,7 @@ class ReminderService:
         self._problems = problems if problems is not None else RuntimeProblems(clock)
         self._queued: dict[int, bool] = {}  # guild -> "the plan changed": interrupt a fan-out in progress
         self._worker: asyncio.Task[None] | None = None
-        self._settling = asyncio.Lock()  # the outbox check's looks at Discord: one community at a time
+        self._sending = asyncio.Lock()  # the sending part of a pass: one community at a time
         self._stopping = False
         self._warned_no_sender = False
         self._wakeups = WakeUps(scheduler, self._wake_up, now=lambda: datetime.now(UTC))
@@ -290,7 +290,8 @@ class ReminderService:
                 log.warning("reminders are due but this service has no Discord sender: nothing can be sent")
                 self._warned_no_sender = True
             return
-        await self._send_due(community_id, due, plan, sessions, settings, now)
+        async with self._sending:
+            await self._send_due(community_id, due, plan, sessions, settings, now)
 
     async def _send_due(
         self,
@@ -301,8 +302,7 @@ class ReminderService:
         settings: ServerSettings,
         now: datetime,
     ) -> None:
-        """The DM rows of the reminders due now, then every delivery ready to send, each at its turn of the one
-        throttle (passes of several communities may send at once: their sends interleave at the same pace)."""
+        """The DM rows of the reminders due now, then every delivery ready to send, at the shared pace."""
         interested_too = (await self._settings.get(community_id)).remind_interested
         for reminder in due:
             added = await self.repository.add_dm_rows(community_id, reminder, now, interested_too=interested_too)
@@ -338,7 +338,7 @@ class ReminderService:
         """
         abandoned = await self.repository.abandoned(community_id)
         if abandoned:
-            async with self._settling:  # looks at Discord's messages: one community at a time
+            async with self._sending:  # a look at Discord, and perhaps a resend: at the shared pace
                 for delivery in abandoned:
                     await self._settle(delivery)
 
