@@ -77,7 +77,7 @@ class AnswerService:
         context = await self.prompt(prompt_id, community_id=community_id)
         window = (await self._settings.get(context.community_id)).answer_window
         now = self._clock()
-        async with self._uow() as uow:
+        async with self._uow(context.community_id) as uow:
             # The prompt may have been dropped by an import since it was read: check again under the lock.
             if await uow.answers.prompt_context(prompt_id) is None:
                 raise NotFoundError(PROMPT_GONE)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import ImportConflictError, NotFoundError
@@ -18,6 +19,7 @@ from bot.storage.unit_of_work import UnitOfWorkFactory, unit_of_work_factory
 log = logging.getLogger(__name__)
 
 ProgrammeListener = Callable[[int], Awaitable[None]]
+PROGRAMME_CACHE_SIZE = 256  # programmes kept in memory, the most recently used
 
 
 class ProgrammeService:
@@ -27,8 +29,10 @@ class ProgrammeService:
         self._clock = clock
         self.repository = ProgrammeRepository(db)
         self._listeners: list[ProgrammeListener] = []
-        self._cache: dict[int, ProgrammeRecord] = {}
-        self._loading: dict[int, asyncio.Lock] = {}
+        # The most recently used programmes (commands and autocomplete come from the busy servers): memory follows
+        # the servers in use, not every server the process has ever planned.
+        self._cache: OrderedDict[int, ProgrammeRecord] = OrderedDict()
+        self._loading: dict[int, tuple[asyncio.Lock, int]] = {}  # a lock and its users, while it has any
 
     def on_change(self, listener: ProgrammeListener) -> None:
         """Call ``listener(community_id)`` after an import changed a server's programme (reminders re-plan)."""
@@ -41,20 +45,42 @@ class ProgrammeService:
         if version is None:
             self._cache.pop(community_id, None)
             return None
-        cached = self._cache.get(community_id)
-        if cached is not None and cached.version == version:
+        cached = self._cached(community_id, version)
+        if cached is not None:
             return cached
-        async with self._loading.setdefault(community_id, asyncio.Lock()):  # many asking at once: one reads
-            cached = self._cache.get(community_id)
-            if cached is not None and cached.version == version:
-                return cached
-            programme = await self.repository.load(community_id)
-            if programme is None:
-                return None
-            programme = dataclasses.replace(programme, version=version)
-            if await self.repository.version(community_id) == version:  # not changed while it was read
-                self._cache[community_id] = programme
-            return programme
+        lock, users = self._loading.get(community_id, (asyncio.Lock(), 0))
+        self._loading[community_id] = (lock, users + 1)
+        try:
+            async with lock:  # many asking at once: one reads
+                cached = self._cached(community_id, version)
+                if cached is not None:
+                    return cached
+                programme = await self.repository.load(community_id)
+                if programme is None:
+                    return None
+                programme = dataclasses.replace(programme, version=version)
+                if await self.repository.version(community_id) == version:  # not changed while it was read
+                    self._cache[community_id] = programme
+                    if len(self._cache) > PROGRAMME_CACHE_SIZE:
+                        self._cache.popitem(last=False)
+                return programme
+        finally:
+            lock, users = self._loading[community_id]
+            if users == 1:
+                del self._loading[community_id]
+            else:
+                self._loading[community_id] = (lock, users - 1)
+
+    def _cached(self, community_id: int, version: int) -> ProgrammeRecord | None:
+        cached = self._cache.get(community_id)
+        if cached is None or cached.version != version:
+            return None
+        self._cache.move_to_end(community_id)
+        return cached
+
+    async def fingerprints(self, community_ids: Sequence[int] | None = None) -> dict[int, str]:
+        """A stable digest of each stored programme (of every community, or the ones named), in one query."""
+        return await self.repository.fingerprints(community_ids)
 
     async def require(self, community_id: int) -> ProgrammeRecord:
         programme = await self.get(community_id)

@@ -13,7 +13,7 @@ or permission ever uses it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 from bot.domain.clock import Clock, system_clock
@@ -117,6 +117,17 @@ class ServerSettingsService:
                 from_defaults = getattr(self.defaults, name, None) == value
                 log.warning("community %s: its %s names another server's; it is not used", settings.community_id, name)
                 settings = withhold(settings, name, Withholding.FOREIGN, from_defaults=from_defaults)
+        return settings
+
+    async def get_many(self, community_ids: Iterable[int]) -> dict[int, ServerSettings]:
+        """The settings of many communities at once (one query, whatever their number), by ``get``'s rules."""
+        stored = await self.repository.load_all()
+        unset = StoredServerSettings()
+        settings: dict[int, ServerSettings] = {}
+        for community_id in community_ids:
+            places = await self._found_places(community_id)
+            own = effective_settings(community_id, stored.get(community_id, unset), self.defaults, places)
+            settings[community_id] = self._without_foreign(own)
         return settings
 
     async def update(self, community_id: int, **changes: Any) -> ServerSettings:

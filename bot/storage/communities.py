@@ -32,6 +32,7 @@ PURGED_TABLES: tuple[str, ...] = (
     "prompt_threads",
     "dm_subscriptions",
     "reminder_deliveries",
+    "reminder_plans",
     "event_interest",
     "session_events",
     "dm_opt_outs",
@@ -98,7 +99,7 @@ class CommunityRepository:
         row; otherwise a known row keeps its ``joined_at``.
         """
         when = to_db_time(now)
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(community_id) as conn:
             await conn.execute(
                 "INSERT INTO communities (id, platform, external_id, joined_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET left_at = NULL, joined_at = CASE "
@@ -112,7 +113,7 @@ class CommunityRepository:
         return found
 
     async def record_left(self, community_id: int, now: datetime) -> None:
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(community_id) as conn:
             await conn.execute(
                 "INSERT INTO communities (id, platform, external_id, left_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET left_at = excluded.left_at",
@@ -121,7 +122,7 @@ class CommunityRepository:
 
     async def claim_welcome(self, community_id: int, now: datetime) -> bool:
         """Mark the welcome as posted, once: False when it was already (by this process or another)."""
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(community_id) as conn:
             changed = await conn.execute(
                 "UPDATE communities SET welcomed_at = ? WHERE id = ? AND welcomed_at IS NULL",
                 (to_db_time(now), community_id),
@@ -130,7 +131,7 @@ class CommunityRepository:
 
     async def release_welcome(self, community_id: int) -> None:
         """The welcome could not be posted after all: a later join may try again."""
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(community_id) as conn:
             await conn.execute("UPDATE communities SET welcomed_at = NULL WHERE id = ?", (community_id,))
 
     async def purge(self, community_id: int, *, left_before: datetime) -> bool:

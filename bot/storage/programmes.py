@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.importing import ImportPlan, session_differs
 from bot.domain.programme import Programme, ProgrammeRecord, Prompt, Session, SessionRecord
 from bot.storage.codec import from_db_time, to_db_time
-from bot.storage.engine import Connection, Database, Queries, needs_transaction, own_or_joined_transaction
+from bot.storage.engine import (
+    Connection,
+    Database,
+    Queries,
+    needs_transaction,
+    own_or_joined_transaction,
+    placeholders,
+)
 
 
 class ProgrammeRepository:
@@ -91,6 +100,34 @@ class ProgrammeRepository:
             return None
         values = tuple(rows[0])
         return hash((*values[:4], *(int(n) for n in values[4:])))
+
+    async def fingerprints(self, community_ids: Sequence[int] | None = None) -> dict[int, str]:
+        """For every community with a programme (or the ones named), a digest that changes whenever its stored
+        programme does, the same in every process and across restarts; one query for all of them.
+
+        The marks are ``version``'s: titles and time zone, the import time, and the sessions' count, ids and
+        revisions.
+        """
+        where = ""
+        params: tuple[int, ...] = ()
+        if community_ids is not None:
+            if not community_ids:
+                return {}
+            where, params = f"WHERE p.community_id IN ({placeholders(community_ids)}) ", tuple(community_ids)
+        rows = await self._source.fetchall(
+            "SELECT p.community_id, p.title, p.timezone, p.introduction, p.imported_at, COUNT(s.id) AS n, "
+            "COALESCE(SUM(s.id), 0) AS ids, COALESCE(SUM(s.revision), 0) AS revisions "
+            f"FROM programmes p LEFT JOIN sessions s ON s.community_id = p.community_id {where}"
+            "GROUP BY p.community_id, p.title, p.timezone, p.introduction, p.imported_at",
+            params,
+        )
+        fingerprints: dict[int, str] = {}
+        for row in rows:
+            values = tuple(row)
+            # int(): PostgreSQL's SUM of a bigint is a numeric; the same programme must give the same digest.
+            marks = repr((*values[1:5], *(int(n) for n in values[5:])))
+            fingerprints[values[0]] = hashlib.sha256(marks.encode()).hexdigest()
+        return fingerprints
 
     async def answer_counts(self, community_id: int) -> dict[int, int]:
         rows = await self._source.fetchall(

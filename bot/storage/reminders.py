@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from bot.domain.reminders import DMS_CLOSED, PlannedReminder, reminder_nonce
 from bot.storage.codec import from_db_time, optional_time, to_db_time
-from bot.storage.engine import Database, Row, placeholders
+from bot.storage.engine import Connection, Database, Row, placeholders
 
 _MINUTE = timedelta(minutes=1)
 
@@ -80,6 +80,14 @@ class Subscription:
     user_id: int
     subscribed_at: datetime
     dms_closed_noticed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStamp:
+    """What a community's reminders were last planned from (``fingerprint``), and when the next one is due."""
+
+    fingerprint: str
+    next_due_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,11 +185,13 @@ class ReminderRepository:
         dropped: Iterable[PlannedReminder],
         channel_id: int | None,
         now: datetime,
+        stamp: PlanStamp | None = None,
     ) -> ReplanResult:
         """Bring the ledger in line with the plan, in one transaction.
 
         ``active`` are the reminders still to send (not due yet, or due and to send now); ``dropped`` those
-        the catch-up rules skip. Pending rows of dropped reminders become skipped; pending rows of
+        the catch-up rules skip; ``stamp`` (what the plan was made from) is recorded with it. Pending rows of
+        dropped reminders become skipped; pending rows of
         reminders no longer planned at all (a re-dated session's old time, a removed offset) or for
         another channel are deleted: they were never sent, and their replacements are written here.
         A channel row is written for each active reminder unless one was already sent (or is being
@@ -189,8 +199,20 @@ class ReminderRepository:
         """
         active_ids = {reminder_id(r) for r in active}
         dropped_ids = {reminder_id(r) for r in dropped}
-        stamp = to_db_time(now)
-        async with self._db.transaction() as conn:
+        written_at = to_db_time(now)
+        async with self._db.transaction(community_id) as conn:
+            if stamp is not None:
+                await conn.execute(
+                    "INSERT INTO reminder_plans (community_id, fingerprint, next_due_at, planned_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (community_id) DO UPDATE SET fingerprint = excluded.fingerprint, "
+                    "next_due_at = excluded.next_due_at, planned_at = excluded.planned_at",
+                    (
+                        community_id,
+                        stamp.fingerprint,
+                        None if stamp.next_due_at is None else to_db_time(stamp.next_due_at),
+                        written_at,
+                    ),
+                )
             pending = await conn.fetchall(
                 "SELECT id, session_id, offset_minutes, due_at, target_kind, target_id FROM reminder_deliveries "
                 "WHERE community_id = ? AND state = 'pending'",
@@ -210,37 +232,49 @@ class ReminderRepository:
                 await conn.execute(
                     f"UPDATE reminder_deliveries SET state = 'skipped', updated_at = ? "
                     f"WHERE id IN ({placeholders(chunk)})",
-                    (stamp, *chunk),
+                    (written_at, *chunk),
                 )
             for chunk in _chunks(to_delete):
                 await conn.execute(f"DELETE FROM reminder_deliveries WHERE id IN ({placeholders(chunk)})", chunk)
             inserted = 0
             if channel_id is not None:
-                for identity in sorted(active_ids):
-                    session_id, offset_minutes, due_at = identity
-                    inserted += await conn.execute(
-                        # CAST: PostgreSQL cannot tell the type of a bare parameter in a SELECT list.
-                        "INSERT INTO reminder_deliveries (community_id, session_id, offset_minutes, due_at, "
-                        "target_kind, target_id, nonce, updated_at) SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), "
-                        "CAST(? AS INTEGER), CAST(? AS TEXT), 'channel', CAST(? AS BIGINT), CAST(? AS TEXT), "
-                        "CAST(? AS TEXT) WHERE NOT EXISTS ("
-                        "SELECT 1 FROM reminder_deliveries WHERE session_id = ? AND offset_minutes = ? AND due_at = ? "
-                        "AND target_kind = 'channel' AND (target_id = ? OR state IN ('sent', 'claimed')))",
+                fresh = await self._unwritten_channel_rows(conn, active_ids, channel_id)
+                await conn.executemany(
+                    "INSERT INTO reminder_deliveries (community_id, session_id, offset_minutes, due_at, target_kind, "
+                    "target_id, nonce, updated_at) VALUES (?, ?, ?, ?, 'channel', ?, ?, ?)",
+                    [
                         (
                             community_id,
                             session_id,
                             offset_minutes,
                             to_db_time(due_at),
                             channel_id,
-                            delivery_nonce(identity, TargetKind.CHANNEL, channel_id),
-                            stamp,
-                            session_id,
-                            offset_minutes,
-                            to_db_time(due_at),
-                            channel_id,
-                        ),
-                    )
+                            delivery_nonce((session_id, offset_minutes, due_at), TargetKind.CHANNEL, channel_id),
+                            written_at,
+                        )
+                        for session_id, offset_minutes, due_at in fresh
+                    ],
+                )
+                inserted = len(fresh)
         return ReplanResult(inserted=inserted, deleted=len(to_delete), skipped=len(to_skip))
+
+    @staticmethod
+    async def _unwritten_channel_rows(
+        conn: Connection, active_ids: set[ReminderId], channel_id: int
+    ) -> list[ReminderId]:
+        """The active reminders that need a channel row: none for this channel yet, and none sent (or being sent)
+        to an earlier channel. One read for them all, in the re-plan's transaction (which holds the community's
+        write lock, so nothing slips in between), then one batch of inserts: not a statement per reminder."""
+        session_ids = sorted({session_id for session_id, _, _ in active_ids})
+        taken: set[ReminderId] = set()
+        for chunk in _chunks(session_ids):
+            rows = await conn.fetchall(
+                "SELECT session_id, offset_minutes, due_at FROM reminder_deliveries WHERE target_kind = 'channel' "
+                f"AND (target_id = ? OR state IN ('sent', 'claimed')) AND session_id IN ({placeholders(chunk)})",
+                (channel_id, *chunk),
+            )
+            taken.update((row[0], row[1], from_db_time(row[2])) for row in rows)
+        return sorted(active_ids - taken)
 
     async def add_dm_rows(
         self, community_id: int, reminder: PlannedReminder, now: datetime, *, interested_too: bool = False
@@ -255,7 +289,7 @@ class ReminderRepository:
         identity = reminder_id(reminder)
         session_id, offset_minutes, due_at = identity
         due_text = to_db_time(due_at)
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(community_id) as conn:
             found = await conn.fetchall(
                 # Positional parameters only (both engines), in the order they appear.
                 "SELECT u.user_id FROM ("
@@ -298,6 +332,22 @@ class ReminderRepository:
             )
         return len(user_ids)
 
+    async def plan_stamps(self) -> dict[int, PlanStamp]:
+        """What every community's reminders were last planned from: one query for all of them."""
+        rows = await self._db.fetchall("SELECT community_id, fingerprint, next_due_at FROM reminder_plans")
+        return {row["community_id"]: PlanStamp(row["fingerprint"], optional_time(row["next_due_at"])) for row in rows}
+
+    async def with_work_now(self, now: datetime) -> set[int]:
+        """Communities with a delivery to make now (pending, due, not waiting for a retry) or a claim to settle:
+        one query for all of them."""
+        stamp = to_db_time(now)
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT community_id FROM reminder_deliveries WHERE state = 'claimed' "
+            "OR (state = 'pending' AND due_at <= ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?))",
+            (stamp, stamp),
+        )
+        return {row["community_id"] for row in rows}
+
     # --- delivering -----------------------------------------------------------------------------------
 
     async def ready(self, community_id: int, now: datetime) -> list[Delivery]:
@@ -310,12 +360,15 @@ class ReminderRepository:
         )
         return [_delivery(row) for row in rows]
 
-    async def claim(self, delivery_id: int, now: datetime, *, digest: str | None = None) -> bool:
+    async def claim(
+        self, delivery_id: int, now: datetime, *, digest: str | None = None, community_id: int | None = None
+    ) -> bool:
         """Take a pending row for sending; False if it is no longer pending (sent, skipped, deleted).
 
-        ``digest`` identifies the text about to be sent, for the outbox check after a crash.
+        ``digest`` identifies the text about to be sent, for the outbox check after a crash. ``community_id``
+        (the row's) lets the claim run beside other communities' writes.
         """
-        async with self._db.transaction() as conn:
+        async with self._db.transaction(community_id) as conn:
             claimed = await conn.execute(
                 "UPDATE reminder_deliveries SET state = 'claimed', attempts = attempts + 1, updated_at = ?, "
                 "claimed_digest = ?, claimed_by = ? WHERE id = ? AND state = 'pending'",
@@ -323,27 +376,47 @@ class ReminderRepository:
             )
             return claimed == 1
 
-    async def mark_sent(self, delivery_id: int, message_id: int, now: datetime) -> None:
+    # The marks take the row's ``community_id``, as ``claim`` does, to run beside other communities' writes.
+
+    async def mark_sent(
+        self, delivery_id: int, message_id: int, now: datetime, *, community_id: int | None = None
+    ) -> None:
         await self._finish(
             delivery_id,
             "state = 'sent', message_id = ?, last_error = NULL, next_attempt_at = NULL",
             (message_id,),
             now,
+            community_id,
         )
 
-    async def mark_undeliverable(self, delivery_id: int, reason: str, now: datetime) -> None:
+    async def mark_undeliverable(
+        self, delivery_id: int, reason: str, now: datetime, *, community_id: int | None = None
+    ) -> None:
         await self._finish(
-            delivery_id, "state = 'undeliverable', last_error = ?, next_attempt_at = NULL", (reason,), now
+            delivery_id, "state = 'undeliverable', last_error = ?, next_attempt_at = NULL", (reason,), now, community_id
         )
 
-    async def mark_retry(self, delivery_id: int, reason: str, retry_at: datetime, now: datetime) -> None:
+    async def mark_retry(
+        self, delivery_id: int, reason: str, retry_at: datetime, now: datetime, *, community_id: int | None = None
+    ) -> None:
         """Back to pending after a failed attempt, not to be tried again before ``retry_at``."""
         await self._finish(
-            delivery_id, "state = 'pending', last_error = ?, next_attempt_at = ?", (reason, to_db_time(retry_at)), now
+            delivery_id,
+            "state = 'pending', last_error = ?, next_attempt_at = ?",
+            (reason, to_db_time(retry_at)),
+            now,
+            community_id,
         )
 
-    async def _finish(self, delivery_id: int, assignments: str, params: Sequence[object], now: datetime) -> None:
-        async with self._db.transaction() as conn:
+    async def _finish(
+        self,
+        delivery_id: int,
+        assignments: str,
+        params: Sequence[object],
+        now: datetime,
+        community_id: int | None,
+    ) -> None:
+        async with self._db.transaction(community_id) as conn:
             await conn.execute(
                 f"UPDATE reminder_deliveries SET {assignments}, updated_at = ? WHERE id = ? AND state = 'claimed'",
                 (*params, to_db_time(now), delivery_id),
@@ -364,9 +437,9 @@ class ReminderRepository:
         """
         return [d for d in await self.claimed(community_id) if not await self._db.owner_alive(d.claimed_by)]
 
-    async def release_claim(self, delivery_id: int, now: datetime) -> None:
+    async def release_claim(self, delivery_id: int, now: datetime, *, community_id: int | None = None) -> None:
         """Back to pending, to be sent (again) at once with the same nonce."""
-        await self._finish(delivery_id, "state = 'pending'", (), now)
+        await self._finish(delivery_id, "state = 'pending'", (), now, community_id)
 
     async def latest_message_to(self, target_kind: TargetKind, target_id: int) -> int | None:
         """The newest message the ledger knows the bot sent to this target: older messages need no look."""

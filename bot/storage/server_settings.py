@@ -66,6 +66,11 @@ class ServerSettingsRepository:
         row = await self._db.fetchone("SELECT * FROM community_settings WHERE community_id = ?", (community_id,))
         return _from_row(row) if row else StoredServerSettings()
 
+    async def load_all(self) -> dict[int, StoredServerSettings]:
+        """Every community's own settings in one query (communities with none set are not in it)."""
+        rows = await self._db.fetchall("SELECT * FROM community_settings")
+        return {row["community_id"]: _from_row(row) for row in rows}
+
     async def update(self, community_id: int, changes: dict[str, Any], now: datetime) -> StoredServerSettings:
         """Set the named settings (a value of None clears one) and return the result."""
         unknown = set(changes) - set(SETTING_NAMES)

@@ -309,7 +309,9 @@ class ContributionRepository:
 
     async def _write(self, replies: list[_Reply]) -> list[bool]:
         ids = [reply[3] for reply in replies]
-        async with self._db.transaction() as conn:
+        communities = {reply[0] for reply in replies}
+        # One community's replies (the usual batch) run beside other communities' writes; a mixed batch locks all.
+        async with self._db.transaction(communities.pop() if len(communities) == 1 else None) as conn:
             known = {
                 row[0]
                 for row in await conn.fetchall(

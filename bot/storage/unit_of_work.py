@@ -8,8 +8,9 @@ database, as before (they do not wait for the write lock).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
 
 from bot.storage.answers import AnswerRepository, ConsentRepository
 from bot.storage.engine import Connection, Database
@@ -25,15 +26,19 @@ class UnitOfWork:
         self.programmes = ProgrammeRepository(db, conn)
 
 
-UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, community_id: int | None = None) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A unit of work; with ``community_id``, one that touches only that community's rows, and so runs
+        beside other communities' writes (``Database.transaction``)."""
+        ...
 
 
 def unit_of_work_factory(db: Database) -> UnitOfWorkFactory:
     """What the composition root hands to the services that write through a unit of work."""
 
     @asynccontextmanager
-    async def unit_of_work() -> AsyncIterator[UnitOfWork]:
-        async with db.transaction() as conn:
+    async def unit_of_work(community_id: int | None = None) -> AsyncIterator[UnitOfWork]:
+        async with db.transaction(community_id) as conn:
             yield UnitOfWork(db, conn)
 
     return unit_of_work

@@ -16,7 +16,7 @@ from bot.client import WorkshopBot
 from bot.domain.clock import system_clock
 from bot.domain.programme import Programme, Session
 from bot.domain.reminders import parse_offsets
-from bot.services.reminders import FIRST_RETRY, NONCE_WINDOW, OutgoingMessage
+from bot.services.reminders import FIRST_RETRY, NONCE_WINDOW, WAKE_JOB_ID, OutgoingMessage
 from bot.storage.database import Database
 from bot.storage.reminders import DeliveryState
 from cogs.reminders import describe_offsets
@@ -219,7 +219,7 @@ async def test_the_scheduler_posts_a_reminder_at_its_time(fake_discord: FakeDisc
         await bot.services.programme.import_programme(bot.dev_guild_id, near_future_programme(due + H), force=True)
         await bot.services.reminders.idle()
         session = (await bot.services.programme.require(bot.dev_guild_id)).sessions[0]
-        job = bot.scheduler.get_job(f"reminder:{bot.dev_guild_id}:s{session.id}-o60")
+        job = bot.scheduler.get_job(WAKE_JOB_ID)
         assert job is not None and abs(job.next_run_time - due) < timedelta(seconds=1)
         assert reminders_in(fake_discord) == []
         (post,) = [await fake_discord.wait_for_message("reminders", timeout=10)]
@@ -273,9 +273,8 @@ async def test_the_sweep_sends_what_the_scheduler_dropped(fake_discord: FakeDisc
         due = datetime.now(UTC) + timedelta(seconds=0.5)
         await bot.services.programme.import_programme(bot.dev_guild_id, near_future_programme(due + H), force=True)
         await bot.services.reminders.idle()
-        session = (await bot.services.programme.require(bot.dev_guild_id)).sessions[0]
-        bot.scheduler.remove_job(f"reminder:{bot.dev_guild_id}:s{session.id}-o60")  # as if APScheduler lost it
-        # The sweep re-plans (re-arming the job) and sends once due; either way it arrives, once.
+        bot.scheduler.remove_job(WAKE_JOB_ID)  # as if APScheduler lost it
+        # The sweep re-plans (re-arming the wake-up) and sends once due; either way it arrives, once.
         post = await fake_discord.wait_for_message("reminders", timeout=10)
         assert "Week 1 · Right now" in post.content
         await asyncio.sleep(0.7)

@@ -27,6 +27,8 @@ from bot.services.reminders import (
     FIRST_RETRY,
     MAX_ATTEMPTS,
     NONCE_WINDOW,
+    SWEEP_JOB_ID,
+    WAKE_JOB_ID,
     ChannelRefused,
     DeliveryFailed,
     DeliveryRefused,
@@ -36,6 +38,7 @@ from bot.services.reminders import (
     Throttle,
     content_digest,
 )
+from bot.services.reminders._wakeups import WakeUps
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.engine import Database, SqliteDatabase
 from bot.storage.reminders import Delivery, DeliveryState, TargetKind
@@ -694,38 +697,132 @@ async def test_closing_stops_between_two_sends_and_a_restart_finishes(db: Databa
 # --- waking up --------------------------------------------------------------------------------------
 
 
-async def test_jobs_wake_the_service_for_each_reminder_and_follow_the_plan(world: World) -> None:
+async def test_one_wake_up_at_the_earliest_waiting_reminder_follows_the_plan(world: World) -> None:
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.start(paused=True)
     try:
         service = world.service(scheduler=scheduler)
         await service.start()
         await service.idle()
-        session = await world.session()
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {
-            "reminders:sweep",
-            f"reminder:{GUILD_ID}:s{session.id}-o1440",
-            f"reminder:{GUILD_ID}:s{session.id}-o60",
-        }
-        sweep = jobs["reminders:sweep"]
+        # One wake-up however many reminders wait (two here: a day and an hour before), and the sweep.
+        assert set(jobs) == {SWEEP_JOB_ID, WAKE_JOB_ID}
+        sweep = jobs[SWEEP_JOB_ID]
         assert sweep.trigger.interval == timedelta(seconds=30)
         for job in jobs.values():
             assert job.misfire_grace_time is None and job.coalesce
-        # APScheduler keeps real time: each job is as far ahead as its reminder is on the service's clock.
-        day_before = jobs[f"reminder:{GUILD_ID}:s{session.id}-o1440"]
-        ahead = day_before.next_run_time - datetime.now(UTC)
-        assert abs(ahead - (START - 24 * H - world.clock.now)) < timedelta(seconds=5)
 
-        # Sent: the 24h job goes; a removed offset's job goes too.
+        def wake_ahead() -> timedelta:
+            job = scheduler.get_job(WAKE_JOB_ID)
+            assert job is not None
+            ahead: timedelta = job.next_run_time - datetime.now(UTC)
+            return ahead
+
+        # APScheduler keeps real time: the wake-up is as far ahead as the earliest reminder is on the service's clock.
+        assert abs(wake_ahead() - (START - 24 * H - world.clock.now)) < timedelta(seconds=5)
+
+        # Sent: the wake-up moves on to the hour-before reminder; with that offset removed, nothing waits.
         world.clock.now = START - 24 * H
         await service.run_pass(GUILD_ID)
-        assert f"reminder:{GUILD_ID}:s{session.id}-o1440" not in {job.id for job in scheduler.get_jobs()}
+        assert abs(wake_ahead() - 23 * H) < timedelta(seconds=5)
         await world.settings.update(GUILD_ID, reminder_offsets=parse_offsets("24h"))
         await service.run_pass(GUILD_ID)
-        assert {job.id for job in scheduler.get_jobs()} == {"reminders:sweep"}
+        assert {job.id for job in scheduler.get_jobs()} == {SWEEP_JOB_ID}
         await service.close()
         assert scheduler.get_jobs() == []
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+async def test_start_up_re_plans_only_the_communities_whose_programme_or_settings_changed(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    others = [GUILD_ID + n for n in range(1, 4)]
+    for community_id in others:
+        await world.programme.import_programme(community_id, one_session_programme(START + n_days(community_id)))
+
+    def service() -> ReminderService:
+        return ReminderService(
+            world.db,
+            world.programme,
+            world.settings,
+            community_ids=(GUILD_ID, *others),
+            sender=world.sender,
+            clock=world.clock,
+            monotonic=world.time.monotonic,
+            sleep=world.time.sleep,
+        )
+
+    first = service()
+    await first.start()
+    await first.idle()
+    await first.close()
+
+    # A restart with nothing changed plans nothing; then one programme and another's settings change while down.
+    planned: list[int] = []
+
+    def counting(service: ReminderService) -> ReminderService:
+        real = service.run_pass
+
+        async def run_pass(community_id: int) -> None:
+            planned.append(community_id)
+            await real(community_id)
+
+        monkeypatch.setattr(service, "run_pass", run_pass)
+        return service
+
+    unchanged = counting(service())
+    await unchanged.start()
+    await unchanged.idle()
+    await unchanged.close()
+    assert planned == []
+
+    await world.programme.import_programme(others[0], one_session_programme(START + 3 * H), force=True)
+    await world.settings.update(others[1], reminder_offsets=parse_offsets("2h"))
+    changed = counting(service())
+    await changed.start()
+    await changed.idle()
+    assert sorted(planned) == [others[0], others[1]]
+
+    # Its next reminder falling due is enough, though nothing else changed: the sweep (or the wake-up) plans it.
+    planned.clear()
+    world.clock.now = START - 24 * H
+    await changed._sweep()
+    await changed.idle()
+    assert GUILD_ID in planned and others[2] not in planned
+    assert [m.target for m in world.sender.messages if m.kind is TargetKind.CHANNEL] == [CHANNEL]
+    await changed.close()
+
+
+def n_days(community_id: int) -> timedelta:
+    return (community_id - GUILD_ID) * 7 * 24 * H
+
+
+async def test_the_wake_up_wakes_every_community_due_then_and_keeps_one_entry_per_community() -> None:
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    woken: list[list[int]] = []
+    try:
+        base = datetime.now(UTC) + timedelta(hours=1)
+        now = [base]
+        wakeups = WakeUps(scheduler, woken.append, now=lambda: now[0])
+        for community_id in range(1, 1001):
+            for minutes in (30, 0, 10):  # re-planned twice: only the last time counts
+                wakeups.set(community_id, base + timedelta(minutes=minutes + community_id % 2))
+        assert len(wakeups) == 1000
+        job = scheduler.get_job(WAKE_JOB_ID)
+        assert job is not None and job.next_run_time == base + timedelta(minutes=10)
+        assert len(scheduler.get_jobs()) == 1
+        now[0] = base + timedelta(minutes=10)
+        await wakeups.fire()
+        (first,) = woken
+        assert sorted(first) == list(range(2, 1001, 2))  # due at +10 minutes: the even ones
+        assert len(wakeups) == 500
+        job = scheduler.get_job(WAKE_JOB_ID)
+        assert job is not None and job.next_run_time == base + timedelta(minutes=11)
+        for community_id in range(1, 1001, 2):
+            wakeups.forget(community_id)
+        assert len(wakeups) == 0 and scheduler.get_job(WAKE_JOB_ID) is None
     finally:
         scheduler.shutdown(wait=False)
 

@@ -218,10 +218,10 @@ async def test_replies_arriving_together_share_one_commit_and_a_bad_one_sinks_no
     transactions = 0
     real_transaction = db.transaction
 
-    def counting_transaction() -> object:
+    def counting_transaction(community_id: int | None = None) -> object:
         nonlocal transactions
         transactions += 1
-        return real_transaction()
+        return real_transaction(community_id)
 
     monkeypatch.setattr(db, "transaction", counting_transaction)
 

@@ -8,10 +8,12 @@ How it fits together:
   claimed before it is sent and marked after, so a reminder is never sent twice by this process and never
   forgotten: rows a crash left claimed go back to pending at start and are resent with the same nonce,
   which Discord uses to drop the duplicate if the first attempt had got through.
-- APScheduler only wakes the service up: one date job per reminder not yet due (ids
-  ``reminder:<guild>:<key>``) and a sweep every ``sweep_interval`` seconds, which re-plans and sends
-  whatever is due whatever happened to the jobs (a blocked loop, a restart, a clock jump). What is due is
-  always decided with the injected clock, never by APScheduler.
+- APScheduler only wakes the service up: one date job (``reminders:wake``, ``_wakeups``) at the earliest time
+  a waiting reminder falls due among the communities this process serves, re-armed when a plan changes, and
+  a sweep every ``sweep_interval`` seconds, which re-plans and sends whatever is due whatever happened to the
+  job (a blocked loop, a restart, a clock jump). The process keeps one entry per community with a waiting
+  reminder, never one per reminder. What is due is always decided with the injected clock, never by
+  APScheduler.
 - All the work happens in one worker task, one pass at a time: re-plan the ledger, re-arm the jobs, write
   the DM rows of the reminders that are due, send the channel post and then the DMs (throttled). A member
   whose DMs turned out to be closed is told privately the next time they use the bot
@@ -22,7 +24,8 @@ member who turns DMs on after a reminder went out gets the next one, and turning
 not sent yet.
 
 The modules: ``_ports`` (the sender the service is given, and its errors), ``_reports`` (what the command line
-and /reminders show), ``_pacing`` (the throttle) and ``_service``. The message text is in
+and /reminders show), ``_pacing`` (the throttle), ``_wakeups`` (the one wake-up) and ``_service``.
+The message text is in
 ``bot.domain.reminder_text``.
 """
 
@@ -48,6 +51,7 @@ from bot.services.reminders._service import (
     SWEEP_JOB_ID,
     ReminderService,
 )
+from bot.services.reminders._wakeups import WAKE_JOB_ID
 
 __all__ = [
     "CHANNEL_POST_COST",
@@ -58,6 +62,7 @@ __all__ = [
     "NONCE_WINDOW",
     "SWEEP_INTERVAL",
     "SWEEP_JOB_ID",
+    "WAKE_JOB_ID",
     "AnswerButtonSpec",
     "ChannelRefused",
     "DeliveryFailed",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import logging
 import time
 from collections import Counter
@@ -36,11 +37,13 @@ from bot.services.reminders._ports import (
     content_digest,
 )
 from bot.services.reminders._reports import DmReminderStatus, ReminderSchedule, ScheduledReminder
+from bot.services.reminders._wakeups import WakeUps
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.engine import Database
 from bot.storage.reminders import (
     Delivery,
     DeliveryState,
+    PlanStamp,
     ReminderId,
     ReminderRepository,
     TargetKind,
@@ -50,6 +53,10 @@ from bot.storage.reminders import (
 log = logging.getLogger("bot.services.reminders")  # the package's name, as before the split
 
 SWEEP_INTERVAL = 30.0  # seconds between safety-net passes
+# Passes over different communities run this many at a once: planning is mostly waiting for the database, and on
+# PostgreSQL different communities' writes commit side by side. Sending stays one pass at a time (``_sending``),
+# so that one pace governs every request.
+PASS_CONCURRENCY = 8
 MAX_ATTEMPTS = 8  # a delivery failing this often (429/5xx/network) is given up as undeliverable
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(minutes=15)
@@ -94,8 +101,10 @@ class ReminderService:
         self._problems = problems if problems is not None else RuntimeProblems(clock)
         self._queued: dict[int, bool] = {}  # guild -> "the plan changed": interrupt a fan-out in progress
         self._worker: asyncio.Task[None] | None = None
+        self._sending = asyncio.Lock()  # the sending part of a pass: one community at a time
         self._stopping = False
         self._warned_no_sender = False
+        self._wakeups = WakeUps(scheduler, self._wake_up, now=lambda: datetime.now(UTC))
 
     # --- wiring ---------------------------------------------------------------------------------------
 
@@ -114,16 +123,14 @@ class ReminderService:
                 coalesce=True,
                 max_instances=1,
             )
-        for community_id in sorted(self._served()):
-            self.request(community_id)
+        await self._request_stale()
 
     async def close(self, *, grace: float = CLOSE_GRACE) -> None:
         """Stop between two sends (waiting up to ``grace`` seconds), then cancel whatever is left."""
         self._stopping = True
-        if self._scheduler is not None:
-            for job in list(self._scheduler.get_jobs()):
-                if job.id == SWEEP_JOB_ID or job.id.startswith("reminder:"):
-                    job.remove()
+        if self._scheduler is not None and self._scheduler.get_job(SWEEP_JOB_ID) is not None:
+            self._scheduler.remove_job(SWEEP_JOB_ID)
+        self._wakeups.clear()
         worker = self._worker
         if worker is None or worker.done():
             return
@@ -142,10 +149,19 @@ class ReminderService:
 
     def request(self, community_id: int, *, changed: bool = False) -> None:
         """Ask for a pass over ``community_id`` soon. ``changed``: the plan changed, cut a fan-out short."""
-        if community_id not in frozenset(self._served()) or self._stopping:
+        self._request_all([community_id], changed=changed)
+
+    def _request_all(self, community_ids: Iterable[int], *, changed: bool = False) -> None:
+        """Ask for passes over several communities, reading the served set once (not once per community)."""
+        if self._stopping:
             return
-        self._queued[community_id] = self._queued.get(community_id, False) or changed
-        if self._worker is None or self._worker.done():
+        served = frozenset(self._served())
+        for community_id in community_ids:
+            if community_id not in served:
+                self._wakeups.forget(community_id)  # left, or moved to another process's shard
+                continue
+            self._queued[community_id] = self._queued.get(community_id, False) or changed
+        if self._queued and (self._worker is None or self._worker.done()):
             self._worker = asyncio.create_task(self._work(), name="reminders-worker")
 
     async def idle(self) -> None:
@@ -153,21 +169,83 @@ class ReminderService:
         while (worker := self._worker) is not None and not worker.done():
             await asyncio.wait({worker})
 
-    async def _wake(self, community_id: int) -> None:
-        self.request(community_id)
+    def _wake_up(self, community_ids: list[int]) -> None:
+        self._request_all(community_ids)
 
     async def _sweep(self) -> None:
-        for community_id in sorted(self._served()):
-            self.request(community_id)
+        await self._request_stale()
+
+    async def _request_stale(self) -> None:
+        """Ask for a pass over every served community whose plan is stale or has work now; arm the others.
+
+        A few queries for every community at once (their plan stamps, programme digests, settings, and
+        deliveries due or claims to settle), so that neither start-up nor the sweep costs a round of queries
+        per server. Stale: never planned, or planned from another programme or other settings, or its next
+        reminder is due.
+        """
+        served = sorted(self._served())
+        if not served or self._stopping:
+            return
+        now = self._clock()
+        stamps = await self.repository.plan_stamps()
+        programmes = await self._programme.fingerprints()
+        settings = await self._settings.get_many(served)
+        with_work = await self.repository.with_work_now(now)
+        stale: list[int] = []
+        for community_id in served:
+            stamp = stamps.get(community_id)
+            if (
+                stamp is None
+                or community_id in with_work
+                or (stamp.next_due_at is not None and stamp.next_due_at <= now)
+                or stamp.fingerprint != plan_fingerprint(programmes.get(community_id), settings[community_id])
+            ):
+                stale.append(community_id)
+            elif community_id not in self._queued:
+                self._arm_wakeup(community_id, stamp.next_due_at, now)
+        self._request_all(stale)
 
     async def _work(self) -> None:
-        while self._queued and not self._stopping:
-            community_id = next(iter(self._queued))
-            del self._queued[community_id]
-            try:
-                await self.run_pass(community_id)
-            except Exception:
-                log.exception("a reminder pass failed for community %s; the next sweep tries again", community_id)
+        """Run the queued passes, up to PASS_CONCURRENCY at once and never two of one community at once (one
+        requested while its pass runs waits in the queue for it)."""
+        running: dict[int, asyncio.Task[None]] = {}
+        try:
+            while self._queued or running:
+                if not self._stopping:
+                    for community_id in self._next_passes(PASS_CONCURRENCY - len(running), running):
+                        del self._queued[community_id]
+                        running[community_id] = asyncio.create_task(
+                            self._pass_logged(community_id), name=f"reminders-pass-{community_id}"
+                        )
+                if not running:
+                    return
+                done, _ = await asyncio.wait(running.values(), return_when=asyncio.FIRST_COMPLETED)
+                for community_id in [c for c, task in running.items() if task in done]:
+                    del running[community_id]
+        finally:
+            for task in running.values():
+                task.cancel()
+            if running:
+                await asyncio.wait(running.values())
+
+    def _next_passes(self, free: int, running: dict[int, asyncio.Task[None]]) -> list[int]:
+        """Up to ``free`` queued communities whose pass is not running, oldest request first (looking past at
+        most the running ones, so a long queue costs nothing per pass)."""
+        chosen: list[int] = []
+        if free <= 0:
+            return chosen
+        for community_id in self._queued:
+            if community_id not in running:
+                chosen.append(community_id)
+                if len(chosen) == free:
+                    break
+        return chosen
+
+    async def _pass_logged(self, community_id: int) -> None:
+        try:
+            await self.run_pass(community_id)
+        except Exception:
+            log.exception("a reminder pass failed for community %s; the next sweep tries again", community_id)
 
     # --- one pass -------------------------------------------------------------------------------------
 
@@ -176,6 +254,8 @@ class ReminderService:
         if self._sender is not None:
             await self._check_outbox(community_id)
         now = self._clock()
+        # The digest is read before the programme: a change in between makes the stamp stale, never wrong.
+        programme_digest = (await self._programme.fingerprints([community_id])).get(community_id)
         programme = await self._programme.get(community_id)
         settings = await self._settings.get(community_id)
         sessions = programme.sessions if programme else ()
@@ -184,8 +264,14 @@ class ReminderService:
         waiting = [r for r, d in decisions if d is ReminderDecision.WAIT]
         due = [r for r, d in decisions if d is ReminderDecision.SEND]
         dropped = [r for r, d in decisions if d is ReminderDecision.SKIP]
+        next_due = min((r.due_at for r in waiting), default=None)
         result = await self.repository.replan(
-            community_id, active=waiting + due, dropped=dropped, channel_id=settings.reminder_channel_id, now=now
+            community_id,
+            active=waiting + due,
+            dropped=dropped,
+            channel_id=settings.reminder_channel_id,
+            now=now,
+            stamp=PlanStamp(plan_fingerprint(programme_digest, settings), next_due),
         )
         if result.skipped:
             log.warning(
@@ -197,7 +283,7 @@ class ReminderService:
             log.info(
                 "dropped %d unsent reminder deliveries no longer planned for community %s", result.deleted, community_id
             )
-        self._arm_wakeups(community_id, waiting, now)
+        self._arm_wakeup(community_id, next_due, now)
         if not due:
             return
         if self._sender is None:
@@ -205,6 +291,19 @@ class ReminderService:
                 log.warning("reminders are due but this service has no Discord sender: nothing can be sent")
                 self._warned_no_sender = True
             return
+        async with self._sending:
+            await self._send_due(community_id, due, plan, sessions, settings, now)
+
+    async def _send_due(
+        self,
+        community_id: int,
+        due: list[PlannedReminder],
+        plan: Sequence[PlannedReminder],
+        sessions: Sequence[SessionRecord],
+        settings: ServerSettings,
+        now: datetime,
+    ) -> None:
+        """The DM rows of the reminders due now, then every delivery ready to send, at the shared pace."""
         interested_too = (await self._settings.get(community_id)).remind_interested
         for reminder in due:
             added = await self.repository.add_dm_rows(community_id, reminder, now, interested_too=interested_too)
@@ -238,14 +337,17 @@ class ReminderService:
         window; after it the delivery is given up, logged and shown to organisers, rather than risk a second
         copy of the reminder.
         """
-        for delivery in await self.repository.abandoned(community_id):
-            await self._settle(delivery)
+        abandoned = await self.repository.abandoned(community_id)
+        if abandoned:
+            async with self._sending:  # a look at Discord, and perhaps a resend: at the shared pace
+                for delivery in abandoned:
+                    await self._settle(delivery)
 
     async def _settle(self, delivery: Delivery) -> None:
         assert self._sender is not None
         now = self._clock()
         if delivery.claimed_digest is None:  # claimed before the bot kept digests
-            await self.repository.release_claim(delivery.id, now)
+            await self.repository.release_claim(delivery.id, now, community_id=delivery.community_id)
             return
         after = await self.repository.latest_message_to(delivery.target_kind, delivery.target_id)
         find = self._sender.find_in_dms if delivery.target_kind is TargetKind.DM else self._sender.find_in_channel
@@ -256,10 +358,10 @@ class ReminderService:
             return
         if found is not None:
             log.warning("reminder delivery %s was sent before the bot stopped; recording it as sent", delivery.id)
-            await self.repository.mark_sent(delivery.id, found, now)
+            await self.repository.mark_sent(delivery.id, found, now, community_id=delivery.community_id)
         else:
             log.warning("reminder delivery %s was interrupted before Discord took it; sending it again", delivery.id)
-            await self.repository.release_claim(delivery.id, now)
+            await self.repository.release_claim(delivery.id, now, community_id=delivery.community_id)
 
     async def _settle_unseen(self, delivery: Delivery, error: Exception, now: datetime) -> None:
         reason = getattr(error, "reason", type(error).__name__)
@@ -269,14 +371,16 @@ class ReminderService:
                 delivery.id,
                 reason,
             )
-            await self.repository.release_claim(delivery.id, now)
+            await self.repository.release_claim(delivery.id, now, community_id=delivery.community_id)
             return
         log.error(
             "reminder delivery %s: cannot check whether it was sent before the bot stopped (%s); not resending it",
             delivery.id,
             reason,
         )
-        await self.repository.mark_undeliverable(delivery.id, f"outcome unknown: {reason}", now)
+        await self.repository.mark_undeliverable(
+            delivery.id, f"outcome unknown: {reason}", now, community_id=delivery.community_id
+        )
         if delivery.target_kind is TargetKind.CHANNEL:
             where = f"<#{delivery.target_id}>"
             missing = getattr(error, "missing", None)
@@ -306,7 +410,12 @@ class ReminderService:
         await self.throttle.wait(CHANNEL_POST_COST if delivery.target_kind is TargetKind.CHANNEL else 1.0)
         if self._stopping:
             return
-        if not await self.repository.claim(delivery.id, self._clock(), digest=content_digest(message.content)):
+        if not await self.repository.claim(
+            delivery.id,
+            self._clock(),
+            digest=content_digest(message.content),
+            community_id=delivery.community_id,
+        ):
             return  # sent, skipped or dropped since the list was read
         pause: float | None = None
         try:
@@ -315,7 +424,9 @@ class ReminderService:
             else:
                 message_id = await self._sender.send_to_channel(delivery.target_id, message, nonce=delivery.nonce)
         except DeliveryRefused as refused:
-            await self.repository.mark_undeliverable(delivery.id, refused.reason, self._clock())
+            await self.repository.mark_undeliverable(
+                delivery.id, refused.reason, self._clock(), community_id=delivery.community_id
+            )
             level = logging.INFO if refused.reason == DMS_CLOSED else logging.ERROR
             log.log(level, "reminder delivery %s (%s) refused: %s", delivery.id, delivery.target_kind, refused.reason)
         except ChannelRefused as refused:
@@ -328,7 +439,7 @@ class ReminderService:
             log.exception("reminder delivery %s failed unexpectedly", delivery.id)
             await self._retry_later(delivery, f"unexpected error: {type(error).__name__}", None)
         else:
-            await self.repository.mark_sent(delivery.id, message_id, self._clock())
+            await self.repository.mark_sent(delivery.id, message_id, self._clock(), community_id=delivery.community_id)
             if delivery.target_kind is TargetKind.CHANNEL:
                 self._problems.clear(delivery.community_id, _channel_key(delivery.target_id))
         finally:
@@ -351,13 +462,18 @@ class ReminderService:
         attempts = delivery.attempts + 1  # the claim counted this attempt
         if attempts >= MAX_ATTEMPTS:
             log.error("reminder delivery %s given up after %d attempts: %s", delivery.id, attempts, reason)
-            await self.repository.mark_undeliverable(delivery.id, f"gave up after {attempts} attempts: {reason}", now)
+            await self.repository.mark_undeliverable(
+                delivery.id,
+                f"gave up after {attempts} attempts: {reason}",
+                now,
+                community_id=delivery.community_id,
+            )
             return
         backoff = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
         if retry_after is not None:
             backoff = max(backoff, timedelta(seconds=retry_after))
         log.warning("reminder delivery %s failed (%s); retrying in %s", delivery.id, reason, backoff)
-        await self.repository.mark_retry(delivery.id, reason, now + backoff, now)
+        await self.repository.mark_retry(delivery.id, reason, now + backoff, now, community_id=delivery.community_id)
 
     async def take_dms_closed_notice(self, community_id: int, user_id: int) -> bool:
         """Whether to tell this member, now and privately, that their reminder DM was refused (DMs closed).
@@ -372,39 +488,14 @@ class ReminderService:
     async def release_dms_closed_notice(self, community_id: int, user_id: int) -> None:
         await self.repository.unclaim_dms_closed_notices(community_id, [user_id])
 
-    def _arm_wakeups(self, community_id: int, waiting: Sequence[PlannedReminder], now: datetime) -> None:
-        """One date job per reminder not yet due; jobs of reminders no longer waiting are removed."""
-        if self._scheduler is None:
+    def _arm_wakeup(self, community_id: int, next_due: datetime | None, now: datetime) -> None:
+        """Tell the wake-ups when this community's earliest waiting reminder falls due (one entry a community)."""
+        if next_due is None:
+            self._wakeups.forget(community_id)
             return
-        prefix = f"reminder:{community_id}:"
-        # APScheduler runs on the real clock; the service decides on its own (injectable) clock. Arm each job
-        # the same distance ahead as the reminder is, so a test clock never makes jobs fire in a loop.
-        real_now = datetime.now(UTC)
-        wanted: set[str] = set()
-        for reminder in waiting:
-            job_id = prefix + reminder.key
-            wanted.add(job_id)
-            run_at = real_now + (reminder.due_at - now)
-            job = self._scheduler.get_job(job_id)
-            if (
-                job is not None
-                and job.next_run_time is not None
-                and abs(job.next_run_time - run_at) < timedelta(seconds=1)
-            ):
-                continue
-            self._scheduler.add_job(
-                self._wake,
-                "date",
-                run_date=run_at,
-                args=(community_id,),
-                id=job_id,
-                replace_existing=True,
-                misfire_grace_time=None,
-                coalesce=True,
-            )
-        for job in list(self._scheduler.get_jobs()):
-            if job.id.startswith(prefix) and job.id not in wanted:
-                job.remove()
+        # APScheduler runs on the real clock; the service decides on its own (injectable) clock. Arm the wake-up
+        # the same distance ahead as the reminder is, so a test clock never makes it fire in a loop.
+        self._wakeups.set(community_id, datetime.now(UTC) + (next_due - now))
 
     # --- members' DM setting --------------------------------------------------------------------------
 
@@ -470,6 +561,13 @@ class ReminderService:
             entries=tuple(entries),
             now=now,
         )
+
+
+def plan_fingerprint(programme_digest: str | None, settings: ServerSettings) -> str:
+    """What a community's reminder plan is made from: its programme and the settings the plan reads."""
+    offsets = tuple(int(offset.total_seconds()) for offset in settings.reminder_offsets)
+    marks = repr((programme_digest, offsets, settings.reminder_channel_id))
+    return hashlib.sha256(marks.encode()).hexdigest()
 
 
 def _channel_key(channel_id: int) -> str:

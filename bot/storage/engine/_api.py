@@ -74,11 +74,14 @@ class Database(Queries, Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
-    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+    def transaction(self, community_id: int | None = None) -> AbstractAsyncContextManager[Connection]:
         """A write transaction, committed on a clean exit and rolled back on an exception.
 
-        Writes are serialised (SQLite: one writer under a lock and BEGIN IMMEDIATE; PostgreSQL: an advisory
-        transaction lock): a repository may read, decide and write in one transaction without a race.
+        Writes are serialised: a repository may read, decide and write in one transaction without a race. With
+        ``community_id`` the transaction may touch only that community's rows, and is serialised with the
+        community's other writers and with every writer of no community; without, with every writer. (SQLite:
+        one writer at a time under a lock and BEGIN IMMEDIATE, whatever the community; PostgreSQL: advisory
+        transaction locks, so that writers of different communities run side by side.)
         """
         ...
 

@@ -1,8 +1,13 @@
 """PostgreSQL behind the engine interface, with asyncpg: a pool, serialised write transactions, reads on the pool.
 
-Writes are serialised across every process by one transaction-scoped advisory lock taken right after BEGIN, just
-as SQLite's BEGIN IMMEDIATE serialises them: repositories read, decide and write in one transaction (reminder
-claims, "has this member answered?") and rely on no other writer slipping in between. Reads do not take it.
+Writes are serialised by transaction-scoped advisory locks taken right after BEGIN, across every process:
+repositories read, decide and write in one transaction (reminder claims, "has this member answered?") and rely on
+no other writer slipping in between. A write of one community (``transaction(community_id)``) serialises only with
+writes of the same community and with writes of no community in particular: it holds the global write lock
+shared and its community's lock exclusively. A write of no community (migrations, purges, erasure across
+servers, anything that spans communities) holds the global write lock exclusively, so it waits for every writer
+and every writer waits for it, as all writes did before. Answers in different servers so commit in parallel, in
+one process or many. Reads take no lock.
 
 Everything that differs from SQLite's SQL is translated here, in ``translate`` (``?`` placeholders become
 ``$1..$n``), or lives in the Dialect (``_api.POSTGRESQL_DIALECT``); repositories hold one SQL text for both.
@@ -51,6 +56,13 @@ T = TypeVar("T")
 # Advisory lock keys (64-bit, any fixed values no other application on the database uses): "wbwrites", "wbmigrat".
 WRITE_LOCK_KEY = 0x7762_7772_6974_6573
 MIGRATION_LOCK_KEY = 0x7762_6D69_6772_6174
+# A community's write lock uses the two-integer form of the advisory locks, whose keys never meet the one-bigint
+# keys above: (this namespace, "wbcm", the community id folded to 32 bits). Two communities that fold to the same
+# value merely serialise with each other.
+COMMUNITY_LOCK_NAMESPACE = 0x7762_636D
+# Write transactions this process runs at once, at most: the rest of the pool stays free for reads (a transaction
+# may read on the pool while it runs, and must never wait for a connection held by a writer waiting for it).
+MAX_CONCURRENT_WRITES = 5
 
 READER_GRACE_SECONDS = 20.0  # how long an erasure lets a running export finish before stopping it
 SCRUB_LOCK_TIMEOUT = "5s"  # VACUUM FULL waits at most this long for its lock, so it never queues everyone behind it
@@ -193,7 +205,7 @@ class PostgresDatabase:
         self._long_readers = LongReaders()
         self.reader_grace = READER_GRACE_SECONDS
         self._bot_loop = asyncio.get_running_loop()
-        self._write_lock = asyncio.Lock()
+        self._writers = _WriterGate(MAX_CONCURRENT_WRITES)
         self._owner_token = uuid.uuid4().hex
         self._owner_connection: asyncpg.Connection | None = None  # holds the owner lock while the process lives
 
@@ -322,13 +334,16 @@ class PostgresDatabase:
     # --- writes ---------------------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[PostgresConnection]:
-        """A write transaction serialised with every other writer of the database: committed on a clean exit,
-        rolled back on any exception. Its start is retried on a fresh connection if the server was restarted.
+    async def transaction(self, community_id: int | None = None) -> AsyncIterator[PostgresConnection]:
+        """A write transaction, committed on a clean exit, rolled back on any exception. Its start is retried on a
+        fresh connection if the server was restarted.
 
-        Within this process writers queue on a lock first, as on SQLite, so that waiting writers do not hold pool
-        connections that reads need; the advisory lock then orders them with the other processes' writers."""
-        async with self._write_lock, self._begin() as raw:
+        With ``community_id`` it is serialised with every other writer of that community and with every writer of
+        no community, in any process, and runs beside writers of other communities; without, it is serialised
+        with every writer. Within this process writers queue on in-process locks first (the same ones: a
+        community's, and a gate the community-less writer takes alone), so that waiting writers do not hold pool
+        connections that reads need; the advisory locks then order them with the other processes' writers."""
+        async with self._writers.enter(community_id), self._begin(_lock_statement(community_id)) as raw:
             try:
                 yield PostgresConnection(raw)
             except BaseException as error:
@@ -355,12 +370,12 @@ class PostgresDatabase:
                 raise
 
     @asynccontextmanager
-    async def _begin(self) -> AsyncIterator[asyncpg.Connection]:
+    async def _begin(self, lock_statement: str) -> AsyncIterator[asyncpg.Connection]:
         for attempt in range(RECONNECT_ATTEMPTS):
             raw = None
             try:
                 raw = await self._pool.acquire()
-                await raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+                await raw.execute(f"BEGIN; {lock_statement}")
                 break
             except Exception as error:
                 if raw is not None:
@@ -596,6 +611,98 @@ def _connect_reason(error: BaseException) -> str:
     if isinstance(error, OSError | TimeoutError):
         return "the server cannot be reached (is it running, and are the host and port right?)"
     return _reason(error)
+
+
+def community_lock_key(community_id: int) -> tuple[int, int]:
+    """The two 32-bit keys (signed, as PostgreSQL's integer) of a community's write lock."""
+    folded = (community_id ^ (community_id >> 32)) & 0xFFFF_FFFF
+    return COMMUNITY_LOCK_NAMESPACE, folded - (1 << 32) if folded >= 1 << 31 else folded
+
+
+def _lock_statement(community_id: int | None) -> str:
+    """What a write transaction runs right after BEGIN: the advisory locks that serialise it (integers only)."""
+    if community_id is None:
+        return f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
+    namespace, key = community_lock_key(community_id)
+    # Always the global lock first, then the community's: the one order every writer takes them in.
+    return f"SELECT pg_advisory_xact_lock_shared({WRITE_LOCK_KEY}), pg_advisory_xact_lock({namespace}, {key})"
+
+
+class _WriterGate:
+    """This process's side of the write locks: writers of one community one at a time, writers of different
+    communities side by side (at most ``limit`` at once), and a writer of no community alone.
+
+    A community's lock exists only while someone holds or waits for it: the gate's memory follows the writes
+    under way, not the number of communities ever written. Writers of no community take precedence over
+    writers of a community that arrive after them, so that a purge is not starved by a stream of answers.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._slots = asyncio.Semaphore(limit)
+        self._communities: dict[int, tuple[asyncio.Lock, int]] = {}  # lock, holders and waiters
+        self._condition = asyncio.Condition()
+        self._community_writers = 0  # inside, holding a slot
+        self._exclusive_waiting = 0
+        self._exclusive_inside = False
+
+    @property
+    def community_locks(self) -> int:
+        """How many communities' in-process locks exist now (for tests: none once writes are done)."""
+        return len(self._communities)
+
+    @asynccontextmanager
+    async def enter(self, community_id: int | None) -> AsyncIterator[None]:
+        if community_id is None:
+            async with self._exclusive():
+                yield
+            return
+        async with self._community(community_id), self._shared(), self._slots:
+            yield
+
+    @asynccontextmanager
+    async def _community(self, community_id: int) -> AsyncIterator[None]:
+        lock, users = self._communities.get(community_id, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._communities[community_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._communities[community_id]
+            if users == 1:
+                del self._communities[community_id]
+            else:
+                self._communities[community_id] = (lock, users - 1)
+
+    @asynccontextmanager
+    async def _shared(self) -> AsyncIterator[None]:
+        async with self._condition:
+            await self._condition.wait_for(lambda: not self._exclusive_inside and not self._exclusive_waiting)
+            self._community_writers += 1
+        try:
+            yield
+        finally:
+            async with self._condition:
+                self._community_writers -= 1
+                self._condition.notify_all()
+
+    @asynccontextmanager
+    async def _exclusive(self) -> AsyncIterator[None]:
+        async with self._condition:
+            self._exclusive_waiting += 1
+            try:
+                await self._condition.wait_for(lambda: not self._exclusive_inside and not self._community_writers)
+            finally:
+                self._exclusive_waiting -= 1
+                self._condition.notify_all()  # a cancelled wait must not keep community writers out
+            self._exclusive_inside = True
+        try:
+            yield
+        finally:
+            async with self._condition:
+                self._exclusive_inside = False
+                self._condition.notify_all()
 
 
 def _owner_lock_key(token: str) -> int:

@@ -199,8 +199,10 @@ class SqliteDatabase(_Statements):
     # --- writes ---------------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SqliteConnection]:
-        """A serialised write transaction: committed on exit, rolled back on any exception."""
+    async def transaction(self, community_id: int | None = None) -> AsyncIterator[SqliteConnection]:
+        """A serialised write transaction: committed on exit, rolled back on any exception.
+
+        SQLite has one writer at a time whatever the community: ``community_id`` is accepted and ignored."""
         async with self._write_lock:
             try:
                 await self._writer.execute("BEGIN IMMEDIATE")
