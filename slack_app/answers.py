@@ -281,7 +281,9 @@ def mydata_blocks(data: MemberData) -> list[Block]:
     if data.dm_subscribed_at is not None:
         intro += f" You asked for reminder DMs on {slack_date(data.dm_subscribed_at)}."
     blocks: list[Block] = [header("What we hold about you"), *sections(intro)]
-    if not data.answers:
+    if data.is_empty:
+        blocks += sections("We hold nothing about you in this workspace.")
+    elif not data.answers:
         blocks += sections("We hold no answers of yours.")
     for item in data.answers:
         blocks += answer_entry(item)

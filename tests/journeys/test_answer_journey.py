@@ -16,7 +16,7 @@ async def test_a_member_answers_is_refused_a_blank_answer_edits_it_and_sees_it(j
 
     refused = await journey.send_answer("alice", "   \n ")
     assert "Your answer is empty" in refused
-    assert "We hold no answers of yours." in await journey.my_data("alice")
+    assert "We hold nothing about you in " in await journey.my_data("alice")
 
     await journey.open_answer_form("alice", 8, 1)
     saved = await journey.send_answer("alice", HOSTILE)

@@ -90,7 +90,7 @@ async def test_bad_answers_are_refused_inside_the_form(fake_slack: FakeSlack, sl
         await until(fake_slack, lambda: form.errors, "errors on the form")
         assert "answer" in form.errors and not form.closed
         mine = visible(await (await fake_slack.slash("bob", "/workshop", "mydata show")).reply())
-        assert "We hold no answers of yours." in mine  # nothing was stored
+        assert "We hold nothing about you in this workspace." in mine  # nothing was stored
 
 
 async def test_answer_buttons_open_the_form_and_mentions_never_ping(
@@ -155,9 +155,9 @@ async def test_mydata_show_export_and_delete(fake_slack: FakeSlack, slack_runner
         pressed = await fake_slack.click("bob", "mydata:erase:yes", message=asked)
         await until(fake_slack, lambda: pressed.responses, "the confirmation replaced by the result")
         result = pressed.responses[-1].text
-        assert "Deleted:" in result and "1 answer" in result and "stay on Slack" in result
+        assert "Deleted in this workspace:" in result and "1 answer" in result and "stay on Slack" in result
         after = visible(await (await fake_slack.slash("bob", "/workshop", "mydata show")).reply())
-        assert "We hold no answers of yours." in after
+        assert "We hold nothing about you in this workspace." in after
 
 
 async def test_app_home_shows_the_programme_answers_and_a_reminder_toggle(
