@@ -185,6 +185,8 @@ class SlackThreadGateway:
     async def post_summary(self, thread_id: int, summary: Summary) -> None:
         ts = int_to_slack_ts(thread_id)
         channel = await self._thread_channel(ts)
+        # A reply to a deleted parent would not land in its thread: look first (raises ThreadGoneError).
+        await self.thread_state(thread_id)
         text = summary_text(summary)
         try:
             await self._web.call(
