@@ -150,8 +150,16 @@ class SlackThreadGateway:
         raise UserFacingError("Slack has no forum channels: choose a channel for the discussion threads.")
 
     async def thread_state(self, thread_id: int) -> DiscordThreadState:
-        await self._thread_channel(int_to_slack_ts(thread_id))  # raises ThreadGoneError when deleted
-        return DiscordThreadState(archived=False, locked=False)  # Slack threads are never archived or locked
+        """Slack threads are never archived or locked; ThreadGoneError when its parent message was deleted."""
+        ts = int_to_slack_ts(thread_id)
+        channel = await self._thread_channel(ts)
+        try:
+            await self._replies(channel, ts, limit=1)
+        except SlackApiError as error:
+            if error_code(error) in GONE:
+                raise ThreadGoneError(thread_id) from None  # in the channel it was posted in: deleted by hand
+            raise _unreadable(error, f"<#{channel}>") from None
+        return DiscordThreadState(archived=False, locked=False)
 
     async def unarchive(self, thread_id: int, *, unlock: bool) -> None:
         return None  # nothing to undo: see thread_state
@@ -177,6 +185,8 @@ class SlackThreadGateway:
     async def post_summary(self, thread_id: int, summary: Summary) -> None:
         ts = int_to_slack_ts(thread_id)
         channel = await self._thread_channel(ts)
+        # A reply to a deleted parent would not land in its thread: look first (raises ThreadGoneError).
+        await self.thread_state(thread_id)
         text = summary_text(summary)
         try:
             await self._web.call(

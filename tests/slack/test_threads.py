@@ -178,3 +178,23 @@ async def test_a_reply_counts_as_deleted_only_when_slack_shows_the_thread_withou
     assert not await bot.gateway.message_deleted(thread, message)  # cannot read: no evidence
     world.channel("discussion").members.add(world.bot.id)
     assert await bot.gateway.message_deleted(thread, message)
+
+
+async def test_a_parent_deleted_by_hand_is_made_anew_when_the_week_is_opened_again(bot: Bot) -> None:
+    parents = await bot.open()
+    parent = bot.fake.world.message("discussion", parents[0])
+    assert parent is not None
+    await bot.fake.delete_message(parent)
+    channel = slack_id_to_int(bot.fake.world.channel("discussion").id)
+    report = await bot.service.open_week(bot.session, here_channel_id=channel, collect_replies=True)
+    assert [o.result for o in report.outcomes] == [Opened.RECREATED] + [Opened.ALREADY_OPEN] * (len(parents) - 1)
+
+
+async def test_closing_a_thread_whose_parent_was_deleted_forgets_it_and_posts_nothing_there(bot: Bot) -> None:
+    parents = await bot.open()
+    parent = bot.fake.world.message("discussion", parents[0])
+    assert parent is not None
+    await bot.fake.delete_message(parent)
+    report = await bot.service.close_week(bot.session)
+    assert [o.result for o in report.outcomes] == [Closed.GONE] + [Closed.ARCHIVED] * (len(parents) - 1)
+    assert bot.fake.world.thread("discussion", parents[0]) == []
