@@ -8,7 +8,9 @@ exactly and reversibly, into NEGATIVE ints, which can never collide with a snowf
   bijective base 36 (each of ``0-9A-Z`` is a digit from 1 to 36, so every string, leading zeros included, has
   its own number) and negated: at most 12 characters, so at most 36 x (36**12 - 1) / 35 < 4.9e18;
 - a message timestamp ``ts`` (``"1712345678.123456"``: seconds, a dot and exactly six digits of
-  microseconds) is the number of microseconds, placed above every text id: ``-(TS_BASE + microseconds)``.
+  microseconds) is the number of microseconds counted up from the int64 minimum: ``INT64_MIN + microseconds``,
+  below every text id and in time order (a later ``ts`` is a larger int, as a later Discord message id is, so
+  "replies after the thread's parent" and "the newest reminder sent" read the same on both platforms).
 
 Anything else is refused with ``ValueError``: an id of other characters or longer than 12, or a ``ts`` not in
 that form. A lookup table would also do, but would cost a query on every hot path; the encoding costs none.
@@ -38,15 +40,14 @@ _DIGIT = {character: value for value, character in enumerate(ALPHABET, start=1)}
 _BASE: Final = len(ALPHABET)
 #: The largest encoded text id: 12 characters of the highest digit.
 MAX_ID_VALUE: Final = sum(_BASE * _BASE**power for power in range(MAX_ID_LENGTH))
-#: Message timestamps sit above every text id, so the two never meet.
-TS_BASE: Final = 5 * 10**18
 MICROSECONDS: Final = 1_000_000
-#: ``ts`` seconds have at most 10 digits (until the year 2286), so every ``ts`` fits below INT64_MIN.
+#: ``ts`` seconds have at most 10 digits (until the year 2286).
 MAX_TS_SECONDS: Final = 10**10 - 1
+#: Message timestamps count up from INT64_MIN and stay below this, under every text id, so the two never meet.
+TS_CEILING: Final = INT64_MIN + (MAX_TS_SECONDS + 1) * MICROSECONDS
 _TS = re.compile(r"(0|[1-9][0-9]{0,9})\.([0-9]{6})", re.ASCII)
 
-assert MAX_ID_VALUE < TS_BASE
-assert TS_BASE + (MAX_TS_SECONDS + 1) * MICROSECONDS <= -INT64_MIN
+assert TS_CEILING < -MAX_ID_VALUE
 
 
 def _describe(value: object) -> str:
@@ -94,22 +95,20 @@ def slack_ts_to_int(ts: str) -> int:
             f"got {_describe(ts)}"
         )
     seconds, micros = int(match.group(1)), int(match.group(2))
-    return -(TS_BASE + seconds * MICROSECONDS + micros)
+    return INT64_MIN + seconds * MICROSECONDS + micros
 
 
 def int_to_slack_ts(number: int) -> str:
     """The ``ts`` text ``slack_ts_to_int`` encoded as ``number``; ValueError if it encodes no ``ts``."""
-    if not _is_int(number) or not INT64_MIN <= number <= -TS_BASE:
+    if not is_slack_ts(number):
         raise ValueError(f"{_describe(number)} is not an encoded Slack message timestamp")
-    seconds, micros = divmod(-number - TS_BASE, MICROSECONDS)
-    if seconds > MAX_TS_SECONDS:
-        raise ValueError(f"{_describe(number)} is not an encoded Slack message timestamp")
+    seconds, micros = divmod(number - INT64_MIN, MICROSECONDS)
     return f"{seconds}.{micros:06d}"
 
 
 def is_slack_ts(number: int) -> bool:
     """Whether ``number`` is an encoded message timestamp (rather than an encoded text id)."""
-    return _is_int(number) and INT64_MIN <= number <= -TS_BASE
+    return _is_int(number) and INT64_MIN <= number < TS_CEILING
 
 
 def platform_of(number: int) -> Platform:

@@ -49,6 +49,13 @@ def test_a_message_timestamp_round_trips_through_a_negative_int64(ts: str) -> No
     assert external_id(number) == ts
 
 
+@given(slack_ts, slack_ts)
+def test_a_later_message_timestamp_is_a_larger_number_as_a_later_discord_message_id_is(a: str, b: str) -> None:
+    # Repositories compare message ids ("replies after the thread's parent", "the newest reminder sent").
+    as_time = (int(a.split(".")[0]), int(a.split(".")[1])) < (int(b.split(".")[0]), int(b.split(".")[1]))
+    assert (slack_ts_to_int(a) < slack_ts_to_int(b)) == as_time
+
+
 @given(slack_ids, slack_ids)
 def test_different_ids_never_share_a_number(a: str, b: str) -> None:
     assert (slack_id_to_int(a) == slack_id_to_int(b)) == (a == b)
@@ -85,7 +92,7 @@ def test_known_examples() -> None:
     for text in ("T0123ABCD", "U024BE7LH", "C1H9RESGL", "E0AB12CD3", "W0ABCDEFG", "S0614TZR7", "F0S43PZDF"):
         assert int_to_slack_id(slack_id_to_int(text)) == text
     assert int_to_slack_ts(slack_ts_to_int("1712345678.123456")) == "1712345678.123456"
-    assert slack_ts_to_int("1712345678.000001") - slack_ts_to_int("1712345678.000002") == 1
+    assert slack_ts_to_int("1712345678.000002") - slack_ts_to_int("1712345678.000001") == 1
 
 
 @pytest.mark.parametrize(
