@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from bot.domain.answers import clean_answer_text
 from bot.domain.errors import AnswerRejectedError
+from bot.domain.platform_ids import int_to_slack_ts, is_slack_ts
 
 DISCORD_EPOCH_MS = 1_420_070_400_000  # the first millisecond of 2015, UTC: where snowflake time starts
 
@@ -20,7 +21,10 @@ class ThreadCounts:
 
 
 def posted_at(message_id: int) -> datetime:
-    """When a Discord message was posted, from its id (a snowflake's top 42 bits are milliseconds)."""
+    """When a message was posted, from its id: a Discord snowflake's top 42 bits are milliseconds; a Slack
+    message's id is its ``ts``, seconds and microseconds."""
+    if is_slack_ts(message_id):
+        return datetime.fromtimestamp(float(int_to_slack_ts(message_id)), UTC)
     return datetime.fromtimestamp(((message_id >> 22) + DISCORD_EPOCH_MS) / 1000, UTC)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,6 +21,7 @@ from bot.domain.platform_ids import (
     slack_id_to_int,
     slack_ts_to_int,
 )
+from bot.domain.threads import posted_at
 
 slack_ids = st.text(alphabet=ALPHABET, min_size=1, max_size=MAX_ID_LENGTH)
 slack_ts = st.builds(
@@ -163,3 +166,9 @@ def test_every_negative_int64_decodes_to_one_kind_or_is_refused(number: int) -> 
         return
     again = slack_ts_to_int(text) if is_slack_ts(number) else slack_id_to_int(text)
     assert again == number
+
+
+def test_a_message_id_tells_when_it_was_posted_on_either_platform() -> None:
+    assert posted_at(slack_ts_to_int("1712345678.500000")) == datetime(2024, 4, 5, 19, 34, 38, 500000, tzinfo=UTC)
+    # Discord's own example snowflake (developers/reference.mdx, Snowflakes): 2016-04-30 11:18:25.796 UTC.
+    assert posted_at(175928847299117063) == datetime(2016, 4, 30, 11, 18, 25, 796000, tzinfo=UTC)
