@@ -41,6 +41,7 @@ METHOD_TIERS: dict[str, int | str] = {
     "conversations.members": 4,
     "conversations.join": 3,
     "users.info": 4,
+    "users.conversations": 3,
     "users.list": 2,
     "team.info": 3,
     "usergroups.list": 2,

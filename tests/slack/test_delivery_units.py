@@ -304,7 +304,7 @@ def test_ts_ids_round_trip() -> None:
 
 
 async def test_the_welcome_goes_to_the_first_channel_that_takes_it(web: SlackWeb, client: FakeWebClient) -> None:
-    # users.conversations: the local Slack does not serve it yet, hence this small fake
+    # A channel that refuses the post (read-only) is passed over: an error the local Slack has no switch for.
     client.add_channel("C0READONLY")
     client.errors["chat.postMessage"].append(slack_error("restricted_action_read_only_channel"))
     welcome = SlackWelcome(web)

@@ -136,10 +136,38 @@ async def test_close_posts_a_summary_in_each_thread_and_later_replies_are_not_ke
     assert await bot.answers() == ["An answer"]
 
 
+async def test_after_a_restart_the_catch_up_finds_each_thread_and_applies_what_happened_meanwhile(
+    bot: Bot, db: Database
+) -> None:
+    """A new process knows no thread's channel: it finds them with users.conversations, then reads each thread
+    and records the replies posted, edited and deleted while the bot was down."""
+    parents = await bot.open()
+    edited = await bot.fake.post_message("alice", "discussion", "First thoughts", thread_ts=parents[0])
+    gone = await bot.fake.post_message("bob", "discussion", "Posted then deleted", thread_ts=parents[0])
+    report = await bot.service.catch_up(TEAM)
+    assert report.added == 2
+    # The process stops; meanwhile one reply is edited, one deleted and one posted.
+    await bot.fake.edit_message(edited, "Second thoughts")
+    await bot.fake.delete_message(gone)
+    await bot.fake.post_message("carol", "discussion", "While it was down", thread_ts=parents[1])
+    clock = FakeClock(datetime(2020, 8, 17, 20, 0, tzinfo=UTC))
+    restarted = ThreadService(
+        db,
+        ServerSettingsService(db, ServerDefaults(), clock=clock),
+        gateway=SlackThreadGateway(SlackWeb(bot.fake.web_client(), limits=FAST)),
+        problems=RuntimeProblems(clock),
+        clock=clock,
+    )
+    looked_up = bot.fake.count("users.conversations")
+    report = await restarted.catch_up(TEAM)
+    assert bot.fake.count("users.conversations") == looked_up + 1  # once: every thread is in the same channel
+    assert report.removed == 1 and report.unreadable == 0
+    assert await bot.answers() == ["Second thoughts"]
+    assert await bot.answers(1) == ["While it was down"]
+
+
 async def test_the_catch_up_records_replies_posted_while_the_bot_was_away(bot: Bot) -> None:
-    """The bot was not listening (its socket was down); after a process restart the gateway first finds each
-    thread's channel with users.conversations, which the local Slack does not serve yet (the unit tests
-    in test_threads_units.py cover that look)."""
+    """The bot was not listening (its socket was down): the catch-up reads each thread."""
     parents = await bot.open()
     await bot.fake.post_message("alice", "discussion", "Written while it was down", thread_ts=parents[0])
     await bot.fake.post_message("bob", "discussion", "Me too", thread_ts=parents[0])

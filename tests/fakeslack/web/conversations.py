@@ -1,5 +1,5 @@
 """conversations.* methods (docs.slack.dev/reference/methods/conversations.open, .info, .history, .replies,
-.members, .join).
+.members, .join), and users.conversations, which lists conversations as these do.
 
 Scopes depend on the conversation's type ("Required scopes": channels:*, groups:*, im:*), so each handler
 checks them once it knows the conversation. Pagination ("Pagination", docs.slack.dev/apis/web-api/pagination):
@@ -175,4 +175,43 @@ async def join(call: Call) -> JSON:
         call.core.events.member_joined_channel(call.world.bot.id, channel)
     body["channel"] = channel.to_dict(call.world.bot.id)
     call.core.notify()
+    return body
+
+
+# docs.slack.dev/reference/methods/users.conversations: "types" (comma-separated public_channel, private_channel,
+# mpim, im; default public_channel), "exclude_archived", "user" (default: the calling user), "limit" (default
+# 100, at most 999) and "cursor"; "Required scopes": channels:read, groups:read, im:read, mpim:read (the ones
+# for the types asked for). Group DMs (mpim) are not modelled: asking for them lists none.
+_TYPE_KIND = {"public_channel": "channels", "private_channel": "groups", "im": "im", "mpim": "mpim"}
+
+
+@web_method("users.conversations", scopes=("channels:read", "groups:read", "im:read", "mpim:read"))
+async def users_conversations(call: Call) -> JSON:
+    types = [name.strip() for name in (call.arg("types") or "public_channel").split(",") if name.strip()]
+    if not types or any(name not in _TYPE_KIND for name in types):
+        raise SlackError("invalid_types")
+    kinds = {_TYPE_KIND[name] for name in types}
+    for kind in sorted(kinds - {"mpim"}):
+        call.require_scope(_READ[kind])
+    member = call.arg("user") or call.world.bot.id
+    if member not in call.world.users and member != call.world.bot.id:
+        raise SlackError("user_not_found")
+    exclude_archived = call.flag("exclude_archived")
+    listed = [
+        channel
+        for channel in call.world.channels.values()
+        if channel.kind in kinds
+        and member in channel.members
+        and not (exclude_archived and channel.is_archived)
+        # A private conversation is listed only where the bot can see it (as conversations.info answers).
+        and (not (channel.is_private or channel.is_im) or call.world.bot.id in channel.members)
+    ]
+    start, limit = _offset(call), min(_limit(call), 999)
+    body: JSON = {
+        "ok": True,
+        "channels": [channel.to_dict(call.world.bot.id) for channel in listed[start : start + limit]],
+        "response_metadata": {"next_cursor": ""},
+    }
+    if start + limit < len(listed):
+        body["response_metadata"] = {"next_cursor": _cursor(start + limit)}
     return body
