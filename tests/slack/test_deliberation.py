@@ -211,3 +211,39 @@ async def test_only_facilitators_open_and_close(fake_slack: FakeSlack, slack_run
         assert "deliberate results N" in member_help and "deliberate open" not in member_help
         staff_help = visible(await (await fake_slack.slash("fay", "/workshop", "help")).reply())
         assert "deliberate open WEEK PROMPT | close N | results N" in staff_help
+
+
+async def test_an_answer_offered_as_a_statement_only_when_ticked(
+    fake_slack: FakeSlack, slack_runner: SlackRunner
+) -> None:
+    async with slack_runner.running():
+        await choose_groups(fake_slack)
+        await fake_slack.slash("alice", "/workshop", "answer 4 1")
+        no_conversation = await view_showing(fake_slack, "alice", "Before your first answer")
+        assert not [b for b in no_conversation.blocks if b.get("block_id") == "offer"]
+        await fake_slack.close_view("alice")
+
+        post = await open_conversation(fake_slack, SEEDS[:1])
+        await fake_slack.slash("alice", "/workshop", "answer 5 1")
+        form = await view_showing(fake_slack, "alice", "This week's conversation")
+        box = next(b for b in form.blocks if b.get("block_id") == "offer")
+        assert box["element"]["options"][0]["text"]["text"] == "Also offer my answer as a statement"
+        assert box["optional"] and "initial_options" not in box["element"]  # off by default
+        await fake_slack.submit_view("alice", {"text": "Juries of citizens, drawn by lot", "offer": ["offer"]})
+        saved = visible(await view_showing(fake_slack, "alice", "Saved your answer"))
+        assert "also a statement in this week's conversation" in saved
+        await fake_slack.close_view("alice")
+
+        await fake_slack.slash("bob", "/workshop", "answer 5 1")
+        await view_showing(fake_slack, "bob", "This week's conversation")
+        await fake_slack.submit_view("bob", {"text": "Not offered, this one"})  # the box left unticked
+        assert "statement" not in visible(await view_showing(fake_slack, "bob", "Saved your answer"))
+
+        await fake_slack.click("carol", vote_button(post), message=post)
+        view = await view_showing(fake_slack, "carol", CONSENT)
+        seen = [visible(view)]
+        for _ in range(2):
+            view = await vote(fake_slack, "carol", "Agree")
+            seen.append(visible(view))
+        assert any("Juries of citizens" in text for text in seen)
+        assert not any("Not offered" in text for text in seen)
