@@ -134,6 +134,11 @@ async def test_members_vote_change_a_vote_and_write_statements(
         assert "&lt;!channel&gt;" in shown and "&lt;@U0ADMIN&gt;" in shown and "<!channel>" not in shown
         assert "&amp; more" in shown and "Meetings should be in the evening" not in shown  # one at a time
 
+        # Three voters are too few for groups: counts only, the reason said, and no map.
+        results = await (await fake_slack.slash("alice", "/workshop", "deliberate results 1")).reply()
+        assert "No opinion groups yet" in visible(results) and "&lt;!channel&gt;" in visible(results)
+        assert fake_slack.pings(results) == [] and dm_files(fake_slack, "alice") == []
+
 
 async def test_moderation_close_and_results_with_the_map(fake_slack: FakeSlack, slack_runner: SlackRunner) -> None:
     members = [u.name for u in fake_slack.world.add_members(12, channels=["general"])]
@@ -247,3 +252,35 @@ async def test_an_answer_offered_as_a_statement_only_when_ticked(
             seen.append(visible(view))
         assert any("Juries of citizens" in text for text in seen)
         assert not any("Not offered" in text for text in seen)
+
+
+async def test_bad_input_is_refused_clearly_and_changes_nothing(
+    fake_slack: FakeSlack, slack_runner: SlackRunner
+) -> None:
+    async with slack_runner.running():
+        await choose_groups(fake_slack)
+        for text, expected in {
+            "deliberate": "Use `/workshop deliberate open WEEK PROMPT`",
+            "deliberate shout 1": "Use `/workshop deliberate open WEEK PROMPT`",
+            "deliberate close x": "`x` is not a conversation number",
+            "deliberate results 99": "There is no conversation 99",
+        }.items():
+            reply = await (await fake_slack.slash("fay", "/workshop", text)).reply()
+            assert expected in reply.text, (text, reply.text)
+
+        await fake_slack.slash("fay", "/workshop", "deliberate open 0 Why?")
+        assert "`0` is not a week number" in visible(await view_showing(fake_slack, "fay", "not a week"))
+        await fake_slack.close_view("fay")
+
+        await fake_slack.slash("fay", "/workshop", f"deliberate open 5 {PROMPT}")
+        form = await view_showing(fake_slack, "fay", "Seed statements")
+        await fake_slack.submit_view("fay", {"prompt": "   ", "seeds": "fine\n" + "x" * 281}, view=form)
+        errors = await until(fake_slack, lambda: form.errors if len(form.errors) == 2 else None, "both errors")
+        assert "needs a prompt" in errors["prompt"] and "limit is 280" in errors["seeds"]
+        with_limits = {b["block_id"]: b["element"].get("max_length") for b in form.blocks if b["type"] == "input"}
+        assert with_limits["prompt"] == 1000 and with_limits["seeds"] == 3000  # Slack's 3,000, said in the hint
+        assert "3,000 characters" in visible(form)
+        await fake_slack.close_view("fay")
+        assert not [m for m in fake_slack.messages_in("general") if m.via == "api"]  # nothing opened
+        nothing = await (await fake_slack.slash("fay", "/workshop", "deliberate results 1")).reply()
+        assert "There is no conversation 1" in nothing.text
