@@ -29,7 +29,7 @@ from bot.domain.errors import UserFacingError
 from bot.domain.platform_ids import int_to_slack_id, int_to_slack_ts, slack_id_to_int, slack_ts_to_int
 from bot.domain.programme import MAX_WEEK
 from slack_app._commands import ROLE_NAMES, WHO_MAY, Call, NotAllowedError, Router, Subcommand
-from slack_app._context import SlackContext, team_of, update_view
+from slack_app._context import SlackContext, team_of, update_view, user_of
 from slack_app._render import MODAL_TITLE_LIMIT, bot_words, escape, from_domain, plain, shorten
 from slack_app._roles import Role
 from slack_app.deliberation._common import OPEN_CALLBACK, notice
@@ -169,8 +169,8 @@ async def open_conversation(
     front: SlackContext, body: dict[str, Any], week: int, channel_id: str, prompt: str, seeds: str, auto: bool
 ) -> str:
     community_id = front.community_of(team_of(body))
-    user = str((body.get("user") or {}).get("id") or "")
-    if await front.roles.role_of(community_id, user) < Role.FACILITATOR:  # checked again: the form is the client's
+    # Checked again at submission: the form travelled through the member's client.
+    if await front.roles.role_of(community_id, user_of(body)) < Role.FACILITATOR:
         raise NotAllowedError(f"Only {ROLE_NAMES[Role.FACILITATOR]} can open conversations.")
     service = front.services.deliberation
     conversation = await service.open(community_id, week=week, prompt=prompt, seeds=seeds, auto_accept=auto)
@@ -220,17 +220,20 @@ async def results_command(call: Call, number: int) -> None:
     shown = shown_results(results.analysis, {i: s.text for i, s in results.statements.items()})
     text = results_text(found, shown)
     files: list[tuple[str, bytes, str]] = []
+    delivered: list[str] = []
     if results.analysis.grouped:
         png = await asyncio.to_thread(map_png, results.analysis, shown)
         files.append((MAP_FILE, png, f"The opinion map of {found.name}: one dot per voter, coloured by group."))
+        delivered.append("the opinion map")
     call.role = await call.front.roles.role_of(call.community_id, call.user_id)
     if call.role >= Role.FACILITATOR:
         document = results_json(found.name, found.week, found.prompt, found.state.value, shown, call.front.clock())
         files.append((f"conversation-{found.number}.json", document, f"The figures of {found.name}: no names."))
+        delivered.append("the figures as JSON")
     if files:
         await deliver(call, files)
-        text += "\n" + ("The map is" if len(files) == 1 and results.analysis.grouped else "The files are")
-        text += " in your direct messages with the bot."
+        said = " and ".join(delivered)
+        text += f"\n{said[0].upper()}{said[1:]}: in your direct messages with the bot."
     await call.reply(text)
 
 

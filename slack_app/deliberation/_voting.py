@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -302,21 +303,29 @@ async def statement_submitted(front: SlackContext, ack: AsyncAck, body: dict[str
     await update_view(client, view.get("id"), result)
 
 
+Pressed = Callable[[SlackContext, dict[str, Any]], Awaitable[None]]
+BUTTONS: tuple[tuple[re.Pattern[str], Pressed], ...] = (
+    (VOTE_ACTION, vote_pressed),
+    (CAST_ACTION, cast_pressed),
+    (CHANGE_ACTION, change_pressed),
+    (WRITE_ACTION, write_pressed),
+)
+
+
 def register(app: AsyncApp, front: SlackContext) -> None:
-    handlers = ((VOTE_ACTION, vote_pressed), (CAST_ACTION, cast_pressed), (CHANGE_ACTION, change_pressed))
-    for pattern, handler in (*handlers, (WRITE_ACTION, write_pressed)):
-        app.action(pattern)(_acking(front, handler))
+    for pattern, pressed in BUTTONS:
+        app.action(pattern)(_acking(front, pressed))
 
     @app.view(STATEMENT_CALLBACK)
     async def statement_sent(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await statement_submitted(front, ack, body, client)
 
 
-def _acking(front: SlackContext, handler: Any) -> Any:
+def _acking(front: SlackContext, pressed: Pressed) -> Callable[[AsyncAck, dict[str, Any]], Awaitable[None]]:
     async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()  # first: Slack's 3 seconds
+        await ack()  # first: Slack's 3 seconds; the modal is then moved on with views.update
         try:
-            await handler(front, body)
+            await pressed(front, body)
         except Exception:
             log.exception("a deliberation button failed")
 

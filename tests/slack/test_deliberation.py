@@ -185,10 +185,18 @@ async def test_moderation_close_and_results_with_the_map(fake_slack: FakeSlack, 
 
         results = await (await fake_slack.slash("alice", "/workshop", "deliberate results 1")).replies(2)
         text = next(visible(m) for m in results if "Voters" in visible(m))
-        assert "Group A" in text and "Group B" in text and "in your direct messages" in text
+        assert "Group A" in text and "Group B" in text
+        assert "The opinion map: in your direct messages with the bot" in text
         files = dict(await until(fake_slack, lambda: dm_files(fake_slack, "alice"), "the map in alice's DM"))
         assert files["opinion-map.png"].startswith(b"\x89PNG")
         assert "conversation-1.json" not in files  # the figures as JSON are for facilitators
+
+        staff = await (await fake_slack.slash("fay", "/workshop", "deliberate results 1")).replies(3)
+        assert any("The opinion map and the figures as JSON: in your direct" in visible(m) for m in staff)
+        figures = await until(
+            fake_slack, lambda: dict(dm_files(fake_slack, "fay")).get("conversation-1.json"), "the JSON in fay's DM"
+        )
+        assert b"small pilots" in figures and b'"U0' not in figures  # statements and counts; no member named
 
 
 async def test_the_vote_button_works_after_a_restart(fake_slack: FakeSlack, slack_runner: SlackRunner) -> None:
