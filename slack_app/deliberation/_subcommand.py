@@ -28,6 +28,7 @@ from bot.domain.deliberation.opinion_map import map_png
 from bot.domain.errors import UserFacingError
 from bot.domain.platform_ids import int_to_slack_id, int_to_slack_ts, slack_id_to_int, slack_ts_to_int
 from bot.domain.programme import MAX_WEEK
+from slack_app._adapters._text import unescape
 from slack_app._commands import ROLE_NAMES, WHO_MAY, Call, NotAllowedError, Router, Subcommand
 from slack_app._context import SlackContext, team_of, update_view, user_of
 from slack_app._render import MODAL_TITLE_LIMIT, bot_words, escape, from_domain, plain, shorten
@@ -121,7 +122,8 @@ async def open_command(call: Call) -> None:
         week = parse_number(call.args[1], what="week", maximum=MAX_WEEK)
         if call.channel_id is None:
             raise UserFacingError("Open conversations from a channel: the Vote post goes there.")
-        view = open_form(week, " ".join(call.args[2:]), call.channel_id)
+        # Slack sends a command's text with &, < and > escaped: the form shows the prompt as typed.
+        view = open_form(week, unescape(" ".join(call.args[2:])), call.channel_id)
     except UserFacingError as error:
         view = notice(title, from_domain(bot_words(str(error))))
     await update_view(call.front.client, view_id, view)
@@ -182,8 +184,9 @@ async def open_conversation(
         log.warning("could not post conversation %d: %s", conversation.id, error.response.get("error"))
         await service.close(community_id, conversation.number)  # no post, no votes: not left open unseen
         raise UserFacingError(
-            f"Slack refused the post in <#{channel_id}> ({error.response.get('error')}): invite the bot to the "
-            "channel, or open the conversation from one it is in. Nothing was opened."
+            f"Slack refused the post in <#{slack_id_to_int(channel_id)}> ({error.response.get('error')}), so "
+            f"{conversation.name} was closed at once: invite the bot to the channel, or open the conversation "
+            "again from a channel it is in."
         ) from None
     await service.set_post(conversation.id, slack_id_to_int(channel_id), slack_ts_to_int(str(posted["ts"])))
     count = len(await service.statements(conversation.id))

@@ -292,3 +292,18 @@ async def test_bad_input_is_refused_clearly_and_changes_nothing(
         assert not [m for m in fake_slack.messages_in("general") if m.via == "api"]  # nothing opened
         nothing = await (await fake_slack.slash("fay", "/workshop", "deliberate results 1")).reply()
         assert "There is no conversation 1" in nothing.text
+
+
+async def test_a_channel_without_the_bot_gets_no_post_and_no_open_conversation(
+    fake_slack: FakeSlack, slack_runner: SlackRunner
+) -> None:
+    async with slack_runner.running():
+        await choose_groups(fake_slack)
+        await fake_slack.slash("fay", "/workshop", "deliberate open 5 Less &lt;b&gt; more", channel="random")
+        form = await view_showing(fake_slack, "fay", "Seed statements")
+        assert "Less <b> more" in visible(form)  # the prompt as typed (Slack sends the command's text escaped)
+        await fake_slack.submit_view("fay", {"seeds": SEEDS[0]}, view=form)
+        refused = visible(await view_showing(fake_slack, "fay", "Slack refused the post"))
+        assert "not_in_channel" in refused and "conversation 1 was closed at once" in refused
+        assert "<#C" in refused  # the channel as Slack's link
+        assert not [m for m in fake_slack.messages_in("random") if m.via == "api"]
