@@ -46,7 +46,11 @@ DM_RATE = "20"
 async def serve(database: str, api_url: str, token: str, team: str, channel: str) -> None:
     """The process under test: the reminder service with the Slack sender, until it is killed."""
     async with open_database(database) as db:
-        defaults = ServerDefaults(reminder_offsets=parse_offsets("5m"), reminder_channel_id=slack_id_to_int(channel))
+        defaults = ServerDefaults(
+            reminder_offsets=parse_offsets("5m"),
+            reminder_channel_id=slack_id_to_int(channel),
+            home_community_id=slack_id_to_int(TEAM_ID),  # the deployment's channel default is this workspace's
+        )
         settings = ServerSettingsService(db, defaults)
         web = SlackWeb(AsyncWebClient(token=token, base_url=api_url), limits=SlackLimits(scale=SPEED))
         service = ReminderService(

@@ -67,7 +67,9 @@ class Setup:
 
     def service(self, client: AsyncWebClient | None = None) -> ReminderService:
         defaults = ServerDefaults(
-            reminder_offsets=parse_offsets("1h"), reminder_channel_id=slack_id_to_int(self.channel)
+            reminder_offsets=parse_offsets("1h"),
+            reminder_channel_id=slack_id_to_int(self.channel),
+            home_community_id=TEAM,  # the deployment's channel default is this workspace's
         )
         web = SlackWeb(client or self.fake.web_client(), limits=FAST)
         return ReminderService(

@@ -82,7 +82,11 @@ class World:
 @pytest.fixture
 async def world(db: Database) -> AsyncIterator[World]:
     clock = FakeClock(START - 2 * 24 * H)
-    defaults = ServerDefaults(reminder_offsets=parse_offsets("1h"), reminder_channel_id=slack_id_to_int(CHANNEL))
+    defaults = ServerDefaults(
+        reminder_offsets=parse_offsets("1h"),
+        reminder_channel_id=slack_id_to_int(CHANNEL),
+        home_community_id=TEAM,  # the deployment's channel default is this workspace's
+    )
     programme = Programme(
         title="Test programme",
         timezone="Europe/London",
