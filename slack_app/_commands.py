@@ -87,6 +87,11 @@ class Subcommand:
     # Opens a modal: the trigger expires in 3 s, so the modal opens before the role is checked (the handler
     # checks it and fills the modal with the form or the refusal).
     opens_modal: bool = False
+    # What help shows for a role, when it differs by role: (usage, summary).
+    usage_by_role: Callable[[Role], tuple[str, str]] | None = None
+
+    def help_for(self, role: Role) -> tuple[str, str]:
+        return (self.usage, self.summary) if self.usage_by_role is None else self.usage_by_role(role)
 
 
 @dataclass
@@ -104,8 +109,9 @@ def help_text(router: Router, role: Role) -> str:
     """What this member may run, one line each (mrkdwn)."""
     lines = [f"*{SLASH_COMMAND}* — the workshop programme, your answers and reminders. What you can run:"]
     for sub in router.visible_to(role):
-        usage = f" {sub.usage}" if sub.usage else ""
-        lines.append(f"• `{SLASH_COMMAND} {sub.name}{usage}` — {escape(sub.summary)}")
+        usage, summary = sub.help_for(role)
+        usage = f" {usage}" if usage else ""
+        lines.append(f"• `{SLASH_COMMAND} {sub.name}{usage}` — {escape(summary)}")
     if role is Role.MEMBER:
         lines.append("Facilitators and organisers see more here.")
     return "\n".join(lines)

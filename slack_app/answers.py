@@ -59,6 +59,7 @@ from slack_app._render import (
     shorten,
     slack_date,
 )
+from slack_app.deliberation._offer import offer_answer, offer_block, offer_possible, offer_ticked
 from slack_app.programme import parse_number, require_week
 
 log = logging.getLogger(__name__)
@@ -113,8 +114,9 @@ def message_view(title: str, text: str) -> View:
     )
 
 
-def answer_view(form: AnswerForm) -> View:
-    """The form: the consent notice (first answer only), the whole prompt, one text box pre-filled."""
+def answer_view(form: AnswerForm, *, offer_statement: bool = False) -> View:
+    """The form: the consent notice (first answer only), the whole prompt, one text box pre-filled; with
+    ``offer_statement`` (the week has an open conversation) the unticked box to offer it as a statement."""
     context_ = form.context
     blocks: list[Block] = []
     if form.needs_consent:
@@ -140,6 +142,8 @@ def answer_view(form: AnswerForm) -> View:
             ),
         )
     )
+    if offer_statement:
+        blocks.append(offer_block())
     return View(
         type="modal",
         callback_id=ANSWER_CALLBACK,
@@ -163,7 +167,7 @@ async def open_answer_form(front: SlackContext, trigger_id: str, user_id: str, p
     view_id = opened["view"]["id"]
     try:
         form = await front.services.answers.form(prompt_id, slack_id_to_int(user_id), community_id=front.community_id)
-        view = answer_view(form)
+        view = answer_view(form, offer_statement=await offer_possible(front.services.deliberation, form.context))
     except UserFacingError as error:
         view = message_view("Your answer", from_domain(bot_words(str(error))))
     await update_view(front.client, view_id, view)
@@ -193,10 +197,13 @@ async def handle_submission(front: SlackContext, ack: AsyncAck, body: dict[str, 
     await ack(response_action="update", view=message_view("Your answer", "Saving your answer…"))
     try:
         community_id = front.community_of(team_of(body))
-        saved = await front.services.answers.submit(
-            prompt_id, slack_id_to_int(user_of(body)), raw, community_id=community_id
-        )
-        result = message_view("Answer saved", confirmation_blocks(saved))
+        member_id = slack_id_to_int(user_of(body))
+        saved = await front.services.answers.submit(prompt_id, member_id, raw, community_id=community_id)
+        confirmation = confirmation_blocks(saved)
+        if offer_ticked(view):
+            offered = await offer_answer(front.services.deliberation, saved, member_id, raw)
+            confirmation += "\n" + escape(offered)
+        result = message_view("Answer saved", confirmation)
     except UserFacingError as error:
         result = message_view("Not saved", from_domain(bot_words(str(error))))
     except Exception:

@@ -3,12 +3,13 @@ Slack implementation that do it the way each platform's members do (slash comman
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from tests.fakediscord import FakeDiscord, Interaction
-from tests.fakeslack import FakeSlack
-from tests.slack.helpers import until, view_showing, visible
+from tests.fakediscord import FakeDiscord, Interaction, Message
+from tests.fakeslack import FakeSlack, View
+from tests.slack.helpers import action_ids, until, view_showing, visible
 
 DISCORD_ANSWER = "Your answer"
 
@@ -40,10 +41,29 @@ class Journey(Protocol):
         """Ask to delete one's data and confirm: the question, then the result (markup removed)."""
         ...
 
+    async def open_conversation(self, facilitator: str, week: int, prompt: str, seeds: list[str]) -> str:
+        """Open a conversation with seeds typed in its form; what the facilitator is told (markup removed)."""
+        ...
+
+    async def start_voting(self, member: str) -> str:
+        """Press Vote on the conversation's post; what the member sees privately (markup removed)."""
+        ...
+
+    async def vote(self, member: str, label: str) -> str:
+        """Press Agree, Disagree or Pass / unsure; what the member sees next (markup removed)."""
+        ...
+
+    async def write_statement(self, member: str, text: str) -> str:
+        """Write a statement from the voting screen; what the member is told (markup removed)."""
+        ...
+
 
 def plain(text: str) -> str:
     """Text without either platform's bold (Discord ``**``, Slack ``*``), to compare the words."""
     return text.replace("**", "").replace("*", "")
+
+
+VOTE_CODES = {"Agree": "a", "Disagree": "d", "Pass / unsure": "p"}
 
 
 class DiscordJourney:
@@ -52,6 +72,7 @@ class DiscordJourney:
     def __init__(self, fake: FakeDiscord) -> None:
         self.fake = fake
         self.forms: dict[str, Interaction] = {}
+        self.screens: dict[str, Message] = {}  # each member's private voting message
 
     async def open_answer_form(self, member: str, week: int, prompt: int) -> Form:
         form = await self.fake.slash(member, "answer", week=week, prompt=prompt)
@@ -77,6 +98,28 @@ class DiscordJourney:
         yes = next(c for c in question.custom_ids if c.endswith(":yes"))
         done = await (await self.fake.click(member, question, yes)).final()
         return asked, plain(str(done.content))
+
+    async def open_conversation(self, facilitator: str, week: int, prompt: str, seeds: list[str]) -> str:
+        opened = await self.fake.slash(facilitator, "deliberate open", week=week, prompt=prompt)
+        sent = await self.fake.submit_modal(opened, {"Seed statements (optional)": "\n".join(seeds)})
+        return plain(str((await sent.final()).content))
+
+    async def start_voting(self, member: str) -> str:
+        post = next(m for m in reversed(self.fake.messages_in("general")) if "deliberate:vote:1" in m.custom_ids)
+        self.screens[member] = await (await self.fake.click(member, post, "deliberate:vote:1")).final()
+        return plain(str(self.screens[member].content))
+
+    async def vote(self, member: str, label: str) -> str:
+        screen = self.screens[member]
+        cast = next(c for c in screen.custom_ids if re.search(f":{VOTE_CODES[label]}:[01]$", c))
+        self.screens[member] = await (await self.fake.click(member, screen, cast)).final()
+        return plain(str(self.screens[member].content))
+
+    async def write_statement(self, member: str, text: str) -> str:
+        screen = self.screens[member]
+        opened = await self.fake.click(member, screen, next(c for c in screen.custom_ids if ":write:" in c))
+        sent = await self.fake.submit_modal(opened, {"Your statement": text})
+        return plain(str((await sent.final()).content))
 
 
 class SlackJourney:
@@ -120,3 +163,52 @@ class SlackJourney:
         pressed = await self.fake.click(member, "mydata:erase:yes", message=question)
         await until(self.fake, lambda: pressed.responses, "the deletion's result")
         return asked, plain(pressed.responses[-1].text)
+
+    async def open_conversation(self, facilitator: str, week: int, prompt: str, seeds: list[str]) -> str:
+        await self.fake.slash(facilitator, "/workshop", f"deliberate open {week} {prompt}")
+        form = await view_showing(self.fake, facilitator, "Seed statements")
+        await self.fake.submit_view(facilitator, {"seeds": "\n".join(seeds)}, view=form)
+        done = visible(await view_showing(self.fake, facilitator, "Opened"))
+        await self.fake.close_view(facilitator)
+        return slack_plain(done)
+
+    async def start_voting(self, member: str) -> str:
+        post = next(m for m in reversed(self.fake.messages_in("general")) if "deliberate:vote:1" in action_ids(m))
+        await self.fake.click(member, "deliberate:vote:1", message=post)
+        return slack_plain(visible(await view_showing(self.fake, member, "Write a statement")))
+
+    async def vote(self, member: str, label: str) -> str:
+        view = self.fake.current_view(member)
+        assert view is not None
+        before = view.spec
+        await self.fake.click(member, _button(view, label), view=view)
+
+        def moved_on() -> str | None:
+            now = self.fake.current_view(member)
+            return visible(now) if now is not None and now.spec is not before and "Write" in visible(now) else None
+
+        return slack_plain(await until(self.fake, moved_on, f"the voting modal after {label}"))
+
+    async def write_statement(self, member: str, text: str) -> str:
+        view = self.fake.current_view(member)
+        assert view is not None
+        await self.fake.click(member, _button(view, "Write a statement"), view=view)
+        form = await view_showing(self.fake, member, "Your statement")
+        await self.fake.submit_view(member, {"text": text}, view=form)
+        thanks = slack_plain(visible(await view_showing(self.fake, member, "Thank you")))
+        await self.fake.close_view(member)  # back to the voting modal
+        return thanks
+
+
+def slack_plain(text: str) -> str:
+    """Slack mrkdwn as words: escapes undone, bold and italics removed, quotes as Discord's."""
+    text = plain(text).replace("_", "").replace("&gt;", ">").replace("&lt;", "<").replace("&amp;", "&")
+    return text
+
+
+def _button(view: View, label: str) -> str:
+    for block in view.blocks:
+        for element in block.get("elements") or []:
+            if isinstance(element, dict) and element.get("type") == "button" and element["text"]["text"] == label:
+                return str(element["action_id"])
+    raise AssertionError(f"no {label!r} button in {visible(view)!r}")

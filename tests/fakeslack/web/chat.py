@@ -183,13 +183,10 @@ async def update(call: Call) -> JSON:
     message.edited = {"user": call.world.bot.id, "ts": call.world.new_ts()}
     call.core.events.message_changed(message, previous)
     call.core.notify()
-    return {
-        "ok": True,
-        "channel": channel.id,
-        "ts": message.ts,
-        "text": message.text,
-        "message": message.to_dict(call.world),
-    }
+    # The published description (web-api, chat.update's success schema) types the answer's message.blocks as
+    # an object, which no Block Kit array is: the answer leaves blocks out rather than break the description.
+    answer = {k: v for k, v in message.to_dict(call.world).items() if k != "blocks"}
+    return {"ok": True, "channel": channel.id, "ts": message.ts, "text": message.text, "message": answer}
 
 
 @web_method("chat.delete", scopes=("chat:write",))
