@@ -32,6 +32,7 @@ from bot.tree import NotAllowedError, report_error
 from cogs._base import workshop_bot
 from cogs._deliberation_offer import offer_answer, offer_checkbox, offer_possible, offer_ticked
 from cogs._membership import is_member
+from cogs._modal_payload import submitted_text
 
 log = logging.getLogger(__name__)
 
@@ -106,30 +107,6 @@ def answer_modal_prompt_id(interaction: discord.Interaction[Any]) -> int | None:
     return int(match["prompt_id"]) if match else None
 
 
-def submitted_answer(data: Any) -> str:
-    """The text typed into the answer box of a raw MODAL_SUBMIT ``data``; "" if it is missing or malformed.
-
-    Reads inputs inside Labels (type 18) and legacy action rows (type 1). The payload comes from the
-    member's client, so nothing about its shape is trusted.
-    """
-    components = data.get("components") if isinstance(data, dict) else None
-    pending: list[Any] = list(components) if isinstance(components, list) else []
-    while pending:
-        component = pending.pop(0)
-        if not isinstance(component, dict):
-            continue
-        if component.get("custom_id") == ANSWER_INPUT_ID and component.get("type") == 4:
-            value = component.get("value")
-            return value if isinstance(value, str) else ""
-        inner = component.get("component")
-        if isinstance(inner, dict):
-            pending.append(inner)
-        children = component.get("components")
-        if isinstance(children, list):
-            pending.extend(children)
-    return ""
-
-
 async def handle_answer_submit(interaction: discord.Interaction[Any], prompt_id: int) -> None:
     """Store a submitted answer and confirm privately: one response per submission, whatever happens.
 
@@ -138,7 +115,7 @@ async def handle_answer_submit(interaction: discord.Interaction[Any], prompt_id:
     run past Discord's 3-second limit for the first response.
     """
     try:
-        raw = submitted_answer(interaction.data)
+        raw = submitted_text(interaction.data, ANSWER_INPUT_ID)
         clean_answer_text(raw)  # refuse bad text before anything else (the service checks it again)
         try:
             await interaction.response.defer(ephemeral=True, thinking=True)

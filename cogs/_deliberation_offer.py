@@ -14,6 +14,7 @@ import discord
 from bot.domain.answering import PromptContext, SavedAnswer
 from bot.domain.deliberation.conversation import MAX_STATEMENT_LENGTH, StatementRejectedError
 from cogs._base import workshop_bot
+from cogs._modal_payload import submitted_checkbox
 
 log = logging.getLogger(__name__)
 
@@ -40,21 +41,7 @@ def offer_checkbox() -> discord.ui.Label[Any]:
 
 def offer_ticked(data: Any) -> bool:
     """Whether the submitted form's opt-in box is ticked (the payload's shape is not trusted)."""
-    components = data.get("components") if isinstance(data, dict) else None
-    pending: list[Any] = list(components) if isinstance(components, list) else []
-    while pending:
-        component = pending.pop(0)
-        if not isinstance(component, dict):
-            continue
-        if component.get("custom_id") == OFFER_INPUT_ID and component.get("type") == 23:
-            return component.get("value") is True
-        inner = component.get("component")
-        if isinstance(inner, dict):
-            pending.append(inner)
-        children = component.get("components")
-        if isinstance(children, list):
-            pending.extend(children)
-    return False
+    return submitted_checkbox(data, OFFER_INPUT_ID)
 
 
 async def offer_answer(interaction: discord.Interaction[Any], saved: SavedAnswer, text: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,3 +67,23 @@ class BotRunner:
             async with self.fake.run_bot(bot) as running:
                 assert running is bot
                 yield bot
+
+
+@asynccontextmanager
+async def one_instance_per_shard(
+    fake: FakeDiscord, db: Database, database_path: Path, clock: FakeClock, *, shard_count: int
+) -> AsyncIterator[list[WorkshopBot]]:
+    """One running WorkshopBot per shard over one database (in production: processes over one PostgreSQL);
+    ``bots[n]`` runs shard ``n`` alone and serves every server on it."""
+    bots = [
+        WorkshopBot(
+            settings=settings_for_tests(fake, database_path, guild_id=None, shard_count=shard_count, shard_ids=(n,)),
+            db=db,
+            clock=clock,
+        )
+        for n in range(shard_count)
+    ]
+    async with AsyncExitStack() as running:
+        for bot in bots:
+            await running.enter_async_context(fake.run_bot(bot, wait_on_ready=True))
+        yield bots

@@ -331,11 +331,17 @@ def erasure_result(report: ErasureReport, where: str = "this server") -> str:
     )
 
 
+def _listed_by_server(reports: Sequence[tuple[int, ErasureReport]], names: Mapping[int, str], *, lead: str = "") -> str:
+    """One line per server: its name and what is held there."""
+    return "\n".join(
+        f"- {lead}{community_label(community_id, names)}: {', '.join(report.items())}"
+        for community_id, report in reports
+    )
+
+
 def erasure_choice(reports: Sequence[tuple[int, ErasureReport]], names: Mapping[int, str]) -> str:
     """/mydata delete when several servers hold the member's data: which one, or all."""
-    listed = "\n".join(
-        f"- {community_label(community_id, names)}: {', '.join(report.items())}" for community_id, report in reports
-    )
+    listed = _listed_by_server(reports, names)
     return (
         f"Several servers hold data about you:\n{listed}\nChoose the server whose data to delete, or all of them; "
         "you will be asked to confirm."
@@ -343,9 +349,7 @@ def erasure_choice(reports: Sequence[tuple[int, ErasureReport]], names: Mapping[
 
 
 def erasure_question_everywhere(reports: Sequence[tuple[int, ErasureReport]], names: Mapping[int, str]) -> str:
-    listed = "\n".join(
-        f"- in {community_label(community_id, names)}: {', '.join(report.items())}" for community_id, report in reports
-    )
+    listed = _listed_by_server(reports, names, lead="in ")
     return (
         f"This permanently deletes everything we hold about you in every server:\n{listed}\n{WHAT_IS_KEPT} "
         "It cannot be undone. (Use `/mydata export` first if you want a copy.)"
@@ -356,7 +360,7 @@ def erasure_result_everywhere(reports: Sequence[tuple[int, ErasureReport]], name
     done = [(c, r) for c, r in reports if not r.nothing]
     if not done:
         return "There was nothing left to delete: we hold nothing about you in any server."
-    listed = "\n".join(f"- in {community_label(c, names)}: {', '.join(r.items())}" for c, r in done)
+    listed = _listed_by_server(done, names, lead="in ")
     return (
         f"Deleted:\n{listed}\nIt is gone from the bot's database. {WHAT_IS_KEPT} If you answer again, you will "
         f"be asked to agree again first. {THREAD_MESSAGES_STAY}"

@@ -24,6 +24,7 @@ from bot.domain.errors import UserFacingError
 from bot.tree import report_error, send_private
 from cogs._base import WeekOption, WorkshopCog, guild_id_of
 from cogs._checks import facilitators_only, organisers_only, require_facilitator
+from cogs._modal_payload import submitted_text
 from cogs.deliberation._common import (
     MAX_SEED_FILE,
     NONE,
@@ -31,7 +32,6 @@ from cogs.deliberation._common import (
     PROMPT_INPUT_ID,
     SEEDS_INPUT_ID,
     STATEMENT_MODAL,
-    submitted_value,
 )
 from cogs.deliberation._moderation import ModerateButton, moderation_step
 from cogs.deliberation._post import VoteButton, post_text, post_view
@@ -71,8 +71,8 @@ class DeliberationCog(WorkshopCog):
                 await handle_statement_submit(interaction, int(match["conversation"]))
             elif match := OPEN_MODAL.fullmatch(custom_id):
                 await require_facilitator(interaction, "open conversations")
-                prompt = submitted_value(data, PROMPT_INPUT_ID)
-                seeds = submitted_value(data, SEEDS_INPUT_ID)
+                prompt = submitted_text(data, PROMPT_INPUT_ID)
+                seeds = submitted_text(data, SEEDS_INPUT_ID)
                 await self._open(interaction, int(match["week"]), prompt, seeds, match["auto"] == "1")
         except Exception as error:
             await report_error(interaction, error)

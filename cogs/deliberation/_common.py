@@ -1,4 +1,4 @@
-"""What the deliberation cog's parts share: custom ids, labels, the service, reading a submitted form."""
+"""What the deliberation cog's parts share: custom ids, labels, the service."""
 
 from __future__ import annotations
 
@@ -25,23 +25,3 @@ CODE_OF = {vote: code for code, vote in VOTE_CODES.items()}
 
 def service_of(interaction: discord.Interaction[Any]) -> DeliberationService:
     return workshop_bot(interaction).services.deliberation
-
-
-def submitted_value(data: Any, custom_id: str) -> str:
-    """The text typed into input ``custom_id`` of a raw MODAL_SUBMIT payload; "" if missing (shape not trusted)."""
-    components = data.get("components") if isinstance(data, dict) else None
-    pending: list[Any] = list(components) if isinstance(components, list) else []
-    while pending:
-        component = pending.pop(0)
-        if not isinstance(component, dict):
-            continue
-        if component.get("custom_id") == custom_id and component.get("type") == 4:
-            value = component.get("value")
-            return value if isinstance(value, str) else ""
-        inner = component.get("component")
-        if isinstance(inner, dict):
-            pending.append(inner)
-        children = component.get("components")
-        if isinstance(children, list):
-            pending.extend(children)
-    return ""

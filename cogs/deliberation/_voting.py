@@ -14,6 +14,7 @@ from bot.domain.errors import UserFacingError
 from bot.services.deliberation import CONSENT_NOTICE
 from bot.tree import send_private
 from cogs._base import guild_id_of
+from cogs._modal_payload import submitted_text
 from cogs._views import PersistentButton
 from cogs.deliberation._common import (
     CODE_OF,
@@ -22,7 +23,6 @@ from cogs.deliberation._common import (
     VOTE_CODES,
     VOTE_LABELS,
     service_of,
-    submitted_value,
 )
 
 # --- the private voting flow ------------------------------------------------------------------------------
@@ -213,7 +213,7 @@ async def handle_statement_submit(interaction: discord.Interaction[Any], convers
     guild_id = guild_id_of(interaction)
     service = service_of(interaction)
     await service.by_id(conversation_id, community_id=guild_id)  # another server's conversation is not found
-    text = submitted_value(interaction.data, STATEMENT_INPUT_ID)
+    text = submitted_text(interaction.data, STATEMENT_INPUT_ID)
     # Sending the form under the consent notice is the consent: the form said so.
     statement = await service.add_statement(conversation_id, interaction.user.id, text, consent=True)
     await send_private(interaction, statement_thanks(statement))

@@ -11,12 +11,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.client import WorkshopBot
 from bot.domain.communities import shard_of
 from bot.storage.database import Database
 from tests.cogs.test_reminders import near_future_programme
 from tests.fakediscord import FakeDiscord
-from tests.harness import FakeClock, settings_for_tests
+from tests.harness import FakeClock, one_instance_per_shard
 
 SHARDS = 2
 ANSWER = "Your answer"
@@ -29,42 +28,36 @@ async def test_a_dm_answer_for_a_server_on_another_shard_is_served_by_shard_zero
     chosen = next(g for g in guilds if shard_of(g.id, SHARDS) == 1)
     alice = fake_discord.user("alice").id
     path = tmp_path / "bot.sqlite3"
-    async with Database.open(path, exclusive=True) as db:
-        bots = [
-            WorkshopBot(
-                settings=settings_for_tests(fake_discord, path, guild_id=None, shard_count=SHARDS, shard_ids=(n,)),
-                db=db,
-                clock=clock,
-            )
-            for n in range(SHARDS)
-        ]
-        async with fake_discord.run_bot(bots[0], wait_on_ready=True), fake_discord.run_bot(bots[1], wait_on_ready=True):
-            zero, owner = bots
-            await fake_discord.wait_for(lambda: owner.services.communities.serves(chosen.id), what="shard 1 served")
-            assert zero.get_guild(chosen.id) is None  # not in shard 0's cache
-            # The owner sends the reminder DM (its 1h reminder falls due), with an Answer button.
-            await owner.services.reminders.set_dm_reminders(chosen.id, alice, True)
-            await owner.services.programme.import_programme(
-                chosen.id, near_future_programme(clock() + timedelta(minutes=61))
-            )
-            clock.advance(timedelta(minutes=2))
-            owner.services.reminders.request(chosen.id)
-            await owner.services.reminders.idle()
-            [reminder] = fake_discord.dms_to("alice")
-            [button] = [c for c in reminder.custom_ids if c.startswith("answer:prompt:")]
+    async with (
+        Database.open(path, exclusive=True) as db,
+        one_instance_per_shard(fake_discord, db, path, clock, shard_count=SHARDS) as bots,
+    ):
+        zero, owner = bots
+        await fake_discord.wait_for(lambda: owner.services.communities.serves(chosen.id), what="shard 1 served")
+        assert zero.get_guild(chosen.id) is None  # not in shard 0's cache
+        # The owner sends the reminder DM (its 1h reminder falls due), with an Answer button.
+        await owner.services.reminders.set_dm_reminders(chosen.id, alice, True)
+        await owner.services.programme.import_programme(
+            chosen.id, near_future_programme(clock() + timedelta(minutes=61))
+        )
+        clock.advance(timedelta(minutes=2))
+        owner.services.reminders.request(chosen.id)
+        await owner.services.reminders.idle()
+        [reminder] = fake_discord.dms_to("alice")
+        [button] = [c for c in reminder.custom_ids if c.startswith("answer:prompt:")]
 
-            click = await fake_discord.click("alice", reminder, button)  # a DM: it reaches shard 0
-            await click.wait_modal()
-            submission = await fake_discord.submit_modal(click, {ANSWER: "Answered from a DM"})
-            confirmation = await submission.final()
-            assert "a server this bot is no longer in" not in confirmation.content
-            assert confirmation.ephemeral and "saved" in confirmation.content.lower()
-            [row] = await db.fetchall("SELECT community_id, user_id, text FROM answers")
-            assert tuple(row) == (chosen.id, alice, "Answered from a DM")
-            received = [i for i in fake_discord.core.interactions if i.guild_id is None]
-            assert received and all(i.callback_count == 1 for i in received)
+        click = await fake_discord.click("alice", reminder, button)  # a DM: it reaches shard 0
+        await click.wait_modal()
+        submission = await fake_discord.submit_modal(click, {ANSWER: "Answered from a DM"})
+        confirmation = await submission.final()
+        assert "a server this bot is no longer in" not in confirmation.content
+        assert confirmation.ephemeral and "saved" in confirmation.content.lower()
+        [row] = await db.fetchall("SELECT community_id, user_id, text FROM answers")
+        assert tuple(row) == (chosen.id, alice, "Answered from a DM")
+        received = [i for i in fake_discord.core.interactions if i.guild_id is None]
+        assert received and all(i.callback_count == 1 for i in received)
 
-            shown = await (
-                await fake_discord.slash("alice", "mydata show", in_channel=fake_discord.dm_channel("alice"))
-            ).final()
-            assert f"In server {chosen.id}" in shown.embed_text and "Answered from a DM" in shown.embed_text
+        shown = await (
+            await fake_discord.slash("alice", "mydata show", in_channel=fake_discord.dm_channel("alice"))
+        ).final()
+        assert f"In server {chosen.id}" in shown.embed_text and "Answered from a DM" in shown.embed_text
