@@ -8,6 +8,8 @@ which is how the views methods report a bad view (their "Errors" table: invalid_
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 import time
 
@@ -83,9 +85,34 @@ async def views_push(call: Call) -> JSON:
     return {"ok": True, "view": view.to_dict()}
 
 
+# How long views.update waits for the ack of a submission of the same view that is still on its way.
+ACK_IN_FLIGHT = 1.0
+
+
+async def _after_acks_in_flight(call: Call, view_id: str | None) -> None:
+    """Apply a submission's ack before a later views.update of the same view.
+
+    An app acknowledges a view_submission (say with ``response_action: update`` to a "Saving…" view) and then
+    calls views.update with the result: the ack went out first, on the socket that is already open, and the
+    Web API call after it. This fake reads both on one event loop, which may take the HTTP request before the
+    socket frame under load; Slack receives them in the order they were sent, so the fake waits, briefly, for an
+    ack of that view's submission that has not been read yet.
+    """
+    hub = call.core.sockets
+    if hub is None or not view_id:
+        return
+    for envelope in hub.envelopes:
+        view = envelope.payload.get("view") if envelope.type == "interactive" else None
+        pending = not envelope.acked.is_set() and not envelope.timed_out
+        if pending and isinstance(view, dict) and view.get("id") == view_id:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(envelope.acked.wait(), ACK_IN_FLIGHT)
+
+
 @web_method("views.update")
 async def views_update(call: Call) -> JSON:
     """By ``view_id`` or ``external_id``; a stale ``hash`` answers ``hash_conflict``."""
+    await _after_acks_in_flight(call, call.arg("view_id"))
     view_id = call.arg("view_id")
     external = call.arg("external_id")
     view = call.world.views.get(view_id or "") if view_id else None
