@@ -103,13 +103,8 @@ class ThreadRouter:
     async def missing_permissions(self, channel_id: int, needed: Permission) -> Permission | None:
         return await self._to(channel_id).missing_permissions(channel_id, needed)
 
-    def reads_message_content(self) -> bool:
-        # The port asks without an id. Only Discord withholds members' text (the privileged Message Content
-        # intent); Slack's message events carry it. So Discord's answer when Discord is attached.
-        ports = self._to._ports
-        if "discord" in ports:
-            return ports["discord"].reads_message_content()
-        return all(port.reads_message_content() for port in ports.values())
+    def reads_message_content(self, thread_id: int) -> bool:
+        return self._to(thread_id).reads_message_content(thread_id)
 
     async def message_deleted(self, thread_id: int, message_id: int) -> bool:
         return await self._to(thread_id).message_deleted(thread_id, message_id)

@@ -242,7 +242,7 @@ class DiscordThreadGateway:
             return None  # the caller's own request will say what is wrong
         return missing_in_channel(thread, needed)
 
-    def reads_message_content(self) -> bool:
+    def reads_message_content(self, thread_id: int) -> bool:
         return self._bot.intents.message_content
 
     async def message_deleted(self, thread_id: int, message_id: int) -> bool:

@@ -118,7 +118,7 @@ class SlackThreadGateway:
         except ValueError:
             return await self._thread_channel(int_to_slack_ts(channel_or_thread_id))
 
-    def reads_message_content(self) -> bool:
+    def reads_message_content(self, thread_id: int) -> bool:
         return True  # Slack's message events and histories carry the text (with the history scopes)
 
     # --- opening ---------------------------------------------------------------------------------------

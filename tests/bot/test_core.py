@@ -40,7 +40,7 @@ class Recorder:
 
         return call
 
-    def reads_message_content(self) -> bool:
+    def reads_message_content(self, thread_id: int) -> bool:
         return self.reads_text
 
     def missing_permissions(self, community_id: int, needed: Permission) -> Permission | None:
@@ -117,13 +117,15 @@ async def test_the_core_needs_a_known_platform(sqlite: Database) -> None:
         build_core(Settings(), sqlite, adapters={"irc": adapters(Recorder("irc"))})  # type: ignore[dict-item]
 
 
-def test_message_content_is_discords_question() -> None:
+def test_whether_members_text_arrives_is_asked_of_the_thread_s_own_platform() -> None:
+    # Discord without the Message Content intent must not stop Slack's thread catch-up in the same process.
     discord, slack = Recorder("discord", reads_text=False), Recorder("slack")
     core_ports = {"discord": adapters(discord), "slack": adapters(slack)}
     from bot.core import routers_for
 
-    assert not routers_for(core_ports).threads.reads_message_content()  # type: ignore[arg-type]
-    assert routers_for({"slack": adapters(slack)}).threads.reads_message_content()
+    threads = routers_for(core_ports).threads  # type: ignore[arg-type]
+    assert not threads.reads_message_content(1146711541437288529)  # a Discord thread
+    assert threads.reads_message_content(slack_ts_to_int("1712345678.123456"))  # a Slack thread
 
 
 def test_a_process_owns_its_shards_servers_and_the_workspaces_it_serves() -> None:

@@ -31,7 +31,7 @@ class Nothing:
 
         return call
 
-    def reads_message_content(self) -> bool:
+    def reads_message_content(self, thread_id: int) -> bool:
         return True
 
 

@@ -150,7 +150,7 @@ class FakeGateway:
         self.calls.append(f"permissions {channel_id}")
         return Permission(needed & self.lacking)
 
-    def reads_message_content(self) -> bool:
+    def reads_message_content(self, thread_id: int) -> bool:
         return self.content
 
     async def message_deleted(self, thread_id: int, message_id: int) -> bool:

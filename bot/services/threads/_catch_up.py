@@ -95,7 +95,7 @@ class ThreadCatchUp:
         target = await self.threads.reply_target(thread.thread_id)
         if target is None:
             return CatchUpReport()
-        if not self._gateway.reads_message_content():
+        if not self._gateway.reads_message_content(thread.thread_id):
             self._cannot_catch_up(
                 thread,
                 f"{CATCH_UP_PROBLEM}message-content",

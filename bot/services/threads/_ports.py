@@ -127,8 +127,9 @@ class ThreadGateway(Protocol):
         Discord last told the bot; None when it cannot tell (the channel is not known to it)."""
         ...
 
-    def reads_message_content(self) -> bool:
-        """Whether members' messages arrive with their text (the Message Content intent)."""
+    def reads_message_content(self, thread_id: int) -> bool:
+        """Whether members' messages in this thread arrive with their text (Discord: the Message Content
+        intent; the thread names the platform asked about)."""
         ...
 
     async def message_deleted(self, thread_id: int, message_id: int) -> bool:
