@@ -30,9 +30,11 @@ from bot.domain.platform_ids import int_to_slack_id, int_to_slack_ts, slack_id_t
 from bot.domain.reminder_text import AnswerButtonSpec
 from bot.services.threads import (
     BotLacksPermissionError,
+    CatchUpTrouble,
     ChannelKind,
     CreatedThread,
     DiscordThreadState,
+    ProblemWording,
     Starter,
     Summary,
     ThreadGoneError,
@@ -117,6 +119,17 @@ class SlackThreadGateway:
             return int_to_slack_id(channel_or_thread_id)
         except ValueError:
             return await self._thread_channel(int_to_slack_ts(channel_or_thread_id))
+
+    def catch_up_problem(
+        self,
+        trouble: CatchUpTrouble,
+        *,
+        parent_id: int,
+        thread_id: int,
+        missing: Permission | None = None,
+        error: str | None = None,
+    ) -> ProblemWording:
+        return catch_up_problem(trouble, parent_id=parent_id, thread_id=thread_id, missing=missing, error=error)
 
     def reads_message_content(self) -> bool:
         return True  # Slack's message events and histories carry the text (with the history scopes)
@@ -337,3 +350,42 @@ def _unreadable(error: BaseException, where: str) -> BotLacksPermissionError:
         reason = template.format(where=where, scope=needed_scope(error) or "it needs") if template else code
         return BotLacksPermissionError(f"The bot cannot read the thread's replies: {reason}.")
     return BotLacksPermissionError(f"Slack could not be reached to read the thread's replies ({type(error).__name__}).")
+
+
+# --- What the catch-up reports to organisers, in Slack's words ----------------------------------------------
+# Slack has no per-channel permissions: the bot reads a channel's threads when it is a member of it and the app
+# has the history scope (docs.slack.dev/reference/methods/conversations.replies: not_in_channel, missing_scope).
+# A thread has no link of its own: its channel's link (<#C…>) names where it is.
+
+READ_FIX = (
+    "Invite the bot to {where} (/invite there) and make sure the app has the channels:history scope "
+    "(groups:history for a private channel; reinstall it from its manifest if not)"
+)
+
+
+def catch_up_problem(
+    trouble: CatchUpTrouble,
+    *,
+    parent_id: int,
+    thread_id: int,
+    missing: Permission | None = None,
+    error: str | None = None,
+) -> ProblemWording:
+    where = f"<#{int_to_slack_id(parent_id)}>"
+    if trouble is CatchUpTrouble.MISSING_PERMISSIONS:
+        return ProblemWording(
+            f"The bot cannot read the prompt threads in {where}: it is not a member of the channel (or the "
+            "channel is archived), so replies written, edited or deleted while it was offline were not caught "
+            "up. No answer was removed.",
+            f"Invite the bot to {where} (/invite there), or unarchive it: it catches up as soon as it may read them.",
+        )
+    if trouble is CatchUpTrouble.UNREADABLE:
+        return ProblemWording(
+            f"{error or 'The bot cannot read the replies of a prompt thread.'} No answer was removed.",
+            f"{READ_FIX.format(where=where)}: it catches up as soon as it may read them.",
+        )
+    return ProblemWording(
+        f"Slack's replies of a prompt thread in {where} left out replies that still exist, so the bot could not "
+        "tell which replies were deleted while it was offline. No answer was removed.",
+        f"{READ_FIX.format(where=where)}; restarting the bot tries again.",
+    )

@@ -167,6 +167,29 @@ async def test_the_catch_up_removes_nothing_when_the_bot_may_not_read_the_channe
     assert bot.problems.current(TEAM)
 
 
+DISCORD_WORDS = ("Discord", "Permissions", "Read Message History", "View Channel", "Manage", "Send Messages")
+
+
+async def test_organisers_are_told_in_slacks_words_to_invite_the_bot_back_to_the_threads_channel(bot: Bot) -> None:
+    """Slack has no channel permissions to edit: a bot removed from the channel is invited back, and the channel
+    is named by Slack's own link (<#C…>), which Slack shows as the channel's name."""
+    await bot.open()
+    world = bot.fake.world
+    channel = world.channel("discussion").id
+    world.channel("discussion").members.discard(world.bot.id)
+    await bot.service.catch_up(TEAM)
+    [problem] = bot.problems.current(TEAM)
+    assert problem.text.startswith(f"The bot cannot read the prompt threads in <#{channel}>: it is not a member")
+    assert "No answer was removed." in problem.text
+    assert problem.fix.startswith(f"Invite the bot to <#{channel}> (/invite there)")
+    for words in DISCORD_WORDS:
+        assert words not in problem.text + problem.fix
+
+    world.channel("discussion").members.add(world.bot.id)  # invited back: the next catch-up clears it
+    await bot.service.catch_up(TEAM)
+    assert bot.problems.current(TEAM) == []
+
+
 async def test_a_reply_counts_as_deleted_only_when_slack_shows_the_thread_without_it(bot: Bot) -> None:
     parents = await bot.open()
     reply = await bot.fake.post_message("alice", "discussion", "Here", thread_ts=parents[0])

@@ -166,6 +166,31 @@ async def test_catch_up_removes_nothing_on_a_read_it_cannot_trust(world: World, 
     assert world.problems.current(TEAM)
 
 
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("not_in_channel", "the bot is not a member of"),
+        ("missing_scope", "the app lacks the scope channels:history: reinstall it from the manifest"),
+    ],
+)
+async def test_a_thread_history_it_cannot_read_is_told_to_organisers_in_slacks_words(
+    world: World, code: str, says: str
+) -> None:
+    """conversations.replies refused (docs.slack.dev/reference/methods/conversations.replies, "Errors"): the
+    problem organisers see names the channel by Slack's link and says to invite the bot or reinstall the app."""
+    parents = await open_threads(world)
+    await handle_message_event(world.service, world.reply(parents[0], ALICE, "Kept"))
+    world.client.errors["conversations.replies"] = [slack_error(code, needed="channels:history")] * 10
+    await world.service.catch_up(TEAM)
+    [problem] = world.problems.current(TEAM)
+    assert problem.text.startswith("The bot cannot read the thread's replies: ")
+    assert says in problem.text and problem.text.endswith("No answer was removed.")
+    assert problem.fix.startswith(f"Invite the bot to <#{DISCUSS}> (/invite there)")
+    assert "channels:history scope" in problem.fix
+    for words in ("Discord", "Permissions", "Read Message History", "View Channel", "Edit Channel"):
+        assert words not in problem.text + problem.fix
+
+
 async def test_catch_up_removes_nothing_on_a_partial_read(world: World) -> None:
     parents = await open_threads(world)
     events = [world.reply(parents[0], f"U0M{n}", f"Reply {n}") for n in range(5)]
