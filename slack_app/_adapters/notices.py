@@ -123,7 +123,7 @@ class SlackRetentionNotices:
             )
         except SlackApiError as error:
             code = error_code(error)
-            where = f"<#{channel}>"
+            where = f"<#{channel_id}>"  # the front end renders it as Slack's link
             fix = CHANNEL_FIXES.get(code, "Make sure the bot is a member of {where} and may post there")
             raise ChannelRefused(
                 channel_id,

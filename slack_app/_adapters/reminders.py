@@ -139,7 +139,7 @@ class SlackReminderSender:
         try:
             return await self._find(channel, nonce, digest, after)
         except OutboxUnreadable as unreadable:
-            raise _outbox_unreadable(channel, unreadable) from unreadable
+            raise _outbox_unreadable(channel_id, unreadable) from unreadable
 
     async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
         try:
@@ -230,7 +230,8 @@ def _unreadable(error: SlackApiError) -> OutboxUnreadable | DeliveryFailed:
     return OutboxUnreadable(reason, lacks=reason if code in OUTBOX_UNREADABLE else None)
 
 
-# --- How a refusal reads on Slack: the channel as Slack's link, and what an organiser does in Slack ---------
+# --- How a refusal reads on Slack: what an organiser does in Slack. A channel is named by the neutral <#id>
+# token, which Slack's front end renders as Slack's link (<#C…>, slack_app._render.from_domain). ------------
 # Slack has no per-channel permissions: the bot posts where it is a member, with the scopes the app was installed
 # with (docs.slack.dev/reference/methods/chat.postMessage, "Errors"). So the fix is to invite it or reinstall.
 
@@ -246,7 +247,7 @@ CHANNEL_FIXES = {
 
 
 def _channel_refused(channel_id: int, code: str, scope: str | None) -> ChannelRefused:
-    where = f"<#{int_to_slack_id(channel_id)}>"
+    where = f"<#{channel_id}>"  # the front end renders it as Slack's link (<#C…>)
     reason = CHANNEL_REFUSALS[code]
     if code == "missing_scope":
         reason += f" ({scope or 'chat:write'})"
@@ -260,8 +261,8 @@ def _channel_refused(channel_id: int, code: str, scope: str | None) -> ChannelRe
     )
 
 
-def _outbox_unreadable(channel: str, unreadable: OutboxUnreadable) -> OutboxUnreadable:
-    where = f"<#{channel}>"
+def _outbox_unreadable(channel_id: int, unreadable: OutboxUnreadable) -> OutboxUnreadable:
+    where = f"<#{channel_id}>"  # the front end renders it as Slack's link (<#C…>)
     return OutboxUnreadable(
         unreadable.reason,
         where=where,
