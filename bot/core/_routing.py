@@ -22,9 +22,11 @@ from bot.services.retention import RetentionNotifier
 from bot.services.server_settings import CommunityPlaces
 from bot.services.session_events import EventsUnavailable, ScheduledEventPort
 from bot.services.threads import (
+    CatchUpTrouble,
     ChannelKind,
     CreatedThread,
     DiscordThreadState,
+    ProblemWording,
     Starter,
     Summary,
     ThreadGateway,
@@ -108,6 +110,19 @@ class ThreadRouter:
 
     async def message_deleted(self, thread_id: int, message_id: int) -> bool:
         return await self._to(thread_id).message_deleted(thread_id, message_id)
+
+    def catch_up_problem(
+        self,
+        trouble: CatchUpTrouble,
+        *,
+        parent_id: int,
+        thread_id: int,
+        missing: Permission | None = None,
+        error: str | None = None,
+    ) -> ProblemWording:
+        return self._to(parent_id).catch_up_problem(
+            trouble, parent_id=parent_id, thread_id=thread_id, missing=missing, error=error
+        )
 
 
 class ReminderRouter:

@@ -72,14 +72,6 @@ def cannot_close_threads(parent_id: int, *, missing: str, week: int) -> str:
 # --- What the catch-up reports to organisers: a problem, and its fix --------------------------------------
 
 
-def unreadable_thread(error: str) -> str:
-    return f"{error} No answer was removed."
-
-
-def unreadable_thread_fix(parent_id: int) -> str:
-    return f"Check the bot's permissions in <#{parent_id}>: it catches up as soon as it may read them."
-
-
 NO_MESSAGE_CONTENT = (
     "The bot does not receive message text (the Message Content intent is off), so it cannot catch "
     "up with replies written while it was offline. No answer was removed."
@@ -88,29 +80,3 @@ NO_MESSAGE_CONTENT_FIX = (
     "Switch on Message Content Intent in the developer portal (Bot > Privileged Gateway Intents), set "
     "MESSAGE_CONTENT_INTENT=true and restart the bot."
 )
-
-
-def history_unreadable(parent_id: int, *, missing: str) -> str:
-    return (
-        f"The bot cannot read the history of the prompt threads in <#{parent_id}>: it lacks {missing} "
-        "there, so replies written, edited or deleted while it was offline were not caught up. No answer "
-        "was removed."
-    )
-
-
-def history_unreadable_fix(parent_id: int, *, missing: str) -> str:
-    return (
-        f"Give the bot {missing} in <#{parent_id}> (Edit Channel > Permissions): it catches up as soon as it "
-        "may read them."
-    )
-
-
-def history_incomplete(thread_id: int) -> str:
-    return (
-        f"Discord's history of <#{thread_id}> left out replies that still exist, so the bot "
-        "could not tell which replies were deleted while it was offline. No answer was removed."
-    )
-
-
-def history_incomplete_fix(parent_id: int) -> str:
-    return f"Check the bot's permissions in <#{parent_id}>; restarting the bot tries again."

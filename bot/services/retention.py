@@ -28,6 +28,7 @@ from typing import Protocol
 from bot.domain.clock import Clock, system_clock
 from bot.domain.settings_rules import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
 from bot.services.health import RuntimeProblems
+from bot.services.reminders import ChannelRefused
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.engine import Database
 from bot.storage.retention import RetentionRecord, RetentionRepository
@@ -215,11 +216,15 @@ class RetentionService:
             await self._notifier.retention_warning(channel_id, settings.organiser_role_id, deletes_at, retention)
         except Exception as error:
             log.exception("could not post the retention warning for community %s", community_id)
-            reason = getattr(error, "reason", None) or "Discord refused it"
+            # The channel and the fix are the platform's words (its notifier raises ChannelRefused with them).
+            refused = error if isinstance(error, ChannelRefused) else None
+            where = refused.where if refused else "the reminder channel"
+            reason = refused.reason if refused else "it was refused"
+            fix = refused.fix if refused else f"Check that the bot may post in {where}"
             self._problems.record(
                 community_id,
                 "retention-warning",
-                f"The bot could not post the retention warning in <#{channel_id}> ({reason}): answers will be "
+                f"The bot could not post the retention warning in {where} ({reason}): answers will be "
                 f"deleted on {deletes_at:%d %B %Y}.",
-                f"Give the bot View Channel and Send Messages in <#{channel_id}>; /stats shows the date meanwhile.",
+                f"{fix}; /stats shows the date meanwhile.",
             )

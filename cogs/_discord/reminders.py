@@ -47,14 +47,14 @@ class DiscordReminderSender:
         # Checked first from the gateway cache: a post Discord would refuse is not even attempted.
         missing = missing_in(self._bot, channel_id, POSTING)
         if missing:
-            raise ChannelRefused(channel_id, missing, f"missing {missing.label}")
+            raise _channel_refused(channel_id, missing, f"missing {missing.label}")
         channel = self._bot.get_partial_messageable(channel_id, guild_id=guild_id_of(self._bot, channel_id))
         try:
             return await self._send(channel, message, nonce)
         except DeliveryRefused as refused:
             error = refused.__cause__
             if isinstance(error, discord.Forbidden) and error.code in (MISSING_ACCESS, MISSING_PERMISSIONS):
-                raise ChannelRefused(channel_id, None, refused.reason) from error
+                raise _channel_refused(channel_id, None, refused.reason) from error
             raise
 
     async def _own_places_only(self, channel_id: int, message: OutgoingMessage) -> OutgoingMessage:
@@ -84,11 +84,14 @@ class DiscordReminderSender:
         await self._bot.wait_until_ready()  # permissions come from the gateway cache
         missing = missing_in(self._bot, channel_id, READING)
         if missing is None:
-            raise OutboxUnreadable(f"the bot does not know the channel {channel_id}")
+            raise _outbox_unreadable(channel_id, f"the bot does not know the channel {channel_id}")
         if missing:
-            raise OutboxUnreadable(f"missing {missing.label}", missing=missing)
+            raise _outbox_unreadable(channel_id, f"missing {missing.label}", missing=missing)
         channel = self._bot.get_partial_messageable(channel_id, guild_id=guild_id_of(self._bot, channel_id))
-        return await self._find(channel, nonce, digest, after)
+        try:
+            return await self._find(channel, nonce, digest, after)
+        except OutboxUnreadable as error:
+            raise _outbox_unreadable(channel_id, error.reason, missing=error.missing) from error
 
     async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
         await self._bot.wait_until_ready()
@@ -167,3 +170,28 @@ def _retry_after(error: discord.HTTPException) -> float | None:
         return float(error.response.headers.get("Retry-After", ""))
     except (AttributeError, ValueError):
         return None
+
+
+# --- How a refusal reads on Discord: the channel as a mention, and its permissions menu --------------------
+
+
+def _channel_refused(channel_id: int, missing: Permission | None, reason: str) -> ChannelRefused:
+    where = f"<#{channel_id}>"
+    if missing:
+        problem = f"The bot cannot post reminders in {where}: it lacks {missing.label} there."
+        fix = f"Give the bot {missing.label} in {where} (Edit Channel > Permissions)"
+    else:
+        problem = f"Discord refused the bot's reminder post in {where} ({reason})."
+        fix = f"Check the bot's permissions in {where} (View Channel and Send Messages)"
+    return ChannelRefused(channel_id, missing, reason, where=where, problem=problem, fix=fix)
+
+
+def _outbox_unreadable(channel_id: int, reason: str, *, missing: Permission | None = None) -> OutboxUnreadable:
+    where = f"<#{channel_id}>"
+    return OutboxUnreadable(
+        reason,
+        missing=missing,
+        where=where,
+        lacks=f"it lacks {missing.label} there" if missing else None,
+        fix=f"Give the bot Read Message History in {where} so that it can check by itself next time.",
+    )

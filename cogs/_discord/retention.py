@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import discord
 
 from bot.domain.discord_text import timestamp
+from bot.domain.permissions import Permission
 from bot.services.reminders import ChannelRefused
 from cogs._discord.permissions import guild_id_of, missing_in
 from cogs._discord.reminders import POSTING
@@ -37,9 +38,12 @@ class RetentionNotices:
     async def _post(self, channel_id: int, content: str, allowed: discord.AllowedMentions) -> None:
         missing = missing_in(self._bot, channel_id, POSTING)
         if missing:
-            raise ChannelRefused(channel_id, missing, f"it lacks {missing.label} there")
+            raise _refused(channel_id, missing, f"it lacks {missing.label} there")
         channel = self._bot.get_partial_messageable(channel_id, guild_id=guild_id_of(self._bot, channel_id))
-        await channel.send(content, allowed_mentions=allowed)
+        try:
+            await channel.send(content, allowed_mentions=allowed)
+        except discord.HTTPException as error:
+            raise _refused(channel_id, None, "Discord refused it") from error
 
     async def retention_done(self, channel_id: int, deleted: int) -> None:
         await self._post(
@@ -48,3 +52,11 @@ class RetentionNotices:
             "deleted.",
             discord.AllowedMentions.none(),
         )
+
+
+def _refused(channel_id: int, missing: Permission | None, reason: str) -> ChannelRefused:
+    """A notice Discord would not take, worded for organisers as Discord shows channels and permissions."""
+    where = f"<#{channel_id}>"
+    return ChannelRefused(
+        channel_id, missing, reason, where=where, fix=f"Give the bot View Channel and Send Messages in {where}"
+    )

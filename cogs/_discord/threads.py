@@ -11,9 +11,11 @@ from bot.domain.errors import UserFacingError
 from bot.domain.permissions import Permission
 from bot.services.threads import (
     BotLacksPermissionError,
+    CatchUpTrouble,
     ChannelKind,
     CreatedThread,
     DiscordThreadState,
+    ProblemWording,
     Starter,
     Summary,
     ThreadArchivedError,
@@ -245,6 +247,17 @@ class DiscordThreadGateway:
     def reads_message_content(self, thread_id: int) -> bool:
         return self._bot.intents.message_content
 
+    def catch_up_problem(
+        self,
+        trouble: CatchUpTrouble,
+        *,
+        parent_id: int,
+        thread_id: int,
+        missing: Permission | None = None,
+        error: str | None = None,
+    ) -> ProblemWording:
+        return catch_up_problem(trouble, parent_id=parent_id, thread_id=thread_id, missing=missing, error=error)
+
     async def message_deleted(self, thread_id: int, message_id: int) -> bool:
         channel = self._bot.get_partial_messageable(thread_id, guild_id=guild_id_of(self._bot, thread_id))
         try:
@@ -254,3 +267,35 @@ class DiscordThreadGateway:
         except discord.HTTPException:
             return False  # Forbidden, or Discord unavailable: no evidence either way
         return False
+
+
+# --- What the catch-up reports to organisers, in Discord's words: channel mentions and its permissions menu ----
+
+
+def catch_up_problem(
+    trouble: CatchUpTrouble,
+    *,
+    parent_id: int,
+    thread_id: int,
+    missing: Permission | None = None,
+    error: str | None = None,
+) -> ProblemWording:
+    if trouble is CatchUpTrouble.MISSING_PERMISSIONS:
+        lacks = missing.label if missing else "View Channel and Read Message History"
+        return ProblemWording(
+            f"The bot cannot read the history of the prompt threads in <#{parent_id}>: it lacks {lacks} "
+            "there, so replies written, edited or deleted while it was offline were not caught up. No answer "
+            "was removed.",
+            f"Give the bot {lacks} in <#{parent_id}> (Edit Channel > Permissions): it catches up as soon as it "
+            "may read them.",
+        )
+    if trouble is CatchUpTrouble.UNREADABLE:
+        return ProblemWording(
+            f"{error} No answer was removed.",
+            f"Check the bot's permissions in <#{parent_id}>: it catches up as soon as it may read them.",
+        )
+    return ProblemWording(
+        f"Discord's history of <#{thread_id}> left out replies that still exist, so the bot "
+        "could not tell which replies were deleted while it was offline. No answer was removed.",
+        f"Check the bot's permissions in <#{parent_id}>; restarting the bot tries again.",
+    )

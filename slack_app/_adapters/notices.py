@@ -14,7 +14,8 @@ from bot.domain.discord_text import timestamp
 from bot.domain.platform_ids import int_to_slack_id
 from bot.services.reminders import ChannelRefused
 from slack_app._adapters._text import fallback_text, message_blocks, to_mrkdwn
-from slack_app._adapters._web import TRANSIENT_ERRORS, SlackWeb, error_code, next_cursor
+from slack_app._adapters._web import TRANSIENT_ERRORS, SlackWeb, error_code, needed_scope, next_cursor
+from slack_app._adapters.reminders import CHANNEL_FIXES
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,16 @@ class SlackRetentionNotices:
                 channel=channel,
             )
         except SlackApiError as error:
-            raise ChannelRefused(channel_id, None, f"Slack refused the post ({error_code(error)})") from error
+            code = error_code(error)
+            where = f"<#{channel_id}>"  # the front end renders it as Slack's link
+            fix = CHANNEL_FIXES.get(code, "Make sure the bot is a member of {where} and may post there")
+            raise ChannelRefused(
+                channel_id,
+                None,
+                f"Slack refused the post ({code})",
+                where=where,
+                fix=fix.format(where=where, scope=needed_scope(error) or "chat:write"),
+            ) from error
 
 
 def _is_admin(user: dict[str, Any]) -> bool:

@@ -90,10 +90,7 @@ class SlackReminderSender:
         except SlackApiError as error:
             code = error_code(error)
             if code in CHANNEL_REFUSALS:
-                reason = CHANNEL_REFUSALS[code]
-                if code == "missing_scope":
-                    reason += f" ({needed_scope(error) or 'chat:write'})"
-                raise ChannelRefused(channel_id, None, f"{reason} ({code})") from error
+                raise _channel_refused(channel_id, code, needed_scope(error)) from error
             raise _translate(error) from error
         except TRANSIENT_ERRORS as error:
             raise DeliveryFailed(type(error).__name__) from error
@@ -138,7 +135,11 @@ class SlackReminderSender:
     # --- the outbox check ------------------------------------------------------------------------------
 
     async def find_in_channel(self, channel_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
-        return await self._find(int_to_slack_id(channel_id), nonce, digest, after)
+        channel = int_to_slack_id(channel_id)
+        try:
+            return await self._find(channel, nonce, digest, after)
+        except OutboxUnreadable as unreadable:
+            raise _outbox_unreadable(channel_id, unreadable) from unreadable
 
     async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
         try:
@@ -226,4 +227,49 @@ def _unreadable(error: SlackApiError) -> OutboxUnreadable | DeliveryFailed:
     reason = OUTBOX_UNREADABLE.get(code, f"Slack refused to show the history ({code})")
     if code == "missing_scope" and needed_scope(error):
         reason += f" ({needed_scope(error)})"
-    return OutboxUnreadable(reason)
+    return OutboxUnreadable(reason, lacks=reason if code in OUTBOX_UNREADABLE else None)
+
+
+# --- How a refusal reads on Slack: what an organiser does in Slack. A channel is named by the neutral <#id>
+# token, which Slack's front end renders as Slack's link (<#C…>, slack_app._render.from_domain). ------------
+# Slack has no per-channel permissions: the bot posts where it is a member, with the scopes the app was installed
+# with (docs.slack.dev/reference/methods/chat.postMessage, "Errors"). So the fix is to invite it or reinstall.
+
+CHANNEL_FIXES = {
+    "not_in_channel": "Invite the bot to {where} (/invite @ the bot there, or the channel's Integrations tab)",
+    "channel_not_found": "Invite the bot to {where} if it is private, or choose a channel that exists",
+    "is_archived": "Unarchive {where}",
+    "missing_scope": "Reinstall the app with the {scope} scope (its manifest lists it)",
+    "restricted_action": "Ask a workspace admin to let the bot post in {where}",
+    "restricted_action_read_only_channel": "Let the bot post in {where} (the channel's posting permissions)",
+    "restricted_action_thread_only_channel": "Let the bot post in {where} (the channel's posting permissions)",
+}
+
+
+def _channel_refused(channel_id: int, code: str, scope: str | None) -> ChannelRefused:
+    where = f"<#{channel_id}>"  # the front end renders it as Slack's link (<#C…>)
+    reason = CHANNEL_REFUSALS[code]
+    if code == "missing_scope":
+        reason += f" ({scope or 'chat:write'})"
+    return ChannelRefused(
+        channel_id,
+        None,
+        f"{reason} ({code})",
+        where=where,
+        problem=f"The bot cannot post reminders in {where}: {reason.partition(': ')[0]}.",
+        fix=CHANNEL_FIXES[code].format(where=where, scope=scope or "chat:write"),
+    )
+
+
+def _outbox_unreadable(channel_id: int, unreadable: OutboxUnreadable) -> OutboxUnreadable:
+    where = f"<#{channel_id}>"  # the front end renders it as Slack's link (<#C…>)
+    return OutboxUnreadable(
+        unreadable.reason,
+        where=where,
+        lacks=unreadable.lacks,
+        fix=(
+            f"Make sure the bot is a member of {where} (invite it there) and the app has the channels:history "
+            "scope (groups:history for a private channel; reinstall the app from its manifest if not), so that it "
+            "can check by itself next time."
+        ),
+    )

@@ -30,9 +30,11 @@ from bot.domain.platform_ids import int_to_slack_id, int_to_slack_ts, slack_id_t
 from bot.domain.reminder_text import AnswerButtonSpec
 from bot.services.threads import (
     BotLacksPermissionError,
+    CatchUpTrouble,
     ChannelKind,
     CreatedThread,
     DiscordThreadState,
+    ProblemWording,
     Starter,
     Summary,
     ThreadGoneError,
@@ -118,6 +120,17 @@ class SlackThreadGateway:
         except ValueError:
             return await self._thread_channel(int_to_slack_ts(channel_or_thread_id))
 
+    def catch_up_problem(
+        self,
+        trouble: CatchUpTrouble,
+        *,
+        parent_id: int,
+        thread_id: int,
+        missing: Permission | None = None,
+        error: str | None = None,
+    ) -> ProblemWording:
+        return catch_up_problem(trouble, parent_id=parent_id, thread_id=thread_id, missing=missing, error=error)
+
     def reads_message_content(self, thread_id: int) -> bool:
         return True  # Slack's message events and histories carry the text (with the history scopes)
 
@@ -140,7 +153,7 @@ class SlackThreadGateway:
                 channel=channel,
             )
         except SlackApiError as error:
-            raise _not_allowed(error, f"<#{channel}>", "open threads") from None
+            raise _not_allowed(error, _where(channel), "open threads") from None
         ts = str(response["ts"])
         self._channels[ts] = channel
         message_id = slack_ts_to_int(ts)
@@ -158,7 +171,7 @@ class SlackThreadGateway:
         except SlackApiError as error:
             if error_code(error) in GONE:
                 raise ThreadGoneError(thread_id) from None  # in the channel it was posted in: deleted by hand
-            raise _unreadable(error, f"<#{channel}>") from None
+            raise _unreadable(error, _where(channel)) from None
         return DiscordThreadState(archived=False, locked=False)
 
     async def unarchive(self, thread_id: int, *, unlock: bool) -> None:
@@ -178,7 +191,7 @@ class SlackThreadGateway:
         except SlackApiError as error:
             if error_code(error) in GONE:
                 raise ThreadGoneError(message_id) from None
-            raise _not_allowed(error, f"<#{channel}>", "update its question") from None
+            raise _not_allowed(error, _where(channel), "update its question") from None
 
     # --- closing ---------------------------------------------------------------------------------------
 
@@ -199,7 +212,7 @@ class SlackThreadGateway:
         except SlackApiError as error:
             if error_code(error) in GONE:
                 raise ThreadGoneError(thread_id) from None
-            raise _not_allowed(error, f"<#{channel}>", "post the summary") from None
+            raise _not_allowed(error, _where(channel), "post the summary") from None
 
     async def lock_and_archive(self, thread_id: int) -> bool:
         return False  # Slack cannot lock or archive a thread (see the module's docstring)
@@ -222,7 +235,7 @@ class SlackThreadGateway:
                 if first:
                     if isinstance(error, SlackApiError) and error_code(error) in GONE:
                         raise ThreadGoneError(thread_id) from None
-                    raise _unreadable(error, channel) from None
+                    raise _unreadable(error, _where(channel)) from None
                 log.warning("thread %s: a page of its replies could not be read; the history is partial", ts)
                 return ThreadHistory(tuple(messages), complete=False)
             first = False
@@ -314,6 +327,12 @@ def _thread_message(message: dict[str, Any]) -> ThreadMessage:
     )
 
 
+def _where(channel: str) -> str:
+    """A channel in the bot's words: the neutral <#id> token, which the front end renders as Slack's link (a
+    link written here would be escaped there)."""
+    return f"<#{slack_id_to_int(channel)}>"
+
+
 def _team_int(team: str) -> int | None:
     try:
         return slack_id_to_int(team)
@@ -337,3 +356,42 @@ def _unreadable(error: BaseException, where: str) -> BotLacksPermissionError:
         reason = template.format(where=where, scope=needed_scope(error) or "it needs") if template else code
         return BotLacksPermissionError(f"The bot cannot read the thread's replies: {reason}.")
     return BotLacksPermissionError(f"Slack could not be reached to read the thread's replies ({type(error).__name__}).")
+
+
+# --- What the catch-up reports to organisers, in Slack's words ----------------------------------------------
+# Slack has no per-channel permissions: the bot reads a channel's threads when it is a member of it and the app
+# has the history scope (docs.slack.dev/reference/methods/conversations.replies: not_in_channel, missing_scope).
+# A thread has no link of its own: its channel (the neutral <#id>, which the front end renders as <#C…>) names it.
+
+READ_FIX = (
+    "Invite the bot to {where} (/invite there) and make sure the app has the channels:history scope "
+    "(groups:history for a private channel; reinstall it from its manifest if not)"
+)
+
+
+def catch_up_problem(
+    trouble: CatchUpTrouble,
+    *,
+    parent_id: int,
+    thread_id: int,
+    missing: Permission | None = None,
+    error: str | None = None,
+) -> ProblemWording:
+    where = f"<#{parent_id}>"  # the front end renders it as Slack's link
+    if trouble is CatchUpTrouble.MISSING_PERMISSIONS:
+        return ProblemWording(
+            f"The bot cannot read the prompt threads in {where}: it is not a member of the channel (or the "
+            "channel is archived), so replies written, edited or deleted while it was offline were not caught "
+            "up. No answer was removed.",
+            f"Invite the bot to {where} (/invite there), or unarchive it: it catches up as soon as it may read them.",
+        )
+    if trouble is CatchUpTrouble.UNREADABLE:
+        return ProblemWording(
+            f"{error or 'The bot cannot read the replies of a prompt thread.'} No answer was removed.",
+            f"{READ_FIX.format(where=where)}: it catches up as soon as it may read them.",
+        )
+    return ProblemWording(
+        f"Slack's replies of a prompt thread in {where} left out replies that still exist, so the bot could not "
+        "tell which replies were deleted while it was offline. No answer was removed.",
+        f"{READ_FIX.format(where=where)}; restarting the bot tries again.",
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -32,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import UserFacingError
 from bot.domain.platform_ids import int_to_slack_id, slack_id_to_int
+from bot.domain.preflight.facts import runtime_finding
 from bot.domain.reminders import format_offsets
 from bot.domain.retention_text import retention_text
 from bot.domain.settings_rules import (
@@ -42,6 +44,7 @@ from bot.domain.settings_rules import (
     SetupRequest,
     plan_settings_change,
 )
+from bot.services.health import RuntimeProblem
 from slack_app._commands import Call, Router, Subcommand
 from slack_app._context import SlackContext, team_of, update_view, user_of
 from slack_app._render import (
@@ -210,12 +213,19 @@ async def health_lines(front: SlackContext, settings: Any) -> list[str] | None:
         organiser_group_id=settings.organiser_role_id,
         facilitator_group_id=settings.facilitator_role_id,
     )
+    running = problem_lines(front.services.problems.current(front.community_id))
     try:
         findings = await slack_check.slack_findings(front.client, app_token=front.app_token, places=places)
     except Exception:
         log.exception("the Health findings could not be gathered")
-        return ["The health check could not run: see the bot's log."]
-    return [from_domain(finding.line()) for finding in findings]
+        return ["The health check could not run: see the bot's log.", *running]
+    return [from_domain(finding.line()) for finding in findings] + running
+
+
+def problem_lines(problems: Iterable[RuntimeProblem]) -> list[str]:
+    """The problems the running bot met (a reminder channel the bot is not in, a thread it could not read), in
+    the words the platform's adapters gave them; channels named by ``<#id>`` become Slack's links here."""
+    return [from_domain(bot_words(runtime_finding(p.text, p.fix).line())) for p in problems]
 
 
 def _value(values: dict[str, Any], block_id: str) -> Any:

@@ -105,7 +105,13 @@ class FakeSender:
     def _find(self, kind: TargetKind, target_id: int, digest: str, after: int | None) -> int | None:
         self.looks.append(target_id)
         if target_id in self.unreadable:
-            raise OutboxUnreadable("missing Read Message History", missing=Permission.READ_MESSAGE_HISTORY)
+            raise OutboxUnreadable(  # worded as the platform's adapter words it
+                "missing Read Message History",
+                missing=Permission.READ_MESSAGE_HISTORY,
+                where=f"<#{target_id}>",
+                lacks="it lacks Read Message History there",
+                fix=f"Give the bot Read Message History in <#{target_id}> so that it can check by itself next time.",
+            )
         for message_id, sent in self.sent_ids.items():
             mine = (sent.kind, sent.target) == (kind, target_id) and message_id > (after or 0)
             if mine and content_digest(sent.message.content) == digest:
@@ -469,7 +475,14 @@ async def test_a_refused_channel_post_is_not_retried_and_dms_still_go(world: Wor
 
 async def test_a_channel_the_bot_may_not_post_in_is_shown_to_organisers_and_retried(world: World) -> None:
     service = world.service()
-    refusal = ChannelRefused(CHANNEL, Permission.SEND_MESSAGES, "missing Send Messages")
+    refusal = ChannelRefused(  # worded as the platform's adapter words it
+        CHANNEL,
+        Permission.SEND_MESSAGES,
+        "missing Send Messages",
+        where=f"<#{CHANNEL}>",
+        problem=f"The bot cannot post reminders in <#{CHANNEL}>: it lacks Send Messages there.",
+        fix=f"Give the bot Send Messages in <#{CHANNEL}> (Edit Channel > Permissions)",
+    )
     world.sender.fail(TargetKind.CHANNEL, CHANNEL, refusal)
     world.clock.now = START - 24 * H
     await service.run_pass(GUILD_ID)

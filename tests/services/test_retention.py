@@ -10,6 +10,7 @@ from bot.domain.programme import Programme
 from bot.domain.server_settings import ServerDefaults
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
+from bot.services.reminders import ChannelRefused
 from bot.services.retention import RetentionAction, RetentionService, plan
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.codec import to_db_time
@@ -87,7 +88,8 @@ class Notices:
     ) -> None:
         self.warnings.append((channel_id, deletes_at, retention))
         if self.fail:
-            raise RuntimeError("Discord is down")
+            # worded as a platform's adapter words it
+            raise ChannelRefused(channel_id, None, "Discord is down", where=f"<#{channel_id}>")
 
     async def retention_done(self, channel_id: int, deleted: int) -> None:
         self.done.append((channel_id, deleted))

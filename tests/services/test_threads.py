@@ -23,11 +23,13 @@ from bot.services.server_settings import ServerSettingsService
 from bot.services.threads import (
     BotLacksPermissionError,
     CatchUpReport,
+    CatchUpTrouble,
     ChannelKind,
     Closed,
     CreatedThread,
     DiscordThreadState,
     Opened,
+    ProblemWording,
     Starter,
     Summary,
     ThreadArchivedError,
@@ -152,6 +154,23 @@ class FakeGateway:
 
     def reads_message_content(self, thread_id: int) -> bool:
         return self.content
+
+    def catch_up_problem(
+        self,
+        trouble: CatchUpTrouble,
+        *,
+        parent_id: int,
+        thread_id: int,
+        missing: Permission | None = None,
+        error: str | None = None,
+    ) -> ProblemWording:
+        """Worded as a platform's adapter words it (Discord's mentions and permission names, shortened)."""
+        lacks = missing.label if missing else ""
+        where = f"<#{thread_id}>" if trouble is CatchUpTrouble.INCOMPLETE else f"<#{parent_id}>"
+        return ProblemWording(
+            f"{trouble.value} in {where} {lacks} {error or ''} No answer was removed.",
+            f"Give the bot {lacks} in <#{parent_id}>",
+        )
 
     async def message_deleted(self, thread_id: int, message_id: int) -> bool:
         self.calls.append(f"fetch {message_id}")

@@ -24,6 +24,7 @@ from bot.storage.engine import Database, SqliteDatabase
 from bot.storage.reminders import DeliveryState, TargetKind
 from slack_app._adapters import EVENT_TYPE, SlackReminderSender, SlackWeb
 from slack_app._adapters._pacing import Pacer
+from slack_app.organiser._setup import problem_lines
 from tests.harness import FakeClock
 from tests.slack.delivery_fakes import FakeWebClient, slack_error
 
@@ -54,6 +55,7 @@ class World:
     client: FakeWebClient
     defaults: ServerDefaults
     reopened: list[SqliteDatabase] = dataclasses.field(default_factory=list)
+    problems: RuntimeProblems | None = None  # what organisers see (/workshop setup's Health, `check`)
 
     def service(self) -> ReminderService:
         """A process: its own sender (and so its own memory of DM channels and pace) over the one Slack."""
@@ -64,7 +66,7 @@ class World:
             ServerSettingsService(self.db, self.defaults, clock=self.clock),
             community_ids=(TEAM,),
             sender=SlackReminderSender(web),
-            problems=RuntimeProblems(self.clock),
+            problems=self.problems,
             clock=self.clock,
             monotonic=self.time.monotonic,
             sleep=self.time.sleep,
@@ -107,6 +109,7 @@ async def world(db: Database) -> AsyncIterator[World]:
     client = FakeWebClient()
     client.add_channel(CHANNEL)
     made = World(db, clock, VirtualTime(), client, defaults)
+    made.problems = RuntimeProblems(clock)
     service = made.service()
     for member in MEMBERS:
         await service.repository.subscribe(TEAM, slack_id_to_int(member), START - 10 * 24 * H)
@@ -204,3 +207,35 @@ async def test_a_member_who_cannot_get_dms_is_refused_once_and_the_others_still_
     states = {d.target_id: d.state for d in await service.repository.deliveries(TEAM) if d.target_kind is TargetKind.DM}
     assert sorted(states.values()).count(DeliveryState.UNDELIVERABLE) == 1
     assert sum(len(world.dms(m)) for m in MEMBERS) == len(MEMBERS) - 1
+
+
+async def test_a_reminder_channel_the_bot_is_not_in_is_shown_to_organisers_in_slacks_words(world: World) -> None:
+    """chat.postMessage answers not_in_channel (docs.slack.dev/reference/methods/chat.postMessage, "Errors"): Slack
+    has no channel permissions to edit, so organisers are told to invite the bot; /workshop setup's Health part
+    names the channel by Slack's link."""
+    world.client.errors["chat.postMessage"].append(slack_error("not_in_channel"))
+    service = world.service()
+    await service.run_pass(TEAM)
+    assert world.problems is not None
+    [line] = problem_lines(world.problems.current(TEAM))
+    assert line == (
+        f"✗ while running: The bot cannot post reminders in <#{CHANNEL}>: the bot is not a member of the channel. "
+        f"Fix: Invite the bot to <#{CHANNEL}> (/invite @ the bot there, or the channel's Integrations tab), or "
+        "choose another reminder channel with /workshop setup. The bot retries the reminder a few times."
+    )
+    for discord_words in ("Discord", "Permissions", "Send Messages", "Read Message History", "Edit Channel"):
+        assert discord_words not in line
+    world.clock.advance(FIRST_RETRY)  # invited meanwhile: the retry posts it and the problem goes
+    await service.run_pass(TEAM)
+    assert len(world.client.posts_in(CHANNEL)) == 1
+    assert world.problems.current(TEAM) == []
+
+
+async def test_a_missing_scope_names_the_scope_and_reinstalling_the_app(world: World) -> None:
+    world.client.errors["chat.postMessage"].append(slack_error("missing_scope", needed="chat:write.public"))
+    await world.service().run_pass(TEAM)
+    assert world.problems is not None
+    [problem] = world.problems.current(TEAM)
+    channel = slack_id_to_int(CHANNEL)
+    assert problem.text == f"The bot cannot post reminders in <#{channel}>: the app lacks a scope (chat:write.public)."
+    assert problem.fix.startswith("Reinstall the app with the chat:write.public scope")

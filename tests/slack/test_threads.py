@@ -24,6 +24,7 @@ from bot.services.threads import Closed, Opened, ThreadService
 from bot.storage.engine import Database
 from slack_app import threads as thread_listeners
 from slack_app._adapters import SlackLimits, SlackThreadGateway, SlackWeb
+from slack_app.organiser._setup import problem_lines
 from tests.fakeslack import TEAM_ID, FakeSlack, Message
 from tests.harness import FakeClock
 from tests.slack.delivery_fakes import local_slack  # noqa: F401 - the fixture
@@ -193,6 +194,28 @@ async def test_the_catch_up_removes_nothing_when_the_bot_may_not_read_the_channe
     assert report.removed == 0 and report.unreadable >= 1
     assert await bot.answers() == ["Kept"]
     assert bot.problems.current(TEAM)
+
+
+DISCORD_WORDS = ("Discord", "Permissions", "Read Message History", "View Channel", "Manage", "Send Messages")
+
+
+async def test_organisers_are_told_in_slacks_words_to_invite_the_bot_back_to_the_threads_channel(bot: Bot) -> None:
+    """Slack has no channel permissions to edit: a bot removed from the channel is invited back, and the channel
+    is named by Slack's own link (<#C…>), which Slack shows as the channel's name."""
+    await bot.open()
+    world = bot.fake.world
+    channel = world.channel("discussion").id
+    world.channel("discussion").members.discard(world.bot.id)
+    await bot.service.catch_up(TEAM)
+    [line] = problem_lines(bot.problems.current(TEAM))  # as /workshop setup's Health part shows it
+    assert line.startswith(f"✗ while running: The bot cannot read the prompt threads in <#{channel}>: it is not a")
+    assert "No answer was removed. Fix: Invite the bot to <#" + channel + "> (/invite there)" in line
+    for words in DISCORD_WORDS:
+        assert words not in line
+
+    world.channel("discussion").members.add(world.bot.id)  # invited back: the next catch-up clears it
+    await bot.service.catch_up(TEAM)
+    assert bot.problems.current(TEAM) == []
 
 
 async def test_a_reply_counts_as_deleted_only_when_slack_shows_the_thread_without_it(bot: Bot) -> None:

@@ -20,6 +20,7 @@ from bot.services.threads import Closed, Opened, ThreadService
 from bot.storage.engine import Database
 from slack_app._adapters import SlackThreadGateway, SlackWeb
 from slack_app._adapters._pacing import Pacer
+from slack_app.organiser._setup import problem_lines
 from slack_app.threads import handle_message_event
 from tests.harness import FakeClock
 from tests.slack.delivery_fakes import FakeWebClient, slack_error
@@ -164,6 +165,32 @@ async def test_catch_up_removes_nothing_on_a_read_it_cannot_trust(world: World, 
     assert report.removed == 0 and report.unreadable >= 1
     assert (await world.answers())[world.session.prompts[0].id] == ["Kept"]
     assert world.problems.current(TEAM)
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("not_in_channel", "the bot is not a member of <#"),
+        ("missing_scope", "the app lacks the scope channels:history: reinstall it from the manifest"),
+    ],
+)
+async def test_a_thread_history_it_cannot_read_is_told_to_organisers_in_slacks_words(
+    world: World, code: str, says: str
+) -> None:
+    """conversations.replies refused (docs.slack.dev/reference/methods/conversations.replies, "Errors"): the
+    problem organisers see names the channel by Slack's link and says to invite the bot or reinstall the app."""
+    parents = await open_threads(world)
+    await handle_message_event(world.service, world.reply(parents[0], ALICE, "Kept"))
+    world.client.errors["conversations.replies"] = [slack_error(code, needed="channels:history")] * 10
+    await world.service.catch_up(TEAM)
+    [problem] = world.problems.current(TEAM)
+    assert problem.text.startswith("The bot cannot read the thread's replies: ")
+    assert says in problem.text and problem.text.endswith("No answer was removed.")
+    [line] = problem_lines([problem])  # as /workshop setup's Health part shows it
+    assert "&lt;" not in line  # a channel it names is Slack's link, not escaped text
+    assert f"Fix: Invite the bot to <#{DISCUSS}> (/invite there)" in line and "channels:history scope" in line
+    for words in ("Discord", "Permissions", "Read Message History", "View Channel", "Edit Channel"):
+        assert words not in line
 
 
 async def test_catch_up_removes_nothing_on_a_partial_read(world: World) -> None:

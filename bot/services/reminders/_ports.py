@@ -1,4 +1,4 @@
-"""How the reminder service reaches Discord: the sender it is given, and what a send may raise."""
+"""How the reminder service reaches a platform: the sender it is given, and what a send may raise."""
 
 from __future__ import annotations
 
@@ -47,22 +47,52 @@ class ChannelRefused(DeliveryFailed):
     """The bot may not post in a channel: a permission is missing (``missing``, when the bot knows which).
 
     Retried later like a failure, because an organiser can fix it, and recorded in RuntimeProblems so
-    that organisers see which channel lacks which permission.
+    that organisers see which channel lacks what. The adapter words it in its platform's terms: ``where``
+    (the channel as a mention on that platform), ``problem`` (what is wrong) and ``fix`` (how an organiser
+    fixes it there); the service adds only what is the same everywhere.
     """
 
-    def __init__(self, channel_id: int, missing: Permission | None, reason: str) -> None:
+    def __init__(
+        self,
+        channel_id: int,
+        missing: Permission | None,
+        reason: str,
+        *,
+        where: str | None = None,
+        problem: str | None = None,
+        fix: str | None = None,
+    ) -> None:
         super().__init__(reason)
         self.channel_id = channel_id
         self.missing = missing
+        self.where = where or "the channel"
+        self.problem = problem or f"The bot cannot post in {self.where} ({reason})."
+        self.fix = fix or f"Check that the bot may post in {self.where}"
 
 
 class OutboxUnreadable(Exception):
-    """The bot cannot look at a target's recent messages (``missing``: the permissions it lacks, if known)."""
+    """The bot cannot look at a target's recent messages (``missing``: the permissions it lacks, if known).
 
-    def __init__(self, reason: str, *, missing: Permission | None = None) -> None:
+    Worded by the adapter in its platform's terms: ``where`` (the channel as a mention there), ``lacks``
+    (what the bot lacks, when known: "it lacks Read Message History there") and ``fix`` (how an organiser
+    lets it look next time). Without them, the problem it leads to says only what is the same everywhere.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        missing: Permission | None = None,
+        where: str | None = None,
+        lacks: str | None = None,
+        fix: str | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.missing = missing
+        self.where = where
+        self.lacks = lacks
+        self.fix = fix
 
 
 class ReminderSender(Protocol):

@@ -382,16 +382,17 @@ class ReminderService:
             delivery.id, f"outcome unknown: {reason}", now, community_id=delivery.community_id
         )
         if delivery.target_kind is TargetKind.CHANNEL:
-            where = f"<#{delivery.target_id}>"
-            missing = getattr(error, "missing", None)
-            lacks = f": it lacks {missing.label} there" if missing else ""
+            # The platform's adapter words the channel and the fix (OutboxUnreadable); a failure that is not
+            # one (the platform unreachable) says only what is the same everywhere.
+            where = getattr(error, "where", None) or "the reminder channel"
+            lacks = getattr(error, "lacks", None)
+            fix = getattr(error, "fix", None)
             self._problems.record(
                 delivery.community_id,
                 f"reminders-outbox:{delivery.target_id}",
-                f"The bot stopped while posting a reminder in {where} and cannot check whether it was posted{lacks}. "
-                "It was not posted again, to avoid a duplicate.",
-                f"Look in {where}, and post the reminder by hand if it is missing. Give the bot Read Message "
-                f"History in {where} so that it can check by itself next time.",
+                f"The bot stopped while posting a reminder in {where} and cannot check whether it was posted"
+                f"{f': {lacks}' if lacks else ''}. It was not posted again, to avoid a duplicate.",
+                f"Look in {where}, and post the reminder by hand if it is missing.{f' {fix}' if fix else ''}",
             )
 
     async def _compose(self, session: SessionRecord, kind: TargetKind, settings: ServerSettings) -> OutgoingMessage:
@@ -446,16 +447,12 @@ class ReminderService:
             self.throttle.sent(pause=pause)
 
     def _channel_refused(self, community_id: int, refused: ChannelRefused) -> None:
-        where = f"<#{refused.channel_id}>"
-        if refused.missing:
-            text = f"The bot cannot post reminders in {where}: it lacks {refused.missing.label} there."
-            fix = f"Give the bot {refused.missing.label} in {where} (Edit Channel > Permissions)"
-        else:
-            text = f"Discord refused the bot's reminder post in {where} ({refused.reason})."
-            fix = f"Check the bot's permissions in {where} (View Channel and Send Messages)"
-        fix += ", or choose another reminder channel with /setup. The bot retries the reminder a few times."
+        # What is wrong and its fix are the platform's words (the adapter's); the way out is the same everywhere.
+        fix = (
+            f"{refused.fix}, or choose another reminder channel with /setup. The bot retries the reminder a few times."
+        )
         log.error("reminder post refused in channel %s: %s", refused.channel_id, refused.reason)
-        self._problems.record(community_id, _channel_key(refused.channel_id), text, fix)
+        self._problems.record(community_id, _channel_key(refused.channel_id), refused.problem, fix)
 
     async def _retry_later(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
         now = self._clock()

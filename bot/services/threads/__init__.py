@@ -17,9 +17,11 @@ from bot.domain.threads import posted_at
 from bot.services.threads._catch_up import CATCH_UP_LIMIT, CATCH_UP_PROBLEM, ThreadCatchUp
 from bot.services.threads._ports import (
     BotLacksPermissionError,
+    CatchUpTrouble,
     ChannelKind,
     CreatedThread,
     DiscordThreadState,
+    ProblemWording,
     Starter,
     Summary,
     ThreadArchivedError,
@@ -46,6 +48,7 @@ __all__ = [
     "CATCH_UP_PROBLEM",
     "BotLacksPermissionError",
     "CatchUpReport",
+    "CatchUpTrouble",
     "ChannelKind",
     "CloseOutcome",
     "CloseReport",
@@ -55,6 +58,7 @@ __all__ = [
     "OpenOutcome",
     "OpenReport",
     "Opened",
+    "ProblemWording",
     "Starter",
     "StatusLine",
     "Summary",

@@ -11,7 +11,13 @@ from bot.domain.clock import Clock
 from bot.domain.permissions import Permission
 from bot.domain.threads import reply_answer_text
 from bot.services.health import RuntimeProblems
-from bot.services.threads._ports import BotLacksPermissionError, ThreadGateway, ThreadGoneError
+from bot.services.threads._ports import (
+    BotLacksPermissionError,
+    CatchUpTrouble,
+    ProblemWording,
+    ThreadGateway,
+    ThreadGoneError,
+)
 from bot.services.threads._replies import add_reply, is_late_reply
 from bot.services.threads._reports import CatchUpReport
 from bot.storage.threads import ContributionRepository, PromptThread, ThreadRepository
@@ -68,10 +74,7 @@ class ThreadCatchUp:
             except BotLacksPermissionError as error:
                 log.warning("could not read thread %s to catch up: %s", thread.thread_id, error)
                 self._cannot_catch_up(
-                    thread,
-                    _channel_key(thread),
-                    thread_text.unreadable_thread(str(error)),
-                    thread_text.unreadable_thread_fix(thread.parent_channel_id),
+                    thread, _channel_key(thread), self._worded(thread, CatchUpTrouble.UNREADABLE, error=str(error))
                 )
                 report += CatchUpReport(unreadable=1)
         if report.changed:
@@ -99,8 +102,7 @@ class ThreadCatchUp:
             self._cannot_catch_up(
                 thread,
                 f"{CATCH_UP_PROBLEM}message-content",
-                thread_text.NO_MESSAGE_CONTENT,
-                thread_text.NO_MESSAGE_CONTENT_FIX,
+                ProblemWording(thread_text.NO_MESSAGE_CONTENT, thread_text.NO_MESSAGE_CONTENT_FIX),
             )
             return CatchUpReport(unreadable=1)
         missing = await self._gateway.missing_permissions(thread.thread_id, READ_HISTORY)
@@ -108,8 +110,7 @@ class ThreadCatchUp:
             self._cannot_catch_up(
                 thread,
                 _channel_key(thread),
-                thread_text.history_unreadable(thread.parent_channel_id, missing=missing.label),
-                thread_text.history_unreadable_fix(thread.parent_channel_id, missing=missing.label),
+                self._worded(thread, CatchUpTrouble.MISSING_PERMISSIONS, missing=missing),
             )
             return CatchUpReport(unreadable=1)
         self._problems.clear(thread.community_id, _channel_key(thread))
@@ -161,18 +162,26 @@ class ThreadCatchUp:
                     thread.thread_id,
                     kept,
                 )
-                self._cannot_catch_up(
-                    thread,
-                    _history_key(thread),
-                    thread_text.history_incomplete(thread.thread_id),
-                    thread_text.history_incomplete_fix(thread.parent_channel_id),
-                )
+                self._cannot_catch_up(thread, _history_key(thread), self._worded(thread, CatchUpTrouble.INCOMPLETE))
                 return gone, kept
             gone.append(message_id)
         return gone, 0
 
-    def _cannot_catch_up(self, thread: PromptThread, key: str, text: str, fix: str) -> None:
-        self._problems.record(thread.community_id, key, text, fix)
+    def _worded(
+        self,
+        thread: PromptThread,
+        trouble: CatchUpTrouble,
+        *,
+        missing: Permission | None = None,
+        error: str | None = None,
+    ) -> ProblemWording:
+        """The problem in the words of the thread's platform (its adapter's): channel links, menus, scopes."""
+        return self._gateway.catch_up_problem(
+            trouble, parent_id=thread.parent_channel_id, thread_id=thread.thread_id, missing=missing, error=error
+        )
+
+    def _cannot_catch_up(self, thread: PromptThread, key: str, wording: ProblemWording) -> None:
+        self._problems.record(thread.community_id, key, wording.text, wording.fix)
 
 
 def _channel_key(thread: PromptThread) -> str:

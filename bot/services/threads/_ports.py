@@ -68,6 +68,22 @@ class ThreadHistory:
     complete: bool  # False when the thread had more messages than were read
 
 
+class CatchUpTrouble(Enum):
+    """Why the catch-up could not trust a thread's history: the neutral fact each platform words its own way."""
+
+    MISSING_PERMISSIONS = "missing-permissions"  # the bot may not read the channel's threads (``missing``)
+    UNREADABLE = "unreadable"  # reading the history was refused (``error``: the adapter's own message)
+    INCOMPLETE = "incomplete"  # the history left out replies that still exist
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemWording:
+    """A problem for organisers in a platform's own words: what is wrong, and how to fix it there."""
+
+    text: str
+    fix: str
+
+
 class ThreadGoneError(Exception):
     """The thread (or channel) no longer exists: deleted by hand."""
 
@@ -134,4 +150,17 @@ class ThreadGateway(Protocol):
 
     async def message_deleted(self, thread_id: int, message_id: int) -> bool:
         """True only when Discord says the message no longer exists (Unknown Message)."""
+        ...
+
+    def catch_up_problem(
+        self,
+        trouble: CatchUpTrouble,
+        *,
+        parent_id: int,
+        thread_id: int,
+        missing: Permission | None = None,
+        error: str | None = None,
+    ) -> ProblemWording:
+        """How organisers read ``trouble`` on this platform: its channel references, its menus or its scopes.
+        Every text ends by saying that no answer was removed."""
         ...
