@@ -14,7 +14,11 @@ UNKNOWN_MEMBER = 10007  # developers/topics/opcodes-and-status-codes.mdx, JSON e
 
 async def is_member(client: discord.Client, guild_id: int, user_id: int) -> bool | None:
     """Whether the user is a member of the server (None: the bot is not in it), asked over REST: it answers the
-    same in every process, whichever shard's cache holds the server (a DM reaches shard 0 only)."""
+    same in every process, whichever shard's cache holds the server (a DM reaches shard 0 only). A member this
+    process has cached is one without asking: the request is only for what the cache cannot tell."""
+    guild = client.get_guild(guild_id)
+    if guild is not None and guild.get_member(user_id) is not None:
+        return True
     try:
         await client.http.get_member(guild_id, user_id)
     except discord.NotFound as error:

@@ -4,17 +4,9 @@ cogs/_discord), and the counts the facilitators' replies show."""
 from __future__ import annotations
 
 from bot.domain.discord_text import timestamp
-from bot.domain.threads import ThreadCounts
+from bot.domain.thread_text import summary_sentence
 from bot.services.threads import Starter, Summary
 from cogs._render import session_heading
-
-
-def plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
-
-
-def counts_text(counts: ThreadCounts) -> str:
-    return f"{plural(counts.contributions, 'reply', 'replies')} from {plural(counts.contributors, 'member', 'members')}"
 
 
 def quote(text: str) -> str:
@@ -50,14 +42,7 @@ def starter_content(starter: Starter) -> str:
 
 
 def summary_content(summary: Summary) -> str:
-    counts = summary.counts
-    if not summary.collect_replies:
-        body = "Replies in this thread were not recorded as answers."
-    elif counts.contributions == 0:
-        body = "No replies were recorded as answers in this thread."
-    else:
-        verb = "was" if counts.contributions == 1 else "were"
-        body = f"{counts_text(counts)} {verb} recorded as answers."
+    body = summary_sentence(summary.counts, collect_replies=summary.collect_replies)
     if summary.collect_replies:
         body += " Replies posted from now on are not kept."
     return f"🔒 **This question is now closed.** {body} Thank you for taking part!"

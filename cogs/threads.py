@@ -23,13 +23,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.discord_text import MESSAGE_LIMIT
+from bot.domain.thread_text import counts_text
 from bot.services.threads import Closed, CloseReport, OpenReport, StatusLine
 from bot.tree import send_private
 from cogs._base import WeekOption, WorkshopCog, guild_id_of
 from cogs._checks import facilitators_only
 from cogs._discord.threads import is_member_message
 from cogs._render import session_heading
-from cogs._thread_text import counts_text
 from cogs.programme import require_week, week_autocomplete
 
 if TYPE_CHECKING:

@@ -1,12 +1,13 @@
 """What the threads service says in words: thread names, refusals, and the problems the catch-up reports.
 
-Starter messages and closing summaries are rendered by the thread gateway (cogs/_thread_text.py), which knows
-how Discord shows them; everything here is plain text, the same on any front end.
+Starter messages and closing summaries are rendered by each thread gateway (cogs/_thread_text.py,
+slack_app/_adapters/_thread_text.py) around the sentences here, which are plain text, the same on any front end.
 """
 
 from __future__ import annotations
 
 from bot.domain.answers import shorten
+from bot.domain.threads import ThreadCounts
 
 THREAD_NAME_LIMIT = 100  # Discord's limit on a thread's name
 
@@ -15,6 +16,27 @@ def thread_name(week: int, number: int, prompt_text: str) -> str:
     """The thread's name, "W3 · Q2 · <start of the prompt>": at most 100 characters."""
     prefix = f"W{week} · Q{number} · "
     return prefix + shorten(prompt_text, THREAD_NAME_LIMIT - len(prefix))
+
+
+# --- The closing summary's sentence (each front end adds its own markup around it) ---------------------
+
+
+def plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def counts_text(counts: ThreadCounts) -> str:
+    return f"{plural(counts.contributions, 'reply', 'replies')} from {plural(counts.contributors, 'member', 'members')}"
+
+
+def summary_sentence(counts: ThreadCounts, *, collect_replies: bool) -> str:
+    """What a closed thread recorded: "3 replies from 2 members were recorded as answers." and the like."""
+    if not collect_replies:
+        return "Replies in this thread were not recorded as answers."
+    if counts.contributions == 0:
+        return "No replies were recorded as answers in this thread."
+    verb = "was" if counts.contributions == 1 else "were"
+    return f"{counts_text(counts)} {verb} recorded as answers."
 
 
 # --- Refusals of /threads open and /threads close -------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.answers import shorten
+from bot.domain.thread_text import summary_sentence
 from bot.services.threads import Starter, Summary
 from slack_app._adapters._text import date_token, escape
 
@@ -41,15 +42,6 @@ def starter_text(starter: Starter) -> str:
 
 
 def summary_text(summary: Summary) -> str:
-    counts = summary.counts
-    if not summary.collect_replies:
-        body = "Replies in this thread were not recorded as answers."
-    elif counts.contributions == 0:
-        body = "No replies were recorded as answers in this thread."
-    else:
-        replies = f"{counts.contributions} {'reply' if counts.contributions == 1 else 'replies'}"
-        members = f"{counts.contributors} {'member' if counts.contributors == 1 else 'members'}"
-        verb = "was" if counts.contributions == 1 else "were"
-        body = f"{replies} from {members} {verb} recorded as answers."
+    body = summary_sentence(summary.counts, collect_replies=summary.collect_replies)
     # Slack cannot lock a thread: members can still reply, and the bot no longer records what they write.
     return f"*This question is closed.* {body} Replies posted from now on are not recorded."

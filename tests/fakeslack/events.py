@@ -73,7 +73,7 @@ class EventSender:
             return None
         event = message.to_dict(self.core.world)
         event["channel"] = channel.id
-        event["channel_type"] = "im" if channel.is_im else ("group" if channel.is_private else "channel")
+        event["channel_type"] = _channel_type(channel)
         event["event_ts"] = message.ts
         return self.emit(event)
 
@@ -88,7 +88,7 @@ class EventSender:
             "subtype": "message_changed",
             "hidden": True,
             "channel": channel.id,
-            "channel_type": "im" if channel.is_im else ("group" if channel.is_private else "channel"),
+            "channel_type": _channel_type(channel),
             "message": message.to_dict(self.core.world),
             "previous_message": previous,
             "ts": ts,
@@ -107,7 +107,7 @@ class EventSender:
             "subtype": "message_deleted",
             "hidden": True,
             "channel": channel.id,
-            "channel_type": "im" if channel.is_im else ("group" if channel.is_private else "channel"),
+            "channel_type": _channel_type(channel),
             "ts": ts,
             "deleted_ts": message.ts,
             "event_ts": ts,
@@ -163,3 +163,8 @@ class EventSender:
                 "event_ts": self.core.world.new_ts(),
             }
         )
+
+
+def _channel_type(channel: Channel) -> str:
+    """A message event's ``channel_type`` (reference/events/message): im, group (private) or channel."""
+    return "im" if channel.is_im else ("group" if channel.is_private else "channel")
