@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import logging
 import time
 from collections import Counter
@@ -27,6 +26,7 @@ from bot.domain.server_settings import ServerSettings
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.reminders._pacing import CHANNEL_POST_COST, Throttle
+from bot.services.reminders._planning import PLAN_BATCH, BatchPlanner, plan_fingerprint
 from bot.services.reminders._ports import (
     ChannelRefused,
     DeliveryFailed,
@@ -105,11 +105,15 @@ class ReminderService:
         self._stopping = False
         self._warned_no_sender = False
         self._wakeups = WakeUps(scheduler, self._wake_up, now=lambda: datetime.now(UTC))
+        self._planner = BatchPlanner(self.repository, programme, clock)
+        self._stale_check = asyncio.Lock()  # start-up's look and the sweep's, one at a time
+        self._starting: asyncio.Task[None] | None = None
 
     # --- wiring ---------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Arm the sweep; plan and catch up at once (the first pass settles what a crash left claimed)."""
+        """Arm the sweep; plan and catch up at once (the first pass settles what a crash left claimed), in the
+        background: planning thousands of servers must not hold back the connection to the platform."""
         if self._sender is None:
             await self.repository.release_claims(self._clock())
         if self._scheduler is not None:
@@ -123,7 +127,7 @@ class ReminderService:
                 coalesce=True,
                 max_instances=1,
             )
-        await self._request_stale()
+        self._starting = asyncio.create_task(self._sweep(), name="reminders-start")
 
     async def close(self, *, grace: float = CLOSE_GRACE) -> None:
         """Stop between two sends (waiting up to ``grace`` seconds), then cancel whatever is left."""
@@ -131,6 +135,10 @@ class ReminderService:
         if self._scheduler is not None and self._scheduler.get_job(SWEEP_JOB_ID) is not None:
             self._scheduler.remove_job(SWEEP_JOB_ID)
         self._wakeups.clear()
+        starting = self._starting
+        if starting is not None and not starting.done():
+            starting.cancel()
+            await asyncio.wait({starting})
         worker = self._worker
         if worker is None or worker.done():
             return
@@ -166,6 +174,8 @@ class ReminderService:
 
     async def idle(self) -> None:
         """Wait until every requested pass has run (for tests and orderly shutdowns)."""
+        if (starting := self._starting) is not None and not starting.done():
+            await asyncio.wait({starting})
         while (worker := self._worker) is not None and not worker.done():
             await asyncio.wait({worker})
 
@@ -173,15 +183,21 @@ class ReminderService:
         self._request_all(community_ids)
 
     async def _sweep(self) -> None:
-        await self._request_stale()
+        try:
+            async with self._stale_check:
+                await self._request_stale()
+        except Exception:
+            log.exception("looking for reminders to plan failed; the next sweep tries again")
 
     async def _request_stale(self) -> None:
-        """Ask for a pass over every served community whose plan is stale or has work now; arm the others.
+        """Plan every served community whose plan is stale, pass over those with work now; arm the others.
 
         A few queries for every community at once (their plan stamps, programme digests, settings, and
         deliveries due or claims to settle), so that neither start-up nor the sweep costs a round of queries
         per server. Stale: never planned, or planned from another programme or other settings, or its next
-        reminder is due.
+        reminder is due. A stale community with work now (a claim to settle, a delivery due) gets a pass; the
+        others are planned a chunk at a time (``_planning``), and only those whose new plan has a reminder due
+        now get a pass too.
         """
         served = sorted(self._served())
         if not served or self._stopping:
@@ -191,19 +207,37 @@ class ReminderService:
         programmes = await self._programme.fingerprints()
         settings = await self._settings.get_many(served)
         with_work = await self.repository.with_work_now(now)
-        stale: list[int] = []
+        to_pass: list[int] = []
+        to_plan: list[int] = []
         for community_id in served:
             stamp = stamps.get(community_id)
-            if (
-                stamp is None
-                or community_id in with_work
-                or (stamp.next_due_at is not None and stamp.next_due_at <= now)
-                or stamp.fingerprint != plan_fingerprint(programmes.get(community_id), settings[community_id])
+            if community_id in with_work or (
+                stamp is not None and stamp.next_due_at is not None and stamp.next_due_at <= now
             ):
-                stale.append(community_id)
+                to_pass.append(community_id)
+            elif stamp is None or stamp.fingerprint != plan_fingerprint(
+                programmes.get(community_id), settings[community_id]
+            ):
+                if community_id not in self._queued:  # a queued pass plans it anyway
+                    to_plan.append(community_id)
             elif community_id not in self._queued:
                 self._arm_wakeup(community_id, stamp.next_due_at, now)
-        self._request_all(stale)
+        self._request_all(to_pass)
+        for start in range(0, len(to_plan), PLAN_BATCH):
+            if self._stopping:
+                return
+            # Requested meanwhile (a settings change, a wake-up): its pass plans it.
+            chunk = [c for c in to_plan[start : start + PLAN_BATCH] if c not in self._queued]
+            try:
+                planned = await self._planner.plan(chunk, digests=programmes, settings=settings, stamps=stamps)
+            except Exception:
+                log.exception("planning %d communities at once failed; planning each on its own", len(chunk))
+                self._request_all(chunk)
+                continue
+            for community_id, next_due in planned.next_due.items():
+                if community_id not in self._queued:
+                    self._arm_wakeup(community_id, next_due, planned.now)
+            self._request_all(planned.needs_pass)
 
     async def _work(self) -> None:
         """Run the queued passes, up to PASS_CONCURRENCY at once and never two of one community at once (one
@@ -558,13 +592,6 @@ class ReminderService:
             entries=tuple(entries),
             now=now,
         )
-
-
-def plan_fingerprint(programme_digest: str | None, settings: ServerSettings) -> str:
-    """What a community's reminder plan is made from: its programme and the settings the plan reads."""
-    offsets = tuple(int(offset.total_seconds()) for offset in settings.reminder_offsets)
-    marks = repr((programme_digest, offsets, settings.reminder_channel_id))
-    return hashlib.sha256(marks.encode()).hexdigest()
 
 
 def _channel_key(channel_id: int) -> str:
