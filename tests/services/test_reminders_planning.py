@@ -228,6 +228,36 @@ async def test_start_up_plans_the_stale_ones_in_batches_and_ends_as_passes_would
     assert not set(UNCHANGED) & set(passes + in_chunks)
 
 
+async def test_many_arriving_together_are_planned_in_chunks_and_end_as_passes_would(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = await world.snapshot()
+    await plan_each_by_a_pass(world)
+    by_passes = await world.ledger()
+    await world.restore(before)
+    monkeypatch.setattr("bot.services.reminders._service.ARRIVALS_LOOKED_AT_TOGETHER", 5)
+    served: set[int] = set()
+    service = ReminderService(
+        world.db, world.programme, world.settings, community_ids=lambda: served, clock=world.clock, sender=None
+    )
+    batched: list[int] = []
+    real_many = service.repository.replan_many
+
+    async def replan_many(plans: Sequence[CommunityPlan], now: datetime) -> ManyReplanned:
+        batched.extend(plan.community_id for plan in plans)
+        return await real_many(plans, now)
+
+    monkeypatch.setattr(service.repository, "replan_many", replan_many)
+    await service.start()  # serving none yet
+    await service.idle()
+    served.update(COMMUNITIES)  # a shard's ready finds them all
+    service.arrived(COMMUNITIES)
+    await service.idle()
+    await service.close()
+    assert await world.ledger() == by_passes
+    assert sorted(batched) == [COMMUNITIES[6], *COMMUNITIES[9:]]
+
+
 async def test_a_community_planned_by_another_pass_meanwhile_is_left_to_it(world: World) -> None:
     service = world.service()
     stamps = await service.repository.plan_stamps()

@@ -57,6 +57,9 @@ SWEEP_INTERVAL = 30.0  # seconds between safety-net passes
 # PostgreSQL different communities' writes commit side by side. Sending stays one pass at a time (``_sending``),
 # so that one pace governs every request.
 PASS_CONCURRENCY = 8
+# Communities arriving together from this many up are looked at with the set-based reads of start-up (which read
+# every community's stamp and settings), fewer get a pass each.
+ARRIVALS_LOOKED_AT_TOGETHER = 20
 MAX_ATTEMPTS = 8  # a delivery failing this often (429/5xx/network) is given up as undeliverable
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(minutes=15)
@@ -107,7 +110,7 @@ class ReminderService:
         self._wakeups = WakeUps(scheduler, self._wake_up, now=lambda: datetime.now(UTC))
         self._planner = BatchPlanner(self.repository, programme, clock)
         self._stale_check = asyncio.Lock()  # start-up's look and the sweep's, one at a time
-        self._starting: asyncio.Task[None] | None = None
+        self._checks: set[asyncio.Task[None]] = set()  # start-up's look, and arrivals', in the background
 
     # --- wiring ---------------------------------------------------------------------------------------
 
@@ -127,7 +130,7 @@ class ReminderService:
                 coalesce=True,
                 max_instances=1,
             )
-        self._starting = asyncio.create_task(self._sweep(), name="reminders-start")
+        self._check_in_background(None)
 
     async def close(self, *, grace: float = CLOSE_GRACE) -> None:
         """Stop between two sends (waiting up to ``grace`` seconds), then cancel whatever is left."""
@@ -135,10 +138,11 @@ class ReminderService:
         if self._scheduler is not None and self._scheduler.get_job(SWEEP_JOB_ID) is not None:
             self._scheduler.remove_job(SWEEP_JOB_ID)
         self._wakeups.clear()
-        starting = self._starting
-        if starting is not None and not starting.done():
-            starting.cancel()
-            await asyncio.wait({starting})
+        checks = set(self._checks)
+        for check in checks:
+            check.cancel()
+        if checks:
+            await asyncio.wait(checks)
         worker = self._worker
         if worker is None or worker.done():
             return
@@ -174,22 +178,37 @@ class ReminderService:
 
     async def idle(self) -> None:
         """Wait until every requested pass has run (for tests and orderly shutdowns)."""
-        if (starting := self._starting) is not None and not starting.done():
-            await asyncio.wait({starting})
+        while self._checks:
+            await asyncio.wait(set(self._checks))
         while (worker := self._worker) is not None and not worker.done():
             await asyncio.wait({worker})
+
+    def arrived(self, community_ids: Sequence[int]) -> None:
+        """Communities this process starts serving (joined, or found at a shard's ready): a few at once get a pass
+        each; many at once (a shard's ready) are looked at together, as at start-up, and planned in chunks."""
+        if len(community_ids) < ARRIVALS_LOOKED_AT_TOGETHER:
+            self._request_all(community_ids)
+        else:
+            self._check_in_background(frozenset(community_ids))
+
+    def _check_in_background(self, only: frozenset[int] | None) -> None:
+        if self._stopping:
+            return
+        check = asyncio.create_task(self._sweep(only=only), name="reminders-check")
+        self._checks.add(check)
+        check.add_done_callback(self._checks.discard)
 
     def _wake_up(self, community_ids: list[int]) -> None:
         self._request_all(community_ids)
 
-    async def _sweep(self) -> None:
+    async def _sweep(self, *, only: frozenset[int] | None = None) -> None:
         try:
             async with self._stale_check:
-                await self._request_stale()
+                await self._request_stale(only=only)
         except Exception:
             log.exception("looking for reminders to plan failed; the next sweep tries again")
 
-    async def _request_stale(self) -> None:
+    async def _request_stale(self, *, only: frozenset[int] | None = None) -> None:
         """Plan every served community whose plan is stale, pass over those with work now; arm the others.
 
         A few queries for every community at once (their plan stamps, programme digests, settings, and
@@ -201,6 +220,10 @@ class ReminderService:
         """
         served = sorted(self._served())
         if not served or self._stopping:
+            return
+        if only is not None:
+            served = [c for c in served if c in only]
+        if not served:
             return
         now = self._clock()
         stamps = await self.repository.plan_stamps()
