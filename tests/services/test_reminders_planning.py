@@ -261,6 +261,26 @@ async def test_many_arriving_together_are_planned_in_chunks_and_end_as_passes_wo
     assert sorted(batched) == [COMMUNITIES[6], *COMMUNITIES[9:]]
 
 
+async def test_a_chunk_that_fails_is_planned_by_a_pass_each(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = await world.snapshot()
+    await plan_each_by_a_pass(world)
+    by_passes = await world.ledger()
+    await world.restore(before)
+    service = world.service()
+
+    async def broken(plans: Sequence[CommunityPlan], now: datetime) -> ManyReplanned:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(service.repository, "replan_many", broken)
+    await service.start()
+    await service.idle()
+    await service.close()
+    assert "planning 4 communities at once failed; planning each on its own" in caplog.text
+    assert await world.ledger() == by_passes
+
+
 async def test_a_community_planned_by_another_pass_meanwhile_is_left_to_it(world: World) -> None:
     service = world.service()
     stamps = await service.repository.plan_stamps()

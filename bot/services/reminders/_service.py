@@ -7,7 +7,7 @@ import dataclasses
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -246,13 +246,27 @@ class ReminderService:
             elif community_id not in self._queued:
                 self._arm_wakeup(community_id, stamp.next_due_at, now)
         self._request_all(to_pass)
-        for start in range(0, len(to_plan), PLAN_BATCH):
+        await self._plan_in_chunks(to_plan, digests=programmes, settings=settings, stamps=stamps)
+
+    async def _plan_in_chunks(
+        self,
+        community_ids: Sequence[int],
+        *,
+        digests: Mapping[int, str],
+        settings: Mapping[int, ServerSettings],
+        stamps: Mapping[int, PlanStamp],
+    ) -> None:
+        """Plan communities without work now a chunk at a time, arm their wake-ups, and pass over those whose
+        new plan has a reminder due now (or that a pass planned meanwhile). A chunk that fails gets a pass each."""
+        for start in range(0, len(community_ids), PLAN_BATCH):
             if self._stopping:
                 return
             # Requested meanwhile (a settings change, a wake-up): its pass plans it.
-            chunk = [c for c in to_plan[start : start + PLAN_BATCH] if c not in self._queued]
+            chunk = [c for c in community_ids[start : start + PLAN_BATCH] if c not in self._queued]
+            if not chunk:
+                continue
             try:
-                planned = await self._planner.plan(chunk, digests=programmes, settings=settings, stamps=stamps)
+                planned = await self._planner.plan(chunk, digests=digests, settings=settings, stamps=stamps)
             except Exception:
                 log.exception("planning %d communities at once failed; planning each on its own", len(chunk))
                 self._request_all(chunk)
