@@ -28,7 +28,8 @@ from bot.storage.reminders import CommunityPlan, PlanStamp, ReminderRepository
 log = logging.getLogger("bot.services.reminders")
 
 # Communities planned per read and per write transaction: a transaction holds each one's write lock while it runs
-# (well under a second for this many), and SQLite's bound parameters stay far below its limit.
+# (well under a second for this many); on PostgreSQL each is an advisory lock, which takes a slot of the server's
+# lock table (64 per connection by default, shared by all), and SQLite's bound parameters stay far below its limit.
 PLAN_BATCH = 250
 # A chunk with at least this many communities is planned in a worker thread: its CPU stays off the event loop.
 PLAN_IN_THREAD_FROM = 50
