@@ -134,7 +134,7 @@ class Core:
         services.settings.on_change(services.reminders.on_settings_change)
         services.programme.on_change(services.events.on_programme_change)
         services.settings.on_change(services.events.on_settings_change)
-        communities.on_arrival(self._community_arrived)
+        communities.on_arrival(self._communities_arrived)
         await services.reminders.start()
         # Sessions as scheduled events (when switched on): reconciled once the front end is ready, then every
         # few hours, as earlier events complete and make room under Discord's limit.
@@ -174,10 +174,11 @@ class Core:
             ready = self._ready.get(platform_of(community_id), _at_once)
             self.services.events.request_start(community_id, ready=ready)
 
-    async def _community_arrived(self, community_id: int) -> None:
-        """A community this process starts serving while running (joined, or found at ready): its jobs start."""
-        self.services.reminders.request(community_id)
-        self._start_events(community_id)
+    async def _communities_arrived(self, community_ids: list[int]) -> None:
+        """Communities this process starts serving while running (joined, or found at ready): their jobs start."""
+        self.services.reminders.arrived(community_ids)
+        for community_id in community_ids:
+            self._start_events(community_id)
 
     async def _sync_events_everywhere(self) -> None:
         for community_id in sorted(self.services.communities.served()):
