@@ -5,7 +5,8 @@ only have 3 seconds to respond"), and the ack may replace the submitted view (``
 docs.slack.dev/surfaces/modals "Updating views after a submission"). The ack travels on the Socket Mode socket and a
 ``views.update`` over HTTP: sent close together, either may reach Slack first, and a "Saving…" ack applied after the
 result would hide it. So the outcome goes in the ack whenever the work finishes within ``ACK_BUDGET``; only
-slower work acks a "working" view at once and replaces it with ``views.update`` when done.
+slower work acks a "working" view and replaces it with ``views.update`` when done, never sooner than
+``ACK_SETTLE`` after that ack.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 #: Seconds the outcome may take and still go in the ack: Slack allows 3 from the member's click, and the envelope's
 #: way to the bot, the listener's checks before the work and the ack's way back need the rest.
 ACK_BUDGET = 2.0
+#: Seconds between a "working" ack and the update that replaces it, at the least, so the ack has reached Slack.
+ACK_SETTLE = 0.5
 FAILED = "Sorry, something went wrong on our side."
 
 
@@ -48,7 +51,11 @@ async def ack_with_outcome(
         outcome = await asyncio.wait_for(asyncio.shield(task), ACK_BUDGET)
     except TimeoutError:
         await ack(response_action="update", view=working)
-        await update_view(client, view_id, await task)
+        acked = asyncio.get_running_loop().time()
+        outcome = await task
+        # Work that ends just past the budget would send its update right behind the ack, on another connection.
+        await asyncio.sleep(max(0.0, acked + ACK_SETTLE - asyncio.get_running_loop().time()))
+        await update_view(client, view_id, outcome)
         return
     await ack(response_action="update", view=outcome)
 

@@ -19,6 +19,12 @@ from tests.slack.helpers import until, view_showing, visible
 SLACK_ACK_LIMIT = 3.0
 
 
+@pytest.fixture(autouse=True)
+def quick_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pause between a "working" ack and its update, shortened: these tests wait for the update anyway."""
+    monkeypatch.setattr(submission, "ACK_SETTLE", 0.05)
+
+
 def updates_of(fake: FakeSlack, view_id: str) -> int:
     return sum(1 for call in fake.calls_to("views.update") if call.args.get("view_id") == view_id)
 
