@@ -109,7 +109,7 @@ class ErasureRecords:
         rows = [tuple(row) for row in await conn.fetchall("SELECT community_id, member_key, erased_at FROM erasures")]
         if any(not str(member_key).startswith(UNKEYED) for _, member_key, _ in rows):
             raise ErasureKeyError(
-                f"The erasure key is missing from the database, but erasure records use it. {_RESTORE}"
+                f"The erasure key is missing from the database, but the erasure records use it. {_RESTORE}"
             )
         if not rows:
             return 0
