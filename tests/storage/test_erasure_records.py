@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from bot.domain.programme import Programme
 from bot.services.programme import ProgrammeService
 from bot.storage.codec import to_db_time
+from bot.storage.copy import copy_sqlite_to_postgres
 from bot.storage.engine import Database, open_database
 from bot.storage.engine._migrations import migrations
 from bot.storage.erasures import ERASURE_KEY, ErasureKeyError, ErasureRecords
@@ -252,3 +253,35 @@ async def test_any_stored_key_is_either_a_usable_key_or_refused_without_a_change
         assert await snapshot(db) == ([], [(ERASURE_KEY, stored)], [], [])
     else:
         await refused_and_unchanged(db, "damaged")
+
+
+# --- a copy into PostgreSQL -------------------------------------------------------------------------------------
+
+
+async def test_a_copy_of_a_version_13_database_takes_the_keyed_records_and_their_key(
+    tmp_path: Path, postgres_dsn: str, programme: Programme
+) -> None:
+    source = tmp_path / "bot.sqlite3"
+    await at_version_13(str(source))
+    await copy_sqlite_to_postgres(source, postgres_dsn)
+    async with open_database(source) as lite, open_database(postgres_dsn) as pg:
+        rows = await erasure_rows(pg)
+        assert rows == await erasure_rows(lite) == await expected_rows(lite)
+        assert_no_member_id(rows, ERASED, ALSO_ERASED)
+        assert await ErasureRecords(pg).secret() == await ErasureRecords(lite).secret()
+        await ProgrammeService(pg).import_programme(GUILD_ID, programme)
+        assert not await reply(pg, 1, ERASED, ERASED_AT - MINUTE)
+        assert await reply(pg, 2, ERASED, ERASED_AT + MINUTE)
+
+
+async def test_a_copy_from_a_database_whose_key_is_damaged_is_refused_and_copies_nothing(
+    tmp_path: Path, postgres_dsn: str
+) -> None:
+    source = tmp_path / "bot.sqlite3"
+    async with open_database(source) as lite:
+        await MemberDataRepository(lite).erase(GUILD_ID, ERASED, at=ERASED_AT)
+        await StateRepository(lite).set(ERASURE_KEY, "0123")
+    with pytest.raises(ErasureKeyError, match="damaged"):
+        await copy_sqlite_to_postgres(source, postgres_dsn)
+    async with open_database(postgres_dsn) as pg:
+        assert await pg.fetchall("SELECT * FROM bot_state") == [] and await erasure_rows(pg) == []
