@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from bot.domain.programme import Programme
 from bot.services.programme import ProgrammeService
 from bot.storage.codec import to_db_time
+from bot.storage.communities import CommunityRepository
 from bot.storage.copy import copy_sqlite_to_postgres
 from bot.storage.engine import Database, open_database
 from bot.storage.engine._migrations import migrations
@@ -288,3 +289,20 @@ async def test_a_copy_from_a_database_whose_key_is_damaged_is_refused_and_copies
         await copy_sqlite_to_postgres(source, postgres_dsn)
     async with open_database(postgres_dsn) as pg:
         assert await pg.fetchall("SELECT * FROM bot_state") == [] and await erasure_rows(pg) == []
+
+
+# --- the other readers: retention and the purge go by community and time, never by member ----------------------
+
+
+async def test_the_purge_of_a_departed_community_takes_its_erasure_records_and_no_other(db: Database) -> None:
+    members = MemberDataRepository(db)
+    for community_id in (GUILD_ID, OTHER_GUILD):
+        await members.erase(community_id, ERASED, at=ERASED_AT)
+    communities = CommunityRepository(db)
+    await communities.record_present(GUILD_ID, ERASED_AT, joined=True)
+    await communities.record_left(GUILD_ID, ERASED_AT)
+    assert await communities.purge(GUILD_ID, left_before=ERASED_AT)
+    rows = await erasure_rows(db)
+    assert rows == [(OTHER_GUILD, await ErasureRecords(db).member_key(OTHER_GUILD, ERASED), to_db_time(ERASED_AT))]
+    assert await members.erased_among(OTHER_GUILD, [ERASED, STAYED]) == {ERASED}
+    assert await members.erased_among(GUILD_ID, [ERASED, STAYED]) == set()
