@@ -97,9 +97,9 @@ class ErasureRecords:
                 )
         if converted:
             log.info("the erasure records now hold keyed pseudonyms, not member ids (%d converted)", converted)
-            # SQLite: secure_delete zeroed the old rows in the file, and this truncates the write-ahead log, which
-            # still holds them (the 0014 table's were zeroed likewise). PostgreSQL: TRUNCATE already gave the table
-            # a new file; this rewrites the answers' tables too, once.
+            # SQLite: secure_delete zeroed the old rows in the file (migration 0014's dropped table's too), and
+            # this truncates the write-ahead log, which still holds them. PostgreSQL: TRUNCATE gave the table a new
+            # file, and 0014's DROP TABLE removed the old one's.
             if self._db.engine == "sqlite" and not await self._db.try_scrub():
                 log.warning("the write-ahead log could not be truncated after the conversion; a later checkpoint will")
         self._secret = secret
