@@ -28,6 +28,7 @@ from bot.storage.members import MemberDataRepository
 from bot.storage.state import StateRepository
 from bot.storage.threads import ContributionRepository
 from tests.conftest import ENGINES, GUILD_ID
+from tests.postgres import PostgresServer
 
 OTHER_GUILD = 100000000000000009
 # Ids found nowhere else in the database, so that a search of its files for them finds only the erasure records.
@@ -172,6 +173,28 @@ async def test_after_the_upgrade_no_file_of_the_database_holds_the_erased_member
     for user_id in (ERASED, ALSO_ERASED):
         for encoded in (str(user_id).encode(), user_id.to_bytes(8, "big")):
             assert not [p.name for p in files if encoded in p.read_bytes()], user_id
+
+
+async def test_after_the_upgrade_no_file_of_the_postgresql_database_holds_the_erased_members_ids(
+    postgres_server: PostgresServer, postgres_dsn: str
+) -> None:
+    """The database's own folder (the write-ahead log is PostgreSQL's: docs/postgresql-erasure.md). bigint is stored
+    in the machine's byte order, so both orders are looked for, and the text 0014 carried over."""
+    await at_version_13(postgres_dsn)
+
+    def holding(folder: Path, user_id: int) -> list[str]:
+        encodings = (str(user_id).encode(), user_id.to_bytes(8, "big"), user_id.to_bytes(8, "little"))
+        return sorted(p.name for p in folder.iterdir() if p.is_file() and any(e in p.read_bytes() for e in encodings))
+
+    async with open_database(postgres_dsn) as db:
+        oid = await db.fetchval("SELECT oid FROM pg_database WHERE datname = current_database()")
+        folder = postgres_server.data_dir / "base" / str(oid)
+        await db.fetchval("CHECKPOINT")
+        assert holding(folder, ERASED), "the search finds the carried-over ids before the conversion"
+        assert await ErasureRecords(db).prepare() == 3
+        await db.fetchval("CHECKPOINT")
+        for user_id in (ERASED, ALSO_ERASED):
+            assert holding(folder, user_id) == [], user_id
 
 
 # --- a damaged or missing key: an error that changes nothing ----------------------------------------------------
