@@ -40,6 +40,7 @@ from bot.services.session_events import SYNC_INTERVAL_HOURS, SessionEventService
 from bot.services.stats import StatsService
 from bot.services.threads import ThreadService
 from bot.storage.engine import Database
+from bot.storage.erasures import ErasureRecords
 from bot.storage.state import StateRepository
 from bot.storage.unit_of_work import unit_of_work_factory
 
@@ -122,6 +123,9 @@ class Core:
         if self.started:
             return
         self.started = True
+        # First: a damaged erasure key stops the bot before it reads any thread (and converts, once, the erasure
+        # records an upgrade carried over).
+        await ErasureRecords(self.db).prepare()
         services = self.services
         communities = services.communities
         dev_guild = self.settings.guild_id if DISCORD in self.platforms else None
