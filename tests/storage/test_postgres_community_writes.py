@@ -161,3 +161,28 @@ async def test_in_one_process_a_write_of_no_community_waits_for_the_community_wr
         await purge.release()
         await later.entered.wait()
         await later.release()
+
+
+async def test_a_write_of_no_community_waits_for_the_last_of_many_community_writers_then_the_rest_wait_for_it(
+    postgres_dsn: str,
+) -> None:
+    async with open_database(postgres_dsn) as db:
+        first = [Held(db, SERVER_A + n, f"first {n}") for n in range(5)]
+        await asyncio.gather(*(held.entered.wait() for held in first))
+        purge = Held(db, None, "purge")
+        for _ in range(20):
+            await asyncio.sleep(0)
+        later = [Held(db, SERVER_B + n, f"later {n}") for n in range(5)]
+        for held in first[:-1]:
+            await held.release()
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not purge.entered.is_set()
+        await first[-1].release()
+        await purge.entered.wait()
+        assert not any(held.entered.is_set() for held in later)
+        await purge.release()
+        for held in later:
+            await held.entered.wait()
+            await held.release()
+        assert await db.fetchval("SELECT COUNT(*) FROM bot_state") == 11

@@ -714,15 +714,21 @@ class _WriterGate:
 
     @asynccontextmanager
     async def _shared(self) -> AsyncIterator[None]:
-        async with self._condition:
-            await self._condition.wait_for(lambda: not self._exclusive_inside and not self._exclusive_waiting)
-            self._community_writers += 1
+        # The condition is waited on, and notified, only while a writer of no community is waiting or inside:
+        # otherwise a burst of answers would wake every waiting writer at every commit (quadratic loop work).
+        if self._exclusive_inside or self._exclusive_waiting:
+            async with self._condition:
+                await self._condition.wait_for(lambda: not self._exclusive_inside and not self._exclusive_waiting)
+                self._community_writers += 1
+        else:
+            self._community_writers += 1  # no await between the test and the count: nothing slips in
         try:
             yield
         finally:
-            async with self._condition:
-                self._community_writers -= 1
-                self._condition.notify_all()
+            self._community_writers -= 1
+            if not self._community_writers and self._exclusive_waiting:
+                async with self._condition:
+                    self._condition.notify_all()
 
     @asynccontextmanager
     async def _exclusive(self) -> AsyncIterator[None]:
