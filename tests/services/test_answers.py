@@ -34,7 +34,7 @@ def settings(db: Database, clock: FakeClock) -> ServerSettingsService:
 
 @pytest.fixture
 def service(db: Database, settings: ServerSettingsService, clock: FakeClock) -> AnswerService:
-    return AnswerService(db, settings, clock=clock)
+    return AnswerService(db, clock=clock)
 
 
 @pytest.fixture

@@ -11,6 +11,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from bot.domain.answering import SaveOutcome
+from bot.domain.programme import Programme
+from bot.services.answers import AnswerService
+from bot.services.programme import ProgrammeService
 from bot.storage.engine import Database, open_database
 from bot.storage.engine._postgres import PostgresDatabase
 
@@ -186,3 +190,24 @@ async def test_a_write_of_no_community_waits_for_the_last_of_many_community_writ
             await held.entered.wait()
             await held.release()
         assert await db.fetchval("SELECT COUNT(*) FROM bot_state") == 11
+
+
+async def test_one_member_answering_from_two_processes_at_once_has_one_answer_and_every_version(
+    postgres_dsn: str, programme: Programme
+) -> None:
+    """The answer is read and written under its server's lock: no two processes both insert it, or both replace
+    the same text without keeping the other's as a version."""
+    async with two_processes(postgres_dsn) as (first, second):
+        await ProgrammeService(first).import_programme(SERVER_A, programme)
+        prompt_id = await AnswerService(first).prompt_id(SERVER_A, 8, 1)
+        assert prompt_id is not None
+        services = [AnswerService(first), AnswerService(second)]
+        saved = await asyncio.gather(
+            *(services[n % 2].submit(prompt_id, 42, f"text {n}", community_id=SERVER_A) for n in range(20))
+        )
+        assert [s.outcome for s in saved].count(SaveOutcome.CREATED) == 1
+        assert sum(s.consent_recorded for s in saved) == 1
+        data = await services[0].member_data(SERVER_A, 42)
+        [answer] = data.answers
+        texts = [answer.answer.text, *(version.text for version in answer.versions)]
+        assert sorted(texts) == sorted(f"text {n}" for n in range(20))
