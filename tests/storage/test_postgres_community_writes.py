@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from bot.domain.answering import SaveOutcome
 from bot.domain.programme import Programme
@@ -17,6 +18,7 @@ from bot.services.answers import AnswerService
 from bot.services.programme import ProgrammeService
 from bot.storage.engine import Database, open_database
 from bot.storage.engine._postgres import PostgresDatabase
+from bot.storage.reminders import ReminderRepository
 
 SERVER_A, SERVER_B = 111_111_111_111_111_111, 222_222_222_222_222_222
 
@@ -211,3 +213,14 @@ async def test_one_member_answering_from_two_processes_at_once_has_one_answer_an
         [answer] = data.answers
         texts = [answer.answer.text, *(version.text for version in answer.versions)]
         assert sorted(texts) == sorted(f"text {n}" for n in range(20))
+
+
+async def test_asking_whether_a_member_is_owed_a_dms_closed_notice_takes_no_write_lock(postgres_dsn: str) -> None:
+    """Asked after every command a member runs: it must not queue behind (or hold up) the writers of every server."""
+    async with two_processes(postgres_dsn) as (first, second):
+        purge = Held(first, None, "purge")
+        await purge.entered.wait()
+        claim = ReminderRepository(second).claim_dms_closed_notices(SERVER_A, datetime.now(UTC), limit=1, user_id=42)
+        assert await asyncio.wait_for(claim, 5) == []
+        assert await waiting_for_locks(second) == 0
+        await purge.release()
