@@ -31,6 +31,14 @@ def _in_community(found: Answering | None, community_id: int | None) -> Answerin
     return found
 
 
+def _form(found: Answering) -> AnswerForm:
+    return AnswerForm(
+        context=found.context,
+        current_text=found.current.text if found.current else None,
+        needs_consent=found.consented_at is None,
+    )
+
+
 class AnswerService:
     def __init__(
         self,
@@ -62,12 +70,12 @@ class AnswerService:
 
     async def form(self, prompt_id: int, user_id: int, *, community_id: int | None) -> AnswerForm:
         """What the answer form shows this member: the prompt, their current answer, the consent notice or not."""
-        found = _in_community(await self.answers.answering(prompt_id, user_id), community_id)
-        return AnswerForm(
-            context=found.context,
-            current_text=found.current.text if found.current else None,
-            needs_consent=found.consented_at is None,
-        )
+        return _form(_in_community(await self.answers.answering(prompt_id, user_id), community_id))
+
+    async def form_in_week(self, community_id: int, week: int, number: int, user_id: int) -> AnswerForm | None:
+        """``form`` for prompt ``number`` of ``week`` in the server, in one read; None if there is no such prompt."""
+        found = await self.answers.answering_in_week(community_id, week, number, user_id)
+        return _form(found) if found is not None else None
 
     async def submit(self, prompt_id: int, user_id: int, raw_text: str, *, community_id: int | None) -> SavedAnswer:
         """Store the member's answer (or its new version) and, if it is their first, their consent.

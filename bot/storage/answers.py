@@ -25,8 +25,9 @@ _PROMPT_COLUMNS = (
 )
 
 # Everything answering a prompt reads, in one statement (one round trip): the prompt and its session, its server's
-# answer window, the member's consent in that server, and their current answer through the form.
-_ANSWERING = (
+# answer window, the member's consent in that server, and their current answer through the form. The prompt is
+# chosen by id (_ANSWERING) or by server, week and number (_ANSWERING_IN_WEEK).
+_ANSWERING_FROM = (
     f"SELECT {_PROMPT_COLUMNS}, "
     "(SELECT cs.answer_window_minutes FROM community_settings cs WHERE cs.community_id = s.community_id) "
     "AS answer_window_minutes, "
@@ -35,8 +36,9 @@ _ANSWERING = (
     "a.updated_at AS answer_updated_at, a.late AS answer_late "
     "FROM prompts p JOIN sessions s ON s.id = p.session_id "
     "LEFT JOIN answers a ON a.prompt_id = p.id AND a.user_id = ? AND a.source = 'modal' "
-    "WHERE p.id = ?"
 )
+_ANSWERING = _ANSWERING_FROM + "WHERE p.id = ?"
+_ANSWERING_IN_WEEK = _ANSWERING_FROM + "WHERE s.community_id = ? AND s.week = ? AND p.position = ?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,13 @@ class AnswerRepository:
         if not 0 < prompt_id <= MAX_ROW_ID:
             return None
         row = await self._source.fetchone(_ANSWERING, (user_id, user_id, prompt_id))
+        return _answering(row, user_id) if row is not None else None
+
+    async def answering_in_week(self, community_id: int, week: int, number: int, user_id: int) -> Answering | None:
+        """``answering`` for a server's prompt by week and number; None if there is no such prompt."""
+        if not (0 < week <= MAX_ROW_ID and 0 < number <= MAX_ROW_ID):
+            return None
+        row = await self._source.fetchone(_ANSWERING_IN_WEEK, (user_id, user_id, community_id, week, number))
         return _answering(row, user_id) if row is not None else None
 
     async def prompt_id_in_week(self, community_id: int, week: int, number: int) -> int | None:

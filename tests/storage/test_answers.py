@@ -83,6 +83,18 @@ async def test_answering_reads_the_prompt_window_consent_and_current_answer_at_o
     assert bob is not None and bob.consented_at is None and bob.current is not None and bob.current.text == "Bob's"
 
 
+async def test_answering_by_week_and_number_reads_the_same_in_its_server_only(
+    db: Database, prompts: list[Prompt]
+) -> None:
+    week8 = [p for p in prompts if p.week == 8]
+    await save(db, week8[1], ALICE, "mine")
+    repository = AnswerRepository(db)
+    assert await repository.answering_in_week(GUILD_ID, 8, 2, ALICE) == await repository.answering(week8[1].id, ALICE)
+    assert await repository.answering_in_week(OTHER_GUILD, 8, 2, ALICE) is None
+    for week, number in [(8, len(week8) + 1), (99, 1), (0, 1), (8, 0), (-1, 1), (MAX_ROW_ID + 1, 1), (8, 10**30)]:
+        assert await repository.answering_in_week(GUILD_ID, week, number, ALICE) is None
+
+
 @pytest.mark.parametrize("prompt_id", [0, -1, 10**6, MAX_ROW_ID, MAX_ROW_ID + 1, 10**30])
 async def test_answering_no_such_prompt_is_none(db: Database, prompts: list[Prompt], prompt_id: int) -> None:
     assert await AnswerRepository(db).answering(prompt_id, ALICE) is None
