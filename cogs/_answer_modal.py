@@ -75,8 +75,11 @@ class AnswerModal(discord.ui.Modal):
             self.add_item(offer_checkbox())
 
 
-async def open_answer_modal(interaction: discord.Interaction[Any], prompt_id: int) -> None:
-    """Answer ``interaction`` with the form for ``prompt_id``, pre-filled with the member's current answer.
+async def open_answer_modal(
+    interaction: discord.Interaction[Any], prompt_id: int, *, form: AnswerForm | None = None
+) -> None:
+    """Answer ``interaction`` with the form for ``prompt_id``, pre-filled with the member's current answer
+    (``form``: already read for this member and server).
 
     Errors (a prompt that no longer exists, ...) are shown privately here, as the first response: Answer
     buttons call this from a DynamicItem, whose exceptions discord.py would only log.
@@ -88,8 +91,9 @@ async def open_answer_modal(interaction: discord.Interaction[Any], prompt_id: in
     is checked when the form is sent (``handle_answer_submit``, after deferring).
     """
     try:
-        services = workshop_bot(interaction).services
-        form = await services.answers.form(prompt_id, interaction.user.id, community_id=interaction.guild_id)
+        if form is None:
+            services = workshop_bot(interaction).services
+            form = await services.answers.form(prompt_id, interaction.user.id, community_id=interaction.guild_id)
         modal = AnswerModal(form, offer_statement=await offer_possible(interaction, form.context))
         modal.stop()  # a description only: discord.py must not keep it (see the module docstring)
         await interaction.response.send_modal(modal)

@@ -216,11 +216,12 @@ class AnswersCog(WorkshopCog):
     @app_commands.guild_only()
     async def answer(self, interaction: discord.Interaction[Any], week: WeekOption, prompt: int) -> None:
         guild_id = guild_id_of(interaction)
-        prompt_id = await self.bot.services.answers.prompt_id(guild_id, week, prompt)
-        if prompt_id is None:
+        # The form in one read (the modal must be the first response, within Discord's 3 seconds).
+        form = await self.bot.services.answers.form_in_week(guild_id, week, prompt, interaction.user.id)
+        if form is None:
             await self._explain_no_such_prompt(guild_id, week, prompt)
         else:
-            await open_answer_modal(interaction, prompt_id)
+            await open_answer_modal(interaction, form.context.prompt.id, form=form)
 
     async def _explain_no_such_prompt(self, guild_id: int, week: int, prompt: int) -> None:
         """Raise the NotFoundError that says what exists instead (the programme is read only here)."""

@@ -284,7 +284,7 @@ def build_core(
             community_ids=communities.served,
         ),
         problems=problems,
-        answers=AnswerService(db, server_settings, uow=uow, clock=clock),
+        answers=AnswerService(db, uow=uow, clock=clock),
         threads=ThreadService(db, server_settings, gateway=ports.threads, problems=problems, clock=clock),
         reminders=ReminderService(
             db,

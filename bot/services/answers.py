@@ -11,8 +11,7 @@ from bot.domain.answers import clean_answer_text, is_late
 from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import NotFoundError
 from bot.domain.member_data import ErasureReport, MemberData, export_json, export_json_everywhere
-from bot.services.server_settings import ServerSettingsService
-from bot.storage.answers import AnswerRepository, ConsentRepository
+from bot.storage.answers import Answering, AnswerRepository, ConsentRepository
 from bot.storage.engine import Database
 from bot.storage.members import MemberDataRepository
 from bot.storage.unit_of_work import UnitOfWorkFactory, unit_of_work_factory
@@ -25,18 +24,31 @@ PROMPT_GONE = (
 )
 
 
+def _in_community(found: Answering | None, community_id: int | None) -> Answering:
+    """What was read, or NotFoundError if the prompt does not exist (any more) or belongs to another server."""
+    if found is None or (community_id is not None and found.context.community_id != community_id):
+        raise NotFoundError(PROMPT_GONE)
+    return found
+
+
+def _form(found: Answering) -> AnswerForm:
+    return AnswerForm(
+        context=found.context,
+        current_text=found.current.text if found.current else None,
+        needs_consent=found.consented_at is None,
+    )
+
+
 class AnswerService:
     def __init__(
         self,
         db: Database,
-        settings: ServerSettingsService,
         *,
         uow: UnitOfWorkFactory | None = None,
         clock: Clock = system_clock,
     ) -> None:
         """``db`` serves the reads; writes go through a unit of work from ``uow`` (by default, on ``db``)."""
         self._uow = uow or unit_of_work_factory(db)
-        self._settings = settings
         self._clock = clock
         self.answers = AnswerRepository(db)
         self.consents = ConsentRepository(db)
@@ -58,14 +70,12 @@ class AnswerService:
 
     async def form(self, prompt_id: int, user_id: int, *, community_id: int | None) -> AnswerForm:
         """What the answer form shows this member: the prompt, their current answer, the consent notice or not."""
-        context = await self.prompt(prompt_id, community_id=community_id)
-        current = await self.answers.current_answer(prompt_id, user_id)
-        consented_at = await self.consents.consented_at(context.community_id, user_id)
-        return AnswerForm(
-            context=context,
-            current_text=current.text if current else None,
-            needs_consent=consented_at is None,
-        )
+        return _form(_in_community(await self.answers.answering(prompt_id, user_id), community_id))
+
+    async def form_in_week(self, community_id: int, week: int, number: int, user_id: int) -> AnswerForm | None:
+        """``form`` for prompt ``number`` of ``week`` in the server, in one read; None if there is no such prompt."""
+        found = await self.answers.answering_in_week(community_id, week, number, user_id)
+        return _form(found) if found is not None else None
 
     async def submit(self, prompt_id: int, user_id: int, raw_text: str, *, community_id: int | None) -> SavedAnswer:
         """Store the member's answer (or its new version) and, if it is their first, their consent.
@@ -74,17 +84,19 @@ class AnswerService:
         the session's end plus the server's answer window; it is kept either way.
         """
         text = clean_answer_text(raw_text)
-        context = await self.prompt(prompt_id, community_id=community_id)
-        window = (await self._settings.get(context.community_id)).answer_window
+        if community_id is None:  # a DM: the prompt's own server is the one written to
+            community_id = (await self.prompt(prompt_id, community_id=None)).community_id
         now = self._clock()
-        async with self._uow(context.community_id) as uow:
-            # The prompt may have been dropped by an import since it was read: check again under the lock.
-            if await uow.answers.prompt_context(prompt_id) is None:
-                raise NotFoundError(PROMPT_GONE)
-            late = is_late(context.session_end, window, now)
-            consent_recorded = await uow.consents.record(context.community_id, user_id, now)
-            answer, outcome = await uow.answers.save_answer(
-                community_id=context.community_id,
+        async with self._uow(community_id) as uow:
+            # Everything is read under the community's write lock, in one statement: the prompt may have been
+            # dropped by an import, the window changed, or the answer given in another process since the form.
+            found = _in_community(await uow.answers.answering(prompt_id, user_id), community_id)
+            context = found.context
+            late = is_late(context.session_end, found.answer_window, now)
+            consent_recorded = found.consented_at is None and await uow.consents.record(community_id, user_id, now)
+            answer, outcome = await uow.answers.store_answer(
+                found.current,
+                community_id=community_id,
                 prompt_id=prompt_id,
                 user_id=user_id,
                 text=text,

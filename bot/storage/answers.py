@@ -5,7 +5,8 @@ Only Discord ids are stored with an answer: never a name, nickname or avatar.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.domain.answering import Answer, AnswerSource, PromptContext, SaveOutcome
 from bot.domain.member_data import AnswerVersion, MemberAnswer
@@ -17,6 +18,72 @@ from bot.storage.engine import Connection, Database, Queries, Row, needs_transac
 MAX_ROW_ID = 2**63 - 1
 
 _ANSWER_COLUMNS = "id, community_id, prompt_id, user_id, source, message_id, text, created_at, updated_at, late"
+
+_PROMPT_COLUMNS = (
+    "p.id, p.session_id, p.position, p.text, s.week, s.community_id, s.title, s.ends_at, "
+    "(SELECT COUNT(*) FROM prompts q WHERE q.session_id = p.session_id) AS prompt_count"
+)
+
+# Everything answering a prompt reads, in one statement (one round trip): the prompt and its session, its server's
+# answer window, the member's consent in that server, and their current answer through the form. The prompt is
+# chosen by id (_ANSWERING) or by server, week and number (_ANSWERING_IN_WEEK).
+_ANSWERING_FROM = (
+    f"SELECT {_PROMPT_COLUMNS}, "
+    "(SELECT cs.answer_window_minutes FROM community_settings cs WHERE cs.community_id = s.community_id) "
+    "AS answer_window_minutes, "
+    "(SELECT c.consented_at FROM consents c WHERE c.community_id = s.community_id AND c.user_id = ?) AS consented_at, "
+    "a.id AS answer_id, a.text AS answer_text, a.created_at AS answer_created_at, "
+    "a.updated_at AS answer_updated_at, a.late AS answer_late "
+    "FROM prompts p JOIN sessions s ON s.id = p.session_id "
+    "LEFT JOIN answers a ON a.prompt_id = p.id AND a.user_id = ? AND a.source = 'modal' "
+)
+_ANSWERING = _ANSWERING_FROM + "WHERE p.id = ?"
+_ANSWERING_IN_WEEK = _ANSWERING_FROM + "WHERE s.community_id = ? AND s.week = ? AND p.position = ?"
+
+
+@dataclass(frozen=True, slots=True)
+class Answering:
+    """What answering a prompt needs to know about it and the member, read at one moment."""
+
+    context: PromptContext
+    answer_window: timedelta | None  # the server's setting; None: answers are always on time
+    consented_at: datetime | None  # None: this member never answered in the prompt's server
+    current: Answer | None  # their current answer to the prompt through the form
+
+
+def _prompt_context(row: Row) -> PromptContext:
+    return PromptContext(
+        prompt=Prompt(row["id"], row["session_id"], row["week"], row["position"], row["text"]),
+        community_id=row["community_id"],
+        session_title=row["title"],
+        session_end=from_db_time(row["ends_at"]),
+        prompts_in_week=row["prompt_count"],
+    )
+
+
+def _answering(row: Row, user_id: int) -> Answering:
+    context = _prompt_context(row)
+    window = row["answer_window_minutes"]
+    consented_at = row["consented_at"]
+    current = None
+    if row["answer_id"] is not None:
+        current = Answer(
+            id=row["answer_id"],
+            community_id=context.community_id,
+            prompt_id=context.prompt.id,
+            user_id=user_id,
+            source=AnswerSource.MODAL,
+            text=row["answer_text"],
+            created_at=from_db_time(row["answer_created_at"]),
+            updated_at=from_db_time(row["answer_updated_at"]),
+            late=bool(row["answer_late"]),
+        )
+    return Answering(
+        context=context,
+        answer_window=timedelta(minutes=window) if window is not None else None,
+        consented_at=from_db_time(consented_at) if consented_at is not None else None,
+        current=current,
+    )
 
 
 async def answer_versions(db: Queries, answer_id: int) -> list[AnswerVersion]:
@@ -53,22 +120,26 @@ class AnswerRepository:
         """A prompt with its server, session and week size; None if no such prompt (any more)."""
         if not 0 < prompt_id <= MAX_ROW_ID:
             return None
-        found = await self._source.fetchall(
-            "SELECT p.id, p.session_id, p.position, p.text, s.week, s.community_id, s.title, s.ends_at, "
-            "(SELECT COUNT(*) FROM prompts q WHERE q.session_id = p.session_id) AS prompt_count "
-            "FROM prompts p JOIN sessions s ON s.id = p.session_id WHERE p.id = ?",
+        row = await self._source.fetchone(
+            f"SELECT {_PROMPT_COLUMNS} FROM prompts p JOIN sessions s ON s.id = p.session_id WHERE p.id = ?",
             (prompt_id,),
         )
-        if not found:
+        return _prompt_context(row) if row is not None else None
+
+    async def answering(self, prompt_id: int, user_id: int) -> Answering | None:
+        """The prompt with its server's answer window, and the member's consent and current answer there, in one
+        statement; None if no such prompt (any more)."""
+        if not 0 < prompt_id <= MAX_ROW_ID:
             return None
-        row = found[0]
-        return PromptContext(
-            prompt=Prompt(row["id"], row["session_id"], row["week"], row["position"], row["text"]),
-            community_id=row["community_id"],
-            session_title=row["title"],
-            session_end=from_db_time(row["ends_at"]),
-            prompts_in_week=row["prompt_count"],
-        )
+        row = await self._source.fetchone(_ANSWERING, (user_id, user_id, prompt_id))
+        return _answering(row, user_id) if row is not None else None
+
+    async def answering_in_week(self, community_id: int, week: int, number: int, user_id: int) -> Answering | None:
+        """``answering`` for a server's prompt by week and number; None if there is no such prompt."""
+        if not (0 < week <= MAX_ROW_ID and 0 < number <= MAX_ROW_ID):
+            return None
+        row = await self._source.fetchone(_ANSWERING_IN_WEEK, (user_id, user_id, community_id, week, number))
+        return _answering(row, user_id) if row is not None else None
 
     async def prompt_id_in_week(self, community_id: int, week: int, number: int) -> int | None:
         """The id of a server's prompt by week and number, or None."""
@@ -104,8 +175,25 @@ class AnswerRepository:
         A first answer is inserted; a different text replaces the current one, whose text is kept in
         answer_versions with the time it was recorded; the same text again changes nothing.
         """
-        conn = needs_transaction(self._conn, "save_answer")
         current = await self.current_answer(prompt_id, user_id)
+        return await self.store_answer(
+            current, community_id=community_id, prompt_id=prompt_id, user_id=user_id, text=text, now=now, late=late
+        )
+
+    async def store_answer(
+        self,
+        current: Answer | None,
+        *,
+        community_id: int,
+        prompt_id: int,
+        user_id: int,
+        text: str,
+        now: datetime,
+        late: bool,
+    ) -> tuple[Answer, SaveOutcome]:
+        """``save_answer`` given the member's ``current`` answer, as read in the unit of work's transaction (under
+        its community's write lock, so that nothing changed it since)."""
+        conn = needs_transaction(self._conn, "store_answer")
         stamp = to_db_time(now)
         if current is None:
             answer_id = await conn.fetchval(

@@ -623,14 +623,19 @@ class ReminderRepository:
         crash in between loses that notice rather than repeating it.
         """
         only = "AND s.user_id = ? " if user_id is not None else ""
-        async with self._db.transaction() as conn:
-            found = await conn.fetchall(
-                "SELECT s.user_id FROM dm_subscriptions s WHERE s.community_id = ? AND s.dms_closed_noticed_at IS NULL "
-                f"{only}AND EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.community_id = s.community_id "
-                "AND d.target_kind = 'dm' AND d.target_id = s.user_id AND d.state = 'undeliverable' "
-                "AND d.last_error = ? AND d.updated_at >= s.subscribed_at) ORDER BY s.user_id LIMIT ?",
-                (community_id, *((user_id,) if user_id is not None else ()), DMS_CLOSED, limit),
-            )
+        owed = (
+            "SELECT s.user_id FROM dm_subscriptions s WHERE s.community_id = ? AND s.dms_closed_noticed_at IS NULL "
+            f"{only}AND EXISTS (SELECT 1 FROM reminder_deliveries d WHERE d.community_id = s.community_id "
+            "AND d.target_kind = 'dm' AND d.target_id = s.user_id AND d.state = 'undeliverable' "
+            "AND d.last_error = ? AND d.updated_at >= s.subscribed_at) ORDER BY s.user_id LIMIT ?"
+        )
+        params = (community_id, *((user_id,) if user_id is not None else ()), DMS_CLOSED, limit)
+        # Asked after every command a member runs: almost always nobody is owed one, which a read settles without
+        # a write transaction. Claimed under the community's write lock, read again there.
+        if not await self._db.fetchall(owed, params):
+            return []
+        async with self._db.transaction(community_id) as conn:
+            found = await conn.fetchall(owed, params)
             user_ids = [row[0] for row in found]
             if user_ids:
                 await conn.execute(
@@ -654,7 +659,7 @@ class ReminderRepository:
     async def unclaim_dms_closed_notices(self, community_id: int, user_ids: Sequence[int]) -> None:
         """The notice could not be posted (yet): try again on a later pass."""
         for chunk in _chunks(list(user_ids)):
-            async with self._db.transaction() as conn:
+            async with self._db.transaction(community_id) as conn:
                 await conn.execute(
                     f"UPDATE dm_subscriptions SET dms_closed_noticed_at = NULL WHERE community_id = ? "
                     f"AND user_id IN ({placeholders(chunk)})",

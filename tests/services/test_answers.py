@@ -34,7 +34,7 @@ def settings(db: Database, clock: FakeClock) -> ServerSettingsService:
 
 @pytest.fixture
 def service(db: Database, settings: ServerSettingsService, clock: FakeClock) -> AnswerService:
-    return AnswerService(db, settings, clock=clock)
+    return AnswerService(db, clock=clock)
 
 
 @pytest.fixture
@@ -57,6 +57,17 @@ async def test_form_for_a_new_member_asks_for_consent_and_is_empty(service: Answ
     assert form.context.prompt == week8[0]
     assert form.current_text is None
     assert form.needs_consent
+
+
+async def test_the_form_by_week_and_number_is_the_form_of_that_prompt(
+    service: AnswerService, week8: list[Prompt]
+) -> None:
+    await service.submit(week8[2].id, ALICE, "mine", community_id=GUILD_ID)
+    assert await service.form_in_week(GUILD_ID, 8, 3, ALICE) == await service.form(
+        week8[2].id, ALICE, community_id=GUILD_ID
+    )
+    assert await service.form_in_week(GUILD_ID, 8, len(week8) + 1, ALICE) is None
+    assert await service.form_in_week(GUILD_ID + 1, 8, 3, ALICE) is None
 
 
 async def test_submit_stores_cleaned_text_consent_and_prefills_the_next_form(

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from bot.domain.errors import ProgrammeFormatError, SettingsError
 from bot.domain.parsers import parse_listing, parse_programme_file, parse_programme_toml
 from bot.domain.programme import Programme
-from bot.domain.server_settings import ServerDefaults
 from bot.domain.settings_rules import https_link
 from bot.domain.text import BIDI_CODE_POINTS, CONTROL_CODE_POINTS, HIDING_CODE_POINTS, SURROGATE_CODE_POINTS
 from bot.domain.threads import reply_answer_text
@@ -24,7 +23,6 @@ from bot.services.answers import AnswerService
 from bot.services.exports import ExportService
 from bot.services.programme import ProgrammeService
 from bot.services.report import ReportRequest, ReportService
-from bot.services.server_settings import ServerSettingsService
 from bot.services.stats import StatsService
 from bot.storage.engine import Database
 from tests.conftest import GUILD_ID, SEED_LISTING
@@ -44,7 +42,7 @@ ALICE = 300000000000000001
 
 
 def answer_service(db: Database) -> AnswerService:
-    return AnswerService(db, ServerSettingsService(db, ServerDefaults()))
+    return AnswerService(db)
 
 
 def with_nul_on_line(text: str, line: int) -> str:

@@ -712,7 +712,7 @@ async def consented_at(db: Database, user_id: int) -> str | None:
 async def test_an_erased_members_old_messages_never_come_back_but_what_they_post_later_counts(
     world: World, db: Database
 ) -> None:
-    answers = AnswerService(db, world.settings, clock=world.clock)
+    answers = AnswerService(db, clock=world.clock)
     q1 = (await open_week(world)).outcomes[0].thread_id or 0
     t0 = world.clock()
     minute = timedelta(minutes=1)

@@ -9,7 +9,9 @@ import pytest
 
 from bot.domain.answering import AnswerSource, SaveOutcome
 from bot.domain.programme import Programme, Prompt
+from bot.domain.server_settings import ServerDefaults
 from bot.services.programme import ProgrammeService
+from bot.services.server_settings import ServerSettingsService
 from bot.storage.answers import MAX_ROW_ID, AnswerRepository, ConsentRepository
 from bot.storage.engine import Database
 from bot.storage.erasures import ErasureRecords
@@ -55,6 +57,49 @@ async def test_prompt_context_has_its_server_session_and_week_size(db: Database,
 @pytest.mark.parametrize("prompt_id", [0, -1, 10**6, MAX_ROW_ID, MAX_ROW_ID + 1, 10**30])
 async def test_prompt_context_of_no_such_prompt_is_none(db: Database, prompts: list[Prompt], prompt_id: int) -> None:
     assert await AnswerRepository(db).prompt_context(prompt_id) is None
+
+
+async def test_answering_reads_the_prompt_window_consent_and_current_answer_at_once(
+    db: Database, prompts: list[Prompt]
+) -> None:
+    week8 = [p for p in prompts if p.week == 8]
+    repository = AnswerRepository(db)
+    fresh = await repository.answering(week8[1].id, ALICE)
+    assert fresh is not None
+    assert fresh.context == await repository.prompt_context(week8[1].id)
+    assert (fresh.answer_window, fresh.consented_at, fresh.current) == (None, None, None)
+    await ServerSettingsService(db, ServerDefaults()).update(GUILD_ID, answer_window=timedelta(hours=3))
+    await ServerSettingsService(db, ServerDefaults()).update(OTHER_GUILD, answer_window=timedelta(hours=9))
+    async with unit_of_work_factory(db)() as uow:
+        await uow.consents.record(GUILD_ID, ALICE, T0)
+        await uow.consents.record(OTHER_GUILD, BOB, T0)  # another server's consent is not this one's
+    await save(db, week8[1], ALICE, "mine", late=True)
+    await save(db, week8[1], BOB, "Bob's")
+    await save(db, week8[0], ALICE, "another prompt")
+    found = await repository.answering(week8[1].id, ALICE)
+    assert found is not None
+    assert (found.answer_window, found.consented_at) == (timedelta(hours=3), T0)
+    assert found.current == await repository.current_answer(week8[1].id, ALICE)
+    assert found.current is not None and (found.current.text, found.current.late) == ("mine", True)
+    bob = await repository.answering(week8[1].id, BOB)
+    assert bob is not None and bob.consented_at is None and bob.current is not None and bob.current.text == "Bob's"
+
+
+async def test_answering_by_week_and_number_reads_the_same_in_its_server_only(
+    db: Database, prompts: list[Prompt]
+) -> None:
+    week8 = [p for p in prompts if p.week == 8]
+    await save(db, week8[1], ALICE, "mine")
+    repository = AnswerRepository(db)
+    assert await repository.answering_in_week(GUILD_ID, 8, 2, ALICE) == await repository.answering(week8[1].id, ALICE)
+    assert await repository.answering_in_week(OTHER_GUILD, 8, 2, ALICE) is None
+    for week, number in [(8, len(week8) + 1), (99, 1), (0, 1), (8, 0), (-1, 1), (MAX_ROW_ID + 1, 1), (8, 10**30)]:
+        assert await repository.answering_in_week(GUILD_ID, week, number, ALICE) is None
+
+
+@pytest.mark.parametrize("prompt_id", [0, -1, 10**6, MAX_ROW_ID, MAX_ROW_ID + 1, 10**30])
+async def test_answering_no_such_prompt_is_none(db: Database, prompts: list[Prompt], prompt_id: int) -> None:
+    assert await AnswerRepository(db).answering(prompt_id, ALICE) is None
 
 
 async def test_first_answer_then_edit_keeps_the_earlier_version(db: Database, prompts: list[Prompt]) -> None:

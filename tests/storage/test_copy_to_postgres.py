@@ -39,7 +39,7 @@ async def populate(db: Database, programme: Programme) -> None:
     clock = FakeClock(NOW)
     programmes = ProgrammeService(db, clock=clock)
     settings = ServerSettingsService(db, ServerDefaults(), clock=clock)
-    answers = AnswerService(db, settings, clock=clock)
+    answers = AnswerService(db, clock=clock)
     for guild in (GUILD_ID, OTHER_GUILD):
         await programmes.import_programme(guild, programme)
     await settings.update(
@@ -105,10 +105,10 @@ async def test_the_copy_holds_every_row_and_the_bot_carries_on_there(sqlite_path
         # The bot reads the same, and its next insert gets a new id (the identities moved past the copied ids).
         assert await ProgrammeService(pg).get(GUILD_ID) == await ProgrammeService(lite).get(GUILD_ID)
         clock = FakeClock(NOW + timedelta(days=1))
-        answers = AnswerService(pg, ServerSettingsService(pg, ServerDefaults(), clock=clock), clock=clock)
-        assert await answers.member_data(GUILD_ID, MEMBERS[2]) == await AnswerService(
-            lite, ServerSettingsService(lite, ServerDefaults())
-        ).member_data(GUILD_ID, MEMBERS[2])
+        answers = AnswerService(pg, clock=clock)
+        assert await answers.member_data(GUILD_ID, MEMBERS[2]) == await AnswerService(lite).member_data(
+            GUILD_ID, MEMBERS[2]
+        )
         record = await ProgrammeService(pg).require(GUILD_ID)
         saved = await answers.submit(record.sessions[-1].prompts[0].id, 999, "after the move", community_id=GUILD_ID)
         assert saved.answer.id > max(row[0] for row in source["answers"])

@@ -10,9 +10,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
+from bot.domain.answering import SaveOutcome
+from bot.domain.programme import Programme
+from bot.services.answers import AnswerService
+from bot.services.programme import ProgrammeService
 from bot.storage.engine import Database, open_database
 from bot.storage.engine._postgres import PostgresDatabase
+from bot.storage.reminders import ReminderRepository
 
 SERVER_A, SERVER_B = 111_111_111_111_111_111, 222_222_222_222_222_222
 
@@ -161,3 +167,60 @@ async def test_in_one_process_a_write_of_no_community_waits_for_the_community_wr
         await purge.release()
         await later.entered.wait()
         await later.release()
+
+
+async def test_a_write_of_no_community_waits_for_the_last_of_many_community_writers_then_the_rest_wait_for_it(
+    postgres_dsn: str,
+) -> None:
+    async with open_database(postgres_dsn) as db:
+        first = [Held(db, SERVER_A + n, f"first {n}") for n in range(5)]
+        await asyncio.gather(*(held.entered.wait() for held in first))
+        purge = Held(db, None, "purge")
+        for _ in range(20):
+            await asyncio.sleep(0)
+        later = [Held(db, SERVER_B + n, f"later {n}") for n in range(5)]
+        for held in first[:-1]:
+            await held.release()
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not purge.entered.is_set()
+        await first[-1].release()
+        await purge.entered.wait()
+        assert not any(held.entered.is_set() for held in later)
+        await purge.release()
+        for held in later:
+            await held.entered.wait()
+            await held.release()
+        assert await db.fetchval("SELECT COUNT(*) FROM bot_state") == 11
+
+
+async def test_one_member_answering_from_two_processes_at_once_has_one_answer_and_every_version(
+    postgres_dsn: str, programme: Programme
+) -> None:
+    """The answer is read and written under its server's lock: no two processes both insert it, or both replace
+    the same text without keeping the other's as a version."""
+    async with two_processes(postgres_dsn) as (first, second):
+        await ProgrammeService(first).import_programme(SERVER_A, programme)
+        prompt_id = await AnswerService(first).prompt_id(SERVER_A, 8, 1)
+        assert prompt_id is not None
+        services = [AnswerService(first), AnswerService(second)]
+        saved = await asyncio.gather(
+            *(services[n % 2].submit(prompt_id, 42, f"text {n}", community_id=SERVER_A) for n in range(20))
+        )
+        assert [s.outcome for s in saved].count(SaveOutcome.CREATED) == 1
+        assert sum(s.consent_recorded for s in saved) == 1
+        data = await services[0].member_data(SERVER_A, 42)
+        [answer] = data.answers
+        texts = [answer.answer.text, *(version.text for version in answer.versions)]
+        assert sorted(texts) == sorted(f"text {n}" for n in range(20))
+
+
+async def test_asking_whether_a_member_is_owed_a_dms_closed_notice_takes_no_write_lock(postgres_dsn: str) -> None:
+    """Asked after every command a member runs: it must not queue behind (or hold up) the writers of every server."""
+    async with two_processes(postgres_dsn) as (first, second):
+        purge = Held(first, None, "purge")
+        await purge.entered.wait()
+        claim = ReminderRepository(second).claim_dms_closed_notices(SERVER_A, datetime.now(UTC), limit=1, user_id=42)
+        assert await asyncio.wait_for(claim, 5) == []
+        assert await waiting_for_locks(second) == 0
+        await purge.release()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bot.storage.database_url import check_postgresql_url, redact_url
 from bot.storage.engine import DatabaseUnavailableError, ReaderRevokedError, open_database
-from bot.storage.engine._postgres import latest_version, translate
+from bot.storage.engine._postgres import POOL_MAX, PostgresDatabase, _changes_session, latest_version, translate
 from tests.postgres import PostgresServer
 
 
@@ -241,3 +241,45 @@ async def test_scrub_stops_an_export_reading_in_a_worker_thread(postgres_dsn: st
         await db.scrub()
         with pytest.raises(ReaderRevokedError):
             await reading
+
+
+async def other_session_can_lock(dsn: str, key: int) -> bool:
+    """Whether a session of its own can take the advisory lock ``key`` now (and it lets go at once)."""
+    other = await asyncpg.connect(dsn)
+    try:
+        return bool(await other.fetchval("SELECT pg_try_advisory_lock($1)", key))
+    finally:
+        await other.close()
+
+
+async def test_a_connection_back_in_the_pool_keeps_no_transaction_lock_or_setting(postgres_dsn: str) -> None:
+    """Connections go back to the pool without asyncpg's reset query (a round trip per read and per write), so
+    what a caller left behind must still not reach the next: an open transaction is rolled back, and a connection
+    whose session was changed (a session lock, a SET) is reset in full."""
+    async with open_database(postgres_dsn) as db:
+        assert isinstance(db, PostgresDatabase)
+        async with db._pooled() as raw:
+            await raw.execute("BEGIN; INSERT INTO bot_state (key, value) VALUES ('left', 'open')")
+        async with db._pooled() as raw:
+            _changes_session(raw)
+            await raw.execute("SELECT pg_advisory_lock(4242)")
+            await raw.execute("SET statement_timeout = '1234ms'")
+            # and never unlocked nor RESET, as when the connection's own clean-up did not run
+        assert await db.fetchval("SELECT COUNT(*) FROM bot_state WHERE key = 'left'") == 0
+        assert await other_session_can_lock(postgres_dsn, 4242)
+        pooled = [await db._pool.acquire() for _ in range(POOL_MAX)]  # every connection the pool holds
+        try:
+            assert {await raw.fetchval("SHOW statement_timeout") for raw in pooled} == {"0"}
+            assert {await raw.fetchval("SELECT pg_current_xact_id_if_assigned()") for raw in pooled} == {None}
+        finally:
+            for raw in pooled:
+                await db._pool.release(raw)
+
+
+async def test_a_probe_for_another_process_leaves_its_lock_free(postgres_dsn: str) -> None:
+    async with open_database(postgres_dsn) as db, open_database(postgres_dsn) as other:
+        assert await db.owner_alive(other.owner_token)
+        await other.close()
+        for _ in range(3):
+            assert not await db.owner_alive(other.owner_token)
+        assert await db.fetchval("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'") == 1  # its own

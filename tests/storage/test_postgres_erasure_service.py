@@ -12,10 +12,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.domain.programme import Programme
-from bot.domain.server_settings import ServerDefaults
 from bot.services.answers import AnswerService
 from bot.services.programme import ProgrammeService
-from bot.services.server_settings import ServerSettingsService
 from bot.storage.engine import Database, open_database
 from bot.storage.programmes import ProgrammeRepository
 from bot.storage.retention import RetentionRepository
@@ -45,7 +43,7 @@ async def test_an_erased_members_words_are_in_no_file_of_the_database(
         record = await ProgrammeRepository(db).load(GUILD_ID)
         assert record is not None
         prompts = [p for s in record.sessions for p in s.prompts][:3]
-        answers = AnswerService(db, ServerSettingsService(db, ServerDefaults(), clock=clock), clock=clock)
+        answers = AnswerService(db, clock=clock)
         for n in range(30):
             await answers.submit(prompts[0].id, OTHERS + n, f"someone else's answer {n}", community_id=GUILD_ID)
         await answers.submit(prompts[0].id, ERASED, f"{marker} my first thought", community_id=GUILD_ID)
@@ -74,7 +72,7 @@ async def test_answers_deleted_by_retention_are_in_no_file_of_the_database(
         record = await ProgrammeRepository(db).load(GUILD_ID)
         assert record is not None
         prompt = record.sessions[0].prompts[0]
-        answers = AnswerService(db, ServerSettingsService(db, ServerDefaults(), clock=clock), clock=clock)
+        answers = AnswerService(db, clock=clock)
         for n in range(10):
             await answers.submit(prompt.id, OTHERS + n, f"{marker} answer {n}", community_id=GUILD_ID)
         await db.fetchval("CHECKPOINT")

@@ -185,6 +185,39 @@ class _Statements:
         return await self._raw.fetchval(translate(sql), *params)
 
 
+class _PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A connection of the pool, given back to it without a round trip when it holds no session state.
+
+    asyncpg resets every connection the pool takes back: a ROLLBACK if a transaction was left open, then
+    ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`` to drop session state, one round trip to the
+    server per read and per write. Reads and write transactions leave no session state: their advisory locks
+    are the transaction's, their cursors close with it, they LISTEN to nothing and SET nothing. So that query runs
+    only for a connection whose session was changed (``changes_session``: a session lock, a SET); the ROLLBACK of
+    a transaction left open still runs (asyncpg does it whatever the reset query is).
+    """
+
+    __slots__ = ("_session_changed",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._session_changed = False
+
+    def changes_session(self) -> None:
+        """Before this connection takes a session lock or SETs something: the pool resets it fully when it is back."""
+        self._session_changed = True
+
+    def get_reset_query(self) -> str:
+        if not self._session_changed:
+            return ""
+        self._session_changed = False
+        return str(super().get_reset_query())
+
+
+def _changes_session(raw: asyncpg.Connection) -> None:
+    """``_PooledConnection.changes_session`` through the pool's proxy of the connection."""
+    raw.changes_session()
+
+
 class PostgresConnection(_Statements):
     """A pooled connection inside one write transaction, as handed out by ``transaction()``."""
 
@@ -238,6 +271,7 @@ class PostgresDatabase:
         key = _owner_lock_key(token)
 
         async def probe(raw: asyncpg.Connection) -> bool:
+            _changes_session(raw)  # a session lock, released below (and by the pool's reset if that fails)
             if not await raw.fetchval("SELECT pg_try_advisory_lock($1)", key):
                 return True  # held: that process's connection is still open
             await raw.fetchval("SELECT pg_advisory_unlock($1)", key)
@@ -258,6 +292,7 @@ class PostgresDatabase:
                 max_size=POOL_MAX,
                 timeout=CONNECT_TIMEOUT_SECONDS,
                 server_settings={"application_name": "workshop-bot"},
+                connection_class=_PooledConnection,
             )
         except ValueError as error:  # asyncpg.ClientConfigurationError is one too
             # The driver's message quotes the part of the URL it could not read, which may be part of the password.
@@ -508,6 +543,7 @@ class PostgresDatabase:
         tables = ", ".join(MEMBER_TEXT_TABLES)
         try:
             async with self._pooled() as raw:
+                _changes_session(raw)  # SET lock_timeout, reset below (and by the pool's reset if that fails)
                 # Outside a transaction, as VACUUM must be; the lock timeout keeps a VACUUM waiting behind a long
                 # reader from blocking every other statement on the table queued behind it.
                 await raw.execute(f"SET lock_timeout = '{SCRUB_LOCK_TIMEOUT}'")
@@ -547,6 +583,7 @@ class PostgresDatabase:
         """Apply every migration newer than the ``schema_version`` table says, each in its own transaction, under
         a session advisory lock so that two processes starting at once do not both migrate."""
         async with self._pooled() as raw:
+            _changes_session(raw)  # a session lock, released below (and by the pool's reset if that fails)
             await raw.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
             try:
                 # Under the lock: CREATE TABLE IF NOT EXISTS is not safe against a concurrent one.
@@ -700,15 +737,21 @@ class _WriterGate:
 
     @asynccontextmanager
     async def _shared(self) -> AsyncIterator[None]:
-        async with self._condition:
-            await self._condition.wait_for(lambda: not self._exclusive_inside and not self._exclusive_waiting)
-            self._community_writers += 1
+        # The condition is waited on, and notified, only while a writer of no community is waiting or inside:
+        # otherwise a burst of answers would wake every waiting writer at every commit (quadratic loop work).
+        if self._exclusive_inside or self._exclusive_waiting:
+            async with self._condition:
+                await self._condition.wait_for(lambda: not self._exclusive_inside and not self._exclusive_waiting)
+                self._community_writers += 1
+        else:
+            self._community_writers += 1  # no await between the test and the count: nothing slips in
         try:
             yield
         finally:
-            async with self._condition:
-                self._community_writers -= 1
-                self._condition.notify_all()
+            self._community_writers -= 1
+            if not self._community_writers and self._exclusive_waiting:
+                async with self._condition:
+                    self._condition.notify_all()
 
     @asynccontextmanager
     async def _exclusive(self) -> AsyncIterator[None]:
