@@ -26,7 +26,7 @@ from bot.domain.reminders import (
 from bot.domain.server_settings import ServerSettings
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
-from bot.services.reminders._pacing import CHANNEL_POST_COST, Throttle
+from bot.services.reminders._pacing import CHANNEL_POST_COST, PacerFeed, Throttle
 from bot.services.reminders._ports import (
     ChannelRefused,
     DeliveryFailed,
@@ -54,9 +54,14 @@ log = logging.getLogger("bot.services.reminders")  # the package's name, as befo
 
 SWEEP_INTERVAL = 30.0  # seconds between safety-net passes
 # Passes over different communities run this many at a once: planning is mostly waiting for the database, and on
-# PostgreSQL different communities' writes commit side by side. Sending stays one pass at a time (``_sending``),
-# so that one pace governs every request.
+# PostgreSQL different communities' writes commit side by side. Only the paced request itself is one at a time
+# (``_sending``), so that one pace governs every request: the passes waiting for it have claimed their next
+# delivery already, and each marks its send after it, so the pacer never waits for the database.
 PASS_CONCURRENCY = 8
+# Passes whose delivery is claimed and waits for the pacer do not plan, so they leave their place to another pass,
+# up to this many: enough for the pacer to find a delivery claimed whenever it comes free (at 24 requests a second,
+# a second's worth), few enough that a claim waits for its turn for about a second at most, far within NONCE_WINDOW.
+CLAIMS_AHEAD = 24
 MAX_ATTEMPTS = 8  # a delivery failing this often (429/5xx/network) is given up as undeliverable
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(minutes=15)
@@ -97,11 +102,14 @@ class ReminderService:
         self._scheduler = scheduler  # an APScheduler scheduler (AsyncIOScheduler), or None: no wake-ups
         self.sweep_interval = sweep_interval
         self.throttle = Throttle(dm_rate_per_second, monotonic=monotonic, sleep=sleep)
+        self._monotonic = monotonic
         self._sender = sender  # None: plans and shows the schedule, sends nothing (the command line)
         self._problems = problems if problems is not None else RuntimeProblems(clock)
         self._queued: dict[int, bool] = {}  # guild -> "the plan changed": interrupt a fan-out in progress
         self._worker: asyncio.Task[None] | None = None
-        self._sending = asyncio.Lock()  # the sending part of a pass: one community at a time
+        self._sending = asyncio.Lock()  # the paced request (a send, or a look at the outbox): one at a time
+        self.feed = PacerFeed()  # how often the pacer found nothing claimed when it came free
+        self._claimed_ahead = asyncio.Event()  # a pass claimed a delivery and waits for the pacer: plan another
         self._stopping = False
         self._warned_no_sender = False
         self._wakeups = WakeUps(scheduler, self._wake_up, now=lambda: datetime.now(UTC))
@@ -207,19 +215,30 @@ class ReminderService:
 
     async def _work(self) -> None:
         """Run the queued passes, up to PASS_CONCURRENCY at once and never two of one community at once (one
-        requested while its pass runs waits in the queue for it)."""
+        requested while its pass runs waits in the queue for it). A pass whose claimed delivery waits for the
+        pacer leaves its place to another (up to CLAIMS_AHEAD of them), so that the next deliveries are claimed
+        while the pacer sends."""
         running: dict[int, asyncio.Task[None]] = {}
+        self.feed.begin()
+        turns, starved, lost = self.feed.turns, self.feed.starved, self.feed.lost
         try:
             while self._queued or running:
                 if not self._stopping:
-                    for community_id in self._next_passes(PASS_CONCURRENCY - len(running), running):
+                    free = min(
+                        PASS_CONCURRENCY - (len(running) - self.feed.waiting),
+                        PASS_CONCURRENCY + CLAIMS_AHEAD - len(running),
+                    )
+                    for community_id in self._next_passes(free, running):
                         del self._queued[community_id]
                         running[community_id] = asyncio.create_task(
                             self._pass_logged(community_id), name=f"reminders-pass-{community_id}"
                         )
                 if not running:
                     return
-                done, _ = await asyncio.wait(running.values(), return_when=asyncio.FIRST_COMPLETED)
+                self._claimed_ahead.clear()
+                claimed = asyncio.ensure_future(self._claimed_ahead.wait())
+                done, _ = await asyncio.wait([*running.values(), claimed], return_when=asyncio.FIRST_COMPLETED)
+                claimed.cancel()
                 for community_id in [c for c, task in running.items() if task in done]:
                     del running[community_id]
         finally:
@@ -227,6 +246,14 @@ class ReminderService:
                 task.cancel()
             if running:
                 await asyncio.wait(running.values())
+            if self.feed.turns > turns:
+                log.info(
+                    "reminders: %d paced requests, %d of them after the pacer stood idle with nothing claimed "
+                    "(%.2f s lost)",
+                    self.feed.turns - turns,
+                    self.feed.starved - starved,
+                    self.feed.lost - lost,
+                )
 
     def _next_passes(self, free: int, running: dict[int, asyncio.Task[None]]) -> list[int]:
         """Up to ``free`` queued communities whose pass is not running, oldest request first (looking past at
@@ -291,8 +318,7 @@ class ReminderService:
                 log.warning("reminders are due but this service has no Discord sender: nothing can be sent")
                 self._warned_no_sender = True
             return
-        async with self._sending:
-            await self._send_due(community_id, due, plan, sessions, settings, now)
+        await self._send_due(community_id, due, plan, sessions, settings, now)
 
     async def _send_due(
         self,
@@ -303,7 +329,9 @@ class ReminderService:
         settings: ServerSettings,
         now: datetime,
     ) -> None:
-        """The DM rows of the reminders due now, then every delivery ready to send, at the shared pace."""
+        """The DM rows of the reminders due now, then every delivery ready to send, at the shared pace.
+
+        Runs beside other communities' passes: only each paced request waits for the others (``_deliver``)."""
         interested_too = (await self._settings.get(community_id)).remind_interested
         for reminder in due:
             added = await self.repository.add_dm_rows(community_id, reminder, now, interested_too=interested_too)
@@ -337,11 +365,8 @@ class ReminderService:
         window; after it the delivery is given up, logged and shown to organisers, rather than risk a second
         copy of the reminder.
         """
-        abandoned = await self.repository.abandoned(community_id)
-        if abandoned:
-            async with self._sending:  # a look at Discord, and perhaps a resend: at the shared pace
-                for delivery in abandoned:
-                    await self._settle(delivery)
+        for delivery in await self.repository.abandoned(community_id):
+            await self._settle(delivery)
 
     async def _settle(self, delivery: Delivery) -> None:
         assert self._sender is not None
@@ -352,7 +377,11 @@ class ReminderService:
         after = await self.repository.latest_message_to(delivery.target_kind, delivery.target_id)
         find = self._sender.find_in_dms if delivery.target_kind is TargetKind.DM else self._sender.find_in_channel
         try:
-            found = await find(delivery.target_id, nonce=delivery.nonce, digest=delivery.claimed_digest, after=after)
+            async with self._sending:  # a look at the platform is a request too: at the shared pace
+                await self.throttle.wait(_cost(delivery))
+                found = await find(
+                    delivery.target_id, nonce=delivery.nonce, digest=delivery.claimed_digest, after=after
+                )
         except (OutboxUnreadable, DeliveryFailed, DeliveryRefused) as error:
             await self._settle_unseen(delivery, error, now)
             return
@@ -406,9 +435,12 @@ class ReminderService:
         return dataclasses.replace(message, community_id=settings.community_id)
 
     async def _deliver(self, delivery: Delivery, message: OutgoingMessage) -> None:
+        """Claim the delivery ahead of its turn, make the paced request, then record how it went.
+
+        Only the request holds ``_sending``: the claim is taken while another pass's request is made, and the mark
+        is written while the next one's is, so the database's time never stands between two paced requests.
+        """
         assert self._sender is not None
-        # channel posts too: one pace for every reminder request
-        await self.throttle.wait(CHANNEL_POST_COST if delivery.target_kind is TargetKind.CHANNEL else 1.0)
         if self._stopping:
             return
         if not await self.repository.claim(
@@ -418,33 +450,71 @@ class ReminderService:
             community_id=delivery.community_id,
         ):
             return  # sent, skipped or dropped since the list was read
-        pause: float | None = None
+        outcome = await self._paced_send(delivery, message)
+        await self._record(delivery, outcome)
+
+    async def _paced_send(self, delivery: Delivery, message: OutgoingMessage) -> int | Exception | None:
+        """The critical section: wait for this request's turn at the shared pace and make it, nothing else.
+
+        Returns the message's id, the error the send raised, or None when it was not made (the service is
+        stopping, or the community's plan changed while the claim waited for its turn).
+        """
+        assert self._sender is not None
+        self.feed.claimed()
+        self._claimed_ahead.set()
         try:
-            if delivery.target_kind is TargetKind.DM:
-                message_id = await self._sender.send_to_member(delivery.target_id, message, nonce=delivery.nonce)
-            else:
-                message_id = await self._sender.send_to_channel(delivery.target_id, message, nonce=delivery.nonce)
-        except DeliveryRefused as refused:
+            await self._sending.acquire()
+        except BaseException:
+            self.feed.waiting -= 1
+            raise
+        try:
+            self.feed.take_turn(self._monotonic(), self.throttle.next_turn)
+            if self._stopping or self._queued.get(delivery.community_id):
+                return None  # released unsent: the next pass re-plans first
+            await self.throttle.wait(_cost(delivery))  # channel posts too: one pace for every reminder request
+            if self._stopping:
+                return None
+            pause: float | None = None
+            try:
+                if delivery.target_kind is TargetKind.DM:
+                    return await self._sender.send_to_member(delivery.target_id, message, nonce=delivery.nonce)
+                return await self._sender.send_to_channel(delivery.target_id, message, nonce=delivery.nonce)
+            except ChannelRefused as refused:
+                return refused
+            except DeliveryFailed as failed:
+                pause = failed.retry_after  # a 429 pauses the whole pace, not only this delivery
+                return failed
+            except Exception as error:  # DeliveryRefused, or a bug: recorded after the critical section
+                return error
+            finally:
+                self.throttle.sent(pause=pause)
+        finally:
+            self.feed.freed(self._monotonic())
+            self._sending.release()
+
+    async def _record(self, delivery: Delivery, outcome: int | Exception | None) -> None:
+        """The mark after a paced request: sent, refused for good, to retry later, or back to pending unsent."""
+        now = self._clock()
+        if outcome is None:
+            await self.repository.release_claim(delivery.id, now, community_id=delivery.community_id)
+        elif isinstance(outcome, DeliveryRefused):
             await self.repository.mark_undeliverable(
-                delivery.id, refused.reason, self._clock(), community_id=delivery.community_id
+                delivery.id, outcome.reason, now, community_id=delivery.community_id
             )
-            level = logging.INFO if refused.reason == DMS_CLOSED else logging.ERROR
-            log.log(level, "reminder delivery %s (%s) refused: %s", delivery.id, delivery.target_kind, refused.reason)
-        except ChannelRefused as refused:
-            self._channel_refused(delivery.community_id, refused)
-            await self._retry_later(delivery, refused.reason, None)
-        except DeliveryFailed as failed:
-            pause = failed.retry_after
-            await self._retry_later(delivery, failed.reason, failed.retry_after)
-        except Exception as error:  # a bug or an unexpected error: keep the row and try again later
-            log.exception("reminder delivery %s failed unexpectedly", delivery.id)
-            await self._retry_later(delivery, f"unexpected error: {type(error).__name__}", None)
+            level = logging.INFO if outcome.reason == DMS_CLOSED else logging.ERROR
+            log.log(level, "reminder delivery %s (%s) refused: %s", delivery.id, delivery.target_kind, outcome.reason)
+        elif isinstance(outcome, ChannelRefused):
+            self._channel_refused(delivery.community_id, outcome)
+            await self._retry_later(delivery, outcome.reason, None)
+        elif isinstance(outcome, DeliveryFailed):
+            await self._retry_later(delivery, outcome.reason, outcome.retry_after)
+        elif isinstance(outcome, Exception):  # a bug or an unexpected error: keep the row and try again later
+            log.error("reminder delivery %s failed unexpectedly", delivery.id, exc_info=outcome)
+            await self._retry_later(delivery, f"unexpected error: {type(outcome).__name__}", None)
         else:
-            await self.repository.mark_sent(delivery.id, message_id, self._clock(), community_id=delivery.community_id)
+            await self.repository.mark_sent(delivery.id, outcome, now, community_id=delivery.community_id)
             if delivery.target_kind is TargetKind.CHANNEL:
                 self._problems.clear(delivery.community_id, _channel_key(delivery.target_id))
-        finally:
-            self.throttle.sent(pause=pause)
 
     def _channel_refused(self, community_id: int, refused: ChannelRefused) -> None:
         # What is wrong and its fix are the platform's words (the adapter's); the way out is the same everywhere.
@@ -569,6 +639,11 @@ def plan_fingerprint(programme_digest: str | None, settings: ServerSettings) -> 
 
 def _channel_key(channel_id: int) -> str:
     return f"reminders:{channel_id}"
+
+
+def _cost(delivery: Delivery) -> float:
+    """The delivery's share of one DM's slot at the pace (a DM takes two requests, a channel post one)."""
+    return CHANNEL_POST_COST if delivery.target_kind is TargetKind.CHANNEL else 1.0
 
 
 def _most_telling(rows: Sequence[Delivery], channel_id: int | None) -> Delivery | None:
