@@ -9,6 +9,7 @@ drops the duplicate if the first send had got through.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -127,6 +128,11 @@ def _delivery(row: Row) -> Delivery:
 class ReminderRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Processes found gone: a token is new at every start, so one found gone stays gone (no second probe).
+        self._gone_owners: set[str] = set()
+        # One probe at a time: PostgreSQL's probe takes the gone process's lock for a moment, so two at once
+        # would each see it held by the other and take a gone process for a live one.
+        self._probing = asyncio.Lock()
 
     # --- subscriptions --------------------------------------------------------------------------------
 
@@ -435,7 +441,17 @@ class ReminderRepository:
 
         A live process's claim, this one's or another's during a rolling restart, is left to that process.
         """
-        return [d for d in await self.claimed(community_id) if not await self._db.owner_alive(d.claimed_by)]
+        claimed = await self.claimed(community_id)
+        return [d for d in claimed if not await self._owner_alive(d.claimed_by)]
+
+    async def _owner_alive(self, token: str | None) -> bool:
+        if token is not None and token in self._gone_owners:
+            return False
+        async with self._probing:
+            alive = await self._db.owner_alive(token)
+        if not alive and token is not None:
+            self._gone_owners.add(token)
+        return alive
 
     async def release_claim(self, delivery_id: int, now: datetime, *, community_id: int | None = None) -> None:
         """Back to pending, to be sent (again) at once with the same nonce."""
