@@ -110,6 +110,7 @@ class ReminderService:
         self._sending = asyncio.Lock()  # the paced request (a send, or a look at the outbox): one at a time
         self.feed = PacerFeed()  # how often the pacer found nothing claimed when it came free
         self._claimed_ahead = asyncio.Event()  # a pass claimed a delivery and waits for the pacer: plan another
+        self._targets_in_flight: dict[tuple[TargetKind, int], asyncio.Event] = {}  # claimed, not yet marked
         self._stopping = False
         self._warned_no_sender = False
         self._wakeups = WakeUps(scheduler, self._wake_up, now=lambda: datetime.now(UTC))
@@ -441,17 +442,28 @@ class ReminderService:
         is written while the next one's is, so the database's time never stands between two paced requests.
         """
         assert self._sender is not None
+        target = (delivery.target_kind, delivery.target_id)
+        # One claim on a target at a time (a member's DMs are shared by the servers they are in): the outbox check
+        # after a crash takes the newest message to a target as the last one sent, so sends to one target never
+        # overlap their claims.
+        while (busy := self._targets_in_flight.get(target)) is not None:
+            await busy.wait()
         if self._stopping:
             return
-        if not await self.repository.claim(
-            delivery.id,
-            self._clock(),
-            digest=content_digest(message.content),
-            community_id=delivery.community_id,
-        ):
-            return  # sent, skipped or dropped since the list was read
-        outcome = await self._paced_send(delivery, message)
-        await self._record(delivery, outcome)
+        self._targets_in_flight[target] = done = asyncio.Event()
+        try:
+            if not await self.repository.claim(
+                delivery.id,
+                self._clock(),
+                digest=content_digest(message.content),
+                community_id=delivery.community_id,
+            ):
+                return  # sent, skipped or dropped since the list was read
+            outcome = await self._paced_send(delivery, message)
+            await self._record(delivery, outcome)
+        finally:
+            del self._targets_in_flight[target]
+            done.set()
 
     async def _paced_send(self, delivery: Delivery, message: OutgoingMessage) -> int | Exception | None:
         """The critical section: wait for this request's turn at the shared pace and make it, nothing else.
