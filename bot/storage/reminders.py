@@ -20,6 +20,8 @@ from bot.storage.codec import from_db_time, optional_time, to_db_time
 from bot.storage.engine import Connection, Database, Row, placeholders
 
 _MINUTE = timedelta(minutes=1)
+# How a delivery given up after a crash begins its last_error: the bot could not check whether it had been sent.
+OUTCOME_UNKNOWN = "outcome unknown"
 
 
 class DeliveryState(StrEnum):
@@ -525,6 +527,20 @@ class ReminderRepository:
             (community_id, user_id, DMS_CLOSED),
         )
         return row is not None
+
+    async def last_dm_outcome_unknown(self, community_id: int, user_id: int) -> bool:
+        """Whether the member's latest reminder DM settled was given up because the bot could not check whether it
+        had been sent (a crash in the middle of sending, and the DMs unreadable)."""
+        row = await self._db.fetchone(
+            "SELECT state, last_error FROM reminder_deliveries WHERE community_id = ? AND target_kind = 'dm' "
+            "AND target_id = ? AND state IN ('sent', 'undeliverable') ORDER BY due_at DESC, id DESC LIMIT 1",
+            (community_id, user_id),
+        )
+        return (
+            row is not None
+            and row["state"] == DeliveryState.UNDELIVERABLE
+            and str(row["last_error"] or "").startswith(OUTCOME_UNKNOWN)
+        )
 
     async def unclaim_dms_closed_notices(self, community_id: int, user_ids: Sequence[int]) -> None:
         """The notice could not be posted (yet): try again on a later pass."""

@@ -83,6 +83,12 @@ class SlackReminderSender:
     def client(self) -> AsyncWebClient:
         return self._web.client
 
+    def drops_resends(self, target_id: int) -> bool:
+        # chat.postMessage takes no nonce or idempotency key (its arguments in slack-api-spec/web-api, and
+        # docs.slack.dev/reference/methods/chat.postMessage): a resend is a second message, so a post whose outcome
+        # is unknown is sent again only after a look has shown it was not posted.
+        return False
+
     async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int:
         channel = int_to_slack_id(channel_id)
         try:

@@ -41,6 +41,7 @@ from bot.services.reminders._wakeups import WakeUps
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.engine import Database
 from bot.storage.reminders import (
+    OUTCOME_UNKNOWN,
     Delivery,
     DeliveryState,
     PlanStamp,
@@ -111,6 +112,8 @@ class ReminderService:
         self.feed = PacerFeed()  # how often the pacer found nothing claimed when it came free
         self._claimed_ahead = asyncio.Event()  # a pass claimed a delivery and waits for the pacer: plan another
         self._targets_in_flight: dict[tuple[TargetKind, int], asyncio.Event] = {}  # claimed, not yet marked
+        # Targets with a gone process's claim the bot could not check yet: nothing is sent to them until it has.
+        self._unsettled: set[tuple[TargetKind, int]] = set()
         self._stopping = False
         self._warned_no_sender = False
         self._wakeups = WakeUps(scheduler, self._wake_up, now=lambda: datetime.now(UTC))
@@ -347,6 +350,8 @@ class ReminderService:
             planned = reminders.get(delivery.reminder)
             if planned is None:
                 continue  # a reminder the next re-plan will deal with
+            if (delivery.target_kind, delivery.target_id) in self._unsettled:
+                continue  # a claim on this target is unsettled: a look after a crash takes the newest post as it
             if decide(planned, plan, self._clock()) is not ReminderDecision.SEND:
                 continue  # time moved on during the fan-out: the next pass skips it
             key = (delivery.reminder, delivery.target_kind)
@@ -362,9 +367,9 @@ class ReminderService:
         before its shards moved here) is settled as soon as that process is gone, and never while it lives.
 
         Each is looked for among the target's recent messages: found, it is recorded as sent; not found, it
-        is sent again (with its nonce). When the bot cannot look, a resend is safe only within Discord's nonce
-        window; after it the delivery is given up, logged and shown to organisers, rather than risk a second
-        copy of the reminder.
+        is sent again (with its nonce). When the bot cannot look, a blind resend is safe only where the platform
+        drops a resend with the same nonce (``drops_resends``: Discord, within its nonce window); otherwise the
+        delivery is given up, logged and shown to organisers, rather than risk a second copy of the reminder.
         """
         for delivery in await self.repository.abandoned(community_id):
             await self._settle(delivery)
@@ -372,6 +377,8 @@ class ReminderService:
     async def _settle(self, delivery: Delivery) -> None:
         assert self._sender is not None
         now = self._clock()
+        target = (delivery.target_kind, delivery.target_id)
+        self._unsettled.discard(target)
         if delivery.claimed_digest is None:  # claimed before the bot kept digests
             await self.repository.release_claim(delivery.id, now, community_id=delivery.community_id)
             return
@@ -390,12 +397,20 @@ class ReminderService:
             log.warning("reminder delivery %s was sent before the bot stopped; recording it as sent", delivery.id)
             await self.repository.mark_sent(delivery.id, found, now, community_id=delivery.community_id)
         else:
-            log.warning("reminder delivery %s was interrupted before Discord took it; sending it again", delivery.id)
+            log.warning(
+                "reminder delivery %s was interrupted before the platform took it; sending it again", delivery.id
+            )
             await self.repository.release_claim(delivery.id, now, community_id=delivery.community_id)
 
     async def _settle_unseen(self, delivery: Delivery, error: Exception, now: datetime) -> None:
+        """The look failed. Resend blind only where the platform drops the duplicate; where it does not, look again
+        at the next pass while the platform is only unavailable (nothing else is sent to the target meanwhile),
+        and give the delivery up once the look is refused or the nonce window has passed."""
+        assert self._sender is not None
         reason = getattr(error, "reason", type(error).__name__)
-        if now - delivery.updated_at <= NONCE_WINDOW:
+        within_window = now - delivery.updated_at <= NONCE_WINDOW
+        drops_resends = self._sender.drops_resends(delivery.target_id)
+        if within_window and drops_resends:
             log.warning(
                 "reminder delivery %s: cannot check whether it was sent (%s); resending within the nonce window",
                 delivery.id,
@@ -403,27 +418,24 @@ class ReminderService:
             )
             await self.repository.release_claim(delivery.id, now, community_id=delivery.community_id)
             return
+        if within_window and type(error) is DeliveryFailed:  # unavailable for now: not a refusal to show
+            log.warning(
+                "reminder delivery %s: cannot check whether it was sent (%s); the platform would not drop a resend, "
+                "so the bot looks again at the next pass",
+                delivery.id,
+                reason,
+            )
+            self._unsettled.add((delivery.target_kind, delivery.target_id))
+            return
         log.error(
             "reminder delivery %s: cannot check whether it was sent before the bot stopped (%s); not resending it",
             delivery.id,
             reason,
         )
         await self.repository.mark_undeliverable(
-            delivery.id, f"outcome unknown: {reason}", now, community_id=delivery.community_id
+            delivery.id, f"{OUTCOME_UNKNOWN}: {reason}", now, community_id=delivery.community_id
         )
-        if delivery.target_kind is TargetKind.CHANNEL:
-            # The platform's adapter words the channel and the fix (OutboxUnreadable); a failure that is not
-            # one (the platform unreachable) says only what is the same everywhere.
-            where = getattr(error, "where", None) or "the reminder channel"
-            lacks = getattr(error, "lacks", None)
-            fix = getattr(error, "fix", None)
-            self._problems.record(
-                delivery.community_id,
-                f"reminders-outbox:{delivery.target_id}",
-                f"The bot stopped while posting a reminder in {where} and cannot check whether it was posted"
-                f"{f': {lacks}' if lacks else ''}. It was not posted again, to avoid a duplicate.",
-                f"Look in {where}, and post the reminder by hand if it is missing.{f' {fix}' if fix else ''}",
-            )
+        self._problems.record(delivery.community_id, *_outcome_unknown(delivery, error, drops_resends=drops_resends))
 
     async def _compose(self, session: SessionRecord, kind: TargetKind, settings: ServerSettings) -> OutgoingMessage:
         threads = await self.repository.open_threads([p.id for p in session.prompts])
@@ -600,6 +612,8 @@ class ReminderService:
             offsets=settings.reminder_offsets,
             channel_id=settings.reminder_channel_id,
             dms_found_closed=subscription is not None and await self.repository.dms_found_closed(community_id, user_id),
+            last_outcome_unknown=subscription is not None
+            and await self.repository.last_dm_outcome_unknown(community_id, user_id),
         )
 
     # --- the schedule ---------------------------------------------------------------------------------
@@ -651,6 +665,34 @@ def plan_fingerprint(programme_digest: str | None, settings: ServerSettings) -> 
 
 def _channel_key(channel_id: int) -> str:
     return f"reminders:{channel_id}"
+
+
+def _outcome_unknown(delivery: Delivery, error: Exception, *, drops_resends: bool) -> tuple[str, str, str]:
+    """What organisers see of a delivery given up because the bot could not check whether it was sent: the key,
+    the problem and its fix. The platform's adapter words the place and the fix (OutboxUnreadable); a failure that
+    is not one (the platform unreachable) says only what is the same everywhere."""
+    lacks = getattr(error, "lacks", None)
+    fix = getattr(error, "fix", None)
+    why = (
+        "to avoid a duplicate"
+        if drops_resends
+        else "because this platform would show a second copy rather than drop it"
+    )
+    if delivery.target_kind is TargetKind.CHANNEL:
+        where = getattr(error, "where", None) or "the reminder channel"
+        return (
+            f"reminders-outbox:{delivery.target_id}",
+            f"The bot stopped while posting a reminder in {where} and cannot check whether it was posted"
+            f"{f': {lacks}' if lacks else ''}. It was not posted again, {why}.",
+            f"Look in {where}, and post the reminder by hand if it is missing.{f' {fix}' if fix else ''}",
+        )
+    return (
+        "reminders-outbox:dms",
+        f"The bot stopped while sending a reminder by direct message and cannot check whether the member got it"
+        f"{f': {lacks}' if lacks else ''}. It was not sent again, {why}; the member is told when they next "
+        "look at their reminder setting.",
+        fix or "Nothing to do if it happens rarely: it follows a crash or a restart in the middle of sending.",
+    )
 
 
 def _cost(delivery: Delivery) -> float:
