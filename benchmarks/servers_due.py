@@ -10,10 +10,10 @@ prepared with a 1 h reminder, so the reminder is due when the bots connect. The 
 prepared in SQL (``server_copies``).
 
 Beside the time, a figure that depends little on the machine's load: of the pacer's turns (each process paces every
-reminder request through one critical section), how many found no delivery claimed and waiting when the pacer
-came free, so that it stood waiting for the database. Each process logs its count when a burst of passes ends
-(``reminders: N paced requests, K of them after the pacer stood idle...``); the run reads them from the processes'
-log files. ``python -m benchmarks.servers_due 1000`` runs one size by itself.
+reminder request through one critical section), how many came due with no delivery claimed and waiting, so that
+the pacer stood waiting for the database. Each process logs its count when a burst of passes ends
+(``reminders: N paced requests, K of them late...``); the run reads them from the processes' log files.
+``python -m benchmarks.servers_due 1000`` runs one size by itself.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from tests.postgres import PostgresServer, running_postgres, unique_database_nam
 
 SHARD_COUNT = 8
 PROCESS_SHARDS = ("0,1,2,3", "4,5,6,7")
-FEED_LINE = re.compile(r"reminders: (\d+) paced requests, (\d+) of them after the pacer stood idle .*\((\S+) s lost\)")
+FEED_LINE = re.compile(r"reminders: (\d+) paced requests, (\d+) of them late .*\((\S+) s lost\)")
 
 
 @dataclass(frozen=True, slots=True)

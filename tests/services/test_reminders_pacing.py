@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
+
 from bot.services.reminders import ReminderService
+from bot.services.reminders._pacing import PacerFeed
 from bot.services.reminders._service import CLAIMS_AHEAD, PASS_CONCURRENCY
 from bot.storage.engine import Database
 from bot.storage.reminders import DeliveryState, TargetKind
@@ -153,3 +157,22 @@ async def test_claims_are_taken_ahead_of_the_pacer_a_bounded_distance_and_one_pe
     assert max(claimed_at_send) <= PASS_CONCURRENCY + CLAIMS_AHEAD
     assert max(alice_claims) <= 1  # a member of five servers: one claim on their DMs at a time
     assert len(world.sender.to(TargetKind.DM, ALICE)) == 5
+
+
+def test_a_turn_is_starved_only_when_its_claim_came_after_the_turn_was_due() -> None:
+    feed = PacerFeed()
+    feed.begin()
+    feed.claimed()
+    feed.take_turn(0.0, -math.inf)  # the burst's first turn: the wait before it is planning
+    feed.freed(0.01)
+    feed.claimed()
+    feed.take_turn(0.03, 0.05)  # nothing was claimed when the pacer came free, but the claim beat the turn
+    feed.freed(0.06)
+    feed.claimed()
+    feed.take_turn(0.20, 0.10)  # the claim came 0.1 s after the turn was due: the pacer waited for the database
+    feed.claimed()
+    feed.claimed()
+    feed.freed(0.21)  # two claims wait: the pacer is not idle
+    feed.take_turn(0.50, 0.25)
+    assert (feed.turns, feed.starved, feed.waiting) == (4, 1, 1)
+    assert feed.lost == pytest.approx(0.10)

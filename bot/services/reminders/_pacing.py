@@ -55,12 +55,11 @@ class Throttle:
 
 @dataclass(slots=True)
 class PacerFeed:
-    """How well the pacer is fed: of its turns, how many found no delivery claimed and waiting for it when it
-    came free, so that it waited for the database (a claim, a pass's reads) instead of sending at the pace.
+    """How well the pacer is fed: of its turns, how many came due with no delivery claimed and waiting for it, so
+    that the pacer stood idle waiting for the database (a claim, a pass's reads) instead of sending at the pace.
 
-    ``turns`` and ``starved`` count since the service started; ``lost`` is the time the pacer stood idle past its
-    next turn with nothing claimed. A burst (``begin``) starts fed: the wait before its first turn is planning,
-    not starvation.
+    ``turns`` and ``starved`` count since the service started; ``lost`` is the time the pacer so stood idle past
+    its turns. A burst (``begin``) starts fed: the wait before its first turn is planning, not starvation.
     """
 
     turns: int = 0
@@ -76,12 +75,14 @@ class PacerFeed:
         self.waiting += 1
 
     def take_turn(self, now: float, next_turn: float) -> None:
-        """A claimed delivery got the pacer (``next_turn``: when the throttle would have let it send)."""
+        """A claimed delivery got the pacer at ``now``; ``next_turn``: when the throttle would have let it send.
+
+        Starved: the pacer came free with nothing claimed, and the claim came after its turn was due."""
         self.waiting -= 1
         self.turns += 1
-        if self._idle_since is not None:
+        if self._idle_since is not None and now > (due := max(self._idle_since, next_turn)):
             self.starved += 1
-            self.lost += max(0.0, now - max(self._idle_since, next_turn))
+            self.lost += now - due
         self._idle_since = None
 
     def freed(self, now: float) -> None:

@@ -252,8 +252,8 @@ class ReminderService:
                 await asyncio.wait(running.values())
             if self.feed.turns > turns:
                 log.info(
-                    "reminders: %d paced requests, %d of them after the pacer stood idle with nothing claimed "
-                    "(%.2f s lost)",
+                    "reminders: %d paced requests, %d of them late because nothing was claimed when their turn "
+                    "came (%.2f s lost)",
                     self.feed.turns - turns,
                     self.feed.starved - starved,
                     self.feed.lost - lost,
