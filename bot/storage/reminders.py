@@ -2,9 +2,10 @@
 
 The ledger, not the scheduler, is the record of what is due and what was sent. A row moves
 pending -> claimed (atomically, just before the send) -> sent | undeliverable, or back to pending to be
-retried later; a pending row whose reminder the catch-up rules drop becomes skipped. Rows left claimed by a
-crash go back to pending at start (``release_claims``); the resend carries the row's nonce, so Discord
-drops the duplicate if the first send had got through.
+retried later; a pending row whose reminder the catch-up rules drop becomes skipped. Rows a process that is
+gone left claimed (``abandoned``) are settled by the service's outbox check; the command line, which sends
+nothing, puts them back to pending (``release_claims``). A resend carries the row's nonce, so Discord drops the
+duplicate if the first send had got through.
 """
 
 from __future__ import annotations
