@@ -24,6 +24,7 @@ BENCHMARKS = (
     "postgres_latency",
     "servers_startup",
     "servers_settle",
+    "settle_round_trips",
     "answers_many_servers",
     "servers_due",
     "slack_answer",

@@ -59,6 +59,7 @@ from slack_app._render import (
     shorten,
     slack_date,
 )
+from slack_app._submission import ack_with_outcome
 from slack_app.deliberation._offer import offer_answer, offer_block, offer_possible, offer_ticked
 from slack_app.programme import parse_number, require_week
 
@@ -193,8 +194,17 @@ async def handle_submission(front: SlackContext, ack: AsyncAck, body: dict[str, 
     except ValueError:
         await ack(response_action="errors", errors={ANSWER_BLOCK: "This form is damaged: open it again."})
         return
-    # Saving waits behind other writes: the form says so at once, and the result replaces it.
-    await ack(response_action="update", view=message_view("Your answer", "Saving your answer…"))
+    # Saving waits behind other writes: past Slack's ack budget the form says so, and the result replaces it.
+    working = message_view("Your answer", "Saving your answer…")
+    failed = message_view("Not saved", "Sorry, something went wrong on our side: your answer was not saved.")
+    await ack_with_outcome(
+        ack, client, view.get("id"), save_answer(front, body, prompt_id, raw), working=working, failed=failed
+    )
+
+
+async def save_answer(front: SlackContext, body: dict[str, Any], prompt_id: int, raw: str) -> View:
+    """The outcome of a submitted answer form, as the view that replaces it."""
+    view = body.get("view") or {}
     try:
         community_id = front.community_of(team_of(body))
         member_id = slack_id_to_int(user_of(body))
@@ -203,13 +213,9 @@ async def handle_submission(front: SlackContext, ack: AsyncAck, body: dict[str, 
         if offer_ticked(view):
             offered = await offer_answer(front.services.deliberation, saved, member_id, raw)
             confirmation += "\n" + escape(offered)
-        result = message_view("Answer saved", confirmation)
+        return message_view("Answer saved", confirmation)
     except UserFacingError as error:
-        result = message_view("Not saved", from_domain(bot_words(str(error))))
-    except Exception:
-        log.exception("saving an answer to prompt %s failed", prompt_id)
-        result = message_view("Not saved", "Sorry, something went wrong on our side: your answer was not saved.")
-    await update_view(client, view.get("id"), result)
+        return message_view("Not saved", from_domain(bot_words(str(error))))
 
 
 # --- /workshop answer [N [P]] ----------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from bot.services.session_events import SYNC_INTERVAL_HOURS, SessionEventService
 from bot.services.stats import StatsService
 from bot.services.threads import ThreadService
 from bot.storage.engine import Database
+from bot.storage.erasures import ErasureRecords
 from bot.storage.state import StateRepository
 from bot.storage.unit_of_work import unit_of_work_factory
 
@@ -122,6 +123,9 @@ class Core:
         if self.started:
             return
         self.started = True
+        # First: a damaged erasure key stops the bot before it reads any thread (and converts, once, the erasure
+        # records an upgrade carried over).
+        await ErasureRecords(self.db).prepare()
         services = self.services
         communities = services.communities
         dev_guild = self.settings.guild_id if DISCORD in self.platforms else None
@@ -134,7 +138,7 @@ class Core:
         services.settings.on_change(services.reminders.on_settings_change)
         services.programme.on_change(services.events.on_programme_change)
         services.settings.on_change(services.events.on_settings_change)
-        communities.on_arrival(self._community_arrived)
+        communities.on_arrival(self._communities_arrived)
         await services.reminders.start()
         # Sessions as scheduled events (when switched on): reconciled once the front end is ready, then every
         # few hours, as earlier events complete and make room under Discord's limit.
@@ -174,10 +178,11 @@ class Core:
             ready = self._ready.get(platform_of(community_id), _at_once)
             self.services.events.request_start(community_id, ready=ready)
 
-    async def _community_arrived(self, community_id: int) -> None:
-        """A community this process starts serving while running (joined, or found at ready): its jobs start."""
-        self.services.reminders.request(community_id)
-        self._start_events(community_id)
+    async def _communities_arrived(self, community_ids: list[int]) -> None:
+        """Communities this process starts serving while running (joined, or found at ready): their jobs start."""
+        self.services.reminders.arrived(community_ids)
+        for community_id in community_ids:
+            self._start_events(community_id)
 
     async def _sync_events_everywhere(self) -> None:
         for community_id in sorted(self.services.communities.served()):

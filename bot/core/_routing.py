@@ -31,6 +31,7 @@ from bot.services.threads import (
     Summary,
     ThreadGateway,
     ThreadHistory,
+    ThreadsAction,
 )
 
 P = TypeVar("P")
@@ -122,6 +123,13 @@ class ThreadRouter:
     ) -> ProblemWording:
         return self._to(parent_id).catch_up_problem(
             trouble, parent_id=parent_id, thread_id=thread_id, missing=missing, error=error
+        )
+
+    def threads_refused(
+        self, action: ThreadsAction, *, channel_id: int, missing: Permission, week: int, forum: bool = False
+    ) -> str:
+        return self._to(channel_id).threads_refused(
+            action, channel_id=channel_id, missing=missing, week=week, forum=forum
         )
 
 

@@ -306,8 +306,8 @@ THREAD_MESSAGES_STAY = (
     "Messages you posted in discussion threads stay on Discord: delete them there if you want them gone too."
 )
 WHAT_IS_KEPT = (
-    "The bot keeps only your Discord id and the time of the deletion, so that what you posted in discussion "
-    "threads until then is never recorded again."
+    "The bot keeps only the time of the deletion and a code made from your Discord id with a secret key (not the id "
+    "itself), so that what you posted in discussion threads until then is never recorded again."
 )
 
 

@@ -1,4 +1,4 @@
-"""Stable pseudonyms for members in exports.
+"""Stable pseudonyms for members in exports, and the keys of their erasure records.
 
 A pseudonym is a keyed hash (HMAC-SHA256) of the server and member ids. The same member always gets
 the same pseudonym within a server, different members get different ones, and without the secret no
@@ -37,6 +37,10 @@ _SIGNED = b"\x01"
 THREAD_PSEUDONYM_PREFIX = "poster-"
 _THREAD_DOMAIN = b"workshop-bot/pseudonym/thread/v1\x00"
 
+# The erasure records (storage/erasures.py) are keyed by a third domain, under a key of their own that never
+# rotates (an export's secret may): a record must match its member's messages for as long as it is kept.
+_ERASURE_DOMAIN = b"workshop-bot/erasure/v1\x00"
+
 
 def pseudonym(secret: bytes, community_id: int, user_id: int, *, public_reply: bool = False) -> str:
     """The member's pseudonym in this server, such as ``member-k3x9q2mfa7``.
@@ -45,6 +49,26 @@ def pseudonym(secret: bytes, community_id: int, user_id: int, *, public_reply: b
     stable for the member's thread replies, and impossible to join to their private answers.
     """
     _require_secret(secret)
+    message = (_THREAD_DOMAIN if public_reply else _DOMAIN) + _encoded_ids(community_id, user_id)
+    digest = hmac.new(secret, message, hashlib.sha256).digest()
+    prefix = THREAD_PSEUDONYM_PREFIX if public_reply else PSEUDONYM_PREFIX
+    # Only the first 50 bits become the label: encoding the first 7 bytes gives the same first 10 characters as
+    # encoding all 32, at a fraction of the cost (an export of 10,000 members makes 10,000 of these).
+    return prefix + b32encode(digest[:_LABEL_BYTES]).decode("ascii").lower()[:PSEUDONYM_CHARS]
+
+
+def erasure_pseudonym(secret: bytes, community_id: int, user_id: int) -> str:
+    """The key of the member's erasure record in this server: all 64 hex digits of an HMAC-SHA256.
+
+    Never shown to anyone, so kept whole (a collision would silently drop another member's thread messages),
+    and from a domain of its own: it cannot be matched to an export's pseudonym even under the same secret.
+    """
+    _require_secret(secret)
+    message = _ERASURE_DOMAIN + _encoded_ids(community_id, user_id)
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def _encoded_ids(community_id: int, user_id: int) -> bytes:
     for name, value in (("community_id", community_id), ("user_id", user_id)):
         if not _MIN_ID <= value <= _MAX_ID:
             raise ValueError(f"{name} must be a platform id (-2**63 to 2**64-1), not {value}")
@@ -52,17 +76,10 @@ def pseudonym(secret: bytes, community_id: int, user_id: int, *, public_reply: b
     # the encoding they always had; Slack's (negative, see platform_ids) are signed and one byte longer, so the
     # two can never meet.
     if community_id >= 0 and user_id >= 0:
-        ids = struct.pack(">QQ", community_id, user_id)
-    elif community_id < 0 and user_id < 0:
-        ids = _SIGNED + struct.pack(">qq", community_id, user_id)
-    else:
-        raise ValueError("a community and its member are ids of one platform")
-    message = (_THREAD_DOMAIN if public_reply else _DOMAIN) + ids
-    digest = hmac.new(secret, message, hashlib.sha256).digest()
-    prefix = THREAD_PSEUDONYM_PREFIX if public_reply else PSEUDONYM_PREFIX
-    # Only the first 50 bits become the label: encoding the first 7 bytes gives the same first 10 characters as
-    # encoding all 32, at a fraction of the cost (an export of 10,000 members makes 10,000 of these).
-    return prefix + b32encode(digest[:_LABEL_BYTES]).decode("ascii").lower()[:PSEUDONYM_CHARS]
+        return struct.pack(">QQ", community_id, user_id)
+    if community_id < 0 and user_id < 0:
+        return _SIGNED + struct.pack(">qq", community_id, user_id)
+    raise ValueError("a community and its member are ids of one platform")
 
 
 def new_secret() -> bytes:

@@ -42,15 +42,6 @@ def summary_sentence(counts: ThreadCounts, *, collect_replies: bool) -> str:
 # --- Refusals of /threads open and /threads close -------------------------------------------------------
 
 
-def cannot_open_threads(channel_id: int, *, forum: bool, missing: str, week: int) -> str:
-    what = "posts" if forum else "threads"
-    return (
-        f"The bot cannot open {what} in <#{channel_id}>: it lacks {missing} there. Nothing was "
-        f"created. Give the bot {missing} in <#{channel_id}> (Edit Channel > Permissions), then run "
-        f"/threads open week:{week} again."
-    )
-
-
 def discussion_channel_gone(channel_id: int) -> str:
     return (
         f"The discussion channel set with /setup (<#{channel_id}>) no longer exists, or the bot cannot "
@@ -81,14 +72,6 @@ def no_prompts(week: int) -> str:
 
 def no_threads_to_close(week: int) -> str:
     return f"Week {week} has no threads to close. Open them with /threads open week:{week}."
-
-
-def cannot_close_threads(parent_id: int, *, missing: str, week: int) -> str:
-    return (
-        f"The bot cannot close the threads in <#{parent_id}>: it lacks {missing} there, so it cannot "
-        f"post their summaries. Nothing was closed. Give the bot {missing} in <#{parent_id}> (Edit "
-        f"Channel > Permissions), then run /threads close week:{week} again."
-    )
 
 
 # --- What the catch-up reports to organisers: a problem, and its fix --------------------------------------

@@ -27,6 +27,8 @@ from bot.storage.engine import Database
 log = logging.getLogger(__name__)
 
 Listener = Callable[[int], Awaitable[None]]
+# Told of the communities that arrived together: one at a join, every new one of a shard at its ready.
+ArrivalListener = Callable[[list[int]], Awaitable[None]]
 
 
 class WelcomePoster(Protocol):
@@ -60,7 +62,7 @@ class CommunityService:
         self.leave_grace = leave_grace
         self._clock = clock
         self._served: set[int] = set()
-        self._on_arrival: list[Listener] = []
+        self._on_arrival: list[ArrivalListener] = []
         self._on_departure: list[Listener] = []
 
     # --- the live set ---------------------------------------------------------------------------------
@@ -76,8 +78,9 @@ class CommunityService:
         """Whether this process's shards cover the community (it may not be in it)."""
         return self._owns(community_id)
 
-    def on_arrival(self, listener: Listener) -> None:
-        """Called with a community this process starts serving after start-up (joined, or back)."""
+    def on_arrival(self, listener: ArrivalListener) -> None:
+        """Called with the communities this process starts serving after start-up (joined, back, or found at a
+        shard's ready): all those found together in one call."""
         self._on_arrival.append(listener)
 
     def on_departure(self, listener: Listener) -> None:
@@ -100,12 +103,16 @@ class CommunityService:
 
     async def present(self, community_ids: Iterable[int]) -> None:
         """The gateway says the bot is in these servers (at ready): any the database did not know, or
-        thought left (re-added while the bot was down), are recorded and served. No message is posted."""
-        for community_id in community_ids:
-            if not self._owns(community_id):
-                continue
-            if community_id not in self._served:
-                await self._arrive(community_id, joined=False)
+        thought left (re-added while the bot was down), are recorded and served. No message is posted.
+
+        Set-based: a few statements for them all, and the listeners told once (a shard's ready may list
+        thousands of servers)."""
+        arriving = sorted({c for c in community_ids if self._owns(c) and c not in self._served})
+        if not arriving:
+            return
+        await self.repository.record_present_many(arriving, self._clock())
+        self._served.update(arriving)
+        await self._arrived(arriving)
 
     async def reconcile(self, community_ids: Iterable[int], *, covers: Callable[[int], bool]) -> list[int]:
         """The platform lists every community the bot is in among those ``covers`` speaks for (a shard's
@@ -151,8 +158,14 @@ class CommunityService:
         if community_id in self._served or not self._owns(community_id):
             return
         self._served.add(community_id)
+        await self._arrived([community_id])
+
+    async def _arrived(self, community_ids: list[int]) -> None:
         for listener in self._on_arrival:
-            await self._call(listener, community_id)
+            try:
+                await listener(community_ids)
+            except Exception:
+                log.exception("an arrival listener failed for %d communities; the others go on", len(community_ids))
 
     async def _greet(self, community_id: int) -> bool:
         if self._welcome is None or not await self.repository.claim_welcome(community_id, self._clock()):

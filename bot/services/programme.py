@@ -78,6 +78,11 @@ class ProgrammeService:
         self._cache.move_to_end(community_id)
         return cached
 
+    async def load_many(self, community_ids: Sequence[int]) -> dict[int, ProgrammeRecord]:
+        """The stored programmes of several communities, in a few queries for them all (planning at start-up).
+        Not kept in the cache: it holds the programmes in use, and planning every server would flush it."""
+        return await self.repository.load_many(community_ids)
+
     async def fingerprints(self, community_ids: Sequence[int] | None = None) -> dict[int, str]:
         """A stable digest of each stored programme (of every community, or the ones named), in one query."""
         return await self.repository.fingerprints(community_ids)

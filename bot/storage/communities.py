@@ -6,6 +6,7 @@ Written in the SQL that SQLite and PostgreSQL share (``?`` placeholders, ON CONF
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from bot.storage.engine import Database
 from bot.storage.members import truncate_wal
 
 DISCORD = "discord"
+PRESENT_CHUNK = 500  # communities recorded per transaction by record_present_many
 
 
 def _platform_row(community_id: int) -> tuple[str, str]:
@@ -111,6 +113,22 @@ class CommunityRepository:
         found = await self.get(community_id)
         assert found is not None
         return found
+
+    async def record_present_many(self, community_ids: Sequence[int], now: datetime) -> None:
+        """``record_present`` (not ``joined``) for many communities: one statement and one transaction a chunk of
+        them, not a transaction each (the servers found at ready)."""
+        when = to_db_time(now)
+        ids = sorted(set(community_ids))
+        for start in range(0, len(ids), PRESENT_CHUNK):
+            chunk = ids[start : start + PRESENT_CHUNK]
+            async with self._db.transaction(communities=chunk) as conn:
+                await conn.executemany(
+                    "INSERT INTO communities (id, platform, external_id, joined_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (id) DO UPDATE SET left_at = NULL, joined_at = CASE "
+                    "WHEN communities.left_at IS NOT NULL OR communities.joined_at IS NULL THEN excluded.joined_at "
+                    "ELSE communities.joined_at END",
+                    [(community_id, *_platform_row(community_id), when) for community_id in chunk],
+                )
 
     async def record_left(self, community_id: int, now: datetime) -> None:
         async with self._db.transaction(community_id) as conn:

@@ -25,6 +25,7 @@ from bot.domain.errors import UserFacingError
 from bot.storage.database_url import check_postgresql_url, redact_url
 from bot.storage.engine import Database, open_database
 from bot.storage.engine._postgres import WRITE_LOCK_KEY, translate
+from bot.storage.erasures import ErasureRecords
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,9 @@ async def copy_sqlite_to_postgres(source: Path, target_url: str) -> CopyReport:
             raise CopyRefusedError(
                 f"{source} is at schema {source_version} but {shown} at {target_version}: upgrade the older one"
             )
+        # The erasure records the upgrade carried over are keyed first, as the bot's first start would: the copy
+        # then takes the keyed records and their key (bot_state), never a member id. A damaged key stops it here.
+        await ErasureRecords(source_db).prepare()
         copied = await _copy_checked(source_db, source, target_url, shown)
     log.info("copied %d rows in %d tables into %s", sum(t.rows for t in copied), len(copied), shown)
     return CopyReport(target_version, copied)

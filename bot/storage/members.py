@@ -4,8 +4,8 @@ Tables holding a member's data: answers (with answer_versions), consents, dm_sub
 event_interest, and the reminder_deliveries rows of DMs sent to them (target_kind 'dm', target_id = their user
 id). When a table gains a column that identifies a member, it belongs in ``erase`` too.
 
-``erase`` leaves one row behind in ``erasures``: the member's id and the time, so that their thread messages,
-still on Discord, are not recorded again (see the migration).
+``erase`` leaves one row behind in ``erasures``: a keyed pseudonym of the member (not their id) and the time, so
+that their thread messages, still on the platform, are not recorded again (storage/erasures.py).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from bot.domain.member_data import DataSection, ErasureReport, MemberData, Remin
 from bot.storage.answers import AnswerRepository, ConsentRepository
 from bot.storage.codec import from_db_time, to_db_time
 from bot.storage.engine import Connection, Database, placeholders
+from bot.storage.erasures import ErasureRecords
 
 log = logging.getLogger(__name__)
 _ID_BATCH = 500  # ids per IN (...) list, well inside both engines' parameter limits
@@ -43,6 +44,7 @@ class MemberDataRepository:
     def __init__(self, db: Database, parts: Sequence[MemberDataPart] | None = None) -> None:
         self._db = db
         self._parts = list(parts) if parts is not None else default_parts(db)
+        self._erasures = ErasureRecords(db)
 
     async def _sections(self, conn: Connection, community_id: int, user_id: int) -> tuple[DataSection, ...]:
         found = [await part.section(conn, community_id, user_id) for part in self._parts]
@@ -89,17 +91,19 @@ class MemberDataRepository:
         wanted = sorted(set(user_ids))
         if not wanted:
             return frozenset()
+        members = await self._erasures.member_keys(community_id, wanted)
+        keys = sorted(members)
         async with self._db.transaction() as conn:
             if await conn.fetchone("SELECT 1 FROM retention_cutoffs WHERE community_id = ?", (community_id,)):
                 return frozenset(wanted)
             found: set[int] = set()
-            for start in range(0, len(wanted), _ID_BATCH):
-                batch = wanted[start : start + _ID_BATCH]
+            for start in range(0, len(keys), _ID_BATCH):
+                batch = keys[start : start + _ID_BATCH]
                 rows = await conn.fetchall(
-                    f"SELECT user_id FROM erasures WHERE community_id = ? AND user_id IN ({placeholders(batch)})",
+                    f"SELECT member_key FROM erasures WHERE community_id = ? AND member_key IN ({placeholders(batch)})",
                     (community_id, *batch),
                 )
-                found.update(int(row[0]) for row in rows)
+                found.update(members[str(row[0])] for row in rows)
         return frozenset(found)
 
     async def communities_of(self, user_id: int) -> list[int]:
@@ -132,6 +136,7 @@ class MemberDataRepository:
         backups still reading an older snapshot, then checkpoints and truncates the write-ahead log, which still
         holds the old pages.)
         """
+        member_key = await self._erasures.member_key(community_id, user_id)  # before the transaction: may write
         async with self._db.transaction() as conn:
             report = await self._count(conn, community_id, user_id)
             # answer_versions go with their answers (ON DELETE CASCADE).
@@ -152,13 +157,13 @@ class MemberDataRepository:
             )
             for part in self._parts:
                 await part.erase(conn, community_id, user_id)
-            # The tombstone: ids and a time only, the minimum that keeps the thread catch-up (and edits) from
-            # recording the member's old messages, still on Discord, all over again.
+            # The tombstone: the member's pseudonym and a time only, the minimum that keeps the thread catch-up
+            # (and edits) from recording the member's old messages, still on the platform, all over again.
             await conn.execute(
-                "INSERT INTO erasures (community_id, user_id, erased_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (community_id, user_id) DO UPDATE SET erased_at = "
+                "INSERT INTO erasures (community_id, member_key, erased_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (community_id, member_key) DO UPDATE SET erased_at = "
                 f"{self._db.dialect.larger('erasures.erased_at', 'excluded.erased_at')}",
-                (community_id, user_id, to_db_time(at)),
+                (community_id, member_key, to_db_time(at)),
             )
         # Always, even with nothing left to delete: a retry after an incomplete scrub must finish the job.
         await self._db.scrub()

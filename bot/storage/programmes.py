@@ -13,6 +13,7 @@ from bot.storage.engine import (
     Connection,
     Database,
     Queries,
+    Row,
     needs_transaction,
     own_or_joined_transaction,
     placeholders,
@@ -44,41 +45,43 @@ class ProgrammeRepository:
             "JOIN sessions s ON s.id = p.session_id WHERE s.community_id = ? ORDER BY p.session_id, p.position",
             (community_id,),
         )
-        weeks = {row["id"]: row["week"] for row in session_rows}
-        prompts: dict[int, list[Prompt]] = {}
+        return _programme_record(community_id, head[0], session_rows, prompt_rows)
+
+    async def load_many(self, community_ids: Sequence[int]) -> dict[int, ProgrammeRecord]:
+        """The stored programmes of several communities (those that have one), in three queries for them all."""
+        if not community_ids:
+            return {}
+        marks = placeholders(community_ids)
+        heads = await self._source.fetchall(
+            f"SELECT community_id, title, timezone, introduction FROM programmes WHERE community_id IN ({marks})",
+            tuple(community_ids),
+        )
+        session_rows = await self._source.fetchall(
+            "SELECT id, community_id, week, title, starts_at, ends_at, location, description, meeting_link, revision "
+            f"FROM sessions WHERE community_id IN ({marks}) ORDER BY community_id, starts_at, week",
+            tuple(community_ids),
+        )
+        prompt_rows = await self._source.fetchall(
+            "SELECT p.id, p.session_id, p.position, p.text FROM prompts p JOIN sessions s ON s.id = p.session_id "
+            f"WHERE s.community_id IN ({marks}) ORDER BY p.session_id, p.position",
+            tuple(community_ids),
+        )
+        sessions_of: dict[int, list[Row]] = {}
+        for row in session_rows:
+            sessions_of.setdefault(row["community_id"], []).append(row)
+        community_of = {row["id"]: row["community_id"] for row in session_rows}
+        prompts_of: dict[int, list[Row]] = {}
         for row in prompt_rows:
-            prompts.setdefault(row["session_id"], []).append(
-                Prompt(
-                    id=row["id"],
-                    session_id=row["session_id"],
-                    week=weeks[row["session_id"]],
-                    number=row["position"],
-                    text=row["text"],
-                )
+            prompts_of.setdefault(community_of[row["session_id"]], []).append(row)
+        return {
+            head["community_id"]: _programme_record(
+                head["community_id"],
+                head,
+                sessions_of.get(head["community_id"], []),
+                prompts_of.get(head["community_id"], []),
             )
-        sessions = tuple(
-            SessionRecord(
-                id=row["id"],
-                community_id=community_id,
-                week=row["week"],
-                title=row["title"],
-                start=from_db_time(row["starts_at"]),
-                end=from_db_time(row["ends_at"]),
-                location=row["location"],
-                description=row["description"],
-                meeting_link=row["meeting_link"],
-                prompts=tuple(prompts.get(row["id"], ())),
-                revision=row["revision"],
-            )
-            for row in session_rows
-        )
-        return ProgrammeRecord(
-            community_id=community_id,
-            title=head[0]["title"],
-            timezone=head[0]["timezone"],
-            introduction=head[0]["introduction"],
-            sessions=sessions,
-        )
+            for head in heads
+        }
 
     async def version(self, community_id: int) -> int | None:
         """A number that changes whenever the stored programme does (None: no programme); one small query.
@@ -227,3 +230,44 @@ class ProgrammeRepository:
                     "INSERT INTO prompts (session_id, position, text) VALUES (?, ?, ?)",
                     (old.id, number, text),
                 )
+
+
+def _programme_record(
+    community_id: int, head: Row, session_rows: Sequence[Row], prompt_rows: Sequence[Row]
+) -> ProgrammeRecord:
+    """A stored programme from its rows: its programmes row, its sessions (in order) and their prompts (in order)."""
+    weeks = {row["id"]: row["week"] for row in session_rows}
+    prompts: dict[int, list[Prompt]] = {}
+    for row in prompt_rows:
+        prompts.setdefault(row["session_id"], []).append(
+            Prompt(
+                id=row["id"],
+                session_id=row["session_id"],
+                week=weeks[row["session_id"]],
+                number=row["position"],
+                text=row["text"],
+            )
+        )
+    sessions = tuple(
+        SessionRecord(
+            id=row["id"],
+            community_id=community_id,
+            week=row["week"],
+            title=row["title"],
+            start=from_db_time(row["starts_at"]),
+            end=from_db_time(row["ends_at"]),
+            location=row["location"],
+            description=row["description"],
+            meeting_link=row["meeting_link"],
+            prompts=tuple(prompts.get(row["id"], ())),
+            revision=row["revision"],
+        )
+        for row in session_rows
+    )
+    return ProgrammeRecord(
+        community_id=community_id,
+        title=head["title"],
+        timezone=head["timezone"],
+        introduction=head["introduction"],
+        sessions=sessions,
+    )

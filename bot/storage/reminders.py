@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from bot.domain.reminders import DMS_CLOSED, PlannedReminder, reminder_nonce
 from bot.storage.codec import from_db_time, optional_time, to_db_time
-from bot.storage.engine import Connection, Database, Row, placeholders
+from bot.storage.engine import Connection, Database, Params, Row, placeholders
 
 _MINUTE = timedelta(minutes=1)
 # How a delivery given up after a crash begins its last_error: the bot could not check whether it had been sent.
@@ -99,6 +99,59 @@ class ReplanResult:
     inserted: int  # channel rows written for reminders now planned
     deleted: int  # pending rows of reminders no longer planned (a moved session, a dropped offset...)
     skipped: int  # pending rows of reminders the catch-up rules dropped
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityPlan:
+    """One community's part of ``replan_many``: ``replan``'s arguments, and the stamp the plan was made over."""
+
+    community_id: int
+    active: tuple[PlannedReminder, ...]
+    dropped: tuple[PlannedReminder, ...]
+    channel_id: int | None
+    stamp: PlanStamp
+    expected: PlanStamp | None  # the community's stamp when its plan was read (None: never planned)
+
+
+@dataclass(frozen=True, slots=True)
+class ManyReplanned:
+    results: dict[int, ReplanResult]  # community -> what its re-plan changed
+    superseded: tuple[int, ...]  # communities another pass planned meanwhile: left as that pass left them
+
+
+@dataclass(frozen=True, slots=True)
+class _LedgerChange:
+    skip: list[int]
+    delete: list[int]
+    insert: list[ReminderId]
+
+
+def _ledger_change(plan: CommunityPlan, rows: Iterable[Row]) -> _LedgerChange:
+    """What ``replan`` does to one community's rows (its pending rows, and its channel rows), worked out in memory:
+    pending rows of dropped reminders are skipped; pending rows of reminders no longer planned, or for another
+    channel, are deleted; a channel row is inserted for each active reminder that has none for this channel and
+    none sent (or being sent) to an earlier one."""
+    active_ids = {reminder_id(r) for r in plan.active}
+    dropped_ids = {reminder_id(r) for r in plan.dropped}
+    skip: list[int] = []
+    delete: list[int] = []
+    taken: set[ReminderId] = set()
+    for row in rows:
+        identity = (row["session_id"], row["offset_minutes"], from_db_time(row["due_at"]))
+        if row["state"] == DeliveryState.PENDING:
+            if identity in dropped_ids:
+                skip.append(row["id"])
+            elif identity not in active_ids or (
+                row["target_kind"] == TargetKind.CHANNEL and row["target_id"] != plan.channel_id
+            ):
+                delete.append(row["id"])
+                continue  # gone: it takes no reminder's place
+        if row["target_kind"] == TargetKind.CHANNEL and (
+            row["target_id"] == plan.channel_id or row["state"] in (DeliveryState.SENT, DeliveryState.CLAIMED)
+        ):
+            taken.add(identity)
+    insert = sorted(active_ids - taken) if plan.channel_id is not None else []
+    return _LedgerChange(skip, delete, insert)
 
 
 _COLUMNS = (
@@ -346,6 +399,94 @@ class ReminderRepository:
         rows = await self._db.fetchall("SELECT community_id, fingerprint, next_due_at FROM reminder_plans")
         return {row["community_id"]: PlanStamp(row["fingerprint"], optional_time(row["next_due_at"])) for row in rows}
 
+    async def replan_many(self, plans: Sequence[CommunityPlan], now: datetime) -> ManyReplanned:
+        """``replan`` for several communities in one transaction, with a few statements for them all.
+
+        Each community's ledger ends as ``replan`` would leave it. A plan whose community's stamp is no longer
+        the ``expected`` one (another pass planned it since it was read) is left alone and reported in
+        ``superseded``: that pass's plan is as new as this one or newer.
+        """
+        if not plans:
+            return ManyReplanned({}, ())
+        by_community = {plan.community_id: plan for plan in plans}
+        community_ids = sorted(by_community)
+        written_at = to_db_time(now)
+        async with self._db.transaction(communities=community_ids) as conn:
+            current: dict[int, PlanStamp] = {}
+            rows_of: dict[int, list[Row]] = {}
+            for chunk in _chunks(community_ids):
+                for row in await conn.fetchall(
+                    f"SELECT community_id, fingerprint, next_due_at FROM reminder_plans "
+                    f"WHERE community_id IN ({placeholders(chunk)})",
+                    chunk,
+                ):
+                    current[row["community_id"]] = PlanStamp(row["fingerprint"], optional_time(row["next_due_at"]))
+                # The rows a re-plan looks at: pending ones (to keep, skip or delete), and channel rows (those
+                # already written for a reminder, or sent to an earlier channel).
+                for row in await conn.fetchall(
+                    "SELECT id, community_id, session_id, offset_minutes, due_at, target_kind, target_id, state "
+                    f"FROM reminder_deliveries WHERE community_id IN ({placeholders(chunk)}) "
+                    "AND (state = 'pending' OR target_kind = 'channel')",
+                    chunk,
+                ):
+                    rows_of.setdefault(row["community_id"], []).append(row)
+            superseded = tuple(c for c in community_ids if current.get(c) != by_community[c].expected)
+            results: dict[int, ReplanResult] = {}
+            to_skip: list[int] = []
+            to_delete: list[int] = []
+            fresh: list[Params] = []
+            for community_id in community_ids:
+                plan = by_community[community_id]
+                if community_id in superseded:
+                    continue
+                change = _ledger_change(plan, rows_of.get(community_id, ()))
+                to_skip += change.skip
+                to_delete += change.delete
+                fresh += [
+                    (
+                        community_id,
+                        session_id,
+                        offset_minutes,
+                        to_db_time(due_at),
+                        plan.channel_id,
+                        delivery_nonce((session_id, offset_minutes, due_at), TargetKind.CHANNEL, plan.channel_id),
+                        written_at,
+                    )
+                    for session_id, offset_minutes, due_at in change.insert
+                    if plan.channel_id is not None
+                ]
+                results[community_id] = ReplanResult(len(change.insert), len(change.delete), len(change.skip))
+            for chunk in _chunks(to_skip):
+                await conn.execute(
+                    f"UPDATE reminder_deliveries SET state = 'skipped', updated_at = ? "
+                    f"WHERE id IN ({placeholders(chunk)})",
+                    (written_at, *chunk),
+                )
+            for chunk in _chunks(to_delete):
+                await conn.execute(f"DELETE FROM reminder_deliveries WHERE id IN ({placeholders(chunk)})", chunk)
+            if fresh:
+                await conn.executemany(
+                    "INSERT INTO reminder_deliveries (community_id, session_id, offset_minutes, due_at, target_kind, "
+                    "target_id, nonce, updated_at) VALUES (?, ?, ?, ?, 'channel', ?, ?, ?)",
+                    fresh,
+                )
+            if results:
+                await conn.executemany(
+                    "INSERT INTO reminder_plans (community_id, fingerprint, next_due_at, planned_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (community_id) DO UPDATE SET fingerprint = excluded.fingerprint, "
+                    "next_due_at = excluded.next_due_at, planned_at = excluded.planned_at",
+                    [
+                        (
+                            community_id,
+                            by_community[community_id].stamp.fingerprint,
+                            _db_time_or_none(by_community[community_id].stamp.next_due_at),
+                            written_at,
+                        )
+                        for community_id in results
+                    ],
+                )
+        return ManyReplanned(results, superseded)
+
     async def with_work_now(self, now: datetime) -> set[int]:
         """Communities with a delivery to make now (pending, due, not waiting for a retry) or a claim to settle:
         one query for all of them."""
@@ -565,6 +706,10 @@ class ReminderRepository:
             tuple(prompt_ids),
         )
         return {row["prompt_id"]: row["thread_id"] for row in rows}
+
+
+def _db_time_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else to_db_time(moment)
 
 
 def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:

@@ -17,10 +17,12 @@ from enum import Enum
 from typing import Literal
 
 from bot.domain.member_data import AnswerVersion
+from bot.domain.pseudonyms import erasure_pseudonym
 from bot.domain.threads import ThreadCounts
 from bot.storage.answers import answer_versions
 from bot.storage.codec import from_db_time, optional_time, to_db_time
 from bot.storage.engine import Connection, Database, Row, placeholders
+from bot.storage.erasures import ErasureRecords
 
 ThreadState = Literal["open", "closed"]
 
@@ -254,14 +256,15 @@ class ContributionRepository:
     transaction, so a busy thread costs one commit (and one fsync) per batch rather than per message. Each
     caller still returns only once its own reply is committed.
 
-    A message posted at or before its author erased their data (``erasures``), or at or before retention
-    deleted the server's answers (``retention_cutoffs``), is never recorded: it is still on Discord, and the catch-up
-    after every restart reads it again. Checked in the writing transaction, so an erasure committed while a
-    catch-up was reading the thread still wins.
+    A message posted at or before its author erased their data (``erasures``, found by the author's pseudonym: see
+    storage/erasures.py), or at or before retention deleted the server's answers (``retention_cutoffs``), is never
+    recorded: it is still on the platform, and the catch-up after every restart reads it again. Checked in the
+    writing transaction, so an erasure committed while a catch-up was reading the thread still wins.
     """
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._erasures = ErasureRecords(db)
         self._waiting: list[tuple[_Reply, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -310,6 +313,7 @@ class ContributionRepository:
     async def _write(self, replies: list[_Reply]) -> list[bool]:
         ids = [reply[3] for reply in replies]
         communities = {reply[0] for reply in replies}
+        secret = await self._erasures.secret()  # before the transaction: the first use may write
         # One community's replies (the usual batch) run beside other communities' writes; a mixed batch locks all.
         async with self._db.transaction(communities.pop() if len(communities) == 1 else None) as conn:
             known = {
@@ -318,7 +322,7 @@ class ContributionRepository:
                     f"SELECT message_id FROM answers WHERE message_id IN ({placeholders(ids)})", ids
                 )
             }
-            deleted = await self._deleted_since_posted(conn, replies)
+            deleted = await self._deleted_since_posted(conn, replies, secret)
             fresh: list[_Reply] = []
             outcomes = []
             for reply in replies:
@@ -341,25 +345,27 @@ class ContributionRepository:
         return outcomes
 
     @staticmethod
-    async def _deleted_since_posted(conn: Connection, replies: list[_Reply]) -> set[int]:
+    async def _deleted_since_posted(conn: Connection, replies: list[_Reply], secret: bytes) -> set[int]:
         """The ids of the messages among ``replies`` posted at or before their author erased their data, or
         at or before retention deleted their server's answers: not to be recorded again."""
         guilds = sorted({reply[0] for reply in replies})
-        users = sorted({reply[2] for reply in replies})
-        # One trip: a member's erasure, or (user_id NULL) a deletion that covered everyone in the server.
-        deleted_at: dict[tuple[int, int | None], str] = {
+        # An erasure record names its member by their pseudonym in the community (storage/erasures.py).
+        member_keys = {(g, u): erasure_pseudonym(secret, g, u) for g, _, u, *_ in replies}
+        keys = sorted(set(member_keys.values()))
+        # One trip: a member's erasure, or (member_key NULL) a deletion that covered everyone in the server.
+        deleted_at: dict[tuple[int, str | None], str] = {
             (row[0], row[1]): row[2]
             for row in await conn.fetchall(
-                "SELECT community_id, user_id, erased_at FROM erasures "
-                f"WHERE community_id IN ({placeholders(guilds)}) AND user_id IN ({placeholders(users)}) "
+                "SELECT community_id, member_key, erased_at FROM erasures "
+                f"WHERE community_id IN ({placeholders(guilds)}) AND member_key IN ({placeholders(keys)}) "
                 "UNION ALL SELECT community_id, NULL, deleted_at FROM retention_cutoffs "
                 f"WHERE community_id IN ({placeholders(guilds)})",
-                [*guilds, *users, *guilds],
+                [*guilds, *keys, *guilds],
             )
         }
         deleted = set()
         for community_id, _, user_id, message_id, *_, posted in replies:
-            for key in ((community_id, user_id), (community_id, None)):
+            for key in ((community_id, member_keys[community_id, user_id]), (community_id, None)):
                 since = deleted_at.get(key)
                 if since is not None and posted <= since:  # fixed-width UTC text: text order is time order
                     deleted.add(message_id)

@@ -23,6 +23,7 @@ from bot.services.threads import (
     ThreadHistory,
     ThreadLockedError,
     ThreadMessage,
+    ThreadsAction,
 )
 from cogs._discord.permissions import guild_id_of, missing_in, missing_in_channel
 from cogs._thread_text import starter_content, summary_content
@@ -258,6 +259,11 @@ class DiscordThreadGateway:
     ) -> ProblemWording:
         return catch_up_problem(trouble, parent_id=parent_id, thread_id=thread_id, missing=missing, error=error)
 
+    def threads_refused(
+        self, action: ThreadsAction, *, channel_id: int, missing: Permission, week: int, forum: bool = False
+    ) -> str:
+        return threads_refused(action, channel_id=channel_id, missing=missing, week=week, forum=forum)
+
     async def message_deleted(self, thread_id: int, message_id: int) -> bool:
         channel = self._bot.get_partial_messageable(thread_id, guild_id=guild_id_of(self._bot, thread_id))
         try:
@@ -298,4 +304,23 @@ def catch_up_problem(
         f"Discord's history of <#{thread_id}> left out replies that still exist, so the bot "
         "could not tell which replies were deleted while it was offline. No answer was removed.",
         f"Check the bot's permissions in <#{parent_id}>; restarting the bot tries again.",
+    )
+
+
+# --- Why /threads open or close did nothing, in Discord's words: its permission names and menu, its commands ----
+
+
+def threads_refused(action: ThreadsAction, *, channel_id: int, missing: Permission, week: int, forum: bool) -> str:
+    lacks = missing.label
+    if action is ThreadsAction.OPEN:
+        what = "posts" if forum else "threads"
+        return (
+            f"The bot cannot open {what} in <#{channel_id}>: it lacks {lacks} there. Nothing was "
+            f"created. Give the bot {lacks} in <#{channel_id}> (Edit Channel > Permissions), then run "
+            f"/threads open week:{week} again."
+        )
+    return (
+        f"The bot cannot close the threads in <#{channel_id}>: it lacks {lacks} there, so it cannot "
+        f"post their summaries. Nothing was closed. Give the bot {lacks} in <#{channel_id}> (Edit "
+        f"Channel > Permissions), then run /threads close week:{week} again."
     )

@@ -40,6 +40,7 @@ from bot.services.threads import (
     ThreadGoneError,
     ThreadHistory,
     ThreadMessage,
+    ThreadsAction,
 )
 from slack_app._adapters._text import fallback_text, message_blocks, unescape
 from slack_app._adapters._thread_text import starter_text, summary_text
@@ -130,6 +131,11 @@ class SlackThreadGateway:
         error: str | None = None,
     ) -> ProblemWording:
         return catch_up_problem(trouble, parent_id=parent_id, thread_id=thread_id, missing=missing, error=error)
+
+    def threads_refused(
+        self, action: ThreadsAction, *, channel_id: int, missing: Permission, week: int, forum: bool = False
+    ) -> str:
+        return threads_refused(action, channel_id=channel_id, missing=missing, week=week, forum=forum)
 
     def reads_message_content(self, thread_id: int) -> bool:
         return True  # Slack's message events and histories carry the text (with the history scopes)
@@ -394,4 +400,24 @@ def catch_up_problem(
         f"Slack's replies of a prompt thread in {where} left out replies that still exist, so the bot could not "
         "tell which replies were deleted while it was offline. No answer was removed.",
         f"{READ_FIX.format(where=where)}; restarting the bot tries again.",
+    )
+
+
+# --- Why /workshop threads open or close did nothing, in Slack's words -----------------------------------------
+# ``missing_permissions`` reports everything missing when the bot is not a member of the channel or the channel
+# is archived (Slack has no per-channel permissions): the fix is the membership, not a permission's name.
+
+
+def threads_refused(action: ThreadsAction, *, channel_id: int, missing: Permission, week: int, forum: bool) -> str:
+    where = f"<#{channel_id}>"  # the front end renders it as Slack's link
+    command = f"`/workshop threads {action.value} {week}`"
+    fix = f"Invite the bot to {where} (/invite there), or unarchive it, then run {command}"
+    if action is ThreadsAction.OPEN:
+        return (
+            f"The bot cannot open threads in {where}: it is not a member of the channel, or the channel is "
+            f"archived. Nothing was created. {fix} again."
+        )
+    return (
+        f"The bot cannot close the threads in {where}: it is not a member of the channel, or the channel is "
+        f"archived, so it cannot post their summaries. Nothing was closed. {fix} again."
     )

@@ -33,6 +33,7 @@ from slack_app._commands import ROLE_NAMES, WHO_MAY, Call, NotAllowedError, Rout
 from slack_app._context import SlackContext, team_of, update_view, user_of
 from slack_app._render import MODAL_TITLE_LIMIT, bot_words, escape, from_domain, plain, shorten
 from slack_app._roles import Role
+from slack_app._submission import ack_with_outcome
 from slack_app.deliberation._common import OPEN_CALLBACK, notice
 from slack_app.deliberation._moderation import moderation_step
 from slack_app.deliberation._post import post_blocks, post_text
@@ -156,15 +157,21 @@ async def open_submitted(front: SlackContext, ack: AsyncAck, body: dict[str, Any
     if errors:
         await ack(response_action="errors", errors=errors)
         return
-    await ack(response_action="update", view=notice("Open a conversation", "Opening…"))
+    work = conversation_opened(front, body, week, channel_id, prompt, seeds, not hold)
+    await ack_with_outcome(ack, client, view.get("id"), work, working=notice("Open a conversation", "Opening…"))
+
+
+async def conversation_opened(
+    front: SlackContext, body: dict[str, Any], week: int, channel_id: str, prompt: str, seeds: str, auto: bool
+) -> View:
     try:
-        text = await open_conversation(front, body, week, channel_id, prompt, seeds, not hold)
+        text = await open_conversation(front, body, week, channel_id, prompt, seeds, auto)
     except UserFacingError as error:
         text = from_domain(bot_words(str(error)))
     except Exception:
         log.exception("opening a conversation failed")
         text = "Sorry, something went wrong on our side."
-    await update_view(client, view.get("id"), notice("Open a conversation", text))
+    return notice("Open a conversation", text)
 
 
 async def open_conversation(

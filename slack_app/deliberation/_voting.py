@@ -41,6 +41,7 @@ from slack_app._render import (
     sections,
     shorten,
 )
+from slack_app._submission import ack_with_outcome
 from slack_app.deliberation._common import (
     CAST_ACTION,
     CHANGE_ACTION,
@@ -290,17 +291,21 @@ async def statement_submitted(front: SlackContext, ack: AsyncAck, body: dict[str
     except ValueError:
         await ack(response_action="errors", errors={STATEMENT_BLOCK: "This form is damaged: open it again."})
         return
-    await ack(response_action="update", view=notice("Write a statement", "Sending your statement…"))
+    work = send_statement(front, body, conversation_id, text)
+    working = notice("Write a statement", "Sending your statement…")
+    await ack_with_outcome(ack, client, view.get("id"), work, working=working)
+
+
+async def send_statement(front: SlackContext, body: dict[str, Any], conversation_id: int, text: str) -> View:
     try:
         member = Member(front, body)
         service = front.services.deliberation
         await service.by_id(conversation_id, community_id=member.community_id)  # another workspace's: not found
         # Sending the form under the consent notice is the consent: the form said so.
         statement = await service.add_statement(conversation_id, member.user_id, text, consent=True)
-        result = notice("Statement sent", escape(statement_thanks(statement)))
+        return notice("Statement sent", escape(statement_thanks(statement)))
     except Exception as error:
-        result = _failure(error, "a statement")
-    await update_view(client, view.get("id"), result)
+        return _failure(error, "a statement")
 
 
 Pressed = Callable[[SlackContext, dict[str, Any]], Awaitable[None]]

@@ -30,7 +30,7 @@ from bot.services.exports import ExportRequest
 from bot.services.report import ReportRequest
 from slack_app._commands import Call, Router, Subcommand, report_error
 from slack_app._context import SlackContext, team_of, user_of
-from slack_app._render import actions, bot_words, button, escape, from_domain, sections, slack_date
+from slack_app._render import actions, bot_words, button, escape, from_domain, sections, slack_date, split_text
 from slack_app._roles import Role
 from slack_app.programme import parse_number, require_week
 
@@ -42,6 +42,15 @@ NAMED_TTL = timedelta(minutes=10)
 NAMED_ACTION = "export:named"
 NAMED_CANCEL = "export:named-cancel"
 CHART_FILE = "participation.png"
+STATS_FILE = "participation.md"
+# A long stats reply is paged as Slack allows: a slash command may answer through its response_url "up to 5 times
+# within 30 minutes" (docs.slack.dev/interactivity/implementing-slash-commands, "Sending delayed responses"), each
+# message at most 50 blocks (docs.slack.dev/reference/block-kit/blocks) of sections of at most 3,000 characters
+# (…/blocks/section-block). A page keeps to 12,000 characters, the cumulative text Slack documents for one message's
+# markdown blocks (…/blocks/markdown-block) and past which it refuses section blocks too (msg_blocks_too_long,
+# slackapi/bolt-js#2509). Figures that need more pages than the response_url takes go to the DM as a file.
+STATS_PAGE_CHARS = 12_000
+STATS_PAGES = 5
 AUDIT_SHOWN = 20
 FORMATS = {fmt.value: fmt for fmt in ExportFormat}
 
@@ -139,22 +148,63 @@ async def report_command(call: Call) -> None:
 def stats_text(report: StatsText, title: str) -> str:
     """The domain's figures (bot.domain.stats_text) rendered for Slack, under a heading."""
     body = from_domain("\n".join(stats_lines(report)))
-    return f"*Participation: {escape(title)}*\n{body}\n{escape(stats_footer(report.threshold))}"
+    return f"{stats_heading(title)}\n{body}\n{escape(stats_footer(report.threshold))}"
+
+
+def stats_heading(title: str) -> str:
+    return f"*Participation: {escape(title)}*"
+
+
+def stats_pages(text: str, title: str) -> list[str]:
+    """``text`` as the messages of a paged reply, each under ``STATS_PAGE_CHARS``, cut between lines; every page
+    after the first says whose figures it continues."""
+    pieces = split_text(text, STATS_PAGE_CHARS - len(stats_heading(title)) - 40)
+    count = len(pieces)
+    return [
+        piece if number == 1 else f"{stats_heading(title)} (continued, {number} of {count})\n{piece}"
+        for number, piece in enumerate(pieces, start=1)
+    ]
+
+
+def stats_document(report: StatsText, title: str) -> bytes:
+    """Every figure as one Markdown file, for a programme whose figures outgrow a command's replies."""
+    lines = [f"# Participation: {title}", "", *stats_lines(report), "", stats_footer(report.threshold), ""]
+    return "\n".join(lines).encode()
 
 
 async def stats_command(call: Call) -> None:
     programme = await call.services.programme.require(call.community_id)
     report = await call.services.stats.report(call.community_id)
     chart = await call.services.report.participation_png(call.community_id)
-    text = stats_text(report, programme.title)
     retention = retention_text(await call.services.retention.schedule(call.community_id))
-    if retention:
-        text = f"{from_domain(bot_words(retention))}\n{text}"
+    lead = f"{from_domain(bot_words(retention))}\n" if retention else ""
+    pages = stats_pages(lead + stats_text(report, programme.title), programme.title)
+    files = [(CHART_FILE, chart, "Answers per week", "The figures are in the text reply.")]
+    if len(pages) > STATS_PAGES:  # more than the command's replies can carry: every figure as a file
+        weeks = len(report.weeks)
+        files = [
+            (STATS_FILE, stats_document(report, programme.title), "Participation figures", f"All {weeks} weeks."),
+            (CHART_FILE, chart, "Answers per week", f"The figures are in {STATS_FILE}."),
+        ]
+        summary = from_domain(stats_lines(report)[0])
+        pages = [
+            f"{lead}{stats_heading(programme.title)}\n{summary}\nThe figures of all {weeks} weeks are more than a "
+            f"reply can show: they are in your direct messages with the bot as {STATS_FILE}, with the chart."
+        ]
+    else:
+        pages[-1] += "\nThe chart is in your direct messages with the bot."
+    await send_files(call, files)
+    for page in pages:
+        await call.reply(page)
+
+
+async def send_files(call: Call, files: list[tuple[str, bytes, str, str]]) -> None:
+    """Each (name, content, title, comment) to the member's DM with the bot."""
     with tempfile.TemporaryDirectory(prefix="workshop-stats-") as folder:
-        path = Path(folder) / CHART_FILE
-        await asyncio.to_thread(path.write_bytes, chart)
-        await deliver(call.front, call.member_id, (path,), "Answers per week", "The figures are in the text reply.")
-    await call.reply(text + "\nThe chart is in your direct messages with the bot.")
+        for name, content, title, comment in files:
+            path = Path(folder) / name
+            await asyncio.to_thread(path.write_bytes, content)
+            await deliver(call.front, call.member_id, (path,), title, comment)
 
 
 async def named_pressed(front: SlackContext, body: dict[str, Any], respond: AsyncRespond) -> None:

@@ -39,7 +39,7 @@ from bot.domain.importing import ImportPlan, carry_over_week_links
 from bot.domain.parsers import MAX_FILE_BYTES, parse_programme_file
 from bot.domain.programme import Programme, redate
 from slack_app._commands import Call, Router, Subcommand
-from slack_app._context import SlackContext, team_of, update_view, user_of
+from slack_app._context import SlackContext, team_of, user_of
 from slack_app._render import (
     MODAL_TITLE_LIMIT,
     SECTION_TEXT_LIMIT,
@@ -52,6 +52,7 @@ from slack_app._render import (
     sections,
 )
 from slack_app._roles import Role
+from slack_app._submission import ack_with_outcome
 from slack_app.organiser._modal import notice, open_for_organiser
 
 log = logging.getLogger(__name__)
@@ -203,13 +204,15 @@ class ImportFlow:
         except UserFacingError as error:
             await ack(response_action="errors", errors={"start": str(error)})
             return
-        await ack(response_action="update", view=notice(TITLE, "Reading the file…", callback_id=UPLOAD_CALLBACK))
+        working = notice(TITLE, "Reading the file…", callback_id=UPLOAD_CALLBACK)
+        await ack_with_outcome(ack, client, view.get("id"), self._previewed(body, files[0], new_start), working=working)
+
+    async def _previewed(self, body: dict[str, Any], file: dict[str, Any], new_start: date | None) -> View:
         try:
             community_id = self.front.community_of(team_of(body))
-            result = await self._preview(community_id, user_of(body), files[0], new_start)
+            return await self._preview(community_id, user_of(body), file, new_start)
         except UserFacingError as error:
-            result = notice(TITLE, from_domain(str(error)) + "\nNothing was imported.")
-        await update_view(client, view.get("id"), result)
+            return notice(TITLE, from_domain(str(error)) + "\nNothing was imported.")
 
     async def _preview(self, community_id: int, user_id: str, file: dict[str, Any], new_start: Any) -> View:
         services = self.front.services
@@ -245,7 +248,10 @@ class ImportFlow:
         ):
             await ack(response_action="update", view=notice(TITLE, "Only the organiser who uploaded it can confirm."))
             return
-        await ack(response_action="update", view=notice(TITLE, "Importing…"))
+        work = self._imported(pending)
+        await ack_with_outcome(ack, client, view.get("id"), work, working=notice(TITLE, "Importing…"))
+
+    async def _imported(self, pending: PendingImport) -> View:
         programme_service = self.front.services.programme
         try:
             plan = await programme_service.import_programme(
@@ -257,12 +263,12 @@ class ImportFlow:
             now = await programme_service.preview(pending.community_id, pending.programme)
             text = from_domain(
                 "Answers changed since the preview: this import would now delete "
-                f"{plural(now.answers_lost, 'answer')}. Nothing was imported; run /import again for an "
-                "up-to-date preview."
+                f"{plural(now.answers_lost, 'answer')}. Nothing was imported; run `/workshop import` again "
+                "for an up-to-date preview."
             )
         except UserFacingError as error:
             text = from_domain(str(error))
-        await update_view(client, view.get("id"), notice(TITLE, text))
+        return notice(TITLE, text)
 
 
 def register(app: AsyncApp, front: SlackContext, router: Router) -> None:

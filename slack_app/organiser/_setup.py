@@ -46,7 +46,7 @@ from bot.domain.settings_rules import (
 )
 from bot.services.health import RuntimeProblem
 from slack_app._commands import Call, Router, Subcommand
-from slack_app._context import SlackContext, team_of, update_view, user_of
+from slack_app._context import SlackContext, team_of, user_of
 from slack_app._render import (
     MODAL_TITLE_LIMIT,
     VIEW_BLOCKS_LIMIT,
@@ -60,6 +60,7 @@ from slack_app._render import (
     shorten,
 )
 from slack_app._roles import Role
+from slack_app._submission import ack_with_outcome
 from slack_app.organiser._modal import notice, open_for_organiser
 
 log = logging.getLogger(__name__)
@@ -337,8 +338,12 @@ async def submitted(front: SlackContext, ack: AsyncAck, body: dict[str, Any], cl
     if not changes:
         await ack(response_action="update", view=notice(TITLE, "Nothing changed."))
         return
-    # Saving re-plans reminders: the modal says so at once, and the result replaces it.
-    await ack(response_action="update", view=notice(TITLE, "Saving…"))
+    # Saving re-plans reminders: past Slack's ack budget the modal says so, and the result replaces it.
+    work = save_settings(front, community_id, changes)
+    await ack_with_outcome(ack, client, view.get("id"), work, working=notice(TITLE, "Saving…"))
+
+
+async def save_settings(front: SlackContext, community_id: int, changes: dict[str, object]) -> View:
     try:
         await front.services.settings.update(community_id, **changes)
         if "retention" in changes:
@@ -347,7 +352,7 @@ async def submitted(front: SlackContext, ack: AsyncAck, body: dict[str, Any], cl
         text = "Saved: " + ", ".join(LABELS.get(name, name) for name in changes) + "."
     except UserFacingError as error:
         text = from_domain(str(error))
-    await update_view(client, view.get("id"), notice(TITLE, text))
+    return notice(TITLE, text)
 
 
 async def setup_command(call: Call) -> None:

@@ -16,6 +16,8 @@ from bot.domain.platform_ids import slack_id_to_int, slack_ts_to_int
 from bot.domain.reminder_text import OutgoingMessage
 from bot.services.session_events import EventsUnavailable
 from bot.storage.engine import Database, SqliteDatabase
+from bot.storage.erasures import ERASURE_KEY, ErasureKeyError
+from bot.storage.state import StateRepository
 from tests.harness import FakeClock
 
 SNOWFLAKE = 41771983423143937
@@ -163,3 +165,14 @@ async def test_start_serves_every_platforms_communities_and_close_stops_the_jobs
         await core.close()  # safe twice
     await asyncio.sleep(0)  # APScheduler's asyncio shutdown runs on the loop's next turn
     assert not core.scheduler.running
+
+
+async def test_a_damaged_erasure_key_stops_the_start_before_anything_runs(sqlite: Database, tmp_path: Path) -> None:
+    """Rather than catch up threads with erasure records it cannot match (storage/erasures.py)."""
+    await StateRepository(sqlite).set(ERASURE_KEY, "not a key")
+    discord = Recorder("discord")
+    core = build_core(Settings(programme_file=tmp_path / "none.toml"), sqlite, adapters={"discord": adapters(discord)})
+    with pytest.raises(ErasureKeyError, match=r"The erasure key in the database .* is damaged"):
+        await core.start()
+    assert discord.calls == [] and not core.scheduler.running
+    await core.close()

@@ -307,7 +307,7 @@ async def test_an_erased_members_thread_messages_are_not_recorded_again_when_the
         confirm = f"mydata:erase:{alice}:{bot.dev_guild_id}:yes"
         done = await (await fake_discord.click("alice", question, confirm)).final()
         assert done.content.startswith(f"Deleted in Workshop (server {bot.dev_guild_id}):\n- 2 answers\n")
-        assert "keeps only your Discord id and the time of the deletion" in done.content
+        assert "a code made from your Discord id with a secret key (not the id itself)" in done.content
 
     await fake_discord.post_message(q1, "bob", "Posted while the bot was down")
     async with bot_runner.running(message_content_intent=True) as bot:

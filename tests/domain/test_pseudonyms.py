@@ -13,6 +13,7 @@ from bot.domain.errors import SettingsError
 from bot.domain.pseudonyms import (
     MIN_SECRET_BYTES,
     PSEUDONYM_CHARS,
+    erasure_pseudonym,
     new_secret,
     pseudonym,
     secret_from_text,
@@ -125,3 +126,39 @@ def test_slack_members_get_pseudonyms_that_never_meet_discord_ones() -> None:
     assert pseudonym(SECRET, team, member, public_reply=True).startswith("poster-")
     with pytest.raises(ValueError):
         pseudonym(SECRET, team, GUILD)  # a Discord member in a Slack workspace: one platform or the other
+
+
+# --- the keys of the erasure records ------------------------------------------------------------------------------
+
+
+def test_an_erasure_key_is_pinned_whole_and_unlike_any_export_pseudonym() -> None:
+    # Pinned: a changed derivation would make every erasure record miss its member, undoing the erasures.
+    key = erasure_pseudonym(SECRET, 1, 2)
+    assert key == "37e1195c802a5b7c2f8d1ba04f947d9d0a75cf152938771804da05fdd7019fc6"
+    assert re.fullmatch("[0-9a-f]{64}", key)
+    message = b"workshop-bot/erasure/v1\x00" + (1).to_bytes(8, "big") + (2).to_bytes(8, "big")
+    assert key != hashlib.sha256(message).hexdigest()  # keyed: not a hash anyone could compute for every id
+    # Another domain than the exports': even under the same secret, no prefix of it is an export's label.
+    for label in (pseudonym(SECRET, 1, 2), pseudonym(SECRET, 1, 2, public_reply=True)):
+        assert label.split("-", 1)[1] not in key
+
+
+@settings(max_examples=200, deadline=None)
+@given(snowflakes, snowflakes, snowflakes)
+def test_erasure_keys_are_stable_and_distinct_per_member_and_server(
+    community_id: int, user_a: int, user_b: int
+) -> None:
+    key = erasure_pseudonym(SECRET, community_id, user_a)
+    assert key == erasure_pseudonym(SECRET, community_id, user_a)
+    assert key != erasure_pseudonym(new_secret(), community_id, user_a)
+    if user_a != user_b:
+        assert key != erasure_pseudonym(SECRET, community_id, user_b)
+        assert erasure_pseudonym(SECRET, user_a, community_id) != erasure_pseudonym(SECRET, user_b, community_id)
+
+
+@pytest.mark.parametrize("ids", [(1, 2**64), (-1, 2), (2, -(2**63) - 1)])
+def test_erasure_keys_refuse_what_is_not_a_platform_id_and_short_secrets(ids: tuple[int, int]) -> None:
+    with pytest.raises(ValueError):
+        erasure_pseudonym(SECRET, *ids)
+    with pytest.raises(SettingsError, match="too short"):
+        erasure_pseudonym(SECRET[: MIN_SECRET_BYTES - 1], 1, 2)

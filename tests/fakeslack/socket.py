@@ -16,7 +16,8 @@ What it follows, by section of that page:
   real Slack waits ~1 and ~5 minutes between them, the fake ``retry_delay`` seconds). Slash commands and
   interactions are never retried: the member sees an error (docs.slack.dev/interactivity/
   implementing-slash-commands "Responding to commands": a reply later than 3000 ms shows the user
-  ``operation_timeout``), recorded on the envelope as ``timed_out``.
+  ``operation_timeout``), recorded on the envelope as ``timed_out``; an ack arriving after that changes nothing
+  the member sees (its reply or ``response_action`` is not applied).
 - "Disconnects": ``{"type": "disconnect", "reason": "warning" | "refresh_requested" | "link_disabled",
   "debug_info": {"host"}}``, after which Slack closes the socket and the app opens a new URL.
 """
@@ -166,6 +167,12 @@ class SocketHub:
         envelope.acked_at = time.monotonic()
         envelope.ack_payload = payload if isinstance(payload, dict) else None
         envelope.acked.set()
+        if envelope.timed_out:
+            # Too late: the member was already shown the error (the module docstring; for a view submission,
+            # docs.slack.dev/tools/bolt-python/concepts/acknowledge: "3 seconds to respond before Slack registers a
+            # timeout error"), and what the ack says (a reply, a response_action) is not applied.
+            self.core.notify()
+            return
         if envelope.on_ack is not None:
             try:
                 envelope.on_ack(envelope)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -175,6 +176,11 @@ def stacked_app(fake: FakeSlack) -> AsyncApp:
     async def clear(ack: Any) -> None:
         await ack(response_action="clear")
 
+    @app.view("late")
+    async def late(ack: Any) -> None:
+        await asyncio.sleep(0.3)  # past the ack timeout the test sets
+        await ack(response_action="update", view=modal("late", "Too late"))
+
     closed: list[str] = []
     app.closed = closed  # type: ignore[attr-defined]
 
@@ -208,6 +214,19 @@ async def test_response_actions_update_push_clear_and_close(fake_slack: FakeSlac
         await fake_slack.wait_for_calls("views.open", 3)
     # Closing the updated modal (notify_on_close) sent view_closed to the app.
     assert app.closed == [first.id]  # type: ignore[attr-defined]
+
+
+async def test_a_submission_acked_too_late_leaves_the_modal_as_it_was(fake_slack: FakeSlack) -> None:
+    """socket.py: an interaction not acknowledged in time shows the member an error; the late ack's
+    response_action is not applied."""
+    async with fake_slack.run_app(stacked_app(fake_slack)):
+        opened = await (await fake_slack.slash("alice", "/workshop", "late")).view()
+        fake_slack.set_ack_timeout(0.1)
+        sent = await fake_slack.submit_view("alice", {"answer": "a"})
+        with pytest.raises(AssertionError, match="did not acknowledge"):
+            await sent.acked(timeout=2)
+        await asyncio.wait_for(sent.envelope.acked.wait(), 2)  # the late ack arrived, and changed nothing
+        assert fake_slack.current_view("alice") is opened and opened.spec["title"]["text"] == "Step 1"
 
 
 async def test_slack_refuses_to_submit_what_the_inputs_forbid(fake_slack: FakeSlack) -> None:

@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import itertools
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -42,7 +42,7 @@ from bot.services.reminders import (
 from bot.services.reminders._wakeups import WakeUps
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.engine import Database, SqliteDatabase
-from bot.storage.reminders import Delivery, DeliveryState, TargetKind
+from bot.storage.reminders import CommunityPlan, Delivery, DeliveryState, ManyReplanned, TargetKind
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
 
@@ -861,13 +861,19 @@ async def test_start_up_re_plans_only_the_communities_whose_programme_or_setting
     planned: list[int] = []
 
     def counting(service: ReminderService) -> ReminderService:
-        real = service.run_pass
+        """Counts the communities planned, by a pass or a chunk at a time."""
+        real_pass, real_many = service.run_pass, service.repository.replan_many
 
         async def run_pass(community_id: int) -> None:
             planned.append(community_id)
-            await real(community_id)
+            await real_pass(community_id)
+
+        async def replan_many(plans: Sequence[CommunityPlan], now: datetime) -> ManyReplanned:
+            planned.extend(plan.community_id for plan in plans)
+            return await real_many(plans, now)
 
         monkeypatch.setattr(service, "run_pass", run_pass)
+        monkeypatch.setattr(service.repository, "replan_many", replan_many)
         return service
 
     unchanged = counting(service())

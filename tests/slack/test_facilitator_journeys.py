@@ -74,3 +74,34 @@ async def test_a_facilitator_opens_collects_and_closes_a_weeks_threads(
 
         closed = await (await fake_slack.slash("fay", "/workshop", "threads close 2")).reply()
         assert "Slack cannot lock a thread" in closed.text and "1 reply from 1 member" in closed.text
+
+
+DISCORD_WORDS = ("Discord", "Permissions", "Send Messages", "Create Public Threads", "week:")
+
+
+async def test_a_channel_without_the_bot_refuses_threads_in_slacks_words(
+    fake_slack: FakeSlack, slack_runner: SlackRunner
+) -> None:
+    """Slack has no channel permissions to grant: the fix is inviting the bot, and the command is /workshop's."""
+    async with slack_runner.running():
+        await choose_groups_and_channel(fake_slack)
+        world = fake_slack.world
+        discussion = world.channel("discussion")
+        discussion.members.discard(world.bot.id)
+        refused = (await (await fake_slack.slash("fay", "/workshop", "threads open 2")).reply()).text
+        assert f"The bot cannot open threads in <#{discussion.id}>: it is not a member of the channel" in refused
+        assert "Nothing was created." in refused
+        assert f"Invite the bot to <#{discussion.id}> (/invite there)" in refused
+        assert "then run `/workshop threads open 2` again." in refused
+        assert not [m for m in fake_slack.messages_in("discussion") if m.via == "api"]
+
+        discussion.members.add(world.bot.id)
+        opened = (await (await fake_slack.slash("fay", "/workshop", "threads open 2")).reply()).text
+        assert "· created" in opened
+        discussion.members.discard(world.bot.id)
+        refused_close = (await (await fake_slack.slash("fay", "/workshop", "threads close 2")).reply()).text
+        assert f"The bot cannot close the threads in <#{discussion.id}>" in refused_close
+        assert "so it cannot post their summaries. Nothing was closed." in refused_close
+        assert "then run `/workshop threads close 2` again." in refused_close
+        for words in DISCORD_WORDS:
+            assert words not in refused and words not in refused_close

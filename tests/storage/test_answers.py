@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from bot.domain.programme import Programme, Prompt
 from bot.services.programme import ProgrammeService
 from bot.storage.answers import MAX_ROW_ID, AnswerRepository, ConsentRepository
 from bot.storage.engine import Database
+from bot.storage.erasures import ErasureRecords
 from bot.storage.members import MemberDataRepository
 from bot.storage.programmes import ProgrammeRepository
 from bot.storage.unit_of_work import unit_of_work_factory
@@ -201,9 +203,13 @@ async def test_erase_removes_every_row_of_the_member_and_nothing_else(db: Databa
     [row] = await db.fetchall("SELECT COUNT(*) AS n FROM reminder_deliveries WHERE target_kind = 'channel'")
     assert row["n"] == 2
     assert (await members.erase(GUILD_ID, ALICE, at=T0 + timedelta(days=2))).nothing
-    # What stays is the tombstone, ids and the latest erasure's time only: her thread messages are still on Discord.
-    tombstones = await db.fetchall("SELECT community_id, user_id, erased_at FROM erasures")
-    assert [tuple(r) for r in tombstones] == [(GUILD_ID, ALICE, "2020-10-22T12:00:00.000000Z")]
+    # What stays is the tombstone, her pseudonym and the latest erasure's time only: her thread messages are still
+    # on Discord. Not her id: the table alone does not say who erased their data.
+    tombstones = [tuple(r) for r in await db.fetchall("SELECT * FROM erasures")]
+    assert tombstones == [
+        (GUILD_ID, await ErasureRecords(db).member_key(GUILD_ID, ALICE), "2020-10-22T12:00:00.000000Z")
+    ]
+    assert re.fullmatch("[0-9a-f]{64}", tombstones[0][1]) and str(ALICE) not in tombstones[0][1]
 
 
 @pytest.mark.sqlite_only("the files of a SQLite database; PostgreSQL's promise has its own test")

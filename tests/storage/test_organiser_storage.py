@@ -10,7 +10,9 @@ from bot.domain.programme import Programme
 from bot.services.programme import ProgrammeService
 from bot.storage.codec import to_db_time
 from bot.storage.engine import Database
+from bot.storage.erasures import ErasureRecords
 from bot.storage.exports import ExportRepository
+from bot.storage.members import MemberDataRepository
 from bot.storage.programmes import ProgrammeRepository
 from bot.storage.retention import RetentionDeletion, RetentionRepository
 from bot.storage.threads import PromptThread, ThreadRepository
@@ -143,10 +145,10 @@ async def test_retention_takes_consents_left_without_answers_and_subscriptions_a
             "INSERT INTO dm_subscriptions (community_id, user_id, subscribed_at) VALUES (?, ?, ?)",
             [(GUILD_ID, 1, stamp), (GUILD_ID, 4, stamp), (OTHER_GUILD, 1, stamp)],
         )
-        await conn.executemany(
-            "INSERT INTO erasures (community_id, user_id, erased_at) VALUES (?, ?, ?)",
-            [(GUILD_ID, 5, stamp), (GUILD_ID, 6, to_db_time(cutoff + timedelta(days=1))), (OTHER_GUILD, 5, stamp)],
-        )
+    members = MemberDataRepository(imported)
+    for community_id, user_id, erased_at in ((GUILD_ID, 5, CREATED), (GUILD_ID, 6, cutoff + timedelta(days=1))):
+        await members.erase(community_id, user_id, at=erased_at)
+    await members.erase(OTHER_GUILD, 5, at=CREATED)
 
     deletion = await RetentionRepository(imported).delete_answers(GUILD_ID, created_before=cutoff)
 
@@ -160,5 +162,9 @@ async def test_retention_takes_consents_left_without_answers_and_subscriptions_a
     # Every message posted until the deletion stays unrecorded; the erasures that covers are no longer needed.
     cutoffs = await imported.fetchall("SELECT community_id, deleted_at FROM retention_cutoffs")
     assert [tuple(r) for r in cutoffs] == [(GUILD_ID, to_db_time(cutoff))]
-    erasures = await imported.fetchall("SELECT community_id, user_id FROM erasures ORDER BY community_id, user_id")
-    assert [tuple(r) for r in erasures] == [(GUILD_ID, 6), (OTHER_GUILD, 5)]
+    erasures = await imported.fetchall("SELECT community_id, member_key FROM erasures ORDER BY community_id")
+    keys = ErasureRecords(imported)
+    assert [tuple(r) for r in erasures] == [
+        (GUILD_ID, await keys.member_key(GUILD_ID, 6)),
+        (OTHER_GUILD, await keys.member_key(OTHER_GUILD, 5)),
+    ]

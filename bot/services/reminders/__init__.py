@@ -27,8 +27,13 @@ DM rows: when a reminder becomes due it gets a row for each member subscribed at
 member who turns DMs on after a reminder went out gets the next one, and turning them off drops the DMs
 not sent yet.
 
+Start-up, the sweep and many servers arriving at once (a shard's ready) plan the communities that only need a new
+plan a chunk at a time, with a few set-based reads and one write transaction a chunk (``_planning``); a pass is
+kept for those with work now.
+
 The modules: ``_ports`` (the sender the service is given, and its errors), ``_reports`` (what the command line
-and /reminders show), ``_pacing`` (the throttle), ``_wakeups`` (the one wake-up) and ``_service``.
+and /reminders show), ``_pacing`` (the throttle), ``_wakeups`` (the one wake-up), ``_planning`` (many communities
+planned at once) and ``_service``.
 The message text is in
 ``bot.domain.reminder_text``.
 """

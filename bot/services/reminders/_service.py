@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +26,7 @@ from bot.domain.server_settings import ServerSettings
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.reminders._pacing import CHANNEL_POST_COST, PacerFeed, Throttle
+from bot.services.reminders._planning import PLAN_BATCH, BatchPlanner, plan_fingerprint
 from bot.services.reminders._ports import (
     ChannelRefused,
     DeliveryFailed,
@@ -63,6 +63,9 @@ PASS_CONCURRENCY = 8
 # up to this many: enough for the pacer to find a delivery claimed whenever it comes free (at 24 requests a second,
 # a second's worth), few enough that a claim waits for its turn for about a second at most, far within NONCE_WINDOW.
 CLAIMS_AHEAD = 24
+# Communities arriving together from this many up are looked at with the set-based reads of start-up (which read
+# every community's stamp and settings), fewer get a pass each.
+ARRIVALS_LOOKED_AT_TOGETHER = 20
 MAX_ATTEMPTS = 8  # a delivery failing this often (429/5xx/network) is given up as undeliverable
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(minutes=15)
@@ -117,11 +120,15 @@ class ReminderService:
         self._stopping = False
         self._warned_no_sender = False
         self._wakeups = WakeUps(scheduler, self._wake_up, now=lambda: datetime.now(UTC))
+        self._planner = BatchPlanner(self.repository, programme, clock)
+        self._stale_check = asyncio.Lock()  # start-up's look and the sweep's, one at a time
+        self._checks: set[asyncio.Task[None]] = set()  # start-up's look, and arrivals', in the background
 
     # --- wiring ---------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Arm the sweep; plan and catch up at once (the first pass settles what a crash left claimed)."""
+        """Arm the sweep; plan and catch up at once (the first pass settles what a crash left claimed), in the
+        background: planning thousands of servers must not hold back the connection to the platform."""
         if self._sender is None:
             await self.repository.release_claims(self._clock())
         if self._scheduler is not None:
@@ -135,7 +142,7 @@ class ReminderService:
                 coalesce=True,
                 max_instances=1,
             )
-        await self._request_stale()
+        self._check_in_background(None)
 
     async def close(self, *, grace: float = CLOSE_GRACE) -> None:
         """Stop between two sends (waiting up to ``grace`` seconds), then cancel whatever is left."""
@@ -143,6 +150,11 @@ class ReminderService:
         if self._scheduler is not None and self._scheduler.get_job(SWEEP_JOB_ID) is not None:
             self._scheduler.remove_job(SWEEP_JOB_ID)
         self._wakeups.clear()
+        checks = set(self._checks)
+        for check in checks:
+            check.cancel()
+        if checks:
+            await asyncio.wait(checks)
         worker = self._worker
         if worker is None or worker.done():
             return
@@ -178,44 +190,103 @@ class ReminderService:
 
     async def idle(self) -> None:
         """Wait until every requested pass has run (for tests and orderly shutdowns)."""
+        while self._checks:
+            await asyncio.wait(set(self._checks))
         while (worker := self._worker) is not None and not worker.done():
             await asyncio.wait({worker})
+
+    def arrived(self, community_ids: Sequence[int]) -> None:
+        """Communities this process starts serving (joined, or found at a shard's ready): a few at once get a pass
+        each; many at once (a shard's ready) are looked at together, as at start-up, and planned in chunks."""
+        if len(community_ids) < ARRIVALS_LOOKED_AT_TOGETHER:
+            self._request_all(community_ids)
+        else:
+            self._check_in_background(frozenset(community_ids))
+
+    def _check_in_background(self, only: frozenset[int] | None) -> None:
+        if self._stopping:
+            return
+        check = asyncio.create_task(self._sweep(only=only), name="reminders-check")
+        self._checks.add(check)
+        check.add_done_callback(self._checks.discard)
 
     def _wake_up(self, community_ids: list[int]) -> None:
         self._request_all(community_ids)
 
-    async def _sweep(self) -> None:
-        await self._request_stale()
+    async def _sweep(self, *, only: frozenset[int] | None = None) -> None:
+        try:
+            async with self._stale_check:
+                await self._request_stale(only=only)
+        except Exception:
+            log.exception("looking for reminders to plan failed; the next sweep tries again")
 
-    async def _request_stale(self) -> None:
-        """Ask for a pass over every served community whose plan is stale or has work now; arm the others.
+    async def _request_stale(self, *, only: frozenset[int] | None = None) -> None:
+        """Plan every served community whose plan is stale, pass over those with work now; arm the others.
 
         A few queries for every community at once (their plan stamps, programme digests, settings, and
         deliveries due or claims to settle), so that neither start-up nor the sweep costs a round of queries
         per server. Stale: never planned, or planned from another programme or other settings, or its next
-        reminder is due.
+        reminder is due. A stale community with work now (a claim to settle, a delivery due) gets a pass; the
+        others are planned a chunk at a time (``_planning``), and only those whose new plan has a reminder due
+        now get a pass too.
         """
         served = sorted(self._served())
         if not served or self._stopping:
+            return
+        if only is not None:
+            served = [c for c in served if c in only]
+        if not served:
             return
         now = self._clock()
         stamps = await self.repository.plan_stamps()
         programmes = await self._programme.fingerprints()
         settings = await self._settings.get_many(served)
         with_work = await self.repository.with_work_now(now)
-        stale: list[int] = []
+        to_pass: list[int] = []
+        to_plan: list[int] = []
         for community_id in served:
             stamp = stamps.get(community_id)
-            if (
-                stamp is None
-                or community_id in with_work
-                or (stamp.next_due_at is not None and stamp.next_due_at <= now)
-                or stamp.fingerprint != plan_fingerprint(programmes.get(community_id), settings[community_id])
+            if community_id in with_work or (
+                stamp is not None and stamp.next_due_at is not None and stamp.next_due_at <= now
             ):
-                stale.append(community_id)
+                to_pass.append(community_id)
+            elif stamp is None or stamp.fingerprint != plan_fingerprint(
+                programmes.get(community_id), settings[community_id]
+            ):
+                if community_id not in self._queued:  # a queued pass plans it anyway
+                    to_plan.append(community_id)
             elif community_id not in self._queued:
                 self._arm_wakeup(community_id, stamp.next_due_at, now)
-        self._request_all(stale)
+        self._request_all(to_pass)
+        await self._plan_in_chunks(to_plan, digests=programmes, settings=settings, stamps=stamps)
+
+    async def _plan_in_chunks(
+        self,
+        community_ids: Sequence[int],
+        *,
+        digests: Mapping[int, str],
+        settings: Mapping[int, ServerSettings],
+        stamps: Mapping[int, PlanStamp],
+    ) -> None:
+        """Plan communities without work now a chunk at a time, arm their wake-ups, and pass over those whose
+        new plan has a reminder due now (or that a pass planned meanwhile). A chunk that fails gets a pass each."""
+        for start in range(0, len(community_ids), PLAN_BATCH):
+            if self._stopping:
+                return
+            # Requested meanwhile (a settings change, a wake-up): its pass plans it.
+            chunk = [c for c in community_ids[start : start + PLAN_BATCH] if c not in self._queued]
+            if not chunk:
+                continue
+            try:
+                planned = await self._planner.plan(chunk, digests=digests, settings=settings, stamps=stamps)
+            except Exception:
+                log.exception("planning %d communities at once failed; planning each on its own", len(chunk))
+                self._request_all(chunk)
+                continue
+            for community_id, next_due in planned.next_due.items():
+                if community_id not in self._queued:
+                    self._arm_wakeup(community_id, next_due, planned.now)
+            self._request_all(planned.needs_pass)
 
     async def _work(self) -> None:
         """Run the queued passes, up to PASS_CONCURRENCY at once and never two of one community at once (one
@@ -654,13 +725,6 @@ class ReminderService:
             entries=tuple(entries),
             now=now,
         )
-
-
-def plan_fingerprint(programme_digest: str | None, settings: ServerSettings) -> str:
-    """What a community's reminder plan is made from: its programme and the settings the plan reads."""
-    offsets = tuple(int(offset.total_seconds()) for offset in settings.reminder_offsets)
-    marks = repr((programme_digest, offsets, settings.reminder_channel_id))
-    return hashlib.sha256(marks.encode()).hexdigest()
 
 
 def _channel_key(channel_id: int) -> str:

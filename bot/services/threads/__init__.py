@@ -9,7 +9,8 @@ or an edit, must not bring it back).
 
 The package: ``_ports`` (what the service needs from Discord), ``_reports`` (what it reports back),
 ``_service`` (opening, closing, collecting replies), ``_catch_up`` (replaying what happened while the bot was
-offline) and ``_replies`` (recording a reply, shared by the last two). Its wording is in bot/domain/thread_text.py.
+offline) and ``_replies`` (recording a reply, shared by the last two). Its wording is in bot/domain/thread_text.py,
+except what names a platform's permissions, channels or commands: each gateway words that.
 """
 
 from bot.domain.thread_text import thread_name
@@ -30,6 +31,7 @@ from bot.services.threads._ports import (
     ThreadHistory,
     ThreadLockedError,
     ThreadMessage,
+    ThreadsAction,
 )
 from bot.services.threads._reports import (
     CatchUpReport,
@@ -70,6 +72,7 @@ __all__ = [
     "ThreadLockedError",
     "ThreadMessage",
     "ThreadService",
+    "ThreadsAction",
     "posted_at",
     "thread_name",
 ]

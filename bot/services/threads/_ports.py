@@ -76,6 +76,13 @@ class CatchUpTrouble(Enum):
     INCOMPLETE = "incomplete"  # the history left out replies that still exist
 
 
+class ThreadsAction(Enum):
+    """What /threads was asked to do when the bot lacked what it needs in the channel."""
+
+    OPEN = "open"  # create a thread (or forum post) per prompt
+    CLOSE = "close"  # post each thread's summary, then end it
+
+
 @dataclass(frozen=True, slots=True)
 class ProblemWording:
     """A problem for organisers in a platform's own words: what is wrong, and how to fix it there."""
@@ -163,4 +170,12 @@ class ThreadGateway(Protocol):
     ) -> ProblemWording:
         """How organisers read ``trouble`` on this platform: its channel references, its menus or its scopes.
         Every text ends by saying that no answer was removed."""
+        ...
+
+    def threads_refused(
+        self, action: ThreadsAction, *, channel_id: int, missing: Permission, week: int, forum: bool = False
+    ) -> str:
+        """Why /threads ``action`` did nothing in ``channel_id`` (``missing``: what ``missing_permissions``
+        reported), and how to fix it, in this platform's words: its permission names or its membership, and its
+        command. Says that nothing was created (or closed)."""
         ...

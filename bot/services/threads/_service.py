@@ -27,6 +27,7 @@ from bot.services.threads._ports import (
     ThreadGateway,
     ThreadGoneError,
     ThreadLockedError,
+    ThreadsAction,
 )
 from bot.services.threads._replies import add_reply, is_late_reply
 from bot.services.threads._reports import (
@@ -147,8 +148,12 @@ class ThreadService:
         missing = await self._gateway.missing_permissions(channel_id, needed)
         if missing:
             raise BotLacksPermissionError(
-                thread_text.cannot_open_threads(
-                    channel_id, forum=kind is ChannelKind.FORUM, missing=missing.label, week=session.week
+                self._gateway.threads_refused(
+                    ThreadsAction.OPEN,
+                    channel_id=channel_id,
+                    missing=missing,
+                    week=session.week,
+                    forum=kind is ChannelKind.FORUM,
                 )
             )
         return channel_id, kind
@@ -274,7 +279,9 @@ class ThreadService:
             missing = await self._gateway.missing_permissions(parent, CLOSING)
             if missing:
                 raise BotLacksPermissionError(
-                    thread_text.cannot_close_threads(parent, missing=missing.label, week=session.week)
+                    self._gateway.threads_refused(
+                        ThreadsAction.CLOSE, channel_id=parent, missing=missing, week=session.week
+                    )
                 )
 
     async def _close(self, prompt: Prompt, thread: PromptThread, tally: ThreadCounts) -> CloseOutcome:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -74,14 +74,18 @@ class Database(Queries, Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
-    def transaction(self, community_id: int | None = None) -> AbstractAsyncContextManager[Connection]:
+    def transaction(
+        self, community_id: int | None = None, *, communities: Collection[int] | None = None
+    ) -> AbstractAsyncContextManager[Connection]:
         """A write transaction, committed on a clean exit and rolled back on an exception.
 
         Writes are serialised: a repository may read, decide and write in one transaction without a race. With
         ``community_id`` the transaction may touch only that community's rows, and is serialised with the
         community's other writers and with every writer of no community; without, with every writer. (SQLite:
         one writer at a time under a lock and BEGIN IMMEDIATE, whatever the community; PostgreSQL: advisory
-        transaction locks, so that writers of different communities run side by side.)
+        transaction locks, so that writers of different communities run side by side.) With ``communities``
+        instead, it may touch only those communities' rows, and is serialised with the writers of each of them
+        and with every writer of no community (a batch of communities written at once).
         """
         ...
 

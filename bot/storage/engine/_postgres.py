@@ -28,7 +28,7 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal, TypeVar
 
@@ -334,7 +334,9 @@ class PostgresDatabase:
     # --- writes ---------------------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self, community_id: int | None = None) -> AsyncIterator[PostgresConnection]:
+    async def transaction(
+        self, community_id: int | None = None, *, communities: Collection[int] | None = None
+    ) -> AsyncIterator[PostgresConnection]:
         """A write transaction, committed on a clean exit, rolled back on any exception. Its start is retried on a
         fresh connection if the server was restarted.
 
@@ -342,8 +344,15 @@ class PostgresDatabase:
         no community, in any process, and runs beside writers of other communities; without, it is serialised
         with every writer. Within this process writers queue on in-process locks first (the same ones: a
         community's, and a gate the community-less writer takes alone), so that waiting writers do not hold pool
-        connections that reads need; the advisory locks then order them with the other processes' writers."""
-        async with self._writers.enter(community_id), self._begin(_lock_statement(community_id)) as raw:
+        connections that reads need; the advisory locks then order them with the other processes' writers.
+
+        ``communities``: a transaction that touches only these communities' rows (a batch of them planned at once)
+        holds each one's lock, taken in one order (sorted) by every such writer, so that two never wait for each
+        other."""
+        async with (
+            self._writers.enter(community_id, communities),
+            self._begin(_lock_statement(community_id, communities)) as raw,
+        ):
             try:
                 yield PostgresConnection(raw)
             except BaseException as error:
@@ -619,8 +628,14 @@ def community_lock_key(community_id: int) -> tuple[int, int]:
     return COMMUNITY_LOCK_NAMESPACE, folded - (1 << 32) if folded >= 1 << 31 else folded
 
 
-def _lock_statement(community_id: int | None) -> str:
+def _lock_statement(community_id: int | None, communities: Collection[int] | None = None) -> str:
     """What a write transaction runs right after BEGIN: the advisory locks that serialise it (integers only)."""
+    if communities is not None:
+        # Sorted and without repeats (two communities may fold to one key): PostgreSQL evaluates the calls left to
+        # right, so every writer of several communities takes their locks in the same order.
+        keys = sorted({community_lock_key(c) for c in communities})
+        locks = "".join(f", pg_advisory_xact_lock({namespace}, {key})" for namespace, key in keys)
+        return f"SELECT pg_advisory_xact_lock_shared({WRITE_LOCK_KEY}){locks}"
     if community_id is None:
         return f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
     namespace, key = community_lock_key(community_id)
@@ -651,7 +666,15 @@ class _WriterGate:
         return len(self._communities)
 
     @asynccontextmanager
-    async def enter(self, community_id: int | None) -> AsyncIterator[None]:
+    async def enter(self, community_id: int | None, communities: Collection[int] | None = None) -> AsyncIterator[None]:
+        if communities is not None:
+            # Each community's lock in sorted order (as every writer of several takes them), then one slot.
+            async with contextlib.AsyncExitStack() as held:
+                for each in sorted(set(communities)):
+                    await held.enter_async_context(self._community(each))
+                async with self._shared(), self._slots:
+                    yield
+            return
         if community_id is None:
             async with self._exclusive():
                 yield

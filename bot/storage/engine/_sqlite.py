@@ -14,7 +14,7 @@ import logging
 import os
 import sqlite3
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Collection, Iterable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -199,10 +199,13 @@ class SqliteDatabase(_Statements):
     # --- writes ---------------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self, community_id: int | None = None) -> AsyncIterator[SqliteConnection]:
+    async def transaction(
+        self, community_id: int | None = None, *, communities: Collection[int] | None = None
+    ) -> AsyncIterator[SqliteConnection]:
         """A serialised write transaction: committed on exit, rolled back on any exception.
 
-        SQLite has one writer at a time whatever the community: ``community_id`` is accepted and ignored."""
+        SQLite has one writer at a time whatever the community: ``community_id`` and ``communities`` are accepted
+        and ignored."""
         async with self._write_lock:
             try:
                 await self._writer.execute("BEGIN IMMEDIATE")
