@@ -27,14 +27,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.common import Figure, add_servers, bot_process, weekly_programme
+from benchmarks.common import Figure, Server, add_servers, bot_process, weekly_programme
 from benchmarks.server_copies import prepare_many
 from benchmarks.servers import DM_RATE, RATE_LIMIT, Outcome, is_reminder_request, not_exactly_once
+from bot.domain.communities import owns_community, rate_share
+from bot.services.reminders import CHANNEL_POST_COST
 from tests.fakediscord import FakeDiscord
 from tests.postgres import PostgresServer, running_postgres, unique_database_name
 
 SHARD_COUNT = 8
 PROCESS_SHARDS = ("0,1,2,3", "4,5,6,7")
+# Each process paces at its shards' share of DM_RATE, and a channel post takes CHANNEL_POST_COST of a DM's slot.
+PROCESS_POSTS_PER_SECOND = DM_RATE * rate_share(SHARD_COUNT, range(4)) / CHANNEL_POST_COST
 FEED_LINE = re.compile(r"reminders: (\d+) paced requests, (\d+) of them late .*\((\S+) s lost\)")
 
 
@@ -74,7 +78,16 @@ class ReminderRequests:
         return self.count
 
 
-async def one_run(postgres: PostgresServer, workdir: Path, count: int) -> tuple[Outcome, PacerFeed]:
+def busiest_share(servers: list[Server]) -> int:
+    """The posts of the process with the most servers: at its pace (its shards' share of the rate), its last post
+    ends the minute, however well the pacer is fed."""
+    return max(
+        sum(1 for s in servers if owns_community(s.guild_id, SHARD_COUNT, [int(i) for i in shards.split(",")]))
+        for shards in PROCESS_SHARDS
+    )
+
+
+async def one_run(postgres: PostgresServer, workdir: Path, count: int) -> tuple[Outcome, PacerFeed, int]:
     name = unique_database_name()
     dsn = postgres.create_database(name)
     async with FakeDiscord() as fake:
@@ -108,13 +121,13 @@ async def one_run(postgres: PostgresServer, workdir: Path, count: int) -> tuple[
         )
     await asyncio.sleep(0.5)
     postgres.drop_database(name)
-    return outcome, pacer_feed(logs)
+    return outcome, pacer_feed(logs), busiest_share(servers)
 
 
 async def run(*, quick: bool, count: int | None = None) -> list[Figure]:
     count = count or (200 if quick else 10_000)
     with tempfile.TemporaryDirectory() as folder, running_postgres() as postgres:
-        outcome, feed = await one_run(postgres, Path(folder), count)
+        outcome, feed, busiest = await one_run(postgres, Path(folder), count)
     size = f"{count:,} servers x 1 post, {outcome.requests:,} requests, 2 processes x 4 shards, PostgreSQL, one run"
     bound = (outcome.requests - 1) / RATE_LIMIT
     return [
@@ -122,6 +135,9 @@ async def run(*, quick: bool, count: int | None = None) -> list[Figure]:
                "ratio <= 1.1", "global limit bound at 50 req/s"),
         Figure("reminders due together", "429s served / reminders not exactly once", size,
                float(outcome.rate_limited + outcome.not_once), 1.0, "count", "0", "(zero wanted)"),
+        Figure("reminders due together", "first to last reminder request, against the pace alone", size,
+               outcome.elapsed, (busiest - 1) / PROCESS_POSTS_PER_SECOND, "s",
+               "(reported)", f"the busier process's {busiest:,} posts at its pace"),
         Figure("reminders due together", "pacer turns that waited for the database", size,
                float(feed.starved), float(feed.turns), "turns", "(reported)", "the pacers' turns"),
         Figure("reminders due together", "pacer time lost waiting for the database", size,
