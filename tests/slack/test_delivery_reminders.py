@@ -293,6 +293,7 @@ async def test_a_member_whose_dm_could_not_be_checked_is_told_by_their_reminder_
     assert world.problems is not None
     [problem] = world.problems.current(TEAM)
     assert "would show a second copy rather than drop it" in problem.text
+    assert "im:history" in problem.text and "im:history scope" in problem.fix
 
 
 async def test_the_ports_say_which_platform_drops_a_resend_discord_yes_slack_no(world: World) -> None:
