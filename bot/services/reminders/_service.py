@@ -521,9 +521,9 @@ class ReminderService:
     async def _deliver(self, delivery: Delivery, message: OutgoingMessage) -> None:
         """Claim the delivery ahead of its turn, make the paced request, then record how it went.
 
-        Only the request holds ``_sending``: the claim is taken while another pass's request is made, and the mark
-        is written while the next one's is, so the database's time never stands between two paced requests.
-        """
+        Only the request holds ``_sending``: the claim is taken while the pacer makes another pass's request, and
+        the mark is written while it makes the next one, so the database's time never stands between two paced
+        requests (``PacerFeed`` counts the turns where it did)."""
         assert self._sender is not None
         target = (delivery.target_kind, delivery.target_id)
         # One claim on a target at a time (a member's DMs are shared by the servers they are in): the outbox check
