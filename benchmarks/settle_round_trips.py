@@ -91,6 +91,9 @@ class CountingDatabase:
 class NothingSent:
     """A sender that is never asked to send: no reminder is due while counting (the outbox check still runs)."""
 
+    def drops_resends(self, target_id: int) -> bool:
+        raise AssertionError("no claim is left while counting")
+
     async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int:
         raise AssertionError("no reminder is due while counting")
 

@@ -139,6 +139,9 @@ class ReminderRouter:
     def __init__(self, ports: Mapping[Platform, ReminderSender]) -> None:
         self._to = _Routes(ports)
 
+    def drops_resends(self, target_id: int) -> bool:
+        return self._to(target_id).drops_resends(target_id)
+
     async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int:
         return await self._to(channel_id).send_to_channel(channel_id, message, nonce=nonce)
 

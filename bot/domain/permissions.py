@@ -85,7 +85,9 @@ FEATURE_PERMISSIONS: tuple[FeatureNeed, ...] = (
         "reminders",
         Place.REMINDER_CHANNEL,
         Permission.READ_MESSAGE_HISTORY,
-        "to check, after a restart, whether a reminder it was sending when it stopped was already posted",
+        "to check, after a restart, whether a reminder it was sending when it stopped was already posted "
+        "(without it, the reminder is sent again only within the few minutes Discord drops a repeat by its nonce, "
+        "and otherwise given up)",
     ),
     FeatureNeed(
         "threads",

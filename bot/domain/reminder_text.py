@@ -114,6 +114,8 @@ class DmReminderSetting(Protocol):
     def channel_id(self) -> int | None: ...
     @property
     def dms_found_closed(self) -> bool: ...
+    @property
+    def last_outcome_unknown(self) -> bool: ...
 
 
 def describe_offsets(offsets: tuple[timedelta, ...]) -> str:
@@ -151,5 +153,10 @@ def status_text(status: DmReminderSetting) -> str:
         text += (
             "\n⚠️ Your last reminder could not be delivered because your direct messages are closed to me: "
             "allow direct messages from members of this server in its Privacy Settings."
+        )
+    elif status.last_outcome_unknown:
+        text += (
+            "\n⚠️ Your last reminder may not have reached you: I was stopped while sending it and could not check "
+            "afterwards, so I did not send it again rather than risk sending it twice."
         )
     return text

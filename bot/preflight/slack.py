@@ -37,6 +37,13 @@ REINSTALL = (
     "(Install App > Reinstall to Workspace) and copy the new Bot User OAuth Token into SLACK_BOT_TOKEN."
 )
 TOKEN_REFUSALS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
+# The scopes the reminders' outbox check reads with (conversations.history): without them, a reminder a crash left
+# unconfirmed cannot be looked for, and Slack drops no repeated post, so the bot gives it up instead of resending.
+HISTORY_SCOPES = {
+    "channels:history": "public reminder channel",
+    "groups:history": "private reminder channel",
+    "im:history": "members' reminder DMs",
+}
 # User groups need a paid plan (docs.slack.dev/reference/methods/usergroups.list, "Errors": paid_teams_only).
 NO_USER_GROUPS = frozenset({"paid_teams_only", "paid_only", "plan_upgrade_required"})
 
@@ -170,6 +177,19 @@ def _code(error: SlackApiError) -> str:
         return "unknown_error"
 
 
+def _unreadable_outbox(missing: Collection[str]) -> str:
+    """What a missing history scope costs the reminders, said in the check (the service acts on it: it never
+    resends blind where the platform keeps no nonce)."""
+    places = [HISTORY_SCOPES[scope] for scope in sorted(missing) if scope in HISTORY_SCOPES]
+    if not places:
+        return ""
+    return (
+        f": without it, a reminder the bot was sending in the {' or the '.join(places)} when it stopped cannot be "
+        "checked after a restart, and as Slack does not drop a repeated post, the bot gives that reminder up "
+        "(and says so) rather than risk posting it twice"
+    )
+
+
 def granted_scopes(headers: Mapping[str, Any]) -> frozenset[str] | None:
     value = next((v for k, v in headers.items() if k.lower() == "x-oauth-scopes"), None)
     if value is None:
@@ -187,7 +207,10 @@ def _scope_findings(headers: Mapping[str, Any], expected: Collection[str]) -> li
     if missing:
         findings.append(
             Finding(
-                Status.PROBLEM, "Slack scopes", f"the app lacks {', '.join(missing)}.", f"To grant them, {REINSTALL}"
+                Status.PROBLEM,
+                "Slack scopes",
+                f"the app lacks {', '.join(missing)}{_unreadable_outbox(missing)}.",
+                f"To grant them, {REINSTALL}",
             )
         )
     if unused:

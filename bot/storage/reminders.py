@@ -2,13 +2,15 @@
 
 The ledger, not the scheduler, is the record of what is due and what was sent. A row moves
 pending -> claimed (atomically, just before the send) -> sent | undeliverable, or back to pending to be
-retried later; a pending row whose reminder the catch-up rules drop becomes skipped. Rows left claimed by a
-crash go back to pending at start (``release_claims``); the resend carries the row's nonce, so Discord
-drops the duplicate if the first send had got through.
+retried later; a pending row whose reminder the catch-up rules drop becomes skipped. Rows a process that is
+gone left claimed (``abandoned``) are settled by the service's outbox check; the command line, which sends
+nothing, puts them back to pending (``release_claims``). A resend carries the row's nonce, so Discord drops the
+duplicate if the first send had got through.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +21,8 @@ from bot.storage.codec import from_db_time, optional_time, to_db_time
 from bot.storage.engine import Connection, Database, Params, Row, placeholders
 
 _MINUTE = timedelta(minutes=1)
+# How a delivery given up after a crash begins its last_error: the bot could not check whether it had been sent.
+OUTCOME_UNKNOWN = "outcome unknown"
 
 
 class DeliveryState(StrEnum):
@@ -180,6 +184,11 @@ def _delivery(row: Row) -> Delivery:
 class ReminderRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Processes found gone: a token is new at every start, so one found gone stays gone (no second probe).
+        self._gone_owners: set[str] = set()
+        # One probe at a time: PostgreSQL's probe takes the gone process's lock for a moment, so two at once
+        # would each see it held by the other and take a gone process for a live one.
+        self._probing = asyncio.Lock()
 
     # --- subscriptions --------------------------------------------------------------------------------
 
@@ -576,7 +585,17 @@ class ReminderRepository:
 
         A live process's claim, this one's or another's during a rolling restart, is left to that process.
         """
-        return [d for d in await self.claimed(community_id) if not await self._db.owner_alive(d.claimed_by)]
+        claimed = await self.claimed(community_id)
+        return [d for d in claimed if not await self._owner_alive(d.claimed_by)]
+
+    async def _owner_alive(self, token: str | None) -> bool:
+        if token is not None and token in self._gone_owners:
+            return False
+        async with self._probing:
+            alive = await self._db.owner_alive(token)
+        if not alive and token is not None:
+            self._gone_owners.add(token)
+        return alive
 
     async def release_claim(self, delivery_id: int, now: datetime, *, community_id: int | None = None) -> None:
         """Back to pending, to be sent (again) at once with the same nonce."""
@@ -655,6 +674,20 @@ class ReminderRepository:
             (community_id, user_id, DMS_CLOSED),
         )
         return row is not None
+
+    async def last_dm_outcome_unknown(self, community_id: int, user_id: int) -> bool:
+        """Whether the member's latest reminder DM settled was given up because the bot could not check whether it
+        had been sent (a crash in the middle of sending, and the DMs unreadable)."""
+        row = await self._db.fetchone(
+            "SELECT state, last_error FROM reminder_deliveries WHERE community_id = ? AND target_kind = 'dm' "
+            "AND target_id = ? AND state IN ('sent', 'undeliverable') ORDER BY due_at DESC, id DESC LIMIT 1",
+            (community_id, user_id),
+        )
+        return (
+            row is not None
+            and row["state"] == DeliveryState.UNDELIVERABLE
+            and str(row["last_error"] or "").startswith(OUTCOME_UNKNOWN)
+        )
 
     async def unclaim_dms_closed_notices(self, community_id: int, user_ids: Sequence[int]) -> None:
         """The notice could not be posted (yet): try again on a later pass."""

@@ -41,6 +41,11 @@ class DiscordReminderSender:
     def __init__(self, bot: discord.Client) -> None:
         self._bot = bot
 
+    def drops_resends(self, target_id: int) -> bool:
+        # Create Message with enforce_nonce: a message with the same nonce from the same author within the past
+        # few minutes is returned instead of posted again (developers/resources/message.mdx, Create Message).
+        return True
+
     async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int:
         if message.community_id is not None:
             message = await self._own_places_only(channel_id, message)

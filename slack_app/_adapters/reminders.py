@@ -83,6 +83,12 @@ class SlackReminderSender:
     def client(self) -> AsyncWebClient:
         return self._web.client
 
+    def drops_resends(self, target_id: int) -> bool:
+        # chat.postMessage takes no nonce or idempotency key (its arguments in slack-api-spec/web-api, and
+        # docs.slack.dev/reference/methods/chat.postMessage): a resend is a second message, so a post whose outcome
+        # is unknown is sent again only after a look has shown it was not posted.
+        return False
+
     async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int:
         channel = int_to_slack_id(channel_id)
         try:
@@ -145,14 +151,16 @@ class SlackReminderSender:
         try:
             user = int_to_slack_id(user_id)
             channel = await self._web.dm_channel(user, self._dm_channels, retry_unavailable=LOOK_RETRIES)
+            return await self._find(channel, nonce, digest, after)
         except SlackApiError as error:
             code = error_code(error)
             if code in DM_REFUSALS:
                 raise DeliveryRefused(DM_REFUSALS[code]) from error
-            raise _unreadable(error) from error
+            raise _dm_outbox_unreadable(_unreadable(error)) from error
+        except OutboxUnreadable as unreadable:
+            raise _dm_outbox_unreadable(unreadable) from unreadable
         except TRANSIENT_ERRORS as error:
             raise DeliveryFailed(type(error).__name__) from error
-        return await self._find(channel, nonce, digest, after)
 
     async def _find(self, channel: str, nonce: str, digest: str, after: int | None) -> int | None:
         """The ts of the bot's message in ``channel`` after ``after`` carrying this claim, or None.
@@ -258,6 +266,19 @@ def _channel_refused(channel_id: int, code: str, scope: str | None) -> ChannelRe
         where=where,
         problem=f"The bot cannot post reminders in {where}: {reason.partition(': ')[0]}.",
         fix=CHANNEL_FIXES[code].format(where=where, scope=scope or "chat:write"),
+    )
+
+
+def _dm_outbox_unreadable(unreadable: OutboxUnreadable | DeliveryFailed) -> OutboxUnreadable | DeliveryFailed:
+    if not isinstance(unreadable, OutboxUnreadable):
+        return unreadable  # Slack unavailable for now: the service looks again
+    return OutboxUnreadable(
+        unreadable.reason,
+        lacks=unreadable.lacks,
+        fix=(
+            "Make sure the app has the im:history scope (reinstall it from its manifest if not), so that the bot can "
+            "check its direct messages by itself next time."
+        ),
     )
 
 

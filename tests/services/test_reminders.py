@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.domain.permissions import Permission
 from bot.domain.programme import Programme, Session, SessionRecord
+from bot.domain.reminder_text import status_text
 from bot.domain.reminders import DMS_CLOSED, parse_offsets
 from bot.domain.server_settings import ServerDefaults
 from bot.services.health import RuntimeProblems
@@ -90,7 +91,12 @@ class FakeSender:
         self._ids = itertools.count(1)
         self.sent_ids: dict[int, Sent] = {}
         self.unreadable: set[int] = set()  # targets whose messages the bot may not read
+        self.unavailable: set[int] = set()  # targets whose messages cannot be read for now (5xx)
         self.looks: list[int] = []
+        self.deduplicates = True  # Discord drops a resend with the same nonce; False: like Slack, it posts it again
+
+    def drops_resends(self, target_id: int) -> bool:
+        return self.deduplicates
 
     def nonce_window_passes(self) -> None:
         """Discord forgets nonces after a few minutes: a resend is then a second message."""
@@ -104,6 +110,8 @@ class FakeSender:
 
     def _find(self, kind: TargetKind, target_id: int, digest: str, after: int | None) -> int | None:
         self.looks.append(target_id)
+        if target_id in self.unavailable:
+            raise DeliveryFailed("unavailable (503)")
         if target_id in self.unreadable:
             raise OutboxUnreadable(  # worded as the platform's adapter words it
                 "missing Read Message History",
@@ -134,7 +142,7 @@ class FakeSender:
             raise queued.pop(0)
         if sent.kind is TargetKind.DM and sent.target in self.closed_dms:
             raise DeliveryRefused(DMS_CLOSED)
-        known = self._by_nonce.get((sent.target, sent.nonce))
+        known = self._by_nonce.get((sent.target, sent.nonce)) if self.deduplicates else None
         if known is not None:
             return known  # Discord with enforce_nonce: the same message again
         message_id = next(self._ids)
@@ -669,6 +677,84 @@ async def test_when_the_bot_cannot_look_after_the_window_it_does_not_risk_a_dupl
     [problem] = world.problems.current(GUILD_ID)
     assert "cannot check whether it was posted: it lacks Read Message History there" in problem.text
     assert f"Look in <#{CHANNEL}>" in problem.fix
+
+
+async def test_where_the_platform_keeps_no_nonce_a_claim_it_cannot_check_is_never_resent_blind(world: World) -> None:
+    """Like Slack: a resend would be a second post. Even a quick restart, within the nonce window, does not resend
+    a claim whose channel the bot may not read; organisers are told why, in words true of that platform."""
+    world.sender.deduplicates = False
+    await crashed_channel_post(world, taken=True)
+    world.sender.unreadable = {CHANNEL}
+    world.clock.advance(NONCE_WINDOW / 2)
+    await world.service().run_pass(GUILD_ID)
+    assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
+    [row] = [d for d in await world.ledger() if d.target_kind is TargetKind.CHANNEL and d.last_error]
+    assert row.state is DeliveryState.UNDELIVERABLE
+    assert row.last_error == "outcome unknown: missing Read Message History"
+    [problem] = world.problems.current(GUILD_ID)
+    assert "It was not posted again, because this platform would show a second copy rather than drop it." in (
+        problem.text
+    )
+    assert f"Look in <#{CHANNEL}>" in problem.fix
+
+
+async def test_where_the_platform_keeps_no_nonce_a_look_it_cannot_answer_now_is_tried_again_not_resent(
+    world: World,
+) -> None:
+    world.sender.deduplicates = False
+    await crashed_channel_post(world, taken=True)
+    world.sender.unavailable = {CHANNEL}
+    world.clock.advance(NONCE_WINDOW / 4)
+    service = world.service()
+    await service.run_pass(GUILD_ID)
+    [row] = [d for d in await world.ledger() if d.target_kind is TargetKind.CHANNEL and d.due_at <= world.clock()]
+    assert row.state is DeliveryState.CLAIMED  # left for the next look, and nothing sent meanwhile
+    assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
+    world.sender.unavailable = set()
+    world.clock.advance(NONCE_WINDOW / 4)
+    await service.run_pass(GUILD_ID)  # the platform answers: the post is found, recorded as sent
+    assert len(world.sender.to(TargetKind.CHANNEL, CHANNEL)) == 1
+    assert (await world.service().repository.get(row.id)).state is DeliveryState.SENT  # type: ignore[union-attr]
+    assert world.problems.current(GUILD_ID) == []
+
+
+async def test_where_the_platform_keeps_no_nonce_a_look_still_unanswered_after_the_window_gives_up(
+    world: World,
+) -> None:
+    world.sender.deduplicates = False
+    await crashed_channel_post(world, taken=False)  # never posted: but the bot cannot know
+    world.sender.unavailable = {CHANNEL}
+    service = world.service()
+    world.clock.advance(NONCE_WINDOW / 2)
+    await service.run_pass(GUILD_ID)
+    world.clock.advance(NONCE_WINDOW)
+    await service.run_pass(GUILD_ID)
+    assert world.sender.to(TargetKind.CHANNEL, CHANNEL) == []
+    [row] = [d for d in await world.ledger() if d.target_kind is TargetKind.CHANNEL and d.last_error]
+    assert (row.state, row.last_error) == (DeliveryState.UNDELIVERABLE, "outcome unknown: unavailable (503)")
+    [problem] = world.problems.current(GUILD_ID)
+    assert "cannot check whether it was posted. It was not posted again" in problem.text
+
+
+async def test_a_dm_given_up_unchecked_is_told_to_the_member_and_to_organisers(world: World) -> None:
+    world.sender.deduplicates = False
+    await subscribe(world.service(), ALICE, at=IMPORTED)
+    world.sender.after_send = lambda sent: crash(sent) if sent.kind is TargetKind.DM else None
+    world.clock.now = START - H
+    with pytest.raises(asyncio.CancelledError):
+        await world.service().run_pass(GUILD_ID)
+    world.sender.after_send = None
+    await world.restart_process()
+    world.sender.unreadable = {ALICE}
+    service = world.service()
+    await service.run_pass(GUILD_ID)
+    assert len(world.sender.to(TargetKind.DM, ALICE)) == 1
+    status = await service.dm_reminder_status(GUILD_ID, ALICE)
+    assert status.on and status.last_outcome_unknown and not status.dms_found_closed
+    assert "Your last reminder may not have reached you" in status_text(status)
+    [problem] = world.problems.current(GUILD_ID)
+    assert "cannot check whether the member got it" in problem.text
+    assert "the member is told when they next look at their reminder setting" in problem.text
 
 
 async def test_closing_stops_between_two_sends_and_a_restart_finishes(db: Database, world: World) -> None:

@@ -56,6 +56,24 @@ async def test_each_problem_is_one_line_with_its_fix() -> None:
     assert all(f.fix for f in problems)
 
 
+async def test_a_missing_history_scope_says_what_it_costs_the_reminders() -> None:
+    """Without a history scope the outbox check cannot look, and Slack drops no repeated post: the check says that
+    a reminder interrupted by a crash is then given up, not sent twice, so that organisers grant the scope."""
+    client = FakeWebClient(scopes="chat:write,im:write")
+    client.add_channel("C0REMIND", name="reminders")
+    places = SlackPlaces(reminder_channel_id=slack_id_to_int("C0REMIND"))
+    expected = SCOPES | {"im:history"}
+    findings = await slack_findings(
+        client, app_token="xapp-1", places=places, expected_scopes=expected, app_client=client
+    )  # type: ignore[arg-type]
+    [scopes] = [f for f in findings if f.topic == "Slack scopes"]
+    assert scopes.status is Status.PROBLEM
+    assert scopes.text.startswith("the app lacks channels:history, im:history: without it, a reminder the bot")
+    assert "in the public reminder channel or the members' reminder DMs when it stopped" in scopes.text
+    assert "as Slack does not drop a repeated post, the bot gives that reminder up" in scopes.text
+    assert scopes.fix.startswith("To grant them, paste `python -m bot slack-manifest`")
+
+
 async def test_a_refused_token_is_the_only_finding() -> None:
     client = FakeWebClient()
     client.errors["auth.test"].append(slack_error("invalid_auth"))

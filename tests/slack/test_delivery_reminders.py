@@ -10,10 +10,13 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import discord
 import pytest
 
-from bot.domain.platform_ids import slack_id_to_int
+from bot.core._routing import ReminderRouter
+from bot.domain.platform_ids import DISCORD, SLACK, slack_id_to_int
 from bot.domain.programme import Programme, Session
+from bot.domain.reminder_text import status_text
 from bot.domain.reminders import parse_offsets
 from bot.domain.server_settings import ServerDefaults
 from bot.services.health import RuntimeProblems
@@ -22,6 +25,7 @@ from bot.services.reminders import FIRST_RETRY, ReminderService
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.engine import Database, SqliteDatabase
 from bot.storage.reminders import DeliveryState, TargetKind
+from cogs._discord.reminders import DiscordReminderSender
 from slack_app._adapters import EVENT_TYPE, SlackReminderSender, SlackWeb
 from slack_app._adapters._pacing import Pacer
 from slack_app.organiser._setup import problem_lines
@@ -239,3 +243,63 @@ async def test_a_missing_scope_names_the_scope_and_reinstalling_the_app(world: W
     channel = slack_id_to_int(CHANNEL)
     assert problem.text == f"The bot cannot post reminders in <#{channel}>: the app lacks a scope (chat:write.public)."
     assert problem.fix.startswith("Reinstall the app with the chat:write.public scope")
+
+
+async def crashed_after_slack_took(world: World, where: str) -> None:
+    """The process dies just after Slack took the reminder posted ``where``, before the ledger heard of it."""
+
+    def die(message: dict[str, Any]) -> None:
+        if world.client.posts_in(where):
+            raise asyncio.CancelledError
+
+    world.client.after_post = die
+    with pytest.raises(asyncio.CancelledError):
+        await world.service().run_pass(TEAM)
+    world.client.after_post = None
+    await world.restart_process()
+
+
+async def test_a_quick_restart_that_cannot_read_the_channel_never_posts_the_reminder_twice(world: World) -> None:
+    """Slack drops no resend (it has no nonce): even within a minute of the crash, a post the bot cannot look for
+    is not posted again, and organisers are told why and how to let the bot look next time."""
+    await crashed_after_slack_took(world, CHANNEL)
+    world.clock.advance(timedelta(seconds=30))  # within Discord's nonce window, where Discord would drop a resend
+    world.client.errors["conversations.history"].append(slack_error("missing_scope", needed="channels:history"))
+    restarted = world.service()
+    await restarted.run_pass(TEAM)
+    assert len(world.client.posts_in(CHANNEL)) == 1
+    assert all(len(world.dms(m)) == 1 for m in MEMBERS)  # the DMs, never claimed, go as usual
+    [channel_row] = [d for d in await restarted.repository.deliveries(TEAM) if d.target_kind is TargetKind.CHANNEL]
+    assert channel_row.state is DeliveryState.UNDELIVERABLE and channel_row.last_error
+    assert channel_row.last_error.startswith("outcome unknown: the app lacks a scope to read its history")
+    assert world.problems is not None
+    [line] = problem_lines(world.problems.current(TEAM))
+    assert "It was not posted again, because this platform would show a second copy rather than drop it." in line
+    assert "channels:history" in line and f"<#{CHANNEL}>" in line
+    assert "Read Message History" not in line
+
+
+async def test_a_member_whose_dm_could_not_be_checked_is_told_by_their_reminder_setting(world: World) -> None:
+    victim = MEMBERS[3]
+    await crashed_after_slack_took(world, "D" + victim[1:])
+    world.client.errors["conversations.history"].append(slack_error("missing_scope", needed="im:history"))
+    restarted = world.service()
+    await restarted.run_pass(TEAM)
+    assert all(len(world.dms(m)) == 1 for m in MEMBERS)
+    status = await restarted.dm_reminder_status(TEAM, slack_id_to_int(victim))
+    assert status.last_outcome_unknown
+    assert "Your last reminder may not have reached you" in status_text(status)
+    assert not (await restarted.dm_reminder_status(TEAM, slack_id_to_int(MEMBERS[0]))).last_outcome_unknown
+    assert world.problems is not None
+    [problem] = world.problems.current(TEAM)
+    assert "would show a second copy rather than drop it" in problem.text
+    assert "im:history" in problem.text and "im:history scope" in problem.fix
+
+
+async def test_the_ports_say_which_platform_drops_a_resend_discord_yes_slack_no(world: World) -> None:
+    discord_sender = DiscordReminderSender(discord.Client(intents=discord.Intents.none()))
+    slack_sender = SlackReminderSender(SlackWeb(world.client))  # type: ignore[arg-type]
+    router = ReminderRouter({DISCORD: discord_sender, SLACK: slack_sender})
+    assert router.drops_resends(700000000000000001) is True  # a Discord snowflake
+    assert router.drops_resends(slack_id_to_int(CHANNEL)) is False
+    assert router.drops_resends(slack_id_to_int(MEMBERS[0])) is False

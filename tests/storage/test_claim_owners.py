@@ -67,3 +67,20 @@ async def test_on_postgresql_a_live_process_keeps_its_claim_and_a_closed_one_aba
             await asyncio.sleep(0.05)
         assert not await overlapping.owner_alive(old.owner_token)
         assert [d.id for d in await ReminderRepository(overlapping).abandoned(GUILD_ID)] == [delivery_id]
+
+
+async def test_on_postgresql_many_outbox_checks_at_once_all_see_a_gone_process_as_gone(
+    postgres_dsn: str, programme: Programme
+) -> None:
+    """PostgreSQL's probe takes a gone process's lock for a moment: passes checking at once must not see each
+    other's probe as the gone process, or its claims wait for a later sweep (found with claims taken ahead)."""
+    async with open_database(postgres_dsn) as restarted:
+        async with open_database(postgres_dsn) as old:
+            delivery_id = await _claim_one(old, programme)
+        for _ in range(100):
+            if not await restarted.owner_alive(old.owner_token):
+                break
+            await asyncio.sleep(0.05)
+        repository = ReminderRepository(restarted)  # one per service: its passes share it
+        found = await asyncio.gather(*(repository.abandoned(GUILD_ID) for _ in range(20)))
+        assert [[d.id for d in claims] for claims in found] == [[delivery_id]] * 20

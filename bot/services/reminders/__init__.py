@@ -6,16 +6,20 @@ How it fits together:
   to wait, to be sent, or to be skipped (the catch-up rules after the bot was down).
 - The ledger (``bot.storage.reminders``) records every (reminder, target) and its state. A delivery is
   claimed before it is sent and marked after, so a reminder is never sent twice by this process and never
-  forgotten: rows a crash left claimed go back to pending at start and are resent with the same nonce,
-  which Discord uses to drop the duplicate if the first attempt had got through.
+  forgotten: rows a crash left claimed are settled by the outbox check (looked for among the target's messages:
+  found, recorded as sent; not found, sent again). Where the bot cannot look, it resends blind only if the
+  platform drops a resend with the same nonce (``ReminderSender.drops_resends``: Discord, not Slack).
 - APScheduler only wakes the service up: one date job (``reminders:wake``, ``_wakeups``) at the earliest time
   a waiting reminder falls due among the communities this process serves, re-armed when a plan changes, and
   a sweep every ``sweep_interval`` seconds, which re-plans and sends whatever is due whatever happened to the
   job (a blocked loop, a restart, a clock jump). The process keeps one entry per community with a waiting
   reminder, never one per reminder. What is due is always decided with the injected clock, never by
   APScheduler.
-- All the work happens in one worker task, one pass at a time: re-plan the ledger, re-arm the jobs, write
-  the DM rows of the reminders that are due, send the channel post and then the DMs (throttled). A member
+- A worker task runs the passes, several communities at once: re-plan the ledger, re-arm the wake-up, write
+  the DM rows of the reminders that are due, then the channel post and the DMs. Every request to the platform
+  goes through one critical section, the pacer (``_sending`` and the throttle), which holds nothing but the
+  paced request: each delivery is claimed before its turn and marked after, so the pacer never waits for the
+  database (``PacerFeed`` counts the turns it did). A member
   whose DMs turned out to be closed is told privately the next time they use the bot
   (``take_dms_closed_notice``), never in a channel.
 

@@ -96,11 +96,19 @@ class OutboxUnreadable(Exception):
 
 
 class ReminderSender(Protocol):
-    """How the service reaches Discord (implemented in cogs/_discord, handed over at construction).
+    """How the service reaches a platform (cogs/_discord, slack_app/_adapters; handed over at construction).
 
-    Each send sends one message with ``nonce`` (Discord then drops a resend with the same nonce for a few
-    minutes) and returns its id, or raises DeliveryRefused (do not retry) or DeliveryFailed (retry later).
+    Each send sends one message with ``nonce`` and returns its id, or raises DeliveryRefused (do not retry) or
+    DeliveryFailed (retry later). Whether the platform drops a resend that carries the same nonce is the
+    platform's to say (``drops_resends``): the service never asks which platform it serves.
     """
+
+    def drops_resends(self, target_id: int) -> bool:
+        """Whether the platform that carries messages to this target (a channel, or a member's DMs) drops a
+        resend carrying the same nonce within NONCE_WINDOW of the first send: Discord does (``enforce_nonce``),
+        Slack does not (it has no nonce). Where it does not, a send whose outcome the bot cannot check is never
+        sent again blind: a second copy would reach the members."""
+        ...
 
     async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int: ...
 

@@ -42,3 +42,4 @@ class DmReminderStatus:
     offsets: tuple[timedelta, ...]
     channel_id: int | None
     dms_found_closed: bool  # the last reminder could not be delivered: DMs closed
+    last_outcome_unknown: bool = False  # the last reminder DM was given up: the bot could not check it was sent

@@ -25,7 +25,7 @@ from bot.domain.reminders import (
 from bot.domain.server_settings import ServerSettings
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
-from bot.services.reminders._pacing import CHANNEL_POST_COST, Throttle
+from bot.services.reminders._pacing import CHANNEL_POST_COST, PacerFeed, Throttle
 from bot.services.reminders._planning import PLAN_BATCH, BatchPlanner, plan_fingerprint
 from bot.services.reminders._ports import (
     ChannelRefused,
@@ -41,6 +41,7 @@ from bot.services.reminders._wakeups import WakeUps
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.engine import Database
 from bot.storage.reminders import (
+    OUTCOME_UNKNOWN,
     Delivery,
     DeliveryState,
     PlanStamp,
@@ -54,9 +55,14 @@ log = logging.getLogger("bot.services.reminders")  # the package's name, as befo
 
 SWEEP_INTERVAL = 30.0  # seconds between safety-net passes
 # Passes over different communities run this many at a once: planning is mostly waiting for the database, and on
-# PostgreSQL different communities' writes commit side by side. Sending stays one pass at a time (``_sending``),
-# so that one pace governs every request.
+# PostgreSQL different communities' writes commit side by side. Only the paced request itself is one at a time
+# (``_sending``), so that one pace governs every request: the passes waiting for it have claimed their next
+# delivery already, and each marks its send after it, so the pacer never waits for the database.
 PASS_CONCURRENCY = 8
+# Passes whose delivery is claimed and waits for the pacer do not plan, so they leave their place to another pass,
+# up to this many: enough for the pacer to find a delivery claimed whenever it comes free (at 24 requests a second,
+# a second's worth), few enough that a claim waits for its turn for about a second at most, far within NONCE_WINDOW.
+CLAIMS_AHEAD = 24
 # Communities arriving together from this many up are looked at with the set-based reads of start-up (which read
 # every community's stamp and settings), fewer get a pass each.
 ARRIVALS_LOOKED_AT_TOGETHER = 20
@@ -100,11 +106,17 @@ class ReminderService:
         self._scheduler = scheduler  # an APScheduler scheduler (AsyncIOScheduler), or None: no wake-ups
         self.sweep_interval = sweep_interval
         self.throttle = Throttle(dm_rate_per_second, monotonic=monotonic, sleep=sleep)
+        self._monotonic = monotonic
         self._sender = sender  # None: plans and shows the schedule, sends nothing (the command line)
         self._problems = problems if problems is not None else RuntimeProblems(clock)
         self._queued: dict[int, bool] = {}  # guild -> "the plan changed": interrupt a fan-out in progress
         self._worker: asyncio.Task[None] | None = None
-        self._sending = asyncio.Lock()  # the sending part of a pass: one community at a time
+        self._sending = asyncio.Lock()  # the paced request (a send, or a look at the outbox): one at a time
+        self.feed = PacerFeed()  # how often the pacer found nothing claimed when it came free
+        self._claimed_ahead = asyncio.Event()  # a pass claimed a delivery and waits for the pacer: plan another
+        self._targets_in_flight: dict[tuple[TargetKind, int], asyncio.Event] = {}  # claimed, not yet marked
+        # Targets with a gone process's claim the bot could not check yet: nothing is sent to them until it has.
+        self._unsettled: set[tuple[TargetKind, int]] = set()
         self._stopping = False
         self._warned_no_sender = False
         self._wakeups = WakeUps(scheduler, self._wake_up, now=lambda: datetime.now(UTC))
@@ -278,19 +290,30 @@ class ReminderService:
 
     async def _work(self) -> None:
         """Run the queued passes, up to PASS_CONCURRENCY at once and never two of one community at once (one
-        requested while its pass runs waits in the queue for it)."""
+        requested while its pass runs waits in the queue for it). A pass whose claimed delivery waits for the
+        pacer leaves its place to another (up to CLAIMS_AHEAD of them), so that the next deliveries are claimed
+        while the pacer sends."""
         running: dict[int, asyncio.Task[None]] = {}
+        self.feed.begin()
+        turns, starved, lost = self.feed.turns, self.feed.starved, self.feed.lost
         try:
             while self._queued or running:
                 if not self._stopping:
-                    for community_id in self._next_passes(PASS_CONCURRENCY - len(running), running):
+                    free = min(
+                        PASS_CONCURRENCY - (len(running) - self.feed.waiting),
+                        PASS_CONCURRENCY + CLAIMS_AHEAD - len(running),
+                    )
+                    for community_id in self._next_passes(free, running):
                         del self._queued[community_id]
                         running[community_id] = asyncio.create_task(
                             self._pass_logged(community_id), name=f"reminders-pass-{community_id}"
                         )
                 if not running:
                     return
-                done, _ = await asyncio.wait(running.values(), return_when=asyncio.FIRST_COMPLETED)
+                self._claimed_ahead.clear()
+                claimed = asyncio.ensure_future(self._claimed_ahead.wait())
+                done, _ = await asyncio.wait([*running.values(), claimed], return_when=asyncio.FIRST_COMPLETED)
+                claimed.cancel()
                 for community_id in [c for c, task in running.items() if task in done]:
                     del running[community_id]
         finally:
@@ -298,6 +321,14 @@ class ReminderService:
                 task.cancel()
             if running:
                 await asyncio.wait(running.values())
+            if self.feed.turns > turns:
+                log.info(
+                    "reminders: %d paced requests, %d of them late because nothing was claimed when their turn "
+                    "came (%.2f s lost)",
+                    self.feed.turns - turns,
+                    self.feed.starved - starved,
+                    self.feed.lost - lost,
+                )
 
     def _next_passes(self, free: int, running: dict[int, asyncio.Task[None]]) -> list[int]:
         """Up to ``free`` queued communities whose pass is not running, oldest request first (looking past at
@@ -362,8 +393,7 @@ class ReminderService:
                 log.warning("reminders are due but this service has no Discord sender: nothing can be sent")
                 self._warned_no_sender = True
             return
-        async with self._sending:
-            await self._send_due(community_id, due, plan, sessions, settings, now)
+        await self._send_due(community_id, due, plan, sessions, settings, now)
 
     async def _send_due(
         self,
@@ -374,7 +404,9 @@ class ReminderService:
         settings: ServerSettings,
         now: datetime,
     ) -> None:
-        """The DM rows of the reminders due now, then every delivery ready to send, at the shared pace."""
+        """The DM rows of the reminders due now, then every delivery ready to send, at the shared pace.
+
+        Runs beside other communities' passes: only each paced request waits for the others (``_deliver``)."""
         interested_too = (await self._settings.get(community_id)).remind_interested
         for reminder in due:
             added = await self.repository.add_dm_rows(community_id, reminder, now, interested_too=interested_too)
@@ -389,6 +421,8 @@ class ReminderService:
             planned = reminders.get(delivery.reminder)
             if planned is None:
                 continue  # a reminder the next re-plan will deal with
+            if (delivery.target_kind, delivery.target_id) in self._unsettled:
+                continue  # a claim on this target is unsettled: a look after a crash takes the newest post as it
             if decide(planned, plan, self._clock()) is not ReminderDecision.SEND:
                 continue  # time moved on during the fan-out: the next pass skips it
             key = (delivery.reminder, delivery.target_kind)
@@ -404,26 +438,29 @@ class ReminderService:
         before its shards moved here) is settled as soon as that process is gone, and never while it lives.
 
         Each is looked for among the target's recent messages: found, it is recorded as sent; not found, it
-        is sent again (with its nonce). When the bot cannot look, a resend is safe only within Discord's nonce
-        window; after it the delivery is given up, logged and shown to organisers, rather than risk a second
-        copy of the reminder.
+        is sent again (with its nonce). When the bot cannot look, a blind resend is safe only where the platform
+        drops a resend with the same nonce (``drops_resends``: Discord, within its nonce window); otherwise the
+        delivery is given up, logged and shown to organisers, rather than risk a second copy of the reminder.
         """
-        abandoned = await self.repository.abandoned(community_id)
-        if abandoned:
-            async with self._sending:  # a look at Discord, and perhaps a resend: at the shared pace
-                for delivery in abandoned:
-                    await self._settle(delivery)
+        for delivery in await self.repository.abandoned(community_id):
+            await self._settle(delivery)
 
     async def _settle(self, delivery: Delivery) -> None:
         assert self._sender is not None
         now = self._clock()
+        target = (delivery.target_kind, delivery.target_id)
+        self._unsettled.discard(target)
         if delivery.claimed_digest is None:  # claimed before the bot kept digests
             await self.repository.release_claim(delivery.id, now, community_id=delivery.community_id)
             return
         after = await self.repository.latest_message_to(delivery.target_kind, delivery.target_id)
         find = self._sender.find_in_dms if delivery.target_kind is TargetKind.DM else self._sender.find_in_channel
         try:
-            found = await find(delivery.target_id, nonce=delivery.nonce, digest=delivery.claimed_digest, after=after)
+            async with self._sending:  # a look at the platform is a request too: at the shared pace
+                await self.throttle.wait(_cost(delivery))
+                found = await find(
+                    delivery.target_id, nonce=delivery.nonce, digest=delivery.claimed_digest, after=after
+                )
         except (OutboxUnreadable, DeliveryFailed, DeliveryRefused) as error:
             await self._settle_unseen(delivery, error, now)
             return
@@ -431,12 +468,20 @@ class ReminderService:
             log.warning("reminder delivery %s was sent before the bot stopped; recording it as sent", delivery.id)
             await self.repository.mark_sent(delivery.id, found, now, community_id=delivery.community_id)
         else:
-            log.warning("reminder delivery %s was interrupted before Discord took it; sending it again", delivery.id)
+            log.warning(
+                "reminder delivery %s was interrupted before the platform took it; sending it again", delivery.id
+            )
             await self.repository.release_claim(delivery.id, now, community_id=delivery.community_id)
 
     async def _settle_unseen(self, delivery: Delivery, error: Exception, now: datetime) -> None:
+        """The look failed. Resend blind only where the platform drops the duplicate; where it does not, look again
+        at the next pass while the platform is only unavailable (nothing else is sent to the target meanwhile),
+        and give the delivery up once the look is refused or the nonce window has passed."""
+        assert self._sender is not None
         reason = getattr(error, "reason", type(error).__name__)
-        if now - delivery.updated_at <= NONCE_WINDOW:
+        within_window = now - delivery.updated_at <= NONCE_WINDOW
+        drops_resends = self._sender.drops_resends(delivery.target_id)
+        if within_window and drops_resends:
             log.warning(
                 "reminder delivery %s: cannot check whether it was sent (%s); resending within the nonce window",
                 delivery.id,
@@ -444,27 +489,24 @@ class ReminderService:
             )
             await self.repository.release_claim(delivery.id, now, community_id=delivery.community_id)
             return
+        if within_window and type(error) is DeliveryFailed:  # unavailable for now: not a refusal to show
+            log.warning(
+                "reminder delivery %s: cannot check whether it was sent (%s); the platform would not drop a resend, "
+                "so the bot looks again at the next pass",
+                delivery.id,
+                reason,
+            )
+            self._unsettled.add((delivery.target_kind, delivery.target_id))
+            return
         log.error(
             "reminder delivery %s: cannot check whether it was sent before the bot stopped (%s); not resending it",
             delivery.id,
             reason,
         )
         await self.repository.mark_undeliverable(
-            delivery.id, f"outcome unknown: {reason}", now, community_id=delivery.community_id
+            delivery.id, f"{OUTCOME_UNKNOWN}: {reason}", now, community_id=delivery.community_id
         )
-        if delivery.target_kind is TargetKind.CHANNEL:
-            # The platform's adapter words the channel and the fix (OutboxUnreadable); a failure that is not
-            # one (the platform unreachable) says only what is the same everywhere.
-            where = getattr(error, "where", None) or "the reminder channel"
-            lacks = getattr(error, "lacks", None)
-            fix = getattr(error, "fix", None)
-            self._problems.record(
-                delivery.community_id,
-                f"reminders-outbox:{delivery.target_id}",
-                f"The bot stopped while posting a reminder in {where} and cannot check whether it was posted"
-                f"{f': {lacks}' if lacks else ''}. It was not posted again, to avoid a duplicate.",
-                f"Look in {where}, and post the reminder by hand if it is missing.{f' {fix}' if fix else ''}",
-            )
+        self._problems.record(delivery.community_id, *_outcome_unknown(delivery, error, drops_resends=drops_resends))
 
     async def _compose(self, session: SessionRecord, kind: TargetKind, settings: ServerSettings) -> OutgoingMessage:
         threads = await self.repository.open_threads([p.id for p in session.prompts])
@@ -477,45 +519,97 @@ class ReminderService:
         return dataclasses.replace(message, community_id=settings.community_id)
 
     async def _deliver(self, delivery: Delivery, message: OutgoingMessage) -> None:
+        """Claim the delivery ahead of its turn, make the paced request, then record how it went.
+
+        Only the request holds ``_sending``: the claim is taken while the pacer makes another pass's request, and
+        the mark is written while it makes the next one, so the database's time never stands between two paced
+        requests (``PacerFeed`` counts the turns where it did)."""
         assert self._sender is not None
-        # channel posts too: one pace for every reminder request
-        await self.throttle.wait(CHANNEL_POST_COST if delivery.target_kind is TargetKind.CHANNEL else 1.0)
+        target = (delivery.target_kind, delivery.target_id)
+        # One claim on a target at a time (a member's DMs are shared by the servers they are in): the outbox check
+        # after a crash takes the newest message to a target as the last one sent, so sends to one target never
+        # overlap their claims.
+        while (busy := self._targets_in_flight.get(target)) is not None:
+            await busy.wait()
         if self._stopping:
             return
-        if not await self.repository.claim(
-            delivery.id,
-            self._clock(),
-            digest=content_digest(message.content),
-            community_id=delivery.community_id,
-        ):
-            return  # sent, skipped or dropped since the list was read
-        pause: float | None = None
+        self._targets_in_flight[target] = done = asyncio.Event()
         try:
-            if delivery.target_kind is TargetKind.DM:
-                message_id = await self._sender.send_to_member(delivery.target_id, message, nonce=delivery.nonce)
-            else:
-                message_id = await self._sender.send_to_channel(delivery.target_id, message, nonce=delivery.nonce)
-        except DeliveryRefused as refused:
+            if not await self.repository.claim(
+                delivery.id,
+                self._clock(),
+                digest=content_digest(message.content),
+                community_id=delivery.community_id,
+            ):
+                return  # sent, skipped or dropped since the list was read
+            outcome = await self._paced_send(delivery, message)
+            await self._record(delivery, outcome)
+        finally:
+            del self._targets_in_flight[target]
+            done.set()
+
+    async def _paced_send(self, delivery: Delivery, message: OutgoingMessage) -> int | Exception | None:
+        """The critical section: wait for this request's turn at the shared pace and make it, nothing else.
+
+        Returns the message's id, the error the send raised, or None when it was not made (the service is
+        stopping, or the community's plan changed while the claim waited for its turn).
+        """
+        assert self._sender is not None
+        self.feed.claimed()
+        self._claimed_ahead.set()
+        try:
+            await self._sending.acquire()
+        except BaseException:
+            self.feed.waiting -= 1
+            raise
+        try:
+            self.feed.take_turn(self._monotonic(), self.throttle.next_turn)
+            if self._stopping or self._queued.get(delivery.community_id):
+                return None  # released unsent: the next pass re-plans first
+            await self.throttle.wait(_cost(delivery))  # channel posts too: one pace for every reminder request
+            if self._stopping:
+                return None
+            pause: float | None = None
+            try:
+                if delivery.target_kind is TargetKind.DM:
+                    return await self._sender.send_to_member(delivery.target_id, message, nonce=delivery.nonce)
+                return await self._sender.send_to_channel(delivery.target_id, message, nonce=delivery.nonce)
+            except ChannelRefused as refused:
+                return refused
+            except DeliveryFailed as failed:
+                pause = failed.retry_after  # a 429 pauses the whole pace, not only this delivery
+                return failed
+            except Exception as error:  # DeliveryRefused, or a bug: recorded after the critical section
+                return error
+            finally:
+                self.throttle.sent(pause=pause)
+        finally:
+            self.feed.freed(self._monotonic())
+            self._sending.release()
+
+    async def _record(self, delivery: Delivery, outcome: int | Exception | None) -> None:
+        """The mark after a paced request: sent, refused for good, to retry later, or back to pending unsent."""
+        now = self._clock()
+        if outcome is None:
+            await self.repository.release_claim(delivery.id, now, community_id=delivery.community_id)
+        elif isinstance(outcome, DeliveryRefused):
             await self.repository.mark_undeliverable(
-                delivery.id, refused.reason, self._clock(), community_id=delivery.community_id
+                delivery.id, outcome.reason, now, community_id=delivery.community_id
             )
-            level = logging.INFO if refused.reason == DMS_CLOSED else logging.ERROR
-            log.log(level, "reminder delivery %s (%s) refused: %s", delivery.id, delivery.target_kind, refused.reason)
-        except ChannelRefused as refused:
-            self._channel_refused(delivery.community_id, refused)
-            await self._retry_later(delivery, refused.reason, None)
-        except DeliveryFailed as failed:
-            pause = failed.retry_after
-            await self._retry_later(delivery, failed.reason, failed.retry_after)
-        except Exception as error:  # a bug or an unexpected error: keep the row and try again later
-            log.exception("reminder delivery %s failed unexpectedly", delivery.id)
-            await self._retry_later(delivery, f"unexpected error: {type(error).__name__}", None)
+            level = logging.INFO if outcome.reason == DMS_CLOSED else logging.ERROR
+            log.log(level, "reminder delivery %s (%s) refused: %s", delivery.id, delivery.target_kind, outcome.reason)
+        elif isinstance(outcome, ChannelRefused):
+            self._channel_refused(delivery.community_id, outcome)
+            await self._retry_later(delivery, outcome.reason, None)
+        elif isinstance(outcome, DeliveryFailed):
+            await self._retry_later(delivery, outcome.reason, outcome.retry_after)
+        elif isinstance(outcome, Exception):  # a bug or an unexpected error: keep the row and try again later
+            log.error("reminder delivery %s failed unexpectedly", delivery.id, exc_info=outcome)
+            await self._retry_later(delivery, f"unexpected error: {type(outcome).__name__}", None)
         else:
-            await self.repository.mark_sent(delivery.id, message_id, self._clock(), community_id=delivery.community_id)
+            await self.repository.mark_sent(delivery.id, outcome, now, community_id=delivery.community_id)
             if delivery.target_kind is TargetKind.CHANNEL:
                 self._problems.clear(delivery.community_id, _channel_key(delivery.target_id))
-        finally:
-            self.throttle.sent(pause=pause)
 
     def _channel_refused(self, community_id: int, refused: ChannelRefused) -> None:
         # What is wrong and its fix are the platform's words (the adapter's); the way out is the same everywhere.
@@ -589,6 +683,8 @@ class ReminderService:
             offsets=settings.reminder_offsets,
             channel_id=settings.reminder_channel_id,
             dms_found_closed=subscription is not None and await self.repository.dms_found_closed(community_id, user_id),
+            last_outcome_unknown=subscription is not None
+            and await self.repository.last_dm_outcome_unknown(community_id, user_id),
         )
 
     # --- the schedule ---------------------------------------------------------------------------------
@@ -633,6 +729,39 @@ class ReminderService:
 
 def _channel_key(channel_id: int) -> str:
     return f"reminders:{channel_id}"
+
+
+def _outcome_unknown(delivery: Delivery, error: Exception, *, drops_resends: bool) -> tuple[str, str, str]:
+    """What organisers see of a delivery given up because the bot could not check whether it was sent: the key,
+    the problem and its fix. The platform's adapter words the place and the fix (OutboxUnreadable); a failure that
+    is not one (the platform unreachable) says only what is the same everywhere."""
+    lacks = getattr(error, "lacks", None)
+    fix = getattr(error, "fix", None)
+    why = (
+        "to avoid a duplicate"
+        if drops_resends
+        else "because this platform would show a second copy rather than drop it"
+    )
+    if delivery.target_kind is TargetKind.CHANNEL:
+        where = getattr(error, "where", None) or "the reminder channel"
+        return (
+            f"reminders-outbox:{delivery.target_id}",
+            f"The bot stopped while posting a reminder in {where} and cannot check whether it was posted"
+            f"{f': {lacks}' if lacks else ''}. It was not posted again, {why}.",
+            f"Look in {where}, and post the reminder by hand if it is missing.{f' {fix}' if fix else ''}",
+        )
+    return (
+        "reminders-outbox:dms",
+        f"The bot stopped while sending a reminder by direct message and cannot check whether the member got it"
+        f"{f': {lacks}' if lacks else ''}. It was not sent again, {why}; the member is told when they next "
+        "look at their reminder setting.",
+        fix or "Nothing to do if it happens rarely: it follows a crash or a restart in the middle of sending.",
+    )
+
+
+def _cost(delivery: Delivery) -> float:
+    """The delivery's share of one DM's slot at the pace (a DM takes two requests, a channel post one)."""
+    return CHANNEL_POST_COST if delivery.target_kind is TargetKind.CHANNEL else 1.0
 
 
 def _most_telling(rows: Sequence[Delivery], channel_id: int | None) -> Delivery | None:
