@@ -79,7 +79,15 @@ class RetentionNotices:
         except discord.NotFound:
             return None  # deleted, or never a channel
         except discord.Forbidden as error:
-            raise _refused(channel_id, Permission.VIEW_CHANNEL, "it cannot see the channel") from error
+            # This server's channel hidden from the bot, or a channel of a server it is not in: Discord says the same.
+            raise ChannelRefused(
+                channel_id,
+                Permission.VIEW_CHANNEL,
+                "it cannot see the channel",
+                where="the reminder channel",
+                fix="Give the bot View Channel and Send Messages in the reminder channel if it is this server's, or "
+                "choose one of this server's channels with /setup reminder_channel:",
+            ) from error
         except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as error:
             raise _refused(channel_id, None, "Discord could not say whose channel it is") from error
         guild_id = data.get("guild_id")  # none for a DM

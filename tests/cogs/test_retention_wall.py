@@ -15,7 +15,7 @@ import pytest
 from bot.services.reminders import ChannelRefused
 from tests.cogs.test_organiser import members_answers
 from tests.conftest import GUILD_ID
-from tests.fakediscord import FakeDiscord
+from tests.fakediscord import FakeDiscord, Perm
 from tests.harness import BotRunner, FakeClock
 
 LAST_END = datetime(2020, 10, 26, 21, 0, tzinfo=UTC)  # the seed programme's last session ends
@@ -59,3 +59,27 @@ async def test_a_retention_notice_never_goes_to_another_server_s_channel(
         assert await bot.db.fetchval("SELECT COUNT(*) FROM answers") == 0 < len(answers)
         assert fake_discord.bot_messages_in(leeds_reminders) == []
         assert [p.key for p in bot.services.problems.current(GUILD_ID)] == ["retention-done"]
+
+
+async def test_another_server_s_channel_the_bot_cannot_see_gets_nothing_and_is_not_linked(
+    bot_runner: BotRunner, fake_discord: FakeDiscord, clock: FakeClock
+) -> None:
+    """Before READY, Discord answers 403 for a channel hidden from the bot, whoever's it is: the notice is refused
+    with a fix for either case, naming no channel."""
+    leeds = fake_discord.world.add_guild("Leeds group", channels=["general", "private"], members=["alice"])
+    hidden = fake_discord.channel_in(leeds, "private")
+    fake_discord.set_overwrite(hidden, fake_discord.world.bot_user, deny=Perm.VIEW_CHANNEL)
+    async with bot_runner.running() as bot:
+        await members_answers(bot, fake_discord)
+        await bot.services.settings.update(GUILD_ID, retention=timedelta(days=10), reminder_channel_id=hidden.id)
+    clock.now = LAST_END + timedelta(days=4)
+
+    async with bot_runner.running() as bot:
+        assert fake_discord.requests_matching("GET", rf"/channels/{hidden.id}$")  # asked whose it is, before READY
+        assert fake_discord.requests_matching("POST", rf"/channels/{hidden.id}/messages") == []
+        [problem] = bot.services.problems.current(GUILD_ID)
+        assert problem.text.startswith(
+            "The bot could not post the retention warning in the reminder channel (it cannot see the channel)"
+        )
+        assert "or choose one of this server's channels with /setup reminder_channel:" in problem.fix
+        assert str(hidden.id) not in problem.text + problem.fix
