@@ -126,8 +126,8 @@ class SlackRetentionNotices:
             raise _not_own(channel_id)
 
     async def _own_channel(self, community_id: int, channel_id: int) -> str:
-        """The channel, if it is one of the workspace's own, whatever its settings say (as its reminders are):
-        a Slack channel (not another platform's id) that ``conversations.info`` places in the workspace
+        """The channel, if it is one of the workspace's own, whatever its settings say: a Slack channel (not
+        another platform's id, which a copied database can hold) that ``conversations.info`` places in the workspace
         (``context_team_id``, docs.slack.dev/reference/objects/conversation-object: an org-wide token also sees
         the other workspaces' channels of its organisation)."""
         try:
