@@ -26,6 +26,7 @@ async def test_a_retention_notice_never_goes_to_another_server_s_channel(
 ) -> None:
     leeds = fake_discord.world.add_guild("Leeds group", channels=["general", "reminders"], members=["alice"])
     leeds_reminders = fake_discord.channel_in(leeds, "reminders")
+    leeds_organisers = fake_discord.world.add_role("Leeds organisers", mentionable=True, guild_id=leeds.id)
     organisers = fake_discord.world.role("Organiser")
     async with bot_runner.running() as bot:
         answers = await members_answers(bot, fake_discord)
@@ -53,6 +54,13 @@ async def test_a_retention_notice_never_goes_to_another_server_s_channel(
         # Asked directly once the cache knows both servers, the adapter refuses too.
         with pytest.raises(ChannelRefused, match="not one of this server's channels"):
             await bot.discord_adapters.retention.retention_done(GUILD_ID, leeds_reminders.id, 1)
+        # Its own channel takes a notice; another server's role handed to it pings no one and is not shown.
+        workshop_reminders = fake_discord.channel("reminders")
+        await bot.discord_adapters.retention.retention_warning(
+            GUILD_ID, workshop_reminders.id, leeds_organisers.id, LAST_END + timedelta(days=10), timedelta(days=10)
+        )
+        [posted] = fake_discord.bot_messages_in(workshop_reminders)
+        assert posted.content.startswith("**Organisers:**") and posted.mention_role_ids == []
 
     clock.now += timedelta(days=7)
     async with bot_runner.running() as bot:  # the deletion at start: done, and its notice refused the same way
