@@ -30,6 +30,7 @@ def add_commands(commands: argparse._SubParsersAction[Any], parents: Parents) ->
 
 async def preflight_check(args: argparse.Namespace, settings: Settings) -> int:
     ready = True
+    discord_checked = False  # the database's findings (the erasure key) are in Discord's report then
     if settings.discord_token is not None or settings.slack_bot_token is None:
         from bot.preflight.cli import run_check  # imported here: the other commands need no discord start-up
 
@@ -41,11 +42,14 @@ async def preflight_check(args: argparse.Namespace, settings: Settings) -> int:
         print("\n".join(report.lines()))
         print(report.summary())
         ready = report.ready
+        discord_checked = True
     if settings.slack_bot_token is not None:
         from bot.domain.preflight import Status
         from bot.preflight.slack import run_slack_check
 
-        findings = await run_slack_check(settings, database_path=database(args, settings))
+        findings = await run_slack_check(
+            settings, database_path=database(args, settings), with_database=not discord_checked
+        )
         print("Checking the Slack workspace:")
         print("\n".join(finding.line() for finding in findings))
         ready = ready and all(finding.status is not Status.PROBLEM for finding in findings)

@@ -166,18 +166,26 @@ class NamesRouter:
 
 
 class RetentionRouter:
-    """``RetentionNotifier``, by the channel it posts in."""
+    """``RetentionNotifier``, by community: the community's own platform judges the channel (a stored channel of
+    another platform is refused there, never posted by the other platform's adapter)."""
 
     def __init__(self, ports: Mapping[Platform, RetentionNotifier]) -> None:
         self._to = _Routes(ports)
 
     async def retention_warning(
-        self, channel_id: int, organiser_role_id: int | None, deletes_at: datetime, retention: timedelta
+        self,
+        community_id: int,
+        channel_id: int,
+        organiser_role_id: int | None,
+        deletes_at: datetime,
+        retention: timedelta,
     ) -> None:
-        await self._to(channel_id).retention_warning(channel_id, organiser_role_id, deletes_at, retention)
+        await self._to(community_id).retention_warning(
+            community_id, channel_id, organiser_role_id, deletes_at, retention
+        )
 
-    async def retention_done(self, channel_id: int, deleted: int) -> None:
-        await self._to(channel_id).retention_done(channel_id, deleted)
+    async def retention_done(self, community_id: int, channel_id: int, deleted: int) -> None:
+        await self._to(community_id).retention_done(community_id, channel_id, deleted)
 
 
 class WelcomeRouter:

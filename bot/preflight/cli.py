@@ -34,6 +34,7 @@ from bot.domain.preflight import (
     message_content_allowed,
 )
 from bot.preflight.cache import facts_from_guild, failed_extensions, registered_commands
+from bot.preflight.database import erasure_key_finding
 from bot.services.preflight import StoredFacts, stored_facts
 
 log = logging.getLogger(__name__)
@@ -112,8 +113,8 @@ async def run_check(settings: Settings, *, token: str, database_path: Path | str
 async def _stored_and_expected(
     settings: Settings, database_path: Path | str, guild_id: int
 ) -> tuple[list[dict[str, Any]], StoredFacts, list[Finding]]:
-    """The bot's command tree, built as at start but never started (no login, no scheduler, no sync), and
-    what the database holds for the server."""
+    """The bot's command tree, built as at start but never started (no login, no scheduler, no sync), what
+    the database holds for the server, and the findings of the database itself (the erasure key)."""
     from bot.client import WorkshopBot
     from bot.storage.engine import open_database
 
@@ -124,7 +125,8 @@ async def _stored_and_expected(
         stored = await stored_facts(
             guild_id, settings=services.settings, programme=services.programme, reminders=services.reminders
         )
-        return bot.command_payload(), stored, failed_extensions(bot.failed_extensions)
+        findings = [*failed_extensions(bot.failed_extensions), await erasure_key_finding(db)]
+        return bot.command_payload(), stored, findings
 
 
 def _no_database(path: Path) -> Finding:

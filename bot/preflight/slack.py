@@ -29,6 +29,7 @@ from bot.domain.errors import UserFacingError
 from bot.domain.platform_ids import int_to_slack_id, slack_id_to_int
 from bot.domain.preflight import Finding, Status
 from bot.domain.server_settings import ServerSettings
+from bot.preflight.database import erasure_key_finding
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.engine import open_database
 
@@ -78,9 +79,12 @@ def manifest_scopes() -> frozenset[str] | None:
     return frozenset(manifest.BOT_SCOPES)
 
 
-async def run_slack_check(settings: Settings, *, database_path: Path | str) -> list[Finding]:
+async def run_slack_check(
+    settings: Settings, *, database_path: Path | str, with_database: bool = True
+) -> list[Finding]:
     """``python -m bot check`` for Slack: the workspace the bot token belongs to, its stored settings' channels
-    and user groups (the database is only read; a missing SQLite file means nothing is set up yet)."""
+    and user groups (the database is only read; a missing SQLite file means nothing is set up yet), and unless
+    ``with_database`` is off (the Discord check said it already), the database's own findings."""
     if settings.slack_bot_token is None:
         raise UserFacingError("SLACK_BOT_TOKEN is not set: there is no Slack workspace to check")
     client = AsyncWebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url)
@@ -99,16 +103,23 @@ async def run_slack_check(settings: Settings, *, database_path: Path | str) -> l
                 "Check the network, and SLACK_API_URL if it is set (it is for tests and proxies only).",
             )
         ]
-    if team:
-        places = await _stored_places(settings, database_path, slack_id_to_int(str(team)))
-    return await slack_findings(client, app_token=app_token, places=places)
+    community_id = slack_id_to_int(str(team)) if team else None
+    places, database_findings = await _stored(settings, database_path, community_id)
+    findings = await slack_findings(client, app_token=app_token, places=places)
+    return [*findings, *database_findings] if with_database else findings
 
 
-async def _stored_places(settings: Settings, database_path: Path | str, community_id: int) -> SlackPlaces:
+async def _stored(
+    settings: Settings, database_path: Path | str, community_id: int | None
+) -> tuple[SlackPlaces, list[Finding]]:
+    """The workspace's places (none when the token named no workspace) and the database's findings."""
     if isinstance(database_path, Path) and not await asyncio.to_thread(database_path.is_file):
-        return SlackPlaces()
+        return SlackPlaces(), [await erasure_key_finding(None)]
     async with open_database(database_path) as db:
-        return places_of(await ServerSettingsService(db, server_defaults(settings)).get(community_id))
+        places = SlackPlaces()
+        if community_id is not None:
+            places = places_of(await ServerSettingsService(db, server_defaults(settings)).get(community_id))
+        return places, [await erasure_key_finding(db)]
 
 
 async def slack_findings(

@@ -36,17 +36,30 @@ from bot.storage.retention import RetentionRecord, RetentionRepository
 log = logging.getLogger(__name__)
 
 WARNING_NOTICE = timedelta(days=7)
+# RuntimeProblems keys: a notice that could not be posted, shown to organisers until one is posted.
+WARNING_PROBLEM, DONE_PROBLEM = "retention-warning", "retention-done"
 __all__ = ["MAX_RETENTION_DAYS", "MIN_RETENTION_DAYS"]  # the bounds live with the other settings rules
 
 
 class RetentionNotifier(Protocol):
-    """Tells a server's organisers about retention in the reminder channel (a Discord adapter in cogs/_discord)."""
+    """Tells a community's organisers about retention in its reminder channel (cogs/_discord, slack_app/_adapters).
+
+    Each notice goes to ``channel_id`` only if the platform says, when posting, that the channel is one of
+    ``community_id``'s own: the settings leave out a channel the platform knows as another community's, but one it
+    cannot place yet (at start, before the platform's cache is filled) gets through. Otherwise the adapter posts
+    nothing there and raises ChannelRefused, worded in its platform's terms, as the reminder sender does.
+    """
 
     async def retention_warning(
-        self, channel_id: int, organiser_role_id: int | None, deletes_at: datetime, retention: timedelta
+        self,
+        community_id: int,
+        channel_id: int,
+        organiser_role_id: int | None,
+        deletes_at: datetime,
+        retention: timedelta,
     ) -> None: ...
 
-    async def retention_done(self, channel_id: int, deleted: int) -> None: ...
+    async def retention_done(self, community_id: int, channel_id: int, deleted: int) -> None: ...
 
 
 class RetentionAction(StrEnum):
@@ -190,16 +203,28 @@ class RetentionService:
             deletion.dm_subscriptions,
             record.community_id,
         )
-        channel_id = await self._notice_channel(record.community_id)
-        if self._notifier is not None and channel_id is not None and deleted:
-            try:
-                await self._notifier.retention_done(channel_id, deleted)
-            except Exception:
-                log.exception("could not tell guild %s that its answers were deleted", record.community_id)
+        await self._notify_done(record.community_id, deleted)
         return RetentionOutcome(record.community_id, RetentionAction.DELETE, deleted)
 
-    async def _notice_channel(self, community_id: int) -> int | None:
-        return (await self._settings.get(community_id)).reminder_channel_id
+    async def _notify_done(self, community_id: int, deleted: int) -> None:
+        channel_id = (await self._settings.get(community_id)).reminder_channel_id
+        if self._notifier is None or channel_id is None or not deleted:
+            return
+        try:
+            await self._notifier.retention_done(community_id, channel_id, deleted)
+        except ChannelRefused as refused:
+            self._refused(community_id, "notice that its answers were deleted", refused)
+            self._problems.record(
+                community_id,
+                DONE_PROBLEM,
+                f"The bot could not post the notice that the answers were deleted in {refused.where} "
+                f"({refused.reason}).",
+                f"{refused.fix}.",
+            )
+        except Exception:
+            log.exception("could not tell community %s that its answers were deleted", community_id)
+        else:
+            self._problems.clear(community_id, DONE_PROBLEM)
 
     async def _notify_warning(self, community_id: int, deletes_at: datetime, retention: timedelta) -> None:
         if self._notifier is None:
@@ -213,18 +238,36 @@ class RetentionService:
             return
         channel_id = settings.reminder_channel_id
         try:
-            await self._notifier.retention_warning(channel_id, settings.organiser_role_id, deletes_at, retention)
+            await self._notifier.retention_warning(
+                community_id, channel_id, settings.organiser_role_id, deletes_at, retention
+            )
         except Exception as error:
-            log.exception("could not post the retention warning for community %s", community_id)
             # The channel and the fix are the platform's words (its notifier raises ChannelRefused with them).
             refused = error if isinstance(error, ChannelRefused) else None
+            if refused:
+                self._refused(community_id, "retention warning", refused)
+            else:
+                log.exception("could not post the retention warning for community %s", community_id)
             where = refused.where if refused else "the reminder channel"
             reason = refused.reason if refused else "it was refused"
             fix = refused.fix if refused else f"Check that the bot may post in {where}"
             self._problems.record(
                 community_id,
-                "retention-warning",
+                WARNING_PROBLEM,
                 f"The bot could not post the retention warning in {where} ({reason}): answers will be "
                 f"deleted on {deletes_at:%d %B %Y}.",
                 f"{fix}; /stats shows the date meanwhile.",
             )
+        else:
+            self._problems.clear(community_id, WARNING_PROBLEM)
+
+    @staticmethod
+    def _refused(community_id: int, what: str, refused: ChannelRefused) -> None:
+        # A refusal is expected (a permission, a foreign channel): logged as the reminders log theirs, no traceback.
+        log.error(
+            "could not post the %s for community %s: refused in channel %s: %s",
+            what,
+            community_id,
+            refused.channel_id,
+            refused.reason,
+        )

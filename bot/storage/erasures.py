@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from bot.domain.errors import SettingsError, UserFacingError
 from bot.domain.pseudonyms import (
@@ -43,12 +44,27 @@ UNKEYED = "unkeyed:"  # a member_key migration 0014 carried over from the raw id
 
 _RESTORE = (
     "Restore bot_state's 'erasure_key' row from a backup of this database. Do not replace it with a new key: the "
-    "erased members' old messages in discussion threads would then be recorded again. Nothing was changed."
+    "erased members' old messages in discussion threads would then be recorded again."
 )
 
 
 class ErasureKeyError(UserFacingError):
-    """The erasure key cannot be used: the message says what is wrong and how to put it right."""
+    """The erasure key cannot be used: what is wrong (``problem``) and how to put it right (``fix``), each a
+    sentence, so that ``python -m bot check`` can show them as a finding."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(f"{problem} {fix} Nothing was changed.")
+        self.problem = problem
+        self.fix = fix
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureKeyState:
+    """What the start would find (``ErasureRecords.inspect``): whether the key exists yet, and how many erasure
+    records migration 0014 carried over are waiting to be keyed when it is created."""
+
+    created: bool
+    to_convert: int = 0
 
 
 class ErasureRecords:
@@ -73,6 +89,20 @@ class ErasureRecords:
         """Each member's ``member_key`` in the community, mapped back to their id."""
         secret = await self.secret()
         return {erasure_pseudonym(secret, community_id, user_id): user_id for user_id in user_ids}
+
+    async def inspect(self) -> ErasureKeyState:
+        """What ``prepare`` would find, only reading: raises the ErasureKeyError the start would stop with, if any
+        (for ``python -m bot check``, which changes nothing)."""
+        stored = await self._db.fetchval("SELECT value FROM bot_state WHERE key = ?", (ERASURE_KEY,))
+        if stored is not None:
+            _parsed(stored)
+            return ErasureKeyState(created=True)
+        rows = await self._db.fetchall("SELECT community_id, member_key FROM erasures")
+        # Converted under a throwaway key, never stored: the same checks as the start's conversion, nothing written.
+        carried = _carried_over(
+            new_secret(), [(int(community_id), str(member_key)) for community_id, member_key in rows]
+        )
+        return ErasureKeyState(created=False, to_convert=len(carried))
 
     async def prepare(self) -> int:
         """Read the key, or create it and convert the records migration 0014 carried over; the number of records
@@ -107,15 +137,14 @@ class ErasureRecords:
 
     async def _convert(self, conn: Connection, secret: bytes) -> int:
         rows = [tuple(row) for row in await conn.fetchall("SELECT community_id, member_key, erased_at FROM erasures")]
-        if any(not str(member_key).startswith(UNKEYED) for _, member_key, _ in rows):
-            raise ErasureKeyError(
-                f"The erasure key is missing from the database, but the erasure records use it. {_RESTORE}"
-            )
+        member_keys = _carried_over(
+            secret, [(int(community_id), str(member_key)) for community_id, member_key, _ in rows]
+        )
         if not rows:
             return 0
         keyed: dict[tuple[int, str], str] = {}
-        for community_id, member_key, erased_at in rows:
-            key = (int(community_id), _converted(secret, int(community_id), str(member_key)))
+        for (community_id, _, erased_at), member_key in zip(rows, member_keys, strict=True):
+            key = (int(community_id), member_key)
             keyed[key] = max(keyed.get(key, erased_at), erased_at)  # fixed-width UTC text: text order is time order
         # Rewritten whole, so that the ids leave the files: on PostgreSQL, TRUNCATE gives the table a new file
         # (the old one goes at commit) where a DELETE would leave dead rows behind; SQLite's secure_delete zeroes.
@@ -133,8 +162,18 @@ def _parsed(stored: object) -> bytes:
     except SettingsError:
         raise ErasureKeyError(
             f"The erasure key in the database (bot_state's '{ERASURE_KEY}' row) is damaged: it should be "
-            f"{MIN_SECRET_BYTES * 2} or more hexadecimal digits. {_RESTORE}"
+            f"{MIN_SECRET_BYTES * 2} or more hexadecimal digits.",
+            _RESTORE,
         ) from None
+
+
+def _carried_over(secret: bytes, rows: Iterable[tuple[int, str]]) -> list[str]:
+    """The ``member_key`` under ``secret`` of each record migration 0014 carried over (``unkeyed:<id>``), in order.
+    Raises ErasureKeyError if a record is keyed already (so its key is missing) or a carried-over one is damaged."""
+    rows = list(rows)
+    if any(not member_key.startswith(UNKEYED) for _, member_key in rows):
+        raise ErasureKeyError("The erasure key is missing from the database, but the erasure records use it.", _RESTORE)
+    return [_converted(secret, community_id, member_key) for community_id, member_key in rows]
 
 
 def _converted(secret: bytes, community_id: int, member_key: str) -> str:
@@ -148,5 +187,6 @@ def _converted(secret: bytes, community_id: int, member_key: str) -> str:
     except ValueError:
         raise ErasureKeyError(
             f"An erasure record the upgrade carried over in community {community_id} is damaged (its member is not a "
-            "platform id): fix or delete that row of the erasures table, then start the bot again. Nothing was changed."
+            "platform id).",
+            "Fix or delete that row of the erasures table, then start the bot again.",
         ) from None

@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.communities import WELCOME_TEXT
 from bot.domain.discord_text import timestamp
-from bot.domain.platform_ids import int_to_slack_id
+from bot.domain.platform_ids import int_to_slack_id, slack_id_to_int
 from bot.services.reminders import ChannelRefused
 from slack_app._adapters._text import fallback_text, message_blocks, to_mrkdwn
 from slack_app._adapters._web import TRANSIENT_ERRORS, SlackWeb, error_code, needed_scope, next_cursor
@@ -44,8 +44,14 @@ class SlackRetentionNotices:
         self._dm_channels = dm_channels if dm_channels is not None else {}
 
     async def retention_warning(
-        self, channel_id: int, organiser_role_id: int | None, deletes_at: datetime, retention: timedelta
+        self,
+        community_id: int,
+        channel_id: int,
+        organiser_role_id: int | None,
+        deletes_at: datetime,
+        retention: timedelta,
     ) -> None:
+        await self._own_workspace(community_id, channel_id)
         days = retention.days
         content = (
             f"**Organisers:** the answers members gave in this workspace's workshop programme will be "
@@ -63,7 +69,7 @@ class SlackRetentionNotices:
             except (SlackApiError, *TRANSIENT_ERRORS) as error:
                 log.warning("could not tell an organiser about retention by DM: %s", type(error).__name__)
         log.info("retention warning sent to %d organiser(s) by DM", told)
-        await self._post(channel_id, text)
+        await self._post(community_id, channel_id, text)
 
     async def _organisers(self, group_id: int | None) -> list[str]:
         """Admins and owners (``users.list``), then the organiser group's members (``usergroups.users.list``);
@@ -102,8 +108,10 @@ class SlackRetentionNotices:
             unfurl_links=False,
         )
 
-    async def retention_done(self, channel_id: int, deleted: int) -> None:
+    async def retention_done(self, community_id: int, channel_id: int, deleted: int) -> None:
+        await self._own_workspace(community_id, channel_id)
         await self._post(
+            community_id,
             channel_id,
             to_mrkdwn(
                 "As set by this workspace's retention period, the answers given in the workshop programme have now "
@@ -111,8 +119,34 @@ class SlackRetentionNotices:
             ),
         )
 
-    async def _post(self, channel_id: int, text: str) -> None:
-        channel = int_to_slack_id(channel_id)
+    async def _own_workspace(self, community_id: int, channel_id: int) -> None:
+        """This adapter speaks for the one workspace its token is installed in: another community's notice is
+        not its to send, to organisers or to any channel."""
+        if slack_id_to_int((await self._web.identity()).team_id) != community_id:
+            raise _not_own(channel_id)
+
+    async def _own_channel(self, community_id: int, channel_id: int) -> str:
+        """The channel, if it is one of the workspace's own, whatever its settings say: a Slack channel (not
+        another platform's id, which a copied database can hold) that ``conversations.info`` places in the workspace
+        (``context_team_id``, docs.slack.dev/reference/objects/conversation-object: an org-wide token also sees
+        the other workspaces' channels of its organisation)."""
+        try:
+            channel = int_to_slack_id(channel_id)
+        except ValueError:
+            raise _not_own(channel_id) from None
+        try:
+            response = await self._web.call(
+                "conversations.info", lambda: self._web.client.conversations_info(channel=channel)
+            )
+        except SlackApiError as error:
+            raise _refused(channel_id, error) from error
+        team = (response.get("channel") or {}).get("context_team_id")
+        if team and _workspace(str(team)) != community_id:
+            raise _not_own(channel_id)
+        return channel
+
+    async def _post(self, community_id: int, channel_id: int, text: str) -> None:
+        channel = await self._own_channel(community_id, channel_id)
         try:
             await self._web.call(
                 "chat.postMessage",
@@ -122,16 +156,39 @@ class SlackRetentionNotices:
                 channel=channel,
             )
         except SlackApiError as error:
-            code = error_code(error)
-            where = f"<#{channel_id}>"  # the front end renders it as Slack's link
-            fix = CHANNEL_FIXES.get(code, "Make sure the bot is a member of {where} and may post there")
-            raise ChannelRefused(
-                channel_id,
-                None,
-                f"Slack refused the post ({code})",
-                where=where,
-                fix=fix.format(where=where, scope=needed_scope(error) or "chat:write"),
-            ) from error
+            raise _refused(channel_id, error) from error
+
+
+def _refused(channel_id: int, error: SlackApiError) -> ChannelRefused:
+    code = error_code(error)
+    where = f"<#{channel_id}>"  # the front end renders it as Slack's link
+    fix = CHANNEL_FIXES.get(code, "Make sure the bot is a member of {where} and may post there")
+    return ChannelRefused(
+        channel_id,
+        None,
+        f"Slack refused the post ({code})",
+        where=where,
+        fix=fix.format(where=where, scope=needed_scope(error) or "chat:write"),
+    )
+
+
+def _not_own(channel_id: int) -> ChannelRefused:
+    """The stored reminder channel is another community's (another workspace's, or another platform's): not
+    named as a link, which would show this workspace's organisers someone else's channel."""
+    return ChannelRefused(
+        channel_id,
+        None,
+        "it is not one of this workspace's channels",
+        where="the reminder channel",
+        fix="Choose one of this workspace's channels as the reminder channel in `/workshop setup`",
+    )
+
+
+def _workspace(team: str) -> int | None:
+    try:
+        return slack_id_to_int(team)
+    except ValueError:
+        return None
 
 
 def _is_admin(user: dict[str, Any]) -> bool:

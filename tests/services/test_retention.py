@@ -84,14 +84,21 @@ class Notices:
         self.fail = fail
 
     async def retention_warning(
-        self, channel_id: int, organiser_role_id: int | None, deletes_at: datetime, retention: timedelta
+        self,
+        community_id: int,
+        channel_id: int,
+        organiser_role_id: int | None,
+        deletes_at: datetime,
+        retention: timedelta,
     ) -> None:
+        assert community_id == GUILD_ID
         self.warnings.append((channel_id, deletes_at, retention))
         if self.fail:
             # worded as a platform's adapter words it
             raise ChannelRefused(channel_id, None, "Discord is down", where=f"<#{channel_id}>")
 
-    async def retention_done(self, channel_id: int, deleted: int) -> None:
+    async def retention_done(self, community_id: int, channel_id: int, deleted: int) -> None:
+        assert community_id == GUILD_ID
         self.done.append((channel_id, deleted))
 
 

@@ -221,9 +221,9 @@ async def test_the_retention_warning_reaches_each_organiser_by_dm_and_the_remind
     notices = SlackRetentionNotices(SlackWeb(local_slack.web_client(), limits=FAST))
     deletes_at = datetime(2021, 1, 18, 12, tzinfo=UTC)
     await notices.retention_warning(
-        slack_id_to_int(channel.id), slack_id_to_int(organisers.id), deletes_at, timedelta(days=90)
+        TEAM, slack_id_to_int(channel.id), slack_id_to_int(organisers.id), deletes_at, timedelta(days=90)
     )
-    await notices.retention_done(slack_id_to_int(channel.id), 42)
+    await notices.retention_done(TEAM, slack_id_to_int(channel.id), 42)
     warning, done = [m for m in world.history(channel) if m.bot_id]
     assert warning.text.startswith("*Organisers:*") and "<!" not in warning.text.replace("<!date^", "")
     assert f"<!date^{int(deletes_at.timestamp())}^" in warning.text and "90 days" in warning.text
@@ -237,4 +237,4 @@ async def test_the_retention_warning_reaches_each_organiser_by_dm_and_the_remind
     assert told == {"adam", "owner", "olga"}
     world.channel("reminders").members.discard(world.bot.id)
     with pytest.raises(ChannelRefused):
-        await notices.retention_done(slack_id_to_int(channel.id), 1)
+        await notices.retention_done(TEAM, slack_id_to_int(channel.id), 1)
