@@ -132,6 +132,11 @@ async def test_export_report_and_stats_arrive_in_the_organisers_dm(
         assert "*named* export" in named.text
         pressed = await fake_slack.click("adam", "export:named", message=named)
         await until(fake_slack, lambda: any("direct messages" in m.text for m in pressed.responses), "the named export")
+        name, content = dm_files(fake_slack, "adam")[-1]
+        header, bobs = content.decode("utf-8-sig").splitlines()[:2]
+        assert "-named-" in name and name.endswith(".csv")
+        assert header.endswith(",discord_id,display_name")
+        assert f",{fake_slack.world.user('bob').id},Bob" in bobs  # the Slack user id, not the bot's number for it
 
         audit = await seen(fake_slack, await fake_slack.slash("adam", "/workshop", "export audit"), "newest first")
         assert "pseudonymous" in audit and "*named*" in audit
