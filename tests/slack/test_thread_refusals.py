@@ -5,6 +5,8 @@ Discord's own wording of the same refusals is pinned in tests/cogs/test_threads.
 
 from __future__ import annotations
 
+from bot.services.threads import ThreadsRefusal
+from slack_app._adapters.threads import threads_refusal
 from tests.fakeslack import FakeSlack, Message
 from tests.slack.harness import SlackRunner
 from tests.slack.test_facilitator_journeys import choose_groups_and_channel
@@ -91,3 +93,10 @@ async def test_opening_in_a_direct_message_without_a_discussion_channel_says_whe
             "an organiser to set a discussion channel with `/workshop setup`."
         )
         assert bot_posts(fake_slack, fake_slack.world.open_dm("owner").id) == []
+
+
+def test_every_refusal_slack_can_word_names_nothing_of_discords() -> None:
+    """Including the one Slack never meets (its gateway never reports a channel to be a thread)."""
+    for refusal in ThreadsRefusal:
+        said = slack_words_only(threads_refusal(refusal, week=4, channel_id=-42))
+        assert "`/workshop setup`" in said or "`/workshop threads open 4`" in said
