@@ -14,7 +14,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -25,6 +24,7 @@ from bot.domain.errors import UserFacingError
 from bot.domain.platform_ids import slack_id_to_int
 from slack_app import threads as thread_listeners
 from slack_app._adapters import SlackLimits, build_slack_adapter_set
+from slack_app._arrival import ArrivalStampingHandler
 from slack_app._context import FileSender, SlackContext
 from slack_app._roles import Roles
 
@@ -54,7 +54,7 @@ class SlackFrontEnd:
         self.adapters: PlatformAdapters = built.adapters
         self._files: FileSender = built.files
         self._thread_gateway = built.threads
-        self._handler: AsyncSocketModeHandler | None = None
+        self._handler: ArrivalStampingHandler | None = None
         self.team_id: str | None = None
         self.community_id: int | None = None
         self.context: SlackContext | None = None  # what the listeners share, once started
@@ -101,7 +101,8 @@ class SlackFrontEnd:
             await services.communities.left(community_id)
 
         app_token = _reveal(self.settings.slack_app_token)
-        self._handler = AsyncSocketModeHandler(self.app, app_token, web_client=self.client)
+        # Bolt's handler, noting when each envelope arrived: forms' ack budgets count from then (slack_app/_arrival.py)
+        self._handler = ArrivalStampingHandler(self.app, app_token, web_client=self.client)
         await self._handler.connect_async()  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:

@@ -16,6 +16,11 @@ from cogs._base import WorkshopCog, guild_id_of
 
 log = logging.getLogger(__name__)
 
+# In /reminders while the member's last reminder DM was refused: Discord's reason, and its setting that fixes it.
+DMS_CLOSED_STATUS = (
+    "Your last reminder could not be delivered because your direct messages are closed to me: allow direct "
+    "messages from members of this server in its Privacy Settings."
+)
 DMS_CLOSED_NOTICE = (
     "⚠️ I couldn't send you the last session reminder by direct message: your DMs are closed to me. To get "
     "reminders by DM, allow direct messages from members of this server (the server's Privacy Settings), or "
@@ -51,7 +56,9 @@ class RemindersCog(WorkshopCog):
         else:
             status = await service.set_dm_reminders(guild_id, interaction.user.id, setting == "on")
         await interaction.response.send_message(
-            status_text(status), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            status_text(status, dms_closed=DMS_CLOSED_STATUS),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
         )
 
 

@@ -104,6 +104,7 @@ def from_domain(text: str) -> str:
     """The domain's (Discord-flavoured) text as Slack mrkdwn: escaped, timestamps as Slack dates, bold as
     Slack's, commands as /workshop's. For the bot's own wording and organisers' programme text; never for
     a member's answer (see ``quote``)."""
+    text = _BOLD.sub(lambda m: f"*{m[1]}*", text)  # before the tokens: a bold span may hold a date or a channel
     pieces: list[str] = []
     position = 0
     for match in _TOKENS.finditer(text):
@@ -131,9 +132,7 @@ def _channel_link(channel_id: int) -> str:
 
 
 def _mrkdwn(text: str) -> str:
-    text = escape(command_text(text))
-    text = _BOLD.sub(lambda m: f"*{m[1]}*", text)
-    return _SUBTEXT.sub("", text)
+    return _SUBTEXT.sub("", escape(command_text(text)))
 
 
 def quote(text: str, limit: int, *, max_lines: int = 12) -> str:

@@ -11,12 +11,16 @@ from bot.domain.errors import UserFacingError
 from bot.domain.import_preview import plural
 from bot.domain.platform_ids import slack_id_to_int
 from bot.domain.programme_text import session_heading
+from bot.services.threads import Closed
 from slack_app._commands import Call, Router, Subcommand
 from slack_app._render import escape, from_domain, shorten
 from slack_app._roles import Role
 from slack_app.programme import parse_number, require_week
 
 ACTIONS = ("open", "close", "status")
+# How each thread's close reads on Slack: it has no locked or archived threads (the gateway locks nothing), so
+# Discord's "closed and locked" and "archived, not locked" are both just closed here.
+CLOSED_WORDS = {Closed.CLOSED: "closed", Closed.ARCHIVED: "closed"}
 
 
 def _counts(counts: object) -> str:
@@ -47,7 +51,7 @@ async def threads_command(call: Call) -> None:
         closed = await service.close_week(session)
         lines = [f"{heading}: closing the question threads (Slack cannot lock a thread: replies stop counting)."]
         lines += [
-            f"*Q{o.prompt.number}* · {escape(o.result.value)} · {_counts(o.counts)}"
+            f"*Q{o.prompt.number}* · {escape(CLOSED_WORDS.get(o.result, o.result.value))} · {_counts(o.counts)}"
             + (f" · {escape(shorten(o.problem, 200))}" if o.problem else "")
             for o in closed.outcomes
         ]

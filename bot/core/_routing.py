@@ -32,6 +32,7 @@ from bot.services.threads import (
     ThreadGateway,
     ThreadHistory,
     ThreadsAction,
+    ThreadsRefusal,
 )
 
 P = TypeVar("P")
@@ -130,6 +131,13 @@ class ThreadRouter:
     ) -> str:
         return self._to(channel_id).threads_refused(
             action, channel_id=channel_id, missing=missing, week=week, forum=forum
+        )
+
+    def threads_refusal(
+        self, refusal: ThreadsRefusal, *, community_id: int, week: int, channel_id: int | None = None
+    ) -> str:
+        return self._to(community_id).threads_refusal(
+            refusal, community_id=community_id, week=week, channel_id=channel_id
         )
 
 

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import xlsxwriter
 
 from bot.domain.errors import UserFacingError
+from bot.domain.platform_ids import external_id
 
 
 class BinaryOutput(Protocol):
@@ -165,15 +166,20 @@ def _spreadsheet_cells(row: ExportRow, *, named: bool) -> tuple[Cell, ...]:
 
 
 def _discord_id_text(discord_id: int | None) -> str:
-    # As text: Discord ids go beyond what JSON readers (2**53) and Excel (15 digits) keep exact.
-    return "" if discord_id is None else str(discord_id)
+    # As text: Discord ids go beyond what JSON readers (2**53) and Excel (15 digits) keep exact. As the member's
+    # platform writes it (external_id): a snowflake's digits, or a Slack user id such as U0123ABCD, never the
+    # negative number the bot stores for it.
+    if discord_id is None:
+        return ""
+    return str(discord_id) if discord_id > 0 else external_id(discord_id)  # snowflakes are unsigned 64-bit
 
 
 def _csv_discord_id(discord_id: int | None) -> str:
     # A CSV cell has no type: spreadsheets read 18-20 digits as a number and keep 15 of them
     # (300000000000000950 became 3.00000000000001E+017). A leading apostrophe, as for formulas, makes
-    # both LibreOffice and Excel keep the cell as text; it is not part of the id.
-    return "" if discord_id is None else "'" + str(discord_id)
+    # both LibreOffice and Excel keep the cell as text; it is not part of the id. A Slack id is text already.
+    text = _discord_id_text(discord_id)
+    return "'" + text if text.isdigit() else text
 
 
 def utc_text(iso: str) -> str:
@@ -508,8 +514,9 @@ def _attribution(row: ExportRow, *, named: bool) -> str:
     who = escape_markdown(row.member)
     if named:
         name = escape_markdown(" ".join((row.display_name or "").split())) or "(no name)"
-        discord_id = "unknown" if row.discord_id is None else str(row.discord_id)
-        who = f"{name}, {who}, Discord ID {discord_id}"
+        member_id = _discord_id_text(row.discord_id) or "unknown"
+        platform = "Discord" if row.discord_id is None or member_id.isdigit() else "Slack"  # as the id is written
+        who = f"{name}, {who}, {platform} ID {member_id}"
     details = [escape_markdown(row.source), format_utc(row.created)]
     if row.updated != row.created:
         details.append(f"edited {format_utc(row.updated)}")

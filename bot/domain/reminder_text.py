@@ -138,8 +138,9 @@ def _describe_offset(offset: timedelta) -> str:
     return " ".join(words)
 
 
-def status_text(status: DmReminderSetting) -> str:
-    """The private reply to /reminders: the member's setting now, and what it means."""
+def status_text(status: DmReminderSetting, *, dms_closed: str) -> str:
+    """The private reply to /reminders: the member's setting now, and what it means. ``dms_closed``: why the last
+    reminder DM could not be delivered and what fixes it, in the platform's words (shown while that is so)."""
     where = f" Reminders are also posted in <#{status.channel_id}>." if status.channel_id else ""
     if not status.on:
         lead = "DM reminders are now **off**." if status.changed else "DM reminders are **off** for you."
@@ -150,10 +151,7 @@ def status_text(status: DmReminderSetting) -> str:
         "Turn them off any time with `/reminders setting:off`."
     )
     if status.dms_found_closed:
-        text += (
-            "\n⚠️ Your last reminder could not be delivered because your direct messages are closed to me: "
-            "allow direct messages from members of this server in its Privacy Settings."
-        )
+        text += f"\n⚠️ {dms_closed}"
     elif status.last_outcome_unknown:
         text += (
             "\n⚠️ Your last reminder may not have reached you: I was stopped while sending it and could not check "

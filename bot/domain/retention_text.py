@@ -21,15 +21,17 @@ class RetentionPlan(Protocol):
     def warning_period(self) -> bool: ...
 
 
-def retention_text(schedule: RetentionPlan | None) -> str | None:
-    """When answers will be deleted, as /setup and /stats show it (None: they are kept until deleted)."""
+def retention_text(schedule: RetentionPlan | None, *, before_deletion: str) -> str | None:
+    """When answers will be deleted, as /setup and /stats show it (None: they are kept until deleted).
+    ``before_deletion``: how to export them or keep them longer, with the platform's commands (said in the
+    warning week)."""
     if schedule is None:
         return None
     when = f"{timestamp(schedule.deletes_at)} ({timestamp(schedule.deletes_at, 'R')})"
     if schedule.warning_period:
         return (
             f"⚠️ Answers will be **deleted on {when}**, {plural(schedule.retention.days, 'day')} after the last "
-            "session. Export them first with /export answers, or change the period with /setup retention_days."
+            f"session. {before_deletion}"
         )
     return (
         f"Answers are kept until {timestamp(schedule.deletes_at, 'D')}, "

@@ -40,38 +40,12 @@ def summary_sentence(counts: ThreadCounts, *, collect_replies: bool) -> str:
 
 
 # --- Refusals of /threads open and /threads close -------------------------------------------------------
-
-
-def discussion_channel_gone(channel_id: int) -> str:
-    return (
-        f"The discussion channel set with /setup (<#{channel_id}>) no longer exists, or the bot cannot "
-        "see it. Nothing was created. An organiser can choose another channel with /setup."
-    )
-
-
-def discussion_channel_unusable(channel_id: int) -> str:
-    return (
-        f"The discussion channel set with /setup (<#{channel_id}>) is not a text or forum channel. "
-        "Nothing was created. An organiser can choose another channel with /setup."
-    )
-
-
-NOT_IN_A_THREAD = (
-    "Threads cannot be opened inside a thread. Run /threads open in a text channel, or ask an "
-    "organiser to set a discussion channel (text or forum) with /setup."
-)
-NOT_IN_THIS_CHANNEL = (
-    "Threads cannot be opened in this channel. Run /threads open in a text channel, or ask an "
-    "organiser to set a discussion channel (text or forum) with /setup."
-)
+# Only what names no platform's things: the refusals that name kinds of channel, permissions or commands are
+# worded by each thread gateway (``ThreadGateway.threads_refused`` and ``threads_refusal``).
 
 
 def no_prompts(week: int) -> str:
     return f"Week {week} has no prompts, so there are no threads to open."
-
-
-def no_threads_to_close(week: int) -> str:
-    return f"Week {week} has no threads to close. Open them with /threads open week:{week}."
 
 
 # --- What the catch-up reports to organisers: a problem, and its fix --------------------------------------

@@ -24,6 +24,7 @@ from bot.services.threads import (
     ThreadLockedError,
     ThreadMessage,
     ThreadsAction,
+    ThreadsRefusal,
 )
 from cogs._discord.permissions import guild_id_of, missing_in, missing_in_channel
 from cogs._thread_text import starter_content, summary_content
@@ -264,6 +265,11 @@ class DiscordThreadGateway:
     ) -> str:
         return threads_refused(action, channel_id=channel_id, missing=missing, week=week, forum=forum)
 
+    def threads_refusal(
+        self, refusal: ThreadsRefusal, *, community_id: int, week: int, channel_id: int | None = None
+    ) -> str:
+        return threads_refusal(refusal, week=week, channel_id=channel_id)
+
     async def message_deleted(self, thread_id: int, message_id: int) -> bool:
         channel = self._bot.get_partial_messageable(thread_id, guild_id=guild_id_of(self._bot, thread_id))
         try:
@@ -324,3 +330,24 @@ def threads_refused(action: ThreadsAction, *, channel_id: int, missing: Permissi
         f"post their summaries. Nothing was closed. Give the bot {lacks} in <#{channel_id}> (Edit "
         f"Channel > Permissions), then run /threads close week:{week} again."
     )
+
+
+# --- Why /threads did nothing for the channel or the week, in Discord's words: text and forum channels ---------
+
+_SET_ANOTHER = "Nothing was created. An organiser can choose another channel with /setup."
+_RUN_ELSEWHERE = (
+    "Run /threads open in a text channel, or ask an organiser to set a discussion channel (text or forum) with /setup."
+)
+
+
+def threads_refusal(refusal: ThreadsRefusal, *, week: int, channel_id: int | None) -> str:
+    if refusal is ThreadsRefusal.NOTHING_TO_CLOSE:
+        return f"Week {week} has no threads to close. Open them with /threads open week:{week}."
+    if refusal is ThreadsRefusal.IN_A_THREAD:
+        return f"Threads cannot be opened inside a thread. {_RUN_ELSEWHERE}"
+    if refusal is ThreadsRefusal.NOT_HERE:
+        return f"Threads cannot be opened in this channel. {_RUN_ELSEWHERE}"
+    setting = f"The discussion channel set with /setup (<#{channel_id}>)"
+    if refusal is ThreadsRefusal.DISCUSSION_GONE:
+        return f"{setting} no longer exists, or the bot cannot see it. {_SET_ANOTHER}"
+    return f"{setting} is not a text or forum channel. {_SET_ANOTHER}"

@@ -20,7 +20,8 @@ from bot.domain.import_preview import when_text as when_text
 from bot.domain.importing import ImportPlan
 from bot.domain.programme import Programme, ProgrammeRecord
 from bot.domain.reminders import format_offsets
-from bot.domain.retention_text import retention_text as retention_text  # re-exported
+from bot.domain.retention_text import RetentionPlan
+from bot.domain.retention_text import retention_text as domain_retention_text
 from bot.domain.server_settings import ServerSettings, StoredServerSettings
 from bot.domain.settings_rules import withheld_note
 from bot.domain.stats_text import stats_lines as domain_stats_lines
@@ -35,6 +36,9 @@ NAMED_EXPORT_TTL = timedelta(minutes=10)
 AUDIT_SHOWN = 20
 WARNINGS_SHOWN = 3
 PREVIEW_BUDGET = 3500  # characters of the preview embed's description before the rest goes in a file
+
+# What to do in the week before retention deletes the answers, with Discord's commands.
+BEFORE_DELETION = "Export them first with /export answers, or change the period with /setup retention_days."
 
 REMIND_SUBSCRIBED = "opted_in"
 REMIND_INTERESTED = "opted_in_and_interested"
@@ -203,3 +207,8 @@ def size_text(size: int) -> str:
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.3g} MB"
     return f"{size / 1024:.3g} KB"
+
+
+def retention_text(schedule: RetentionPlan | None) -> str | None:
+    """When answers will be deleted, as /setup and /stats show it, in Discord's commands."""
+    return domain_retention_text(schedule, before_deletion=BEFORE_DELETION)

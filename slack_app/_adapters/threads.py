@@ -41,6 +41,7 @@ from bot.services.threads import (
     ThreadHistory,
     ThreadMessage,
     ThreadsAction,
+    ThreadsRefusal,
 )
 from slack_app._adapters._text import fallback_text, message_blocks, unescape
 from slack_app._adapters._thread_text import starter_text, summary_text
@@ -136,6 +137,11 @@ class SlackThreadGateway:
         self, action: ThreadsAction, *, channel_id: int, missing: Permission, week: int, forum: bool = False
     ) -> str:
         return threads_refused(action, channel_id=channel_id, missing=missing, week=week, forum=forum)
+
+    def threads_refusal(
+        self, refusal: ThreadsRefusal, *, community_id: int, week: int, channel_id: int | None = None
+    ) -> str:
+        return threads_refusal(refusal, week=week, channel_id=channel_id)
 
     def reads_message_content(self, thread_id: int) -> bool:
         return True  # Slack's message events and histories carry the text (with the history scopes)
@@ -420,4 +426,38 @@ def threads_refused(action: ThreadsAction, *, channel_id: int, missing: Permissi
     return (
         f"The bot cannot close the threads in {where}: it is not a member of the channel, or the channel is "
         f"archived, so it cannot post their summaries. Nothing was closed. {fix} again."
+    )
+
+
+# --- Why /workshop threads did nothing for the channel or the week, in Slack's words ----------------------------
+# ``channel_kind`` finds no channel when Slack does not show it to the bot (deleted, or a private channel the bot is
+# not in: conversations.info's channel_not_found), and one that cannot hold threads when it is archived or a DM.
+# Slack has no forum channels, and its command is /workshop's.
+
+SETUP = "`/workshop setup`"
+
+
+def threads_refusal(refusal: ThreadsRefusal, *, week: int, channel_id: int | None) -> str:
+    run_elsewhere = (
+        f"Run `/workshop threads open {week}` in a channel the bot is a member of (invite it there with /invite), "
+        f"or ask an organiser to set a discussion channel with {SETUP}."
+    )
+    if refusal is ThreadsRefusal.NOTHING_TO_CLOSE:
+        return f"Week {week} has no threads to close. Open them with `/workshop threads open {week}`."
+    if refusal is ThreadsRefusal.IN_A_THREAD:
+        return f"Threads cannot be opened inside a thread. {run_elsewhere}"
+    if refusal is ThreadsRefusal.NOT_HERE:
+        return (
+            f"Threads cannot be opened here: a direct message or an archived channel cannot hold them. {run_elsewhere}"
+        )
+    setting = f"The discussion channel set with {SETUP} (<#{channel_id}>)"  # the front end renders Slack's link
+    if refusal is ThreadsRefusal.DISCUSSION_GONE:
+        return (
+            f"{setting} no longer exists, or the bot cannot see it (a private channel it is not a member of). "
+            f"Nothing was created. An organiser can invite the bot there with /invite, or choose another channel "
+            f"with {SETUP}."
+        )
+    return (
+        f"{setting} is archived, or is not a channel. Nothing was created. An organiser can unarchive it, or "
+        f"choose another channel with {SETUP}."
     )

@@ -24,7 +24,6 @@ from bot.domain.errors import UserFacingError
 from bot.domain.exports import ExportAuditEntry, ExportFormat
 from bot.domain.import_preview import plural
 from bot.domain.platform_ids import int_to_slack_id, slack_id_to_int
-from bot.domain.retention_text import retention_text
 from bot.domain.stats_text import StatsText, stats_footer, stats_lines
 from bot.services.exports import ExportRequest
 from bot.services.report import ReportRequest
@@ -32,6 +31,7 @@ from slack_app._commands import Call, Router, Subcommand, report_error
 from slack_app._context import SlackContext, team_of, user_of
 from slack_app._render import actions, bot_words, button, escape, from_domain, sections, slack_date, split_text
 from slack_app._roles import Role
+from slack_app.organiser._text import retention_note
 from slack_app.programme import parse_number, require_week
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ async def stats_command(call: Call) -> None:
     programme = await call.services.programme.require(call.community_id)
     report = await call.services.stats.report(call.community_id)
     chart = await call.services.report.participation_png(call.community_id)
-    retention = retention_text(await call.services.retention.schedule(call.community_id))
+    retention = retention_note(await call.services.retention.schedule(call.community_id))
     lead = f"{from_domain(bot_words(retention))}\n" if retention else ""
     pages = stats_pages(lead + stats_text(report, programme.title), programme.title)
     files = [(CHART_FILE, chart, "Answers per week", "The figures are in the text reply.")]

@@ -35,7 +35,6 @@ from bot.domain.errors import UserFacingError
 from bot.domain.platform_ids import int_to_slack_id, slack_id_to_int
 from bot.domain.preflight.facts import runtime_finding
 from bot.domain.reminders import format_offsets
-from bot.domain.retention_text import retention_text
 from bot.domain.settings_rules import (
     MAX_ANSWER_WINDOW_HOURS,
     MAX_RETENTION_DAYS,
@@ -62,6 +61,7 @@ from slack_app._render import (
 from slack_app._roles import Role
 from slack_app._submission import ack_with_outcome
 from slack_app.organiser._modal import notice, open_for_organiser
+from slack_app.organiser._text import retention_note
 
 log = logging.getLogger(__name__)
 
@@ -359,7 +359,7 @@ async def setup_command(call: Call) -> None:
     async def build() -> View:
         settings = await call.services.settings.get(call.community_id)
         groups = await user_groups(call.front.client)
-        retention = retention_text(await call.services.retention.schedule(call.community_id))
+        retention = retention_note(await call.services.retention.schedule(call.community_id))
         return setup_view(settings, groups, await health_lines(call.front, settings), retention)
 
     await open_for_organiser(call, TITLE, CALLBACK, build)

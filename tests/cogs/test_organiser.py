@@ -235,6 +235,10 @@ async def test_setting_retention_after_the_programme_warns_organisers_at_once(
     reply = await (await fake_discord.slash("olga", "setup", retention_days=30)).final()
     deletes_at = int((clock.now + timedelta(days=7)).timestamp())
     assert f"⚠️ Answers will be **deleted on <t:{deletes_at}:F>" in reply.embeds[0]["description"]
+    assert (
+        "30 days after the last session. Export them first with /export answers, or change the period with "
+        "/setup retention_days."
+    ) in reply.embeds[0]["description"]
     (warning,) = fake_discord.bot_messages_in("reminders")
     assert warning.content.startswith(f"<@&{organisers.id}> **Organisers:** the answers members gave")
     assert f"<t:{deletes_at}:F>" in warning.content

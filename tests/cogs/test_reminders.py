@@ -164,7 +164,10 @@ async def test_the_reminder_in_the_channel_and_by_dm(
         )
         assert notice.ephemeral and "I won't mention this again" in notice.content
         status = await (await fake_discord.slash("bob", "reminders")).final()
-        assert "direct messages are closed to me" in status.content
+        assert status.content.endswith(
+            "\n⚠️ Your last reminder could not be delivered because your direct messages are closed to me: allow "
+            "direct messages from members of this server in its Privacy Settings."
+        )
 
         # The hour-before reminder: Bob is not told again; the Answer button in the DM opens the form.
         clock.now = WEEK8_START - H

@@ -18,7 +18,9 @@ from bot.domain.parsers import parse_programme_toml
 from bot.domain.programme import SessionRecord
 from bot.domain.thread_text import thread_name
 from bot.services.exports import ExportRequest
+from bot.services.threads import ThreadsRefusal
 from bot.storage.threads import PromptThread
+from cogs._discord.threads import threads_refusal
 from cogs._thread_text import COLLECTING_NOTICE, NOT_COLLECTING_NOTICE
 from cogs.threads import chunk_lines
 from tests.conftest import PROGRAMME_TOML
@@ -455,8 +457,29 @@ async def test_a_discussion_channel_that_no_longer_exists_is_a_clear_error(
 async def test_open_inside_a_thread_explains_where_to_run_it(bot: WorkshopBot, fake_discord: FakeDiscord) -> None:
     chat = await fake_discord.create_thread("general", "alice", "chat")
     reply = private_text(await run(fake_discord, "owner", "threads open", week=3, in_channel=chat))
-    assert reply.startswith("Threads cannot be opened inside a thread.")
+    assert reply == (
+        "Threads cannot be opened inside a thread. Run /threads open in a text channel, or ask an organiser to set "
+        "a discussion channel (text or forum) with /setup."
+    )
     assert fake_discord.threads_in("general") == [chat]
+
+
+def test_discords_refusals_name_its_text_and_forum_channels_and_its_commands() -> None:
+    """Worded by Discord's gateway since Slack words its own (tests/slack/test_thread_refusals.py): unchanged."""
+    setup = "The discussion channel set with /setup (<#42>)"
+    elsewhere = (
+        "Run /threads open in a text channel, or ask an organiser to set a discussion channel (text or forum) with "
+        "/setup."
+    )
+    another = "Nothing was created. An organiser can choose another channel with /setup."
+    said = {refusal: threads_refusal(refusal, week=3, channel_id=42) for refusal in ThreadsRefusal}
+    assert said == {
+        ThreadsRefusal.DISCUSSION_GONE: f"{setup} no longer exists, or the bot cannot see it. {another}",
+        ThreadsRefusal.DISCUSSION_UNUSABLE: f"{setup} is not a text or forum channel. {another}",
+        ThreadsRefusal.IN_A_THREAD: f"Threads cannot be opened inside a thread. {elsewhere}",
+        ThreadsRefusal.NOT_HERE: f"Threads cannot be opened in this channel. {elsewhere}",
+        ThreadsRefusal.NOTHING_TO_CLOSE: "Week 3 has no threads to close. Open them with /threads open week:3.",
+    }
 
 
 async def test_a_bot_without_thread_permissions_says_what_it_needs(bot: WorkshopBot, fake_discord: FakeDiscord) -> None:

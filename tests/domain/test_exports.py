@@ -36,6 +36,7 @@ from bot.domain.exports import (
     write_markdown,
     write_xlsx,
 )
+from bot.domain.platform_ids import slack_id_to_int
 
 T0 = datetime(2020, 8, 3, 18, 0, tzinfo=UTC)  # Monday 19:00 BST
 
@@ -555,3 +556,18 @@ def test_multi_line_answers_keep_their_line_breaks_when_the_markdown_is_rendered
     assert "<p>First line<br />\nsecond line\\</p>" in html
     assert "<p>A new paragraph<br />\nwith *stars*</p>" in html
     assert "<p>end</p>" in html
+
+
+def test_a_slack_members_id_is_written_as_slack_writes_it_in_every_format() -> None:
+    """Not the negative number the bot stores for it (bot/domain/platform_ids.py), which nobody could look up."""
+    slack_member = slack_id_to_int("U0123ABCD")
+    row = replace(sample_rows()[1], discord_id=slack_member, display_name="Ann")
+    out = io.BytesIO()
+    write_csv([row], out, named=True)
+    assert read_csv(out.getvalue())[0]["discord_id"] == "U0123ABCD"  # text already: no apostrophe
+    out = io.BytesIO()
+    write_json([row], out, named=True)
+    assert json.loads(out.getvalue())[0]["discord_id"] == "U0123ABCD"
+    out = io.BytesIO()
+    write_export(ExportFormat.MARKDOWN, [row], out, named=True, title="Answers")
+    assert "Ann, member-0000000001, Slack ID U0123ABCD (" in out.getvalue().decode()

@@ -751,7 +751,7 @@ async def test_a_dm_given_up_unchecked_is_told_to_the_member_and_to_organisers(w
     assert len(world.sender.to(TargetKind.DM, ALICE)) == 1
     status = await service.dm_reminder_status(GUILD_ID, ALICE)
     assert status.on and status.last_outcome_unknown and not status.dms_found_closed
-    assert "Your last reminder may not have reached you" in status_text(status)
+    assert "Your last reminder may not have reached you" in status_text(status, dms_closed="")
     [problem] = world.problems.current(GUILD_ID)
     assert "cannot check whether the member got it" in problem.text
     assert "the member is told when they next look at their reminder setting" in problem.text

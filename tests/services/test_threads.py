@@ -39,6 +39,7 @@ from bot.services.threads import (
     ThreadMessage,
     ThreadsAction,
     ThreadService,
+    ThreadsRefusal,
 )
 from bot.storage.engine import Database
 from tests.conftest import GUILD_ID
@@ -180,6 +181,12 @@ class FakeGateway:
         kind = "posts" if forum else "threads"
         return f"cannot {action.value} {kind} in <#{channel_id}>: lacks {missing.label}; week {week}"
 
+    def threads_refusal(
+        self, refusal: ThreadsRefusal, *, community_id: int, week: int, channel_id: int | None = None
+    ) -> str:
+        """The facts a platform's adapter words (tests/cogs and tests/slack check each platform's words)."""
+        return f"refused: {refusal.value} in community {community_id}, week {week}, channel {channel_id}"
+
     async def message_deleted(self, thread_id: int, message_id: int) -> bool:
         self.calls.append(f"fetch {message_id}")
         thread = self._thread(thread_id)
@@ -261,10 +268,10 @@ async def test_the_discussion_channel_wins_and_a_forum_gets_posts(world: World) 
 @pytest.mark.parametrize(
     ("here", "message"),
     [
-        (A_THREAD, "Threads cannot be opened inside a thread."),
-        (VOICE, "Threads cannot be opened in this channel."),
-        (None, "Threads cannot be opened in this channel."),
-        (999, "Threads cannot be opened in this channel."),
+        (A_THREAD, f"refused: in-a-thread in community {GUILD_ID}, week 3, channel None"),
+        (VOICE, f"refused: not-here in community {GUILD_ID}, week 3, channel None"),
+        (None, f"refused: not-here in community {GUILD_ID}, week 3, channel None"),
+        (999, f"refused: not-here in community {GUILD_ID}, week 3, channel None"),
     ],
 )
 async def test_a_channel_that_cannot_hold_threads_is_refused(world: World, here: int | None, message: str) -> None:
@@ -274,10 +281,13 @@ async def test_a_channel_that_cannot_hold_threads_is_refused(world: World, here:
     assert await world.service.threads_for_week(GUILD_ID, 3) == []
 
 
-@pytest.mark.parametrize("discussion", [999, VOICE])
-async def test_a_discussion_channel_gone_or_unusable_is_a_clear_error(world: World, discussion: int) -> None:
+@pytest.mark.parametrize(("discussion", "refusal"), [(999, "discussion-gone"), (VOICE, "discussion-unusable")])
+async def test_a_discussion_channel_gone_or_unusable_is_a_clear_error(
+    world: World, discussion: int, refusal: str
+) -> None:
     await world.settings.update(GUILD_ID, discussion_channel_id=discussion)
-    with pytest.raises(SettingsError, match=rf"The discussion channel set with /setup \(<#{discussion}>\)"):
+    said = f"refused: {refusal} in community {GUILD_ID}, week 3, channel {discussion}"
+    with pytest.raises(SettingsError, match=f"^{re.escape(said)}$"):
         await open_week(world)
     assert world.gateway.threads == {}
 
@@ -458,10 +468,9 @@ async def test_close_copes_with_deleted_locked_and_missing_threads(world: World)
     ]
 
 
-async def test_close_with_no_threads_says_how_to_open_them(world: World) -> None:
-    with pytest.raises(
-        NotFoundError, match=re.escape("Week 3 has no threads to close. Open them with /threads open week:3.")
-    ):
+async def test_close_with_no_threads_is_refused_for_the_platform_to_word(world: World) -> None:
+    said = f"refused: nothing-to-close in community {GUILD_ID}, week 3, channel None"
+    with pytest.raises(NotFoundError, match=f"^{re.escape(said)}$"):
         await world.service.close_week(world.week(3))
 
 

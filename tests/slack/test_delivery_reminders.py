@@ -288,7 +288,7 @@ async def test_a_member_whose_dm_could_not_be_checked_is_told_by_their_reminder_
     assert all(len(world.dms(m)) == 1 for m in MEMBERS)
     status = await restarted.dm_reminder_status(TEAM, slack_id_to_int(victim))
     assert status.last_outcome_unknown
-    assert "Your last reminder may not have reached you" in status_text(status)
+    assert "Your last reminder may not have reached you" in status_text(status, dms_closed="")
     assert not (await restarted.dm_reminder_status(TEAM, slack_id_to_int(MEMBERS[0]))).last_outcome_unknown
     assert world.problems is not None
     [problem] = world.problems.current(TEAM)

@@ -74,6 +74,8 @@ async def test_a_facilitator_opens_collects_and_closes_a_weeks_threads(
 
         closed = await (await fake_slack.slash("fay", "/workshop", "threads close 2")).reply()
         assert "Slack cannot lock a thread" in closed.text and "1 reply from 1 member" in closed.text
+        assert "*Q1* · closed · 1 reply from 1 member" in closed.text  # Slack's threads are never archived
+        assert "archived" not in closed.text and "locked" not in closed.text
 
 
 DISCORD_WORDS = ("Discord", "Permissions", "Send Messages", "Create Public Threads", "week:")

@@ -274,3 +274,31 @@ async def test_a_reminder_dms_answer_button_opens_the_form(fake_slack: FakeSlack
         await fake_slack.click("alice", buttons[2], message=reminder)
         form = await view_showing(fake_slack, "alice", "prompt 3 of 3")
         assert "Week 8" in visible(form)
+
+
+async def test_a_reminder_dm_slack_refuses_is_explained_in_slacks_words(
+    fake_slack: FakeSlack, slack_runner: SlackRunner
+) -> None:
+    """The app's Messages tab off: no Discord Privacy Settings to point at; the app's own setting fixes it."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.slack.harness import COMMUNITY_ID
+
+    async with slack_runner.running() as front:
+        assert front.context is not None
+        await (await fake_slack.slash("alice", "/workshop", "reminders on")).reply()
+        fake_slack.fail_next("chat.postMessage", "messages_tab_disabled")
+        slack_runner.clock.now = datetime(2020, 10, 26, 19, tzinfo=UTC) - timedelta(hours=24)  # week 8, a day before
+        await front.context.services.reminders.run_pass(COMMUNITY_ID)
+        await front.context.services.reminders.idle()
+        assert [call.error for call in fake_slack.calls_to("chat.postMessage")] == ["messages_tab_disabled"]
+
+        status = (await (await fake_slack.slash("alice", "/workshop", "reminders")).reply()).text
+        assert "DM reminders are *on* for you" in status
+        assert (
+            "⚠️ Your last reminder could not be delivered by direct message: Slack does not let this app write to "
+            "members while its Messages tab is turned off. Whoever manages the app in this workspace can turn it on "
+            "(the app's settings: App Home &gt; Messages Tab)."
+        ) in status
+        for discord_words in ("Privacy Settings", "server", "Discord", "setting:"):
+            assert discord_words not in status

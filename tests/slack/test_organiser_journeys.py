@@ -4,6 +4,7 @@ with its preview and Confirm, exports, the report and stats delivered to their D
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from tests.conftest import PROGRAMME_TOML
 from tests.fakeslack import FakeSlack, Interaction
@@ -131,6 +132,11 @@ async def test_export_report_and_stats_arrive_in_the_organisers_dm(
         assert "*named* export" in named.text
         pressed = await fake_slack.click("adam", "export:named", message=named)
         await until(fake_slack, lambda: any("direct messages" in m.text for m in pressed.responses), "the named export")
+        name, content = dm_files(fake_slack, "adam")[-1]
+        header, bobs = content.decode("utf-8-sig").splitlines()[:2]
+        assert "-named-" in name and name.endswith(".csv")
+        assert header.endswith(",discord_id,display_name")
+        assert f",{fake_slack.world.user('bob').id},Bob" in bobs  # the Slack user id, not the bot's number for it
 
         audit = await seen(fake_slack, await fake_slack.slash("adam", "/workshop", "export audit"), "newest first")
         assert "pseudonymous" in audit and "*named*" in audit
@@ -142,3 +148,32 @@ async def test_export_report_and_stats_arrive_in_the_organisers_dm(
         assert "Whole programme" in text and "<5" not in text  # small counts hidden, and escaped
         assert dm_files(fake_slack, "adam")[-1][0] == "participation.png"
         json.dumps(text)
+
+
+async def test_the_retention_warning_says_what_to_do_in_slacks_commands(
+    fake_slack: FakeSlack, slack_runner: SlackRunner
+) -> None:
+    """In the week before answers are deleted, setup and stats say how to keep them with /workshop's commands
+    (Slack's export takes no "answers", and the retention is a field of the setup form)."""
+    slack_runner.clock.now = datetime(2021, 1, 1, 12, tzinfo=UTC)  # long after the last session (26 October 2020)
+    async with slack_runner.running():
+        await fake_slack.slash("adam", "/workshop", "setup")
+        form = await view_showing(fake_slack, "adam", "Organiser user group")
+        await fake_slack.submit_view("adam", {"retention_days": "30"}, view=form)
+        await view_showing(fake_slack, "adam", "Saved:")
+        await fake_slack.close_view("adam")
+
+        said = (
+            "30 days after the last session. Export them first with `/workshop export`, or change the retention in "
+            "`/workshop setup`."
+        )
+        await fake_slack.slash("adam", "/workshop", "setup")
+        again = visible(await view_showing(fake_slack, "adam", "Organiser user group"))
+        assert "Answers will be *deleted on" in again and said in again
+        asked = await fake_slack.slash("adam", "/workshop", "stats")
+        stats = await until(
+            fake_slack, lambda: next((m.text for m in asked.seen if "Answers will be" in m.text), None), "the figures"
+        )
+        assert "Answers will be *deleted on" in stats and said in stats
+        for shown in (again, stats):
+            assert "retention_days" not in shown and "export answers" not in shown

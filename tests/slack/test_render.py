@@ -55,6 +55,13 @@ def test_domain_markdown_and_commands_become_slacks() -> None:
     assert command_text("https://example.org/export") == "https://example.org/export"
 
 
+def test_bold_around_a_date_or_a_channel_is_slacks_bold() -> None:
+    channel = slack_id_to_int("C0123ABCD")
+    assert from_domain(f"Answers will be **deleted on <t:1599501600:R>**, then **gone from <#{channel}>**.") == (
+        "Answers will be *deleted on <!date^1599501600^{ago}|07 Sep 2020 18:00 UTC>*, then *gone from <#C0123ABCD>*."
+    )
+
+
 def test_channels_the_domain_names_become_slack_channel_links() -> None:
     channel = slack_id_to_int("C0123ABCD")
     assert from_domain(f"Reminders are also posted in <#{channel}>.") == "Reminders are also posted in <#C0123ABCD>."

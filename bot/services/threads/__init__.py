@@ -10,7 +10,8 @@ or an edit, must not bring it back).
 The package: ``_ports`` (what the service needs from Discord), ``_reports`` (what it reports back),
 ``_service`` (opening, closing, collecting replies), ``_catch_up`` (replaying what happened while the bot was
 offline) and ``_replies`` (recording a reply, shared by the last two). Its wording is in bot/domain/thread_text.py,
-except what names a platform's permissions, channels or commands: each gateway words that.
+except what names a platform's permissions, kinds of channel or commands: each gateway words that (the neutral
+facts it is given: ``ThreadsAction``, ``ThreadsRefusal``, ``CatchUpTrouble``).
 """
 
 from bot.domain.thread_text import thread_name
@@ -32,6 +33,7 @@ from bot.services.threads._ports import (
     ThreadLockedError,
     ThreadMessage,
     ThreadsAction,
+    ThreadsRefusal,
 )
 from bot.services.threads._reports import (
     CatchUpReport,
@@ -73,6 +75,7 @@ __all__ = [
     "ThreadMessage",
     "ThreadService",
     "ThreadsAction",
+    "ThreadsRefusal",
     "posted_at",
     "thread_name",
 ]

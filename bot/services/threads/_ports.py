@@ -83,6 +83,17 @@ class ThreadsAction(Enum):
     CLOSE = "close"  # post each thread's summary, then end it
 
 
+class ThreadsRefusal(Enum):
+    """Why /threads did nothing for a reason of the channel or the week (not of what the bot may do there): the
+    neutral fact each platform words with its own kinds of channel and its own commands."""
+
+    DISCUSSION_GONE = "discussion-gone"  # the discussion channel set no longer exists, or the bot cannot see it
+    DISCUSSION_UNUSABLE = "discussion-unusable"  # the discussion channel set cannot hold threads
+    IN_A_THREAD = "in-a-thread"  # no discussion channel set, and the command was run inside a thread
+    NOT_HERE = "not-here"  # no discussion channel set, and the command's channel cannot hold threads
+    NOTHING_TO_CLOSE = "nothing-to-close"  # the week has no threads to close
+
+
 @dataclass(frozen=True, slots=True)
 class ProblemWording:
     """A problem for organisers in a platform's own words: what is wrong, and how to fix it there."""
@@ -178,4 +189,12 @@ class ThreadGateway(Protocol):
         """Why /threads ``action`` did nothing in ``channel_id`` (``missing``: what ``missing_permissions``
         reported), and how to fix it, in this platform's words: its permission names or its membership, and its
         command. Says that nothing was created (or closed)."""
+        ...
+
+    def threads_refusal(
+        self, refusal: ThreadsRefusal, *, community_id: int, week: int, channel_id: int | None = None
+    ) -> str:
+        """Why /threads did nothing in ``community_id`` (``channel_id``: the discussion channel, for the two
+        ``DISCUSSION_*`` refusals), and what to do instead, in this platform's words: its kinds of channel and its
+        commands."""
         ...

@@ -28,6 +28,7 @@ from bot.services.threads._ports import (
     ThreadGoneError,
     ThreadLockedError,
     ThreadsAction,
+    ThreadsRefusal,
 )
 from bot.services.threads._replies import add_reply, is_late_reply
 from bot.services.threads._reports import (
@@ -140,7 +141,7 @@ class ThreadService:
 
     async def _usable_target(self, session: SessionRecord, here_channel_id: int | None) -> tuple[int, ChannelKind]:
         """Where new threads go, once the bot is known to have every permission threads need there."""
-        channel_id, kind = await self._target_channel(session.community_id, here_channel_id)
+        channel_id, kind = await self._target_channel(session, here_channel_id)
         place = Place.DISCUSSION_FORUM if kind is ChannelKind.FORUM else Place.DISCUSSION_TEXT
         needed = Permission(0)
         for need in needs_for(place, required_only=True):
@@ -158,23 +159,30 @@ class ThreadService:
             )
         return channel_id, kind
 
-    async def _target_channel(self, community_id: int, here_channel_id: int | None) -> tuple[int, ChannelKind]:
+    async def _target_channel(self, session: SessionRecord, here_channel_id: int | None) -> tuple[int, ChannelKind]:
         """The server's discussion channel if one is set, else the channel the command was run in."""
+        community_id = session.community_id
         settings = await self._settings.get(community_id)
         usable = (ChannelKind.TEXT, ChannelKind.FORUM)
+
+        def refusal(why: ThreadsRefusal, channel_id: int | None = None) -> str:
+            return self._gateway.threads_refusal(
+                why, community_id=community_id, week=session.week, channel_id=channel_id
+            )
+
         if settings.discussion_channel_id is not None:
             channel_id = settings.discussion_channel_id
             kind = await self._gateway.channel_kind(community_id, channel_id)
             if kind is None:
-                raise SettingsError(thread_text.discussion_channel_gone(channel_id))
+                raise SettingsError(refusal(ThreadsRefusal.DISCUSSION_GONE, channel_id))
             if kind not in usable:
-                raise SettingsError(thread_text.discussion_channel_unusable(channel_id))
+                raise SettingsError(refusal(ThreadsRefusal.DISCUSSION_UNUSABLE, channel_id))
             return channel_id, kind
         kind = await self._gateway.channel_kind(community_id, here_channel_id) if here_channel_id is not None else None
         if kind is ChannelKind.THREAD:
-            raise UserFacingError(thread_text.NOT_IN_A_THREAD)
+            raise UserFacingError(refusal(ThreadsRefusal.IN_A_THREAD))
         if kind not in usable or here_channel_id is None:
-            raise UserFacingError(thread_text.NOT_IN_THIS_CHANNEL)
+            raise UserFacingError(refusal(ThreadsRefusal.NOT_HERE))
         return here_channel_id, kind
 
     async def _create(
@@ -257,7 +265,11 @@ class ThreadService:
         async with self._lock(session):
             threads = await self.threads.for_prompts(prompt_ids)
             if not threads:
-                raise NotFoundError(thread_text.no_threads_to_close(session.week))
+                raise NotFoundError(
+                    self._gateway.threads_refusal(
+                        ThreadsRefusal.NOTHING_TO_CLOSE, community_id=session.community_id, week=session.week
+                    )
+                )
             await self._require_can_close(session, [t for t in threads.values() if t.state != "closed"])
             counts = await self.threads.counts(prompt_ids)
             outcomes: list[CloseOutcome] = []
