@@ -222,6 +222,6 @@ def _not_own(channel_id: int) -> ChannelRefused:
         "it is not one of this server's channels",
         where="the reminder channel",
         problem="The bot cannot post reminders in the reminder channel: it is not one of this server's channels.",
-        fix="Choose one of this server's channels with /setup reminder_channel:",
+        fix="Choose one of this server's channels as the reminder channel (/setup reminder_channel:)",
         foreign=True,
     )
