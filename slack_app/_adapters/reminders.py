@@ -128,8 +128,17 @@ class SlackReminderSender:
 
     async def _own_workspace(self, community_id: int | None) -> None:
         """This sender speaks for the one workspace its token is installed in: another community's reminder (of
-        another workspace, or a Discord server's) is not its to send. Raises ValueError."""
-        if community_id is not None and slack_id_to_int((await self._web.identity()).team_id) != community_id:
+        another workspace, or a Discord server's) is not its to send. Raises ValueError; DeliveryFailed or
+        DeliveryRefused when Slack cannot say which workspace the token is installed in (``auth.test``, asked once)."""
+        if community_id is None:
+            return
+        try:
+            identity = await self._web.identity()
+        except SlackApiError as error:
+            raise _translate(error) from error
+        except TRANSIENT_ERRORS as error:
+            raise DeliveryFailed(type(error).__name__) from error
+        if slack_id_to_int(identity.team_id) != community_id:
             raise ValueError(f"community {community_id} is not this workspace")
 
     async def _own_channel(self, community_id: int | None, channel_id: int) -> str:
