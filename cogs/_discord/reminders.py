@@ -221,7 +221,8 @@ def _not_own(channel_id: int) -> ChannelRefused:
         None,
         "it is not one of this server's channels",
         where="the reminder channel",
-        problem="The bot cannot post reminders in the reminder channel: it is not one of this server's channels.",
+        problem="The bot cannot post reminders in the reminder channel: it is not one of this server's channels "
+        "(deleted, or another server's).",
         fix="Choose one of this server's channels as the reminder channel (/setup reminder_channel:)",
         foreign=True,
     )

@@ -92,7 +92,8 @@ async def test_a_server_whose_stored_channel_is_a_slack_channel_posts_nothing_on
         assert delivery.last_error == "it is not one of this server's channels"
         [problem] = bot.services.problems.current(GUILD_ID)
         assert problem.text == (
-            "The bot cannot post reminders in the reminder channel: it is not one of this server's channels."
+            "The bot cannot post reminders in the reminder channel: it is not one of this server's channels "
+            "(deleted, or another server's)."
         )
         assert problem.fix == (
             "Choose one of this server's channels as the reminder channel (/setup reminder_channel:). "
@@ -130,6 +131,8 @@ async def test_another_server_s_channel_is_refused_as_not_the_server_s_own(
         assert refused.value.foreign and refused.value.where == "the reminder channel"
         assert f"<#{leeds_reminders.id}>" not in refused.value.problem + refused.value.fix
         assert fake_discord.bot_messages_in(leeds_reminders) == []
+        with pytest.raises(ChannelRefused, match="not one of this server's channels"):  # a channel deleted since
+            await sender.send_to_channel(fake_discord.world.new_id(), message, nonce="n")
         # A look there after a crash finds nothing without reading it: the bot never posts there.
         found = await sender.find_in_channel(
             leeds_reminders.id, community_id=GUILD_ID, nonce="n", digest="-", after=None
