@@ -100,10 +100,14 @@ class NothingSent:
     async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int:
         raise AssertionError("no reminder is due while counting")
 
-    async def find_in_channel(self, channel_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+    async def find_in_channel(
+        self, channel_id: int, *, community_id: int, nonce: str, digest: str, after: int | None
+    ) -> int | None:
         raise AssertionError("no claim is left while counting")
 
-    async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+    async def find_in_dms(
+        self, user_id: int, *, community_id: int, nonce: str, digest: str, after: int | None
+    ) -> int | None:
         raise AssertionError("no claim is left while counting")
 
 

@@ -142,7 +142,8 @@ class ThreadRouter:
 
 
 class ReminderRouter:
-    """``ReminderSender``, by the channel or member it sends to."""
+    """``ReminderSender``, by the community each message is for: its own platform judges the channel or member (a
+    stored channel of another platform is refused there, never posted by the other platform's sender)."""
 
     def __init__(self, ports: Mapping[Platform, ReminderSender]) -> None:
         self._to = _Routes(ports)
@@ -151,16 +152,32 @@ class ReminderRouter:
         return self._to(target_id).drops_resends(target_id)
 
     async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int:
-        return await self._to(channel_id).send_to_channel(channel_id, message, nonce=nonce)
+        return await self._to(_community(message)).send_to_channel(channel_id, message, nonce=nonce)
 
     async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int:
-        return await self._to(user_id).send_to_member(user_id, message, nonce=nonce)
+        return await self._to(_community(message)).send_to_member(user_id, message, nonce=nonce)
 
-    async def find_in_channel(self, channel_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
-        return await self._to(channel_id).find_in_channel(channel_id, nonce=nonce, digest=digest, after=after)
+    async def find_in_channel(
+        self, channel_id: int, *, community_id: int, nonce: str, digest: str, after: int | None
+    ) -> int | None:
+        return await self._to(community_id).find_in_channel(
+            channel_id, community_id=community_id, nonce=nonce, digest=digest, after=after
+        )
 
-    async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
-        return await self._to(user_id).find_in_dms(user_id, nonce=nonce, digest=digest, after=after)
+    async def find_in_dms(
+        self, user_id: int, *, community_id: int, nonce: str, digest: str, after: int | None
+    ) -> int | None:
+        return await self._to(community_id).find_in_dms(
+            user_id, community_id=community_id, nonce=nonce, digest=digest, after=after
+        )
+
+
+def _community(message: OutgoingMessage) -> int:
+    """Whose message: every reminder names its community (the service composes it so); one that does not is a bug,
+    refused rather than sent wherever its target's id points."""
+    if message.community_id is None:
+        raise ValueError("a reminder must name its community to be sent")
+    return message.community_id
 
 
 class NamesRouter:

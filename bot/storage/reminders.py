@@ -10,7 +10,6 @@ duplicate if the first send had got through.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -186,9 +185,6 @@ class ReminderRepository:
         self._db = db
         # Processes found gone: a token is new at every start, so one found gone stays gone (no second probe).
         self._gone_owners: set[str] = set()
-        # One probe at a time: PostgreSQL's probe takes the gone process's lock for a moment, so two at once
-        # would each see it held by the other and take a gone process for a live one.
-        self._probing = asyncio.Lock()
 
     # --- subscriptions --------------------------------------------------------------------------------
 
@@ -591,8 +587,7 @@ class ReminderRepository:
     async def _owner_alive(self, token: str | None) -> bool:
         if token is not None and token in self._gone_owners:
             return False
-        async with self._probing:
-            alive = await self._db.owner_alive(token)
+        alive = await self._db.owner_alive(token)
         if not alive and token is not None:
             self._gone_owners.add(token)
         return alive

@@ -31,6 +31,7 @@ OPENING_DMS_TOO_FAST = 40003  # developers/topics/opcodes-and-status-codes.mdx, 
 POSTING = Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES  # what Create Message needs in a text channel
 # Without Read Message History, Get Channel Messages answers an empty list (developers/resources/message.mdx).
 READING = Permission.VIEW_CHANNEL | Permission.READ_MESSAGE_HISTORY
+NOT_ON_DISCORD = "the member is not on Discord"  # another platform's id, which a copied database can store
 OUTBOX_LOOK = 50  # recent messages looked through per target: a crash leaves at most one send in flight
 
 
@@ -70,7 +71,7 @@ class DiscordReminderSender:
         if own is None:
             raise DeliveryFailed(f"server {message.community_id} is not available to this process yet")
         if not own:
-            raise DeliveryRefused("the channel is not one of this server's (another server's, or deleted)")
+            raise _not_own(channel_id)
         role = message.ping_role_id
         if role is not None and not role_in_guild(self._bot, message.community_id, role):
             log.warning("community %s: its ping role is not its own; the reminder pings no one", message.community_id)
@@ -79,14 +80,20 @@ class DiscordReminderSender:
         return message
 
     async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int:
+        if user_id <= 0:  # not a snowflake: another platform's member (a copied database, or a bug)
+            raise DeliveryRefused(NOT_ON_DISCORD)
         try:
             channel = await self._bot.create_dm(discord.Object(id=user_id))
         except _SEND_ERRORS as error:
             raise _translate(error) from error
         return await self._send(channel, message, nonce)
 
-    async def find_in_channel(self, channel_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+    async def find_in_channel(
+        self, channel_id: int, *, community_id: int, nonce: str, digest: str, after: int | None
+    ) -> int | None:
         await self._bot.wait_until_ready()  # permissions come from the gateway cache
+        if channel_in_guild(self._bot, community_id, channel_id) is False:
+            return None  # never posted there: a server's reminders go to its own channels only (a resend is refused)
         missing = missing_in(self._bot, channel_id, READING)
         if missing is None:
             raise _outbox_unreadable(channel_id, f"the bot does not know the channel {channel_id}")
@@ -98,7 +105,11 @@ class DiscordReminderSender:
         except OutboxUnreadable as error:
             raise _outbox_unreadable(channel_id, error.reason, missing=error.missing) from error
 
-    async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+    async def find_in_dms(
+        self, user_id: int, *, community_id: int, nonce: str, digest: str, after: int | None
+    ) -> int | None:
+        if user_id <= 0:
+            raise DeliveryRefused(NOT_ON_DISCORD)
         await self._bot.wait_until_ready()
         try:
             channel = await self._bot.create_dm(discord.Object(id=user_id))
@@ -199,4 +210,19 @@ def _outbox_unreadable(channel_id: int, reason: str, *, missing: Permission | No
         where=where,
         lacks=f"it lacks {missing.label} there" if missing else None,
         fix=f"Give the bot Read Message History in {where} so that it can check by itself next time.",
+    )
+
+
+def _not_own(channel_id: int) -> ChannelRefused:
+    """The stored reminder channel is another server's (or another platform's, or gone): not named as a link, which
+    would show this server's organisers someone else's channel."""
+    return ChannelRefused(
+        channel_id,
+        None,
+        "it is not one of this server's channels",
+        where="the reminder channel",
+        problem="The bot cannot post reminders in the reminder channel: it is not one of this server's channels "
+        "(deleted, or another server's).",
+        fix="Choose one of this server's channels as the reminder channel (/setup reminder_channel:)",
+        foreign=True,
     )

@@ -18,7 +18,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.platform_ids import int_to_slack_id, int_to_slack_ts, slack_ts_to_int
+from bot.domain.platform_ids import int_to_slack_id, int_to_slack_ts, slack_id_to_int, slack_ts_to_int
 from bot.domain.reminders import DMS_CLOSED
 from bot.services.reminders import (
     ChannelRefused,
@@ -65,6 +65,7 @@ DM_REFUSALS = {
     "user_not_visible": "the member cannot be seen by the bot",
     "messages_tab_disabled": DMS_CLOSED,  # the app's Messages tab is off: it cannot write to members
 }
+NOT_A_MEMBER = "the member is not one of this workspace's"  # another workspace's, or another platform's id
 OUTBOX_UNREADABLE = {
     "not_in_channel": "the bot is not a member of the channel",
     "channel_not_found": "the channel does not exist or is private without the bot in it",
@@ -78,6 +79,7 @@ class SlackReminderSender:
     def __init__(self, web: SlackWeb, *, dm_channels: dict[str, str] | None = None) -> None:
         self._web = web
         self._dm_channels = dm_channels if dm_channels is not None else {}  # member -> the bot's DM with them
+        self._own_channels: set[str] = set()  # channels conversations.info placed in this workspace: they stay there
 
     @property
     def client(self) -> AsyncWebClient:
@@ -90,8 +92,8 @@ class SlackReminderSender:
         return False
 
     async def send_to_channel(self, channel_id: int, message: OutgoingMessage, *, nonce: str) -> int:
-        channel = int_to_slack_id(channel_id)
         try:
+            channel = await self._own_channel(message.community_id, channel_id)
             return await self._post(channel, message, nonce)
         except SlackApiError as error:
             code = error_code(error)
@@ -102,7 +104,11 @@ class SlackReminderSender:
             raise DeliveryFailed(type(error).__name__) from error
 
     async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int:
-        user = int_to_slack_id(user_id)
+        try:
+            await self._own_workspace(message.community_id)
+            user = int_to_slack_id(user_id)
+        except ValueError:
+            raise DeliveryRefused(NOT_A_MEMBER) from None
         try:
             channel = await self._web.dm_channel(user, self._dm_channels)
             return await self._post(channel, message, nonce, dm=True)
@@ -117,6 +123,47 @@ class SlackReminderSender:
             raise _translate(error) from error
         except TRANSIENT_ERRORS as error:
             raise DeliveryFailed(type(error).__name__) from error
+
+    # --- whose channel: a community's reminders go to its own channels only --------------------------------
+
+    async def _own_workspace(self, community_id: int | None) -> None:
+        """This sender speaks for the one workspace its token is installed in: another community's reminder (of
+        another workspace, or a Discord server's) is not its to send. Raises ValueError; DeliveryFailed or
+        DeliveryRefused when Slack cannot say which workspace the token is installed in (``auth.test``, asked once)."""
+        if community_id is None:
+            return
+        try:
+            identity = await self._web.identity()
+        except SlackApiError as error:
+            raise _translate(error) from error
+        except TRANSIENT_ERRORS as error:
+            raise DeliveryFailed(type(error).__name__) from error
+        if slack_id_to_int(identity.team_id) != community_id:
+            raise ValueError(f"community {community_id} is not this workspace")
+
+    async def _own_channel(self, community_id: int | None, channel_id: int) -> str:
+        """The channel, if it is one of the community's own whatever its settings say (a copied database, or a bug,
+        can store another community's): this workspace's community, and a Slack channel (not a Discord id) that
+        ``conversations.info`` places in this workspace (``context_team_id``, docs.slack.dev/reference/objects/
+        conversation-object: an org-wide token also sees the other workspaces' channels of its organisation).
+        Raises ChannelRefused, reported to organisers as any refused reminder channel is; SlackApiError.
+
+        A message without a community (the sender driven directly) is not checked: the core's router sends none."""
+        if community_id is None:
+            return int_to_slack_id(channel_id)
+        try:
+            await self._own_workspace(community_id)
+            channel = int_to_slack_id(channel_id)
+        except ValueError:
+            raise _not_own(channel_id) from None
+        if channel in self._own_channels:
+            return channel
+        response = await self._web.call("conversations.info", lambda: self.client.conversations_info(channel=channel))
+        team = (response.get("channel") or {}).get("context_team_id")
+        if team and _workspace(str(team)) != community_id:
+            raise _not_own(channel_id)
+        self._own_channels.add(channel)
+        return channel
 
     async def _post(self, channel: str, message: OutgoingMessage, nonce: str, *, dm: bool = False) -> int:
         # DMs never ping; a channel post pings only the group the message names.
@@ -140,16 +187,35 @@ class SlackReminderSender:
 
     # --- the outbox check ------------------------------------------------------------------------------
 
-    async def find_in_channel(self, channel_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
-        channel = int_to_slack_id(channel_id)
+    async def find_in_channel(
+        self, channel_id: int, *, community_id: int, nonce: str, digest: str, after: int | None
+    ) -> int | None:
+        try:
+            channel = await self._own_channel(community_id, channel_id)
+        except ChannelRefused:
+            # Never posted there: this sender posts in a community's own channels only (and a resend is refused).
+            return None
+        except SlackApiError as error:
+            looked = _unreadable(error)
+            raise (
+                _outbox_unreadable(channel_id, looked) if isinstance(looked, OutboxUnreadable) else looked
+            ) from error
+        except TRANSIENT_ERRORS as error:
+            raise DeliveryFailed(type(error).__name__) from error
         try:
             return await self._find(channel, nonce, digest, after)
         except OutboxUnreadable as unreadable:
             raise _outbox_unreadable(channel_id, unreadable) from unreadable
 
-    async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+    async def find_in_dms(
+        self, user_id: int, *, community_id: int, nonce: str, digest: str, after: int | None
+    ) -> int | None:
         try:
+            await self._own_workspace(community_id)
             user = int_to_slack_id(user_id)
+        except ValueError:
+            raise DeliveryRefused(NOT_A_MEMBER) from None
+        try:
             channel = await self._web.dm_channel(user, self._dm_channels, retry_unavailable=LOOK_RETRIES)
             return await self._find(channel, nonce, digest, after)
         except SlackApiError as error:
@@ -267,6 +333,27 @@ def _channel_refused(channel_id: int, code: str, scope: str | None) -> ChannelRe
         problem=f"The bot cannot post reminders in {where}: {reason.partition(': ')[0]}.",
         fix=CHANNEL_FIXES[code].format(where=where, scope=scope or "chat:write"),
     )
+
+
+def _not_own(channel_id: int) -> ChannelRefused:
+    """The stored reminder channel is another community's (another workspace's, or another platform's): not named
+    as a link, which would show this workspace's organisers someone else's channel."""
+    return ChannelRefused(
+        channel_id,
+        None,
+        "it is not one of this workspace's channels",
+        where="the reminder channel",
+        problem="The bot cannot post reminders in the reminder channel: it is not one of this workspace's channels.",
+        fix="Choose one of this workspace's channels as the reminder channel in `/workshop setup`",
+        foreign=True,
+    )
+
+
+def _workspace(team: str) -> int | None:
+    try:
+        return slack_id_to_int(team)
+    except ValueError:
+        return None
 
 
 def _dm_outbox_unreadable(unreadable: OutboxUnreadable | DeliveryFailed) -> OutboxUnreadable | DeliveryFailed:

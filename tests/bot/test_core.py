@@ -69,10 +69,9 @@ async def test_each_call_goes_to_the_platform_that_owns_its_id(sqlite: Database)
         Settings(), sqlite, adapters={"discord": adapters(discord), "slack": adapters(slack, events=False)}
     )
     sender = core.services.reminders._sender
-    message = OutgoingMessage(content="hello")
-    await sender.send_to_channel(SLACK_CHANNEL, message, nonce="n")
-    await sender.send_to_member(SNOWFLAKE, message, nonce="n")
-    await sender.find_in_dms(SLACK_USER, nonce="n", digest="d", after=None)
+    await sender.send_to_channel(SLACK_CHANNEL, OutgoingMessage(content="hello", community_id=WORKSPACE), nonce="n")
+    await sender.send_to_member(SNOWFLAKE, OutgoingMessage(content="hello", community_id=SNOWFLAKE), nonce="n")
+    await sender.find_in_dms(SLACK_USER, community_id=WORKSPACE, nonce="n", digest="d", after=None)
     names = core.services.exports._names
     assert names is not None
     await names.display_names(WORKSPACE, [SLACK_USER])
@@ -108,8 +107,34 @@ async def test_an_id_of_a_platform_not_attached_is_refused_not_sent_elsewhere(sq
     discord = Recorder("discord")
     core = build_core(Settings(), sqlite, adapters={"discord": adapters(discord)})
     with pytest.raises(PlatformNotAttachedError, match="slack"):
-        await core.services.reminders._sender.send_to_channel(SLACK_CHANNEL, OutgoingMessage(content="x"), nonce="n")
+        await core.services.reminders._sender.send_to_channel(
+            SLACK_CHANNEL, OutgoingMessage(content="x", community_id=WORKSPACE), nonce="n"
+        )
     assert discord.calls == []
+
+
+async def test_a_reminder_goes_to_its_community_s_platform_whatever_its_target_s_id(sqlite: Database) -> None:
+    """A Discord server's reminder whose stored channel is a Slack id (a copied database, or a bug) is handed to
+    Discord's sender, which judges it as none of the server's own; Slack never sees it. And the reverse."""
+    discord, slack = Recorder("discord"), Recorder("slack")
+    core = build_core(
+        Settings(), sqlite, adapters={"discord": adapters(discord), "slack": adapters(slack, events=False)}
+    )
+    sender = core.services.reminders._sender
+    await sender.send_to_channel(SLACK_CHANNEL, OutgoingMessage(content="x", community_id=SNOWFLAKE), nonce="n")
+    await sender.send_to_member(SLACK_USER, OutgoingMessage(content="x", community_id=SNOWFLAKE), nonce="n")
+    await sender.find_in_channel(SLACK_CHANNEL, community_id=SNOWFLAKE, nonce="n", digest="d", after=None)
+    await sender.send_to_channel(SNOWFLAKE, OutgoingMessage(content="x", community_id=WORKSPACE), nonce="n")
+    await sender.find_in_dms(SNOWFLAKE, community_id=WORKSPACE, nonce="n", digest="d", after=None)
+    assert discord.calls == [
+        ("send_to_channel", SLACK_CHANNEL),
+        ("send_to_member", SLACK_USER),
+        ("find_in_channel", SLACK_CHANNEL),
+    ]
+    assert slack.calls == [("send_to_channel", SNOWFLAKE), ("find_in_dms", SNOWFLAKE)]
+    with pytest.raises(ValueError, match="community"):  # a message naming no community is a bug: sent nowhere
+        await sender.send_to_channel(SNOWFLAKE, OutgoingMessage(content="x"), nonce="n")
+    assert len(discord.calls) + len(slack.calls) == 5
 
 
 async def test_the_core_needs_a_known_platform(sqlite: Database) -> None:

@@ -102,10 +102,14 @@ class FakeSender:
         """Discord forgets nonces after a few minutes: a resend is then a second message."""
         self._by_nonce.clear()
 
-    async def find_in_channel(self, channel_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+    async def find_in_channel(
+        self, channel_id: int, *, community_id: int, nonce: str, digest: str, after: int | None
+    ) -> int | None:
         return self._find(TargetKind.CHANNEL, channel_id, digest, after)
 
-    async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
+    async def find_in_dms(
+        self, user_id: int, *, community_id: int, nonce: str, digest: str, after: int | None
+    ) -> int | None:
         return self._find(TargetKind.DM, user_id, digest, after)
 
     def _find(self, kind: TargetKind, target_id: int, digest: str, after: int | None) -> int | None:

@@ -33,14 +33,16 @@ from slack_app._adapters import (
 from slack_app._adapters._pacing import MARGIN, Pacer, SlackLimits
 from slack_app._adapters._text import to_mrkdwn
 from slack_app._adapters.files import FileDeliveryError
-from tests.slack.delivery_fakes import FakeWebClient, slack_error
+from tests.slack.delivery_fakes import TEAM, FakeWebClient, slack_error
 
 CHANNEL = "C0REMIND"
 MEMBER = "U0MEMBER1"
 GROUP = "S0ORGS"
+WORKSPACE = slack_id_to_int(TEAM)  # the workspace the fake's token is installed in (auth.test)
 MESSAGE = OutgoingMessage(
     content="⏰ **Reminder: Week 1 · Rights** <t:1700000000:F> <!channel> <@U0EVIL> & more: see `/session 1`",
     answer_buttons=(AnswerButtonSpec(11, "Answer 1"), AnswerButtonSpec(12, "Answer 2")),
+    community_id=WORKSPACE,
 )
 
 
@@ -121,7 +123,10 @@ async def test_the_outbox_check_finds_the_claimed_post_and_nothing_else(
     first = await sender.send_to_channel(channel_id, MESSAGE, nonce="first")
     client.messages[CHANNEL].append({"type": "message", "ts": client.next_ts(), "user": "U0CHATTY", "text": "hi"})
     claimed = await sender.send_to_channel(channel_id, MESSAGE, nonce="claimed")
-    assert await sender.find_in_channel(channel_id, nonce="claimed", digest="-", after=first) == claimed
+    assert (
+        await sender.find_in_channel(channel_id, community_id=WORKSPACE, nonce="claimed", digest="-", after=first)
+        == claimed
+    )
     assert all(c["include_all_metadata"] for c in client.calls_of("conversations.history"))
 
 
@@ -133,20 +138,30 @@ async def test_a_claim_newer_than_the_last_reminder_posted_was_never_posted(
     await sender.send_to_channel(channel_id, MESSAGE, nonce="last week")
     for n in range(3):
         client.messages[CHANNEL].append({"ts": client.next_ts(), "user": "U0CHATTY", "text": str(n)})
-    assert await sender.find_in_channel(channel_id, nonce="this week", digest="-", after=None) is None
+    assert (
+        await sender.find_in_channel(channel_id, community_id=WORKSPACE, nonce="this week", digest="-", after=None)
+        is None
+    )
     assert len(client.calls_of("conversations.history")) == 4  # three members' messages, then last week's post
 
 
 async def test_a_claim_is_found_by_its_digest_too(sender: SlackReminderSender, client: FakeWebClient) -> None:
     channel_id = slack_id_to_int(CHANNEL)
     await sender.send_to_channel(channel_id, MESSAGE, nonce="an older nonce")
-    assert await sender.find_in_channel(channel_id, nonce="x", digest=content_digest(MESSAGE.content), after=None)
+    assert await sender.find_in_channel(
+        channel_id, community_id=WORKSPACE, nonce="x", digest=content_digest(MESSAGE.content), after=None
+    )
 
 
 async def test_a_member_cannot_fake_a_claim(sender: SlackReminderSender, client: FakeWebClient) -> None:
     metadata = {"event_type": EVENT_TYPE, "event_payload": {"nonce": "n-9"}}
     client.messages[CHANNEL].append({"ts": client.next_ts(), "user": "U0EVIL", "metadata": metadata})
-    assert await sender.find_in_channel(slack_id_to_int(CHANNEL), nonce="n-9", digest="-", after=None) is None
+    assert (
+        await sender.find_in_channel(
+            slack_id_to_int(CHANNEL), community_id=WORKSPACE, nonce="n-9", digest="-", after=None
+        )
+        is None
+    )
 
 
 async def test_the_outbox_check_reads_every_page(sender: SlackReminderSender, client: FakeWebClient) -> None:
@@ -155,7 +170,10 @@ async def test_the_outbox_check_reads_every_page(sender: SlackReminderSender, cl
     claimed = await sender.send_to_channel(channel_id, MESSAGE, nonce="deep")
     for n in range(10):
         client.messages[CHANNEL].append({"ts": client.next_ts(), "user": "U0CHATTY", "text": str(n)})
-    assert await sender.find_in_channel(channel_id, nonce="deep", digest="-", after=None) == claimed
+    assert (
+        await sender.find_in_channel(channel_id, community_id=WORKSPACE, nonce="deep", digest="-", after=None)
+        == claimed
+    )
 
 
 async def test_a_history_too_long_to_read_is_unreadable_not_absent(
@@ -165,7 +183,9 @@ async def test_a_history_too_long_to_read_is_unreadable_not_absent(
     for n in range(10):
         client.messages[CHANNEL].append({"ts": client.next_ts(), "user": "U0CHATTY", "text": str(n)})
     with pytest.raises(OutboxUnreadable):
-        await sender.find_in_channel(slack_id_to_int(CHANNEL), nonce="n", digest="-", after=None)
+        await sender.find_in_channel(
+            slack_id_to_int(CHANNEL), community_id=WORKSPACE, nonce="n", digest="-", after=None
+        )
 
 
 @pytest.mark.parametrize(
@@ -332,11 +352,14 @@ async def test_the_outbox_check_tries_again_when_slack_is_briefly_unavailable(
     channel_id = slack_id_to_int(CHANNEL)
     claimed = await sender.send_to_channel(channel_id, MESSAGE, nonce="claimed")
     client.errors["conversations.history"] += [slack_error("internal_error", status=500)] * 2
-    assert await sender.find_in_channel(channel_id, nonce="claimed", digest="-", after=None) == claimed
+    assert (
+        await sender.find_in_channel(channel_id, community_id=WORKSPACE, nonce="claimed", digest="-", after=None)
+        == claimed
+    )
     assert len(client.calls_of("conversations.history")) == 3 and sum(time.slept) >= 3
     client.errors["conversations.history"] += [slack_error("service_unavailable", status=503)] * 4
     with pytest.raises(DeliveryFailed):  # the service then decides (it never assumes "not sent")
-        await sender.find_in_channel(channel_id, nonce="claimed", digest="-", after=None)
+        await sender.find_in_channel(channel_id, community_id=WORKSPACE, nonce="claimed", digest="-", after=None)
 
 
 async def test_a_dm_channel_gone_is_opened_again_next_time(sender: SlackReminderSender, client: FakeWebClient) -> None:

@@ -84,3 +84,27 @@ async def test_on_postgresql_many_outbox_checks_at_once_all_see_a_gone_process_a
         repository = ReminderRepository(restarted)  # one per service: its passes share it
         found = await asyncio.gather(*(repository.abandoned(GUILD_ID) for _ in range(20)))
         assert [[d.id for d in claims] for claims in found] == [[delivery_id]] * 20
+
+
+async def test_on_postgresql_two_processes_checking_at_once_never_take_each_other_for_the_owner(
+    postgres_dsn: str, programme: Programme
+) -> None:
+    """Two processes started after a crash check the same gone process at the same moment, many times over: each
+    sees it gone, since a check only looks at which locks live connections hold and takes none itself; and both
+    still see a live process as alive."""
+    async with open_database(postgres_dsn) as first, open_database(postgres_dsn) as second:
+        async with open_database(postgres_dsn) as old:
+            delivery_id = await _claim_one(old, programme)
+            live = await asyncio.gather(*(db.owner_alive(old.owner_token) for _ in range(10) for db in (first, second)))
+            assert live == [True] * 20
+        for _ in range(100):
+            if not await first.owner_alive(old.owner_token):
+                break
+            await asyncio.sleep(0.05)
+        checks = await asyncio.gather(*(db.owner_alive(old.owner_token) for _ in range(25) for db in (first, second)))
+        assert checks == [False] * 50
+        # Each process's own repository (nothing shared between them) finds the claim abandoned.
+        found = await asyncio.gather(
+            *(ReminderRepository(db).abandoned(GUILD_ID) for _ in range(5) for db in (first, second))
+        )
+        assert [[d.id for d in claims] for claims in found] == [[delivery_id]] * 10

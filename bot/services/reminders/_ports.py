@@ -49,7 +49,8 @@ class ChannelRefused(DeliveryFailed):
     Retried later like a failure, because an organiser can fix it, and recorded in RuntimeProblems so
     that organisers see which channel lacks what. The adapter words it in its platform's terms: ``where``
     (the channel as a mention on that platform), ``problem`` (what is wrong) and ``fix`` (how an organiser
-    fixes it there); the service adds only what is the same everywhere.
+    fixes it there); the service adds only what is the same everywhere. ``foreign``: the channel is not the
+    community's own (another community's, or another platform's id), so the one fix is choosing one of its own.
     """
 
     def __init__(
@@ -61,9 +62,11 @@ class ChannelRefused(DeliveryFailed):
         where: str | None = None,
         problem: str | None = None,
         fix: str | None = None,
+        foreign: bool = False,
     ) -> None:
         super().__init__(reason)
         self.channel_id = channel_id
+        self.foreign = foreign
         self.missing = missing
         self.where = where or "the channel"
         self.problem = problem or f"The bot cannot post in {self.where} ({reason})."
@@ -101,6 +104,11 @@ class ReminderSender(Protocol):
     Each send sends one message with ``nonce`` and returns its id, or raises DeliveryRefused (do not retry) or
     DeliveryFailed (retry later). Whether the platform drops a resend that carries the same nonce is the
     platform's to say (``drops_resends``): the service never asks which platform it serves.
+
+    A community's reminders reach its own places only: every call names the community (the message's
+    ``community_id``, or ``community_id`` for a look), the core routes it to that community's platform, and the
+    sender refuses a channel that is not the community's own (another community's, or another platform's id, which
+    a copied database can store) with ChannelRefused, ``foreign`` set, posting nothing.
     """
 
     def drops_resends(self, target_id: int) -> bool:
@@ -114,13 +122,18 @@ class ReminderSender(Protocol):
 
     async def send_to_member(self, user_id: int, message: OutgoingMessage, *, nonce: str) -> int: ...
 
-    async def find_in_channel(self, channel_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
-        """The id of a message the bot posted in the channel after message ``after`` with this ``nonce`` or
-        whose text has this ``content_digest``; None if there is none. Raises OutboxUnreadable."""
+    async def find_in_channel(
+        self, channel_id: int, *, community_id: int, nonce: str, digest: str, after: int | None
+    ) -> int | None:
+        """The id of a message the bot posted in the community's channel after message ``after`` with this
+        ``nonce`` or whose text has this ``content_digest``; None if there is none (and for a channel not the
+        community's own, where the bot never posts). Raises OutboxUnreadable."""
         ...
 
-    async def find_in_dms(self, user_id: int, *, nonce: str, digest: str, after: int | None) -> int | None:
-        """The same in the bot's DMs with a member."""
+    async def find_in_dms(
+        self, user_id: int, *, community_id: int, nonce: str, digest: str, after: int | None
+    ) -> int | None:
+        """The same in the bot's DMs with a member of the community."""
         ...
 
 

@@ -459,7 +459,11 @@ class ReminderService:
             async with self._sending:  # a look at the platform is a request too: at the shared pace
                 await self.throttle.wait(_cost(delivery))
                 found = await find(
-                    delivery.target_id, nonce=delivery.nonce, digest=delivery.claimed_digest, after=after
+                    delivery.target_id,
+                    community_id=delivery.community_id,
+                    nonce=delivery.nonce,
+                    digest=delivery.claimed_digest,
+                    after=after,
                 )
         except (OutboxUnreadable, DeliveryFailed, DeliveryRefused) as error:
             await self._settle_unseen(delivery, error, now)
@@ -612,10 +616,10 @@ class ReminderService:
                 self._problems.clear(delivery.community_id, _channel_key(delivery.target_id))
 
     def _channel_refused(self, community_id: int, refused: ChannelRefused) -> None:
-        # What is wrong and its fix are the platform's words (the adapter's); the way out is the same everywhere.
-        fix = (
-            f"{refused.fix}, or choose another reminder channel with /setup. The bot retries the reminder a few times."
-        )
+        # What is wrong and its fix are the platform's words (the adapter's); the way out is the same everywhere
+        # (a channel not the community's own has no other: its fix already is choosing another).
+        way_out = "" if refused.foreign else ", or choose another reminder channel with /setup"
+        fix = f"{refused.fix}{way_out}. The bot retries the reminder a few times."
         log.error("reminder post refused in channel %s: %s", refused.channel_id, refused.reason)
         self._problems.record(community_id, _channel_key(refused.channel_id), refused.problem, fix)
 

@@ -118,8 +118,8 @@ class Database(Queries, Protocol):
     async def owner_alive(self, token: str | None) -> bool:
         """Whether the process that wrote ``token`` still has the database open (this one does; NULL: no).
 
-        SQLite allows one bot process, so any other token belongs to a process that is gone. PostgreSQL asks
-        for that process's session lock: free means its connection, and so the process, is gone."""
+        SQLite allows one bot process, so any other token belongs to a process that is gone. PostgreSQL looks up
+        that process's session lock (never taking it): held by no live connection means the process is gone."""
         ...
 
     async def schema_version(self) -> int: ...

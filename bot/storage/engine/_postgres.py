@@ -268,16 +268,16 @@ class PostgresDatabase:
             return False
         if token == self._owner_token:
             return True
-        key = _owner_lock_key(token)
-
-        async def probe(raw: asyncpg.Connection) -> bool:
-            _changes_session(raw)  # a session lock, released below (and by the pool's reset if that fails)
-            if not await raw.fetchval("SELECT pg_try_advisory_lock($1)", key):
-                return True  # held: that process's connection is still open
-            await raw.fetchval("SELECT pg_advisory_unlock($1)", key)
-            return False
-
-        return await self._retrying(probe, "checking whether another bot process is alive")
+        # Looked up, never taken: a probe that took the lock for a moment would look, to another process probing at
+        # the same moment, like the owner itself. pg_locks shows a bigint advisory key as its high half in classid,
+        # its low half in objid and objsubid 1 (PostgreSQL docs, "pg_locks"); a lock is listed while the backend
+        # holding it lives, so a granted one means that process's connection, and so the process, is still there.
+        high, low = _lock_key_halves(_owner_lock_key(token))
+        return bool(
+            await self._retrying(
+                lambda raw: raw.fetchval(_OWNER_LOCK_HELD, high, low), "checking whether another bot process is alive"
+            )
+        )
 
     @classmethod
     async def connect(cls, url: str) -> PostgresDatabase:
@@ -769,6 +769,20 @@ class _WriterGate:
             async with self._condition:
                 self._exclusive_inside = False
                 self._condition.notify_all()
+
+
+# Whether a live backend holds an owner lock: the session lock _hold_owner_lock takes, in this database.
+_OWNER_LOCK_HELD = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND classid = $1::oid AND objid = $2::oid AND objsubid = 1)"
+)
+
+
+def _lock_key_halves(key: int) -> tuple[int, int]:
+    """A bigint advisory key as pg_locks shows it: its high and low 32 bits, each unsigned (oid)."""
+    unsigned = key & 0xFFFF_FFFF_FFFF_FFFF
+    return unsigned >> 32, unsigned & 0xFFFF_FFFF
 
 
 def _owner_lock_key(token: str) -> int:
