@@ -85,7 +85,8 @@ MEMBER_TEXT_TABLES = ("answers", "answer_versions")
 # shutdown, crash shutdown, cannot connect now), 58 system error (I/O), 25006 read-only transaction (a standby,
 # or default_transaction_read_only), XX internal error.
 _UNAVAILABLE_CLASSES = ("08", "53", "57", "58", "XX")
-_UNAVAILABLE_CODES = ("25006",)
+READ_ONLY_TRANSACTION = "25006"
+_UNAVAILABLE_CODES = (READ_ONLY_TRANSACTION,)
 
 
 def latest_version() -> int:
@@ -358,6 +359,8 @@ class PostgresDatabase:
             except Exception as error:
                 if not is_unavailable(error):
                     raise
+                if self.read_only and getattr(error, "sqlstate", None) == READ_ONLY_TRANSACTION:
+                    raise unavailable(error, doing) from error  # this open's own refusal of a write: no retry cures it
                 await self._pool.expire_connections()  # the others are as dead as this one: replace them all
                 if attempt == RECONNECT_ATTEMPTS - 1:
                     raise unavailable(error, doing) from error
