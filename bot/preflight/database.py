@@ -86,7 +86,7 @@ def _contents_not_read(state: SchemaState) -> Finding:
     return Finding(
         Status.WARNING,
         CONTENTS_TOPIC,
-        f"not read: this bot reads only schema version {state.latest}, so the settings stored with setup, the "
+        f"not read: this bot reads only schema version {state.latest}, so the settings chosen in setup, the "
         f"programme, the reminders and the erasure key were not checked (only the settings in .env were).",
         f"run check again {later}.",
     )

@@ -5,6 +5,7 @@ described (``schema_state``) as what the bot's next start would do with it."""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import aiosqlite
@@ -90,7 +91,7 @@ async def test_the_engine_itself_refuses_a_write_that_bypasses_the_transactions(
         pass  # created and migrated, as by a first start
     before = await rows_read_only(target)
     async with open_database(target, read_only=True) as db:
-        with pytest.raises((aiosqlite.OperationalError, DatabaseUnavailableError), match="(?i)read-?only"):
+        with pytest.raises((aiosqlite.OperationalError, DatabaseUnavailableError), match=r"(?i)read-?only"):
             await db.fetchall("INSERT INTO bot_state (key, value) VALUES ('written', 'by a reader') RETURNING key")
         assert await StateRepository(db).get("written") is None
     assert await rows_read_only(target) == before
@@ -133,7 +134,7 @@ async def test_a_read_only_postgresql_open_takes_no_lock_a_bot_process_would(mig
 
 async def test_a_missing_sqlite_file_is_an_error_and_nothing_is_created(tmp_path: Path) -> None:
     path = tmp_path / "not" / "there.sqlite3"
-    with pytest.raises(DatabaseUnavailableError, match=f"there is no database at {path}"):
+    with pytest.raises(DatabaseUnavailableError, match=re.escape(f"there is no database at {path}")):
         async with open_database(path, read_only=True):
             pass
     assert not (tmp_path / "not").exists()
