@@ -87,6 +87,7 @@ def facts_from_guild(
         server_granted=int(guild.me.guild_permissions.value) if guild is not None and guild.me is not None else None,
         switched_on=frozenset({"events_enabled"}) if settings.events_enabled else frozenset(),
         extra=(*withheld_findings(settings), *extra),
+        stored_read=stored.read,
     )
 
 

@@ -28,14 +28,14 @@ from bot.domain.preflight import (
     IntentFacts,
     PreflightFacts,
     PreflightReport,
-    Status,
     TimeText,
     evaluate,
     message_content_allowed,
 )
 from bot.preflight.cache import facts_from_guild, failed_extensions, registered_commands
-from bot.preflight.database import erasure_key_finding
+from bot.preflight.database import looked_at
 from bot.services.preflight import StoredFacts, stored_facts
+from bot.storage.engine import Database, open_database
 
 log = logging.getLogger(__name__)
 
@@ -77,27 +77,26 @@ async def _reaching_discord() -> AsyncIterator[None]:
 
 
 async def run_check(settings: Settings, *, token: str, database_path: Path | str, guild_id: int) -> PreflightReport:
-    """Connect with the token, look at the server, and judge it; changes nothing in Discord.
+    """Connect with the token, look at the server, and judge it; changes nothing in Discord nor in the database.
 
-    Before the bot's first start there is no database: the check then creates none, and judges the settings
-    from .env alone.
+    The database is opened read-only and never migrated (``bot.preflight.database.looked_at``). Before the bot's
+    first start there is none, and where its schema is not this bot's its tables are not read: the check then
+    judges the settings from .env alone.
     """
     from bot.client import point_discord_py_at  # imported here: discord start-up only when needed
 
     point_discord_py_at(settings)
     command_scope = settings.guild_id  # the development server's commands, or (None) the global ones
     settings = dataclasses.replace(settings, guild_id=guild_id)
-    # A postgresql:// URL: the server is there or the open says why (the bot creates its tables on first start).
-    found = isinstance(database_path, str) or await asyncio.to_thread(database_path.is_file)
-    with tempfile.TemporaryDirectory() as scratch:
-        path = database_path if found else Path(scratch) / "empty.sqlite3"
-        # The bot as it runs: GUILD_ID (not --guild) says whose the channel and role defaults are.
-        as_run = dataclasses.replace(settings, guild_id=command_scope)
-        expected, stored, failed = await _stored_and_expected(as_run, path, guild_id)
-    if not found and isinstance(database_path, Path):
-        failed.insert(0, _no_database(database_path))
+    # The bot as it runs: GUILD_ID (not --guild) says whose the channel and role defaults are.
+    as_run = dataclasses.replace(settings, guild_id=command_scope)
+    async with looked_at(database_path) as look:
+        expected, stored, failed = await _stored_and_expected(as_run, look.db, guild_id)
+    # Unknown where the database is there but unread; where there is none yet, .env's are the settings in force.
+    stored = dataclasses.replace(stored, read=look.db is not None or not look.exists)
+    failed = [*look.findings, *failed]
 
-    async def look(client: discord.Client, intent: IntentFacts) -> PreflightFacts:
+    async def look_at_server(client: discord.Client, intent: IntentFacts) -> PreflightFacts:
         guild = client.get_guild(guild_id)
         if guild is not None and guild.unavailable:
             raise UserFacingError(f"Discord says server {guild_id} is unavailable (an outage); try again later")
@@ -106,36 +105,31 @@ async def run_check(settings: Settings, *, token: str, database_path: Path | str
         return facts_from_guild(guild_id, guild, stored, intent=intent, commands=commands, extra=failed)
 
     async with _reaching_discord():
-        facts = await connected(settings, token, look)
+        facts = await connected(settings, token, look_at_server)
     return evaluate(facts, time_text=_local_and_utc(stored))
 
 
 async def _stored_and_expected(
-    settings: Settings, database_path: Path | str, guild_id: int
+    settings: Settings, db: Database | None, guild_id: int
 ) -> tuple[list[dict[str, Any]], StoredFacts, list[Finding]]:
     """The bot's command tree, built as at start but never started (no login, no scheduler, no sync), what
-    the database holds for the server, and the findings of the database itself (the erasure key)."""
-    from bot.client import WorkshopBot
-    from bot.storage.engine import open_database
+    the database holds for the server, and the parts that failed to load.
 
-    async with open_database(database_path) as db:
+    Without a database to read (none yet, or a schema this bot does not read) the tree is built over an empty
+    scratch one, which gives the settings of .env alone."""
+    from bot.client import WorkshopBot
+
+    async with contextlib.AsyncExitStack() as stack:
+        if db is None:
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            db = await stack.enter_async_context(open_database(scratch / "empty.sqlite3"))
         bot = WorkshopBot(settings=settings, db=db)
         await bot.prepare()
         services = bot.services
         stored = await stored_facts(
             guild_id, settings=services.settings, programme=services.programme, reminders=services.reminders
         )
-        findings = [*failed_extensions(bot.failed_extensions), await erasure_key_finding(db)]
-        return bot.command_payload(), stored, findings
-
-
-def _no_database(path: Path) -> Finding:
-    return Finding(
-        Status.WARNING,
-        "database",
-        f"none at {path} yet, so only the settings in .env were checked.",
-        "start the bot once (it creates the database); if it has run before, check DATABASE_PATH or --db.",
-    )
+        return bot.command_payload(), stored, failed_extensions(bot.failed_extensions)
 
 
 def _local_and_utc(stored: StoredFacts) -> TimeText:

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -28,10 +27,9 @@ from bot.config import Settings, server_defaults
 from bot.domain.errors import UserFacingError
 from bot.domain.platform_ids import int_to_slack_id, slack_id_to_int
 from bot.domain.preflight import Finding, Status
-from bot.domain.server_settings import ServerSettings
-from bot.preflight.database import erasure_key_finding
+from bot.domain.server_settings import ServerSettings, StoredServerSettings, effective_settings
+from bot.preflight.database import looked_at
 from bot.services.server_settings import ServerSettingsService
-from bot.storage.engine import open_database
 
 REINSTALL = (
     "paste `python -m bot slack-manifest` into the app's App Manifest page, save, then reinstall the app "
@@ -112,14 +110,17 @@ async def run_slack_check(
 async def _stored(
     settings: Settings, database_path: Path | str, community_id: int | None
 ) -> tuple[SlackPlaces, list[Finding]]:
-    """The workspace's places (none when the token named no workspace) and the database's findings."""
-    if isinstance(database_path, Path) and not await asyncio.to_thread(database_path.is_file):
-        return SlackPlaces(), [await erasure_key_finding(None)]
-    async with open_database(database_path) as db:
-        places = SlackPlaces()
-        if community_id is not None:
-            places = places_of(await ServerSettingsService(db, server_defaults(settings)).get(community_id))
-        return places, [await erasure_key_finding(db)]
+    """The workspace's places (none when the token named no workspace) and the database's findings.
+
+    The database is opened read-only and never migrated; where there is none yet, or its tables are not read (a
+    schema not this bot's), the places are .env's alone."""
+    defaults = server_defaults(settings)
+    async with looked_at(database_path) as look:
+        if community_id is None:
+            return SlackPlaces(), look.findings
+        if look.db is None:
+            return places_of(effective_settings(community_id, StoredServerSettings(), defaults)), look.findings
+        return places_of(await ServerSettingsService(look.db, defaults).get(community_id)), look.findings
 
 
 async def slack_findings(

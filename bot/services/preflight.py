@@ -24,6 +24,7 @@ class StoredFacts:
     programme: ProgrammeFacts | None
     next_reminder: NextReminder | None
     now: datetime
+    read: bool = True  # False: the database's contents could not be read (its schema is not this bot's): defaults
 
 
 async def stored_facts(

@@ -251,6 +251,13 @@ def test_no_programme_or_nothing_left_to_remind() -> None:
     ]
 
 
+def test_a_database_not_read_is_no_verdict_on_the_programme() -> None:
+    """The check reads no table of a schema not its own (an upgrade to come): unknown is not "none imported"."""
+    report = check(programme=None, next_reminder=None, stored_read=False)
+    assert report.ready
+    assert not about(report, "programme") and not about(report, "next reminder")
+
+
 def test_a_server_the_bot_is_not_in() -> None:
     report = check(guild_name=None)
     assert not report.ready

@@ -123,6 +123,7 @@ class PreflightFacts:
     server_granted: int | None = None  # the bot's server-wide permissions (what scheduled events need)
     switched_on: frozenset[str] = frozenset()  # the /setup switches that are on, such as "events_enabled"
     extra: tuple[Finding, ...] = field(default=())  # e.g. problems the running bot met
+    stored_read: bool = True  # False: the database was not read (its schema is not this bot's): no programme finding
 
 
 @dataclass(frozen=True, slots=True)

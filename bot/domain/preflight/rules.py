@@ -275,6 +275,8 @@ def _names(names: Iterable[str], shown: int = 6) -> str:
 
 def _programme(facts: PreflightFacts, time_text: TimeText) -> list[Finding]:
     programme = facts.programme
+    if not facts.stored_read:
+        return []  # unknown, not missing: the database's own finding says why it was not read
     if programme is None:
         return [
             Finding(

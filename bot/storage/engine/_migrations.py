@@ -100,3 +100,28 @@ async def run_migrations(target: MigrationTarget, known: Sequence[Migration], *,
         log.info("applying migration %s", migration.name)
         await target.apply_migration(migration)
     return await target.schema_version()
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaState:
+    """A database's schema version against this code's migrations: what the bot's next start would do with it."""
+
+    version: int  # the database's (0: no tables yet)
+    latest: int  # this code's
+    pending: tuple[str, ...]  # the migrations the next start applies, by name ("0014_erasure_pseudonyms"), in order
+
+    @property
+    def current(self) -> bool:
+        return self.version == self.latest
+
+    @property
+    def newer(self) -> bool:
+        """From a newer version of the bot: the start refuses it, untouched."""
+        return self.version > self.latest
+
+
+def schema_state(engine: Engine, version: int) -> SchemaState:
+    """``version`` (a database's) against the engine's migrations."""
+    known = migrations(engine)
+    pending = tuple(m.name.removesuffix(".sql") for m in known if m.number > version)
+    return SchemaState(version, len(known), pending)

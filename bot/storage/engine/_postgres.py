@@ -85,7 +85,8 @@ MEMBER_TEXT_TABLES = ("answers", "answer_versions")
 # shutdown, crash shutdown, cannot connect now), 58 system error (I/O), 25006 read-only transaction (a standby,
 # or default_transaction_read_only), XX internal error.
 _UNAVAILABLE_CLASSES = ("08", "53", "57", "58", "XX")
-_UNAVAILABLE_CODES = ("25006",)
+READ_ONLY_TRANSACTION = "25006"
+_UNAVAILABLE_CODES = (READ_ONLY_TRANSACTION,)
 
 
 def latest_version() -> int:
@@ -241,6 +242,7 @@ class PostgresDatabase:
         self._writers = _WriterGate(MAX_CONCURRENT_WRITES)
         self._owner_token = uuid.uuid4().hex
         self._owner_connection: asyncpg.Connection | None = None  # holds the owner lock while the process lives
+        self.read_only = False
 
     @property
     def engine(self) -> Literal["postgresql"]:
@@ -280,7 +282,13 @@ class PostgresDatabase:
         )
 
     @classmethod
-    async def connect(cls, url: str) -> PostgresDatabase:
+    async def connect(cls, url: str, *, read_only: bool = False) -> PostgresDatabase:
+        """Open the pool, migrate, and hold this process's owner lock.
+
+        ``read_only`` (the preflight check): every session is ``default_transaction_read_only`` (the server refuses
+        every write), the database is left at whatever schema version it holds (``schema_version`` says which), and
+        no owner lock is taken (the check is no bot process). Its transactions raise DatabaseUnavailableError.
+        """
         try:
             check_postgresql_url(url)  # a URL the driver would misread never reaches it (nor its messages)
         except ValueError as error:
@@ -291,7 +299,7 @@ class PostgresDatabase:
                 min_size=POOL_MIN,
                 max_size=POOL_MAX,
                 timeout=CONNECT_TIMEOUT_SECONDS,
-                server_settings={"application_name": "workshop-bot"},
+                server_settings=_server_settings(read_only),
                 connection_class=_PooledConnection,
             )
         except ValueError as error:  # asyncpg.ClientConfigurationError is one too
@@ -315,6 +323,9 @@ class PostgresDatabase:
                 f"Cannot open the PostgreSQL database {redact_url(url)}: {_connect_reason(error)}."
             ) from None
         db = cls(url, pool)
+        if read_only:
+            db.read_only = True
+            return db
         try:
             await db.migrate()
             await db._hold_owner_lock()
@@ -348,6 +359,8 @@ class PostgresDatabase:
             except Exception as error:
                 if not is_unavailable(error):
                     raise
+                if self.read_only and getattr(error, "sqlstate", None) == READ_ONLY_TRANSACTION:
+                    raise unavailable(error, doing) from error  # this open's own refusal of a write: no retry cures it
                 await self._pool.expire_connections()  # the others are as dead as this one: replace them all
                 if attempt == RECONNECT_ATTEMPTS - 1:
                     raise unavailable(error, doing) from error
@@ -384,6 +397,7 @@ class PostgresDatabase:
         ``communities``: a transaction that touches only these communities' rows (a batch of them planned at once)
         holds each one's lock, taken in one order (sorted) by every such writer, so that two never wait for each
         other."""
+        self._refuse_if_read_only()
         async with (
             self._writers.enter(community_id, communities),
             self._begin(_lock_statement(community_id, communities)) as raw,
@@ -412,6 +426,12 @@ class PostgresDatabase:
                     await self._pool.expire_connections()
                     raise unavailable(error, "confirm the save") from error
                 raise
+
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise DatabaseUnavailableError(
+                "Could not save: the database was opened read-only (for the check). Nothing was changed."
+            )
 
     @asynccontextmanager
     async def _begin(self, lock_statement: str) -> AsyncIterator[asyncpg.Connection]:
@@ -531,6 +551,7 @@ class PostgresDatabase:
         stopped. Raises ScrubIncompleteError if the rewrite could not be done: then no one may be told their
         data is gone.
         """
+        self._refuse_if_read_only()
         await self._long_readers.drain(self.reader_grace)
         if not await self.try_scrub():
             raise ScrubIncompleteError(
@@ -540,6 +561,8 @@ class PostgresDatabase:
 
     async def try_scrub(self) -> bool:
         """``scrub`` without waiting for or stopping long reads: False if the tables stayed busy."""
+        if self.read_only:
+            return False
         tables = ", ".join(MEMBER_TEXT_TABLES)
         try:
             async with self._pooled() as raw:
@@ -582,6 +605,7 @@ class PostgresDatabase:
     async def migrate(self) -> int:
         """Apply every migration newer than the ``schema_version`` table says, each in its own transaction, under
         a session advisory lock so that two processes starting at once do not both migrate."""
+        self._refuse_if_read_only()
         async with self._pooled() as raw:
             _changes_session(raw)  # a session lock, released below (and by the pool's reset if that fails)
             await raw.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
@@ -621,6 +645,14 @@ class _MigrationTarget:
                 "ON CONFLICT (only_row) DO UPDATE SET version = excluded.version",
                 migration.number,
             )
+
+
+def _server_settings(read_only: bool) -> dict[str, str]:
+    """Each session's settings, sent as the connection starts (so a pool's new connections have them too)."""
+    settings = {"application_name": "workshop-bot"}
+    if read_only:
+        settings["default_transaction_read_only"] = "on"
+    return settings
 
 
 def _discard(raw: asyncpg.Connection) -> None:
@@ -791,9 +823,9 @@ def _owner_lock_key(token: str) -> int:
 
 
 @asynccontextmanager
-async def open_postgresql(url: str) -> AsyncIterator[PostgresDatabase]:
-    """Connect, migrate, and close the pool at the end."""
-    db = await PostgresDatabase.connect(url)
+async def open_postgresql(url: str, *, read_only: bool = False) -> AsyncIterator[PostgresDatabase]:
+    """Connect, migrate (unless ``read_only``), and close the pool at the end."""
+    db = await PostgresDatabase.connect(url, read_only=read_only)
     try:
         yield db
     finally:

@@ -44,8 +44,13 @@ def latest_version() -> int:
     return len(migrations("sqlite"))
 
 
-async def _configure(connection: aiosqlite.Connection) -> None:
+async def _configure(connection: aiosqlite.Connection, *, read_only: bool = False) -> None:
     connection.row_factory = aiosqlite.Row
+    if read_only:
+        # Nothing that writes: journal_mode=WAL would convert a database not yet in WAL mode.
+        await connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        await connection.execute("PRAGMA query_only=ON")
+        return
     # synchronous=FULL: an acknowledged answer survives a power cut, not just a crash.
     for pragma in (
         "PRAGMA journal_mode=WAL",
@@ -106,6 +111,7 @@ class SqliteDatabase(_Statements):
         self._long_readers = LongReaders()
         self.reader_grace = READER_GRACE_SECONDS
         self._owner_token = uuid.uuid4().hex
+        self.read_only = False
 
     @property
     def engine(self) -> Literal["sqlite"]:
@@ -125,13 +131,19 @@ class SqliteDatabase(_Statements):
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, path: Path | str, *, exclusive: bool = False) -> AsyncIterator[SqliteDatabase]:
+    async def open(
+        cls, path: Path | str, *, exclusive: bool = False, read_only: bool = False
+    ) -> AsyncIterator[SqliteDatabase]:
         """Open (creating the file and folder if needed) and migrate.
 
         ``exclusive`` takes an advisory lock beside the database so a second bot process refuses to
-        start rather than sending every reminder twice.
+        start rather than sending every reminder twice. ``read_only`` opens an existing file as it is
+        (``mode=ro``): never created, migrated or written (``connect_read_only``).
         """
-        db = await cls.connect(Path(path), exclusive=exclusive)
+        if read_only:
+            db = await cls.connect_read_only(Path(path))
+        else:
+            db = await cls.connect(Path(path), exclusive=exclusive)
         try:
             yield db
         finally:
@@ -165,6 +177,32 @@ class SqliteDatabase(_Statements):
             raise
         return db
 
+    @classmethod
+    async def connect_read_only(cls, path: Path) -> SqliteDatabase:
+        """The file as it is, for the preflight check: opened ``mode=ro`` (SQLite refuses every write), at
+        whatever schema version it holds (``schema_version`` says which), and never migrated. Its transactions
+        raise DatabaseUnavailableError. A file that is not there is an error: nothing is created.
+
+        SQLite may create its empty ``-wal`` and ``-shm`` files beside a WAL database, as any reader does.
+        """
+        if not await asyncio.to_thread(path.is_file):
+            raise DatabaseUnavailableError(f"there is no database at {path}")
+        target = _read_only_uri(path)
+        connections: list[aiosqlite.Connection] = []
+        try:
+            for _ in range(2):  # the interface's "writer" (schema reads) and reader: both read-only
+                connection = await aiosqlite.connect(target, uri=True, isolation_level=None)
+                connections.append(connection)
+                await _configure(connection, read_only=True)
+            await connections[0].execute("SELECT count(*) FROM sqlite_master")  # not a database: say so now
+        except sqlite3.DatabaseError as error:
+            for connection in connections:
+                await connection.close()
+            raise DatabaseUnavailableError(f"cannot read the database {path}: {error}") from None
+        db = cls(path, connections[0], connections[1])
+        db.read_only = True
+        return db
+
     async def close(self) -> None:
         async with self._write_lock:
             await self._reader.close()
@@ -182,6 +220,7 @@ class SqliteDatabase(_Statements):
 
     async def migrate(self) -> int:
         """Apply every migration newer than ``PRAGMA user_version``, each in its own transaction."""
+        self._refuse_if_read_only()
         async with self._write_lock:
             return await run_migrations(self, migrations("sqlite"), where=str(self.path))
 
@@ -206,6 +245,7 @@ class SqliteDatabase(_Statements):
 
         SQLite has one writer at a time whatever the community: ``community_id`` and ``communities`` are accepted
         and ignored."""
+        self._refuse_if_read_only()
         async with self._write_lock:
             try:
                 await self._writer.execute("BEGIN IMMEDIATE")
@@ -226,6 +266,16 @@ class SqliteDatabase(_Statements):
                     await self._writer.execute("ROLLBACK")
                 raise _unavailable(error) from error
 
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise DatabaseUnavailableError(
+                "Could not save: the database was opened read-only (for the check). Nothing was changed."
+            )
+
+    def _connect_target(self) -> tuple[str | Path, bool]:
+        """Where a connection of its own opens this database, and whether that is a URI (read-only: ``mode=ro``)."""
+        return (_read_only_uri(self.path), True) if self.read_only else (self.path, False)
+
     # --- long reads -----------------------------------------------------------------------------------
 
     async def iterate(self, sql: str, params: Params = (), *, batch: int = 500) -> AsyncGenerator[Row, None]:
@@ -235,11 +285,12 @@ class SqliteDatabase(_Statements):
         the shared reader that would show every other read in the bot the database as it was when a long
         export began.
         """
+        target, uri = self._connect_target()
         async with (
-            aiosqlite.connect(self.path, isolation_level=None) as connection,
+            aiosqlite.connect(target, uri=uri, isolation_level=None) as connection,
             self._long_readers.reading() as reader,
         ):
-            await _configure(connection)
+            await _configure(connection, read_only=self.read_only)
             await connection.execute("PRAGMA query_only=ON")
             async with connection.execute(sql, params) as cursor:
                 while rows := await cursor.fetchmany(batch):
@@ -254,7 +305,8 @@ class SqliteDatabase(_Statements):
         thread steps the query itself, one row at a time, with nothing crossing to the event loop per batch
         (which was most of an export's time). One SELECT, so one consistent snapshot.
         """
-        connection = sqlite3.connect(self.path, isolation_level=None)
+        target, uri = self._connect_target()
+        connection = sqlite3.connect(target, uri=uri, isolation_level=None)
         try:
             connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             connection.execute("PRAGMA query_only=ON")
@@ -271,9 +323,10 @@ class SqliteDatabase(_Statements):
         """
         target.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        target_of_source, uri = self._connect_target()
         async with (
             self._long_readers.reading(),
-            aiosqlite.connect(self.path) as source,
+            aiosqlite.connect(target_of_source, uri=uri) as source,
             aiosqlite.connect(target) as destination,
         ):
             await source.backup(destination)
@@ -290,6 +343,7 @@ class SqliteDatabase(_Statements):
         and can be run again), then checkpoint and truncate the log, and check that it worked. Raises
         ScrubIncompleteError if it did not: the caller must not tell anyone their data is gone.
         """
+        self._refuse_if_read_only()
         await self._long_readers.drain(self.reader_grace)
         if not await checkpoint_truncate(self.path):
             raise ScrubIncompleteError(
@@ -300,6 +354,8 @@ class SqliteDatabase(_Statements):
     async def try_scrub(self) -> bool:
         """``scrub`` without waiting for or stopping long readers: False if one kept it from completing (a
         later checkpoint then clears the log)."""
+        if self.read_only:
+            return False
         return await checkpoint_truncate(self.path)
 
     async def check_integrity(self) -> list[str]:
@@ -318,6 +374,12 @@ async def checkpoint_truncate(path: Path) -> bool:
     size = await asyncio.to_thread(lambda: wal.stat().st_size if wal.exists() else 0)
     # (busy, frames in the log, frames checkpointed): not busy, everything copied, and the log file emptied.
     return result is not None and result[0] == 0 and result[1] == result[2] and size == 0
+
+
+def _read_only_uri(path: Path) -> str:
+    """The file's URI for a read-only connection (percent-encoded, so no character of the path is read as a
+    parameter)."""
+    return f"{path.resolve().as_uri()}?mode=ro"
 
 
 def _take_process_lock(path: Path) -> int:
