@@ -68,7 +68,28 @@ def build_intents(settings: Settings) -> discord.Intents:
     intents.guild_messages = True  # replies in prompt threads become answers
     intents.message_content = settings.message_content_intent  # privileged: off unless asked for
     intents.guild_scheduled_events = True  # Interested clicks on the sessions' events (not privileged)
+    # Off, and so neither sent nor cached: members and presences (privileged; names and membership are asked for
+    # when needed), voice states, invites, reactions, typing and DMs' messages (the bot's DM features are buttons
+    # and slash commands, which arrive as interactions whatever the intents); and emojis and stickers, which
+    # discord.py caches from every GUILD_CREATE only with their intent on (often the bulk of a real server's).
     return intents
+
+
+# What discord.py keeps of each server beyond what the intents bring, each cache the bot does not read left
+# off: memory then grows with servers by the Guild, its channels, roles and scheduled events and the bot's own
+# Member, which permissions and posting need (README, "Ten thousand servers").
+CACHE_OPTIONS: dict[str, Any] = {
+    # No message cache: thread replies are recorded from MESSAGE_CREATE and their edits and deletions from the
+    # raw events (cogs/threads.py), which carry what the bot needs; the default cache would hold the last 1,000
+    # messages, members' words among them, in memory for nothing.
+    "max_messages": None,
+    # No members beyond the bot's own (discord.py always keeps that one, for permissions): names for named
+    # exports are asked for when needed and not kept (cogs/_discord/names.py), membership over REST
+    # (cogs/_membership.py). Explicit, so that switching an intent on never starts a cache by itself.
+    "member_cache_flags": discord.MemberCacheFlags.none(),
+    # Never ask for every server's member list at start (it needs the privileged Members intent anyway).
+    "chunk_guilds_at_startup": False,
+}
 
 
 TOKEN_REFUSED = "Discord refused the token: check DISCORD_TOKEN (Bot > Reset Token in the developer portal)"
@@ -146,6 +167,7 @@ class WorkshopBot(commands.AutoShardedBot):
             help_command=None,
             shard_count=settings.shard_count,
             shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,  # type: ignore[arg-type]
+            **CACHE_OPTIONS,
         )
         self.settings = settings
         # A development server (GUILD_ID): its commands are synced to it alone, at once, and it gets the
