@@ -33,6 +33,7 @@ from bot.domain.clock import Clock, system_clock
 from bot.domain.communities import owns_community, shard_of
 from bot.domain.errors import UserFacingError
 from bot.domain.platform_ids import DISCORD, platform_of
+from bot.heap import release_free_heap_soon
 from bot.services.reminders import SWEEP_INTERVAL
 from bot.storage.engine import Database
 from bot.tree import WorkshopTree
@@ -362,6 +363,8 @@ class WorkshopBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         log.info("ready as %s (id %s) in %d server(s)", self.user, self.user.id if self.user else "?", len(self.guilds))
+        # Every shard's GUILD_CREATEs are parsed: what the payloads took and freed goes back to the system.
+        await release_free_heap_soon()
         if not self.message_content_enabled:
             log.warning(
                 "the Message Content intent is off: replies in prompt threads are not collected as answers "
