@@ -363,13 +363,15 @@ class WorkshopBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         log.info("ready as %s (id %s) in %d server(s)", self.user, self.user.id if self.user else "?", len(self.guilds))
-        # Every shard's GUILD_CREATEs are parsed: what the payloads took and freed goes back to the system.
-        await release_free_heap_soon()
         if not self.message_content_enabled:
             log.warning(
                 "the Message Content intent is off: replies in prompt threads are not collected as answers "
                 "(set MESSAGE_CONTENT_INTENT=true and switch it on in the developer portal)"
             )
+        # Every shard's GUILD_CREATEs are parsed; once the reminders' start-up planning is done too, what the
+        # start-up took and freed goes back to the system (bot/heap.py).
+        await self.core.services.reminders.idle()
+        await release_free_heap_soon()
 
     async def on_message(self, message: discord.Message, /) -> None:
         """Deliberately nothing: commands.Bot would parse every message for prefix commands."""
