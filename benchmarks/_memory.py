@@ -19,17 +19,20 @@ starts and compare its figures with one traced server's, in the same run.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import importlib.util
 import inspect
 import linecache
 import os
 import signal
+import sys
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +69,7 @@ class TracedMemory:
 
     by_owner: dict[str, int]
     top: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # each owner's largest sites, bytes
+    programme_cache: int = 0  # of the bot's own: the programmes its cache holds (``programme_cache_bytes``)
 
     @property
     def total(self) -> int:
@@ -78,7 +82,8 @@ class TracedMemory:
             sites: Counter[str] = Counter(dict(self.top.get(owner, [])))
             sites.update(dict(other.top.get(owner, [])))
             top[owner] = sites.most_common(TOP_SITES)
-        return TracedMemory({o: self.by_owner.get(o, 0) + other.by_owner.get(o, 0) for o in owners}, top)
+        added = {o: self.by_owner.get(o, 0) + other.by_owner.get(o, 0) for o in owners}
+        return TracedMemory(added, top, self.programme_cache + other.programme_cache)
 
     def owner(self, name: str) -> int:
         return self.by_owner.get(name, 0)
@@ -129,11 +134,44 @@ def report(snapshot: tracemalloc.Snapshot) -> dict[str, Any]:
     }
 
 
+def _deep_size(roots: Iterable[object]) -> int:
+    """Bytes of ``roots`` and everything they reach through containers and dataclass fields, each object once
+    (time zones, shared by every programme, and the interpreter's small ints are not counted)."""
+    seen: set[int] = set()
+    stack = list(roots)
+    total = 0
+    while stack:
+        found = stack.pop()
+        if id(found) in seen or isinstance(found, tzinfo) or (type(found) is int and -5 <= found <= 256):
+            continue
+        seen.add(id(found))
+        total += sys.getsizeof(found)
+        if isinstance(found, dict):
+            stack.extend(found.keys())
+            stack.extend(found.values())
+        elif isinstance(found, list | tuple | set | frozenset):
+            stack.extend(found)
+        elif dataclasses.is_dataclass(found) and not isinstance(found, type):
+            stack.extend(getattr(found, f.name) for f in dataclasses.fields(found))
+    return total
+
+
+def programme_cache_bytes() -> int:
+    """In the traced bot: the programmes its programme cache holds, with their sessions, prompts, texts and
+    times (README: "programmes in a cache of the 256 most recently used"), to tell the growth beyond them."""
+    from bot.services.programme import ProgrammeService
+
+    caches = [found._cache for found in gc.get_objects() if isinstance(found, ProgrammeService)]
+    return _deep_size(caches)
+
+
 def write_snapshot(path: Path) -> None:
     """In the traced bot: a snapshot of what is live after a full collection, for the benchmark to read (the
-    grouping, the slow part, is done there: the bot's loop is held only while the snapshot is taken)."""
+    grouping, the slow part, is done there: the bot's loop is held only while the snapshot is taken), and the
+    size of the programme cache beside it."""
     gc.collect()
     snapshot = tracemalloc.take_snapshot()
+    path.with_suffix(".programmes").write_text(str(programme_cache_bytes()), encoding="ascii")
     partial = path.with_suffix(".partial")
     snapshot.dump(str(partial))
     partial.replace(path)  # whole or absent: the benchmark polls for it
@@ -151,7 +189,8 @@ def trace_if_asked(settings: Mapping[str, str | None]) -> None:
 
 def read_snapshot(path: Path) -> TracedMemory:
     found = report(tracemalloc.Snapshot.load(str(path)))
-    return TracedMemory(found["bytes"], found["top"])
+    programmes = int(path.with_suffix(".programmes").read_text(encoding="ascii"))
+    return TracedMemory(found["bytes"], found["top"], programmes)
 
 
 async def traced_memory(pid: int, path: Path, *, within: float = 300.0) -> TracedMemory:
@@ -191,8 +230,10 @@ def growth_figures(
         return (many.owner(owner) - one.owner(owner)) / count / 1024
 
     untraced = rss_growth_kib - (many.total - one.total) / count / 1024
+    programmes = (many.programme_cache - one.programme_cache) / count / 1024
     rows = (
         ("the bot's own (tracemalloc; programme cache included)", per_server_kib(BOT)),
+        ("the bot's own beyond its programme cache", per_server_kib(BOT) - programmes),
         ("discord.py's cache (tracemalloc)", per_server_kib(DISCORD)),
         ("not traced (allocator's free heap, C libraries)", untraced),
     )
