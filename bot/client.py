@@ -128,6 +128,9 @@ def point_discord_py_at(settings: Settings) -> None:
 
 
 GATEWAY_PROBE_TIMEOUT = 30.0  # seconds to open a first websocket to the gateway
+# After READY, how often and how many times to look whether every server listed is served yet (a minute in all).
+STARTUP_SERVED_POLL_SECONDS = 0.5
+STARTUP_SERVED_POLLS = 120
 
 
 class GatewayUnreachableError(Exception):
@@ -368,8 +371,17 @@ class WorkshopBot(commands.AutoShardedBot):
                 "the Message Content intent is off: replies in prompt threads are not collected as answers "
                 "(set MESSAGE_CONTENT_INTENT=true and switch it on in the developer portal)"
             )
-        # Every shard's GUILD_CREATEs are parsed; once the reminders' start-up planning is done too, what the
-        # start-up took and freed goes back to the system (bot/heap.py).
+        await self._release_heap_after_start()
+
+    async def _release_heap_after_start(self) -> None:
+        """What the start-up took and freed goes back to the system (bot/heap.py) once its work is done: every
+        shard's GUILD_CREATEs parsed, every server READY listed served (its arrival recorded and its plan
+        requested) and the reminders' planning idle. Waits a minute at most for the servers."""
+        communities = self.core.services.communities
+        for _ in range(STARTUP_SERVED_POLLS):
+            if all(communities.serves(guild.id) for guild in self.guilds if self.owns_community(guild.id)):
+                break
+            await asyncio.sleep(STARTUP_SERVED_POLL_SECONDS)
         await self.core.services.reminders.idle()
         await release_free_heap_soon()
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.client import EXTENSIONS, WorkshopBot
-from tests.fakediscord import FakeDiscord
+from tests.fakediscord import GUILD_ID, FakeDiscord
 from tests.harness import BotRunner
 
 GUILDS = 1 << 0
@@ -114,3 +114,21 @@ async def test_no_message_cache_and_no_members_but_its_own_yet_replies_edits_and
         guild = bot.get_guild(bot.dev_guild_id or 0)
         assert guild is not None and guild.me is not None
         assert [member.id for member in guild.members] == [guild.me.id]
+
+
+async def test_the_start_ups_freed_heap_is_returned_once_every_server_is_served_and_planned(
+    bot_runner: BotRunner, fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    released: list[tuple[bool, bool]] = []
+    released_once = asyncio.Event()
+
+    async def release() -> None:
+        reminders = bot.services.reminders
+        idle = reminders._worker is None or reminders._worker.done()
+        released.append((bot.services.communities.serves(GUILD_ID), idle))
+        released_once.set()
+
+    monkeypatch.setattr("bot.client.release_free_heap_soon", release)
+    async with bot_runner.running() as bot:
+        await asyncio.wait_for(released_once.wait(), 10)
+    assert released == [(True, True)]
