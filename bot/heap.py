@@ -4,9 +4,10 @@ A start-up parses one GUILD_CREATE a server and plans every server's reminders; 
 large file. Each burst frees most of what it allocated, but the C allocator keeps freed memory inside its heap
 for reuse, so the process stays at its peak size: at 1,000 servers, ~1.4 KiB a server of resident memory was
 heap freed by the start-up and never handed back. glibc returns it when asked (``malloc_trim``); CPython's own
-small-object arenas are returned by themselves once empty. So the bot asks once the gateway's start-up burst is
-over and then every few minutes: a cheap call (milliseconds, in a thread) that only returns pages already free.
-Elsewhere than glibc (musl, macOS) it does nothing.
+small-object arenas are returned by themselves once empty. So the bot asks once its start-up work is done (see
+``WorkshopBot.on_ready``) and then every few minutes: a cheap call (milliseconds, in a thread) that only returns
+pages already free, as allocators with background purging (jemalloc's decay) do by themselves. Elsewhere than
+glibc (musl, macOS) it does nothing.
 """
 
 from __future__ import annotations
