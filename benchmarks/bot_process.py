@@ -9,6 +9,9 @@ import asyncio
 import sys
 from pathlib import Path
 
+from dotenv import dotenv_values
+
+from benchmarks._memory import trace_if_asked
 from bot.client import EXTENSIONS
 from bot.config import load_settings
 from bot.log_setup import setup_logging
@@ -16,6 +19,7 @@ from bot.runner import run
 
 
 def main() -> int:
+    trace_if_asked(dotenv_values(sys.argv[1]))  # a memory report asked for (benchmarks/_memory.py)
     settings = load_settings(Path(sys.argv[1]))
     setup_logging(settings.log_level, settings.log_file)
     return asyncio.run(

@@ -13,6 +13,9 @@ Every server has the 12-session programme (Monday 19:00 London, from next week: 
 measuring), a reminder channel and two DM subscribers, copied from one prepared server in SQL (``server_copies``).
 Each start is on a fresh copy of the prepared database (CREATE DATABASE ... TEMPLATE): a first start after the data
 was stored, when every server must be planned.
+
+The memory growth per server is also split by owner: one more start at one server and at the smaller size, with
+tracemalloc in the bot processes (benchmarks/_memory.py), apart from the timed starts it would slow down.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks import _memory as memory
 from benchmarks.common import (
     Figure,
     add_servers,
@@ -49,6 +53,7 @@ class Start:
     settled_seconds: float
     rss_mib: float  # both processes, once settled
     fake_cpu_seconds: float  # the local Discord's (this process's) CPU time from start to READY
+    traced: memory.TracedMemory | None = None  # both processes' live bytes by owner, in a traced start
 
 
 class LogFollower:
@@ -81,7 +86,9 @@ async def wait_for(follower: LogFollower, text: str, process: asyncio.subprocess
         await asyncio.sleep(0.05)
 
 
-async def one_start(postgres: PostgresServer, fake: FakeDiscord, workdir: Path, template: str) -> Start:
+async def one_start(
+    postgres: PostgresServer, fake: FakeDiscord, workdir: Path, template: str, *, traced: bool = False
+) -> Start:
     name = unique_database_name()
     postgres.sql(f"CREATE DATABASE {quote_identifier(name)} TEMPLATE {quote_identifier(template)}")
     settings = {"REMINDER_OFFSETS": "1h", "LOG_LEVEL": "INFO", "SHARD_COUNT": str(SHARD_COUNT)}
@@ -95,6 +102,7 @@ async def one_start(postgres: PostgresServer, fake: FakeDiscord, workdir: Path, 
                     bot_process(
                         fake, workdir, postgres.dsn(name), guild_id=None, name=f"{name}-{n}", SHARD_IDS=shard_ids,
                         LOG_FILE=str(log_file), **settings,
+                        **(memory.traced_bot(workdir, f"{name}-{n}") if traced else {}),
                     )
                 )  # fmt: skip
                 processes.append((process, LogFollower(log_file)))
@@ -104,19 +112,25 @@ async def one_start(postgres: PostgresServer, fake: FakeDiscord, workdir: Path, 
             quiet_from = await asyncio.gather(*(wait_until_idle(p.pid, within=300) for p, _ in processes))
             settled = max(quiet_from) - started
             rss = sum(resident_memory_mib(p.pid)[0] for p, _ in processes)
+            names = [f"{name}-{n}" for n in range(len(processes))]
+            found = await memory.traced_memories(workdir, names, [p.pid for p, _ in processes]) if traced else None
     finally:
         await asyncio.sleep(0.5)  # the server notices the bot's connections closing before the drop
         postgres.drop_database(name)
-    return Start(ready, settled, rss, fake_cpu)
+    return Start(ready, settled, rss, fake_cpu, found)
 
 
-async def starts(postgres: PostgresServer, workdir: Path, count: int, repeats: int) -> list[Start]:
+async def starts(
+    postgres: PostgresServer, workdir: Path, count: int, repeats: int, *, traced: bool = False
+) -> list[Start]:
+    """``repeats`` timed starts, then (``traced``) one with tracemalloc, last in the list."""
     async with FakeDiscord() as fake:
         servers = add_servers(fake, count, subscribers=2)
         template = unique_database_name()
         await prepare_many(postgres.create_database(template), servers, weekly_programme(first_monday_evening()))
         try:
-            return [await one_start(postgres, fake, workdir, template) for _ in range(repeats)]
+            timed = [await one_start(postgres, fake, workdir, template) for _ in range(repeats)]
+            return timed + ([await one_start(postgres, fake, workdir, template, traced=True)] if traced else [])
         finally:
             postgres.drop_database(template)
 
@@ -125,8 +139,8 @@ async def run(*, quick: bool) -> list[Figure]:
     small, large, repeats = (50, 500, 1) if quick else (1000, 10_000, 1)
     with tempfile.TemporaryDirectory() as folder, running_postgres() as postgres:
         workdir = Path(folder)
-        one = await starts(postgres, workdir, 1, repeats)
-        at_small = await starts(postgres, workdir, small, repeats)
+        *one, one_traced = await starts(postgres, workdir, 1, repeats, traced=True)
+        *at_small, small_traced = await starts(postgres, workdir, small, repeats, traced=True)
         at_large = await starts(postgres, workdir, large, repeats)
 
     def size(count: int) -> str:
@@ -146,6 +160,10 @@ async def run(*, quick: bool) -> list[Figure]:
 
     def fake_cpu(found: list[Start]) -> float:
         return median([s.fake_cpu_seconds for s in found])
+
+    def traced(found: Start) -> memory.TracedMemory:
+        assert found.traced is not None
+        return found.traced
 
     def growth_kib(found: list[Start], count: int) -> float:
         return (rss(found) - rss(one)) * 1024 / count
@@ -168,4 +186,7 @@ async def run(*, quick: bool) -> list[Figure]:
         Figure("settle, many servers", "the local Discord's CPU time, start to READY", size(large),
                fake_cpu(at_large), ready(at_large), "s", "ratio well under 1 (not the bottleneck)",
                "process start to READY"),
+        *memory.growth_figures("settle, many servers", size(small) + ", traced apart", small,
+                               one=traced(one_traced), many=traced(small_traced),
+                               rss_growth_kib=growth_kib(at_small, small)),
     ]  # fmt: skip

@@ -33,6 +33,7 @@ from bot.domain.clock import Clock, system_clock
 from bot.domain.communities import owns_community, shard_of
 from bot.domain.errors import UserFacingError
 from bot.domain.platform_ids import DISCORD, platform_of
+from bot.heap import release_free_heap_soon
 from bot.services.reminders import SWEEP_INTERVAL
 from bot.storage.engine import Database
 from bot.tree import WorkshopTree
@@ -68,7 +69,28 @@ def build_intents(settings: Settings) -> discord.Intents:
     intents.guild_messages = True  # replies in prompt threads become answers
     intents.message_content = settings.message_content_intent  # privileged: off unless asked for
     intents.guild_scheduled_events = True  # Interested clicks on the sessions' events (not privileged)
+    # Off, and so neither sent nor cached: members and presences (privileged; names and membership are asked for
+    # when needed), voice states, invites, reactions, typing and DMs' messages (the bot's DM features are buttons
+    # and slash commands, which arrive as interactions whatever the intents); and emojis and stickers, which
+    # discord.py caches from every GUILD_CREATE only with their intent on (often the bulk of a real server's).
     return intents
+
+
+# What discord.py keeps of each server beyond what the intents bring, each cache the bot does not read left
+# off: memory then grows with servers by the Guild, its channels, roles and scheduled events and the bot's own
+# Member, which permissions and posting need (README, "Ten thousand servers").
+CACHE_OPTIONS: dict[str, Any] = {
+    # No message cache: thread replies are recorded from MESSAGE_CREATE and their edits and deletions from the
+    # raw events (cogs/threads.py), which carry what the bot needs; the default cache would hold the last 1,000
+    # messages, members' words among them, in memory for nothing.
+    "max_messages": None,
+    # No members beyond the bot's own (discord.py always keeps that one, for permissions): names for named
+    # exports are asked for when needed and not kept (cogs/_discord/names.py), membership over REST
+    # (cogs/_membership.py). Explicit, so that switching an intent on never starts a cache by itself.
+    "member_cache_flags": discord.MemberCacheFlags.none(),
+    # Never ask for every server's member list at start (it needs the privileged Members intent anyway).
+    "chunk_guilds_at_startup": False,
+}
 
 
 TOKEN_REFUSED = "Discord refused the token: check DISCORD_TOKEN (Bot > Reset Token in the developer portal)"
@@ -106,6 +128,9 @@ def point_discord_py_at(settings: Settings) -> None:
 
 
 GATEWAY_PROBE_TIMEOUT = 30.0  # seconds to open a first websocket to the gateway
+# After READY, how often and how many times to look whether every server listed is served yet (a minute in all).
+STARTUP_SERVED_POLL_SECONDS = 0.5
+STARTUP_SERVED_POLLS = 120
 
 
 class GatewayUnreachableError(Exception):
@@ -146,6 +171,7 @@ class WorkshopBot(commands.AutoShardedBot):
             help_command=None,
             shard_count=settings.shard_count,
             shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,  # type: ignore[arg-type]
+            **CACHE_OPTIONS,
         )
         self.settings = settings
         # A development server (GUILD_ID): its commands are synced to it alone, at once, and it gets the
@@ -345,6 +371,19 @@ class WorkshopBot(commands.AutoShardedBot):
                 "the Message Content intent is off: replies in prompt threads are not collected as answers "
                 "(set MESSAGE_CONTENT_INTENT=true and switch it on in the developer portal)"
             )
+        await self._release_heap_after_start()
+
+    async def _release_heap_after_start(self) -> None:
+        """What the start-up took and freed goes back to the system (bot/heap.py) once its work is done: every
+        shard's GUILD_CREATEs parsed, every server READY listed served (its arrival recorded and its plan
+        requested) and the reminders' planning idle. Waits a minute at most for the servers."""
+        communities = self.core.services.communities
+        for _ in range(STARTUP_SERVED_POLLS):
+            if all(communities.serves(guild.id) for guild in self.guilds if self.owns_community(guild.id)):
+                break
+            await asyncio.sleep(STARTUP_SERVED_POLL_SECONDS)
+        await self.core.services.reminders.idle()
+        await release_free_heap_soon()
 
     async def on_message(self, message: discord.Message, /) -> None:
         """Deliberately nothing: commands.Bot would parse every message for prefix commands."""

@@ -24,11 +24,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from apscheduler.triggers.interval import IntervalTrigger
+
 from bot.config import Settings
 from bot.core import Core, PlatformAdapters, Ready, build_core
 from bot.domain.clock import Clock, system_clock
 from bot.domain.errors import UserFacingError
 from bot.domain.platform_ids import Platform
+from bot.heap import RELEASE_INTERVAL_MINUTES, release_free_heap_soon
 from bot.storage.engine import Database, open_database
 
 if TYPE_CHECKING:
@@ -158,6 +161,13 @@ class _Process:
         if self.slack is not None:
             await self.slack.start(core)
         await core.start()
+        core.scheduler.add_job(
+            release_free_heap_soon,
+            IntervalTrigger(minutes=RELEASE_INTERVAL_MINUTES),
+            id="release-free-heap",
+            replace_existing=True,
+            coalesce=True,
+        )
         if bot is None:
             await self.stopping.wait()
             return

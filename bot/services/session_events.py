@@ -38,6 +38,7 @@ from bot.domain.session_events import (
     event_url,
     plan_sync,
 )
+from bot.services._keyed import KeyedLocks, forget_when_done
 from bot.services.health import RuntimeProblems
 from bot.services.programme import ProgrammeService
 from bot.services.server_settings import ServerSettingsService
@@ -148,8 +149,8 @@ class SessionEventService:
         self._port = port
         self._problems = problems
         self._clock = clock
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._locks: KeyedLocks[int] = KeyedLocks()
+        self._tasks: dict[int, asyncio.Task[None]] = {}  # running ones only
         self._again: set[int] = set()
         self._interest_read_at: dict[int, datetime] = {}
 
@@ -172,7 +173,9 @@ class SessionEventService:
         if running is not None and not running.done():
             self._again.add(community_id)
             return
-        self._tasks[community_id] = asyncio.get_running_loop().create_task(self._sync_until_settled(community_id))
+        forget_when_done(
+            self._tasks, community_id, asyncio.get_running_loop().create_task(self._sync_until_settled(community_id))
+        )
 
     async def _sync_until_settled(self, community_id: int) -> None:
         while True:
@@ -209,7 +212,7 @@ class SessionEventService:
             if community_id in self._again:  # an import or /setup came in meanwhile
                 await self._sync_until_settled(community_id)
 
-        self._tasks[community_id] = asyncio.get_running_loop().create_task(run())
+        forget_when_done(self._tasks, community_id, asyncio.get_running_loop().create_task(run()))
 
     async def start(self, community_id: int) -> SyncReport | None:
         """At start: reconcile (events deleted or edited by hand are put back), then catch up on interest."""
@@ -225,7 +228,7 @@ class SessionEventService:
         settings = await self._settings.get(community_id)
         if not settings.events_enabled:
             return None
-        async with self._locks.setdefault(community_id, asyncio.Lock()):
+        async with self._locks.hold(community_id):
             missing = self._port.missing_permissions(community_id, events_permissions())
             if missing:
                 self._refused(community_id, EventsRefused(f"missing {missing.label}", missing))

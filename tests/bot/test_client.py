@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 import pytest
 
 from bot.client import EXTENSIONS, WorkshopBot
-from tests.fakediscord import FakeDiscord
+from tests.fakediscord import GUILD_ID, FakeDiscord
 from tests.harness import BotRunner
 
 GUILDS = 1 << 0
@@ -87,3 +88,47 @@ async def test_a_cog_that_fails_to_load_is_logged_and_the_rest_still_load(
             assert bot.failed_extensions == ["tests.bot.broken_cog"]
             assert (await (await fake_discord.slash("alice", "next")).final()).ephemeral
     assert any("tests.bot.broken_cog failed to load" in r.getMessage() for r in caplog.records)
+
+
+async def test_no_message_cache_and_no_members_but_its_own_yet_replies_edits_and_permissions_work(
+    bot_runner: BotRunner, fake_discord: FakeDiscord
+) -> None:
+    """What discord.py keeps per server is what the bot reads (bot.client.CACHE_OPTIONS): the features that
+    need the rest (thread replies and their edits, permissions from roles and the bot's Member) still work."""
+    async with bot_runner.running(message_content_intent=True) as bot:
+        opened = await fake_discord.slash("owner", "threads open", week=3)  # permissions: roles, the bot's Member
+        await opened.final()
+        thread = fake_discord.threads_in("general")[0]
+        reply = await fake_discord.post_message(thread, "alice", "Door-knocking")
+        await fake_discord.edit_message(reply, "Door-knocking that listens")
+
+        async def revised() -> bool:
+            stored = await bot.services.threads.contributions.get(reply.id)
+            return stored is not None and stored.text == "Door-knocking that listens"
+
+        deadline = asyncio.get_running_loop().time() + 5
+        while not await revised():
+            assert asyncio.get_running_loop().time() < deadline, "the reply and its edit were never recorded"
+            await asyncio.sleep(0.01)
+        assert len(bot.cached_messages) == 0  # members' words are not kept in memory
+        guild = bot.get_guild(bot.dev_guild_id or 0)
+        assert guild is not None and guild.me is not None
+        assert [member.id for member in guild.members] == [guild.me.id]
+
+
+async def test_the_start_ups_freed_heap_is_returned_once_every_server_is_served_and_planned(
+    bot_runner: BotRunner, fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    released: list[tuple[bool, bool]] = []
+    released_once = asyncio.Event()
+
+    async def release() -> None:
+        reminders = bot.services.reminders
+        idle = reminders._worker is None or reminders._worker.done()
+        released.append((bot.services.communities.serves(GUILD_ID), idle))
+        released_once.set()
+
+    monkeypatch.setattr("bot.client.release_free_heap_soon", release)
+    async with bot_runner.running() as bot:
+        await asyncio.wait_for(released_once.wait(), 10)
+    assert released == [(True, True)]

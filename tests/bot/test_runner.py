@@ -14,6 +14,7 @@ from bot.config import Secret, Settings
 from bot.core import Core, PlatformAdapters
 from bot.domain.errors import SettingsError
 from bot.domain.platform_ids import slack_id_to_int
+from bot.heap import RELEASE_INTERVAL_MINUTES
 from bot.storage.engine import open_database
 from tests.fakediscord import GUILD_ID, FakeDiscord
 from tests.harness import settings_for_tests
@@ -125,3 +126,20 @@ def _now() -> Any:
     from tests.harness import DEFAULT_NOW
 
     return DEFAULT_NOW
+
+
+async def test_freed_heap_is_returned_every_few_minutes_whichever_front_ends_run(
+    slack_order: list[str], tmp_path: Path
+) -> None:
+    settings = Settings(database_path=tmp_path / "bot.sqlite3", **SLACK_TOKENS)  # type: ignore[arg-type]
+    async with open_database(settings.database_path, exclusive=True) as db:
+        process = runner._Process(settings, db, sync=False, extensions=None, clock=lambda: _now(), intent_refused=False)
+        jobs: list[Any] = []
+
+        def scheduled() -> bool:
+            core = process.core
+            jobs[:] = [core.scheduler.get_job("release-free-heap")] if core is not None and core.started else []
+            return bool(jobs) and jobs[0] is not None
+
+        await run_until(process, scheduled)
+        assert jobs[0].trigger.interval.total_seconds() == RELEASE_INTERVAL_MINUTES * 60

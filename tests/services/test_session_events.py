@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from bot.domain.permissions import Permission
@@ -96,3 +97,20 @@ async def test_discord_unavailable_is_retried_later_and_then_cleared(db: Databas
     assert [p.key for p in events._problems.current(GUILD_ID) if p.key == PROBLEM_FAILED] == []
     info = await events.info(GUILD_ID, 3)
     assert info is not None and info.url.endswith("/1003") and info.interested == 0
+
+
+async def test_nothing_is_kept_per_server_once_its_syncs_are_done(db: Database, programme: Programme) -> None:
+    """A process serving many servers keeps no finished task and no idle lock for each of them."""
+    port = RecordingPort()
+    events = await service(db, programme, port, on=True)
+
+    async def ready() -> None:
+        return None
+
+    events.request_start(GUILD_ID, ready=ready)
+    await events.settled(GUILD_ID)
+    events.request_sync(GUILD_ID)
+    await events.settled(GUILD_ID)
+    await asyncio.sleep(0)  # a finished task is let go on the loop's next turn
+    assert "create" in port.calls
+    assert events._tasks == {} and len(events._locks) == 0

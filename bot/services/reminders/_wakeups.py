@@ -17,6 +17,8 @@ from typing import Any
 WAKE_JOB_ID = "reminders:wake"
 # Two wake-ups closer than this are one: a community due a moment after the one that woke us is requested too.
 SAME_MOMENT = timedelta(seconds=1)
+# Stale heap entries allowed beyond one per community before they are all dropped (keeps compaction rare).
+STALE_SLACK = 64
 
 
 class WakeUps:
@@ -40,7 +42,15 @@ class WakeUps:
         elif self._due.get(community_id) != run_at:
             self._due[community_id] = run_at
             heapq.heappush(self._heap, (run_at, community_id))
+            if len(self._heap) > 2 * len(self._due) + STALE_SLACK:
+                self._compact()
         self._rearm()
+
+    def _compact(self) -> None:
+        """Drop every stale entry at once: re-plans (a start-up plans each community more than once) would
+        otherwise leave the heap holding several entries a community until their times come up."""
+        self._heap = [(run_at, community_id) for community_id, run_at in self._due.items()]
+        heapq.heapify(self._heap)
 
     def forget(self, community_id: int) -> None:
         self.set(community_id, None)

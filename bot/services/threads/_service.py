@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from bot.domain import thread_text
@@ -14,6 +14,7 @@ from bot.domain.permissions import Permission, Place, needs_for
 from bot.domain.programme import Prompt, SessionRecord
 from bot.domain.thread_text import thread_name
 from bot.domain.threads import ThreadCounts, posted_at, reply_answer_text
+from bot.services._keyed import KeyedLocks
 from bot.services.health import RuntimeProblems
 from bot.services.server_settings import ServerSettingsService
 from bot.services.threads._catch_up import ThreadCatchUp
@@ -65,7 +66,7 @@ class ThreadService:
         self._gateway = gateway
         self._clock = clock
         # Two facilitators opening the same week at once must not make every thread twice.
-        self._week_locks: dict[tuple[int, int], asyncio.Lock] = {}
+        self._week_locks: KeyedLocks[tuple[int, int]] = KeyedLocks()
         self._catch_up = ThreadCatchUp(
             self.threads,
             self.contributions,
@@ -75,8 +76,8 @@ class ThreadService:
             forget_thread=self.forget_thread,
         )
 
-    def _lock(self, session: SessionRecord) -> asyncio.Lock:
-        return self._week_locks.setdefault((session.community_id, session.week), asyncio.Lock())
+    def _lock(self, session: SessionRecord) -> AbstractAsyncContextManager[None]:
+        return self._week_locks.hold((session.community_id, session.week))
 
     # --- read by other features (reminders link to open threads; stats count them) -----------------------
 
