@@ -18,23 +18,42 @@ import discord
 from bot.domain.permissions import Permission, missing
 
 
-def guild_id_of(client: discord.Client, channel_id: int) -> int | None:
-    """The server a cached channel or thread belongs to (None: not cached, or a DM)."""
-    guild = getattr(client.get_channel(channel_id), "guild", None)
+def cached_channel(client: discord.Client, channel_id: int, *, community_id: int | None = None) -> Any:
+    """A cached channel or thread (None: not cached, or a DM).
+
+    Given the server it should be in, it is looked up there first, at once; otherwise discord.py's
+    ``get_channel`` looks through every cached server, a cost that grows with the servers: a check made for
+    each server (the settings of thousands at a sweep, each reminder) would grow with their square.
+    """
+    if community_id is not None:
+        guild = client.get_guild(community_id)
+        if guild is not None:
+            channel = guild.get_channel_or_thread(channel_id)
+            if channel is not None:
+                return channel
+    return client.get_channel(channel_id)
+
+
+def guild_id_of(client: discord.Client, channel_id: int, *, community_id: int | None = None) -> int | None:
+    """The server a cached channel or thread belongs to (None: not cached, or a DM). ``community_id``: the
+    server it is expected in, looked at first (see ``cached_channel``)."""
+    guild = getattr(cached_channel(client, channel_id, community_id=community_id), "guild", None)
     return None if guild is None else int(guild.id)
 
 
-def granted_in(client: discord.Client, channel_id: int) -> int | None:
-    channel: Any = client.get_channel(channel_id)
+def granted_in(client: discord.Client, channel_id: int, *, community_id: int | None = None) -> int | None:
+    channel: Any = cached_channel(client, channel_id, community_id=community_id)
     guild = getattr(channel, "guild", None)
     if channel is None or guild is None or guild.me is None:
         return None
     return int(channel.permissions_for(guild.me).value)
 
 
-def missing_in(client: discord.Client, channel_id: int, needed: Permission) -> Permission | None:
+def missing_in(
+    client: discord.Client, channel_id: int, needed: Permission, *, community_id: int | None = None
+) -> Permission | None:
     """The needed permissions the bot lacks in the channel (empty: none), or None if it cannot tell."""
-    granted = granted_in(client, channel_id)
+    granted = granted_in(client, channel_id, community_id=community_id)
     return None if granted is None else missing(needed, granted)
 
 
@@ -83,7 +102,8 @@ class GuildPlaces:
         self._unfound: dict[int, float] = {}  # role id -> when to look for it again
 
     def channel_is_own(self, community_id: int, channel_id: int) -> bool | None:
-        holder = guild_id_of(self._client, channel_id)
+        # The community's own server first (at once); only an id not there is looked for in every server.
+        holder = guild_id_of(self._client, channel_id, community_id=community_id)
         return None if holder is None else holder == community_id
 
     def role_is_own(self, community_id: int, role_id: int) -> bool | None:

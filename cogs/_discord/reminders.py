@@ -51,10 +51,12 @@ class DiscordReminderSender:
         if message.community_id is not None:
             message = await self._own_places_only(channel_id, message)
         # Checked first from the gateway cache: a post Discord would refuse is not even attempted.
-        missing = missing_in(self._bot, channel_id, POSTING)
+        community_id = message.community_id
+        missing = missing_in(self._bot, channel_id, POSTING, community_id=community_id)
         if missing:
             raise _channel_refused(channel_id, missing, f"missing {missing.label}")
-        channel = self._bot.get_partial_messageable(channel_id, guild_id=guild_id_of(self._bot, channel_id))
+        guild_id = guild_id_of(self._bot, channel_id, community_id=community_id)
+        channel = self._bot.get_partial_messageable(channel_id, guild_id=guild_id)
         try:
             return await self._send(channel, message, nonce)
         except DeliveryRefused as refused:
@@ -94,7 +96,7 @@ class DiscordReminderSender:
         await self._bot.wait_until_ready()  # permissions come from the gateway cache
         if channel_in_guild(self._bot, community_id, channel_id) is False:
             return None  # never posted there: a server's reminders go to its own channels only (a resend is refused)
-        missing = missing_in(self._bot, channel_id, READING)
+        missing = missing_in(self._bot, channel_id, READING, community_id=community_id)
         if missing is None:
             raise _outbox_unreadable(channel_id, f"the bot does not know the channel {channel_id}")
         if missing:
