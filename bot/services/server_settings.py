@@ -121,7 +121,8 @@ class ServerSettingsService:
 
     async def get_many(self, community_ids: Iterable[int]) -> dict[int, ServerSettings]:
         """The settings of many communities at once (one query, whatever their number), by ``get``'s rules."""
-        stored = await self.repository.load_all()
+        community_ids = list(community_ids)
+        stored = await self.repository.load_many(community_ids)
         unset = StoredServerSettings()
         settings: dict[int, ServerSettings] = {}
         for community_id in community_ids:

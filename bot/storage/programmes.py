@@ -14,6 +14,7 @@ from bot.storage.engine import (
     Database,
     Queries,
     Row,
+    community_filters,
     needs_transaction,
     own_or_joined_transaction,
     placeholders,
@@ -111,19 +112,15 @@ class ProgrammeRepository:
         The marks are ``version``'s: titles and time zone, the import time, and the sessions' count, ids and
         revisions.
         """
-        where = ""
-        params: tuple[int, ...] = ()
-        if community_ids is not None:
-            if not community_ids:
-                return {}
-            where, params = f"WHERE p.community_id IN ({placeholders(community_ids)}) ", tuple(community_ids)
-        rows = await self._source.fetchall(
-            "SELECT p.community_id, p.title, p.timezone, p.introduction, p.imported_at, COUNT(s.id) AS n, "
-            "COALESCE(SUM(s.id), 0) AS ids, COALESCE(SUM(s.revision), 0) AS revisions "
-            f"FROM programmes p LEFT JOIN sessions s ON s.community_id = p.community_id {where}"
-            "GROUP BY p.community_id, p.title, p.timezone, p.introduction, p.imported_at",
-            params,
-        )
+        rows: list[Row] = []
+        for where, params in community_filters(community_ids, column="p.community_id"):
+            rows += await self._source.fetchall(
+                "SELECT p.community_id, p.title, p.timezone, p.introduction, p.imported_at, COUNT(s.id) AS n, "
+                "COALESCE(SUM(s.id), 0) AS ids, COALESCE(SUM(s.revision), 0) AS revisions "
+                f"FROM programmes p LEFT JOIN sessions s ON s.community_id = p.community_id{where} "
+                "GROUP BY p.community_id, p.title, p.timezone, p.introduction, p.imported_at",
+                params,
+            )
         fingerprints: dict[int, str] = {}
         for row in rows:
             values = tuple(row)

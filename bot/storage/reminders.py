@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from bot.domain.reminders import DMS_CLOSED, PlannedReminder, reminder_nonce
 from bot.storage.codec import from_db_time, optional_time, to_db_time
-from bot.storage.engine import Connection, Database, Params, Row, placeholders
+from bot.storage.engine import Connection, Database, Params, Row, community_filters, placeholders
 
 _MINUTE = timedelta(minutes=1)
 # How a delivery given up after a crash begins its last_error: the bot could not check whether it had been sent.
@@ -390,10 +390,15 @@ class ReminderRepository:
             )
         return len(user_ids)
 
-    async def plan_stamps(self) -> dict[int, PlanStamp]:
-        """What every community's reminders were last planned from: one query for all of them."""
-        rows = await self._db.fetchall("SELECT community_id, fingerprint, next_due_at FROM reminder_plans")
-        return {row["community_id"]: PlanStamp(row["fingerprint"], optional_time(row["next_due_at"])) for row in rows}
+    async def plan_stamps(self, community_ids: Sequence[int] | None = None) -> dict[int, PlanStamp]:
+        """What every community's reminders (or the named ones') were last planned from: one query for all of
+        them, or one per 500 named."""
+        select = "SELECT community_id, fingerprint, next_due_at FROM reminder_plans"
+        stamps: dict[int, PlanStamp] = {}
+        for where, params in community_filters(community_ids):
+            for row in await self._db.fetchall(select + where, params):
+                stamps[row["community_id"]] = PlanStamp(row["fingerprint"], optional_time(row["next_due_at"]))
+        return stamps
 
     async def replan_many(self, plans: Sequence[CommunityPlan], now: datetime) -> ManyReplanned:
         """``replan`` for several communities in one transaction, with a few statements for them all.
@@ -483,16 +488,19 @@ class ReminderRepository:
                 )
         return ManyReplanned(results, superseded)
 
-    async def with_work_now(self, now: datetime) -> set[int]:
-        """Communities with a delivery to make now (pending, due, not waiting for a retry) or a claim to settle:
-        one query for all of them."""
+    async def with_work_now(self, now: datetime, community_ids: Sequence[int] | None = None) -> set[int]:
+        """Communities (all, or among those named) with a delivery to make now (pending, due, not waiting for a
+        retry) or a claim to settle: one query for all of them, or one per 500 named."""
         stamp = to_db_time(now)
-        rows = await self._db.fetchall(
-            "SELECT DISTINCT community_id FROM reminder_deliveries WHERE state = 'claimed' "
-            "OR (state = 'pending' AND due_at <= ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?))",
-            (stamp, stamp),
-        )
-        return {row["community_id"] for row in rows}
+        found: set[int] = set()
+        for where, params in community_filters(community_ids, keyword="AND"):
+            rows = await self._db.fetchall(
+                "SELECT DISTINCT community_id FROM reminder_deliveries WHERE (state = 'claimed' "
+                "OR (state = 'pending' AND due_at <= ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?)))" + where,
+                (stamp, stamp, *params),
+            )
+            found.update(row["community_id"] for row in rows)
+        return found
 
     # --- delivering -----------------------------------------------------------------------------------
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.reminders import format_offsets, parse_offsets
 from bot.domain.server_settings import SETTING_NAMES, StoredServerSettings
 from bot.storage.codec import to_db_time
-from bot.storage.engine import Database
+from bot.storage.engine import Database, community_filters
 
 _COLUMNS = {
     "reminder_channel_id": "reminder_channel_id",
@@ -66,10 +67,14 @@ class ServerSettingsRepository:
         row = await self._db.fetchone("SELECT * FROM community_settings WHERE community_id = ?", (community_id,))
         return _from_row(row) if row else StoredServerSettings()
 
-    async def load_all(self) -> dict[int, StoredServerSettings]:
-        """Every community's own settings in one query (communities with none set are not in it)."""
-        rows = await self._db.fetchall("SELECT * FROM community_settings")
-        return {row["community_id"]: _from_row(row) for row in rows}
+    async def load_many(self, community_ids: Iterable[int] | None = None) -> dict[int, StoredServerSettings]:
+        """Every community's own settings (or the named ones'), in one query or one per 500 named; communities
+        with none set are not in it."""
+        stored: dict[int, StoredServerSettings] = {}
+        for where, params in community_filters(community_ids):
+            for row in await self._db.fetchall("SELECT * FROM community_settings" + where, params):
+                stored[row["community_id"]] = _from_row(row)
+        return stored
 
     async def update(self, community_id: int, changes: dict[str, Any], now: datetime) -> StoredServerSettings:
         """Set the named settings (a value of None clears one) and return the result."""

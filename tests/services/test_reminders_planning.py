@@ -28,6 +28,7 @@ from bot.services.reminders._planning import PLAN_IN_THREAD_FROM
 from bot.services.server_settings import ServerSettingsService
 from bot.storage.engine import Database
 from bot.storage.reminders import CommunityPlan, ManyReplanned, ReminderRepository, TargetKind
+from bot.storage.server_settings import ServerSettingsRepository
 from tests.conftest import GUILD_ID
 from tests.harness import FakeClock
 
@@ -403,3 +404,50 @@ async def test_after_any_history_a_batch_leaves_what_a_pass_per_community_leaves
     for community_id in planned.needs_pass:  # a reminder due now: the service hands it to a pass
         await service.run_pass(community_id)
     assert (await world.ledger(), await world.stamps()) == by_passes
+
+
+async def test_a_process_reads_only_the_communities_it_serves(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each process's start-up and sweep read their own share of the servers, not every server's rows: with many
+    processes the reads add up to the number of servers, not to it times the number of processes."""
+    ours = set(COMMUNITIES[::2])
+    read_of: set[int] = set()
+    real_fetchall = world.db.fetchall
+
+    async def fetchall(sql: str, params: Any = ()) -> list[Any]:
+        rows = await real_fetchall(sql, params)
+        # keys(): a row's own ``in`` looks among its values.
+        read_of.update(row["community_id"] for row in rows if "community_id" in row.keys())  # noqa: SIM118
+        return rows
+
+    monkeypatch.setattr(world.db, "fetchall", fetchall)
+    service = ReminderService(
+        world.db, world.programme, world.settings, community_ids=lambda: ours, clock=world.clock, sender=None
+    )
+    await service.start()
+    await service.idle()
+    await service._sweep()
+    await service.close()
+    assert read_of == ours
+    stamps = await ReminderRepository(world.db).plan_stamps()
+    assert {c for c in COMMUNITIES[9:] if c in stamps} == ours & set(COMMUNITIES[9:])  # never planned: ours now are
+
+
+async def test_reads_of_named_communities_go_five_hundred_at_a_time_and_find_them_all(db: Database) -> None:
+    """More communities named than one statement may bind: each read finds every named one and no other."""
+    named = [GUILD_ID + n for n in range(1, 1202)]
+    others = [GUILD_ID + 5000 + n for n in range(3)]
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO reminder_plans (community_id, fingerprint, next_due_at, planned_at) VALUES (?, ?, ?, ?)",
+            [(c, f"f{c}", None, "2026-01-01T00:00:00+00:00") for c in named + others],
+        )
+        await conn.executemany(
+            "INSERT INTO community_settings (community_id, updated_at) VALUES (?, ?)",
+            [(c, "2026-01-01T00:00:00+00:00") for c in named + others],
+        )
+    assert set(await ServerSettingsRepository(db).load_many(named)) == set(named)
+    repository = ReminderRepository(db)
+    assert set(await repository.plan_stamps(named)) == set(named)
+    assert set(await repository.plan_stamps()) == set(named + others)
+    assert await repository.plan_stamps([]) == {}
+    assert await repository.with_work_now(START, named) == set()

@@ -238,10 +238,11 @@ class ReminderService:
         if not served:
             return
         now = self._clock()
-        stamps = await self.repository.plan_stamps()
-        programmes = await self._programme.fingerprints()
+        # Only the communities this process serves: each process reads its own share, not every server's rows.
+        stamps = await self.repository.plan_stamps(served)
+        programmes = await self._programme.fingerprints(served)
         settings = await self._settings.get_many(served)
-        with_work = await self.repository.with_work_now(now)
+        with_work = await self.repository.with_work_now(now, served)
         to_pass: list[int] = []
         to_plan: list[int] = []
         for community_id in served:

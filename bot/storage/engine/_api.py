@@ -158,6 +158,21 @@ def placeholders(values: Iterable[object]) -> str:
     return ",".join("?" for _ in values)
 
 
+IDS_A_STATEMENT = 500  # ids bound in one ``IN (...)``: both engines limit a statement's parameters
+
+
+def community_filters(
+    community_ids: Iterable[int] | None, *, column: str = "community_id", keyword: str = "WHERE"
+) -> list[tuple[str, tuple[int, ...]]]:
+    """The filters of a read over every community (one empty filter) or over the named ones, 500 at a time:
+    ``(" WHERE community_id IN (?,?)", (1, 2))``. Named none, no read at all."""
+    if community_ids is None:
+        return [("", ())]
+    ids = sorted(set(community_ids))
+    chunks = (tuple(ids[start : start + IDS_A_STATEMENT]) for start in range(0, len(ids), IDS_A_STATEMENT))
+    return [(f" {keyword} {column} IN ({placeholders(chunk)})", chunk) for chunk in chunks]
+
+
 def needs_transaction(conn: Connection | None, what: str) -> Connection:
     """The connection of a repository that writes; a clear error if it was built outside a unit of work."""
     if conn is None:
