@@ -8,6 +8,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot.domain.communities import Shard
 from cogs._base import WorkshopCog
 
 
@@ -20,9 +21,8 @@ class CommunitiesCog(WorkshopCog):
         # it meanwhile, which READY no longer lists, are recorded as left (events/gateway-events.mdx, "Ready":
         # "guilds the user is in").
         listed = [guild.id for guild in self.bot.guilds if guild.shard_id == shard_id]
-        await self.bot.services.communities.reconcile(
-            listed, covers=lambda community_id: self.bot.on_shard(community_id, shard_id)
-        )
+        shard = Shard(shard_id, self.bot.shard_count or 1)
+        await self.bot.services.communities.reconcile(listed, shard=shard)
 
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:

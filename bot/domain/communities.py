@@ -7,6 +7,7 @@ Pure: no discord, no I/O.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.errors import SettingsError
@@ -33,6 +34,22 @@ def shard_of(guild_id: int, shard_count: int) -> int:
     if shard_count < 1:
         raise ValueError("a bot has at least one shard")
     return (guild_id >> SNOWFLAKE_TIMESTAMP_SHIFT) % shard_count
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """One shard of a Discord bot's ``shard_count``: the servers whose events its gateway session receives."""
+
+    shard_id: int
+    shard_count: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.shard_id < self.shard_count:
+            raise ValueError(f"shard {self.shard_id} is not one of {self.shard_count} shards")
+
+    def covers(self, community_id: int) -> bool:
+        """Whether the community is a Discord server of this shard (a Slack workspace, negative, is none's)."""
+        return community_id > 0 and shard_of(community_id, self.shard_count) == self.shard_id
 
 
 def owns_community(community_id: int, shard_count: int | None, shard_ids: Collection[int] | None) -> bool:

@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from bot.domain.clock import Clock, system_clock
-from bot.domain.communities import DEFAULT_LEAVE_GRACE, purge_due
+from bot.domain.communities import DEFAULT_LEAVE_GRACE, Shard, purge_due
 from bot.storage.communities import CommunityRepository
 from bot.storage.engine import Database
 
@@ -114,16 +114,16 @@ class CommunityService:
         self._served.update(arriving)
         await self._arrived(arriving)
 
-    async def reconcile(self, community_ids: Iterable[int], *, covers: Callable[[int], bool]) -> list[int]:
-        """The platform lists every community the bot is in among those ``covers`` speaks for (a shard's
-        servers, at each of its (re)connections): those listed are served, as ``present`` does; those the
-        database holds as present but not listed were left while the bot was away, and are recorded as left
-        (their data then kept for the grace period and purged, as after a removal seen live). Returns those."""
+    async def reconcile(self, community_ids: Iterable[int], *, shard: Shard) -> list[int]:
+        """Discord lists every server of ``shard`` the bot is in (at each of the shard's (re)connections): those
+        listed are served, as ``present`` does; those of the shard the database holds as present but not listed
+        were left while the bot was away, and are recorded as left (their data then kept for the grace period and
+        purged, as after a removal seen live). Returns those. Reads the shard's servers only."""
         listed = set(community_ids)
         await self.present(listed)
         gone = []
-        for record in await self.repository.present():
-            if record.id in listed or not covers(record.id) or not self._owns(record.id):
+        for record in await self.repository.present(shard):
+            if record.id in listed or not shard.covers(record.id) or not self._owns(record.id):
                 continue
             log.info("server %s removed the bot while it was away", record.id)
             await self.left(record.id)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.communities import SNOWFLAKE_TIMESTAMP_SHIFT, Shard
 from bot.domain.platform_ids import external_id, platform_of
 from bot.storage.codec import optional_time, to_db_time
 from bot.storage.engine import Database
@@ -73,10 +74,18 @@ class CommunityRepository:
         )
         return None if row is None else _record(row)
 
-    async def present(self) -> list[CommunityRecord]:
-        """The communities the bot is in (as far as the database knows), every platform's, by id."""
+    async def present(self, shard: Shard | None = None) -> list[CommunityRecord]:
+        """The communities the bot is in (as far as the database knows), every platform's or one shard's
+        servers', by id. A shard's are picked in SQL, with Discord's rule (``shard_of``), so that a shard's
+        ready reads its own servers, not every server of the bot."""
+        where = ""
+        params: tuple[int, ...] = ()
+        if shard is not None:
+            where = f" AND id > 0 AND (id >> {SNOWFLAKE_TIMESTAMP_SHIFT}) % ? = ?"
+            params = (shard.shard_count, shard.shard_id)
         rows = await self._db.fetchall(
-            "SELECT id, joined_at, left_at, welcomed_at FROM communities WHERE left_at IS NULL ORDER BY id"
+            f"SELECT id, joined_at, left_at, welcomed_at FROM communities WHERE left_at IS NULL{where} ORDER BY id",
+            params,
         )
         return [_record(row) for row in rows]
 
