@@ -30,7 +30,7 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.core import Core, PlatformAdapters, Ready, Services, build_core
 from bot.domain.clock import Clock, system_clock
-from bot.domain.communities import owns_community, shard_of
+from bot.domain.communities import Shard, owns_community
 from bot.domain.errors import UserFacingError
 from bot.domain.platform_ids import DISCORD, platform_of
 from bot.heap import release_free_heap_soon
@@ -236,7 +236,7 @@ class WorkshopBot(commands.AutoShardedBot):
             return False
         if shard_id is None:
             return self.owns_community(community_id)
-        return shard_of(community_id, self.shard_count or 1) == shard_id
+        return Shard(shard_id, self.shard_count or 1).covers(community_id)
 
     def owns_community(self, community_id: int) -> bool:
         """Whether this process runs the shard of the community (SHARD_COUNT and SHARD_IDS; all if unset)."""

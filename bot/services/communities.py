@@ -123,7 +123,7 @@ class CommunityService:
         await self.present(listed)
         gone = []
         for record in await self.repository.present(shard):
-            if record.id in listed or not shard.covers(record.id) or not self._owns(record.id):
+            if record.id in listed or not self._owns(record.id):
                 continue
             log.info("server %s removed the bot while it was away", record.id)
             await self.left(record.id)

@@ -84,7 +84,8 @@ class ProgrammeService:
         return await self.repository.load_many(community_ids)
 
     async def fingerprints(self, community_ids: Sequence[int] | None = None) -> dict[int, str]:
-        """A stable digest of each stored programme (of every community, or the ones named), in one query."""
+        """A stable digest of each stored programme (of every community, or the ones named), in a query for
+        all of them or one a statement's worth of named ids."""
         return await self.repository.fingerprints(community_ids)
 
     async def require(self, community_id: int) -> ProgrammeRecord:

@@ -120,7 +120,7 @@ class ServerSettingsService:
         return settings
 
     async def get_many(self, community_ids: Iterable[int]) -> dict[int, ServerSettings]:
-        """The settings of many communities at once (one query, whatever their number), by ``get``'s rules."""
+        """The settings of many communities at once (one query a statement's worth of ids), by ``get``'s rules."""
         community_ids = list(community_ids)
         stored = await self.repository.load_many(community_ids)
         unset = StoredServerSettings()

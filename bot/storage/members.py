@@ -18,11 +18,10 @@ from typing import Protocol
 from bot.domain.member_data import DataSection, ErasureReport, MemberData, ReminderDelivery
 from bot.storage.answers import AnswerRepository, ConsentRepository
 from bot.storage.codec import from_db_time, to_db_time
-from bot.storage.engine import Connection, Database, placeholders
+from bot.storage.engine import Connection, Database, in_chunks, placeholders
 from bot.storage.erasures import ErasureRecords
 
 log = logging.getLogger(__name__)
-_ID_BATCH = 500  # ids per IN (...) list, well inside both engines' parameter limits
 
 
 class MemberDataPart(Protocol):
@@ -97,8 +96,7 @@ class MemberDataRepository:
             if await conn.fetchone("SELECT 1 FROM retention_cutoffs WHERE community_id = ?", (community_id,)):
                 return frozenset(wanted)
             found: set[int] = set()
-            for start in range(0, len(keys), _ID_BATCH):
-                batch = keys[start : start + _ID_BATCH]
+            for batch in in_chunks(keys):
                 rows = await conn.fetchall(
                     f"SELECT member_key FROM erasures WHERE community_id = ? AND member_key IN ({placeholders(batch)})",
                     (community_id, *batch),

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from bot.domain.reminders import DMS_CLOSED, PlannedReminder, reminder_nonce
 from bot.storage.codec import from_db_time, optional_time, to_db_time
-from bot.storage.engine import Connection, Database, Params, Row, community_filters, placeholders
+from bot.storage.engine import Connection, Database, Params, Row, community_filters, in_chunks, placeholders
 
 _MINUTE = timedelta(minutes=1)
 # How a delivery given up after a crash begins its last_error: the bot could not check whether it had been sent.
@@ -286,13 +286,13 @@ class ReminderRepository:
                     row["target_kind"] == TargetKind.CHANNEL and row["target_id"] != channel_id
                 ):
                     to_delete.append(row["id"])
-            for chunk in _chunks(to_skip):
+            for chunk in in_chunks(to_skip):
                 await conn.execute(
                     f"UPDATE reminder_deliveries SET state = 'skipped', updated_at = ? "
                     f"WHERE id IN ({placeholders(chunk)})",
                     (written_at, *chunk),
                 )
-            for chunk in _chunks(to_delete):
+            for chunk in in_chunks(to_delete):
                 await conn.execute(f"DELETE FROM reminder_deliveries WHERE id IN ({placeholders(chunk)})", chunk)
             inserted = 0
             if channel_id is not None:
@@ -325,7 +325,7 @@ class ReminderRepository:
         write lock, so nothing slips in between), then one batch of inserts: not a statement per reminder."""
         session_ids = sorted({session_id for session_id, _, _ in active_ids})
         taken: set[ReminderId] = set()
-        for chunk in _chunks(session_ids):
+        for chunk in in_chunks(session_ids):
             rows = await conn.fetchall(
                 "SELECT session_id, offset_minutes, due_at FROM reminder_deliveries WHERE target_kind = 'channel' "
                 f"AND (target_id = ? OR state IN ('sent', 'claimed')) AND session_id IN ({placeholders(chunk)})",
@@ -415,7 +415,7 @@ class ReminderRepository:
         async with self._db.transaction(communities=community_ids) as conn:
             current: dict[int, PlanStamp] = {}
             rows_of: dict[int, list[Row]] = {}
-            for chunk in _chunks(community_ids):
+            for chunk in in_chunks(community_ids):
                 for row in await conn.fetchall(
                     f"SELECT community_id, fingerprint, next_due_at FROM reminder_plans "
                     f"WHERE community_id IN ({placeholders(chunk)})",
@@ -457,13 +457,13 @@ class ReminderRepository:
                     if plan.channel_id is not None
                 ]
                 results[community_id] = ReplanResult(len(change.insert), len(change.delete), len(change.skip))
-            for chunk in _chunks(to_skip):
+            for chunk in in_chunks(to_skip):
                 await conn.execute(
                     f"UPDATE reminder_deliveries SET state = 'skipped', updated_at = ? "
                     f"WHERE id IN ({placeholders(chunk)})",
                     (written_at, *chunk),
                 )
-            for chunk in _chunks(to_delete):
+            for chunk in in_chunks(to_delete):
                 await conn.execute(f"DELETE FROM reminder_deliveries WHERE id IN ({placeholders(chunk)})", chunk)
             if fresh:
                 await conn.executemany(
@@ -694,7 +694,7 @@ class ReminderRepository:
 
     async def unclaim_dms_closed_notices(self, community_id: int, user_ids: Sequence[int]) -> None:
         """The notice could not be posted (yet): try again on a later pass."""
-        for chunk in _chunks(list(user_ids)):
+        for chunk in in_chunks(list(user_ids)):
             async with self._db.transaction(community_id) as conn:
                 await conn.execute(
                     f"UPDATE dm_subscriptions SET dms_closed_noticed_at = NULL WHERE community_id = ? "
@@ -718,9 +718,3 @@ class ReminderRepository:
 
 def _db_time_or_none(moment: datetime | None) -> str | None:
     return None if moment is None else to_db_time(moment)
-
-
-def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
-    # SQLite limits the number of bound parameters in one statement.
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]

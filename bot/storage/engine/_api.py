@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import AsyncGenerator, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from bot.domain.errors import UserFacingError
 
@@ -158,7 +158,15 @@ def placeholders(values: Iterable[object]) -> str:
     return ",".join("?" for _ in values)
 
 
+_T = TypeVar("_T")
+
 IDS_A_STATEMENT = 500  # ids bound in one ``IN (...)``: both engines limit a statement's parameters
+
+
+def in_chunks(values: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    """``values`` a statement's worth at a time (IDS_A_STATEMENT), for ``IN (...)`` lists of any length."""
+    for start in range(0, len(values), IDS_A_STATEMENT):
+        yield values[start : start + IDS_A_STATEMENT]
 
 
 def community_filters(
@@ -168,8 +176,7 @@ def community_filters(
     ``(" WHERE community_id IN (?,?)", (1, 2))``. Named none, no read at all."""
     if community_ids is None:
         return [("", ())]
-    ids = sorted(set(community_ids))
-    chunks = (tuple(ids[start : start + IDS_A_STATEMENT]) for start in range(0, len(ids), IDS_A_STATEMENT))
+    chunks = (tuple(chunk) for chunk in in_chunks(sorted(set(community_ids))))
     return [(f" {keyword} {column} IN ({placeholders(chunk)})", chunk) for chunk in chunks]
 
 
